@@ -1,0 +1,91 @@
+"""Turns Pulumi engine events into small JSON events, progress counts, policy violations and drift."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from enum import Enum
+from typing import Any
+
+from pulumi.automation import EngineEvent
+
+from service.orchestration.models import PolicyViolation, Progress
+
+# Steps that mean the AWS-side state differs from the stack's during a refresh preview.
+_DRIFT_OPS = {"update", "delete", "read-discard", "discard"}
+
+
+def op_name(op: Any) -> str:
+    return str(op.value if isinstance(op, Enum) else op)
+
+
+def counts(summary: Any) -> dict[str, int]:
+    return {op_name(k): int(v) for k, v in (summary or {}).items()}
+
+
+class EventCollector:
+    """Callable passed as ``on_event``; forwards compact events to ``emit`` and keeps what the result needs."""
+
+    def __init__(self, emit: Callable[[dict[str, Any]], None]) -> None:
+        self._emit = emit
+        self._started: set[str] = set()
+        self._done: set[str] = set()
+        self.violations: list[PolicyViolation] = []
+        self.errors: list[str] = []
+        self.drift: list[dict[str, Any]] = []
+
+    @property
+    def progress(self) -> Progress:
+        return Progress(done=len(self._done), planned=len(self._started))
+
+    def __call__(self, event: EngineEvent) -> None:
+        compact = self._compact(event)
+        if compact is not None:
+            progress = self.progress
+            compact["progress"] = {"done": progress.done, "planned": progress.planned}
+            compact["sequence"] = event.sequence
+            self._emit(compact)
+
+    def _compact(self, event: EngineEvent) -> dict[str, Any] | None:
+        if event.resource_pre_event is not None:
+            meta = event.resource_pre_event.metadata
+            if meta.type == "pulumi:pulumi:Stack":
+                return None
+            self._started.add(meta.urn)
+            return {"type": "step_started", "urn": meta.urn, "resource_type": meta.type, "op": op_name(meta.op)}
+        if event.res_outputs_event is not None:
+            meta = event.res_outputs_event.metadata
+            if meta.type == "pulumi:pulumi:Stack":
+                return None
+            self._done.add(meta.urn)
+            op = op_name(meta.op)
+            if op in _DRIFT_OPS or (op == "refresh" and meta.diffs):
+                self.drift.append(
+                    {"urn": meta.urn, "resource_type": meta.type, "op": op, "properties": list(meta.diffs or [])}
+                )
+            return {"type": "step_done", "urn": meta.urn, "resource_type": meta.type, "op": op}
+        if event.res_op_failed_event is not None:
+            meta = event.res_op_failed_event.metadata
+            return {"type": "step_failed", "urn": meta.urn, "resource_type": meta.type, "op": op_name(meta.op)}
+        if event.diagnostic_event is not None:
+            diag = event.diagnostic_event
+            if diag.severity not in ("error", "warning", "info"):
+                return None
+            message = diag.message.strip()
+            if diag.severity == "error":
+                self.errors.append(message)
+            return {"type": "diagnostic", "severity": diag.severity, "message": message, "urn": diag.urn}
+        if event.policy_event is not None:
+            pol = event.policy_event
+            violation = PolicyViolation(
+                policy_pack=pol.policy_pack_name,
+                policy_name=pol.policy_name,
+                message=pol.message.strip(),
+                urn=pol.resource_urn,
+                enforcement_level=pol.enforcement_level,
+            )
+            if pol.enforcement_level != "remediate":
+                self.violations.append(violation)
+            return {"type": "policy_violation", **violation.__dict__}
+        if event.summary_event is not None:
+            return {"type": "summary", "changes": counts(event.summary_event.resource_changes)}
+        return None

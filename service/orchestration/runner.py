@@ -1,0 +1,124 @@
+"""Child-process entry point: run one stack operation through the Automation API.
+
+Reads an ``OperationRequest`` (JSON) on stdin; writes JSON lines to the original stdout: ``{"event": ...}``
+per engine event and a final ``{"result": ...}``. Anything the program or SDK prints goes to stderr so the
+protocol stream stays clean. Started only by ``service.orchestration.stacks``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable
+from typing import IO, Any
+
+from pulumi import automation as auto
+
+from service.config import PULUMI_PROJECT, get_settings
+from service.orchestration import environment
+from service.orchestration.errors import classify_command_error
+from service.orchestration.events import EventCollector, counts
+from service.orchestration.models import (
+    ConfigValue,
+    OperationKind,
+    OperationRequest,
+    OperationResult,
+)
+
+ProgramFn = Callable[[], None]
+
+
+def _load_program(name: str) -> ProgramFn:
+    """``module:function`` of the inline program; the forensic environment unless a test names another."""
+    module_name, _, attr = name.partition(":")
+    module = __import__(module_name, fromlist=[attr])
+    program: ProgramFn = getattr(module, attr)
+    return program
+
+
+def _config_items(values: dict[str, ConfigValue], namespace: str | None) -> dict[str, auto.ConfigValue]:
+    items: dict[str, auto.ConfigValue] = {}
+    for key, cv in values.items():
+        full_key = f"{namespace}:{key}" if namespace and ":" not in key else key
+        raw = cv.value if isinstance(cv.value, str) else json.dumps(cv.value)
+        items[full_key] = auto.ConfigValue(value=raw, secret=cv.secret)
+    return items
+
+
+def select_stack(request: OperationRequest, program: ProgramFn) -> auto.Stack:
+    settings = get_settings()
+    environment.prepare_directories(settings)
+    env = environment.pulumi_env(settings)
+    os.environ.update(env)  # the policy shim and providers are started by the CLI with this environment
+    opts = auto.LocalWorkspaceOptions(
+        pulumi_home=env["PULUMI_HOME"],
+        env_vars=env,
+        pulumi_command=auto.PulumiCommand(root=str(settings.pulumi_cli_dir.parent)),
+        project_settings=auto.ProjectSettings(
+            name=PULUMI_PROJECT,
+            runtime="python",
+            backend=auto.ProjectBackend(url=settings.backend_url),
+        ),
+        secrets_provider="passphrase",
+    )
+    stack = auto.create_or_select_stack(
+        stack_name=request.stack_name, project_name=PULUMI_PROJECT, program=program, opts=opts
+    )
+    config = _config_items(request.config, PULUMI_PROJECT)
+    config.update(_config_items(request.provider_config, None))
+    if config:
+        stack.set_all_config(config)
+    return stack
+
+
+def run(request: OperationRequest, program: ProgramFn, emit: Callable[[dict[str, Any]], None]) -> OperationResult:
+    collector = EventCollector(emit)
+    policy_packs = request.policy_packs or None
+    result = OperationResult(kind=request.kind, stack_name=request.stack_name, succeeded=False)
+    try:
+        stack = select_stack(request, program)
+        if request.kind is OperationKind.PREVIEW:
+            preview = stack.preview(on_event=collector, policy_packs=policy_packs)
+            result.changes = counts(preview.change_summary)
+        elif request.kind is OperationKind.UP:
+            up = stack.up(on_event=collector, policy_packs=policy_packs)
+            result.changes = counts(up.summary.resource_changes)
+            result.outputs = {k: v.value for k, v in up.outputs.items() if not v.secret}
+        elif request.kind is OperationKind.REFRESH:
+            refresh = stack.preview_refresh(on_event=collector)
+            result.changes = counts(refresh.change_summary)
+            result.drift = collector.drift
+        elif request.kind is OperationKind.DESTROY:
+            destroy = stack.destroy(on_event=collector, remove=request.remove_stack_after_destroy)
+            result.changes = counts(destroy.summary.resource_changes)
+        result.succeeded = True
+    except auto.errors.CommandError as exc:
+        result.error_code, result.error = classify_command_error(exc, collector)
+    except Exception as exc:  # noqa: BLE001 - the parent needs a result line, whatever went wrong
+        result.error_code, result.error = "program_error", f"{type(exc).__name__}: {exc}"
+    result.policy_violations = collector.violations
+    if not result.succeeded and result.policy_violations and result.error_code != "policy_violation":
+        result.error_code = "policy_violation"
+    return result
+
+
+def main(stdin: IO[str] = sys.stdin) -> int:
+    # Keep the protocol on the real stdout; route prints from the program and SDK to stderr.
+    protocol = os.fdopen(os.dup(sys.stdout.fileno()), "w", buffering=1)
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+
+    def emit(obj: dict[str, Any]) -> None:
+        protocol.write(json.dumps(obj, default=str) + "\n")
+        protocol.flush()
+
+    payload = json.load(stdin)
+    request = OperationRequest.from_json(payload["request"])
+    program = _load_program(payload.get("program", "programs.forensic_env.program:forensic_environment"))
+    result = run(request, program, lambda event: emit({"event": event}))
+    emit({"result": result.to_json()})
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,207 @@
+"""Stack operations, each in its own OS process.
+
+Concurrent inline Automation API programs in one Python process share global state (pulumi/pulumi#6052),
+so every preview/up/refresh/destroy runs in a child process (``python -m service.orchestration.runner``).
+The child reads one ``OperationRequest`` as JSON on stdin and writes JSON lines on stdout: engine events
+(``{"event": {...}}``) while it runs and one ``{"result": {...}}`` at the end. Killing the child's process
+group cancels the operation without harming any other.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from pulumi import automation as auto
+
+from service.config import PROJECT_ROOT, PULUMI_PROJECT, Settings
+from service.orchestration import environment
+from service.orchestration.errors import CANCELLED, ENGINE_ERROR, TIMED_OUT
+from service.orchestration.models import OperationRequest, OperationResult
+
+EventHandler = Callable[[dict[str, Any]], None]
+DEFAULT_PROGRAM = "programs.forensic_env.program:forensic_environment"
+# After SIGINT the CLI gets this long to cancel cleanly and write its state before SIGKILL.
+CANCEL_GRACE_SECONDS = 30.0
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """The settings as FORENSICS_* variables, so the child process sees exactly the parent's settings."""
+    env: dict[str, str] = {}
+    for name, value in settings.model_dump(mode="json").items():
+        if value is None:
+            continue
+        secret = getattr(settings, name)
+        if hasattr(secret, "get_secret_value"):
+            value = secret.get_secret_value()
+        env[f"FORENSICS_{name.upper()}"] = value if isinstance(value, str) else json.dumps(value)
+    return env
+
+
+def build_request(settings: Settings, request: OperationRequest) -> OperationRequest:
+    """Adds what the settings decide: provider config for the target and the mandatory policy packs."""
+    provider_config = {**environment.provider_config(settings), **request.provider_config}
+    packs = request.policy_packs or [str(p) for p in settings.policy_packs]
+    return OperationRequest(
+        kind=request.kind,
+        stack_name=request.stack_name,
+        config=request.config,
+        provider_config=provider_config,
+        policy_packs=packs,
+        remove_stack_after_destroy=request.remove_stack_after_destroy,
+    )
+
+
+def run_operation(
+    settings: Settings,
+    request: OperationRequest,
+    on_event: EventHandler | None = None,
+    *,
+    cancel: threading.Event | None = None,
+    on_started: Callable[[int], None] | None = None,
+    program: str = DEFAULT_PROGRAM,
+    timeout: float | None = None,
+) -> OperationResult:
+    """Run one operation in a child process and wait for it; never raises for engine failures.
+
+    ``on_started`` receives the child's pid (it leads its own process group) so callers can record it;
+    ``cancel`` asks the engine to stop (SIGINT, then SIGKILL after a grace period).
+    """
+    full = build_request(settings, request)
+    env = {**os.environ, **settings_env(settings), "PYTHONPATH": str(PROJECT_ROOT)}
+    proc = subprocess.Popen(
+        [sys.executable, "-u", "-m", "service.orchestration.runner"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=PROJECT_ROOT,
+        env=env,
+        start_new_session=True,
+    )
+    if on_started is not None:
+        on_started(proc.pid)
+    assert proc.stdin and proc.stdout and proc.stderr
+    proc.stdin.write(json.dumps({"request": full.to_json(), "program": program}))
+    proc.stdin.close()
+
+    stderr_tail: list[str] = []
+    drain = threading.Thread(target=_drain, args=(proc.stderr, stderr_tail), daemon=True)
+    drain.start()
+    stopper = threading.Thread(
+        target=_watch, args=(proc, cancel, timeout), daemon=True, name=f"watch-{proc.pid}"
+    )
+    stopper.start()
+
+    result: OperationResult | None = None
+    for line in proc.stdout:
+        try:
+            message = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if "event" in message and on_event is not None:
+            on_event(message["event"])
+        elif "result" in message:
+            result = OperationResult.from_json(message["result"])
+    proc.wait()
+    drain.join(timeout=5)
+    if result is not None:
+        return result
+    reason = getattr(proc, "stop_reason", None)
+    code = CANCELLED if reason == "cancel" else TIMED_OUT if reason == "timeout" else ENGINE_ERROR
+    tail = "".join(stderr_tail)[-2000:]
+    return OperationResult(
+        kind=full.kind,
+        stack_name=full.stack_name,
+        succeeded=False,
+        error_code=code,
+        error=f"operation process ended with exit code {proc.returncode} ({reason or 'no result'}): {tail}",
+    )
+
+
+def _drain(stream: Any, tail: list[str]) -> None:
+    for line in stream:
+        tail.append(line)
+        del tail[:-200]
+
+
+def _watch(proc: subprocess.Popen[str], cancel: threading.Event | None, timeout: float | None) -> None:
+    deadline = time.monotonic() + timeout if timeout else None
+    while proc.poll() is None:
+        if cancel is not None and cancel.wait(0.5):
+            proc.stop_reason = "cancel"  # type: ignore[attr-defined]
+            break
+        if cancel is None:
+            time.sleep(0.5)
+        if deadline is not None and time.monotonic() > deadline:
+            proc.stop_reason = "timeout"  # type: ignore[attr-defined]
+            break
+    else:
+        return
+    stop_process_group(proc.pid)
+
+
+def stop_process_group(pid: int, grace: float = CANCEL_GRACE_SECONDS) -> None:
+    """SIGINT lets the CLI cancel and save state; SIGKILL if it does not finish in time."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pid, signal.SIGINT)
+    end = time.monotonic() + grace
+    while time.monotonic() < end:
+        try:
+            os.killpg(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.2)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pid, signal.SIGKILL)
+
+
+# Stack housekeeping. These run CLI commands only (no inline program), so they are safe in-process.
+
+
+def _workspace(settings: Settings) -> auto.LocalWorkspace:
+    environment.prepare_directories(settings)
+    env = environment.pulumi_env(settings)
+    return auto.LocalWorkspace(
+        pulumi_home=env["PULUMI_HOME"],
+        env_vars=env,
+        pulumi_command=auto.PulumiCommand(root=str(settings.pulumi_cli_dir.parent)),
+        project_settings=auto.ProjectSettings(
+            name=PULUMI_PROJECT, runtime="python", backend=auto.ProjectBackend(url=settings.backend_url)
+        ),
+        secrets_provider="passphrase",
+    )
+
+
+def stack_names(settings: Settings) -> list[str]:
+    return [s.name for s in _workspace(settings).list_stacks()]
+
+
+def stack_exists(settings: Settings, stack_name: str) -> bool:
+    return stack_name in stack_names(settings)
+
+
+def clear_stack_lock(settings: Settings, stack_name: str) -> None:
+    """After a crash: remove the stack's lock so the next operation can run (``pulumi cancel``)."""
+    if not stack_exists(settings, stack_name):
+        return
+    ws = _workspace(settings)
+    ws._run_pulumi_cmd_sync(["cancel", "--yes", "--stack", stack_name])  # noqa: SLF001 - no public wrapper
+
+
+def export_stack(settings: Settings, stack_name: str) -> dict[str, Any]:
+    deployment = _workspace(settings).export_stack(stack_name)
+    return {"version": deployment.version, "deployment": deployment.deployment}
+
+
+def stack_outputs(settings: Settings, stack_name: str) -> dict[str, Any]:
+    ws = _workspace(settings)
+    return {k: v.value for k, v in ws.stack_outputs(stack_name).items() if not v.secret}

@@ -1,0 +1,40 @@
+"""Shared fixtures: the local AWS (moto server) and Settings for tests that deploy through the real engine."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from service.config import PROJECT_ROOT, Settings
+from service.local.aws import LocalAws
+
+
+@pytest.fixture(scope="session")
+def local_aws() -> Iterator[LocalAws]:
+    with LocalAws() as aws:
+        yield aws
+
+
+@pytest.fixture(scope="session")
+def pulumi_cli() -> Path:
+    """The pinned CLI that `make test` builds; tests that deploy need it and never fake it."""
+    cli = PROJECT_ROOT / ".tools" / "bin" / "pulumi"
+    if not cli.exists():
+        pytest.fail("the Pulumi CLI is missing: run the README's test command (make test), which builds it")
+    return cli
+
+
+@pytest.fixture
+def engine_settings(tmp_path: Path, local_aws: LocalAws, pulumi_cli: Path) -> Iterator[Settings]:
+    """Settings for one test: its own state backend and data folder, the shared local AWS."""
+    settings = Settings(
+        target="local",
+        data_dir=tmp_path / "data",
+        aws_endpoint_url=local_aws.endpoint_url,
+        pulumi_cli_dir=pulumi_cli.parent,
+    )
+    yield settings
+    shutil.rmtree(tmp_path / "data", ignore_errors=True)
