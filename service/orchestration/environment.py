@@ -53,10 +53,6 @@ def pulumi_env(settings: Settings) -> dict[str, str]:
         # The shim and the stand-in run on the service's own interpreter.
         "FORENSICS_PYTHON": sys.executable,
     }
-    if settings.target == "aws":
-        # Only real credentials from the caller's environment; never the dummy local ones.
-        env.pop("FORENSICS_PYTHON", None)
-        env["FORENSICS_PYTHON"] = sys.executable
     return env
 
 

@@ -114,8 +114,15 @@ def main(stdin: IO[str] = sys.stdin) -> int:
 
     payload = json.load(stdin)
     request = OperationRequest.from_json(payload["request"])
-    program = _load_program(payload.get("program", "programs.forensic_env.program:forensic_environment"))
-    result = run(request, program, lambda event: emit({"event": event}))
+    try:
+        program = _load_program(payload.get("program", "programs.forensic_env.program:forensic_environment"))
+    except (ImportError, AttributeError) as exc:
+        result = OperationResult(
+            kind=request.kind, stack_name=request.stack_name, succeeded=False,
+            error_code="program_error", error=f"cannot load the program: {exc}",
+        )
+    else:
+        result = run(request, program, lambda event: emit({"event": event}))
     emit({"result": result.to_json()})
     return 0
 

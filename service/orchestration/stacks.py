@@ -76,7 +76,8 @@ def run_operation(
     ``cancel`` asks the engine to stop (SIGINT, then SIGKILL after a grace period).
     """
     full = build_request(settings, request)
-    env = {**os.environ, **settings_env(settings), "PYTHONPATH": str(PROJECT_ROOT)}
+    pythonpath = os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")]))
+    env = {**os.environ, **settings_env(settings), "PYTHONPATH": pythonpath}
     proc = subprocess.Popen(
         [sys.executable, "-u", "-m", "service.orchestration.runner"],
         stdin=subprocess.PIPE,

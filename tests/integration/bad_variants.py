@@ -1,0 +1,18 @@
+"""Deliberately bad variants of the forensic program: the policy packs must stop them before AWS."""
+
+from __future__ import annotations
+
+import pulumi_aws as aws
+
+from programs.forensic_env.program import forensic_environment
+
+
+def with_internet_gateway() -> None:
+    forensic_environment()
+    vpc = aws.ec2.Vpc("rogue-vpc", cidr_block="10.99.0.0/16")
+    aws.ec2.InternetGateway("rogue-igw", vpc_id=vpc.id)
+
+
+def with_unencrypted_volume() -> None:
+    forensic_environment()
+    aws.ebs.Volume("scratch", availability_zone="us-east-1a", size=10, encrypted=False)

@@ -1,0 +1,189 @@
+"""The whole forensic program, with the mandatory policy packs, on the real engine; AWS checked with boto3."""
+
+from __future__ import annotations
+
+import hashlib
+import base64
+import json
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from service.orchestration.models import ConfigValue, OperationKind, OperationRequest, OperationResult
+from service.orchestration.stacks import run_operation
+from tests.integration.conftest import DeployTarget
+
+pytestmark = pytest.mark.engine
+
+
+def _config(target: DeployTarget, investigation: str, **extra: Any) -> dict[str, ConfigValue]:
+    values: dict[str, Any] = {
+        "investigationId": investigation,
+        "ticket": f"SEC-{investigation}",
+        "accountId": target.account_id,
+        "amiId": target.seeded["amiId"],
+        "evidenceSnapshotIds": [target.seeded["snapshotId"]] if target.seeded.get("snapshotId") else [],
+        **extra,
+    }
+    return {k: ConfigValue(v) for k, v in values.items()}
+
+
+def _run(target: DeployTarget, kind: OperationKind, investigation: str, program: str | None = None,
+         **extra: Any) -> OperationResult:
+    request = OperationRequest(kind=kind, stack_name=f"inv-{investigation}", config=_config(target, investigation, **extra))
+    if program:
+        return run_operation(target.settings, request, program=program)
+    return run_operation(target.settings, request)
+
+
+def _policy_docs(iam: Any, role_name: str) -> list[dict[str, Any]]:
+    docs = []
+    for name in iam.list_role_policies(RoleName=role_name)["PolicyNames"]:
+        doc = iam.get_role_policy(RoleName=role_name, PolicyName=name)["PolicyDocument"]
+        docs.append(json.loads(doc) if isinstance(doc, str) else doc)
+    return docs
+
+
+def _allowed(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    out = []
+    for doc in docs:
+        statements = doc["Statement"] if isinstance(doc["Statement"], list) else [doc["Statement"]]
+        out += [s for s in statements if s["Effect"] == "Allow"]
+    return out
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def test_forensic_environment_lifecycle(deploy_target: DeployTarget) -> None:
+    target = deploy_target
+    up = _run(target, OperationKind.UP, "it-full")
+    assert up.succeeded, (up.error, up.policy_violations)
+    out = up.outputs
+    ec2, s3, iam, kms = (target.client(s) for s in ("ec2", "s3", "iam", "kms"))
+
+    # Isolation: no internet gateway, no default route, no public IPs, endpoints present, flow logs on.
+    vpc_id = out["vpcId"]
+    igws = ec2.describe_internet_gateways(Filters=[{"Name": "attachment.vpc-id", "Values": [vpc_id]}])
+    assert igws["InternetGateways"] == []
+    nats = ec2.describe_nat_gateways(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["NatGateways"]
+    assert [n for n in nats if n["State"] not in ("deleted", "deleting")] == []
+    for table in ec2.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["RouteTables"]:
+        for route in table["Routes"]:
+            assert route.get("DestinationCidrBlock") != "0.0.0.0/0"
+            assert route.get("DestinationIpv6CidrBlock") != "::/0"
+    for subnet in ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["Subnets"]:
+        assert subnet["MapPublicIpOnLaunch"] is False
+    endpoints = ec2.describe_vpc_endpoints(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["VpcEndpoints"]
+    services = {e["ServiceName"].rsplit(".", 1)[-1]: e["VpcEndpointType"] for e in endpoints}
+    assert services == {
+        "s3": "Gateway", "ssm": "Interface", "ssmmessages": "Interface", "ec2messages": "Interface",
+        "kms": "Interface", "logs": "Interface",
+    }
+    flow_logs = ec2.describe_flow_logs(Filters=[{"Name": "resource-id", "Values": [vpc_id]}])["FlowLogs"]
+    assert [f["TrafficType"] for f in flow_logs] == ["ALL"]
+
+    (sg,) = ec2.describe_security_groups(GroupIds=[out["securityGroupId"]])["SecurityGroups"]
+    assert sg["IpPermissions"] == []  # nothing inbound
+    for rule in sg["IpPermissionsEgress"]:
+        assert (rule["IpProtocol"], rule["FromPort"], rule["ToPort"]) == ("tcp", 443, 443)
+        assert all(r["CidrIp"] != "0.0.0.0/0" for r in rule.get("IpRanges", []))
+
+    # The workstation: IMDSv2, no public IP, no key pair, encrypted with the investigation key.
+    key_arn = out["kmsKeyArn"]
+    (reservation,) = ec2.describe_instances(InstanceIds=[out["instanceId"]])["Reservations"]
+    (instance,) = reservation["Instances"]
+    assert instance["MetadataOptions"]["HttpTokens"] == "required"
+    assert not instance.get("PublicIpAddress")
+    assert not instance.get("KeyName")
+    assert instance["ImageId"] == target.seeded["amiId"]
+    volume_ids = [m["Ebs"]["VolumeId"] for m in instance["BlockDeviceMappings"]]
+    volumes = ec2.describe_volumes(VolumeIds=volume_ids)["Volumes"]
+    assert volumes and all(v["Encrypted"] and v["KmsKeyId"] in (key_arn, out["kmsKeyId"]) for v in volumes)
+    assert kms.get_key_rotation_status(KeyId=out["kmsKeyId"])["KeyRotationEnabled"] is True
+
+    # The evidence volume from the snapshot, re-encrypted and attached.
+    (evidence_volume_id,) = out["evidenceVolumeIds"]
+    (evidence_volume,) = ec2.describe_volumes(VolumeIds=[evidence_volume_id])["Volumes"]
+    assert evidence_volume["SnapshotId"] == target.seeded["snapshotId"]
+    assert evidence_volume["Encrypted"]
+    assert [a["InstanceId"] for a in evidence_volume["Attachments"]] == [out["instanceId"]]
+
+    # The evidence bucket: Object Lock, versioning, SSE-KMS with the key, public access blocked.
+    bucket = out["evidenceBucket"]
+    lock = s3.get_object_lock_configuration(Bucket=bucket)["ObjectLockConfiguration"]
+    assert lock["ObjectLockEnabled"] == "Enabled"
+    assert lock["Rule"]["DefaultRetention"]["Mode"] == "GOVERNANCE"
+    assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
+    (rule,) = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"]
+    assert rule["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
+    assert rule["ApplyServerSideEncryptionByDefault"]["KMSMasterKeyID"] in (key_arn, out["kmsKeyId"])
+    block = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
+    assert all(block.values())
+    policy = json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"])
+    assert any(
+        s["Effect"] == "Deny" and s.get("Condition", {}).get("Bool", {}).get("aws:SecureTransport") == "false"
+        for s in policy["Statement"]
+    )
+    keys = {o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", [])}
+    assert {"incoming/evidence-artifacts/", "legal-hold/", "active-investigation/reports/"} <= keys
+
+    # A locked evidence object really cannot be deleted.
+    body = b"memory dump of host i-0abc"
+    put = s3.put_object(
+        Bucket=bucket, Key="incoming/evidence-artifacts/mem.raw", Body=body,
+        ContentMD5=base64.b64encode(hashlib.md5(body).digest()).decode(),
+    )
+    with pytest.raises(ClientError) as denied:
+        s3.delete_object(Bucket=bucket, Key="incoming/evidence-artifacts/mem.raw", VersionId=put["VersionId"])
+    assert denied.value.response["Error"]["Code"] == "AccessDenied"
+
+    # Least privilege: four roles, no wildcard allows, separation of duties.
+    role_names = {name: arn.rsplit("/", 1)[-1] for name, arn in (
+        ("responder", out["responderRoleArn"]), ("investigator", out["investigatorRoleArn"]),
+        ("custodian", out["custodianRoleArn"]), ("analyst", out["analystRoleArn"]),
+    )}
+    actions: dict[str, set[str]] = {}
+    for role, name in role_names.items():
+        allows = _allowed(_policy_docs(iam, name))
+        assert allows, f"{role} has no permissions"
+        for statement in allows:
+            assert "*" not in _as_list(statement["Action"])
+            assert "*" not in _as_list(statement["Resource"])
+        actions[role] = {a for s in allows for a in _as_list(s["Action"])}
+        assert iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"] == []
+    assert "s3:DeleteObject" not in actions["investigator"]
+    assert "s3:DeleteObject" not in actions["analyst"] and "s3:PutObject" not in actions["analyst"]
+    assert "s3:PutObjectLegalHold" in actions["custodian"]
+
+    # Destroy: everything goes but the retained evidence bucket (evidence outlives the clean room).
+    destroy = _run(target, OperationKind.DESTROY, "it-full")
+    assert destroy.succeeded, destroy.error
+    assert ec2.describe_vpcs(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["Vpcs"] == []
+    state = ec2.describe_instances(InstanceIds=[out["instanceId"]])["Reservations"][0]["Instances"][0]["State"]
+    assert state["Name"] == "terminated"
+    for name in role_names.values():
+        with pytest.raises(ClientError):
+            iam.get_role(RoleName=name)
+    assert s3.head_bucket(Bucket=bucket)["ResponseMetadata"]["HTTPStatusCode"] == 200
+    assert s3.get_object(Bucket=bucket, Key="incoming/evidence-artifacts/mem.raw")["Body"].read() == body
+
+
+@pytest.mark.parametrize(
+    ("variant", "policy"),
+    [("with_internet_gateway", "no-internet-gateway"), ("with_unencrypted_volume", "ebs-encrypted-with-cmk")],
+)
+def test_bad_variant_is_stopped_before_aws(deploy_target: DeployTarget, variant: str, policy: str) -> None:
+    investigation = f"it-bad-{variant.rsplit('_', 1)[-1]}"
+    result = _run(
+        deploy_target, OperationKind.UP, investigation, program=f"tests.integration.bad_variants:{variant}"
+    )
+    assert not result.succeeded
+    assert result.error_code == "policy_violation"
+    assert policy in {v.policy_name for v in result.policy_violations}
+    ec2 = deploy_target.client("ec2")
+    tagged = ec2.describe_vpcs(Filters=[{"Name": "tag:forensics:investigation-id", "Values": [investigation]}])
+    assert tagged["Vpcs"] == []
+    assert ec2.describe_vpcs(Filters=[{"Name": "cidr", "Values": ["10.99.0.0/16"]}])["Vpcs"] == []
