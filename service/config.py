@@ -52,6 +52,26 @@ class Settings(BaseSettings):
     golden_ami_ssm_parameter: str = "/forensics/golden-ami/latest"
     max_ami_age_days: int = 30
 
+    # Service (added by the service layer)
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    # Huey storage: None = SqliteHuey at <data_dir>/jobs.db; "redis://..." = RedisHuey (needs the redis package).
+    jobs_url: str | None = None
+    # Run the Huey consumer inside the API process; turn off when a separate `huey_consumer` runs the jobs.
+    embedded_consumer: bool = True
+    # Longest idle wait between queue polls of a worker thread.
+    jobs_poll_max_delay: float = 2.0
+    # A concurrent update (stack locked elsewhere) is re-queued this many times, this far apart.
+    concurrent_update_retries: int = 5
+    concurrent_update_retry_seconds: float = 15.0
+    # Running operations write a heartbeat; one silent for longer is treated as orphaned by recovery.
+    operation_heartbeat_seconds: float = 5.0
+    operation_stale_seconds: float = 120.0
+    # On shutdown, how long running jobs get before the process leaves them to start-up recovery.
+    shutdown_grace_seconds: float = 10.0
+    max_body_bytes: int = 1_048_576
+    run_migrations_on_startup: bool = True
+
     @property
     def state_dir(self) -> Path:
         return self.data_dir / "state"

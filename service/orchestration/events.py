@@ -32,10 +32,15 @@ class EventCollector:
         self.violations: list[PolicyViolation] = []
         self.errors: list[str] = []
         self.drift: list[dict[str, Any]] = []
+        self._expected = 0
+
+    def expect(self, steps: int) -> None:
+        """The step count a preview announced, so progress has a total before the steps start."""
+        self._expected = steps
 
     @property
     def progress(self) -> Progress:
-        return Progress(done=len(self._done), planned=len(self._started))
+        return Progress(done=len(self._done), planned=max(len(self._started), self._expected))
 
     def __call__(self, event: EngineEvent) -> None:
         compact = self._compact(event)

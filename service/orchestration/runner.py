@@ -76,12 +76,18 @@ def run(request: OperationRequest, program: ProgramFn, emit: Callable[[dict[str,
     collector = EventCollector(emit)
     policy_packs = request.policy_packs or None
     result = OperationResult(kind=request.kind, stack_name=request.stack_name, succeeded=False)
+    gate: EventCollector | None = None
     try:
         stack = select_stack(request, program)
         if request.kind is OperationKind.PREVIEW:
             preview = stack.preview(on_event=collector, policy_packs=policy_packs)
             result.changes = counts(preview.change_summary)
         elif request.kind is OperationKind.UP:
+            # Stack-level policies run on the final state, i.e. after an `up` has already created resources;
+            # a policy-checked preview first is what keeps a violating stack from ever reaching AWS.
+            gate = EventCollector(lambda event: emit(event) if event["type"] == "policy_violation" else None)
+            planned = stack.preview(on_event=gate, policy_packs=policy_packs)
+            collector.expect(sum(n for op, n in counts(planned.change_summary).items() if op != "same"))
             up = stack.up(on_event=collector, policy_packs=policy_packs)
             result.changes = counts(up.summary.resource_changes)
             result.outputs = {k: v.value for k, v in up.outputs.items() if not v.secret}
@@ -94,6 +100,8 @@ def run(request: OperationRequest, program: ProgramFn, emit: Callable[[dict[str,
             result.changes = counts(destroy.summary.resource_changes)
         result.succeeded = True
     except auto.errors.CommandError as exc:
+        if gate is not None and gate.violations:
+            collector = gate
         result.error_code, result.error = classify_command_error(exc, collector)
     except Exception as exc:  # noqa: BLE001 - the parent needs a result line, whatever went wrong
         result.error_code, result.error = "program_error", f"{type(exc).__name__}: {exc}"

@@ -1,0 +1,1 @@
+"""Pulumi programs run by the service through the Automation API."""

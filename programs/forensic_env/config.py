@@ -1,0 +1,338 @@
+"""The clean room's settings: read from the `forensics:` config namespace and validated before anything is built.
+
+`validate_config` is pure (no engine needed), so the service can check a request up front with the same rules
+the program applies; `load_config` reads the stack config through `pulumi.Config` and calls it.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from programs.forensic_env.tags import RESERVED_TAG_KEYS
+
+NAMESPACE = "forensics"
+DEFAULT_ACCOUNT_ID = "123456789012"
+DEFAULT_REGION = "us-east-1"
+DEFAULT_AMI_SSM_PARAMETER = "/forensics/golden-ami/latest"
+# Evidence volumes are attached on /dev/sdf .. /dev/sdp.
+EVIDENCE_DEVICE_LETTERS = "fghijklmnop"
+MAX_EVIDENCE_SNAPSHOTS = len(EVIDENCE_DEVICE_LETTERS)
+
+ObjectLockMode = Literal["GOVERNANCE", "COMPLIANCE"]
+AmiSourceKind = Literal["id", "tag", "ssm"]
+
+# Every key the program reads, with its default (None: no default).
+DEFAULTS: dict[str, Any] = {
+    "investigationId": None,
+    "ticket": None,
+    "instanceType": "t3.large",
+    "vpcCidr": "10.77.0.0/16",
+    "amiId": None,
+    "amiSsmParameter": DEFAULT_AMI_SSM_PARAMETER,
+    "amiTag": None,
+    "maxAmiAgeDays": 30,
+    "evidenceSnapshotIds": [],
+    "ttlHours": 72,
+    "tags": {},
+    "trustedPrincipals": None,  # [arn:aws:iam::<accountId>:root]
+    "accountId": DEFAULT_ACCOUNT_ID,
+    "assumeRoleArn": None,
+    "objectLockMode": "GOVERNANCE",
+    "objectLockRetentionDays": 30,
+    "retainEvidenceBucket": True,
+    "frozen": False,
+}
+CONFIG_KEYS: tuple[str, ...] = tuple(DEFAULTS)
+
+_ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{2,40}$")
+_TICKET_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._:/@+=#-]{0,127}$")
+_INSTANCE_TYPE_RE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9-]+$")
+_AMI_ID_RE = re.compile(r"^ami-[0-9a-f]{8,17}$")
+_SNAPSHOT_ID_RE = re.compile(r"^snap-[0-9a-f]{8,17}$")
+_SSM_PARAMETER_RE = re.compile(r"^[A-Za-z0-9_.\-/]{1,2048}$")
+_ACCOUNT_RE = re.compile(r"^\d{12}$")
+_REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
+_PRINCIPAL_RE = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:(root|(role|user)/[\w+=,.@/-]+)$")
+_ROLE_ARN_RE = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
+_TRUE, _FALSE = ("true", "1", "yes"), ("false", "0", "no")
+
+
+class ConfigError(ValueError):
+    """A setting is missing or invalid; the message starts with the setting's full key."""
+
+    def __init__(self, key: str, detail: str) -> None:
+        self.key = key if ":" in key else f"{NAMESPACE}:{key}"
+        self.detail = detail
+        super().__init__(f"{self.key}: {detail}")
+
+
+@dataclass(frozen=True)
+class AmiSource:
+    """Where the golden AMI comes from: an explicit id, the newest image with a tag, or an SSM parameter."""
+
+    kind: AmiSourceKind
+    value: str
+
+    @property
+    def tag(self) -> tuple[str, str]:
+        key, _, value = self.value.partition("=")
+        return key, value
+
+
+@dataclass(frozen=True)
+class EnvironmentConfig:
+    investigation_id: str
+    ticket: str
+    region: str = DEFAULT_REGION
+    instance_type: str = "t3.large"
+    vpc_cidr: str = "10.77.0.0/16"
+    ami_source: AmiSource = AmiSource("ssm", DEFAULT_AMI_SSM_PARAMETER)
+    max_ami_age_days: int = 30
+    evidence_snapshot_ids: tuple[str, ...] = ()
+    ttl_hours: int = 72
+    tags: Mapping[str, str] = field(default_factory=dict)
+    trusted_principals: tuple[str, ...] = ()
+    account_id: str = DEFAULT_ACCOUNT_ID
+    assume_role_arn: str | None = None
+    object_lock_mode: ObjectLockMode = "GOVERNANCE"
+    object_lock_retention_days: int = 30
+    retain_evidence_bucket: bool = True
+    frozen: bool = False
+
+    @property
+    def name_prefix(self) -> str:
+        """`forensics-<id>`: the prefix of every physical name (role names stay within IAM's 64 characters)."""
+        return f"forensics-{self.investigation_id}"
+
+    @property
+    def partition(self) -> str:
+        return "aws"
+
+
+# --- parsing helpers: values arrive either as Python values (the service) or as config strings (the engine) ---
+
+
+def _present(raw: Mapping[str, Any], key: str) -> bool:
+    return key in raw and raw[key] is not None
+
+
+def _string(raw: Mapping[str, Any], key: str) -> str | None:
+    if not _present(raw, key):
+        default = DEFAULTS[key]
+        return default if isinstance(default, str) else None
+    value = raw[key]
+    if not isinstance(value, str):
+        raise ConfigError(key, f"expected a string, got {type(value).__name__} {value!r}")
+    return value.strip()
+
+
+def _required(raw: Mapping[str, Any], key: str) -> str:
+    value = _string(raw, key)
+    if not value:
+        raise ConfigError(key, "is required")
+    return value
+
+
+def _positive_int(raw: Mapping[str, Any], key: str, maximum: int) -> int:
+    value = raw[key] if _present(raw, key) else DEFAULTS[key]
+    if isinstance(value, str) and re.fullmatch(r"\s*-?\d+\s*", value):
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigError(key, f"{value!r} is not an integer")
+    if not 0 < value <= maximum:
+        raise ConfigError(key, f"{value} must be a positive integer (1..{maximum})")
+    return value
+
+
+def _bool(raw: Mapping[str, Any], key: str) -> bool:
+    value = raw[key] if _present(raw, key) else DEFAULTS[key]
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in _TRUE + _FALSE:
+        return value.strip().lower() in _TRUE
+    raise ConfigError(key, f"{value!r} is not a boolean (true/false)")
+
+
+def _json(raw: Mapping[str, Any], key: str, kind: type) -> Any:
+    value = raw[key] if _present(raw, key) else DEFAULTS[key]
+    if isinstance(value, str):
+        text = value.strip()
+        if not text:
+            return kind()
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(key, f"{value!r} is not valid JSON ({exc.msg})") from None
+    if isinstance(value, tuple):
+        value = list(value)
+    if not isinstance(value, kind):
+        raise ConfigError(key, f"expected a {'list' if kind is list else 'map'}, got {type(value).__name__}")
+    return value
+
+
+def _string_list(raw: Mapping[str, Any], key: str) -> list[str]:
+    values = _json(raw, key, list)
+    if not all(isinstance(v, str) for v in values):
+        raise ConfigError(key, "every item must be a string")
+    return [v.strip() for v in values]
+
+
+# --- validation of the individual settings ---
+
+
+def _vpc_cidr(raw: Mapping[str, Any]) -> str:
+    text = _required(raw, "vpcCidr")
+    try:
+        network = ipaddress.ip_network(text, strict=True)
+    except ValueError:
+        raise ConfigError("vpcCidr", f"{text!r} is not a valid IPv4 CIDR") from None
+    if not isinstance(network, ipaddress.IPv4Network) or "/" not in text:
+        raise ConfigError("vpcCidr", f"{text!r} is not a valid IPv4 CIDR")
+    if not 16 <= network.prefixlen <= 24:
+        raise ConfigError("vpcCidr", f"{text!r} must be between /16 and /24")
+    return str(network)
+
+
+def _ami_source(raw: Mapping[str, Any]) -> AmiSource:
+    """Exactly one source. `amiSsmParameter` has a default, which applies when neither `amiId` nor `amiTag`
+    is set; an `amiSsmParameter` other than the default counts as an explicit choice, and an explicitly
+    empty one switches the default off (leaving no source unless `amiId` or `amiTag` is set)."""
+    ami_id = _string(raw, "amiId") or ""
+    ami_tag = _string(raw, "amiTag") or ""
+    ssm = _string(raw, "amiSsmParameter") or ""
+    chosen: list[tuple[str, AmiSource]] = []
+    if ami_id:
+        if not _AMI_ID_RE.match(ami_id):
+            raise ConfigError("amiId", f"{ami_id!r} is not an AMI id (ami-xxxxxxxx)")
+        chosen.append(("amiId", AmiSource("id", ami_id)))
+    if ami_tag:
+        key, sep, value = ami_tag.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise ConfigError("amiTag", f"{ami_tag!r} must look like Key=Value")
+        chosen.append(("amiTag", AmiSource("tag", f"{key.strip()}={value.strip()}")))
+    if ssm and not _SSM_PARAMETER_RE.match(ssm):
+        raise ConfigError("amiSsmParameter", f"{ssm!r} is not an SSM parameter name")
+    if ssm and ssm != DEFAULT_AMI_SSM_PARAMETER:
+        chosen.append(("amiSsmParameter", AmiSource("ssm", ssm)))
+    if len(chosen) > 1:
+        keys = " and ".join(f"{NAMESPACE}:{k}" for k, _ in chosen)
+        raise ConfigError(chosen[1][0], f"choose exactly one golden AMI source, got {keys}")
+    if chosen:
+        return chosen[0][1]
+    if ssm:
+        return AmiSource("ssm", ssm)
+    raise ConfigError(
+        "amiSsmParameter",
+        "no golden AMI source: set one of forensics:amiId, forensics:amiTag, forensics:amiSsmParameter",
+    )
+
+
+def _snapshots(raw: Mapping[str, Any]) -> tuple[str, ...]:
+    ids = _string_list(raw, "evidenceSnapshotIds")
+    for sid in ids:
+        if not _SNAPSHOT_ID_RE.match(sid):
+            raise ConfigError("evidenceSnapshotIds", f"{sid!r} is not an EBS snapshot id (snap-xxxxxxxx)")
+    if len(set(ids)) != len(ids):
+        raise ConfigError("evidenceSnapshotIds", "lists a snapshot more than once")
+    if len(ids) > MAX_EVIDENCE_SNAPSHOTS:
+        raise ConfigError("evidenceSnapshotIds", f"at most {MAX_EVIDENCE_SNAPSHOTS} snapshots can be attached")
+    return tuple(ids)
+
+
+def _tags(raw: Mapping[str, Any]) -> dict[str, str]:
+    tags = _json(raw, "tags", dict)
+    out: dict[str, str] = {}
+    for key, value in tags.items():
+        if not isinstance(key, str) or not 0 < len(key) <= 128 or key.lower().startswith("aws:"):
+            raise ConfigError("tags", f"{key!r} is not a valid tag key")
+        if key in RESERVED_TAG_KEYS:
+            raise ConfigError("tags", f"{key!r} is set by the program and cannot be overridden")
+        if not isinstance(value, str | int | float | bool) or len(str(value)) > 256:
+            raise ConfigError("tags", f"the value of {key!r} must be a string of at most 256 characters")
+        out[key] = str(value).lower() if isinstance(value, bool) else str(value)
+    return out
+
+
+def _principals(raw: Mapping[str, Any], account_id: str) -> tuple[str, ...]:
+    principals = _string_list(raw, "trustedPrincipals") if _present(raw, "trustedPrincipals") else []
+    for arn in principals:
+        if not _PRINCIPAL_RE.match(arn):
+            raise ConfigError("trustedPrincipals", f"{arn!r} is not an IAM root, role or user ARN")
+    return tuple(principals) or (f"arn:aws:iam::{account_id}:root",)
+
+
+def validate_config(raw: Mapping[str, Any], *, region: str | None = None) -> EnvironmentConfig:
+    """Validate settings given without namespace ("vpcCidr") or with it ("forensics:vpcCidr").
+
+    Values may be Python values or the strings the engine hands the program (lists and maps as JSON).
+    Raises ConfigError (a ValueError) naming the first bad setting.
+    """
+    values: dict[str, Any] = {}
+    for key, value in raw.items():
+        short = key.split(":", 1)[1] if key.startswith(f"{NAMESPACE}:") else key
+        if short not in DEFAULTS:
+            raise ConfigError(short, "is not a setting of the forensic environment")
+        values[short] = value
+
+    investigation_id = _required(values, "investigationId")
+    if not _ID_RE.match(investigation_id):
+        raise ConfigError(
+            "investigationId", f"{investigation_id!r} must match ^[a-z0-9][a-z0-9-]{{2,40}}$"
+        )
+    ticket = _required(values, "ticket")
+    if not _TICKET_RE.match(ticket):
+        raise ConfigError("ticket", f"{ticket!r} is not a ticket reference (letters, digits, - _ . : / #)")
+
+    instance_type = _required(values, "instanceType")
+    if not _INSTANCE_TYPE_RE.match(instance_type):
+        raise ConfigError("instanceType", f"{instance_type!r} must look like family.size, e.g. t3.large")
+
+    account_id = _required(values, "accountId")
+    if not _ACCOUNT_RE.match(account_id):
+        raise ConfigError("accountId", f"{account_id!r} is not a 12-digit AWS account id")
+
+    assume_role_arn = _string(values, "assumeRoleArn") or None
+    if assume_role_arn and not _ROLE_ARN_RE.match(assume_role_arn):
+        raise ConfigError("assumeRoleArn", f"{assume_role_arn!r} is not an IAM role ARN")
+
+    mode = _required(values, "objectLockMode")
+    if mode not in ("GOVERNANCE", "COMPLIANCE"):
+        raise ConfigError("objectLockMode", f"{mode!r} must be GOVERNANCE or COMPLIANCE")
+
+    region = (region or DEFAULT_REGION).strip()
+    if not _REGION_RE.match(region):
+        raise ConfigError("aws:region", f"{region!r} is not an AWS region")
+
+    return EnvironmentConfig(
+        investigation_id=investigation_id,
+        ticket=ticket,
+        region=region,
+        instance_type=instance_type,
+        vpc_cidr=_vpc_cidr(values),
+        ami_source=_ami_source(values),
+        max_ami_age_days=_positive_int(values, "maxAmiAgeDays", 3650),
+        evidence_snapshot_ids=_snapshots(values),
+        ttl_hours=_positive_int(values, "ttlHours", 24 * 365),
+        tags=_tags(values),
+        trusted_principals=_principals(values, account_id),
+        account_id=account_id,
+        assume_role_arn=assume_role_arn,
+        object_lock_mode="COMPLIANCE" if mode == "COMPLIANCE" else "GOVERNANCE",
+        object_lock_retention_days=_positive_int(values, "objectLockRetentionDays", 36500),
+        retain_evidence_bucket=_bool(values, "retainEvidenceBucket"),
+        frozen=_bool(values, "frozen"),
+    )
+
+
+def load_config() -> EnvironmentConfig:
+    """Read the stack config (`forensics:*` and `aws:region`) and validate it; nothing is built before this."""
+    import pulumi  # the pure validator above must not need the engine
+
+    cfg = pulumi.Config(NAMESPACE)
+    raw = {key: value for key in CONFIG_KEYS if (value := cfg.get(key)) is not None}
+    return validate_config(raw, region=pulumi.Config("aws").get("region"))

@@ -1,0 +1,333 @@
+"""Workstation: the forensic EC2 instance built from the golden AMI, reachable only through Session Manager.
+
+IMDSv2 only, no public IP, no key pair, the root disk encrypted with the investigation key, the evidence
+snapshots re-encrypted into new volumes attached as /dev/sdf, /dev/sdg, ... and mounted read-only at boot.
+Session Manager sessions are logged to an encrypted log group through a Session preferences document.
+Frozen: the instance is stopped and every disk is snapshotted.
+"""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import pulumi
+import pulumi_aws as aws
+
+from programs.forensic_env.access import log_group_name
+from programs.forensic_env.config import EVIDENCE_DEVICE_LETTERS, EnvironmentConfig
+from programs.forensic_env.network import IsolatedNetwork
+from programs.forensic_env.policies import allow, document
+from programs.forensic_env.tags import TAG_READ_ONLY, tags_for
+
+MOUNT_ROOT = "/mnt/evidence"
+
+
+@dataclass(frozen=True)
+class GoldenAmi:
+    id: str
+    creation_date: str
+    age_days: int
+
+
+def ami_age_days(creation_date: str, now: datetime | None = None) -> int:
+    created = datetime.fromisoformat(creation_date.replace("Z", "+00:00"))
+    if created.tzinfo is None:
+        created = created.replace(tzinfo=UTC)
+    return max(0, ((now or datetime.now(UTC)) - created).days)
+
+
+def lookup_golden_ami(cfg: EnvironmentConfig) -> GoldenAmi:
+    """Resolve the configured source to one image and its age (the freshness check is the policy pack's)."""
+    source = cfg.ami_source
+    if source.kind == "tag":
+        key, value = source.tag
+        image = aws.ec2.get_ami(
+            filters=[{"name": f"tag:{key}", "values": [value]}, {"name": "state", "values": ["available"]}],
+            most_recent=True,
+            owners=["self"],
+        )
+    else:
+        ami_id = source.value if source.kind == "id" else aws.ssm.get_parameter(name=source.value).value
+        image = aws.ec2.get_ami(filters=[{"name": "image-id", "values": [ami_id]}])
+    if not image.id or not image.creation_date:
+        raise ValueError(f"golden AMI {image.id or source.value!r}: no creation date, cannot check its age")
+    return GoldenAmi(image.id, image.creation_date, ami_age_days(image.creation_date))
+
+
+def evidence_devices(cfg: EnvironmentConfig) -> list[tuple[str, str]]:
+    """(snapshot id, device name) in config order: /dev/sdf, /dev/sdg, ..."""
+    return [(sid, f"/dev/sd{letter}") for sid, letter in zip(cfg.evidence_snapshot_ids, EVIDENCE_DEVICE_LETTERS,
+                                                              strict=False)]
+
+
+def user_data(cfg: EnvironmentConfig) -> str:
+    """Boot script: wait for each evidence device, make it read-only, mount it (and its partitions) `ro,noload`."""
+    lines = [
+        "#!/bin/bash",
+        f"# Forensic workstation for investigation {cfg.investigation_id} ({cfg.ticket}).",
+        "# Evidence volumes are mounted read-only; `noload` skips ext3/4 journal replay so nothing is written.",
+        "set -uo pipefail",
+        "exec >>/var/log/forensics-evidence-mount.log 2>&1",
+        "",
+        "find_device() {  # /dev/sdX, /dev/xvdX, or the NVMe device EBS exposes for that name",
+        '  local letter="$1" dev',
+        '  for dev in "/dev/sd$letter" "/dev/xvd$letter"; do',
+        '    if [ -b "$dev" ]; then readlink -f "$dev"; return 0; fi',
+        "  done",
+        "  for dev in /dev/nvme*n1; do",
+        '    [ -b "$dev" ] || continue',
+        '    if command -v ebsnvme-id >/dev/null && ebsnvme-id -b "$dev" 2>/dev/null \\',
+        '        | grep -Eq "^(/dev/)?(sd|xvd)${letter}$"; then echo "$dev"; return 0; fi',
+        "  done",
+        "  return 1",
+        "}",
+        "",
+        "mount_ro() {",
+        '  local dev="$1" target="$2"',
+        '  mkdir -p "$target"',
+        '  blockdev --setro "$dev" || true',
+        '  mount -o ro,noload "$dev" "$target" || mount -o ro,norecovery "$dev" "$target" \\',
+        '    || echo "could not mount $dev read-only"',
+        "}",
+        "",
+        "mount_evidence() {",
+        '  local letter="$1" name="$2" dev part parts n=0',
+        "  for _ in $(seq 120); do dev=$(find_device \"$letter\") && break; sleep 5; done",
+        '  if [ -z "${dev:-}" ]; then echo "evidence device sd$letter ($name) never appeared"; return 1; fi',
+        '  blockdev --setro "$dev" || true',
+        '  parts=$(lsblk -lnpo NAME,TYPE "$dev" | awk \'$2 == "part" {print $1}\')',
+        '  if [ -z "$parts" ]; then',
+        f'    mount_ro "$dev" "{MOUNT_ROOT}/$name"',
+        "  else",
+        "    for part in $parts; do",
+        "      n=$((n + 1))",
+        f'      mount_ro "$part" "{MOUNT_ROOT}/$name/part$n"',
+        "    done",
+        "  fi",
+        "}",
+        "",
+        f"mkdir -p {MOUNT_ROOT}",
+    ]
+    for sid, device in evidence_devices(cfg):
+        lines.append(f"mount_evidence {shlex.quote(device[-1])} {shlex.quote(sid)} &")
+    lines += ["wait", ""]
+    return "\n".join(lines)
+
+
+def session_document_name(cfg: EnvironmentConfig) -> str:
+    return f"{cfg.name_prefix}-session-prefs"
+
+
+class Workstation(pulumi.ComponentResource):
+    ami: GoldenAmi
+    instance: aws.ec2.Instance
+    instance_profile: aws.iam.InstanceProfile
+    session_log_group: aws.cloudwatch.LogGroup
+    session_document: aws.ssm.Document
+    alert_topic: aws.sns.Topic
+    evidence_volumes: list[aws.ebs.Volume]
+    freeze_snapshots: list[aws.ebs.Snapshot]
+
+    def __init__(
+        self,
+        name: str,
+        cfg: EnvironmentConfig,
+        network: IsolatedNetwork,
+        key: aws.kms.Key,
+        role: aws.iam.Role,
+        bucket_arn: pulumi.Input[str],
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("forensics:index:Workstation", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        prefix = cfg.name_prefix
+        self.ami = lookup_golden_ami(cfg)
+        if self.ami.age_days > cfg.max_ami_age_days:
+            pulumi.log.warn(
+                f"golden AMI {self.ami.id} is {self.ami.age_days} days old "
+                f"(forensics:maxAmiAgeDays is {cfg.max_ami_age_days})",
+                self,
+            )
+
+        # Session Manager logging: encrypted log group + Session preferences document; alerts topic.
+        self.session_log_group = aws.cloudwatch.LogGroup(
+            f"{name}-session-logs",
+            name=log_group_name(cfg, "ssm-sessions"),
+            kms_key_id=key.arn,
+            retention_in_days=365,
+            tags=tags_for(cfg, f"{prefix}-ssm-sessions"),
+            opts=child,
+        )
+        self.session_document = aws.ssm.Document(
+            f"{name}-session-prefs",
+            name=session_document_name(cfg),
+            document_type="Session",
+            document_format="JSON",
+            content=pulumi.Output.json_dumps(
+                {
+                    "schemaVersion": "1.0",
+                    "description": f"Session Manager preferences for investigation {cfg.investigation_id}",
+                    "sessionType": "Standard_Stream",
+                    "inputs": {
+                        "s3BucketName": "",
+                        "s3EncryptionEnabled": True,
+                        "cloudWatchLogGroupName": self.session_log_group.name,
+                        "cloudWatchEncryptionEnabled": True,
+                        "cloudWatchStreamingEnabled": True,
+                        "kmsKeyId": key.key_id,
+                        "runAsEnabled": False,
+                        "idleSessionTimeout": "20",
+                    },
+                }
+            ),
+            tags=tags_for(cfg, session_document_name(cfg)),
+            opts=child,
+        )
+        self.alert_topic = aws.sns.Topic(
+            f"{name}-alerts",
+            name=f"{prefix}-session-alerts",
+            kms_master_key_id=key.arn,
+            tags=tags_for(cfg, f"{prefix}-session-alerts"),
+            opts=child,
+        )
+
+        # The instance role's permissions: Session Manager, read-only evidence, session logs.
+        scope = f"{cfg.region}:{cfg.account_id}"
+        session_group = self.session_log_group.arn
+        policy = aws.iam.RolePolicy(
+            f"{name}-role-policy",
+            role=role.id,
+            name="forensics-workstation",
+            policy=document(
+                [
+                    allow("SessionManagerRegistration", ["ssm:UpdateInstanceInformation"],
+                          [f"arn:aws:ec2:{scope}:instance/*"]),
+                    allow(
+                        "SessionManagerChannels",
+                        ["ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel",
+                         "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel"],
+                        [f"arn:aws:ssmmessages:{scope}:*"],
+                    ),
+                    allow(
+                        "SessionManagerMessages",
+                        ["ec2messages:AcknowledgeMessage", "ec2messages:DeleteMessage", "ec2messages:FailMessage",
+                         "ec2messages:GetEndpoint", "ec2messages:GetMessages", "ec2messages:SendReply"],
+                        [f"arn:aws:ec2messages:{scope}:*"],
+                    ),
+                    allow("ReadEvidence", ["s3:GetObject", "s3:GetObjectVersion"],
+                          [pulumi.Output.concat(bucket_arn, "/*")]),
+                    allow("ListEvidence", ["s3:ListBucket"], [bucket_arn]),
+                    allow("DecryptWithInvestigationKey", ["kms:Decrypt"], [key.arn]),
+                    allow("WriteSessionLogs",
+                          ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+                          [session_group, pulumi.Output.concat(session_group, ":*")]),
+                    allow("CheckSessionLogGroupEncryption", ["logs:DescribeLogGroups"],
+                          [f"arn:aws:logs:{scope}:log-group:*"]),
+                ]
+            ),
+            opts=child,
+        )
+        self.instance_profile = aws.iam.InstanceProfile(
+            f"{name}-profile",
+            name=f"{prefix}-workstation",
+            role=role.name,
+            tags=tags_for(cfg, f"{prefix}-workstation"),
+            opts=child,
+        )
+        self.instance = aws.ec2.Instance(
+            f"{name}-instance",
+            ami=self.ami.id,
+            instance_type=cfg.instance_type,
+            subnet_id=network.subnets[0].id,
+            vpc_security_group_ids=[network.workstation_security_group.id],
+            iam_instance_profile=self.instance_profile.name,
+            associate_public_ip_address=False,
+            metadata_options={
+                "http_endpoint": "enabled",
+                "http_tokens": "required",
+                "http_put_response_hop_limit": 1,
+            },
+            root_block_device={
+                "encrypted": True,
+                "kms_key_id": key.arn,
+                "volume_type": "gp3",
+                "delete_on_termination": True,
+                "tags": tags_for(cfg, f"{prefix}-workstation-root"),
+            },
+            user_data=user_data(cfg),
+            tags=tags_for(
+                cfg,
+                f"{prefix}-workstation",
+                {
+                    "forensics:ami-id": self.ami.id,
+                    "forensics:ami-creation-date": self.ami.creation_date,
+                    "forensics:max-ami-age-days": str(cfg.max_ami_age_days),
+                },
+            ),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[policy]),
+        )
+
+        # Evidence: a new volume per snapshot, re-encrypted with the investigation key, attached in order.
+        self.evidence_volumes = []
+        attachments: list[aws.ec2.VolumeAttachment] = []
+        for sid, device in evidence_devices(cfg):
+            volume = aws.ebs.Volume(
+                f"{name}-evidence-{sid}",
+                availability_zone=self.instance.availability_zone,
+                snapshot_id=sid,
+                encrypted=True,
+                kms_key_id=key.arn,
+                type="gp3",
+                tags=tags_for(
+                    cfg,
+                    f"{prefix}-evidence-{sid}",
+                    {TAG_READ_ONLY: "true", "forensics:source-snapshot": sid, "forensics:device": device},
+                ),
+                opts=child,
+            )
+            attachments.append(
+                aws.ec2.VolumeAttachment(
+                    f"{name}-evidence-{sid}-attachment",
+                    device_name=device,
+                    volume_id=volume.id,
+                    instance_id=self.instance.id,
+                    stop_instance_before_detaching=True,
+                    opts=child,
+                )
+            )
+            self.evidence_volumes.append(volume)
+
+        # Frozen: stop the workstation, then snapshot every disk (evidence volumes and the root volume).
+        self.freeze_snapshots = []
+        if cfg.frozen:
+            stopped = aws.ec2transitgateway.InstanceState(
+                f"{name}-stopped",
+                instance_id=self.instance.id,
+                state="stopped",
+                opts=pulumi.ResourceOptions(parent=self, depends_on=attachments),
+            )
+            root_volume = self.instance.root_block_device.apply(lambda device: device.volume_id or "")
+            disks: list[tuple[str, pulumi.Input[str]]] = [("root", root_volume)]
+            disks += [(sid, v.id) for (sid, _), v in zip(evidence_devices(cfg), self.evidence_volumes, strict=True)]
+            for label, volume_id in disks:
+                self.freeze_snapshots.append(
+                    aws.ebs.Snapshot(
+                        f"{name}-freeze-{label}",
+                        volume_id=volume_id,
+                        description=f"Frozen state of {label} for investigation {cfg.investigation_id}",
+                        tags=tags_for(cfg, f"{prefix}-freeze-{label}", {"forensics:frozen": "true"}),
+                        opts=pulumi.ResourceOptions(parent=self, depends_on=[stopped]),
+                    )
+                )
+
+        self.register_outputs(
+            {
+                "instanceId": self.instance.id,
+                "amiId": self.ami.id,
+                "amiAgeDays": self.ami.age_days,
+                "evidenceVolumeIds": [v.id for v in self.evidence_volumes],
+                "freezeSnapshotIds": [s.id for s in self.freeze_snapshots],
+            }
+        )

@@ -1,0 +1,82 @@
+"""Typed dependencies: ``SessionDep``, ``PrincipalDep``, ``SettingsDep``, ``ClockDep``, ``JobsDep``, ``RequestIdDep``,
+and ``require(Permission)`` for route-level permission checks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
+
+from service.auth import service as auth
+from service.auth.roles import Permission
+from service.clock import Clock
+from service.config import Settings
+from service.jobs.tasks import Jobs
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    session: Session = request.app.state.session_factory()
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+def get_clock(request: Request) -> Clock:
+    clock: Clock = request.app.state.clock
+    return clock
+
+
+def get_jobs(request: Request) -> Jobs:
+    jobs: Jobs = request.app.state.jobs
+    return jobs
+
+
+def get_request_id(request: Request) -> str | None:
+    value: str | None = getattr(request.state, "request_id", None)
+    return value
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+SessionDep = Annotated[Session, Depends(get_session)]
+ClockDep = Annotated[Clock, Depends(get_clock)]
+JobsDep = Annotated[Jobs, Depends(get_jobs)]
+RequestIdDep = Annotated[str | None, Depends(get_request_id)]
+
+_bearer = HTTPBearer(auto_error=False, description="API token (POST /v1/tokens issues them)")
+
+
+def get_principal(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> auth.Principal:
+    bootstrap = settings.bootstrap_admin_token.get_secret_value() if settings.bootstrap_admin_token else None
+    principal = auth.authenticate(session, clock, credentials.credentials if credentials else None, bootstrap)
+    # The error handler audits refused changes with the caller's name.
+    request.state.principal = principal
+    return principal
+
+
+PrincipalDep = Annotated[auth.Principal, Depends(get_principal)]
+
+
+def require(permission: Permission) -> Callable[[auth.Principal], auth.Principal]:
+    def check(principal: PrincipalDep) -> auth.Principal:
+        principal.require(permission)
+        return principal
+
+    return check
+
+
+ReaderDep = Annotated[auth.Principal, Depends(require(Permission.READ))]

@@ -1,0 +1,69 @@
+"""/healthz (the process answers), /readyz (database and Pulumi CLI usable), /metrics (Prometheus)."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from sqlalchemy import text
+
+from service.api.deps import SettingsDep
+from service.api.errors import error_response
+from service.config import Settings
+from service.db.session import SessionFactory
+from service.observability import metrics
+
+router = APIRouter(tags=["health"])
+_CLI_CACHE_SECONDS = 60.0
+
+
+def check_database(factory: SessionFactory) -> str | None:
+    try:
+        with factory() as session:
+            session.execute(text("SELECT 1"))
+    except Exception as exc:
+        return f"database unreachable: {type(exc).__name__}"
+    return None
+
+
+def check_pulumi_cli(settings: Settings) -> str | None:
+    cli = settings.pulumi_cli_dir / "pulumi"
+    if not cli.exists():
+        return f"Pulumi CLI not found at {cli}"
+    try:
+        out = subprocess.run([str(cli), "version"], capture_output=True, text=True, timeout=20,
+                             env={"PULUMI_SKIP_UPDATE_CHECK": "true", "PATH": ""})
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"Pulumi CLI does not run: {exc}"
+    return None if out.returncode == 0 else f"Pulumi CLI exited {out.returncode}: {out.stderr.strip()[:200]}"
+
+
+@router.get("/healthz")
+def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/readyz", responses={503: {"description": "not ready"}})
+async def readyz(request: Request, settings: SettingsDep) -> Any:
+    checks: dict[str, str | None] = {"database": await run_in_threadpool(check_database, request.app.state.session_factory)}
+    # `pulumi version` takes ~100 ms; probes come every few seconds, so its answer is cached briefly.
+    cached: tuple[float, str | None] | None = getattr(request.app.state, "cli_check", None)
+    if cached is None or time.monotonic() - cached[0] > _CLI_CACHE_SECONDS or cached[1] is not None:
+        cached = (time.monotonic(), await run_in_threadpool(check_pulumi_cli, settings))
+        request.app.state.cli_check = cached
+    checks["pulumi_cli"] = cached[1]
+    failed = {name: problem for name, problem in checks.items() if problem}
+    if failed:
+        return error_response(503, "not_ready", "; ".join(failed.values()), {"checks": failed})
+    return {"status": "ready", "checks": {name: "ok" for name in checks}}
+
+
+@router.get("/metrics", response_class=Response)
+def prometheus_metrics(request: Request) -> Response:
+    factory: SessionFactory = request.app.state.session_factory
+    with factory() as session:
+        body = metrics.render(session, request.app.state.jobs.pending())
+    return Response(body, media_type="text/plain; version=0.0.4; charset=utf-8")

@@ -1,0 +1,44 @@
+"""/v1/audit: read and verify the hash-chained log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+
+from service.api.deps import SessionDep, require
+from service.api.schemas import ERROR_RESPONSES, Page
+from service.audit import service
+from service.audit.schemas import AuditEntryOut, VerificationOut
+from service.auth.roles import Permission
+from service.auth.service import Principal
+
+router = APIRouter(prefix="/v1/audit", tags=["audit"], responses=ERROR_RESPONSES)
+AuditReader = Annotated[Principal, Depends(require(Permission.AUDIT_READ))]
+
+
+@router.get("", response_model=Page[AuditEntryOut])
+def list_audit(
+    session: SessionDep,
+    _: AuditReader,
+    actor: Annotated[str | None, Query(max_length=200)] = None,
+    action: Annotated[str | None, Query(max_length=64)] = None,
+    target: Annotated[str | None, Query(max_length=200)] = None,
+    outcome: Annotated[str | None, Query(max_length=64)] = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Page[AuditEntryOut]:
+    rows, total = service.list_entries(session, actor=actor, action=action, target=target, outcome=outcome,
+                                       since=since, until=until, limit=limit, offset=offset)
+    return Page(items=[AuditEntryOut.of(r) for r in rows], total=total, limit=limit, offset=offset)
+
+
+@router.get("/verify", response_model=VerificationOut)
+def verify_audit(session: SessionDep, _: AuditReader) -> VerificationOut:
+    """Recomputes the chain: ok false and the first bad entry id if any entry was edited or deleted."""
+    result = service.verify(session)
+    return VerificationOut(ok=result.ok, checked=result.checked, first_bad_id=result.first_bad_id,
+                           reason=result.reason)

@@ -1,0 +1,55 @@
+"""Roles and what each may do. Endpoints ask for a permission, never for a role."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    RESPONDER = "responder"
+    INVESTIGATOR = "investigator"
+    ANALYST = "analyst"
+    DATA_CUSTODIAN = "data_custodian"
+    ADMIN = "admin"
+
+
+class Permission(StrEnum):
+    READ = "read"
+    OPEN = "open"
+    PREVIEW = "preview"
+    REFRESH = "refresh"
+    FREEZE = "freeze"
+    RELEASE = "release"
+    DESTROY = "destroy"
+    # Deciding what happens to evidence: deleting the bucket on destroy, lifting legal holds.
+    RETENTION = "retention"
+    CANCEL = "cancel"
+    AUDIT_READ = "audit_read"
+    TOKENS = "tokens"
+
+
+_READ = {Permission.READ}
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.RESPONDER: frozenset(
+        _READ | {Permission.OPEN, Permission.PREVIEW, Permission.FREEZE, Permission.REFRESH, Permission.CANCEL}
+    ),
+    Role.INVESTIGATOR: frozenset(_READ),
+    Role.ANALYST: frozenset(_READ),
+    Role.DATA_CUSTODIAN: frozenset(
+        _READ
+        | {
+            Permission.FREEZE,
+            Permission.RELEASE,
+            Permission.DESTROY,
+            Permission.RETENTION,
+            Permission.CANCEL,
+            Permission.AUDIT_READ,
+        }
+    ),
+    Role.ADMIN: frozenset(Permission),
+}
+
+
+def allows(role: Role, permission: Permission) -> bool:
+    return permission in ROLE_PERMISSIONS[role]

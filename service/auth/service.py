@@ -1,0 +1,110 @@
+"""Issue, look up and revoke API tokens; authenticate a bearer token to a principal."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.audit import service as audit
+from service.auth.models import ApiToken
+from service.auth.roles import Permission, Role, allows
+from service.clock import Clock
+from service.errors import Forbidden, NotFound, Unauthorized
+
+TOKEN_PREFIX = "fcr_"
+BOOTSTRAP_PRINCIPAL = "bootstrap-admin"
+
+
+@dataclass(frozen=True)
+class Principal:
+    name: str
+    role: Role
+    token_id: str | None = None
+
+    @property
+    def actor(self) -> audit.Actor:
+        return audit.Actor(self.name, self.role.value)
+
+    def require(self, permission: Permission) -> None:
+        if not allows(self.role, permission):
+            raise Forbidden(
+                f"role {self.role.value} may not {permission.value}",
+                details={"role": self.role.value, "permission": permission.value},
+            )
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def generate_token() -> str:
+    return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+def authenticate(session: Session, clock: Clock, token: str | None, bootstrap_token: str | None) -> Principal:
+    if not token:
+        raise Unauthorized("a bearer token is required")
+    digest = hash_token(token)
+    if bootstrap_token and hmac.compare_digest(digest, hash_token(bootstrap_token)):
+        return Principal(BOOTSTRAP_PRINCIPAL, Role.ADMIN)
+    row = session.execute(select(ApiToken).where(ApiToken.token_hash == digest)).scalar_one_or_none()
+    now = clock()
+    if row is None or row.revoked_at is not None or (row.expires_at is not None and row.expires_at <= now):
+        raise Unauthorized("the bearer token is not valid")
+    return Principal(row.principal, Role(row.role), token_id=row.id)
+
+
+def issue_token(
+    session: Session,
+    clock: Clock,
+    *,
+    by: Principal,
+    principal: str,
+    role: Role,
+    expires_in_days: int | None,
+    request_id: str | None,
+) -> tuple[ApiToken, str]:
+    """Returns the row and the token; the token is never retrievable again."""
+    token = generate_token()
+    now = clock()
+    row = ApiToken(
+        id=str(uuid.uuid4()),
+        token_hash=hash_token(token),
+        principal=principal,
+        role=role.value,
+        created_by=by.name,
+        created_at=now,
+        expires_at=now + timedelta(days=expires_in_days) if expires_in_days else None,
+    )
+    session.add(row)
+    audit.record(
+        session, clock, actor=by.actor, action="token.issue", target=f"token/{row.id}", outcome="ok",
+        request_id=request_id, details={"principal": principal, "role": role.value},
+    )
+    session.commit()
+    return row, token
+
+
+def list_tokens(session: Session) -> list[ApiToken]:
+    return list(session.execute(select(ApiToken).order_by(ApiToken.created_at)).scalars())
+
+
+def revoke_token(session: Session, clock: Clock, *, by: Principal, token_id: str, request_id: str | None) -> ApiToken:
+    row = session.get(ApiToken, token_id)
+    if row is None:
+        raise NotFound(f"token {token_id} not found")
+    if row.revoked_at is None:
+        row.revoked_at = clock()
+    audit.record(
+        session, clock, actor=by.actor, action="token.revoke", target=f"token/{row.id}", outcome="ok",
+        request_id=request_id, details={"principal": row.principal},
+    )
+    session.commit()
+    return row

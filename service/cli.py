@@ -1,0 +1,191 @@
+"""`forensics`: the command line over the service's REST API (typer + rich).
+
+Reads the service URL and token from --url/--token or FORENSICS_URL / FORENSICS_TOKEN.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Annotated, Any
+
+import httpx
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+app = typer.Typer(help="Open, watch, freeze and destroy forensic clean rooms.", no_args_is_help=True)
+console = Console()
+err = Console(stderr=True)
+
+UrlOpt = Annotated[str, typer.Option("--url", envvar="FORENSICS_URL", help="Service base URL")]
+TokenOpt = Annotated[str, typer.Option("--token", envvar="FORENSICS_TOKEN", help="API token")]
+DEFAULT_URL = "http://127.0.0.1:8000"
+TERMINAL_STATES = {"succeeded", "failed", "cancelled", "interrupted"}
+
+
+class ApiClient:
+    """Thin client; ``transport`` is the seam tests use to talk to an in-process app."""
+
+    def __init__(self, url: str, token: str, transport: httpx.BaseTransport | None = None) -> None:
+        self._http = httpx.Client(
+            base_url=url.rstrip("/"), headers={"Authorization": f"Bearer {token}"},
+            timeout=httpx.Timeout(30.0, read=None), transport=transport,
+        )
+
+    def request(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = self._http.request(method, path, **kwargs)
+        if response.status_code >= 400:
+            try:
+                error = response.json()["error"]
+                message = f"{error['code']}: {error['message']}"
+            except (ValueError, KeyError, TypeError):
+                message = response.text
+            err.print(f"[red]error {response.status_code}[/red] {message}")
+            raise typer.Exit(1)
+        return response.json() if response.content else None
+
+    def events(self, operation_id: str) -> Iterator[dict[str, Any]]:
+        with self._http.stream("GET", f"/v1/operations/{operation_id}/events") as response:
+            for line in response.iter_lines():
+                if line.startswith("data:"):
+                    yield json.loads(line[5:].strip())
+
+
+def _client(url: str, token: str) -> ApiClient:
+    return ApiClient(url or DEFAULT_URL, token)
+
+
+def _operation_id(payload: dict[str, Any]) -> str | None:
+    op = payload.get("operation") or {}
+    return str(op["id"]) if op.get("id") else None
+
+
+def _show_investigation(inv: dict[str, Any]) -> None:
+    table = Table(title=f"Investigation {inv.get('id')}", show_header=False)
+    for key in ("ticket", "title", "status", "region", "created_at", "expires_at"):
+        if inv.get(key) is not None:
+            table.add_row(key, str(inv[key]))
+    for key, value in (inv.get("outputs") or {}).items():
+        table.add_row(f"output: {key}", json.dumps(value) if not isinstance(value, str) else value)
+    console.print(table)
+
+
+def _watch(client: ApiClient, operation_id: str) -> None:
+    with Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=console,
+    ) as progress:
+        task = progress.add_task(f"operation {operation_id}", total=None)
+        for event in client.events(operation_id):
+            counts = event.get("progress") or {}
+            if counts.get("planned"):
+                progress.update(task, total=counts["planned"], completed=counts.get("done", 0))
+            if event.get("type") == "step_done":
+                progress.console.print(f"  [green]✓[/green] {event.get('op')} {event.get('resource_type')}")
+            elif event.get("type") == "policy_violation":
+                progress.console.print(f"  [red]✗ policy {event.get('policy_name')}[/red]: {event.get('message')}")
+            elif event.get("type") == "diagnostic" and event.get("severity") == "error":
+                progress.console.print(f"  [red]{event.get('message')}[/red]")
+            if event.get("state") in TERMINAL_STATES:
+                break
+    final = client.request("GET", f"/v1/operations/{operation_id}")
+    colour = "green" if final.get("state") == "succeeded" else "red"
+    console.print(f"operation {operation_id}: [{colour}]{final.get('state')}[/{colour}] {final.get('error') or ''}")
+
+
+@app.command()
+def create(
+    ticket: str,
+    title: Annotated[str, typer.Option(help="Short description")] = "",
+    region: Annotated[str | None, typer.Option(help="AWS region")] = None,
+    snapshot: Annotated[list[str] | None, typer.Option(help="Evidence EBS snapshot id (repeatable)")] = None,
+    ttl_hours: Annotated[int | None, typer.Option(help="Hours before automatic teardown")] = None,
+    watch: Annotated[bool, typer.Option(help="Follow the deployment")] = True,
+    url: UrlOpt = DEFAULT_URL,
+    token: TokenOpt = "",
+) -> None:
+    """Open an investigation: a new clean room for TICKET."""
+    body: dict[str, Any] = {"ticket": ticket, "title": title or ticket}
+    if region:
+        body["region"] = region
+    if snapshot:
+        body["evidence_snapshot_ids"] = snapshot
+    if ttl_hours:
+        body["ttl_hours"] = ttl_hours
+    client = _client(url, token)
+    payload = client.request("POST", "/v1/investigations", json=body)
+    inv = payload.get("investigation", payload)
+    console.print(f"investigation [bold]{inv.get('id')}[/bold] ({inv.get('status')})")
+    op = _operation_id(payload)
+    if watch and op:
+        _watch(client, op)
+
+
+@app.command("list")
+def list_(
+    status: Annotated[str | None, typer.Option(help="Filter by status")] = None,
+    url: UrlOpt = DEFAULT_URL,
+    token: TokenOpt = "",
+) -> None:
+    """List investigations."""
+    params = {"status": status} if status else {}
+    payload = _client(url, token).request("GET", "/v1/investigations", params=params)
+    table = Table("id", "ticket", "status", "region", "created")
+    for inv in payload.get("items", []):
+        table.add_row(str(inv.get("id")), inv.get("ticket"), inv.get("status"), inv.get("region"),
+                      str(inv.get("created_at")))
+    console.print(table)
+
+
+@app.command()
+def show(investigation_id: str, url: UrlOpt = DEFAULT_URL, token: TokenOpt = "") -> None:
+    """Status, outputs and timeline of one investigation."""
+    _show_investigation(_client(url, token).request("GET", f"/v1/investigations/{investigation_id}"))
+
+
+@app.command()
+def watch(operation_id: str, url: UrlOpt = DEFAULT_URL, token: TokenOpt = "") -> None:
+    """Follow an operation live."""
+    _watch(_client(url, token), operation_id)
+
+
+def _action(investigation_id: str, action: str, url: str, token: str, body: dict[str, Any], follow: bool) -> None:
+    client = _client(url, token)
+    payload = client.request("POST", f"/v1/investigations/{investigation_id}/{action}", json=body)
+    op = _operation_id(payload)
+    console.print(f"{action}: operation {op} queued")
+    if follow and op:
+        _watch(client, op)
+
+
+@app.command()
+def freeze(
+    investigation_id: str, reason: Annotated[str, typer.Option(help="Why")] = "legal hold",
+    watch: bool = True, url: UrlOpt = DEFAULT_URL, token: TokenOpt = "",
+) -> None:
+    """Preserve the clean room: stop, snapshot, revoke access, legal hold."""
+    _action(investigation_id, "freeze", url, token, {"reason": reason}, watch)
+
+
+@app.command()
+def destroy(
+    investigation_id: str,
+    delete_evidence: Annotated[bool, typer.Option(help="Also delete the evidence bucket (custodian)")] = False,
+    reason: Annotated[str, typer.Option(help="Why")] = "investigation closed",
+    watch: bool = True, url: UrlOpt = DEFAULT_URL, token: TokenOpt = "",
+) -> None:
+    """Tear down the clean room (the evidence bucket is kept unless asked otherwise)."""
+    body = {"retain_evidence_bucket": not delete_evidence, "reason": reason}
+    _action(investigation_id, "destroy", url, token, body, watch)
+
+
+@app.command()
+def refresh(investigation_id: str, watch: bool = True, url: UrlOpt = DEFAULT_URL, token: TokenOpt = "") -> None:
+    """Drift check: differences are reported, never repaired."""
+    _action(investigation_id, "refresh", url, token, {}, watch)
+
+
+if __name__ == "__main__":
+    app()

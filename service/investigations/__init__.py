@@ -1,0 +1,1 @@
+"""Investigations: one Pulumi stack each; states, rules, and what each operation means."""

@@ -1,0 +1,154 @@
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, Field, field_validator, model_validator
+
+from service.api.schemas import StrictModel
+from service.investigations.models import Investigation
+from service.investigations.states import Status
+from service.operations.models import Operation
+from service.operations.schemas import OperationOut
+
+INVESTIGATION_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{2,40}$"
+SnapshotId = Annotated[str, Field(pattern=r"^snap-[0-9a-f]{8,17}$")]
+_TAG_KEY = re.compile(r"^[\w .:/=+\-@]{1,128}$")
+
+
+class GoldenAmi(StrictModel):
+    """Exactly one way to pick the workstation image; none means the configured SSM parameter."""
+
+    ami_id: str | None = Field(default=None, pattern=r"^ami-[0-9a-f]{8,17}$")
+    ssm_parameter: str | None = Field(default=None, max_length=2048, pattern=r"^/[\w./-]+$")
+    tag: str | None = Field(default=None, pattern=r"^[^=]{1,128}=.{0,256}$", description="Key=Value")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> GoldenAmi:
+        given = [name for name in ("ami_id", "ssm_parameter", "tag") if getattr(self, name) is not None]
+        if len(given) > 1:
+            raise ValueError(f"give one of ami_id, ssm_parameter, tag (got {', '.join(given)})")
+        return self
+
+
+class InvestigationCreate(StrictModel):
+    ticket: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:#/-]{1,63}$", examples=["SEC-123"])
+    title: str = Field(min_length=1, max_length=200)
+    region: str | None = Field(default=None, pattern=r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$", examples=["us-east-1"])
+    account_id: str | None = Field(default=None, pattern=r"^\d{12}$")
+    assume_role_arn: str | None = Field(
+        default=None, pattern=r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$", max_length=2048
+    )
+    instance_type: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")
+    golden_ami: GoldenAmi = Field(default_factory=GoldenAmi)
+    evidence_snapshot_ids: list[SnapshotId] = Field(default_factory=list, max_length=20)
+    ttl_hours: int | None = Field(default=None, ge=1, le=24 * 90)
+    tags: dict[str, str] = Field(default_factory=dict, max_length=30)
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, tags: dict[str, str]) -> dict[str, str]:
+        for key, value in tags.items():
+            if not _TAG_KEY.match(key) or key.lower().startswith(("aws:", "forensics:")):
+                raise ValueError(f"tag key {key!r} is not allowed")
+            if len(value) > 256:
+                raise ValueError(f"tag {key!r}: value longer than 256 characters")
+        return tags
+
+
+class PreviewRequest(StrictModel):
+    pass
+
+
+class RefreshRequest(StrictModel):
+    pass
+
+
+class FreezeRequest(StrictModel):
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+class ReleaseRequest(StrictModel):
+    reason: str = Field(min_length=3, max_length=2000)
+    remove_legal_holds: bool = False
+
+
+class DestroyRequest(StrictModel):
+    reason: str | None = Field(default=None, max_length=2000)
+    # Deleting the evidence bucket is a retention decision: data custodian (or admin) only.
+    retain_evidence_bucket: bool = True
+
+
+class InvestigationOut(BaseModel):
+    id: str
+    ticket: str
+    title: str
+    status: Status
+    attention_reason: str | None
+    region: str
+    account_id: str | None
+    assume_role_arn: str | None
+    instance_type: str | None
+    golden_ami: dict[str, Any]
+    evidence_snapshot_ids: list[str]
+    ttl_hours: int
+    expires_at: datetime
+    tags: dict[str, str]
+    stack_name: str
+    frozen: bool
+    legal_hold: bool
+    retain_evidence_bucket: bool
+    outputs: dict[str, Any]
+    policy_results: dict[str, Any]
+    drift: dict[str, Any]
+    active_operation_id: str | None
+    created_by: str
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, inv: Investigation) -> InvestigationOut:
+        return cls(
+            id=inv.id,
+            ticket=inv.ticket,
+            title=inv.title,
+            status=Status(inv.status),
+            attention_reason=inv.attention_reason,
+            region=inv.region,
+            account_id=inv.account_id,
+            assume_role_arn=inv.assume_role_arn,
+            instance_type=inv.instance_type,
+            golden_ami=inv.golden_ami or {},
+            evidence_snapshot_ids=list(inv.evidence_snapshot_ids or []),
+            ttl_hours=inv.ttl_hours,
+            expires_at=inv.expires_at,
+            tags=dict(inv.tags or {}),
+            stack_name=inv.stack_name,
+            frozen=inv.frozen,
+            legal_hold=inv.legal_hold,
+            retain_evidence_bucket=inv.retain_evidence_bucket,
+            outputs=inv.outputs or {},
+            policy_results=inv.policy_results or {},
+            drift=inv.drift or {},
+            active_operation_id=inv.active_operation_id,
+            created_by=inv.created_by,
+            created_at=inv.created_at,
+            updated_at=inv.updated_at,
+        )
+
+
+class InvestigationDetail(InvestigationOut):
+    timeline: list[OperationOut]
+
+    @classmethod
+    def with_timeline(cls, inv: Investigation, operations: list[Operation]) -> InvestigationDetail:
+        base = InvestigationOut.of(inv).model_dump()
+        return cls(**base, timeline=[OperationOut.of(op) for op in operations])
+
+
+class Accepted(BaseModel):
+    """202 body: the investigation and the operation that was queued (or the existing one, on replay)."""
+
+    investigation: InvestigationOut
+    operation: OperationOut

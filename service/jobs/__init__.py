@@ -1,0 +1,1 @@
+"""Background work on Huey: operations run one at a time per investigation, in order; recovery at start-up."""

@@ -1,0 +1,65 @@
+"""The seam between the job layer and the engine. The default is the real orchestration; API-level tests may
+pass a fake, but anything that claims to deploy uses ``PulumiExecutor``."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from service.config import Settings
+from service.orchestration.models import OperationRequest, OperationResult
+
+
+class OperationExecutor(Protocol):
+    def run_operation(
+        self,
+        settings: Settings,
+        request: OperationRequest,
+        on_event: Callable[[dict[str, Any]], None],
+        *,
+        cancel: threading.Event,
+        on_started: Callable[[int], None],
+        timeout: float | None,
+    ) -> OperationResult: ...
+
+    def export_stack(self, settings: Settings, stack_name: str) -> dict[str, Any]: ...
+
+    def clear_stack_lock(self, settings: Settings, stack_name: str) -> None: ...
+
+    def stop_process_group(self, pid: int) -> None: ...
+
+
+class PulumiExecutor:
+    """Delegates to ``service.orchestration.stacks`` (imported lazily: it loads the Pulumi SDK)."""
+
+    def run_operation(
+        self,
+        settings: Settings,
+        request: OperationRequest,
+        on_event: Callable[[dict[str, Any]], None],
+        *,
+        cancel: threading.Event,
+        on_started: Callable[[int], None],
+        timeout: float | None,
+    ) -> OperationResult:
+        from service.orchestration import stacks
+
+        return stacks.run_operation(
+            settings, request, on_event, cancel=cancel, on_started=on_started, timeout=timeout
+        )
+
+    def export_stack(self, settings: Settings, stack_name: str) -> dict[str, Any]:
+        from service.orchestration import stacks
+
+        return stacks.export_stack(settings, stack_name)
+
+    def clear_stack_lock(self, settings: Settings, stack_name: str) -> None:
+        from service.orchestration import stacks
+
+        stacks.clear_stack_lock(settings, stack_name)
+
+    def stop_process_group(self, pid: int) -> None:
+        from service.orchestration import stacks
+
+        stacks.stop_process_group(pid)

@@ -1,0 +1,155 @@
+"""Start-up recovery (and a periodic sweep): nothing is left half-known.
+
+An operation still ``running`` whose worker is gone is found; its engine process group is stopped if it is
+still alive on this host, the stack's lock is cleared (``pulumi cancel``), and the operation is marked
+``interrupted``. open/preview/refresh are retried as a NEW operation linked to the interrupted one (they
+converge or change nothing); freeze/release/destroy are left for a human: the investigation goes to
+``needs_attention`` with the reason.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy import select, update
+
+from service.audit import service as audit
+from service.db.session import session_scope
+from service.investigations import service as investigations
+from service.investigations.models import Investigation
+from service.jobs.context import JobContext
+from service.operations.models import Operation, OperationEvent
+from service.operations.states import RETRY_AFTER_INTERRUPT, Action, OperationState
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class RecoveryReport:
+    interrupted: list[str] = field(default_factory=list)
+    retried: list[str] = field(default_factory=list)
+    needs_attention: list[str] = field(default_factory=list)
+    dispatched: list[str] = field(default_factory=list)
+
+
+def process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _group_alive(pid: int) -> bool:
+    try:
+        os.killpg(pid, 0)
+    except (ProcessLookupError, PermissionError):
+        return False
+    return True
+
+
+def is_orphaned(ctx: JobContext, op: Operation, *, at_startup: bool) -> bool:
+    """At start-up nothing of ours runs yet, so any running operation of this host is an orphan whose worker
+    is dead or is us under a recycled pid. Later, only dead workers and silent heartbeats count."""
+    if op.runner_host == ctx.host:
+        if op.runner_pid is None or not process_alive(op.runner_pid):
+            return True
+        if at_startup and op.runner_pid == ctx.pid:
+            return True
+    stale = ctx.clock() - timedelta(seconds=ctx.settings.operation_stale_seconds)
+    return op.heartbeat_at is None or op.heartbeat_at < stale
+
+
+def recover(ctx: JobContext, dispatch: investigations.Dispatch, *, at_startup: bool = True) -> RecoveryReport:
+    report = RecoveryReport()
+    with session_scope(ctx.session_factory) as session:
+        running = list(
+            session.execute(select(Operation).where(Operation.state == OperationState.RUNNING.value)).scalars()
+        )
+        orphans = [(op.id, op.investigation_id, op.pid, op.runner_host) for op in running
+                   if is_orphaned(ctx, op, at_startup=at_startup)]
+    for op_id, investigation_id, pid, host in orphans:
+        _recover_one(ctx, op_id, investigation_id, pid if host == ctx.host else None, report)
+    _release_stale_locks(ctx)
+    with session_scope(ctx.session_factory) as session:
+        waiting = session.execute(
+            select(Operation.investigation_id).where(Operation.state == OperationState.QUEUED.value).distinct()
+        ).scalars().all()
+    for investigation_id in waiting:
+        dispatch(investigation_id)
+        report.dispatched.append(investigation_id)
+    if report.interrupted:
+        logger.warning("recovery: interrupted %s, retried %s, needs attention %s",
+                       report.interrupted, report.retried, report.needs_attention)
+    return report
+
+
+def _recover_one(
+    ctx: JobContext, op_id: str, investigation_id: str, local_pid: int | None, report: RecoveryReport
+) -> None:
+    notes: list[str] = []
+    if local_pid is not None and _group_alive(local_pid):
+        ctx.executor.stop_process_group(local_pid)
+        notes.append(f"stopped engine process group {local_pid}")
+    with session_scope(ctx.session_factory) as session:
+        inv = session.get(Investigation, investigation_id)
+        stack = inv.stack_name if inv is not None else None
+    if stack is not None:
+        try:
+            ctx.executor.clear_stack_lock(ctx.settings, stack)
+            notes.append("cleared the stack lock")
+        except Exception as exc:  # recorded; the next operation reports a concurrent update if it matters
+            logger.exception("clearing the lock of %s", stack)
+            notes.append(f"could not clear the stack lock: {exc}")
+    now = ctx.clock()
+    with session_scope(ctx.session_factory) as session:
+        op = session.get(Operation, op_id)
+        inv = session.get(Investigation, investigation_id)
+        if op is None or inv is None or op.state != OperationState.RUNNING.value:
+            return
+        op.state = OperationState.INTERRUPTED.value
+        op.finished_at = now
+        op.error_code = "interrupted"
+        op.error = "the service stopped while this operation ran; " + "; ".join(notes)
+        session.add(OperationEvent(
+            operation_id=op.id, type="operation_finished",
+            payload={"state": op.state, "error_code": op.error_code, "error": op.error}, created_at=now,
+        ))
+        if inv.active_operation_id == op.id:
+            inv.active_operation_id = None
+        action = Action(op.action)
+        retry: Operation | None = None
+        if action in RETRY_AFTER_INTERRUPT:
+            retry = investigations.retry_operation(session, ctx.clock, op)
+        else:
+            investigations.mark_interrupted(inv, op, now)
+        audit.record(
+            session, ctx.clock, actor=audit.SYSTEM, action="operation.interrupted", target=f"operation/{op.id}",
+            outcome="retried" if retry else "needs_attention",
+            details={"investigation_id": inv.id, "action": op.action, "notes": notes,
+                     "retry_operation_id": retry.id if retry else None},
+        )
+    report.interrupted.append(op_id)
+    (report.retried if retry else report.needs_attention).append(retry.id if retry else investigation_id)
+
+
+def _release_stale_locks(ctx: JobContext) -> None:
+    """A lock that points at an operation which is not running is left over from a crash between steps."""
+    with session_scope(ctx.session_factory) as session:
+        locked = session.execute(
+            select(Investigation.id, Investigation.active_operation_id)
+            .where(Investigation.active_operation_id.is_not(None))
+        ).all()
+        for investigation_id, op_id in locked:
+            op = session.get(Operation, op_id)
+            if op is None or op.state != OperationState.RUNNING.value:
+                session.execute(
+                    update(Investigation)
+                    .where(Investigation.id == investigation_id, Investigation.active_operation_id == op_id)
+                    .values(active_operation_id=None)
+                )

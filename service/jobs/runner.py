@@ -1,0 +1,305 @@
+"""Runs an investigation's next queued operation: claim the per-investigation lock, run the engine steps in a
+child process each, settle the outcome, release the lock, hand over to the next operation.
+
+The lock is ``investigations.active_operation_id``, set by a conditional UPDATE: it works the same in SQLite
+and PostgreSQL, across processes and hosts, and start-up recovery can see and clear it. A task that finds the
+lock taken simply returns; whoever holds it dispatches the investigation again when it finishes.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+
+from service.audit import service as audit
+from service.db.session import session_scope
+from service.investigations import evidence, plan
+from service.investigations import service as investigations
+from service.investigations.models import Investigation
+from service.jobs.context import JobContext, Requeue
+from service.observability import metrics
+from service.operations.models import Operation, OperationEvent
+from service.operations.states import Action, OperationState
+from service.orchestration import errors as engine_errors
+from service.orchestration.models import OperationKind, OperationResult
+
+logger = logging.getLogger(__name__)
+
+_STATE_FOR_CODE = {
+    engine_errors.CANCELLED: OperationState.CANCELLED,
+    engine_errors.TIMED_OUT: OperationState.TIMED_OUT,
+    engine_errors.INTERRUPTED: OperationState.INTERRUPTED,
+}
+
+
+@dataclass(frozen=True)
+class Claimed:
+    operation_id: str
+    investigation_id: str
+
+
+def process_next(ctx: JobContext, investigation_id: str, requeue: Requeue) -> str | None:
+    """Run queued operations of one investigation until none is left; returns the last operation id run."""
+    last: str | None = None
+    while True:
+        claimed = claim_next(ctx, investigation_id, requeue)
+        if claimed is None:
+            return last
+        run_claimed(ctx, claimed)
+        last = claimed.operation_id
+
+
+def claim_next(ctx: JobContext, investigation_id: str, requeue: Requeue) -> Claimed | None:
+    with session_scope(ctx.session_factory) as session:
+        inv = session.get(Investigation, investigation_id)
+        if inv is None or inv.active_operation_id is not None:
+            return None
+        op = session.execute(
+            select(Operation)
+            .where(Operation.investigation_id == investigation_id, Operation.state == OperationState.QUEUED.value)
+            # A retry of an interrupted operation goes first: it was running before anything still queued.
+            .order_by(Operation.retry_of.is_(None), Operation.sequence)
+            .limit(1)
+        ).scalar_one_or_none()
+        if op is None:
+            return None
+        now = ctx.clock()
+        if op.not_before is not None and op.not_before > now:
+            requeue(investigation_id, (op.not_before - now).total_seconds())
+            return None
+        locked = session.execute(
+            update(Investigation)
+            .where(Investigation.id == investigation_id, Investigation.active_operation_id.is_(None))
+            .values(active_operation_id=op.id)
+        ).rowcount  # type: ignore[attr-defined]
+        if not locked:
+            return None
+        started = session.execute(
+            update(Operation)
+            .where(Operation.id == op.id, Operation.state == OperationState.QUEUED.value)
+            .values(
+                state=OperationState.RUNNING.value, started_at=now, heartbeat_at=now,
+                runner_host=ctx.host, runner_pid=ctx.pid,
+            )
+        ).rowcount  # type: ignore[attr-defined]
+        if not started:  # cancelled between the read and the claim
+            session.rollback()
+            return claim_next(ctx, investigation_id, requeue)
+        session.add(OperationEvent(operation_id=op.id, type="operation_started", payload={}, created_at=now))
+        audit.record(
+            session, ctx.clock, actor=audit.SYSTEM, action="operation.start", target=f"operation/{op.id}",
+            outcome="running", request_id=op.request_id,
+            details={"investigation_id": investigation_id, "action": op.action, "kind": op.kind,
+                     "requested_by": op.requested_by, "attempt": op.attempt},
+        )
+    return Claimed(op.id, investigation_id)
+
+
+class _Watch:
+    """While an operation runs: heartbeat, and turn a cancel request (from any process) into the Event."""
+
+    def __init__(self, ctx: JobContext, operation_id: str) -> None:
+        self.ctx = ctx
+        self.operation_id = operation_id
+        self.cancel = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"watch-{operation_id[:8]}", daemon=True)
+
+    def __enter__(self) -> _Watch:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        beat_every = self.ctx.settings.operation_heartbeat_seconds
+        last_beat = 0.0
+        while not self._stop.wait(0.5):
+            try:
+                with session_scope(self.ctx.session_factory) as session:
+                    if time.monotonic() - last_beat >= beat_every:
+                        session.execute(
+                            update(Operation).where(Operation.id == self.operation_id)
+                            .values(heartbeat_at=self.ctx.clock())
+                        )
+                        last_beat = time.monotonic()
+                    requested = session.execute(
+                        select(Operation.cancel_requested_at).where(Operation.id == self.operation_id)
+                    ).scalar_one_or_none()
+                if requested is not None:
+                    self.cancel.set()
+            except Exception:  # a busy database must not kill the watch; try again next tick
+                logger.exception("watch of operation %s", self.operation_id)
+
+
+def _event_sink(ctx: JobContext, operation_id: str, step: int, label: str) -> Any:
+    def on_event(event: dict[str, Any]) -> None:
+        payload = {**event, "step": step, "step_label": label}
+        progress = event.get("progress") or {}
+        try:
+            with session_scope(ctx.session_factory) as session:
+                session.add(OperationEvent(
+                    operation_id=operation_id, type=str(event.get("type", "event")), payload=payload,
+                    created_at=ctx.clock(),
+                ))
+                if progress:
+                    session.execute(
+                        update(Operation).where(Operation.id == operation_id).values(
+                            progress_done=int(progress.get("done", 0)),
+                            progress_planned=int(progress.get("planned", 0)),
+                        )
+                    )
+        except Exception:  # losing one progress event must not abort the deployment
+            logger.exception("could not store an event of operation %s", operation_id)
+
+    return on_event
+
+
+def _on_started(ctx: JobContext, operation_id: str) -> Any:
+    def record_pid(pid: int) -> None:
+        with session_scope(ctx.session_factory) as session:
+            session.execute(update(Operation).where(Operation.id == operation_id).values(pid=pid))
+
+    return record_pid
+
+
+def run_claimed(ctx: JobContext, claimed: Claimed) -> None:
+    started = time.monotonic()
+    with session_scope(ctx.session_factory) as session:
+        op = session.get(Operation, claimed.operation_id)
+        inv = session.get(Investigation, claimed.investigation_id)
+        assert op is not None and inv is not None
+        action = Action(op.action)
+        params = dict(op.params or {})
+        steps = plan.steps(inv, action, params)
+        snapshot = {"id": inv.id, "ticket": inv.ticket, "stack": inv.stack_name, "region": inv.region}
+
+    result: OperationResult | None = None
+    extra: dict[str, Any] = {}
+    try:
+        with _Watch(ctx, claimed.operation_id) as watch:
+            for index, step in enumerate(steps):
+                result = ctx.executor.run_operation(
+                    ctx.settings,
+                    step.request,
+                    _event_sink(ctx, claimed.operation_id, index, step.label),
+                    cancel=watch.cancel,
+                    on_started=_on_started(ctx, claimed.operation_id),
+                    timeout=float(ctx.settings.operation_timeout_seconds),
+                )
+                if not result.succeeded:
+                    break
+            if result is not None and result.succeeded:
+                extra = _after_success(ctx, action, params, result, snapshot)
+    except Exception as exc:  # never leave an operation running because our own code failed
+        logger.exception("operation %s failed in the service", claimed.operation_id)
+        kind = steps[-1].request.kind if steps else OperationKind.UP
+        result = OperationResult(
+            kind=kind, stack_name=snapshot["stack"], succeeded=False,
+            error_code="internal_error", error=f"{type(exc).__name__}: {exc}",
+        )
+    assert result is not None
+    finish(ctx, claimed, result, extra, time.monotonic() - started)
+
+
+def _after_success(
+    ctx: JobContext, action: Action, params: dict[str, Any], result: OperationResult, inv: dict[str, str]
+) -> dict[str, Any]:
+    """Work outside the engine that completes an action: legal hold after a freeze, lifting it on request."""
+    if action == Action.FREEZE:
+        bucket = result.outputs.get("evidenceBucket")
+        if not bucket:
+            raise RuntimeError("the frozen stack has no evidenceBucket output; legal hold not placed")
+        export = ctx.executor.export_stack(ctx.settings, inv["stack"])
+        report = evidence.place_legal_hold(
+            evidence.s3_client(ctx.settings, inv["region"]), bucket,
+            investigation_id=inv["id"], ticket=inv["ticket"], stack_name=inv["stack"],
+            export=export, outputs=result.outputs, at=ctx.clock(),
+        )
+        return {"legal_hold": report.to_json()}
+    if action == Action.RELEASE and params.get("remove_legal_holds"):
+        bucket = result.outputs.get("evidenceBucket")
+        if bucket:
+            lifted = evidence.set_legal_hold(evidence.s3_client(ctx.settings, inv["region"]), bucket, on=False)
+            return {"legal_hold_lifted": {"object_versions": lifted}}
+    return {}
+
+
+def _state_of(action: Action, result: OperationResult) -> OperationState:
+    if result.succeeded:
+        return OperationState.SUCCEEDED
+    if action == Action.DESTROY and result.error_code == engine_errors.STACK_NOT_FOUND:
+        return OperationState.SUCCEEDED  # nothing was ever deployed: destroyed is already true
+    return _STATE_FOR_CODE.get(result.error_code or "", OperationState.FAILED)
+
+
+def finish(
+    ctx: JobContext,
+    claimed: Claimed,
+    result: OperationResult,
+    extra: dict[str, Any],
+    seconds: float,
+) -> None:
+    now = ctx.clock()
+    retry_delay: float | None = None
+    with session_scope(ctx.session_factory) as session:
+        op = session.get(Operation, claimed.operation_id)
+        inv = session.get(Investigation, claimed.investigation_id)
+        assert op is not None and inv is not None
+        action = Action(op.action)
+        retries = int((op.params or {}).get("concurrent_update_retries", 0))
+        if (
+            result.error_code == engine_errors.CONCURRENT_UPDATE
+            and retries < ctx.settings.concurrent_update_retries
+            and op.cancel_requested_at is None
+        ):
+            # Someone else holds the stack's lock: wait and try again, keeping our place in the order.
+            retry_delay = ctx.settings.concurrent_update_retry_seconds * (retries + 1)
+            op.state = OperationState.QUEUED.value
+            op.params = {**(op.params or {}), "concurrent_update_retries": retries + 1}
+            op.not_before = now + timedelta(seconds=retry_delay)
+            op.pid = None
+            session.add(OperationEvent(
+                operation_id=op.id, type="operation_requeued",
+                payload={"reason": result.error, "retry_in_seconds": retry_delay}, created_at=now,
+            ))
+            outcome = "requeued"
+        else:
+            state = _state_of(action, result)
+            op.state = state.value
+            op.finished_at = now
+            op.result = {**result.to_json(), **extra}
+            if state != OperationState.SUCCEEDED:
+                op.error_code = result.error_code or "failed"
+                op.error = (result.error or "")[-8000:] or None
+            investigations.settle(inv, op, state, result, now)
+            session.add(OperationEvent(
+                operation_id=op.id, type="operation_finished",
+                payload={"state": state.value, "error_code": op.error_code, "error": op.error}, created_at=now,
+            ))
+            outcome = state.value
+        session.execute(
+            update(Investigation)
+            .where(Investigation.id == inv.id, Investigation.active_operation_id == op.id)
+            .values(active_operation_id=None)
+        )
+        audit.record(
+            session, ctx.clock, actor=audit.SYSTEM, action="operation.end", target=f"operation/{op.id}",
+            outcome=outcome, request_id=op.request_id,
+            details={
+                "investigation_id": inv.id, "action": op.action, "kind": op.kind,
+                "error_code": result.error_code, "investigation_status": inv.status,
+                "policy_violations": sorted({v.policy_name for v in result.policy_violations}),
+            },
+        )
+        kind = op.kind
+    # A re-queued operation is picked up again by process_next's next claim, which schedules it for later.
+    metrics.observe_finished(kind, action.value, outcome, seconds if retry_delay is None else None)

@@ -1,0 +1,97 @@
+"""Huey tasks and the embedded consumer.
+
+One task, ``process_investigation(id)``: it runs the investigation's queued operations in order under the
+per-investigation lock (``runner``). Tasks carry ids only. Different investigations run in parallel, up to the
+number of consumer workers (``max_parallel_operations``); each Pulumi operation runs in its own child process,
+so worker threads only wait. A periodic sweep re-dispatches queued work and recovers stale operations, so a
+lost task or a dead worker on another host never leaves an operation stuck.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from huey import Huey, crontab
+from huey.consumer import Consumer
+
+from service.jobs import recovery, runner
+from service.jobs.context import JobContext
+from service.jobs.queue import make_huey
+
+logger = logging.getLogger(__name__)
+
+PROCESS_TASK = "forensics.process_investigation"
+SWEEP_TASK = "forensics.sweep"
+
+
+class _EmbeddedConsumer(Consumer):  # type: ignore[misc]
+    """Inside the API process the server owns the signals; the consumer must not replace its handlers."""
+
+    def _set_signal_handlers(self) -> None:
+        return None
+
+
+class Jobs:
+    def __init__(self, ctx: JobContext, huey: Huey | None = None) -> None:
+        self.ctx = ctx
+        self.huey = huey or make_huey(ctx.settings)
+        self._consumer: _EmbeddedConsumer | None = None
+        self._lock = threading.Lock()
+
+        def process_investigation(investigation_id: str) -> None:
+            runner.process_next(self.ctx, investigation_id, self.dispatch_later)
+
+        def sweep() -> None:
+            recovery.recover(self.ctx, self.dispatch, at_startup=False)
+
+        self.process_task = self.huey.task(name=PROCESS_TASK, retries=3, retry_delay=10)(process_investigation)
+        self.sweep_task = self.huey.periodic_task(crontab(minute="*"), name=SWEEP_TASK)(sweep)
+
+    def dispatch(self, investigation_id: str) -> None:
+        """Run the investigation's next queued operation (soon; in order; one at a time)."""
+        self.process_task(investigation_id)
+
+    def dispatch_later(self, investigation_id: str, delay: float) -> None:
+        if delay <= 0:
+            self.dispatch(investigation_id)
+        else:
+            self.process_task.schedule(args=(investigation_id,), delay=delay)
+
+    def recover(self) -> recovery.RecoveryReport:
+        return recovery.recover(self.ctx, self.dispatch, at_startup=True)
+
+    def pending(self) -> int | None:
+        try:
+            return int(self.huey.pending_count())
+        except Exception:
+            return None
+
+    # Embedded consumer
+
+    def start_consumer(self, workers: int | None = None, **options: Any) -> None:
+        with self._lock:
+            if self._consumer is not None:
+                return
+            consumer = _EmbeddedConsumer(
+                self.huey,
+                workers=workers or self.ctx.settings.max_parallel_operations,
+                worker_type="thread",
+                periodic=True,
+                initial_delay=0.05,
+                max_delay=self.ctx.settings.jobs_poll_max_delay,
+                check_worker_health=False,
+                shutdown_timeout=self.ctx.settings.shutdown_grace_seconds,
+                **options,
+            )
+            consumer.start()
+            self._consumer = consumer
+
+    def stop_consumer(self) -> None:
+        """Waits up to shutdown_grace_seconds for running jobs; anything still running is picked up by the
+        next start-up's recovery (its engine process keeps its own process group)."""
+        with self._lock:
+            consumer, self._consumer = self._consumer, None
+        if consumer is not None:
+            consumer.stop(graceful=True)

@@ -1,0 +1,43 @@
+"""A separate consumer deployment (``embedded_consumer=false`` in the API):
+
+    python -m service.jobs.worker            # runs recovery, then the consumer (recommended)
+    huey_consumer service.jobs.worker.huey -w 4 -k thread   # plain Huey consumer (no start-up recovery)
+"""
+
+from __future__ import annotations
+
+import logging
+
+from huey import Huey
+
+from service.config import get_settings
+from service.db.migrate import upgrade
+from service.db.session import make_engine, make_session_factory
+from service.jobs.context import JobContext
+from service.jobs.tasks import Jobs
+
+
+def build_jobs() -> Jobs:
+    settings = get_settings()
+    engine = make_engine(settings)
+    if settings.run_migrations_on_startup:
+        upgrade(engine)
+    return Jobs(JobContext(settings=settings, session_factory=make_session_factory(engine)))
+
+
+jobs = build_jobs()
+huey: Huey = jobs.huey
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    jobs.recover()
+    consumer = huey.create_consumer(
+        workers=jobs.ctx.settings.max_parallel_operations, worker_type="thread",
+        max_delay=jobs.ctx.settings.jobs_poll_max_delay,
+    )
+    consumer.run()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,94 @@
+"""The app factory: ``create_app(settings) -> FastAPI``; ``app`` for uvicorn (``uvicorn service.main:app``).
+
+The lifespan applies migrations, runs start-up recovery and starts the embedded Huey consumer (unless
+``embedded_consumer`` is off because a separate consumer runs the jobs).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.concurrency import run_in_threadpool
+
+from service.api import errors, health
+from service.api.middleware import BodySizeLimitMiddleware, CatchAllMiddleware, RequestIdMiddleware
+from service.audit.views import router as audit_router
+from service.auth.views import router as tokens_router
+from service.clock import Clock, utcnow
+from service.config import Settings, get_settings
+from service.db.migrate import upgrade
+from service.db.session import make_engine, make_session_factory
+from service.investigations.views import router as investigations_router
+from service.jobs.context import JobContext
+from service.jobs.executor import OperationExecutor, PulumiExecutor
+from service.jobs.tasks import Jobs
+from service.operations.views import router as operations_router
+
+logger = logging.getLogger(__name__)
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    executor: OperationExecutor | None = None,
+    clock: Clock = utcnow,
+) -> FastAPI:
+    """``executor`` defaults to the real engine (PulumiExecutor); API-level tests may pass a fake."""
+    settings = settings or get_settings()
+    engine = make_engine(settings)
+    session_factory = make_session_factory(engine)
+    jobs = Jobs(JobContext(settings=settings, session_factory=session_factory,
+                           executor=executor or PulumiExecutor(), clock=clock))
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.run_migrations_on_startup:
+            await run_in_threadpool(upgrade, engine)
+        if settings.embedded_consumer:
+            # Recovery before the consumer: nothing of ours runs yet, so every `running` row is an orphan.
+            await run_in_threadpool(jobs.recover)
+            jobs.start_consumer()
+        try:
+            yield
+        finally:
+            await run_in_threadpool(jobs.stop_consumer)
+            engine.dispose()
+
+    app = FastAPI(
+        title="Forensic clean room service",
+        version="1.0.0",
+        description="Fresh isolated AWS forensic clean rooms per investigation: open, preview, freeze, release,"
+        " destroy. Errors are {\"error\": {\"code\", \"message\", \"details\"}}.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.session_factory = session_factory
+    app.state.clock = clock
+    app.state.jobs = jobs
+
+    errors.install(app)
+    # Outermost last: request id, then the catch-all, then the body limit around the routes.
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(CatchAllMiddleware)
+    app.add_middleware(RequestIdMiddleware)
+
+    app.include_router(health.router)
+    app.include_router(investigations_router)
+    app.include_router(operations_router)
+    app.include_router(audit_router)
+    app.include_router(tokens_router)
+    return app
+
+
+def __getattr__(name: str) -> FastAPI:
+    # `uvicorn service.main:app` builds the app from the environment on first access, not at import
+    # (so importing create_app in tests never touches the default data folder).
+    if name == "app":
+        application = create_app()
+        globals()["app"] = application
+        return application
+    raise AttributeError(name)

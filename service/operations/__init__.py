@@ -1,0 +1,1 @@
+"""Operations on an investigation's stack (one row per request, run in order) and their event stream."""

@@ -1,0 +1,80 @@
+"""Read operations, cancel them, and read their persisted event stream."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from service.audit import service as audit
+from service.auth.roles import Permission
+from service.auth.service import Principal
+from service.clock import Clock
+from service.errors import NotFound, StateConflict
+from service.investigations import service as investigations
+from service.operations.models import Operation, OperationEvent
+from service.operations.states import TERMINAL, OperationState
+
+
+def get_operation(session: Session, operation_id: str) -> Operation:
+    op = session.get(Operation, operation_id)
+    if op is None:
+        raise NotFound(f"operation {operation_id} not found")
+    return op
+
+
+def events_after(session: Session, operation_id: str, after_id: int, limit: int = 500) -> list[OperationEvent]:
+    query = (
+        select(OperationEvent)
+        .where(OperationEvent.operation_id == operation_id, OperationEvent.id > after_id)
+        .order_by(OperationEvent.id)
+        .limit(limit)
+    )
+    return list(session.execute(query).scalars())
+
+
+def cancel_operation(
+    session: Session,
+    clock: Clock,
+    dispatch: investigations.Dispatch,
+    *,
+    principal: Principal,
+    operation_id: str,
+    request_id: str | None,
+) -> Operation:
+    """A queued operation is cancelled at once; a running one is asked to stop (the worker sees the flag,
+    interrupts the engine, and records ``cancelled``)."""
+    principal.require(Permission.CANCEL)
+    op = get_operation(session, operation_id)
+    if OperationState(op.state) in TERMINAL:
+        raise StateConflict(f"operation {op.id} already ended ({op.state})", details={"state": op.state})
+    now = clock()
+    dequeued = session.execute(
+        update(Operation)
+        .where(Operation.id == op.id, Operation.state == OperationState.QUEUED.value)
+        .values(state=OperationState.CANCELLED.value, finished_at=now, cancel_requested_at=now,
+                error_code="cancelled", error=f"cancelled by {principal.name} before it started")
+    ).rowcount  # type: ignore[attr-defined]
+    session.refresh(op)
+    if dequeued:
+        inv = investigations.get_investigation(session, op.investigation_id)
+        investigations.settle(inv, op, OperationState.CANCELLED, None, now, ran=False)
+        outcome = "cancelled"
+    else:
+        if op.cancel_requested_at is None:
+            op.cancel_requested_at = now
+        outcome = "cancel_requested"
+    audit.record(
+        session, clock, actor=principal.actor, action="operation.cancel", target=f"operation/{op.id}",
+        outcome=outcome, request_id=request_id, details={"investigation_id": op.investigation_id},
+    )
+    session.commit()
+    if dequeued:
+        dispatch(op.investigation_id)  # the next queued operation may run now
+    return op
+
+
+def counts_by_state(session: Session) -> dict[tuple[str, str], int]:
+    rows = session.execute(
+        select(Operation.kind, Operation.state, func.count()).group_by(Operation.kind, Operation.state)
+    ).all()
+    return {(kind, state): int(n) for kind, state, n in rows}

@@ -1,0 +1,73 @@
+"""/v1/operations: state, live events (SSE tailing the events table), cancel."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+import anyio
+from fastapi import APIRouter, Header, Path, Request, status
+from fastapi.concurrency import run_in_threadpool
+from fastapi.sse import EventSourceResponse, ServerSentEvent
+
+from service.api.deps import ClockDep, JobsDep, PrincipalDep, ReaderDep, RequestIdDep, SessionDep
+from service.api.schemas import ERROR_RESPONSES
+from service.db.session import SessionFactory
+from service.operations import service
+from service.operations.schemas import OperationOut
+from service.operations.states import TERMINAL, OperationState
+
+router = APIRouter(prefix="/v1/operations", tags=["operations"], responses=ERROR_RESPONSES)
+
+OperationId = Annotated[
+    str, Path(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", description="UUID")
+]
+POLL_SECONDS = 0.5
+
+
+@router.get("/{operation_id}", response_model=OperationOut)
+def get_operation(operation_id: OperationId, session: SessionDep, _: ReaderDep) -> OperationOut:
+    return OperationOut.of(service.get_operation(session, operation_id))
+
+
+@router.post("/{operation_id}/cancel", status_code=status.HTTP_202_ACCEPTED, response_model=OperationOut)
+def cancel_operation(
+    operation_id: OperationId, session: SessionDep, clock: ClockDep, jobs: JobsDep, principal: PrincipalDep,
+    request_id: RequestIdDep,
+) -> OperationOut:
+    op = service.cancel_operation(session, clock, jobs.dispatch, principal=principal,
+                                  operation_id=operation_id, request_id=request_id)
+    return OperationOut.of(op)
+
+
+def _poll(factory: SessionFactory, operation_id: str, after: int) -> tuple[list[ServerSentEvent], int, bool]:
+    with factory() as session:
+        state = OperationState(service.get_operation(session, operation_id).state)
+        events = service.events_after(session, operation_id, after)
+        out = [ServerSentEvent(data=e.payload | {"type": e.type}, event=e.type, id=str(e.id)) for e in events]
+        last = events[-1].id if events else after
+    return out, last, state in TERMINAL
+
+
+@router.get("/{operation_id}/events", response_class=EventSourceResponse)
+async def operation_events(
+    operation_id: OperationId,
+    request: Request,
+    session: SessionDep,
+    _: ReaderDep,
+    last_event_id: Annotated[int | None, Header(alias="Last-Event-ID", ge=0)] = None,
+) -> AsyncIterator[ServerSentEvent]:
+    """Server-sent events from the operation's stored events, live until it ends; reconnect with
+    Last-Event-ID to resume. Events are read from the database, so any API process can serve them."""
+    await run_in_threadpool(service.get_operation, session, operation_id)  # 404 before streaming starts
+    factory: SessionFactory = request.app.state.session_factory
+    after = last_event_id or 0
+    while True:
+        events, after, ended = await run_in_threadpool(_poll, factory, operation_id, after)
+        for event in events:
+            yield event
+        if ended and not events:
+            return
+        if await request.is_disconnected():
+            return
+        await anyio.sleep(POLL_SECONDS)

@@ -1,0 +1,235 @@
+"""iam-no-wildcards, no-aws-managed-admin, separation-of-duties."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from .harness import (
+    BUCKET_ARN,
+    KEY_ARN,
+    ROOT,
+    U_STR,
+    Res,
+    allow,
+    clean_room,
+    deny,
+    doc,
+    role,
+    role_policy,
+    run_resource,
+    run_stack,
+)
+
+ROLE = "aws:iam/role:Role"
+ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+OBJECTS = f"{BUCKET_ARN}/*"
+
+# ---------------------------------------------------------------------------------- iam-no-wildcards
+
+
+def test_scoped_policies_pass() -> None:
+    good = doc(allow(["s3:GetObject"], OBJECTS), deny("*", "*"))  # a deny-all is how the service freezes
+    assert run_resource("iam-no-wildcards", ROLE_POLICY, {"role": "r", "policy": good}) == []
+    assert run_resource("iam-no-wildcards", "aws:iam/policy:Policy", {"policy": json.loads(good)}) == []
+    assert run_resource("iam-no-wildcards", ROLE, {"inlinePolicies": [{"name": "x", "policy": good}]}) == []
+    assert run_resource("iam-no-wildcards", ROLE_POLICY, {"role": "r", "policy": U_STR}) == []
+
+
+def test_kms_key_policy_root_exemption() -> None:
+    root_admin = doc(
+        {"Effect": "Allow", "Principal": {"AWS": ROOT}, "Action": "kms:*", "Resource": "*"},
+        {
+            "Effect": "Allow",
+            "Principal": {"AWS": "arn:aws:iam::123456789012:role/custodian"},
+            "Action": ["kms:Decrypt", "kms:DescribeKey"],
+            "Resource": "*",
+        },
+    )
+    assert run_resource("iam-no-wildcards", "aws:kms/key:Key", {"policy": root_admin}) == []
+
+
+@pytest.mark.parametrize(
+    ("rtype", "props", "expected"),
+    [
+        (ROLE_POLICY, {"policy": doc(allow("*", OBJECTS))}, "Action '*'"),
+        (ROLE_POLICY, {"policy": doc(allow("*:*", OBJECTS))}, "Action '*'"),
+        (ROLE_POLICY, {"policy": doc(allow("s3:GetObject", "*"))}, "Resource '*'"),
+        (
+            ROLE_POLICY,
+            {"policy": doc({"Effect": "Allow", "NotAction": "iam:*", "Resource": OBJECTS})},
+            "NotAction",
+        ),
+        (
+            "aws:iam/policy:Policy",
+            {
+                "policy": {
+                    "Version": "2012-10-17",
+                    "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
+                }
+            },
+            "Action '*'",
+        ),
+        (ROLE, {"inlinePolicies": [{"name": "admin", "policy": doc(allow("s3:*", "*"))}]}, "inline policy"),
+        (
+            "aws:s3/bucketPolicy:BucketPolicy",
+            {"policy": doc(allow("s3:GetObject", "*", Principal={"AWS": ROOT}))},
+            "Resource '*'",
+        ),
+        (
+            "aws:s3/bucketPolicy:BucketPolicy",
+            {"policy": doc(allow("s3:GetObject", OBJECTS, Principal="*"))},
+            "Principal '*'",
+        ),
+        (
+            "aws:kms/key:Key",
+            {
+                "policy": doc(
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"AWS": "arn:aws:iam::1:role/x"},
+                        "Action": "kms:*",
+                        "Resource": "*",
+                    }
+                )
+            },
+            "other than the account root",
+        ),
+        (
+            ROLE,
+            {
+                "assumeRolePolicy": doc(
+                    {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}
+                )
+            },
+            "assume-role",
+        ),
+    ],
+)
+def test_wildcards_are_violations(rtype: str, props: dict[str, object], expected: str) -> None:
+    found = run_resource("iam-no-wildcards", rtype, props, "p")
+    assert found and any(expected in v.message for v in found), [v.message for v in found]
+
+
+# ------------------------------------------------------------------------------ no-aws-managed-admin
+def test_least_privilege_attachment_passes() -> None:
+    props = {"role": "r", "policyArn": "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"}
+    assert (
+        run_resource("no-aws-managed-admin", "aws:iam/rolePolicyAttachment:RolePolicyAttachment", props) == []
+    )
+    assert run_resource("no-aws-managed-admin", ROLE, {"managedPolicyArns": []}) == []
+
+
+@pytest.mark.parametrize(
+    "arn",
+    [
+        "arn:aws:iam::aws:policy/AdministratorAccess",
+        "arn:aws:iam::aws:policy/PowerUserAccess",
+        "arn:aws:iam::aws:policy/IAMFullAccess",
+        "arn:aws:iam::aws:policy/AmazonS3FullAccess",
+        "arn:aws:iam::aws:policy/AmazonEC2FullAccess",
+        "arn:aws:iam::aws:policy/AWSCloudTrail_FullAccess",
+    ],
+)
+def test_managed_admin_policies_are_violations(arn: str) -> None:
+    attachment = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
+    assert len(run_resource("no-aws-managed-admin", attachment, {"role": "r", "policyArn": arn})) == 1
+    assert len(run_resource("no-aws-managed-admin", ROLE, {"managedPolicyArns": [arn]})) == 1
+
+
+# ------------------------------------------------------------------------------ separation-of-duties
+SOD = "separation-of-duties"
+
+
+def test_clean_room_roles_pass() -> None:
+    assert run_stack(SOD, clean_room()) == []
+
+
+def _with(*extra: Res) -> list[Res]:
+    return [*clean_room(), *extra]
+
+
+@pytest.mark.parametrize(
+    ("role_name", "statement", "expected"),
+    [
+        ("investigator-role", allow(["s3:DeleteObject"], OBJECTS), "s3:DeleteObject"),
+        ("investigator-role", allow(["s3:Delete*"], OBJECTS), "s3:DeleteObjectVersion"),
+        ("investigator-role", allow(["s3:PutObjectLegalHold"], OBJECTS), "s3:PutObjectLegalHold"),
+        ("responder-role", allow(["s3:DeleteObject"], OBJECTS), "s3:DeleteObject"),
+        ("responder-role", allow(["s3:PutObjectRetention"], OBJECTS), "s3:PutObjectRetention"),
+        ("custodian-role", allow(["s3:BypassGovernanceRetention"], OBJECTS), "s3:BypassGovernanceRetention"),
+        (
+            "custodian-role",
+            allow(["s3:PutBucketObjectLockConfiguration"], BUCKET_ARN),
+            "ObjectLockConfiguration",
+        ),
+        ("custodian-role", allow(["s3:DeleteBucket"], BUCKET_ARN), "s3:DeleteBucket"),
+        ("analyst-role", allow(["s3:GetObject"], f"{BUCKET_ARN}/incoming/*"), "incoming/*"),
+        ("analyst-role", allow(["s3:Get*"], OBJECTS), "analysts may read only"),
+        (
+            "analyst-role",
+            allow(["s3:PutObject"], f"{BUCKET_ARN}/active-investigation/reports/*"),
+            "s3:PutObject",
+        ),
+    ],
+)
+def test_duty_violations(role_name: str, statement: dict[str, object], expected: str) -> None:
+    found = run_stack(SOD, _with(role_policy("extra", role_name, doc(statement))))
+    assert found and any(expected in v.message for v in found), [v.message for v in found]
+    assert all(v.urn and v.urn.endswith(f"::{role_name}") for v in found)
+
+
+def test_custodian_may_manage_legal_hold_and_deny_statements_are_ignored() -> None:
+    extra = role_policy("freeze", "analyst-role", doc(deny("*", "*")))
+    assert run_stack(SOD, _with(extra)) == []
+
+
+def test_inline_policy_violation_and_role_identified_by_name() -> None:
+    rogue = role(
+        "case-1-analyst", None, inline=[{"name": "read-all", "policy": doc(allow("s3:GetObject", OBJECTS))}]
+    )
+    (found,) = run_stack(SOD, _with(rogue))
+    assert "analyst" in found.message and found.urn and found.urn.endswith("::case-1-analyst")
+
+
+def test_non_duty_role_tag_is_not_checked_as_a_duty() -> None:
+    # e.g. the workstation's instance role, tagged forensics:role=workstation, named "...-analyst-box"
+    box = role(
+        "case-1-analyst-box",
+        "workstation",
+        inline=[{"name": "x", "policy": doc(allow("s3:GetObject", OBJECTS))}],
+    )
+    assert run_stack(SOD, _with(box)) == []
+
+
+def test_preview_matches_role_policies_through_dependencies() -> None:
+    inv = role("investigator-role", "investigator")
+    inv.props["name"] = U_STR
+    bad = Res(
+        ROLE_POLICY,
+        "bad",
+        {"role": U_STR, "policy": doc(allow("s3:DeleteObject", OBJECTS))},
+        deps={"role": ["investigator-role"]},
+    )
+    (found,) = run_stack(SOD, [inv, bad])
+    assert "s3:DeleteObject" in found.message
+
+
+def test_attached_in_stack_policy_counts() -> None:
+    policy = Res(
+        "aws:iam/policy:Policy",
+        "inv-managed",
+        {
+            "arn": "arn:aws:iam::123456789012:policy/inv",
+            "policy": doc(allow("s3:DeleteObjectVersion", OBJECTS)),
+        },
+    )
+    attach = Res(
+        "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+        "attach",
+        {"role": "investigator-role", "policyArn": "arn:aws:iam::123456789012:policy/inv"},
+    )
+    (found,) = run_stack(SOD, _with(policy, attach))
+    assert "s3:DeleteObjectVersion" in found.message
+    assert KEY_ARN
