@@ -8,6 +8,6 @@ import sys
 # Run as a directory program, the repo root is not on sys.path; the package imports itself absolutely.
 sys.path.insert(0, os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
 
-from programs.forensic_env.program import forensic_environment  # noqa: E402
+from programs.forensic_env.program import forensic_environment
 
 forensic_environment()

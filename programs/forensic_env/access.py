@@ -1,9 +1,9 @@
 """AccessRoles: the investigation's KMS key and the least-privilege roles of the people working the case.
 
 Roles follow the AWS forensic clean-room guidance: the *responder* drops evidence into `incoming/`, the
-*investigator* examines it through the workstation and writes notes and reports, the *data custodian* moves,
-holds and expires evidence, the *analyst* only reads finished reports. Each role has exactly one inline policy,
-no managed policies, and no Allow with a `*` action or a `*` resource.
+*investigator* examines it through the workstation and writes notes and reports, the *data custodian*
+moves, holds and expires evidence, the *analyst* only reads finished reports. Each role has exactly one
+inline policy, no managed policies, and no Allow with a `*` action or a `*` resource.
 
 The workstation's instance role is created here as well (its permissions are attached by the Workstation
 component): the key policy has to name it, and the key must exist before the workstation's disks.
@@ -34,8 +34,14 @@ REPORTS = "active-investigation/reports/"
 LEGAL_HOLD = "legal-hold/"
 FOLDERS = (INCOMING, EXTRACTED, NOTES, REPORTS, LEGAL_HOLD)
 
-KMS_USE = ("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:ReEncryptFrom", "kms:ReEncryptTo",
-           "kms:DescribeKey")
+KMS_USE = (
+    "kms:Decrypt",
+    "kms:Encrypt",
+    "kms:GenerateDataKey",
+    "kms:ReEncryptFrom",
+    "kms:ReEncryptTo",
+    "kms:DescribeKey",
+)
 
 
 @dataclass(frozen=True)
@@ -89,8 +95,8 @@ class AccessRoles(pulumi.ComponentResource):
             opts=child,
         )
 
-        # Evidence encrypted with this key outlives the clean room when the bucket is retained: keep the key too,
-        # or destroying the stack would schedule the evidence's key for deletion.
+        # Evidence encrypted with this key outlives the clean room when the bucket is retained: keep the key
+        # too, or destroying the stack would schedule the evidence's key for deletion.
         key_opts = pulumi.ResourceOptions(parent=self, retain_on_delete=cfg.retain_evidence_bucket or None)
         self.key = aws.kms.Key(
             f"{name}-key",
@@ -112,12 +118,12 @@ class AccessRoles(pulumi.ComponentResource):
     def _key_policy(self) -> pulumi.Output[str]:
         cfg = self._cfg
         users = [r.arn for r in self.roles.values()] + [self.workstation_role.arn]
-        # In a key policy "Resource": "*" means "this key" (the key's ARN does not exist yet); AWS requires it.
+        # In a key policy "Resource": "*" means "this key" (its ARN does not exist yet); AWS requires it.
         return document(
             [
-                # The sole kms:* grant, and AWS's required default: the account root administers the key, which
-                # delegates key administration to the account's IAM policies (without it the key would become
-                # unmanageable, see "Default key policy" in the KMS developer guide).
+                # The sole kms:* grant, and AWS's required default: the account root administers the key,
+                # which delegates key administration to the account's IAM policies (without it the key would
+                # become unmanageable, see "Default key policy" in the KMS developer guide).
                 {
                     "Sid": "EnableAccountRootAdministration",
                     "Effect": "Allow",
@@ -136,8 +142,14 @@ class AccessRoles(pulumi.ComponentResource):
                     "Sid": "AllowCloudWatchLogsForInvestigationLogGroups",
                     "Effect": "Allow",
                     "Principal": {"Service": f"logs.{cfg.region}.amazonaws.com"},
-                    "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo",
-                               "kms:GenerateDataKey", "kms:DescribeKey"],
+                    "Action": [
+                        "kms:Encrypt",
+                        "kms:Decrypt",
+                        "kms:ReEncryptFrom",
+                        "kms:ReEncryptTo",
+                        "kms:GenerateDataKey",
+                        "kms:DescribeKey",
+                    ],
                     "Resource": "*",
                     "Condition": {
                         "ArnLike": {
@@ -152,7 +164,7 @@ class AccessRoles(pulumi.ComponentResource):
         )
 
     def grant(self, grants: Grants) -> None:
-        """Attach each role's one inline policy (and, when frozen, the deny-all on investigator and analyst)."""
+        """Attach each role's inline policy (and, when frozen, the deny-all on investigator and analyst)."""
         cfg = self._cfg
         bucket = grants.bucket_arn
         key = self.key.arn
@@ -165,8 +177,12 @@ class AccessRoles(pulumi.ComponentResource):
         policies: dict[str, list[Statement]] = {
             "responder": [
                 allow("SubmitEvidence", ["s3:PutObject"], [under(INCOMING)]),
-                allow("ListIncoming", ["s3:ListBucket"], [bucket],
-                      Condition={"StringLike": {"s3:prefix": [INCOMING, f"{INCOMING}*"]}}),
+                allow(
+                    "ListIncoming",
+                    ["s3:ListBucket"],
+                    [bucket],
+                    Condition={"StringLike": {"s3:prefix": [INCOMING, f"{INCOMING}*"]}},
+                ),
                 allow("EncryptEvidence", ["kms:GenerateDataKey", "kms:Encrypt"], [key]),
             ],
             "investigator": [
@@ -193,20 +209,39 @@ class AccessRoles(pulumi.ComponentResource):
             "custodian": [
                 allow(
                     "CustodyOfEvidence",
-                    ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:DeleteObject",
-                     "s3:PutObjectLegalHold", "s3:GetObjectLegalHold", "s3:PutObjectRetention",
-                     "s3:GetObjectRetention", "s3:GetObjectTagging", "s3:PutObjectTagging"],
+                    [
+                        "s3:GetObject",
+                        "s3:GetObjectVersion",
+                        "s3:PutObject",
+                        "s3:DeleteObject",
+                        "s3:PutObjectLegalHold",
+                        "s3:GetObjectLegalHold",
+                        "s3:PutObjectRetention",
+                        "s3:GetObjectRetention",
+                        "s3:GetObjectTagging",
+                        "s3:PutObjectTagging",
+                    ],
                     [objects],
                 ),
-                allow("ListEvidence", ["s3:ListBucket", "s3:ListBucketVersions",
-                                       "s3:GetBucketObjectLockConfiguration"], [bucket]),
-                allow("UseInvestigationKey", ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey",
-                                              "kms:DescribeKey"], [key]),
+                allow(
+                    "ListEvidence",
+                    ["s3:ListBucket", "s3:ListBucketVersions", "s3:GetBucketObjectLockConfiguration"],
+                    [bucket],
+                ),
+                allow(
+                    "UseInvestigationKey",
+                    ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"],
+                    [key],
+                ),
             ],
             "analyst": [
                 allow("ReadReports", ["s3:GetObject"], [under(REPORTS)]),
-                allow("ListReports", ["s3:ListBucket"], [bucket],
-                      Condition={"StringLike": {"s3:prefix": [REPORTS, f"{REPORTS}*"]}}),
+                allow(
+                    "ListReports",
+                    ["s3:ListBucket"],
+                    [bucket],
+                    Condition={"StringLike": {"s3:prefix": [REPORTS, f"{REPORTS}*"]}},
+                ),
                 allow("DecryptReports", ["kms:Decrypt"], [key]),
             ],
         }

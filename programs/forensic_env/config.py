@@ -1,4 +1,4 @@
-"""The clean room's settings: read from the `forensics:` config namespace and validated before anything is built.
+"""The clean room's settings: read from the `forensics:` config namespace, validated before anything is built.
 
 `validate_config` is pure (no engine needed), so the service can check a request up front with the same rules
 the program applies; `load_config` reads the stack config through `pulumi.Config` and calls it.
@@ -106,7 +106,7 @@ class EnvironmentConfig:
 
     @property
     def name_prefix(self) -> str:
-        """`forensics-<id>`: the prefix of every physical name (role names stay within IAM's 64 characters)."""
+        """`forensics-<id>`: the prefix of every physical name (role names stay within IAM's 64 chars)."""
         return f"forensics-{self.investigation_id}"
 
     @property
@@ -114,7 +114,7 @@ class EnvironmentConfig:
         return "aws"
 
 
-# --- parsing helpers: values arrive either as Python values (the service) or as config strings (the engine) ---
+# --- parsing helpers: values arrive as Python values (the service) or as config strings (the engine) ---
 
 
 def _present(raw: Mapping[str, Any], key: str) -> bool:
@@ -240,7 +240,9 @@ def _snapshots(raw: Mapping[str, Any]) -> tuple[str, ...]:
     if len(set(ids)) != len(ids):
         raise ConfigError("evidenceSnapshotIds", "lists a snapshot more than once")
     if len(ids) > MAX_EVIDENCE_SNAPSHOTS:
-        raise ConfigError("evidenceSnapshotIds", f"at most {MAX_EVIDENCE_SNAPSHOTS} snapshots can be attached")
+        raise ConfigError(
+            "evidenceSnapshotIds", f"at most {MAX_EVIDENCE_SNAPSHOTS} snapshots can be attached"
+        )
     return tuple(ids)
 
 
@@ -281,9 +283,7 @@ def validate_config(raw: Mapping[str, Any], *, region: str | None = None) -> Env
 
     investigation_id = _required(values, "investigationId")
     if not _ID_RE.match(investigation_id):
-        raise ConfigError(
-            "investigationId", f"{investigation_id!r} must match ^[a-z0-9][a-z0-9-]{{2,40}}$"
-        )
+        raise ConfigError("investigationId", f"{investigation_id!r} must match ^[a-z0-9][a-z0-9-]{{2,40}}$")
     ticket = _required(values, "ticket")
     if not _TICKET_RE.match(ticket):
         raise ConfigError("ticket", f"{ticket!r} is not a ticket reference (letters, digits, - _ . : / #)")
@@ -330,7 +330,7 @@ def validate_config(raw: Mapping[str, Any], *, region: str | None = None) -> Env
 
 
 def load_config() -> EnvironmentConfig:
-    """Read the stack config (`forensics:*` and `aws:region`) and validate it; nothing is built before this."""
+    """Read the stack config (`forensics:*`, `aws:region`) and validate it; nothing is built before this."""
     import pulumi  # the pure validator above must not need the engine
 
     cfg = pulumi.Config(NAMESPACE)

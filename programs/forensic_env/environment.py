@@ -34,8 +34,13 @@ class ForensicEnvironment(pulumi.ComponentResource):
             f"{name}-evidence",
             cfg,
             self.access.key,
-            [r["responder"].arn, r["investigator"].arn, r["custodian"].arn, r["analyst"].arn,
-             self.access.workstation_role.arn],
+            [
+                r["responder"].arn,
+                r["investigator"].arn,
+                r["custodian"].arn,
+                r["analyst"].arn,
+                self.access.workstation_role.arn,
+            ],
             child,
         )
         self.workstation = Workstation(

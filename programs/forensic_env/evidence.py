@@ -1,13 +1,14 @@
 """EvidenceStore: the investigation's S3 bucket, write-once and readable only by the evidence roles.
 
-Object Lock (default retention from config) on a versioned bucket, SSE-KMS with the investigation key and an S3
-bucket key, all public access blocked, and a bucket policy that refuses plain HTTP and object access by anyone
-but the evidence roles. The folder layout follows the AWS blog post. When `retainEvidenceBucket` is set (the
-default) the bucket, its configuration and its objects are `retain_on_delete`: evidence outlives the clean room.
+Object Lock (default retention from config) on a versioned bucket, SSE-KMS with the investigation key and
+an S3 bucket key, all public access blocked, and a bucket policy that refuses plain HTTP and object access by
+anyone but the evidence roles. The folder layout follows the AWS blog post. When `retainEvidenceBucket` is set
+(the default) the bucket, its configuration and its objects are `retain_on_delete`: evidence outlives the
+clean room.
 
-Why `aws:PrincipalArn` rather than `NotPrincipal`: a Deny with NotPrincipal must list every assumed-role session
-ARN (and the account) to work with roles, AWS advises against it, and role ARNs in a Principal element turn into
-unique ids that no longer match once a role is re-created. A Deny for every principal with a
+Why `aws:PrincipalArn` rather than `NotPrincipal`: a Deny with NotPrincipal must list every assumed-role
+session ARN (and the account) to work with roles, AWS advises against it, and role ARNs in a Principal element
+turn into unique ids that no longer match once a role is re-created. A Deny for every principal with a
 `StringNotLike aws:PrincipalArn` condition matches a role's sessions by the role's ARN.
 """
 

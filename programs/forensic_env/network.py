@@ -1,8 +1,8 @@
 """IsolatedNetwork: a VPC with no way in or out except private AWS service endpoints.
 
-Two private subnets, one route table holding only the implicit local route (no internet or NAT gateway), an S3
-gateway endpoint and interface endpoints for Session Manager, KMS and CloudWatch Logs, and VPC flow logs of all
-traffic to a log group encrypted with the investigation key.
+Two private subnets, one route table holding only the implicit local route (no internet or NAT gateway),
+an S3 gateway endpoint and interface endpoints for Session Manager, KMS and CloudWatch Logs, and VPC flow logs
+of all traffic to a log group encrypted with the investigation key.
 """
 
 from __future__ import annotations
@@ -72,7 +72,10 @@ class IsolatedNetwork(pulumi.ComponentResource):
         )
         for zone, subnet in zip("ab", self.subnets, strict=True):
             aws.ec2.RouteTableAssociation(
-                f"{name}-private-{zone}-rta", subnet_id=subnet.id, route_table_id=self.route_table.id, opts=child
+                f"{name}-private-{zone}-rta",
+                subnet_id=subnet.id,
+                route_table_id=self.route_table.id,
+                opts=child,
             )
 
         self.endpoint_security_group = aws.ec2.SecurityGroup(
@@ -80,8 +83,15 @@ class IsolatedNetwork(pulumi.ComponentResource):
             name=f"{prefix}-endpoints",
             description="Interface endpoints: HTTPS from inside the clean room only",
             vpc_id=self.vpc.id,
-            ingress=[{"protocol": "tcp", "from_port": HTTPS, "to_port": HTTPS, "cidr_blocks": [cfg.vpc_cidr],
-                      "description": "HTTPS from the clean room"}],
+            ingress=[
+                {
+                    "protocol": "tcp",
+                    "from_port": HTTPS,
+                    "to_port": HTTPS,
+                    "cidr_blocks": [cfg.vpc_cidr],
+                    "description": "HTTPS from the clean room",
+                }
+            ],
             egress=[],
             tags=tags_for(cfg, f"{prefix}-endpoints"),
             opts=child,
@@ -91,8 +101,15 @@ class IsolatedNetwork(pulumi.ComponentResource):
         egress: list[aws.ec2.SecurityGroupEgressArgsDict] = (
             []
             if cfg.frozen
-            else [{"protocol": "tcp", "from_port": HTTPS, "to_port": HTTPS, "cidr_blocks": [cfg.vpc_cidr],
-                   "description": "HTTPS to the VPC endpoints"}]
+            else [
+                {
+                    "protocol": "tcp",
+                    "from_port": HTTPS,
+                    "to_port": HTTPS,
+                    "cidr_blocks": [cfg.vpc_cidr],
+                    "description": "HTTPS to the VPC endpoints",
+                }
+            ]
         )
         self.workstation_security_group = aws.ec2.SecurityGroup(
             f"{name}-workstation-sg",
@@ -151,7 +168,7 @@ class IsolatedNetwork(pulumi.ComponentResource):
                 },
             ),
             force_detach_policies=True,
-            tags=tags_for(cfg, f"{prefix}-flow-logs"),
+            tags=tags_for(cfg, f"{prefix}-flow-logs", {"forensics:role": "flow-logs"}),
             opts=child,
         )
         group_arn = self.flow_log_group.arn

@@ -20,7 +20,12 @@ def document(statements: Sequence[Statement]) -> pulumi.Output[str]:
 
 
 def allow(sid: str, actions: Sequence[str], resources: Sequence[Any], **extra: Any) -> Statement:
-    statement: Statement = {"Sid": sid, "Effect": "Allow", "Action": list(actions), "Resource": list(resources)}
+    statement: Statement = {
+        "Sid": sid,
+        "Effect": "Allow",
+        "Action": list(actions),
+        "Resource": list(resources),
+    }
     statement.update(extra)
     return statement
 

@@ -9,10 +9,30 @@ from programs.forensic_env.environment import ForensicEnvironment
 
 # Exactly the stack outputs of docs/contracts.md.
 OUTPUT_NAMES: tuple[str, ...] = (
-    "investigationId", "ticket", "vpcId", "subnetIds", "securityGroupId", "endpointIds", "instanceId",
-    "instanceProfileArn", "responderRoleArn", "investigatorRoleArn", "custodianRoleArn", "analystRoleArn",
-    "evidenceBucket", "evidenceBucketArn", "kmsKeyArn", "kmsKeyId", "flowLogGroup", "sessionLogGroup",
-    "alertTopicArn", "amiId", "amiAgeDays", "evidenceVolumeIds", "frozen", "freezeSnapshotIds",
+    "investigationId",
+    "ticket",
+    "vpcId",
+    "subnetIds",
+    "securityGroupId",
+    "endpointIds",
+    "instanceId",
+    "instanceProfileArn",
+    "responderRoleArn",
+    "investigatorRoleArn",
+    "custodianRoleArn",
+    "analystRoleArn",
+    "evidenceBucket",
+    "evidenceBucketArn",
+    "kmsKeyArn",
+    "kmsKeyId",
+    "flowLogGroup",
+    "sessionLogGroup",
+    "alertTopicArn",
+    "amiId",
+    "amiAgeDays",
+    "evidenceVolumeIds",
+    "frozen",
+    "freezeSnapshotIds",
 )
 
 

@@ -58,16 +58,18 @@ def lookup_golden_ami(cfg: EnvironmentConfig) -> GoldenAmi:
 
 def evidence_devices(cfg: EnvironmentConfig) -> list[tuple[str, str]]:
     """(snapshot id, device name) in config order: /dev/sdf, /dev/sdg, ..."""
-    return [(sid, f"/dev/sd{letter}") for sid, letter in zip(cfg.evidence_snapshot_ids, EVIDENCE_DEVICE_LETTERS,
-                                                              strict=False)]
+    return [
+        (sid, f"/dev/sd{letter}")
+        for sid, letter in zip(cfg.evidence_snapshot_ids, EVIDENCE_DEVICE_LETTERS, strict=False)
+    ]
 
 
 def user_data(cfg: EnvironmentConfig) -> str:
-    """Boot script: wait for each evidence device, make it read-only, mount it (and its partitions) `ro,noload`."""
+    """Boot script: wait for each evidence device, set it read-only, mount it (or its partitions) ro."""
     lines = [
         "#!/bin/bash",
         f"# Forensic workstation for investigation {cfg.investigation_id} ({cfg.ticket}).",
-        "# Evidence volumes are mounted read-only; `noload` skips ext3/4 journal replay so nothing is written.",
+        "# Evidence volumes are mounted read-only; noload skips ext3/4 journal replay: nothing is written.",
         "set -uo pipefail",
         "exec >>/var/log/forensics-evidence-mount.log 2>&1",
         "",
@@ -94,7 +96,7 @@ def user_data(cfg: EnvironmentConfig) -> str:
         "",
         "mount_evidence() {",
         '  local letter="$1" name="$2" dev part parts n=0',
-        "  for _ in $(seq 120); do dev=$(find_device \"$letter\") && break; sleep 5; done",
+        '  for _ in $(seq 120); do dev=$(find_device "$letter") && break; sleep 5; done',
         '  if [ -z "${dev:-}" ]; then echo "evidence device sd$letter ($name) never appeared"; return 1; fi',
         '  blockdev --setro "$dev" || true',
         '  parts=$(lsblk -lnpo NAME,TYPE "$dev" | awk \'$2 == "part" {print $1}\')',
@@ -202,29 +204,50 @@ class Workstation(pulumi.ComponentResource):
             name="forensics-workstation",
             policy=document(
                 [
-                    allow("SessionManagerRegistration", ["ssm:UpdateInstanceInformation"],
-                          [f"arn:aws:ec2:{scope}:instance/*"]),
+                    allow(
+                        "SessionManagerRegistration",
+                        ["ssm:UpdateInstanceInformation"],
+                        [f"arn:aws:ec2:{scope}:instance/*"],
+                    ),
                     allow(
                         "SessionManagerChannels",
-                        ["ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel",
-                         "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel"],
+                        [
+                            "ssmmessages:CreateControlChannel",
+                            "ssmmessages:CreateDataChannel",
+                            "ssmmessages:OpenControlChannel",
+                            "ssmmessages:OpenDataChannel",
+                        ],
                         [f"arn:aws:ssmmessages:{scope}:*"],
                     ),
                     allow(
                         "SessionManagerMessages",
-                        ["ec2messages:AcknowledgeMessage", "ec2messages:DeleteMessage", "ec2messages:FailMessage",
-                         "ec2messages:GetEndpoint", "ec2messages:GetMessages", "ec2messages:SendReply"],
+                        [
+                            "ec2messages:AcknowledgeMessage",
+                            "ec2messages:DeleteMessage",
+                            "ec2messages:FailMessage",
+                            "ec2messages:GetEndpoint",
+                            "ec2messages:GetMessages",
+                            "ec2messages:SendReply",
+                        ],
                         [f"arn:aws:ec2messages:{scope}:*"],
                     ),
-                    allow("ReadEvidence", ["s3:GetObject", "s3:GetObjectVersion"],
-                          [pulumi.Output.concat(bucket_arn, "/*")]),
+                    allow(
+                        "ReadEvidence",
+                        ["s3:GetObject", "s3:GetObjectVersion"],
+                        [pulumi.Output.concat(bucket_arn, "/*")],
+                    ),
                     allow("ListEvidence", ["s3:ListBucket"], [bucket_arn]),
                     allow("DecryptWithInvestigationKey", ["kms:Decrypt"], [key.arn]),
-                    allow("WriteSessionLogs",
-                          ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
-                          [session_group, pulumi.Output.concat(session_group, ":*")]),
-                    allow("CheckSessionLogGroupEncryption", ["logs:DescribeLogGroups"],
-                          [f"arn:aws:logs:{scope}:log-group:*"]),
+                    allow(
+                        "WriteSessionLogs",
+                        ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+                        [session_group, pulumi.Output.concat(session_group, ":*")],
+                    ),
+                    allow(
+                        "CheckSessionLogGroupEncryption",
+                        ["logs:DescribeLogGroups"],
+                        [f"arn:aws:logs:{scope}:log-group:*"],
+                    ),
                 ]
             ),
             opts=child,
@@ -310,7 +333,9 @@ class Workstation(pulumi.ComponentResource):
             )
             root_volume = self.instance.root_block_device.apply(lambda device: device.volume_id or "")
             disks: list[tuple[str, pulumi.Input[str]]] = [("root", root_volume)]
-            disks += [(sid, v.id) for (sid, _), v in zip(evidence_devices(cfg), self.evidence_volumes, strict=True)]
+            disks += [
+                (sid, v.id) for (sid, _), v in zip(evidence_devices(cfg), self.evidence_volumes, strict=True)
+            ]
             for label, volume_id in disks:
                 self.freeze_snapshots.append(
                     aws.ebs.Snapshot(

@@ -51,7 +51,9 @@ class ProgramRun:
 
     def one(self, typ: str, name_contains: str = "") -> Registered:
         matches = [r for r in self.of_type(typ) if name_contains in r.name]
-        assert len(matches) == 1, f"expected one {typ} named like {name_contains!r}, got {[r.name for r in matches]}"
+        assert len(matches) == 1, (
+            f"expected one {typ} named like {name_contains!r}, got {[r.name for r in matches]}"
+        )
         return matches[0]
 
     def custom(self) -> list[Registered]:
@@ -116,9 +118,16 @@ class FakeAws(Mocks):
 
     def call(self, args: MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         self.calls.append((args.token, dict(args.args)))
-        created = (datetime.now(UTC) - timedelta(days=AMI_AGE_DAYS, hours=1)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+        created = (datetime.now(UTC) - timedelta(days=AMI_AGE_DAYS, hours=1)).strftime(
+            "%Y-%m-%dT%H:%M:%S.000Z"
+        )
         if args.token == "aws:ssm/getParameter:getParameter":
-            return {"id": args.args["name"], "name": args.args["name"], "value": SSM_AMI_ID, "type": "String"}, []
+            return {
+                "id": args.args["name"],
+                "name": args.args["name"],
+                "value": SSM_AMI_ID,
+                "type": "String",
+            }, []
         if args.token == "aws:ec2/getAmi:getAmi":
             filters = {f["name"]: f["values"] for f in args.args.get("filters", [])}
             image = filters.get("image-id", [TAG_AMI_ID])[0]
@@ -131,7 +140,7 @@ class RecordingMonitor(MockMonitor):
         super().__init__(mocks)
         self.options: dict[tuple[str, str], tuple[bool, bool, str, bool]] = {}
 
-    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - the gRPC method name
+    def RegisterResource(self, request: Any) -> Any:
         self.options[(request.type, request.name)] = (
             bool(request.protect),
             bool(request.retainOnDelete),
@@ -142,10 +151,12 @@ class RecordingMonitor(MockMonitor):
 
 
 def run_program(**config: Any) -> ProgramRun:
-    """Run forensic_environment with BASE_CONFIG + config (None removes a key); fresh runtime state each time."""
+    """Run forensic_environment with BASE_CONFIG + config (None removes a key) on a fresh runtime."""
     values = {**BASE_CONFIG, **config}
     flat = {
-        f"forensics:{k}": v if isinstance(v, str) else json.dumps(v) for k, v in values.items() if v is not None
+        f"forensics:{k}": v if isinstance(v, str) else json.dumps(v)
+        for k, v in values.items()
+        if v is not None
     }
     flat["aws:region"] = REGION
     runtime_settings.ROOT.set(None)

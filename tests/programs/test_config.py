@@ -68,7 +68,9 @@ def test_ami_sources() -> None:
     # The default parameter alongside an explicit id is not a second choice (Pulumi.yaml applies defaults).
     both = {**VALID, "amiId": "ami-0123456789abcdef0", "amiSsmParameter": DEFAULT_AMI_SSM_PARAMETER}
     assert validate_config(both).ami_source.kind == "id"
-    assert validate_config({**VALID, "amiSsmParameter": "/golden/x"}).ami_source == AmiSource("ssm", "/golden/x")
+    assert validate_config({**VALID, "amiSsmParameter": "/golden/x"}).ami_source == AmiSource(
+        "ssm", "/golden/x"
+    )
     # Empty strings mean "not set".
     assert validate_config({**VALID, "amiId": "", "amiTag": ""}).ami_source.kind == "ssm"
 
@@ -128,7 +130,11 @@ BAD: list[tuple[dict[str, Any], str, str]] = [
     ({"tags": ["a"]}, "forensics:tags", "expected a map"),
     ({"trustedPrincipals": ["alice"]}, "forensics:trustedPrincipals", "not an IAM root, role or user ARN"),
     ({"accountId": "1234"}, "forensics:accountId", "12-digit"),
-    ({"assumeRoleArn": "arn:aws:iam::123456789012:user/bob"}, "forensics:assumeRoleArn", "not an IAM role ARN"),
+    (
+        {"assumeRoleArn": "arn:aws:iam::123456789012:user/bob"},
+        "forensics:assumeRoleArn",
+        "not an IAM role ARN",
+    ),
     ({"frozen": "maybe"}, "forensics:frozen", "not a boolean"),
     ({"retainEvidenceBucket": 2}, "forensics:retainEvidenceBucket", "not a boolean"),
     ({"vpcCIDR": "10.0.0.0/16"}, "forensics:vpcCIDR", "not a setting"),
@@ -153,5 +159,5 @@ def test_exact_cidr_message() -> None:
 
 
 def test_bad_region() -> None:
-    with pytest.raises(ConfigError, match="^aws:region: "):
+    with pytest.raises(ConfigError, match=r"^aws:region: "):
         validate_config(VALID, region="mars")

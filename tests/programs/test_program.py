@@ -1,4 +1,4 @@
-"""The forensic program under mocks: the resource graph, key properties, outputs, frozen and retained variants."""
+"""The forensic program under mocks: resource graph, key properties, outputs, frozen and retained variants."""
 
 from __future__ import annotations
 
@@ -62,7 +62,8 @@ def _as_list(value: Any) -> list[Any]:
 def _role_policy(run: ProgramRun, role: str, policy_name: str | None = None) -> dict[str, Any]:
     role_name = f"forensics-inv-test-01-{role}"
     matches = [
-        r for r in run.of_type("aws:iam/rolePolicy:RolePolicy")
+        r
+        for r in run.of_type("aws:iam/rolePolicy:RolePolicy")
         if r.inputs["role"] == role_name and (policy_name is None or r.inputs["name"] == policy_name)
     ]
     assert len(matches) == 1, [m.inputs["name"] for m in matches]
@@ -108,9 +109,14 @@ def test_resource_counts(env: ProgramRun) -> None:
     assert counts["aws:ebs/volume:Volume"] == 2 and counts["aws:ec2/volumeAttachment:VolumeAttachment"] == 2
     assert counts["aws:ebs/snapshot:Snapshot"] == 0
     assert counts["aws:ec2transitgateway/instanceState:InstanceState"] == 0
-    for forbidden in ("aws:ec2/internetGateway:InternetGateway", "aws:ec2/natGateway:NatGateway",
-                      "aws:ec2/eip:Eip", "aws:ec2/route:Route", "aws:ec2/keyPair:KeyPair",
-                      "aws:iam/rolePolicyAttachment:RolePolicyAttachment"):
+    for forbidden in (
+        "aws:ec2/internetGateway:InternetGateway",
+        "aws:ec2/natGateway:NatGateway",
+        "aws:ec2/eip:Eip",
+        "aws:ec2/route:Route",
+        "aws:ec2/keyPair:KeyPair",
+        "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+    ):
         assert counts[forbidden] == 0
     assert {t for t in COMPONENT_TYPES} == {r.type for r in env.resources if not r.custom}
 
@@ -148,9 +154,9 @@ def test_network_is_isolated(env: ProgramRun) -> None:
     assert not table.get("routes")
     associations = env.of_type("aws:ec2/routeTableAssociation:RouteTableAssociation")
     assert len({a.inputs["routeTableId"] for a in associations}) == 1
-    assert {a.inputs["subnetId"] for a in env.of_type("aws:ec2/routeTableAssociation:RouteTableAssociation")} == set(
-        env.outputs["subnetIds"]
-    )
+    assert {
+        a.inputs["subnetId"] for a in env.of_type("aws:ec2/routeTableAssociation:RouteTableAssociation")
+    } == set(env.outputs["subnetIds"])
 
 
 def test_subnets_carved_from_a_small_cidr() -> None:
@@ -265,12 +271,21 @@ def test_session_logging(env: ProgramRun) -> None:
 
 def test_workstation_role(env: ProgramRun) -> None:
     role = env.one("aws:iam/role:Role", "workstation").inputs
-    assert _statements(json.loads(role["assumeRolePolicy"]))[0]["Principal"] == {"Service": "ec2.amazonaws.com"}
+    assert _statements(json.loads(role["assumeRolePolicy"]))[0]["Principal"] == {
+        "Service": "ec2.amazonaws.com"
+    }
     profile = env.one("aws:iam/instanceProfile:InstanceProfile").inputs
     assert profile["role"] == role["name"]
     actions = _allowed_actions(_role_policy(env, "workstation"))
-    assert {"ssm:UpdateInstanceInformation", "ssmmessages:CreateControlChannel", "ec2messages:GetMessages",
-            "s3:GetObject", "s3:ListBucket", "kms:Decrypt", "logs:PutLogEvents"} <= actions
+    assert {
+        "ssm:UpdateInstanceInformation",
+        "ssmmessages:CreateControlChannel",
+        "ec2messages:GetMessages",
+        "s3:GetObject",
+        "s3:ListBucket",
+        "kms:Decrypt",
+        "logs:PutLogEvents",
+    } <= actions
     assert not {"s3:PutObject", "s3:DeleteObject"} & actions
 
 
@@ -307,22 +322,32 @@ def test_bucket(env: ProgramRun) -> None:
     assert bucket.inputs["bucket"] == BUCKET
     assert bucket.inputs["objectLockEnabled"] is True
     assert bucket.inputs["forceDestroy"] is False
-    assert env.one("aws:s3/bucketVersioning:BucketVersioning").inputs["versioningConfiguration"]["status"] == (
-        "Enabled"
-    )
+    assert env.one("aws:s3/bucketVersioning:BucketVersioning").inputs["versioningConfiguration"][
+        "status"
+    ] == ("Enabled")
     (rule,) = env.one(
         "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
     ).inputs["rules"]
-    assert rule["applyServerSideEncryptionByDefault"] == {"sseAlgorithm": "aws:kms", "kmsMasterKeyId": KEY_ARN}
+    assert rule["applyServerSideEncryptionByDefault"] == {
+        "sseAlgorithm": "aws:kms",
+        "kmsMasterKeyId": KEY_ARN,
+    }
     assert rule["bucketKeyEnabled"] is True
     block = env.one("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock").inputs
-    assert all(block[k] is True for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls",
-                                          "restrictPublicBuckets"))
+    assert all(
+        block[k] is True
+        for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
+    )
     lock = env.one("aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration").inputs
     assert lock["rule"]["defaultRetention"] == {"mode": "GOVERNANCE", "days": 30}
     keys = {o.inputs["key"] for o in env.of_type("aws:s3/bucketObjectv2:BucketObjectv2")}
-    assert keys == {"incoming/evidence-artifacts/", "active-investigation/extracted-artifacts/",
-                    "active-investigation/notes/", "active-investigation/reports/", "legal-hold/"}
+    assert keys == {
+        "incoming/evidence-artifacts/",
+        "active-investigation/extracted-artifacts/",
+        "active-investigation/notes/",
+        "active-investigation/reports/",
+        "legal-hold/",
+    }
     assert env.outputs["evidenceBucket"] == BUCKET and env.outputs["evidenceBucketArn"] == BUCKET_ARN
 
 
@@ -336,12 +361,16 @@ def test_bucket_policy(env: ProgramRun) -> None:
     policy = env.policy("aws:s3/bucketPolicy:BucketPolicy", "")
     statements = _statements(policy)
     assert all(s["Effect"] == "Deny" for s in statements)
-    tls = [s for s in statements if s.get("Condition", {}).get("Bool", {}).get("aws:SecureTransport") == "false"]
+    tls = [
+        s for s in statements if s.get("Condition", {}).get("Bool", {}).get("aws:SecureTransport") == "false"
+    ]
     assert len(tls) == 1 and tls[0]["Resource"] == [BUCKET_ARN, f"{BUCKET_ARN}/*"]
     (others,) = [s for s in statements if "StringNotLike" in s.get("Condition", {})]
     allowed = set(others["Condition"]["StringNotLike"]["aws:PrincipalArn"])
-    assert allowed == {f"arn:aws:iam::{ACCOUNT}:role/forensics-inv-test-01-{r}"
-                       for r in ("responder", "investigator", "custodian", "analyst", "workstation")}
+    assert allowed == {
+        f"arn:aws:iam::{ACCOUNT}:role/forensics-inv-test-01-{r}"
+        for r in ("responder", "investigator", "custodian", "analyst", "workstation")
+    }
     # Everything but the bucket itself and the empty folder markers.
     assert others["NotResource"][0] == BUCKET_ARN
     assert f"{BUCKET_ARN}/incoming/evidence-artifacts/" in others["NotResource"]
@@ -416,12 +445,17 @@ def test_least_privilege(env: ProgramRun) -> None:
     assert actions["analyst"] & {a for a in actions["analyst"] if a.startswith("s3:Put")} == set()
 
     def resources(role: str, action: str) -> set[str]:
-        return {res for s in _statements(docs[role]) if action in _as_list(s["Action"])
-                for res in _as_list(s["Resource"])}
+        return {
+            res
+            for s in _statements(docs[role])
+            if action in _as_list(s["Action"])
+            for res in _as_list(s["Resource"])
+        }
 
     assert resources("responder", "s3:PutObject") == {f"{BUCKET_ARN}/incoming/evidence-artifacts/*"}
     assert resources("investigator", "s3:PutObject") == {
-        f"{BUCKET_ARN}/active-investigation/notes/*", f"{BUCKET_ARN}/active-investigation/reports/*"
+        f"{BUCKET_ARN}/active-investigation/notes/*",
+        f"{BUCKET_ARN}/active-investigation/reports/*",
     }
     assert resources("analyst", "s3:GetObject") == {f"{BUCKET_ARN}/active-investigation/reports/*"}
     start = resources("investigator", "ssm:StartSession")
@@ -469,10 +503,15 @@ def test_frozen_stops_and_snapshots(frozen: ProgramRun) -> None:
 def test_frozen_denies_examiners(frozen: ProgramRun) -> None:
     for role in ("investigator", "analyst"):
         doc = _role_policy(frozen, role, "deny-all-frozen")
-        assert _statements(doc) == [{"Sid": "FrozenDenyAll", "Effect": "Deny", "Action": "*", "Resource": "*"}]
+        assert _statements(doc) == [
+            {"Sid": "FrozenDenyAll", "Effect": "Deny", "Action": "*", "Resource": "*"}
+        ]
     for role in ("responder", "custodian", "workstation"):
-        names = [r.inputs["name"] for r in frozen.of_type("aws:iam/rolePolicy:RolePolicy")
-                 if r.inputs["role"] == f"forensics-inv-test-01-{role}"]
+        names = [
+            r.inputs["name"]
+            for r in frozen.of_type("aws:iam/rolePolicy:RolePolicy")
+            if r.inputs["role"] == f"forensics-inv-test-01-{role}"
+        ]
         assert "deny-all-frozen" not in names
 
 
@@ -508,3 +547,13 @@ def test_program_config_errors(change: dict[str, Any], key: str) -> None:
     with pytest.raises(ConfigError) as caught:
         run_program(**change)
     assert str(caught.value).startswith(f"{key}: ")
+
+
+def test_physical_names_fit_aws_limits_for_the_longest_id() -> None:
+    longest = "a" * 41
+    run = run_program(investigationId=longest)
+    for role in run.of_type("aws:iam/role:Role"):
+        assert len(role.inputs["name"]) <= 64, role.inputs["name"]
+    assert len(run.one("aws:iam/instanceProfile:InstanceProfile").inputs["name"]) <= 128
+    assert len(run.one("aws:s3/bucket:Bucket").inputs["bucket"]) <= 63
+    assert run.outputs["investigationId"] == longest
