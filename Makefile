@@ -5,13 +5,17 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test setup cli lint typecheck bench clean
+.PHONY: run test worker setup cli lint typecheck bench clean
 
 run: setup
 	$(PY) -m service.local.run
 
 test: setup
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# A separate job consumer, for deployments that run the API with FORENSICS_EMBEDDED_CONSUMER=false.
+worker: setup
+	$(PY) -m service.jobs.worker
 
 setup: $(STAMP) cli
 

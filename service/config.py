@@ -72,6 +72,45 @@ class Settings(BaseSettings):
     max_body_bytes: int = 1_048_576
     run_migrations_on_startup: bool = True
 
+    # Integrations (service/integrations, service/teardown)
+    # Ticket webhooks: HMAC-SHA256 over f"{timestamp}.{body}"; no secret = every webhook is refused.
+    ticket_webhook_secret: SecretStr | None = None
+    ticket_webhook_tolerance_seconds: int = 300
+    ticket_forensics_label: str = "forensics"
+    ticket_legal_hold_statuses: list[str] = Field(default_factory=lambda: ["Legal Hold"])
+    ticket_done_statuses: list[str] = Field(default_factory=lambda: ["Done", "Closed", "Resolved"])
+    # The service principal a webhook acts as (open/freeze), and the role it destroys with.
+    ticket_principal: str = "ticketing"
+    ticket_role: str = "responder"
+    ticket_destroy_role: str = "data_custodian"
+    # Outbound comments: none | jira (POST {base}/rest/api/2/issue/{ticket}/comment) | generic (POST {base}).
+    ticketing_kind: Literal["none", "jira", "generic"] = "none"
+    ticketing_base_url: str | None = None
+    ticketing_username: str | None = None  # Jira: basic auth user (email); without it the token is a Bearer
+    ticketing_token: SecretStr | None = None
+    ticketing_timeout_seconds: float = 10.0
+    # Outbox delivery: exponential backoff from base, capped; a delivery holds its message for lease seconds.
+    outbox_backoff_seconds: float = 5.0
+    outbox_backoff_max_seconds: float = 300.0
+    outbox_lease_seconds: float = 60.0
+    outbox_dispatch_on_commit: bool = True
+    # Slack-compatible slash commands: v0 signatures (5-minute window); no secret = every command is refused.
+    slack_signing_secret: SecretStr | None = None
+    slack_user_roles: dict[str, str] = Field(default_factory=dict)  # {"U123": "responder"}
+    slack_allowed_channels: list[str] = Field(default_factory=list)  # empty: any channel
+    slack_response_url_minutes: int = 30  # Slack accepts posts to a response_url for 30 minutes
+    slack_notify_url: str | None = None  # incoming webhook for alerts (TTL warnings, drift, failures)
+    # Scheduled teardown (TTL) and drift checks (Huey crontab minute fields).
+    ttl_warning_hours: float = 12.0
+    max_ttl_extension_hours: int = 24 * 30
+    teardown_principal: str = "ttl-reaper"
+    teardown_role: str = "data_custodian"
+    teardown_cron_minute: str = "*/5"
+    drift_check_interval_hours: float = 24.0
+    drift_check_principal: str = "drift-check"
+    drift_check_role: str = "responder"
+    drift_check_cron_minute: str = "17"
+
     @property
     def state_dir(self) -> Path:
         return self.data_dir / "state"

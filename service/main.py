@@ -40,8 +40,14 @@ def create_app(
     settings = settings or get_settings()
     engine = make_engine(settings)
     session_factory = make_session_factory(engine)
-    jobs = Jobs(JobContext(settings=settings, session_factory=session_factory,
-                           executor=executor or PulumiExecutor(), clock=clock))
+    jobs = Jobs(
+        JobContext(
+            settings=settings,
+            session_factory=session_factory,
+            executor=executor or PulumiExecutor(),
+            clock=clock,
+        )
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -60,8 +66,10 @@ def create_app(
     app = FastAPI(
         title="Forensic clean room service",
         version="1.0.0",
-        description="Fresh isolated AWS forensic clean rooms per investigation: open, preview, freeze, release,"
-        " destroy. Errors are {\"error\": {\"code\", \"message\", \"details\"}}.",
+        description=(
+            "Fresh isolated AWS forensic clean rooms per investigation: open, preview, freeze, release,"
+            ' destroy. Errors are {"error": {"code", "message", "details"}}.'
+        ),
         lifespan=lifespan,
     )
     app.state.settings = settings

@@ -1,5 +1,5 @@
-"""Typed dependencies: ``SessionDep``, ``PrincipalDep``, ``SettingsDep``, ``ClockDep``, ``JobsDep``, ``RequestIdDep``,
-and ``require(Permission)`` for route-level permission checks."""
+"""Typed dependencies: ``SessionDep``, ``PrincipalDep``, ``SettingsDep``, ``ClockDep``, ``JobsDep``,
+``RequestIdDep``, and ``require(Permission)`` for route-level permission checks."""
 
 from __future__ import annotations
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -18,14 +19,24 @@ logger = logging.getLogger(__name__)
 
 _MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
 _HTTP_CODES = {
-    400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
-    406: "not_acceptable", 409: "conflict", 413: "payload_too_large", 415: "unsupported_media_type",
-    422: "invalid_input", 429: "too_many_requests", 503: "not_ready",
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "invalid_input",
+    429: "too_many_requests",
+    503: "not_ready",
 }
 
 
-def error_response(status: int, code: str, message: str, details: Any = None,
-                   headers: dict[str, str] | None = None) -> JSONResponse:
+def error_response(
+    status: int, code: str, message: str, details: Any = None, headers: dict[str, str] | None = None
+) -> JSONResponse:
     body = {"error": {"code": code, "message": message, "details": details}}
     return JSONResponse(body, status_code=status, headers=headers)
 
@@ -42,9 +53,13 @@ def _audit_refusal(request: Request, exc: ServiceError) -> None:
     try:
         with session_scope(request.app.state.session_factory) as session:
             audit.record(
-                session, request.app.state.clock, actor=principal.actor,
-                action=f"{request.method} {request.url.path}", target=request.url.path,
-                outcome=f"refused:{exc.code}", request_id=getattr(request.state, "request_id", None),
+                session,
+                request.app.state.clock,
+                actor=principal.actor,
+                action=f"{request.method} {request.url.path}",
+                target=request.url.path,
+                outcome=f"refused:{exc.code}",
+                request_id=getattr(request.state, "request_id", None),
                 details={"message": exc.message},
             )
     except Exception:
@@ -72,6 +87,27 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = _HTTP_CODES.get(exc.status_code, "http_error")
+        status = exc.status_code
+        headers = dict(exc.headers or {})
+        if status == 400:
+            # FastAPI's "error parsing the body" (bad encoding): invalid input, like malformed JSON.
+            status = 422
+        if status == 405:
+            headers["Allow"] = ", ".join(_allowed_methods(request.app, request.url.path)) or headers.get(
+                "Allow", ""
+            )
+        code = _HTTP_CODES.get(status, "http_error")
         message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
-        return error_response(exc.status_code, code, message, None, dict(exc.headers or {}) or None)
+        return error_response(status, code, message, None, headers or None)
+
+
+def _allowed_methods(app: FastAPI, path: str) -> list[str]:
+    """Starlette's Allow lists only the first route matching the path; list every method served there."""
+    patterns: list[tuple[re.Pattern[str], list[str]]] | None = getattr(app.state, "allow_patterns", None)
+    if patterns is None:
+        patterns = []
+        for template, operations in app.openapi().get("paths", {}).items():
+            regex = "^" + re.sub(r"\\{[^/]+?\\}", "[^/]+", re.escape(template)) + "$"
+            patterns.append((re.compile(regex), sorted(m.upper() for m in operations if m != "parameters")))
+        app.state.allow_patterns = patterns
+    return next((methods for regex, methods in patterns if regex.match(path)), [])

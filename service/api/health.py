@@ -34,8 +34,13 @@ def check_pulumi_cli(settings: Settings) -> str | None:
     if not cli.exists():
         return f"Pulumi CLI not found at {cli}"
     try:
-        out = subprocess.run([str(cli), "version"], capture_output=True, text=True, timeout=20,
-                             env={"PULUMI_SKIP_UPDATE_CHECK": "true", "PATH": ""})
+        out = subprocess.run(
+            [str(cli), "version"],
+            capture_output=True,
+            text=True,
+            timeout=20,
+            env={"PULUMI_SKIP_UPDATE_CHECK": "true", "PATH": ""},
+        )
     except (OSError, subprocess.TimeoutExpired) as exc:
         return f"Pulumi CLI does not run: {exc}"
     return None if out.returncode == 0 else f"Pulumi CLI exited {out.returncode}: {out.stderr.strip()[:200]}"
@@ -48,7 +53,9 @@ def healthz() -> dict[str, str]:
 
 @router.get("/readyz", responses={503: {"description": "not ready"}})
 async def readyz(request: Request, settings: SettingsDep) -> Any:
-    checks: dict[str, str | None] = {"database": await run_in_threadpool(check_database, request.app.state.session_factory)}
+    checks: dict[str, str | None] = {
+        "database": await run_in_threadpool(check_database, request.app.state.session_factory)
+    }
     # `pulumi version` takes ~100 ms; probes come every few seconds, so its answer is cached briefly.
     cached: tuple[float, str | None] | None = getattr(request.app.state, "cli_check", None)
     if cached is None or time.monotonic() - cached[0] > _CLI_CACHE_SECONDS or cached[1] is not None:

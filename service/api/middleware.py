@@ -18,8 +18,13 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 async def _send_error(send: Send, status: int, code: str, message: str) -> None:
     body = json.dumps({"error": {"code": code, "message": message, "details": None}}).encode()
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 
@@ -90,11 +95,13 @@ class BodySizeLimitMiddleware:
             await self.app(scope, limited_receive, tracking_send)
         except _TooLarge:
             if not started:
-                await _send_error(send, 413, "payload_too_large", f"request body exceeds {self.max_bytes} bytes")
+                await _send_error(
+                    send, 413, "payload_too_large", f"request body exceeds {self.max_bytes} bytes"
+                )
 
 
 class CatchAllMiddleware:
-    """Anything unhandled becomes a 500 in the error shape (code internal_error), logged, never a traceback."""
+    """Anything unhandled becomes a 500 in the error shape (code internal_error), logged; no traceback."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -115,7 +122,11 @@ class CatchAllMiddleware:
             await self.app(scope, receive, tracking_send)
         except Exception:
             state: dict[str, Any] = scope.get("state") or {}
-            logger.exception("unhandled error on %s %s (request %s)", scope.get("method"), scope.get("path"),
-                             state.get("request_id"))
+            logger.exception(
+                "unhandled error on %s %s (request %s)",
+                scope.get("method"),
+                scope.get("path"),
+                state.get("request_id"),
+            )
             if not started:
                 await _send_error(send, 500, "internal_error", "internal error; see the service log")

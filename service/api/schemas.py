@@ -32,6 +32,11 @@ class Page(BaseModel, Generic[T]):
     offset: int
 
 
+# Beyond this, paging is pointless and the number may overflow the database's integer.
+MAX_OFFSET = 1_000_000
+# Times in query strings are ISO 8601 strings, parsed by the route (pydantic would accept numbers too).
+ISO_TIME: dict[str, Any] = {"format": "date-time"}
+
 # Documented on every route so the OpenAPI document shows the error shape.
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorResponse} for code in (401, 403, 404, 409, 413, 422)

@@ -23,9 +23,19 @@ class AuditEntryOut(BaseModel):
 
     @classmethod
     def of(cls, e: AuditEntry) -> AuditEntryOut:
-        return cls(id=e.id, time=e.time, actor=e.actor, role=e.role, action=e.action, target=e.target,
-                   request_id=e.request_id, outcome=e.outcome, details=e.details or {}, prev_hash=e.prev_hash,
-                   hash=e.hash)
+        return cls(
+            id=e.id,
+            time=e.time,
+            actor=e.actor,
+            role=e.role,
+            action=e.action,
+            target=e.target,
+            request_id=e.request_id,
+            outcome=e.outcome,
+            details=e.details or {},
+            prev_hash=e.prev_hash,
+            hash=e.hash,
+        )
 
 
 class VerificationOut(BaseModel):

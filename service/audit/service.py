@@ -1,7 +1,8 @@
 """Append to and verify the hash-chained audit log.
 
-Each entry's hash = sha256(prev_hash + canonical JSON of the entry's fields, including its id), so an edited
-entry fails its own hash and a deleted one breaks the next entry's ``prev_hash`` (or the head, if it was last).
+Each entry's hash = sha256(prev_hash + canonical JSON of the entry's fields, including its id), so an
+edited entry fails its own hash and a deleted one breaks the next entry's ``prev_hash`` (or the head, if it
+was the last).
 """
 
 from __future__ import annotations

@@ -2,20 +2,32 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
 from service.api.deps import SessionDep, require
-from service.api.schemas import ERROR_RESPONSES, Page
+from service.api.schemas import ERROR_RESPONSES, ISO_TIME, MAX_OFFSET, Page
 from service.audit import service
 from service.audit.schemas import AuditEntryOut, VerificationOut
 from service.auth.roles import Permission
 from service.auth.service import Principal
+from service.errors import InvalidInput
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"], responses=ERROR_RESPONSES)
 AuditReader = Annotated[Principal, Depends(require(Permission.AUDIT_READ))]
+
+
+def _time(value: str | None, name: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as exc:
+        field = {"field": f"query.{name}", "message": str(exc), "type": "datetime_parsing"}
+        raise InvalidInput(f"invalid request: query.{name}: {exc}", details={"fields": [field]}) from exc
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 @router.get("", response_model=Page[AuditEntryOut])
@@ -26,13 +38,26 @@ def list_audit(
     action: Annotated[str | None, Query(max_length=64)] = None,
     target: Annotated[str | None, Query(max_length=200)] = None,
     outcome: Annotated[str | None, Query(max_length=64)] = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: Annotated[
+        str | None, Query(max_length=40, json_schema_extra=ISO_TIME, description="inclusive")
+    ] = None,
+    until: Annotated[
+        str | None, Query(max_length=40, json_schema_extra=ISO_TIME, description="exclusive")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> Page[AuditEntryOut]:
-    rows, total = service.list_entries(session, actor=actor, action=action, target=target, outcome=outcome,
-                                       since=since, until=until, limit=limit, offset=offset)
+    rows, total = service.list_entries(
+        session,
+        actor=actor,
+        action=action,
+        target=target,
+        outcome=outcome,
+        since=_time(since, "since"),
+        until=_time(until, "until"),
+        limit=limit,
+        offset=offset,
+    )
     return Page(items=[AuditEntryOut.of(r) for r in rows], total=total, limit=limit, offset=offset)
 
 
@@ -40,5 +65,6 @@ def list_audit(
 def verify_audit(session: SessionDep, _: AuditReader) -> VerificationOut:
     """Recomputes the chain: ok false and the first bad entry id if any entry was edited or deleted."""
     result = service.verify(session)
-    return VerificationOut(ok=result.ok, checked=result.checked, first_bad_id=result.first_bad_id,
-                           reason=result.reason)
+    return VerificationOut(
+        ok=result.ok, checked=result.checked, first_bad_id=result.first_bad_id, reason=result.reason
+    )

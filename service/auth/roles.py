@@ -32,7 +32,8 @@ _READ = {Permission.READ}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.RESPONDER: frozenset(
-        _READ | {Permission.OPEN, Permission.PREVIEW, Permission.FREEZE, Permission.REFRESH, Permission.CANCEL}
+        _READ
+        | {Permission.OPEN, Permission.PREVIEW, Permission.FREEZE, Permission.REFRESH, Permission.CANCEL}
     ),
     Role.INVESTIGATOR: frozenset(_READ),
     Role.ANALYST: frozenset(_READ),

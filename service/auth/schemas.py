@@ -10,7 +10,9 @@ from service.auth.roles import Role
 
 
 class TokenCreate(StrictModel):
-    principal: str = Field(min_length=1, max_length=200, pattern=r"^[\w.@+:/ -]+$", examples=["alice@example.com"])
+    principal: str = Field(
+        min_length=1, max_length=200, pattern=r"^[\w.@+:/ -]+$", examples=["alice@example.com"]
+    )
     role: Role
     expires_in_days: int | None = Field(default=None, ge=1, le=3650)
 
@@ -26,8 +28,15 @@ class TokenOut(BaseModel):
 
     @classmethod
     def of(cls, t: ApiToken) -> TokenOut:
-        return cls(id=t.id, principal=t.principal, role=Role(t.role), created_by=t.created_by,
-                   created_at=t.created_at, expires_at=t.expires_at, revoked_at=t.revoked_at)
+        return cls(
+            id=t.id,
+            principal=t.principal,
+            role=Role(t.role),
+            created_by=t.created_by,
+            created_at=t.created_at,
+            expires_at=t.expires_at,
+            revoked_at=t.revoked_at,
+        )
 
 
 class IssuedToken(TokenOut):

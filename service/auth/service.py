@@ -85,8 +85,14 @@ def issue_token(
     )
     session.add(row)
     audit.record(
-        session, clock, actor=by.actor, action="token.issue", target=f"token/{row.id}", outcome="ok",
-        request_id=request_id, details={"principal": principal, "role": role.value},
+        session,
+        clock,
+        actor=by.actor,
+        action="token.issue",
+        target=f"token/{row.id}",
+        outcome="ok",
+        request_id=request_id,
+        details={"principal": principal, "role": role.value},
     )
     session.commit()
     return row, token
@@ -96,15 +102,23 @@ def list_tokens(session: Session) -> list[ApiToken]:
     return list(session.execute(select(ApiToken).order_by(ApiToken.created_at)).scalars())
 
 
-def revoke_token(session: Session, clock: Clock, *, by: Principal, token_id: str, request_id: str | None) -> ApiToken:
+def revoke_token(
+    session: Session, clock: Clock, *, by: Principal, token_id: str, request_id: str | None
+) -> ApiToken:
     row = session.get(ApiToken, token_id)
     if row is None:
         raise NotFound(f"token {token_id} not found")
     if row.revoked_at is None:
         row.revoked_at = clock()
     audit.record(
-        session, clock, actor=by.actor, action="token.revoke", target=f"token/{row.id}", outcome="ok",
-        request_id=request_id, details={"principal": row.principal},
+        session,
+        clock,
+        actor=by.actor,
+        action="token.revoke",
+        target=f"token/{row.id}",
+        outcome="ok",
+        request_id=request_id,
+        details={"principal": row.principal},
     )
     session.commit()
     return row

@@ -19,10 +19,18 @@ TokenId = Annotated[str, Path(pattern=r"^[0-9a-f-]{36}$")]
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=IssuedToken)
-def issue_token(body: TokenCreate, session: SessionDep, clock: ClockDep, admin: Admin,
-                request_id: RequestIdDep) -> IssuedToken:
-    row, token = service.issue_token(session, clock, by=admin, principal=body.principal, role=body.role,
-                                     expires_in_days=body.expires_in_days, request_id=request_id)
+def issue_token(
+    body: TokenCreate, session: SessionDep, clock: ClockDep, admin: Admin, request_id: RequestIdDep
+) -> IssuedToken:
+    row, token = service.issue_token(
+        session,
+        clock,
+        by=admin,
+        principal=body.principal,
+        role=body.role,
+        expires_in_days=body.expires_in_days,
+        request_id=request_id,
+    )
     return IssuedToken(**TokenOut.of(row).model_dump(), token=token)
 
 
@@ -32,6 +40,9 @@ def list_tokens(session: SessionDep, _: Admin) -> list[TokenOut]:
 
 
 @router.delete("/{token_id}", response_model=TokenOut)
-def revoke_token(token_id: TokenId, session: SessionDep, clock: ClockDep, admin: Admin,
-                 request_id: RequestIdDep) -> TokenOut:
-    return TokenOut.of(service.revoke_token(session, clock, by=admin, token_id=token_id, request_id=request_id))
+def revoke_token(
+    token_id: TokenId, session: SessionDep, clock: ClockDep, admin: Admin, request_id: RequestIdDep
+) -> TokenOut:
+    return TokenOut.of(
+        service.revoke_token(session, clock, by=admin, token_id=token_id, request_id=request_id)
+    )

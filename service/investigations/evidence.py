@@ -61,7 +61,8 @@ def resource_manifest(export: dict[str, Any]) -> list[dict[str, Any]]:
     return [
         {"urn": r.get("urn"), "type": r.get("type"), "id": r.get("id"), "protect": bool(r.get("protect"))}
         for r in resources
-        if r.get("type") != "pulumi:pulumi:Stack" and not str(r.get("type", "")).startswith("pulumi:providers:")
+        if r.get("type") != "pulumi:pulumi:Stack"
+        and not str(r.get("type", "")).startswith("pulumi:providers:")
     ]
 
 

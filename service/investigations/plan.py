@@ -46,7 +46,12 @@ def steps(inv: Investigation, action: Action, params: dict[str, object]) -> list
             return [make(OperationKind.DESTROY, "destroy")]
         # retain_on_delete is resource state: it must be applied by an up before the destroy honours it.
         return [
-            make(OperationKind.UP, "up (evidence bucket not retained)", retainEvidenceBucket=False, frozen=False),
+            make(
+                OperationKind.UP,
+                "up (evidence bucket not retained)",
+                retainEvidenceBucket=False,
+                frozen=False,
+            ),
             make(OperationKind.DESTROY, "destroy", retainEvidenceBucket=False, frozen=False),
         ]
     raise ValueError(f"unknown action {action}")

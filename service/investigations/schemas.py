@@ -1,10 +1,9 @@
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from service.api.schemas import StrictModel
 from service.investigations.models import Investigation
@@ -14,11 +13,14 @@ from service.operations.schemas import OperationOut
 
 INVESTIGATION_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{2,40}$"
 SnapshotId = Annotated[str, Field(pattern=r"^snap-[0-9a-f]{8,17}$")]
-_TAG_KEY = re.compile(r"^[\w .:/=+\-@]{1,128}$")
+TagKey = Annotated[str, StringConstraints(pattern=r"^[\w .:/=+\-@]+$", min_length=1, max_length=128)]
+TagValue = Annotated[str, StringConstraints(max_length=256)]
 
 
 class GoldenAmi(StrictModel):
     """Exactly one way to pick the workstation image; none means the configured SSM parameter."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"maxProperties": 1})
 
     ami_id: str | None = Field(default=None, pattern=r"^ami-[0-9a-f]{8,17}$")
     ssm_parameter: str | None = Field(default=None, max_length=2048, pattern=r"^/[\w./-]+$")
@@ -44,16 +46,16 @@ class InvestigationCreate(StrictModel):
     golden_ami: GoldenAmi = Field(default_factory=GoldenAmi)
     evidence_snapshot_ids: list[SnapshotId] = Field(default_factory=list, max_length=20)
     ttl_hours: int | None = Field(default=None, ge=1, le=24 * 90)
-    tags: dict[str, str] = Field(default_factory=dict, max_length=30)
+    tags: dict[TagKey, TagValue] = Field(
+        default_factory=dict, max_length=30, json_schema_extra={"additionalProperties": False}
+    )
 
     @field_validator("tags")
     @classmethod
     def _tags(cls, tags: dict[str, str]) -> dict[str, str]:
-        for key, value in tags.items():
-            if not _TAG_KEY.match(key) or key.lower().startswith(("aws:", "forensics:")):
-                raise ValueError(f"tag key {key!r} is not allowed")
-            if len(value) > 256:
-                raise ValueError(f"tag {key!r}: value longer than 256 characters")
+        for key in tags:
+            if key.lower().startswith(("aws:", "forensics:")):
+                raise ValueError(f"tag key {key!r} uses a reserved prefix (aws:, forensics:)")
         return tags
 
 

@@ -59,7 +59,9 @@ def get_investigation(session: Session, investigation_id: str) -> Investigation:
 
 
 def timeline(session: Session, investigation_id: str) -> list[Operation]:
-    query = select(Operation).where(Operation.investigation_id == investigation_id).order_by(Operation.sequence)
+    query = (
+        select(Operation).where(Operation.investigation_id == investigation_id).order_by(Operation.sequence)
+    )
     return list(session.execute(query).scalars())
 
 
@@ -95,7 +97,9 @@ def _existing_for(session: Session, idempotency_key: str | None, ticket: str) ->
         ).scalar_one_or_none()
         if found is not None:
             return found
-    return session.execute(select(Investigation).where(Investigation.open_ticket == ticket)).scalar_one_or_none()
+    return session.execute(
+        select(Investigation).where(Investigation.open_ticket == ticket)
+    ).scalar_one_or_none()
 
 
 def _replay(inv: Investigation, idempotency_key: str | None, body_hash: str) -> Investigation:
@@ -159,7 +163,7 @@ def open_investigation(
         created_at=now,
         updated_at=now,
     )
-    stack_config.validate(stack_config.raw_config(inv))
+    stack_config.validate(stack_config.raw_config(inv), region=inv.region)
     session.add(inv)
     try:
         session.flush()
@@ -172,8 +176,13 @@ def open_investigation(
         return _replay(existing, idempotency_key, body_hash), first_operation(session, existing.id), False
     op = _enqueue(session, clock, inv, Action.OPEN, principal.actor, {}, request_id)
     audit.record(
-        session, clock, actor=principal.actor, action="investigation.open", target=f"investigation/{inv.id}",
-        outcome="accepted", request_id=request_id,
+        session,
+        clock,
+        actor=principal.actor,
+        action="investigation.open",
+        target=f"investigation/{inv.id}",
+        outcome="accepted",
+        request_id=request_id,
         details={"ticket": inv.ticket, "operation_id": op.id, "region": inv.region},
     )
     session.commit()
@@ -194,12 +203,15 @@ def _enqueue(
     attempt: int = 1,
 ) -> Operation:
     # Atomic increment: concurrent requests on one investigation get distinct sequence numbers.
-    sequence = session.execute(
-        update(Investigation)
-        .where(Investigation.id == inv.id)
-        .values(next_sequence=Investigation.next_sequence + 1)
-        .returning(Investigation.next_sequence)
-    ).scalar_one() - 1
+    sequence = (
+        session.execute(
+            update(Investigation)
+            .where(Investigation.id == inv.id)
+            .values(next_sequence=Investigation.next_sequence + 1)
+            .returning(Investigation.next_sequence)
+        ).scalar_one()
+        - 1
+    )
     op = Operation(
         id=str(uuid.uuid4()),
         investigation_id=inv.id,
@@ -251,8 +263,13 @@ def request_operation(
         session.refresh(inv)
     op = _enqueue(session, clock, inv, action, principal.actor, params, request_id)
     audit.record(
-        session, clock, actor=principal.actor, action=f"investigation.{action.value}",
-        target=f"investigation/{inv.id}", outcome="accepted", request_id=request_id,
+        session,
+        clock,
+        actor=principal.actor,
+        action=f"investigation.{action.value}",
+        target=f"investigation/{inv.id}",
+        outcome="accepted",
+        request_id=request_id,
         details={"operation_id": op.id, **params},
     )
     session.commit()
@@ -264,8 +281,15 @@ def retry_operation(session: Session, clock: Clock, failed: Operation) -> Operat
     """A new queued operation linked to an interrupted one (start-up recovery)."""
     inv = get_investigation(session, failed.investigation_id)
     op = _enqueue(
-        session, clock, inv, Action(failed.action), audit.SYSTEM, dict(failed.params or {}), failed.request_id,
-        retry_of=failed.id, attempt=failed.attempt + 1,
+        session,
+        clock,
+        inv,
+        Action(failed.action),
+        audit.SYSTEM,
+        dict(failed.params or {}),
+        failed.request_id,
+        retry_of=failed.id,
+        attempt=failed.attempt + 1,
     )
     return op
 
@@ -338,7 +362,9 @@ def mark_interrupted(inv: Investigation, op: Operation, now: datetime) -> None:
     action = Action(op.action)
     if action in (Action.FREEZE, Action.RELEASE, Action.DESTROY):
         _move(
-            inv, Status.NEEDS_ATTENTION, now,
+            inv,
+            Status.NEEDS_ATTENTION,
+            now,
             f"{action.value} operation {op.id} was interrupted; check the stack, then repeat or undo it",
         )
 
@@ -368,45 +394,118 @@ def ensure_open(inv: Investigation) -> None:
         raise StateConflict(f"investigation {inv.id} is {inv.status}")
 
 
-def preview(session: Session, clock: Clock, dispatch: Dispatch, *, principal: Principal, investigation_id: str,
-            request_id: str | None) -> tuple[Investigation, Operation]:
+def preview(
+    session: Session,
+    clock: Clock,
+    dispatch: Dispatch,
+    *,
+    principal: Principal,
+    investigation_id: str,
+    request_id: str | None,
+) -> tuple[Investigation, Operation]:
     principal.require(Permission.PREVIEW)
-    return request_operation(session, clock, dispatch, principal=principal, investigation_id=investigation_id,
-                             action=Action.PREVIEW, request_id=request_id)
+    return request_operation(
+        session,
+        clock,
+        dispatch,
+        principal=principal,
+        investigation_id=investigation_id,
+        action=Action.PREVIEW,
+        request_id=request_id,
+    )
 
 
-def refresh(session: Session, clock: Clock, dispatch: Dispatch, *, principal: Principal, investigation_id: str,
-            request_id: str | None) -> tuple[Investigation, Operation]:
+def refresh(
+    session: Session,
+    clock: Clock,
+    dispatch: Dispatch,
+    *,
+    principal: Principal,
+    investigation_id: str,
+    request_id: str | None,
+) -> tuple[Investigation, Operation]:
     principal.require(Permission.REFRESH)
-    return request_operation(session, clock, dispatch, principal=principal, investigation_id=investigation_id,
-                             action=Action.REFRESH, request_id=request_id)
+    return request_operation(
+        session,
+        clock,
+        dispatch,
+        principal=principal,
+        investigation_id=investigation_id,
+        action=Action.REFRESH,
+        request_id=request_id,
+    )
 
 
-def freeze(session: Session, clock: Clock, dispatch: Dispatch, *, principal: Principal, investigation_id: str,
-           reason: str | None, request_id: str | None) -> tuple[Investigation, Operation]:
+def freeze(
+    session: Session,
+    clock: Clock,
+    dispatch: Dispatch,
+    *,
+    principal: Principal,
+    investigation_id: str,
+    reason: str | None,
+    request_id: str | None,
+) -> tuple[Investigation, Operation]:
     principal.require(Permission.FREEZE)
-    return request_operation(session, clock, dispatch, principal=principal, investigation_id=investigation_id,
-                             action=Action.FREEZE, params={"reason": reason}, request_id=request_id)
+    return request_operation(
+        session,
+        clock,
+        dispatch,
+        principal=principal,
+        investigation_id=investigation_id,
+        action=Action.FREEZE,
+        params={"reason": reason},
+        request_id=request_id,
+    )
 
 
-def release(session: Session, clock: Clock, dispatch: Dispatch, *, principal: Principal, investigation_id: str,
-            reason: str, remove_legal_holds: bool, request_id: str | None) -> tuple[Investigation, Operation]:
+def release(
+    session: Session,
+    clock: Clock,
+    dispatch: Dispatch,
+    *,
+    principal: Principal,
+    investigation_id: str,
+    reason: str,
+    remove_legal_holds: bool,
+    request_id: str | None,
+) -> tuple[Investigation, Operation]:
     principal.require(Permission.RELEASE)
     if remove_legal_holds:
         principal.require(Permission.RETENTION)
     return request_operation(
-        session, clock, dispatch, principal=principal, investigation_id=investigation_id, action=Action.RELEASE,
-        params={"reason": reason, "remove_legal_holds": remove_legal_holds}, request_id=request_id,
+        session,
+        clock,
+        dispatch,
+        principal=principal,
+        investigation_id=investigation_id,
+        action=Action.RELEASE,
+        params={"reason": reason, "remove_legal_holds": remove_legal_holds},
+        request_id=request_id,
     )
 
 
-def destroy(session: Session, clock: Clock, dispatch: Dispatch, *, principal: Principal, investigation_id: str,
-            reason: str | None, retain_evidence_bucket: bool, request_id: str | None
-            ) -> tuple[Investigation, Operation]:
+def destroy(
+    session: Session,
+    clock: Clock,
+    dispatch: Dispatch,
+    *,
+    principal: Principal,
+    investigation_id: str,
+    reason: str | None,
+    retain_evidence_bucket: bool,
+    request_id: str | None,
+) -> tuple[Investigation, Operation]:
     principal.require(Permission.DESTROY)
     if not retain_evidence_bucket:
         principal.require(Permission.RETENTION)
     return request_operation(
-        session, clock, dispatch, principal=principal, investigation_id=investigation_id, action=Action.DESTROY,
-        params={"reason": reason, "retain_evidence_bucket": retain_evidence_bucket}, request_id=request_id,
+        session,
+        clock,
+        dispatch,
+        principal=principal,
+        investigation_id=investigation_id,
+        action=Action.DESTROY,
+        params={"reason": reason, "retain_evidence_bucket": retain_evidence_bucket},
+        request_id=request_id,
     )

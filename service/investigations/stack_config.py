@@ -51,9 +51,9 @@ def provider_config(inv: Investigation) -> dict[str, ConfigValue]:
     return {"aws:region": ConfigValue(inv.region)}
 
 
-def validate(raw: dict[str, Any]) -> None:
-    """Checks config with the program's own validator, without the engine. The program package may not
-    exist yet (it is developed in parallel): then only the API's schema checks apply."""
+def validate(raw: dict[str, Any], region: str | None = None) -> None:
+    """Checks config with the program's own validator (``programs.forensic_env.config.validate_config``),
+    without the engine. Tolerates the program package being absent: then only the API's schemas apply."""
     try:
         module = importlib.import_module("programs.forensic_env.config")
     except ModuleNotFoundError as exc:
@@ -64,6 +64,12 @@ def validate(raw: dict[str, Any]) -> None:
     if validate_config is None:
         return
     try:
-        validate_config(raw)
-    except ValueError as exc:  # ConfigError subclasses ValueError
-        raise InvalidInput(f"invalid stack config: {exc}", details={"config": str(exc)}) from exc
+        validate_config(raw, region=region)
+    except ValueError as exc:  # ConfigError subclasses ValueError and names the setting
+        key = str(getattr(exc, "key", "config"))
+        raise InvalidInput(
+            f"invalid stack config: {exc}",
+            details={
+                "fields": [{"field": key, "message": str(getattr(exc, "detail", exc)), "type": "config"}]
+            },
+        ) from exc

@@ -1,11 +1,11 @@
 """Investigation states, the allowed transitions, and the 409 messages that explain a refusal.
 
-    opening -> ready | failed
-    ready -> freezing -> frozen
-    frozen -> releasing -> ready
-    ready | failed -> destroying -> destroyed
-    freezing | releasing | destroying -> needs_attention   (interrupted or failed; a human decides)
-    needs_attention -> freezing | releasing | destroying
+opening -> ready | failed
+ready -> freezing -> frozen
+frozen -> releasing -> ready
+ready | failed -> destroying -> destroyed
+freezing | releasing | destroying -> needs_attention   (interrupted or failed; a human decides)
+needs_attention -> freezing | releasing | destroying
 """
 
 from __future__ import annotations
@@ -60,11 +60,17 @@ _MESSAGES: dict[tuple[Status, Action], str] = {
         "investigation {id} is frozen under legal hold and cannot be destroyed; "
         "a data custodian must release it first (POST /v1/investigations/{id}/release)"
     ),
-    (Status.FREEZING, Action.DESTROY): "investigation {id} is being frozen for legal hold and cannot be destroyed",
+    (
+        Status.FREEZING,
+        Action.DESTROY,
+    ): "investigation {id} is being frozen for legal hold and cannot be destroyed",
     (Status.FROZEN, Action.FREEZE): "investigation {id} is already frozen",
     (Status.READY, Action.RELEASE): "investigation {id} is not frozen; there is nothing to release",
     (Status.OPENING, Action.FREEZE): "investigation {id} is still opening; freeze it once it is ready",
-    (Status.OPENING, Action.DESTROY): "investigation {id} is still opening; destroy it once it is ready or failed",
+    (
+        Status.OPENING,
+        Action.DESTROY,
+    ): "investigation {id} is still opening; destroy it once it is ready or failed",
     (Status.DESTROYED, Action.DESTROY): "investigation {id} is already destroyed",
 }
 

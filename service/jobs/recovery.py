@@ -69,23 +69,38 @@ def recover(ctx: JobContext, dispatch: investigations.Dispatch, *, at_startup: b
     report = RecoveryReport()
     with session_scope(ctx.session_factory) as session:
         running = list(
-            session.execute(select(Operation).where(Operation.state == OperationState.RUNNING.value)).scalars()
+            session.execute(
+                select(Operation).where(Operation.state == OperationState.RUNNING.value)
+            ).scalars()
         )
-        orphans = [(op.id, op.investigation_id, op.pid, op.runner_host) for op in running
-                   if is_orphaned(ctx, op, at_startup=at_startup)]
+        orphans = [
+            (op.id, op.investigation_id, op.pid, op.runner_host)
+            for op in running
+            if is_orphaned(ctx, op, at_startup=at_startup)
+        ]
     for op_id, investigation_id, pid, host in orphans:
         _recover_one(ctx, op_id, investigation_id, pid if host == ctx.host else None, report)
     _release_stale_locks(ctx)
     with session_scope(ctx.session_factory) as session:
-        waiting = session.execute(
-            select(Operation.investigation_id).where(Operation.state == OperationState.QUEUED.value).distinct()
-        ).scalars().all()
+        waiting = (
+            session.execute(
+                select(Operation.investigation_id)
+                .where(Operation.state == OperationState.QUEUED.value)
+                .distinct()
+            )
+            .scalars()
+            .all()
+        )
     for investigation_id in waiting:
         dispatch(investigation_id)
         report.dispatched.append(investigation_id)
     if report.interrupted:
-        logger.warning("recovery: interrupted %s, retried %s, needs attention %s",
-                       report.interrupted, report.retried, report.needs_attention)
+        logger.warning(
+            "recovery: interrupted %s, retried %s, needs attention %s",
+            report.interrupted,
+            report.retried,
+            report.needs_attention,
+        )
     return report
 
 
@@ -116,10 +131,14 @@ def _recover_one(
         op.finished_at = now
         op.error_code = "interrupted"
         op.error = "the service stopped while this operation ran; " + "; ".join(notes)
-        session.add(OperationEvent(
-            operation_id=op.id, type="operation_finished",
-            payload={"state": op.state, "error_code": op.error_code, "error": op.error}, created_at=now,
-        ))
+        session.add(
+            OperationEvent(
+                operation_id=op.id,
+                type="operation_finished",
+                payload={"state": op.state, "error_code": op.error_code, "error": op.error},
+                created_at=now,
+            )
+        )
         if inv.active_operation_id == op.id:
             inv.active_operation_id = None
         action = Action(op.action)
@@ -129,10 +148,18 @@ def _recover_one(
         else:
             investigations.mark_interrupted(inv, op, now)
         audit.record(
-            session, ctx.clock, actor=audit.SYSTEM, action="operation.interrupted", target=f"operation/{op.id}",
+            session,
+            ctx.clock,
+            actor=audit.SYSTEM,
+            action="operation.interrupted",
+            target=f"operation/{op.id}",
             outcome="retried" if retry else "needs_attention",
-            details={"investigation_id": inv.id, "action": op.action, "notes": notes,
-                     "retry_operation_id": retry.id if retry else None},
+            details={
+                "investigation_id": inv.id,
+                "action": op.action,
+                "notes": notes,
+                "retry_operation_id": retry.id if retry else None,
+            },
         )
     report.interrupted.append(op_id)
     (report.retried if retry else report.needs_attention).append(retry.id if retry else investigation_id)
@@ -142,8 +169,9 @@ def _release_stale_locks(ctx: JobContext) -> None:
     """A lock that points at an operation which is not running is left over from a crash between steps."""
     with session_scope(ctx.session_factory) as session:
         locked = session.execute(
-            select(Investigation.id, Investigation.active_operation_id)
-            .where(Investigation.active_operation_id.is_not(None))
+            select(Investigation.id, Investigation.active_operation_id).where(
+                Investigation.active_operation_id.is_not(None)
+            )
         ).all()
         for investigation_id, op_id in locked:
             op = session.get(Operation, op_id)

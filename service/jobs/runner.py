@@ -62,7 +62,9 @@ def claim_next(ctx: JobContext, investigation_id: str, requeue: Requeue) -> Clai
             return None
         op = session.execute(
             select(Operation)
-            .where(Operation.investigation_id == investigation_id, Operation.state == OperationState.QUEUED.value)
+            .where(
+                Operation.investigation_id == investigation_id, Operation.state == OperationState.QUEUED.value
+            )
             # A retry of an interrupted operation goes first: it was running before anything still queued.
             .order_by(Operation.retry_of.is_(None), Operation.sequence)
             .limit(1)
@@ -84,8 +86,11 @@ def claim_next(ctx: JobContext, investigation_id: str, requeue: Requeue) -> Clai
             update(Operation)
             .where(Operation.id == op.id, Operation.state == OperationState.QUEUED.value)
             .values(
-                state=OperationState.RUNNING.value, started_at=now, heartbeat_at=now,
-                runner_host=ctx.host, runner_pid=ctx.pid,
+                state=OperationState.RUNNING.value,
+                started_at=now,
+                heartbeat_at=now,
+                runner_host=ctx.host,
+                runner_pid=ctx.pid,
             )
         ).rowcount  # type: ignore[attr-defined]
         if not started:  # cancelled between the read and the claim
@@ -93,10 +98,20 @@ def claim_next(ctx: JobContext, investigation_id: str, requeue: Requeue) -> Clai
             return claim_next(ctx, investigation_id, requeue)
         session.add(OperationEvent(operation_id=op.id, type="operation_started", payload={}, created_at=now))
         audit.record(
-            session, ctx.clock, actor=audit.SYSTEM, action="operation.start", target=f"operation/{op.id}",
-            outcome="running", request_id=op.request_id,
-            details={"investigation_id": investigation_id, "action": op.action, "kind": op.kind,
-                     "requested_by": op.requested_by, "attempt": op.attempt},
+            session,
+            ctx.clock,
+            actor=audit.SYSTEM,
+            action="operation.start",
+            target=f"operation/{op.id}",
+            outcome="running",
+            request_id=op.request_id,
+            details={
+                "investigation_id": investigation_id,
+                "action": op.action,
+                "kind": op.kind,
+                "requested_by": op.requested_by,
+                "attempt": op.attempt,
+            },
         )
     return Claimed(op.id, investigation_id)
 
@@ -127,7 +142,8 @@ class _Watch:
                 with session_scope(self.ctx.session_factory) as session:
                     if time.monotonic() - last_beat >= beat_every:
                         session.execute(
-                            update(Operation).where(Operation.id == self.operation_id)
+                            update(Operation)
+                            .where(Operation.id == self.operation_id)
                             .values(heartbeat_at=self.ctx.clock())
                         )
                         last_beat = time.monotonic()
@@ -146,13 +162,19 @@ def _event_sink(ctx: JobContext, operation_id: str, step: int, label: str) -> An
         progress = event.get("progress") or {}
         try:
             with session_scope(ctx.session_factory) as session:
-                session.add(OperationEvent(
-                    operation_id=operation_id, type=str(event.get("type", "event")), payload=payload,
-                    created_at=ctx.clock(),
-                ))
+                session.add(
+                    OperationEvent(
+                        operation_id=operation_id,
+                        type=str(event.get("type", "event")),
+                        payload=payload,
+                        created_at=ctx.clock(),
+                    )
+                )
                 if progress:
                     session.execute(
-                        update(Operation).where(Operation.id == operation_id).values(
+                        update(Operation)
+                        .where(Operation.id == operation_id)
+                        .values(
                             progress_done=int(progress.get("done", 0)),
                             progress_planned=int(progress.get("planned", 0)),
                         )
@@ -203,8 +225,11 @@ def run_claimed(ctx: JobContext, claimed: Claimed) -> None:
         logger.exception("operation %s failed in the service", claimed.operation_id)
         kind = steps[-1].request.kind if steps else OperationKind.UP
         result = OperationResult(
-            kind=kind, stack_name=snapshot["stack"], succeeded=False,
-            error_code="internal_error", error=f"{type(exc).__name__}: {exc}",
+            kind=kind,
+            stack_name=snapshot["stack"],
+            succeeded=False,
+            error_code="internal_error",
+            error=f"{type(exc).__name__}: {exc}",
         )
     assert result is not None
     finish(ctx, claimed, result, extra, time.monotonic() - started)
@@ -220,15 +245,22 @@ def _after_success(
             raise RuntimeError("the frozen stack has no evidenceBucket output; legal hold not placed")
         export = ctx.executor.export_stack(ctx.settings, inv["stack"])
         report = evidence.place_legal_hold(
-            evidence.s3_client(ctx.settings, inv["region"]), bucket,
-            investigation_id=inv["id"], ticket=inv["ticket"], stack_name=inv["stack"],
-            export=export, outputs=result.outputs, at=ctx.clock(),
+            evidence.s3_client(ctx.settings, inv["region"]),
+            bucket,
+            investigation_id=inv["id"],
+            ticket=inv["ticket"],
+            stack_name=inv["stack"],
+            export=export,
+            outputs=result.outputs,
+            at=ctx.clock(),
         )
         return {"legal_hold": report.to_json()}
     if action == Action.RELEASE and params.get("remove_legal_holds"):
         bucket = result.outputs.get("evidenceBucket")
         if bucket:
-            lifted = evidence.set_legal_hold(evidence.s3_client(ctx.settings, inv["region"]), bucket, on=False)
+            lifted = evidence.set_legal_hold(
+                evidence.s3_client(ctx.settings, inv["region"]), bucket, on=False
+            )
             return {"legal_hold_lifted": {"object_versions": lifted}}
     return {}
 
@@ -267,10 +299,14 @@ def finish(
             op.params = {**(op.params or {}), "concurrent_update_retries": retries + 1}
             op.not_before = now + timedelta(seconds=retry_delay)
             op.pid = None
-            session.add(OperationEvent(
-                operation_id=op.id, type="operation_requeued",
-                payload={"reason": result.error, "retry_in_seconds": retry_delay}, created_at=now,
-            ))
+            session.add(
+                OperationEvent(
+                    operation_id=op.id,
+                    type="operation_requeued",
+                    payload={"reason": result.error, "retry_in_seconds": retry_delay},
+                    created_at=now,
+                )
+            )
             outcome = "requeued"
         else:
             state = _state_of(action, result)
@@ -281,10 +317,14 @@ def finish(
                 op.error_code = result.error_code or "failed"
                 op.error = (result.error or "")[-8000:] or None
             investigations.settle(inv, op, state, result, now)
-            session.add(OperationEvent(
-                operation_id=op.id, type="operation_finished",
-                payload={"state": state.value, "error_code": op.error_code, "error": op.error}, created_at=now,
-            ))
+            session.add(
+                OperationEvent(
+                    operation_id=op.id,
+                    type="operation_finished",
+                    payload={"state": state.value, "error_code": op.error_code, "error": op.error},
+                    created_at=now,
+                )
+            )
             outcome = state.value
         session.execute(
             update(Investigation)
@@ -292,11 +332,19 @@ def finish(
             .values(active_operation_id=None)
         )
         audit.record(
-            session, ctx.clock, actor=audit.SYSTEM, action="operation.end", target=f"operation/{op.id}",
-            outcome=outcome, request_id=op.request_id,
+            session,
+            ctx.clock,
+            actor=audit.SYSTEM,
+            action="operation.end",
+            target=f"operation/{op.id}",
+            outcome=outcome,
+            request_id=op.request_id,
             details={
-                "investigation_id": inv.id, "action": op.action, "kind": op.kind,
-                "error_code": result.error_code, "investigation_status": inv.status,
+                "investigation_id": inv.id,
+                "action": op.action,
+                "kind": op.kind,
+                "error_code": result.error_code,
+                "investigation_status": inv.status,
                 "policy_violations": sorted({v.policy_name for v in result.policy_violations}),
             },
         )

@@ -46,7 +46,9 @@ class Jobs:
         def sweep() -> None:
             recovery.recover(self.ctx, self.dispatch, at_startup=False)
 
-        self.process_task = self.huey.task(name=PROCESS_TASK, retries=3, retry_delay=10)(process_investigation)
+        self.process_task = self.huey.task(name=PROCESS_TASK, retries=3, retry_delay=10)(
+            process_investigation
+        )
         self.sweep_task = self.huey.periodic_task(crontab(minute="*"), name=SWEEP_TASK)(sweep)
 
     def dispatch(self, investigation_id: str) -> None:

@@ -1,7 +1,7 @@
 """A separate consumer deployment (``embedded_consumer=false`` in the API):
 
-    python -m service.jobs.worker            # runs recovery, then the consumer (recommended)
-    huey_consumer service.jobs.worker.huey -w 4 -k thread   # plain Huey consumer (no start-up recovery)
+python -m service.jobs.worker            # runs recovery, then the consumer (recommended)
+huey_consumer service.jobs.worker.huey -w 4 -k thread   # plain Huey consumer (no start-up recovery)
 """
 
 from __future__ import annotations
@@ -33,7 +33,8 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     jobs.recover()
     consumer = huey.create_consumer(
-        workers=jobs.ctx.settings.max_parallel_operations, worker_type="thread",
+        workers=jobs.ctx.settings.max_parallel_operations,
+        worker_type="thread",
         max_delay=jobs.ctx.settings.jobs_poll_max_delay,
     )
     consumer.run()

@@ -12,16 +12,24 @@ from service.operations.states import OperationState
 REGISTRY = CollectorRegistry(auto_describe=True)
 
 OPERATIONS = Counter(
-    "forensics_operations_total", "Operations finished in this process, by kind, action and outcome.",
-    ["kind", "action", "outcome"], registry=REGISTRY,
+    "forensics_operations_total",
+    "Operations finished in this process, by kind, action and outcome.",
+    ["kind", "action", "outcome"],
+    registry=REGISTRY,
 )
 DURATION = Histogram(
-    "forensics_operation_duration_seconds", "Wall time of finished operations.", ["kind", "action"],
-    buckets=(1, 5, 15, 30, 60, 120, 300, 600, 1200, 1800, 3600), registry=REGISTRY,
+    "forensics_operation_duration_seconds",
+    "Wall time of finished operations.",
+    ["kind", "action"],
+    buckets=(1, 5, 15, 30, 60, 120, 300, 600, 1200, 1800, 3600),
+    registry=REGISTRY,
 )
 QUEUE_DEPTH = Gauge("forensics_queue_depth", "Operations waiting to run (all processes).", registry=REGISTRY)
 BY_STATE = Gauge(
-    "forensics_operations_in_state", "Operations in the database by kind and state.", ["kind", "state"], registry=REGISTRY
+    "forensics_operations_in_state",
+    "Operations in the database by kind and state.",
+    ["kind", "state"],
+    registry=REGISTRY,
 )
 HUEY_PENDING = Gauge("forensics_huey_pending_tasks", "Tasks in the Huey queue.", registry=REGISTRY)
 

@@ -11,7 +11,9 @@ from service.db.base import Base, UtcDateTime
 
 class Operation(Base):
     __tablename__ = "operations"
-    __table_args__ = (UniqueConstraint("investigation_id", "sequence", name="uq_operations_investigation_sequence"),)
+    __table_args__ = (
+        UniqueConstraint("investigation_id", "sequence", name="uq_operations_investigation_sequence"),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     investigation_id: Mapped[str] = mapped_column(ForeignKey("investigations.id"), index=True)

@@ -22,7 +22,9 @@ def get_operation(session: Session, operation_id: str) -> Operation:
     return op
 
 
-def events_after(session: Session, operation_id: str, after_id: int, limit: int = 500) -> list[OperationEvent]:
+def events_after(
+    session: Session, operation_id: str, after_id: int, limit: int = 500
+) -> list[OperationEvent]:
     query = (
         select(OperationEvent)
         .where(OperationEvent.operation_id == operation_id, OperationEvent.id > after_id)
@@ -51,8 +53,13 @@ def cancel_operation(
     dequeued = session.execute(
         update(Operation)
         .where(Operation.id == op.id, Operation.state == OperationState.QUEUED.value)
-        .values(state=OperationState.CANCELLED.value, finished_at=now, cancel_requested_at=now,
-                error_code="cancelled", error=f"cancelled by {principal.name} before it started")
+        .values(
+            state=OperationState.CANCELLED.value,
+            finished_at=now,
+            cancel_requested_at=now,
+            error_code="cancelled",
+            error=f"cancelled by {principal.name} before it started",
+        )
     ).rowcount  # type: ignore[attr-defined]
     session.refresh(op)
     if dequeued:
@@ -64,8 +71,14 @@ def cancel_operation(
             op.cancel_requested_at = now
         outcome = "cancel_requested"
     audit.record(
-        session, clock, actor=principal.actor, action="operation.cancel", target=f"operation/{op.id}",
-        outcome=outcome, request_id=request_id, details={"investigation_id": op.investigation_id},
+        session,
+        clock,
+        actor=principal.actor,
+        action="operation.cancel",
+        target=f"operation/{op.id}",
+        outcome=outcome,
+        request_id=request_id,
+        details={"investigation_id": op.investigation_id},
     )
     session.commit()
     if dequeued:

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Annotated
+from typing import Annotated, Any
 
 import anyio
-from fastapi import APIRouter, Header, Path, Request, status
+from fastapi import APIRouter, Depends, Header, Path, Request, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from service.api.deps import ClockDep, JobsDep, PrincipalDep, ReaderDep, RequestIdDep, SessionDep
-from service.api.schemas import ERROR_RESPONSES
+from service.api.schemas import ERROR_RESPONSES, ErrorResponse
 from service.db.session import SessionFactory
 from service.operations import service
 from service.operations.schemas import OperationOut
@@ -32,11 +32,16 @@ def get_operation(operation_id: OperationId, session: SessionDep, _: ReaderDep) 
 
 @router.post("/{operation_id}/cancel", status_code=status.HTTP_202_ACCEPTED, response_model=OperationOut)
 def cancel_operation(
-    operation_id: OperationId, session: SessionDep, clock: ClockDep, jobs: JobsDep, principal: PrincipalDep,
+    operation_id: OperationId,
+    session: SessionDep,
+    clock: ClockDep,
+    jobs: JobsDep,
+    principal: PrincipalDep,
     request_id: RequestIdDep,
 ) -> OperationOut:
-    op = service.cancel_operation(session, clock, jobs.dispatch, principal=principal,
-                                  operation_id=operation_id, request_id=request_id)
+    op = service.cancel_operation(
+        session, clock, jobs.dispatch, principal=principal, operation_id=operation_id, request_id=request_id
+    )
     return OperationOut.of(op)
 
 
@@ -49,17 +54,28 @@ def _poll(factory: SessionFactory, operation_id: str, after: int) -> tuple[list[
     return out, last, state in TERMINAL
 
 
-@router.get("/{operation_id}/events", response_class=EventSourceResponse)
+def existing_operation(operation_id: OperationId, session: SessionDep, _: ReaderDep) -> str:
+    """As a dependency it runs before the stream starts, so an unknown id is still a plain 404."""
+    return service.get_operation(session, operation_id).id
+
+
+_JSON_ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {
+        "description": "error",
+        "content": {"application/json": {"schema": ErrorResponse.model_json_schema()}},
+    }
+    for code in (401, 403, 404, 422)
+}
+
+
+@router.get("/{operation_id}/events", response_class=EventSourceResponse, responses=_JSON_ERRORS)
 async def operation_events(
-    operation_id: OperationId,
+    operation_id: Annotated[str, Depends(existing_operation)],
     request: Request,
-    session: SessionDep,
-    _: ReaderDep,
     last_event_id: Annotated[int | None, Header(alias="Last-Event-ID", ge=0)] = None,
 ) -> AsyncIterator[ServerSentEvent]:
     """Server-sent events from the operation's stored events, live until it ends; reconnect with
     Last-Event-ID to resume. Events are read from the database, so any API process can serve them."""
-    await run_in_threadpool(service.get_operation, session, operation_id)  # 404 before streaming starts
     factory: SessionFactory = request.app.state.session_factory
     after = last_event_id or 0
     while True:

@@ -48,8 +48,6 @@ def pulumi_env(settings: Settings) -> dict[str, str]:
         "PULUMI_CONFIG_PASSPHRASE": settings.pulumi_passphrase.get_secret_value(),
         "PULUMI_SKIP_UPDATE_CHECK": "true",
         "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
-        # Keeps the CLI from asking for a browser or terminal.
-        "PULUMI_SKIP_CONFIRMATIONS": "true",
         # The shim and the stand-in run on the service's own interpreter.
         "FORENSICS_PYTHON": sys.executable,
     }

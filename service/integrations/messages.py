@@ -1,0 +1,136 @@
+"""What a notification says: one ``Notice`` rendered as ticket text and as a Slack Block Kit message."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from service.clock import as_utc
+from service.investigations.models import Investigation
+
+# Outputs worth showing first; other scalar outputs follow.
+KEY_OUTPUTS = ("instanceId", "workstationPrivateIp", "vpcId", "evidenceBucket", "analystRoleArn", "kmsKeyArn")
+_MAX_OUTPUTS = 12
+
+HEADLINES = {
+    "opened": "Forensic clean room requested: opening",
+    "ready": "Forensic clean room is ready",
+    "released": "Legal hold released: clean room is ready again",
+    "frozen": "Clean room frozen under legal hold",
+    "destroyed": "Clean room destroyed",
+    "failed": "Clean room operation failed",
+    "needs_attention": "Clean room needs attention",
+    "status": "Clean room status changed",
+    "ttl_warning": "Clean room expires soon",
+    "teardown": "Clean room expired: destroying",
+    "drift": "DRIFT detected in clean room (not remediated)",
+    "extended": "Clean room expiry extended",
+    "refused": "Request refused",
+    "accepted": "Request accepted",
+}
+ALERTS = frozenset({"failed", "needs_attention", "ttl_warning", "drift"})
+
+
+def _when(value: datetime | None) -> str:
+    return as_utc(value).strftime("%Y-%m-%d %H:%M UTC") if value else "-"
+
+
+def snapshot(inv: Investigation) -> dict[str, Any]:
+    """The plain data a message needs (stored in the outbox row, so rendering never reads the DB again)."""
+    return {
+        "id": inv.id,
+        "ticket": inv.ticket,
+        "title": inv.title,
+        "status": inv.status,
+        "region": inv.region,
+        "expires_at": as_utc(inv.expires_at).isoformat() if inv.expires_at else None,
+        "frozen": bool(inv.frozen),
+        "attention_reason": inv.attention_reason,
+        "outputs": key_outputs(inv.outputs or {}),
+    }
+
+
+def key_outputs(outputs: dict[str, Any]) -> dict[str, Any]:
+    ordered = [k for k in KEY_OUTPUTS if k in outputs] + sorted(k for k in outputs if k not in KEY_OUTPUTS)
+    shown = {k: outputs[k] for k in ordered if isinstance(outputs[k], str | int | float | bool)}
+    return dict(list(shown.items())[:_MAX_OUTPUTS])
+
+
+@dataclass
+class Notice:
+    event: str
+    investigation: dict[str, Any]
+    detail: str | None = None
+    facts: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"event": self.event, "investigation": self.investigation, "detail": self.detail, "facts": self.facts}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Notice:
+        return cls(data["event"], data.get("investigation") or {}, data.get("detail"), data.get("facts") or {})
+
+    @property
+    def headline(self) -> str:
+        return HEADLINES.get(self.event, self.event)
+
+
+def ticket_text(notice: Notice) -> str:
+    inv = notice.investigation
+    lines = [f"[forensics] {notice.headline}: {inv.get('id', '-')}"]
+    if notice.detail:
+        lines.append(notice.detail)
+    lines.append(f"Status: {inv.get('status', '-')} | Region: {inv.get('region', '-')}")
+    if inv.get("expires_at"):
+        lines.append(f"Expires: {_when(datetime.fromisoformat(inv['expires_at']))}")
+    for key, value in notice.facts.items():
+        lines.append(f"{key}: {value}")
+    outputs = inv.get("outputs") or {}
+    if outputs and notice.event in ("ready", "released", "frozen", "status"):
+        lines.append("Outputs:")
+        lines.extend(f"  {k}: {v}" for k, v in outputs.items())
+    if inv.get("attention_reason") and notice.event == "needs_attention":
+        lines.append(f"Reason: {inv['attention_reason']}")
+    return "\n".join(lines)
+
+
+def slack_message(notice: Notice, *, response_type: str = "ephemeral") -> dict[str, Any]:
+    """A Block Kit message (with ``text`` as the notification fallback)."""
+    inv = notice.investigation
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": notice.headline[:150]}},
+        {
+            "type": "section",
+            "fields": [
+                {"type": "mrkdwn", "text": f"*Investigation*\n`{inv.get('id', '-')}`"},
+                {"type": "mrkdwn", "text": f"*Ticket*\n{inv.get('ticket', '-')}"},
+                {"type": "mrkdwn", "text": f"*Status*\n{inv.get('status', '-')}"},
+                {"type": "mrkdwn", "text": f"*Region*\n{inv.get('region', '-')}"},
+            ],
+        },
+    ]
+    if notice.detail:
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": notice.detail[:2900]}})
+    context = []
+    if inv.get("expires_at"):
+        context.append(f"Expires {_when(datetime.fromisoformat(inv['expires_at']))}")
+    context.extend(f"{k}: {v}" for k, v in notice.facts.items())
+    if context:
+        blocks.append(
+            {"type": "context", "elements": [{"type": "mrkdwn", "text": " | ".join(context)[:2900]}]}
+        )
+    outputs = inv.get("outputs") or {}
+    if outputs and notice.event in ("ready", "released", "frozen", "status"):
+        fields = [{"type": "mrkdwn", "text": f"*{k}*\n`{v}`"} for k, v in list(outputs.items())[:10]]
+        blocks.append({"type": "section", "fields": fields})
+    return {
+        "response_type": response_type,
+        "replace_original": False,
+        "text": f"{notice.headline}: {inv.get('id', '-')} ({inv.get('status', '-')})",
+        "blocks": blocks,
+    }
+
+
+def text_message(text: str) -> dict[str, Any]:
+    return {"response_type": "ephemeral", "text": text}

@@ -1,0 +1,129 @@
+"""Outbound ticket comments: a ``TicketingClient`` Protocol and two httpx implementations.
+
+The httpx transport is the seam (tests pass none and talk to a real local server; an in-process transport
+works too). Every POST carries ``Idempotency-Key`` (the outbox message id), so a receiver that honours it
+never shows a comment twice even if our "delivered" mark is lost after a successful POST.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+from urllib.parse import quote
+
+import httpx
+
+from service.config import Settings
+from service.errors import ServiceError
+
+# Statuses that will not get better by retrying the same request (the message is dead-lettered).
+PERMANENT_STATUSES = frozenset({400, 404, 405, 410, 413, 422})
+
+
+class DeliveryError(ServiceError):
+    """A notification could not be delivered; ``permanent`` means retrying the same request is pointless."""
+
+    status_code = 502
+    code = "delivery_failed"
+
+    def __init__(self, message: str, *, permanent: bool = False) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+
+
+def raise_for_delivery(response: httpx.Response, what: str) -> None:
+    if response.is_success:
+        return
+    status = response.status_code
+    raise DeliveryError(
+        f"{what}: HTTP {status} {response.text[:300]}", permanent=status in PERMANENT_STATUSES
+    )
+
+
+def post_json(
+    http: httpx.Client, url: str, body: dict[str, object], idempotency_key: str | None, what: str
+) -> None:
+    headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
+    try:
+        response = http.post(url, json=body, headers=headers)
+    except httpx.HTTPError as exc:
+        raise DeliveryError(f"{what}: {type(exc).__name__}: {exc}") from exc
+    raise_for_delivery(response, what)
+
+
+class TicketingClient(Protocol):
+    def post_comment(self, ticket: str, text: str, *, idempotency_key: str | None = None) -> None:
+        """Add ``text`` as a comment on ``ticket``; raise DeliveryError when it did not arrive."""
+        ...
+
+
+class JiraTicketingClient:
+    """Jira REST v2: POST {base}/rest/api/2/issue/{key}/comment {"body": text}."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        token: str | None,
+        username: str | None = None,
+        timeout: float = 10.0,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        auth: httpx.Auth | None = None
+        headers: dict[str, str] = {"Accept": "application/json"}
+        if username and token:
+            auth = httpx.BasicAuth(username, token)
+        elif token:
+            headers["Authorization"] = f"Bearer {token}"
+        self._base = base_url.rstrip("/")
+        self._http = httpx.Client(timeout=timeout, transport=transport, auth=auth, headers=headers)
+
+    def post_comment(self, ticket: str, text: str, *, idempotency_key: str | None = None) -> None:
+        url = f"{self._base}/rest/api/2/issue/{quote(ticket, safe='')}/comment"
+        post_json(self._http, url, {"body": text}, idempotency_key, f"comment on {ticket}")
+
+    def close(self) -> None:
+        self._http.close()
+
+
+class GenericTicketingClient:
+    """Any JSON receiver: POST {base} {"ticket": key, "text": text} (Bearer token if configured)."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        token: str | None = None,
+        timeout: float = 10.0,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self._url = url
+        self._http = httpx.Client(timeout=timeout, transport=transport, headers=headers)
+
+    def post_comment(self, ticket: str, text: str, *, idempotency_key: str | None = None) -> None:
+        post_json(self._http, self._url, {"ticket": ticket, "text": text}, idempotency_key, f"comment on {ticket}")
+
+    def close(self) -> None:
+        self._http.close()
+
+
+def make_ticketing_client(
+    settings: Settings, transport: httpx.BaseTransport | None = None
+) -> TicketingClient | None:
+    """None when no ticketing system is configured (then no ticket comments are queued at all)."""
+    if settings.ticketing_kind == "none":
+        return None
+    if not settings.ticketing_base_url:
+        raise ValueError(f"ticketing_kind={settings.ticketing_kind} needs ticketing_base_url")
+    token = settings.ticketing_token.get_secret_value() if settings.ticketing_token else None
+    if settings.ticketing_kind == "jira":
+        return JiraTicketingClient(
+            settings.ticketing_base_url,
+            token=token,
+            username=settings.ticketing_username,
+            timeout=settings.ticketing_timeout_seconds,
+            transport=transport,
+        )
+    return GenericTicketingClient(
+        settings.ticketing_base_url, token=token, timeout=settings.ticketing_timeout_seconds, transport=transport
+    )

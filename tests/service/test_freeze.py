@@ -1,0 +1,135 @@
+"""Freeze and release through the API (fake engine) with the legal hold placed for real in the local AWS."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from service.config import Settings
+from service.local.aws import LocalAws
+from service.main import create_app
+from tests.service.conftest import ADMIN, FakeExecutor, issue, open_ready, wait_operation
+
+BUCKET = "evidence-freeze-test"
+
+
+@pytest.fixture
+def s3(local_aws: LocalAws) -> Iterator[object]:
+    client = local_aws.client("s3")
+    client.create_bucket(Bucket=BUCKET, ObjectLockEnabledForBucket=True)
+    for key in ("disk.img", "memory.lime"):
+        client.put_object(
+            Bucket=BUCKET, Key=key, Body=b"evidence " + key.encode(), ChecksumAlgorithm="SHA256"
+        )
+    yield client
+    versions = client.list_object_versions(Bucket=BUCKET).get("Versions", [])
+    for v in versions:
+        client.put_object_legal_hold(
+            Bucket=BUCKET, Key=v["Key"], VersionId=v["VersionId"], LegalHold={"Status": "OFF"}
+        )
+        client.delete_object(
+            Bucket=BUCKET, Key=v["Key"], VersionId=v["VersionId"], BypassGovernanceRetention=True
+        )
+    client.delete_bucket(Bucket=BUCKET)
+
+
+@pytest.fixture
+def aws_client(settings: Settings, fake: FakeExecutor, local_aws: LocalAws) -> Iterator[TestClient]:
+    fake.bucket = BUCKET
+    app = create_app(settings.model_copy(update={"aws_endpoint_url": local_aws.endpoint_url}), executor=fake)
+    with TestClient(app) as client:
+        yield client
+
+
+def _holds(s3: object) -> dict[str, str]:
+    out = {}
+    for v in s3.list_object_versions(Bucket=BUCKET)["Versions"]:  # type: ignore[attr-defined]
+        hold = s3.get_object_legal_hold(Bucket=BUCKET, Key=v["Key"], VersionId=v["VersionId"])  # type: ignore[attr-defined]
+        out[v["Key"]] = hold["LegalHold"]["Status"]
+    return out
+
+
+def test_freeze_places_legal_hold_and_refuses_destroy(
+    aws_client: TestClient, fake: FakeExecutor, s3: object
+) -> None:
+    client = aws_client
+    inv = open_ready(client)
+    responder = issue(client, "responder")
+    response = client.post(
+        f"/v1/investigations/{inv['id']}/freeze", json={"reason": "litigation"}, headers=responder
+    )
+    assert response.status_code == 202, response.text
+    assert response.json()["investigation"]["status"] == "freezing"
+    op = wait_operation(client, response.json()["operation"]["id"])
+    assert op["state"] == "succeeded", op
+    assert fake.calls[-1].config["frozen"] is True
+    assert op["result"]["legal_hold"]["object_versions"] == 2
+
+    holds = _holds(s3)
+    assert holds["disk.img"] == holds["memory.lime"] == "ON"
+    written = [k for k in holds if k.startswith("legal-hold/")]
+    assert {k.rsplit("/", 1)[1] for k in written} == {"stack-export.json", "manifest.json"}
+    assert all(holds[k] == "ON" for k in written)
+    manifest_key = next(k for k in written if k.endswith("manifest.json"))
+    import json
+
+    manifest = json.loads(s3.get_object(Bucket=BUCKET, Key=manifest_key)["Body"].read())  # type: ignore[attr-defined]
+    assert manifest["resources"] == [
+        {
+            "urn": f"urn:pulumi:inv-{inv['id']}::forensics::aws:ec2/vpc:Vpc::vpc",
+            "type": "aws:ec2/vpc:Vpc",
+            "id": "vpc-123",
+            "protect": True,
+        }
+    ]
+
+    detail = client.get(f"/v1/investigations/{inv['id']}", headers=ADMIN).json()
+    assert (detail["status"], detail["frozen"], detail["legal_hold"]) == ("frozen", True, True)
+
+    custodian = issue(client, "data_custodian")
+    refused = client.post(f"/v1/investigations/{inv['id']}/destroy", headers=custodian)
+    assert refused.status_code == 409
+    error = refused.json()["error"]
+    assert error["code"] == "state_conflict"
+    assert "frozen under legal hold" in error["message"] and "release" in error["message"]
+
+    # Release: custodian only, reason required; holds kept unless asked.
+    assert (
+        client.post(
+            f"/v1/investigations/{inv['id']}/release", json={"reason": "x" * 5}, headers=responder
+        ).status_code
+        == 403
+    )
+    missing = client.post(f"/v1/investigations/{inv['id']}/release", json={}, headers=custodian)
+    assert missing.status_code == 422
+    assert missing.json()["error"]["details"]["fields"][0]["field"] == "body.reason"
+    released = client.post(
+        f"/v1/investigations/{inv['id']}/release", json={"reason": "court order 42"}, headers=custodian
+    )
+    assert released.status_code == 202
+    wait_operation(client, released.json()["operation"]["id"])
+    assert fake.calls[-1].config["frozen"] is False
+    detail = client.get(f"/v1/investigations/{inv['id']}", headers=ADMIN).json()
+    assert (detail["status"], detail["frozen"], detail["legal_hold"]) == ("ready", False, True)
+    assert _holds(s3)["disk.img"] == "ON"
+    audit = client.get("/v1/audit?action=investigation.release", headers=ADMIN).json()
+    assert audit["items"][0]["details"]["reason"] == "court order 42"
+    assert audit["items"][0]["actor"] == "data_custodian@example.com"
+
+
+def test_release_can_lift_legal_holds(aws_client: TestClient, s3: object) -> None:
+    client = aws_client
+    inv = open_ready(client)
+    frozen = client.post(f"/v1/investigations/{inv['id']}/freeze", headers=ADMIN)
+    wait_operation(client, frozen.json()["operation"]["id"])
+    released = client.post(
+        f"/v1/investigations/{inv['id']}/release",
+        json={"reason": "retention period over", "remove_legal_holds": True},
+        headers=ADMIN,
+    )
+    op = wait_operation(client, released.json()["operation"]["id"])
+    assert op["state"] == "succeeded"
+    assert set(_holds(s3).values()) == {"OFF"}
+    assert client.get(f"/v1/investigations/{inv['id']}", headers=ADMIN).json()["legal_hold"] is False

@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+
+from service.config import Settings
+from service.main import create_app
+from tests.service.conftest import FakeExecutor, open_ready
+
+
+def test_healthz_and_metrics(client: TestClient) -> None:
+    assert client.get("/healthz").json() == {"status": "ok"}
+    open_ready(client)
+    text = client.get("/metrics").text
+    assert 'forensics_operations_total{action="open",kind="up",outcome="succeeded"}' in text
+    assert "forensics_operation_duration_seconds_bucket" in text
+    assert "forensics_queue_depth 0.0" in text
+    assert 'forensics_operations_in_state{kind="up",state="succeeded"} 1.0' in text
+
+
+def test_readyz_needs_the_pulumi_cli(settings: Settings, tmp_path: Path) -> None:
+    broken = settings.model_copy(update={"pulumi_cli_dir": tmp_path / "no-cli", "embedded_consumer": False})
+    with TestClient(create_app(broken, executor=FakeExecutor())) as client:
+        response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "not_ready"
+    assert "pulumi_cli" in response.json()["error"]["details"]["checks"]
+
+
+def test_readyz_ok_with_the_built_cli(client: TestClient, settings: Settings) -> None:
+    if not (settings.pulumi_cli_dir / "pulumi").exists():
+        import pytest
+
+        pytest.skip("the Pulumi CLI is not built")
+    response = client.get("/readyz")
+    assert response.status_code == 200, response.text
+    assert response.json()["checks"] == {"database": "ok", "pulumi_cli": "ok"}

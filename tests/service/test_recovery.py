@@ -1,0 +1,122 @@
+from __future__ import annotations
+
+import socket
+import subprocess
+from collections.abc import Iterator
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import update
+
+from service.config import Settings
+from service.investigations.models import Investigation
+from service.main import create_app
+from service.operations.models import Operation
+from tests.service.conftest import ADMIN, FakeExecutor, open_body
+
+
+@pytest.fixture
+def idle_app(settings: Settings, fake: FakeExecutor) -> FastAPI:
+    """No embedded consumer: operations stay queued until the test moves them."""
+    return create_app(settings.model_copy(update={"embedded_consumer": False}), executor=fake)
+
+
+@pytest.fixture
+def idle_client(idle_app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(idle_app) as client:
+        yield client
+
+
+def _dead_pid() -> int:
+    proc = subprocess.Popen(["true"])
+    proc.wait()
+    return proc.pid
+
+
+def _pretend_running(app: FastAPI, op_id: str, engine_pid: int | None) -> None:
+    with app.state.session_factory.begin() as session:
+        session.execute(
+            update(Operation)
+            .where(Operation.id == op_id)
+            .values(
+                state="running",
+                runner_host=socket.gethostname(),
+                runner_pid=_dead_pid(),
+                pid=engine_pid,
+            )
+        )
+        op = session.get(Operation, op_id)
+        session.execute(
+            update(Investigation)
+            .where(Investigation.id == op.investigation_id)
+            .values(active_operation_id=op_id)
+        )
+
+
+def test_interrupted_open_is_stopped_unlocked_and_retried(
+    idle_app: FastAPI, idle_client: TestClient, fake: FakeExecutor
+) -> None:
+    opened = idle_client.post("/v1/investigations", json=open_body(), headers=ADMIN).json()
+    op_id = opened["operation"]["id"]
+    engine = subprocess.Popen(["sleep", "60"], start_new_session=True)
+    _pretend_running(idle_app, op_id, engine.pid)
+
+    report = idle_app.state.jobs.recover()
+
+    assert engine.wait(timeout=5) != 0  # the orphaned engine process group was stopped
+    assert fake.stopped == [engine.pid]
+    assert fake.cleared == [opened["investigation"]["stack_name"]]
+    assert report.interrupted == [op_id]
+    old = idle_client.get(f"/v1/operations/{op_id}", headers=ADMIN).json()
+    assert (old["state"], old["error"]["code"]) == ("interrupted", "interrupted")
+    detail = idle_client.get(f"/v1/investigations/{opened['investigation']['id']}", headers=ADMIN).json()
+    retry = detail["timeline"][-1]
+    assert (retry["retry_of"], retry["state"], retry["action"], retry["attempt"]) == (
+        op_id,
+        "queued",
+        "open",
+        2,
+    )
+    assert detail["status"] == "opening" and detail["active_operation_id"] is None
+    assert report.dispatched == [opened["investigation"]["id"]]
+
+
+def test_interrupted_freeze_needs_attention(idle_app: FastAPI, idle_client: TestClient) -> None:
+    opened = idle_client.post("/v1/investigations", json=open_body(), headers=ADMIN).json()
+    inv_id = opened["investigation"]["id"]
+    with idle_app.state.session_factory.begin() as session:
+        session.execute(update(Operation).values(state="succeeded"))
+        session.execute(update(Investigation).values(status="ready"))
+    freeze = idle_client.post(f"/v1/investigations/{inv_id}/freeze", headers=ADMIN).json()["operation"]
+    _pretend_running(idle_app, freeze["id"], None)
+
+    report = idle_app.state.jobs.recover()
+
+    assert report.needs_attention == [inv_id] and report.retried == []
+    detail = idle_client.get(f"/v1/investigations/{inv_id}", headers=ADMIN).json()
+    assert detail["status"] == "needs_attention"
+    assert "freeze operation" in detail["attention_reason"] and "interrupted" in detail["attention_reason"]
+    assert [op["state"] for op in detail["timeline"]] == ["succeeded", "interrupted"]
+    audit = idle_client.get("/v1/audit?action=operation.interrupted", headers=ADMIN).json()["items"]
+    assert audit[0]["outcome"] == "needs_attention"
+
+
+def test_recovery_at_start_up_then_the_retry_runs(
+    settings: Settings, fake: FakeExecutor, idle_app: FastAPI, idle_client: TestClient
+) -> None:
+    opened = idle_client.post("/v1/investigations", json=open_body(), headers=ADMIN).json()
+    _pretend_running(idle_app, opened["operation"]["id"], None)
+    idle_client.__exit__(None, None, None)
+
+    with TestClient(create_app(settings, executor=fake)) as client:
+        from tests.service.conftest import wait_operation
+
+        detail = client.get(f"/v1/investigations/{opened['investigation']['id']}", headers=ADMIN).json()
+        retry = detail["timeline"][-1]
+        assert retry["retry_of"] == opened["operation"]["id"]
+        assert wait_operation(client, retry["id"])["state"] == "succeeded"
+        assert (
+            client.get(f"/v1/investigations/{opened['investigation']['id']}", headers=ADMIN).json()["status"]
+            == "ready"
+        )
