@@ -116,9 +116,19 @@ def main(stdin: IO[str] = sys.stdin) -> int:
     protocol = os.fdopen(os.dup(sys.stdout.fileno()), "w", buffering=1)
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
 
+    parent_gone = False
+
     def emit(obj: dict[str, Any]) -> None:
-        protocol.write(json.dumps(obj, default=str) + "\n")
-        protocol.flush()
+        # If the service died, keep going: finishing the operation leaves the stack state whole, and the
+        # service's recovery finds this process (or its finished state) when it starts again.
+        nonlocal parent_gone
+        if parent_gone:
+            return
+        try:
+            protocol.write(json.dumps(obj, default=str) + "\n")
+            protocol.flush()
+        except OSError:
+            parent_gone = True
 
     payload = json.load(stdin)
     request = OperationRequest.from_json(payload["request"])

@@ -18,6 +18,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from pulumi import automation as auto
@@ -78,25 +79,25 @@ def run_operation(
     full = build_request(settings, request)
     pythonpath = os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")]))
     env = {**os.environ, **settings_env(settings), "PYTHONPATH": pythonpath}
-    proc = subprocess.Popen(
-        [sys.executable, "-u", "-m", "service.orchestration.runner"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=PROJECT_ROOT,
-        env=env,
-        start_new_session=True,
-    )
+    # The engine's log goes to a file, not a pipe: it outlives a crashed service and stays for the record.
+    log_path = operation_log_path(settings, full.stack_name)
+    with log_path.open("ab") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-u", "-m", "service.orchestration.runner"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=log,
+            text=True,
+            cwd=PROJECT_ROOT,
+            env=env,
+            start_new_session=True,
+        )
     if on_started is not None:
         on_started(proc.pid)
-    assert proc.stdin and proc.stdout and proc.stderr
+    assert proc.stdin and proc.stdout
     proc.stdin.write(json.dumps({"request": full.to_json(), "program": program}))
     proc.stdin.close()
 
-    stderr_tail: list[str] = []
-    drain = threading.Thread(target=_drain, args=(proc.stderr, stderr_tail), daemon=True)
-    drain.start()
     stopper = threading.Thread(
         target=_watch, args=(proc, cancel, timeout), daemon=True, name=f"watch-{proc.pid}"
     )
@@ -113,12 +114,11 @@ def run_operation(
         elif "result" in message:
             result = OperationResult.from_json(message["result"])
     proc.wait()
-    drain.join(timeout=5)
     if result is not None:
         return result
     reason = getattr(proc, "stop_reason", None)
     code = CANCELLED if reason == "cancel" else TIMED_OUT if reason == "timeout" else ENGINE_ERROR
-    tail = "".join(stderr_tail)[-2000:]
+    tail = log_path.read_text(errors="replace")[-2000:]
     return OperationResult(
         kind=full.kind,
         stack_name=full.stack_name,
@@ -128,10 +128,10 @@ def run_operation(
     )
 
 
-def _drain(stream: Any, tail: list[str]) -> None:
-    for line in stream:
-        tail.append(line)
-        del tail[:-200]
+def operation_log_path(settings: Settings, stack_name: str) -> Path:
+    logs = settings.data_dir / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    return logs / f"{stack_name}.log"
 
 
 def _watch(proc: subprocess.Popen[str], cancel: threading.Event | None, timeout: float | None) -> None:

@@ -1,0 +1,156 @@
+"""End to end over HTTP on the real engine and moto; what AWS holds is checked with boto3."""
+
+from __future__ import annotations
+
+import json
+import threading
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from service.config import Settings
+from service.local.aws import LocalAws
+from service.orchestration import stacks
+from tests.service.conftest import ADMIN, open_body, wait_operation
+
+pytestmark = pytest.mark.engine
+
+DEPLOY_TIMEOUT = 900
+
+
+def _open(client: TestClient, ticket: str, headers: dict[str, str] | None = None, **extra: Any) -> dict[str, Any]:
+    response = client.post("/v1/investigations", json=open_body(ticket, **extra), headers={**ADMIN, **(headers or {})})
+    assert response.status_code in (200, 202), response.text
+    return dict(response.json())
+
+
+def _ready(client: TestClient, opened: dict[str, Any]) -> dict[str, Any]:
+    op = wait_operation(client, opened["operation"]["id"], timeout=DEPLOY_TIMEOUT)
+    assert op["state"] == "succeeded", op
+    inv = client.get(f"/v1/investigations/{opened['investigation']['id']}", headers=ADMIN).json()
+    assert inv["status"] == "ready", inv
+    return dict(inv)
+
+
+def _act(client: TestClient, inv_id: str, action: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+    response = client.post(f"/v1/investigations/{inv_id}/{action}", json=body or {}, headers=ADMIN)
+    assert response.status_code == 202, response.text
+    op = wait_operation(client, response.json()["operation"]["id"], timeout=DEPLOY_TIMEOUT)
+    assert op["state"] == "succeeded", op
+    return dict(op)
+
+
+def test_full_lifecycle_freeze_and_destroy(engine_client: TestClient, local_aws: LocalAws) -> None:
+    ec2, s3, iam = local_aws.client("ec2"), local_aws.client("s3"), local_aws.client("iam")
+    snapshot = ec2.describe_snapshots(
+        OwnerIds=["self"], Filters=[{"Name": "tag:forensics:sample-evidence", "Values": ["true"]}]
+    )["Snapshots"][0]["SnapshotId"]
+
+    # open -> ready: the outputs are what moto holds
+    inv = _ready(engine_client, _open(engine_client, "SEC-900", evidence_snapshot_ids=[snapshot]))
+    out = inv["outputs"]
+    (vpc,) = ec2.describe_vpcs(VpcIds=[out["vpcId"]])["Vpcs"]
+    assert {t["Key"]: t["Value"] for t in vpc["Tags"]}["forensics:ticket"] == "SEC-900"
+    instance = ec2.describe_instances(InstanceIds=[out["instanceId"]])["Reservations"][0]["Instances"][0]
+    assert instance["State"]["Name"] == "running"
+    assert instance["VpcId"] == out["vpcId"]
+    s3.head_bucket(Bucket=out["evidenceBucket"])
+    assert inv["policy_results"] is not None
+
+    # evidence arrives, then the investigation is frozen
+    bucket = out["evidenceBucket"]
+    body = b"disk image chunk"
+    s3.put_object(Bucket=bucket, Key="incoming/evidence-artifacts/disk.001", Body=body, ChecksumAlgorithm="SHA256")
+    _act(engine_client, inv["id"], "freeze", {"reason": "litigation expected"})
+    frozen = engine_client.get(f"/v1/investigations/{inv['id']}", headers=ADMIN).json()
+    assert frozen["status"] == "frozen" and frozen["frozen"] is True
+
+    instance = ec2.describe_instances(InstanceIds=[out["instanceId"]])["Reservations"][0]["Instances"][0]
+    assert instance["State"]["Name"] == "stopped"
+    snaps = ec2.describe_snapshots(
+        OwnerIds=["self"], Filters=[{"Name": "tag:forensics:investigation-id", "Values": [out["investigationId"]]}]
+    )["Snapshots"]
+    attached_volumes = {m["Ebs"]["VolumeId"] for m in instance["BlockDeviceMappings"]}
+    assert attached_volumes and attached_volumes <= {s["VolumeId"] for s in snaps}
+    for role_arn in (out["investigatorRoleArn"], out["analystRoleArn"]):
+        role = role_arn.rsplit("/", 1)[-1]
+        docs = [
+            iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"]
+            for name in iam.list_role_policies(RoleName=role)["PolicyNames"]
+        ]
+        docs = [json.loads(d) if isinstance(d, str) else d for d in docs]
+        assert any(
+            s["Effect"] == "Deny" and s["Action"] in ("*", ["*"]) and s["Resource"] in ("*", ["*"])
+            for d in docs for s in (d["Statement"] if isinstance(d["Statement"], list) else [d["Statement"]])
+        ), role
+    (sg,) = ec2.describe_security_groups(GroupIds=[out["securityGroupId"]])["SecurityGroups"]
+    assert sg["IpPermissions"] == [] and sg["IpPermissionsEgress"] == []
+    hold = s3.get_object_legal_hold(Bucket=bucket, Key="incoming/evidence-artifacts/disk.001")
+    assert hold["LegalHold"]["Status"] == "ON"
+    held = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix="legal-hold/").get("Contents", [])]
+    assert any(k.endswith("stack-export.json") for k in held) and any(k.endswith("manifest.json") for k in held)
+
+    refused = engine_client.post(f"/v1/investigations/{inv['id']}/destroy", json={}, headers=ADMIN)
+    assert refused.status_code == 409
+    assert "frozen" in refused.json()["error"]["message"]
+
+    # a second investigation: open -> destroy; nothing of its clean room is left, its evidence bucket is
+    second = _ready(engine_client, _open(engine_client, "SEC-901"))
+    out2 = second["outputs"]
+    _act(engine_client, second["id"], "destroy", {"reason": "closed"})
+    gone = engine_client.get(f"/v1/investigations/{second['id']}", headers=ADMIN).json()
+    assert gone["status"] == "destroyed"
+    assert ec2.describe_vpcs(Filters=[{"Name": "vpc-id", "Values": [out2["vpcId"]]}])["Vpcs"] == []
+    left = ec2.describe_instances(
+        Filters=[{"Name": "tag:forensics:investigation-id", "Values": [out2["investigationId"]]}]
+    )["Reservations"]
+    assert all(i["State"]["Name"] == "terminated" for r in left for i in r["Instances"])
+    assert ec2.describe_volumes(
+        Filters=[{"Name": "tag:forensics:investigation-id", "Values": [out2["investigationId"]]}]
+    )["Volumes"] == []
+    s3.head_bucket(Bucket=out2["evidenceBucket"])  # evidence outlives the clean room
+
+    # the whole story is on the record, and the record is intact
+    verify = engine_client.get("/v1/audit/verify", headers=ADMIN).json()
+    assert verify["ok"] is True, verify
+    actions = {e["action"] for e in engine_client.get("/v1/audit", params={"limit": 500}, headers=ADMIN).json()["items"]}
+    assert {
+        "investigation.open", "investigation.freeze", "investigation.destroy", "operation.start", "operation.end"
+    } <= actions
+
+
+def test_same_create_twice_gives_one_stack(engine_client: TestClient, engine_settings: Settings) -> None:
+    first = _open(engine_client, "SEC-910", headers={"Idempotency-Key": "key-910"})
+    again = _open(engine_client, "SEC-910", headers={"Idempotency-Key": "key-910"})
+    assert again["investigation"]["id"] == first["investigation"]["id"]
+    _ready(engine_client, first)
+    listed = engine_client.get("/v1/investigations", params={"ticket": "SEC-910"}, headers=ADMIN).json()
+    assert len(listed["items"]) == 1
+    assert [s for s in stacks.stack_names(engine_settings) if s.endswith(first["investigation"]["stack_name"])] != []
+    assert len(stacks.stack_names(engine_settings)) == 1
+
+
+def test_three_at_once_and_ordered_operations(engine_client: TestClient) -> None:
+    opened: list[dict[str, Any]] = []
+    lock = threading.Lock()
+
+    def open_one(ticket: str) -> None:
+        result = _open(engine_client, ticket)
+        with lock:
+            opened.append(result)
+
+    threads = [threading.Thread(target=open_one, args=(f"SEC-92{i}",)) for i in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    # a second operation on the first investigation queues behind its open
+    preview = engine_client.post(f"/v1/investigations/{opened[0]['investigation']['id']}/preview", json={}, headers=ADMIN)
+    assert preview.status_code == 202, preview.text
+    invs = [_ready(engine_client, o) for o in opened]
+    assert len({i["outputs"]["vpcId"] for i in invs}) == 3
+    first = wait_operation(engine_client, opened[0]["operation"]["id"])
+    second = wait_operation(engine_client, preview.json()["operation"]["id"], timeout=DEPLOY_TIMEOUT)
+    assert second["state"] == "succeeded", second
+    assert first["finished_at"] <= second["started_at"]

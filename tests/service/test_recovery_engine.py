@@ -1,0 +1,149 @@
+"""A crash mid-deployment: the service is killed while the engine works, then started again.
+
+Expected: the operation is marked interrupted, the stack lock is cleared, a retry reaches ready, and moto holds
+exactly one clean room for the investigation (no orphans from the interrupted run).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from service.config import PROJECT_ROOT, Settings
+from service.local.aws import LocalAws, free_port
+from service.local.seed import seed
+from service.orchestration import stacks
+from tests.service.conftest import ADMIN, ADMIN_TOKEN, open_body
+
+pytestmark = pytest.mark.engine
+
+
+class ServiceProcess:
+    def __init__(self, settings: Settings) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {
+            **os.environ,
+            **stacks.settings_env(settings),
+            "FORENSICS_BOOTSTRAP_ADMIN_TOKEN": ADMIN_TOKEN,
+            "FORENSICS_JOBS_POLL_MAX_DELAY": "0.2",
+        }
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.log = settings.data_dir / f"service-{self.port}.log"
+
+    def start(self) -> ServiceProcess:
+        self.log.parent.mkdir(parents=True, exist_ok=True)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "service.main:app", "--host", "127.0.0.1", "--port", str(self.port)],
+            cwd=PROJECT_ROOT, env=self.env, stdout=self.log.open("ab"), stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=2).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        raise AssertionError(f"service did not start: {self.log.read_text()[-3000:]}")
+
+    def kill(self) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait()
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+    def get(self, path: str, **params: Any) -> Any:
+        return httpx.get(f"{self.url}{path}", params=params, headers=ADMIN, timeout=30).json()
+
+
+@pytest.fixture
+def service_settings(engine_settings: Settings) -> Iterator[Settings]:
+    seed(engine_settings)
+    yield engine_settings
+
+
+def test_killed_mid_up_is_recovered_and_retried(service_settings: Settings, local_aws: LocalAws) -> None:
+    first = ServiceProcess(service_settings).start()
+    try:
+        opened = httpx.post(
+            f"{first.url}/v1/investigations", json=open_body("SEC-950"), headers=ADMIN, timeout=30
+        ).json()
+        op_id = opened["operation"]["id"]
+        inv_id = opened["investigation"]["id"]
+        deadline = time.monotonic() + 600
+        while True:  # wait until the engine is really creating resources
+            op = first.get(f"/v1/operations/{op_id}")
+            if op["state"] == "running" and op["progress"]["done"] >= 5:
+                break
+            assert op["state"] in ("queued", "running"), op
+            assert time.monotonic() < deadline, op
+            time.sleep(0.2)
+        engine_pid = op["pid"]
+        first.kill()
+    finally:
+        first.stop()
+
+    second = ServiceProcess(service_settings).start()
+    try:
+        interrupted = second.get(f"/v1/operations/{op_id}")
+        assert interrupted["state"] == "interrupted", interrupted
+        with pytest.raises(ProcessLookupError):
+            os.killpg(engine_pid, 0)  # the orphaned engine was stopped by recovery
+
+        deadline = time.monotonic() + 900
+        while True:
+            inv = second.get(f"/v1/investigations/{inv_id}")
+            if inv["status"] in ("ready", "failed", "needs_attention"):
+                break
+            assert time.monotonic() < deadline, inv
+            time.sleep(1)
+        assert inv["status"] == "ready", inv
+        ops = inv["timeline"]
+        retries = [o for o in ops if o.get("retry_of") == op_id]
+        assert retries and retries[0]["state"] == "succeeded", ops
+
+        # exactly one clean room for this investigation in AWS: nothing orphaned by the interrupted run
+        investigation = inv["outputs"]["investigationId"]
+        ec2 = local_aws.client("ec2")
+        tag = [{"Name": "tag:forensics:investigation-id", "Values": [investigation]}]
+        assert [v["VpcId"] for v in ec2.describe_vpcs(Filters=tag)["Vpcs"]] == [inv["outputs"]["vpcId"]]
+        running = [
+            i["InstanceId"]
+            for r in ec2.describe_instances(Filters=tag)["Reservations"]
+            for i in r["Instances"] if i["State"]["Name"] != "terminated"
+        ]
+        assert running == [inv["outputs"]["instanceId"]]
+        roles = [
+            r["RoleName"] for r in local_aws.client("iam").list_roles()["Roles"] if investigation in r["RoleName"]
+        ]
+        assert len(roles) == len(set(roles)) and len(roles) <= 7
+        keys = local_aws.client("kms").list_keys()["Keys"]
+        tagged_keys = [
+            k for k in keys
+            if any(t.get("TagValue") == investigation for t in local_aws.client("kms").list_resource_tags(
+                KeyId=k["KeyId"]).get("Tags", []))
+        ]
+        enabled = [
+            k for k in tagged_keys
+            if local_aws.client("kms").describe_key(KeyId=k["KeyId"])["KeyMetadata"]["KeyState"] == "Enabled"
+        ]
+        assert len(enabled) == 1
+        assert stacks.stack_exists(service_settings, inv["stack_name"])
+    finally:
+        second.stop()
