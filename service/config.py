@@ -32,6 +32,11 @@ class Settings(BaseSettings):
     aws_access_key_id: str = "testing"
     aws_secret_access_key: SecretStr = SecretStr("testing")
     aws_account_id: str = "123456789012"
+    # False only for the local endpoint, whose TLS certificate is self-signed.
+    aws_verify_tls: bool = True
+    # The service's own AWS identity (role ARN). Freeze places legal holds and writes exports in the evidence
+    # bucket, whose policy denies everyone else. Local mode: the account root (moto's default credentials).
+    service_principal_arns: list[str] = Field(default_factory=list)
 
     # Pulumi
     pulumi_backend_url: str | None = None  # default: file://<data_dir>/state
@@ -102,7 +107,7 @@ class Settings(BaseSettings):
     slack_notify_url: str | None = None  # incoming webhook for alerts (TTL warnings, drift, failures)
     # Scheduled teardown (TTL) and drift checks (Huey crontab minute fields).
     ttl_warning_hours: float = 12.0
-    max_ttl_extension_hours: int = 24 * 30
+    max_ttl_extension_hours: int = 24 * 90  # the schema bound of ExtendRequest.hours
     teardown_principal: str = "ttl-reaper"
     teardown_role: str = "data_custodian"
     teardown_cron_minute: str = "*/5"
@@ -110,6 +115,12 @@ class Settings(BaseSettings):
     drift_check_principal: str = "drift-check"
     drift_check_role: str = "responder"
     drift_check_cron_minute: str = "17"
+
+    @property
+    def service_principals(self) -> list[str]:
+        if self.service_principal_arns or self.target != "local":
+            return list(self.service_principal_arns)
+        return [f"arn:aws:iam::{self.aws_account_id}:root"]
 
     @property
     def state_dir(self) -> Path:

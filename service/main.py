@@ -21,6 +21,7 @@ from service.clock import Clock, utcnow
 from service.config import Settings, get_settings
 from service.db.migrate import upgrade
 from service.db.session import make_engine, make_session_factory
+from service.integrations import wiring as integrations
 from service.investigations.views import router as investigations_router
 from service.jobs.context import JobContext
 from service.jobs.executor import OperationExecutor, PulumiExecutor
@@ -89,6 +90,8 @@ def create_app(
     app.include_router(operations_router)
     app.include_router(audit_router)
     app.include_router(tokens_router)
+    # Ticketing/chat integrations, TTL teardown and drift checks: routers, hooks, Huey tasks.
+    integrations.install(app, jobs)
     return app
 
 

@@ -34,6 +34,7 @@ def engine_settings(tmp_path: Path, local_aws: LocalAws, pulumi_cli: Path) -> It
         target="local",
         data_dir=tmp_path / "data",
         aws_endpoint_url=local_aws.endpoint_url,
+        aws_verify_tls=False,
         pulumi_cli_dir=pulumi_cli.parent,
     )
     yield settings

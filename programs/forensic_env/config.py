@@ -40,12 +40,15 @@ DEFAULTS: dict[str, Any] = {
     "ttlHours": 72,
     "tags": {},
     "trustedPrincipals": None,  # [arn:aws:iam::<accountId>:root]
+    # The service's own automation principal(s): they place legal holds and write freeze exports.
+    "servicePrincipals": [],
     "accountId": DEFAULT_ACCOUNT_ID,
     "assumeRoleArn": None,
     "objectLockMode": "GOVERNANCE",
     "objectLockRetentionDays": 30,
     "retainEvidenceBucket": True,
     "frozen": False,
+    "unprotect": False,
 }
 CONFIG_KEYS: tuple[str, ...] = tuple(DEFAULTS)
 
@@ -97,12 +100,14 @@ class EnvironmentConfig:
     ttl_hours: int = 72
     tags: Mapping[str, str] = field(default_factory=dict)
     trusted_principals: tuple[str, ...] = ()
+    service_principals: tuple[str, ...] = ()
     account_id: str = DEFAULT_ACCOUNT_ID
     assume_role_arn: str | None = None
     object_lock_mode: ObjectLockMode = "GOVERNANCE"
     object_lock_retention_days: int = 30
     retain_evidence_bucket: bool = True
     frozen: bool = False
+    unprotect: bool = False
 
     @property
     def name_prefix(self) -> str:
@@ -268,6 +273,14 @@ def _principals(raw: Mapping[str, Any], account_id: str) -> tuple[str, ...]:
     return tuple(principals) or (f"arn:aws:iam::{account_id}:root",)
 
 
+def _service_principals(raw: Mapping[str, Any]) -> tuple[str, ...]:
+    principals = _string_list(raw, "servicePrincipals") if _present(raw, "servicePrincipals") else []
+    for arn in principals:
+        if not _PRINCIPAL_RE.match(arn):
+            raise ConfigError("servicePrincipals", f"{arn!r} is not an IAM root, role or user ARN")
+    return tuple(principals)
+
+
 def validate_config(raw: Mapping[str, Any], *, region: str | None = None) -> EnvironmentConfig:
     """Validate settings given without namespace ("vpcCidr") or with it ("forensics:vpcCidr").
 
@@ -320,12 +333,14 @@ def validate_config(raw: Mapping[str, Any], *, region: str | None = None) -> Env
         ttl_hours=_positive_int(values, "ttlHours", 24 * 365),
         tags=_tags(values),
         trusted_principals=_principals(values, account_id),
+        service_principals=_service_principals(values),
         account_id=account_id,
         assume_role_arn=assume_role_arn,
         object_lock_mode="COMPLIANCE" if mode == "COMPLIANCE" else "GOVERNANCE",
         object_lock_retention_days=_positive_int(values, "objectLockRetentionDays", 36500),
         retain_evidence_bucket=_bool(values, "retainEvidenceBucket"),
         frozen=_bool(values, "frozen"),
+        unprotect=_bool(values, "unprotect"),
     )
 
 

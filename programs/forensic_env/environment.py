@@ -22,7 +22,11 @@ class ForensicEnvironment(pulumi.ComponentResource):
     def __init__(self, name: str, cfg: EnvironmentConfig, opts: pulumi.ResourceOptions | None = None) -> None:
         # Frozen: every resource is protected. `protect` set here is inherited by every child (the Python SDK
         # copies a parent's protect into children that do not set it), down through the nested components.
-        opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(protect=cfg.frozen))
+        # `unprotect` is the first step of a release: still frozen, but protection lifted so that the thaw
+        # that follows may remove the freeze-only resources.
+        opts = pulumi.ResourceOptions.merge(
+            opts, pulumi.ResourceOptions(protect=cfg.frozen and not cfg.unprotect)
+        )
         super().__init__("forensics:index:ForensicEnvironment", name, None, opts)
         self.cfg = cfg
         child = pulumi.ResourceOptions(parent=self)
@@ -40,6 +44,7 @@ class ForensicEnvironment(pulumi.ComponentResource):
                 r["custodian"].arn,
                 r["analyst"].arn,
                 self.access.workstation_role.arn,
+                *cfg.service_principals,
             ],
             child,
         )

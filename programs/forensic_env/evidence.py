@@ -52,7 +52,9 @@ class EvidenceStore(pulumi.ComponentResource):
             f"{name}-bucket",
             bucket=bucket_name(cfg),
             object_lock_enabled=True,
-            force_destroy=False,
+            # Only a custodian's explicit "do not retain" lets a destroy empty the bucket (governance-mode
+            # retention is bypassed; compliance-mode objects still cannot be deleted, as intended).
+            force_destroy=not cfg.retain_evidence_bucket,
             tags=tags_for(cfg, bucket_name(cfg), {"forensics:data": "evidence"}),
             opts=child,
         )

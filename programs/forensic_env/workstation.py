@@ -343,7 +343,8 @@ class Workstation(pulumi.ComponentResource):
                         volume_id=volume_id,
                         description=f"Frozen state of {label} for investigation {cfg.investigation_id}",
                         tags=tags_for(cfg, f"{prefix}-freeze-{label}", {"forensics:frozen": "true"}),
-                        opts=pulumi.ResourceOptions(parent=self, depends_on=[stopped]),
+                        # The frozen state is evidence too: a release or destroy leaves these snapshots.
+                        opts=pulumi.ResourceOptions(parent=self, depends_on=[stopped], retain_on_delete=True),
                     )
                 )
 

@@ -3,7 +3,22 @@
 from service.audit.models import AuditEntry, AuditHead
 from service.auth.models import ApiToken
 from service.db.base import Base
+from service.integrations.models import ChatSubscription, OutboxMessage, TicketAction, WebhookNonce
 from service.investigations.models import Investigation
 from service.operations.models import Operation, OperationEvent
+from service.teardown.models import TtlWarning
 
-__all__ = ["ApiToken", "AuditEntry", "AuditHead", "Base", "Investigation", "Operation", "OperationEvent"]
+__all__ = [
+    "ApiToken",
+    "AuditEntry",
+    "AuditHead",
+    "Base",
+    "ChatSubscription",
+    "Investigation",
+    "Operation",
+    "OperationEvent",
+    "OutboxMessage",
+    "TicketAction",
+    "TtlWarning",
+    "WebhookNonce",
+]

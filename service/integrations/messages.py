@@ -28,6 +28,7 @@ HEADLINES = {
     "extended": "Clean room expiry extended",
     "refused": "Request refused",
     "accepted": "Request accepted",
+    "info": "Clean room",
 }
 ALERTS = frozenset({"failed", "needs_attention", "ttl_warning", "drift"})
 
@@ -87,7 +88,7 @@ def ticket_text(notice: Notice) -> str:
     for key, value in notice.facts.items():
         lines.append(f"{key}: {value}")
     outputs = inv.get("outputs") or {}
-    if outputs and notice.event in ("ready", "released", "frozen", "status"):
+    if outputs and notice.event in ("ready", "released", "frozen", "status", "info"):
         lines.append("Outputs:")
         lines.extend(f"  {k}: {v}" for k, v in outputs.items())
     if inv.get("attention_reason") and notice.event == "needs_attention":
@@ -121,7 +122,7 @@ def slack_message(notice: Notice, *, response_type: str = "ephemeral") -> dict[s
             {"type": "context", "elements": [{"type": "mrkdwn", "text": " | ".join(context)[:2900]}]}
         )
     outputs = inv.get("outputs") or {}
-    if outputs and notice.event in ("ready", "released", "frozen", "status"):
+    if outputs and notice.event in ("ready", "released", "frozen", "status", "info"):
         fields = [{"type": "mrkdwn", "text": f"*{k}*\n`{v}`"} for k, v in list(outputs.items())[:10]]
         blocks.append({"type": "section", "fields": fields})
     return {

@@ -27,6 +27,7 @@ def s3_client(settings: Settings, region: str | None = None) -> Any:
             settings.aws_secret_access_key.get_secret_value() if settings.target == "local" else None
         ),
         config=Config(s3={"addressing_style": "path"} if settings.aws_endpoint_url else {}),
+        verify=settings.aws_verify_tls,
     )
 
 

@@ -16,9 +16,15 @@ class Step:
     request: OperationRequest
 
 
-def steps(inv: Investigation, action: Action, params: dict[str, object]) -> list[Step]:
+def steps(
+    inv: Investigation, action: Action, params: dict[str, object], service_principals: list[str] | None = None
+) -> list[Step]:
+    """``service_principals``: the service's own AWS identity, which freeze needs inside the evidence bucket."""
+
     def make(kind: OperationKind, label: str, **overrides: object) -> Step:
         raw = stack_config.raw_config(inv, **overrides)
+        if service_principals:
+            raw["servicePrincipals"] = list(service_principals)
         return Step(
             label=label,
             request=OperationRequest(
@@ -39,7 +45,11 @@ def steps(inv: Investigation, action: Action, params: dict[str, object]) -> list
         # Declared in the program: stop, snapshot, deny, empty SG, protect. Stack state stays the truth.
         return [make(OperationKind.UP, "up (frozen)", frozen=True)]
     if action == Action.RELEASE:
-        return [make(OperationKind.UP, "up (released)", frozen=False)]
+        # Protection is lifted while still frozen, then the thaw removes the freeze-only resources.
+        return [
+            make(OperationKind.UP, "up (unprotected)", frozen=True, unprotect=True),
+            make(OperationKind.UP, "up (released)", frozen=False),
+        ]
     if action == Action.DESTROY:
         retain = bool(params.get("retain_evidence_bucket", True))
         if retain:

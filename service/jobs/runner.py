@@ -201,7 +201,7 @@ def run_claimed(ctx: JobContext, claimed: Claimed) -> None:
         assert op is not None and inv is not None
         action = Action(op.action)
         params = dict(op.params or {})
-        steps = plan.steps(inv, action, params)
+        steps = plan.steps(inv, action, params, ctx.settings.service_principals)
         snapshot = {"id": inv.id, "ticket": inv.ticket, "stack": inv.stack_name, "region": inv.region}
 
     result: OperationResult | None = None

@@ -26,6 +26,8 @@ def local_aws_endpoint(settings: Settings) -> Iterator[str | None]:
         yield settings.aws_endpoint_url
     else:
         with LocalAws(region=settings.aws_region) as aws:
+            # The local endpoint's TLS certificate is self-signed.
+            os.environ["FORENSICS_AWS_VERIFY_TLS"] = "false"
             yield aws.endpoint_url
 
 

@@ -29,6 +29,7 @@ def _client(settings: Settings, service: str) -> Any:
         region_name=settings.aws_region,
         aws_access_key_id=settings.aws_access_key_id,
         aws_secret_access_key=settings.aws_secret_access_key.get_secret_value(),
+        verify=settings.aws_verify_tls,
     )
 
 

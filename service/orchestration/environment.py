@@ -69,6 +69,7 @@ def provider_config(settings: Settings) -> dict[str, ConfigValue]:
                 "aws:skipRequestingAccountId": ConfigValue(True),
                 "aws:skipMetadataApiCheck": ConfigValue(True),
                 "aws:s3UsePathStyle": ConfigValue(True),
+                "aws:insecure": ConfigValue(not settings.aws_verify_tls),
                 "aws:endpoints": ConfigValue([dict.fromkeys(_LOCAL_ENDPOINT_SERVICES, endpoint)]),
             }
         )

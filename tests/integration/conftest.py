@@ -29,6 +29,19 @@ class DeployTarget:
     seeded: dict[str, str]
     account_id: str
 
+    def client_as(self, role_arn: str, service: str) -> Any:
+        """A client acting as one of the investigation's roles (what a responder's tooling would hold)."""
+        creds = self.client("sts").assume_role(RoleArn=role_arn, RoleSessionName="integration-test")["Credentials"]
+        return boto3.client(
+            service,
+            endpoint_url=self.settings.aws_endpoint_url,
+            region_name=self.settings.aws_region,
+            aws_access_key_id=creds["AccessKeyId"],
+            aws_secret_access_key=creds["SecretAccessKey"],
+            aws_session_token=creds["SessionToken"],
+            verify=self.settings.aws_verify_tls,
+        )
+
 
 def _aws_target(tmp_path: Path, pulumi_cli: Path) -> DeployTarget:
     session = boto3.Session()
@@ -58,7 +71,7 @@ def deploy_target(
     local_aws: LocalAws = request.getfixturevalue("local_aws")
     settings = Settings(
         target="local", data_dir=tmp_path / "data", aws_endpoint_url=local_aws.endpoint_url,
-        pulumi_cli_dir=pulumi_cli.parent,
+        aws_verify_tls=False, pulumi_cli_dir=pulumi_cli.parent,
     )
     seeded = dict(seed(settings))
     yield DeployTarget(settings, local_aws.client, seeded, settings.aws_account_id)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import base64
 import json
 from typing import Any
 
@@ -130,15 +128,22 @@ def test_forensic_environment_lifecycle(deploy_target: DeployTarget) -> None:
     keys = {o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", [])}
     assert {"incoming/evidence-artifacts/", "legal-hold/", "active-investigation/reports/"} <= keys
 
-    # A locked evidence object really cannot be deleted.
+    # Only the evidence roles get at objects: this (admin) principal is refused by the bucket policy.
     body = b"memory dump of host i-0abc"
-    put = s3.put_object(
-        Bucket=bucket, Key="incoming/evidence-artifacts/mem.raw", Body=body,
-        ContentMD5=base64.b64encode(hashlib.md5(body).digest()).decode(),
-    )
+    key = "incoming/evidence-artifacts/mem.raw"
+    with pytest.raises(ClientError) as refused:
+        s3.put_object(Bucket=bucket, Key=key, Body=body, ChecksumAlgorithm="SHA256")
+    assert refused.value.response["Error"]["Code"] in ("AccessDenied", "403")
+
+    # The responder acquires evidence; even the custodian cannot delete the locked version.
+    responder = target.client_as(out["responderRoleArn"], "s3")
+    put = responder.put_object(Bucket=bucket, Key=key, Body=body, ChecksumAlgorithm="SHA256")
+    custodian = target.client_as(out["custodianRoleArn"], "s3")
     with pytest.raises(ClientError) as denied:
-        s3.delete_object(Bucket=bucket, Key="incoming/evidence-artifacts/mem.raw", VersionId=put["VersionId"])
+        custodian.delete_object(Bucket=bucket, Key=key, VersionId=put["VersionId"])
     assert denied.value.response["Error"]["Code"] == "AccessDenied"
+    head = custodian.head_object(Bucket=bucket, Key=key, VersionId=put["VersionId"])
+    assert head["ObjectLockMode"] == "GOVERNANCE" and head["ObjectLockRetainUntilDate"]
 
     # Least privilege: four roles, no wildcard allows, separation of duties.
     role_names = {name: arn.rsplit("/", 1)[-1] for name, arn in (
@@ -168,7 +173,7 @@ def test_forensic_environment_lifecycle(deploy_target: DeployTarget) -> None:
         with pytest.raises(ClientError):
             iam.get_role(RoleName=name)
     assert s3.head_bucket(Bucket=bucket)["ResponseMetadata"]["HTTPStatusCode"] == 200
-    assert s3.get_object(Bucket=bucket, Key="incoming/evidence-artifacts/mem.raw")["Body"].read() == body
+    assert s3.list_object_versions(Bucket=bucket, Prefix=key)["Versions"][0]["VersionId"] == put["VersionId"]
 
 
 @pytest.mark.parametrize(

@@ -38,7 +38,10 @@ def s3(local_aws: LocalAws) -> Iterator[object]:
 @pytest.fixture
 def aws_client(settings: Settings, fake: FakeExecutor, local_aws: LocalAws) -> Iterator[TestClient]:
     fake.bucket = BUCKET
-    app = create_app(settings.model_copy(update={"aws_endpoint_url": local_aws.endpoint_url}), executor=fake)
+    app = create_app(
+        settings.model_copy(update={"aws_endpoint_url": local_aws.endpoint_url, "aws_verify_tls": False}),
+        executor=fake,
+    )
     with TestClient(app) as client:
         yield client
 

@@ -1,0 +1,45 @@
+"""What the integration code needs, passed explicitly: the app's settings, sessions, clock, the job layer's
+dispatch, the outbound clients and the outbox dispatcher (``wiring.install`` builds it; app.state holds it)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from service.auth.roles import Role
+from service.auth.service import Principal
+from service.clock import Clock
+from service.config import Settings
+from service.db.session import SessionFactory
+from service.integrations.chat import ChatClient
+from service.integrations.outbox import Dispatcher
+from service.integrations.ticketing import TicketingClient
+from service.investigations.service import Dispatch
+
+
+@dataclass
+class Integrations:
+    settings: Settings
+    session_factory: SessionFactory
+    clock: Clock
+    dispatch: Dispatch
+    dispatcher: Dispatcher
+
+    @property
+    def ticketing(self) -> TicketingClient | None:
+        return self.dispatcher.ticketing
+
+    @ticketing.setter
+    def ticketing(self, client: TicketingClient | None) -> None:
+        self.dispatcher.ticketing = client
+
+    @property
+    def chat(self) -> ChatClient:
+        return self.dispatcher.chat
+
+    @chat.setter
+    def chat(self, client: ChatClient) -> None:
+        self.dispatcher.chat = client
+
+    def ticket_principal(self, *, destroy: bool = False) -> Principal:
+        role = self.settings.ticket_destroy_role if destroy else self.settings.ticket_role
+        return Principal(self.settings.ticket_principal, Role(role))

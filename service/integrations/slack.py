@@ -1,0 +1,300 @@
+"""Slack-compatible slash commands: ``/forensics open <ticket> [region] | status <id|ticket> | list |
+freeze <id> | destroy <id> | extend <id> <hours> | help``.
+
+Requests are verified with slack_sdk's v0 signature verifier (5-minute window, the service clock) and a
+replay check; no signing secret configured means every request is refused. Chat users map to the same roles
+as API tokens (``slack_user_roles``), commands can be limited to channels, and a command the role may not run
+is refused with an ephemeral message (and audited). The answer is an immediate ephemeral acknowledgement:
+commands only write rows and queue the operation; the engine work happens in the job layer, and progress
+and the final Block Kit result reach the command's ``response_url`` through the outbox (a ChatSubscription
+on the ticket, written in the same transaction as the request).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from pydantic import ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.audit import service as audit
+from service.auth.roles import Permission, Role
+from service.auth.service import Principal
+from service.errors import Forbidden, InvalidInput, NotFound, ServiceError, Unauthorized
+from service.integrations import signing
+from service.integrations.context import Integrations
+from service.integrations.messages import Notice, slack_message, snapshot, text_message
+from service.integrations.models import ChatSubscription
+from service.integrations.tickets import reject
+from service.investigations import service as investigations
+from service.investigations.models import Investigation
+from service.investigations.schemas import InvestigationCreate
+from service.investigations.states import Status
+from service.teardown import service as teardown
+
+logger = logging.getLogger(__name__)
+
+USAGE = (
+    "*Forensic clean rooms*\n"
+    "`/forensics open <ticket> [region]` open a clean room for a ticket\n"
+    "`/forensics status <id|ticket>` status and key outputs\n"
+    "`/forensics list` open clean rooms\n"
+    "`/forensics freeze <id>` preserve under legal hold\n"
+    "`/forensics destroy <id>` tear down (evidence bucket kept)\n"
+    "`/forensics extend <id> <hours>` push the expiry back\n"
+    "`/forensics help` this text"
+)
+
+# What each command needs; extend is checked by teardown.may_extend (open or destroy).
+PERMISSIONS: dict[str, Permission | None] = {
+    "open": Permission.OPEN,
+    "status": Permission.READ,
+    "list": Permission.READ,
+    "freeze": Permission.FREEZE,
+    "destroy": Permission.DESTROY,
+    "extend": None,
+    "help": None,
+}
+MUTATING = frozenset({"open", "freeze", "destroy", "extend"})
+
+
+@dataclass(frozen=True)
+class SlashCommand:
+    command: str
+    text: str
+    user_id: str
+    user_name: str
+    channel_id: str
+    response_url: str | None
+
+    @property
+    def words(self) -> list[str]:
+        return self.text.split()
+
+    @property
+    def name(self) -> str:
+        return self.words[0].lower() if self.words else "help"
+
+
+def parse_form(body: bytes) -> SlashCommand:
+    try:
+        form = {k: v[0] for k, v in parse_qs(body.decode("utf-8"), keep_blank_values=True).items()}
+    except UnicodeDecodeError:
+        raise InvalidInput("the command body is not UTF-8 form data") from None
+    url = form.get("response_url") or None
+    if url is not None and urlsplit(url).scheme not in ("http", "https"):
+        url = None
+    return SlashCommand(
+        command=form.get("command", "/forensics"),
+        text=form.get("text", "").strip(),
+        user_id=form.get("user_id", ""),
+        user_name=form.get("user_name", ""),
+        channel_id=form.get("channel_id", ""),
+        response_url=url,
+    )
+
+
+def handle(ctx: Integrations, headers: Mapping[str, str], body: bytes, request_id: str | None) -> dict[str, Any]:
+    settings = ctx.settings
+    secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
+    headers = {k.lower(): v for k, v in headers.items()}
+    with ctx.session_factory() as session:
+        try:
+            signature = signing.verify_slack(secret, headers, body, ctx.clock)
+            signing.remember(session, "slack", signature, ctx.clock())
+        except Unauthorized as exc:
+            session.rollback()
+            reject(ctx, session, "integration.slack_command", "integrations/slack/commands", exc, request_id)
+            raise
+        session.commit()  # the nonce: this signature is used up whatever the command does
+        cmd = parse_form(body)
+        return _run(ctx, session, cmd, request_id)
+
+
+def _principal(ctx: Integrations, cmd: SlashCommand) -> Principal | None:
+    role = ctx.settings.slack_user_roles.get(cmd.user_id)
+    if role is None:
+        return None
+    return Principal(f"slack:{cmd.user_id}" + (f"({cmd.user_name})" if cmd.user_name else ""), Role(role))
+
+
+def _refuse(
+    ctx: Integrations, session: Session, cmd: SlashCommand, actor: audit.Actor, exc: ServiceError, rid: str | None
+) -> dict[str, Any]:
+    session.rollback()
+    if cmd.name in MUTATING or isinstance(exc, Forbidden):
+        audit.record(
+            session,
+            ctx.clock,
+            actor=actor,
+            action=f"chat.{cmd.name}"[:64],
+            target=f"chat/{cmd.channel_id or '-'}",
+            outcome=f"refused:{exc.code}",
+            request_id=rid,
+            details={"text": cmd.text[:200], "user": cmd.user_id, "message": exc.message},
+        )
+        session.commit()
+    return text_message(f":no_entry: {exc.message}")
+
+
+def _run(ctx: Integrations, session: Session, cmd: SlashCommand, rid: str | None) -> dict[str, Any]:
+    settings = ctx.settings
+    principal = _principal(ctx, cmd)
+    actor = principal.actor if principal else audit.Actor(f"slack:{cmd.user_id or '-'}", "none")
+    if settings.slack_allowed_channels and cmd.channel_id not in settings.slack_allowed_channels:
+        error = Forbidden("/forensics is not allowed in this channel; use an incident channel")
+        return _refuse(ctx, session, cmd, actor, error, rid)
+    if cmd.name == "help":
+        return text_message(USAGE)
+    if principal is None:
+        error = Forbidden(f"you ({cmd.user_id or 'unknown user'}) are not mapped to a forensics role; ask an admin")
+        return _refuse(ctx, session, cmd, actor, error, rid)
+    handler = _HANDLERS.get(cmd.name)
+    if handler is None:
+        return text_message(f"Unknown command `{cmd.name}`.\n{USAGE}")
+    permission = PERMISSIONS[cmd.name]
+    try:
+        if permission is not None:
+            try:
+                principal.require(permission)
+            except Forbidden:
+                raise Forbidden(
+                    f"your role {principal.role.value} may not {cmd.name} clean rooms", details=None
+                ) from None
+        elif cmd.name == "extend" and not teardown.may_extend(principal):
+            raise Forbidden(f"your role {principal.role.value} may not extend clean rooms")
+        return handler(ctx, session, cmd, principal, rid)
+    except ServiceError as exc:
+        return _refuse(ctx, session, cmd, actor, exc, rid)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first.get("loc", ()))
+        return _refuse(ctx, session, cmd, actor, InvalidInput(f"{field}: {first.get('msg', 'invalid')}"), rid)
+
+
+def _args(cmd: SlashCommand, minimum: int, maximum: int, usage: str) -> list[str]:
+    args = cmd.words[1:]
+    if not minimum <= len(args) <= maximum:
+        raise InvalidInput(f"usage: {cmd.command} {usage}")
+    return args
+
+
+def _subscribe(ctx: Integrations, session: Session, cmd: SlashCommand, ticket: str) -> None:
+    if cmd.response_url:
+        now = ctx.clock()
+        session.add(
+            ChatSubscription(
+                ticket=ticket,
+                url=cmd.response_url,
+                user=cmd.user_id,
+                created_at=now,
+                expires_at=now + timedelta(minutes=ctx.settings.slack_response_url_minutes),
+            )
+        )
+
+
+def _find(session: Session, ref: str) -> Investigation:
+    inv = session.get(Investigation, ref)
+    if inv is not None:
+        return inv
+    inv = session.execute(
+        select(Investigation).where(Investigation.ticket == ref).order_by(Investigation.created_at.desc()).limit(1)
+    ).scalar_one_or_none()
+    if inv is None:
+        raise NotFound(f"no investigation or ticket {ref}")
+    return inv
+
+
+def _open(ctx: Integrations, session: Session, cmd: SlashCommand, principal: Principal, rid: str | None) -> dict[str, Any]:
+    args = _args(cmd, 1, 2, "open <ticket> [region]")
+    body = InvestigationCreate(
+        ticket=args[0],
+        title=f"Opened from chat by {cmd.user_name or cmd.user_id}"[:200],
+        region=args[1] if len(args) > 1 else None,
+    )
+    _subscribe(ctx, session, cmd, body.ticket)  # committed with the investigation
+    inv, op, created = investigations.open_investigation(
+        session, ctx.clock, ctx.settings, ctx.dispatch, principal=principal, body=body,
+        idempotency_key=None, request_id=rid,
+    )
+    if not created:
+        session.commit()  # the subscription: follow the existing clean room
+        return slack_message(Notice("info", snapshot(inv), f"{inv.ticket} already has this clean room."))
+    return text_message(
+        f":hourglass_flowing_sand: Opening a clean room for *{inv.ticket}* in {inv.region}: `{inv.id}` "
+        f"(operation `{op.id}`). Progress and the result will follow here."
+    )
+
+
+def _status(ctx: Integrations, session: Session, cmd: SlashCommand, principal: Principal, rid: str | None) -> dict[str, Any]:
+    (ref,) = _args(cmd, 1, 1, "status <id|ticket>")
+    inv = _find(session, ref)
+    return slack_message(Notice("info", snapshot(inv), inv.attention_reason))
+
+
+def _list(ctx: Integrations, session: Session, cmd: SlashCommand, principal: Principal, rid: str | None) -> dict[str, Any]:
+    _args(cmd, 0, 0, "list")
+    rows = list(
+        session.execute(
+            select(Investigation)
+            .where(Investigation.status != Status.DESTROYED.value)
+            .order_by(Investigation.created_at.desc())
+            .limit(20)
+        ).scalars()
+    )
+    if not rows:
+        return text_message("No open clean rooms.")
+    lines = [f"• `{i.id}` {i.ticket} — *{i.status}* ({i.region}), expires {i.expires_at:%Y-%m-%d %H:%M} UTC" for i in rows]
+    return text_message("*Open clean rooms*\n" + "\n".join(lines))
+
+
+def _freeze(ctx: Integrations, session: Session, cmd: SlashCommand, principal: Principal, rid: str | None) -> dict[str, Any]:
+    (ref,) = _args(cmd, 1, 1, "freeze <id>")
+    inv = investigations.get_investigation(session, ref)
+    _subscribe(ctx, session, cmd, inv.ticket)
+    inv, op = investigations.freeze(
+        session, ctx.clock, ctx.dispatch, principal=principal, investigation_id=inv.id,
+        reason=f"chat: {principal.name}", request_id=rid,
+    )
+    return text_message(f":lock: Freezing `{inv.id}` under legal hold (operation `{op.id}`).")
+
+
+def _destroy(ctx: Integrations, session: Session, cmd: SlashCommand, principal: Principal, rid: str | None) -> dict[str, Any]:
+    (ref,) = _args(cmd, 1, 1, "destroy <id>")
+    inv = investigations.get_investigation(session, ref)
+    _subscribe(ctx, session, cmd, inv.ticket)
+    inv, op = investigations.destroy(
+        session, ctx.clock, ctx.dispatch, principal=principal, investigation_id=inv.id,
+        reason=f"chat: {principal.name}", retain_evidence_bucket=True, request_id=rid,
+    )
+    return text_message(f":wastebasket: Destroying `{inv.id}` (operation `{op.id}`); the evidence bucket is kept.")
+
+
+def _extend(ctx: Integrations, session: Session, cmd: SlashCommand, principal: Principal, rid: str | None) -> dict[str, Any]:
+    ref, hours = _args(cmd, 2, 2, "extend <id> <hours>")
+    if not hours.isdigit():
+        raise InvalidInput("hours must be a whole number")
+    inv = investigations.get_investigation(session, ref)
+    _subscribe(ctx, session, cmd, inv.ticket)
+    inv = teardown.extend(
+        session, ctx.clock, ctx.settings, principal=principal, investigation_id=inv.id, hours=int(hours),
+        request_id=rid,
+    )
+    return text_message(f":alarm_clock: `{inv.id}` now expires {inv.expires_at:%Y-%m-%d %H:%M} UTC.")
+
+
+Handler = Callable[[Integrations, Session, SlashCommand, Principal, str | None], dict[str, Any]]
+_HANDLERS: dict[str, Handler] = {
+    "open": _open,
+    "status": _status,
+    "list": _list,
+    "freeze": _freeze,
+    "destroy": _destroy,
+    "extend": _extend,
+}

@@ -1,0 +1,114 @@
+"""``install(app, jobs)``: everything integrations add to an app, in one call from ``create_app``.
+
+* ``app.state.integrations`` (the Integrations context; tests may swap its ``ticketing``/``chat`` clients);
+* the session hooks that turn investigation state changes into outbox rows (service.integrations.events);
+* Huey tasks on the app's queue: ``forensics.integrations.deliver`` (after each commit that queued
+  notifications, and again when the earliest retry is due), and periodic tasks (Huey's own crontab):
+  delivery + nonce pruning every minute, ``run_teardown`` and ``run_drift_check`` on their schedules;
+* the routers: /v1/integrations/*, /v1/teardown/plan, /v1/investigations/{id}/extend.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import httpx
+from fastapi import FastAPI
+from huey import crontab
+
+from service.auth.roles import Role
+from service.config import Settings
+from service.db.session import session_scope
+from service.integrations import signing
+from service.integrations.chat import HttpChatClient
+from service.integrations.context import Integrations
+from service.integrations.events import StateHooks
+from service.integrations.outbox import DeliveryReport, Dispatcher
+from service.integrations.ticketing import make_ticketing_client
+from service.integrations.views import router as integrations_router
+from service.jobs.tasks import Jobs
+from service.teardown import service as teardown
+from service.teardown.views import router as teardown_router
+
+logger = logging.getLogger(__name__)
+
+DELIVER_TASK = "forensics.integrations.deliver"
+DELIVER_PERIODIC = "forensics.integrations.deliver_periodic"
+TEARDOWN_TASK = "forensics.teardown"
+DRIFT_TASK = "forensics.drift_check"
+
+
+def validate(settings: Settings) -> None:
+    """Fail at start-up, not at the first webhook, on a role name that does not exist."""
+    for name in ("ticket_role", "ticket_destroy_role", "teardown_role", "drift_check_role"):
+        Role(getattr(settings, name))
+    for user, role in settings.slack_user_roles.items():
+        try:
+            Role(role)
+        except ValueError:
+            raise ValueError(f"slack_user_roles[{user!r}]: unknown role {role!r}") from None
+
+
+def install(app: FastAPI, jobs: Jobs, *, transport: httpx.BaseTransport | None = None) -> Integrations:
+    settings: Settings = app.state.settings
+    validate(settings)
+    dispatcher = Dispatcher(
+        app.state.session_factory,
+        settings,
+        app.state.clock,
+        ticketing=make_ticketing_client(settings, transport),
+        chat=HttpChatClient(timeout=settings.ticketing_timeout_seconds, transport=transport),
+    )
+    ctx = Integrations(
+        settings=settings,
+        session_factory=app.state.session_factory,
+        clock=app.state.clock,
+        dispatch=jobs.dispatch,
+        dispatcher=dispatcher,
+    )
+    huey = jobs.huey
+
+    def deliver() -> None:
+        report = _deliver(ctx)
+        if report.failed and report.next_due_in is not None:
+            # Come back when the earliest retry is due (the periodic pass is the safety net).
+            deliver_task.schedule(delay=max(report.next_due_in, 1.0))
+
+    def deliver_periodic() -> None:
+        _deliver(ctx)
+        with session_scope(ctx.session_factory) as session:
+            keep = 2 * max(settings.ticket_webhook_tolerance_seconds, signing.SLACK_WINDOW_SECONDS) + 60
+            signing.prune(session, ctx.clock(), keep)
+
+    def run_teardown() -> None:
+        report = teardown.run_teardown(ctx, ctx.clock())
+        if report.warned or report.destroying or report.errors:
+            logger.info("teardown: %s", report)
+
+    def run_drift_check() -> None:
+        report = teardown.run_drift_check(ctx, ctx.clock())
+        if report.checked or report.errors:
+            logger.info("drift check: %s", report)
+
+    deliver_task = huey.task(name=DELIVER_TASK)(deliver)
+    huey.periodic_task(crontab(minute="*"), name=DELIVER_PERIODIC)(deliver_periodic)
+    huey.periodic_task(crontab(minute=settings.teardown_cron_minute), name=TEARDOWN_TASK)(run_teardown)
+    huey.periodic_task(crontab(minute=settings.drift_check_cron_minute), name=DRIFT_TASK)(run_drift_check)
+
+    StateHooks(
+        settings, ctx.clock, on_outbox_written=deliver_task if settings.outbox_dispatch_on_commit else None
+    ).install(ctx.session_factory)
+
+    app.state.integrations = ctx
+    app.include_router(integrations_router)
+    app.include_router(teardown_router)
+    return ctx
+
+
+def _deliver(ctx: Integrations) -> DeliveryReport:
+    report = ctx.dispatcher.deliver_due()
+    if report.delivered or report.failed or report.dead:
+        logger.info(
+            "outbox: %d delivered, %d failed, %d dead", len(report.delivered), len(report.failed), len(report.dead)
+        )
+    return report

@@ -1,0 +1,28 @@
+"""Type token -> handler class, and data source token -> function. The served set is docs/contracts.md's."""
+
+from __future__ import annotations
+
+from . import ec2, iam, kms, logs, s3, sns, ssm
+from .base import ResourceHandler
+from .datasources import DataSource
+
+_MODULES = (ec2, s3, iam, kms, logs, sns, ssm)
+
+RESOURCES: dict[str, type[ResourceHandler]] = {
+    handler.token: handler for module in _MODULES for handler in module.HANDLERS
+}
+
+DATA_SOURCES: dict[str, DataSource] = {
+    source.token: source for module in _MODULES for source in getattr(module, "DATA_SOURCES", ())
+}
+
+
+def handler_for(token: str) -> type[ResourceHandler] | None:
+    return RESOURCES.get(token)
+
+
+def data_source_for(token: str) -> DataSource | None:
+    return DATA_SOURCES.get(token)
+
+
+__all__ = ["DATA_SOURCES", "RESOURCES", "data_source_for", "handler_for"]
