@@ -324,13 +324,16 @@ class Workstation(pulumi.ComponentResource):
 
         # Frozen: stop the workstation, then snapshot every disk (evidence volumes and the root volume).
         self.freeze_snapshots = []
+        # The power state is always declared (deleting an InstanceState leaves the instance as it is, so a
+        # thaw must say "running" rather than drop the "stopped").
+        power = aws.ec2transitgateway.InstanceState(
+            f"{name}-power",
+            instance_id=self.instance.id,
+            state="stopped" if cfg.frozen else "running",
+            opts=pulumi.ResourceOptions(parent=self, depends_on=attachments),
+        )
         if cfg.frozen:
-            stopped = aws.ec2transitgateway.InstanceState(
-                f"{name}-stopped",
-                instance_id=self.instance.id,
-                state="stopped",
-                opts=pulumi.ResourceOptions(parent=self, depends_on=attachments),
-            )
+            stopped = power
             root_volume = self.instance.root_block_device.apply(lambda device: device.volume_id or "")
             disks: list[tuple[str, pulumi.Input[str]]] = [("root", root_volume)]
             disks += [

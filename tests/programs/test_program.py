@@ -108,7 +108,7 @@ def test_resource_counts(env: ProgramRun) -> None:
     assert counts["aws:ec2/instance:Instance"] == 1
     assert counts["aws:ebs/volume:Volume"] == 2 and counts["aws:ec2/volumeAttachment:VolumeAttachment"] == 2
     assert counts["aws:ebs/snapshot:Snapshot"] == 0
-    assert counts["aws:ec2transitgateway/instanceState:InstanceState"] == 0
+    assert counts["aws:ec2transitgateway/instanceState:InstanceState"] == 1  # declared "running"
     for forbidden in (
         "aws:ec2/internetGateway:InternetGateway",
         "aws:ec2/natGateway:NatGateway",

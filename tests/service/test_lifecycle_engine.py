@@ -154,3 +154,53 @@ def test_three_at_once_and_ordered_operations(engine_client: TestClient) -> None
     second = wait_operation(engine_client, preview.json()["operation"]["id"], timeout=DEPLOY_TIMEOUT)
     assert second["state"] == "succeeded", second
     assert first["finished_at"] <= second["started_at"]
+
+
+def test_release_by_custodian_then_destroy(engine_client: TestClient, local_aws: LocalAws) -> None:
+    from tests.service.conftest import issue
+
+    ec2, s3, iam = local_aws.client("ec2"), local_aws.client("s3"), local_aws.client("iam")
+    responder = issue(engine_client, "responder")
+    custodian = issue(engine_client, "data_custodian")
+    inv = _ready(engine_client, _open(engine_client, "SEC-930"))
+    out = inv["outputs"]
+    freeze = engine_client.post(f"/v1/investigations/{inv['id']}/freeze", json={}, headers=responder)
+    assert freeze.status_code == 202, freeze.text
+    assert wait_operation(engine_client, freeze.json()["operation"]["id"], timeout=DEPLOY_TIMEOUT)["state"] == "succeeded"
+    frozen_snapshots = {
+        s["SnapshotId"]
+        for s in ec2.describe_snapshots(
+            OwnerIds=["self"],
+            Filters=[{"Name": "tag:forensics:investigation-id", "Values": [out["investigationId"]]}],
+        )["Snapshots"]
+    }
+    assert frozen_snapshots
+
+    # a responder may freeze but not release; the custodian may, and must say why
+    denied = engine_client.post(f"/v1/investigations/{inv['id']}/release", json={"reason": "done"}, headers=responder)
+    assert denied.status_code == 403
+    no_reason = engine_client.post(f"/v1/investigations/{inv['id']}/release", json={}, headers=custodian)
+    assert no_reason.status_code == 422
+    release = engine_client.post(
+        f"/v1/investigations/{inv['id']}/release", json={"reason": "counsel cleared the hold"}, headers=custodian
+    )
+    assert release.status_code == 202, release.text
+    op = wait_operation(engine_client, release.json()["operation"]["id"], timeout=DEPLOY_TIMEOUT)
+    assert op["state"] == "succeeded", op
+    released = engine_client.get(f"/v1/investigations/{inv['id']}", headers=ADMIN).json()
+    assert released["status"] == "ready" and released["frozen"] is False
+
+    instance = ec2.describe_instances(InstanceIds=[out["instanceId"]])["Reservations"][0]["Instances"][0]
+    assert instance["State"]["Name"] == "running"
+    investigator = out["investigatorRoleArn"].rsplit("/", 1)[-1]
+    assert all("deny" not in name.lower() for name in iam.list_role_policies(RoleName=investigator)["PolicyNames"])
+    legal_hold = [o["Key"] for o in s3.list_objects_v2(Bucket=out["evidenceBucket"], Prefix="legal-hold/").get("Contents", [])]
+    assert legal_hold  # the freeze record stays
+
+    _act(engine_client, inv["id"], "destroy", {"reason": "closed"})
+    assert ec2.describe_vpcs(Filters=[{"Name": "vpc-id", "Values": [out["vpcId"]]}])["Vpcs"] == []
+    # the frozen state's snapshots are evidence: they outlive the release and the destroy
+    remaining = {s["SnapshotId"] for s in ec2.describe_snapshots(SnapshotIds=sorted(frozen_snapshots))["Snapshots"]}
+    assert remaining == frozen_snapshots
+    audit = engine_client.get("/v1/audit", params={"action": "investigation.release", "limit": 10}, headers=ADMIN).json()
+    assert any("counsel cleared the hold" in json.dumps(e) for e in audit["items"])
