@@ -36,7 +36,7 @@ typecheck: setup
 	$(VENV)/bin/mypy service programs policy_packs
 
 bench: setup
-	$(PY) -m tools.bench
+	$(PY) -m tools.bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .tools .data

@@ -53,8 +53,10 @@ class ApiClient:
                     yield json.loads(line[5:].strip())
 
 
-def _client(url: str, token: str) -> ApiClient:
-    return ApiClient(url or DEFAULT_URL, token)
+def _client(ctx: typer.Context, url: str, token: str) -> ApiClient:
+    # ctx.obj may carry a transport (tests talk to an in-process app through it).
+    transport = ctx.obj if isinstance(ctx.obj, httpx.BaseTransport) else None
+    return ApiClient(url or DEFAULT_URL, token, transport)
 
 
 def _operation_id(payload: dict[str, Any]) -> str | None:
@@ -97,6 +99,7 @@ def _watch(client: ApiClient, operation_id: str) -> None:
 
 @app.command()
 def create(
+    ctx: typer.Context,
     ticket: str,
     title: Annotated[str, typer.Option(help="Short description")] = "",
     region: Annotated[str | None, typer.Option(help="AWS region")] = None,
@@ -114,7 +117,7 @@ def create(
         body["evidence_snapshot_ids"] = snapshot
     if ttl_hours:
         body["ttl_hours"] = ttl_hours
-    client = _client(url, token)
+    client = _client(ctx, url, token)
     payload = client.request("POST", "/v1/investigations", json=body)
     inv = payload.get("investigation", payload)
     console.print(f"investigation [bold]{inv.get('id')}[/bold] ({inv.get('status')})")
@@ -125,13 +128,14 @@ def create(
 
 @app.command("list")
 def list_(
+    ctx: typer.Context,
     status: Annotated[str | None, typer.Option(help="Filter by status")] = None,
     url: UrlOpt = DEFAULT_URL,
     token: TokenOpt = "",
 ) -> None:
     """List investigations."""
     params = {"status": status} if status else {}
-    payload = _client(url, token).request("GET", "/v1/investigations", params=params)
+    payload = _client(ctx, url, token).request("GET", "/v1/investigations", params=params)
     table = Table("id", "ticket", "status", "region", "created")
     for inv in payload.get("items", []):
         table.add_row(str(inv.get("id")), inv.get("ticket"), inv.get("status"), inv.get("region"),
@@ -140,19 +144,21 @@ def list_(
 
 
 @app.command()
-def show(investigation_id: str, url: UrlOpt = DEFAULT_URL, token: TokenOpt = "") -> None:
+def show(ctx: typer.Context, investigation_id: str, url: UrlOpt = DEFAULT_URL, token: TokenOpt = "") -> None:
     """Status, outputs and timeline of one investigation."""
-    _show_investigation(_client(url, token).request("GET", f"/v1/investigations/{investigation_id}"))
+    _show_investigation(_client(ctx, url, token).request("GET", f"/v1/investigations/{investigation_id}"))
 
 
 @app.command()
-def watch(operation_id: str, url: UrlOpt = DEFAULT_URL, token: TokenOpt = "") -> None:
+def watch(ctx: typer.Context, operation_id: str, url: UrlOpt = DEFAULT_URL, token: TokenOpt = "") -> None:
     """Follow an operation live."""
-    _watch(_client(url, token), operation_id)
+    _watch(_client(ctx, url, token), operation_id)
 
 
-def _action(investigation_id: str, action: str, url: str, token: str, body: dict[str, Any], follow: bool) -> None:
-    client = _client(url, token)
+def _action(
+    ctx: typer.Context, investigation_id: str, action: str, url: str, token: str, body: dict[str, Any], follow: bool
+) -> None:
+    client = _client(ctx, url, token)
     payload = client.request("POST", f"/v1/investigations/{investigation_id}/{action}", json=body)
     op = _operation_id(payload)
     console.print(f"{action}: operation {op} queued")
@@ -162,15 +168,17 @@ def _action(investigation_id: str, action: str, url: str, token: str, body: dict
 
 @app.command()
 def freeze(
+    ctx: typer.Context,
     investigation_id: str, reason: Annotated[str, typer.Option(help="Why")] = "legal hold",
     watch: bool = True, url: UrlOpt = DEFAULT_URL, token: TokenOpt = "",
 ) -> None:
     """Preserve the clean room: stop, snapshot, revoke access, legal hold."""
-    _action(investigation_id, "freeze", url, token, {"reason": reason}, watch)
+    _action(ctx, investigation_id, "freeze", url, token, {"reason": reason}, watch)
 
 
 @app.command()
 def destroy(
+    ctx: typer.Context,
     investigation_id: str,
     delete_evidence: Annotated[bool, typer.Option(help="Also delete the evidence bucket (custodian)")] = False,
     reason: Annotated[str, typer.Option(help="Why")] = "investigation closed",
@@ -178,13 +186,15 @@ def destroy(
 ) -> None:
     """Tear down the clean room (the evidence bucket is kept unless asked otherwise)."""
     body = {"retain_evidence_bucket": not delete_evidence, "reason": reason}
-    _action(investigation_id, "destroy", url, token, body, watch)
+    _action(ctx, investigation_id, "destroy", url, token, body, watch)
 
 
 @app.command()
-def refresh(investigation_id: str, watch: bool = True, url: UrlOpt = DEFAULT_URL, token: TokenOpt = "") -> None:
+def refresh(
+    ctx: typer.Context, investigation_id: str, watch: bool = True, url: UrlOpt = DEFAULT_URL, token: TokenOpt = ""
+) -> None:
     """Drift check: differences are reported, never repaired."""
-    _action(investigation_id, "refresh", url, token, {}, watch)
+    _action(ctx, investigation_id, "refresh", url, token, {}, watch)
 
 
 if __name__ == "__main__":
