@@ -30,8 +30,10 @@ class ApiClient:
 
     def __init__(self, url: str, token: str, transport: httpx.BaseTransport | None = None) -> None:
         self._http = httpx.Client(
-            base_url=url.rstrip("/"), headers={"Authorization": f"Bearer {token}"},
-            timeout=httpx.Timeout(30.0, read=None), transport=transport,
+            base_url=url.rstrip("/"),
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=httpx.Timeout(30.0, read=None),
+            transport=transport,
         )
 
     def request(self, method: str, path: str, **kwargs: Any) -> Any:
@@ -76,7 +78,10 @@ def _show_investigation(inv: dict[str, Any]) -> None:
 
 def _watch(client: ApiClient, operation_id: str) -> None:
     with Progress(
-        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
         console=console,
     ) as progress:
         task = progress.add_task(f"operation {operation_id}", total=None)
@@ -87,14 +92,18 @@ def _watch(client: ApiClient, operation_id: str) -> None:
             if event.get("type") == "step_done":
                 progress.console.print(f"  [green]✓[/green] {event.get('op')} {event.get('resource_type')}")
             elif event.get("type") == "policy_violation":
-                progress.console.print(f"  [red]✗ policy {event.get('policy_name')}[/red]: {event.get('message')}")
+                progress.console.print(
+                    f"  [red]✗ policy {event.get('policy_name')}[/red]: {event.get('message')}"
+                )
             elif event.get("type") == "diagnostic" and event.get("severity") == "error":
                 progress.console.print(f"  [red]{event.get('message')}[/red]")
             if event.get("state") in TERMINAL_STATES:
                 break
     final = client.request("GET", f"/v1/operations/{operation_id}")
     colour = "green" if final.get("state") == "succeeded" else "red"
-    console.print(f"operation {operation_id}: [{colour}]{final.get('state')}[/{colour}] {final.get('error') or ''}")
+    console.print(
+        f"operation {operation_id}: [{colour}]{final.get('state')}[/{colour}] {final.get('error') or ''}"
+    )
 
 
 @app.command()
@@ -138,8 +147,13 @@ def list_(
     payload = _client(ctx, url, token).request("GET", "/v1/investigations", params=params)
     table = Table("id", "ticket", "status", "region", "created")
     for inv in payload.get("items", []):
-        table.add_row(str(inv.get("id")), inv.get("ticket"), inv.get("status"), inv.get("region"),
-                      str(inv.get("created_at")))
+        table.add_row(
+            str(inv.get("id")),
+            inv.get("ticket"),
+            inv.get("status"),
+            inv.get("region"),
+            str(inv.get("created_at")),
+        )
     console.print(table)
 
 
@@ -156,7 +170,13 @@ def watch(ctx: typer.Context, operation_id: str, url: UrlOpt = DEFAULT_URL, toke
 
 
 def _action(
-    ctx: typer.Context, investigation_id: str, action: str, url: str, token: str, body: dict[str, Any], follow: bool
+    ctx: typer.Context,
+    investigation_id: str,
+    action: str,
+    url: str,
+    token: str,
+    body: dict[str, Any],
+    follow: bool,
 ) -> None:
     client = _client(ctx, url, token)
     payload = client.request("POST", f"/v1/investigations/{investigation_id}/{action}", json=body)
@@ -169,8 +189,11 @@ def _action(
 @app.command()
 def freeze(
     ctx: typer.Context,
-    investigation_id: str, reason: Annotated[str, typer.Option(help="Why")] = "legal hold",
-    watch: bool = True, url: UrlOpt = DEFAULT_URL, token: TokenOpt = "",
+    investigation_id: str,
+    reason: Annotated[str, typer.Option(help="Why")] = "legal hold",
+    watch: bool = True,
+    url: UrlOpt = DEFAULT_URL,
+    token: TokenOpt = "",
 ) -> None:
     """Preserve the clean room: stop, snapshot, revoke access, legal hold."""
     _action(ctx, investigation_id, "freeze", url, token, {"reason": reason}, watch)
@@ -180,9 +203,13 @@ def freeze(
 def destroy(
     ctx: typer.Context,
     investigation_id: str,
-    delete_evidence: Annotated[bool, typer.Option(help="Also delete the evidence bucket (custodian)")] = False,
+    delete_evidence: Annotated[
+        bool, typer.Option(help="Also delete the evidence bucket (custodian)")
+    ] = False,
     reason: Annotated[str, typer.Option(help="Why")] = "investigation closed",
-    watch: bool = True, url: UrlOpt = DEFAULT_URL, token: TokenOpt = "",
+    watch: bool = True,
+    url: UrlOpt = DEFAULT_URL,
+    token: TokenOpt = "",
 ) -> None:
     """Tear down the clean room (the evidence bucket is kept unless asked otherwise)."""
     body = {"retain_evidence_bucket": not delete_evidence, "reason": reason}
@@ -191,7 +218,11 @@ def destroy(
 
 @app.command()
 def refresh(
-    ctx: typer.Context, investigation_id: str, watch: bool = True, url: UrlOpt = DEFAULT_URL, token: TokenOpt = ""
+    ctx: typer.Context,
+    investigation_id: str,
+    watch: bool = True,
+    url: UrlOpt = DEFAULT_URL,
+    token: TokenOpt = "",
 ) -> None:
     """Drift check: differences are reported, never repaired."""
     _action(ctx, investigation_id, "refresh", url, token, {}, watch)

@@ -28,8 +28,12 @@ TOKEN = "bench-admin-token"
 
 def _settings(root: Path, aws: LocalAws) -> Settings:
     return Settings(
-        target="local", data_dir=root, aws_endpoint_url=aws.endpoint_url, aws_verify_tls=False,
-        pulumi_cli_dir=PROJECT_ROOT / ".tools" / "bin", bootstrap_admin_token=SecretStr(TOKEN),
+        target="local",
+        data_dir=root,
+        aws_endpoint_url=aws.endpoint_url,
+        aws_verify_tls=False,
+        pulumi_cli_dir=PROJECT_ROOT / ".tools" / "bin",
+        bootstrap_admin_token=SecretStr(TOKEN),
         jobs_poll_max_delay=0.1,
     )
 
@@ -107,7 +111,10 @@ def main() -> None:
             snapshot = seed(settings)["snapshotId"]
             bare.append(bare_up(settings, f"bench-bare-{run}", snapshot))
             service.append(service_create_to_ready(settings, f"BENCH-{run}", snapshot))
-            print(f"run {run + 1}: bare up {bare[-1]:.1f}s, service create-to-ready {service[-1]:.1f}s", flush=True)
+            print(
+                f"run {run + 1}: bare up {bare[-1]:.1f}s, service create-to-ready {service[-1]:.1f}s",
+                flush=True,
+            )
     b, s = statistics.median(bare), statistics.median(service)
     print(f"bare Automation API up (median of {args.runs}): {b:.1f} s")
     print(f"service create-to-ready (median of {args.runs}): {s:.1f} s")

@@ -76,8 +76,10 @@ def ensure_cli(bin_dir: Path = BIN_DIR) -> Path:
     go = shutil.which("go")
     if go is None:
         raise CliBuildError("building the Pulumi CLI needs Go (https://go.dev) on PATH")
-    print(f"pulumi-cli: building v{version} from the Go module proxy (first time only, several minutes)...",
-          flush=True)
+    print(
+        f"pulumi-cli: building v{version} from the Go module proxy (first time only, several minutes)...",
+        flush=True,
+    )
     started = time.monotonic()
     partial = bin_dir / "pulumi.partial"
     # Same flags as Pulumi's own release build (.goreleaser.yml): stripped, with the version stamped in,

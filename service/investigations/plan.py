@@ -19,7 +19,7 @@ class Step:
 def steps(
     inv: Investigation, action: Action, params: dict[str, object], service_principals: list[str] | None = None
 ) -> list[Step]:
-    """``service_principals``: the service's own AWS identity, which freeze needs inside the evidence bucket."""
+    """``service_principals``: the service's own AWS identity (freeze works inside the evidence bucket)."""
 
     def make(kind: OperationKind, label: str, **overrides: object) -> Step:
         raw = stack_config.raw_config(inv, **overrides)

@@ -23,7 +23,8 @@ from urllib3.exceptions import InsecureRequestWarning
 
 # The local endpoint's certificate is self-signed by design; the warning would only be noise.
 warnings.filterwarnings("ignore", category=InsecureRequestWarning)
-_UNVERIFIED = ssl._create_unverified_context()  # noqa: SLF001 - the certificate is ours and throwaway
+_UNVERIFIED = ssl._create_unverified_context()
+
 
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
@@ -49,7 +50,15 @@ class LocalAws:
             "AWS_SECRET_ACCESS_KEY": "testing",
         }
         self._proc = subprocess.Popen(
-            [sys.executable, "-m", "service.local.moto_server", "--host", "127.0.0.1", "--port", str(self.port)],
+            [
+                sys.executable,
+                "-m",
+                "service.local.moto_server",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+            ],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

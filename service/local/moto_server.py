@@ -84,7 +84,10 @@ def install() -> None:
     statement_permitted = IAMPolicyStatement.is_action_permitted
 
     def is_action_permitted(
-        self: Any, action: str, resource: str = "*", principal: str | None = None,
+        self: Any,
+        action: str,
+        resource: str = "*",
+        principal: str | None = None,
         incoming_condition_values: dict[str, str] | None = None,
     ) -> Any:
         if self._statement.get("Condition") and not self._check_conditions(incoming_condition_values):
@@ -102,7 +105,7 @@ def install() -> None:
             return PermissionResult.PERMITTED if allow else PermissionResult.DENIED
         return statement_permitted(self, action, resource, principal, incoming_condition_values)
 
-    IAMPolicyStatement.is_action_permitted = is_action_permitted
+    IAMPolicyStatement.is_action_permitted = is_action_permitted  # type: ignore[method-assign]
 
     def get_permission(self: Any, action: str, resource: str) -> Any:
         if self.policy is None:
@@ -111,7 +114,7 @@ def install() -> None:
             action, resource, incoming_condition_values=_request_context.get()
         )
 
-    s3_models.FakeBucket.get_permission = get_permission
+    s3_models.FakeBucket.get_permission = get_permission  # type: ignore[method-assign]
 
     original = s3_responses.S3Response._key_response
 
@@ -128,7 +131,7 @@ def install() -> None:
         finally:
             _request_context.reset(token)
 
-    s3_responses.S3Response._key_response = key_response
+    s3_responses.S3Response._key_response = key_response  # type: ignore[method-assign]
 
 
 def main() -> None:

@@ -54,16 +54,20 @@ def seed(settings: Settings) -> SeedResult:
             RootDeviceName="/dev/xvda",
             VirtualizationType="hvm",
             BlockDeviceMappings=[
-                {"DeviceName": "/dev/xvda", "Ebs": {"SnapshotId": root_snapshot["SnapshotId"], "VolumeSize": 8}}
+                {
+                    "DeviceName": "/dev/xvda",
+                    "Ebs": {"SnapshotId": root_snapshot["SnapshotId"], "VolumeSize": 8},
+                }
             ],
         )["ImageId"]
-        ec2.create_tags(
-            Resources=[ami_id], Tags=[{"Key": GOLDEN_AMI_TAG[0], "Value": GOLDEN_AMI_TAG[1]}]
-        )
+        ec2.create_tags(Resources=[ami_id], Tags=[{"Key": GOLDEN_AMI_TAG[0], "Value": GOLDEN_AMI_TAG[1]}])
         ec2.delete_volume(VolumeId=root["VolumeId"])
 
     ssm.put_parameter(
-        Name=settings.golden_ami_ssm_parameter, Value=ami_id, Type="String", Overwrite=True,
+        Name=settings.golden_ami_ssm_parameter,
+        Value=ami_id,
+        Type="String",
+        Overwrite=True,
         Description="Current golden forensic workstation AMI",
     )
 

@@ -23,7 +23,7 @@ def counts(summary: Any) -> dict[str, int]:
 
 
 class EventCollector:
-    """Callable passed as ``on_event``; forwards compact events to ``emit`` and keeps what the result needs."""
+    """The ``on_event`` callback: forwards compact events to ``emit``, keeps what the result needs."""
 
     def __init__(self, emit: Callable[[dict[str, Any]], None]) -> None:
         self._emit = emit
@@ -56,7 +56,12 @@ class EventCollector:
             if meta.type == "pulumi:pulumi:Stack":
                 return None
             self._started.add(meta.urn)
-            return {"type": "step_started", "urn": meta.urn, "resource_type": meta.type, "op": op_name(meta.op)}
+            return {
+                "type": "step_started",
+                "urn": meta.urn,
+                "resource_type": meta.type,
+                "op": op_name(meta.op),
+            }
         if event.res_outputs_event is not None:
             meta = event.res_outputs_event.metadata
             if meta.type == "pulumi:pulumi:Stack":
@@ -65,12 +70,22 @@ class EventCollector:
             op = op_name(meta.op)
             if op in _DRIFT_OPS or (op == "refresh" and meta.diffs):
                 self.drift.append(
-                    {"urn": meta.urn, "resource_type": meta.type, "op": op, "properties": list(meta.diffs or [])}
+                    {
+                        "urn": meta.urn,
+                        "resource_type": meta.type,
+                        "op": op,
+                        "properties": list(meta.diffs or []),
+                    }
                 )
             return {"type": "step_done", "urn": meta.urn, "resource_type": meta.type, "op": op}
         if event.res_op_failed_event is not None:
             meta = event.res_op_failed_event.metadata
-            return {"type": "step_failed", "urn": meta.urn, "resource_type": meta.type, "op": op_name(meta.op)}
+            return {
+                "type": "step_failed",
+                "urn": meta.urn,
+                "resource_type": meta.type,
+                "op": op_name(meta.op),
+            }
         if event.diagnostic_event is not None:
             diag = event.diagnostic_event
             if diag.severity not in ("error", "warning", "info"):

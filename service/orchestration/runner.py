@@ -72,7 +72,9 @@ def select_stack(request: OperationRequest, program: ProgramFn) -> auto.Stack:
     return stack
 
 
-def run(request: OperationRequest, program: ProgramFn, emit: Callable[[dict[str, Any]], None]) -> OperationResult:
+def run(
+    request: OperationRequest, program: ProgramFn, emit: Callable[[dict[str, Any]], None]
+) -> OperationResult:
     collector = EventCollector(emit)
     policy_packs = request.policy_packs or None
     result = OperationResult(kind=request.kind, stack_name=request.stack_name, succeeded=False)
@@ -103,7 +105,7 @@ def run(request: OperationRequest, program: ProgramFn, emit: Callable[[dict[str,
         if gate is not None and gate.violations:
             collector = gate
         result.error_code, result.error = classify_command_error(exc, collector)
-    except Exception as exc:  # noqa: BLE001 - the parent needs a result line, whatever went wrong
+    except Exception as exc:
         result.error_code, result.error = "program_error", f"{type(exc).__name__}: {exc}"
     result.policy_violations = collector.violations
     if not result.succeeded and result.policy_violations and result.error_code != "policy_violation":
@@ -136,8 +138,11 @@ def main(stdin: IO[str] = sys.stdin) -> int:
         program = _load_program(payload.get("program", "programs.forensic_env.program:forensic_environment"))
     except (ImportError, AttributeError) as exc:
         result = OperationResult(
-            kind=request.kind, stack_name=request.stack_name, succeeded=False,
-            error_code="program_error", error=f"cannot load the program: {exc}",
+            kind=request.kind,
+            stack_name=request.stack_name,
+            succeeded=False,
+            error_code="program_error",
+            error=f"cannot load the program: {exc}",
         )
     else:
         result = run(request, program, lambda event: emit({"event": event}))

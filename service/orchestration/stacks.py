@@ -195,7 +195,7 @@ def clear_stack_lock(settings: Settings, stack_name: str) -> None:
     if not stack_exists(settings, stack_name):
         return
     ws = _workspace(settings)
-    ws._run_pulumi_cmd_sync(["cancel", "--yes", "--stack", stack_name])  # noqa: SLF001 - no public wrapper
+    ws._run_pulumi_cmd_sync(["cancel", "--yes", "--stack", stack_name])
 
 
 def export_stack(settings: Settings, stack_name: str) -> dict[str, Any]:

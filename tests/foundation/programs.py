@@ -20,7 +20,9 @@ def network_and_bucket() -> None:
         vpc_id=vpc.id,
         description="foundation test",
         egress=[
-            aws.ec2.SecurityGroupEgressArgs(protocol="tcp", from_port=443, to_port=443, cidr_blocks=["10.42.0.0/16"])
+            aws.ec2.SecurityGroupEgressArgs(
+                protocol="tcp", from_port=443, to_port=443, cidr_blocks=["10.42.0.0/16"]
+            )
         ],
         tags=tags,
     )

@@ -23,7 +23,11 @@ TEST_PACK = str(Path(__file__).parent / "policy_pack")
 
 
 def _run(
-    settings: Settings, kind: OperationKind, stack: str, name: str, events: list[dict[str, Any]] | None = None,
+    settings: Settings,
+    kind: OperationKind,
+    stack: str,
+    name: str,
+    events: list[dict[str, Any]] | None = None,
     **config: Any,
 ) -> OperationResult:
     request = OperationRequest(
@@ -66,7 +70,9 @@ def test_up_refresh_destroy_against_local_aws(engine_settings: Settings, local_a
     assert vpc["CidrBlock"] == "10.42.0.0/16"
     (subnet,) = ec2.describe_subnets(SubnetIds=[up.outputs["subnetId"]])["Subnets"]
     assert (subnet["VpcId"], subnet["CidrBlock"], subnet["AvailabilityZone"]) == (
-        vpc["VpcId"], "10.42.1.0/24", "us-east-1a",
+        vpc["VpcId"],
+        "10.42.1.0/24",
+        "us-east-1a",
     )
     (sg,) = ec2.describe_security_groups(GroupIds=[up.outputs["securityGroupId"]])["SecurityGroups"]
     assert sg["IpPermissions"] == []
@@ -85,7 +91,9 @@ def test_up_refresh_destroy_against_local_aws(engine_settings: Settings, local_a
     drifted = {d["resource_type"] for d in refresh.drift}
     assert "aws:ec2/vpc:Vpc" in drifted
     # a refresh preview reports, never repairs
-    assert {t["Key"] for t in ec2.describe_vpcs(VpcIds=[vpc["VpcId"]])["Vpcs"][0]["Tags"]} == {"forensics:test"}
+    assert {t["Key"] for t in ec2.describe_vpcs(VpcIds=[vpc["VpcId"]])["Vpcs"][0]["Tags"]} == {
+        "forensics:test"
+    }
 
     destroy = _run(engine_settings, OperationKind.DESTROY, "basic", "basic")
     assert destroy.succeeded, destroy.error
@@ -105,7 +113,9 @@ def test_policy_pack_blocks_a_violating_up(engine_settings: Settings, local_aws:
     assert "s3-bucket-encrypted" in (result.error or "")
     # nothing reached AWS
     assert _vpcs_tagged(local_aws, "unencrypted") == []
-    assert "foundation-unencrypted" not in {b["Name"] for b in local_aws.client("s3").list_buckets()["Buckets"]}
+    assert "foundation-unencrypted" not in {
+        b["Name"] for b in local_aws.client("s3").list_buckets()["Buckets"]
+    }
 
 
 def test_two_stacks_deploy_at_the_same_time(engine_settings: Settings, local_aws: LocalAws) -> None:

@@ -31,7 +31,9 @@ class DeployTarget:
 
     def client_as(self, role_arn: str, service: str) -> Any:
         """A client acting as one of the investigation's roles (what a responder's tooling would hold)."""
-        creds = self.client("sts").assume_role(RoleArn=role_arn, RoleSessionName="integration-test")["Credentials"]
+        creds = self.client("sts").assume_role(RoleArn=role_arn, RoleSessionName="integration-test")[
+            "Credentials"
+        ]
         return boto3.client(
             service,
             endpoint_url=self.settings.aws_endpoint_url,
@@ -47,11 +49,14 @@ def _aws_target(tmp_path: Path, pulumi_cli: Path) -> DeployTarget:
     session = boto3.Session()
     try:
         account = session.client("sts").get_caller_identity()["Account"]
-    except Exception as exc:  # noqa: BLE001 - any credential problem means "not configured here"
+    except Exception as exc:
         pytest.skip(f"real AWS target selected but no usable credentials: {exc}")
     settings = Settings(
-        target="aws", data_dir=tmp_path / "data", aws_region=session.region_name or "us-east-1",
-        aws_account_id=account, pulumi_cli_dir=pulumi_cli.parent,
+        target="aws",
+        data_dir=tmp_path / "data",
+        aws_region=session.region_name or "us-east-1",
+        aws_account_id=account,
+        pulumi_cli_dir=pulumi_cli.parent,
     )
     ami = os.environ.get("FORENSICS_TEST_AMI_ID", "")
     snapshot = os.environ.get("FORENSICS_TEST_SNAPSHOT_ID", "")
@@ -61,17 +66,18 @@ def _aws_target(tmp_path: Path, pulumi_cli: Path) -> DeployTarget:
 
 
 @pytest.fixture
-def deploy_target(
-    request: pytest.FixtureRequest, tmp_path: Path, pulumi_cli: Path
-) -> Iterator[DeployTarget]:
+def deploy_target(request: pytest.FixtureRequest, tmp_path: Path, pulumi_cli: Path) -> Iterator[DeployTarget]:
     if TARGET == "aws":
         request.node.add_marker(pytest.mark.aws)
         yield _aws_target(tmp_path, pulumi_cli)
         return
     local_aws: LocalAws = request.getfixturevalue("local_aws")
     settings = Settings(
-        target="local", data_dir=tmp_path / "data", aws_endpoint_url=local_aws.endpoint_url,
-        aws_verify_tls=False, pulumi_cli_dir=pulumi_cli.parent,
+        target="local",
+        data_dir=tmp_path / "data",
+        aws_endpoint_url=local_aws.endpoint_url,
+        aws_verify_tls=False,
+        pulumi_cli_dir=pulumi_cli.parent,
     )
     seeded = dict(seed(settings))
     yield DeployTarget(settings, local_aws.client, seeded, settings.aws_account_id)

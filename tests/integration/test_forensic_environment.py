@@ -27,9 +27,12 @@ def _config(target: DeployTarget, investigation: str, **extra: Any) -> dict[str,
     return {k: ConfigValue(v) for k, v in values.items()}
 
 
-def _run(target: DeployTarget, kind: OperationKind, investigation: str, program: str | None = None,
-         **extra: Any) -> OperationResult:
-    request = OperationRequest(kind=kind, stack_name=f"inv-{investigation}", config=_config(target, investigation, **extra))
+def _run(
+    target: DeployTarget, kind: OperationKind, investigation: str, program: str | None = None, **extra: Any
+) -> OperationResult:
+    request = OperationRequest(
+        kind=kind, stack_name=f"inv-{investigation}", config=_config(target, investigation, **extra)
+    )
     if program:
         return run_operation(target.settings, request, program=program)
     return run_operation(target.settings, request)
@@ -77,8 +80,12 @@ def test_forensic_environment_lifecycle(deploy_target: DeployTarget) -> None:
     endpoints = ec2.describe_vpc_endpoints(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["VpcEndpoints"]
     services = {e["ServiceName"].rsplit(".", 1)[-1]: e["VpcEndpointType"] for e in endpoints}
     assert services == {
-        "s3": "Gateway", "ssm": "Interface", "ssmmessages": "Interface", "ec2messages": "Interface",
-        "kms": "Interface", "logs": "Interface",
+        "s3": "Gateway",
+        "ssm": "Interface",
+        "ssmmessages": "Interface",
+        "ec2messages": "Interface",
+        "kms": "Interface",
+        "logs": "Interface",
     }
     flow_logs = ec2.describe_flow_logs(Filters=[{"Name": "resource-id", "Values": [vpc_id]}])["FlowLogs"]
     assert [f["TrafficType"] for f in flow_logs] == ["ALL"]
@@ -146,10 +153,15 @@ def test_forensic_environment_lifecycle(deploy_target: DeployTarget) -> None:
     assert head["ObjectLockMode"] == "GOVERNANCE" and head["ObjectLockRetainUntilDate"]
 
     # Least privilege: four roles, no wildcard allows, separation of duties.
-    role_names = {name: arn.rsplit("/", 1)[-1] for name, arn in (
-        ("responder", out["responderRoleArn"]), ("investigator", out["investigatorRoleArn"]),
-        ("custodian", out["custodianRoleArn"]), ("analyst", out["analystRoleArn"]),
-    )}
+    role_names = {
+        name: arn.rsplit("/", 1)[-1]
+        for name, arn in (
+            ("responder", out["responderRoleArn"]),
+            ("investigator", out["investigatorRoleArn"]),
+            ("custodian", out["custodianRoleArn"]),
+            ("analyst", out["analystRoleArn"]),
+        )
+    }
     actions: dict[str, set[str]] = {}
     for role, name in role_names.items():
         allows = _allowed(_policy_docs(iam, name))
@@ -167,7 +179,9 @@ def test_forensic_environment_lifecycle(deploy_target: DeployTarget) -> None:
     destroy = _run(target, OperationKind.DESTROY, "it-full")
     assert destroy.succeeded, destroy.error
     assert ec2.describe_vpcs(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["Vpcs"] == []
-    state = ec2.describe_instances(InstanceIds=[out["instanceId"]])["Reservations"][0]["Instances"][0]["State"]
+    state = ec2.describe_instances(InstanceIds=[out["instanceId"]])["Reservations"][0]["Instances"][0][
+        "State"
+    ]
     assert state["Name"] == "terminated"
     for name in role_names.values():
         with pytest.raises(ClientError):
@@ -189,6 +203,8 @@ def test_bad_variant_is_stopped_before_aws(deploy_target: DeployTarget, variant:
     assert result.error_code == "policy_violation"
     assert policy in {v.policy_name for v in result.policy_violations}
     ec2 = deploy_target.client("ec2")
-    tagged = ec2.describe_vpcs(Filters=[{"Name": "tag:forensics:investigation-id", "Values": [investigation]}])
+    tagged = ec2.describe_vpcs(
+        Filters=[{"Name": "tag:forensics:investigation-id", "Values": [investigation]}]
+    )
     assert tagged["Vpcs"] == []
     assert ec2.describe_vpcs(Filters=[{"Name": "cidr", "Values": ["10.99.0.0/16"]}])["Vpcs"] == []

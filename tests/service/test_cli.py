@@ -33,8 +33,12 @@ def transport(settings: Settings, fake: FakeExecutor, local_aws: LocalAws) -> It
 
 
 def _invoke(transport: object, *args: str) -> str:
-    result = runner.invoke(cli, [*args], obj=transport, env={"FORENSICS_URL": "http://testserver",
-                                                             "FORENSICS_TOKEN": ADMIN_TOKEN})
+    result = runner.invoke(
+        cli,
+        [*args],
+        obj=transport,
+        env={"FORENSICS_URL": "http://testserver", "FORENSICS_TOKEN": ADMIN_TOKEN},
+    )
     assert result.exit_code == 0, result.output
     return result.output
 
@@ -52,7 +56,9 @@ def test_freeze_then_destroy_is_refused_with_the_reason(transport: object) -> No
     investigation_id = out.split("investigation ", 1)[1].split()[0]
     assert "succeeded" in _invoke(transport, "freeze", investigation_id, "--reason", "litigation")
     result = runner.invoke(
-        cli, ["destroy", investigation_id], obj=transport,
+        cli,
+        ["destroy", investigation_id],
+        obj=transport,
         env={"FORENSICS_URL": "http://testserver", "FORENSICS_TOKEN": ADMIN_TOKEN},
     )
     assert result.exit_code == 1
@@ -60,7 +66,8 @@ def test_freeze_then_destroy_is_refused_with_the_reason(transport: object) -> No
 
 
 def test_bad_token_is_a_clear_error(transport: object) -> None:
-    result = runner.invoke(cli, ["list"], obj=transport, env={"FORENSICS_URL": "http://testserver",
-                                                              "FORENSICS_TOKEN": "wrong"})
+    result = runner.invoke(
+        cli, ["list"], obj=transport, env={"FORENSICS_URL": "http://testserver", "FORENSICS_TOKEN": "wrong"}
+    )
     assert result.exit_code == 1
     assert "401" in result.output

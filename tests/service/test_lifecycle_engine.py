@@ -19,8 +19,12 @@ pytestmark = pytest.mark.engine
 DEPLOY_TIMEOUT = 900
 
 
-def _open(client: TestClient, ticket: str, headers: dict[str, str] | None = None, **extra: Any) -> dict[str, Any]:
-    response = client.post("/v1/investigations", json=open_body(ticket, **extra), headers={**ADMIN, **(headers or {})})
+def _open(
+    client: TestClient, ticket: str, headers: dict[str, str] | None = None, **extra: Any
+) -> dict[str, Any]:
+    response = client.post(
+        "/v1/investigations", json=open_body(ticket, **extra), headers={**ADMIN, **(headers or {})}
+    )
     assert response.status_code in (200, 202), response.text
     return dict(response.json())
 
@@ -61,7 +65,9 @@ def test_full_lifecycle_freeze_and_destroy(engine_client: TestClient, local_aws:
     # evidence arrives, then the investigation is frozen
     bucket = out["evidenceBucket"]
     body = b"disk image chunk"
-    s3.put_object(Bucket=bucket, Key="incoming/evidence-artifacts/disk.001", Body=body, ChecksumAlgorithm="SHA256")
+    s3.put_object(
+        Bucket=bucket, Key="incoming/evidence-artifacts/disk.001", Body=body, ChecksumAlgorithm="SHA256"
+    )
     _act(engine_client, inv["id"], "freeze", {"reason": "litigation expected"})
     frozen = engine_client.get(f"/v1/investigations/{inv['id']}", headers=ADMIN).json()
     assert frozen["status"] == "frozen" and frozen["frozen"] is True
@@ -69,7 +75,8 @@ def test_full_lifecycle_freeze_and_destroy(engine_client: TestClient, local_aws:
     instance = ec2.describe_instances(InstanceIds=[out["instanceId"]])["Reservations"][0]["Instances"][0]
     assert instance["State"]["Name"] == "stopped"
     snaps = ec2.describe_snapshots(
-        OwnerIds=["self"], Filters=[{"Name": "tag:forensics:investigation-id", "Values": [out["investigationId"]]}]
+        OwnerIds=["self"],
+        Filters=[{"Name": "tag:forensics:investigation-id", "Values": [out["investigationId"]]}],
     )["Snapshots"]
     attached_volumes = {m["Ebs"]["VolumeId"] for m in instance["BlockDeviceMappings"]}
     assert attached_volumes and attached_volumes <= {s["VolumeId"] for s in snaps}
@@ -82,14 +89,17 @@ def test_full_lifecycle_freeze_and_destroy(engine_client: TestClient, local_aws:
         docs = [json.loads(d) if isinstance(d, str) else d for d in docs]
         assert any(
             s["Effect"] == "Deny" and s["Action"] in ("*", ["*"]) and s["Resource"] in ("*", ["*"])
-            for d in docs for s in (d["Statement"] if isinstance(d["Statement"], list) else [d["Statement"]])
+            for d in docs
+            for s in (d["Statement"] if isinstance(d["Statement"], list) else [d["Statement"]])
         ), role
     (sg,) = ec2.describe_security_groups(GroupIds=[out["securityGroupId"]])["SecurityGroups"]
     assert sg["IpPermissions"] == [] and sg["IpPermissionsEgress"] == []
     hold = s3.get_object_legal_hold(Bucket=bucket, Key="incoming/evidence-artifacts/disk.001")
     assert hold["LegalHold"]["Status"] == "ON"
     held = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix="legal-hold/").get("Contents", [])]
-    assert any(k.endswith("stack-export.json") for k in held) and any(k.endswith("manifest.json") for k in held)
+    assert any(k.endswith("stack-export.json") for k in held) and any(
+        k.endswith("manifest.json") for k in held
+    )
 
     refused = engine_client.post(f"/v1/investigations/{inv['id']}/destroy", json={}, headers=ADMIN)
     assert refused.status_code == 409
@@ -106,17 +116,27 @@ def test_full_lifecycle_freeze_and_destroy(engine_client: TestClient, local_aws:
         Filters=[{"Name": "tag:forensics:investigation-id", "Values": [out2["investigationId"]]}]
     )["Reservations"]
     assert all(i["State"]["Name"] == "terminated" for r in left for i in r["Instances"])
-    assert ec2.describe_volumes(
-        Filters=[{"Name": "tag:forensics:investigation-id", "Values": [out2["investigationId"]]}]
-    )["Volumes"] == []
+    assert (
+        ec2.describe_volumes(
+            Filters=[{"Name": "tag:forensics:investigation-id", "Values": [out2["investigationId"]]}]
+        )["Volumes"]
+        == []
+    )
     s3.head_bucket(Bucket=out2["evidenceBucket"])  # evidence outlives the clean room
 
     # the whole story is on the record, and the record is intact
     verify = engine_client.get("/v1/audit/verify", headers=ADMIN).json()
     assert verify["ok"] is True, verify
-    actions = {e["action"] for e in engine_client.get("/v1/audit", params={"limit": 500}, headers=ADMIN).json()["items"]}
+    actions = {
+        e["action"]
+        for e in engine_client.get("/v1/audit", params={"limit": 500}, headers=ADMIN).json()["items"]
+    }
     assert {
-        "investigation.open", "investigation.freeze", "investigation.destroy", "operation.start", "operation.end"
+        "investigation.open",
+        "investigation.freeze",
+        "investigation.destroy",
+        "operation.start",
+        "operation.end",
     } <= actions
 
 
@@ -127,7 +147,9 @@ def test_same_create_twice_gives_one_stack(engine_client: TestClient, engine_set
     _ready(engine_client, first)
     listed = engine_client.get("/v1/investigations", params={"ticket": "SEC-910"}, headers=ADMIN).json()
     assert len(listed["items"]) == 1
-    assert [s for s in stacks.stack_names(engine_settings) if s.endswith(first["investigation"]["stack_name"])] != []
+    assert [
+        s for s in stacks.stack_names(engine_settings) if s.endswith(first["investigation"]["stack_name"])
+    ] != []
     assert len(stacks.stack_names(engine_settings)) == 1
 
 
@@ -146,7 +168,9 @@ def test_three_at_once_and_ordered_operations(engine_client: TestClient) -> None
     for t in threads:
         t.join()
     # a second operation on the first investigation queues behind its open
-    preview = engine_client.post(f"/v1/investigations/{opened[0]['investigation']['id']}/preview", json={}, headers=ADMIN)
+    preview = engine_client.post(
+        f"/v1/investigations/{opened[0]['investigation']['id']}/preview", json={}, headers=ADMIN
+    )
     assert preview.status_code == 202, preview.text
     invs = [_ready(engine_client, o) for o in opened]
     assert len({i["outputs"]["vpcId"] for i in invs}) == 3
@@ -166,7 +190,10 @@ def test_release_by_custodian_then_destroy(engine_client: TestClient, local_aws:
     out = inv["outputs"]
     freeze = engine_client.post(f"/v1/investigations/{inv['id']}/freeze", json={}, headers=responder)
     assert freeze.status_code == 202, freeze.text
-    assert wait_operation(engine_client, freeze.json()["operation"]["id"], timeout=DEPLOY_TIMEOUT)["state"] == "succeeded"
+    assert (
+        wait_operation(engine_client, freeze.json()["operation"]["id"], timeout=DEPLOY_TIMEOUT)["state"]
+        == "succeeded"
+    )
     frozen_snapshots = {
         s["SnapshotId"]
         for s in ec2.describe_snapshots(
@@ -177,12 +204,16 @@ def test_release_by_custodian_then_destroy(engine_client: TestClient, local_aws:
     assert frozen_snapshots
 
     # a responder may freeze but not release; the custodian may, and must say why
-    denied = engine_client.post(f"/v1/investigations/{inv['id']}/release", json={"reason": "done"}, headers=responder)
+    denied = engine_client.post(
+        f"/v1/investigations/{inv['id']}/release", json={"reason": "done"}, headers=responder
+    )
     assert denied.status_code == 403
     no_reason = engine_client.post(f"/v1/investigations/{inv['id']}/release", json={}, headers=custodian)
     assert no_reason.status_code == 422
     release = engine_client.post(
-        f"/v1/investigations/{inv['id']}/release", json={"reason": "counsel cleared the hold"}, headers=custodian
+        f"/v1/investigations/{inv['id']}/release",
+        json={"reason": "counsel cleared the hold"},
+        headers=custodian,
     )
     assert release.status_code == 202, release.text
     op = wait_operation(engine_client, release.json()["operation"]["id"], timeout=DEPLOY_TIMEOUT)
@@ -193,14 +224,23 @@ def test_release_by_custodian_then_destroy(engine_client: TestClient, local_aws:
     instance = ec2.describe_instances(InstanceIds=[out["instanceId"]])["Reservations"][0]["Instances"][0]
     assert instance["State"]["Name"] == "running"
     investigator = out["investigatorRoleArn"].rsplit("/", 1)[-1]
-    assert all("deny" not in name.lower() for name in iam.list_role_policies(RoleName=investigator)["PolicyNames"])
-    legal_hold = [o["Key"] for o in s3.list_objects_v2(Bucket=out["evidenceBucket"], Prefix="legal-hold/").get("Contents", [])]
+    assert all(
+        "deny" not in name.lower() for name in iam.list_role_policies(RoleName=investigator)["PolicyNames"]
+    )
+    legal_hold = [
+        o["Key"]
+        for o in s3.list_objects_v2(Bucket=out["evidenceBucket"], Prefix="legal-hold/").get("Contents", [])
+    ]
     assert legal_hold  # the freeze record stays
 
     _act(engine_client, inv["id"], "destroy", {"reason": "closed"})
     assert ec2.describe_vpcs(Filters=[{"Name": "vpc-id", "Values": [out["vpcId"]]}])["Vpcs"] == []
     # the frozen state's snapshots are evidence: they outlive the release and the destroy
-    remaining = {s["SnapshotId"] for s in ec2.describe_snapshots(SnapshotIds=sorted(frozen_snapshots))["Snapshots"]}
+    remaining = {
+        s["SnapshotId"] for s in ec2.describe_snapshots(SnapshotIds=sorted(frozen_snapshots))["Snapshots"]
+    }
     assert remaining == frozen_snapshots
-    audit = engine_client.get("/v1/audit", params={"action": "investigation.release", "limit": 10}, headers=ADMIN).json()
+    audit = engine_client.get(
+        "/v1/audit", params={"action": "investigation.release", "limit": 10}, headers=ADMIN
+    ).json()
     assert any("counsel cleared the hold" in json.dumps(e) for e in audit["items"])

@@ -1,7 +1,7 @@
 """A crash mid-deployment: the service is killed while the engine works, then started again.
 
-Expected: the operation is marked interrupted, the stack lock is cleared, a retry reaches ready, and moto holds
-exactly one clean room for the investigation (no orphans from the interrupted run).
+Expected: the operation is marked interrupted, the stack lock is cleared, a retry reaches ready, and moto
+holds exactly one clean room for the investigation (no orphans from the interrupted run).
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -43,8 +42,20 @@ class ServiceProcess:
     def start(self) -> ServiceProcess:
         self.log.parent.mkdir(parents=True, exist_ok=True)
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "service.main:app", "--host", "127.0.0.1", "--port", str(self.port)],
-            cwd=PROJECT_ROOT, env=self.env, stdout=self.log.open("ab"), stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "service.main:app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+            ],
+            cwd=PROJECT_ROOT,
+            env=self.env,
+            stdout=self.log.open("ab"),
+            stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -126,21 +137,28 @@ def test_killed_mid_up_is_recovered_and_retried(service_settings: Settings, loca
         running = [
             i["InstanceId"]
             for r in ec2.describe_instances(Filters=tag)["Reservations"]
-            for i in r["Instances"] if i["State"]["Name"] != "terminated"
+            for i in r["Instances"]
+            if i["State"]["Name"] != "terminated"
         ]
         assert running == [inv["outputs"]["instanceId"]]
         roles = [
-            r["RoleName"] for r in local_aws.client("iam").list_roles()["Roles"] if investigation in r["RoleName"]
+            r["RoleName"]
+            for r in local_aws.client("iam").list_roles()["Roles"]
+            if investigation in r["RoleName"]
         ]
         assert len(roles) == len(set(roles)) and len(roles) <= 7
         keys = local_aws.client("kms").list_keys()["Keys"]
         tagged_keys = [
-            k for k in keys
-            if any(t.get("TagValue") == investigation for t in local_aws.client("kms").list_resource_tags(
-                KeyId=k["KeyId"]).get("Tags", []))
+            k
+            for k in keys
+            if any(
+                t.get("TagValue") == investigation
+                for t in local_aws.client("kms").list_resource_tags(KeyId=k["KeyId"]).get("Tags", [])
+            )
         ]
         enabled = [
-            k for k in tagged_keys
+            k
+            for k in tagged_keys
             if local_aws.client("kms").describe_key(KeyId=k["KeyId"])["KeyMetadata"]["KeyState"] == "Enabled"
         ]
         assert len(enabled) == 1

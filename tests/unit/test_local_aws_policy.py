@@ -22,21 +22,36 @@ def aws() -> Iterator[LocalAws]:
         s3.create_bucket(Bucket=BUCKET)
         s3.put_object(Bucket=BUCKET, Key="marker/", Body=b"")
         statements = [
-            {"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": [f"arn:aws:s3:::{BUCKET}/*"],
-             "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
-            {"Effect": "Deny", "Principal": "*", "Action": "s3:*",
-             "NotResource": [f"arn:aws:s3:::{BUCKET}", f"arn:aws:s3:::{BUCKET}/marker/"],
-             "Condition": {"StringNotLike": {"aws:PrincipalArn": [ROLE]}}},
+            {
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:*",
+                "Resource": [f"arn:aws:s3:::{BUCKET}/*"],
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            },
+            {
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:*",
+                "NotResource": [f"arn:aws:s3:::{BUCKET}", f"arn:aws:s3:::{BUCKET}/marker/"],
+                "Condition": {"StringNotLike": {"aws:PrincipalArn": [ROLE]}},
+            },
         ]
-        s3.put_bucket_policy(Bucket=BUCKET, Policy=json.dumps({"Version": "2012-10-17", "Statement": statements}))
+        s3.put_bucket_policy(
+            Bucket=BUCKET, Policy=json.dumps({"Version": "2012-10-17", "Statement": statements})
+        )
         yield local
 
 
 def _as_role(aws: LocalAws, endpoint: str | None = None) -> object:
     creds = aws.client("sts").assume_role(RoleArn=ROLE, RoleSessionName="unit")["Credentials"]
     return boto3.client(
-        "s3", endpoint_url=endpoint or aws.endpoint_url, region_name="us-east-1", verify=False,
-        aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
+        "s3",
+        endpoint_url=endpoint or aws.endpoint_url,
+        region_name="us-east-1",
+        verify=False,
+        aws_access_key_id=creds["AccessKeyId"],
+        aws_secret_access_key=creds["SecretAccessKey"],
         aws_session_token=creds["SessionToken"],
     )
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 import json
 import os
 import threading
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
-
-import warnings
 
 import boto3
 from botocore.config import Config

@@ -13,11 +13,14 @@ def buckets_encrypted(args: StackValidationArgs, report_violation: ReportViolati
     encrypted = {
         r.props.get("bucket")
         for r in args.resources
-        if r.resource_type == "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+        if r.resource_type
+        == "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
     }
     for r in args.resources:
         if r.resource_type == "aws:s3/bucket:Bucket" and r.props.get("bucket") not in encrypted:
-            report_violation("bucket has no server-side encryption. Remediation: add an SSE configuration", r.urn)
+            report_violation(
+                "bucket has no server-side encryption. Remediation: add an SSE configuration", r.urn
+            )
 
 
 PolicyPack(
