@@ -60,7 +60,7 @@ class Settings(BaseSettings):
     # Service (added by the service layer)
     api_host: str = "127.0.0.1"
     api_port: int = 8000
-    # Huey storage: None = SqliteHuey at <data_dir>/jobs.db; "redis://..." = RedisHuey (needs the redis package).
+    # Huey storage: None = SqliteHuey at <data_dir>/jobs.db; "redis://..." = RedisHuey (needs `redis`).
     jobs_url: str | None = None
     # Run the Huey consumer inside the API process; turn off when a separate `huey_consumer` runs the jobs.
     embedded_consumer: bool = True
@@ -115,6 +115,8 @@ class Settings(BaseSettings):
     drift_check_principal: str = "drift-check"
     drift_check_role: str = "responder"
     drift_check_cron_minute: str = "17"
+    # Register the periodic tasks (delivery sweep, teardown, drift) on the Huey queue; tests call them.
+    integrations_periodic_tasks: bool = True
 
     @property
     def service_principals(self) -> list[str]:

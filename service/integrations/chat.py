@@ -1,4 +1,5 @@
-"""Outbound chat: Slack-compatible messages POSTed to a slash command's response_url or an incoming webhook."""
+"""Outbound chat: Slack-compatible messages POSTed to a slash command's response_url or an incoming
+webhook."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ from service.integrations.ticketing import post_json
 
 
 class ChatClient(Protocol):
-    def post_message(self, url: str, message: dict[str, Any], *, idempotency_key: str | None = None) -> None: ...
+    def post_message(
+        self, url: str, message: dict[str, Any], *, idempotency_key: str | None = None
+    ) -> None: ...
 
 
 class HttpChatClient:

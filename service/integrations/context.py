@@ -1,5 +1,6 @@
-"""What the integration code needs, passed explicitly: the app's settings, sessions, clock, the job layer's
-dispatch, the outbound clients and the outbox dispatcher (``wiring.install`` builds it; app.state holds it)."""
+"""What the integration code needs, passed explicitly: the app's settings, sessions, clock, the job
+layer's dispatch, the outbound clients and the outbox dispatcher (``wiring.install`` builds it;
+app.state holds it)."""
 
 from __future__ import annotations
 

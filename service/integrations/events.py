@@ -58,7 +58,9 @@ def _operation_error(session: Session, inv: Investigation) -> str | None:
 
 
 class StateHooks:
-    def __init__(self, settings: Settings, clock: Clock, on_outbox_written: Callable[[], None] | None) -> None:
+    def __init__(
+        self, settings: Settings, clock: Clock, on_outbox_written: Callable[[], None] | None
+    ) -> None:
         self.settings = settings
         self.clock = clock
         self.on_outbox_written = on_outbox_written

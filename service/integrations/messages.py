@@ -66,11 +66,18 @@ class Notice:
     facts: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        return {"event": self.event, "investigation": self.investigation, "detail": self.detail, "facts": self.facts}
+        return {
+            "event": self.event,
+            "investigation": self.investigation,
+            "detail": self.detail,
+            "facts": self.facts,
+        }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Notice:
-        return cls(data["event"], data.get("investigation") or {}, data.get("detail"), data.get("facts") or {})
+        return cls(
+            data["event"], data.get("investigation") or {}, data.get("detail"), data.get("facts") or {}
+        )
 
     @property
     def headline(self) -> str:

@@ -1,5 +1,6 @@
-"""The durable outbox: notifications are rows written in the same transaction as the change they report, and
-delivered later by ``Dispatcher.deliver_due`` (a Huey task after each commit that wrote some, and every minute).
+"""The durable outbox: notifications are rows written in the same transaction as the change they report,
+and delivered later by ``Dispatcher.deliver_due`` (a Huey task after each commit that wrote some, and
+every minute).
 
 Per stream (one ticket, one chat destination) delivery is strictly in id order: the head is claimed with a
 lease (a conditional UPDATE, so two workers or hosts never send the same message at once), sent, and marked
@@ -241,7 +242,14 @@ class Dispatcher:
             ).rowcount  # type: ignore[attr-defined]
             if not claimed:
                 return None  # another worker is delivering this stream's head
-            return head.id, head.channel, head.destination, dict(head.payload or {}), head.expires_at, head.attempts
+            return (
+                head.id,
+                head.channel,
+                head.destination,
+                dict(head.payload or {}),
+                head.expires_at,
+                head.attempts,
+            )
 
     def _send(self, message_id: int, channel: str, destination: str, payload: dict[str, Any]) -> None:
         key = f"forensics-outbox-{message_id}"
@@ -267,9 +275,13 @@ class Dispatcher:
             )
         report.delivered.append(message_id)
 
-    def _retry(self, message_id: int, attempts: int, now: datetime, error: str, report: DeliveryReport) -> None:
+    def _retry(
+        self, message_id: int, attempts: int, now: datetime, error: str, report: DeliveryReport
+    ) -> None:
         delay = backoff(self.settings, attempts)
-        logger.warning("outbox message %s failed (attempt %s), retry in %ss: %s", message_id, attempts, delay, error)
+        logger.warning(
+            "outbox message %s failed (attempt %s), retry in %ss: %s", message_id, attempts, delay, error
+        )
         with session_scope(self.session_factory) as session:
             session.execute(
                 update(OutboxMessage)

@@ -54,7 +54,7 @@ def verify_ticket_webhook(
     return signature.strip()
 
 
-class _ServiceClock(SlackClock):  # type: ignore[misc]
+class _ServiceClock(SlackClock):
     def __init__(self, clock: Clock) -> None:
         self._clock = clock
 

@@ -100,7 +100,9 @@ def parse_form(body: bytes) -> SlashCommand:
     )
 
 
-def handle(ctx: Integrations, headers: Mapping[str, str], body: bytes, request_id: str | None) -> dict[str, Any]:
+def handle(
+    ctx: Integrations, headers: Mapping[str, str], body: bytes, request_id: str | None
+) -> dict[str, Any]:
     settings = ctx.settings
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
     headers = {k.lower(): v for k, v in headers.items()}
@@ -125,7 +127,12 @@ def _principal(ctx: Integrations, cmd: SlashCommand) -> Principal | None:
 
 
 def _refuse(
-    ctx: Integrations, session: Session, cmd: SlashCommand, actor: audit.Actor, exc: ServiceError, rid: str | None
+    ctx: Integrations,
+    session: Session,
+    cmd: SlashCommand,
+    actor: audit.Actor,
+    exc: ServiceError,
+    rid: str | None,
 ) -> dict[str, Any]:
     session.rollback()
     if cmd.name in MUTATING or isinstance(exc, Forbidden):
@@ -153,7 +160,9 @@ def _run(ctx: Integrations, session: Session, cmd: SlashCommand, rid: str | None
     if cmd.name == "help":
         return text_message(USAGE)
     if principal is None:
-        error = Forbidden(f"you ({cmd.user_id or 'unknown user'}) are not mapped to a forensics role; ask an admin")
+        error = Forbidden(
+            f"you ({cmd.user_id or 'unknown user'}) are not mapped to a forensics role; ask an admin"
+        )
         return _refuse(ctx, session, cmd, actor, error, rid)
     handler = _HANDLERS.get(cmd.name)
     if handler is None:
@@ -204,14 +213,19 @@ def _find(session: Session, ref: str) -> Investigation:
     if inv is not None:
         return inv
     inv = session.execute(
-        select(Investigation).where(Investigation.ticket == ref).order_by(Investigation.created_at.desc()).limit(1)
+        select(Investigation)
+        .where(Investigation.ticket == ref)
+        .order_by(Investigation.created_at.desc())
+        .limit(1)
     ).scalar_one_or_none()
     if inv is None:
         raise NotFound(f"no investigation or ticket {ref}")
     return inv
 
 
-def _open(ctx: Integrations, session: Session, cmd: SlashCommand, principal: Principal, rid: str | None) -> dict[str, Any]:
+def _open(
+    ctx: Integrations, session: Session, cmd: SlashCommand, principal: Principal, rid: str | None
+) -> dict[str, Any]:
     args = _args(cmd, 1, 2, "open <ticket> [region]")
     body = InvestigationCreate(
         ticket=args[0],
@@ -220,8 +234,14 @@ def _open(ctx: Integrations, session: Session, cmd: SlashCommand, principal: Pri
     )
     _subscribe(ctx, session, cmd, body.ticket)  # committed with the investigation
     inv, op, created = investigations.open_investigation(
-        session, ctx.clock, ctx.settings, ctx.dispatch, principal=principal, body=body,
-        idempotency_key=None, request_id=rid,
+        session,
+        ctx.clock,
+        ctx.settings,
+        ctx.dispatch,
+        principal=principal,
+        body=body,
+        idempotency_key=None,
+        request_id=rid,
     )
     if not created:
         session.commit()  # the subscription: follow the existing clean room
@@ -232,13 +252,17 @@ def _open(ctx: Integrations, session: Session, cmd: SlashCommand, principal: Pri
     )
 
 
-def _status(ctx: Integrations, session: Session, cmd: SlashCommand, principal: Principal, rid: str | None) -> dict[str, Any]:
+def _status(
+    ctx: Integrations, session: Session, cmd: SlashCommand, principal: Principal, rid: str | None
+) -> dict[str, Any]:
     (ref,) = _args(cmd, 1, 1, "status <id|ticket>")
     inv = _find(session, ref)
     return slack_message(Notice("info", snapshot(inv), inv.attention_reason))
 
 
-def _list(ctx: Integrations, session: Session, cmd: SlashCommand, principal: Principal, rid: str | None) -> dict[str, Any]:
+def _list(
+    ctx: Integrations, session: Session, cmd: SlashCommand, principal: Principal, rid: str | None
+) -> dict[str, Any]:
     _args(cmd, 0, 0, "list")
     rows = list(
         session.execute(
@@ -250,40 +274,67 @@ def _list(ctx: Integrations, session: Session, cmd: SlashCommand, principal: Pri
     )
     if not rows:
         return text_message("No open clean rooms.")
-    lines = [f"• `{i.id}` {i.ticket} — *{i.status}* ({i.region}), expires {i.expires_at:%Y-%m-%d %H:%M} UTC" for i in rows]
+    lines = [
+        f"• `{i.id}` {i.ticket} — *{i.status}* ({i.region}), expires {i.expires_at:%Y-%m-%d %H:%M} UTC"
+        for i in rows
+    ]
     return text_message("*Open clean rooms*\n" + "\n".join(lines))
 
 
-def _freeze(ctx: Integrations, session: Session, cmd: SlashCommand, principal: Principal, rid: str | None) -> dict[str, Any]:
+def _freeze(
+    ctx: Integrations, session: Session, cmd: SlashCommand, principal: Principal, rid: str | None
+) -> dict[str, Any]:
     (ref,) = _args(cmd, 1, 1, "freeze <id>")
     inv = investigations.get_investigation(session, ref)
     _subscribe(ctx, session, cmd, inv.ticket)
     inv, op = investigations.freeze(
-        session, ctx.clock, ctx.dispatch, principal=principal, investigation_id=inv.id,
-        reason=f"chat: {principal.name}", request_id=rid,
+        session,
+        ctx.clock,
+        ctx.dispatch,
+        principal=principal,
+        investigation_id=inv.id,
+        reason=f"chat: {principal.name}",
+        request_id=rid,
     )
     return text_message(f":lock: Freezing `{inv.id}` under legal hold (operation `{op.id}`).")
 
 
-def _destroy(ctx: Integrations, session: Session, cmd: SlashCommand, principal: Principal, rid: str | None) -> dict[str, Any]:
+def _destroy(
+    ctx: Integrations, session: Session, cmd: SlashCommand, principal: Principal, rid: str | None
+) -> dict[str, Any]:
     (ref,) = _args(cmd, 1, 1, "destroy <id>")
     inv = investigations.get_investigation(session, ref)
     _subscribe(ctx, session, cmd, inv.ticket)
     inv, op = investigations.destroy(
-        session, ctx.clock, ctx.dispatch, principal=principal, investigation_id=inv.id,
-        reason=f"chat: {principal.name}", retain_evidence_bucket=True, request_id=rid,
+        session,
+        ctx.clock,
+        ctx.dispatch,
+        principal=principal,
+        investigation_id=inv.id,
+        reason=f"chat: {principal.name}",
+        retain_evidence_bucket=True,
+        request_id=rid,
     )
-    return text_message(f":wastebasket: Destroying `{inv.id}` (operation `{op.id}`); the evidence bucket is kept.")
+    return text_message(
+        f":wastebasket: Destroying `{inv.id}` (operation `{op.id}`); the evidence bucket is kept."
+    )
 
 
-def _extend(ctx: Integrations, session: Session, cmd: SlashCommand, principal: Principal, rid: str | None) -> dict[str, Any]:
+def _extend(
+    ctx: Integrations, session: Session, cmd: SlashCommand, principal: Principal, rid: str | None
+) -> dict[str, Any]:
     ref, hours = _args(cmd, 2, 2, "extend <id> <hours>")
     if not hours.isdigit():
         raise InvalidInput("hours must be a whole number")
     inv = investigations.get_investigation(session, ref)
     _subscribe(ctx, session, cmd, inv.ticket)
     inv = teardown.extend(
-        session, ctx.clock, ctx.settings, principal=principal, investigation_id=inv.id, hours=int(hours),
+        session,
+        ctx.clock,
+        ctx.settings,
+        principal=principal,
+        investigation_id=inv.id,
+        hours=int(hours),
         request_id=rid,
     )
     return text_message(f":alarm_clock: `{inv.id}` now expires {inv.expires_at:%Y-%m-%d %H:%M} UTC.")

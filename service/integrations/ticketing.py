@@ -101,7 +101,9 @@ class GenericTicketingClient:
         self._http = httpx.Client(timeout=timeout, transport=transport, headers=headers)
 
     def post_comment(self, ticket: str, text: str, *, idempotency_key: str | None = None) -> None:
-        post_json(self._http, self._url, {"ticket": ticket, "text": text}, idempotency_key, f"comment on {ticket}")
+        post_json(
+            self._http, self._url, {"ticket": ticket, "text": text}, idempotency_key, f"comment on {ticket}"
+        )
 
     def close(self) -> None:
         self._http.close()
@@ -125,5 +127,8 @@ def make_ticketing_client(
             transport=transport,
         )
     return GenericTicketingClient(
-        settings.ticketing_base_url, token=token, timeout=settings.ticketing_timeout_seconds, transport=transport
+        settings.ticketing_base_url,
+        token=token,
+        timeout=settings.ticketing_timeout_seconds,
+        transport=transport,
     )

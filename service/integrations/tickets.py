@@ -96,11 +96,11 @@ def _parse_jira(payload: dict[str, Any]) -> TicketEvent | None:
     issue = payload.get("issue")
     if not isinstance(issue, dict):
         raise InvalidInput("a Jira issue event needs issue.key")
-    fields = issue.get("fields") if isinstance(issue.get("fields"), dict) else {}
+    fields: dict[str, Any] = issue["fields"] if isinstance(issue.get("fields"), dict) else {}
     status_obj = fields.get("status")
     status = status_obj.get("name") if isinstance(status_obj, dict) else None
     labels = _labels(fields.get("labels"))
-    changelog = payload.get("changelog") if isinstance(payload.get("changelog"), dict) else {}
+    changelog: dict[str, Any] = payload["changelog"] if isinstance(payload.get("changelog"), dict) else {}
     for item in changelog.get("items") or []:
         if not isinstance(item, dict):
             continue
@@ -144,7 +144,9 @@ def _ticket(value: Any) -> str:
 # Handling
 
 
-def handle(ctx: Integrations, headers: Mapping[str, str], body: bytes, request_id: str | None) -> WebhookOutcome:
+def handle(
+    ctx: Integrations, headers: Mapping[str, str], body: bytes, request_id: str | None
+) -> WebhookOutcome:
     settings = ctx.settings
     secret = settings.ticket_webhook_secret.get_secret_value() if settings.ticket_webhook_secret else None
     headers = {k.lower(): v for k, v in headers.items()}
@@ -157,7 +159,9 @@ def handle(ctx: Integrations, headers: Mapping[str, str], body: bytes, request_i
             signing.remember(session, "ticket", signature, now)
         except Unauthorized as exc:
             session.rollback()
-            reject(ctx, session, "integration.ticket_webhook", "integrations/tickets/webhook", exc, request_id)
+            reject(
+                ctx, session, "integration.ticket_webhook", "integrations/tickets/webhook", exc, request_id
+            )
             raise
         try:
             payload = json.loads(body)
@@ -171,7 +175,9 @@ def handle(ctx: Integrations, headers: Mapping[str, str], body: bytes, request_i
             raise
         if event is None:
             session.commit()
-            return WebhookOutcome(None, [ActionResult("none", "ignored", message="not an issue create/update")])
+            return WebhookOutcome(
+                None, [ActionResult("none", "ignored", message="not an issue create/update")]
+            )
         return WebhookOutcome(event.ticket, _act(ctx, session, event, request_id))
 
 
@@ -197,10 +203,14 @@ def reject(
 
 
 def _open_for(session: Session, ticket: str) -> Investigation | None:
-    return session.execute(select(Investigation).where(Investigation.open_ticket == ticket)).scalar_one_or_none()
+    return session.execute(
+        select(Investigation).where(Investigation.open_ticket == ticket)
+    ).scalar_one_or_none()
 
 
-def _act(ctx: Integrations, session: Session, event: TicketEvent, request_id: str | None) -> list[ActionResult]:
+def _act(
+    ctx: Integrations, session: Session, event: TicketEvent, request_id: str | None
+) -> list[ActionResult]:
     settings = ctx.settings
     status = (event.status or "").strip().lower()
     done = status in {s.lower() for s in settings.ticket_done_statuses}
@@ -267,7 +277,9 @@ def _refused(
         details={"ticket": event.ticket, "status": event.status, "message": exc.message},
     )
     data = snapshot(inv) if inv else {"ticket": event.ticket, "id": "-", "status": "-"}
-    outbox.notify(session, ctx.clock(), ctx.settings, Notice("refused", data, f"{action} refused: {exc.message}"))
+    outbox.notify(
+        session, ctx.clock(), ctx.settings, Notice("refused", data, f"{action} refused: {exc.message}")
+    )
     session.commit()
     return ActionResult(action, "refused", inv.id if inv else None, exc.message)
 
@@ -339,7 +351,9 @@ def _destroy(ctx: Integrations, session: Session, event: TicketEvent, request_id
         return ActionResult("destroy", "ignored", message="the ticket has no open investigation")
     previous = _existing_action(session, event.ticket, "destroy", inv.id)
     frozen = inv.frozen or Status(inv.status) in (Status.FROZEN, Status.FREEZING)
-    if previous is not None and (previous.outcome == "accepted" or (previous.outcome == "refused" and frozen)):
+    if previous is not None and (
+        previous.outcome == "accepted" or (previous.outcome == "refused" and frozen)
+    ):
         return ActionResult("destroy", "duplicate", inv.id)
     now = ctx.clock()
     if frozen:
@@ -374,7 +388,9 @@ def _destroy(ctx: Integrations, session: Session, event: TicketEvent, request_id
 def _set_action(session: Session, ticket: str, action: str, scope: str, outcome: str, now: datetime) -> None:
     row = _existing_action(session, ticket, action, scope)
     if row is None:
-        row = TicketAction(ticket=ticket, action=action, scope=scope, created_at=now, outcome=outcome, updated_at=now)
+        row = TicketAction(
+            ticket=ticket, action=action, scope=scope, created_at=now, outcome=outcome, updated_at=now
+        )
         session.add(row)
     row.outcome = outcome
     row.updated_at = now

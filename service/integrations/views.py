@@ -79,7 +79,9 @@ _SLACK_BODY = {
 
 
 @router.post("/tickets/webhook", response_model=TicketWebhookResult, openapi_extra=_WEBHOOK_BODY)
-async def ticket_webhook(request: Request, ctx: IntegrationsDep, request_id: RequestIdDep) -> TicketWebhookResult:
+async def ticket_webhook(
+    request: Request, ctx: IntegrationsDep, request_id: RequestIdDep
+) -> TicketWebhookResult:
     """Ticket events (HMAC-signed): forensics label -> open, legal-hold status -> freeze, done -> destroy."""
     body = await request.body()
     outcome = await run_in_threadpool(tickets.handle, ctx, dict(request.headers), body, request_id)
@@ -89,7 +91,9 @@ async def ticket_webhook(request: Request, ctx: IntegrationsDep, request_id: Req
     )
 
 
-@router.post("/slack/commands", response_model=SlackReply, response_model_exclude_none=True, openapi_extra=_SLACK_BODY)
+@router.post(
+    "/slack/commands", response_model=SlackReply, response_model_exclude_none=True, openapi_extra=_SLACK_BODY
+)
 async def slack_command(request: Request, ctx: IntegrationsDep, request_id: RequestIdDep) -> SlackReply:
     """`/forensics ...` slash commands (Slack v0 signature); answers at once with an ephemeral message."""
     body = await request.body()

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import logging
+import time
 
 import httpx
 from fastapi import FastAPI
@@ -68,11 +69,15 @@ def install(app: FastAPI, jobs: Jobs, *, transport: httpx.BaseTransport | None =
     )
     huey = jobs.huey
 
+    follow_up = {"until": 0.0}  # one scheduled retry pass per process, however many commits trigger passes
+
     def deliver() -> None:
         report = _deliver(ctx)
-        if report.failed and report.next_due_in is not None:
+        if report.failed and report.next_due_in is not None and follow_up["until"] <= time.monotonic():
             # Come back when the earliest retry is due (the periodic pass is the safety net).
-            deliver_task.schedule(delay=max(report.next_due_in, 1.0))
+            delay = max(report.next_due_in, 1.0)
+            follow_up["until"] = time.monotonic() + delay
+            deliver_task.schedule(delay=delay)
 
     def deliver_periodic() -> None:
         _deliver(ctx)
@@ -91,9 +96,10 @@ def install(app: FastAPI, jobs: Jobs, *, transport: httpx.BaseTransport | None =
             logger.info("drift check: %s", report)
 
     deliver_task = huey.task(name=DELIVER_TASK)(deliver)
-    huey.periodic_task(crontab(minute="*"), name=DELIVER_PERIODIC)(deliver_periodic)
-    huey.periodic_task(crontab(minute=settings.teardown_cron_minute), name=TEARDOWN_TASK)(run_teardown)
-    huey.periodic_task(crontab(minute=settings.drift_check_cron_minute), name=DRIFT_TASK)(run_drift_check)
+    if settings.integrations_periodic_tasks:
+        huey.periodic_task(crontab(minute="*"), name=DELIVER_PERIODIC)(deliver_periodic)
+        huey.periodic_task(crontab(minute=settings.teardown_cron_minute), name=TEARDOWN_TASK)(run_teardown)
+        huey.periodic_task(crontab(minute=settings.drift_check_cron_minute), name=DRIFT_TASK)(run_drift_check)
 
     StateHooks(
         settings, ctx.clock, on_outbox_written=deliver_task if settings.outbox_dispatch_on_commit else None
@@ -109,6 +115,9 @@ def _deliver(ctx: Integrations) -> DeliveryReport:
     report = ctx.dispatcher.deliver_due()
     if report.delivered or report.failed or report.dead:
         logger.info(
-            "outbox: %d delivered, %d failed, %d dead", len(report.delivered), len(report.failed), len(report.dead)
+            "outbox: %d delivered, %d failed, %d dead",
+            len(report.delivered),
+            len(report.failed),
+            len(report.dead),
         )
     return report

@@ -182,7 +182,11 @@ def _destroy(ctx: Integrations, item: PlanItem, now: datetime) -> None:
             session,
             ctx.clock(),
             ctx.settings,
-            Notice("teardown", snapshot(inv), f"Expired at {item.expires_at.isoformat()}; destroying (evidence kept)."),
+            Notice(
+                "teardown",
+                snapshot(inv),
+                f"Expired at {item.expires_at.isoformat()}; destroying (evidence kept).",
+            ),
         )
         investigations.destroy(
             session,
@@ -328,7 +332,10 @@ def extend(
         },
     )
     outbox.notify(
-        session, now, settings, Notice("extended", snapshot(inv), f"Extended by {hours}h by {principal.name}.")
+        session,
+        now,
+        settings,
+        Notice("extended", snapshot(inv), f"Extended by {hours}h by {principal.name}."),
     )
     session.commit()
     return inv

@@ -59,9 +59,7 @@ def upgrade() -> None:
         sa.Column("created_at", service.db.base.UtcDateTime(), nullable=False),
         sa.Column("updated_at", service.db.base.UtcDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_integration_ticket_actions")),
-        sa.UniqueConstraint(
-            "ticket", "action", "scope", name="uq_integration_ticket_actions_ticket_action"
-        ),
+        sa.UniqueConstraint("ticket", "action", "scope", name="uq_integration_ticket_actions_ticket_action"),
     )
     with op.batch_alter_table("integration_ticket_actions", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_integration_ticket_actions_ticket"), ["ticket"], unique=False)
@@ -80,7 +78,9 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_integration_chat_subscriptions_expires_at"), ["expires_at"], unique=False
         )
-        batch_op.create_index(batch_op.f("ix_integration_chat_subscriptions_ticket"), ["ticket"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_integration_chat_subscriptions_ticket"), ["ticket"], unique=False
+        )
 
     op.create_table(
         "integration_webhook_nonces",
