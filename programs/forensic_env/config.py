@@ -52,16 +52,17 @@ DEFAULTS: dict[str, Any] = {
 }
 CONFIG_KEYS: tuple[str, ...] = tuple(DEFAULTS)
 
+# ASCII classes only: \d and \w would also take other scripts' digits and letters, which AWS does not.
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{2,40}$")
 _TICKET_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._:/@+=#-]{0,127}$")
 _INSTANCE_TYPE_RE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9-]+$")
 _AMI_ID_RE = re.compile(r"^ami-[0-9a-f]{8,17}$")
 _SNAPSHOT_ID_RE = re.compile(r"^snap-[0-9a-f]{8,17}$")
 _SSM_PARAMETER_RE = re.compile(r"^[A-Za-z0-9_.\-/]{1,2048}$")
-_ACCOUNT_RE = re.compile(r"^\d{12}$")
-_REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
-_PRINCIPAL_RE = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:(root|(role|user)/[\w+=,.@/-]+)$")
-_ROLE_ARN_RE = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
+_ACCOUNT_RE = re.compile(r"^[0-9]{12}$")
+_REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-[0-9]+$")
+_PRINCIPAL_RE = re.compile(r"^arn:aws[a-z-]*:iam::[0-9]{12}:(root|(role|user)/[A-Za-z0-9_+=,.@/-]+)$")
+_ROLE_ARN_RE = re.compile(r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9_+=,.@/-]+$")
 _TRUE, _FALSE = ("true", "1", "yes"), ("false", "0", "no")
 
 

@@ -1,19 +1,37 @@
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
+from programs.forensic_env.config import MAX_EVIDENCE_SNAPSHOTS
+from programs.forensic_env.tags import RESERVED_TAG_KEYS
 from service.api.schemas import StrictModel
 from service.investigations.models import Investigation
 from service.investigations.states import Status
 from service.operations.models import Operation
 from service.operations.schemas import OperationOut
 
+# Every pattern here spells its character classes out in ASCII: pydantic checks patterns with Rust's regex,
+# the program (programs/forensic_env/config.py) with Python's re, and their \w, \d and \s differ outside
+# ASCII. What this schema accepts, the program's validator must accept too (the fuzz test holds us to it).
 INVESTIGATION_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{2,40}$"
 SnapshotId = Annotated[str, Field(pattern=r"^snap-[0-9a-f]{8,17}$")]
-TagKey = Annotated[str, StringConstraints(pattern=r"^[\w .:/=+\-@]+$", min_length=1, max_length=128)]
+# Tag keys: printable ASCII, none of the program's own keys, no reserved prefix (aws:, forensics:) in any
+# case. The schema advertises the pattern; the validator checks it with a message a person can act on.
+_RESERVED_TAG_KEY = "|".join(
+    [r"[Aa][Ww][Ss]:", r"[Ff][Oo][Rr][Ee][Nn][Ss][Ii][Cc][Ss]:"]
+    + [re.escape(key) + "$" for key in RESERVED_TAG_KEYS if not key.startswith("forensics:")]
+)
+TAG_KEY_PATTERN = rf"^(?!{_RESERVED_TAG_KEY})[A-Za-z0-9_ .:/=+\-@]+$"
+_TAG_KEY_RE = re.compile(TAG_KEY_PATTERN)
+TagKey = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=128),
+    Field(json_schema_extra={"pattern": TAG_KEY_PATTERN}),
+]
 TagValue = Annotated[str, StringConstraints(max_length=256)]
 
 
@@ -23,8 +41,11 @@ class GoldenAmi(StrictModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"maxProperties": 1})
 
     ami_id: str | None = Field(default=None, pattern=r"^ami-[0-9a-f]{8,17}$")
-    ssm_parameter: str | None = Field(default=None, max_length=2048, pattern=r"^/[\w./-]+$")
-    tag: str | None = Field(default=None, pattern=r"^[^=]{1,128}=.{0,256}$", description="Key=Value")
+    ssm_parameter: str | None = Field(default=None, max_length=2048, pattern=r"^/[A-Za-z0-9_./-]+$")
+    # Printable ASCII; neither the key nor the value may be blank.
+    tag: str | None = Field(
+        default=None, pattern=r"^[!-<>-~][ !-<>-~]{0,127}=[!-~][ -~]{0,255}$", description="Key=Value"
+    )
 
     @model_validator(mode="after")
     def _one_source(self) -> GoldenAmi:
@@ -37,14 +58,19 @@ class GoldenAmi(StrictModel):
 class InvestigationCreate(StrictModel):
     ticket: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:#/-]{1,63}$", examples=["SEC-123"])
     title: str = Field(min_length=1, max_length=200)
-    region: str | None = Field(default=None, pattern=r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$", examples=["us-east-1"])
-    account_id: str | None = Field(default=None, pattern=r"^\d{12}$")
+    region: str | None = Field(
+        default=None, pattern=r"^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$", examples=["us-east-1"]
+    )
+    account_id: str | None = Field(default=None, pattern=r"^[0-9]{12}$")
     assume_role_arn: str | None = Field(
-        default=None, pattern=r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$", max_length=2048
+        default=None, pattern=r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9_+=,.@/-]+$", max_length=2048
     )
     instance_type: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")
     golden_ami: GoldenAmi = Field(default_factory=GoldenAmi)
-    evidence_snapshot_ids: list[SnapshotId] = Field(default_factory=list, max_length=20)
+    # The program attaches at most this many (one device letter each), and each snapshot once.
+    evidence_snapshot_ids: list[SnapshotId] = Field(
+        default_factory=list, max_length=MAX_EVIDENCE_SNAPSHOTS, json_schema_extra={"uniqueItems": True}
+    )
     ttl_hours: int | None = Field(default=None, ge=1, le=24 * 90)
     tags: dict[TagKey, TagValue] = Field(
         default_factory=dict, max_length=30, json_schema_extra={"additionalProperties": False}
@@ -52,11 +78,22 @@ class InvestigationCreate(StrictModel):
 
     @field_validator("tags")
     @classmethod
-    def _tags(cls, tags: dict[str, str]) -> dict[str, str]:
+    def _tag_keys(cls, tags: dict[str, str]) -> dict[str, str]:
         for key in tags:
-            if key.lower().startswith(("aws:", "forensics:")):
-                raise ValueError(f"tag key {key!r} uses a reserved prefix (aws:, forensics:)")
+            if not _TAG_KEY_RE.match(key):
+                raise ValueError(
+                    f"tag key {key!r}: use letters, digits, space and _ . : / = + - @; the aws: and "
+                    f"forensics: prefixes and {', '.join(k for k in RESERVED_TAG_KEYS if ':' not in k)} "
+                    "are reserved"
+                )
         return tags
+
+    @field_validator("evidence_snapshot_ids")
+    @classmethod
+    def _unique_snapshots(cls, ids: list[str]) -> list[str]:
+        if len(set(ids)) != len(ids):
+            raise ValueError("lists a snapshot more than once")
+        return ids
 
 
 class PreviewRequest(StrictModel):
