@@ -26,7 +26,7 @@ from service.integrations import outbox
 from service.integrations.messages import Notice, snapshot
 from service.investigations.models import Investigation
 from service.investigations.states import Status
-from service.operations.models import Operation
+from service.operations.models import Operation, OperationEvent
 
 logger = logging.getLogger(__name__)
 
@@ -36,10 +36,12 @@ _WRITTEN_KEY = "outbox_written"
 
 @dataclass
 class _Noticed:
-    kind: str  # opened | status | drift
+    kind: str  # opened | status | drift | progress
     inv: Investigation
     old: str | None = None
     new: str | None = None
+    done: int = 0
+    planned: int = 0
 
 
 def _history(inv: Investigation, attr: str) -> tuple[Any, Any] | None:
@@ -78,6 +80,10 @@ class StateHooks:
         for obj in session.new:
             if isinstance(obj, Investigation):
                 noticed.append(_Noticed("opened", obj, None, obj.status))
+            elif isinstance(obj, OperationEvent):
+                halfway = _halfway(session, obj)
+                if halfway is not None:
+                    noticed.append(halfway)
         for obj in session.dirty:
             if not isinstance(obj, Investigation):
                 continue
@@ -142,6 +148,13 @@ class StateHooks:
                 data,
                 f"Requested by {inv.created_by}; the clean room is being built (this takes a few minutes).",
             )
+        if item.kind == "progress":
+            return Notice(
+                "progress",
+                data,
+                f"Halfway: {item.done} of {item.planned} resources done.",
+                {"resources": f"{item.done}/{item.planned}"},
+            )
         if item.kind == "drift":
             drift = inv.drift or {}
             resources = drift.get("resources") or []
@@ -167,6 +180,25 @@ class StateHooks:
         if new == Status.NEEDS_ATTENTION.value:
             return Notice("needs_attention", data, inv.attention_reason)
         return None
+
+
+def _halfway(session: Session, event: OperationEvent) -> _Noticed | None:
+    """One progress message per build: the engine event whose progress first reaches half the plan.
+
+    Only for the opening build, the one people wait on (Slack allows a response_url five messages). The
+    operation row still holds the previous count here: the runner updates it after adding the event."""
+    progress = (event.payload or {}).get("progress") or {}
+    done, planned = int(progress.get("done", 0)), int(progress.get("planned", 0))
+    if planned < 2 or done * 2 < planned:
+        return None
+    with session.no_autoflush:
+        op = session.get(Operation, event.operation_id)
+        if op is None or op.action != "open" or op.progress_done * 2 >= op.progress_planned > 0:
+            return None
+        inv = session.get(Investigation, op.investigation_id)
+    if inv is None:
+        return None
+    return _Noticed("progress", inv, done=done, planned=planned)
 
 
 def _describe(resource: Any) -> str:

@@ -29,8 +29,11 @@ HEADLINES = {
     "refused": "Request refused",
     "accepted": "Request accepted",
     "info": "Clean room",
+    "progress": "Building the clean room",
 }
 ALERTS = frozenset({"failed", "needs_attention", "ttl_warning", "drift"})
+# Chatter for whoever is watching in chat; the ticket keeps only the state changes.
+CHAT_ONLY = frozenset({"progress"})
 
 
 def _when(value: datetime | None) -> str:

@@ -27,7 +27,7 @@ from service.clock import Clock
 from service.config import Settings
 from service.db.session import SessionFactory, session_scope
 from service.integrations.chat import ChatClient
-from service.integrations.messages import ALERTS, Notice, slack_message, ticket_text
+from service.integrations.messages import ALERTS, CHAT_ONLY, Notice, slack_message, ticket_text
 from service.integrations.models import ChatSubscription, OutboxMessage
 from service.integrations.ticketing import DeliveryError, TicketingClient
 
@@ -81,13 +81,13 @@ def enqueue(
 
 
 def notify(session: Session, now: datetime, settings: Settings, notice: Notice) -> list[OutboxMessage]:
-    """Queue ``notice`` for its ticket (if a ticketing system is configured), every chat destination
-    following the ticket, and (alerts only) the configured notification channel."""
+    """Queue ``notice`` for its ticket (if a ticketing system is configured; not progress chatter), every
+    chat destination following the ticket, and (alerts only) the configured notification channel."""
     inv = notice.investigation
     ticket = inv.get("ticket")
     investigation_id = inv.get("id")
     written: list[OutboxMessage] = []
-    if ticket and settings.ticketing_kind != "none":
+    if ticket and settings.ticketing_kind != "none" and notice.event not in CHAT_ONLY:
         written.append(
             enqueue(
                 session,

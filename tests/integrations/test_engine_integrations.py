@@ -1,7 +1,8 @@
 """The integrations on the real engine and moto: a Jira webhook delivered twice opens one clean room that
 reaches ready; an ingress rule added behind Pulumi's back with boto3 is reported as drift (ticket, chat,
 audit) and left in place; when the TTL runs out the reaper destroys the clean room and moto holds nothing of
-it but the evidence bucket. One deployment carries the three checks, because each `up` costs minutes."""
+it but the evidence bucket. One deployment carries those three checks, because each `up` costs minutes.
+A slash command's response_url follows a real build: requested, halfway, ready."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ from tests.integrations.conftest import (
     jira_event,
     make_settings,
     signed_webhook,
+    slash,
 )
 from tests.service.conftest import ADMIN, wait_operation
 
@@ -192,3 +194,33 @@ def test_jira_webhook_drift_alert_and_ttl_teardown_on_the_engine(
 def _signed(payload: dict[str, Any], clock: TestClock) -> dict[str, Any]:
     body, headers = signed_webhook(payload, clock)
     return {"content": body, "headers": headers}
+
+
+def test_slash_command_build_progress_reaches_the_response_url(
+    engine_app: tuple[TestClient, Integrations], clock: TestClock, chat_server: RecordingServer
+) -> None:
+    client, _ = engine_app
+    response_url = f"{chat_server.url}/commands/T1/42/xyz"
+    body, headers = slash("open SEC-778", clock, response_url=response_url)
+    ack = client.post("/v1/integrations/slack/commands", content=body, headers=headers)
+    assert ack.status_code == 200, ack.text
+    assert "SEC-778" in ack.json()["text"]
+
+    received = chat_server.wait_for(
+        lambda got: any(r.body["text"].startswith("Forensic clean room is ready") for r in got),
+        timeout=DEPLOY_TIMEOUT,
+    )
+    assert [r.path for r in received] == ["/commands/T1/42/xyz"] * 3
+    headlines = [r.body["blocks"][0]["text"]["text"] for r in received]
+    assert headlines == [
+        "Forensic clean room requested: opening",
+        "Building the clean room",
+        "Forensic clean room is ready",
+    ]
+    progress = " ".join(b.get("text", {}).get("text", "") for b in received[1].body["blocks"])
+    done, planned = (int(n) for n in progress.split("Halfway: ")[1].split(" resources")[0].split(" of "))
+    assert planned > 20 and planned / 2 <= done < planned  # the real plan of a clean room
+    inv = client.get("/v1/investigations", params={"ticket": "SEC-778"}, headers=ADMIN).json()["items"][0]
+    assert inv["status"] == "ready"
+    ready_fields = " ".join(f["text"] for b in received[2].body["blocks"] for f in b.get("fields", []))
+    assert inv["outputs"]["instanceId"] in ready_fields
