@@ -10,7 +10,7 @@ from programs.forensic_env.access import AccessRoles, Grants
 from programs.forensic_env.config import EnvironmentConfig
 from programs.forensic_env.evidence import EvidenceStore
 from programs.forensic_env.network import IsolatedNetwork
-from programs.forensic_env.workstation import Workstation, session_document_name
+from programs.forensic_env.workstation import Workstation, lookup_golden_ami, session_document_name
 
 
 class ForensicEnvironment(pulumi.ComponentResource):
@@ -27,6 +27,8 @@ class ForensicEnvironment(pulumi.ComponentResource):
         opts = pulumi.ResourceOptions.merge(
             opts, pulumi.ResourceOptions(protect=cfg.frozen and not cfg.unprotect)
         )
+        # Resolved before anything is registered: a missing image is a config error, not a half-built room.
+        ami = lookup_golden_ami(cfg)
         super().__init__("forensics:index:ForensicEnvironment", name, None, opts)
         self.cfg = cfg
         child = pulumi.ResourceOptions(parent=self)
@@ -55,6 +57,7 @@ class ForensicEnvironment(pulumi.ComponentResource):
             self.access.key,
             self.access.workstation_role,
             self.evidence.bucket.arn,
+            ami,
             child,
         )
         self.access.grant(

@@ -16,7 +16,7 @@ import pulumi
 import pulumi_aws as aws
 
 from programs.forensic_env.access import log_group_name
-from programs.forensic_env.config import EVIDENCE_DEVICE_LETTERS, EnvironmentConfig
+from programs.forensic_env.config import EVIDENCE_DEVICE_LETTERS, ConfigError, EnvironmentConfig
 from programs.forensic_env.network import IsolatedNetwork
 from programs.forensic_env.policies import allow, document
 from programs.forensic_env.tags import TAG_READ_ONLY, tags_for
@@ -38,21 +38,34 @@ def ami_age_days(creation_date: str, now: datetime | None = None) -> int:
     return max(0, ((now or datetime.now(UTC)) - created).days)
 
 
+_AMI_SETTING = {"id": "amiId", "tag": "amiTag", "ssm": "amiSsmParameter"}
+
+
 def lookup_golden_ami(cfg: EnvironmentConfig) -> GoldenAmi:
-    """Resolve the configured source to one image and its age (the freshness check is the policy pack's)."""
+    """Resolve the configured source to one image and its age (the freshness check is the policy pack's).
+
+    An image (or SSM parameter) that can't be found is a config error naming the setting that chose it,
+    raised before any resource is declared."""
     source = cfg.ami_source
-    if source.kind == "tag":
-        key, value = source.tag
-        image = aws.ec2.get_ami(
-            filters=[{"name": f"tag:{key}", "values": [value]}, {"name": "state", "values": ["available"]}],
-            most_recent=True,
-            owners=["self"],
-        )
-    else:
-        ami_id = source.value if source.kind == "id" else aws.ssm.get_parameter(name=source.value).value
-        image = aws.ec2.get_ami(filters=[{"name": "image-id", "values": [ami_id]}])
+    setting = _AMI_SETTING[source.kind]
+    try:
+        if source.kind == "tag":
+            key, value = source.tag
+            image = aws.ec2.get_ami(
+                filters=[
+                    {"name": f"tag:{key}", "values": [value]},
+                    {"name": "state", "values": ["available"]},
+                ],
+                most_recent=True,
+                owners=["self"],
+            )
+        else:
+            ami_id = source.value if source.kind == "id" else aws.ssm.get_parameter(name=source.value).value
+            image = aws.ec2.get_ami(filters=[{"name": "image-id", "values": [ami_id]}])
+    except Exception as exc:
+        raise ConfigError(setting, f"golden AMI {source.value!r} could not be found: {exc}") from exc
     if not image.id or not image.creation_date:
-        raise ValueError(f"golden AMI {image.id or source.value!r}: no creation date, cannot check its age")
+        raise ConfigError(setting, f"golden AMI {image.id or source.value!r} has no creation date")
     return GoldenAmi(image.id, image.creation_date, ami_age_days(image.creation_date))
 
 
@@ -140,12 +153,13 @@ class Workstation(pulumi.ComponentResource):
         key: aws.kms.Key,
         role: aws.iam.Role,
         bucket_arn: pulumi.Input[str],
+        ami: GoldenAmi,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("forensics:index:Workstation", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         prefix = cfg.name_prefix
-        self.ami = lookup_golden_ami(cfg)
+        self.ami = ami
         if self.ami.age_days > cfg.max_ami_age_days:
             pulumi.log.warn(
                 f"golden AMI {self.ami.id} is {self.ami.age_days} days old "

@@ -15,6 +15,7 @@ from service.api.errors import error_response
 from service.config import Settings
 from service.db.session import SessionFactory
 from service.observability import metrics
+from service.orchestration.environment import pulumi_env
 
 router = APIRouter(tags=["health"])
 _CLI_CACHE_SECONDS = 60.0
@@ -39,7 +40,7 @@ def check_pulumi_cli(settings: Settings) -> str | None:
             capture_output=True,
             text=True,
             timeout=20,
-            env={"PULUMI_SKIP_UPDATE_CHECK": "true", "PATH": ""},
+            env=pulumi_env(settings),
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
         return f"Pulumi CLI does not run: {exc}"

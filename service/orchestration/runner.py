@@ -52,7 +52,7 @@ def select_stack(request: OperationRequest, program: ProgramFn) -> auto.Stack:
     env = environment.pulumi_env(settings)
     os.environ.update(env)  # the policy shim and providers are started by the CLI with this environment
     opts = auto.LocalWorkspaceOptions(
-        pulumi_home=env["PULUMI_HOME"],
+        pulumi_home=str(environment.pulumi_home(settings)),
         env_vars=env,
         pulumi_command=auto.PulumiCommand(root=str(settings.pulumi_cli_dir.parent)),
         project_settings=auto.ProjectSettings(

@@ -172,7 +172,7 @@ def _workspace(settings: Settings) -> auto.LocalWorkspace:
     environment.prepare_directories(settings)
     env = environment.pulumi_env(settings)
     return auto.LocalWorkspace(
-        pulumi_home=env["PULUMI_HOME"],
+        pulumi_home=str(environment.pulumi_home(settings)),
         env_vars=env,
         pulumi_command=auto.PulumiCommand(root=str(settings.pulumi_cli_dir.parent)),
         project_settings=auto.ProjectSettings(

@@ -65,10 +65,19 @@ def _aws_target(tmp_path: Path, pulumi_cli: Path) -> DeployTarget:
     return DeployTarget(settings, session.client, {"amiId": ami, "snapshotId": snapshot}, account)
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """With the real AWS target every test here is an `aws` test, so `-m aws` selects (or excludes) them."""
+    if TARGET != "aws":
+        return
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(str(item.path)).parents:
+            item.add_marker(pytest.mark.aws)
+
+
 @pytest.fixture
 def deploy_target(request: pytest.FixtureRequest, tmp_path: Path, pulumi_cli: Path) -> Iterator[DeployTarget]:
     if TARGET == "aws":
-        request.node.add_marker(pytest.mark.aws)
         yield _aws_target(tmp_path, pulumi_cli)
         return
     local_aws: LocalAws = request.getfixturevalue("local_aws")

@@ -18,6 +18,10 @@ REGION = "us-east-1"
 AMI_ID = "ami-0123456789abcdef0"
 SSM_AMI_ID = "ami-0fedcba9876543210"
 TAG_AMI_ID = "ami-0aaaabbbbccccdddd"
+# Lookups of these find nothing, as AWS answers for an image or parameter that does not exist.
+MISSING_AMI_ID = "ami-00000000000dead0"
+MISSING_SSM_PARAMETER = "/forensics/no-such-parameter"
+MISSING_TAG_VALUE = "no-such-image"
 AMI_AGE_DAYS = 12
 SNAPSHOTS = ["snap-0123456789abcdef0", "snap-0fedcba9876543210"]
 
@@ -121,7 +125,10 @@ class FakeAws(Mocks):
         created = (datetime.now(UTC) - timedelta(days=AMI_AGE_DAYS, hours=1)).strftime(
             "%Y-%m-%dT%H:%M:%S.000Z"
         )
+        # A lookup that finds nothing fails as the engine reports a provider's invoke failure.
         if args.token == "aws:ssm/getParameter:getParameter":
+            if args.args["name"] == MISSING_SSM_PARAMETER:
+                return {}, [("name", f"reading SSM Parameter ({args.args['name']}): ParameterNotFound")]
             return {
                 "id": args.args["name"],
                 "name": args.args["name"],
@@ -131,16 +138,22 @@ class FakeAws(Mocks):
         if args.token == "aws:ec2/getAmi:getAmi":
             filters = {f["name"]: f["values"] for f in args.args.get("filters", [])}
             image = filters.get("image-id", [TAG_AMI_ID])[0]
+            if image == MISSING_AMI_ID or MISSING_TAG_VALUE in str(filters):
+                return {}, [
+                    ("filters", "Your query returned no results. Please change your search criteria.")
+                ]
             return {"id": image, "imageId": image, "creationDate": created, "state": "available"}, []
         raise AssertionError(f"unexpected call {args.token}")
 
 
 class RecordingMonitor(MockMonitor):
-    def __init__(self, mocks: FakeAws) -> None:
+    def __init__(self, mocks: FakeAws, registered: list[str] | None = None) -> None:
         super().__init__(mocks)
         self.options: dict[tuple[str, str], tuple[bool, bool, str, bool]] = {}
+        self.registered = registered if registered is not None else []
 
     def RegisterResource(self, request: Any) -> Any:
+        self.registered.append(request.type)
         self.options[(request.type, request.name)] = (
             bool(request.protect),
             bool(request.retainOnDelete),
@@ -150,8 +163,10 @@ class RecordingMonitor(MockMonitor):
         return super().RegisterResource(request)
 
 
-def run_program(**config: Any) -> ProgramRun:
-    """Run forensic_environment with BASE_CONFIG + config (None removes a key) on a fresh runtime."""
+def run_program(registered: list[str] | None = None, **config: Any) -> ProgramRun:
+    """Run forensic_environment with BASE_CONFIG + config (None removes a key) on a fresh runtime.
+
+    ``registered`` collects every type registered with the engine, in order (also when the run raises)."""
     values = {**BASE_CONFIG, **config}
     flat = {
         f"forensics:{k}": v if isinstance(v, str) else json.dumps(v)
@@ -162,7 +177,7 @@ def run_program(**config: Any) -> ProgramRun:
     runtime_settings.ROOT.set(None)
     pulumi.runtime.set_all_config(flat, [])
     mocks = FakeAws()
-    monitor = RecordingMonitor(mocks)
+    monitor = RecordingMonitor(mocks, registered)
     pulumi.runtime.set_mocks(mocks, project="forensics", stack="inv-test", preview=False, monitor=monitor)
     outputs: dict[str, Any] = {}
 

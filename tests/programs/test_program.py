@@ -14,6 +14,9 @@ from tests.programs.harness import (
     ACCOUNT,
     AMI_AGE_DAYS,
     AMI_ID,
+    MISSING_AMI_ID,
+    MISSING_SSM_PARAMETER,
+    MISSING_TAG_VALUE,
     REGION,
     SNAPSHOTS,
     SSM_AMI_ID,
@@ -547,6 +550,22 @@ def test_program_config_errors(change: dict[str, Any], key: str) -> None:
     with pytest.raises(ConfigError) as caught:
         run_program(**change)
     assert str(caught.value).startswith(f"{key}: ")
+
+
+@pytest.mark.parametrize(
+    ("change", "key"),
+    [
+        ({"amiId": MISSING_AMI_ID}, "forensics:amiId"),
+        ({"amiId": None, "amiTag": f"Golden={MISSING_TAG_VALUE}"}, "forensics:amiTag"),
+        ({"amiId": None, "amiSsmParameter": MISSING_SSM_PARAMETER}, "forensics:amiSsmParameter"),
+    ],
+)
+def test_golden_ami_that_cannot_be_found_names_the_setting(change: dict[str, Any], key: str) -> None:
+    registered: list[str] = []
+    with pytest.raises(ConfigError) as caught:
+        run_program(registered=registered, **change)
+    assert str(caught.value).startswith(f"{key}: ") and "could not be found" in str(caught.value)
+    assert registered == ["pulumi:pulumi:Stack"]  # nothing of the clean room declared, not even a component
 
 
 def test_physical_names_fit_aws_limits_for_the_longest_id() -> None:
