@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
+from programs.forensic_env.config import ConfigError, validate_config
 from service.errors import InvalidInput
 from service.investigations.models import Investigation
 from service.orchestration.models import ConfigValue
@@ -52,24 +52,12 @@ def provider_config(inv: Investigation) -> dict[str, ConfigValue]:
 
 
 def validate(raw: dict[str, Any], region: str | None = None) -> None:
-    """Checks config with the program's own validator (``programs.forensic_env.config.validate_config``),
-    without the engine. Tolerates the program package being absent: then only the API's schemas apply."""
-    try:
-        module = importlib.import_module("programs.forensic_env.config")
-    except ModuleNotFoundError as exc:
-        if exc.name and exc.name.startswith("programs"):
-            return
-        raise
-    validate_config = getattr(module, "validate_config", None)
-    if validate_config is None:
-        return
+    """Checks config with the program's own validator, without the engine, so a request the program would
+    refuse is a 422 naming the setting rather than a failed deployment."""
     try:
         validate_config(raw, region=region)
-    except ValueError as exc:  # ConfigError subclasses ValueError and names the setting
-        key = str(getattr(exc, "key", "config"))
+    except ConfigError as exc:
         raise InvalidInput(
             f"invalid stack config: {exc}",
-            details={
-                "fields": [{"field": key, "message": str(getattr(exc, "detail", exc)), "type": "config"}]
-            },
+            details={"fields": [{"field": exc.key, "message": exc.detail, "type": "config"}]},
         ) from exc
