@@ -5,12 +5,20 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
+# The gates `make test` runs before pytest; .pre-commit-config.yaml runs the same commands on commit and
+# tests/unit/test_ci_gates.py reads them from here (`make -n`), so the three cannot drift apart.
+LINT_PATHS := service programs policy_packs tools tests
+TYPED_PATHS := service programs policy_packs tools
+
 .PHONY: run test worker setup cli lint typecheck bench clean
+
+# Lint and types are checked first, in this order (ruff check, ruff format --check, mypy), even under -j.
+.NOTPARALLEL: test
 
 run: setup
 	$(PY) -m service.local.run
 
-test: setup
+test: setup lint typecheck
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # A separate job consumer, for deployments that run the API with FORENSICS_EMBEDDED_CONSUMER=false.
@@ -29,11 +37,11 @@ cli: $(STAMP)
 	$(PY) -m tools.build_pulumi_cli
 
 lint: setup
-	$(VENV)/bin/ruff check service programs policy_packs tools tests
-	$(VENV)/bin/ruff format --check service programs policy_packs tools tests
+	$(VENV)/bin/ruff check $(LINT_PATHS)
+	$(VENV)/bin/ruff format --check $(LINT_PATHS)
 
 typecheck: setup
-	$(VENV)/bin/mypy service programs policy_packs
+	$(VENV)/bin/mypy $(TYPED_PATHS)
 
 bench: setup
 	$(PY) -m tools.bench $(BENCH_ARGS)

@@ -14,6 +14,14 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from programs.forensic_env.config import (
+    DEFAULT_ACCOUNT_ID,
+    DEFAULT_AMI_SSM_PARAMETER,
+    DEFAULT_MAX_AMI_AGE_DAYS,
+    DEFAULT_REGION,
+    DEFAULT_TTL_HOURS,
+)
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 # The Pulumi project name (Pulumi.yaml); stack config keys live under this namespace.
@@ -27,11 +35,11 @@ class Settings(BaseSettings):
     data_dir: Path = PROJECT_ROOT / ".data"
 
     # AWS: in local mode the endpoint is moto's (filled in when the local server starts).
-    aws_region: str = "us-east-1"
+    aws_region: str = DEFAULT_REGION
     aws_endpoint_url: str | None = None
     aws_access_key_id: str = "testing"
     aws_secret_access_key: SecretStr = SecretStr("testing")
-    aws_account_id: str = "123456789012"
+    aws_account_id: str = DEFAULT_ACCOUNT_ID
     # False only for the local endpoint, whose TLS certificate is self-signed.
     aws_verify_tls: bool = True
     # The service's own AWS identity (role ARN). Freeze places legal holds and writes exports in the evidence
@@ -52,10 +60,11 @@ class Settings(BaseSettings):
     # Auth
     bootstrap_admin_token: SecretStr | None = None
 
-    # Forensic defaults
-    default_ttl_hours: int = 72
-    golden_ami_ssm_parameter: str = "/forensics/golden-ami/latest"
-    max_ami_age_days: int = 30
+    # Forensic defaults: the program's own (programs/forensic_env/config.py is their one source).
+    default_ttl_hours: int = DEFAULT_TTL_HOURS
+    golden_ami_ssm_parameter: str = DEFAULT_AMI_SSM_PARAMETER
+    # Read by the policy pack (service/orchestration/environment.py passes it to the engine).
+    max_ami_age_days: int = DEFAULT_MAX_AMI_AGE_DAYS
 
     # Service (added by the service layer)
     api_host: str = "127.0.0.1"

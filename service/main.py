@@ -23,8 +23,8 @@ from service.db.migrate import upgrade
 from service.db.session import make_engine, make_session_factory
 from service.integrations import wiring as integrations
 from service.investigations.views import router as investigations_router
-from service.jobs.context import JobContext
 from service.jobs.executor import OperationExecutor, PulumiExecutor
+from service.jobs.job_context import JobContext
 from service.jobs.tasks import Jobs
 from service.operations.views import router as operations_router
 
@@ -78,6 +78,7 @@ def create_app(
     app.state.session_factory = session_factory
     app.state.clock = clock
     app.state.jobs = jobs
+    app.state.publisher = jobs.ctx.publisher
 
     errors.install(app)
     # Outermost last: request id, then the catch-all, then the body limit around the routes.

@@ -16,45 +16,56 @@ from typing import Any, Literal
 from programs.forensic_env.tags import RESERVED_TAG_KEYS
 
 NAMESPACE = "forensics"
+ObjectLockMode = Literal["GOVERNANCE", "COMPLIANCE"]
+AmiSourceKind = Literal["id", "tag", "ssm"]
+
+# The contract values the service, Pulumi.yaml and the docs restate: defined here only (the service imports
+# them; tests/unit/test_contract_values.py holds Pulumi.yaml, README.md and docs/contracts.md to them).
+# Patterns spell their classes out in ASCII: \d and \w would also take other scripts' digits and letters,
+# which AWS does not, and the service checks the same strings with pydantic's (Rust) regex engine.
+INVESTIGATION_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{2,40}$"
+TICKET_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:#/-]{1,63}$"
 DEFAULT_ACCOUNT_ID = "123456789012"
 DEFAULT_REGION = "us-east-1"
+DEFAULT_INSTANCE_TYPE = "t3.large"
+DEFAULT_VPC_CIDR = "10.77.0.0/16"
 DEFAULT_AMI_SSM_PARAMETER = "/forensics/golden-ami/latest"
+DEFAULT_MAX_AMI_AGE_DAYS = 30
+DEFAULT_TTL_HOURS = 72
+DEFAULT_OBJECT_LOCK_MODE: ObjectLockMode = "GOVERNANCE"
+DEFAULT_OBJECT_LOCK_RETENTION_DAYS = 30
 # Evidence volumes are attached on /dev/sdf .. /dev/sdp.
 EVIDENCE_DEVICE_LETTERS = "fghijklmnop"
 MAX_EVIDENCE_SNAPSHOTS = len(EVIDENCE_DEVICE_LETTERS)
-
-ObjectLockMode = Literal["GOVERNANCE", "COMPLIANCE"]
-AmiSourceKind = Literal["id", "tag", "ssm"]
 
 # Every key the program reads, with its default (None: no default).
 DEFAULTS: dict[str, Any] = {
     "investigationId": None,
     "ticket": None,
-    "instanceType": "t3.large",
-    "vpcCidr": "10.77.0.0/16",
+    "instanceType": DEFAULT_INSTANCE_TYPE,
+    "vpcCidr": DEFAULT_VPC_CIDR,
     "amiId": None,
     "amiSsmParameter": DEFAULT_AMI_SSM_PARAMETER,
     "amiTag": None,
-    "maxAmiAgeDays": 30,
+    "maxAmiAgeDays": DEFAULT_MAX_AMI_AGE_DAYS,
     "evidenceSnapshotIds": [],
-    "ttlHours": 72,
+    "ttlHours": DEFAULT_TTL_HOURS,
     "tags": {},
     "trustedPrincipals": None,  # [arn:aws:iam::<accountId>:root]
     # The service's own automation principal(s): they place legal holds and write freeze exports.
     "servicePrincipals": [],
     "accountId": DEFAULT_ACCOUNT_ID,
     "assumeRoleArn": None,
-    "objectLockMode": "GOVERNANCE",
-    "objectLockRetentionDays": 30,
+    "objectLockMode": DEFAULT_OBJECT_LOCK_MODE,
+    "objectLockRetentionDays": DEFAULT_OBJECT_LOCK_RETENTION_DAYS,
     "retainEvidenceBucket": True,
     "frozen": False,
     "unprotect": False,
 }
 CONFIG_KEYS: tuple[str, ...] = tuple(DEFAULTS)
 
-# ASCII classes only: \d and \w would also take other scripts' digits and letters, which AWS does not.
-_ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{2,40}$")
-_TICKET_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._:/@+=#-]{0,127}$")
+_ID_RE = re.compile(INVESTIGATION_ID_PATTERN)
+_TICKET_RE = re.compile(TICKET_PATTERN)
 _INSTANCE_TYPE_RE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9-]+$")
 _AMI_ID_RE = re.compile(r"^ami-[0-9a-f]{8,17}$")
 _SNAPSHOT_ID_RE = re.compile(r"^snap-[0-9a-f]{8,17}$")
@@ -93,19 +104,19 @@ class EnvironmentConfig:
     investigation_id: str
     ticket: str
     region: str = DEFAULT_REGION
-    instance_type: str = "t3.large"
-    vpc_cidr: str = "10.77.0.0/16"
+    instance_type: str = DEFAULT_INSTANCE_TYPE
+    vpc_cidr: str = DEFAULT_VPC_CIDR
     ami_source: AmiSource = AmiSource("ssm", DEFAULT_AMI_SSM_PARAMETER)
-    max_ami_age_days: int = 30
+    max_ami_age_days: int = DEFAULT_MAX_AMI_AGE_DAYS
     evidence_snapshot_ids: tuple[str, ...] = ()
-    ttl_hours: int = 72
+    ttl_hours: int = DEFAULT_TTL_HOURS
     tags: Mapping[str, str] = field(default_factory=dict)
     trusted_principals: tuple[str, ...] = ()
     service_principals: tuple[str, ...] = ()
     account_id: str = DEFAULT_ACCOUNT_ID
     assume_role_arn: str | None = None
-    object_lock_mode: ObjectLockMode = "GOVERNANCE"
-    object_lock_retention_days: int = 30
+    object_lock_mode: ObjectLockMode = DEFAULT_OBJECT_LOCK_MODE
+    object_lock_retention_days: int = DEFAULT_OBJECT_LOCK_RETENTION_DAYS
     retain_evidence_bucket: bool = True
     frozen: bool = False
     unprotect: bool = False
@@ -297,10 +308,10 @@ def validate_config(raw: Mapping[str, Any], *, region: str | None = None) -> Env
 
     investigation_id = _required(values, "investigationId")
     if not _ID_RE.match(investigation_id):
-        raise ConfigError("investigationId", f"{investigation_id!r} must match ^[a-z0-9][a-z0-9-]{{2,40}}$")
+        raise ConfigError("investigationId", f"{investigation_id!r} must match {INVESTIGATION_ID_PATTERN}")
     ticket = _required(values, "ticket")
     if not _TICKET_RE.match(ticket):
-        raise ConfigError("ticket", f"{ticket!r} is not a ticket reference (letters, digits, - _ . : / #)")
+        raise ConfigError("ticket", f"{ticket!r} is not a ticket reference ({TICKET_PATTERN})")
 
     instance_type = _required(values, "instanceType")
     if not _INSTANCE_TYPE_RE.match(instance_type):

@@ -1,5 +1,6 @@
-"""Typed dependencies: ``SessionDep``, ``PrincipalDep``, ``SettingsDep``, ``ClockDep``, ``JobsDep``,
-``RequestIdDep``, and ``require(Permission)`` for route-level permission checks."""
+"""Typed dependencies: ``CallerDep`` (the request's unit of work and who is asking: what every changing route
+passes to the domain), ``SessionDep``, ``PrincipalDep``, ``SettingsDep``, ``ClockDep``, ``RequestIdDep``, and
+``require(Permission)`` for route-level permission checks."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from service.auth import service as auth
 from service.auth.roles import Permission
 from service.clock import Clock
 from service.config import Settings
-from service.jobs.tasks import Jobs
+from service.unit_of_work import Caller, Publisher, UnitOfWork
 
 
 def get_settings(request: Request) -> Settings:
@@ -35,11 +36,6 @@ def get_clock(request: Request) -> Clock:
     return clock
 
 
-def get_jobs(request: Request) -> Jobs:
-    jobs: Jobs = request.app.state.jobs
-    return jobs
-
-
 def get_request_id(request: Request) -> str | None:
     value: str | None = getattr(request.state, "request_id", None)
     return value
@@ -48,7 +44,6 @@ def get_request_id(request: Request) -> str | None:
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[Session, Depends(get_session)]
 ClockDep = Annotated[Clock, Depends(get_clock)]
-JobsDep = Annotated[Jobs, Depends(get_jobs)]
 RequestIdDep = Annotated[str | None, Depends(get_request_id)]
 
 _bearer = HTTPBearer(auto_error=False, description="API token (POST /v1/tokens issues them)")
@@ -80,3 +75,18 @@ def require(permission: Permission) -> Callable[[auth.Principal], auth.Principal
 
 
 ReaderDep = Annotated[auth.Principal, Depends(require(Permission.READ))]
+
+
+def get_caller(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+    principal: PrincipalDep,
+    request_id: RequestIdDep,
+) -> Caller:
+    publisher: Publisher = request.app.state.publisher
+    return Caller(UnitOfWork(session, clock, settings, publisher), principal, request_id)
+
+
+CallerDep = Annotated[Caller, Depends(get_caller)]

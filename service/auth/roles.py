@@ -21,6 +21,8 @@ class Permission(StrEnum):
     FREEZE = "freeze"
     RELEASE = "release"
     DESTROY = "destroy"
+    # Pushing the expiry back: whoever may open or destroy a clean room.
+    EXTEND = "extend"
     # Deciding what happens to evidence: deleting the bucket on destroy, lifting legal holds.
     RETENTION = "retention"
     CANCEL = "cancel"
@@ -33,7 +35,14 @@ _READ = {Permission.READ}
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.RESPONDER: frozenset(
         _READ
-        | {Permission.OPEN, Permission.PREVIEW, Permission.FREEZE, Permission.REFRESH, Permission.CANCEL}
+        | {
+            Permission.OPEN,
+            Permission.PREVIEW,
+            Permission.FREEZE,
+            Permission.REFRESH,
+            Permission.CANCEL,
+            Permission.EXTEND,
+        }
     ),
     Role.INVESTIGATOR: frozenset(_READ),
     Role.ANALYST: frozenset(_READ),
@@ -43,6 +52,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.FREEZE,
             Permission.RELEASE,
             Permission.DESTROY,
+            Permission.EXTEND,
             Permission.RETENTION,
             Permission.CANCEL,
             Permission.AUDIT_READ,

@@ -7,7 +7,7 @@ from typing import Any, Protocol
 
 import httpx
 
-from service.integrations.ticketing import post_json
+from service.integrations.ticketing_client import post_json
 
 
 class ChatClient(Protocol):

@@ -29,7 +29,7 @@ from service.db.session import SessionFactory, session_scope
 from service.integrations.chat import ChatClient
 from service.integrations.messages import ALERTS, CHAT_ONLY, Notice, slack_message, ticket_text
 from service.integrations.models import ChatSubscription, OutboxMessage
-from service.integrations.ticketing import DeliveryError, TicketingClient
+from service.integrations.ticketing_client import DeliveryError, TicketingClient
 
 logger = logging.getLogger(__name__)
 

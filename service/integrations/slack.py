@@ -28,15 +28,17 @@ from service.auth.roles import Permission, Role
 from service.auth.service import Principal
 from service.errors import Forbidden, InvalidInput, NotFound, ServiceError, Unauthorized
 from service.integrations import signing
-from service.integrations.context import Integrations
+from service.integrations.integration_context import Integrations
 from service.integrations.messages import Notice, slack_message, snapshot, text_message
 from service.integrations.models import ChatSubscription
-from service.integrations.tickets import reject
+from service.integrations.ticket_webhooks import reject
 from service.investigations import service as investigations
+from service.investigations.actions import spec_of
 from service.investigations.models import Investigation
 from service.investigations.schemas import InvestigationCreate
 from service.investigations.states import Status
-from service.teardown import service as teardown
+from service.operations.states import Action
+from service.unit_of_work import Caller
 
 logger = logging.getLogger(__name__)
 
@@ -51,14 +53,14 @@ USAGE = (
     "`/forensics help` this text"
 )
 
-# What each command needs; extend is checked by teardown.may_extend (open or destroy).
+# What each command needs: the actions' permissions come from the action table.
 PERMISSIONS: dict[str, Permission | None] = {
-    "open": Permission.OPEN,
+    "open": spec_of(Action.OPEN).permission,
     "status": Permission.READ,
     "list": Permission.READ,
-    "freeze": Permission.FREEZE,
-    "destroy": Permission.DESTROY,
-    "extend": None,
+    "freeze": spec_of(Action.FREEZE).permission,
+    "destroy": spec_of(Action.DESTROY).permission,
+    "extend": spec_of(Action.EXTEND).permission,
     "help": None,
 }
 MUTATING = frozenset({"open", "freeze", "destroy", "extend"})
@@ -176,9 +178,7 @@ def _run(ctx: Integrations, session: Session, cmd: SlashCommand, rid: str | None
                 raise Forbidden(
                     f"your role {principal.role.value} may not {cmd.name} clean rooms", details=None
                 ) from None
-        elif cmd.name == "extend" and not teardown.may_extend(principal):
-            raise Forbidden(f"your role {principal.role.value} may not extend clean rooms")
-        return handler(ctx, session, cmd, principal, rid)
+        return handler(ctx.caller(session, principal, rid), cmd)
     except ServiceError as exc:
         return _refuse(ctx, session, cmd, actor, exc, rid)
     except ValidationError as exc:
@@ -194,16 +194,16 @@ def _args(cmd: SlashCommand, minimum: int, maximum: int, usage: str) -> list[str
     return args
 
 
-def _subscribe(ctx: Integrations, session: Session, cmd: SlashCommand, ticket: str) -> None:
+def _subscribe(caller: Caller, cmd: SlashCommand, ticket: str) -> None:
     if cmd.response_url:
-        now = ctx.clock()
-        session.add(
+        now = caller.clock()
+        caller.session.add(
             ChatSubscription(
                 ticket=ticket,
                 url=cmd.response_url,
                 user=cmd.user_id,
                 created_at=now,
-                expires_at=now + timedelta(minutes=ctx.settings.slack_response_url_minutes),
+                expires_at=now + timedelta(minutes=caller.settings.slack_response_url_minutes),
             )
         )
 
@@ -223,28 +223,17 @@ def _find(session: Session, ref: str) -> Investigation:
     return inv
 
 
-def _open(
-    ctx: Integrations, session: Session, cmd: SlashCommand, principal: Principal, rid: str | None
-) -> dict[str, Any]:
+def _open(caller: Caller, cmd: SlashCommand) -> dict[str, Any]:
     args = _args(cmd, 1, 2, "open <ticket> [region]")
     body = InvestigationCreate(
         ticket=args[0],
         title=f"Opened from chat by {cmd.user_name or cmd.user_id}"[:200],
         region=args[1] if len(args) > 1 else None,
     )
-    _subscribe(ctx, session, cmd, body.ticket)  # committed with the investigation
-    inv, op, created = investigations.open_investigation(
-        session,
-        ctx.clock,
-        ctx.settings,
-        ctx.dispatch,
-        principal=principal,
-        body=body,
-        idempotency_key=None,
-        request_id=rid,
-    )
+    inv, op, created = investigations.open_investigation(caller, body, idempotency_key=None)
+    _subscribe(caller, cmd, body.ticket)  # committed with the investigation (or to follow the existing one)
+    caller.commit()
     if not created:
-        session.commit()  # the subscription: follow the existing clean room
         return slack_message(Notice("info", snapshot(inv), f"{inv.ticket} already has this clean room."))
     return text_message(
         f":hourglass_flowing_sand: Opening a clean room for *{inv.ticket}* in {inv.region}: `{inv.id}` "
@@ -252,22 +241,18 @@ def _open(
     )
 
 
-def _status(
-    ctx: Integrations, session: Session, cmd: SlashCommand, principal: Principal, rid: str | None
-) -> dict[str, Any]:
+def _status(caller: Caller, cmd: SlashCommand) -> dict[str, Any]:
     (ref,) = _args(cmd, 1, 1, "status <id|ticket>")
-    inv = _find(session, ref)
+    inv = _find(caller.session, ref)
     return slack_message(Notice("info", snapshot(inv), inv.attention_reason))
 
 
-def _list(
-    ctx: Integrations, session: Session, cmd: SlashCommand, principal: Principal, rid: str | None
-) -> dict[str, Any]:
+def _list(caller: Caller, cmd: SlashCommand) -> dict[str, Any]:
     _args(cmd, 0, 0, "list")
     rows = list(
-        session.execute(
+        caller.session.execute(
             select(Investigation)
-            .where(Investigation.status != Status.DESTROYED.value)
+            .where(Investigation.status != Status.DESTROYED)
             .order_by(Investigation.created_at.desc())
             .limit(20)
         ).scalars()
@@ -281,66 +266,42 @@ def _list(
     return text_message("*Open clean rooms*\n" + "\n".join(lines))
 
 
-def _freeze(
-    ctx: Integrations, session: Session, cmd: SlashCommand, principal: Principal, rid: str | None
-) -> dict[str, Any]:
-    (ref,) = _args(cmd, 1, 1, "freeze <id>")
-    inv = investigations.get_investigation(session, ref)
-    _subscribe(ctx, session, cmd, inv.ticket)
-    inv, op = investigations.freeze(
-        session,
-        ctx.clock,
-        ctx.dispatch,
-        principal=principal,
-        investigation_id=inv.id,
-        reason=f"chat: {principal.name}",
-        request_id=rid,
-    )
-    return text_message(f":lock: Freezing `{inv.id}` under legal hold (operation `{op.id}`).")
+def _request(caller: Caller, cmd: SlashCommand, action: Action, params: dict[str, Any]) -> tuple[str, str]:
+    (ref,) = _args(cmd, 1, 1, f"{action.value} <id>")
+    inv = investigations.get_investigation(caller.session, ref)
+    _subscribe(caller, cmd, inv.ticket)
+    inv, op = investigations.request_action(caller, inv.id, action, params)
+    caller.commit()
+    return inv.id, op.id
 
 
-def _destroy(
-    ctx: Integrations, session: Session, cmd: SlashCommand, principal: Principal, rid: str | None
-) -> dict[str, Any]:
-    (ref,) = _args(cmd, 1, 1, "destroy <id>")
-    inv = investigations.get_investigation(session, ref)
-    _subscribe(ctx, session, cmd, inv.ticket)
-    inv, op = investigations.destroy(
-        session,
-        ctx.clock,
-        ctx.dispatch,
-        principal=principal,
-        investigation_id=inv.id,
-        reason=f"chat: {principal.name}",
-        retain_evidence_bucket=True,
-        request_id=rid,
+def _freeze(caller: Caller, cmd: SlashCommand) -> dict[str, Any]:
+    investigation_id, op_id = _request(
+        caller, cmd, Action.FREEZE, {"reason": f"chat: {caller.principal.name}"}
     )
+    return text_message(f":lock: Freezing `{investigation_id}` under legal hold (operation `{op_id}`).")
+
+
+def _destroy(caller: Caller, cmd: SlashCommand) -> dict[str, Any]:
+    params = {"reason": f"chat: {caller.principal.name}", "retain_evidence_bucket": True}
+    investigation_id, op_id = _request(caller, cmd, Action.DESTROY, params)
     return text_message(
-        f":wastebasket: Destroying `{inv.id}` (operation `{op.id}`); the evidence bucket is kept."
+        f":wastebasket: Destroying `{investigation_id}` (operation `{op_id}`); the evidence bucket is kept."
     )
 
 
-def _extend(
-    ctx: Integrations, session: Session, cmd: SlashCommand, principal: Principal, rid: str | None
-) -> dict[str, Any]:
+def _extend(caller: Caller, cmd: SlashCommand) -> dict[str, Any]:
     ref, hours = _args(cmd, 2, 2, "extend <id> <hours>")
     if not hours.isdigit():
         raise InvalidInput("hours must be a whole number")
-    inv = investigations.get_investigation(session, ref)
-    _subscribe(ctx, session, cmd, inv.ticket)
-    inv = teardown.extend(
-        session,
-        ctx.clock,
-        ctx.settings,
-        principal=principal,
-        investigation_id=inv.id,
-        hours=int(hours),
-        request_id=rid,
-    )
+    inv = investigations.get_investigation(caller.session, ref)
+    _subscribe(caller, cmd, inv.ticket)
+    inv = investigations.extend(caller, inv.id, int(hours))
+    caller.commit()
     return text_message(f":alarm_clock: `{inv.id}` now expires {inv.expires_at:%Y-%m-%d %H:%M} UTC.")
 
 
-Handler = Callable[[Integrations, Session, SlashCommand, Principal, str | None], dict[str, Any]]
+Handler = Callable[[Caller, SlashCommand], dict[str, Any]]
 _HANDLERS: dict[str, Handler] = {
     "open": _open,
     "status": _status,

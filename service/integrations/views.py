@@ -12,8 +12,8 @@ from service.api.deps import RequestIdDep, SessionDep, require
 from service.api.schemas import ERROR_RESPONSES, MAX_OFFSET, Page
 from service.auth.roles import Permission
 from service.auth.service import Principal
-from service.integrations import slack, tickets
-from service.integrations.context import Integrations
+from service.integrations import slack, ticket_webhooks
+from service.integrations.integration_context import Integrations
 from service.integrations.models import OutboxMessage
 from service.integrations.schemas import OutboxMessageOut, SlackReply, TicketActionOut, TicketWebhookResult
 
@@ -84,7 +84,7 @@ async def ticket_webhook(
 ) -> TicketWebhookResult:
     """Ticket events (HMAC-signed): forensics label -> open, legal-hold status -> freeze, done -> destroy."""
     body = await request.body()
-    outcome = await run_in_threadpool(tickets.handle, ctx, dict(request.headers), body, request_id)
+    outcome = await run_in_threadpool(ticket_webhooks.handle, ctx, dict(request.headers), body, request_id)
     return TicketWebhookResult(
         ticket=outcome.ticket,
         results=[TicketActionOut(**r.__dict__) for r in outcome.results],

@@ -1,7 +1,8 @@
 """``install(app, jobs)``: everything integrations add to an app, in one call from ``create_app``.
 
 * ``app.state.integrations`` (the Integrations context; tests may swap its ``ticketing``/``chat`` clients);
-* the session hooks that turn investigation state changes into outbox rows (service.integrations.events);
+* the notification writer, subscribed to the domain-event publisher: every unit of work that commits a state
+  change writes its notices into the outbox in the same transaction (service.integrations.notifications);
 * Huey tasks on the app's queue: ``forensics.integrations.deliver`` (after each commit that queued
   notifications, and again when the earliest retry is due), and periodic tasks (Huey's own crontab):
   delivery + nonce pruning every minute, ``run_teardown`` and ``run_drift_check`` on their schedules;
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 
 import httpx
 from fastapi import FastAPI
@@ -20,12 +22,13 @@ from huey import crontab
 from service.auth.roles import Role
 from service.config import Settings
 from service.db.session import session_scope
+from service.domain_events import DomainEvent
 from service.integrations import signing
 from service.integrations.chat import HttpChatClient
-from service.integrations.context import Integrations
-from service.integrations.events import StateHooks
+from service.integrations.integration_context import Integrations
+from service.integrations.notifications import NotificationWriter, wrote_outbox
 from service.integrations.outbox import DeliveryReport, Dispatcher
-from service.integrations.ticketing import make_ticketing_client
+from service.integrations.ticketing_client import make_ticketing_client
 from service.integrations.views import router as integrations_router
 from service.jobs.tasks import Jobs
 from service.teardown import service as teardown
@@ -51,20 +54,30 @@ def validate(settings: Settings) -> None:
 
 
 def install(app: FastAPI, jobs: Jobs, *, transport: httpx.BaseTransport | None = None) -> Integrations:
-    settings: Settings = app.state.settings
+    ctx = build(jobs, transport=transport)
+    app.state.integrations = ctx
+    app.include_router(integrations_router)
+    app.include_router(teardown_router)
+    return ctx
+
+
+def build(jobs: Jobs, *, transport: httpx.BaseTransport | None = None) -> Integrations:
+    """Everything but the routes: also what a separate worker process needs (``service.jobs.worker``)."""
+    settings = jobs.ctx.settings
+    clock = jobs.ctx.clock
     validate(settings)
     dispatcher = Dispatcher(
-        app.state.session_factory,
+        jobs.ctx.session_factory,
         settings,
-        app.state.clock,
+        clock,
         ticketing=make_ticketing_client(settings, transport),
         chat=HttpChatClient(timeout=settings.ticketing_timeout_seconds, transport=transport),
     )
     ctx = Integrations(
         settings=settings,
-        session_factory=app.state.session_factory,
-        clock=app.state.clock,
-        dispatch=jobs.dispatch,
+        session_factory=jobs.ctx.session_factory,
+        clock=clock,
+        publisher=jobs.ctx.publisher,
         dispatcher=dispatcher,
     )
     huey = jobs.huey
@@ -101,13 +114,14 @@ def install(app: FastAPI, jobs: Jobs, *, transport: httpx.BaseTransport | None =
         huey.periodic_task(crontab(minute=settings.teardown_cron_minute), name=TEARDOWN_TASK)(run_teardown)
         huey.periodic_task(crontab(minute=settings.drift_check_cron_minute), name=DRIFT_TASK)(run_drift_check)
 
-    StateHooks(
-        settings, ctx.clock, on_outbox_written=deliver_task if settings.outbox_dispatch_on_commit else None
-    ).install(ctx.session_factory)
+    ctx.publisher.subscribe_in_transaction(NotificationWriter(settings, clock))
+    if settings.outbox_dispatch_on_commit:
 
-    app.state.integrations = ctx
-    app.include_router(integrations_router)
-    app.include_router(teardown_router)
+        def deliver_soon(events: Sequence[DomainEvent]) -> None:
+            if wrote_outbox(events):
+                deliver_task()
+
+        ctx.publisher.subscribe_after_commit(deliver_soon)
     return ctx
 
 

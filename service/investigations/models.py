@@ -6,7 +6,8 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from service.db.base import Base, UtcDateTime
+from service.db.base import Base, EnumText, UtcDateTime
+from service.investigations.states import Status
 
 
 class Investigation(Base):
@@ -29,7 +30,7 @@ class Investigation(Base):
     tags: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     stack_name: Mapped[str] = mapped_column(String(64), unique=True)
 
-    status: Mapped[str] = mapped_column(String(32), index=True)
+    status: Mapped[Status] = mapped_column(EnumText(Status), index=True)
     attention_reason: Mapped[str | None] = mapped_column(String(2000), nullable=True)
     # Declared program state, applied by the next `up`.
     frozen: Mapped[bool] = mapped_column(Boolean, default=False)

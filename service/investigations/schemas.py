@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
-from programs.forensic_env.config import MAX_EVIDENCE_SNAPSHOTS
+from programs.forensic_env.config import MAX_EVIDENCE_SNAPSHOTS, TICKET_PATTERN
 from programs.forensic_env.tags import RESERVED_TAG_KEYS
 from service.api.schemas import StrictModel
 from service.investigations.models import Investigation
@@ -17,7 +17,6 @@ from service.operations.schemas import OperationOut
 # Every pattern here spells its character classes out in ASCII: pydantic checks patterns with Rust's regex,
 # the program (programs/forensic_env/config.py) with Python's re, and their \w, \d and \s differ outside
 # ASCII. What this schema accepts, the program's validator must accept too (the fuzz test holds us to it).
-INVESTIGATION_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{2,40}$"
 SnapshotId = Annotated[str, Field(pattern=r"^snap-[0-9a-f]{8,17}$")]
 # Tag keys: printable ASCII, none of the program's own keys, no reserved prefix (aws:, forensics:) in any
 # case. The schema advertises the pattern; the validator checks it with a message a person can act on.
@@ -56,7 +55,7 @@ class GoldenAmi(StrictModel):
 
 
 class InvestigationCreate(StrictModel):
-    ticket: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:#/-]{1,63}$", examples=["SEC-123"])
+    ticket: str = Field(pattern=TICKET_PATTERN, examples=["SEC-123"])
     title: str = Field(min_length=1, max_length=200)
     region: str | None = Field(
         default=None, pattern=r"^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$", examples=["us-east-1"]
@@ -96,12 +95,8 @@ class InvestigationCreate(StrictModel):
         return ids
 
 
-class PreviewRequest(StrictModel):
-    pass
-
-
-class RefreshRequest(StrictModel):
-    pass
+class NoParams(StrictModel):
+    """The body of an action that takes no parameters (preview, refresh); it may be omitted."""
 
 
 class FreezeRequest(StrictModel):
@@ -119,7 +114,14 @@ class DestroyRequest(StrictModel):
     retain_evidence_bucket: bool = True
 
 
+class ExtendRequest(StrictModel):
+    hours: int = Field(ge=1, le=24 * 90, description="Added to the later of the current expiry and now")
+    reason: str | None = Field(default=None, max_length=2000)
+
+
 class InvestigationOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: str
     ticket: str
     title: str
@@ -146,44 +148,14 @@ class InvestigationOut(BaseModel):
     created_at: datetime
     updated_at: datetime
 
-    @classmethod
-    def of(cls, inv: Investigation) -> InvestigationOut:
-        return cls(
-            id=inv.id,
-            ticket=inv.ticket,
-            title=inv.title,
-            status=Status(inv.status),
-            attention_reason=inv.attention_reason,
-            region=inv.region,
-            account_id=inv.account_id,
-            assume_role_arn=inv.assume_role_arn,
-            instance_type=inv.instance_type,
-            golden_ami=inv.golden_ami or {},
-            evidence_snapshot_ids=list(inv.evidence_snapshot_ids or []),
-            ttl_hours=inv.ttl_hours,
-            expires_at=inv.expires_at,
-            tags=dict(inv.tags or {}),
-            stack_name=inv.stack_name,
-            frozen=inv.frozen,
-            legal_hold=inv.legal_hold,
-            retain_evidence_bucket=inv.retain_evidence_bucket,
-            outputs=inv.outputs or {},
-            policy_results=inv.policy_results or {},
-            drift=inv.drift or {},
-            active_operation_id=inv.active_operation_id,
-            created_by=inv.created_by,
-            created_at=inv.created_at,
-            updated_at=inv.updated_at,
-        )
-
 
 class InvestigationDetail(InvestigationOut):
     timeline: list[OperationOut]
 
     @classmethod
     def with_timeline(cls, inv: Investigation, operations: list[Operation]) -> InvestigationDetail:
-        base = InvestigationOut.of(inv).model_dump()
-        return cls(**base, timeline=[OperationOut.of(op) for op in operations])
+        base = InvestigationOut.model_validate(inv).model_dump()
+        return cls(**base, timeline=[OperationOut.model_validate(op) for op in operations])
 
 
 class Accepted(BaseModel):

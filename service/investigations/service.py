@@ -1,44 +1,49 @@
-"""Investigation use cases: open, list, read, request operations, and settle an operation's outcome.
+"""Investigation use cases: open, read, request an action, extend, and settle an operation's outcome.
 
-Requests only write rows (investigation status, a queued operation, an audit entry) and then hand the
-investigation id to ``dispatch``; the job layer runs the operation. State changes use conditional UPDATEs so
-two concurrent requests cannot both move the same investigation.
+Every function here works inside the caller's unit of work: it changes rows, flushes, and emits what happened
+(``service.domain_events``); it never commits and never dispatches. What an action means is read from the
+action table (``actions.py``). State changes use conditional UPDATEs so two concurrent requests cannot both
+move the same investigation.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import math
 import re
 import secrets
 import uuid
-from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
+from pydantic import BaseModel
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from service.audit import service as audit
-from service.auth.roles import Permission
-from service.auth.service import Principal
-from service.clock import Clock
-from service.config import Settings
+from service.clock import as_utc
 from service.db.base import canonical_json
-from service.errors import IdempotencyConflict, NotFound, StateConflict
+from service.domain_events import (
+    DriftFound,
+    ExpiryExtended,
+    InvestigationOpened,
+    OperationQueued,
+    StatusChanged,
+)
+from service.errors import IdempotencyConflict, InvalidInput, NotFound, StateConflict
 from service.investigations import stack_config
+from service.investigations.actions import ActionSpec, spec_of
 from service.investigations.models import Investigation
 from service.investigations.schemas import InvestigationCreate
-from service.investigations.states import OPEN_STATES, Status, check_action, check_transition
+from service.investigations.states import Status
 from service.operations.models import Operation
-from service.operations.states import ACTION_KIND, Action, OperationState
-from service.orchestration.models import OperationResult
+from service.operations.states import Action, OperationState
+from service.orchestration.models import OperationKind, OperationResult
+from service.unit_of_work import Caller, UnitOfWork
 
 logger = logging.getLogger(__name__)
-
-# Hands an investigation id to the job layer ("run its next queued operation"). Never an ORM object.
-Dispatch = Callable[[str], None]
 
 
 def new_investigation_id(ticket: str) -> str:
@@ -51,11 +56,20 @@ def _request_hash(body: InvestigationCreate) -> str:
     return hashlib.sha256(canonical_json(body.model_dump(mode="json")).encode()).hexdigest()
 
 
+# Reads
+
+
 def get_investigation(session: Session, investigation_id: str) -> Investigation:
     inv = session.get(Investigation, investigation_id)
     if inv is None:
         raise NotFound(f"investigation {investigation_id} not found")
     return inv
+
+
+def open_for_ticket(session: Session, ticket: str) -> Investigation | None:
+    return session.execute(
+        select(Investigation).where(Investigation.open_ticket == ticket)
+    ).scalar_one_or_none()
 
 
 def timeline(session: Session, investigation_id: str) -> list[Operation]:
@@ -80,7 +94,7 @@ def list_investigations(
 ) -> tuple[list[Investigation], int]:
     query = select(Investigation)
     if status is not None:
-        query = query.where(Investigation.status == status.value)
+        query = query.where(Investigation.status == status)
     if ticket:
         query = query.where(Investigation.ticket == ticket)
     total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
@@ -90,6 +104,9 @@ def list_investigations(
     return list(rows), int(total)
 
 
+# Open
+
+
 def _existing_for(session: Session, idempotency_key: str | None, ticket: str) -> Investigation | None:
     if idempotency_key:
         found = session.execute(
@@ -97,9 +114,7 @@ def _existing_for(session: Session, idempotency_key: str | None, ticket: str) ->
         ).scalar_one_or_none()
         if found is not None:
             return found
-    return session.execute(
-        select(Investigation).where(Investigation.open_ticket == ticket)
-    ).scalar_one_or_none()
+    return open_for_ticket(session, ticket)
 
 
 def _replay(inv: Investigation, idempotency_key: str | None, body_hash: str) -> Investigation:
@@ -112,27 +127,23 @@ def _replay(inv: Investigation, idempotency_key: str | None, body_hash: str) -> 
 
 
 def open_investigation(
-    session: Session,
-    clock: Clock,
-    settings: Settings,
-    dispatch: Dispatch,
-    *,
-    principal: Principal,
-    body: InvestigationCreate,
-    idempotency_key: str | None,
-    request_id: str | None,
+    caller: Caller, body: InvestigationCreate, *, idempotency_key: str | None
 ) -> tuple[Investigation, Operation, bool]:
     """Returns (investigation, its first operation, created). A replayed Idempotency-Key, or a ticket that
     already has an open investigation, returns the existing one instead of creating a second stack."""
-    principal.require(Permission.OPEN)
+    spec = spec_of(Action.OPEN)
+    for permission in spec.permissions({}):
+        caller.principal.require(permission)
+    session, settings = caller.session, caller.settings
     body_hash = _request_hash(body)
     existing = _existing_for(session, idempotency_key, body.ticket)
     if existing is not None:
         return _replay(existing, idempotency_key, body_hash), first_operation(session, existing.id), False
 
-    now = clock()
+    now = caller.clock()
     ttl = body.ttl_hours or settings.default_ttl_hours
     investigation_id = new_investigation_id(body.ticket)
+    assert spec.running is not None
     inv = Investigation(
         id=investigation_id,
         ticket=body.ticket,
@@ -149,7 +160,7 @@ def open_investigation(
         expires_at=now + timedelta(hours=ttl),
         tags=dict(body.tags),
         stack_name=stack_config.stack_name(investigation_id),
-        status=Status.OPENING.value,
+        status=spec.running,
         frozen=False,
         retain_evidence_bucket=True,
         legal_hold=False,
@@ -159,7 +170,7 @@ def open_investigation(
         next_sequence=1,
         idempotency_key=idempotency_key,
         request_hash=body_hash,
-        created_by=principal.name,
+        created_by=caller.principal.name,
         created_at=now,
         updated_at=now,
     )
@@ -168,34 +179,37 @@ def open_investigation(
     try:
         session.flush()
     except IntegrityError:
-        # Lost a race with the same ticket or key: answer with the winner.
-        session.rollback()
+        # Lost a race with the same ticket or key: answer with the winner. The whole unit of work is rolled
+        # back (no savepoint: pysqlite would commit at the savepoint's release); callers that did more in it
+        # see ``created`` False and start again from what now exists.
+        caller.rollback()
         existing = _existing_for(session, idempotency_key, body.ticket)
         if existing is None:
             raise
         return _replay(existing, idempotency_key, body_hash), first_operation(session, existing.id), False
-    op = _enqueue(session, clock, inv, Action.OPEN, principal.actor, {}, request_id)
+    op = _enqueue(caller.uow, inv, spec, caller.principal.name, {}, caller.request_id)
+    caller.emit(InvestigationOpened(inv.id, caller.principal.name), OperationQueued(inv.id, op.id))
     audit.record(
         session,
-        clock,
-        actor=principal.actor,
+        caller.clock,
+        actor=caller.actor,
         action="investigation.open",
         target=f"investigation/{inv.id}",
         outcome="accepted",
-        request_id=request_id,
+        request_id=caller.request_id,
         details={"ticket": inv.ticket, "operation_id": op.id, "region": inv.region},
     )
-    session.commit()
-    dispatch(inv.id)
     return inv, op, True
 
 
+# Requests for actions on an existing investigation
+
+
 def _enqueue(
-    session: Session,
-    clock: Clock,
+    uow: UnitOfWork,
     inv: Investigation,
-    action: Action,
-    actor: audit.Actor,
+    spec: ActionSpec,
+    requested_by: str,
     params: dict[str, Any],
     request_id: str | None,
     *,
@@ -204,7 +218,7 @@ def _enqueue(
 ) -> Operation:
     # Atomic increment: concurrent requests on one investigation get distinct sequence numbers.
     sequence = (
-        session.execute(
+        uow.session.execute(
             update(Investigation)
             .where(Investigation.id == inv.id)
             .values(next_sequence=Investigation.next_sequence + 1)
@@ -216,163 +230,204 @@ def _enqueue(
         id=str(uuid.uuid4()),
         investigation_id=inv.id,
         sequence=sequence,
-        action=action.value,
-        kind=ACTION_KIND[action].value,
-        state=OperationState.QUEUED.value,
+        action=spec.name,
+        kind=(spec.kind or OperationKind.UP).value,
+        state=OperationState.QUEUED,
         params=params,
         retry_of=retry_of,
         attempt=attempt,
-        requested_by=actor.name,
+        requested_by=requested_by,
         request_id=request_id,
         progress_done=0,
         progress_planned=0,
         result={},
-        created_at=clock(),
+        created_at=uow.clock(),
     )
-    session.add(op)
-    session.flush()
+    uow.session.add(op)
+    uow.session.flush()
     return op
 
 
-def request_operation(
-    session: Session,
-    clock: Clock,
-    dispatch: Dispatch,
-    *,
-    principal: Principal,
+def _params(spec: ActionSpec, params: BaseModel | dict[str, Any] | None) -> dict[str, Any]:
+    model = (
+        params if isinstance(params, spec.params_model) else spec.params_model.model_validate(params or {})
+    )
+    return model.model_dump(mode="json")
+
+
+def authorize(caller: Caller, spec: ActionSpec, params: dict[str, Any]) -> None:
+    for permission in sorted(spec.permissions(params)):
+        caller.principal.require(permission)
+
+
+def _move(caller: Caller, inv: Investigation, spec: ActionSpec, reason: str | None) -> Status:
+    """Moves the investigation to the action's running status (if it has one); returns where it was."""
+    current = inv.status
+    if spec.running is None:
+        return current
+    moved = caller.session.execute(
+        update(Investigation)
+        .where(Investigation.id == inv.id, Investigation.status == current)
+        .values(status=spec.running, updated_at=caller.clock(), attention_reason=None)
+    )
+    if moved.rowcount == 0:  # type: ignore[attr-defined]
+        raise StateConflict(f"investigation {inv.id} changed state meanwhile; read it again and retry")
+    caller.session.refresh(inv)
+    caller.emit(StatusChanged(inv.id, current, spec.running, spec.name, caller.principal.name, reason))
+    return current
+
+
+def request_action(
+    caller: Caller,
     investigation_id: str,
-    action: Action,
-    params: dict[str, Any] | None = None,
-    request_id: str | None = None,
+    action: str,
+    params: BaseModel | dict[str, Any] | None = None,
 ) -> tuple[Investigation, Operation]:
-    """Queue preview/refresh/freeze/release/destroy after whatever is already queued for the investigation."""
-    params = dict(params or {})
-    inv = get_investigation(session, investigation_id)
-    current = Status(inv.status)
-    target = check_action(current, action, inv.id)
-    if target is not None:
-        params["previous_status"] = current.value
-        moved = session.execute(
-            update(Investigation)
-            .where(Investigation.id == inv.id, Investigation.status == current.value)
-            .values(status=target.value, updated_at=clock(), attention_reason=None)
-        )
-        if moved.rowcount == 0:  # type: ignore[attr-defined]
-            session.rollback()
-            raise StateConflict(f"investigation {inv.id} changed state meanwhile; read it again and retry")
-        session.refresh(inv)
-    op = _enqueue(session, clock, inv, action, principal.actor, params, request_id)
+    """Queue an engine action after whatever is already queued for the investigation."""
+    spec = spec_of(action)
+    if not spec.runs_engine or action == Action.OPEN:
+        raise InvalidInput(f"{action} is not requested as an operation")
+    values = _params(spec, params)
+    authorize(caller, spec, values)
+    inv = get_investigation(caller.session, investigation_id)
+    spec.check(inv)
+    previous = _move(caller, inv, spec, values.get("reason"))
+    if spec.running is not None:
+        values["previous_status"] = previous.value
+    op = _enqueue(caller.uow, inv, spec, caller.principal.name, values, caller.request_id)
+    caller.emit(OperationQueued(inv.id, op.id))
     audit.record(
-        session,
-        clock,
-        actor=principal.actor,
-        action=f"investigation.{action.value}",
+        caller.session,
+        caller.clock,
+        actor=caller.actor,
+        action=f"investigation.{spec.name}",
         target=f"investigation/{inv.id}",
         outcome="accepted",
-        request_id=request_id,
-        details={"operation_id": op.id, **params},
+        request_id=caller.request_id,
+        details={"operation_id": op.id, **values},
     )
-    session.commit()
-    dispatch(inv.id)
     return inv, op
 
 
-def retry_operation(session: Session, clock: Clock, failed: Operation) -> Operation:
-    """A new queued operation linked to an interrupted one (start-up recovery)."""
-    inv = get_investigation(session, failed.investigation_id)
+def extend(caller: Caller, investigation_id: str, hours: int, reason: str | None = None) -> Investigation:
+    """Moves the expiry ``hours`` past the later of the current expiry and now."""
+    spec = spec_of(Action.EXTEND)
+    authorize(caller, spec, {"hours": hours})
+    limit = caller.settings.max_ttl_extension_hours
+    if not 1 <= hours <= limit:
+        raise InvalidInput(f"hours must be between 1 and {limit}")
+    inv = get_investigation(caller.session, investigation_id)
+    spec.check(inv)
+    now = caller.clock()
+    old = as_utc(inv.expires_at)
+    new = max(old, now) + timedelta(hours=hours)
+    ttl = math.ceil((new - as_utc(inv.created_at)).total_seconds() / 3600)
+    moved = caller.session.execute(
+        update(Investigation)
+        .where(Investigation.id == inv.id, Investigation.expires_at == old)
+        .values(expires_at=new, ttl_hours=ttl, updated_at=now)
+    ).rowcount  # type: ignore[attr-defined]
+    if not moved:
+        raise StateConflict(f"investigation {inv.id} changed meanwhile; read it again and retry")
+    caller.session.refresh(inv)
+    audit.record(
+        caller.session,
+        caller.clock,
+        actor=caller.actor,
+        action="investigation.extend",
+        target=f"investigation/{inv.id}",
+        outcome="ok",
+        request_id=caller.request_id,
+        details={
+            "hours": hours,
+            "previous_expires_at": old.isoformat(),
+            "expires_at": new.isoformat(),
+            "reason": reason,
+        },
+    )
+    caller.emit(ExpiryExtended(inv.id, hours, caller.principal.name))
+    return inv
+
+
+def retry_operation(uow: UnitOfWork, failed: Operation) -> Operation:
+    """A new queued operation linked to an interrupted one (recovery)."""
+    inv = get_investigation(uow.session, failed.investigation_id)
     op = _enqueue(
-        session,
-        clock,
+        uow,
         inv,
-        Action(failed.action),
-        audit.SYSTEM,
+        spec_of(failed.action),
+        audit.SYSTEM.name,
         dict(failed.params or {}),
         failed.request_id,
         retry_of=failed.id,
         attempt=failed.attempt + 1,
     )
+    uow.emit(OperationQueued(inv.id, op.id))
     return op
 
 
-def _move(inv: Investigation, target: Status, now: datetime, reason: str | None = None) -> None:
-    current = Status(inv.status)
-    try:
-        check_transition(current, target)
-    except StateConflict:
-        # Settling must never fail: record the surprise for a human instead.
-        logger.warning("investigation %s: unexpected transition %s -> %s", inv.id, current, target)
-        target = Status.NEEDS_ATTENTION
-        reason = f"unexpected transition {current.value} -> {target.value}; {reason or ''}".strip("; ")
-    inv.status = target.value
+# Outcomes
+
+
+def _set_status(
+    uow: UnitOfWork, inv: Investigation, op: Operation, target: Status, reason: str | None
+) -> None:
+    old = inv.status
+    inv.status = target
     inv.attention_reason = reason if target == Status.NEEDS_ATTENTION else None
-    inv.updated_at = now
+    inv.updated_at = uow.clock()
+    if old != target:
+        uow.emit(StatusChanged(inv.id, old, target, op.action, op.requested_by, reason))
+
+
+def _failure_text(op: Operation, state: OperationState) -> str:
+    detail = f"{op.error_code}: {(op.error or '')[:500]}".strip(": ") if op.error_code else ""
+    return f"{op.action} {state.value}" + (f": {detail}" if detail else "")
 
 
 def settle(
+    uow: UnitOfWork,
     inv: Investigation,
     op: Operation,
     state: OperationState,
     result: OperationResult | None,
-    now: datetime,
     *,
     ran: bool = True,
 ) -> None:
-    """Apply an operation's outcome to its investigation. ``ran=False``: cancelled before it started."""
-    action = Action(op.action)
+    """Apply an operation's outcome to its investigation, as the action table says. ``ran=False``: cancelled
+    before it started."""
+    spec = spec_of(op.action)
     ok = state == OperationState.SUCCEEDED
     params = op.params or {}
     if result is not None:
-        _record_results(inv, op, result, now)
-    if action == Action.OPEN:
-        _move(inv, Status.READY if ok else Status.FAILED, now)
-    elif action == Action.FREEZE:
-        if ok:
-            inv.frozen = True
-            inv.legal_hold = True
-            _move(inv, Status.FROZEN, now)
-        elif not ran:
-            _move(inv, Status(params.get("previous_status", Status.READY.value)), now)
-        else:
-            _move(inv, Status.NEEDS_ATTENTION, now, f"freeze {state.value}: {op.error or op.error_code}")
-    elif action == Action.RELEASE:
-        if ok:
-            inv.frozen = False
-            inv.legal_hold = not params.get("remove_legal_holds", False)
-            _move(inv, Status.READY, now)
-        elif not ran:
-            _move(inv, Status(params.get("previous_status", Status.FROZEN.value)), now)
-        else:
-            _move(inv, Status.NEEDS_ATTENTION, now, f"release {state.value}: {op.error or op.error_code}")
-    elif action == Action.DESTROY:
-        if ok:
-            inv.retain_evidence_bucket = bool(params.get("retain_evidence_bucket", True))
-            bucket = (inv.outputs or {}).get("evidenceBucket")
-            inv.outputs = {"evidenceBucket": bucket} if bucket and inv.retain_evidence_bucket else {}
-            inv.open_ticket = None
-            _move(inv, Status.DESTROYED, now)
-        elif not ran:
-            _move(inv, Status(params.get("previous_status", Status.READY.value)), now)
-        else:
-            _move(inv, Status.FAILED, now)
-    inv.updated_at = now
+        _record_results(uow, inv, op, result)
+    if ran and spec.declare_when_ran is not None:
+        spec.declare_when_ran(inv, params)
+    if ok and spec.declare_when_succeeded is not None:
+        spec.declare_when_succeeded(inv, params)
+    previous = Status(params.get("previous_status", inv.status))
+    target = spec.status_after(ran=ran, succeeded=ok, previous=previous, current=inv.status)
+    _set_status(uow, inv, op, target, None if ok or not ran else _failure_text(op, state))
+    inv.updated_at = uow.clock()
 
 
-def mark_interrupted(inv: Investigation, op: Operation, now: datetime) -> None:
-    """After a crash: open/preview/refresh are retried; freeze/release/destroy wait for a human."""
-    action = Action(op.action)
-    if action in (Action.FREEZE, Action.RELEASE, Action.DESTROY):
-        _move(
-            inv,
-            Status.NEEDS_ATTENTION,
-            now,
-            f"{action.value} operation {op.id} was interrupted; check the stack, then repeat or undo it",
-        )
+def mark_interrupted(uow: UnitOfWork, inv: Investigation, op: Operation) -> None:
+    """After a crash, for an action that is not retried: a human checks the stack and decides."""
+    spec = spec_of(op.action)
+    if spec.declare_when_ran is not None:
+        spec.declare_when_ran(inv, op.params or {})
+    if spec.running is not None:
+        reason = f"{op.action} operation {op.id} was interrupted; check the stack, then repeat or undo it"
+        _set_status(uow, inv, op, Status.NEEDS_ATTENTION, reason)
 
 
-def _record_results(inv: Investigation, op: Operation, result: OperationResult, now: datetime) -> None:
-    if result.succeeded and op.kind == "up":
+def _record_results(uow: UnitOfWork, inv: Investigation, op: Operation, result: OperationResult) -> None:
+    now = uow.clock()
+    if result.succeeded and op.kind == OperationKind.UP:
         inv.outputs = dict(result.outputs)
-    if op.kind in ("up", "preview") and (result.succeeded or result.policy_violations):
+    if op.kind in (OperationKind.UP, OperationKind.PREVIEW) and (
+        result.succeeded or result.policy_violations
+    ):
         inv.policy_results = {
             "operation_id": op.id,
             "action": op.action,
@@ -380,132 +435,12 @@ def _record_results(inv: Investigation, op: Operation, result: OperationResult, 
             "passed": not result.policy_violations,
             "violations": [v.__dict__ for v in result.policy_violations],
         }
-    if op.kind == "refresh" and result.succeeded:
+    if op.kind == OperationKind.REFRESH and result.succeeded:
         inv.drift = {
             "operation_id": op.id,
             "checked_at": now.isoformat(),
             "drifted": bool(result.drift),
             "resources": list(result.drift),
         }
-
-
-def ensure_open(inv: Investigation) -> None:
-    if Status(inv.status) not in OPEN_STATES:
-        raise StateConflict(f"investigation {inv.id} is {inv.status}")
-
-
-def preview(
-    session: Session,
-    clock: Clock,
-    dispatch: Dispatch,
-    *,
-    principal: Principal,
-    investigation_id: str,
-    request_id: str | None,
-) -> tuple[Investigation, Operation]:
-    principal.require(Permission.PREVIEW)
-    return request_operation(
-        session,
-        clock,
-        dispatch,
-        principal=principal,
-        investigation_id=investigation_id,
-        action=Action.PREVIEW,
-        request_id=request_id,
-    )
-
-
-def refresh(
-    session: Session,
-    clock: Clock,
-    dispatch: Dispatch,
-    *,
-    principal: Principal,
-    investigation_id: str,
-    request_id: str | None,
-) -> tuple[Investigation, Operation]:
-    principal.require(Permission.REFRESH)
-    return request_operation(
-        session,
-        clock,
-        dispatch,
-        principal=principal,
-        investigation_id=investigation_id,
-        action=Action.REFRESH,
-        request_id=request_id,
-    )
-
-
-def freeze(
-    session: Session,
-    clock: Clock,
-    dispatch: Dispatch,
-    *,
-    principal: Principal,
-    investigation_id: str,
-    reason: str | None,
-    request_id: str | None,
-) -> tuple[Investigation, Operation]:
-    principal.require(Permission.FREEZE)
-    return request_operation(
-        session,
-        clock,
-        dispatch,
-        principal=principal,
-        investigation_id=investigation_id,
-        action=Action.FREEZE,
-        params={"reason": reason},
-        request_id=request_id,
-    )
-
-
-def release(
-    session: Session,
-    clock: Clock,
-    dispatch: Dispatch,
-    *,
-    principal: Principal,
-    investigation_id: str,
-    reason: str,
-    remove_legal_holds: bool,
-    request_id: str | None,
-) -> tuple[Investigation, Operation]:
-    principal.require(Permission.RELEASE)
-    if remove_legal_holds:
-        principal.require(Permission.RETENTION)
-    return request_operation(
-        session,
-        clock,
-        dispatch,
-        principal=principal,
-        investigation_id=investigation_id,
-        action=Action.RELEASE,
-        params={"reason": reason, "remove_legal_holds": remove_legal_holds},
-        request_id=request_id,
-    )
-
-
-def destroy(
-    session: Session,
-    clock: Clock,
-    dispatch: Dispatch,
-    *,
-    principal: Principal,
-    investigation_id: str,
-    reason: str | None,
-    retain_evidence_bucket: bool,
-    request_id: str | None,
-) -> tuple[Investigation, Operation]:
-    principal.require(Permission.DESTROY)
-    if not retain_evidence_bucket:
-        principal.require(Permission.RETENTION)
-    return request_operation(
-        session,
-        clock,
-        dispatch,
-        principal=principal,
-        investigation_id=investigation_id,
-        action=Action.DESTROY,
-        params={"reason": reason, "retain_evidence_bucket": retain_evidence_bucket},
-        request_id=request_id,
-    )
+        if result.drift:
+            uow.emit(DriftFound(inv.id, op.id, len(result.drift)))

@@ -1,28 +1,32 @@
-"""/v1/investigations: HTTP to domain calls, nothing else."""
+"""/v1/investigations: HTTP to domain calls, nothing else. One route per action in the action table, made
+from its entry (path, body model, summary), so a new action gets its route without a new function here."""
 
-from __future__ import annotations
+# No `from __future__ import annotations`: the action routes are built at import with real annotation objects.
 
+import inspect
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Header, Path, Query, Response, status
+from pydantic import BaseModel
 
-from service.api.deps import ClockDep, JobsDep, PrincipalDep, ReaderDep, RequestIdDep, SessionDep, SettingsDep
+from programs.forensic_env.config import INVESTIGATION_ID_PATTERN
+from service.api.deps import CallerDep, ReaderDep, SessionDep
 from service.api.schemas import ERROR_RESPONSES, MAX_OFFSET, Page
 from service.investigations import service
+from service.investigations.actions import ACTIONS, ActionSpec
+from service.investigations.models import Investigation
 from service.investigations.schemas import (
-    INVESTIGATION_ID_PATTERN,
     Accepted,
-    DestroyRequest,
-    FreezeRequest,
+    ExtendRequest,
     InvestigationCreate,
     InvestigationDetail,
     InvestigationOut,
-    PreviewRequest,
-    RefreshRequest,
-    ReleaseRequest,
 )
 from service.investigations.states import Status
+from service.operations.models import Operation
 from service.operations.schemas import OperationOut
+from service.operations.states import Action
+from service.unit_of_work import Caller
 
 router = APIRouter(prefix="/v1/investigations", tags=["investigations"], responses=ERROR_RESPONSES)
 
@@ -32,8 +36,10 @@ IdempotencyKey = Annotated[
 ]
 
 
-def _accepted(inv: object, op: object) -> Accepted:
-    return Accepted(investigation=InvestigationOut.of(inv), operation=OperationOut.of(op))  # type: ignore[arg-type]
+def _accepted(inv: Investigation, op: Operation) -> Accepted:
+    return Accepted(
+        investigation=InvestigationOut.model_validate(inv), operation=OperationOut.model_validate(op)
+    )
 
 
 @router.post(
@@ -43,27 +49,11 @@ def _accepted(inv: object, op: object) -> Accepted:
     responses={200: {"model": Accepted, "description": "Replay: the investigation that already exists"}},
 )
 def open_investigation(
-    body: InvestigationCreate,
-    response: Response,
-    session: SessionDep,
-    clock: ClockDep,
-    settings: SettingsDep,
-    jobs: JobsDep,
-    principal: PrincipalDep,
-    request_id: RequestIdDep,
-    idempotency_key: IdempotencyKey = None,
+    body: InvestigationCreate, response: Response, caller: CallerDep, idempotency_key: IdempotencyKey = None
 ) -> Accepted:
     """Open an investigation: queues its first operation (an `up`). Replays return the existing one (200)."""
-    inv, op, created = service.open_investigation(
-        session,
-        clock,
-        settings,
-        jobs.dispatch,
-        principal=principal,
-        body=body,
-        idempotency_key=idempotency_key,
-        request_id=request_id,
-    )
+    inv, op, created = service.open_investigation(caller, body, idempotency_key=idempotency_key)
+    caller.commit()
     response.headers["Location"] = f"/v1/investigations/{inv.id}"
     if not created:
         response.status_code = status.HTTP_200_OK
@@ -82,7 +72,8 @@ def list_investigations(
     rows, total = service.list_investigations(
         session, status=status_filter, ticket=ticket, limit=limit, offset=offset
     )
-    return Page(items=[InvestigationOut.of(r) for r in rows], total=total, limit=limit, offset=offset)
+    items = [InvestigationOut.model_validate(r) for r in rows]
+    return Page(items=items, total=total, limit=limit, offset=offset)
 
 
 @router.get("/{investigation_id}", response_model=InvestigationDetail)
@@ -93,117 +84,52 @@ def get_investigation(
     return InvestigationDetail.with_timeline(inv, service.timeline(session, inv.id))
 
 
-@router.post("/{investigation_id}/preview", status_code=status.HTTP_202_ACCEPTED, response_model=Accepted)
-def preview(
-    investigation_id: InvestigationId,
-    session: SessionDep,
-    clock: ClockDep,
-    jobs: JobsDep,
-    principal: PrincipalDep,
-    request_id: RequestIdDep,
-    body: Annotated[PreviewRequest | None, Body()] = None,
-) -> Accepted:
-    """What would change and whether the policies pass; creates nothing."""
-    inv, op = service.preview(
-        session,
-        clock,
-        jobs.dispatch,
-        principal=principal,
-        investigation_id=investigation_id,
-        request_id=request_id,
+@router.post("/{investigation_id}/extend", response_model=InvestigationOut)
+def extend(investigation_id: InvestigationId, body: ExtendRequest, caller: CallerDep) -> InvestigationOut:
+    """Push the expiry back by ``hours`` (responders and data custodians); re-arms the expiry warning."""
+    inv = service.extend(caller, investigation_id, body.hours, body.reason)
+    caller.commit()
+    return InvestigationOut.model_validate(inv)
+
+
+def _action_route(spec: ActionSpec) -> None:
+    """POST /{id}/{action}: the body is the action's params model (optional if every field has a default)."""
+    model = spec.params_model
+    body_required = any(field.is_required() for field in model.model_fields.values())
+
+    def request_action(investigation_id: str, caller: Caller, body: BaseModel | None = None) -> Accepted:
+        inv, op = service.request_action(caller, investigation_id, spec.name, body)
+        caller.commit()
+        return _accepted(inv, op)
+
+    body_type = Annotated[model | None, Body()] if not body_required else Annotated[model, Body()]
+    body_param = inspect.Parameter(
+        "body",
+        inspect.Parameter.KEYWORD_ONLY,
+        annotation=body_type,
+        **({} if body_required else {"default": None}),
     )
-    return _accepted(inv, op)
-
-
-@router.post("/{investigation_id}/refresh", status_code=status.HTTP_202_ACCEPTED, response_model=Accepted)
-def refresh(
-    investigation_id: InvestigationId,
-    session: SessionDep,
-    clock: ClockDep,
-    jobs: JobsDep,
-    principal: PrincipalDep,
-    request_id: RequestIdDep,
-    body: Annotated[RefreshRequest | None, Body()] = None,
-) -> Accepted:
-    """Drift check: differences are reported in the operation result and on the investigation, never fixed."""
-    inv, op = service.refresh(
-        session,
-        clock,
-        jobs.dispatch,
-        principal=principal,
-        investigation_id=investigation_id,
-        request_id=request_id,
+    request_action.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [
+            inspect.Parameter("investigation_id", inspect.Parameter.KEYWORD_ONLY, annotation=InvestigationId),
+            inspect.Parameter("caller", inspect.Parameter.KEYWORD_ONLY, annotation=CallerDep),
+            body_param,
+        ],
+        return_annotation=Accepted,
     )
-    return _accepted(inv, op)
-
-
-@router.post("/{investigation_id}/freeze", status_code=status.HTTP_202_ACCEPTED, response_model=Accepted)
-def freeze(
-    investigation_id: InvestigationId,
-    session: SessionDep,
-    clock: ClockDep,
-    jobs: JobsDep,
-    principal: PrincipalDep,
-    request_id: RequestIdDep,
-    body: Annotated[FreezeRequest | None, Body()] = None,
-) -> Accepted:
-    """Preserve in a locked state (declared in the program), then legal hold on every evidence object."""
-    inv, op = service.freeze(
-        session,
-        clock,
-        jobs.dispatch,
-        principal=principal,
-        investigation_id=investigation_id,
-        reason=body.reason if body else None,
-        request_id=request_id,
+    request_action.__name__ = f"{spec.name}_investigation"
+    router.add_api_route(
+        f"/{{investigation_id}}/{spec.name}",
+        request_action,
+        methods=["POST"],
+        status_code=status.HTTP_202_ACCEPTED,
+        response_model=Accepted,
+        summary=spec.name.capitalize(),
+        description=spec.summary,
+        name=f"{spec.name}_investigation",
     )
-    return _accepted(inv, op)
 
 
-@router.post("/{investigation_id}/release", status_code=status.HTTP_202_ACCEPTED, response_model=Accepted)
-def release(
-    investigation_id: InvestigationId,
-    body: ReleaseRequest,
-    session: SessionDep,
-    clock: ClockDep,
-    jobs: JobsDep,
-    principal: PrincipalDep,
-    request_id: RequestIdDep,
-) -> Accepted:
-    """A data custodian lifts the freeze; legal holds stay unless ``remove_legal_holds``."""
-    inv, op = service.release(
-        session,
-        clock,
-        jobs.dispatch,
-        principal=principal,
-        investigation_id=investigation_id,
-        reason=body.reason,
-        remove_legal_holds=body.remove_legal_holds,
-        request_id=request_id,
-    )
-    return _accepted(inv, op)
-
-
-@router.post("/{investigation_id}/destroy", status_code=status.HTTP_202_ACCEPTED, response_model=Accepted)
-def destroy(
-    investigation_id: InvestigationId,
-    session: SessionDep,
-    clock: ClockDep,
-    jobs: JobsDep,
-    principal: PrincipalDep,
-    request_id: RequestIdDep,
-    body: Annotated[DestroyRequest | None, Body()] = None,
-) -> Accepted:
-    """Tear down and remove the stack; the evidence bucket is retained unless a custodian says otherwise."""
-    body = body or DestroyRequest()
-    inv, op = service.destroy(
-        session,
-        clock,
-        jobs.dispatch,
-        principal=principal,
-        investigation_id=investigation_id,
-        reason=body.reason,
-        retain_evidence_bucket=body.retain_evidence_bucket,
-        request_id=request_id,
-    )
-    return _accepted(inv, op)
+for _spec in ACTIONS.values():
+    if _spec.runs_engine and _spec.name != Action.OPEN:
+        _action_route(_spec)

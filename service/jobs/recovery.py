@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -19,10 +20,12 @@ from sqlalchemy import select, update
 from service.audit import service as audit
 from service.db.session import session_scope
 from service.investigations import service as investigations
+from service.investigations.actions import spec_of
 from service.investigations.models import Investigation
-from service.jobs.context import JobContext
+from service.jobs.job_context import JobContext
 from service.operations.models import Operation, OperationEvent
-from service.operations.states import RETRY_AFTER_INTERRUPT, Action, OperationState
+from service.operations.states import OperationState
+from service.orchestration.errors import EngineErrorCode
 
 logger = logging.getLogger(__name__)
 
@@ -65,13 +68,11 @@ def is_orphaned(ctx: JobContext, op: Operation, *, at_startup: bool) -> bool:
     return op.heartbeat_at is None or op.heartbeat_at < stale
 
 
-def recover(ctx: JobContext, dispatch: investigations.Dispatch, *, at_startup: bool = True) -> RecoveryReport:
+def recover(ctx: JobContext, dispatch: Callable[[str], None], *, at_startup: bool = True) -> RecoveryReport:
     report = RecoveryReport()
     with session_scope(ctx.session_factory) as session:
         running = list(
-            session.execute(
-                select(Operation).where(Operation.state == OperationState.RUNNING.value)
-            ).scalars()
+            session.execute(select(Operation).where(Operation.state == OperationState.RUNNING)).scalars()
         )
         orphans = [
             (op.id, op.investigation_id, op.pid, op.runner_host)
@@ -84,9 +85,7 @@ def recover(ctx: JobContext, dispatch: investigations.Dispatch, *, at_startup: b
     with session_scope(ctx.session_factory) as session:
         waiting = (
             session.execute(
-                select(Operation.investigation_id)
-                .where(Operation.state == OperationState.QUEUED.value)
-                .distinct()
+                select(Operation.investigation_id).where(Operation.state == OperationState.QUEUED).distinct()
             )
             .scalars()
             .all()
@@ -122,14 +121,15 @@ def _recover_one(
             logger.exception("clearing the lock of %s", stack)
             notes.append(f"could not clear the stack lock: {exc}")
     now = ctx.clock()
-    with session_scope(ctx.session_factory) as session:
+    with ctx.unit_of_work() as uow:
+        session = uow.session
         op = session.get(Operation, op_id)
         inv = session.get(Investigation, investigation_id)
-        if op is None or inv is None or op.state != OperationState.RUNNING.value:
+        if op is None or inv is None or op.state != OperationState.RUNNING:
             return
-        op.state = OperationState.INTERRUPTED.value
+        op.state = OperationState.INTERRUPTED
         op.finished_at = now
-        op.error_code = "interrupted"
+        op.error_code = EngineErrorCode.INTERRUPTED
         op.error = "the service stopped while this operation ran; " + "; ".join(notes)
         session.add(
             OperationEvent(
@@ -141,12 +141,11 @@ def _recover_one(
         )
         if inv.active_operation_id == op.id:
             inv.active_operation_id = None
-        action = Action(op.action)
         retry: Operation | None = None
-        if action in RETRY_AFTER_INTERRUPT:
-            retry = investigations.retry_operation(session, ctx.clock, op)
+        if spec_of(op.action).retry_after_interrupt:
+            retry = investigations.retry_operation(uow, op)
         else:
-            investigations.mark_interrupted(inv, op, now)
+            investigations.mark_interrupted(uow, inv, op)
         audit.record(
             session,
             ctx.clock,
@@ -175,7 +174,7 @@ def _release_stale_locks(ctx: JobContext) -> None:
         ).all()
         for investigation_id, op_id in locked:
             op = session.get(Operation, op_id)
-            if op is None or op.state != OperationState.RUNNING.value:
+            if op is None or op.state != OperationState.RUNNING:
                 session.execute(
                     update(Investigation)
                     .where(Investigation.id == investigation_id, Investigation.active_operation_id == op_id)

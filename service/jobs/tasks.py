@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Sequence
 from typing import Any
 
 from huey import Huey, crontab
 from huey.consumer import Consumer
 
-from service.jobs import recovery, runner
-from service.jobs.context import JobContext
+from service.domain_events import DomainEvent, OperationQueued
+from service.jobs import operation_runner, recovery
+from service.jobs.job_context import JobContext
 from service.jobs.queue import make_huey
 
 logger = logging.getLogger(__name__)
@@ -41,7 +43,7 @@ class Jobs:
         self._lock = threading.Lock()
 
         def process_investigation(investigation_id: str) -> None:
-            runner.process_next(self.ctx, investigation_id, self.dispatch_later)
+            operation_runner.process_next(self.ctx, investigation_id, self.dispatch_later)
 
         def sweep() -> None:
             recovery.recover(self.ctx, self.dispatch, at_startup=False)
@@ -50,6 +52,13 @@ class Jobs:
             process_investigation
         )
         self.sweep_task = self.huey.periodic_task(crontab(minute="*"), name=SWEEP_TASK)(sweep)
+        # Whoever commits a unit of work that queued operations hands their investigations to us.
+        ctx.publisher.subscribe_after_commit(self.dispatch_queued)
+
+    def dispatch_queued(self, events: Sequence[DomainEvent]) -> None:
+        queued = {e.investigation_id: None for e in events if isinstance(e, OperationQueued)}
+        for investigation_id in queued:
+            self.dispatch(investigation_id)
 
     def dispatch(self, investigation_id: str) -> None:
         """Run the investigation's next queued operation (soon; in order; one at a time)."""

@@ -13,7 +13,7 @@ from huey import Huey
 from service.config import get_settings
 from service.db.migrate import upgrade
 from service.db.session import make_engine, make_session_factory
-from service.jobs.context import JobContext
+from service.jobs.job_context import JobContext
 from service.jobs.tasks import Jobs
 
 
@@ -22,7 +22,13 @@ def build_jobs() -> Jobs:
     engine = make_engine(settings)
     if settings.run_migrations_on_startup:
         upgrade(engine)
-    return Jobs(JobContext(settings=settings, session_factory=make_session_factory(engine)))
+    jobs = Jobs(JobContext(settings=settings, session_factory=make_session_factory(engine)))
+    # The same notifications, delivery and schedules as in the API process (imported here: integrations
+    # depend on the job layer, not the other way round).
+    from service.integrations import wiring
+
+    wiring.build(jobs)
+    return jobs
 
 
 jobs = build_jobs()

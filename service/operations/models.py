@@ -6,7 +6,8 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from service.db.base import Base, UtcDateTime
+from service.db.base import Base, EnumText, UtcDateTime
+from service.operations.states import OperationState
 
 
 class Operation(Base):
@@ -19,9 +20,9 @@ class Operation(Base):
     investigation_id: Mapped[str] = mapped_column(ForeignKey("investigations.id"), index=True)
     # Per-investigation order: operations of one investigation run one at a time, lowest sequence first.
     sequence: Mapped[int] = mapped_column(Integer)
-    action: Mapped[str] = mapped_column(String(16))  # open, preview, refresh, freeze, release, destroy
+    action: Mapped[str] = mapped_column(String(16))  # a name in the action table (investigations/actions.py)
     kind: Mapped[str] = mapped_column(String(16))  # the main engine operation (OperationKind)
-    state: Mapped[str] = mapped_column(String(16), index=True)
+    state: Mapped[OperationState] = mapped_column(EnumText(OperationState, 16), index=True)
     params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     retry_of: Mapped[str | None] = mapped_column(ForeignKey("operations.id"), nullable=True)
     attempt: Mapped[int] = mapped_column(Integer, default=1)

@@ -3,9 +3,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, model_validator
 
 from service.operations.models import Operation
+from service.operations.states import OperationState
 
 
 class Progress(BaseModel):
@@ -19,12 +20,14 @@ class OperationError(BaseModel):
 
 
 class OperationOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: str
     investigation_id: str
     sequence: int
     action: str
     kind: str
-    state: str
+    state: OperationState
     progress: Progress
     error: OperationError | None
     result: dict[str, Any]
@@ -38,25 +41,23 @@ class OperationOut(BaseModel):
     finished_at: datetime | None
     cancel_requested_at: datetime | None
 
+    @model_validator(mode="before")
     @classmethod
-    def of(cls, op: Operation) -> OperationOut:
-        return cls(
-            id=op.id,
-            investigation_id=op.investigation_id,
-            sequence=op.sequence,
-            action=op.action,
-            kind=op.kind,
-            state=op.state,
-            progress=Progress(done=op.progress_done, planned=op.progress_planned),
-            error=OperationError(code=op.error_code, message=op.error) if op.error_code else None,
-            result=op.result or {},
-            params=op.params or {},
-            retry_of=op.retry_of,
-            attempt=op.attempt,
-            pid=op.pid,
-            requested_by=op.requested_by,
-            created_at=op.created_at,
-            started_at=op.started_at,
-            finished_at=op.finished_at,
-            cancel_requested_at=op.cancel_requested_at,
-        )
+    def _from_row(cls, value: Any) -> Any:
+        # The row keeps progress and error as flat columns; the API nests them.
+        if isinstance(value, Operation):
+            return {
+                **{name: getattr(value, name) for name in _FLAT_FIELDS},
+                "progress": Progress(done=value.progress_done, planned=value.progress_planned),
+                "error": OperationError(code=value.error_code, message=value.error)
+                if value.error_code
+                else None,
+                "result": value.result or {},
+                "params": value.params or {},
+            }
+        return value
+
+
+_FLAT_FIELDS = tuple(
+    name for name in OperationOut.model_fields if name not in ("progress", "error", "result", "params")
+)

@@ -7,12 +7,14 @@ from sqlalchemy.orm import Session
 
 from service.audit import service as audit
 from service.auth.roles import Permission
-from service.auth.service import Principal
-from service.clock import Clock
+from service.domain_events import OperationQueued
 from service.errors import NotFound, StateConflict
 from service.investigations import service as investigations
+from service.investigations.actions import spec_of
 from service.operations.models import Operation, OperationEvent
 from service.operations.states import TERMINAL, OperationState
+from service.orchestration.errors import EngineErrorCode
+from service.unit_of_work import Caller
 
 
 def get_operation(session: Session, operation_id: str) -> Operation:
@@ -34,37 +36,34 @@ def events_after(
     return list(session.execute(query).scalars())
 
 
-def cancel_operation(
-    session: Session,
-    clock: Clock,
-    dispatch: investigations.Dispatch,
-    *,
-    principal: Principal,
-    operation_id: str,
-    request_id: str | None,
-) -> Operation:
+def cancel_operation(caller: Caller, operation_id: str) -> Operation:
     """A queued operation is cancelled at once; a running one is asked to stop (the worker sees the flag,
-    interrupts the engine, and records ``cancelled``)."""
-    principal.require(Permission.CANCEL)
+    interrupts the engine, and records ``cancelled``). Cancelling undoes a request, so it needs what the
+    request needed: a responder cannot cancel a custodian's destroy."""
+    caller.principal.require(Permission.CANCEL)
+    session = caller.session
     op = get_operation(session, operation_id)
-    if OperationState(op.state) in TERMINAL:
+    investigations.authorize(caller, spec_of(op.action), op.params or {})
+    if op.state in TERMINAL:
         raise StateConflict(f"operation {op.id} already ended ({op.state})", details={"state": op.state})
-    now = clock()
+    now = caller.clock()
     dequeued = session.execute(
         update(Operation)
-        .where(Operation.id == op.id, Operation.state == OperationState.QUEUED.value)
+        .where(Operation.id == op.id, Operation.state == OperationState.QUEUED)
         .values(
-            state=OperationState.CANCELLED.value,
+            state=OperationState.CANCELLED,
             finished_at=now,
             cancel_requested_at=now,
-            error_code="cancelled",
-            error=f"cancelled by {principal.name} before it started",
+            error_code=EngineErrorCode.CANCELLED,
+            error=f"cancelled by {caller.principal.name} before it started",
         )
     ).rowcount  # type: ignore[attr-defined]
     session.refresh(op)
     if dequeued:
         inv = investigations.get_investigation(session, op.investigation_id)
-        investigations.settle(inv, op, OperationState.CANCELLED, None, now, ran=False)
+        investigations.settle(caller.uow, inv, op, OperationState.CANCELLED, None, ran=False)
+        # The next queued operation may run now.
+        caller.emit(OperationQueued(op.investigation_id, op.id))
         outcome = "cancelled"
     else:
         if op.cancel_requested_at is None:
@@ -72,17 +71,14 @@ def cancel_operation(
         outcome = "cancel_requested"
     audit.record(
         session,
-        clock,
-        actor=principal.actor,
+        caller.clock,
+        actor=caller.actor,
         action="operation.cancel",
         target=f"operation/{op.id}",
         outcome=outcome,
-        request_id=request_id,
+        request_id=caller.request_id,
         details={"investigation_id": op.investigation_id},
     )
-    session.commit()
-    if dequeued:
-        dispatch(op.investigation_id)  # the next queued operation may run now
     return op
 
 

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Header, Path, Request, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
-from service.api.deps import ClockDep, JobsDep, PrincipalDep, ReaderDep, RequestIdDep, SessionDep
+from service.api.deps import CallerDep, ReaderDep, SessionDep
 from service.api.schemas import ERROR_RESPONSES, ErrorResponse
 from service.db.session import SessionFactory
 from service.operations import service
@@ -27,22 +27,15 @@ POLL_SECONDS = 0.5
 
 @router.get("/{operation_id}", response_model=OperationOut)
 def get_operation(operation_id: OperationId, session: SessionDep, _: ReaderDep) -> OperationOut:
-    return OperationOut.of(service.get_operation(session, operation_id))
+    return OperationOut.model_validate(service.get_operation(session, operation_id))
 
 
 @router.post("/{operation_id}/cancel", status_code=status.HTTP_202_ACCEPTED, response_model=OperationOut)
-def cancel_operation(
-    operation_id: OperationId,
-    session: SessionDep,
-    clock: ClockDep,
-    jobs: JobsDep,
-    principal: PrincipalDep,
-    request_id: RequestIdDep,
-) -> OperationOut:
-    op = service.cancel_operation(
-        session, clock, jobs.dispatch, principal=principal, operation_id=operation_id, request_id=request_id
-    )
-    return OperationOut.of(op)
+def cancel_operation(operation_id: OperationId, caller: CallerDep) -> OperationOut:
+    """Needs the cancel permission and every permission of the action it cancels."""
+    op = service.cancel_operation(caller, operation_id)
+    caller.commit()
+    return OperationOut.model_validate(op)
 
 
 def _poll(factory: SessionFactory, operation_id: str, after: int) -> tuple[list[ServerSentEvent], int, bool]:

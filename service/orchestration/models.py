@@ -49,6 +49,30 @@ class OperationRequest:
 
 
 @dataclass(frozen=True)
+class EngineWorkspace:
+    """Where the runner process finds the pinned CLI, the Pulumi home and the state backend.
+
+    The service sends it with the request, so the runner never builds settings of its own (and never reads
+    the service's environment or ``.env`` file, where its secrets are).
+    """
+
+    pulumi_home: str
+    backend_url: str
+    pulumi_cli_dir: str  # the folder holding the pinned `pulumi` binary
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> EngineWorkspace:
+        return cls(
+            pulumi_home=str(data["pulumi_home"]),
+            backend_url=str(data["backend_url"]),
+            pulumi_cli_dir=str(data["pulumi_cli_dir"]),
+        )
+
+
+@dataclass(frozen=True)
 class PolicyViolation:
     policy_pack: str
     policy_name: str

@@ -1,8 +1,9 @@
 """Child-process entry point: run one stack operation through the Automation API.
 
-Reads an ``OperationRequest`` (JSON) on stdin; writes JSON lines to the original stdout: ``{"event": ...}``
-per engine event and a final ``{"result": ...}``. Anything the program or SDK prints goes to stderr so the
-protocol stream stays clean. Started only by ``service.orchestration.stacks``.
+Reads an ``OperationRequest`` and its ``EngineWorkspace`` (JSON) on stdin; writes JSON lines to the original
+stdout: ``{"event": ...}`` per engine event and a final ``{"result": ...}``. Anything the program or SDK
+prints goes to stderr so the protocol stream stays clean. Started only by ``service.orchestration.stacks``,
+with the environment ``environment.engine_process_env`` builds and nothing else.
 """
 
 from __future__ import annotations
@@ -11,16 +12,17 @@ import json
 import os
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import IO, Any
 
 from pulumi import automation as auto
 
-from service.config import PULUMI_PROJECT, get_settings
-from service.orchestration import environment
+from service.config import PULUMI_PROJECT
 from service.orchestration.errors import classify_command_error
 from service.orchestration.events import EventCollector, counts
 from service.orchestration.models import (
     ConfigValue,
+    EngineWorkspace,
     OperationKind,
     OperationRequest,
     OperationResult,
@@ -46,19 +48,16 @@ def _config_items(values: dict[str, ConfigValue], namespace: str | None) -> dict
     return items
 
 
-def select_stack(request: OperationRequest, program: ProgramFn) -> auto.Stack:
-    settings = get_settings()
-    environment.prepare_directories(settings)
-    env = environment.pulumi_env(settings)
-    os.environ.update(env)  # the policy shim and providers are started by the CLI with this environment
+def select_stack(request: OperationRequest, program: ProgramFn, workspace: EngineWorkspace) -> auto.Stack:
+    # No settings here: the service built this process's whole environment (the CLI and every plugin it
+    # starts inherit it) and sent the workspace with the request.
     opts = auto.LocalWorkspaceOptions(
-        pulumi_home=str(environment.pulumi_home(settings)),
-        env_vars=env,
-        pulumi_command=auto.PulumiCommand(root=str(settings.pulumi_cli_dir.parent)),
+        pulumi_home=workspace.pulumi_home,
+        pulumi_command=auto.PulumiCommand(root=str(Path(workspace.pulumi_cli_dir).parent)),
         project_settings=auto.ProjectSettings(
             name=PULUMI_PROJECT,
             runtime="python",
-            backend=auto.ProjectBackend(url=settings.backend_url),
+            backend=auto.ProjectBackend(url=workspace.backend_url),
         ),
         secrets_provider="passphrase",
     )
@@ -73,14 +72,17 @@ def select_stack(request: OperationRequest, program: ProgramFn) -> auto.Stack:
 
 
 def run(
-    request: OperationRequest, program: ProgramFn, emit: Callable[[dict[str, Any]], None]
+    request: OperationRequest,
+    program: ProgramFn,
+    workspace: EngineWorkspace,
+    emit: Callable[[dict[str, Any]], None],
 ) -> OperationResult:
     collector = EventCollector(emit)
     policy_packs = request.policy_packs or None
     result = OperationResult(kind=request.kind, stack_name=request.stack_name, succeeded=False)
     gate: EventCollector | None = None
     try:
-        stack = select_stack(request, program)
+        stack = select_stack(request, program, workspace)
         if request.kind is OperationKind.PREVIEW:
             preview = stack.preview(on_event=collector, policy_packs=policy_packs)
             result.changes = counts(preview.change_summary)
@@ -134,6 +136,7 @@ def main(stdin: IO[str] = sys.stdin) -> int:
 
     payload = json.load(stdin)
     request = OperationRequest.from_json(payload["request"])
+    workspace = EngineWorkspace.from_json(payload["workspace"])
     try:
         program = _load_program(payload.get("program", "programs.forensic_env.program:forensic_environment"))
     except (ImportError, AttributeError) as exc:
@@ -145,7 +148,7 @@ def main(stdin: IO[str] = sys.stdin) -> int:
             error=f"cannot load the program: {exc}",
         )
     else:
-        result = run(request, program, lambda event: emit({"event": event}))
+        result = run(request, program, workspace, lambda event: emit({"event": event}))
     emit({"result": result.to_json()})
     return 0
 

@@ -2,9 +2,10 @@
 
 Concurrent inline Automation API programs in one Python process share global state (pulumi/pulumi#6052),
 so every preview/up/refresh/destroy runs in a child process (``python -m service.orchestration.runner``).
-The child reads one ``OperationRequest`` as JSON on stdin and writes JSON lines on stdout: engine events
-(``{"event": {...}}``) while it runs and one ``{"result": {...}}`` at the end. Killing the child's process
-group cancels the operation without harming any other.
+The child reads one ``OperationRequest`` and its ``EngineWorkspace`` as JSON on stdin and writes JSON lines
+on stdout: engine events (``{"event": {...}}``) while it runs and one ``{"result": {...}}`` at the end. Its
+environment is ``environment.engine_process_env``, not the service's: it holds none of the service's secrets
+but the Pulumi passphrase. Killing the child's process group cancels the operation without harming any other.
 """
 
 from __future__ import annotations
@@ -35,7 +36,8 @@ CANCEL_GRACE_SECONDS = 30.0
 
 
 def settings_env(settings: Settings) -> dict[str, str]:
-    """The settings as FORENSICS_* variables, so the child process sees exactly the parent's settings."""
+    """The settings as FORENSICS_* variables, secrets included: for starting another *service* process with
+    exactly these settings (tests, tools). Never the engine child's environment (``run_operation``)."""
     env: dict[str, str] = {}
     for name, value in settings.model_dump(mode="json").items():
         if value is None:
@@ -77,8 +79,8 @@ def run_operation(
     ``cancel`` asks the engine to stop (SIGINT, then SIGKILL after a grace period).
     """
     full = build_request(settings, request)
-    pythonpath = os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")]))
-    env = {**os.environ, **settings_env(settings), "PYTHONPATH": pythonpath}
+    environment.prepare_directories(settings)
+    workspace = environment.engine_workspace(settings)
     # The engine's log goes to a file, not a pipe: it outlives a crashed service and stays for the record.
     log_path = operation_log_path(settings, full.stack_name)
     with log_path.open("ab") as log:
@@ -89,13 +91,14 @@ def run_operation(
             stderr=log,
             text=True,
             cwd=PROJECT_ROOT,
-            env=env,
+            env=environment.engine_process_env(settings),
             start_new_session=True,
         )
     if on_started is not None:
         on_started(proc.pid)
     assert proc.stdin and proc.stdout
-    proc.stdin.write(json.dumps({"request": full.to_json(), "program": program}))
+    payload = {"request": full.to_json(), "workspace": workspace.to_json(), "program": program}
+    proc.stdin.write(json.dumps(payload))
     proc.stdin.close()
 
     stopper = threading.Thread(

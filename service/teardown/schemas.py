@@ -3,14 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
-
-from service.api.schemas import StrictModel
-
-
-class ExtendRequest(StrictModel):
-    hours: int = Field(ge=1, le=24 * 90, description="Added to the later of the current expiry and now")
-    reason: str | None = Field(default=None, max_length=2000)
+from pydantic import BaseModel
 
 
 class PlanItemOut(BaseModel):

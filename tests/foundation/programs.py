@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pulumi
 import pulumi_aws as aws
 
@@ -43,3 +45,28 @@ def network_and_bucket() -> None:
     pulumi.export("subnetId", subnet.id)
     pulumi.export("securityGroupId", sg.id)
     pulumi.export("bucket", bucket.bucket)
+
+
+# Long enough for a test polling /proc to read every process of the operation while all of them still run.
+LINGER_SECONDS = 1.5
+
+
+def encrypted_bucket_that_lingers() -> None:
+    """One encrypted bucket; then the program waits, while the provider and the policy analyzer still run."""
+    cfg = pulumi.Config("forensics")
+    name = cfg.require("name")
+    bucket = aws.s3.Bucket("bucket", bucket=f"foundation-{name}", tags={"forensics:test": name})
+    aws.s3.BucketServerSideEncryptionConfiguration(
+        "bucket-sse",
+        bucket=bucket.bucket,
+        rules=[
+            aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
+                apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+                    sse_algorithm="AES256"
+                )
+            )
+        ],
+    )
+    # The URN is known once the engine has registered the bucket, i.e. once the provider has checked it, so
+    # the provider plugin is up by the time this waits (even in a preview, where the bucket's id is not).
+    bucket.urn.apply(lambda _: time.sleep(LINGER_SECONDS))

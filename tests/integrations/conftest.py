@@ -6,10 +6,8 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -20,134 +18,17 @@ from fastapi.testclient import TestClient
 from slack_sdk.signature import SignatureVerifier
 
 from service.config import PROJECT_ROOT, Settings
-from service.integrations.context import Integrations
+from service.integrations.integration_context import Integrations
 from service.integrations.signing import sign
 from service.main import create_app
-from service.orchestration.models import OperationKind, OperationRequest, OperationResult
-from tests.service.conftest import ADMIN, ADMIN_TOKEN, Behaviour, FakeExecutor
+from service.orchestration.models import OperationRequest, OperationResult
+from tests.service.conftest import ADMIN, ADMIN_TOKEN
+from tests.support.clock import TestClock
+from tests.support.fakes import Behaviour, ScriptedExecutor
+from tests.support.http import RecordingServer
 
 TICKET_SECRET = "ticket-webhook-secret"
 SLACK_SECRET = "slack-signing-secret"
-
-
-class TestClock:
-    """Fixed time that tests move forward; everything in the app reads it."""
-
-    __test__ = False
-
-    def __init__(self, start: datetime | None = None) -> None:
-        self.now = start or datetime.now(UTC).replace(microsecond=0)
-        self._lock = threading.Lock()
-
-    def __call__(self) -> datetime:
-        with self._lock:
-            return self.now
-
-    def advance(self, **delta: float) -> datetime:
-        with self._lock:
-            self.now = self.now + timedelta(**delta)
-            return self.now
-
-
-@dataclass
-class Received:
-    path: str
-    headers: dict[str, str]
-    body: dict[str, Any]
-    status: int
-
-
-@dataclass
-class RecordingServer:
-    """A real HTTP server on 127.0.0.1 (free port) that records every POST and fails the first N with 503."""
-
-    fail_first: int = 0
-    received: list[Received] = field(default_factory=list)
-    _server: ThreadingHTTPServer | None = None
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def start(self) -> RecordingServer:
-        recorder = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                length = int(self.headers.get("Content-Length", "0"))
-                raw = self.rfile.read(length)
-                try:
-                    body = json.loads(raw) if raw else {}
-                except ValueError:
-                    body = {"raw": raw.decode("latin-1")}
-                with recorder._lock:
-                    failing = recorder.fail_first > 0
-                    if failing:
-                        recorder.fail_first -= 1
-                    status = 503 if failing else 201
-                    recorder.received.append(
-                        Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body, status)
-                    )
-                payload = b'{"error":"down"}' if failing else b'{"ok":true}'
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-            def log_message(self, *args: Any) -> None:
-                return None
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self
-
-    @property
-    def url(self) -> str:
-        assert self._server is not None
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-
-    def delivered(self) -> list[Received]:
-        with self._lock:
-            return [r for r in self.received if r.status < 300]
-
-    def wait_for(self, predicate: Callable[[list[Received]], bool], timeout: float = 15.0) -> list[Received]:
-        deadline = time.monotonic() + timeout
-        while True:
-            got = self.delivered()
-            if predicate(got):
-                return got
-            if time.monotonic() > deadline:
-                raise AssertionError(f"not received in time; got {[r.body for r in got]}")
-            time.sleep(0.05)
-
-
-class ScriptedExecutor(FakeExecutor):
-    """FakeExecutor whose behaviour can also be chosen per (stack, kind): per-investigation failures."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.by_stack: dict[tuple[str, str], list[Behaviour]] = {}
-
-    def when(self, stack: str, kind: OperationKind, *behaviours: Behaviour) -> None:
-        with self._lock:
-            self.by_stack.setdefault((stack, kind.value), []).extend(behaviours)
-
-    def run_operation(
-        self, settings: Settings, request: OperationRequest, on_event: Any, **kwargs: Any
-    ) -> OperationResult:
-        with self._lock:
-            queue = self.by_stack.get((request.stack_name, request.kind.value)) or []
-            behaviour = queue.pop(0) if queue else None
-        if behaviour is not None:
-            kwargs["on_started"](4_000_000)
-            result = behaviour(request, kwargs["cancel"])
-            if result is not None:
-                return result
-        return super().run_operation(settings, request, on_event, **kwargs)
 
 
 @pytest.fixture

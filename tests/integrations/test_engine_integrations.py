@@ -16,22 +16,16 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from service.integrations.context import Integrations
+from service.integrations.integration_context import Integrations
 from service.integrations.models import OutboxMessage
 from service.local.aws import LocalAws
 from service.local.seed import seed
 from service.main import create_app
 from service.teardown import service as teardown
-from tests.integrations.conftest import (
-    RecordingServer,
-    TestClock,
-    audit_entries,
-    jira_event,
-    make_settings,
-    signed_webhook,
-    slash,
-)
+from tests.integrations.conftest import audit_entries, jira_event, make_settings, signed_webhook, slash
 from tests.service.conftest import ADMIN, wait_operation
+from tests.support.clock import TestClock
+from tests.support.http import RecordingServer
 
 pytestmark = pytest.mark.engine
 
@@ -183,7 +177,7 @@ def test_jira_webhook_drift_alert_and_ttl_teardown_on_the_engine(
     assert all(i["State"]["Name"] == "terminated" for i in instances)
     s3.head_bucket(Bucket=out["evidenceBucket"])  # evidence outlives the clean room
 
-    assert _ticket_events(ctx) == ["opened", "ready", "drift", "ttl_warning", "teardown", "destroyed"]
+    assert _ticket_events(ctx) == ["opened", "ready", "drift", "ttl_warning", "destroying", "destroyed"]
     comments = _comments(ticket_server, 6)
     assert "destroyed" in comments[5].splitlines()[0].lower()
     actions = [e["action"] for e in audit_entries(client, target=f"investigation/{investigation_id}")]

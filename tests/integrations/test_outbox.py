@@ -9,11 +9,13 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from service.integrations.context import Integrations
+from service.integrations.integration_context import Integrations
 from service.integrations.models import OutboxMessage
 from service.integrations.outbox import backoff
-from tests.integrations.conftest import RecordingServer, TestClock, wait_status
+from tests.integrations.conftest import wait_status
 from tests.service.conftest import ADMIN, open_body
+from tests.support.clock import TestClock
+from tests.support.http import RecordingServer
 
 
 @pytest.fixture
@@ -95,7 +97,7 @@ def test_backoff_is_exponential_and_capped(ctx: Integrations) -> None:
 def test_a_permanent_failure_is_dead_lettered_and_audited(
     client: TestClient, clock: TestClock, ctx: Integrations
 ) -> None:
-    from service.integrations.ticketing import DeliveryError
+    from service.integrations.ticketing_client import DeliveryError
 
     class Gone:
         def __init__(self) -> None:

@@ -9,9 +9,11 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from service.integrations.context import Integrations
-from tests.integrations.conftest import RecordingServer, TestClock, audit_entries, slash, wait_status
+from service.integrations.integration_context import Integrations
+from tests.integrations.conftest import audit_entries, slash, wait_status
 from tests.service.conftest import ADMIN, open_ready
+from tests.support.clock import TestClock
+from tests.support.http import RecordingServer
 
 COMMANDS = "/v1/integrations/slack/commands"
 

@@ -10,21 +10,17 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
-from service.integrations.context import Integrations
+from service.integrations.integration_context import Integrations
 from service.integrations.models import OutboxMessage
 from service.investigations import service as investigations_service
 from service.investigations.models import Investigation
 from service.orchestration.models import OperationKind, OperationRequest, OperationResult
 from service.teardown import service as teardown
-from tests.integrations.conftest import (
-    RecordingServer,
-    ScriptedExecutor,
-    TestClock,
-    audit_entries,
-    held_then_failed,
-    wait_status,
-)
-from tests.service.conftest import ADMIN, fail_with, open_ready, wait_operation
+from tests.integrations.conftest import audit_entries, held_then_failed, wait_status
+from tests.service.conftest import ADMIN, open_ready, wait_operation
+from tests.support.clock import TestClock
+from tests.support.fakes import ScriptedExecutor, fail_with
+from tests.support.http import RecordingServer
 
 
 def _events(ctx: Integrations, ticket: str) -> list[str]:
@@ -90,16 +86,16 @@ def test_reaper_warns_destroys_skips_and_survives_failures(
     preview = client.post(f"/v1/investigations/{busy['id']}/preview", headers=ADMIN).json()["operation"]
     wait_operation(client, preview["id"], until=("running",))
     # One destroy request blows up; one destroy operation fails in the engine.
-    real_destroy = investigations_service.destroy
+    real_request = investigations_service.request_action
     blown: list[str] = []
 
-    def destroy_once_broken(session: Any, clock_: Any, dispatch: Any, **kwargs: Any) -> Any:
-        if kwargs["investigation_id"] == raising["id"] and not blown:
+    def request_once_broken(caller: Any, investigation_id: str, action: str, params: Any = None) -> Any:
+        if investigation_id == raising["id"] and action == "destroy" and not blown:
             blown.append(raising["id"])
             raise RuntimeError("database hiccup")
-        return real_destroy(session, clock_, dispatch, **kwargs)
+        return real_request(caller, investigation_id, action, params)
 
-    monkeypatch.setattr(investigations_service, "destroy", destroy_once_broken)
+    monkeypatch.setattr(investigations_service, "request_action", request_once_broken)
     executor.when(
         failing["stack_name"], OperationKind.DESTROY, fail_with("deploy_failed", "DependencyViolation")
     )
@@ -133,14 +129,14 @@ def test_reaper_warns_destroys_skips_and_survives_failures(
 
     destroys = audit_entries(client, action="investigation.destroy")
     assert {e["actor"] for e in destroys} == {"ttl-reaper"} and len(destroys) == 4
-    assert _events(ctx, "SEC-401") == ["opened", "ready", "ttl_warning", "teardown", "destroyed"]
+    assert _events(ctx, "SEC-401") == ["opened", "ready", "ttl_warning", "destroying", "destroyed"]
     assert _events(ctx, "SEC-405") == [
         "opened",
         "ready",
         "ttl_warning",
-        "teardown",
+        "destroying",
         "failed",
-        "teardown",
+        "destroying",
         "destroyed",
     ]
     release.set()

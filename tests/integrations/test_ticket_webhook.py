@@ -7,11 +7,9 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from service.integrations.context import Integrations
+from service.integrations.integration_context import Integrations
 from service.orchestration.models import OperationKind
 from tests.integrations.conftest import (
-    ScriptedExecutor,
-    TestClock,
     audit_entries,
     held_then_failed,
     jira_event,
@@ -19,6 +17,8 @@ from tests.integrations.conftest import (
     wait_status,
 )
 from tests.service.conftest import ADMIN
+from tests.support.clock import TestClock
+from tests.support.fakes import ScriptedExecutor
 
 WEBHOOK = "/v1/integrations/tickets/webhook"
 
@@ -166,7 +166,7 @@ def test_legal_hold_freezes_and_done_is_refused_while_frozen(
     assert entries[0]["actor"] == "ticketing" and entries[0]["role"] == "data_custodian"
     assert audit_entries(client, action="investigation.destroy") == []
     events = [m["event"] for m in _outbox(ctx) if m["stream"] == "ticket:SEC-104"]
-    assert events == ["opened", "ready", "refused"]  # the refusal is commented once
+    assert events == ["opened", "ready", "freezing", "refused"]  # the refusal is commented once
     release.set()
 
 
@@ -197,7 +197,7 @@ def test_generic_payload_opens_then_done_destroys(
     assert _post(client, *signed_webhook(created, clock)).json()["results"][0]["outcome"] == "duplicate"
     assert len(_investigations(client, "INC-7")) == 1
     events = [m["event"] for m in _outbox(ctx) if m["stream"] == "ticket:INC-7"]
-    assert events == ["opened", "ready", "destroyed"]
+    assert events == ["opened", "ready", "destroying", "destroyed"]
     destroyed = audit_entries(client, action="investigation.destroy")
     assert destroyed[0]["actor"] == "ticketing" and destroyed[0]["role"] == "data_custodian"
 

@@ -13,7 +13,8 @@ from service.cli import app as cli
 from service.config import Settings
 from service.local.aws import LocalAws
 from service.main import create_app
-from tests.service.conftest import ADMIN_TOKEN, FakeExecutor
+from tests.service.conftest import ADMIN_TOKEN
+from tests.support.fakes import FakeExecutor
 
 runner = CliRunner()
 BUCKET = "evidence-cli-test"

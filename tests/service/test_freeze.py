@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 
 import pytest
@@ -10,7 +11,8 @@ from fastapi.testclient import TestClient
 from service.config import Settings
 from service.local.aws import LocalAws
 from service.main import create_app
-from tests.service.conftest import ADMIN, FakeExecutor, issue, open_ready, wait_operation
+from tests.service.conftest import ADMIN, issue, open_ready, wait_operation
+from tests.support.fakes import FakeExecutor
 
 BUCKET = "evidence-freeze-test"
 
@@ -79,14 +81,24 @@ def test_freeze_places_legal_hold_and_refuses_destroy(
     import json
 
     manifest = json.loads(s3.get_object(Bucket=BUCKET, Key=manifest_key)["Body"].read())  # type: ignore[attr-defined]
+    # Every resource of the stack with its protection as exported, and nothing that is not a resource of the
+    # clean room (the stack itself, the provider).
+    prefix = f"urn:pulumi:inv-{inv['id']}::forensics::"
     assert manifest["resources"] == [
+        {"urn": f"{prefix}aws:ec2/vpc:Vpc::vpc", "type": "aws:ec2/vpc:Vpc", "id": "vpc-123", "protect": True},
         {
-            "urn": f"urn:pulumi:inv-{inv['id']}::forensics::aws:ec2/vpc:Vpc::vpc",
-            "type": "aws:ec2/vpc:Vpc",
-            "id": "vpc-123",
-            "protect": True,
-        }
+            "urn": f"{prefix}aws:s3/bucket:Bucket::evidence",
+            "type": "aws:s3/bucket:Bucket",
+            "id": "ev-1",
+            "protect": False,
+        },
     ]
+    assert (
+        manifest["stackExport"]["sha256"]
+        == hashlib.sha256(
+            s3.get_object(Bucket=BUCKET, Key=manifest["stackExport"]["key"])["Body"].read()  # type: ignore[attr-defined]
+        ).hexdigest()
+    )
 
     detail = client.get(f"/v1/investigations/{inv['id']}", headers=ADMIN).json()
     assert (detail["status"], detail["frozen"], detail["legal_hold"]) == ("frozen", True, True)

@@ -6,7 +6,8 @@ from fastapi.testclient import TestClient
 
 from service.config import Settings
 from service.main import create_app
-from tests.service.conftest import FakeExecutor, open_ready
+from tests.service.conftest import open_ready
+from tests.support.fakes import FakeExecutor
 
 
 def test_healthz_and_metrics(client: TestClient) -> None:

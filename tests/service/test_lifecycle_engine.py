@@ -60,7 +60,10 @@ def test_full_lifecycle_freeze_and_destroy(engine_client: TestClient, local_aws:
     assert instance["State"]["Name"] == "running"
     assert instance["VpcId"] == out["vpcId"]
     s3.head_bucket(Bucket=out["evidenceBucket"])
-    assert inv["policy_results"] is not None
+    # The gate really ran on the opening `up` and everything passed.
+    assert inv["policy_results"]["action"] == "open" and inv["policy_results"]["passed"] is True
+    assert inv["policy_results"]["violations"] == []
+    assert inv["policy_results"]["operation_id"] == inv["timeline"][0]["id"]
 
     # evidence arrives, then the investigation is frozen
     bucket = out["evidenceBucket"]

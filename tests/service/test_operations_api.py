@@ -5,15 +5,8 @@ import threading
 
 from fastapi.testclient import TestClient
 
-from tests.service.conftest import (
-    ADMIN,
-    FakeExecutor,
-    block_until,
-    issue,
-    open_body,
-    open_ready,
-    wait_operation,
-)
+from tests.service.conftest import ADMIN, issue, open_body, open_ready, wait_operation
+from tests.support.fakes import FakeExecutor, block_until
 
 
 def _sse(client: TestClient, operation_id: str, headers: dict[str, str]) -> list[dict[str, object]]:

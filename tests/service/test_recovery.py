@@ -13,7 +13,8 @@ from service.config import Settings
 from service.investigations.models import Investigation
 from service.main import create_app
 from service.operations.models import Operation
-from tests.service.conftest import ADMIN, FakeExecutor, open_body
+from tests.service.conftest import ADMIN, open_body
+from tests.support.fakes import FakeExecutor
 
 
 @pytest.fixture

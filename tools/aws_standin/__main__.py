@@ -26,7 +26,9 @@ from .provider import StandinProvider, plugin_version
 class StandinServicer(ProviderServicer):
     """The SDK servicer, with DiffConfig fixed: it passes a bool where the proto wants a DiffChanges enum."""
 
-    async def DiffConfig(self, request, context):  # type: ignore[no-untyped-def]
+    async def DiffConfig(
+        self, request: proto.DiffRequest, context: grpc.aio.ServicerContext
+    ) -> proto.DiffResponse:
         resp = await self._provider.diff_config(
             p.DiffRequest(
                 request.urn,

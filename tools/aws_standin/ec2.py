@@ -518,16 +518,16 @@ class RouteTableAssociation(ResourceHandler):
         ):
             if not value:
                 continue
-            for table in self.ec2.describe_route_tables(Filters=[{"Name": name, "Values": [value]}])[
-                "RouteTables"
-            ]:
-                for assoc in table.get("Associations", []):
+            found = self.ec2.describe_route_tables(Filters=[{"Name": name, "Values": [value]}])
+            for table in found["RouteTables"]:
+                associations: list[dict[str, Any]] = table.get("Associations", [])
+                for assoc in associations:
                     if value in (
                         assoc.get("RouteTableAssociationId"),
                         assoc.get("SubnetId"),
                         assoc.get("GatewayId"),
                     ):
-                        return assoc  # type: ignore[no-any-return]
+                        return assoc
         return None
 
     def read(self, resource_id: str, olds: Props) -> Props | None:
@@ -1325,11 +1325,12 @@ class Volume(Ec2Handler):
 
     def _describe(self, volume_id: str) -> dict[str, Any] | None:
         try:
-            return self.ec2.describe_volumes(VolumeIds=[volume_id])["Volumes"][0]  # type: ignore[no-any-return]
+            volume: dict[str, Any] = self.ec2.describe_volumes(VolumeIds=[volume_id])["Volumes"][0]
         except ClientError as exc:
             if not_found(exc):
                 return None
             raise
+        return volume
 
     def read(self, resource_id: str, olds: Props) -> Props | None:
         volume = self._describe(resource_id)
@@ -1496,11 +1497,12 @@ class Snapshot(Ec2Handler):
 
     def _describe(self, snapshot_id: str) -> dict[str, Any] | None:
         try:
-            return self.ec2.describe_snapshots(SnapshotIds=[snapshot_id])["Snapshots"][0]  # type: ignore[no-any-return]
+            snapshot: dict[str, Any] = self.ec2.describe_snapshots(SnapshotIds=[snapshot_id])["Snapshots"][0]
         except ClientError as exc:
             if not_found(exc):
                 return None
             raise
+        return snapshot
 
     def read(self, resource_id: str, olds: Props) -> Props | None:
         snap = self._describe(resource_id)

@@ -12,12 +12,14 @@ from typing import Any
 
 from pulumi_policy import PolicyConfigSchema
 
+from programs.forensic_env.config import DEFAULT_MAX_AMI_AGE_DAYS
+
 from .base import ReportFn, Rule, is_unknown, props_of
 
 INSTANCE = "aws:ec2/instance:Instance"
 AMI_AGE_TAG = "forensics:ami-age-days"
 AMI_CREATION_DATE_TAG = "forensics:ami-creation-date"  # fallback: the image's creationDate (ISO 8601)
-DEFAULT_MAX_AMI_AGE_DAYS = 30
+# The service's max_ami_age_days setting, which the engine child's environment carries to this process.
 ENV_MAX_AMI_AGE_DAYS = "FORENSICS_MAX_AMI_AGE_DAYS"
 CONFIG_KEY = "maxAmiAgeDays"
 STACK_CONFIG_KEY = "forensics:maxAmiAgeDays"
@@ -48,7 +50,7 @@ def _stack_config_max() -> int | None:
 
 def max_ami_age_days(args: Any = None) -> int:
     """The limit: policy config `maxAmiAgeDays`, else env FORENSICS_MAX_AMI_AGE_DAYS, else stack config
-    `forensics:maxAmiAgeDays`, else 30."""
+    `forensics:maxAmiAgeDays`, else the program's default (DEFAULT_MAX_AMI_AGE_DAYS)."""
     get_config = getattr(args, "get_config", None)
     if callable(get_config):
         try:
@@ -112,8 +114,8 @@ def check_golden_ami_fresh(args: Any, report: ReportFn) -> None:
 RULES = [
     Rule(
         name="golden-ami-fresh",
-        description="The workstation instance runs a golden AMI no older than maxAmiAgeDays (default 30), "
-        f"as recorded in its {AMI_AGE_TAG} tag.",
+        description="The workstation instance runs a golden AMI no older than maxAmiAgeDays "
+        f"(default {DEFAULT_MAX_AMI_AGE_DAYS}), as recorded in its {AMI_AGE_TAG} tag.",
         remediation=(
             f"rebuild/publish a fresh golden AMI, and tag the instance with {AMI_AGE_TAG}=<whole days since "
             f"the image's creationDate> (or {AMI_CREATION_DATE_TAG}=<the image's creationDate>)"

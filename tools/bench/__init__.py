@@ -40,7 +40,9 @@ def _settings(root: Path, aws: LocalAws) -> Settings:
 
 def bare_up(settings: Settings, investigation: str, snapshot: str) -> float:
     """The Automation API alone, in this process: select the stack, set config, `up` with the policy packs."""
-    os.environ.update(stacks_env(settings))
+    # In this process, so the engine sees this process's environment plus what the runner child would get.
+    os.environ.update(environment.engine_process_env(settings))
+    environment.prepare_directories(settings)
     from programs.forensic_env.program import forensic_environment
     from service.orchestration.runner import select_stack
 
@@ -58,17 +60,11 @@ def bare_up(settings: Settings, investigation: str, snapshot: str) -> float:
         ),
     )
     started = time.perf_counter()
-    stack = select_stack(request, forensic_environment)
+    stack = select_stack(request, forensic_environment, environment.engine_workspace(settings))
     stack.up(policy_packs=request.policy_packs)
     elapsed = time.perf_counter() - started
     stack.destroy()
     return elapsed
-
-
-def stacks_env(settings: Settings) -> dict[str, str]:
-    from service.orchestration.stacks import settings_env
-
-    return {**settings_env(settings), **environment.pulumi_env(settings)}
 
 
 def service_create_to_ready(settings: Settings, ticket: str, snapshot: str) -> float:
@@ -119,7 +115,3 @@ def main() -> None:
     print(f"bare Automation API up (median of {args.runs}): {b:.1f} s")
     print(f"service create-to-ready (median of {args.runs}): {s:.1f} s")
     print(f"ratio service/bare: {s / b:.2f}")
-
-
-if __name__ == "__main__":
-    main()

@@ -1,10 +1,12 @@
-"""What the integration code needs, passed explicitly: the app's settings, sessions, clock, the job
-layer's dispatch, the outbound clients and the outbox dispatcher (``wiring.install`` builds it;
-app.state holds it)."""
+"""What the integration code needs, passed explicitly: the app's settings, sessions, clock, the publisher of
+domain events, the outbound clients and the outbox dispatcher (``wiring.build`` makes it; app.state holds
+it). ``caller`` opens the same kind of unit of work a REST request gets."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
 
 from service.auth.roles import Role
 from service.auth.service import Principal
@@ -13,8 +15,8 @@ from service.config import Settings
 from service.db.session import SessionFactory
 from service.integrations.chat import ChatClient
 from service.integrations.outbox import Dispatcher
-from service.integrations.ticketing import TicketingClient
-from service.investigations.service import Dispatch
+from service.integrations.ticketing_client import TicketingClient
+from service.unit_of_work import Caller, Publisher, UnitOfWork
 
 
 @dataclass
@@ -22,7 +24,7 @@ class Integrations:
     settings: Settings
     session_factory: SessionFactory
     clock: Clock
-    dispatch: Dispatch
+    publisher: Publisher
     dispatcher: Dispatcher
 
     @property
@@ -40,6 +42,9 @@ class Integrations:
     @chat.setter
     def chat(self, client: ChatClient) -> None:
         self.dispatcher.chat = client
+
+    def caller(self, session: Session, principal: Principal, request_id: str | None) -> Caller:
+        return Caller(UnitOfWork(session, self.clock, self.settings, self.publisher), principal, request_id)
 
     def ticket_principal(self, *, destroy: bool = False) -> Principal:
         role = self.settings.ticket_destroy_role if destroy else self.settings.ticket_role

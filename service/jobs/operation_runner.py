@@ -19,22 +19,24 @@ from sqlalchemy import select, update
 
 from service.audit import service as audit
 from service.db.session import session_scope
-from service.investigations import evidence, plan
+from service.domain_events import BuildProgress
 from service.investigations import service as investigations
+from service.investigations.actions import Step, spec_of
 from service.investigations.models import Investigation
-from service.jobs.context import JobContext, Requeue
+from service.jobs.job_context import JobContext, Requeue
 from service.observability import metrics
 from service.operations.models import Operation, OperationEvent
 from service.operations.states import Action, OperationState
-from service.orchestration import errors as engine_errors
+from service.orchestration.errors import EngineErrorCode
 from service.orchestration.models import OperationKind, OperationResult
+from service.unit_of_work import UnitOfWork
 
 logger = logging.getLogger(__name__)
 
-_STATE_FOR_CODE = {
-    engine_errors.CANCELLED: OperationState.CANCELLED,
-    engine_errors.TIMED_OUT: OperationState.TIMED_OUT,
-    engine_errors.INTERRUPTED: OperationState.INTERRUPTED,
+_STATE_FOR_CODE: dict[str, OperationState] = {
+    EngineErrorCode.CANCELLED: OperationState.CANCELLED,
+    EngineErrorCode.TIMED_OUT: OperationState.TIMED_OUT,
+    EngineErrorCode.INTERRUPTED: OperationState.INTERRUPTED,
 }
 
 
@@ -62,9 +64,7 @@ def claim_next(ctx: JobContext, investigation_id: str, requeue: Requeue) -> Clai
             return None
         op = session.execute(
             select(Operation)
-            .where(
-                Operation.investigation_id == investigation_id, Operation.state == OperationState.QUEUED.value
-            )
+            .where(Operation.investigation_id == investigation_id, Operation.state == OperationState.QUEUED)
             # A retry of an interrupted operation goes first: it was running before anything still queued.
             .order_by(Operation.retry_of.is_(None), Operation.sequence)
             .limit(1)
@@ -84,9 +84,9 @@ def claim_next(ctx: JobContext, investigation_id: str, requeue: Requeue) -> Clai
             return None
         started = session.execute(
             update(Operation)
-            .where(Operation.id == op.id, Operation.state == OperationState.QUEUED.value)
+            .where(Operation.id == op.id, Operation.state == OperationState.QUEUED)
             .values(
-                state=OperationState.RUNNING.value,
+                state=OperationState.RUNNING,
                 started_at=now,
                 heartbeat_at=now,
                 runner_host=ctx.host,
@@ -161,8 +161,8 @@ def _event_sink(ctx: JobContext, operation_id: str, step: int, label: str) -> An
         payload = {**event, "step": step, "step_label": label}
         progress = event.get("progress") or {}
         try:
-            with session_scope(ctx.session_factory) as session:
-                session.add(
+            with ctx.unit_of_work() as uow:
+                uow.session.add(
                     OperationEvent(
                         operation_id=operation_id,
                         type=str(event.get("type", "event")),
@@ -171,18 +171,25 @@ def _event_sink(ctx: JobContext, operation_id: str, step: int, label: str) -> An
                     )
                 )
                 if progress:
-                    session.execute(
-                        update(Operation)
-                        .where(Operation.id == operation_id)
-                        .values(
-                            progress_done=int(progress.get("done", 0)),
-                            progress_planned=int(progress.get("planned", 0)),
-                        )
+                    _record_progress(
+                        uow, operation_id, int(progress.get("done", 0)), int(progress.get("planned", 0))
                     )
         except Exception:  # losing one progress event must not abort the deployment
             logger.exception("could not store an event of operation %s", operation_id)
 
     return on_event
+
+
+def _record_progress(uow: UnitOfWork, operation_id: str, done: int, planned: int) -> None:
+    op = uow.session.get(Operation, operation_id)
+    if op is None:
+        return
+    # One progress message per build, for the build people wait on (Slack allows a response_url five posts):
+    # the event whose progress first reaches half of the opening build's plan.
+    was_halfway = op.progress_planned > 0 and op.progress_done * 2 >= op.progress_planned
+    if op.action == Action.OPEN and planned >= 2 and done * 2 >= planned and not was_halfway:
+        uow.emit(BuildProgress(op.investigation_id, done, planned))
+    op.progress_done, op.progress_planned = done, planned
 
 
 def _on_started(ctx: JobContext, operation_id: str) -> Any:
@@ -199,14 +206,15 @@ def run_claimed(ctx: JobContext, claimed: Claimed) -> None:
         op = session.get(Operation, claimed.operation_id)
         inv = session.get(Investigation, claimed.investigation_id)
         assert op is not None and inv is not None
-        action = Action(op.action)
+        spec = spec_of(op.action)
         params = dict(op.params or {})
-        steps = plan.steps(inv, action, params, ctx.settings.service_principals)
-        snapshot = {"id": inv.id, "ticket": inv.ticket, "stack": inv.stack_name, "region": inv.region}
+        session.expunge(inv)  # read by the steps and the after-success work once the session is gone
 
     result: OperationResult | None = None
     extra: dict[str, Any] = {}
+    steps: list[Step] = []
     try:
+        steps = spec.steps(inv, params, ctx.settings) if spec.steps is not None else []
         with _Watch(ctx, claimed.operation_id) as watch:
             for index, step in enumerate(steps):
                 result = ctx.executor.run_operation(
@@ -219,56 +227,29 @@ def run_claimed(ctx: JobContext, claimed: Claimed) -> None:
                 )
                 if not result.succeeded:
                     break
-            if result is not None and result.succeeded:
-                extra = _after_success(ctx, action, params, result, snapshot)
+            if result is not None and result.succeeded and spec.after_success is not None:
+                extra = spec.after_success(ctx, inv, params, result)
     except Exception as exc:  # never leave an operation running because our own code failed
         logger.exception("operation %s failed in the service", claimed.operation_id)
         kind = steps[-1].request.kind if steps else OperationKind.UP
         result = OperationResult(
             kind=kind,
-            stack_name=snapshot["stack"],
+            stack_name=inv.stack_name,
             succeeded=False,
-            error_code="internal_error",
+            error_code=EngineErrorCode.INTERNAL_ERROR,
             error=f"{type(exc).__name__}: {exc}",
         )
-    assert result is not None
+    if result is None:  # an action without engine steps
+        result = OperationResult(
+            kind=spec.kind or OperationKind.UP, stack_name=inv.stack_name, succeeded=True
+        )
     finish(ctx, claimed, result, extra, time.monotonic() - started)
 
 
-def _after_success(
-    ctx: JobContext, action: Action, params: dict[str, Any], result: OperationResult, inv: dict[str, str]
-) -> dict[str, Any]:
-    """Work outside the engine that completes an action: legal hold after a freeze, lifting it on request."""
-    if action == Action.FREEZE:
-        bucket = result.outputs.get("evidenceBucket")
-        if not bucket:
-            raise RuntimeError("the frozen stack has no evidenceBucket output; legal hold not placed")
-        export = ctx.executor.export_stack(ctx.settings, inv["stack"])
-        report = evidence.place_legal_hold(
-            evidence.s3_client(ctx.settings, inv["region"]),
-            bucket,
-            investigation_id=inv["id"],
-            ticket=inv["ticket"],
-            stack_name=inv["stack"],
-            export=export,
-            outputs=result.outputs,
-            at=ctx.clock(),
-        )
-        return {"legal_hold": report.to_json()}
-    if action == Action.RELEASE and params.get("remove_legal_holds"):
-        bucket = result.outputs.get("evidenceBucket")
-        if bucket:
-            lifted = evidence.set_legal_hold(
-                evidence.s3_client(ctx.settings, inv["region"]), bucket, on=False
-            )
-            return {"legal_hold_lifted": {"object_versions": lifted}}
-    return {}
-
-
-def _state_of(action: Action, result: OperationResult) -> OperationState:
+def _state_of(kind: OperationKind | None, result: OperationResult) -> OperationState:
     if result.succeeded:
         return OperationState.SUCCEEDED
-    if action == Action.DESTROY and result.error_code == engine_errors.STACK_NOT_FOUND:
+    if kind == OperationKind.DESTROY and result.error_code == EngineErrorCode.STACK_NOT_FOUND:
         return OperationState.SUCCEEDED  # nothing was ever deployed: destroyed is already true
     return _STATE_FOR_CODE.get(result.error_code or "", OperationState.FAILED)
 
@@ -282,20 +263,21 @@ def finish(
 ) -> None:
     now = ctx.clock()
     retry_delay: float | None = None
-    with session_scope(ctx.session_factory) as session:
+    with ctx.unit_of_work() as uow:
+        session = uow.session
         op = session.get(Operation, claimed.operation_id)
         inv = session.get(Investigation, claimed.investigation_id)
         assert op is not None and inv is not None
-        action = Action(op.action)
+        spec = spec_of(op.action)
         retries = int((op.params or {}).get("concurrent_update_retries", 0))
         if (
-            result.error_code == engine_errors.CONCURRENT_UPDATE
+            result.error_code == EngineErrorCode.CONCURRENT_UPDATE
             and retries < ctx.settings.concurrent_update_retries
             and op.cancel_requested_at is None
         ):
             # Someone else holds the stack's lock: wait and try again, keeping our place in the order.
             retry_delay = ctx.settings.concurrent_update_retry_seconds * (retries + 1)
-            op.state = OperationState.QUEUED.value
+            op.state = OperationState.QUEUED
             op.params = {**(op.params or {}), "concurrent_update_retries": retries + 1}
             op.not_before = now + timedelta(seconds=retry_delay)
             op.pid = None
@@ -309,14 +291,14 @@ def finish(
             )
             outcome = "requeued"
         else:
-            state = _state_of(action, result)
-            op.state = state.value
+            state = _state_of(spec.kind, result)
+            op.state = state
             op.finished_at = now
             op.result = {**result.to_json(), **extra}
             if state != OperationState.SUCCEEDED:
                 op.error_code = result.error_code or "failed"
                 op.error = (result.error or "")[-8000:] or None
-            investigations.settle(inv, op, state, result, now)
+            investigations.settle(uow, inv, op, state, result)
             session.add(
                 OperationEvent(
                     operation_id=op.id,
@@ -350,4 +332,4 @@ def finish(
         )
         kind = op.kind
     # A re-queued operation is picked up again by process_next's next claim, which schedules it for later.
-    metrics.observe_finished(kind, action.value, outcome, seconds if retry_delay is None else None)
+    metrics.observe_finished(kind, spec.name, outcome, seconds if retry_delay is None else None)

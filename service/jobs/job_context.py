@@ -1,16 +1,20 @@
-"""What background code needs, passed explicitly (no globals): settings, sessions, the engine seam, time."""
+"""What background code needs, passed explicitly (no globals): settings, sessions, the engine seam, time, and
+the publisher that turns a unit of work's events into notifications and dispatches."""
 
 from __future__ import annotations
 
 import os
 import socket
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from typing import Any
 
 from service.clock import Clock, utcnow
 from service.config import Settings
 from service.db.session import SessionFactory
 from service.jobs.executor import OperationExecutor, PulumiExecutor
+from service.unit_of_work import Publisher, UnitOfWork, unit_of_work
 
 # Schedules processing of an investigation's queue after ``delay`` seconds (0: now).
 Requeue = Callable[[str, float], None]
@@ -22,5 +26,12 @@ class JobContext:
     session_factory: SessionFactory
     executor: OperationExecutor = field(default_factory=PulumiExecutor)
     clock: Clock = utcnow
+    publisher: Publisher = field(default_factory=Publisher)
     host: str = field(default_factory=socket.gethostname)
     pid: int = field(default_factory=os.getpid)
+
+    def unit_of_work(self) -> AbstractContextManager[UnitOfWork]:
+        return unit_of_work(self.session_factory, self.clock, self.settings, self.publisher)
+
+    def export_stack(self, stack_name: str) -> dict[str, Any]:
+        return self.executor.export_stack(self.settings, stack_name)

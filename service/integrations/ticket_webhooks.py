@@ -6,8 +6,10 @@
   refusal is commented on the ticket.
 
 The ticket is the idempotency key (``TicketAction`` rows): a redelivered event finds what it already did
-and does nothing. Requests that are unsigned, badly signed, stale or replayed are refused (401), change
-nothing, and are audited.
+and does nothing. Each action and its ``TicketAction`` row are one unit of work: both are committed, or
+neither. The signature's nonce is committed first, on its own: a signature is used up whatever follows.
+Requests that are unsigned, badly signed, stale or replayed are refused (401), change nothing, and are
+audited.
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
@@ -25,20 +26,23 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from programs.forensic_env.config import TICKET_PATTERN
 from service.audit import service as audit
+from service.domain_events import RequestRefused
 from service.errors import InvalidInput, ServiceError, StateConflict, Unauthorized
-from service.integrations import outbox, signing
-from service.integrations.context import Integrations
-from service.integrations.messages import Notice, snapshot
+from service.integrations import signing
+from service.integrations.integration_context import Integrations
 from service.integrations.models import TicketAction
 from service.investigations import service as investigations
+from service.investigations.actions import spec_of
 from service.investigations.models import Investigation
 from service.investigations.schemas import InvestigationCreate
-from service.investigations.states import Status
+from service.operations.states import Action
+from service.unit_of_work import Caller
 
 logger = logging.getLogger(__name__)
 
-TICKET_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:#/-]{1,63}$")
+_TICKET_RE = re.compile(TICKET_PATTERN)
 REJECTED_ACTOR = audit.Actor("unverified", "none")
 
 
@@ -136,7 +140,7 @@ def _parse_generic(payload: dict[str, Any]) -> TicketEvent:
 
 
 def _ticket(value: Any) -> str:
-    if not isinstance(value, str) or not TICKET_PATTERN.match(value):
+    if not isinstance(value, str) or not _TICKET_RE.match(value):
         raise InvalidInput("the ticket key is missing or not a valid ticket id", details={"ticket": value})
     return value
 
@@ -163,22 +167,18 @@ def handle(
                 ctx, session, "integration.ticket_webhook", "integrations/tickets/webhook", exc, request_id
             )
             raise
+        session.commit()
         try:
             payload = json.loads(body)
         except ValueError:
-            session.commit()  # keep the nonce: the same bytes are not accepted twice
             raise InvalidInput("the webhook body is not JSON") from None
-        try:
-            event = parse(payload)
-        except InvalidInput:
-            session.commit()
-            raise
+        event = parse(payload)
         if event is None:
-            session.commit()
             return WebhookOutcome(
                 None, [ActionResult("none", "ignored", message="not an issue create/update")]
             )
-        return WebhookOutcome(event.ticket, _act(ctx, session, event, request_id))
+        caller = ctx.caller(session, ctx.ticket_principal(), request_id)
+        return WebhookOutcome(event.ticket, _act(ctx, caller, event))
 
 
 def reject(
@@ -202,15 +202,7 @@ def reject(
         logger.exception("could not audit a refused integration request")
 
 
-def _open_for(session: Session, ticket: str) -> Investigation | None:
-    return session.execute(
-        select(Investigation).where(Investigation.open_ticket == ticket)
-    ).scalar_one_or_none()
-
-
-def _act(
-    ctx: Integrations, session: Session, event: TicketEvent, request_id: str | None
-) -> list[ActionResult]:
+def _act(ctx: Integrations, caller: Caller, event: TicketEvent) -> list[ActionResult]:
     settings = ctx.settings
     status = (event.status or "").strip().lower()
     done = status in {s.lower() for s in settings.ticket_done_statuses}
@@ -218,33 +210,16 @@ def _act(
     labelled = settings.ticket_forensics_label.lower() in {label.lower() for label in event.labels}
     results: list[ActionResult] = []
     if labelled and not done:
-        results.append(_open(ctx, session, event, request_id))
+        results.append(_open(caller, event))
         if results[-1].outcome == "accepted":
             return results  # a brand-new clean room cannot be frozen or destroyed yet
     if legal_hold:
-        results.append(_freeze(ctx, session, event, request_id))
+        results.append(_freeze(caller, event))
     elif done:
-        results.append(_destroy(ctx, session, event, request_id))
+        results.append(_destroy(ctx, caller, event))
     if not results:
         results.append(ActionResult("none", "ignored", message="no forensics label and no mapped status"))
-    session.commit()  # the nonce, when nothing else committed it
     return results
-
-
-def _claim(session: Session, ticket: str, action: str, scope: str, now: datetime) -> TicketAction | None:
-    """The action's idempotency row, inserted now; None if the ticket already did this."""
-    if _existing_action(session, ticket, action, scope) is not None:
-        return None
-    row = TicketAction(
-        ticket=ticket, action=action, scope=scope, outcome="accepted", created_at=now, updated_at=now
-    )
-    session.add(row)
-    try:
-        session.flush()
-    except IntegrityError:  # the same event is being handled concurrently
-        session.rollback()
-        return None
-    return row
 
 
 def _existing_action(session: Session, ticket: str, action: str, scope: str) -> TicketAction | None:
@@ -255,41 +230,54 @@ def _existing_action(session: Session, ticket: str, action: str, scope: str) -> 
     ).scalar_one_or_none()
 
 
+def record_action(
+    caller: Caller, ticket: str, action: str, scope: str, investigation_id: str | None, outcome: str
+) -> None:
+    """The ticket's idempotency row for ``action``, in the caller's unit of work (inserted or updated)."""
+    now = caller.clock()
+    row = _existing_action(caller.session, ticket, action, scope)
+    if row is None:
+        row = TicketAction(ticket=ticket, action=action, scope=scope, created_at=now)
+        caller.session.add(row)
+    row.investigation_id = investigation_id
+    row.outcome = outcome
+    row.updated_at = now
+    caller.session.flush()
+
+
 def _refused(
-    ctx: Integrations,
-    session: Session,
+    caller: Caller,
     event: TicketEvent,
     action: str,
     inv: Investigation | None,
     exc: ServiceError,
-    request_id: str | None,
+    *,
+    remember: bool = False,
 ) -> ActionResult:
-    """Record and comment a refusal (state conflict, forbidden, invalid) in a fresh transaction."""
-    session.rollback()
+    """Record and comment a refusal (state conflict, forbidden, invalid) in a fresh unit of work;
+    ``remember``: keep a ``refused`` row, so a redelivery that would be refused again is a duplicate."""
+    caller.rollback()
     audit.record(
-        session,
-        ctx.clock,
-        actor=ctx.ticket_principal(destroy=action == "destroy").actor,
+        caller.session,
+        caller.clock,
+        actor=caller.actor,
         action=f"ticket.{action}",
         target=f"investigation/{inv.id}" if inv else f"ticket/{event.ticket}",
         outcome=f"refused:{exc.code}",
-        request_id=request_id,
+        request_id=caller.request_id,
         details={"ticket": event.ticket, "status": event.status, "message": exc.message},
     )
-    data = snapshot(inv) if inv else {"ticket": event.ticket, "id": "-", "status": "-"}
-    outbox.notify(
-        session, ctx.clock(), ctx.settings, Notice("refused", data, f"{action} refused: {exc.message}")
-    )
-    session.commit()
+    caller.emit(RequestRefused(event.ticket, inv.id if inv else None, action, exc.message))
+    if remember and inv is not None:
+        record_action(caller, event.ticket, action, inv.id, inv.id, "refused")
+    caller.commit()
     return ActionResult(action, "refused", inv.id if inv else None, exc.message)
 
 
-def _open(ctx: Integrations, session: Session, event: TicketEvent, request_id: str | None) -> ActionResult:
-    now = ctx.clock()
-    row = _claim(session, event.ticket, "open", "", now)
-    if row is None:
-        previous = _existing_action(session, event.ticket, "open", "")
-        return ActionResult("open", "duplicate", previous.investigation_id if previous else None)
+def _open(caller: Caller, event: TicketEvent) -> ActionResult:
+    previous = _existing_action(caller.session, event.ticket, "open", "")
+    if previous is not None:
+        return ActionResult("open", "duplicate", previous.investigation_id)
     try:
         body = InvestigationCreate(
             ticket=event.ticket,
@@ -299,102 +287,63 @@ def _open(ctx: Integrations, session: Session, event: TicketEvent, request_id: s
         )
     except ValidationError as exc:
         error = InvalidInput(f"cannot open from this ticket: {exc.errors()[0].get('msg', 'invalid')}")
-        return _refused(ctx, session, event, "open", None, error, request_id)
+        return _refused(caller, event, "open", None, error)
     try:
-        inv, _op, created = investigations.open_investigation(
-            session,
-            ctx.clock,
-            ctx.settings,
-            ctx.dispatch,
-            principal=ctx.ticket_principal(),
-            body=body,
-            idempotency_key=None,
-            request_id=request_id,
-        )
+        inv, _op, created = investigations.open_investigation(caller, body, idempotency_key=None)
+        outcome = "accepted" if created else "existing"
+        record_action(caller, event.ticket, "open", "", inv.id, outcome)
+        caller.commit()
+    except IntegrityError:  # the same event, handled concurrently, recorded the action first
+        caller.rollback()
+        return ActionResult("open", "duplicate")
     except ServiceError as exc:
-        return _refused(ctx, session, event, "open", None, exc, request_id)
-    # open_investigation committed the row with the investigation (or rolled it back on a lost race).
-    row = _existing_action(session, event.ticket, "open", "") or TicketAction(
-        ticket=event.ticket, action="open", scope="", outcome="accepted", created_at=now, updated_at=now
-    )
-    row.investigation_id = inv.id
-    row.outcome = "accepted" if created else "existing"
-    session.add(row)
-    session.commit()
-    return ActionResult("open", row.outcome, inv.id)
+        return _refused(caller, event, "open", None, exc)
+    return ActionResult("open", outcome, inv.id)
 
 
-def _freeze(ctx: Integrations, session: Session, event: TicketEvent, request_id: str | None) -> ActionResult:
-    inv = _open_for(session, event.ticket)
+def _freeze(caller: Caller, event: TicketEvent) -> ActionResult:
+    inv = investigations.open_for_ticket(caller.session, event.ticket)
     if inv is None:
         return ActionResult("freeze", "ignored", message="the ticket has no open investigation")
-    if _claim(session, event.ticket, "freeze", inv.id, ctx.clock()) is None:
+    if _existing_action(caller.session, event.ticket, "freeze", inv.id) is not None:
         return ActionResult("freeze", "duplicate", inv.id)
+    reason = f"ticket {event.ticket} moved to {event.status}"
     try:
-        investigations.freeze(
-            session,
-            ctx.clock,
-            ctx.dispatch,
-            principal=ctx.ticket_principal(),
-            investigation_id=inv.id,
-            reason=f"ticket {event.ticket} moved to {event.status}",
-            request_id=request_id,
-        )
+        investigations.request_action(caller, inv.id, Action.FREEZE, {"reason": reason})
+        record_action(caller, event.ticket, "freeze", inv.id, inv.id, "accepted")
+        caller.commit()
+    except IntegrityError:
+        caller.rollback()
+        return ActionResult("freeze", "duplicate", inv.id)
     except ServiceError as exc:
-        return _refused(ctx, session, event, "freeze", inv, exc, request_id)
+        return _refused(caller, event, "freeze", inv, exc)
     return ActionResult("freeze", "accepted", inv.id)
 
 
-def _destroy(ctx: Integrations, session: Session, event: TicketEvent, request_id: str | None) -> ActionResult:
-    inv = _open_for(session, event.ticket)
+def _destroy(ctx: Integrations, caller: Caller, event: TicketEvent) -> ActionResult:
+    inv = investigations.open_for_ticket(caller.session, event.ticket)
     if inv is None:
         return ActionResult("destroy", "ignored", message="the ticket has no open investigation")
-    previous = _existing_action(session, event.ticket, "destroy", inv.id)
-    frozen = inv.frozen or Status(inv.status) in (Status.FROZEN, Status.FREEZING)
+    previous = _existing_action(caller.session, event.ticket, "destroy", inv.id)
+    # The action table decides; the ticket path only remembers what it was told.
+    refusal = spec_of(Action.DESTROY).refusal(inv)
     if previous is not None and (
-        previous.outcome == "accepted" or (previous.outcome == "refused" and frozen)
+        previous.outcome == "accepted" or (previous.outcome == "refused" and refusal is not None)
     ):
         return ActionResult("destroy", "duplicate", inv.id)
-    now = ctx.clock()
-    if frozen:
-        error = StateConflict(
-            f"investigation {inv.id} is frozen under legal hold and cannot be destroyed; "
-            "a data custodian must release it first"
-        )
-        result = _refused(ctx, session, event, "destroy", inv, error, request_id)
-        _set_action(session, event.ticket, "destroy", inv.id, "refused", now)
-        return result
-    if previous is not None:  # refused while frozen, released since: try again
-        previous.outcome = "accepted"
-        previous.updated_at = now
-    elif _claim(session, event.ticket, "destroy", inv.id, now) is None:
-        return ActionResult("destroy", "duplicate", inv.id)
+    destroyer = caller.as_principal(ctx.ticket_principal(destroy=True))
+    reason = f"ticket {event.ticket} moved to {event.status}"
     try:
-        investigations.destroy(
-            session,
-            ctx.clock,
-            ctx.dispatch,
-            principal=ctx.ticket_principal(destroy=True),
-            investigation_id=inv.id,
-            reason=f"ticket {event.ticket} moved to {event.status}",
-            retain_evidence_bucket=True,
-            request_id=request_id,
+        investigations.request_action(
+            destroyer, inv.id, Action.DESTROY, {"reason": reason, "retain_evidence_bucket": True}
         )
-    except ServiceError as exc:
-        return _refused(ctx, session, event, "destroy", inv, exc, request_id)
-    return ActionResult("destroy", "accepted", inv.id)
-
-
-def _set_action(session: Session, ticket: str, action: str, scope: str, outcome: str, now: datetime) -> None:
-    row = _existing_action(session, ticket, action, scope)
-    if row is None:
-        row = TicketAction(
-            ticket=ticket, action=action, scope=scope, created_at=now, outcome=outcome, updated_at=now
-        )
-        session.add(row)
-    row.outcome = outcome
-    row.updated_at = now
-    try:
-        session.commit()
+        record_action(destroyer, event.ticket, "destroy", inv.id, inv.id, "accepted")
+        destroyer.commit()
     except IntegrityError:
-        session.rollback()
+        destroyer.rollback()
+        return ActionResult("destroy", "duplicate", inv.id)
+    except StateConflict as exc:
+        return _refused(destroyer, event, "destroy", inv, exc, remember=True)
+    except ServiceError as exc:
+        return _refused(destroyer, event, "destroy", inv, exc)
+    return ActionResult("destroy", "accepted", inv.id)

@@ -1,0 +1,87 @@
+"""What happened, as plain data: domain functions return these (through the unit of work) instead of acting
+on them. After the change they describe is flushed, the unit of work hands them to its publisher: in the same
+transaction (notifications into the outbox, alert audit entries) and after the commit (jobs dispatched,
+delivery started). Nothing reads ORM attribute history to find out what changed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from service.investigations.states import Status
+
+
+@dataclass(frozen=True)
+class InvestigationOpened:
+    investigation_id: str
+    requested_by: str
+
+
+@dataclass(frozen=True)
+class OperationQueued:
+    """Someone must run the investigation's queue (after the commit that makes the operation visible)."""
+
+    investigation_id: str
+    operation_id: str
+
+
+@dataclass(frozen=True)
+class StatusChanged:
+    investigation_id: str
+    old: Status
+    new: Status
+    action: str
+    by: str
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class DriftFound:
+    investigation_id: str
+    operation_id: str
+    resources: int
+
+
+@dataclass(frozen=True)
+class BuildProgress:
+    """The opening build passed half of its plan (one message; chat only)."""
+
+    investigation_id: str
+    done: int
+    planned: int
+
+
+@dataclass(frozen=True)
+class ExpiryWarned:
+    investigation_id: str
+    expires_at: datetime
+    at: datetime
+
+
+@dataclass(frozen=True)
+class ExpiryExtended:
+    investigation_id: str
+    hours: int
+    by: str
+
+
+@dataclass(frozen=True)
+class RequestRefused:
+    """An integration's request that was refused (ticket transition, ...): commented back to the ticket."""
+
+    ticket: str
+    investigation_id: str | None
+    action: str
+    message: str
+
+
+DomainEvent = (
+    InvestigationOpened
+    | OperationQueued
+    | StatusChanged
+    | DriftFound
+    | BuildProgress
+    | ExpiryWarned
+    | ExpiryExtended
+    | RequestRefused
+)

@@ -1,0 +1,159 @@
+"""Domain events -> notifications: what each event says on the ticket and in chat, written to the outbox in
+the transaction of the change (an in-transaction handler of the unit of work's publisher).
+
+Transitional moves (freezing, releasing, destroying) are announced with who asked and why; drift also gets
+an alert audit entry. Nothing here reads ORM history: the domain functions say what happened.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from service.audit import service as audit
+from service.clock import Clock, as_utc
+from service.config import Settings
+from service.domain_events import (
+    BuildProgress,
+    DomainEvent,
+    DriftFound,
+    ExpiryExtended,
+    ExpiryWarned,
+    InvestigationOpened,
+    OperationQueued,
+    RequestRefused,
+    StatusChanged,
+)
+from service.integrations import outbox
+from service.integrations.messages import Notice, snapshot
+from service.investigations.models import Investigation
+from service.investigations.states import Status
+
+logger = logging.getLogger(__name__)
+
+
+class NotificationWriter:
+    """Subscribed in-transaction: ``writer(session, events)`` queues one notice per event that has one."""
+
+    def __init__(self, settings: Settings, clock: Clock) -> None:
+        self.settings = settings
+        self.clock = clock
+
+    def __call__(self, session: Session, events: Sequence[DomainEvent]) -> None:
+        for event in events:
+            notice = notice_for(session, event)
+            if notice is None:
+                continue
+            outbox.notify(session, self.clock(), self.settings, notice)
+            if isinstance(event, DriftFound):
+                audit.record(
+                    session,
+                    self.clock,
+                    actor=audit.SYSTEM,
+                    action="investigation.drift_alert",
+                    target=f"investigation/{event.investigation_id}",
+                    outcome="alert",
+                    details={
+                        "operation_id": event.operation_id,
+                        "resources": event.resources,
+                        "remediated": False,
+                    },
+                )
+
+
+def wrote_outbox(events: Sequence[DomainEvent]) -> bool:
+    return any(not isinstance(e, OperationQueued) for e in events)
+
+
+def notice_for(session: Session, event: DomainEvent) -> Notice | None:
+    if isinstance(event, RequestRefused):
+        inv = session.get(Investigation, event.investigation_id) if event.investigation_id else None
+        data = snapshot(inv) if inv else {"ticket": event.ticket, "id": "-", "status": "-"}
+        return Notice("refused", data, f"{event.action} refused: {event.message}")
+    if isinstance(event, OperationQueued):
+        return None
+    inv = session.get(Investigation, event.investigation_id)
+    if inv is None:
+        return None
+    data = snapshot(inv)
+    if isinstance(event, InvestigationOpened):
+        return Notice(
+            "opened",
+            data,
+            f"Requested by {event.requested_by}; the clean room is being built (this takes a few minutes).",
+        )
+    if isinstance(event, BuildProgress):
+        return Notice(
+            "progress",
+            data,
+            f"Halfway: {event.done} of {event.planned} resources done.",
+            {"resources": f"{event.done}/{event.planned}"},
+        )
+    if isinstance(event, DriftFound):
+        drift = inv.drift or {}
+        resources = drift.get("resources") or []
+        lines = [_describe(r) for r in resources[:10]]
+        detail = "The refresh preview found resources that differ from the stack. Nothing was changed."
+        if lines:
+            detail += "\n" + "\n".join(f"- {line}" for line in lines)
+        return Notice("drift", data, detail, {"drifted resources": len(resources)})
+    if isinstance(event, ExpiryWarned):
+        left = as_utc(event.expires_at) - as_utc(event.at)
+        return Notice(
+            "ttl_warning",
+            data,
+            f"This clean room will be destroyed in {_duration(left)} (the evidence bucket is kept). "
+            f"Extend it with `/forensics extend {inv.id} <hours>` or "
+            f"POST /v1/investigations/{inv.id}/extend.",
+        )
+    if isinstance(event, ExpiryExtended):
+        return Notice("extended", data, f"Extended by {event.hours}h by {event.by}.")
+    return _status_notice(event, inv, data)
+
+
+def _status_notice(event: StatusChanged, inv: Investigation, data: dict[str, Any]) -> Notice | None:
+    old, new = event.old, event.new
+    why = f"Requested by {event.by}" + (f": {event.reason}" if event.reason else ".")
+    if new == Status.READY:
+        if old == Status.OPENING:
+            return Notice("ready", data, "The clean room is built and the policies passed.")
+        if old == Status.RELEASING:
+            return Notice("released", data)
+        return Notice("status", data, f"{old} -> {new}")
+    if new == Status.FREEZING:
+        return Notice("freezing", data, why)
+    if new == Status.RELEASING:
+        return Notice("releasing", data, why)
+    if new == Status.DESTROYING:
+        return Notice(
+            "destroying", data, why + " The evidence bucket is kept unless a custodian said otherwise."
+        )
+    if new == Status.FROZEN:
+        return Notice("frozen", data, "Preserved in a locked state; legal hold placed on the evidence.")
+    if new == Status.DESTROYED:
+        kept = "retained" if inv.retain_evidence_bucket else "deleted"
+        return Notice("destroyed", data, f"The stack was removed; the evidence bucket was {kept}.")
+    if new == Status.FAILED:
+        return Notice("failed", data, event.reason or f"{old} -> failed")
+    if new == Status.NEEDS_ATTENTION:
+        return Notice("needs_attention", data, inv.attention_reason)
+    return None
+
+
+def _duration(delta: timedelta) -> str:
+    minutes = max(int(delta.total_seconds() // 60), 0)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h {minutes:02d}m" if hours else f"{minutes}m"
+
+
+def _describe(resource: object) -> str:
+    if isinstance(resource, dict):
+        urn = resource.get("urn") or resource.get("name") or resource.get("id") or "resource"
+        kind = resource.get("type") or resource.get("resource_type") or ""
+        op = resource.get("op") or resource.get("diff") or ""
+        return " ".join(str(part) for part in (kind, urn, op) if part)[:300]
+    return str(resource)[:300]

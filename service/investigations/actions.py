@@ -1,0 +1,408 @@
+"""The action table: everything an action means, in one entry each.
+
+An ``ActionSpec`` says who may ask for the action (permissions), from which states (sources, plus a guard that
+reads the declared stack state), what the investigation is while it runs, which engine steps it runs, what the
+investigation becomes for each outcome, what it declares about the stack, the work after a successful run,
+whether it is retried after a crash, and how a refusal is worded. Requests (``service.request_action``), the
+job runner, cancel, recovery, the ticket and chat paths and the reaper all read this table; none of them
+knows an action by name. Adding an action is one ``register(ActionSpec(...))`` plus its steps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from pydantic import BaseModel
+
+from service.auth.roles import Permission
+from service.clock import Clock
+from service.config import Settings
+from service.errors import InvalidInput, StateConflict
+from service.investigations import legal_hold, stack_config
+from service.investigations.models import Investigation
+from service.investigations.schemas import (
+    DestroyRequest,
+    ExtendRequest,
+    FreezeRequest,
+    NoParams,
+    ReleaseRequest,
+)
+from service.investigations.states import Status
+from service.operations.states import Action
+from service.orchestration.models import OperationKind, OperationRequest, OperationResult
+
+# A stack may exist in every state but these: actions that change nothing may run there.
+STACK_MAY_EXIST = frozenset(set(Status) - {Status.DESTROYING, Status.DESTROYED})
+
+
+@dataclass(frozen=True)
+class Step:
+    label: str
+    request: OperationRequest
+
+
+class HookContext(Protocol):
+    """What after-success work needs (the job context provides it)."""
+
+    @property
+    def settings(self) -> Settings: ...
+
+    @property
+    def clock(self) -> Clock: ...
+
+    def export_stack(self, stack_name: str) -> dict[str, Any]: ...
+
+
+Params = Mapping[str, Any]
+StepsFn = Callable[[Investigation, Params, Settings], list[Step]]
+DeclareFn = Callable[[Investigation, Params], None]
+AfterSuccess = Callable[[HookContext, Investigation, Params, OperationResult], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    name: str
+    summary: str
+    permission: Permission
+    # Request body; its fields become the operation's params.
+    params_model: type[BaseModel]
+    # States the action may be requested from. Open has none: it creates the investigation.
+    sources: frozenset[Status]
+    # The status while queued and running; None: the action does not move the investigation.
+    running: Status | None
+    # The status after the engine steps ran and succeeded / failed; None: unchanged.
+    succeeded: Status | None
+    failed: Status | None
+    # The engine steps, in order (empty for actions that run no engine operation, like extend).
+    steps: StepsFn | None = None
+    # The engine operation the action is reported as.
+    kind: OperationKind | None = None
+    # Permissions that some params need on top of ``permission`` (e.g. deleting evidence: retention).
+    extra_permissions: Callable[[Params], frozenset[Permission]] = lambda _params: frozenset()
+    # A refusal from the investigation's declared stack state, checked after the source states.
+    guard: Callable[[Investigation], str | None] | None = None
+    # Declared-state changes once the engine ran, whatever the outcome (a failed freeze may have protected
+    # part of the stack), and only after success.
+    declare_when_ran: DeclareFn | None = None
+    declare_when_succeeded: DeclareFn | None = None
+    # Work outside the engine that completes the action; its result is stored with the operation.
+    after_success: AfterSuccess | None = None
+    # Safe to run again after a crash: converges (up of the same config) or changes nothing. Otherwise a
+    # crash leaves the investigation to a human (needs_attention).
+    retry_after_interrupt: bool = False
+    # Refusal messages by current state ({id} is the investigation id); a generic one otherwise.
+    refusals: Mapping[Status, str] = field(default_factory=dict)
+
+    @property
+    def runs_engine(self) -> bool:
+        return self.steps is not None
+
+    def permissions(self, params: Params) -> frozenset[Permission]:
+        return frozenset({self.permission}) | self.extra_permissions(params)
+
+    def refusal(self, inv: Investigation) -> str | None:
+        """Why this action may not be asked for now, or None."""
+        status = inv.status
+        if status not in self.sources:
+            template = (
+                self.refusals.get(status) or f"cannot {self.name} investigation {{id}} while it is {status}"
+            )
+            return template.format(id=inv.id)
+        return self.guard(inv) if self.guard is not None else None
+
+    def check(self, inv: Investigation) -> None:
+        message = self.refusal(inv)
+        if message is not None:
+            raise StateConflict(message, details={"status": inv.status.value, "action": self.name})
+
+    def status_after(self, *, ran: bool, succeeded: bool, previous: Status, current: Status) -> Status:
+        """The investigation's status once the operation ended. Cancelled before it ran: back to where it was
+        when it was asked for."""
+        if not ran:
+            return previous if self.running is not None else current
+        target = self.succeeded if succeeded else self.failed
+        return target if target is not None else current
+
+
+ACTIONS: dict[str, ActionSpec] = {}
+
+
+def register(spec: ActionSpec) -> ActionSpec:
+    if spec.name in ACTIONS:
+        raise ValueError(f"action {spec.name} is registered already")
+    ACTIONS[spec.name] = spec
+    return spec
+
+
+def unregister(name: str) -> None:
+    ACTIONS.pop(name, None)
+
+
+def spec_of(name: str) -> ActionSpec:
+    try:
+        return ACTIONS[name]
+    except KeyError:
+        raise InvalidInput(f"unknown action {name!r}", details={"actions": sorted(ACTIONS)}) from None
+
+
+# The one answer to "may this be destroyed?", from the declared stack state rather than the status string.
+
+
+def destroy_refusal(inv: Investigation) -> str | None:
+    if inv.frozen:
+        return (
+            f"investigation {inv.id} is frozen under legal hold (its stack is declared frozen, whatever its "
+            f"status says) and cannot be destroyed; a data custodian must release it first "
+            f"(POST /v1/investigations/{inv.id}/release)"
+        )
+    return None
+
+
+# Engine steps
+
+
+def engine_step(
+    inv: Investigation, settings: Settings, kind: OperationKind, label: str, **overrides: Any
+) -> Step:
+    raw = stack_config.raw_config(inv, **overrides)
+    # The service's own identity works inside the evidence bucket (legal hold), whose policy denies others.
+    if settings.service_principals:
+        raw["servicePrincipals"] = list(settings.service_principals)
+    return Step(
+        label=label,
+        request=OperationRequest(
+            kind=kind,
+            stack_name=inv.stack_name,
+            config=stack_config.to_stack_config(raw),
+            provider_config=stack_config.provider_config(inv),
+        ),
+    )
+
+
+def _up(inv: Investigation, _params: Params, settings: Settings) -> list[Step]:
+    return [engine_step(inv, settings, OperationKind.UP, "up")]
+
+
+def _preview(inv: Investigation, _params: Params, settings: Settings) -> list[Step]:
+    return [engine_step(inv, settings, OperationKind.PREVIEW, "preview")]
+
+
+def _refresh(inv: Investigation, _params: Params, settings: Settings) -> list[Step]:
+    return [engine_step(inv, settings, OperationKind.REFRESH, "refresh")]
+
+
+def _freeze_steps(inv: Investigation, _params: Params, settings: Settings) -> list[Step]:
+    # Declared in the program: stop, snapshot, deny, empty SG, protect. Stack state stays the truth.
+    return [engine_step(inv, settings, OperationKind.UP, "up (frozen)", frozen=True)]
+
+
+def _release_steps(inv: Investigation, _params: Params, settings: Settings) -> list[Step]:
+    # Protection is lifted while still frozen, then the thaw removes the freeze-only resources.
+    return [
+        engine_step(inv, settings, OperationKind.UP, "up (unprotected)", frozen=True, unprotect=True),
+        engine_step(inv, settings, OperationKind.UP, "up (released)", frozen=False),
+    ]
+
+
+def _destroy_steps(inv: Investigation, params: Params, settings: Settings) -> list[Step]:
+    if bool(params.get("retain_evidence_bucket", True)):
+        return [engine_step(inv, settings, OperationKind.DESTROY, "destroy")]
+    # retain_on_delete is resource state: it must be applied by an up before the destroy honours it.
+    unretained = {"retainEvidenceBucket": False, "frozen": False}
+    return [
+        engine_step(inv, settings, OperationKind.UP, "up (evidence bucket not retained)", **unretained),
+        engine_step(inv, settings, OperationKind.DESTROY, "destroy", **unretained),
+    ]
+
+
+# Declared state and after-success work
+
+
+def _declare_frozen(inv: Investigation, _params: Params) -> None:
+    inv.frozen = True
+
+
+def _frozen_held(inv: Investigation, _params: Params) -> None:
+    inv.frozen = True
+    inv.legal_hold = True
+
+
+def _released(inv: Investigation, params: Params) -> None:
+    inv.frozen = False
+    inv.legal_hold = not params.get("remove_legal_holds", False)
+
+
+def _destroyed(inv: Investigation, params: Params) -> None:
+    inv.retain_evidence_bucket = bool(params.get("retain_evidence_bucket", True))
+    bucket = (inv.outputs or {}).get("evidenceBucket")
+    inv.outputs = {"evidenceBucket": bucket} if bucket and inv.retain_evidence_bucket else {}
+    inv.open_ticket = None
+
+
+def _place_legal_hold(
+    ctx: HookContext, inv: Investigation, _params: Params, result: OperationResult
+) -> dict[str, Any]:
+    bucket = result.outputs.get("evidenceBucket")
+    if not bucket:
+        raise RuntimeError("the frozen stack has no evidenceBucket output; legal hold not placed")
+    report = legal_hold.place_legal_hold(
+        legal_hold.s3_client(ctx.settings, inv.region),
+        bucket,
+        investigation_id=inv.id,
+        ticket=inv.ticket,
+        stack_name=inv.stack_name,
+        export=ctx.export_stack(inv.stack_name),
+        outputs=result.outputs,
+        at=ctx.clock(),
+    )
+    return {"legal_hold": report.to_json()}
+
+
+def _lift_legal_holds(
+    ctx: HookContext, inv: Investigation, params: Params, result: OperationResult
+) -> dict[str, Any]:
+    bucket = result.outputs.get("evidenceBucket")
+    if not params.get("remove_legal_holds") or not bucket:
+        return {}
+    s3 = legal_hold.s3_client(ctx.settings, inv.region)
+    return {"legal_hold_lifted": {"object_versions": legal_hold.set_legal_hold(s3, bucket, on=False)}}
+
+
+def _retention(flag: str, when: bool) -> Callable[[Params], frozenset[Permission]]:
+    """Deciding what happens to evidence (deleting the bucket, lifting holds) needs retention permission."""
+
+    def needs(params: Params) -> frozenset[Permission]:
+        return frozenset({Permission.RETENTION}) if bool(params.get(flag, not when)) == when else frozenset()
+
+    return needs
+
+
+register(
+    ActionSpec(
+        name=Action.OPEN,
+        summary="Build the clean room (an `up` of a new stack).",
+        permission=Permission.OPEN,
+        params_model=NoParams,
+        sources=frozenset(),
+        running=Status.OPENING,
+        succeeded=Status.READY,
+        failed=Status.FAILED,
+        steps=_up,
+        kind=OperationKind.UP,
+        retry_after_interrupt=True,
+    )
+)
+register(
+    ActionSpec(
+        name=Action.PREVIEW,
+        summary="What would change and whether the policies pass; creates nothing.",
+        permission=Permission.PREVIEW,
+        params_model=NoParams,
+        sources=STACK_MAY_EXIST,
+        running=None,
+        succeeded=None,
+        failed=None,
+        steps=_preview,
+        kind=OperationKind.PREVIEW,
+        retry_after_interrupt=True,
+    )
+)
+register(
+    ActionSpec(
+        name=Action.REFRESH,
+        summary="Drift check (a refresh preview): differences are reported, never fixed.",
+        permission=Permission.REFRESH,
+        params_model=NoParams,
+        sources=STACK_MAY_EXIST,
+        running=None,
+        succeeded=None,
+        failed=None,
+        steps=_refresh,
+        kind=OperationKind.REFRESH,
+        retry_after_interrupt=True,
+    )
+)
+register(
+    ActionSpec(
+        name=Action.FREEZE,
+        summary="Preserve in a locked state (declared in the program), then legal hold on every object.",
+        permission=Permission.FREEZE,
+        params_model=FreezeRequest,
+        sources=frozenset({Status.READY, Status.NEEDS_ATTENTION}),
+        running=Status.FREEZING,
+        succeeded=Status.FROZEN,
+        failed=Status.NEEDS_ATTENTION,
+        steps=_freeze_steps,
+        kind=OperationKind.UP,
+        declare_when_ran=_declare_frozen,
+        declare_when_succeeded=_frozen_held,
+        after_success=_place_legal_hold,
+        refusals={
+            Status.FROZEN: "investigation {id} is already frozen",
+            Status.OPENING: "investigation {id} is still opening; freeze it once it is ready",
+        },
+    )
+)
+register(
+    ActionSpec(
+        name=Action.RELEASE,
+        summary="A data custodian lifts the freeze; legal holds stay unless remove_legal_holds.",
+        permission=Permission.RELEASE,
+        params_model=ReleaseRequest,
+        extra_permissions=_retention("remove_legal_holds", when=True),
+        sources=frozenset({Status.FROZEN, Status.NEEDS_ATTENTION}),
+        running=Status.RELEASING,
+        succeeded=Status.READY,
+        failed=Status.NEEDS_ATTENTION,
+        steps=_release_steps,
+        kind=OperationKind.UP,
+        declare_when_succeeded=_released,
+        after_success=_lift_legal_holds,
+        refusals={Status.READY: "investigation {id} is not frozen; there is nothing to release"},
+    )
+)
+register(
+    ActionSpec(
+        name=Action.DESTROY,
+        summary="Tear down and remove the stack; the evidence bucket is kept unless a custodian decides.",
+        permission=Permission.DESTROY,
+        params_model=DestroyRequest,
+        extra_permissions=_retention("retain_evidence_bucket", when=False),
+        sources=frozenset({Status.READY, Status.FAILED, Status.NEEDS_ATTENTION}),
+        guard=destroy_refusal,
+        running=Status.DESTROYING,
+        succeeded=Status.DESTROYED,
+        failed=Status.FAILED,
+        steps=_destroy_steps,
+        kind=OperationKind.DESTROY,
+        declare_when_succeeded=_destroyed,
+        refusals={
+            Status.FROZEN: (
+                "investigation {id} is frozen under legal hold and cannot be destroyed; "
+                "a data custodian must release it first (POST /v1/investigations/{id}/release)"
+            ),
+            Status.FREEZING: "investigation {id} is being frozen for legal hold and cannot be destroyed",
+            Status.RELEASING: "investigation {id} is being released from legal hold; destroy it when ready",
+            Status.OPENING: "investigation {id} is still opening; destroy it once it is ready or failed",
+            Status.DESTROYED: "investigation {id} is already destroyed",
+        },
+    )
+)
+register(
+    ActionSpec(
+        name=Action.EXTEND,
+        summary="Push the expiry back (no engine operation); re-arms the expiry warning.",
+        permission=Permission.EXTEND,
+        params_model=ExtendRequest,
+        sources=STACK_MAY_EXIST,
+        running=None,
+        succeeded=None,
+        failed=None,
+        refusals={
+            Status.DESTROYING: "investigation {id} is destroying; there is nothing to extend",
+            Status.DESTROYED: "investigation {id} is destroyed; there is nothing to extend",
+        },
+    )
+)

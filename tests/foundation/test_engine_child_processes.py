@@ -1,0 +1,124 @@
+"""No secret of the service reaches the engine's processes: read from /proc while a real preview runs.
+
+The unit twin (tests/unit/test_engine_child_env.py) checks the environment the service builds; this one
+reads what the runner, the Pulumi CLI, the provider plugin and the policy analyzer actually started with.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from service.local.aws import LocalAws
+from service.orchestration.environment import POLICY_PACK_SETTINGS
+from service.orchestration.models import ConfigValue, OperationKind, OperationRequest
+from service.orchestration.stacks import run_operation
+from tests.foundation.test_engine import TEST_PACK
+from tests.unit.test_engine_child_env import ENGINE_SECRETS, leaks, settings_with_sentinels
+
+pytestmark = pytest.mark.engine
+
+PROGRAM = "tests.foundation.programs:encrypted_bucket_that_lingers"
+PROC = Path("/proc")
+
+
+def _read(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:  # the process ended between listing and reading
+        return None
+
+
+def _parent_pid(pid: int) -> int | None:
+    stat = _read(PROC / str(pid) / "stat")
+    if stat is None:
+        return None
+    # "<pid> (<comm>) <state> <ppid> ...": comm may hold spaces and parentheses, so split after the last ")".
+    return int(stat[stat.rindex(b")") + 2 :].split()[1])
+
+
+@dataclass
+class ProcessTree:
+    """Every descendant of one process: each command it ran, with the environment it was started with.
+
+    Keyed by (pid, command line) because a plugin's wrapper script execs its interpreter in the same pid,
+    with a new command line and environment.
+    """
+
+    root: int
+    environments: dict[tuple[int, str], dict[str, str]] = field(default_factory=dict)
+
+    def scan(self) -> None:
+        parents = {int(p.name): _parent_pid(int(p.name)) for p in PROC.iterdir() if p.name.isdigit()}
+        tree = {self.root}
+        while grown := {pid for pid, ppid in parents.items() if ppid in tree and pid not in tree}:
+            tree |= grown
+        for pid in tree:
+            environ, cmdline = _read(PROC / str(pid) / "environ"), _read(PROC / str(pid) / "cmdline")
+            if environ is None or cmdline is None:
+                continue
+            command = cmdline.decode(errors="replace").replace("\0", " ").strip()
+            pairs = (entry.partition("=") for entry in environ.decode(errors="replace").split("\0") if entry)
+            self.environments[pid, command] = {name: value for name, _, value in pairs}
+
+    def find(self, marker: str) -> list[dict[str, str]]:
+        return [env for (_, command), env in self.environments.items() if marker in command]
+
+
+def test_no_secret_reaches_the_engine_processes(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, local_aws: LocalAws, pulumi_cli: Path
+) -> None:
+    settings = settings_with_sentinels(
+        monkeypatch,
+        target="local",
+        data_dir=tmp_path / "data",
+        aws_endpoint_url=local_aws.endpoint_url,
+        aws_verify_tls=False,
+        pulumi_cli_dir=pulumi_cli.parent,
+        max_ami_age_days=11,
+    )
+    trees: list[ProcessTree] = []
+    done = threading.Event()
+
+    def watch(pid: int) -> None:
+        tree = ProcessTree(pid)
+        trees.append(tree)
+        while not done.wait(0.02):
+            tree.scan()
+
+    request = OperationRequest(
+        kind=OperationKind.PREVIEW,
+        stack_name="child-env",
+        config={"name": ConfigValue("child-env")},
+        policy_packs=[TEST_PACK],
+    )
+    watcher: list[threading.Thread] = []
+
+    def started(pid: int) -> None:
+        watcher.append(threading.Thread(target=watch, args=(pid,), daemon=True))
+        watcher[0].start()
+
+    try:
+        result = run_operation(settings, request, on_started=started, program=PROGRAM)
+    finally:
+        done.set()
+        for thread in watcher:
+            thread.join()
+    assert result.succeeded, result.error
+
+    (tree,) = trees
+    seen = sorted(command for _, command in tree.environments)
+    # The runner itself (where the inline program runs), the CLI, the provider and the policy analyzer.
+    for marker in ("service.orchestration.runner", "bin/pulumi ", "tools.aws_standin", "pulumi.policy"):
+        assert tree.find(marker), f"never saw a process running {marker!r}: {seen}"
+
+    assert leaks((f"{pid} {command}", env) for (pid, command), env in tree.environments.items()) == []
+    (variable,) = POLICY_PACK_SETTINGS
+    assert all(env[variable] == "11" for env in tree.find("pulumi.policy"))
+    # The passphrase is where the CLI reads it, in every process (the CLI hands its environment on).
+    passphrase = ENGINE_SECRETS["pulumi_passphrase"][0]
+    expected = settings.pulumi_passphrase.get_secret_value()
+    assert all(env[passphrase] == expected for env in tree.environments.values())

@@ -1,0 +1,234 @@
+"""The action table is the one place an action's meaning lives: these tests read the expectations from the
+table itself and prove that requests, the job runner and settling obey it; and that a new action needs
+nothing but its entry and its steps."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import update
+
+from service.auth.roles import ROLE_PERMISSIONS, Permission, Role
+from service.auth.service import Principal
+from service.errors import Forbidden, StateConflict
+from service.investigations import service
+from service.investigations.actions import ACTIONS, ActionSpec, engine_step, register, unregister
+from service.investigations.models import Investigation
+from service.investigations.schemas import NoParams
+from service.investigations.states import Status
+from service.operations.states import Action
+from service.orchestration.models import OperationKind
+from service.unit_of_work import Caller, UnitOfWork
+from tests.service.conftest import ADMIN, open_ready, wait_operation
+from tests.support.fakes import FakeExecutor, fail_with
+
+# What each built-in action means, written out once more by hand: a change to the table must be a change
+# someone meant, so it has to be made here too.
+EXPECTED: dict[str, dict[str, Any]] = {
+    Action.OPEN: {
+        "permission": Permission.OPEN,
+        "sources": set(),
+        "running": Status.OPENING,
+        "succeeded": Status.READY,
+        "failed": Status.FAILED,
+        "retry": True,
+    },
+    Action.PREVIEW: {
+        "permission": Permission.PREVIEW,
+        "sources": set(Status) - {Status.DESTROYING, Status.DESTROYED},
+        "running": None,
+        "succeeded": None,
+        "failed": None,
+        "retry": True,
+    },
+    Action.REFRESH: {
+        "permission": Permission.REFRESH,
+        "sources": set(Status) - {Status.DESTROYING, Status.DESTROYED},
+        "running": None,
+        "succeeded": None,
+        "failed": None,
+        "retry": True,
+    },
+    Action.FREEZE: {
+        "permission": Permission.FREEZE,
+        "sources": {Status.READY, Status.NEEDS_ATTENTION},
+        "running": Status.FREEZING,
+        "succeeded": Status.FROZEN,
+        "failed": Status.NEEDS_ATTENTION,
+        "retry": False,
+    },
+    Action.RELEASE: {
+        "permission": Permission.RELEASE,
+        "sources": {Status.FROZEN, Status.NEEDS_ATTENTION},
+        "running": Status.RELEASING,
+        "succeeded": Status.READY,
+        "failed": Status.NEEDS_ATTENTION,
+        "retry": False,
+    },
+    Action.DESTROY: {
+        "permission": Permission.DESTROY,
+        "sources": {Status.READY, Status.FAILED, Status.NEEDS_ATTENTION},
+        "running": Status.DESTROYING,
+        "succeeded": Status.DESTROYED,
+        "failed": Status.FAILED,
+        "retry": False,
+    },
+    Action.EXTEND: {
+        "permission": Permission.EXTEND,
+        "sources": set(Status) - {Status.DESTROYING, Status.DESTROYED},
+        "running": None,
+        "succeeded": None,
+        "failed": None,
+        "retry": False,
+    },
+}
+
+
+def test_every_action_is_listed_with_its_permission_sources_and_outcomes() -> None:
+    assert set(ACTIONS) == set(EXPECTED) == {a.value for a in Action}
+    for name, spec in ACTIONS.items():
+        want = EXPECTED[name]
+        assert spec.permission == want["permission"], name
+        assert set(spec.sources) == want["sources"], name
+        assert (spec.running, spec.succeeded, spec.failed) == (
+            want["running"],
+            want["succeeded"],
+            want["failed"],
+        ), name
+        assert spec.retry_after_interrupt is want["retry"], name
+
+
+def _inv(status: Status, *, frozen: bool = False) -> Investigation:
+    return Investigation(id="inv-1", status=status, frozen=frozen)
+
+
+@pytest.mark.parametrize("name", sorted(ACTIONS))
+@pytest.mark.parametrize("status", list(Status))
+def test_refusal_follows_the_sources(name: str, status: Status) -> None:
+    spec = ACTIONS[name]
+    refusal = spec.refusal(_inv(status))
+    if status in spec.sources:
+        assert refusal is None
+        spec.check(_inv(status))
+    else:
+        assert refusal is not None and "inv-1" in refusal
+        with pytest.raises(StateConflict):
+            spec.check(_inv(status))
+
+
+@pytest.mark.parametrize(
+    ("status", "name", "words"),
+    [
+        (Status.FROZEN, Action.DESTROY, "frozen under legal hold"),
+        (Status.FREEZING, Action.DESTROY, "being frozen"),
+        (Status.DESTROYED, Action.PREVIEW, "while it is destroyed"),
+        (Status.DESTROYING, Action.FREEZE, "while it is destroying"),
+        (Status.FAILED, Action.FREEZE, "while it is failed"),
+    ],
+)
+def test_refusals_say_why(status: Status, name: str, words: str) -> None:
+    assert words in (ACTIONS[name].refusal(_inv(status)) or "")
+
+
+@pytest.mark.parametrize("status", [Status.NEEDS_ATTENTION, Status.READY, Status.FAILED])
+def test_a_frozen_stack_refuses_destroy_whatever_the_status_says(status: Status) -> None:
+    """needs_attention after a failed release still has a protected stack: the declared state decides."""
+    assert ACTIONS[Action.DESTROY].refusal(_inv(status, frozen=False)) is None
+    refusal = ACTIONS[Action.DESTROY].refusal(_inv(status, frozen=True))
+    assert refusal is not None and "frozen under legal hold" in refusal
+
+
+@pytest.mark.parametrize("name", sorted(ACTIONS))
+@pytest.mark.parametrize("role", list(Role))
+def test_permission_comes_from_the_table(name: str, role: Role, client: TestClient, app: FastAPI) -> None:
+    spec = ACTIONS[name]
+    allowed = spec.permission in ROLE_PERMISSIONS[role]
+    with app.state.session_factory() as session:
+        caller = Caller(
+            UnitOfWork(session, app.state.clock, app.state.settings, app.state.publisher),
+            Principal("someone", role),
+        )
+        if allowed:
+            service.authorize(caller, spec, {})
+        else:
+            with pytest.raises(Forbidden):
+                service.authorize(caller, spec, {})
+
+
+# A new action: one entry plus its steps, and nothing else changes.
+
+
+def _quarantine_steps(inv: Investigation, _params: Any, settings: Any) -> list[Any]:
+    return [engine_step(inv, settings, OperationKind.UP, "up (quarantined)", frozen=False)]
+
+
+@pytest.fixture
+def quarantine() -> Iterator[ActionSpec]:
+    spec = register(
+        ActionSpec(
+            name="quarantine",
+            summary="A made-up action: moves a ready clean room to needs_attention through one up.",
+            permission=Permission.FREEZE,
+            params_model=NoParams,
+            sources=frozenset({Status.READY}),
+            running=Status.FREEZING,
+            succeeded=Status.NEEDS_ATTENTION,
+            failed=Status.FAILED,
+            steps=_quarantine_steps,
+            kind=OperationKind.UP,
+        )
+    )
+    yield spec
+    unregister(spec.name)
+
+
+def _request(app: FastAPI, role: Role, investigation_id: str, action: str) -> tuple[str, str]:
+    with app.state.session_factory() as session:
+        caller = Caller(
+            UnitOfWork(session, app.state.clock, app.state.settings, app.state.publisher),
+            Principal(f"{role.value}@example.com", role),
+        )
+        inv, op = service.request_action(caller, investigation_id, action)
+        caller.commit()
+        return inv.status, op.id
+
+
+def test_a_new_action_needs_only_its_entry_and_steps(
+    quarantine: ActionSpec, client: TestClient, app: FastAPI, fake: FakeExecutor
+) -> None:
+    inv = open_ready(client, "SEC-777")
+    with pytest.raises(Forbidden):
+        _request(app, Role.ANALYST, inv["id"], "quarantine")
+    status, op_id = _request(app, Role.RESPONDER, inv["id"], "quarantine")
+    assert status == Status.FREEZING
+    op = wait_operation(client, op_id)
+    assert op["state"] == "succeeded" and op["action"] == "quarantine" and op["kind"] == "up"
+    assert fake.calls[-1].kind == OperationKind.UP and fake.calls[-1].config["frozen"] is False
+    body = client.get(f"/v1/investigations/{inv['id']}", headers=ADMIN).json()
+    assert body["status"] == "needs_attention"
+    # Not allowed from there, by the same entry.
+    with pytest.raises(StateConflict, match="while it is needs_attention"):
+        _request(app, Role.RESPONDER, inv["id"], "quarantine")
+
+
+def test_a_new_actions_failure_settles_as_its_entry_says(
+    quarantine: ActionSpec, client: TestClient, app: FastAPI, fake: FakeExecutor
+) -> None:
+    inv = open_ready(client, "SEC-778")
+    fake.script.append(fail_with("engine_error", "boom"))
+    _status, op_id = _request(app, Role.ADMIN, inv["id"], "quarantine")
+    assert wait_operation(client, op_id)["state"] == "failed"
+    assert client.get(f"/v1/investigations/{inv['id']}", headers=ADMIN).json()["status"] == "failed"
+
+
+def test_status_column_is_the_enum(client: TestClient, app: FastAPI) -> None:
+    inv = open_ready(client, "SEC-779")
+    with app.state.session_factory() as session:
+        row = session.get(Investigation, inv["id"])
+        assert row is not None and row.status is Status.READY
+        with pytest.raises(Exception, match="not a valid Status"):
+            session.execute(update(Investigation).values(status="bogus"))

@@ -1,0 +1,1 @@
+"""Shared test doubles: the fake engine executor, a test clock, a recording HTTP server."""

@@ -1,0 +1,120 @@
+"""The engine child (``python -m service.orchestration.runner``) gets an explicit, minimal environment.
+
+Every secret setting is set to a unique sentinel, both in the Settings and in the service's own environment
+(where a deployment puts them); no sentinel may reach the child's environment, except the secrets the engine
+genuinely needs, in the one variable that carries each (ENGINE_SECRETS). The engine-level twin,
+tests/foundation/test_engine_child_processes.py, reads the real environment of the child and its descendants.
+"""
+
+from __future__ import annotations
+
+import types
+import typing
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import SecretStr
+
+from service.config import Settings
+from service.orchestration import environment
+from service.orchestration.environment import POLICY_PACK_SETTINGS
+
+# The secrets the engine needs, the one environment variable each may appear in, and why.
+ENGINE_SECRETS: dict[str, tuple[str, str]] = {
+    "pulumi_passphrase": (
+        "PULUMI_CONFIG_PASSPHRASE",
+        "the CLI encrypts and decrypts the stack's secret config and outputs with it",
+    ),
+    "aws_secret_access_key": (
+        "PULUMI_CONFIG",
+        "local mode: moto's credential for the stand-in provider, sent as the secret stack config "
+        "aws:secretKey, never as a variable of ours; the engine itself hands the stack's config, decrypted, "
+        "to the provider and policy analyzer plugins it starts, in PULUMI_CONFIG",
+    ),
+}
+
+
+def secret_fields() -> list[str]:
+    """Every SecretStr setting (also ``SecretStr | None``), read from the model: a new secret is covered."""
+
+    def is_secret(annotation: Any) -> bool:
+        if annotation is SecretStr:
+            return True
+        if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+            return any(is_secret(arg) for arg in typing.get_args(annotation))
+        return False
+
+    return sorted(name for name, field in Settings.model_fields.items() if is_secret(field.annotation))
+
+
+def sentinels() -> dict[str, str]:
+    return {name: f"sentinel-{name.replace('_', '-')}-6f1c2b" for name in secret_fields()}
+
+
+def settings_with_sentinels(monkeypatch: pytest.MonkeyPatch, **settings: Any) -> Settings:
+    """Settings whose every secret is its sentinel; the sentinels are also in this process's environment,
+    as FORENSICS_* variables, because that is where a deployed service's secrets live."""
+    for name, value in sentinels().items():
+        monkeypatch.setenv(f"FORENSICS_{name.upper()}", value)
+    return Settings(**settings, **{name: SecretStr(value) for name, value in sentinels().items()})
+
+
+def leaks(environments: Iterable[tuple[str, Mapping[str, str]]]) -> list[str]:
+    """Each (process, variable, secret) where a sentinel shows, but for ENGINE_SECRETS in their variable."""
+    found: list[str] = []
+    for process, env in environments:
+        for variable, value in env.items():
+            for name, sentinel in sentinels().items():
+                if sentinel not in f"{variable}={value}":
+                    continue
+                if name in ENGINE_SECRETS and ENGINE_SECRETS[name][0] == variable:
+                    continue
+                found.append(f"{process}: {variable} carries {name}")
+    return found
+
+
+def test_every_secret_setting_is_enumerated() -> None:
+    # A guard on the enumeration itself: these exist today, so an empty list would mean it broke.
+    assert {"pulumi_passphrase", "ticketing_token", "slack_signing_secret", "bootstrap_admin_token"} <= set(
+        secret_fields()
+    )
+    assert set(ENGINE_SECRETS) <= set(secret_fields())
+
+
+@pytest.mark.parametrize("target", ["local", "aws"])
+def test_the_child_env_holds_no_secret_but_the_passphrase(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, target: str
+) -> None:
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "ambient-aws-secret")
+    monkeypatch.setenv("SOME_UNRELATED_TOKEN", "parent-only")
+    settings = settings_with_sentinels(
+        monkeypatch, target=target, data_dir=tmp_path, aws_endpoint_url="https://127.0.0.1:1"
+    )
+    env = environment.engine_process_env(settings)
+
+    assert leaks([("engine child", env)]) == []
+    passphrase = ENGINE_SECRETS["pulumi_passphrase"][0]
+    assert env[passphrase] == settings.pulumi_passphrase.get_secret_value()
+    # Nothing of the parent's environment comes along unless named.
+    assert "SOME_UNRELATED_TOKEN" not in env
+    forensics = {name for name in env if name.startswith("FORENSICS_")}
+    assert forensics == {"FORENSICS_PYTHON", *POLICY_PACK_SETTINGS}
+    # The ambient AWS identity only where the real provider needs it.
+    assert ("AWS_SECRET_ACCESS_KEY" in env) is (target == "aws")
+
+
+def test_the_child_env_carries_what_the_engine_and_the_policy_pack_read(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("HOME", "/home/someone")
+    monkeypatch.setenv("PYTHONPATH", "/extra")
+    settings = Settings(data_dir=tmp_path, max_ami_age_days=9)
+    env = environment.engine_process_env(settings)
+
+    assert {k: env[k] for k in environment.pulumi_env(settings)} == environment.pulumi_env(settings)
+    assert env["HOME"] == "/home/someone"
+    assert env["PYTHONPATH"].split(":")[-1] == "/extra"
+    (variable,) = POLICY_PACK_SETTINGS
+    assert env[variable] == "9"
