@@ -63,7 +63,7 @@ class Settings(BaseSettings):
     # Forensic defaults: the program's own (programs/forensic_env/config.py is their one source).
     default_ttl_hours: int = DEFAULT_TTL_HOURS
     golden_ami_ssm_parameter: str = DEFAULT_AMI_SSM_PARAMETER
-    # Read by the policy pack (service/orchestration/environment.py passes it to the engine).
+    # Read by the policy pack (service/orchestration/engine_environment.py passes it to the engine).
     max_ami_age_days: int = DEFAULT_MAX_AMI_AGE_DAYS
 
     # Service (added by the service layer)

@@ -5,16 +5,14 @@
     ├── Unauthorized (401 unauthorized)
     ├── Forbidden (403 forbidden)
     ├── NotFound (404 not_found)
-    ├── Conflict (409 conflict)
-    │   ├── StateConflict (409 state_conflict)
-    │   └── IdempotencyConflict (409 idempotency_conflict)
-    ├── PayloadTooLarge (413 payload_too_large)
-    ├── NotReady (503 not_ready)
-    └── OperationFailed (502 operation_failed)   raised only inside jobs; never reaches HTTP
-        ├── PolicyViolation (policy_violation)
-        └── DeployFailed (deploy_failed)
+    └── Conflict (409 conflict)
+        ├── StateConflict (409 state_conflict)
+        └── IdempotencyConflict (409 idempotency_conflict)
 
-The API turns each into ``{"error": {"code", "message", "details"}}`` (service.api.errors).
+These are exactly what domain code raises. The API turns each into ``{"error": {"code", "message",
+"details"}}`` (service.api.error_handlers); the body-size limit (413) and readiness (503) answer in the
+middleware and the health route themselves. Engine failures are not exceptions: they are results with an
+``EngineErrorCode`` (service.orchestration.engine_errors), recorded on the operation.
 """
 
 from __future__ import annotations
@@ -66,26 +64,3 @@ class StateConflict(Conflict):
 
 class IdempotencyConflict(Conflict):
     code = "idempotency_conflict"
-
-
-class PayloadTooLarge(ServiceError):
-    status_code = 413
-    code = "payload_too_large"
-
-
-class NotReady(ServiceError):
-    status_code = 503
-    code = "not_ready"
-
-
-class OperationFailed(ServiceError):
-    status_code = 502
-    code = "operation_failed"
-
-
-class PolicyViolation(OperationFailed):
-    code = "policy_violation"
-
-
-class DeployFailed(OperationFailed):
-    code = "deploy_failed"

@@ -13,7 +13,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 
-from service.api import errors, health
+from service.api import error_handlers, health
 from service.api.middleware import BodySizeLimitMiddleware, CatchAllMiddleware, RequestIdMiddleware
 from service.audit.views import router as audit_router
 from service.auth.views import router as tokens_router
@@ -80,7 +80,7 @@ def create_app(
     app.state.jobs = jobs
     app.state.publisher = jobs.ctx.publisher
 
-    errors.install(app)
+    error_handlers.install(app)
     # Outermost last: request id, then the catch-all, then the body limit around the routes.
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(CatchAllMiddleware)

@@ -11,11 +11,11 @@ from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import text
 
 from service.api.deps import SettingsDep
-from service.api.errors import error_response
+from service.api.error_handlers import error_response
 from service.config import Settings
 from service.db.session import SessionFactory
 from service.observability import metrics
-from service.orchestration.environment import pulumi_env
+from service.orchestration.engine_environment import pulumi_env
 
 router = APIRouter(tags=["health"])
 _CLI_CACHE_SECONDS = 60.0

@@ -27,7 +27,7 @@ from service.jobs.job_context import JobContext, Requeue
 from service.observability import metrics
 from service.operations.models import Operation, OperationEvent
 from service.operations.states import Action, OperationState
-from service.orchestration.errors import EngineErrorCode
+from service.orchestration.engine_errors import EngineErrorCode
 from service.orchestration.models import OperationKind, OperationResult
 from service.unit_of_work import UnitOfWork
 

@@ -25,7 +25,7 @@ from service.investigations.models import Investigation
 from service.jobs.job_context import JobContext
 from service.operations.models import Operation, OperationEvent
 from service.operations.states import OperationState
-from service.orchestration.errors import EngineErrorCode
+from service.orchestration.engine_errors import EngineErrorCode
 
 logger = logging.getLogger(__name__)
 

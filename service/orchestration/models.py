@@ -92,7 +92,7 @@ class OperationResult:
     policy_violations: list[PolicyViolation] = field(default_factory=list)
     # For refresh: resources whose AWS-side state differs from the stack state.
     drift: list[dict[str, Any]] = field(default_factory=list)
-    error_code: str | None = None  # see service.orchestration.errors
+    error_code: str | None = None  # see service.orchestration.engine_errors
     error: str | None = None
 
     def to_json(self) -> dict[str, Any]:

@@ -1,11 +1,12 @@
 """Stack operations, each in its own OS process.
 
 Concurrent inline Automation API programs in one Python process share global state (pulumi/pulumi#6052),
-so every preview/up/refresh/destroy runs in a child process (``python -m service.orchestration.runner``).
-The child reads one ``OperationRequest`` and its ``EngineWorkspace`` as JSON on stdin and writes JSON lines
-on stdout: engine events (``{"event": {...}}``) while it runs and one ``{"result": {...}}`` at the end. Its
-environment is ``environment.engine_process_env``, not the service's: it holds none of the service's secrets
-but the Pulumi passphrase. Killing the child's process group cancels the operation without harming any other.
+so every preview/up/refresh/destroy runs in a child process (``python -m
+service.orchestration.engine_child``). The child reads one ``OperationRequest`` and its ``EngineWorkspace`` as
+JSON on stdin and writes JSON lines on stdout: engine events (``{"event": {...}}``) while it runs and one
+``{"result": {...}}`` at the end. Its environment is ``engine_environment.engine_process_env``, not the
+service's: it holds none of the service's secrets but the Pulumi passphrase. Killing the child's process
+group cancels the operation without harming any other.
 """
 
 from __future__ import annotations
@@ -25,8 +26,8 @@ from typing import Any
 from pulumi import automation as auto
 
 from service.config import PROJECT_ROOT, PULUMI_PROJECT, Settings
-from service.orchestration import environment
-from service.orchestration.errors import CANCELLED, ENGINE_ERROR, TIMED_OUT
+from service.orchestration import engine_environment
+from service.orchestration.engine_errors import EngineErrorCode
 from service.orchestration.models import OperationRequest, OperationResult
 
 EventHandler = Callable[[dict[str, Any]], None]
@@ -51,7 +52,7 @@ def settings_env(settings: Settings) -> dict[str, str]:
 
 def build_request(settings: Settings, request: OperationRequest) -> OperationRequest:
     """Adds what the settings decide: provider config for the target and the mandatory policy packs."""
-    provider_config = {**environment.provider_config(settings), **request.provider_config}
+    provider_config = {**engine_environment.provider_config(settings), **request.provider_config}
     packs = request.policy_packs or [str(p) for p in settings.policy_packs]
     return OperationRequest(
         kind=request.kind,
@@ -79,19 +80,19 @@ def run_operation(
     ``cancel`` asks the engine to stop (SIGINT, then SIGKILL after a grace period).
     """
     full = build_request(settings, request)
-    environment.prepare_directories(settings)
-    workspace = environment.engine_workspace(settings)
+    engine_environment.prepare_directories(settings)
+    workspace = engine_environment.engine_workspace(settings)
     # The engine's log goes to a file, not a pipe: it outlives a crashed service and stays for the record.
     log_path = operation_log_path(settings, full.stack_name)
     with log_path.open("ab") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-u", "-m", "service.orchestration.runner"],
+            [sys.executable, "-u", "-m", "service.orchestration.engine_child"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=log,
             text=True,
             cwd=PROJECT_ROOT,
-            env=environment.engine_process_env(settings),
+            env=engine_environment.engine_process_env(settings),
             start_new_session=True,
         )
     if on_started is not None:
@@ -120,7 +121,13 @@ def run_operation(
     if result is not None:
         return result
     reason = getattr(proc, "stop_reason", None)
-    code = CANCELLED if reason == "cancel" else TIMED_OUT if reason == "timeout" else ENGINE_ERROR
+    code = (
+        EngineErrorCode.CANCELLED
+        if reason == "cancel"
+        else EngineErrorCode.TIMED_OUT
+        if reason == "timeout"
+        else EngineErrorCode.ENGINE_ERROR
+    )
     tail = log_path.read_text(errors="replace")[-2000:]
     return OperationResult(
         kind=full.kind,
@@ -172,10 +179,10 @@ def stop_process_group(pid: int, grace: float = CANCEL_GRACE_SECONDS) -> None:
 
 
 def _workspace(settings: Settings) -> auto.LocalWorkspace:
-    environment.prepare_directories(settings)
-    env = environment.pulumi_env(settings)
+    engine_environment.prepare_directories(settings)
+    env = engine_environment.pulumi_env(settings)
     return auto.LocalWorkspace(
-        pulumi_home=str(environment.pulumi_home(settings)),
+        pulumi_home=str(engine_environment.pulumi_home(settings)),
         env_vars=env,
         pulumi_command=auto.PulumiCommand(root=str(settings.pulumi_cli_dir.parent)),
         project_settings=auto.ProjectSettings(

@@ -11,7 +11,7 @@ import pytest
 
 from service.config import Settings
 from service.local.aws import LocalAws
-from service.orchestration import environment
+from service.orchestration import engine_environment
 from service.orchestration.models import ConfigValue, OperationKind, OperationRequest, OperationResult
 from service.orchestration.stacks import run_operation
 from tools.build_pulumi_cli import pinned_sdk_version
@@ -49,13 +49,14 @@ def test_cli_reports_the_pinned_version(pulumi_cli: Path) -> None:
 
 
 def test_engine_environment_is_offline(engine_settings: Settings) -> None:
-    env = environment.pulumi_env(engine_settings)
+    env = engine_environment.pulumi_env(engine_settings)
     assert env["PULUMI_BACKEND_URL"].startswith("file://")
     assert env["PULUMI_SKIP_UPDATE_CHECK"] == "true"
     assert env["PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION"] == "true"
-    assert str(environment.STANDIN_PROVIDER_DIR) in env["PATH"]
+    assert str(engine_environment.STANDIN_PROVIDER_DIR) in env["PATH"]
     aws_mode = engine_settings.model_copy(update={"target": "aws"})
-    assert str(environment.STANDIN_PROVIDER_DIR) not in environment.pulumi_env(aws_mode)["PATH"]
+    standin = str(engine_environment.STANDIN_PROVIDER_DIR)
+    assert standin not in engine_environment.pulumi_env(aws_mode)["PATH"]
 
 
 def test_up_refresh_destroy_against_local_aws(engine_settings: Settings, local_aws: LocalAws) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from service.local.aws import LocalAws
-from service.orchestration.environment import POLICY_PACK_SETTINGS
+from service.orchestration.engine_environment import POLICY_PACK_SETTINGS
 from service.orchestration.models import ConfigValue, OperationKind, OperationRequest
 from service.orchestration.stacks import run_operation
 from tests.foundation.test_engine import TEST_PACK
@@ -112,7 +112,7 @@ def test_no_secret_reaches_the_engine_processes(
     (tree,) = trees
     seen = sorted(command for _, command in tree.environments)
     # The runner itself (where the inline program runs), the CLI, the provider and the policy analyzer.
-    for marker in ("service.orchestration.runner", "bin/pulumi ", "tools.aws_standin", "pulumi.policy"):
+    for marker in ("service.orchestration.engine_child", "bin/pulumi ", "tools.aws_standin", "pulumi.policy"):
         assert tree.find(marker), f"never saw a process running {marker!r}: {seen}"
 
     assert leaks((f"{pid} {command}", env) for (pid, command), env in tree.environments.items()) == []

@@ -1,4 +1,4 @@
-"""The engine child (``python -m service.orchestration.runner``) gets an explicit, minimal environment.
+"""The engine child (``python -m service.orchestration.engine_child``) gets an explicit, minimal environment.
 
 Every secret setting is set to a unique sentinel, both in the Settings and in the service's own environment
 (where a deployment puts them); no sentinel may reach the child's environment, except the secrets the engine
@@ -18,8 +18,8 @@ import pytest
 from pydantic import SecretStr
 
 from service.config import Settings
-from service.orchestration import environment
-from service.orchestration.environment import POLICY_PACK_SETTINGS
+from service.orchestration import engine_environment
+from service.orchestration.engine_environment import POLICY_PACK_SETTINGS
 
 # The secrets the engine needs, the one environment variable each may appear in, and why.
 ENGINE_SECRETS: dict[str, tuple[str, str]] = {
@@ -92,7 +92,7 @@ def test_the_child_env_holds_no_secret_but_the_passphrase(
     settings = settings_with_sentinels(
         monkeypatch, target=target, data_dir=tmp_path, aws_endpoint_url="https://127.0.0.1:1"
     )
-    env = environment.engine_process_env(settings)
+    env = engine_environment.engine_process_env(settings)
 
     assert leaks([("engine child", env)]) == []
     passphrase = ENGINE_SECRETS["pulumi_passphrase"][0]
@@ -111,9 +111,11 @@ def test_the_child_env_carries_what_the_engine_and_the_policy_pack_read(
     monkeypatch.setenv("HOME", "/home/someone")
     monkeypatch.setenv("PYTHONPATH", "/extra")
     settings = Settings(data_dir=tmp_path, max_ami_age_days=9)
-    env = environment.engine_process_env(settings)
+    env = engine_environment.engine_process_env(settings)
 
-    assert {k: env[k] for k in environment.pulumi_env(settings)} == environment.pulumi_env(settings)
+    assert {k: env[k] for k in engine_environment.pulumi_env(settings)} == engine_environment.pulumi_env(
+        settings
+    )
     assert env["HOME"] == "/home/someone"
     assert env["PYTHONPATH"].split(":")[-1] == "/extra"
     (variable,) = POLICY_PACK_SETTINGS

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from service.config import PROJECT_ROOT
 
-OWNER = PROJECT_ROOT / "service" / "orchestration" / "environment.py"
+OWNER = PROJECT_ROOT / "service" / "orchestration" / "engine_environment.py"
 # A PULUMI_* name as a string literal (an env key, an os.environ look-up); PULUMI_PROJECT is a constant.
 _LITERAL = re.compile(r"""["']PULUMI_[A-Z_]+["']""")
 
@@ -23,5 +23,5 @@ def test_only_the_environment_module_names_pulumi_variables() -> None:
                 if _LITERAL.search(line):
                     offenders.append(f"{Path(path).relative_to(PROJECT_ROOT)}:{number}: {line.strip()}")
     assert offenders == [], (
-        "set Pulumi variables in service/orchestration/environment.py only:\n" + "\n".join(offenders)
+        "set Pulumi variables in service/orchestration/engine_environment.py only:\n" + "\n".join(offenders)
     )

@@ -19,7 +19,7 @@ from pydantic import SecretStr
 from service.config import PROJECT_ROOT, Settings
 from service.local.aws import LocalAws
 from service.local.seed import seed
-from service.orchestration import environment
+from service.orchestration import engine_environment
 from service.orchestration.models import ConfigValue, OperationKind, OperationRequest
 from service.orchestration.stacks import build_request
 
@@ -41,10 +41,10 @@ def _settings(root: Path, aws: LocalAws) -> Settings:
 def bare_up(settings: Settings, investigation: str, snapshot: str) -> float:
     """The Automation API alone, in this process: select the stack, set config, `up` with the policy packs."""
     # In this process, so the engine sees this process's environment plus what the runner child would get.
-    os.environ.update(environment.engine_process_env(settings))
-    environment.prepare_directories(settings)
+    os.environ.update(engine_environment.engine_process_env(settings))
+    engine_environment.prepare_directories(settings)
     from programs.forensic_env.program import forensic_environment
-    from service.orchestration.runner import select_stack
+    from service.orchestration.engine_child import select_stack
 
     request = build_request(
         settings,
@@ -60,7 +60,7 @@ def bare_up(settings: Settings, investigation: str, snapshot: str) -> float:
         ),
     )
     started = time.perf_counter()
-    stack = select_stack(request, forensic_environment, environment.engine_workspace(settings))
+    stack = select_stack(request, forensic_environment, engine_environment.engine_workspace(settings))
     stack.up(policy_packs=request.policy_packs)
     elapsed = time.perf_counter() - started
     stack.destroy()

@@ -6,7 +6,7 @@ from enum import StrEnum
 
 from pulumi.automation import errors as auto_errors
 
-from service.orchestration.events import EventCollector
+from service.orchestration.engine_events import EventCollector
 
 
 class EngineErrorCode(StrEnum):
@@ -25,17 +25,6 @@ class EngineErrorCode(StrEnum):
     INTERNAL_ERROR = "internal_error"
 
 
-# The names other modules import today.
-CONCURRENT_UPDATE = EngineErrorCode.CONCURRENT_UPDATE
-POLICY_VIOLATION = EngineErrorCode.POLICY_VIOLATION
-STACK_NOT_FOUND = EngineErrorCode.STACK_NOT_FOUND
-PROTECTED_RESOURCE = EngineErrorCode.PROTECTED_RESOURCE
-PROGRAM_ERROR = EngineErrorCode.PROGRAM_ERROR
-ENGINE_ERROR = EngineErrorCode.ENGINE_ERROR
-CANCELLED = EngineErrorCode.CANCELLED
-TIMED_OUT = EngineErrorCode.TIMED_OUT
-INTERRUPTED = EngineErrorCode.INTERRUPTED
-
 _MAX_MESSAGE = 4000
 
 
@@ -46,13 +35,13 @@ def classify_command_error(
     detail = "\n".join(collector.errors) or stderr
     if collector.violations:
         names = ", ".join(sorted({v.policy_name for v in collector.violations}))
-        return POLICY_VIOLATION, f"blocked by policy: {names}"
+        return EngineErrorCode.POLICY_VIOLATION, f"blocked by policy: {names}"
     if isinstance(exc, auto_errors.ConcurrentUpdateError):
-        return CONCURRENT_UPDATE, "another operation holds this stack's lock"
+        return EngineErrorCode.CONCURRENT_UPDATE, "another operation holds this stack's lock"
     if isinstance(exc, auto_errors.StackNotFoundError):
-        return STACK_NOT_FOUND, "the stack does not exist"
+        return EngineErrorCode.STACK_NOT_FOUND, "the stack does not exist"
     if "protected" in detail and "cannot be deleted" in detail:
-        return PROTECTED_RESOURCE, detail[-_MAX_MESSAGE:]
+        return EngineErrorCode.PROTECTED_RESOURCE, detail[-_MAX_MESSAGE:]
     if isinstance(exc, auto_errors.InlineSourceRuntimeError | auto_errors.RuntimeError):
-        return PROGRAM_ERROR, detail[-_MAX_MESSAGE:]
-    return ENGINE_ERROR, detail[-_MAX_MESSAGE:]
+        return EngineErrorCode.PROGRAM_ERROR, detail[-_MAX_MESSAGE:]
+    return EngineErrorCode.ENGINE_ERROR, detail[-_MAX_MESSAGE:]

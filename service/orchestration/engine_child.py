@@ -18,8 +18,8 @@ from typing import IO, Any
 from pulumi import automation as auto
 
 from service.config import PULUMI_PROJECT
-from service.orchestration.errors import classify_command_error
-from service.orchestration.events import EventCollector, counts
+from service.orchestration.engine_errors import EngineErrorCode, classify_command_error
+from service.orchestration.engine_events import EventCollector, counts
 from service.orchestration.models import (
     ConfigValue,
     EngineWorkspace,
@@ -108,10 +108,14 @@ def run(
             collector = gate
         result.error_code, result.error = classify_command_error(exc, collector)
     except Exception as exc:
-        result.error_code, result.error = "program_error", f"{type(exc).__name__}: {exc}"
+        result.error_code, result.error = EngineErrorCode.PROGRAM_ERROR, f"{type(exc).__name__}: {exc}"
     result.policy_violations = collector.violations
-    if not result.succeeded and result.policy_violations and result.error_code != "policy_violation":
-        result.error_code = "policy_violation"
+    if (
+        not result.succeeded
+        and result.policy_violations
+        and result.error_code != EngineErrorCode.POLICY_VIOLATION
+    ):
+        result.error_code = EngineErrorCode.POLICY_VIOLATION
     return result
 
 
@@ -144,7 +148,7 @@ def main(stdin: IO[str] = sys.stdin) -> int:
             kind=request.kind,
             stack_name=request.stack_name,
             succeeded=False,
-            error_code="program_error",
+            error_code=EngineErrorCode.PROGRAM_ERROR,
             error=f"cannot load the program: {exc}",
         )
     else:

@@ -4,7 +4,7 @@ The engine runs fully offline: a DIY (file://) state backend under the data fold
 passphrase secrets provider, no update check and no automatic plugin downloads. Plugins come from PATH:
 the policy shim always, the stand-in ``aws`` provider only in local mode (production uses the real one).
 
-The engine child (``python -m service.orchestration.runner``) gets an explicit, minimal environment
+The engine child (``python -m service.orchestration.engine_child``) gets an explicit, minimal environment
 (``engine_process_env``), never the service's own: the CLI hands its environment to every plugin it starts
 (provider, policy analyzer), and the service's environment holds its secrets (ticketing token, signing
 secrets, admin token...). What the child needs besides variables travels on its stdin (``engine_workspace``).
