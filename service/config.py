@@ -28,6 +28,10 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PULUMI_PROJECT = "forensics"
 
 
+# Good for the embedded local mode only: with target=aws the service refuses to start on it.
+LOCAL_PASSPHRASE = "local-clean-room-passphrase"
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="FORENSICS_", env_file=".env", extra="ignore")
 
@@ -48,7 +52,7 @@ class Settings(BaseSettings):
 
     # Pulumi
     pulumi_backend_url: str | None = None  # default: file://<data_dir>/state
-    pulumi_passphrase: SecretStr = SecretStr("local-clean-room-passphrase")
+    pulumi_passphrase: SecretStr = SecretStr(LOCAL_PASSPHRASE)
     pulumi_cli_dir: Path = PROJECT_ROOT / ".tools" / "bin"
     policy_packs: list[Path] = Field(default_factory=lambda: [PROJECT_ROOT / "policy_packs" / "forensics"])
 
@@ -144,6 +148,24 @@ class Settings(BaseSettings):
     @property
     def sqlalchemy_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'service.db'}"
+
+
+def production_problems(settings: Settings) -> list[str]:
+    """What makes these settings unsafe against real AWS; the app refuses to start with any of them."""
+    if settings.target != "aws":
+        return []
+    problems = []
+    if not settings.service_principal_arns:
+        problems.append(
+            "FORENSICS_SERVICE_PRINCIPAL_ARNS is empty: the evidence bucket's policy would deny the service "
+            "itself, and every freeze would fail to place its legal hold"
+        )
+    if settings.pulumi_passphrase.get_secret_value() == LOCAL_PASSPHRASE:
+        problems.append(
+            "FORENSICS_PULUMI_PASSPHRASE is the built-in local passphrase: anyone with the state could read "
+            "the stacks' secrets"
+        )
+    return problems
 
 
 @lru_cache

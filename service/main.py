@@ -18,7 +18,7 @@ from service.api.middleware import BodySizeLimitMiddleware, CatchAllMiddleware, 
 from service.audit.views import router as audit_router
 from service.auth.views import router as tokens_router
 from service.clock import Clock, utcnow
-from service.config import Settings, get_settings
+from service.config import Settings, get_settings, production_problems
 from service.db.migrate import upgrade
 from service.db.session import make_engine, make_session_factory
 from service.integrations import wiring as integrations
@@ -39,6 +39,9 @@ def create_app(
 ) -> FastAPI:
     """``executor`` defaults to the real engine (PulumiExecutor); API-level tests may pass a fake."""
     settings = settings or get_settings()
+    problems = production_problems(settings)
+    if problems:
+        raise RuntimeError("refusing to start against real AWS:\n- " + "\n- ".join(problems))
     engine = make_engine(settings)
     session_factory = make_session_factory(engine)
     jobs = Jobs(

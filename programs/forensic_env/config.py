@@ -32,6 +32,8 @@ DEFAULT_VPC_CIDR = "10.77.0.0/16"
 DEFAULT_AMI_SSM_PARAMETER = "/forensics/golden-ami/latest"
 DEFAULT_MAX_AMI_AGE_DAYS = 30
 DEFAULT_TTL_HOURS = 72
+# The longest a clean room may live in all, extensions included: the service refuses an extension past it.
+MAX_TTL_HOURS = 24 * 365
 DEFAULT_OBJECT_LOCK_MODE: ObjectLockMode = "GOVERNANCE"
 DEFAULT_OBJECT_LOCK_RETENTION_DAYS = 30
 # Evidence volumes are attached on /dev/sdf .. /dev/sdp.
@@ -342,7 +344,7 @@ def validate_config(raw: Mapping[str, Any], *, region: str | None = None) -> Env
         ami_source=_ami_source(values),
         max_ami_age_days=_positive_int(values, "maxAmiAgeDays", 3650),
         evidence_snapshot_ids=_snapshots(values),
-        ttl_hours=_positive_int(values, "ttlHours", 24 * 365),
+        ttl_hours=_positive_int(values, "ttlHours", MAX_TTL_HOURS),
         tags=_tags(values),
         trusted_principals=_principals(values, account_id),
         service_principals=_service_principals(values),

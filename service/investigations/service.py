@@ -22,6 +22,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from programs.forensic_env.config import MAX_TTL_HOURS
 from service.audit import service as audit
 from service.clock import as_utc
 from service.db.base import canonical_json
@@ -322,6 +323,19 @@ def extend(caller: Caller, investigation_id: str, hours: int, reason: str | None
     old = as_utc(inv.expires_at)
     new = max(old, now) + timedelta(hours=hours)
     ttl = math.ceil((new - as_utc(inv.created_at)).total_seconds() / 3600)
+    if ttl > MAX_TTL_HOURS:
+        # Past the program's limit every later `up` (freeze, release) would fail validation: a clean room
+        # extended too far could never be frozen again. Refuse here instead, with what is still possible.
+        left = max(
+            MAX_TTL_HOURS - math.ceil((max(old, now) - as_utc(inv.created_at)).total_seconds() / 3600), 0
+        )
+        raise InvalidInput(
+            f"a clean room lives at most {MAX_TTL_HOURS} hours in all; this one can be extended by at most "
+            f"{left} more hours",
+            details={"fields": [{"field": "hours", "message": f"at most {left}", "type": "limit"}]},
+        )
+    # The whole stack config is checked again with the new TTL, by the program's own validator.
+    stack_config.validate(stack_config.raw_config(inv, ttlHours=ttl), region=inv.region)
     moved = caller.session.execute(
         update(Investigation)
         .where(Investigation.id == inv.id, Investigation.expires_at == old)

@@ -1,0 +1,95 @@
+"""Legal hold cannot be undone by the wrong person or by a side door: cancelling needs the permission of the
+action it cancels, extensions stop at the program's total TTL, and the service refuses to start against real
+AWS with settings that would make every freeze fail or the state readable."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from pydantic import SecretStr
+
+from programs.forensic_env.config import MAX_TTL_HOURS
+from service.config import Settings
+from service.main import create_app
+from tests.service.conftest import ADMIN, issue, open_ready, wait_operation
+from tests.support.fakes import FakeExecutor, block_until
+
+
+def test_a_responder_cannot_cancel_a_custodians_destroy(client: TestClient, fake: FakeExecutor) -> None:
+    inv = open_ready(client)
+    release = threading.Event()
+    fake.script.append(block_until(release))
+    preview = client.post(f"/v1/investigations/{inv['id']}/preview", headers=ADMIN).json()["operation"]
+    wait_operation(client, preview["id"], until=("running",))
+    custodian, responder = issue(client, "data_custodian"), issue(client, "responder")
+    responder_preview = client.post(f"/v1/investigations/{inv['id']}/preview", headers=responder)
+    assert responder_preview.status_code == 202
+    destroy = client.post(f"/v1/investigations/{inv['id']}/destroy", headers=custodian)
+    assert destroy.status_code == 202, destroy.text
+    op_id = destroy.json()["operation"]["id"]
+
+    refused = client.post(f"/v1/operations/{op_id}/cancel", headers=responder)
+    assert refused.status_code == 403, refused.text
+    assert refused.json()["error"]["details"]["permission"] == "destroy"
+    assert client.get(f"/v1/operations/{op_id}", headers=ADMIN).json()["state"] == "queued"
+    # The responder may still cancel what a responder may ask for.
+    own = responder_preview.json()["operation"]["id"]
+    assert client.post(f"/v1/operations/{own}/cancel", headers=responder).status_code == 202
+
+    # Whoever may destroy may cancel it.
+    assert client.post(f"/v1/operations/{op_id}/cancel", headers=custodian).status_code == 202
+    assert client.get(f"/v1/investigations/{inv['id']}", headers=ADMIN).json()["status"] == "ready"
+    release.set()
+    wait_operation(client, preview["id"])
+
+
+def test_extension_past_the_total_ttl_is_refused_and_changes_nothing(client: TestClient) -> None:
+    inv = open_ready(client, ttl_hours=24)
+    before = client.get(f"/v1/investigations/{inv['id']}", headers=ADMIN).json()
+    step = 24 * 90
+    extended = 0
+    while True:
+        response = client.post(f"/v1/investigations/{inv['id']}/extend", json={"hours": step}, headers=ADMIN)
+        if response.status_code != 200:
+            break
+        extended += 1
+    assert response.status_code == 422, response.text
+    assert f"at most {MAX_TTL_HOURS} hours" in response.json()["error"]["message"]
+    after = client.get(f"/v1/investigations/{inv['id']}", headers=ADMIN).json()
+    assert after["ttl_hours"] <= MAX_TTL_HOURS
+    assert after["ttl_hours"] == before["ttl_hours"] + extended * step
+    # What is left can still be used, to the hour.
+    left = MAX_TTL_HOURS - after["ttl_hours"]
+    if left:
+        ok = client.post(f"/v1/investigations/{inv['id']}/extend", json={"hours": left}, headers=ADMIN)
+        assert ok.status_code == 200 and ok.json()["ttl_hours"] == MAX_TTL_HOURS
+    one_more = client.post(f"/v1/investigations/{inv['id']}/extend", json={"hours": 1}, headers=ADMIN)
+    assert one_more.status_code == 422
+    # And the clean room can still be frozen: its config is valid for the program.
+    assert client.post(f"/v1/investigations/{inv['id']}/freeze", headers=ADMIN).status_code == 202
+
+
+@pytest.mark.parametrize(
+    ("overrides", "words"),
+    [
+        ({"service_principal_arns": []}, "FORENSICS_SERVICE_PRINCIPAL_ARNS"),
+        (
+            {"service_principal_arns": ["arn:aws:iam::111122223333:role/forensics-service"]},
+            "FORENSICS_PULUMI_PASSPHRASE",
+        ),
+    ],
+)
+def test_real_aws_refuses_unsafe_settings(tmp_path: Path, overrides: dict[str, object], words: str) -> None:
+    settings = Settings(target="aws", data_dir=tmp_path, **overrides)  # type: ignore[arg-type]
+    with pytest.raises(RuntimeError, match=words):
+        create_app(settings)
+    safe = settings.model_copy(
+        update={
+            "service_principal_arns": ["arn:aws:iam::111122223333:role/forensics-service"],
+            "pulumi_passphrase": SecretStr("a long random passphrase from the secret store"),
+        }
+    )
+    create_app(safe)  # builds (nothing is started until the app runs)
