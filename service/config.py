@@ -49,6 +49,12 @@ class Settings(BaseSettings):
     # The service's own AWS identity (role ARN). Freeze places legal holds and writes exports in the evidence
     # bucket, whose policy denies everyone else. Local mode: the account root (moto's default credentials).
     service_principal_arns: list[str] = Field(default_factory=list)
+    # Who may assume the four human roles (SSO permission-set roles or named IAM roles; never an account
+    # root), each session with MFA or a source identity. Empty: only the break-glass role.
+    human_principal_arns: list[str] = Field(default_factory=list)
+    # The break-glass role: the only principal that may administer keys and bucket guard rails alone.
+    # Default: arn:aws:iam::<aws_account_id>:role/forensics-break-glass.
+    break_glass_role_arn: str | None = None
 
     # Pulumi
     pulumi_backend_url: str | None = None  # default: file://<data_dir>/state

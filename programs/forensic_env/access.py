@@ -21,6 +21,8 @@ from programs.forensic_env.policies import DENY_ALL, Statement, allow, assume_ro
 from programs.forensic_env.tags import tags_for
 
 HUMAN_ROLES = ("responder", "investigator", "custodian", "analyst")
+# The session tag a person's AssumeRole must carry: the investigation the session is for.
+INVESTIGATION_SESSION_TAG = "forensics-investigation"
 FROZEN_DENY_POLICY = "deny-all-frozen"
 # Frozen: the people who *examine* evidence lose all access; responders may still hand in evidence and the
 # custodian keeps the chain of custody.
@@ -34,14 +36,64 @@ REPORTS = "active-investigation/reports/"
 LEGAL_HOLD = "legal-hold/"
 FOLDERS = (INCOMING, EXTRACTED, NOTES, REPORTS, LEGAL_HOLD)
 
-KMS_USE = (
+# Key administration, spelled out (no kms:*): break-glass alone may also delete or disable the key.
+KEY_MANAGEMENT = (
+    "kms:DescribeKey",
+    "kms:GetKeyPolicy",
+    "kms:GetKeyRotationStatus",
+    "kms:ListResourceTags",
+    "kms:ListAliases",
+    "kms:PutKeyPolicy",
+    "kms:EnableKeyRotation",
+    "kms:TagResource",
+    "kms:UntagResource",
+    "kms:UpdateKeyDescription",
+    "kms:CreateAlias",
+    "kms:UpdateAlias",
+    "kms:DeleteAlias",
+)
+KEY_ADMINISTRATION = (
+    *KEY_MANAGEMENT,
+    "kms:EnableKey",
+    "kms:DisableKey",
+    "kms:ScheduleKeyDeletion",
+    "kms:CancelKeyDeletion",
+)
+KEY_USE_BY_SERVICES = (
     "kms:Decrypt",
     "kms:Encrypt",
     "kms:GenerateDataKey",
+    "kms:GenerateDataKeyWithoutPlaintext",
     "kms:ReEncryptFrom",
     "kms:ReEncryptTo",
-    "kms:DescribeKey",
+    "kms:CreateGrant",
 )
+
+
+def human_trust_policy(cfg: EnvironmentConfig) -> pulumi.Output[str]:
+    """Who may become one of the four people: the named principals from settings (break-glass when none),
+    never the account root; each session must carry MFA or a source identity (the person, for CloudTrail),
+    and be tagged with this investigation."""
+    principals = list(cfg.trusted_principals) or [cfg.break_glass_role_arn]
+    this_case = {"StringEquals": {f"aws:RequestTag/{INVESTIGATION_SESSION_TAG}": cfg.investigation_id}}
+    return document(
+        [
+            {
+                "Sid": "AssumeWithMfaForThisInvestigation",
+                "Effect": "Allow",
+                "Principal": {"AWS": principals},
+                "Action": ["sts:AssumeRole", "sts:TagSession"],
+                "Condition": {**this_case, "Bool": {"aws:MultiFactorAuthPresent": "true"}},
+            },
+            {
+                "Sid": "AssumeAsANamedPersonForThisInvestigation",
+                "Effect": "Allow",
+                "Principal": {"AWS": principals},
+                "Action": ["sts:AssumeRole", "sts:TagSession", "sts:SetSourceIdentity"],
+                "Condition": {**this_case, "Null": {"sts:SourceIdentity": "false"}},
+            },
+        ]
+    )
 
 
 @dataclass(frozen=True)
@@ -69,7 +121,7 @@ class AccessRoles(pulumi.ComponentResource):
         self._cfg = cfg
         child = pulumi.ResourceOptions(parent=self)
 
-        people = assume_role({"AWS": list(cfg.trusted_principals)})
+        people = human_trust_policy(cfg)
         self.roles = {
             role: aws.iam.Role(
                 f"{name}-{role}",
@@ -95,9 +147,9 @@ class AccessRoles(pulumi.ComponentResource):
             opts=child,
         )
 
-        # Evidence encrypted with this key outlives the clean room when the bucket is retained: keep the key
-        # too, or destroying the stack would schedule the evidence's key for deletion.
-        key_opts = pulumi.ResourceOptions(parent=self, retain_on_delete=cfg.retain_evidence_bucket or None)
+        # Always kept: the freeze snapshots (kept for good) and a retained bucket are encrypted with it, and
+        # scheduling its deletion is break-glass work, never a destroy's side effect.
+        key_opts = pulumi.ResourceOptions(parent=self, retain_on_delete=True)
         self.key = aws.kms.Key(
             f"{name}-key",
             description=f"Forensic clean room {cfg.investigation_id} ({cfg.ticket}): evidence, disks, logs",
@@ -116,52 +168,131 @@ class AccessRoles(pulumi.ComponentResource):
         )
 
     def _key_policy(self) -> pulumi.Output[str]:
+        """No root ``kms:*``: only what each principal's duty needs. Identity policies cannot widen it (the
+        key policy does not delegate to the account), so an account admin cannot decrypt frozen disks."""
         cfg = self._cfg
-        users = [r.arn for r in self.roles.values()] + [self.workstation_role.arn]
-        # In a key policy "Resource": "*" means "this key" (its ARN does not exist yet); AWS requires it.
-        return document(
-            [
-                # The sole kms:* grant, and AWS's required default: the account root administers the key,
-                # which delegates key administration to the account's IAM policies (without it the key would
-                # become unmanageable, see "Default key policy" in the KMS developer guide).
-                {
-                    "Sid": "EnableAccountRootAdministration",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": f"arn:aws:iam::{cfg.account_id}:root"},
-                    "Action": "kms:*",
-                    "Resource": "*",
+        region = cfg.region
+        via_s3 = {"StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"}}
+        via_ec2 = {"StringEquals": {"kms:ViaService": f"ec2.{region}.amazonaws.com"}}
+        # Objects of this investigation's evidence bucket only (S3 puts the bucket ARN in the context).
+        bucket_context = {"kms:EncryptionContext:aws:s3:arn": [f"arn:aws:s3:::{cfg.evidence_bucket_name}"]}
+        evidence_only = {"StringEquals": {**via_s3["StringEquals"]}, "StringLike": bucket_context}
+        roles = self.roles
+        deployers = list(cfg.service_principals) or [cfg.break_glass_role_arn]
+        statements: list[Statement] = [
+            {
+                "Sid": "KeyAdministrationByBreakGlass",
+                "Effect": "Allow",
+                "Principal": {"AWS": cfg.break_glass_role_arn},
+                "Action": list(KEY_ADMINISTRATION),
+                "Resource": "*",
+            },
+            {
+                # The deployment manages the key it declared (rotation, tags, policy) and uses it to create
+                # the encrypted disks and folder markers; it cannot schedule the key's deletion.
+                "Sid": "KeyManagementByTheDeployment",
+                "Effect": "Allow",
+                "Principal": {"AWS": deployers},
+                "Action": list(KEY_MANAGEMENT),
+                "Resource": "*",
+            },
+            {
+                "Sid": "DeploymentUsesTheKeyThroughS3AndEc2",
+                "Effect": "Allow",
+                "Principal": {"AWS": deployers},
+                "Action": list(KEY_USE_BY_SERVICES),
+                "Resource": "*",
+                "Condition": {
+                    "StringEquals": {
+                        "kms:ViaService": [f"s3.{region}.amazonaws.com", f"ec2.{region}.amazonaws.com"]
+                    }
                 },
-                {
-                    "Sid": "AllowUseByInvestigationRoles",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": users},
-                    "Action": list(KMS_USE),
-                    "Resource": "*",
+            },
+            {
+                "Sid": "ResponderEncryptsEvidenceThroughS3",
+                "Effect": "Allow",
+                "Principal": {"AWS": roles["responder"].arn},
+                "Action": ["kms:GenerateDataKey", "kms:Encrypt"],
+                "Resource": "*",
+                "Condition": evidence_only,
+            },
+            {
+                "Sid": "InvestigatorReadsEvidenceAndWritesNotesThroughS3",
+                "Effect": "Allow",
+                "Principal": {"AWS": roles["investigator"].arn},
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+                "Resource": "*",
+                "Condition": evidence_only,
+            },
+            {
+                "Sid": "CustodianManagesEvidenceThroughS3",
+                "Effect": "Allow",
+                "Principal": {"AWS": roles["custodian"].arn},
+                "Action": ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"],
+                "Resource": "*",
+                "Condition": evidence_only,
+            },
+            {
+                "Sid": "AnalystReadsReportsThroughS3",
+                "Effect": "Allow",
+                "Principal": {"AWS": roles["analyst"].arn},
+                "Action": ["kms:Decrypt"],
+                "Resource": "*",
+                "Condition": evidence_only,
+            },
+            {
+                # The workstation's disks: EC2 decrypts them for the instance through grants it creates.
+                "Sid": "WorkstationDisksThroughEc2",
+                "Effect": "Allow",
+                "Principal": {"AWS": self.workstation_role.arn},
+                "Action": [
+                    "kms:Decrypt",
+                    "kms:GenerateDataKeyWithoutPlaintext",
+                    "kms:CreateGrant",
+                    "kms:DescribeKey",
+                ],
+                "Resource": "*",
+                "Condition": {**via_ec2, "Bool": {"kms:GrantIsForAWSResource": "true"}},
+            },
+            {
+                "Sid": "NobodyElseRewritesTheKeyPolicy",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": ["kms:PutKeyPolicy"],
+                "Resource": "*",
+                "Condition": {"StringNotLike": {"aws:PrincipalArn": [cfg.break_glass_role_arn, *deployers]}},
+            },
+            {
+                "Sid": "OnlyBreakGlassSchedulesDeletion",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": ["kms:ScheduleKeyDeletion", "kms:DisableKey"],
+                "Resource": "*",
+                "Condition": {"StringNotLike": {"aws:PrincipalArn": [cfg.break_glass_role_arn]}},
+            },
+            {
+                "Sid": "AllowCloudWatchLogsForInvestigationLogGroups",
+                "Effect": "Allow",
+                "Principal": {"Service": f"logs.{region}.amazonaws.com"},
+                "Action": [
+                    "kms:Encrypt",
+                    "kms:Decrypt",
+                    "kms:ReEncryptFrom",
+                    "kms:ReEncryptTo",
+                    "kms:GenerateDataKey",
+                    "kms:DescribeKey",
+                ],
+                "Resource": "*",
+                "Condition": {
+                    "ArnLike": {
+                        "kms:EncryptionContext:aws:logs:arn": (
+                            f"arn:aws:logs:{region}:{cfg.account_id}:log-group:{log_group_name(cfg, '*')}"
+                        )
+                    }
                 },
-                {
-                    "Sid": "AllowCloudWatchLogsForInvestigationLogGroups",
-                    "Effect": "Allow",
-                    "Principal": {"Service": f"logs.{cfg.region}.amazonaws.com"},
-                    "Action": [
-                        "kms:Encrypt",
-                        "kms:Decrypt",
-                        "kms:ReEncryptFrom",
-                        "kms:ReEncryptTo",
-                        "kms:GenerateDataKey",
-                        "kms:DescribeKey",
-                    ],
-                    "Resource": "*",
-                    "Condition": {
-                        "ArnLike": {
-                            "kms:EncryptionContext:aws:logs:arn": (
-                                f"arn:aws:logs:{cfg.region}:{cfg.account_id}:log-group:"
-                                f"{log_group_name(cfg, '*')}"
-                            )
-                        }
-                    },
-                },
-            ]
-        )
+            },
+        ]
+        return document(statements)
 
     def grant(self, grants: Grants) -> None:
         """Attach each role's inline policy (and, when frozen, the deny-all on investigator and analyst)."""
@@ -190,16 +321,20 @@ class AccessRoles(pulumi.ComponentResource):
                 allow("ListEvidence", ["s3:ListBucket", "s3:ListBucketVersions"], [bucket]),
                 allow("WriteNotesAndReports", ["s3:PutObject"], [under(NOTES), under(REPORTS)]),
                 allow("UseInvestigationKey", ["kms:Decrypt", "kms:GenerateDataKey"], [key]),
+                # Sessions only through the investigation's logged session document: with the access check,
+                # StartSession without a document (the default shell, unlogged) is refused by SSM.
                 allow(
-                    "StartSessionOnWorkstationOnly",
+                    "StartLoggedSessionOnWorkstationOnly",
                     ["ssm:StartSession"],
-                    [
-                        grants.instance_arn,
-                        f"{ssm}:document/{grants.session_document_name}",
-                        f"arn:aws:ssm:{cfg.region}::document/SSM-SessionManagerRunShell",
-                    ],
-                    Condition={"BoolIfExists": {"ssm:SessionDocumentAccessCheck": "true"}},
+                    [grants.instance_arn, f"{ssm}:document/{grants.session_document_name}"],
+                    Condition={"Bool": {"ssm:SessionDocumentAccessCheck": "true"}},
                 ),
+                {
+                    "Sid": "NoUnloggedShell",
+                    "Effect": "Deny",
+                    "Action": ["ssm:StartSession"],
+                    "Resource": [f"arn:aws:ssm:{cfg.region}::document/SSM-SessionManagerRunShell"],
+                },
                 allow(
                     "ManageOwnSessions",
                     ["ssm:TerminateSession", "ssm:ResumeSession"],

@@ -32,6 +32,7 @@ DEFAULT_VPC_CIDR = "10.77.0.0/16"
 DEFAULT_AMI_SSM_PARAMETER = "/forensics/golden-ami/latest"
 DEFAULT_MAX_AMI_AGE_DAYS = 30
 DEFAULT_TTL_HOURS = 72
+BREAK_GLASS_ROLE_NAME = "forensics-break-glass"
 # The longest a clean room may live in all, extensions included: the service refuses an extension past it.
 MAX_TTL_HOURS = 24 * 365
 DEFAULT_OBJECT_LOCK_MODE: ObjectLockMode = "GOVERNANCE"
@@ -53,9 +54,10 @@ DEFAULTS: dict[str, Any] = {
     "evidenceSnapshotIds": [],
     "ttlHours": DEFAULT_TTL_HOURS,
     "tags": {},
-    "trustedPrincipals": None,  # [arn:aws:iam::<accountId>:root]
+    "trustedPrincipals": [],  # nobody but break-glass: never the account root
     # The service's own automation principal(s): they place legal holds and write freeze exports.
     "servicePrincipals": [],
+    "breakGlassRoleArn": None,  # arn:aws:iam::<accountId>:role/forensics-break-glass
     "accountId": DEFAULT_ACCOUNT_ID,
     "assumeRoleArn": None,
     "objectLockMode": DEFAULT_OBJECT_LOCK_MODE,
@@ -115,6 +117,8 @@ class EnvironmentConfig:
     tags: Mapping[str, str] = field(default_factory=dict)
     trusted_principals: tuple[str, ...] = ()
     service_principals: tuple[str, ...] = ()
+    # The one principal that may administer the key and the bucket's guard rails alone (break-glass).
+    break_glass_role_arn: str = f"arn:aws:iam::{DEFAULT_ACCOUNT_ID}:role/{BREAK_GLASS_ROLE_NAME}"
     account_id: str = DEFAULT_ACCOUNT_ID
     assume_role_arn: str | None = None
     object_lock_mode: ObjectLockMode = DEFAULT_OBJECT_LOCK_MODE
@@ -127,6 +131,11 @@ class EnvironmentConfig:
     def name_prefix(self) -> str:
         """`forensics-<id>`: the prefix of every physical name (role names stay within IAM's 64 chars)."""
         return f"forensics-{self.investigation_id}"
+
+    @property
+    def evidence_bucket_name(self) -> str:
+        """`forensics-<id>-evidence`: at most 60 characters, within S3's 63."""
+        return f"{self.name_prefix}-evidence"
 
     @property
     def partition(self) -> str:
@@ -279,12 +288,26 @@ def _tags(raw: Mapping[str, Any]) -> dict[str, str]:
     return out
 
 
-def _principals(raw: Mapping[str, Any], account_id: str) -> tuple[str, ...]:
+_ROOT_RE = re.compile(r"^arn:aws[a-z-]*:iam::[0-9]{12}:root$")
+
+
+def _principals(raw: Mapping[str, Any]) -> tuple[str, ...]:
+    """Named roles or users (SSO permission-set roles, say); never an account root, which would let every
+    identity in the account with sts:AssumeRole become a data custodian."""
     principals = _string_list(raw, "trustedPrincipals") if _present(raw, "trustedPrincipals") else []
     for arn in principals:
-        if not _PRINCIPAL_RE.match(arn):
-            raise ConfigError("trustedPrincipals", f"{arn!r} is not an IAM root, role or user ARN")
-    return tuple(principals) or (f"arn:aws:iam::{account_id}:root",)
+        if not _PRINCIPAL_RE.match(arn) or _ROOT_RE.match(arn):
+            raise ConfigError(
+                "trustedPrincipals", f"{arn!r} is not an IAM role or user ARN (a root is refused)"
+            )
+    return tuple(principals)
+
+
+def _break_glass(raw: Mapping[str, Any], account_id: str) -> str:
+    arn = raw.get("breakGlassRoleArn") or f"arn:aws:iam::{account_id}:role/{BREAK_GLASS_ROLE_NAME}"
+    if not isinstance(arn, str) or not _PRINCIPAL_RE.match(arn) or ":role/" not in arn:
+        raise ConfigError("breakGlassRoleArn", f"{arn!r} is not an IAM role ARN")
+    return arn
 
 
 def _service_principals(raw: Mapping[str, Any]) -> tuple[str, ...]:
@@ -346,7 +369,8 @@ def validate_config(raw: Mapping[str, Any], *, region: str | None = None) -> Env
         evidence_snapshot_ids=_snapshots(values),
         ttl_hours=_positive_int(values, "ttlHours", MAX_TTL_HOURS),
         tags=_tags(values),
-        trusted_principals=_principals(values, account_id),
+        trusted_principals=_principals(values),
+        break_glass_role_arn=_break_glass(values, account_id),
         service_principals=_service_principals(values),
         account_id=account_id,
         assume_role_arn=assume_role_arn,

@@ -24,10 +24,21 @@ from programs.forensic_env.config import EnvironmentConfig
 from programs.forensic_env.policies import document
 from programs.forensic_env.tags import tags_for
 
+BUCKET_GUARD_RAILS = (
+    "s3:PutBucketPolicy",
+    "s3:DeleteBucketPolicy",
+    "s3:PutBucketVersioning",
+    "s3:PutBucketObjectLockConfiguration",
+    "s3:PutLifecycleConfiguration",
+    "s3:PutBucketPublicAccessBlock",
+    "s3:PutEncryptionConfiguration",
+    "s3:PutBucketAcl",
+    "s3:DeleteBucket",
+)
+
 
 def bucket_name(cfg: EnvironmentConfig) -> str:
-    """`forensics-<id>-evidence`: at most 60 characters, within S3's 63."""
-    return f"{cfg.name_prefix}-evidence"
+    return cfg.evidence_bucket_name
 
 
 class EvidenceStore(pulumi.ComponentResource):
@@ -93,7 +104,9 @@ class EvidenceStore(pulumi.ComponentResource):
             object_lock_enabled="Enabled",
             rule={
                 "default_retention": {
-                    "mode": cfg.object_lock_mode,
+                    # Frozen: what is written from now on cannot be deleted early by anyone, break-glass
+                    # included (COMPLIANCE); the configured mode otherwise.
+                    "mode": "COMPLIANCE" if cfg.frozen else cfg.object_lock_mode,
                     "days": cfg.object_lock_retention_days,
                 }
             },
@@ -119,6 +132,7 @@ class EvidenceStore(pulumi.ComponentResource):
 
         arn = self.bucket.arn
         objects = pulumi.Output.concat(arn, "/*")
+        guardians = [cfg.break_glass_role_arn, *cfg.service_principals]
         markers = [pulumi.Output.concat(arn, "/", folder) for folder in FOLDERS]
         self.policy = aws.s3.BucketPolicy(
             f"{name}-policy",
@@ -132,6 +146,27 @@ class EvidenceStore(pulumi.ComponentResource):
                         "Action": "s3:*",
                         "Resource": [arn, objects],
                         "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                    },
+                    {
+                        # The bucket's guard rails (its policy, versioning, the lock, lifecycle, public
+                        # access, encryption) and its deletion belong to break-glass and the deployment
+                        # alone: a data custodian manages evidence, not the rules that protect it.
+                        "Sid": "DenyGuardRailChangesExceptBreakGlassAndDeployment",
+                        "Effect": "Deny",
+                        "Principal": "*",
+                        "Action": list(BUCKET_GUARD_RAILS),
+                        "Resource": [arn],
+                        "Condition": {"StringNotLike": {"aws:PrincipalArn": guardians}},
+                    },
+                    {
+                        # Governance retention is bypassed only by break-glass, or by the deployment carrying
+                        # out a custodian's decision not to retain the bucket.
+                        "Sid": "DenyRetentionBypassExceptBreakGlassAndDeployment",
+                        "Effect": "Deny",
+                        "Principal": "*",
+                        "Action": ["s3:BypassGovernanceRetention"],
+                        "Resource": [objects],
+                        "Condition": {"StringNotLike": {"aws:PrincipalArn": guardians}},
                     },
                     {
                         # Every object but the empty folder markers (which the deployment itself writes and

@@ -166,10 +166,7 @@ def destroy_refusal(inv: Investigation) -> str | None:
 def engine_step(
     inv: Investigation, settings: Settings, kind: OperationKind, label: str, **overrides: Any
 ) -> Step:
-    raw = stack_config.raw_config(inv, **overrides)
-    # The service's own identity works inside the evidence bucket (legal hold), whose policy denies others.
-    if settings.service_principals:
-        raw["servicePrincipals"] = list(settings.service_principals)
+    raw = {**stack_config.raw_config(inv), **stack_config.trust_config(settings), **overrides}
     return Step(
         label=label,
         request=OperationRequest(

@@ -175,7 +175,9 @@ def open_investigation(
         created_at=now,
         updated_at=now,
     )
-    stack_config.validate(stack_config.raw_config(inv), region=inv.region)
+    stack_config.validate(
+        {**stack_config.raw_config(inv), **stack_config.trust_config(settings)}, region=inv.region
+    )
     session.add(inv)
     try:
         session.flush()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from programs.forensic_env.config import ConfigError, validate_config
+from service.config import Settings
 from service.errors import InvalidInput
 from service.investigations.models import Investigation
 from service.orchestration.models import ConfigValue
@@ -39,6 +40,20 @@ def raw_config(inv: Investigation, **overrides: Any) -> dict[str, Any]:
     if inv.assume_role_arn:
         config["assumeRoleArn"] = inv.assume_role_arn
     config.update(overrides)
+    return config
+
+
+def trust_config(settings: Settings) -> dict[str, Any]:
+    """Who the stack trusts, decided by the operator's settings and never by a caller: the service's own
+    identity (it works inside the evidence bucket: legal hold), the people who may assume the four roles,
+    and the break-glass role."""
+    config: dict[str, Any] = {}
+    if settings.service_principals:
+        config["servicePrincipals"] = list(settings.service_principals)
+    if settings.human_principal_arns:
+        config["trustedPrincipals"] = list(settings.human_principal_arns)
+    if settings.break_glass_role_arn:
+        config["breakGlassRoleArn"] = settings.break_glass_role_arn
     return config
 
 

@@ -133,6 +133,29 @@ def install() -> None:
 
     s3_responses.S3Response._key_response = key_response  # type: ignore[method-assign]
 
+    # S3 lets the default retention of a bucket that already has Object Lock change at any time (it applies
+    # to new objects only): freeze switches it to COMPLIANCE on a bucket full of evidence. moto refuses any
+    # lock configuration on a non-empty bucket; keep its check only for turning Object Lock on.
+    put_lock = s3_models.S3Backend.put_object_lock_configuration
+
+    def put_object_lock_configuration(
+        self: Any,
+        bucket_name: str,
+        lock_enabled: bool,
+        mode: str | None = None,
+        days: int | None = None,
+        years: int | None = None,
+    ) -> None:
+        bucket = self.get_bucket(bucket_name)
+        if bucket.object_lock_enabled and bucket.is_versioned:
+            bucket.default_lock_mode, bucket.default_lock_days, bucket.default_lock_years = mode, days, years
+            return
+        put_lock(self, bucket_name, lock_enabled, mode, days, years)
+
+    s3_models.S3Backend.put_object_lock_configuration = (  # type: ignore[method-assign]
+        put_object_lock_configuration
+    )
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)

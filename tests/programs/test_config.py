@@ -22,7 +22,8 @@ def test_defaults() -> None:
     assert cfg.max_ami_age_days == 30 and cfg.ttl_hours == 72
     assert cfg.evidence_snapshot_ids == ()
     assert cfg.account_id == "123456789012"
-    assert cfg.trusted_principals == ("arn:aws:iam::123456789012:root",)
+    assert cfg.trusted_principals == ()  # nobody but break-glass, never the account root
+    assert cfg.break_glass_role_arn == "arn:aws:iam::123456789012:role/forensics-break-glass"
     assert cfg.object_lock_mode == "GOVERNANCE" and cfg.object_lock_retention_days == 30
     assert cfg.retain_evidence_bucket is True and cfg.frozen is False
     assert cfg.region == "us-east-1" and cfg.assume_role_arn is None
@@ -128,7 +129,12 @@ BAD: list[tuple[dict[str, Any], str, str]] = [
     ({"tags": {"forensics:ticket": "x"}}, "forensics:tags", "cannot be overridden"),
     ({"tags": {"aws:owner": "x"}}, "forensics:tags", "not a valid tag key"),
     ({"tags": ["a"]}, "forensics:tags", "expected a map"),
-    ({"trustedPrincipals": ["alice"]}, "forensics:trustedPrincipals", "not an IAM root, role or user ARN"),
+    ({"trustedPrincipals": ["alice"]}, "forensics:trustedPrincipals", "not an IAM role or user ARN"),
+    (
+        {"trustedPrincipals": ["arn:aws:iam::123456789012:root"]},
+        "forensics:trustedPrincipals",
+        "a root is refused",
+    ),
     ({"accountId": "1234"}, "forensics:accountId", "12-digit"),
     (
         {"assumeRoleArn": "arn:aws:iam::123456789012:user/bob"},

@@ -364,11 +364,23 @@ def test_bucket_policy(env: ProgramRun) -> None:
     policy = env.policy("aws:s3/bucketPolicy:BucketPolicy", "")
     statements = _statements(policy)
     assert all(s["Effect"] == "Deny" for s in statements)
+    guardians = {f"arn:aws:iam::{ACCOUNT}:role/forensics-break-glass"}
+    (rails,) = [s for s in statements if s["Sid"] == "DenyGuardRailChangesExceptBreakGlassAndDeployment"]
+    assert {"s3:PutBucketPolicy", "s3:DeleteBucketPolicy", "s3:PutBucketObjectLockConfiguration"} <= set(
+        rails["Action"]
+    )
+    assert {"s3:PutBucketVersioning", "s3:PutLifecycleConfiguration", "s3:DeleteBucket"} <= set(
+        rails["Action"]
+    )
+    assert rails["Resource"] == [BUCKET_ARN] and rails["Principal"] == "*"
+    assert set(rails["Condition"]["StringNotLike"]["aws:PrincipalArn"]) == guardians
+    (bypass,) = [s for s in statements if s["Action"] == ["s3:BypassGovernanceRetention"]]
+    assert set(bypass["Condition"]["StringNotLike"]["aws:PrincipalArn"]) == guardians
     tls = [
         s for s in statements if s.get("Condition", {}).get("Bool", {}).get("aws:SecureTransport") == "false"
     ]
     assert len(tls) == 1 and tls[0]["Resource"] == [BUCKET_ARN, f"{BUCKET_ARN}/*"]
-    (others,) = [s for s in statements if "StringNotLike" in s.get("Condition", {})]
+    (others,) = [s for s in statements if s["Sid"] == "DenyObjectAccessExceptEvidenceRoles"]
     allowed = set(others["Condition"]["StringNotLike"]["aws:PrincipalArn"])
     assert allowed == {
         f"arn:aws:iam::{ACCOUNT}:role/forensics-inv-test-01-{r}"
@@ -390,14 +402,15 @@ def test_evidence_retained_by_default(env: ProgramRun) -> None:
         "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration",
         "aws:s3/bucketPolicy:BucketPolicy",
         "aws:s3/bucketObjectv2:BucketObjectv2",
-        "aws:kms/key:Key",  # the retained evidence stays decryptable
+        "aws:kms/key:Key",  # the retained evidence (and the freeze snapshots) stay decryptable
     }
     assert all(r.retain_on_delete for r in env.of_type("aws:s3/bucketObjectv2:BucketObjectv2"))
 
 
 def test_evidence_not_retained_when_disabled() -> None:
     run = run_program(retainEvidenceBucket=False)
-    assert [r.name for r in run.resources if r.retain_on_delete] == []
+    # The key alone stays: freeze snapshots, kept for good, are encrypted with it.
+    assert [r.type for r in run.resources if r.retain_on_delete] == ["aws:kms/key:Key"]
 
 
 # --- access ---
@@ -409,11 +422,26 @@ def test_kms_key(env: ProgramRun) -> None:
     assert 7 <= key["deletionWindowInDays"] <= 30
     assert env.one("aws:kms/alias:Alias").inputs["name"] == "alias/forensics-inv-test-01"
     statements = _statements(json.loads(key["policy"]))
-    wildcard = [s for s in statements if "kms:*" in _as_list(s["Action"]) or "*" in _as_list(s["Action"])]
-    assert wildcard == [next(s for s in statements if s["Sid"] == "EnableAccountRootAdministration")]
-    assert wildcard[0]["Principal"] == {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}
-    users = next(s for s in statements if s["Sid"] == "AllowUseByInvestigationRoles")
-    assert len(users["Principal"]["AWS"]) == 5
+    # No kms:* for anyone, and nothing at all for the account root.
+    assert not [s for s in statements if {"kms:*", "*"} & set(_as_list(s["Action"]))]
+    assert ":root" not in json.dumps([s.get("Principal") for s in statements])
+    allows = [s for s in statements if s["Effect"] == "Allow"]
+    who_deletes = [s for s in allows if "kms:ScheduleKeyDeletion" in _as_list(s["Action"])]
+    assert [s["Principal"] for s in who_deletes] == [
+        {"AWS": f"arn:aws:iam::{ACCOUNT}:role/forensics-break-glass"}
+    ]
+    (deny,) = [s for s in statements if s["Sid"] == "OnlyBreakGlassSchedulesDeletion"]
+    assert deny["Effect"] == "Deny" and "kms:ScheduleKeyDeletion" in deny["Action"]
+    # People use the key only through S3, on this investigation's bucket; the workstation only through EC2.
+    for role in ("Responder", "Investigator", "Custodian", "Analyst"):
+        (use,) = [s for s in allows if s["Sid"].startswith(role)]
+        assert use["Condition"]["StringEquals"]["kms:ViaService"] == f"s3.{REGION}.amazonaws.com"
+        assert use["Condition"]["StringLike"]["kms:EncryptionContext:aws:s3:arn"] == [BUCKET_ARN]
+        assert "kms:ReEncryptFrom" not in use["Action"]
+    (disks,) = [s for s in allows if s["Sid"] == "WorkstationDisksThroughEc2"]
+    assert disks["Condition"]["StringEquals"]["kms:ViaService"] == f"ec2.{REGION}.amazonaws.com"
+    analyst = next(s for s in allows if s["Sid"].startswith("Analyst"))
+    assert analyst["Action"] == ["kms:Decrypt"]
     logs = next(s for s in statements if s["Principal"] == {"Service": f"logs.{REGION}.amazonaws.com"})
     assert "kms:Decrypt" in logs["Action"]
     assert env.outputs["kmsKeyArn"] == KEY_ARN
@@ -423,19 +451,30 @@ def test_roles_trust_the_configured_principals() -> None:
     principals = ["arn:aws:iam::210987654321:role/IncidentResponse"]
     run = run_program(trustedPrincipals=principals)
     for role in ("responder", "investigator", "custodian", "analyst"):
-        trust = json.loads(run.one("aws:iam/role:Role", f"-{role}").inputs["assumeRolePolicy"])
-        assert _statements(trust)[0]["Principal"] == {"AWS": principals}
+        trust = _statements(json.loads(run.one("aws:iam/role:Role", f"-{role}").inputs["assumeRolePolicy"]))
+        assert [s["Principal"] for s in trust] == [{"AWS": principals}] * 2
+        # Every way in needs MFA or a named person (source identity), and this investigation's session tag.
+        for s in trust:
+            tag = s["Condition"]["StringEquals"]["aws:RequestTag/forensics-investigation"]
+            assert tag == "inv-test-01"
+        assert trust[0]["Condition"]["Bool"] == {"aws:MultiFactorAuthPresent": "true"}
+        assert trust[1]["Condition"]["Null"] == {"sts:SourceIdentity": "false"}
 
 
-def test_default_trust_is_the_account_root(env: ProgramRun) -> None:
+def test_default_trust_is_break_glass_never_the_account_root(env: ProgramRun) -> None:
     trust = json.loads(env.one("aws:iam/role:Role", "-analyst").inputs["assumeRolePolicy"])
-    assert _statements(trust)[0]["Principal"] == {"AWS": [f"arn:aws:iam::{ACCOUNT}:root"]}
+    assert {json.dumps(s["Principal"]) for s in _statements(trust)} == {
+        json.dumps({"AWS": [f"arn:aws:iam::{ACCOUNT}:role/forensics-break-glass"]})
+    }
+    with pytest.raises(Exception, match="root is refused"):
+        run_program(trustedPrincipals=[f"arn:aws:iam::{ACCOUNT}:root"])
 
 
 def test_least_privilege(env: ProgramRun) -> None:
     for r in env.of_type("aws:iam/rolePolicy:RolePolicy"):
         for s in _statements(json.loads(r.inputs["policy"])):
-            assert s["Effect"] == "Allow"
+            if s["Effect"] == "Deny":
+                continue
             assert "*" not in _as_list(s["Action"]), (r.name, s)
             assert "*" not in _as_list(s["Resource"]), (r.name, s)
     roles = ("responder", "investigator", "custodian", "analyst")
@@ -464,6 +503,14 @@ def test_least_privilege(env: ProgramRun) -> None:
     start = resources("investigator", "ssm:StartSession")
     assert f"arn:aws:ec2:{REGION}:{ACCOUNT}:instance/{env.outputs['instanceId']}" in start
     assert f"arn:aws:ssm:{REGION}:{ACCOUNT}:document/forensics-inv-test-01-session-prefs" in start
+    # Sessions only through the logged document: the access check is required, the default shell denied.
+    (session,) = [
+        s for s in _statements(docs["investigator"]) if s["Sid"] == "StartLoggedSessionOnWorkstationOnly"
+    ]
+    assert session["Condition"] == {"Bool": {"ssm:SessionDocumentAccessCheck": "true"}}
+    (shell,) = [s for s in _statements(docs["investigator"]) if s["Sid"] == "NoUnloggedShell"]
+    assert shell["Effect"] == "Deny"
+    assert shell["Resource"] == [f"arn:aws:ssm:{REGION}::document/SSM-SessionManagerRunShell"]
     assert "kms:Decrypt" in actions["investigator"] and "kms:Decrypt" in actions["analyst"]
 
 
@@ -501,6 +548,12 @@ def test_frozen_stops_and_snapshots(frozen: ProgramRun) -> None:
     assert len(frozen.outputs["freezeSnapshotIds"]) == 3
     assert all(sid.startswith("snap-") for sid in frozen.outputs["freezeSnapshotIds"])
     assert frozen.outputs["frozen"] is True
+
+
+def test_frozen_bucket_retention_is_compliance(frozen: ProgramRun, env: ProgramRun) -> None:
+    mode = "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration"
+    assert frozen.one(mode).inputs["rule"]["defaultRetention"]["mode"] == "COMPLIANCE"
+    assert env.one(mode).inputs["rule"]["defaultRetention"]["mode"] == "GOVERNANCE"
 
 
 def test_frozen_denies_examiners(frozen: ProgramRun) -> None:
