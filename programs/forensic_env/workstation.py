@@ -11,6 +11,7 @@ from __future__ import annotations
 import shlex
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pulumi
 import pulumi_aws as aws
@@ -22,6 +23,12 @@ from programs.forensic_env.policies import allow, document
 from programs.forensic_env.tags import TAG_READ_ONLY, tags_for
 
 MOUNT_ROOT = "/mnt/evidence"
+# The first-boot mount of the evidence volumes: its human log, and its JSON lines report (one line per device:
+# device, snapshot, mountpoints, fstype, readonly, ok, error) for a later step to read.
+MOUNT_LOG = "/var/log/forensics-evidence-mount.log"
+MOUNT_REPORT = "/var/log/forensics-evidence-mount.json"
+MOUNT_SCRIPT_NAME = "programs/forensic_env/scripts/mount_evidence.sh"
+MOUNT_SCRIPT = Path(__file__).resolve().parent / "scripts" / "mount_evidence.sh"
 
 
 @dataclass(frozen=True)
@@ -77,57 +84,34 @@ def evidence_devices(cfg: EnvironmentConfig) -> list[tuple[str, str]]:
     ]
 
 
+def mount_script() -> str:
+    """The evidence mount script, read from its file each time (the user data embeds it verbatim)."""
+    return MOUNT_SCRIPT.read_text(encoding="utf-8")
+
+
 def user_data(cfg: EnvironmentConfig) -> str:
-    """Boot script: wait for each evidence device, set it read-only, mount it (or its partitions) ro."""
+    """Boot script: mount each evidence device read-only (scripts/mount_evidence.sh), one after the other.
+
+    The script's functions are embedded verbatim, then one `mount_evidence <letter> <snapshot>` per evidence
+    volume in device order. The first device that cannot be mounted and proven read-only stops the script
+    with a non-zero exit status; every device tried has a JSON line in MOUNT_REPORT."""
+    script = mount_script()
     lines = [
         "#!/bin/bash",
         f"# Forensic workstation for investigation {cfg.investigation_id} ({cfg.ticket}).",
         "# Evidence volumes are mounted read-only; noload skips ext3/4 journal replay: nothing is written.",
-        "set -uo pipefail",
-        "exec >>/var/log/forensics-evidence-mount.log 2>&1",
+        f"exec >>{MOUNT_LOG} 2>&1",
+        f"EVIDENCE_MOUNT_ROOT={shlex.quote(MOUNT_ROOT)}",
+        f"EVIDENCE_MOUNT_REPORT={shlex.quote(MOUNT_REPORT)}",
         "",
-        "find_device() {  # /dev/sdX, /dev/xvdX, or the NVMe device EBS exposes for that name",
-        '  local letter="$1" dev',
-        '  for dev in "/dev/sd$letter" "/dev/xvd$letter"; do',
-        '    if [ -b "$dev" ]; then readlink -f "$dev"; return 0; fi',
-        "  done",
-        "  for dev in /dev/nvme*n1; do",
-        '    [ -b "$dev" ] || continue',
-        '    if command -v ebsnvme-id >/dev/null && ebsnvme-id -b "$dev" 2>/dev/null \\',
-        '        | grep -Eq "^(/dev/)?(sd|xvd)${letter}$"; then echo "$dev"; return 0; fi',
-        "  done",
-        "  return 1",
-        "}",
+        f"# --- {MOUNT_SCRIPT_NAME} (verbatim) ---",
+        script.rstrip("\n"),
+        f"# --- end of {MOUNT_SCRIPT_NAME} ---",
         "",
-        "mount_ro() {",
-        '  local dev="$1" target="$2"',
-        '  mkdir -p "$target"',
-        '  blockdev --setro "$dev" || true',
-        '  mount -o ro,noload "$dev" "$target" || mount -o ro,norecovery "$dev" "$target" \\',
-        '    || echo "could not mount $dev read-only"',
-        "}",
-        "",
-        "mount_evidence() {",
-        '  local letter="$1" name="$2" dev part parts n=0',
-        '  for _ in $(seq 120); do dev=$(find_device "$letter") && break; sleep 5; done',
-        '  if [ -z "${dev:-}" ]; then echo "evidence device sd$letter ($name) never appeared"; return 1; fi',
-        '  blockdev --setro "$dev" || true',
-        '  parts=$(lsblk -lnpo NAME,TYPE "$dev" | awk \'$2 == "part" {print $1}\')',
-        '  if [ -z "$parts" ]; then',
-        f'    mount_ro "$dev" "{MOUNT_ROOT}/$name"',
-        "  else",
-        "    for part in $parts; do",
-        "      n=$((n + 1))",
-        f'      mount_ro "$part" "{MOUNT_ROOT}/$name/part$n"',
-        "    done",
-        "  fi",
-        "}",
-        "",
-        f"mkdir -p {MOUNT_ROOT}",
     ]
     for sid, device in evidence_devices(cfg):
-        lines.append(f"mount_evidence {shlex.quote(device[-1])} {shlex.quote(sid)} &")
-    lines += ["wait", ""]
+        lines.append(f"mount_evidence {shlex.quote(device[-1])} {shlex.quote(sid)}")
+    lines.append("")
     return "\n".join(lines)
 
 
