@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from programs.forensic_env.config import (
@@ -32,6 +32,24 @@ PULUMI_PROJECT = "forensics"
 LOCAL_PASSPHRASE = "local-clean-room-passphrase"
 
 
+class ForensicAccount(BaseModel):
+    """The forensic account of one region, and the role the service assumes to deploy into it (none: the
+    service's own credentials already act in that account)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    account_id: str = Field(pattern=r"^[0-9]{12}$")
+    deploy_role_arn: str | None = Field(
+        default=None, pattern=r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9_+=,.@/-]+$"
+    )
+
+    @model_validator(mode="after")
+    def _role_in_account(self) -> ForensicAccount:
+        if self.deploy_role_arn and self.deploy_role_arn.split(":")[4] != self.account_id:
+            raise ValueError(f"deploy_role_arn {self.deploy_role_arn} is not in account {self.account_id}")
+        return self
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="FORENSICS_", env_file=".env", extra="ignore")
 
@@ -49,6 +67,10 @@ class Settings(BaseSettings):
     # The service's own AWS identity (role ARN). Freeze places legal holds and writes exports in the evidence
     # bucket, whose policy denies everyone else. Local mode: the account root (moto's default credentials).
     service_principal_arns: list[str] = Field(default_factory=list)
+    # Region -> its forensic account (and the deploy role assumed there). Callers choose a region, never an
+    # account: evidence is examined in its own region, in the account set up for it. Empty (local default):
+    # aws_region alone, in aws_account_id, with the service's own credentials.
+    forensic_accounts: dict[str, ForensicAccount] = Field(default_factory=dict)
     # Who may assume the four human roles (SSO permission-set roles or named IAM roles; never an account
     # root), each session with MFA or a source identity. Empty: only the break-glass role.
     human_principal_arns: list[str] = Field(default_factory=list)
@@ -138,6 +160,15 @@ class Settings(BaseSettings):
     integrations_periodic_tasks: bool = True
 
     @property
+    def accounts(self) -> dict[str, ForensicAccount]:
+        return dict(self.forensic_accounts) or {
+            self.aws_region: ForensicAccount(account_id=self.aws_account_id)
+        }
+
+    def account_for(self, region: str) -> ForensicAccount | None:
+        return self.accounts.get(region)
+
+    @property
     def service_principals(self) -> list[str]:
         if self.service_principal_arns or self.target != "local":
             return list(self.service_principal_arns)
@@ -165,6 +196,11 @@ def production_problems(settings: Settings) -> list[str]:
         problems.append(
             "FORENSICS_SERVICE_PRINCIPAL_ARNS is empty: the evidence bucket's policy would deny the service "
             "itself, and every freeze would fail to place its legal hold"
+        )
+    if not settings.forensic_accounts:
+        problems.append(
+            "FORENSICS_FORENSIC_ACCOUNTS is empty: map each allowed region to its forensic account and "
+            'deploy role, e.g. {"eu-west-1": {"account_id": "...", "deploy_role_arn": "arn:aws:iam::..."}}'
         )
     if settings.pulumi_passphrase.get_secret_value() == LOCAL_PASSPHRASE:
         problems.append(

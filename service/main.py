@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
@@ -96,7 +97,28 @@ def create_app(
     app.include_router(tokens_router)
     # Ticketing/chat integrations, TTL teardown and drift checks: routers, hooks, Huey tasks.
     integrations.install(app, jobs)
+    _advertise_regions(app, sorted(settings.accounts))
     return app
+
+
+def _advertise_regions(app: FastAPI, regions: list[str]) -> None:
+    """The OpenAPI schema names the regions that have a forensic account (they come from settings, not from
+    the model), so a client can see what it may ask for and a fuzzer does not call other regions valid."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = build()
+            create = schema.get("components", {}).get("schemas", {}).get("InvestigationCreate")
+            if create is not None:
+                create["properties"]["region"] = {
+                    "anyOf": [{"type": "string", "enum": regions}, {"type": "null"}],
+                    "title": "Region",
+                    "description": "A region with a forensic account; default: the service's own region.",
+                }
+        return app.openapi_schema or build()
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def __getattr__(name: str) -> FastAPI:

@@ -13,8 +13,8 @@ from .rules import ALL_POLICIES
 
 PACK_NAME = "forensic-cleanroom"
 PACK_DESCRIPTION = (
-    "Mandatory guardrails for per-investigation forensic clean rooms: isolation, encryption, evidence "
-    "integrity, least privilege, tagging and golden AMI freshness."
+    "Mandatory guardrails for per-investigation forensic clean rooms: isolation (fenced VPC endpoints "
+    "included), encryption, evidence integrity, least privilege, tagging and golden AMI freshness."
 )
 
 

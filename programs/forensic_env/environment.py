@@ -8,7 +8,7 @@ import pulumi
 
 from programs.forensic_env.access import AccessRoles, Grants
 from programs.forensic_env.config import EnvironmentConfig
-from programs.forensic_env.evidence import EvidenceStore
+from programs.forensic_env.evidence import EvidenceStore, bucket_name
 from programs.forensic_env.network import IsolatedNetwork
 from programs.forensic_env.workstation import Workstation, lookup_golden_ami, session_document_name
 
@@ -34,7 +34,9 @@ class ForensicEnvironment(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
 
         self.access = AccessRoles(f"{name}-access", cfg, child)
-        self.network = IsolatedNetwork(f"{name}-network", cfg, self.access.key, child)
+        self.network = IsolatedNetwork(
+            f"{name}-network", cfg, self.access.key, child, evidence_bucket=bucket_name(cfg)
+        )
         r = self.access.roles
         self.evidence = EvidenceStore(
             f"{name}-evidence",

@@ -3,23 +3,153 @@
 Two private subnets, one route table holding only the implicit local route (no internet or NAT gateway),
 an S3 gateway endpoint and interface endpoints for Session Manager, KMS and CloudWatch Logs, and VPC flow logs
 of all traffic to a log group encrypted with the investigation key.
+
+Every endpoint has a policy (`endpoint_policy`): only principals of the investigation's account, and only the
+investigation's resources where the service has resource ARNs. Without one, an endpoint allows anything: from
+the workstation, evidence could be put to any bucket of any account through the S3 endpoint.
 """
 
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Sequence
 
 import pulumi
 import pulumi_aws as aws
 
 from programs.forensic_env.access import log_group_name
 from programs.forensic_env.config import EnvironmentConfig
-from programs.forensic_env.policies import allow, assume_role, document
+from programs.forensic_env.policies import (
+    Statement,
+    allow,
+    assume_role,
+    document,
+    plain_document,
+    principal_account,
+)
 from programs.forensic_env.tags import tags_for
 
 INTERFACE_ENDPOINTS = ("ssm", "ssmmessages", "ec2messages", "kms", "logs")
 GATEWAY_ENDPOINTS = ("s3",)
 HTTPS = 443
+
+# What the clean room does with the evidence bucket from inside: read evidence, write notes and reports, list.
+# (Legal hold, retention and deletion are the custodian's, done from outside the clean room.) The roles'
+# own policies narrow this further.
+EVIDENCE_BUCKET_ACTIONS = (
+    "s3:GetObject",
+    "s3:GetObjectVersion",
+    "s3:PutObject",
+    "s3:ListBucket",
+    "s3:ListBucketVersions",
+    "s3:GetBucketLocation",
+)
+# AWS-owned buckets SSM Agent reads through an S3 endpoint (AWS Systems Manager User Guide, "SSM Agent
+# communications with AWS managed S3 buckets"): agent updates, documents and their attachments, Distributor
+# packages, patch baselines. `{region}` is the investigation's region.
+SSM_AGENT_BUCKETS = (
+    "aws-ssm-{region}",
+    "aws-windows-downloads-{region}",
+    "amazon-ssm-{region}",
+    "amazon-ssm-packages-{region}",
+    "{region}-birdwatcher-prod",
+    "aws-ssm-distributor-file-{region}",
+    "aws-ssm-document-attachments-{region}",
+    "patch-baseline-snapshot-{region}",
+)
+# The actions the workstation needs through each interface endpoint: SSM Agent (registration, documents,
+# associations, inventory), Session Manager channels, the agent's message service, the investigation key, and
+# writing session logs (whose group's encryption the agent checks with DescribeLogGroups).
+SSM_ACTIONS = (
+    "ssm:DescribeAssociation",
+    "ssm:DescribeDocument",
+    "ssm:GetDeployablePatchSnapshotForInstance",
+    "ssm:GetDocument",
+    "ssm:GetManifest",
+    "ssm:GetParameter",
+    "ssm:GetParameters",
+    "ssm:ListAssociations",
+    "ssm:ListInstanceAssociations",
+    "ssm:PutComplianceItems",
+    "ssm:PutConfigurePackageResult",
+    "ssm:PutInventory",
+    "ssm:UpdateAssociationStatus",
+    "ssm:UpdateInstanceAssociationStatus",
+    "ssm:UpdateInstanceInformation",
+)
+SSMMESSAGES_ACTIONS = (
+    "ssmmessages:CreateControlChannel",
+    "ssmmessages:CreateDataChannel",
+    "ssmmessages:OpenControlChannel",
+    "ssmmessages:OpenDataChannel",
+)
+EC2MESSAGES_ACTIONS = (
+    "ec2messages:AcknowledgeMessage",
+    "ec2messages:DeleteMessage",
+    "ec2messages:FailMessage",
+    "ec2messages:GetEndpoint",
+    "ec2messages:GetMessages",
+    "ec2messages:SendReply",
+)
+KMS_ACTIONS = (
+    "kms:Decrypt",
+    "kms:Encrypt",
+    "kms:GenerateDataKey",
+    "kms:ReEncryptFrom",
+    "kms:ReEncryptTo",
+    "kms:DescribeKey",
+)
+LOGS_WRITE_ACTIONS = ("logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams")
+
+
+def _endpoint_statement(
+    cfg: EnvironmentConfig, sid: str, actions: Sequence[str], resources: Sequence[str]
+) -> Statement:
+    """An Allow for principals of the investigation's account only."""
+    return allow(sid, actions, resources, Principal="*", Condition=principal_account(cfg.account_id))
+
+
+def endpoint_policy(cfg: EnvironmentConfig, service: str, evidence_bucket: str) -> str:
+    """The endpoint policy of one of GATEWAY_ENDPOINTS / INTERFACE_ENDPOINTS, as a JSON document.
+
+    Every statement carries `aws:PrincipalAccount` = the investigation's account. Resources are the
+    investigation's where the service has resource ARNs (the evidence bucket, the account's keys in the
+    region, the investigation's log groups); SSM's agent APIs act on `*` (documents owned by AWS,
+    associations, the instance itself), so for ssm, ssmmessages and ec2messages the account condition is
+    what fences them."""
+    partition, region, account = cfg.partition, cfg.region, cfg.account_id
+    if service == "s3":
+        bucket = f"arn:{partition}:s3:::{evidence_bucket}"
+        statements = [
+            _endpoint_statement(cfg, "EvidenceBucketOnly", EVIDENCE_BUCKET_ACTIONS, [bucket, f"{bucket}/*"]),
+            _endpoint_statement(
+                cfg,
+                "SsmAgentAwsOwnedBuckets",
+                ["s3:GetObject"],
+                [f"arn:{partition}:s3:::{b.format(region=region)}/*" for b in SSM_AGENT_BUCKETS],
+            ),
+        ]
+    elif service == "ssm":
+        statements = [_endpoint_statement(cfg, "SsmAgent", SSM_ACTIONS, ["*"])]
+    elif service == "ssmmessages":
+        statements = [_endpoint_statement(cfg, "SessionManagerChannels", SSMMESSAGES_ACTIONS, ["*"])]
+    elif service == "ec2messages":
+        statements = [_endpoint_statement(cfg, "SsmAgentMessages", EC2MESSAGES_ACTIONS, ["*"])]
+    elif service == "kms":
+        keys = f"arn:{partition}:kms:{region}:{account}:key/*"
+        statements = [_endpoint_statement(cfg, "AccountKeysInRegion", KMS_ACTIONS, [keys])]
+    elif service == "logs":
+        groups = f"arn:{partition}:logs:{region}:{account}:log-group"
+        statements = [
+            _endpoint_statement(
+                cfg, "InvestigationLogGroups", LOGS_WRITE_ACTIONS, [f"{groups}:{log_group_name(cfg, '*')}"]
+            ),
+            # DescribeLogGroups has no per-group resource: the account's groups in the region, read only.
+            _endpoint_statement(cfg, "DescribeLogGroups", ["logs:DescribeLogGroups"], [f"{groups}:*"]),
+        ]
+    else:
+        raise ValueError(f"no endpoint policy for service {service!r}")
+    return plain_document(statements)
 
 
 def carve_subnets(vpc_cidr: str, count: int = 2) -> list[str]:
@@ -40,8 +170,16 @@ class IsolatedNetwork(pulumi.ComponentResource):
     flow_log: aws.ec2.FlowLog
 
     def __init__(
-        self, name: str, cfg: EnvironmentConfig, key: aws.kms.Key, opts: pulumi.ResourceOptions | None = None
+        self,
+        name: str,
+        cfg: EnvironmentConfig,
+        key: aws.kms.Key,
+        opts: pulumi.ResourceOptions | None = None,
+        *,
+        evidence_bucket: str,
     ) -> None:
+        """`evidence_bucket`: the name of the investigation's evidence bucket, the one bucket the S3 endpoint
+        lets the clean room reach (besides the AWS-owned buckets SSM Agent needs)."""
         super().__init__("forensics:index:IsolatedNetwork", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         prefix = cfg.name_prefix
@@ -130,6 +268,7 @@ class IsolatedNetwork(pulumi.ComponentResource):
                 service_name=f"com.amazonaws.{cfg.region}.{service}",
                 vpc_endpoint_type="Gateway",
                 route_table_ids=[self.route_table.id],
+                policy=endpoint_policy(cfg, service, evidence_bucket),
                 tags=tags_for(cfg, f"{prefix}-{service}"),
                 opts=child,
             )
@@ -144,6 +283,7 @@ class IsolatedNetwork(pulumi.ComponentResource):
                 private_dns_enabled=True,
                 subnet_ids=[s.id for s in self.subnets],
                 security_group_ids=[self.endpoint_security_group.id],
+                policy=endpoint_policy(cfg, service, evidence_bucket),
                 tags=tags_for(cfg, f"{prefix}-{service}"),
                 opts=child,
             )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -19,6 +20,12 @@ def document(statements: Sequence[Statement]) -> pulumi.Output[str]:
     return pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": list(statements)})
 
 
+def plain_document(statements: Sequence[Statement]) -> str:
+    """A policy document of plain values (no Outputs), as JSON: known at preview, so the policy pack judges
+    it before anything is created."""
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
 def allow(sid: str, actions: Sequence[str], resources: Sequence[Any], **extra: Any) -> Statement:
     statement: Statement = {
         "Sid": sid,
@@ -28,6 +35,11 @@ def allow(sid: str, actions: Sequence[str], resources: Sequence[Any], **extra: A
     }
     statement.update(extra)
     return statement
+
+
+def principal_account(account_id: str) -> dict[str, Any]:
+    """The condition that limits a resource policy's statement to principals of one account."""
+    return {"StringEquals": {"aws:PrincipalAccount": account_id}}
 
 
 def assume_role(principal: dict[str, Any], condition: dict[str, Any] | None = None) -> pulumi.Output[str]:

@@ -166,7 +166,7 @@ def destroy_refusal(inv: Investigation) -> str | None:
 def engine_step(
     inv: Investigation, settings: Settings, kind: OperationKind, label: str, **overrides: Any
 ) -> Step:
-    raw = {**stack_config.raw_config(inv), **stack_config.trust_config(settings), **overrides}
+    raw = {**stack_config.raw_config(inv), **stack_config.trust_config(settings, inv), **overrides}
     return Step(
         label=label,
         request=OperationRequest(
@@ -245,7 +245,7 @@ def _place_legal_hold(
     if not bucket:
         raise RuntimeError("the frozen stack has no evidenceBucket output; legal hold not placed")
     report = legal_hold.place_legal_hold(
-        legal_hold.s3_client(ctx.settings, inv.region),
+        legal_hold.s3_client(ctx.settings, inv.region, inv.assume_role_arn),
         bucket,
         investigation_id=inv.id,
         ticket=inv.ticket,
@@ -263,7 +263,7 @@ def _lift_legal_holds(
     bucket = result.outputs.get("evidenceBucket")
     if not params.get("remove_legal_holds") or not bucket:
         return {}
-    s3 = legal_hold.s3_client(ctx.settings, inv.region)
+    s3 = legal_hold.s3_client(ctx.settings, inv.region, inv.assume_role_arn)
     return {"legal_hold_lifted": {"object_versions": legal_hold.set_legal_hold(s3, bucket, on=False)}}
 
 

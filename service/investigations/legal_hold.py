@@ -9,26 +9,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from service import aws_clients
 from service.config import Settings
 
 LEGAL_HOLD_PREFIX = "legal-hold/"
 
 
-def s3_client(settings: Settings, region: str | None = None) -> Any:
-    import boto3
-    from botocore.config import Config
-
-    return boto3.client(
-        "s3",
-        endpoint_url=settings.aws_endpoint_url,
-        region_name=region or settings.aws_region,
-        aws_access_key_id=settings.aws_access_key_id if settings.target == "local" else None,
-        aws_secret_access_key=(
-            settings.aws_secret_access_key.get_secret_value() if settings.target == "local" else None
-        ),
-        config=Config(s3={"addressing_style": "path"} if settings.aws_endpoint_url else {}),
-        verify=settings.aws_verify_tls,
-    )
+def s3_client(settings: Settings, region: str | None = None, role_arn: str | None = None) -> Any:
+    """S3 in the investigation's forensic account (its deploy role assumed, when it has one)."""
+    return aws_clients.client(settings, "s3", region, role_arn=role_arn)
 
 
 @dataclass

@@ -60,10 +60,6 @@ class InvestigationCreate(StrictModel):
     region: str | None = Field(
         default=None, pattern=r"^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$", examples=["us-east-1"]
     )
-    account_id: str | None = Field(default=None, pattern=r"^[0-9]{12}$")
-    assume_role_arn: str | None = Field(
-        default=None, pattern=r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9_+=,.@/-]+$", max_length=2048
-    )
     instance_type: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")
     golden_ami: GoldenAmi = Field(default_factory=GoldenAmi)
     # The program attaches at most this many (one device letter each), and each snapshot once.

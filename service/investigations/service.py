@@ -141,6 +141,14 @@ def open_investigation(
     if existing is not None:
         return _replay(existing, idempotency_key, body_hash), first_operation(session, existing.id), False
 
+    region = body.region or settings.aws_region
+    account = settings.account_for(region)
+    if account is None:
+        # Before anything is written or deployed: evidence is examined in its own region only.
+        raise InvalidInput(
+            f"region {region} has no forensic account; allowed: {', '.join(sorted(settings.accounts))}",
+            details={"fields": [{"field": "region", "message": "no forensic account", "type": "region"}]},
+        )
     now = caller.clock()
     ttl = body.ttl_hours or settings.default_ttl_hours
     investigation_id = new_investigation_id(body.ticket)
@@ -150,9 +158,9 @@ def open_investigation(
         ticket=body.ticket,
         open_ticket=body.ticket,
         title=body.title,
-        region=body.region or settings.aws_region,
-        account_id=body.account_id,
-        assume_role_arn=body.assume_role_arn,
+        region=region,
+        account_id=account.account_id,
+        assume_role_arn=account.deploy_role_arn,
         instance_type=body.instance_type,
         golden_ami=body.golden_ami.model_dump(exclude_none=True)
         or {"ssm_parameter": settings.golden_ami_ssm_parameter},
@@ -176,7 +184,7 @@ def open_investigation(
         updated_at=now,
     )
     stack_config.validate(
-        {**stack_config.raw_config(inv), **stack_config.trust_config(settings)}, region=inv.region
+        {**stack_config.raw_config(inv), **stack_config.trust_config(settings, inv)}, region=inv.region
     )
     session.add(inv)
     try:

@@ -43,13 +43,15 @@ def raw_config(inv: Investigation, **overrides: Any) -> dict[str, Any]:
     return config
 
 
-def trust_config(settings: Settings) -> dict[str, Any]:
+def trust_config(settings: Settings, inv: Investigation) -> dict[str, Any]:
     """Who the stack trusts, decided by the operator's settings and never by a caller: the service's own
-    identity (it works inside the evidence bucket: legal hold), the people who may assume the four roles,
+    identity in the investigation's account (the deploy role it assumes there, else its configured
+    principals: it works inside the evidence bucket, legal hold), the people who may assume the four roles,
     and the break-glass role."""
     config: dict[str, Any] = {}
-    if settings.service_principals:
-        config["servicePrincipals"] = list(settings.service_principals)
+    service = [inv.assume_role_arn] if inv.assume_role_arn else settings.service_principals
+    if service:
+        config["servicePrincipals"] = list(service)
     if settings.human_principal_arns:
         config["trustedPrincipals"] = list(settings.human_principal_arns)
     if settings.break_glass_role_arn:
@@ -62,8 +64,13 @@ def to_stack_config(raw: dict[str, Any]) -> dict[str, ConfigValue]:
 
 
 def provider_config(inv: Investigation) -> dict[str, ConfigValue]:
-    """Per-investigation provider config on top of what the orchestration derives from Settings."""
-    return {"aws:region": ConfigValue(inv.region)}
+    """Per-investigation provider config on top of what the orchestration derives from Settings: the region,
+    and the deploy role of the region's forensic account (pulumi-aws ``assumeRoles``)."""
+    config = {"aws:region": ConfigValue(inv.region)}
+    if inv.assume_role_arn:
+        role = {"roleArn": inv.assume_role_arn, "sessionName": f"forensics-{inv.id}"[:64]}
+        config["aws:assumeRoles"] = ConfigValue([role])
+    return config
 
 
 def validate(raw: dict[str, Any], region: str | None = None) -> None:

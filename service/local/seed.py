@@ -6,8 +6,10 @@ snapshot, so a newcomer can open an investigation against moto straight away.
 
 from __future__ import annotations
 
-from typing import Any, TypedDict
+import json
+from typing import TypedDict
 
+from service import aws_clients
 from service.config import Settings
 
 GOLDEN_AMI_NAME = "forensics-golden-workstation"
@@ -20,24 +22,23 @@ class SeedResult(TypedDict):
     snapshotId: str
 
 
-def _client(settings: Settings, service: str) -> Any:
-    import boto3
-
-    return boto3.client(
-        service,
-        endpoint_url=settings.aws_endpoint_url,
-        region_name=settings.aws_region,
-        aws_access_key_id=settings.aws_access_key_id,
-        aws_secret_access_key=settings.aws_secret_access_key.get_secret_value(),
-        verify=settings.aws_verify_tls,
-    )
-
-
 def seed(settings: Settings) -> SeedResult:
-    """Idempotent: an existing golden AMI and sample snapshot are reused."""
-    ec2 = _client(settings, "ec2")
-    ssm = _client(settings, "ssm")
-    zone = f"{settings.aws_region}a"
+    """Idempotent: an existing golden AMI and sample snapshot are reused. Every forensic account of the
+    settings gets its own (each region's account is what a clean room there deploys into); the result is the
+    default region's."""
+    results = {
+        region: seed_account(settings, region, account.deploy_role_arn)
+        for region, account in settings.accounts.items()
+    }
+    return results.get(settings.aws_region) or next(iter(results.values()))
+
+
+def seed_account(settings: Settings, region: str, deploy_role_arn: str | None) -> SeedResult:
+    if deploy_role_arn:
+        _ensure_deploy_role(settings, region, deploy_role_arn)
+    ec2 = aws_clients.client(settings, "ec2", region, role_arn=deploy_role_arn)
+    ssm = aws_clients.client(settings, "ssm", region, role_arn=deploy_role_arn)
+    zone = f"{region}a"
 
     images = ec2.describe_images(
         Owners=["self"], Filters=[{"Name": f"tag:{GOLDEN_AMI_TAG[0]}", "Values": [GOLDEN_AMI_TAG[1]]}]
@@ -93,3 +94,25 @@ def seed(settings: Settings) -> SeedResult:
         )["SnapshotId"]
         ec2.delete_volume(VolumeId=volume["VolumeId"])
     return {"amiId": ami_id, "ssmParameter": settings.golden_ami_ssm_parameter, "snapshotId": snapshot_id}
+
+
+def _ensure_deploy_role(settings: Settings, region: str, role_arn: str) -> None:
+    """The forensic account's deploy role, trusted by the service's own account (what an operator sets up
+    once per account; here in the local AWS, acting in that account through the role itself)."""
+    iam = aws_clients.client(settings, "iam", region, role_arn=role_arn)
+    name = role_arn.rsplit("/", 1)[1]
+    try:
+        iam.get_role(RoleName=name)
+    except iam.exceptions.NoSuchEntityException:
+        trust = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"AWS": f"arn:aws:iam::{settings.aws_account_id}:root"},
+                    "Action": "sts:AssumeRole",
+                }
+            ],
+        }
+        iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))
+        iam.attach_role_policy(RoleName=name, PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")

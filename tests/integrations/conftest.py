@@ -73,6 +73,11 @@ def make_settings(tmp_path: Path, ticket_url: str | None, **overrides: Any) -> S
         "integrations_periodic_tasks": False,
         "ttl_warning_hours": 1.0,
         "default_ttl_hours": 4,
+        # Chat users may open in either region (the engine is fake here: one account is enough).
+        "forensic_accounts": {
+            "us-east-1": {"account_id": "123456789012"},
+            "eu-west-1": {"account_id": "123456789012"},
+        },
     }
     values.update(overrides)
     return Settings(**values)

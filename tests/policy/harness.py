@@ -145,6 +145,16 @@ KEY_ARN = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-12345678
 ROOT = f"arn:aws:iam::{ACCOUNT}:root"
 
 
+def in_account(statement: dict[str, Any], account: str = ACCOUNT) -> dict[str, Any]:
+    """An endpoint-policy statement for every principal of one account."""
+    return {"Principal": "*", **statement, "Condition": {"StringEquals": {"aws:PrincipalAccount": account}}}
+
+
+def endpoint_doc(*statements: dict[str, Any]) -> str:
+    """An endpoint policy: each statement for principals of ACCOUNT only."""
+    return doc(*(in_account(s) for s in statements))
+
+
 def trust() -> str:
     return doc({"Effect": "Allow", "Principal": {"AWS": ROOT}, "Action": "sts:AssumeRole"})
 
@@ -202,9 +212,18 @@ def clean_room() -> list[Res]:
         Res(
             "aws:ec2/vpcEndpoint:VpcEndpoint",
             "ep-s3",
-            {"vpcId": "vpc-1", "serviceName": "com.amazonaws.us-east-1.s3", "tags": t},
+            {
+                "vpcId": "vpc-1",
+                "serviceName": "com.amazonaws.us-east-1.s3",
+                "policy": endpoint_doc(allow(["s3:GetObject", "s3:PutObject"], [BUCKET_ARN, objects])),
+                "tags": t,
+            },
         ),
-        Res("aws:cloudwatch/logGroup:LogGroup", "flow-logs", {"name": "/forensics/case-1/flow", "tags": t}),
+        Res(
+            "aws:cloudwatch/logGroup:LogGroup",
+            "flow-logs",
+            {"name": "/forensics/case-1/flow", "kmsKeyId": KEY_ARN, "tags": t},
+        ),
         Res("aws:ec2/flowLog:FlowLog", "flow", {"vpcId": "vpc-1", "trafficType": "ALL", "tags": t}),
         Res(
             "aws:kms/key:Key",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 import pytest
 
@@ -18,6 +19,7 @@ from .harness import (
     doc,
     role,
     role_policy,
+    run_everything,
     run_resource,
     run_stack,
 )
@@ -233,3 +235,148 @@ def test_attached_in_stack_policy_counts() -> None:
     (found,) = run_stack(SOD, _with(policy, attach))
     assert "s3:DeleteObjectVersion" in found.message
     assert KEY_ARN
+
+
+# ------------------------------------------------------------------ wildcards, whatever their spelling
+@pytest.mark.parametrize(
+    ("statement", "expected"),
+    [
+        (allow("**", OBJECTS), "Action '*'"),
+        (allow("*:*", OBJECTS), "Action '*'"),
+        (allow("s3:GetObject", "arn:*:*:*:*:*"), "Resource '*'"),
+        (allow("s3:GetObject", "arn:aws:*:*:*:*"), "Resource '*'"),
+        (allow("s3:GetObject", "arn:*"), "Resource '*'"),
+        (allow("s3:*", "arn:aws:s3:::*"), "service-wide wildcard"),
+        (allow("s3:*", "arn:aws:s3:::*/*"), "service-wide wildcard"),
+        (
+            allow("S3:*", ["arn:aws:s3:::forensics-case-1-evidence", "arn:aws:s3:::*"]),
+            "service-wide wildcard",
+        ),
+        (allow("kms:*", "arn:aws:kms:*:*:key/*"), "service-wide wildcard"),
+        (allow("kms:*", f"arn:aws:kms:us-east-1:{ROOT.split(':')[4]}:key/*"), "service-wide wildcard"),
+        (allow("iam:*", "arn:aws:iam::123456789012:role/*"), "service-wide wildcard"),
+        (allow("iam:*", "arn:aws:iam::*:*"), "service-wide wildcard"),
+        (allow("logs:*", "arn:aws:logs:us-east-1:123456789012:log-group:*"), "service-wide wildcard"),
+        (allow("ec2:*", "arn:aws:*:us-east-1:123456789012:*"), "Resource '*'"),
+    ],
+)
+def test_wildcard_spellings_are_violations(statement: dict[str, object], expected: str) -> None:
+    for rtype, props in (
+        (ROLE_POLICY, {"role": "r", "policy": doc(statement)}),
+        ("aws:iam/policy:Policy", {"policy": doc(statement)}),
+        ("aws:iam/userPolicy:UserPolicy", {"user": "u", "policy": doc(statement)}),
+        ("aws:iam/groupPolicy:GroupPolicy", {"group": "g", "policy": doc(statement)}),
+        (ROLE, {"inlinePolicies": [{"name": "x", "policy": doc(statement)}]}),
+    ):
+        found = run_resource("iam-no-wildcards", rtype, props, "p")
+        assert found and any(expected in v.message for v in found), (rtype, [v.message for v in found])
+    assert "iam-no-wildcards" in run_everything(
+        [*clean_room(), role_policy("extra", "analyst-role", doc(statement))]
+    )
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        allow("s3:*", [BUCKET_ARN, OBJECTS]),  # every action, on one bucket
+        allow("s3:Get*", "arn:aws:s3:::forensics-*/*"),  # a name prefix is not every bucket
+        allow("s3:*", "arn:aws:kms:us-east-1:123456789012:key/*"),  # s3 actions do nothing on keys
+        allow("kms:*", KEY_ARN),
+        allow("logs:PutLogEvents", "arn:aws:logs:us-east-1:123456789012:log-group:*"),  # not service-wide
+    ],
+)
+def test_scoped_service_wildcards_pass(statement: dict[str, object]) -> None:
+    assert run_resource("iam-no-wildcards", ROLE_POLICY, {"role": "r", "policy": doc(statement)}) == []
+
+
+@pytest.mark.parametrize("rtype", ["aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2"])
+def test_inline_bucket_policy_is_a_bucket_policy(rtype: str) -> None:
+    props = {"bucket": "b", "policy": doc(allow("s3:GetObject", OBJECTS, Principal="*"))}
+    (found,) = run_resource("iam-no-wildcards", rtype, props, "b")
+    assert "Principal '*'" in found.message
+
+
+# ------------------------------------------------------------- admin-equivalent managed policies
+ATTACHMENTS: list[tuple[str, Callable[[str], dict[str, object]]]] = [
+    ("aws:iam/rolePolicyAttachment:RolePolicyAttachment", lambda arn: {"role": "r", "policyArn": arn}),
+    ("aws:iam/policyAttachment:PolicyAttachment", lambda arn: {"roles": ["r"], "policyArn": arn}),
+    ("aws:iam/userPolicyAttachment:UserPolicyAttachment", lambda arn: {"user": "u", "policyArn": arn}),
+    ("aws:iam/groupPolicyAttachment:GroupPolicyAttachment", lambda arn: {"group": "g", "policyArn": arn}),
+    (ROLE, lambda arn: {"managedPolicyArns": [arn]}),
+    (
+        "aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive",
+        lambda arn: {"roleName": "r", "policyArns": [arn]},
+    ),
+    (
+        "aws:iam/userPolicyAttachmentsExclusive:UserPolicyAttachmentsExclusive",
+        lambda arn: {"userName": "u", "policyArns": [arn]},
+    ),
+    (
+        "aws:iam/groupPolicyAttachmentsExclusive:GroupPolicyAttachmentsExclusive",
+        lambda arn: {"groupName": "g", "policyArns": [arn]},
+    ),
+    (
+        "aws:ssoadmin/managedPolicyAttachment:ManagedPolicyAttachment",
+        lambda arn: {"instanceArn": "i", "permissionSetArn": "p", "managedPolicyArn": arn},
+    ),
+    (
+        "aws:ssoadmin/managedPolicyAttachmentsExclusive:ManagedPolicyAttachmentsExclusive",
+        lambda arn: {"instanceArn": "i", "permissionSetArn": "p", "managedPolicyArns": [arn]},
+    ),
+]
+
+
+def _admin_arns() -> list[str]:
+    from policy_packs.forensics.rules.iam import ADMIN_EQUIVALENT_MANAGED_POLICIES
+
+    return [f"arn:aws:iam::aws:policy/{name}" for name in ADMIN_EQUIVALENT_MANAGED_POLICIES]
+
+
+@pytest.mark.parametrize(("rtype", "props"), ATTACHMENTS, ids=[t.split(":")[-1] for t, _ in ATTACHMENTS])
+@pytest.mark.parametrize(
+    "arn",
+    [
+        *_admin_arns(),
+        "arn:aws-us-gov:iam::aws:policy/AdministratorAccess",
+        "arn:aws-cn:iam::aws:policy/PowerUserAccess",
+        "arn:aws:iam::aws:policy/administratoraccess",
+        " arn:aws:iam::aws:policy/IAMFullAccess ",
+        "arn:aws:iam::aws:policy/AdministratorAccess-SomeFutureService",
+        "arn:aws:iam::aws:policy/AmazonS3FullAccess",
+        "arn:aws:iam::aws:policy/service-role/AWSCodeDeployFullAccess",
+    ],
+)
+def test_admin_equivalent_policies_are_refused_through_every_attachment(
+    rtype: str, props: object, arn: str
+) -> None:
+    body = props(arn)
+    (found,) = run_resource("no-aws-managed-admin", rtype, body, "attach")
+    assert arn in found.message
+    assert "no-aws-managed-admin" in run_everything([Res(rtype, "attach", body)])
+
+
+@pytest.mark.parametrize(("rtype", "props"), ATTACHMENTS, ids=[t.split(":")[-1] for t, _ in ATTACHMENTS])
+def test_least_privilege_and_customer_policies_pass_every_attachment(
+    rtype: str, props: Callable[[str], dict[str, object]]
+) -> None:
+    for arn in (
+        "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
+        "arn:aws:iam::123456789012:policy/AdministratorAccess",  # a customer policy: judged by its document
+        U_STR,
+    ):
+        assert run_resource("no-aws-managed-admin", rtype, props(arn)) == []
+
+
+def test_attachment_types_exist_in_pulumi_aws() -> None:
+    import importlib
+    import inspect
+
+    from policy_packs.forensics.rules.iam import MANAGED_POLICY_ARN_PROPS
+
+    assert {t for t, _ in ATTACHMENTS} == set(MANAGED_POLICY_ARN_PROPS)
+    for token, prop in MANAGED_POLICY_ARN_PROPS.items():
+        module, cls = token.split(":")[1].split("/")[0], token.split(":")[2]
+        resource = getattr(importlib.import_module(f"pulumi_aws.{module}"), cls)
+        assert f'"{token}"' in inspect.getsource(resource), token
+        snake = "".join(f"_{c.lower()}" if c.isupper() else c for c in prop)
+        assert hasattr(resource, snake), (token, prop)

@@ -30,8 +30,19 @@ EXPECTED = {
     "separation-of-duties",
     "required-tags",
     "golden-ami-fresh",
+    "vpc-endpoint-policy",
+    "launch-templates-in-stack",
+    "logs-encrypted-with-cmk",
 }
-STACK_LEVEL = {"evidence-bucket-hardened", "flow-logs-for-every-vpc", "separation-of-duties"}
+STACK_LEVEL = {
+    "evidence-bucket-hardened",
+    "flow-logs-for-every-vpc",
+    "separation-of-duties",
+    "no-default-route",
+    "no-open-ingress",
+    "vpc-endpoint-policy",
+    "launch-templates-in-stack",
+}
 
 
 def test_all_expected_policies_are_registered() -> None:

@@ -68,7 +68,12 @@ def test_preview_unknowns_do_not_skip_or_fail_policies() -> None:
 
 
 def test_missing_imds_setting_is_reported_even_with_other_unknowns() -> None:
-    props = {"ami": U_STR, "rootBlockDevice": {"encrypted": True, "kmsKeyId": U_STR}, "tags": U_OBJ}
+    props = {
+        "ami": U_STR,
+        "subnetId": U_STR,
+        "rootBlockDevice": {"encrypted": True, "kmsKeyId": U_STR},
+        "tags": U_OBJ,
+    }
     diags = _analyze("aws:ec2/instance:Instance", "ws", props)
     assert {d.policyName for d in diags} == {"imdsv2-required"}
 

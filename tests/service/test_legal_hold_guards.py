@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
 from programs.forensic_env.config import MAX_TTL_HOURS
-from service.config import Settings
+from service.config import ForensicAccount, Settings
 from service.main import create_app
 from tests.service.conftest import ADMIN, issue, open_ready, wait_operation
 from tests.support.fakes import FakeExecutor, block_until
@@ -80,6 +80,7 @@ def test_extension_past_the_total_ttl_is_refused_and_changes_nothing(client: Tes
             {"service_principal_arns": ["arn:aws:iam::111122223333:role/forensics-service"]},
             "FORENSICS_PULUMI_PASSPHRASE",
         ),
+        ({"service_principal_arns": ["arn:aws:iam::111122223333:role/x"]}, "FORENSICS_FORENSIC_ACCOUNTS"),
     ],
 )
 def test_real_aws_refuses_unsafe_settings(tmp_path: Path, overrides: dict[str, object], words: str) -> None:
@@ -90,6 +91,12 @@ def test_real_aws_refuses_unsafe_settings(tmp_path: Path, overrides: dict[str, o
         update={
             "service_principal_arns": ["arn:aws:iam::111122223333:role/forensics-service"],
             "pulumi_passphrase": SecretStr("a long random passphrase from the secret store"),
+            "forensic_accounts": {
+                "eu-west-1": ForensicAccount(
+                    account_id="111122223333",
+                    deploy_role_arn="arn:aws:iam::111122223333:role/forensics-deploy",
+                )
+            },
         }
     )
     create_app(safe)  # builds (nothing is started until the app runs)

@@ -59,6 +59,9 @@ class AwsConfig:
     # pulumi-aws `insecure`: skip TLS certificate checks (the local endpoint's certificate is self-signed).
     insecure: bool = False
     default_tags: dict[str, str] = field(default_factory=dict)
+    # pulumi-aws `assumeRoles` (v7; `assumeRole` before): the roles assumed in order, each with the
+    # credentials of the one before; every resource call then acts as the last one.
+    assume_roles: list[dict[str, Any]] = field(default_factory=list)
 
     @classmethod
     def from_provider_config(cls, args: dict[str, Any], variables: dict[str, str] | None = None) -> AwsConfig:
@@ -75,6 +78,8 @@ class AwsConfig:
             for service, url in (entry or {}).items():
                 if isinstance(url, str) and url:
                     endpoints[service] = url
+        roles = _maybe_json(merged.get("assumeRoles")) or _maybe_json(merged.get("assumeRole")) or []
+        roles = [roles] if isinstance(roles, dict) else roles
         default_tags = _maybe_json(merged.get("defaultTags")) or {}
         tags = default_tags.get("tags") if isinstance(default_tags, dict) else None
         return cls(
@@ -90,6 +95,7 @@ class AwsConfig:
             s3_use_path_style=_as_bool(merged.get("s3UsePathStyle", False)),
             insecure=_as_bool(merged.get("insecure", False)),
             default_tags={str(k): str(v) for k, v in (tags or {}).items()},
+            assume_roles=[r for r in roles if isinstance(r, dict) and r.get("roleArn")],
         )
 
     def endpoint_for(self, service: str) -> str | None:
@@ -109,6 +115,7 @@ class Aws:
         self._lock = threading.Lock()
         self._session: boto3.Session | None = None
         self._account_id: str | None = None
+        self._assumed: tuple[str | None, str | None, str | None] | None = None
 
     @property
     def region(self) -> str:
@@ -121,9 +128,7 @@ class Aws:
                     self._session = boto3.Session(profile_name=self.config.profile)
                 cfg = self.config
                 endpoint = cfg.endpoint_for(service)
-                access, secret = cfg.access_key, cfg.secret_key
-                if endpoint and not access and self._session.get_credentials() is None:
-                    access, secret = "standin", "standin"  # a local endpoint needs no real credentials
+                access, secret, token = self._credentials()
                 options: dict[str, Any] = {"retries": {"max_attempts": 3, "mode": "standard"}}
                 if service == "s3" and (cfg.s3_use_path_style or endpoint):
                     options["s3"] = {"addressing_style": "path"}
@@ -133,11 +138,49 @@ class Aws:
                     endpoint_url=endpoint,
                     aws_access_key_id=access,
                     aws_secret_access_key=secret,
-                    aws_session_token=cfg.token if access == cfg.access_key else None,
+                    aws_session_token=token,
                     config=Config(**options),
                     verify=not cfg.insecure,
                 )
             return self._clients[service]
+
+    def _base_credentials(self) -> tuple[str | None, str | None, str | None]:
+        cfg = self.config
+        access, secret = cfg.access_key, cfg.secret_key
+        assert self._session is not None
+        if cfg.endpoints and not access and self._session.get_credentials() is None:
+            access, secret = "standin", "standin"  # a local endpoint needs no real credentials
+        return access, secret, cfg.token if access == cfg.access_key else None
+
+    def _credentials(self) -> tuple[str | None, str | None, str | None]:
+        """The configured credentials, or the last ``assumeRoles`` role's (called with the lock held)."""
+        if self._assumed is not None:
+            return self._assumed
+        access, secret, token = self._base_credentials()
+        cfg = self.config
+        assert self._session is not None
+        for role in cfg.assume_roles:
+            sts = self._session.client(
+                "sts",
+                region_name=cfg.region,
+                endpoint_url=cfg.endpoint_for("sts"),
+                aws_access_key_id=access,
+                aws_secret_access_key=secret,
+                aws_session_token=token,
+                verify=not cfg.insecure,
+            )
+            options: dict[str, Any] = {
+                "RoleArn": role["roleArn"],
+                "RoleSessionName": str(role.get("sessionName") or "pulumi-standin")[:64],
+            }
+            if role.get("externalId"):
+                options["ExternalId"] = role["externalId"]
+            if role.get("sourceIdentity"):
+                options["SourceIdentity"] = role["sourceIdentity"]
+            creds = sts.assume_role(**options)["Credentials"]
+            access, secret, token = creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"]
+        self._assumed = (access, secret, token)
+        return self._assumed
 
     @property
     def account_id(self) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -175,14 +176,89 @@ def is_set(value: Any) -> bool:
     return value not in (None, "", [], {})
 
 
-def is_any_network(cidr: Any) -> bool:
-    """True for 0.0.0.0/0, ::/0 and other /0 spellings."""
-    if not isinstance(cidr, str) or is_unknown(cidr):
-        return False
+# ------------------------------------------------------------------------------- internet coverage
+IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+# Address space that is not the internet: RFC 6890 special-purpose ranges that are not globally reachable
+# (private, shared CGNAT, loopback, link-local, documentation, benchmarking, multicast, reserved). A set of
+# CIDRs that covers everything else covers the internet, however it is split (0.0.0.0/1 + 128.0.0.0/1, a
+# list of /8s that skips 10/8, ...).
+_NOT_INTERNET_V4 = (
+    "0.0.0.0/8",
+    "10.0.0.0/8",
+    "100.64.0.0/10",
+    "127.0.0.0/8",
+    "169.254.0.0/16",
+    "172.16.0.0/12",
+    "192.0.0.0/24",
+    "192.0.2.0/24",
+    "192.168.0.0/16",
+    "198.18.0.0/15",
+    "198.51.100.0/24",
+    "203.0.113.0/24",
+    "224.0.0.0/4",
+    "240.0.0.0/4",
+)
+# IPv6: the internet is global unicast 2000::/3, less the documentation prefixes.
+_INTERNET_V6 = ("2000::/3",)
+_NOT_INTERNET_V6 = ("2001:db8::/32", "3fff::/20")
+
+
+def _subtract(blocks: list[IpNetwork], hole: IpNetwork) -> list[IpNetwork]:
+    remaining: list[IpNetwork] = []
+    for block in blocks:
+        if block.version != hole.version or not block.overlaps(hole):
+            remaining.append(block)
+        elif block.subnet_of(hole):  # type: ignore[arg-type]
+            continue
+        else:  # the hole lies inside the block
+            remaining.extend(block.address_exclude(hole))  # type: ignore[arg-type]
+    return remaining
+
+
+def _space(include: Iterable[str], exclude: Iterable[str]) -> tuple[IpNetwork, ...]:
+    blocks: list[IpNetwork] = [ipaddress.ip_network(c) for c in include]
+    for hole in exclude:
+        blocks = _subtract(blocks, ipaddress.ip_network(hole))
+    return tuple(blocks)
+
+
+INTERNET_V4 = _space(("0.0.0.0/0",), _NOT_INTERNET_V4)
+INTERNET_V6 = _space(_INTERNET_V6, _NOT_INTERNET_V6)
+
+
+def parse_cidr(value: Any) -> IpNetwork | None:
+    """A known CIDR (or bare address) as a network; None when unknown, absent or not an address."""
+    if not isinstance(value, str) or is_unknown(value):
+        return None
     try:
-        return ipaddress.ip_network(cidr.strip(), strict=False).prefixlen == 0
+        return ipaddress.ip_network(value.strip(), strict=False)
     except ValueError:
-        return cidr.strip() in ("0.0.0.0/0", "::/0")
+        return None
+
+
+def touches_internet(net: IpNetwork | None) -> bool:
+    """Does the network overlap the internet's address space at all?"""
+    if net is None:
+        return False
+    space = INTERNET_V4 if net.version == 4 else INTERNET_V6
+    return any(net.overlaps(block) for block in space)
+
+
+def internet_covered(cidrs: Iterable[Any]) -> list[str]:
+    """Which internets ("IPv4", "IPv6") the union of `cidrs` covers entirely; unknown/invalid ones count
+    for nothing."""
+    nets = [n for n in (parse_cidr(c) for c in cidrs) if n is not None]
+    covered: list[str] = []
+    for family, space in (("IPv4", INTERNET_V4), ("IPv6", INTERNET_V6)):
+        remaining = list(space)
+        for net in nets:
+            if not remaining:
+                break
+            remaining = _subtract(remaining, net)
+        if not remaining:
+            covered.append(family)
+    return covered
 
 
 def parse_policy_document(value: Any) -> dict[str, Any] | _Unknown | None:
@@ -256,6 +332,158 @@ def statements(doc: Any) -> list[Statement]:
             )
         )
     return result
+
+
+# ------------------------------------------------------------------------------ wildcards in policies
+_WILDCARD_CHARS = frozenset("*?")
+
+
+def _all_wildcard(text: str, separators: str = "") -> bool:
+    """`*`, `**`, `*?`, and with separators `*/*`, `*:*`: matches everything."""
+    return bool(text) and "*" in text and all(c in _WILDCARD_CHARS or c in separators for c in text)
+
+
+def is_wildcard_action(action: Any) -> bool:
+    """An action pattern that matches every action of every service: `*`, `*:*`, `**`..."""
+    if not isinstance(action, str) or is_unknown(action):
+        return False
+    text = action.strip()
+    return _all_wildcard(text, ":")
+
+
+def service_wide_action(action: Any) -> str | None:
+    """The service of an action pattern that matches all of that service's actions (`s3:*` -> "s3")."""
+    if not isinstance(action, str) or is_unknown(action) or ":" not in action:
+        return None
+    service, _, name = action.strip().partition(":")
+    return service.lower() if service and _all_wildcard(name) else None
+
+
+def _arn_parts(resource: str) -> list[str] | None:
+    """arn:partition:service:region:account:resource -> the six parts (resource may hold colons)."""
+    parts = resource.split(":", 5)
+    if len(parts) < 2 or parts[0].lower() != "arn":
+        return None
+    return parts + [""] * (6 - len(parts))
+
+
+def is_wildcard_resource(resource: Any) -> bool:
+    """`*`, or an ARN spelling of it: every resource of every service (`arn:*`, `arn:aws:*:*:*:*`)."""
+    if not isinstance(resource, str) or is_unknown(resource):
+        return False
+    text = resource.strip()
+    if _all_wildcard(text):
+        return True
+    parts = _arn_parts(text)
+    if parts is None:
+        return False
+    service, name = parts[2], parts[5]
+    if len(text.split(":")) == 2:  # "arn:*"
+        return _all_wildcard(parts[1])
+    return _all_wildcard(service) and (name == "" or _all_wildcard(name, "/:"))
+
+
+def covers_whole_service(resource: Any, service: str) -> bool:
+    """Does the resource pattern match every resource of `service` (in some account/region)?
+
+    `*`, `arn:aws:s3:::*`, `arn:aws:s3:::*/*`, `arn:aws:kms:*:*:key/*`, `arn:aws:iam::123456789012:role/*`:
+    a bucket name, or the name after the resource type, that is nothing but wildcards."""
+    if is_wildcard_resource(resource):
+        return True
+    if not isinstance(resource, str) or is_unknown(resource):
+        return False
+    parts = _arn_parts(resource.strip())
+    if parts is None:
+        return False
+    arn_service, name = parts[2].lower(), parts[5]
+    if not (_all_wildcard(arn_service) or arn_service == service.lower()):
+        return False
+    if _all_wildcard(name, "/:"):
+        return True
+    head, sep, rest = name.partition("/") if "/" in name else name.partition(":")
+    if arn_service == "s3":  # arn:aws:s3:::<bucket>[/<key>]: the first part is the bucket's name
+        return _all_wildcard(head)
+    return bool(sep) and _all_wildcard(rest, "/:")
+
+
+def service_wildcard_grants(stmt: Statement) -> list[str]:
+    """`svc:*` actions granted on resources that are every resource of that service: `s3:*` on
+    `arn:aws:s3:::*` is as wide as `s3:*` on `*`."""
+    found: list[str] = []
+    for action in stmt.actions:
+        service = service_wide_action(action)
+        if service is None:
+            continue
+        wide = [r for r in stmt.resources if covers_whole_service(r, service)]
+        if wide:
+            found.append(f"{action} on {', '.join(str(r) for r in wide)}")
+    return found
+
+
+# Condition keys that pin a statement to one account (or organization).
+ACCOUNT_CONDITION_KEYS = ("aws:principalaccount", "aws:resourceaccount", "aws:principalorgid")
+_ACCOUNT_VALUE = re.compile(r"^\d{12}$")
+_ORG_VALUE = re.compile(r"^o-[a-z0-9]{10,32}$")
+
+
+def account_condition(condition: Any) -> str | None:
+    """The account-restricting condition key of a statement (StringEquals on aws:PrincipalAccount,
+    aws:ResourceAccount or aws:PrincipalOrgID with concrete values), or None.
+
+    `...IfExists` does not count: it lets requests without the key (anonymous ones) through."""
+    if is_unknown(condition):
+        return "unknown"
+    if not isinstance(condition, dict):
+        return None
+    for operator, block in condition.items():
+        if not isinstance(operator, str) or operator.strip().lower() != "stringequals":
+            continue
+        if not isinstance(block, dict):
+            continue
+        for key, value in block.items():
+            if not isinstance(key, str) or key.strip().lower() not in ACCOUNT_CONDITION_KEYS:
+                continue
+            values = as_list(value)
+            pattern = _ORG_VALUE if key.strip().lower() == "aws:principalorgid" else _ACCOUNT_VALUE
+            if values and all(
+                is_unknown(v) or (isinstance(v, str) and pattern.match(v.strip()) is not None) for v in values
+            ):
+                return key
+    return None
+
+
+def principal_values(principal: Any) -> list[Any]:
+    """Every principal named by a Principal element (`"*"`, {"AWS": [...]}, {"Service": ...})."""
+    if isinstance(principal, dict):
+        values: list[Any] = []
+        for value in principal.values():
+            values.extend(as_list(value))
+        return values
+    return as_list(principal)
+
+
+def is_public_principal(principal: Any) -> bool:
+    """Principal "*", {"AWS": "*"} or a list holding "*"."""
+    return any(isinstance(v, str) and v.strip() == "*" for v in principal_values(principal))
+
+
+# ------------------------------------------------------------------------------------------ KMS keys
+_AWS_MANAGED_ALIAS = re.compile(r"(^|:)alias/aws/", re.IGNORECASE)
+
+
+def is_aws_managed_key(value: Any) -> bool:
+    """`alias/aws/ebs`, `arn:aws:kms:<region>:<account>:alias/aws/s3`...: an AWS managed key, whose policy
+    the account can neither read nor restrict."""
+    return isinstance(value, str) and not is_unknown(value) and _AWS_MANAGED_ALIAS.search(value) is not None
+
+
+def key_problem(value: Any, prop: str = "kmsKeyId") -> str | None:
+    """Why a key reference is not a customer managed key (not set, or an AWS managed alias), else None."""
+    if not is_set(value):
+        return f"{prop} is not set"
+    if is_aws_managed_key(value):
+        return f"{prop} is the AWS managed key {value!r}, not a customer managed key"
+    return None
 
 
 def tags_of(props: Mapping[str, Any]) -> Any:
@@ -362,28 +590,56 @@ def resolve_targets(
     targets: Iterable[Any],
     target_ids: Mapping[str, set[str]],
 ) -> tuple[list[Any], bool]:
-    """Which of `targets` a dependent resource points at through `ref_prop`.
+    """Which of `targets` a dependent resource points at through its top-level property `ref_prop`.
 
-    Match by value first (the dependent's `ref_prop` equals one of the target's known identifiers), then by
-    the engine's property dependencies / dependencies. Returns (matched targets, unresolved): unresolved is
-    True when nothing matched but the reference could still be one of the targets (the reference or some
-    target's identifiers are unknown during preview); callers then count it for every target.
-    """
-    targets = list(targets)
+    See `resolve_reference`; returns ([], False) when the dependent does not set `ref_prop`."""
     ref = get(props_of(dependent), ref_prop)
     if ref is None:
         return [], False
-    if isinstance(ref, str):
+    return resolve_reference(dependent, ref, ref_prop, targets, target_ids)
+
+
+def resolve_reference(
+    dependent: Any,
+    ref: Any,
+    ref_prop: str,
+    targets: Iterable[Any],
+    target_ids: Mapping[str, set[str]],
+) -> tuple[list[Any], bool]:
+    """Which of `targets` the value `ref`, found under the dependent's top-level property `ref_prop`, names.
+
+    A known value names the targets it equals one of the known identifiers of; failing that, a target whose
+    identifiers are not in its properties (or not known yet) that the engine says `ref_prop` was computed
+    from. A known value that matches neither names something outside the stack, however else the resource
+    depends on the stack's targets: a resource the stack creates cannot be named by a literal before it
+    exists. An unknown value (preview) names the targets the engine says it depends on.
+
+    Returns (matched targets, unresolved): unresolved is True when nothing matched and nothing tells what
+    `ref` refers to (an unknown value without dependency information, or a resource described without any
+    dependency information next to targets without known identifiers); callers then count it for every
+    target.
+    """
+    targets = list(targets)
+    all_property_deps = getattr(dependent, "property_dependencies", None) or {}
+    prop_deps = all_property_deps.get(ref_prop)
+    if isinstance(ref, str) and not is_unknown(ref):
         matched = [t for t in targets if ref in target_ids.get(target_key(t), set())]
         if matched:
             return matched, False
+        unnamed = [t for t in targets if not target_ids.get(target_key(t))]
+        # The engine lists every input with what it was computed from (an empty list for a literal); an
+        # older engine gives only the resource's dependencies.
+        sources = list(prop_deps or []) if all_property_deps else deps_of(dependent)
+        source_urns = {urn_of(d) for d in sources} - {None}
+        matched = [t for t in unnamed if urn_of(t) in source_urns]
+        if matched or all_property_deps or sources:
+            return matched, False
+        return [], bool(unnamed)  # no dependency information at all: can't tell
     dep_urns = {urn_of(d) for d in deps_of(dependent, ref_prop)}
     dep_urns.discard(None)
     matched = [t for t in targets if urn_of(t) in dep_urns]
     if matched:
         return matched, False
-    prop_deps = (getattr(dependent, "property_dependencies", None) or {}).get(ref_prop)
     if prop_deps:  # the engine says exactly what the reference depends on, and it is none of the targets
         return [], False
-    some_target_unnamed = any(not target_ids.get(target_key(t)) for t in targets)
-    return [], is_unknown(ref) or some_target_unnamed
+    return [], is_unknown(ref)

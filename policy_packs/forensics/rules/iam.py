@@ -14,12 +14,17 @@ from .base import (
     Statement,
     as_list,
     identifiers,
+    is_public_principal,
     is_unknown,
+    is_wildcard_action,
+    is_wildcard_resource,
     label,
     parse_policy_document,
+    principal_values,
     props_of,
     resolve_targets,
     resources_of,
+    service_wildcard_grants,
     statements,
     target_key,
     urn_of,
@@ -31,9 +36,12 @@ IAM_POLICY = "aws:iam/policy:Policy"
 USER_POLICY = "aws:iam/userPolicy:UserPolicy"
 GROUP_POLICY = "aws:iam/groupPolicy:GroupPolicy"
 BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
+# The legacy bucket types take the bucket policy inline too.
+INLINE_BUCKET_POLICY_TYPES = ("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2")
 KMS_KEY = "aws:kms/key:Key"
 KMS_KEY_POLICY = "aws:kms/keyPolicy:KeyPolicy"
 ROLE_POLICY_ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
+# Every way of attaching a managed policy, and the property holding its ARN(s).
 POLICY_ATTACHMENT_TYPES = (
     ROLE_POLICY_ATTACHMENT,
     "aws:iam/policyAttachment:PolicyAttachment",
@@ -41,34 +49,48 @@ POLICY_ATTACHMENT_TYPES = (
     "aws:iam/groupPolicyAttachment:GroupPolicyAttachment",
 )
 EXCLUSIVE_ATTACHMENTS = "aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive"
+MANAGED_POLICY_ARN_PROPS: dict[str, str] = {
+    **{rtype: "policyArn" for rtype in POLICY_ATTACHMENT_TYPES},
+    ROLE: "managedPolicyArns",
+    EXCLUSIVE_ATTACHMENTS: "policyArns",
+    "aws:iam/userPolicyAttachmentsExclusive:UserPolicyAttachmentsExclusive": "policyArns",
+    "aws:iam/groupPolicyAttachmentsExclusive:GroupPolicyAttachmentsExclusive": "policyArns",
+    # IAM Identity Center permission sets: whoever is assigned the set gets the policy in the account.
+    "aws:ssoadmin/managedPolicyAttachment:ManagedPolicyAttachment": "managedPolicyArn",
+    "aws:ssoadmin/managedPolicyAttachmentsExclusive:ManagedPolicyAttachmentsExclusive": "managedPolicyArns",
+}
 
 ROLE_TAG = "forensics:role"
 ROLE_KINDS = ("responder", "investigator", "custodian", "analyst")
 
 _ROOT_PRINCIPAL = re.compile(r"^(arn:aws[a-z-]*:iam::\d{12}:root|\d{12})$")
-_MANAGED_ADMIN = re.compile(
-    r"^arn:aws[a-z-]*:iam::aws:policy/(?:[\w+=,.@-]+/)*"
-    r"(AdministratorAccess[\w-]*|PowerUserAccess|IAMFullAccess|[\w-]*FullAccess[\w-]*)$"
-)
-_WILDCARD_ACTIONS = ("*", "*:*")
+
+# AWS managed policies that are admin-equivalent for a clean room, by path/name under `policy/` (matched
+# without regard to case or partition). Maintained by hand: add a policy when AWS publishes one that grants
+# `*`, IAM or identity administration (a way to grant oneself anything), or control of the network isolation.
+ADMIN_EQUIVALENT_MANAGED_POLICIES: dict[str, str] = {
+    "AdministratorAccess": "Action '*' on Resource '*'",
+    "AdministratorAccess-Amplify": "administers Amplify, CloudFormation and IAM roles it creates and passes",
+    "AdministratorAccess-AWSElasticBeanstalk": "creates and passes IAM roles, runs arbitrary CloudFormation",
+    "PowerUserAccess": "every action outside IAM and Organizations: internet gateways, every bucket and key",
+    "IAMFullAccess": "iam:* lets a principal attach AdministratorAccess to itself",
+    "AWSOrganizationsFullAccess": "controls the SCPs that fence the account, and can move it out",
+    "AWSSSOMasterAccountAdministrator": "assigns any permission set (AdministratorAccess included) to anyone",
+    "AWSSSOMemberAccountAdministrator": "assigns any permission set (AdministratorAccess included) to anyone",
+    "AWSSSODirectoryAdministrator": "adds anyone to groups that already hold admin permission sets",
+    "job-function/SystemAdministrator": "broad EC2/Lambda/CloudFormation control with iam:PassRole",
+    "job-function/NetworkAdministrator": "creates internet and NAT gateways, routes, peering",
+}
+# Any `...FullAccess` policy is `<service>:*` on `*`: the managed spelling of what iam-no-wildcards refuses in
+# an inline policy (AmazonS3FullAccess reads and writes every bucket in and out of the account, for example).
+_FULL_ACCESS = re.compile(r"^[\w-]*FullAccess[\w-]*$", re.IGNORECASE)
+_AWS_MANAGED_POLICY_ARN = re.compile(r"^arn:aws[a-z-]*:iam::aws:policy/(.+)$", re.IGNORECASE)
+_ADMIN_NAMES = {name.lower() for name in ADMIN_EQUIVALENT_MANAGED_POLICIES}
 
 
 # --------------------------------------------------------------------------------------------- wildcards
-def _principal_values(principal: Any) -> list[Any]:
-    if isinstance(principal, dict):
-        values: list[Any] = []
-        for value in principal.values():
-            values.extend(as_list(value))
-        return values
-    return as_list(principal)
-
-
-def _is_public_principal(principal: Any) -> bool:
-    return any(v == "*" for v in _principal_values(principal))
-
-
 def _only_root_principal(principal: Any) -> bool:
-    values = _principal_values(principal)
+    values = principal_values(principal)
     if not values:
         return False
     return all(isinstance(v, str) and _ROOT_PRINCIPAL.match(v) is not None for v in values)
@@ -84,20 +106,28 @@ def _statement_problems(stmt: Statement, key_policy: bool, resource_policy: bool
         problems.append(f"{where} uses NotAction in an Allow")
     if stmt.not_resources:
         problems.append(f"{where} uses NotResource in an Allow")
-    if resource_policy and _is_public_principal(stmt.principal):
+    if resource_policy and is_public_principal(stmt.principal):
         problems.append(f"{where} allows Principal '*'")
-    wildcard_actions = [a for a in stmt.actions if a in _WILDCARD_ACTIONS]
     if key_policy:
         service_wide = [a for a in stmt.actions if isinstance(a, str) and a.lower() in ("*", "*:*", "kms:*")]
         if service_wide and not _only_root_principal(stmt.principal):
             problems.append(
                 f"{where} allows {', '.join(service_wide)} to a principal other than the account root"
             )
+        return problems
+    wildcard_actions = [str(a) for a in stmt.actions if is_wildcard_action(a)]
+    if wildcard_actions:
+        spelled = "" if wildcard_actions == ["*"] else f" ({', '.join(wildcard_actions)})"
+        problems.append(f"{where} allows Action '*'{spelled}")
+    wildcard_resources = [str(r) for r in stmt.resources if is_wildcard_resource(r)]
+    if wildcard_resources:
+        spelled = "" if wildcard_resources == ["*"] else f" ({', '.join(wildcard_resources)})"
+        problems.append(f"{where} allows on Resource '*'{spelled}")
     else:
-        if wildcard_actions:
-            problems.append(f"{where} allows Action '*'")
-        if "*" in stmt.resources:
-            problems.append(f"{where} allows on Resource '*'")
+        for grant in service_wildcard_grants(stmt):
+            problems.append(
+                f"{where} allows {grant}: a service-wide wildcard on every resource of the service"
+            )
     return problems
 
 
@@ -118,7 +148,7 @@ def _trust_policy_problems(value: Any) -> list[str]:
     return [
         "the assume-role policy lets Principal '*' assume the role"
         for stmt in statements(doc)
-        if stmt.is_allow and _is_public_principal(stmt.principal)
+        if stmt.is_allow and is_public_principal(stmt.principal)
     ]
 
 
@@ -137,7 +167,7 @@ def check_iam_no_wildcards(args: Any, report: ReportFn) -> None:
         found.extend(_trust_policy_problems(props.get("assumeRolePolicy")))
     elif rtype in (ROLE_POLICY, IAM_POLICY, USER_POLICY, GROUP_POLICY):
         found.extend(_document_problems(props.get("policy")))
-    elif rtype == BUCKET_POLICY:
+    elif rtype == BUCKET_POLICY or rtype in INLINE_BUCKET_POLICY_TYPES:
         found.extend(_document_problems(props.get("policy"), resource_policy=True))
     elif rtype in (KMS_KEY, KMS_KEY_POLICY):
         found.extend(_document_problems(props.get("policy"), key_policy=True, resource_policy=True))
@@ -146,23 +176,37 @@ def check_iam_no_wildcards(args: Any, report: ReportFn) -> None:
 
 
 # ------------------------------------------------------------------------------------- managed admin
+def managed_admin_reason(arn: Any) -> str | None:
+    """Why an AWS managed policy ARN is refused (admin-equivalent or a *FullAccess wildcard), else None."""
+    if not isinstance(arn, str) or is_unknown(arn):
+        return None
+    match = _AWS_MANAGED_POLICY_ARN.match(arn.strip())
+    if match is None:
+        return None
+    path = match.group(1)
+    if path.lower() in _ADMIN_NAMES:
+        name = next(n for n in ADMIN_EQUIVALENT_MANAGED_POLICIES if n.lower() == path.lower())
+        return f"admin-equivalent: {ADMIN_EQUIVALENT_MANAGED_POLICIES[name]}"
+    if path.rsplit("/", 1)[-1].lower().startswith("administratoraccess"):  # AdministratorAccess-<service>
+        return "admin-equivalent: an AdministratorAccess variant"
+    if _FULL_ACCESS.match(path.rsplit("/", 1)[-1]):
+        return "a *FullAccess policy: every action of a service on every resource"
+    return None
+
+
 def is_managed_admin_policy(arn: Any) -> bool:
-    return isinstance(arn, str) and not is_unknown(arn) and _MANAGED_ADMIN.match(arn.strip()) is not None
+    return managed_admin_reason(arn) is not None
 
 
 def check_no_aws_managed_admin(args: Any, report: ReportFn) -> None:
-    props = props_of(args)
-    rtype = args.resource_type
-    arns: list[Any] = []
-    if rtype in POLICY_ATTACHMENT_TYPES:
-        arns = [props.get("policyArn")]
-    elif rtype == ROLE:
-        arns = as_list(props.get("managedPolicyArns"))
-    elif rtype == EXCLUSIVE_ATTACHMENTS:
-        arns = as_list(props.get("policyArns"))
-    for arn in arns:
-        if is_managed_admin_policy(arn):
-            report(f"{rtype} '{args.name}' attaches the AWS managed policy {arn}")
+    prop = MANAGED_POLICY_ARN_PROPS.get(args.resource_type)
+    if prop is None:
+        return
+    value = props_of(args).get(prop)
+    for arn in [] if is_unknown(value) else as_list(value):
+        reason = managed_admin_reason(arn)
+        if reason:
+            report(f"{args.resource_type} '{args.name}' attaches the AWS managed policy {arn} ({reason})")
 
 
 # -------------------------------------------------------------------------------- separation of duties
@@ -307,20 +351,34 @@ def check_separation_of_duties(args: Any, report: ReportFn) -> None:
 RULES = [
     Rule(
         name="iam-no-wildcards",
-        description="IAM, bucket and key policies have no Allow with Action '*', Resource '*', NotAction or "
-        "NotResource (Deny statements are exempt; key policies may grant kms:* only to the account root).",
+        description="IAM, bucket and key policies have no Allow with Action '*', Resource '*' (or an ARN "
+        "matching everything), a service's every action on all its resources (s3:* on arn:aws:s3:::*), "
+        "NotAction or NotResource (Deny statements are exempt; key policies may grant kms:* only to the "
+        "account root).",
         remediation="list the exact actions and resource ARNs each statement needs; express broad "
         "restrictions as Deny statements",
         check=check_iam_no_wildcards,
-        resource_types=(ROLE, ROLE_POLICY, IAM_POLICY, USER_POLICY, GROUP_POLICY, BUCKET_POLICY, KMS_KEY),
+        resource_types=(
+            ROLE,
+            ROLE_POLICY,
+            IAM_POLICY,
+            USER_POLICY,
+            GROUP_POLICY,
+            BUCKET_POLICY,
+            *INLINE_BUCKET_POLICY_TYPES,
+            KMS_KEY,
+        ),
     ),
     Rule(
         name="no-aws-managed-admin",
-        description="No AWS managed admin policy (AdministratorAccess, PowerUserAccess, IAMFullAccess or any "
-        "*FullAccess) is attached to anything.",
+        description="No admin-equivalent AWS managed policy (AdministratorAccess, PowerUserAccess, "
+        "IAMFullAccess, the SSO administrator and network/system administrator job functions...) and no "
+        "*FullAccess policy is attached to anything, through any attachment type (role, user, group, "
+        "policy attachments, their exclusive forms, a role's managedPolicyArns, Identity Center permission "
+        "sets).",
         remediation="replace the managed policy with a least-privilege inline RolePolicy",
         check=check_no_aws_managed_admin,
-        resource_types=(ROLE, EXCLUSIVE_ATTACHMENTS, *POLICY_ATTACHMENT_TYPES),
+        resource_types=tuple(MANAGED_POLICY_ARN_PROPS),
     ),
     Rule(
         name="separation-of-duties",

@@ -13,6 +13,7 @@ from .base import (
     as_list,
     get,
     identifiers,
+    is_aws_managed_key,
     is_set,
     is_unknown,
     label,
@@ -61,6 +62,7 @@ def _sse_problem(props: dict[str, Any]) -> str | None:
     rules = props.get("rules")
     if is_unknown(rules):
         return None
+    aws_managed = None
     for rule in as_list(rules):
         default = get(rule, "applyServerSideEncryptionByDefault")
         if is_unknown(default):
@@ -68,7 +70,11 @@ def _sse_problem(props: dict[str, Any]) -> str | None:
         algorithm = get(default, "sseAlgorithm")
         key = get(default, "kmsMasterKeyId")
         if (is_unknown(algorithm) or algorithm in ("aws:kms", "aws:kms:dsse")) and is_set(key):
-            return None
+            if not is_aws_managed_key(key):
+                return None
+            aws_managed = key
+    if aws_managed is not None:
+        return f"default encryption uses the AWS managed key {aws_managed!r}, not a customer managed key"
     return "default encryption is not SSE-KMS (sseAlgorithm aws:kms) with a kmsMasterKeyId"
 
 
@@ -157,7 +163,7 @@ RULES = [
     Rule(
         name="evidence-bucket-hardened",
         description="Every S3 bucket (the evidence store) has Object Lock, versioning, SSE-KMS with a "
-        "customer managed key, a full public access block and a TLS-only bucket policy.",
+        "customer managed key (not alias/aws/s3), a full public access block and a TLS-only bucket policy.",
         remediation=(
             "create the bucket with object_lock_enabled=True and declare for it a BucketVersioning "
             "(status Enabled), a BucketServerSideEncryptionConfiguration (sse_algorithm aws:kms, "

@@ -1,0 +1,46 @@
+"""boto3 clients for the service's own AWS calls (legal hold, seeding), acting in an investigation's forensic
+account: with the deploy role of that account assumed when one is configured, the way the provider does it
+(pulumi-aws ``assumeRoles``), so the service and the stack always act in the same account."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from service.config import Settings
+
+
+def _base_credentials(settings: Settings) -> dict[str, Any]:
+    if settings.target != "local":
+        return {}  # the ambient AWS credentials (role, profile, environment)
+    return {
+        "aws_access_key_id": settings.aws_access_key_id,
+        "aws_secret_access_key": settings.aws_secret_access_key.get_secret_value(),
+    }
+
+
+def client(
+    settings: Settings,
+    service: str,
+    region: str | None = None,
+    *,
+    role_arn: str | None = None,
+    session_name: str = "forensics-service",
+) -> Any:
+    import boto3
+    from botocore.config import Config
+
+    region = region or settings.aws_region
+    credentials = _base_credentials(settings)
+    common: dict[str, Any] = {"endpoint_url": settings.aws_endpoint_url, "verify": settings.aws_verify_tls}
+    if role_arn:
+        sts = boto3.client("sts", region_name=region, **credentials, **common)
+        assumed = sts.assume_role(RoleArn=role_arn, RoleSessionName=session_name[:64])["Credentials"]
+        credentials = {
+            "aws_access_key_id": assumed["AccessKeyId"],
+            "aws_secret_access_key": assumed["SecretAccessKey"],
+            "aws_session_token": assumed["SessionToken"],
+        }
+    options = (
+        Config(s3={"addressing_style": "path"}) if service == "s3" and settings.aws_endpoint_url else None
+    )
+    return boto3.client(service, region_name=region, config=options, **credentials, **common)
