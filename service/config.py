@@ -16,6 +16,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from programs.forensic_env.config import (
     DEFAULT_ACCOUNT_ID,
+    DEFAULT_AMI_OWNERS,
     DEFAULT_AMI_SSM_PARAMETER,
     DEFAULT_MAX_AMI_AGE_DAYS,
     DEFAULT_REGION,
@@ -94,6 +95,8 @@ class Settings(BaseSettings):
 
     # Forensic defaults: the program's own (programs/forensic_env/config.py is their one source).
     default_ttl_hours: int = DEFAULT_TTL_HOURS
+    # Owners whose images may be golden AMIs ("self": the forensic account's own).
+    golden_ami_owner_accounts: list[str] = Field(default_factory=lambda: list(DEFAULT_AMI_OWNERS))
     golden_ami_ssm_parameter: str = DEFAULT_AMI_SSM_PARAMETER
     # Read by the policy pack (service/orchestration/engine_environment.py passes it to the engine).
     max_ami_age_days: int = DEFAULT_MAX_AMI_AGE_DAYS

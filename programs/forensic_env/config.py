@@ -29,7 +29,11 @@ DEFAULT_ACCOUNT_ID = "123456789012"
 DEFAULT_REGION = "us-east-1"
 DEFAULT_INSTANCE_TYPE = "t3.large"
 DEFAULT_VPC_CIDR = "10.77.0.0/16"
-DEFAULT_AMI_SSM_PARAMETER = "/forensics/golden-ami/latest"
+# Golden AMI parameters live under this prefix only: a caller cannot point the workstation at any parameter.
+AMI_SSM_PREFIX = "/forensics/golden-ami/"
+DEFAULT_AMI_SSM_PARAMETER = AMI_SSM_PREFIX + "latest"
+# Images are looked up only among these owners ("self": the forensic account's own images).
+DEFAULT_AMI_OWNERS = ("self",)
 DEFAULT_MAX_AMI_AGE_DAYS = 30
 DEFAULT_TTL_HOURS = 72
 BREAK_GLASS_ROLE_NAME = "forensics-break-glass"
@@ -50,6 +54,7 @@ DEFAULTS: dict[str, Any] = {
     "amiId": None,
     "amiSsmParameter": DEFAULT_AMI_SSM_PARAMETER,
     "amiTag": None,
+    "amiOwners": list(DEFAULT_AMI_OWNERS),
     "maxAmiAgeDays": DEFAULT_MAX_AMI_AGE_DAYS,
     "evidenceSnapshotIds": [],
     "ttlHours": DEFAULT_TTL_HOURS,
@@ -111,6 +116,7 @@ class EnvironmentConfig:
     instance_type: str = DEFAULT_INSTANCE_TYPE
     vpc_cidr: str = DEFAULT_VPC_CIDR
     ami_source: AmiSource = AmiSource("ssm", DEFAULT_AMI_SSM_PARAMETER)
+    ami_owners: tuple[str, ...] = DEFAULT_AMI_OWNERS
     max_ami_age_days: int = DEFAULT_MAX_AMI_AGE_DAYS
     evidence_snapshot_ids: tuple[str, ...] = ()
     ttl_hours: int = DEFAULT_TTL_HOURS
@@ -226,6 +232,17 @@ def _vpc_cidr(raw: Mapping[str, Any]) -> str:
     return str(network)
 
 
+_OWNER_RE = re.compile(r"^(self|[0-9]{12})$")
+
+
+def _ami_owners(raw: Mapping[str, Any]) -> tuple[str, ...]:
+    owners = _string_list(raw, "amiOwners") if _present(raw, "amiOwners") else []
+    for owner in owners:
+        if not _OWNER_RE.match(owner):
+            raise ConfigError("amiOwners", f"{owner!r} is not 'self' or a 12-digit account id")
+    return tuple(owners) or DEFAULT_AMI_OWNERS
+
+
 def _ami_source(raw: Mapping[str, Any]) -> AmiSource:
     """Exactly one source. `amiSsmParameter` has a default, which applies when neither `amiId` nor `amiTag`
     is set; an `amiSsmParameter` other than the default counts as an explicit choice, and an explicitly
@@ -245,6 +262,8 @@ def _ami_source(raw: Mapping[str, Any]) -> AmiSource:
         chosen.append(("amiTag", AmiSource("tag", f"{key.strip()}={value.strip()}")))
     if ssm and not _SSM_PARAMETER_RE.match(ssm):
         raise ConfigError("amiSsmParameter", f"{ssm!r} is not an SSM parameter name")
+    if ssm and not ssm.startswith(AMI_SSM_PREFIX):
+        raise ConfigError("amiSsmParameter", f"{ssm!r} must be a parameter under {AMI_SSM_PREFIX}")
     if ssm and ssm != DEFAULT_AMI_SSM_PARAMETER:
         chosen.append(("amiSsmParameter", AmiSource("ssm", ssm)))
     if len(chosen) > 1:
@@ -365,6 +384,7 @@ def validate_config(raw: Mapping[str, Any], *, region: str | None = None) -> Env
         instance_type=instance_type,
         vpc_cidr=_vpc_cidr(values),
         ami_source=_ami_source(values),
+        ami_owners=_ami_owners(values),
         max_ami_age_days=_positive_int(values, "maxAmiAgeDays", 3650),
         evidence_snapshot_ids=_snapshots(values),
         ttl_hours=_positive_int(values, "ttlHours", MAX_TTL_HOURS),

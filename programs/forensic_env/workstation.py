@@ -64,11 +64,15 @@ def lookup_golden_ami(cfg: EnvironmentConfig) -> GoldenAmi:
                     {"name": "state", "values": ["available"]},
                 ],
                 most_recent=True,
-                owners=["self"],
+                owners=list(cfg.ami_owners),
             )
         else:
+            # An explicit id (or one published in the parameter) must still belong to a configured owner: an
+            # image anyone shared or made public is not a golden AMI.
             ami_id = source.value if source.kind == "id" else aws.ssm.get_parameter(name=source.value).value
-            image = aws.ec2.get_ami(filters=[{"name": "image-id", "values": [ami_id]}])
+            image = aws.ec2.get_ami(
+                filters=[{"name": "image-id", "values": [ami_id]}], owners=list(cfg.ami_owners)
+            )
     except Exception as exc:
         raise ConfigError(setting, f"golden AMI {source.value!r} could not be found: {exc}") from exc
     if not image.id or not image.creation_date:

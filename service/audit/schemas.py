@@ -3,12 +3,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel
-
-from service.audit.models import AuditEntry
+from pydantic import BaseModel, ConfigDict
 
 
 class AuditEntryOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: int
     time: datetime
     actor: str
@@ -20,22 +20,6 @@ class AuditEntryOut(BaseModel):
     details: dict[str, Any]
     prev_hash: str
     hash: str
-
-    @classmethod
-    def of(cls, e: AuditEntry) -> AuditEntryOut:
-        return cls(
-            id=e.id,
-            time=e.time,
-            actor=e.actor,
-            role=e.role,
-            action=e.action,
-            target=e.target,
-            request_id=e.request_id,
-            outcome=e.outcome,
-            details=e.details or {},
-            prev_hash=e.prev_hash,
-            hash=e.hash,
-        )
 
 
 class VerificationOut(BaseModel):

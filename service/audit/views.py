@@ -58,7 +58,9 @@ def list_audit(
         limit=limit,
         offset=offset,
     )
-    return Page(items=[AuditEntryOut.of(r) for r in rows], total=total, limit=limit, offset=offset)
+    return Page(
+        items=[AuditEntryOut.model_validate(r) for r in rows], total=total, limit=limit, offset=offset
+    )
 
 
 @router.get("/verify", response_model=VerificationOut)

@@ -2,10 +2,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from service.api.schemas import StrictModel
-from service.auth.models import ApiToken
 from service.auth.roles import Role
 
 
@@ -18,6 +17,8 @@ class TokenCreate(StrictModel):
 
 
 class TokenOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: str
     principal: str
     role: Role
@@ -25,18 +26,6 @@ class TokenOut(BaseModel):
     created_at: datetime
     expires_at: datetime | None
     revoked_at: datetime | None
-
-    @classmethod
-    def of(cls, t: ApiToken) -> TokenOut:
-        return cls(
-            id=t.id,
-            principal=t.principal,
-            role=Role(t.role),
-            created_by=t.created_by,
-            created_at=t.created_at,
-            expires_at=t.expires_at,
-            revoked_at=t.revoked_at,
-        )
 
 
 class IssuedToken(TokenOut):

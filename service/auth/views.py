@@ -31,18 +31,18 @@ def issue_token(
         expires_in_days=body.expires_in_days,
         request_id=request_id,
     )
-    return IssuedToken(**TokenOut.of(row).model_dump(), token=token)
+    return IssuedToken(**TokenOut.model_validate(row).model_dump(), token=token)
 
 
 @router.get("", response_model=list[TokenOut])
 def list_tokens(session: SessionDep, _: Admin) -> list[TokenOut]:
-    return [TokenOut.of(t) for t in service.list_tokens(session)]
+    return [TokenOut.model_validate(t) for t in service.list_tokens(session)]
 
 
 @router.delete("/{token_id}", response_model=TokenOut)
 def revoke_token(
     token_id: TokenId, session: SessionDep, clock: ClockDep, admin: Admin, request_id: RequestIdDep
 ) -> TokenOut:
-    return TokenOut.of(
+    return TokenOut.model_validate(
         service.revoke_token(session, clock, by=admin, token_id=token_id, request_id=request_id)
     )

@@ -3,9 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel
-
-from service.integrations.models import OutboxMessage
+from pydantic import BaseModel, ConfigDict
 
 
 class TicketActionOut(BaseModel):
@@ -30,6 +28,8 @@ class SlackReply(BaseModel):
 
 
 class OutboxMessageOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: int
     stream: str
     channel: str
@@ -41,19 +41,3 @@ class OutboxMessageOut(BaseModel):
     last_error: str | None
     created_at: datetime
     delivered_at: datetime | None
-
-    @classmethod
-    def of(cls, m: OutboxMessage) -> OutboxMessageOut:
-        return cls(
-            id=m.id,
-            stream=m.stream,
-            channel=m.channel,
-            investigation_id=m.investigation_id,
-            event=m.event,
-            state=m.state,
-            attempts=m.attempts,
-            next_attempt_at=m.next_attempt_at,
-            last_error=m.last_error,
-            created_at=m.created_at,
-            delivered_at=m.delivered_at,
-        )

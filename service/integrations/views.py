@@ -115,4 +115,6 @@ def list_outbox(
         query = query.where(OutboxMessage.state == state)
     total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
     rows = session.execute(query.order_by(OutboxMessage.id.desc()).limit(limit).offset(offset)).scalars()
-    return Page(items=[OutboxMessageOut.of(m) for m in rows], total=int(total), limit=limit, offset=offset)
+    return Page(
+        items=[OutboxMessageOut.model_validate(m) for m in rows], total=int(total), limit=limit, offset=offset
+    )

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
-from programs.forensic_env.config import MAX_EVIDENCE_SNAPSHOTS, TICKET_PATTERN
+from programs.forensic_env.config import AMI_SSM_PREFIX, MAX_EVIDENCE_SNAPSHOTS, TICKET_PATTERN
 from programs.forensic_env.tags import RESERVED_TAG_KEYS
 from service.api.schemas import StrictModel
 from service.investigations.models import Investigation
@@ -40,7 +40,9 @@ class GoldenAmi(StrictModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"maxProperties": 1})
 
     ami_id: str | None = Field(default=None, pattern=r"^ami-[0-9a-f]{8,17}$")
-    ssm_parameter: str | None = Field(default=None, max_length=2048, pattern=r"^/[A-Za-z0-9_./-]+$")
+    ssm_parameter: str | None = Field(
+        default=None, max_length=2048, pattern="^" + re.escape(AMI_SSM_PREFIX) + r"[A-Za-z0-9_./-]+$"
+    )
     # Printable ASCII; neither the key nor the value may be blank.
     tag: str | None = Field(
         default=None, pattern=r"^[!-<>-~][ !-<>-~]{0,127}=[!-~][ -~]{0,255}$", description="Key=Value"

@@ -47,7 +47,7 @@ def trust_config(settings: Settings, inv: Investigation) -> dict[str, Any]:
     """Who the stack trusts, decided by the operator's settings and never by a caller: the service's own
     identity in the investigation's account (the deploy role it assumes there, else its configured
     principals: it works inside the evidence bucket, legal hold), the people who may assume the four roles,
-    and the break-glass role."""
+    the break-glass role, and whose images may be golden AMIs."""
     config: dict[str, Any] = {}
     service = [inv.assume_role_arn] if inv.assume_role_arn else settings.service_principals
     if service:
@@ -56,6 +56,7 @@ def trust_config(settings: Settings, inv: Investigation) -> dict[str, Any]:
         config["trustedPrincipals"] = list(settings.human_principal_arns)
     if settings.break_glass_role_arn:
         config["breakGlassRoleArn"] = settings.break_glass_role_arn
+    config["amiOwners"] = list(settings.golden_ami_owner_accounts)
     return config
 
 

@@ -20,7 +20,7 @@ SSM_AMI_ID = "ami-0fedcba9876543210"
 TAG_AMI_ID = "ami-0aaaabbbbccccdddd"
 # Lookups of these find nothing, as AWS answers for an image or parameter that does not exist.
 MISSING_AMI_ID = "ami-00000000000dead0"
-MISSING_SSM_PARAMETER = "/forensics/no-such-parameter"
+MISSING_SSM_PARAMETER = "/forensics/golden-ami/no-such-parameter"
 MISSING_TAG_VALUE = "no-such-image"
 AMI_AGE_DAYS = 12
 SNAPSHOTS = ["snap-0123456789abcdef0", "snap-0fedcba9876543210"]

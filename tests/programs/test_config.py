@@ -69,8 +69,8 @@ def test_ami_sources() -> None:
     # The default parameter alongside an explicit id is not a second choice (Pulumi.yaml applies defaults).
     both = {**VALID, "amiId": "ami-0123456789abcdef0", "amiSsmParameter": DEFAULT_AMI_SSM_PARAMETER}
     assert validate_config(both).ami_source.kind == "id"
-    assert validate_config({**VALID, "amiSsmParameter": "/golden/x"}).ami_source == AmiSource(
-        "ssm", "/golden/x"
+    assert validate_config({**VALID, "amiSsmParameter": "/forensics/golden-ami/x"}).ami_source == AmiSource(
+        "ssm", "/forensics/golden-ami/x"
     )
     # Empty strings mean "not set".
     assert validate_config({**VALID, "amiId": "", "amiTag": ""}).ami_source.kind == "ssm"
@@ -98,11 +98,14 @@ BAD: list[tuple[dict[str, Any], str, str]] = [
         "exactly one golden AMI source",
     ),
     (
-        {"amiId": "ami-0123456789abcdef0", "amiSsmParameter": "/golden/other"},
+        {"amiId": "ami-0123456789abcdef0", "amiSsmParameter": "/forensics/golden-ami/other"},
         "forensics:amiSsmParameter",
         "exactly one golden AMI source",
     ),
     ({"amiSsmParameter": ""}, "forensics:amiSsmParameter", "no golden AMI source"),
+    # Any other parameter would let a caller point the workstation at an image they published.
+    ({"amiSsmParameter": "/attacker/ami"}, "forensics:amiSsmParameter", "must be a parameter under"),
+    ({"amiOwners": ["*"]}, "forensics:amiOwners", "not 'self' or a 12-digit account id"),
     ({"amiId": "img-123"}, "forensics:amiId", "not an AMI id"),
     ({"amiTag": "golden"}, "forensics:amiTag", "Key=Value"),
     ({"amiTag": "=true"}, "forensics:amiTag", "Key=Value"),

@@ -308,6 +308,18 @@ def test_ami_from_ssm_parameter() -> None:
     assert run.one("aws:ec2/instance:Instance").inputs["ami"] == SSM_AMI_ID
 
 
+@pytest.mark.parametrize(
+    "source", [{}, {"amiId": None}, {"amiId": None, "amiTag": "forensics:golden-ami=true"}]
+)
+def test_every_ami_lookup_is_limited_to_the_configured_owners(source: dict[str, object]) -> None:
+    """An explicit id, a published parameter or a tag: the image must still belong to a configured owner."""
+    for owners, expected in ((None, ["self"]), (["111122223333"], ["111122223333"])):
+        extra = {"amiOwners": owners} if owners else {}
+        run = run_program(**source, **extra)
+        lookups = [args for token, args in run.calls if token == "aws:ec2/getAmi:getAmi"]
+        assert lookups and all(args["owners"] == expected for args in lookups), lookups
+
+
 def test_ami_by_tag() -> None:
     run = run_program(amiId=None, amiTag="forensics:golden-ami=true")
     ((token, args),) = run.calls
