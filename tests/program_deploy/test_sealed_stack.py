@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from service.orchestration.models import OperationKind
-from tests.integration.conftest import DeployTarget
-from tests.integration.test_forensic_environment import _run
+from tests.program_deploy.conftest import DeployTarget
+from tests.program_deploy.test_forensic_environment import _run
 
 pytestmark = pytest.mark.engine
 

@@ -10,7 +10,7 @@ from botocore.exceptions import ClientError
 
 from service.orchestration.models import ConfigValue, OperationKind, OperationRequest, OperationResult
 from service.orchestration.stacks import run_operation
-from tests.integration.conftest import DeployTarget
+from tests.program_deploy.conftest import DeployTarget
 
 pytestmark = pytest.mark.engine
 
@@ -197,7 +197,7 @@ def test_forensic_environment_lifecycle(deploy_target: DeployTarget) -> None:
 def test_bad_variant_is_stopped_before_aws(deploy_target: DeployTarget, variant: str, policy: str) -> None:
     investigation = f"it-bad-{variant.rsplit('_', 1)[-1]}"
     result = _run(
-        deploy_target, OperationKind.UP, investigation, program=f"tests.integration.bad_variants:{variant}"
+        deploy_target, OperationKind.UP, investigation, program=f"tests.program_deploy.bad_variants:{variant}"
     )
     assert not result.succeeded
     assert result.error_code == "policy_violation"
