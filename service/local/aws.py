@@ -32,13 +32,57 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-class LocalAws:
-    """Start with ``with LocalAws() as aws:``; ``aws.endpoint_url`` is what Settings needs."""
+# The administrator an enforcing local AWS creates for the service (and the tests) while it is still open.
+ADMIN_USER = "forensics-local-admin"
+ADMIN_POLICY_ARN = "arn:aws:iam::aws:policy/AdministratorAccess"
+# The unauthenticated calls of that bootstrap (CreateUser, AttachUserPolicy, CreateAccessKey): moto lets
+# exactly this many actions through before it checks anything (it counts actions across the whole server).
+_BOOTSTRAP_ACTIONS = 3
 
-    def __init__(self, port: int | None = None, region: str = "us-east-1") -> None:
+
+class LocalAws:
+    """Start with ``with LocalAws() as aws:``; ``aws.endpoint_url`` is what Settings needs, and
+    ``aws.access_key_id`` / ``aws.secret_access_key`` the credentials to use (moto's ``testing`` keys unless
+    IAM is enforced).
+
+    ``enforce_iam=True``: a local AWS that checks IAM, for tests that must see real AccessDenied errors (the
+    shared one never does). How it works and what it does not judge:
+
+    - The server starts with ``INITIAL_NO_AUTH_ACTION_COUNT=3`` (moto's switch: after that many actions,
+      counted across the whole server, every request is authenticated and authorized). Those three are
+      ours: ``start`` creates the IAM user ``forensics-local-admin`` with ``AdministratorAccess`` and an
+      access key, then checks that the door is shut (moto's ``testing`` keys, which belong to no IAM user,
+      now get ``InvalidClientTokenId``). Everything afterwards, seeding and deployments included, must use
+      ``access_key_id`` / ``secret_access_key`` (``client`` does). ``reset`` opens the same three-action
+      window again (``/moto-api/reset-auth``) and recreates the user, with new keys.
+    - Every signed request is checked: the SigV4 signature against the caller's secret, then the caller's
+      identity policies (an IAM user's inline, attached and group policies; an assumed role's inline and
+      attached policies): an explicit Deny refuses, otherwise an Allow whose Action and Resource match is
+      needed. ``sts:AssumeRole`` also needs the target role's trust policy, judged by the launcher with the
+      request's context (session tags, source identity, the caller's ARN: ``service.local.moto_server``).
+      S3 checks the object or bucket ARN, as the IAM action S3 uses for the request (the launcher maps legal
+      hold, retention, lock and encryption sub-resources to their own actions); bucket policies are judged
+      as without enforcement (object requests only).
+    - Not judged: conditions in identity policies (moto has no request context for them: a conditional
+      Allow such as ``s3:prefix`` on ListBucket or ``ssm:SessionDocumentAccessCheck`` applies
+      unconditionally, as if its condition held); resources for services that do not name one (KMS, SSM,
+      EC2...: moto checks them against ``*``, so an Allow scoped to an ARN never grants them and only
+      ``Resource: "*"`` does); KMS key policies (moto reads them only for DescribeKey, refused on any Deny
+      naming it, principal and conditions ignored) and KMS permissions behind S3 (reading an SSE-KMS object
+      needs no ``kms:Decrypt``: moto's S3 never calls KMS); MFA (no session is ever MFA-authenticated, so
+      ``aws:MultiFactorAuthPresent`` is absent); permission boundaries, SCPs and session policies; the
+      identity side of ``sts:TagSession`` / ``sts:SetSourceIdentity``; trust for a role in another account
+      (moto looks the role up in the caller's account and skips the trust check when it is not there).
+    """
+
+    def __init__(self, port: int | None = None, region: str = "us-east-1", enforce_iam: bool = False) -> None:
         self.port = port or free_port()
         self.region = region
+        self.enforce_iam = enforce_iam
         self.endpoint_url = f"https://127.0.0.1:{self.port}"
+        self.access_key_id = "testing"
+        self.secret_access_key = "testing"
+        self.admin_arn: str | None = None
         self._proc: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 60.0) -> LocalAws:
@@ -49,16 +93,20 @@ class LocalAws:
             "AWS_ACCESS_KEY_ID": "testing",
             "AWS_SECRET_ACCESS_KEY": "testing",
         }
+        command = [
+            sys.executable,
+            "-m",
+            "service.local.moto_server",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+        ]
+        if self.enforce_iam:
+            env["INITIAL_NO_AUTH_ACTION_COUNT"] = str(_BOOTSTRAP_ACTIONS)
+            command.append("--enforce-iam")
         self._proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "service.local.moto_server",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-            ],
+            command,
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -70,11 +118,39 @@ class LocalAws:
                 raise RuntimeError(f"moto server exited with code {self._proc.returncode}")
             try:
                 with urllib.request.urlopen(f"{self.endpoint_url}/moto-api/", timeout=2, context=_UNVERIFIED):
-                    return self
+                    pass
             except OSError:
                 time.sleep(0.2)
+                continue
+            if self.enforce_iam:
+                try:
+                    self._bootstrap_admin()
+                except BaseException:
+                    self.stop()
+                    raise
+            return self
         self.stop()
         raise RuntimeError(f"moto server did not answer on {self.endpoint_url} within {timeout}s")
+
+    def _bootstrap_admin(self) -> None:
+        """The enforcing server's first (and only unauthenticated) actions: the service's administrator."""
+        from botocore.exceptions import ClientError
+
+        iam = self._client("iam", "testing", "testing")
+        self.admin_arn = str(iam.create_user(UserName=ADMIN_USER)["User"]["Arn"])
+        iam.attach_user_policy(UserName=ADMIN_USER, PolicyArn=ADMIN_POLICY_ARN)
+        key = iam.create_access_key(UserName=ADMIN_USER)["AccessKey"]
+        self.access_key_id, self.secret_access_key = key["AccessKeyId"], key["SecretAccessKey"]
+        try:
+            iam.get_user(UserName=ADMIN_USER)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "InvalidClientTokenId":
+                raise
+        else:
+            raise RuntimeError("the local AWS does not enforce IAM: moto's testing keys are still accepted")
+        caller = self.client("sts").get_caller_identity()["Arn"]
+        if caller != self.admin_arn:
+            raise RuntimeError(f"the local AWS administrator is {caller}, expected {self.admin_arn}")
 
     def stop(self) -> None:
         if self._proc is not None and self._proc.poll() is None:
@@ -86,18 +162,32 @@ class LocalAws:
         self._proc = None
 
     def reset(self) -> None:
-        """Forget every AWS resource (moto's own reset API)."""
+        """Forget every AWS resource (moto's own reset API). Enforcing: the administrator too, so it is
+        created again (new keys) in a new window of unauthenticated actions."""
         req = urllib.request.Request(f"{self.endpoint_url}/moto-api/reset", method="POST")
         with urllib.request.urlopen(req, timeout=10, context=_UNVERIFIED):
             pass
+        if self.enforce_iam:
+            req = urllib.request.Request(
+                f"{self.endpoint_url}/moto-api/reset-auth",
+                data=str(_BOOTSTRAP_ACTIONS).encode(),
+                headers={"Content-Type": "text/plain"},
+                method="POST",
+            )
+            with urllib.request.urlopen(req, timeout=10, context=_UNVERIFIED):
+                pass
+            self._bootstrap_admin()
 
     def client(self, service: str) -> Any:
+        return self._client(service, self.access_key_id, self.secret_access_key)
+
+    def _client(self, service: str, access_key_id: str, secret_access_key: str) -> Any:
         return boto3.client(
             service,
             endpoint_url=self.endpoint_url,
             region_name=self.region,
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
+            aws_access_key_id=access_key_id,
+            aws_secret_access_key=secret_access_key,
             verify=False,
         )
 
