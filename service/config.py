@@ -29,6 +29,8 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PULUMI_PROJECT = "forensics"
 
 
+# The role the service deploys through in the local AWS's default account (service.local.seed creates it).
+LOCAL_DEPLOY_ROLE = "forensics-deploy"
 # Good for the embedded local mode only: with target=aws the service refuses to start on it.
 LOCAL_PASSPHRASE = "local-clean-room-passphrase"
 
@@ -164,18 +166,21 @@ class Settings(BaseSettings):
 
     @property
     def accounts(self) -> dict[str, ForensicAccount]:
-        return dict(self.forensic_accounts) or {
-            self.aws_region: ForensicAccount(account_id=self.aws_account_id)
-        }
+        """The configured map; locally by default aws_region alone, deployed through a role there (the seed
+        makes it), so the stack's policies name that role and never the account root."""
+        if self.forensic_accounts:
+            return dict(self.forensic_accounts)
+        role = (
+            f"arn:aws:iam::{self.aws_account_id}:role/{LOCAL_DEPLOY_ROLE}" if self.target == "local" else None
+        )
+        return {self.aws_region: ForensicAccount(account_id=self.aws_account_id, deploy_role_arn=role)}
 
     def account_for(self, region: str) -> ForensicAccount | None:
         return self.accounts.get(region)
 
     @property
     def service_principals(self) -> list[str]:
-        if self.service_principal_arns or self.target != "local":
-            return list(self.service_principal_arns)
-        return [f"arn:aws:iam::{self.aws_account_id}:root"]
+        return list(self.service_principal_arns)
 
     @property
     def state_dir(self) -> Path:

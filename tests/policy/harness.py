@@ -156,7 +156,18 @@ def endpoint_doc(*statements: dict[str, Any]) -> str:
 
 
 def trust() -> str:
-    return doc({"Effect": "Allow", "Principal": {"AWS": ROOT}, "Action": "sts:AssumeRole"})
+    """How the program's people roles are assumed: a named role, a source identity, the session tag."""
+    return doc(
+        {
+            "Effect": "Allow",
+            "Principal": {"AWS": ROOT.replace(":root", ":role/IncidentResponse")},
+            "Action": ["sts:AssumeRole", "sts:TagSession", "sts:SetSourceIdentity"],
+            "Condition": {
+                "StringEquals": {"aws:RequestTag/forensics-investigation": "case-1"},
+                "Null": {"sts:SourceIdentity": "false"},
+            },
+        }
+    )
 
 
 def role(name: str, kind: str | None, inline: list[dict[str, Any]] | None = None, **props: Any) -> Res:
@@ -233,10 +244,10 @@ def clean_room() -> list[Res]:
                 "tags": t,
                 "policy": doc(
                     {
-                        "Sid": "root",
+                        "Sid": "breakGlass",
                         "Effect": "Allow",
-                        "Principal": {"AWS": ROOT},
-                        "Action": "kms:*",
+                        "Principal": {"AWS": ROOT.replace(":root", ":role/forensics-break-glass")},
+                        "Action": ["kms:DescribeKey", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion"],
                         "Resource": "*",
                     }
                 ),

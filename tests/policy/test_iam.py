@@ -39,9 +39,14 @@ def test_scoped_policies_pass() -> None:
     assert run_resource("iam-no-wildcards", ROLE_POLICY, {"role": "r", "policy": U_STR}) == []
 
 
-def test_kms_key_policy_root_exemption() -> None:
-    root_admin = doc(
-        {"Effect": "Allow", "Principal": {"AWS": ROOT}, "Action": "kms:*", "Resource": "*"},
+def test_kms_key_policy_with_spelled_out_actions_passes() -> None:
+    spelled = doc(
+        {
+            "Effect": "Allow",
+            "Principal": {"AWS": "arn:aws:iam::123456789012:role/forensics-break-glass"},
+            "Action": ["kms:ScheduleKeyDeletion", "kms:PutKeyPolicy", "kms:DescribeKey"],
+            "Resource": "*",
+        },
         {
             "Effect": "Allow",
             "Principal": {"AWS": "arn:aws:iam::123456789012:role/custodian"},
@@ -49,7 +54,80 @@ def test_kms_key_policy_root_exemption() -> None:
             "Resource": "*",
         },
     )
-    assert run_resource("iam-no-wildcards", "aws:kms/key:Key", {"policy": root_admin}) == []
+    assert run_resource("iam-no-wildcards", "aws:kms/key:Key", {"policy": spelled}) == []
+
+
+@pytest.mark.parametrize(
+    "principal", [ROOT, "123456789012", {"AWS": ROOT}, {"AWS": [" " + ROOT]}, {"AWS": ["123456789012"]}]
+)
+@pytest.mark.parametrize("actions", [["kms:*"], ["kms:Decrypt"], "*"])
+def test_kms_key_policy_refuses_the_root_and_kms_star(principal: object, actions: object) -> None:
+    """The old default key policy (root kms:*) and every spelling of it is refused now."""
+    principal = principal if isinstance(principal, dict) else {"AWS": principal}
+    policy = doc({"Effect": "Allow", "Principal": principal, "Action": actions, "Resource": "*"})
+    messages = [v.message for v in run_resource("iam-no-wildcards", "aws:kms/key:Key", {"policy": policy})]
+    assert any("account root" in m for m in messages), messages
+    if actions != ["kms:Decrypt"]:
+        assert any("spell out each principal's key actions" in m for m in messages), messages
+
+
+PERSON_TAGS = {"forensics:role": "custodian"}
+TAGGED = {"StringEquals": {"aws:RequestTag/forensics-investigation": "inv-1"}}
+
+
+@pytest.mark.parametrize(
+    ("trust", "tags", "words"),
+    [
+        ({"Principal": {"AWS": ROOT}}, {}, "account root"),
+        ({"Principal": {"AWS": "123456789012"}}, {}, "account root"),
+        ({"Principal": {"AWS": "arn:aws:iam::123456789012:role/IR"}}, PERSON_TAGS, "without MFA"),
+        (
+            {"Principal": {"AWS": "arn:aws:iam::123456789012:role/IR"}, "Condition": TAGGED},
+            PERSON_TAGS,
+            "without MFA",
+        ),
+        (
+            {
+                "Principal": {"AWS": "arn:aws:iam::123456789012:role/IR"},
+                "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}},
+            },
+            PERSON_TAGS,
+            "session tag",
+        ),
+    ],
+)
+def test_role_trust_refuses_roots_and_unconditioned_people(
+    trust: dict[str, object], tags: dict[str, str], words: str
+) -> None:
+    policy = doc({"Effect": "Allow", "Action": "sts:AssumeRole", **trust})
+    messages = [
+        v.message for v in run_resource("iam-no-wildcards", ROLE, {"assumeRolePolicy": policy, "tags": tags})
+    ]
+    assert messages and words in messages[0], messages
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [
+        {**TAGGED, "Bool": {"aws:MultiFactorAuthPresent": "true"}},
+        {**TAGGED, "Null": {"sts:SourceIdentity": "false"}},
+    ],
+)
+def test_role_trust_with_mfa_or_source_identity_and_the_tag_passes(condition: dict[str, object]) -> None:
+    policy = doc(
+        {
+            "Effect": "Allow",
+            "Principal": {"AWS": "arn:aws:iam::123456789012:role/IR"},
+            "Action": ["sts:AssumeRole", "sts:TagSession"],
+            "Condition": condition,
+        }
+    )
+    assert run_resource("iam-no-wildcards", ROLE, {"assumeRolePolicy": policy, "tags": PERSON_TAGS}) == []
+    # A service's role (the workstation's) needs none of that.
+    service = doc(
+        {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}
+    )
+    assert run_resource("iam-no-wildcards", ROLE, {"assumeRolePolicy": service, "tags": {}}) == []
 
 
 @pytest.mark.parametrize(
@@ -96,7 +174,7 @@ def test_kms_key_policy_root_exemption() -> None:
                     }
                 )
             },
-            "other than the account root",
+            "kms:*",
         ),
         (
             ROLE,

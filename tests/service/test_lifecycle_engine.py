@@ -7,12 +7,14 @@ import threading
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 from fastapi.testclient import TestClient
 
 from service.config import Settings
 from service.local.aws import LocalAws
 from service.orchestration import stacks
 from tests.service.conftest import ADMIN, open_body, wait_operation
+from tests.support.aws import client_as
 
 pytestmark = pytest.mark.engine
 
@@ -65,12 +67,19 @@ def test_full_lifecycle_freeze_and_destroy(engine_client: TestClient, local_aws:
     assert inv["policy_results"]["violations"] == []
     assert inv["policy_results"]["operation_id"] == inv["timeline"][0]["id"]
 
-    # evidence arrives, then the investigation is frozen
+    # evidence arrives (the responder hands it in; the account's own admin may not touch it), then the
+    # investigation is frozen
     bucket = out["evidenceBucket"]
     body = b"disk image chunk"
-    s3.put_object(
-        Bucket=bucket, Key="incoming/evidence-artifacts/disk.001", Body=body, ChecksumAlgorithm="SHA256"
-    )
+    evidence = {
+        "Bucket": bucket,
+        "Key": "incoming/evidence-artifacts/disk.001",
+        "ChecksumAlgorithm": "SHA256",
+    }
+    with pytest.raises(ClientError) as denied:
+        s3.put_object(Body=body, **evidence)
+    assert denied.value.response["Error"]["Code"] in ("AccessDenied", "403")
+    client_as(local_aws, out["responderRoleArn"], "s3").put_object(Body=body, **evidence)
     _act(engine_client, inv["id"], "freeze", {"reason": "litigation expected"})
     frozen = engine_client.get(f"/v1/investigations/{inv['id']}", headers=ADMIN).json()
     assert frozen["status"] == "frozen" and frozen["frozen"] is True
@@ -97,7 +106,8 @@ def test_full_lifecycle_freeze_and_destroy(engine_client: TestClient, local_aws:
         ), role
     (sg,) = ec2.describe_security_groups(GroupIds=[out["securityGroupId"]])["SecurityGroups"]
     assert sg["IpPermissions"] == [] and sg["IpPermissionsEgress"] == []
-    hold = s3.get_object_legal_hold(Bucket=bucket, Key="incoming/evidence-artifacts/disk.001")
+    custodian_s3 = client_as(local_aws, out["custodianRoleArn"], "s3")
+    hold = custodian_s3.get_object_legal_hold(Bucket=bucket, Key="incoming/evidence-artifacts/disk.001")
     assert hold["LegalHold"]["Status"] == "ON"
     held = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix="legal-hold/").get("Contents", [])]
     assert any(k.endswith("stack-export.json") for k in held) and any(

@@ -89,11 +89,8 @@ _ADMIN_NAMES = {name.lower() for name in ADMIN_EQUIVALENT_MANAGED_POLICIES}
 
 
 # --------------------------------------------------------------------------------------------- wildcards
-def _only_root_principal(principal: Any) -> bool:
-    values = principal_values(principal)
-    if not values:
-        return False
-    return all(isinstance(v, str) and _ROOT_PRINCIPAL.match(v) is not None for v in values)
+def _names_root(principal: Any) -> bool:
+    return any(isinstance(v, str) and _ROOT_PRINCIPAL.match(v.strip()) for v in principal_values(principal))
 
 
 def _statement_problems(stmt: Statement, key_policy: bool, resource_policy: bool) -> list[str]:
@@ -109,10 +106,17 @@ def _statement_problems(stmt: Statement, key_policy: bool, resource_policy: bool
     if resource_policy and is_public_principal(stmt.principal):
         problems.append(f"{where} allows Principal '*'")
     if key_policy:
+        # A key policy names who may use and manage the key: no kms:* for anyone (break-glass gets its
+        # actions spelled out), and nothing for the account root, which would hand the key to every IAM admin
+        # of the account (they could decrypt frozen disks or schedule the key's deletion).
         service_wide = [a for a in stmt.actions if isinstance(a, str) and a.lower() in ("*", "*:*", "kms:*")]
-        if service_wide and not _only_root_principal(stmt.principal):
+        if service_wide:
             problems.append(
-                f"{where} allows {', '.join(service_wide)} to a principal other than the account root"
+                f"{where} allows {', '.join(service_wide)}: spell out each principal's key actions"
+            )
+        if _names_root(stmt.principal):
+            problems.append(
+                f"{where} grants the account root (every IAM admin of the account) use of the key"
             )
         return problems
     wildcard_actions = [str(a) for a in stmt.actions if is_wildcard_action(a)]
@@ -141,15 +145,47 @@ def _document_problems(value: Any, key_policy: bool = False, resource_policy: bo
     return problems
 
 
-def _trust_policy_problems(value: Any) -> list[str]:
+def _trust_policy_problems(value: Any, person_role: bool = False) -> list[str]:
+    """Who may become the role. Never everyone and never an account root (anyone in the account with
+    sts:AssumeRole); for the four people's roles, every way in needs MFA or a source identity (the person,
+    for CloudTrail) and the investigation's session tag."""
     doc = parse_policy_document(value)
     if doc is UNKNOWN or doc is None:
         return []
-    return [
-        "the assume-role policy lets Principal '*' assume the role"
-        for stmt in statements(doc)
-        if stmt.is_allow and is_public_principal(stmt.principal)
-    ]
+    problems: list[str] = []
+    for stmt in statements(doc):
+        if not stmt.is_allow:
+            continue
+        if is_public_principal(stmt.principal):
+            problems.append("the assume-role policy lets Principal '*' assume the role")
+        if _names_root(stmt.principal):
+            problems.append("the assume-role policy trusts an account root (anyone in that account)")
+        if person_role and not _is_service_principal_only(stmt.principal) and not _person_conditions(stmt):
+            problems.append(
+                "a person's role is assumable without MFA or a source identity and the "
+                "aws:RequestTag/forensics-investigation session tag"
+            )
+    return problems
+
+
+def _is_service_principal_only(principal: Any) -> bool:
+    return isinstance(principal, dict) and set(principal) == {"Service"}
+
+
+def _person_conditions(stmt: Statement) -> bool:
+    condition = stmt.raw.get("Condition")
+    if not isinstance(condition, dict):
+        return False
+    flat = {
+        key.lower(): value
+        for operator in condition.values()
+        if isinstance(operator, dict)
+        for key, value in operator.items()
+    }
+    mfa = str(flat.get("aws:multifactorauthpresent", "")).lower() == "true"
+    source_identity = str(flat.get("sts:sourceidentity", "")).lower() == "false"  # Null: false = must be set
+    tagged = any(key.startswith("aws:requesttag/forensics-investigation") for key in flat)
+    return (mfa or source_identity) and tagged
 
 
 def check_iam_no_wildcards(args: Any, report: ReportFn) -> None:
@@ -164,7 +200,9 @@ def check_iam_no_wildcards(args: Any, report: ReportFn) -> None:
                     name = item.get("name")
                     for problem in _document_problems(item.get("policy")):
                         found.append(f"inline policy {name!r}: {problem}")
-        found.extend(_trust_policy_problems(props.get("assumeRolePolicy")))
+        tags = props.get("tags")
+        person = isinstance(tags, dict) and tags.get(ROLE_TAG) in ROLE_KINDS
+        found.extend(_trust_policy_problems(props.get("assumeRolePolicy"), person_role=person))
     elif rtype in (ROLE_POLICY, IAM_POLICY, USER_POLICY, GROUP_POLICY):
         found.extend(_document_problems(props.get("policy")))
     elif rtype == BUCKET_POLICY or rtype in INLINE_BUCKET_POLICY_TYPES:
