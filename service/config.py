@@ -166,14 +166,22 @@ class Settings(BaseSettings):
 
     @property
     def accounts(self) -> dict[str, ForensicAccount]:
-        """The configured map; locally by default aws_region alone, deployed through a role there (the seed
-        makes it), so the stack's policies name that role and never the account root."""
-        if self.forensic_accounts:
-            return dict(self.forensic_accounts)
-        role = (
-            f"arn:aws:iam::{self.aws_account_id}:role/{LOCAL_DEPLOY_ROLE}" if self.target == "local" else None
-        )
-        return {self.aws_region: ForensicAccount(account_id=self.aws_account_id, deploy_role_arn=role)}
+        """The configured map (by default aws_region alone, in aws_account_id). Locally every account is
+        deployed to through a role (the seed makes it), so the stacks' policies name that role and never the
+        account root whose credentials the local AWS hands out."""
+        configured = dict(self.forensic_accounts) or {
+            self.aws_region: ForensicAccount(account_id=self.aws_account_id)
+        }
+        if self.target != "local":
+            return configured
+        return {
+            region: account
+            if account.deploy_role_arn
+            else account.model_copy(
+                update={"deploy_role_arn": f"arn:aws:iam::{account.account_id}:role/{LOCAL_DEPLOY_ROLE}"}
+            )
+            for region, account in configured.items()
+        }
 
     def account_for(self, region: str) -> ForensicAccount | None:
         return self.accounts.get(region)

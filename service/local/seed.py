@@ -99,7 +99,11 @@ def seed_account(settings: Settings, region: str, deploy_role_arn: str | None) -
 def _ensure_deploy_role(settings: Settings, region: str, role_arn: str) -> None:
     """The forensic account's deploy role, trusted by the service's own account (what an operator sets up
     once per account; here in the local AWS, acting in that account through the role itself)."""
-    iam = aws_clients.client(settings, "iam", region, role_arn=role_arn)
+    # In the service's own account the role is made with the service's credentials (and trusts exactly
+    # that identity); in another account the local AWS lets the role be assumed before it exists.
+    caller = aws_clients.client(settings, "sts", region).get_caller_identity()
+    own_account = role_arn.split(":")[4] == caller["Account"]
+    iam = aws_clients.client(settings, "iam", region, role_arn=None if own_account else role_arn)
     name = role_arn.rsplit("/", 1)[1]
     try:
         iam.get_role(RoleName=name)
@@ -109,7 +113,7 @@ def _ensure_deploy_role(settings: Settings, region: str, role_arn: str) -> None:
             "Statement": [
                 {
                     "Effect": "Allow",
-                    "Principal": {"AWS": f"arn:aws:iam::{settings.aws_account_id}:root"},
+                    "Principal": {"AWS": caller["Arn"]},
                     "Action": "sts:AssumeRole",
                 }
             ],
