@@ -391,8 +391,9 @@ RULES = [
         name="iam-no-wildcards",
         description="IAM, bucket and key policies have no Allow with Action '*', Resource '*' (or an ARN "
         "matching everything), a service's every action on all its resources (s3:* on arn:aws:s3:::*), "
-        "NotAction or NotResource (Deny statements are exempt; key policies may grant kms:* only to the "
-        "account root).",
+        "NotAction or NotResource (Deny statements are exempt); key policies grant no kms:* and nothing "
+        "to an account root; trust policies never name an account root, and the four people's roles need "
+        "MFA or a source identity plus the investigation's session tag.",
         remediation="list the exact actions and resource ARNs each statement needs; express broad "
         "restrictions as Deny statements",
         check=check_iam_no_wildcards,
