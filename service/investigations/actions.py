@@ -150,6 +150,12 @@ def spec_of(name: str) -> ActionSpec:
 # The one answer to "may this be destroyed?", from the declared stack state rather than the status string.
 
 
+def under_legal_hold(inv: Investigation) -> bool:
+    """Frozen, being frozen or being released, or declared frozen whatever the status says: never torn down
+    or warned about automatically."""
+    return inv.frozen or inv.status in (Status.FROZEN, Status.FREEZING, Status.RELEASING)
+
+
 def destroy_refusal(inv: Investigation) -> str | None:
     if inv.frozen:
         return (

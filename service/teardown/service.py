@@ -31,7 +31,7 @@ from service.domain_events import ExpiryWarned
 from service.errors import ServiceError
 from service.integrations.integration_context import Integrations
 from service.investigations import service as investigations
-from service.investigations.actions import spec_of
+from service.investigations.actions import spec_of, under_legal_hold
 from service.investigations.models import Investigation
 from service.investigations.states import Status
 from service.operations.models import Operation
@@ -110,8 +110,8 @@ def plan(session: Session, settings: Settings, now: datetime) -> list[PlanItem]:
         else:
             if inv.id in warned and as_utc(warned[inv.id]) == expires:
                 continue  # warned about this expiry already
-            # Warn unless it could never be destroyed automatically anyway (frozen, protected).
-            held = inv.frozen or inv.status in (Status.FROZEN, Status.FREEZING, Status.RELEASING)
+            # Warn unless it could never be destroyed automatically anyway (legal hold).
+            held = under_legal_hold(inv)
             action = "skip" if held else "warn"
             reason = skip if held and skip else f"expires at {expires.isoformat()}"
         items.append(PlanItem(inv.id, inv.ticket, inv.status, expires, action, reason))
