@@ -53,6 +53,22 @@ class ForensicAccount(BaseModel):
         return self
 
 
+class SourceAccount(BaseModel):
+    """An affected (source) account evidence may be acquired from, and the role the service assumes there to
+    read, snapshot and share its EBS snapshots (nothing else)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    snapshot_role_arn: str = Field(pattern=r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9_+=,.@/-]+$")
+
+
+# Locally: the affected account evidence is acquired from (a second account in the local AWS), the role the
+# seed makes there, the signing key alias every forensic account has, and the audit-anchor bucket.
+LOCAL_SOURCE_ACCOUNT = "210987654321"
+LOCAL_SNAPSHOT_ROLE = "forensics-evidence-reader"
+SIGNING_KEY_ALIAS = "alias/forensics-signing"
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="FORENSICS_", env_file=".env", extra="ignore")
 
@@ -80,6 +96,20 @@ class Settings(BaseSettings):
     # The break-glass role: the only principal that may administer keys and bucket guard rails alone.
     # Default: arn:aws:iam::<aws_account_id>:role/forensics-break-glass.
     break_glass_role_arn: str | None = None
+
+    # Affected accounts evidence may be acquired from (account id -> the snapshot role assumed there). An
+    # account not listed is refused. Empty (local default): the local AWS's sample source account.
+    source_accounts: dict[str, SourceAccount] = Field(default_factory=dict)
+    # The KMS asymmetric key (ECC_NIST_P256, SIGN_VERIFY) in each forensic account that signs freeze
+    # manifests, teardown certificates and audit anchors (an alias, a key id or a key ARN).
+    signing_key_id: str = SIGNING_KEY_ALIAS
+    # The Object Lock bucket (COMPLIANCE default retention) in the default region's forensic account that
+    # keeps signed audit anchors; None: anchors are not written (refused for target=aws).
+    audit_anchor_bucket: str | None = None
+    # An anchor is written by the scheduler at most this often, and at every freeze and destroy.
+    audit_anchor_interval_minutes: int = 60
+    # Parallel GetSnapshotBlock requests while hashing a disk image (each holds one 512 KiB block).
+    hash_workers: int = 8
 
     # Pulumi
     pulumi_backend_url: str | None = None  # default: file://<data_dir>/state
@@ -183,6 +213,20 @@ class Settings(BaseSettings):
             for region, account in configured.items()
         }
 
+    @property
+    def sources(self) -> dict[str, SourceAccount]:
+        """The configured source accounts; locally (when none are configured) the seeded sample account."""
+        if self.source_accounts or self.target != "local":
+            return dict(self.source_accounts)
+        role = f"arn:aws:iam::{LOCAL_SOURCE_ACCOUNT}:role/{LOCAL_SNAPSHOT_ROLE}"
+        return {LOCAL_SOURCE_ACCOUNT: SourceAccount(snapshot_role_arn=role)}
+
+    @property
+    def anchor_bucket(self) -> str | None:
+        if self.audit_anchor_bucket or self.target != "local":
+            return self.audit_anchor_bucket
+        return f"forensics-audit-anchors-{self.aws_account_id}"
+
     def account_for(self, region: str) -> ForensicAccount | None:
         return self.accounts.get(region)
 
@@ -217,6 +261,11 @@ def production_problems(settings: Settings) -> list[str]:
         problems.append(
             "FORENSICS_FORENSIC_ACCOUNTS is empty: map each allowed region to its forensic account and "
             'deploy role, e.g. {"eu-west-1": {"account_id": "...", "deploy_role_arn": "arn:aws:iam::..."}}'
+        )
+    if not settings.audit_anchor_bucket:
+        problems.append(
+            "FORENSICS_AUDIT_ANCHOR_BUCKET is empty: without signed anchors outside the database, a rewritten "
+            "or truncated audit log cannot be detected"
         )
     if settings.pulumi_passphrase.get_secret_value() == LOCAL_PASSPHRASE:
         problems.append(
