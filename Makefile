@@ -25,7 +25,7 @@ test: setup lint typecheck
 worker: setup
 	$(PY) -m service.jobs.worker
 
-setup: $(STAMP) cli
+setup: $(STAMP) cli system
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,12 @@ $(STAMP): pyproject.toml
 
 cli: $(STAMP)
 	$(PY) -m tools.build_pulumi_cli
+
+# System packages pip cannot bring (poppler-utils, which the custody report tests render PDFs with);
+# the list lives in tools/system_packages.py. Standard library only, so it needs no virtualenv.
+.PHONY: system
+system:
+	$(PYTHON) -m tools.system_packages
 
 lint: setup
 	$(VENV)/bin/ruff check $(LINT_PATHS)

@@ -264,8 +264,8 @@ def production_problems(settings: Settings) -> list[str]:
         )
     if not settings.audit_anchor_bucket:
         problems.append(
-            "FORENSICS_AUDIT_ANCHOR_BUCKET is empty: without signed anchors outside the database, a rewritten "
-            "or truncated audit log cannot be detected"
+            "FORENSICS_AUDIT_ANCHOR_BUCKET is empty: without signed anchors outside the database, a "
+            "rewritten or truncated audit log cannot be detected"
         )
     if settings.pulumi_passphrase.get_secret_value() == LOCAL_PASSPHRASE:
         problems.append(

@@ -20,6 +20,7 @@ from service.audit.views import router as audit_router
 from service.auth.views import router as tokens_router
 from service.clock import Clock, utcnow
 from service.config import Settings, get_settings, production_problems
+from service.custody.views import router as custody_router
 from service.db.migrate import upgrade
 from service.db.session import make_engine, make_session_factory
 from service.integrations import wiring as integrations
@@ -92,6 +93,7 @@ def create_app(
 
     app.include_router(health.router)
     app.include_router(investigations_router)
+    app.include_router(custody_router)
     app.include_router(operations_router)
     app.include_router(audit_router)
     app.include_router(tokens_router)

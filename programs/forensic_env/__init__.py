@@ -35,6 +35,7 @@ RESOURCE_TYPES: tuple[str, ...] = (
     "aws:ebs/volume:Volume",
     "aws:ec2/volumeAttachment:VolumeAttachment",
     "aws:ebs/snapshot:Snapshot",
+    "aws:ebs/snapshotCopy:SnapshotCopy",
     "aws:sns/topic:Topic",
     "aws:ssm/document:Document",
     "aws:ec2transitgateway/instanceState:InstanceState",

@@ -44,6 +44,9 @@ DEFAULT_OBJECT_LOCK_RETENTION_DAYS = 30
 # Evidence volumes are attached on /dev/sdf .. /dev/sdp.
 EVIDENCE_DEVICE_LETTERS = "fghijklmnop"
 MAX_EVIDENCE_SNAPSHOTS = len(EVIDENCE_DEVICE_LETTERS)
+EVIDENCE_ID_PATTERN = r"^[a-z0-9-]{1,40}$"
+# Frozen disks are snapshotted under their artifact id, and the workstation's own disk under this one.
+RESERVED_EVIDENCE_IDS = ("root",)
 
 # Every key the program reads, with its default (None: no default).
 DEFAULTS: dict[str, Any] = {
@@ -57,6 +60,7 @@ DEFAULTS: dict[str, Any] = {
     "amiOwners": list(DEFAULT_AMI_OWNERS),
     "maxAmiAgeDays": DEFAULT_MAX_AMI_AGE_DAYS,
     "evidenceSnapshotIds": [],
+    "evidence": [],
     "ttlHours": DEFAULT_TTL_HOURS,
     "tags": {},
     "trustedPrincipals": [],  # nobody but break-glass: never the account root
@@ -109,6 +113,16 @@ class AmiSource:
 
 
 @dataclass(frozen=True)
+class EvidenceArtifact:
+    """One evidence snapshot: always copied into the clean room (the copy is what is examined and kept),
+    and, when `attach`, made into a volume from that copy and attached read-only to the workstation."""
+
+    id: str
+    snapshot_id: str
+    attach: bool
+
+
+@dataclass(frozen=True)
 class EnvironmentConfig:
     investigation_id: str
     ticket: str
@@ -118,7 +132,9 @@ class EnvironmentConfig:
     ami_source: AmiSource = AmiSource("ssm", DEFAULT_AMI_SSM_PARAMETER)
     ami_owners: tuple[str, ...] = DEFAULT_AMI_OWNERS
     max_ami_age_days: int = DEFAULT_MAX_AMI_AGE_DAYS
+    # The `evidenceSnapshotIds` shorthand as given; `evidence` holds every artifact, the shorthand's included.
     evidence_snapshot_ids: tuple[str, ...] = ()
+    evidence: tuple[EvidenceArtifact, ...] = ()
     ttl_hours: int = DEFAULT_TTL_HOURS
     tags: Mapping[str, str] = field(default_factory=dict)
     trusted_principals: tuple[str, ...] = ()
@@ -146,6 +162,11 @@ class EnvironmentConfig:
     @property
     def partition(self) -> str:
         return "aws"
+
+    @property
+    def attached_evidence(self) -> tuple[EvidenceArtifact, ...]:
+        """The artifacts attached to the workstation, in config order (their device letters' order)."""
+        return tuple(a for a in self.evidence if a.attach)
 
 
 # --- parsing helpers: values arrive as Python values (the service) or as config strings (the engine) ---
@@ -293,6 +314,66 @@ def _snapshots(raw: Mapping[str, Any]) -> tuple[str, ...]:
     return tuple(ids)
 
 
+_EVIDENCE_FIELDS = ("id", "snapshotId", "attach")
+_EVIDENCE_ID_RE = re.compile(EVIDENCE_ID_PATTERN)
+
+
+def _evidence_entry(item: Any, n: int) -> EvidenceArtifact:
+    where = f"entry {n}"
+    if not isinstance(item, dict):
+        raise ConfigError("evidence", f"{where} must be an object with {', '.join(_EVIDENCE_FIELDS)}")
+    unknown = sorted(str(k) for k in item if k not in _EVIDENCE_FIELDS)
+    if unknown:
+        raise ConfigError("evidence", f"{where} has unknown field(s) {', '.join(unknown)}")
+    missing = [k for k in _EVIDENCE_FIELDS if k not in item or item[k] is None]
+    if missing:
+        raise ConfigError("evidence", f"{where} lacks {', '.join(missing)}")
+    artifact_id, snapshot_id, attach = item["id"], item["snapshotId"], item["attach"]
+    if not isinstance(artifact_id, str) or not _EVIDENCE_ID_RE.match(artifact_id):
+        raise ConfigError("evidence", f"{where}: id {artifact_id!r} must match {EVIDENCE_ID_PATTERN}")
+    where = f"entry {n} ({artifact_id})"
+    if artifact_id in RESERVED_EVIDENCE_IDS:
+        raise ConfigError("evidence", f"{where}: id {artifact_id!r} is reserved")
+    if not isinstance(snapshot_id, str) or not _SNAPSHOT_ID_RE.match(snapshot_id):
+        raise ConfigError(
+            "evidence", f"{where}: snapshotId {snapshot_id!r} is not an EBS snapshot id (snap-xxxxxxxx)"
+        )
+    if not isinstance(attach, bool):
+        raise ConfigError("evidence", f"{where}: attach {attach!r} is not a boolean (true/false)")
+    return EvidenceArtifact(artifact_id, snapshot_id, attach)
+
+
+def _evidence(raw: Mapping[str, Any], shorthand: tuple[str, ...]) -> tuple[EvidenceArtifact, ...]:
+    """The shorthand's snapshots first (artifact id = snapshot id, attached), then `evidence` in order: a
+    stack that adds entries later keeps the device letters its attached snapshots already have."""
+    artifacts = [EvidenceArtifact(sid, sid, True) for sid in shorthand]
+    shorthand_key = f"{NAMESPACE}:evidenceSnapshotIds"
+    ids = dict.fromkeys(shorthand, shorthand_key)
+    snapshots = dict.fromkeys(shorthand, shorthand_key)
+    for n, item in enumerate(_json(raw, "evidence", list), start=1):
+        artifact = _evidence_entry(item, n)
+        if artifact.id in ids:
+            raise ConfigError(
+                "evidence", f"entry {n}: id {artifact.id!r} is already an artifact id (in {ids[artifact.id]})"
+            )
+        if artifact.snapshot_id in snapshots:
+            raise ConfigError(
+                "evidence",
+                f"entry {n} ({artifact.id}): snapshot {artifact.snapshot_id} is already listed "
+                f"(in {snapshots[artifact.snapshot_id]})",
+            )
+        ids[artifact.id] = snapshots[artifact.snapshot_id] = f"{NAMESPACE}:evidence"
+        artifacts.append(artifact)
+    attached = sum(a.attach for a in artifacts)
+    if attached > MAX_EVIDENCE_SNAPSHOTS:
+        raise ConfigError(
+            "evidence",
+            f"attaches {attached} snapshots (with forensics:evidenceSnapshotIds): at most "
+            f"{MAX_EVIDENCE_SNAPSHOTS} snapshots can be attached",
+        )
+    return tuple(artifacts)
+
+
 def _tags(raw: Mapping[str, Any]) -> dict[str, str]:
     tags = _json(raw, "tags", dict)
     out: dict[str, str] = {}
@@ -377,6 +458,8 @@ def validate_config(raw: Mapping[str, Any], *, region: str | None = None) -> Env
     if not _REGION_RE.match(region):
         raise ConfigError("aws:region", f"{region!r} is not an AWS region")
 
+    snapshot_ids = _snapshots(values)
+
     return EnvironmentConfig(
         investigation_id=investigation_id,
         ticket=ticket,
@@ -386,7 +469,8 @@ def validate_config(raw: Mapping[str, Any], *, region: str | None = None) -> Env
         ami_source=_ami_source(values),
         ami_owners=_ami_owners(values),
         max_ami_age_days=_positive_int(values, "maxAmiAgeDays", 3650),
-        evidence_snapshot_ids=_snapshots(values),
+        evidence_snapshot_ids=snapshot_ids,
+        evidence=_evidence(values, snapshot_ids),
         ttl_hours=_positive_int(values, "ttlHours", MAX_TTL_HOURS),
         tags=_tags(values),
         trusted_principals=_principals(values),

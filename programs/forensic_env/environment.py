@@ -97,6 +97,7 @@ class ForensicEnvironment(pulumi.ComponentResource):
             "amiId": ws.ami.id,
             "amiAgeDays": ws.ami.age_days,
             "evidenceVolumeIds": [v.id for v in ws.evidence_volumes],
+            "evidence": ws.evidence_outputs(),
             "frozen": cfg.frozen,
             "freezeSnapshotIds": [s.id for s in ws.freeze_snapshots],
         }

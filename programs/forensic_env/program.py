@@ -31,6 +31,7 @@ OUTPUT_NAMES: tuple[str, ...] = (
     "amiId",
     "amiAgeDays",
     "evidenceVolumeIds",
+    "evidence",
     "frozen",
     "freezeSnapshotIds",
 )

@@ -1,7 +1,9 @@
 """Workstation: the forensic EC2 instance built from the golden AMI, reachable only through Session Manager.
 
-IMDSv2 only, no public IP, no key pair, the root disk encrypted with the investigation key, the evidence
-snapshots re-encrypted into new volumes attached as /dev/sdf, /dev/sdg, ... and mounted read-only at boot.
+IMDSv2 only, no public IP, no key pair, the root disk encrypted with the investigation key. Every evidence
+snapshot is first copied into the clean room (a declared SnapshotCopy, encrypted with the investigation key,
+kept like the evidence bucket): the original is never attached anywhere. The copies marked `attach` become
+volumes attached as /dev/sdf, /dev/sdg, ... and mounted read-only at boot.
 Session Manager sessions are logged to an encrypted log group through a Session preferences document.
 Frozen: the instance is stopped and every disk is snapshotted.
 """
@@ -12,12 +14,18 @@ import shlex
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
 from programs.forensic_env.access import log_group_name
-from programs.forensic_env.config import EVIDENCE_DEVICE_LETTERS, ConfigError, EnvironmentConfig
+from programs.forensic_env.config import (
+    EVIDENCE_DEVICE_LETTERS,
+    ConfigError,
+    EnvironmentConfig,
+    EvidenceArtifact,
+)
 from programs.forensic_env.network import IsolatedNetwork
 from programs.forensic_env.policies import allow, document
 from programs.forensic_env.tags import TAG_READ_ONLY, tags_for
@@ -80,11 +88,11 @@ def lookup_golden_ami(cfg: EnvironmentConfig) -> GoldenAmi:
     return GoldenAmi(image.id, image.creation_date, ami_age_days(image.creation_date))
 
 
-def evidence_devices(cfg: EnvironmentConfig) -> list[tuple[str, str]]:
-    """(snapshot id, device name) in config order: /dev/sdf, /dev/sdg, ..."""
+def evidence_devices(cfg: EnvironmentConfig) -> list[tuple[EvidenceArtifact, str]]:
+    """(artifact, device name) of the attached artifacts in config order: /dev/sdf, /dev/sdg, ..."""
     return [
-        (sid, f"/dev/sd{letter}")
-        for sid, letter in zip(cfg.evidence_snapshot_ids, EVIDENCE_DEVICE_LETTERS, strict=False)
+        (artifact, f"/dev/sd{letter}")
+        for artifact, letter in zip(cfg.attached_evidence, EVIDENCE_DEVICE_LETTERS, strict=False)
     ]
 
 
@@ -96,9 +104,10 @@ def mount_script() -> str:
 def user_data(cfg: EnvironmentConfig) -> str:
     """Boot script: mount each evidence device read-only (scripts/mount_evidence.sh), one after the other.
 
-    The script's functions are embedded verbatim, then one `mount_evidence <letter> <snapshot>` per evidence
-    volume in device order. The first device that cannot be mounted and proven read-only stops the script
-    with a non-zero exit status; every device tried has a JSON line in MOUNT_REPORT."""
+    The script's functions are embedded verbatim, then one `mount_evidence <letter> <snapshot>` per artifact
+    given at open (`evidenceSnapshotIds`) in device order, naming the source snapshot (what the examiner knows
+    the evidence by). The first device that cannot be mounted and proven read-only stops the script with a
+    non-zero exit status; every device tried has a JSON line in MOUNT_REPORT."""
     script = mount_script()
     lines = [
         "#!/bin/bash",
@@ -113,8 +122,13 @@ def user_data(cfg: EnvironmentConfig) -> str:
         f"# --- end of {MOUNT_SCRIPT_NAME} ---",
         "",
     ]
-    for sid, device in evidence_devices(cfg):
-        lines.append(f"mount_evidence {shlex.quote(device[-1])} {shlex.quote(sid)}")
+    at_boot = set(cfg.evidence_snapshot_ids)
+    for artifact, device in evidence_devices(cfg):
+        # Only what is there at first boot: user data runs once, and changing it would stop and start the
+        # workstation under the examiner. Evidence acquired into a running clean room is attached, not
+        # mounted by the boot script.
+        if artifact.id in at_boot:
+            lines.append(f"mount_evidence {shlex.quote(device[-1])} {shlex.quote(artifact.snapshot_id)}")
     lines.append("")
     return "\n".join(lines)
 
@@ -130,6 +144,12 @@ class Workstation(pulumi.ComponentResource):
     session_log_group: aws.cloudwatch.LogGroup
     session_document: aws.ssm.Document
     alert_topic: aws.sns.Topic
+    _cfg: EnvironmentConfig
+    # The attached artifacts' volumes and devices, by artifact id.
+    _devices: dict[str, tuple[aws.ebs.Volume, str]]
+    # By artifact id, in config order.
+    evidence_copies: dict[str, aws.ebs.SnapshotCopy]
+    # The attached artifacts' volumes, in device order.
     evidence_volumes: list[aws.ebs.Volume]
     freeze_snapshots: list[aws.ebs.Snapshot]
 
@@ -147,6 +167,7 @@ class Workstation(pulumi.ComponentResource):
         super().__init__("forensics:index:Workstation", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         prefix = cfg.name_prefix
+        self._cfg = cfg
         self.ami = ami
         if self.ami.age_days > cfg.max_ami_age_days:
             pulumi.log.warn(
@@ -294,27 +315,47 @@ class Workstation(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[policy]),
         )
 
-        # Evidence: a new volume per snapshot, re-encrypted with the investigation key, attached in order.
+        # Evidence: a copy of every snapshot, kept as evidence itself (retained and protected as the bucket
+        # is); only copies become volumes, so the original is never attached to anything.
+        retain = cfg.retain_evidence_bucket or None
+        self.evidence_copies = {}
+        for artifact in cfg.evidence:
+            self.evidence_copies[artifact.id] = aws.ebs.SnapshotCopy(
+                f"{name}-evidence-{artifact.id}-copy",
+                source_snapshot_id=artifact.snapshot_id,
+                source_region=cfg.region,
+                encrypted=True,
+                kms_key_id=key.arn,
+                description=(
+                    f"Evidence {artifact.id} of investigation {cfg.investigation_id}: "
+                    f"copy of {artifact.snapshot_id}"
+                ),
+                tags=tags_for(cfg, f"{prefix}-evidence-{artifact.id}-copy", _artifact_tags(artifact)),
+                opts=pulumi.ResourceOptions(parent=self, retain_on_delete=retain),
+            )
+
+        # The attached copies: a new volume each, encrypted with the investigation key, attached in order.
+        self._devices = {}
         self.evidence_volumes = []
         attachments: list[aws.ec2.VolumeAttachment] = []
-        for sid, device in evidence_devices(cfg):
+        for artifact, device in evidence_devices(cfg):
             volume = aws.ebs.Volume(
-                f"{name}-evidence-{sid}",
+                f"{name}-evidence-{artifact.id}",
                 availability_zone=self.instance.availability_zone,
-                snapshot_id=sid,
+                snapshot_id=self.evidence_copies[artifact.id].id,
                 encrypted=True,
                 kms_key_id=key.arn,
                 type="gp3",
                 tags=tags_for(
                     cfg,
-                    f"{prefix}-evidence-{sid}",
-                    {TAG_READ_ONLY: "true", "forensics:source-snapshot": sid, "forensics:device": device},
+                    f"{prefix}-evidence-{artifact.id}",
+                    {**_artifact_tags(artifact), TAG_READ_ONLY: "true", "forensics:device": device},
                 ),
                 opts=child,
             )
             attachments.append(
                 aws.ec2.VolumeAttachment(
-                    f"{name}-evidence-{sid}-attachment",
+                    f"{name}-evidence-{artifact.id}-attachment",
                     device_name=device,
                     volume_id=volume.id,
                     instance_id=self.instance.id,
@@ -323,6 +364,7 @@ class Workstation(pulumi.ComponentResource):
                 )
             )
             self.evidence_volumes.append(volume)
+            self._devices[artifact.id] = (volume, device)
 
         # Frozen: stop the workstation, then snapshot every disk (evidence volumes and the root volume).
         self.freeze_snapshots = []
@@ -338,9 +380,7 @@ class Workstation(pulumi.ComponentResource):
             stopped = power
             root_volume = self.instance.root_block_device.apply(lambda device: device.volume_id or "")
             disks: list[tuple[str, pulumi.Input[str]]] = [("root", root_volume)]
-            disks += [
-                (sid, v.id) for (sid, _), v in zip(evidence_devices(cfg), self.evidence_volumes, strict=True)
-            ]
+            disks += [(artifact_id, volume.id) for artifact_id, (volume, _) in self._devices.items()]
             for label, volume_id in disks:
                 self.freeze_snapshots.append(
                     aws.ebs.Snapshot(
@@ -359,6 +399,25 @@ class Workstation(pulumi.ComponentResource):
                 "amiId": self.ami.id,
                 "amiAgeDays": self.ami.age_days,
                 "evidenceVolumeIds": [v.id for v in self.evidence_volumes],
+                "evidence": self.evidence_outputs(),
                 "freezeSnapshotIds": [s.id for s in self.freeze_snapshots],
             }
         )
+
+    def evidence_outputs(self) -> dict[str, dict[str, Any]]:
+        """Per artifact id: its source snapshot, its copy, its volume and device (None when not attached)."""
+        out: dict[str, dict[str, Any]] = {}
+        for artifact in self._cfg.evidence:
+            volume, device = self._devices.get(artifact.id, (None, None))
+            out[artifact.id] = {
+                "sourceSnapshotId": artifact.snapshot_id,
+                "copySnapshotId": self.evidence_copies[artifact.id].id,
+                "volumeId": volume.id if volume is not None else None,
+                "device": device,
+            }
+        return out
+
+
+def _artifact_tags(artifact: EvidenceArtifact) -> dict[str, str]:
+    """What ties a copy or a volume back to the evidence it was made from."""
+    return {"forensics:artifact": artifact.id, "forensics:source-snapshot": artifact.snapshot_id}

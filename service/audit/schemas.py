@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class AuditEntryOut(BaseModel):
@@ -27,3 +27,11 @@ class VerificationOut(BaseModel):
     checked: int
     first_bad_id: int | None
     reason: str | None
+    # Present only when signed audit anchors were checked (an anchor bucket is configured).
+    anchors_checked: int | None = Field(
+        default=None, description="valid signed anchors checked against the chain"
+    )
+    anchored_through: int | None = Field(default=None, description="the highest entry id an anchor signs")
+    anchor_problems: list[str] | None = Field(
+        default=None, description="what the anchors contradict: a rewritten chain, removed entries"
+    )

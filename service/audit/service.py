@@ -96,6 +96,11 @@ class Verification:
     checked: int
     first_bad_id: int | None = None
     reason: str | None = None
+    # Filled in only when signed anchors were consulted (service.audit.anchors): how many valid anchors,
+    # the highest entry id they cover, and everything they contradict.
+    anchors_checked: int | None = None
+    anchored_through: int | None = None
+    anchor_problems: tuple[str, ...] = ()
 
 
 def verify(session: Session) -> Verification:

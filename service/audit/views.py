@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
-from service.api.deps import SessionDep, require
+from service.api.deps import SessionDep, SettingsDep, require
 from service.api.schemas import ERROR_RESPONSES, ISO_TIME, MAX_OFFSET, Page
-from service.audit import service
+from service.audit import anchors, service
 from service.audit.schemas import AuditEntryOut, VerificationOut
 from service.auth.roles import Permission
 from service.auth.service import Principal
@@ -63,10 +63,23 @@ def list_audit(
     )
 
 
-@router.get("/verify", response_model=VerificationOut)
-def verify_audit(session: SessionDep, _: AuditReader) -> VerificationOut:
-    """Recomputes the chain: ok false and the first bad entry id if any entry was edited or deleted."""
-    result = service.verify(session)
-    return VerificationOut(
-        ok=result.ok, checked=result.checked, first_bad_id=result.first_bad_id, reason=result.reason
-    )
+# Unset: the anchor fields stay out of the answer when no anchors were consulted, as before anchors existed.
+@router.get("/verify", response_model=VerificationOut, response_model_exclude_unset=True)
+def verify_audit(session: SessionDep, settings: SettingsDep, _: AuditReader) -> VerificationOut:
+    """Recomputes the chain: ok false and the first bad entry id if any entry was edited or deleted. With an
+    anchor bucket configured, also checks the signed anchors: an entry that no longer matches what an anchor
+    signed (the chain was rewritten) or a log ending before an anchored entry (entries were removed)."""
+    result = anchors.check_with_anchors(settings, session)
+    fields: dict[str, Any] = {
+        "ok": result.ok,
+        "checked": result.checked,
+        "first_bad_id": result.first_bad_id,
+        "reason": result.reason,
+    }
+    if result.anchors_checked is not None:
+        fields.update(
+            anchors_checked=result.anchors_checked,
+            anchored_through=result.anchored_through,
+            anchor_problems=list(result.anchor_problems),
+        )
+    return VerificationOut(**fields)

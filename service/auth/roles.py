@@ -25,6 +25,8 @@ class Permission(StrEnum):
     EXTEND = "extend"
     # Deciding what happens to evidence: deleting the bucket on destroy, lifting legal holds.
     RETENTION = "retention"
+    # Acquiring evidence from an affected account into a clean room (snapshot, share, copy, hash, attach).
+    ACQUIRE = "acquire"
     CANCEL = "cancel"
     AUDIT_READ = "audit_read"
     TOKENS = "tokens"
@@ -42,6 +44,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.REFRESH,
             Permission.CANCEL,
             Permission.EXTEND,
+            Permission.ACQUIRE,
         }
     ),
     Role.INVESTIGATOR: frozenset(_READ),

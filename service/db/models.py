@@ -2,6 +2,7 @@
 
 from service.audit.models import AuditEntry, AuditHead
 from service.auth.models import ApiToken
+from service.custody.models import CustodyEvent, EvidenceArtifact, SignedStatement
 from service.db.base import Base
 from service.integrations.models import ChatSubscription, OutboxMessage, TicketAction, WebhookNonce
 from service.investigations.models import Investigation
@@ -14,10 +15,13 @@ __all__ = [
     "AuditHead",
     "Base",
     "ChatSubscription",
+    "CustodyEvent",
+    "EvidenceArtifact",
     "Investigation",
     "Operation",
     "OperationEvent",
     "OutboxMessage",
+    "SignedStatement",
     "TicketAction",
     "TtlWarning",
     "WebhookNonce",

@@ -11,6 +11,7 @@ knows an action by name. Adding an action is one ``register(ActionSpec(...))`` p
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -19,6 +20,8 @@ from pydantic import BaseModel
 from service.auth.roles import Permission
 from service.clock import Clock
 from service.config import Settings
+from service.custody.schemas import AcquireRequest
+from service.db.session import SessionFactory
 from service.errors import InvalidInput, StateConflict
 from service.investigations import legal_hold, stack_config
 from service.investigations.models import Investigation
@@ -32,19 +35,14 @@ from service.investigations.schemas import (
 from service.investigations.states import Status
 from service.operations.states import Action
 from service.orchestration.models import OperationKind, OperationRequest, OperationResult
+from service.unit_of_work import UnitOfWork
 
 # A stack may exist in every state but these: actions that change nothing may run there.
 STACK_MAY_EXIST = frozenset(set(Status) - {Status.DESTROYING, Status.DESTROYED})
 
 
-@dataclass(frozen=True)
-class Step:
-    label: str
-    request: OperationRequest
-
-
 class HookContext(Protocol):
-    """What after-success work needs (the job context provides it)."""
+    """What after-success work and work steps need (the job context provides it)."""
 
     @property
     def settings(self) -> Settings: ...
@@ -54,11 +52,49 @@ class HookContext(Protocol):
 
     def export_stack(self, stack_name: str) -> dict[str, Any]: ...
 
+    def unit_of_work(self) -> AbstractContextManager[UnitOfWork]: ...
+
+    @property
+    def session_factory(self) -> SessionFactory: ...
+
+
+@dataclass
+class StepRun:
+    """One operation's run, as its work steps see it: who asked, and what the previous step produced."""
+
+    operation_id: str
+    requested_by: str
+    previous: OperationResult | None = None
+    # Passed from one work step to the next (e.g. the resources a destroy is about to remove).
+    notes: dict[str, Any] = field(default_factory=dict)
+
+
+class StepFailed(Exception):
+    """A work step refuses to go on; the operation fails with this code and message."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
 
 Params = Mapping[str, Any]
+WorkFn = Callable[[HookContext, Investigation, Params, StepRun], None]
+
+
+@dataclass(frozen=True)
+class Step:
+    """An engine operation (``request``, or ``build`` for one made from the investigation as it is when the
+    step starts, after earlier steps changed its declared state), or work in the service (``work``)."""
+
+    label: str
+    request: OperationRequest | None = None
+    build: Callable[[Investigation, Settings], OperationRequest] | None = None
+    work: WorkFn | None = None
+
+
 StepsFn = Callable[[Investigation, Params, Settings], list[Step]]
+AfterSuccess = Callable[[HookContext, Investigation, Params, OperationResult, StepRun], dict[str, Any]]
 DeclareFn = Callable[[Investigation, Params], None]
-AfterSuccess = Callable[[HookContext, Investigation, Params, OperationResult], dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -83,6 +119,9 @@ class ActionSpec:
     extra_permissions: Callable[[Params], frozenset[Permission]] = lambda _params: frozenset()
     # A refusal from the investigation's declared stack state, checked after the source states.
     guard: Callable[[Investigation], str | None] | None = None
+    # Checks of the params against the investigation and the operator's settings (raises InvalidInput),
+    # before anything is queued.
+    validate: Callable[[Investigation, Params, Settings], None] | None = None
     # Declared-state changes once the engine ran, whatever the outcome (a failed freeze may have protected
     # part of the stack), and only after success.
     declare_when_ran: DeclareFn | None = None
@@ -92,6 +131,8 @@ class ActionSpec:
     # Safe to run again after a crash: converges (up of the same config) or changes nothing. Otherwise a
     # crash leaves the investigation to a human (needs_attention).
     retry_after_interrupt: bool = False
+    # The REST route's last path segment (POST /v1/investigations/{id}/<route>); default: the name.
+    route: str | None = None
     # Refusal messages by current state ({id} is the investigation id); a generic one otherwise.
     refusals: Mapping[Status, str] = field(default_factory=dict)
 
@@ -172,16 +213,24 @@ def destroy_refusal(inv: Investigation) -> str | None:
 def engine_step(
     inv: Investigation, settings: Settings, kind: OperationKind, label: str, **overrides: Any
 ) -> Step:
+    return Step(label=label, request=engine_request(inv, settings, kind, **overrides))
+
+
+def engine_request(
+    inv: Investigation, settings: Settings, kind: OperationKind, **overrides: Any
+) -> OperationRequest:
     raw = {**stack_config.raw_config(inv), **stack_config.trust_config(settings, inv), **overrides}
-    return Step(
-        label=label,
-        request=OperationRequest(
-            kind=kind,
-            stack_name=inv.stack_name,
-            config=stack_config.to_stack_config(raw),
-            provider_config=stack_config.provider_config(inv),
-        ),
+    return OperationRequest(
+        kind=kind,
+        stack_name=inv.stack_name,
+        config=stack_config.to_stack_config(raw),
+        provider_config=stack_config.provider_config(inv),
     )
+
+
+def fresh_engine_step(kind: OperationKind, label: str, **overrides: Any) -> Step:
+    """An engine step whose config is read when it starts (earlier work steps declared more state)."""
+    return Step(label=label, build=lambda inv, settings: engine_request(inv, settings, kind, **overrides))
 
 
 def _up(inv: Investigation, _params: Params, settings: Settings) -> list[Step]:
@@ -210,14 +259,29 @@ def _release_steps(inv: Investigation, _params: Params, settings: Settings) -> l
 
 
 def _destroy_steps(inv: Investigation, params: Params, settings: Settings) -> list[Step]:
+    from service.custody import sealing
+
+    # What the stack holds right before its destroy: the teardown certificate shows each of them gone.
+    inventory = Step(label="inventory for the teardown certificate", work=sealing.take_inventory)
     if bool(params.get("retain_evidence_bucket", True)):
-        return [engine_step(inv, settings, OperationKind.DESTROY, "destroy")]
+        return [inventory, engine_step(inv, settings, OperationKind.DESTROY, "destroy")]
     # retain_on_delete is resource state: it must be applied by an up before the destroy honours it.
     unretained = {"retainEvidenceBucket": False, "frozen": False}
     return [
         engine_step(inv, settings, OperationKind.UP, "up (evidence bucket not retained)", **unretained),
+        inventory,
         engine_step(inv, settings, OperationKind.DESTROY, "destroy", **unretained),
     ]
+
+
+def _certify_destroy(
+    ctx: HookContext, inv: Investigation, params: Params, _result: OperationResult, run: StepRun
+) -> dict[str, Any]:
+    from service.custody import sealing
+
+    return sealing.certify_destroy(
+        ctx, inv, run, retain_evidence=bool(params.get("retain_evidence_bucket", True))
+    )
 
 
 # Declared state and after-success work
@@ -245,28 +309,20 @@ def _destroyed(inv: Investigation, params: Params) -> None:
 
 
 def _place_legal_hold(
-    ctx: HookContext, inv: Investigation, _params: Params, result: OperationResult
+    ctx: HookContext, inv: Investigation, _params: Params, result: OperationResult, run: StepRun
 ) -> dict[str, Any]:
-    bucket = result.outputs.get("evidenceBucket")
-    if not bucket:
-        raise RuntimeError("the frozen stack has no evidenceBucket output; legal hold not placed")
-    report = legal_hold.place_legal_hold(
-        legal_hold.s3_client(ctx.settings, inv.region, inv.assume_role_arn),
-        bucket,
-        investigation_id=inv.id,
-        ticket=inv.ticket,
-        stack_name=inv.stack_name,
-        export=ctx.export_stack(inv.stack_name),
-        outputs=result.outputs,
-        at=ctx.clock(),
-    )
-    return {"legal_hold": report.to_json()}
+    from service.custody import sealing
+
+    return sealing.seal_freeze(ctx, inv, run.operation_id, result.outputs)
 
 
 def _lift_legal_holds(
-    ctx: HookContext, inv: Investigation, params: Params, result: OperationResult
+    ctx: HookContext, inv: Investigation, params: Params, result: OperationResult, run: StepRun
 ) -> dict[str, Any]:
+    from service.custody import sealing
+
     bucket = result.outputs.get("evidenceBucket")
+    sealing.record_release(ctx, inv, run.operation_id, bucket)
     if not params.get("remove_legal_holds") or not bucket:
         return {}
     s3 = legal_hold.s3_client(ctx.settings, inv.region, inv.assume_role_arn)
@@ -381,6 +437,7 @@ register(
         steps=_destroy_steps,
         kind=OperationKind.DESTROY,
         declare_when_succeeded=_destroyed,
+        after_success=_certify_destroy,
         refusals={
             Status.FROZEN: (
                 "investigation {id} is frozen under legal hold and cannot be destroyed; "
@@ -406,6 +463,53 @@ register(
         refusals={
             Status.DESTROYING: "investigation {id} is destroying; there is nothing to extend",
             Status.DESTROYED: "investigation {id} is destroyed; there is nothing to extend",
+        },
+    )
+)
+
+
+# Evidence acquisition (service/custody/acquisition.py holds the work; imported when it runs, since it
+# builds on this table's types).
+
+
+def _acquire_steps(inv: Investigation, _params: Params, settings: Settings) -> list[Step]:
+    from service.custody import acquisition
+
+    return [
+        Step(label="acquire (snapshot, share, hash source)", work=acquisition.acquire_source),
+        fresh_engine_step(OperationKind.UP, "up (copy re-encrypted)"),
+        Step(label="hash copy", work=acquisition.verify_copies),
+        fresh_engine_step(OperationKind.UP, "up (attach verified copy)"),
+        Step(label="record attachment", work=acquisition.record_attachments),
+    ]
+
+
+def _check_acquire(inv: Investigation, params: Params, settings: Settings) -> None:
+    from service.custody import acquisition
+
+    acquisition.check_request(inv, params, settings)
+
+
+register(
+    ActionSpec(
+        name=Action.ACQUIRE,
+        summary=(
+            "Acquire evidence from an affected account in the same region: snapshot, share, hash the full "
+            "disk image, copy re-encrypted with the investigation key, verify the copy's hash, attach it."
+        ),
+        permission=Permission.ACQUIRE,
+        params_model=AcquireRequest,
+        sources=frozenset({Status.READY}),
+        running=None,
+        succeeded=None,
+        failed=None,
+        steps=_acquire_steps,
+        kind=OperationKind.UP,
+        validate=_check_acquire,
+        route="evidence",
+        refusals={
+            Status.FROZEN: "investigation {id} is frozen; evidence cannot be added under legal hold",
+            Status.OPENING: "investigation {id} is still opening; acquire evidence once it is ready",
         },
     )
 )

@@ -25,6 +25,9 @@ class Investigation(Base):
     instance_type: Mapped[str | None] = mapped_column(String(32), nullable=True)
     golden_ami: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     evidence_snapshot_ids: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    # Declared evidence (the program's ``evidence`` config): [{id, snapshotId, attach}] for every acquired
+    # artifact; each is copied into the clean room and attached once its copy's hash is verified.
+    evidence: Mapped[list[Any]] = mapped_column(JSON, default=list)
     ttl_hours: Mapped[int] = mapped_column(Integer)
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
     tags: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -302,6 +302,8 @@ def request_action(
     authorize(caller, spec, values)
     inv = get_investigation(caller.session, investigation_id)
     spec.check(inv)
+    if spec.validate is not None:
+        spec.validate(inv, values, caller.settings)
     previous = _move(caller, inv, spec, values.get("reason"))
     if spec.running is not None:
         values["previous_status"] = previous.value

@@ -26,6 +26,9 @@ def raw_config(inv: Investigation, **overrides: Any) -> dict[str, Any]:
         "frozen": inv.frozen,
         "retainEvidenceBucket": inv.retain_evidence_bucket,
     }
+    if inv.evidence:
+        # Acquired evidence: each copied into the clean room, attached once its copy's hash is verified.
+        config["evidence"] = [dict(entry) for entry in inv.evidence]
     ami = inv.golden_ami or {}
     if ami.get("ami_id"):
         config["amiId"] = ami["ami_id"]

@@ -119,7 +119,7 @@ def _action_route(spec: ActionSpec) -> None:
     )
     request_action.__name__ = f"{spec.name}_investigation"
     router.add_api_route(
-        f"/{{investigation_id}}/{spec.name}",
+        f"/{{investigation_id}}/{spec.route or spec.name}",
         request_action,
         methods=["POST"],
         status_code=status.HTTP_202_ACCEPTED,

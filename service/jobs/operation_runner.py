@@ -21,7 +21,7 @@ from service.audit import service as audit
 from service.db.session import session_scope
 from service.domain_events import BuildProgress
 from service.investigations import service as investigations
-from service.investigations.actions import Step, spec_of
+from service.investigations.actions import StepFailed, StepRun, spec_of
 from service.investigations.models import Investigation
 from service.jobs.job_context import JobContext, Requeue
 from service.observability import metrics
@@ -208,42 +208,66 @@ def run_claimed(ctx: JobContext, claimed: Claimed) -> None:
         assert op is not None and inv is not None
         spec = spec_of(op.action)
         params = dict(op.params or {})
+        run = StepRun(operation_id=op.id, requested_by=op.requested_by)
         session.expunge(inv)  # read by the steps and the after-success work once the session is gone
 
     result: OperationResult | None = None
     extra: dict[str, Any] = {}
-    steps: list[Step] = []
+    kind = spec.kind or OperationKind.UP
     try:
         steps = spec.steps(inv, params, ctx.settings) if spec.steps is not None else []
         with _Watch(ctx, claimed.operation_id) as watch:
             for index, step in enumerate(steps):
+                if watch.cancel.is_set():
+                    result = _failed(inv, kind, EngineErrorCode.CANCELLED, "cancelled before " + step.label)
+                    break
+                if step.work is not None:
+                    step.work(ctx, inv, params, run)
+                    inv = _reloaded(ctx, inv.id)
+                    continue
+                request = (
+                    step.request if step.build is None else step.build(_reloaded(ctx, inv.id), ctx.settings)
+                )
+                assert request is not None
+                kind = request.kind
                 result = ctx.executor.run_operation(
                     ctx.settings,
-                    step.request,
+                    request,
                     _event_sink(ctx, claimed.operation_id, index, step.label),
                     cancel=watch.cancel,
                     on_started=_on_started(ctx, claimed.operation_id),
                     timeout=float(ctx.settings.operation_timeout_seconds),
                 )
+                run.previous = result
                 if not result.succeeded:
                     break
-            if result is not None and result.succeeded and spec.after_success is not None:
-                extra = spec.after_success(ctx, inv, params, result)
+            if (result is None or result.succeeded) and spec.after_success is not None and steps:
+                assert result is not None, "an action with after-success work runs an engine step"
+                extra = spec.after_success(ctx, inv, params, result, run)
+    except StepFailed as exc:
+        logger.warning("operation %s: %s", claimed.operation_id, exc)
+        result = _failed(inv, kind, exc.code, str(exc))
     except Exception as exc:  # never leave an operation running because our own code failed
         logger.exception("operation %s failed in the service", claimed.operation_id)
-        kind = steps[-1].request.kind if steps else OperationKind.UP
-        result = OperationResult(
-            kind=kind,
-            stack_name=inv.stack_name,
-            succeeded=False,
-            error_code=EngineErrorCode.INTERNAL_ERROR,
-            error=f"{type(exc).__name__}: {exc}",
-        )
+        result = _failed(inv, kind, EngineErrorCode.INTERNAL_ERROR, f"{type(exc).__name__}: {exc}")
     if result is None:  # an action without engine steps
-        result = OperationResult(
-            kind=spec.kind or OperationKind.UP, stack_name=inv.stack_name, succeeded=True
-        )
+        result = OperationResult(kind=kind, stack_name=inv.stack_name, succeeded=True)
     finish(ctx, claimed, result, extra, time.monotonic() - started)
+
+
+def _failed(inv: Investigation, kind: OperationKind, code: str, message: str) -> OperationResult:
+    return OperationResult(
+        kind=kind, stack_name=inv.stack_name, succeeded=False, error_code=code, error=message
+    )
+
+
+def _reloaded(ctx: JobContext, investigation_id: str) -> Investigation:
+    """The investigation as the database has it now (a work step may have declared more state)."""
+    with session_scope(ctx.session_factory) as session:
+        inv = session.get(Investigation, investigation_id)
+        assert inv is not None
+        session.expunge(inv)
+    return inv
 
 
 def _state_of(kind: OperationKind | None, result: OperationResult) -> OperationState:

@@ -4,7 +4,8 @@ One task, ``process_investigation(id)``: it runs the investigation's queued oper
 per-investigation lock (``runner``). Tasks carry ids only. Different investigations run in parallel, up to the
 number of consumer workers (``max_parallel_operations``); each Pulumi operation runs in its own child process,
 so worker threads only wait. A periodic sweep re-dispatches queued work and recovers stale operations, so a
-lost task or a dead worker on another host never leaves an operation stuck.
+lost task or a dead worker on another host never leaves an operation stuck. Another periodic task signs an
+audit anchor when one is due (``service.audit.anchors``), when an anchor bucket is configured.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 from huey import Huey, crontab
 from huey.consumer import Consumer
 
+from service.audit import anchors
 from service.domain_events import DomainEvent, OperationQueued
 from service.jobs import operation_runner, recovery
 from service.jobs.job_context import JobContext
@@ -26,6 +28,7 @@ logger = logging.getLogger(__name__)
 
 PROCESS_TASK = "forensics.process_investigation"
 SWEEP_TASK = "forensics.sweep"
+ANCHOR_TASK = "forensics.audit_anchor"
 
 
 class _EmbeddedConsumer(Consumer):  # type: ignore[misc]
@@ -52,6 +55,19 @@ class Jobs:
             process_investigation
         )
         self.sweep_task = self.huey.periodic_task(crontab(minute="*"), name=SWEEP_TASK)(sweep)
+        self.anchor_schedule: anchors.AnchorSchedule | None = None
+        if anchors.anchors_enabled(ctx.settings):
+            # Checked every minute; the schedule itself writes only when the interval has passed.
+            schedule = anchors.AnchorSchedule(ctx.settings, ctx.session_factory, ctx.clock)
+            self.anchor_schedule = schedule
+
+            def audit_anchor() -> None:
+                try:
+                    schedule.run()
+                except Exception:  # an unreachable bucket or key must not take the other tasks with it
+                    logger.exception("writing the periodic audit anchor failed")
+
+            self.anchor_task = self.huey.periodic_task(crontab(minute="*"), name=ANCHOR_TASK)(audit_anchor)
         # Whoever commits a unit of work that queued operations hands their investigations to us.
         ctx.publisher.subscribe_after_commit(self.dispatch_queued)
 

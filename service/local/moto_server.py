@@ -12,6 +12,19 @@ fixture only) makes the emulation faithful instead of weakening the policy:
 - a statement whose condition does not hold does not apply (moto treats it as an explicit deny), and
   ``NotResource`` is honoured (moto reads a statement without ``Resource`` as a trust policy and permits it).
 
+It also makes EBS snapshots behave as AWS's where evidence-disk hashing depends on them (``install_ebs``):
+
+- EBS direct APIs: 524288-byte blocks (moto says 512). PutSnapshotBlock refuses a block of the wrong length,
+  a DataLength or checksum that does not match the data, an index outside the volume, and any write once the
+  snapshot is no longer pending. StartSnapshot honours ParentSnapshotId. The list calls page in block order
+  (MaxResults, NextToken, StartingBlockIndex). GetSnapshotBlock checks the block token. A snapshot made
+  through EC2 reads as its volume did: the blocks of the snapshot the volume came from, or zeros (moto
+  answered 500). An unknown snapshot is ResourceNotFoundException.
+- CopySnapshot finds the source in the source region when the caller owns it or it is shared with the caller
+  (moto looked in the caller's account only). The copy is the caller's, carries the source's blocks, and is
+  encrypted with KmsKeyId or the account's default key when Encrypted. DescribeSnapshots by id and
+  CreateVolume accept a snapshot shared with the caller too.
+
 ``--enforce-iam`` (only with moto's own switch, ``INITIAL_NO_AUTH_ACTION_COUNT``, which makes moto check every
 signed request against the caller's IAM identity policies: ``service.local.aws.LocalAws(enforce_iam=True)``)
 adds what that check needs to judge our clean room the way AWS does (``install_enforcement``):
@@ -30,13 +43,19 @@ adds what that check needs to judge our clean room the way AWS does (``install_e
 - ``aws:PrincipalArn`` in bucket policies is the IAM user's ARN for an IAM user's keys (not the account root);
 - JSON-protocol services (KMS, SSM, Logs) refuse with ``AccessDeniedException`` in JSON, as AWS does (moto
   answers them in XML, which their clients cannot parse).
+
+Always (``install_kms_digest``): KMS ``Sign``/``Verify`` with ``MessageType=DIGEST`` sign the digest as given,
+as AWS does; moto hashes it again, so its signatures fail any standard verification.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
 import contextvars
 import fnmatch
+import functools
+import hashlib
 import json
 import re
 from collections.abc import Callable
@@ -184,6 +203,8 @@ def install(enforce_iam: bool = False) -> None:
     s3_models.S3Backend.put_object_lock_configuration = (  # type: ignore[method-assign]
         put_object_lock_configuration
     )
+    install_ebs()
+    install_kms_digest()
     if enforce_iam:
         install_enforcement()
 
@@ -354,6 +375,480 @@ def install_enforcement() -> None:
         raise_access_denied(self)
 
     IAMRequest._raise_access_denied = raise_json_access_denied  # type: ignore[method-assign]
+
+
+# EBS direct APIs (and the EC2 snapshot calls that feed them), made faithful enough to hash evidence disks.
+EBS_BLOCK_SIZE = 524288  # bytes: the only block size of the EBS direct APIs (moto reports 512)
+_PAGE_BOUNDS = (100, 10000)  # MaxResults of the list calls; AWS's largest page is also the default here
+_PAGE_TOKEN_PREFIX = "blocks-from:"
+
+
+@functools.cache
+def _ebs_error_class() -> type[Exception]:
+    from moto.core.exceptions import ServiceException
+
+    # Defined outside moto's packages: moto derives a service model from an error's package, and ``core``
+    # has none (a ServiceException raised as is becomes a 500); the EBS model of the request is used instead.
+    class EbsDirectError(ServiceException):
+        reason: str | None = None
+
+    return EbsDirectError
+
+
+def ebs_error(code: str, message: str, reason: str | None = None) -> Exception:
+    """An EBS direct API error its REST-JSON client can parse: moto serializes it from the service model
+    (HTTP status, ``__type``, and the optional ``Reason`` member)."""
+    error = _ebs_error_class()(code, message)
+    error.reason = reason  # type: ignore[attr-defined]
+    return error
+
+
+def snapshot_usable_by(snapshot: Any, account_id: str) -> bool:
+    """Whether an account may use (copy, describe by id, create a volume from) an EC2 snapshot, as AWS
+    decides: it owns it, or the owner shared it with the account (createVolumePermission) or with everyone
+    (group ``all``)."""
+    return bool(
+        snapshot.owner_id == account_id
+        or account_id in snapshot.create_volume_permission_userids
+        or "all" in snapshot.create_volume_permission_groups
+    )
+
+
+def find_snapshot(snapshot_id: str, region: str) -> Any | None:
+    """The EC2 snapshot with this id in ``region``, whichever account owns it (snapshot ids are unique)."""
+    from moto.ec2.models import ec2_backends
+
+    # dict's own accessors: moto's create a backend for every account or region they are asked about.
+    for regions in list(dict.values(ec2_backends)):
+        backend = dict.get(regions, region)
+        if backend is not None and snapshot_id in backend.snapshots:
+            return backend.snapshots[snapshot_id]
+    return None
+
+
+def block_page(
+    indexes: list[int], next_token: str | None, max_results: int | None, starting_index: int | None
+) -> tuple[list[int], str | None]:
+    """One page of sorted block indexes, as the EBS list calls page them: from NextToken if given (then
+    StartingBlockIndex is ignored), else from StartingBlockIndex; at most MaxResults; a token for the rest."""
+    low, high = _PAGE_BOUNDS
+    limit = high if max_results is None else int(max_results)
+    if not low <= limit <= high:
+        raise ebs_error(
+            "ValidationException", f"MaxResults must be between {low} and {high}.", "INVALID_PARAMETER_VALUE"
+        )
+    if next_token:
+        try:
+            decoded = base64.urlsafe_b64decode(next_token.encode()).decode()
+            first = (
+                int(decoded.removeprefix(_PAGE_TOKEN_PREFIX))
+                if decoded.startswith(_PAGE_TOKEN_PREFIX)
+                else -1
+            )
+        except ValueError:  # not base64, not text, not a number
+            first = -1
+        if first < 0:
+            raise ebs_error("ValidationException", "The pagination token is not valid.", "INVALID_PAGE_TOKEN")
+    else:
+        first = int(starting_index or 0)
+    remaining = [index for index in indexes if index >= first]
+    if len(remaining) <= limit:
+        return remaining, None
+    token = base64.urlsafe_b64encode(f"{_PAGE_TOKEN_PREFIX}{remaining[limit]}".encode()).decode()
+    return remaining[:limit], token
+
+
+def install_ebs() -> None:
+    """Patch moto's EBS direct APIs, CopySnapshot, DescribeSnapshots and CreateVolume to behave as AWS does
+    (the module docstring). Idempotent: ``install`` may run more than once in a process."""
+    from moto.core.responses import ActionResult
+    from moto.ebs.models import EBSBackend, EBSSnapshot, ebs_backends
+    from moto.ebs.responses import EBSResponse
+    from moto.ec2.exceptions import InvalidParameterDependency, InvalidSnapshotIdError
+    from moto.ec2.models.elastic_block_store import EBSBackend as Ec2Storage
+    from moto.ec2.models.elastic_block_store import Snapshot
+    from moto.ec2.responses.elastic_block_store import ElasticBlockStore
+    from moto.ec2.utils import generic_filter, random_snapshot_id
+
+    if getattr(EBSResponse, "_faithful_ebs", False):
+        return
+    EBSResponse._faithful_ebs = True  # type: ignore[attr-defined]
+
+    snapshot_init = EBSSnapshot.__init__
+
+    def init_snapshot(self: Any, account_id: str, snapshot: Any) -> None:
+        snapshot_init(self, account_id, snapshot)
+        self.block_size = EBS_BLOCK_SIZE
+
+    EBSSnapshot.__init__ = init_snapshot  # type: ignore[method-assign]
+
+    def not_found(snapshot_id: str) -> Exception:
+        return ebs_error(
+            "ResourceNotFoundException", f"The snapshot '{snapshot_id}' does not exist.", "SNAPSHOT_NOT_FOUND"
+        )
+
+    def source_blocks(snapshot: Any) -> dict[int, Any]:
+        """What a snapshot taken through EC2 holds: what its volume held, which (moto's volumes are never
+        written) is the content of the snapshot the volume was created from, or nothing for a blank one."""
+        volume = snapshot.volume
+        origin = volume.snapshot_id and find_snapshot(volume.snapshot_id, volume.ec2_backend.region_name)
+        if not origin:
+            return {}
+        owner = origin.ec2_backend
+        return dict(ebs_record(ebs_backends[owner.account_id][owner.region_name], origin.id).blocks)
+
+    def ebs_record(backend: Any, snapshot_id: str) -> Any:
+        """The EBS direct view of one of the backend's snapshots: one made through EC2 (CreateSnapshot...)
+        gets one on first use (moto knows only those made by StartSnapshot, and answers 500 for any other)."""
+        snapshot = backend.ec2_backend.snapshots.get(snapshot_id)
+        if snapshot is None:
+            backend.snapshots.pop(snapshot_id, None)  # deleted through EC2
+            raise not_found(snapshot_id)
+        found = backend.snapshots.get(snapshot_id)
+        if found is None:
+            found = EBSSnapshot(backend.account_id, snapshot)
+            found.status = "completed"
+            found.blocks = source_blocks(snapshot)
+            backend.snapshots[snapshot_id] = found
+        return found
+
+    start_snapshot = EBSBackend.start_snapshot
+
+    def start(
+        self: Any,
+        volume_size: int,
+        tags: list[dict[str, str]] | None,
+        description: str,
+        parent_snapshot_id: str | None = None,
+    ) -> Any:
+        parent = ebs_record(self, parent_snapshot_id) if parent_snapshot_id else None
+        if parent is not None and parent.status != "completed":
+            raise ebs_error(
+                "ValidationException", f"The parent snapshot {parent_snapshot_id} is not completed."
+            )
+        if parent is not None and volume_size < parent.volume_size:
+            raise ebs_error(
+                "ValidationException",
+                f"The volume size must be at least the parent snapshot's ({parent.volume_size} GiB).",
+                "INVALID_VOLUME_SIZE",
+            )
+        started = start_snapshot(self, volume_size=volume_size, tags=tags, description=description)
+        snapshot = self.ec2_backend.snapshots[started.snapshot_id]
+        # Pending until CompleteSnapshot, and from no volume (moto makes one only to hang the snapshot on).
+        snapshot.status = "pending"
+        self.ec2_backend.volumes.pop(snapshot.volume.id, None)
+        if parent is not None:
+            # A child starts as its parent's copy: unwritten blocks keep the parent's data (and tokens).
+            started.blocks = dict(parent.blocks)
+            parent_snapshot = self.ec2_backend.snapshots[parent.snapshot_id]
+            snapshot.encrypted, snapshot.kms_key_id = parent_snapshot.encrypted, parent_snapshot.kms_key_id
+        return started
+
+    EBSBackend.start_snapshot = start  # type: ignore[method-assign]
+
+    def complete(self: Any, snapshot_id: str) -> str:
+        ebs_record(self, snapshot_id).status = "completed"
+        self.ec2_backend.snapshots[snapshot_id].status = "completed"
+        return "completed"
+
+    EBSBackend.complete_snapshot = complete  # type: ignore[method-assign]
+
+    put_snapshot_block = EBSBackend.put_snapshot_block
+
+    def put_block(
+        self: Any,
+        snapshot_id: str,
+        block_index: int,
+        block_data: bytes,
+        checksum: str | None,
+        checksum_algorithm: str | None,
+        data_length: int | None,
+    ) -> tuple[str | None, str | None]:
+        target = ebs_record(self, snapshot_id)
+        if target.status != "pending":
+            raise ebs_error(
+                "ValidationException",
+                f"The snapshot {snapshot_id} is not pending: its blocks cannot be written.",
+            )
+        blocks = target.volume_size * (1 << 30) // target.block_size
+        if not 0 <= int(block_index) < blocks:
+            raise ebs_error(
+                "ValidationException", f"Block index {block_index} is outside the volume ({blocks} blocks)."
+            )
+        if checksum_algorithm != "SHA256":
+            raise ebs_error(
+                "ValidationException", "The only checksum algorithm is SHA256.", "INVALID_PARAMETER_VALUE"
+            )
+        if len(block_data) != target.block_size or int(data_length or 0) != len(block_data):
+            raise ebs_error(
+                "ValidationException",
+                f"A block is {target.block_size} bytes: got {len(block_data)}, DataLength {data_length}.",
+            )
+        actual = base64.b64encode(hashlib.sha256(block_data).digest()).decode()
+        if checksum != actual:
+            raise ebs_error(
+                "ValidationException", f"The checksum {checksum} does not match the block data ({actual})."
+            )
+        return put_snapshot_block(
+            self, snapshot_id, int(block_index), block_data, checksum, checksum_algorithm, len(block_data)
+        )
+
+    EBSBackend.put_snapshot_block = put_block  # type: ignore[method-assign]
+
+    def start_response(self: Any) -> ActionResult:
+        started = self.ebs_backend.start_snapshot(
+            volume_size=self._get_param("VolumeSize"),
+            tags=self._get_param("Tags"),
+            description=self._get_param("Description"),
+            parent_snapshot_id=self._get_param("ParentSnapshotId"),
+        )
+        return ActionResult(
+            {
+                "SnapshotId": started.snapshot_id,
+                "OwnerId": started.account_id,
+                "Status": started.status,
+                "StartTime": started.start_time,
+                "VolumeSize": started.volume_size,
+                "BlockSize": started.block_size,
+                "Tags": started.tags,
+                "Description": started.description,
+                "ParentSnapshotId": self._get_param("ParentSnapshotId"),
+            }
+        )
+
+    def list_blocks_response(self: Any) -> ActionResult:
+        found = ebs_record(self.ebs_backend, self._get_param("SnapshotId"))
+        blocks = dict(found.blocks)  # one atomic copy: a pending snapshot may be written meanwhile
+        page, next_token = block_page(
+            sorted(blocks),
+            self._get_param("NextToken"),
+            self._get_param("MaxResults"),
+            self._get_param("StartingBlockIndex"),
+        )
+        return ActionResult(
+            {
+                "Blocks": [{"BlockIndex": i, "BlockToken": blocks[i].block_token} for i in page],
+                "VolumeSize": found.volume_size,
+                "BlockSize": found.block_size,
+                "NextToken": next_token,
+            }
+        )
+
+    def get_block_response(self: Any) -> ActionResult:
+        snapshot_id = self._get_param("SnapshotId")
+        index = self._get_param("BlockIndex")
+        block = ebs_record(self.ebs_backend, snapshot_id).blocks.get(int(index))
+        if block is None or block.block_token != self._get_param("BlockToken"):
+            raise ebs_error(
+                "ValidationException",
+                f"The block token is not valid for block {index} of {snapshot_id}.",
+                "INVALID_BLOCK_TOKEN",
+            )
+        return ActionResult(
+            {
+                "DataLength": len(block.block_data),
+                "BlockData": block.block_data,
+                "Checksum": block.checksum,
+                "ChecksumAlgorithm": block.checksum_algorithm,
+            }
+        )
+
+    def list_changed_response(self: Any) -> ActionResult:
+        second = ebs_record(self.ebs_backend, self._get_param("SecondSnapshotId"))
+        first_id = self._get_param("FirstSnapshotId")
+        before = dict(ebs_record(self.ebs_backend, first_id).blocks) if first_id else {}
+        after = dict(second.blocks)
+
+        def token(block: Any) -> str | None:
+            return None if block is None else str(block.block_token)
+
+        # A block a child (or copy) did not rewrite is the parent's very block, token included.
+        changed = sorted(
+            i for i in before.keys() | after.keys() if token(before.get(i)) != token(after.get(i))
+        )
+        page, next_token = block_page(
+            changed,
+            self._get_param("NextToken"),
+            self._get_param("MaxResults"),
+            self._get_param("StartingBlockIndex"),
+        )
+        return ActionResult(
+            {
+                "ChangedBlocks": [
+                    {
+                        "BlockIndex": i,
+                        "FirstBlockToken": token(before.get(i)),
+                        "SecondBlockToken": token(after.get(i)),
+                    }
+                    for i in page
+                ],
+                "VolumeSize": second.volume_size,
+                "BlockSize": second.block_size,
+                "NextToken": next_token,
+            }
+        )
+
+    EBSResponse.start_snapshot = start_response  # type: ignore[method-assign]
+    EBSResponse.list_snapshot_blocks = list_blocks_response  # type: ignore[method-assign]
+    EBSResponse.get_snapshot_block = get_block_response  # type: ignore[method-assign]
+    EBSResponse.list_changed_blocks = list_changed_response  # type: ignore[method-assign]
+
+    def key_arn(backend: Any, key_id: str) -> str:
+        from moto.kms.models import kms_backends
+
+        try:
+            return str(kms_backends[backend.account_id][backend.region_name].describe_key(key_id).arn)
+        except Exception:
+            # AWS accepts any key reference at CopySnapshot and fails the copy later; keep what was given.
+            return key_id
+
+    def copy_snapshot(
+        self: Any,
+        source_snapshot_id: str,
+        source_region: str,
+        description: str,
+        kms_key_id: str | None,
+        encrypted: bool = False,
+    ) -> Any:
+        source = find_snapshot(source_snapshot_id, source_region)
+        if source is None or not snapshot_usable_by(source, self.account_id):
+            raise InvalidSnapshotIdError()
+        encrypted = encrypted or source.encrypted
+        if kms_key_id and not encrypted:
+            raise InvalidParameterDependency("KmsKeyId", "Encrypted")
+        if encrypted:
+            kms_key_id = (
+                key_arn(self, kms_key_id)
+                if kms_key_id
+                else self.default_kms_key_id or self._create_default_encryption_key()
+            )
+        copy = Snapshot(
+            self,
+            random_snapshot_id(),
+            volume=source.volume,
+            description=description,
+            encrypted=encrypted,
+            kms_key_id=kms_key_id,
+        )
+        self.snapshots[copy.id] = copy
+        owner = source.ec2_backend
+        original = ebs_record(ebs_backends[owner.account_id][owner.region_name], source.id)
+        duplicate = EBSSnapshot(self.account_id, copy)
+        duplicate.status, duplicate.volume_size = "completed", original.volume_size
+        duplicate.blocks = dict(original.blocks)
+        ebs_backends[self.account_id][self.region_name].snapshots[copy.id] = duplicate
+        return copy
+
+    Ec2Storage.copy_snapshot = copy_snapshot  # type: ignore[method-assign]
+
+    def copy_response(self: Any) -> ActionResult:
+        source_snapshot_id = self._get_param("SourceSnapshotId")
+        source_region = self._get_param("SourceRegion")
+        description = self._get_param("Description")
+        kms_key_id = self._get_param("KmsKeyId")
+        encrypted = self._get_bool_param("Encrypted", False)
+        tags = self._parse_tag_specification().get("snapshot", {})
+        self.error_on_dryrun()
+        copy = self.ec2_backend.copy_snapshot(
+            source_snapshot_id, source_region, description, kms_key_id, encrypted=encrypted
+        )
+        copy.add_tags(tags)
+        return ActionResult({"SnapshotId": copy.id, "Tags": copy.tag_set})
+
+    ElasticBlockStore.copy_snapshot = copy_response  # type: ignore[method-assign]
+
+    describe_snapshots = Ec2Storage.describe_snapshots
+
+    def describe(self: Any, snapshot_ids: list[str] | None = None, filters: Any = None) -> list[Any]:
+        if not snapshot_ids:
+            return describe_snapshots(self, snapshot_ids, filters)
+        wanted = set(snapshot_ids)
+        matches = [snapshot for snapshot in self.snapshots.values() if snapshot.id in wanted]
+        for missing in wanted - {snapshot.id for snapshot in matches}:
+            shared = find_snapshot(missing, self.region_name)
+            if shared is None or not snapshot_usable_by(shared, self.account_id):
+                raise InvalidSnapshotIdError()
+            matches.append(shared)
+        return list(generic_filter(filters, matches)) if filters else matches
+
+    Ec2Storage.describe_snapshots = describe  # type: ignore[method-assign]
+
+    create_volume = Ec2Storage.create_volume
+
+    def create_volume_from_shared(
+        self: Any, size: int | None, zone_name: str, snapshot_id: str | None = None, **options: Any
+    ) -> Any:
+        if snapshot_id is None or snapshot_id in self.snapshots:
+            return create_volume(self, size, zone_name, snapshot_id, **options)  # type: ignore[arg-type]
+        shared = find_snapshot(snapshot_id, self.region_name)
+        if shared is None or not snapshot_usable_by(shared, self.account_id):
+            raise InvalidSnapshotIdError()
+        options["encrypted"] = bool(options.get("encrypted")) or shared.encrypted
+        volume = create_volume(self, shared.volume_size if size is None else size, zone_name, None, **options)
+        volume.snapshot_id = snapshot_id
+        return volume
+
+    Ec2Storage.create_volume = create_volume_from_shared  # type: ignore[method-assign,assignment]
+
+
+# --- KMS: Sign/Verify of a digest ---------------------------------------------------------------------------
+_kms_digest: contextvars.ContextVar[bool] = contextvars.ContextVar("kms_digest", default=False)
+
+
+def install_kms_digest() -> None:
+    """KMS Sign/Verify with MessageType=DIGEST sign the given digest as is (AWS); moto 5.2.5 ignores
+    MessageType and hashes the digest again, so its signatures fail any standard verification."""
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec, utils
+    from moto.kms import responses as kms_responses
+    from moto.kms import utils as kms_utils
+
+    if getattr(kms_utils.ECDSAPrivateKey, "_forensics_digest", False):
+        return  # installed already in this process
+    kms_utils.ECDSAPrivateKey._forensics_digest = True  # type: ignore[attr-defined]
+    for name in ("sign", "verify"):
+        original = getattr(kms_responses.KmsResponse, name)
+
+        def wrapped(self: Any, _original: Any = original) -> Any:
+            token = _kms_digest.set(self._get_param("MessageType") == "DIGEST")
+            try:
+                return _original(self)
+            finally:
+                _kms_digest.reset(token)
+
+        setattr(kms_responses.KmsResponse, name, wrapped)
+
+    hash_of: dict[str, hashes.HashAlgorithm] = {
+        "ECDSA_SHA_256": hashes.SHA256(),
+        "ECDSA_SHA_384": hashes.SHA384(),
+        "ECDSA_SHA_512": hashes.SHA512(),
+    }
+    ecdsa_sign, ecdsa_verify = kms_utils.ECDSAPrivateKey.sign, kms_utils.ECDSAPrivateKey.verify
+
+    def sign(self: Any, message: bytes, signing_algorithm: str) -> bytes:
+        if not _kms_digest.get():
+            return ecdsa_sign(self, message, signing_algorithm)
+        kms_utils.validate_signing_algorithm(signing_algorithm, self.valid_signing_algorithms)
+        signature: bytes = self.private_key.sign(
+            message, ec.ECDSA(utils.Prehashed(hash_of[signing_algorithm]))
+        )
+        return signature
+
+    def verify(self: Any, message: bytes, signature: bytes, signing_algorithm: str) -> bool:
+        if not _kms_digest.get():
+            return ecdsa_verify(self, message, signature, signing_algorithm)
+        kms_utils.validate_signing_algorithm(signing_algorithm, self.valid_signing_algorithms)
+        try:
+            self.private_key.public_key().verify(
+                signature, message, ec.ECDSA(utils.Prehashed(hash_of[signing_algorithm]))
+            )
+        except InvalidSignature:
+            return False
+        return True
+
+    kms_utils.ECDSAPrivateKey.sign = sign  # type: ignore[method-assign]
+    kms_utils.ECDSAPrivateKey.verify = verify  # type: ignore[method-assign]
 
 
 def main() -> None:

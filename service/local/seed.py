@@ -30,12 +30,17 @@ def seed(settings: Settings) -> SeedResult:
         region: seed_account(settings, region, account.deploy_role_arn)
         for region, account in settings.accounts.items()
     }
+    for source in settings.sources.values():
+        _ensure_snapshot_role(settings, source.snapshot_role_arn)
+    # After the accounts: the bucket is made through the default region's deploy role.
+    _ensure_anchor_bucket(settings)
     return results.get(settings.aws_region) or next(iter(results.values()))
 
 
 def seed_account(settings: Settings, region: str, deploy_role_arn: str | None) -> SeedResult:
     if deploy_role_arn:
         _ensure_deploy_role(settings, region, deploy_role_arn)
+    _ensure_signing_key(settings, region, deploy_role_arn)
     ec2 = aws_clients.client(settings, "ec2", region, role_arn=deploy_role_arn)
     ssm = aws_clients.client(settings, "ssm", region, role_arn=deploy_role_arn)
     zone = f"{region}a"
@@ -120,3 +125,100 @@ def _ensure_deploy_role(settings: Settings, region: str, role_arn: str) -> None:
         }
         iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))
         iam.attach_role_policy(RoleName=name, PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
+
+
+# What the service may do in an affected account: read and snapshot volumes, share snapshots with a forensic
+# account, read blocks to hash them. Nothing that changes or deletes the account's own resources.
+SNAPSHOT_ROLE_ACTIONS = [
+    "ec2:DescribeInstances",
+    "ec2:DescribeVolumes",
+    "ec2:DescribeSnapshots",
+    "ec2:CreateSnapshot",
+    "ec2:CreateTags",
+    "ec2:ModifySnapshotAttribute",
+    "ebs:ListSnapshotBlocks",
+    "ebs:GetSnapshotBlock",
+]
+
+
+def _ensure_snapshot_role(settings: Settings, role_arn: str) -> None:
+    """The snapshot role of a source (affected) account, trusted by the service's identity: what an operator
+    sets up once per account that evidence may come from (here, in the local AWS, through the role itself)."""
+    caller = aws_clients.client(settings, "sts").get_caller_identity()
+    iam = aws_clients.client(settings, "iam", role_arn=role_arn)
+    name = role_arn.rsplit("/", 1)[1]
+    try:
+        iam.get_role(RoleName=name)
+        return
+    except iam.exceptions.NoSuchEntityException:
+        pass
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"AWS": caller["Arn"]}, "Action": "sts:AssumeRole"}],
+    }
+    iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": SNAPSHOT_ROLE_ACTIONS, "Resource": "*"}],
+    }
+    iam.put_role_policy(RoleName=name, PolicyName="forensic-acquisition", PolicyDocument=json.dumps(policy))
+
+
+# Anchors must outlive anyone who could rewrite the audit log (S3 allows a default retention up to 100 years).
+ANCHOR_RETENTION_DAYS = 3650
+
+
+def _ensure_signing_key(settings: Settings, region: str, deploy_role_arn: str | None) -> None:
+    """The account's statement-signing key (ECC_NIST_P256, SIGN_VERIFY) under the configured alias. A key id
+    or ARN cannot be created on demand (KMS chooses ids): such a key must already exist."""
+    kms = aws_clients.client(settings, "kms", region, role_arn=deploy_role_arn)
+    key_id = settings.signing_key_id
+    try:
+        kms.describe_key(KeyId=key_id)
+        return
+    except kms.exceptions.NotFoundException:
+        if not key_id.startswith("alias/"):
+            raise RuntimeError(
+                f"signing key {key_id} does not exist in {region}: only an alias can be seeded"
+            ) from None
+    created = kms.create_key(
+        KeySpec="ECC_NIST_P256",
+        KeyUsage="SIGN_VERIFY",
+        Description="Signs freeze manifests, teardown certificates and audit anchors",
+    )
+    kms.create_alias(AliasName=key_id, TargetKeyId=created["KeyMetadata"]["KeyId"])
+
+
+def _ensure_anchor_bucket(settings: Settings) -> None:
+    """The audit-anchor bucket in the default region's forensic account: Object Lock (so versioned) with a
+    COMPLIANCE default retention, so no anchor can be deleted or overwritten, not even by its owner."""
+    bucket = settings.anchor_bucket
+    if not bucket:
+        return
+    region = settings.aws_region
+    account = settings.account_for(region)
+    s3 = aws_clients.client(settings, "s3", region, role_arn=account.deploy_role_arn if account else None)
+    try:
+        s3.head_bucket(Bucket=bucket)
+    except s3.exceptions.ClientError as exc:
+        if exc.response["Error"]["Code"] not in ("404", "NoSuchBucket"):
+            raise
+        location = (
+            {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
+        )
+        s3.create_bucket(Bucket=bucket, ObjectLockEnabledForBucket=True, **location)
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    try:
+        current = s3.get_object_lock_configuration(Bucket=bucket)["ObjectLockConfiguration"]
+    except s3.exceptions.ClientError as exc:
+        if exc.response["Error"]["Code"] != "ObjectLockConfigurationNotFoundError":
+            raise
+        current = {}
+    if current.get("ObjectLockEnabled") != "Enabled":
+        raise RuntimeError(f"anchor bucket {bucket} exists without Object Lock: its anchors could be deleted")
+    retention = current.get("Rule", {}).get("DefaultRetention", {})
+    if (retention.get("Mode"), retention.get("Days")) != ("COMPLIANCE", ANCHOR_RETENTION_DAYS):
+        rule = {"DefaultRetention": {"Mode": "COMPLIANCE", "Days": ANCHOR_RETENTION_DAYS}}
+        s3.put_object_lock_configuration(
+            Bucket=bucket, ObjectLockConfiguration={"ObjectLockEnabled": "Enabled", "Rule": rule}
+        )

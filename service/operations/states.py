@@ -35,3 +35,4 @@ class Action(StrEnum):
     RELEASE = "release"
     DESTROY = "destroy"
     EXTEND = "extend"
+    ACQUIRE = "acquire"

@@ -16,3 +16,10 @@ def with_internet_gateway() -> None:
 def with_unencrypted_volume() -> None:
     forensic_environment()
     aws.ebs.Volume("scratch", availability_zone="us-east-1a", size=10, encrypted=False)
+
+
+def with_unencrypted_snapshot_copy() -> None:
+    forensic_environment()
+    aws.ebs.SnapshotCopy(
+        "scratch-copy", source_snapshot_id="snap-0123456789abcdef0", source_region="us-east-1"
+    )

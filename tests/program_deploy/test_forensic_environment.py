@@ -109,10 +109,21 @@ def test_forensic_environment_lifecycle(deploy_target: DeployTarget) -> None:
     assert volumes and all(v["Encrypted"] and v["KmsKeyId"] in (key_arn, out["kmsKeyId"]) for v in volumes)
     assert kms.get_key_rotation_status(KeyId=out["kmsKeyId"])["KeyRotationEnabled"] is True
 
-    # The evidence volume from the snapshot, re-encrypted and attached.
+    # The evidence: a copy of the snapshot, encrypted with the investigation key; the volume is made from
+    # the copy (never from the original) and attached.
+    source = target.seeded["snapshotId"]
+    (evidence,) = out["evidence"].values()
+    assert out["evidence"] == {source: evidence} and evidence["sourceSnapshotId"] == source
+    copy_id = evidence["copySnapshotId"]
+    (copy,) = ec2.describe_snapshots(SnapshotIds=[copy_id])["Snapshots"]
+    assert copy_id != source and copy["State"] == "completed"
+    assert copy["Encrypted"] and copy["KmsKeyId"] in (key_arn, out["kmsKeyId"])
+    copy_tags = {t["Key"]: t["Value"] for t in copy["Tags"]}
+    assert copy_tags["forensics:source-snapshot"] == source and copy_tags["forensics:artifact"] == source
     (evidence_volume_id,) = out["evidenceVolumeIds"]
+    assert evidence_volume_id == evidence["volumeId"] and evidence["device"] == "/dev/sdf"
     (evidence_volume,) = ec2.describe_volumes(VolumeIds=[evidence_volume_id])["Volumes"]
-    assert evidence_volume["SnapshotId"] == target.seeded["snapshotId"]
+    assert evidence_volume["SnapshotId"] == copy_id
     assert evidence_volume["Encrypted"]
     assert [a["InstanceId"] for a in evidence_volume["Attachments"]] == [out["instanceId"]]
 
@@ -175,7 +186,7 @@ def test_forensic_environment_lifecycle(deploy_target: DeployTarget) -> None:
     assert "s3:DeleteObject" not in actions["analyst"] and "s3:PutObject" not in actions["analyst"]
     assert "s3:PutObjectLegalHold" in actions["custodian"]
 
-    # Destroy: everything goes but the retained evidence bucket (evidence outlives the clean room).
+    # Destroy: everything goes but the retained evidence (bucket and copies outlive the clean room).
     destroy = _run(target, OperationKind.DESTROY, "it-full")
     assert destroy.succeeded, destroy.error
     assert ec2.describe_vpcs(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["Vpcs"] == []
@@ -187,12 +198,24 @@ def test_forensic_environment_lifecycle(deploy_target: DeployTarget) -> None:
         with pytest.raises(ClientError):
             iam.get_role(RoleName=name)
     assert s3.head_bucket(Bucket=bucket)["ResponseMetadata"]["HTTPStatusCode"] == 200
+    # The evidence copy is kept with the bucket; the working volume made from it is gone.
+    assert ec2.describe_snapshots(SnapshotIds=[copy_id])["Snapshots"][0]["State"] == "completed"
+    try:
+        states = [v["State"] for v in ec2.describe_volumes(VolumeIds=[evidence_volume_id])["Volumes"]]
+    except ClientError as gone:
+        assert gone.response["Error"]["Code"] == "InvalidVolume.NotFound"
+        states = []
+    assert set(states) <= {"deleting", "deleted"}
     assert s3.list_object_versions(Bucket=bucket, Prefix=key)["Versions"][0]["VersionId"] == put["VersionId"]
 
 
 @pytest.mark.parametrize(
     ("variant", "policy"),
-    [("with_internet_gateway", "no-internet-gateway"), ("with_unencrypted_volume", "ebs-encrypted-with-cmk")],
+    [
+        ("with_internet_gateway", "no-internet-gateway"),
+        ("with_unencrypted_volume", "ebs-encrypted-with-cmk"),
+        ("with_unencrypted_snapshot_copy", "ebs-encrypted-with-cmk"),
+    ],
 )
 def test_bad_variant_is_stopped_before_aws(deploy_target: DeployTarget, variant: str, policy: str) -> None:
     investigation = f"it-bad-{variant.rsplit('_', 1)[-1]}"

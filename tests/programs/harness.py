@@ -97,7 +97,7 @@ class FakeAws(Mocks):
             state["rootBlockDevice"] = {**state.get("rootBlockDevice", {}), "volumeId": "vol-root0001"}
         elif typ == "aws:ebs/volume:Volume":
             rid = f"vol-{n:08x}"
-        elif typ == "aws:ebs/snapshot:Snapshot":
+        elif typ in ("aws:ebs/snapshot:Snapshot", "aws:ebs/snapshotCopy:SnapshotCopy"):
             rid = f"snap-{n:08x}"
         elif typ == "aws:iam/role:Role":
             rid = name

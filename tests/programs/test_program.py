@@ -86,7 +86,7 @@ def test_only_contract_resource_types(env: ProgramRun, frozen: ProgramRun) -> No
         assert used <= set(RESOURCE_TYPES), used - set(RESOURCE_TYPES)
         assert {r.type for r in run.resources if not r.custom} <= set(COMPONENT_TYPES)
     assert set(RESOURCE_TYPES) == {r.type for r in frozen.custom()}  # the frozen stack uses every type
-    assert len(RESOURCE_TYPES) == len(set(RESOURCE_TYPES)) == 27
+    assert len(RESOURCE_TYPES) == len(set(RESOURCE_TYPES)) == 28
 
 
 def test_data_sources(env: ProgramRun) -> None:
@@ -110,6 +110,7 @@ def test_resource_counts(env: ProgramRun) -> None:
     assert counts["aws:iam/rolePolicy:RolePolicy"] == 6
     assert counts["aws:ec2/instance:Instance"] == 1
     assert counts["aws:ebs/volume:Volume"] == 2 and counts["aws:ec2/volumeAttachment:VolumeAttachment"] == 2
+    assert counts["aws:ebs/snapshotCopy:SnapshotCopy"] == 2
     assert counts["aws:ebs/snapshot:Snapshot"] == 0
     assert counts["aws:ec2transitgateway/instanceState:InstanceState"] == 1  # declared "running"
     for forbidden in (
@@ -238,7 +239,13 @@ def test_instance_hardening(env: ProgramRun) -> None:
 
 def test_evidence_volumes_attached(env: ProgramRun) -> None:
     volumes = env.of_type("aws:ebs/volume:Volume")
-    assert sorted(v.inputs["snapshotId"] for v in volumes) == sorted(SNAPSHOTS)
+    copies = env.of_type("aws:ebs/snapshotCopy:SnapshotCopy")
+    assert sorted(c.inputs["sourceSnapshotId"] for c in copies) == sorted(SNAPSHOTS)
+    # Made from the copies, never from the original snapshots.
+    assert sorted(v.inputs["snapshotId"] for v in volumes) == sorted(
+        e["copySnapshotId"] for e in env.outputs["evidence"].values()
+    )
+    assert not {v.inputs["snapshotId"] for v in volumes} & set(SNAPSHOTS)
     for v in volumes:
         assert v.inputs["encrypted"] is True and v.inputs["kmsKeyId"] == KEY_ARN
         assert v.inputs["availabilityZone"] == f"{REGION}a"
@@ -253,7 +260,8 @@ def test_evidence_volumes_attached(env: ProgramRun) -> None:
 def test_no_evidence_no_volumes() -> None:
     run = run_program()
     assert run.of_type("aws:ebs/volume:Volume") == []
-    assert run.outputs["evidenceVolumeIds"] == []
+    assert run.of_type("aws:ebs/snapshotCopy:SnapshotCopy") == []
+    assert run.outputs["evidenceVolumeIds"] == [] and run.outputs["evidence"] == {}
 
 
 def test_session_logging(env: ProgramRun) -> None:
@@ -414,13 +422,14 @@ def test_evidence_retained_by_default(env: ProgramRun) -> None:
         "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration",
         "aws:s3/bucketPolicy:BucketPolicy",
         "aws:s3/bucketObjectv2:BucketObjectv2",
+        "aws:ebs/snapshotCopy:SnapshotCopy",  # the copies of the evidence snapshots
         "aws:kms/key:Key",  # the retained evidence (and the freeze snapshots) stay decryptable
     }
     assert all(r.retain_on_delete for r in env.of_type("aws:s3/bucketObjectv2:BucketObjectv2"))
 
 
 def test_evidence_not_retained_when_disabled() -> None:
-    run = run_program(retainEvidenceBucket=False)
+    run = run_program(retainEvidenceBucket=False, evidenceSnapshotIds=SNAPSHOTS)
     # The key alone stays: freeze snapshots, kept for good, are encrypted with it.
     assert [r.type for r in run.resources if r.retain_on_delete] == ["aws:kms/key:Key"]
 
@@ -531,7 +540,7 @@ def test_least_privilege(env: ProgramRun) -> None:
 
 def test_outputs(env: ProgramRun) -> None:
     assert set(env.outputs) == set(OUTPUT_NAMES)
-    assert len(OUTPUT_NAMES) == 24
+    assert len(OUTPUT_NAMES) == 25
     assert env.outputs["investigationId"] == "inv-test-01" and env.outputs["ticket"] == "SEC-123"
     assert env.outputs["frozen"] is False and env.outputs["freezeSnapshotIds"] == []
     assert env.outputs["responderRoleArn"].endswith(":role/forensics-inv-test-01-responder")

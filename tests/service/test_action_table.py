@@ -85,6 +85,15 @@ EXPECTED: dict[str, dict[str, Any]] = {
         "failed": None,
         "retry": False,
     },
+    # Snapshotting an instance again after a crash would acquire twice: a person decides.
+    Action.ACQUIRE: {
+        "permission": Permission.ACQUIRE,
+        "sources": {Status.READY},
+        "running": None,
+        "succeeded": None,
+        "failed": None,
+        "retry": False,
+    },
 }
 
 

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from service.cli import app as cli
 from service.config import Settings
 from service.local.aws import LocalAws
+from service.local.seed import seed
 from service.main import create_app
 from tests.service.conftest import ADMIN_TOKEN
 from tests.support.fakes import FakeExecutor
@@ -25,10 +26,9 @@ def transport(settings: Settings, fake: FakeExecutor, local_aws: LocalAws) -> It
     """The API app with a fake engine; freeze's legal holds really happen in moto."""
     local_aws.client("s3").create_bucket(Bucket=BUCKET, ObjectLockEnabledForBucket=True)
     fake.bucket = BUCKET
-    app: FastAPI = create_app(
-        settings.model_copy(update={"aws_endpoint_url": local_aws.endpoint_url, "aws_verify_tls": False}),
-        executor=fake,
-    )
+    local = settings.model_copy(update={"aws_endpoint_url": local_aws.endpoint_url, "aws_verify_tls": False})
+    seed(local)  # the signing key and the audit-anchor bucket a freeze uses
+    app: FastAPI = create_app(local, executor=fake)
     with TestClient(app) as client:
         yield client._transport
 

@@ -9,7 +9,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from service.config import Settings
+from service.custody import signing
 from service.local.aws import LocalAws
+from service.local.seed import seed
 from service.main import create_app
 from tests.service.conftest import ADMIN, issue, open_ready, wait_operation
 from tests.support.fakes import FakeExecutor
@@ -40,12 +42,16 @@ def s3(local_aws: LocalAws) -> Iterator[object]:
 @pytest.fixture
 def aws_client(settings: Settings, fake: FakeExecutor, local_aws: LocalAws) -> Iterator[TestClient]:
     fake.bucket = BUCKET
-    app = create_app(
-        settings.model_copy(update={"aws_endpoint_url": local_aws.endpoint_url, "aws_verify_tls": False}),
-        executor=fake,
-    )
+    local = settings.model_copy(update={"aws_endpoint_url": local_aws.endpoint_url, "aws_verify_tls": False})
+    seed(local)  # the signing key and the audit-anchor bucket a freeze uses
+    app = create_app(local, executor=fake)
     with TestClient(app) as client:
         yield client
+
+
+def settings_used(client: TestClient) -> Settings:
+    settings: Settings = client.app.state.settings  # type: ignore[attr-defined]
+    return settings
 
 
 def _holds(s3: object) -> dict[str, str]:
@@ -75,12 +81,28 @@ def test_freeze_places_legal_hold_and_refuses_destroy(
     holds = _holds(s3)
     assert holds["disk.img"] == holds["memory.lime"] == "ON"
     written = [k for k in holds if k.startswith("legal-hold/")]
-    assert {k.rsplit("/", 1)[1] for k in written} == {"stack-export.json", "manifest.json"}
+    assert {k.rsplit("/", 1)[1] for k in written} == {
+        "stack-export.json",
+        "manifest.signed.json",
+        "custody-report.pdf",
+        "custody-report.html",
+    }
     assert all(holds[k] == "ON" for k in written)
-    manifest_key = next(k for k in written if k.endswith("manifest.json"))
+    manifest_key = next(k for k in written if k.endswith("manifest.signed.json"))
     import json
 
-    manifest = json.loads(s3.get_object(Bucket=BUCKET, Key=manifest_key)["Body"].read())  # type: ignore[attr-defined]
+    document = json.loads(s3.get_object(Bucket=BUCKET, Key=manifest_key)["Body"].read())  # type: ignore[attr-defined]
+    assert document["kind"] == "freeze-manifest"
+    public_key = signing.signer_for(settings_used(client), "us-east-1").public_key_pem()
+    assert signing.verify_signature(document, public_key) == []
+    manifest = document["statement"]
+    # Every object version held, each with the SHA-256 of its content as S3 returns it.
+    listed = {(o["key"], o["versionId"]): o["sha256"] for o in manifest["objects"]}
+    for v in s3.list_object_versions(Bucket=BUCKET)["Versions"]:  # type: ignore[attr-defined]
+        if v["Key"] in ("disk.img", "memory.lime"):
+            body = s3.get_object(Bucket=BUCKET, Key=v["Key"], VersionId=v["VersionId"])["Body"].read()  # type: ignore[attr-defined]
+            assert listed[(v["Key"], v["VersionId"])] == hashlib.sha256(body).hexdigest()
+    assert manifest["postFreezeWrites"]["heldBy"] in ("bucket default retention", "nothing")
     # Every resource of the stack with its protection as exported, and nothing that is not a resource of the
     # clean room (the stack itself, the provider).
     prefix = f"urn:pulumi:inv-{inv['id']}::forensics::"

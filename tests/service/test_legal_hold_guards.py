@@ -81,6 +81,7 @@ def test_extension_past_the_total_ttl_is_refused_and_changes_nothing(client: Tes
             "FORENSICS_PULUMI_PASSPHRASE",
         ),
         ({"service_principal_arns": ["arn:aws:iam::111122223333:role/x"]}, "FORENSICS_FORENSIC_ACCOUNTS"),
+        ({"service_principal_arns": ["arn:aws:iam::111122223333:role/x"]}, "FORENSICS_AUDIT_ANCHOR_BUCKET"),
     ],
 )
 def test_real_aws_refuses_unsafe_settings(tmp_path: Path, overrides: dict[str, object], words: str) -> None:
@@ -91,6 +92,7 @@ def test_real_aws_refuses_unsafe_settings(tmp_path: Path, overrides: dict[str, o
         update={
             "service_principal_arns": ["arn:aws:iam::111122223333:role/forensics-service"],
             "pulumi_passphrase": SecretStr("a long random passphrase from the secret store"),
+            "audit_anchor_bucket": "forensics-audit-anchors-111122223333",
             "forensic_accounts": {
                 "eu-west-1": ForensicAccount(
                     account_id="111122223333",

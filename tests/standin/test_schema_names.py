@@ -43,6 +43,7 @@ CONTRACT_RESOURCES = {
     "aws:ebs/volume:Volume",
     "aws:ec2/volumeAttachment:VolumeAttachment",
     "aws:ebs/snapshot:Snapshot",
+    "aws:ebs/snapshotCopy:SnapshotCopy",
     "aws:sns/topic:Topic",
     "aws:ssm/document:Document",
     "aws:ec2transitgateway/instanceState:InstanceState",

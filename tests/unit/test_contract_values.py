@@ -20,7 +20,10 @@ CONTRACTS_MD = PROJECT_ROOT / "docs" / "contracts.md"
 README_MD = PROJECT_ROOT / "README.md"
 
 # Keys the program reads that Pulumi.yaml cannot declare, and why.
-UNDECLARED = {"tags": "the project config schema has no object (map) type"}
+UNDECLARED = {
+    "tags": "the project config schema has no object (map) type",
+    "evidence": "a list of objects: the project config schema has no object type for its items",
+}
 # The pattern each key's value must match, where Pulumi.yaml and the docs spell it out.
 KEY_PATTERNS = {"investigationId": program.INVESTIGATION_ID_PATTERN, "ticket": program.TICKET_PATTERN}
 # Settings whose defaults are the program's.

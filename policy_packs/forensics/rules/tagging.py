@@ -31,6 +31,7 @@ TAGGABLE_TYPES = frozenset(
         "aws:ec2/instance:Instance",
         "aws:ebs/volume:Volume",
         "aws:ebs/snapshot:Snapshot",
+        "aws:ebs/snapshotCopy:SnapshotCopy",
         "aws:sns/topic:Topic",
         "aws:ssm/document:Document",
         "aws:ec2/launchTemplate:LaunchTemplate",

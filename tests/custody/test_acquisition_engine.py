@@ -1,0 +1,169 @@
+"""Evidence acquisition end to end: a disk image made here, in a source account of the local AWS, acquired
+into a clean room on the real engine. Hashes are checked against `sha256sum` of the image file, and what the
+forensic account holds (copy, volume, key, attachment) is checked with boto3."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from service.config import LOCAL_SOURCE_ACCOUNT, Settings
+from service.custody import acquisition, disk_image
+from service.investigations.models import Investigation
+from service.local.aws import LocalAws
+from tests.service.conftest import ADMIN, issue, open_ready, wait_operation
+from tests.support.aws import client_as
+from tests.support.disk_images import ext4_image, sha256sum
+
+pytestmark = pytest.mark.engine
+
+TIMEOUT = 900
+SOURCE_ROLE = f"arn:aws:iam::{LOCAL_SOURCE_ACCOUNT}:role/forensics-evidence-reader"
+FILES = {
+    "etc/passwd": b"root:x:0:0:root:/root:/bin/bash\nbackdoor:x:0:0::/tmp:/bin/sh\n",
+    "var/log/auth.log": b"Accepted publickey for backdoor from 203.0.113.9\n" * 200,
+    "tmp/.x/implant.bin": bytes(range(256)) * 64,
+}
+
+
+def _source_snapshot(local_aws: LocalAws, folder: Path) -> tuple[str, str]:
+    """A source-account snapshot holding the image, written through the EBS direct APIs; and its sha256sum."""
+    image = ext4_image(folder, FILES)
+    ebs = client_as(local_aws, SOURCE_ROLE, "ebs")
+    snapshot_id = disk_image.write_image(ebs, image, description="compromised host root disk")
+    return snapshot_id, sha256sum(image)
+
+
+def _acquire(client: TestClient, inv_id: str, headers: dict[str, str], **body: Any) -> Any:
+    return client.post(f"/v1/investigations/{inv_id}/evidence", json=body, headers=headers)
+
+
+def test_acquired_evidence_is_hashed_copied_verified_and_attached_read_only(
+    engine_client: TestClient, engine_settings: Settings, local_aws: LocalAws, tmp_path: Path
+) -> None:
+    snapshot_id, expected = _source_snapshot(local_aws, tmp_path)
+    inv = open_ready(engine_client, "SEC-1001")
+    responder = issue(engine_client, "responder", "rita@example.com")
+    source = {"source_account_id": LOCAL_SOURCE_ACCOUNT, "region": inv["region"], "snapshot_id": snapshot_id}
+
+    # Refused before anything runs: another region, an unknown account, a role without the permission.
+    ec2_source = client_as(local_aws, SOURCE_ROLE, "ec2")
+    other_region = _acquire(engine_client, inv["id"], responder, **{**source, "region": "eu-west-1"})
+    assert other_region.status_code == 422 and "does not leave its region" in other_region.text
+    unknown = _acquire(engine_client, inv["id"], responder, **{**source, "source_account_id": "999999999999"})
+    assert unknown.status_code == 422 and "not a configured evidence source" in unknown.text
+    analyst = _acquire(engine_client, inv["id"], issue(engine_client, "analyst"), **source)
+    assert analyst.status_code == 403
+    attribute = ec2_source.describe_snapshot_attribute(
+        SnapshotId=snapshot_id, Attribute="createVolumePermission"
+    )
+    assert attribute["CreateVolumePermissions"] == []  # nothing was shared by the refused requests
+
+    accepted = _acquire(engine_client, inv["id"], responder, **source)
+    assert accepted.status_code == 202, accepted.text
+    op = wait_operation(engine_client, accepted.json()["operation"]["id"], timeout=TIMEOUT)
+    assert op["state"] == "succeeded", op["error"]
+
+    (artifact,) = engine_client.get(f"/v1/investigations/{inv['id']}/evidence", headers=ADMIN).json()
+    assert artifact["status"] == "verified"
+    assert artifact["sha256_source"] == expected == artifact["sha256_copy"]
+    assert artifact["size_bytes"] == 1024**3
+    assert artifact["source"]["snapshot_id"] == snapshot_id
+    assert artifact["acquired_by"] == "rita@example.com"
+
+    # In the forensic account: the copy is encrypted with the investigation's key, the attached volume is made
+    # from the copy, and no volume anywhere is made from the original.
+    detail = engine_client.get(f"/v1/investigations/{inv['id']}", headers=ADMIN).json()
+    outputs = detail["outputs"]
+    deploy_role = engine_settings.accounts[inv["region"]].deploy_role_arn
+    assert deploy_role
+    ec2 = client_as(local_aws, deploy_role, "ec2")
+    (copy,) = ec2.describe_snapshots(SnapshotIds=[artifact["copy_snapshot_id"]])["Snapshots"]
+    assert copy["SnapshotId"] != snapshot_id and copy["Encrypted"] is True
+    assert copy["KmsKeyId"] in (outputs["kmsKeyArn"], outputs["kmsKeyId"])
+    (volume,) = ec2.describe_volumes(VolumeIds=[artifact["volume_id"]])["Volumes"]
+    assert volume["SnapshotId"] == artifact["copy_snapshot_id"]
+    assert volume["Encrypted"] is True
+    assert [a["InstanceId"] for a in volume["Attachments"]] == [outputs["instanceId"]]
+    for account_ec2 in (ec2, ec2_source):
+        made_from = {v.get("SnapshotId") for v in account_ec2.describe_volumes()["Volumes"]}
+        assert snapshot_id not in made_from
+
+    # The custody chain, in order, intact, and mirrored under legal hold in the evidence bucket.
+    custody = engine_client.get(f"/v1/investigations/{inv['id']}/custody", headers=ADMIN).json()
+    assert custody["chain_ok"] is True
+    events = [
+        (e["event"], e["hashes"].get("of")) for e in custody["events"] if e["artifact_id"] == artifact["id"]
+    ]
+    assert events == [
+        ("acquired", None),
+        ("shared", None),
+        ("hashed", "source"),
+        ("copied", None),
+        ("hashed", "copy"),
+        ("attached", None),
+    ]
+    hashed = [e for e in custody["events"] if e["event"] == "hashed"]
+    assert {e["hashes"]["sha256"] for e in hashed} == {expected}
+    s3 = client_as(local_aws, deploy_role, "s3")
+    for event in custody["events"]:
+        assert event["mirrored_key"], event
+        held = s3.get_object_legal_hold(Bucket=outputs["evidenceBucket"], Key=event["mirrored_key"])
+        assert held["LegalHold"]["Status"] == "ON"
+
+
+def test_a_copy_that_differs_from_its_source_is_flagged_and_never_attached(
+    engine_client: TestClient, engine_settings: Settings, local_aws: LocalAws, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    snapshot_id, expected = _source_snapshot(local_aws, tmp_path)
+    inv = open_ready(engine_client, "SEC-1002")
+    deploy_role = engine_settings.accounts[inv["region"]].deploy_role_arn
+    assert deploy_role
+    # A faulty or hostile copy path: after the source was hashed, what gets copied is the source with one
+    # block changed (a child snapshot in the source account, written through the EBS direct APIs). The
+    # service's own hash of the copy must notice.
+    source_ebs = client_as(local_aws, SOURCE_ROLE, "ebs")
+    child = source_ebs.start_snapshot(VolumeSize=1, ParentSnapshotId=snapshot_id, Description="altered")
+    block = b"\xde\xad\xbe\xef" * (disk_image.BLOCK_SIZE // 4)
+    source_ebs.put_snapshot_block(
+        SnapshotId=child["SnapshotId"], BlockIndex=7, BlockData=block, DataLength=len(block),
+        Checksum=disk_image.block_checksum(block), ChecksumAlgorithm="SHA256",
+    )  # fmt: skip
+    source_ebs.complete_snapshot(SnapshotId=child["SnapshotId"], ChangedBlocksCount=1)
+    altered = child["SnapshotId"]
+    real_acquire = acquisition.acquire_source
+
+    def acquire_then_swap(ctx: Any, inv_row: Any, params: Any, run: Any) -> None:
+        real_acquire(ctx, inv_row, params, run)
+        client_as(local_aws, SOURCE_ROLE, "ec2").modify_snapshot_attribute(
+            SnapshotId=altered, Attribute="createVolumePermission", OperationType="add",
+            UserIds=[engine_settings.accounts[inv["region"]].account_id],
+        )  # fmt: skip
+        with ctx.unit_of_work() as uow:
+            row = uow.session.get(Investigation, inv_row.id)
+            row.evidence = [{**e, "snapshotId": altered} for e in row.evidence]
+
+    monkeypatch.setattr(acquisition, "acquire_source", acquire_then_swap)
+    body = {"source_account_id": LOCAL_SOURCE_ACCOUNT, "region": inv["region"], "snapshot_id": snapshot_id}
+    accepted = _acquire(engine_client, inv["id"], ADMIN, **body)
+    assert accepted.status_code == 202, accepted.text
+    op = wait_operation(engine_client, accepted.json()["operation"]["id"], timeout=TIMEOUT)
+    assert op["state"] == "failed" and op["error"]["code"] == "evidence_mismatch", op["error"]
+
+    (artifact,) = engine_client.get(f"/v1/investigations/{inv['id']}/evidence", headers=ADMIN).json()
+    assert artifact["status"] == "mismatch"
+    assert artifact["sha256_source"] == expected != artifact["sha256_copy"]
+    assert artifact["volume_id"] is None
+    ec2 = client_as(local_aws, deploy_role, "ec2")
+    assert artifact["copy_snapshot_id"] in op["error"]["message"]
+    made_from = {v.get("SnapshotId") for v in ec2.describe_volumes()["Volumes"]}
+    assert artifact["copy_snapshot_id"] not in made_from and snapshot_id not in made_from
+    custody = engine_client.get(f"/v1/investigations/{inv['id']}/custody", headers=ADMIN).json()
+    flagged = [e for e in custody["events"] if e["event"] == "flagged"]
+    assert len(flagged) == 1 and flagged[0]["hashes"] == {"source": expected, "copy": artifact["sha256_copy"]}
+    # The clean room itself is still usable.
+    assert engine_client.get(f"/v1/investigations/{inv['id']}", headers=ADMIN).json()["status"] == "ready"

@@ -1,0 +1,88 @@
+"""Install the system (Debian) packages the tests need, which pip cannot provide.
+
+The custody report tests render the PDF to PNG and extract its text with poppler's command-line tools, so
+a fresh machine must have them before pytest runs. ``make setup`` runs this (``python -m
+tools.system_packages``). As root with apt-get it installs what is missing; otherwise it prints what to
+install and exits 0, so setup still completes and the tests that need the tools fail naming them.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Sequence
+
+# The one list: executable -> the Debian package that ships it. Tests look executables up here too.
+REQUIRED: dict[str, str] = {
+    "pdftoppm": "poppler-utils",
+    "pdftotext": "poppler-utils",
+}
+
+# apt-get's complaints when its package lists are absent or stale (a fresh container ships none); only
+# then is `apt-get update` worth its time and network.
+_STALE_LISTS = ("Unable to locate package", "has no installation candidate", "Failed to fetch")
+
+
+def missing(executables: Sequence[str] = tuple(REQUIRED)) -> list[str]:
+    return [name for name in executables if shutil.which(name) is None]
+
+
+def packages_for(executables: Sequence[str]) -> list[str]:
+    return sorted({REQUIRED[name] for name in executables})
+
+
+def install_hint(executables: Sequence[str]) -> str:
+    names = " ".join(packages_for(executables))
+    return (
+        f"missing {', '.join(executables)}: install with "
+        f"`sudo apt-get install -y --no-install-recommends {names}` (Debian/Ubuntu), "
+        "or your system's poppler utilities package, then rerun `make setup`"
+    )
+
+
+def _apt_get(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    return subprocess.run(["apt-get", *args], capture_output=True, text=True, env=env, check=False)
+
+
+def _tail(result: subprocess.CompletedProcess[str], lines: int = 15) -> str:
+    return "\n".join((result.stdout + result.stderr).strip().splitlines()[-lines:])
+
+
+def ensure() -> int:
+    absent = missing()
+    if not absent:
+        print(f"system-packages: {', '.join(REQUIRED)} present", flush=True)
+        return 0
+    if os.geteuid() != 0 or shutil.which("apt-get") is None:
+        # Not ours to escalate: setup goes on, and the tests needing these fail with the same hint.
+        print(f"system-packages: {install_hint(absent)}", flush=True)
+        return 0
+
+    packages = packages_for(absent)
+    print(f"system-packages: installing {' '.join(packages)} with apt-get...", flush=True)
+    install = ("install", "-y", "--no-install-recommends", *packages)
+    result = _apt_get(*install)
+    if result.returncode != 0 and any(sign in result.stdout + result.stderr for sign in _STALE_LISTS):
+        print("system-packages: package lists missing or stale, running apt-get update", flush=True)
+        update = _apt_get("update")
+        if update.returncode != 0:
+            print(f"system-packages: apt-get update failed:\n{_tail(update)}", file=sys.stderr)
+            return 1
+        result = _apt_get(*install)
+    if result.returncode != 0:
+        print(f"system-packages: apt-get install failed:\n{_tail(result)}", file=sys.stderr)
+        return 1
+
+    still = missing()
+    if still:
+        print(f"system-packages: installed {packages} but {still} still not on PATH", file=sys.stderr)
+        return 1
+    print(f"system-packages: installed {' '.join(packages)}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(ensure())
