@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -189,14 +189,16 @@ def verify_document(
     workers: int = 8,
     hasher: SnapshotHasher | None = None,
 ) -> VerifyReport:
-    """The signature first; only a validly signed list is worth re-hashing (a forged one proves nothing)."""
+    """The signature, then what the statement lists, re-hashed. A statement whose signature fails never
+    verifies, but what it lists is still re-hashed (unless ``signature_only``) so the report names what was
+    changed: an edited hash shows up as the object or snapshot that no longer matches it."""
     kind = document.get("kind") if isinstance(document.get("kind"), str) else None
     report = VerifyReport(kind)
     signature = check_signature(document, public_key_pem)
     report.checks.append(signature)
-    if signature.failed or signature_only:
+    statement = document.get("statement")
+    if signature_only or not isinstance(statement, dict):
         return report
-    statement: dict[str, Any] = document["statement"]
     for name in ("objects", "snapshots", "resources"):
         if name in statement and not isinstance(statement[name], list):
             report.checks.append(Check("error", "statement", name, "is not a list"))
@@ -208,6 +210,15 @@ def verify_document(
         ebs = _client(clients, "ebs") if hashed else None
         report.checks.extend(check_snapshots(ebs, snapshots, workers=workers, hasher=hasher))
     report.checks.extend(check_resources(_listed(statement, "resources")))
+    if signature.failed:
+        # Nothing in an unsigned list is vouched for: a match is only a note, a difference still names what
+        # was changed.
+        report.checks[1:] = [
+            replace(c, status="info", message=f"{c.message} (claimed by a statement whose signature fails)")
+            if c.status == "ok"
+            else c
+            for c in report.checks[1:]
+        ]
     return report
 
 

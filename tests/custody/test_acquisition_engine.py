@@ -16,25 +16,11 @@ from service.investigations.models import Investigation
 from service.local.aws import LocalAws
 from tests.service.conftest import ADMIN, issue, open_ready, wait_operation
 from tests.support.aws import client_as
-from tests.support.disk_images import ext4_image, sha256sum
+from tests.support.disk_images import SOURCE_ROLE, source_evidence
 
 pytestmark = pytest.mark.engine
 
 TIMEOUT = 900
-SOURCE_ROLE = f"arn:aws:iam::{LOCAL_SOURCE_ACCOUNT}:role/forensics-evidence-reader"
-FILES = {
-    "etc/passwd": b"root:x:0:0:root:/root:/bin/bash\nbackdoor:x:0:0::/tmp:/bin/sh\n",
-    "var/log/auth.log": b"Accepted publickey for backdoor from 203.0.113.9\n" * 200,
-    "tmp/.x/implant.bin": bytes(range(256)) * 64,
-}
-
-
-def _source_snapshot(local_aws: LocalAws, folder: Path) -> tuple[str, str]:
-    """A source-account snapshot holding the image, written through the EBS direct APIs; and its sha256sum."""
-    image = ext4_image(folder, FILES)
-    ebs = client_as(local_aws, SOURCE_ROLE, "ebs")
-    snapshot_id = disk_image.write_image(ebs, image, description="compromised host root disk")
-    return snapshot_id, sha256sum(image)
 
 
 def _acquire(client: TestClient, inv_id: str, headers: dict[str, str], **body: Any) -> Any:
@@ -44,7 +30,7 @@ def _acquire(client: TestClient, inv_id: str, headers: dict[str, str], **body: A
 def test_acquired_evidence_is_hashed_copied_verified_and_attached_read_only(
     engine_client: TestClient, engine_settings: Settings, local_aws: LocalAws, tmp_path: Path
 ) -> None:
-    snapshot_id, expected = _source_snapshot(local_aws, tmp_path)
+    snapshot_id, expected = source_evidence(local_aws, tmp_path)
     inv = open_ready(engine_client, "SEC-1001")
     responder = issue(engine_client, "responder", "rita@example.com")
     source = {"source_account_id": LOCAL_SOURCE_ACCOUNT, "region": inv["region"], "snapshot_id": snapshot_id}
@@ -119,7 +105,7 @@ def test_a_copy_that_differs_from_its_source_is_flagged_and_never_attached(
     engine_client: TestClient, engine_settings: Settings, local_aws: LocalAws, tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:  # fmt: skip
-    snapshot_id, expected = _source_snapshot(local_aws, tmp_path)
+    snapshot_id, expected = source_evidence(local_aws, tmp_path)
     inv = open_ready(engine_client, "SEC-1002")
     deploy_role = engine_settings.accounts[inv["region"]].deploy_role_arn
     assert deploy_role

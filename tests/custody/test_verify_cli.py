@@ -139,7 +139,23 @@ def test_a_byte_flipped_in_the_file_breaks_the_signature(
     assert result.exit_code == 1, result.output
     assert "ERROR   signature" in result.output
     assert "signature does not match the statement" in result.output
-    assert not any(line.startswith("OK      object") for line in result.output.splitlines())
+    # What the altered statement lists is still re-hashed, but nothing in it counts as verified.
+    assert not any(line.startswith("OK ") for line in result.output.splitlines())
+
+
+def test_an_edited_hash_is_named_even_though_the_signature_fails(
+    local_aws: LocalAws, bucket: dict[str, Any], tmp_path: Path
+) -> None:
+    signer = LocalKeySigner()
+    document = sign_statement(signer, "freeze-manifest", _statement(bucket))
+    edited = document["statement"]["objects"][1]
+    edited["sha256"] = ("0" if edited["sha256"][0] != "0" else "1") + edited["sha256"][1:]
+    statement, key = _write(tmp_path, document, signer.public_key_pem())
+    result = _verify(local_aws, statement, "--public-key", str(key))
+    assert result.exit_code == 1, result.output
+    assert "ERROR   signature" in result.output
+    differs = [line for line in result.output.splitlines() if line.startswith("DIFFERS")]
+    assert len(differs) == 1 and "notes.txt" in differs[0], result.output
 
 
 def test_another_public_key_fails_and_a_missing_one_is_a_usage_error(

@@ -5,6 +5,20 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+from service.config import LOCAL_SOURCE_ACCOUNT
+from service.custody import disk_image
+from service.local.aws import LocalAws
+from tests.support.aws import client_as
+
+# The seeded snapshot role of the local AWS's sample affected account.
+SOURCE_ROLE = f"arn:aws:iam::{LOCAL_SOURCE_ACCOUNT}:role/forensics-evidence-reader"
+# What a compromised host's disk might hold.
+HOST_FILES = {
+    "etc/passwd": b"root:x:0:0:root:/root:/bin/bash\nbackdoor:x:0:0::/tmp:/bin/sh\n",
+    "var/log/auth.log": b"Accepted publickey for backdoor from 203.0.113.9\n" * 200,
+    "tmp/.x/implant.bin": bytes(range(256)) * 64,
+}
+
 FS_UUID = "3f1c2a77-7a51-4c8e-9d7e-0b5c1e2d4f60"
 
 
@@ -36,3 +50,12 @@ def sha256sum(path: Path) -> str:
     return subprocess.run(
         ["sha256sum", str(path)], check=True, capture_output=True, text=True
     ).stdout.split()[0]
+
+
+def source_evidence(local_aws: LocalAws, folder: Path) -> tuple[str, str]:
+    """A snapshot in the sample affected account holding an ext4 image of ``HOST_FILES``, written through
+    the EBS direct APIs; and the image's ``sha256sum``."""
+    image = ext4_image(folder, HOST_FILES)
+    ebs = client_as(local_aws, SOURCE_ROLE, "ebs")
+    snapshot_id = disk_image.write_image(ebs, image, description="compromised host root disk")
+    return snapshot_id, sha256sum(image)

@@ -1,0 +1,205 @@
+"""Custody end to end on the real engine and the local AWS: evidence acquired, freeze writes a signed manifest
+that `forensics verify` checks offline (and that fails, naming what differs, once edited), what is written
+after freeze cannot be deleted, destroy writes a signed teardown certificate whose resources are really
+gone, the audit log is anchored, and the custody report renders with the hashes and signatures."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from service.cli import app as cli
+from service.config import LOCAL_SOURCE_ACCOUNT, Settings
+from service.custody import signing
+from service.local.aws import LocalAws
+from tests.service.conftest import ADMIN, issue, open_ready, wait_operation
+from tests.support.aws import client_as
+from tests.support.disk_images import source_evidence
+
+pytestmark = pytest.mark.engine
+
+TIMEOUT = 900
+runner = CliRunner()
+
+
+def _act(client: TestClient, inv_id: str, path: str, headers: dict[str, str], body: dict[str, Any]) -> Any:
+    response = client.post(f"/v1/investigations/{inv_id}/{path}", json=body, headers=headers)
+    assert response.status_code == 202, response.text
+    op = wait_operation(client, response.json()["operation"]["id"], timeout=TIMEOUT)
+    assert op["state"] == "succeeded", op["error"]
+    return op
+
+
+def _s3_object(s3: Any, location: str) -> dict[str, Any]:
+    bucket, key = location.removeprefix("s3://").split("/", 1)
+    return dict(json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read()))
+
+
+def _verify(local_aws: LocalAws, role_arn: str, statement: Path, key: Path) -> Any:
+    """`forensics verify` as a verifier would run it: the file, the public key, and AWS read access of its
+    own (here the forensic account's deploy role), no service and no database."""
+    creds = local_aws.client("sts").assume_role(RoleArn=role_arn, RoleSessionName="verifier")["Credentials"]
+    return runner.invoke(
+        cli,
+        ["verify", str(statement), "--public-key", str(key), "--endpoint-url", local_aws.endpoint_url,
+         "--no-verify-tls"],
+        env={
+            "AWS_ACCESS_KEY_ID": creds["AccessKeyId"],
+            "AWS_SECRET_ACCESS_KEY": creds["SecretAccessKey"],
+            "AWS_SESSION_TOKEN": creds["SessionToken"],
+            "AWS_PROFILE": None,
+            "AWS_DEFAULT_REGION": None,
+        },
+    )  # fmt: skip
+
+
+def test_custody_from_acquisition_to_teardown_certificate(
+    engine_client: TestClient, engine_settings: Settings, local_aws: LocalAws, tmp_path: Path
+) -> None:
+    snapshot_id, image_sha = source_evidence(local_aws, tmp_path)
+    inv = open_ready(engine_client, "SEC-1101")
+    region = inv["region"]
+    deploy_role = engine_settings.accounts[region].deploy_role_arn
+    assert deploy_role
+    responder = issue(engine_client, "responder", "rita@example.com")
+    custodian = issue(engine_client, "data_custodian", "carl@example.com")
+    body = {"source_account_id": LOCAL_SOURCE_ACCOUNT, "region": region, "snapshot_id": snapshot_id}
+    _act(engine_client, inv["id"], "evidence", responder, body)
+    (artifact,) = engine_client.get(f"/v1/investigations/{inv['id']}/evidence", headers=ADMIN).json()
+    outputs = engine_client.get(f"/v1/investigations/{inv['id']}", headers=ADMIN).json()["outputs"]
+    bucket = outputs["evidenceBucket"]
+    # An artifact handed in by the responder before the freeze.
+    responder_s3 = client_as(local_aws, outputs["responderRoleArn"], "s3")
+    responder_s3.put_object(
+        Bucket=bucket, Key="incoming/evidence-artifacts/memory.lime", Body=b"memory image" * 4096,
+        ChecksumAlgorithm="SHA256",
+    )  # fmt: skip
+
+    # Freeze: a signed manifest listing every held version (re-hashed) and the evidence copy with its hash.
+    frozen = _act(engine_client, inv["id"], "freeze", responder, {"reason": "litigation"})
+    s3 = client_as(local_aws, deploy_role, "s3")
+    manifest = _s3_object(s3, frozen["result"]["legal_hold"]["manifest"])
+    statement = manifest["statement"]
+    assert manifest["kind"] == "freeze-manifest"
+    keys = {o["key"] for o in statement["objects"]}
+    assert "incoming/evidence-artifacts/memory.lime" in keys
+    assert any(k.startswith("custody/") for k in keys)  # the mirrored custody events are held too
+    copies = [s for s in statement["snapshots"] if s.get("artifactId") == artifact["id"]]
+    assert copies == [
+        {"snapshotId": artifact["copy_snapshot_id"], "sha256": image_sha, "artifactId": artifact["id"]}
+    ]
+    assert statement["postFreezeWrites"]["mode"] == "COMPLIANCE"
+
+    public_key = signing.signer_for(engine_settings, region).public_key_pem()
+    key_file = tmp_path / "signing-key.pem"
+    key_file.write_text(public_key)
+    manifest_file = tmp_path / "manifest.signed.json"
+    manifest_file.write_text(json.dumps(manifest, indent=2))
+    verified = _verify(local_aws, deploy_role, manifest_file, key_file)
+    assert verified.exit_code == 0, verified.output
+    assert f"{artifact['copy_snapshot_id']}" in verified.output
+
+    # One byte of a held object's recorded hash changed: refused, naming the object.
+    edited = json.loads(manifest_file.read_text())
+    held = next(o for o in edited["statement"]["objects"] if o["key"].endswith("memory.lime"))
+    held["sha256"] = ("0" if held["sha256"][0] != "0" else "1") + held["sha256"][1:]
+    edited_file = tmp_path / "edited.json"
+    edited_file.write_text(json.dumps(edited, indent=2))
+    refused = _verify(local_aws, deploy_role, edited_file, key_file)
+    assert refused.exit_code != 0
+    assert "signature" in refused.output and "memory.lime" in refused.output
+    differs = [line for line in refused.output.splitlines() if line.startswith("DIFFERS")]
+    assert len(differs) == 1 and "memory.lime" in differs[0]
+    # One byte of the manifest file itself flipped (the ticket): the signature no longer holds.
+    raw = bytearray(manifest_file.read_bytes())
+    raw[raw.index(b"SEC-1101") + 4] ^= 0x01
+    flipped = tmp_path / "flipped.json"
+    flipped.write_bytes(bytes(raw))
+    assert _verify(local_aws, deploy_role, flipped, key_file).exit_code != 0
+
+    # Written after the freeze: held by the bucket's COMPLIANCE default retention; nobody can delete it.
+    late = s3.put_object(
+        Bucket=bucket,
+        Key="active-investigation/notes/after-freeze.txt",
+        Body=b"late note",
+        ChecksumAlgorithm="SHA256",
+    )
+    head = s3.head_object(
+        Bucket=bucket, Key="active-investigation/notes/after-freeze.txt", VersionId=late["VersionId"]
+    )
+    assert head["ObjectLockMode"] == "COMPLIANCE" and head["ObjectLockRetainUntilDate"]
+    with pytest.raises(ClientError):
+        s3.delete_object(
+            Bucket=bucket, Key="active-investigation/notes/after-freeze.txt", VersionId=late["VersionId"],
+            BypassGovernanceRetention=True,
+        )  # fmt: skip
+    assert s3.get_object(
+        Bucket=bucket, Key="active-investigation/notes/after-freeze.txt", VersionId=late["VersionId"]
+    )
+
+    # Release, then destroy keeping the evidence: a signed certificate with every resource checked.
+    _act(engine_client, inv["id"], "release", custodian, {"reason": "case closed by counsel"})
+    destroyed = _act(engine_client, inv["id"], "destroy", custodian, {"reason": "closed"})
+    summary = destroyed["result"]["teardown_certificate"]
+    assert summary["problems"] == []
+    certificate = _s3_object(s3, summary["location"])
+    resources = certificate["statement"]["resources"]
+    assert len(resources) == summary["resources"] > 40
+    assert {r["status"] for r in resources} == {"gone", "retained"}
+    ec2 = client_as(local_aws, deploy_role, "ec2")
+    assert ec2.describe_vpcs(Filters=[{"Name": "vpc-id", "Values": [outputs["vpcId"]]}])["Vpcs"] == []
+    vpc = next(r for r in resources if r["type"] == "aws:ec2/vpc:Vpc")
+    assert vpc["status"] == "gone" and "NotFound" in vpc["evidence"]
+    kept = {r["type"] for r in resources if r["status"] == "retained"}
+    assert {"aws:s3/bucket:Bucket", "aws:kms/key:Key", "aws:ebs/snapshotCopy:SnapshotCopy"} <= kept
+    certificate_file = tmp_path / "certificate.signed.json"
+    certificate_file.write_text(json.dumps(certificate))
+    assert (checked := _verify(local_aws, deploy_role, certificate_file, key_file)).exit_code == 0, (
+        checked.output
+    )
+
+    # Custody: the whole life of the artifact, chained, ending retained.
+    custody = engine_client.get(f"/v1/investigations/{inv['id']}/custody", headers=ADMIN).json()
+    assert custody["chain_ok"] is True
+    events = [e["event"] for e in custody["events"] if e["artifact_id"] == artifact["id"]]
+    assert events == [
+        "acquired",
+        "shared",
+        "hashed",
+        "copied",
+        "hashed",
+        "attached",
+        "frozen",
+        "released",
+        "retained",
+    ]
+
+    # The audit log is anchored (freeze and destroy) and verifies against its anchors.
+    audit = engine_client.get("/v1/audit/verify", headers=ADMIN).json()
+    assert audit["ok"] is True and audit["anchors_checked"] >= 2, audit
+
+    # The report, as PDF: rendered to an image, its text holds the evidence hash and the signatures.
+    report = engine_client.get(f"/v1/investigations/{inv['id']}/report?format=pdf", headers=ADMIN)
+    assert report.status_code == 200 and report.content.startswith(b"%PDF")
+    pdf = tmp_path / "report.pdf"
+    pdf.write_bytes(report.content)
+    subprocess.run(["pdftoppm", "-png", "-r", "50", str(pdf), str(tmp_path / "page")], check=True)
+    assert list(tmp_path.glob("page*.png"))
+    text = "".join(
+        subprocess.run(
+            ["pdftotext", str(pdf), "-"], check=True, capture_output=True, text=True
+        ).stdout.split()
+    )
+    assert image_sha in text
+    for document in (manifest, certificate):
+        assert document["signature"]["value"] in text
+    html = engine_client.get(f"/v1/investigations/{inv['id']}/report", headers=ADMIN)
+    assert html.status_code == 200 and image_sha in html.text
+    assert "default-src 'none'" in html.headers["content-security-policy"]
