@@ -18,6 +18,12 @@ def _base_credentials(settings: Settings) -> dict[str, Any]:
     }
 
 
+def available(settings: Settings) -> bool:
+    """Whether there is an AWS to call: always for target=aws; locally only with the local AWS's endpoint
+    (without it, clients would reach real AWS with the local placeholder keys)."""
+    return settings.target != "local" or settings.aws_endpoint_url is not None
+
+
 def client(
     settings: Settings,
     service: str,

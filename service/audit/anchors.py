@@ -49,9 +49,7 @@ class AnchorStoreError(RuntimeError):
 def anchors_enabled(settings: Settings) -> bool:
     """Whether anchors are written and checked. Locally without the local AWS's endpoint there is nowhere
     they could be (clients would reach real AWS with the local placeholder keys), so they are off."""
-    if not settings.anchor_bucket:
-        return False
-    return settings.target != "local" or settings.aws_endpoint_url is not None
+    return bool(settings.anchor_bucket) and aws_clients.available(settings)
 
 
 def anchor_key(last_id: int, time: datetime) -> str:

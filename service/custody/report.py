@@ -282,7 +282,10 @@ def _fields(row: Mapping[str, Any], names: Iterable[str], times: Iterable[str] =
     return shown
 
 
-def _hash_check(source: Any, copy: Any) -> _Check:
+def _hash_check(source: Any, copy: Any, kind: Any = None) -> _Check:
+    if kind == "object" and source and not copy:
+        # An object found in the bucket is hashed once, at registration: there is no copy to compare.
+        return _Check("hashed at registration", "ok")
     if not source or not copy:
         return _Check("not yet recorded", "unknown")
     if str(source).strip().lower() == str(copy).strip().lower():
@@ -307,7 +310,7 @@ def _evidence(row: Mapping[str, Any]) -> _Evidence:
         source_line=", ".join(f"{label} {text}" if label else text for label, text in source) or DASH,
         sha256_source=_text(row.get("sha256_source")),
         sha256_copy=_text(row.get("sha256_copy")),
-        hash_check=_hash_check(row.get("sha256_source"), row.get("sha256_copy")),
+        hash_check=_hash_check(row.get("sha256_source"), row.get("sha256_copy"), row.get("kind")),
         copy=copy,
     )
 

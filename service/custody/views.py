@@ -1,16 +1,16 @@
 """/v1/investigations/{id}/evidence (GET; POST is the acquire action's generated route), .../custody and
-.../report."""
+.../report, and .../evidence/uploads (presigned uploads; .../evidence/objects is the register action's)."""
 
 from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Response, status
 
-from service.api.deps import ClockDep, ReaderDep, SessionDep, SettingsDep
+from service.api.deps import CallerDep, ClockDep, ReaderDep, SessionDep, SettingsDep
 from service.api.schemas import ERROR_RESPONSES
-from service.custody import report, service
-from service.custody.schemas import ArtifactOut, CustodyEventOut, CustodyOut
+from service.custody import report, service, uploads
+from service.custody.schemas import ArtifactOut, CustodyEventOut, CustodyOut, UploadOut, UploadRequest
 from service.investigations.views import InvestigationId
 
 router = APIRouter(prefix="/v1/investigations", tags=["custody"], responses=ERROR_RESPONSES)
@@ -67,3 +67,16 @@ def custody_report(
         media_type="text/html; charset=utf-8",
         headers={"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:"},
     )
+
+
+@router.post(
+    "/{investigation_id}/evidence/uploads", status_code=status.HTTP_201_CREATED, response_model=UploadOut
+)
+def request_upload(investigation_id: InvestigationId, body: UploadRequest, caller: CallerDep) -> UploadOut:
+    """Upload a file as evidence (responders): declare its SHA-256 and get a presigned PUT into
+    incoming/evidence-artifacts/<artifact>/<filename>, valid 15 minutes. Send exactly the returned headers:
+    S3 refuses a body that does not hash to the declared SHA-256. Then register the key
+    (POST .../evidence/objects) to have the service hash it and record it as verified."""
+    artifact, upload = uploads.issue_upload(caller, investigation_id, body)
+    caller.commit()
+    return UploadOut(artifact=ArtifactOut.model_validate(artifact), upload=upload)

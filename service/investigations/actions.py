@@ -20,7 +20,7 @@ from pydantic import BaseModel
 from service.auth.roles import Permission
 from service.clock import Clock
 from service.config import Settings
-from service.custody.schemas import AcquireRequest
+from service.custody.schemas import AcquireRequest, RegisterObjectsRequest
 from service.db.session import SessionFactory
 from service.errors import InvalidInput, StateConflict
 from service.investigations import legal_hold, stack_config
@@ -510,6 +510,47 @@ register(
         refusals={
             Status.FROZEN: "investigation {id} is frozen; evidence cannot be added under legal hold",
             Status.OPENING: "investigation {id} is still opening; acquire evidence once it is ready",
+        },
+    )
+)
+
+
+# Files handed in through the evidence bucket (service/custody/uploads.py holds the work).
+
+
+def _register_steps(inv: Investigation, _params: Params, settings: Settings) -> list[Step]:
+    from service.custody import uploads
+
+    return [Step(label="hash and record uploaded objects", work=uploads.register_objects)]
+
+
+def _check_register(inv: Investigation, params: Params, settings: Settings) -> None:
+    from service.custody import uploads
+
+    uploads.check_keys(params.get("keys") or [])
+
+
+register(
+    ActionSpec(
+        name=Action.REGISTER,
+        summary=(
+            "Record files in incoming/evidence-artifacts/ as evidence: stream each object's latest version, "
+            "record its SHA-256 in the custody chain, and check it against the hash declared for an upload."
+        ),
+        permission=Permission.ACQUIRE,
+        params_model=RegisterObjectsRequest,
+        sources=frozenset({Status.READY}),
+        running=None,
+        succeeded=None,
+        failed=None,
+        steps=_register_steps,
+        validate=_check_register,
+        # Each object is recorded in one transaction and recorded objects are skipped: a rerun converges.
+        retry_after_interrupt=True,
+        route="evidence/objects",
+        refusals={
+            Status.FROZEN: "investigation {id} is frozen; evidence cannot be added under legal hold",
+            Status.OPENING: "investigation {id} is still opening; register evidence once it is ready",
         },
     )
 )

@@ -252,7 +252,7 @@ def run_claimed(ctx: JobContext, claimed: Claimed) -> None:
         result = _failed(inv, kind, EngineErrorCode.INTERNAL_ERROR, f"{type(exc).__name__}: {exc}")
     if result is None:  # an action without engine steps
         result = OperationResult(kind=kind, stack_name=inv.stack_name, succeeded=True)
-    finish(ctx, claimed, result, extra, time.monotonic() - started)
+    finish(ctx, claimed, result, extra, time.monotonic() - started, stack_ran=run.previous is not None)
 
 
 def _failed(inv: Investigation, kind: OperationKind, code: str, message: str) -> OperationResult:
@@ -284,6 +284,8 @@ def finish(
     result: OperationResult,
     extra: dict[str, Any],
     seconds: float,
+    *,
+    stack_ran: bool = True,
 ) -> None:
     now = ctx.clock()
     retry_delay: float | None = None
@@ -322,7 +324,8 @@ def finish(
             if state != OperationState.SUCCEEDED:
                 op.error_code = result.error_code or "failed"
                 op.error = (result.error or "")[-8000:] or None
-            investigations.settle(uow, inv, op, state, result)
+            # Work steps alone report nothing about the stack: their result must not replace its outputs.
+            investigations.settle(uow, inv, op, state, result if stack_ran else None)
             session.add(
                 OperationEvent(
                     operation_id=op.id,

@@ -8,7 +8,8 @@ fixture only) makes the emulation faithful instead of weakening the policy:
 - it serves HTTPS (a throwaway self-signed certificate), as S3 does, so ``aws:SecureTransport`` is true;
 - it evaluates the condition operators our policies use (Bool, String[Not]Like, String[Not]Equals,
   Arn[Not]Like) against the request's context: ``aws:SecureTransport`` and ``aws:PrincipalArn`` (the role
-  ARN for credentials from sts:AssumeRole, the account root for the default credentials);
+  ARN for credentials from sts:AssumeRole, the account root for the default credentials; a presigned URL's
+  too);
 - a statement whose condition does not hold does not apply (moto treats it as an explicit deny), and
   ``NotResource`` is honoured (moto reads a statement without ``Resource`` as a trust policy and permits it).
 
@@ -46,12 +47,15 @@ adds what that check needs to judge our clean room the way AWS does (``install_e
 
 Always (``install_kms_digest``): KMS ``Sign``/``Verify`` with ``MessageType=DIGEST`` sign the digest as given,
 as AWS does; moto hashes it again, so its signatures fail any standard verification.
+Always (``install_s3_checksums``): a PutObject/UploadPart whose ``x-amz-checksum-<sha256|sha1|crc32>``
+(header, presigned URL or trailer) does not match the data is refused with 400 BadDigest, as S3 does.
 """
 
 from __future__ import annotations
 
 import argparse
 import base64
+import binascii
 import contextvars
 import fnmatch
 import functools
@@ -65,6 +69,8 @@ _request_context: contextvars.ContextVar[dict[str, str] | None] = contextvars.Co
     "moto_request_context", default=None
 )
 _ACCESS_KEY = re.compile(r"Credential=([^/,\s]+)/")
+# A presigned URL carries the credential in its query string, its slashes percent-encoded.
+_PRESIGNED_ACCESS_KEY = re.compile(r"[?&]X-Amz-Credential=([^/%&]+)(?:/|%2F)", re.IGNORECASE)
 
 
 def _values(expected: Any) -> list[str]:
@@ -167,7 +173,9 @@ def install(enforce_iam: bool = False) -> None:
     original = s3_responses.S3Response._key_response
 
     def key_response(self: Any, request: Any, full_url: str) -> Any:
-        match = _ACCESS_KEY.search(request.headers.get("Authorization", ""))
+        match = _ACCESS_KEY.search(request.headers.get("Authorization", "")) or _PRESIGNED_ACCESS_KEY.search(
+            full_url
+        )
         token = _request_context.set(
             {
                 "aws:SecureTransport": "true" if full_url.startswith("https://") else "false",
@@ -205,6 +213,7 @@ def install(enforce_iam: bool = False) -> None:
     )
     install_ebs()
     install_kms_digest()
+    install_s3_checksums()
     if enforce_iam:
         install_enforcement()
 
@@ -849,6 +858,122 @@ def install_kms_digest() -> None:
 
     kms_utils.ECDSAPrivateKey.sign = sign  # type: ignore[method-assign]
     kms_utils.ECDSAPrivateKey.verify = verify  # type: ignore[method-assign]
+
+
+# --- S3: integrity checksums of uploaded data ---------------------------------------------------------------
+# The algorithms whose value the launcher can compute exactly; moto "computes" CRC32C and CRC64NVME as CRC32
+# when optional libraries are missing, so judging those could refuse correct uploads.
+_CHECKSUMS: dict[str, Callable[[bytes], bytes]] = {
+    "SHA256": lambda data: hashlib.sha256(data).digest(),
+    "SHA1": lambda data: hashlib.sha1(data, usedforsecurity=False).digest(),
+    "CRC32": lambda data: binascii.crc32(data).to_bytes(4, "big"),
+}
+_CHECKSUM_HEADER = re.compile(r"^x-amz-checksum-(crc32|crc32c|crc64nvme|sha1|sha256)$", re.IGNORECASE)
+# Sub-resources written with PUT whose body is a document, not object data.
+_DOCUMENT_SUBRESOURCES = frozenset({"retention", "legal-hold", "acl", "tagging"})
+
+
+def chunked_trailers(raw: bytes) -> dict[str, str]:
+    """The trailing headers of an aws-chunked body (hex size, optional chunk signature, CRLF, data, CRLF, ...,
+    a chunk of size 0, then the trailers), names lower-cased; {} when the body is not one."""
+    position = 0
+    try:
+        while True:
+            end = raw.index(b"\r\n", position)
+            size = int(raw[position:end].split(b";", 1)[0], 16)
+            position = end + 2
+            if size == 0:
+                break
+            position += size + 2
+    except ValueError:
+        return {}
+    trailers = {}
+    for line in raw[position:].split(b"\r\n"):
+        name, colon, value = line.partition(b":")
+        if colon:
+            trailers[name.strip().decode("latin-1").lower()] = value.strip().decode("latin-1")
+    return trailers
+
+
+def header_checksums(headers: Any) -> dict[str, str]:
+    return {
+        match.group(1).upper(): str(value)
+        for name, value in headers.items()
+        if (match := _CHECKSUM_HEADER.match(name))
+    }
+
+
+def sent_checksums(headers: Any, raw_body: bytes) -> dict[str, str]:
+    """The integrity checksums a PUT carries, by algorithm: ``x-amz-checksum-<algorithm>`` headers (signed
+    into a presigned URL, or sent by an SDK) and, for aws-chunked uploads, the same names in the trailer."""
+    found = header_checksums(headers)
+    if headers.get("x-amz-trailer") and str(headers.get("x-amz-content-sha256", "")).startswith("STREAMING-"):
+        for name, value in chunked_trailers(raw_body).items():
+            if match := _CHECKSUM_HEADER.match(name):
+                found[match.group(1).upper()] = value
+    return found
+
+
+def checksum_refusal(algorithm: str, sent: str, data: bytes) -> tuple[str, str] | None:
+    """S3's answer to a checksum that does not fit the data, as (code, message); None when it fits (or the
+    launcher cannot compute that algorithm)."""
+    compute = _CHECKSUMS.get(algorithm)
+    if compute is None:
+        return None
+    expected = compute(data)
+    try:
+        given = base64.b64decode(sent, validate=True)
+    except ValueError:
+        given = b""
+    if len(given) != len(expected):
+        return "InvalidRequest", f"Value for x-amz-checksum-{algorithm.lower()} header is invalid."
+    if given != expected:
+        return "BadDigest", f"The {algorithm} you specified did not match the calculated checksum."
+    return None
+
+
+def install_s3_checksums() -> None:
+    """S3 computes the checksum a PutObject or UploadPart names (``x-amz-checksum-<algorithm>``, in a header
+    or the aws-chunked trailer) and refuses the write with 400 BadDigest when the data differs; moto 5.2.5
+    stores the value unverified, and honours (stores, accepts for Object Lock) the header only next to the
+    SDK's ``x-amz-sdk-checksum-algorithm``, which a presigned upload does not send."""
+    from moto.s3 import responses as s3_responses
+    from moto.s3.exceptions import S3ClientError
+    from werkzeug.datastructures import Headers
+
+    response = s3_responses.S3Response
+    if getattr(response, "_forensics_checksums", False):
+        return  # installed already in this process
+    response._forensics_checksums = True  # type: ignore[attr-defined]
+    key_response_put = response._key_response_put
+
+    def put_with_named_checksum(self: Any, query: dict[str, Any], key_name: str) -> Any:
+        is_data = "x-amz-copy-source" not in self.headers and not _DOCUMENT_SUBRESOURCES & set(query)
+        named = list(header_checksums(self.headers))
+        if is_data and len(named) > 1:
+            raise S3ClientError("InvalidRequest", "Expecting a single x-amz-checksum- header")
+        if is_data and named and not self.headers.get("x-amz-sdk-checksum-algorithm"):
+            headers = Headers(self.headers)  # the request's own headers are read-only
+            headers["x-amz-sdk-checksum-algorithm"] = named[0]
+            self.headers = headers
+        return key_response_put(self, query, key_name)
+
+    response._key_response_put = put_with_named_checksum  # type: ignore[method-assign]
+
+    for name in ("put_object", "upload_part"):
+        original = getattr(response, name)
+
+        # Judged here, after moto's authorization and decoding of the body, as S3 judges it.
+        def verified(self: Any, _original: Any = original) -> Any:
+            data = self.body if isinstance(self.body, bytes) else str(self.body or "").encode()
+            raw = self.raw_body if isinstance(self.raw_body, bytes) else data
+            for algorithm, sent in sent_checksums(self.headers, raw).items():
+                refusal = checksum_refusal(algorithm, sent, data)
+                if refusal is not None:
+                    raise S3ClientError(*refusal)
+            return _original(self)
+
+        setattr(response, name, verified)
 
 
 def main() -> None:

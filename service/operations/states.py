@@ -36,3 +36,4 @@ class Action(StrEnum):
     DESTROY = "destroy"
     EXTEND = "extend"
     ACQUIRE = "acquire"
+    REGISTER = "register"

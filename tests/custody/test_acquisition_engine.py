@@ -4,6 +4,7 @@ forensic account holds (copy, volume, key, attachment) is checked with boto3."""
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -72,7 +73,7 @@ def test_acquired_evidence_is_hashed_copied_verified_and_attached_read_only(
     assert copy["KmsKeyId"] in (outputs["kmsKeyArn"], outputs["kmsKeyId"])
     (volume,) = ec2.describe_volumes(VolumeIds=[artifact["volume_id"]])["Volumes"]
     assert volume["SnapshotId"] == artifact["copy_snapshot_id"]
-    assert volume["Encrypted"] is True
+    assert volume["Encrypted"] is True and volume["KmsKeyId"] in (outputs["kmsKeyArn"], outputs["kmsKeyId"])
     assert [a["InstanceId"] for a in volume["Attachments"]] == [outputs["instanceId"]]
     for account_ec2 in (ec2, ec2_source):
         made_from = {v.get("SnapshotId") for v in account_ec2.describe_volumes()["Volumes"]}
@@ -153,3 +154,50 @@ def test_a_copy_that_differs_from_its_source_is_flagged_and_never_attached(
     assert len(flagged) == 1 and flagged[0]["hashes"] == {"source": expected, "copy": artifact["sha256_copy"]}
     # The clean room itself is still usable.
     assert engine_client.get(f"/v1/investigations/{inv['id']}", headers=ADMIN).json()["status"] == "ready"
+
+
+def test_an_instance_is_acquired_volume_by_volume(
+    engine_client: TestClient, engine_settings: Settings, local_aws: LocalAws
+) -> None:
+    # A compromised host in the affected account with two disks: each is snapshotted now, and each becomes
+    # its own artifact, hashed, copied, verified and attached.
+    ec2_source = client_as(local_aws, SOURCE_ROLE, "ec2")
+    image = ec2_source.describe_images(Owners=["amazon"])["Images"][0]
+    instance = ec2_source.run_instances(
+        ImageId=image["ImageId"], MinCount=1, MaxCount=1,
+        BlockDeviceMappings=[
+            {"DeviceName": "/dev/xvda", "Ebs": {"VolumeSize": 1}},
+            {"DeviceName": "/dev/sdb", "Ebs": {"VolumeSize": 1}},
+        ],
+    )["Instances"][0]  # fmt: skip
+    inv = open_ready(engine_client, "SEC-1003")
+    body = {
+        "source_account_id": LOCAL_SOURCE_ACCOUNT,
+        "region": inv["region"],
+        "instance_id": instance["InstanceId"],
+    }
+    accepted = _acquire(engine_client, inv["id"], ADMIN, **body)
+    assert accepted.status_code == 202, accepted.text
+    op = wait_operation(engine_client, accepted.json()["operation"]["id"], timeout=TIMEOUT)
+    assert op["state"] == "succeeded", op["error"]
+
+    artifacts = engine_client.get(f"/v1/investigations/{inv['id']}/evidence", headers=ADMIN).json()
+    volumes = {
+        m["Ebs"]["VolumeId"]
+        for m in ec2_source.describe_instances(InstanceIds=[instance["InstanceId"]])["Reservations"][0][
+            "Instances"
+        ][0]["BlockDeviceMappings"]
+    }
+    assert {a["source"]["volume_id"] for a in artifacts} == volumes and len(artifacts) == 2
+    zeros = hashlib.sha256(bytes(1024**3)).hexdigest()  # fresh volumes: a whole GiB of zeros each
+    for artifact in artifacts:
+        assert (
+            artifact["status"] == "verified" and artifact["source"]["instance_id"] == instance["InstanceId"]
+        )
+        assert artifact["sha256_source"] == artifact["sha256_copy"] == zeros
+        (snapshot,) = ec2_source.describe_snapshots(SnapshotIds=[artifact["source"]["snapshot_id"]])[
+            "Snapshots"
+        ]
+        tags = {t["Key"]: t["Value"] for t in snapshot.get("Tags", [])}
+        assert tags["forensics:investigation"] == inv["id"]
+    assert len({a["device"] for a in artifacts}) == 2
