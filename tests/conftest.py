@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -36,6 +37,9 @@ def engine_settings(tmp_path: Path, local_aws: LocalAws, pulumi_cli: Path) -> It
         aws_endpoint_url=local_aws.endpoint_url,
         aws_verify_tls=False,
         pulumi_cli_dir=pulumi_cli.parent,
+        # One audit log per test, so one anchor bucket each: another test's anchors would read as entries
+        # cut from this log.
+        audit_anchor_bucket=f"forensics-audit-anchors-{uuid.uuid4().hex[:16]}",
     )
     yield settings
     shutil.rmtree(tmp_path / "data", ignore_errors=True)

@@ -93,6 +93,7 @@ class ForensicEnvironment(pulumi.ComponentResource):
             "kmsKeyId": self.access.key.key_id,
             "flowLogGroup": net.flow_log_group.name,
             "sessionLogGroup": ws.session_log_group.name,
+            "mountDocument": ws.mount_document.name,
             "alertTopicArn": ws.alert_topic.arn,
             "amiId": ws.ami.id,
             "amiAgeDays": ws.ami.age_days,

@@ -27,6 +27,7 @@ OUTPUT_NAMES: tuple[str, ...] = (
     "kmsKeyId",
     "flowLogGroup",
     "sessionLogGroup",
+    "mountDocument",
     "alertTopicArn",
     "amiId",
     "amiAgeDays",

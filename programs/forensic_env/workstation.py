@@ -10,6 +10,7 @@ Frozen: the instance is stopped and every disk is snapshotted.
 
 from __future__ import annotations
 
+import json
 import shlex
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -137,12 +138,76 @@ def session_document_name(cfg: EnvironmentConfig) -> str:
     return f"{cfg.name_prefix}-session-prefs"
 
 
+def mount_document_name(cfg: EnvironmentConfig) -> str:
+    return f"{cfg.name_prefix}-mount-evidence"
+
+
+# Marks the mount command's script (the local AWS's stand-in for the SSM agent recognises it by this line).
+MOUNT_COMMAND_MARKER = "# forensics:evidence-mount-command"
+# How long the command waits for a device, or for the boot script's report line, in seconds.
+MOUNT_COMMAND_WAIT = 300
+
+
+def mount_command(cfg: EnvironmentConfig) -> dict[str, object]:
+    """The SSM Run Command document through which the service mounts evidence attached to a running
+    workstation (`action=mount`), or reads the boot script's result for evidence given at open
+    (`action=report`), and gets the device's JSON report line back as the command's output. SSM checks the
+    parameters against their patterns before anything runs, so nothing but a letter and a snapshot id ever
+    reaches the shell."""
+    script = mount_script().rstrip("\n").split("\n")
+    driver = [
+        MOUNT_COMMAND_MARKER,
+        "device=/dev/sd{{ letter }}",
+        "status=0",
+        "if [ '{{ action }}' = mount ]; then mount_evidence '{{ letter }}' '{{ snapshot }}' || status=$?; fi",
+        'pattern="\\"device\\":\\"$device\\""',
+        f"for _ in $(seq {MOUNT_COMMAND_WAIT}); do",
+        # The script runs under `set -euo pipefail`: no line yet is not an error here.
+        '  line=$(grep -F "$pattern" "$EVIDENCE_MOUNT_REPORT" 2>/dev/null | tail -n 1) || line=""',
+        '  [ -n "$line" ] && break',
+        "  sleep 1",
+        "done",
+        'if [ -z "$line" ]; then',
+        '  echo "mount_evidence: $device (snapshot {{ snapshot }}): no report line" >&2',
+        "  exit 1",
+        "fi",
+        "printf '%s\\n' \"$line\"",
+        'case $line in *\'"ok":true\'*) exit "$status" ;; *) exit 1 ;; esac',
+    ]
+    return {
+        "schemaVersion": "2.2",
+        "description": f"Mount evidence read-only or report its boot mount ({cfg.investigation_id})",
+        "parameters": {
+            "action": {"type": "String", "allowedValues": ["mount", "report"]},
+            "letter": {"type": "String", "allowedPattern": "^[f-p]$"},
+            "snapshot": {"type": "String", "allowedPattern": "^snap-[0-9a-f]{8,17}$"},
+        },
+        "mainSteps": [
+            {
+                "action": "aws:runShellScript",
+                "name": "evidence",
+                "inputs": {
+                    "timeoutSeconds": str(MOUNT_COMMAND_WAIT + 300),
+                    "runCommand": [
+                        "#!/bin/bash",
+                        f"EVIDENCE_MOUNT_ROOT={shlex.quote(MOUNT_ROOT)}",
+                        f"EVIDENCE_MOUNT_REPORT={shlex.quote(MOUNT_REPORT)}",
+                        *script,
+                        *driver,
+                    ],
+                },
+            }
+        ],
+    }
+
+
 class Workstation(pulumi.ComponentResource):
     ami: GoldenAmi
     instance: aws.ec2.Instance
     instance_profile: aws.iam.InstanceProfile
     session_log_group: aws.cloudwatch.LogGroup
     session_document: aws.ssm.Document
+    mount_document: aws.ssm.Document
     alert_topic: aws.sns.Topic
     _cfg: EnvironmentConfig
     # The attached artifacts' volumes and devices, by artifact id.
@@ -208,6 +273,15 @@ class Workstation(pulumi.ComponentResource):
                 }
             ),
             tags=tags_for(cfg, session_document_name(cfg)),
+            opts=child,
+        )
+        self.mount_document = aws.ssm.Document(
+            f"{name}-mount-evidence",
+            name=mount_document_name(cfg),
+            document_type="Command",
+            document_format="JSON",
+            content=json.dumps(mount_command(cfg)),
+            tags=tags_for(cfg, mount_document_name(cfg)),
             opts=child,
         )
         self.alert_topic = aws.sns.Topic(
@@ -303,15 +377,9 @@ class Workstation(pulumi.ComponentResource):
                 "tags": tags_for(cfg, f"{prefix}-workstation-root"),
             },
             user_data=user_data(cfg),
-            tags=tags_for(
-                cfg,
-                f"{prefix}-workstation",
-                {
-                    "forensics:ami-id": self.ami.id,
-                    "forensics:ami-creation-date": self.ami.creation_date,
-                    "forensics:max-ami-age-days": str(cfg.max_ami_age_days),
-                },
-            ),
+            # Nothing about the image's age here: golden-ami-fresh asks EC2, a tag would only be the
+            # program's word for it.
+            tags=tags_for(cfg, f"{prefix}-workstation", {"forensics:ami-id": self.ami.id}),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[policy]),
         )
 

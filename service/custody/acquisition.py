@@ -14,7 +14,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import select
 
@@ -373,9 +373,11 @@ def verify_copies(ctx: HookContext, inv: Investigation, params: Params, run: Ste
 
 
 def record_attachments(ctx: HookContext, inv: Investigation, params: Params, run: StepRun) -> None:
-    """Step 5: each verified artifact's volume, as the stack reports it, is a custody event."""
+    """Step 5: each verified artifact's volume, as the stack reports it, is a custody event; then it is
+    mounted read-only on the workstation (the mount document), and the mount script's report decides."""
     declared = _declared_outputs(run)
     outputs = run.previous.outputs if run.previous is not None else {}
+    attached: list[tuple[str, str, str]] = []
     with ctx.unit_of_work() as uow:
         for artifact in _artifacts(uow.session, inv.id, run.operation_id):
             if artifact.status != ArtifactStatus.VERIFIED:
@@ -401,10 +403,90 @@ def record_attachments(ctx: HookContext, inv: Investigation, params: Params, run
                     "instance_id": outputs.get("instanceId"),
                     "device": entry.get("device"),
                 },
-                details={"read_only": True},
                 operation_id=run.operation_id,
             )
-    _mirror(ctx, inv, run)
+            attached.append(
+                (artifact.id, str(entry.get("device") or ""), str(artifact.source.get("snapshot_id")))
+            )
+    try:
+        for artifact_id, device, snapshot in attached:
+            mount(ctx, inv, run, outputs, artifact_id, device, snapshot, action="mount")
+    finally:
+        _mirror(ctx, inv, run)
+
+
+def mount(
+    ctx: HookContext,
+    inv: Investigation,
+    run: StepRun,
+    outputs: Params,
+    artifact_id: str,
+    device: str,
+    snapshot: str,
+    *,
+    action: Literal["mount", "report"],
+) -> None:
+    """Mounts (or, for evidence the boot script mounted, reads the report of) one device; records the
+    mount, or flags the artifact and fails the operation with the script's message."""
+    from service.custody import mounting
+
+    ssm = aws_clients.client(ctx.settings, "ssm", inv.region, role_arn=inv.assume_role_arn)
+    where = {"account": inv.account_id, "region": inv.region, "instance_id": outputs.get("instanceId")}
+    try:
+        report = mounting.run(
+            ssm,
+            str(outputs.get("mountDocument")),
+            str(outputs.get("instanceId")),
+            action=action,
+            letter=device[-1],
+            snapshot=snapshot,
+        )
+    except mounting.MountFailed as exc:
+        with ctx.unit_of_work() as uow:
+            artifact = uow.session.get(EvidenceArtifact, artifact_id)
+            if artifact is not None:
+                artifact.flag_reason = f"not mounted: {exc}"[:2000]
+                artifact.updated_at = ctx.clock()
+                ledger.record(
+                    uow.session,
+                    ctx.clock,
+                    investigation_id=inv.id,
+                    event=CustodyEventType.FLAGGED,
+                    actor="system",
+                    artifact_id=artifact_id,
+                    location={**where, "device": device},
+                    details={"reason": f"not mounted read-only: {exc}"},
+                    operation_id=run.operation_id,
+                )
+        raise StepFailed(
+            "evidence_mount_failed",
+            f"evidence {artifact_id} (snapshot {snapshot}) was not mounted read-only: {exc}",
+        ) from exc
+    with ctx.unit_of_work() as uow:
+        if uow.session.get(EvidenceArtifact, artifact_id) is not None:
+            ledger.record(
+                uow.session,
+                ctx.clock,
+                investigation_id=inv.id,
+                event=CustodyEventType.MOUNTED,
+                actor="system",
+                artifact_id=artifact_id,
+                location={**where, "device": device},
+                details=report.to_json(),
+                operation_id=run.operation_id,
+            )
+
+
+def check_boot_mounts(ctx: HookContext, inv: Investigation, params: Params, run: StepRun) -> None:
+    """After the opening `up`: the evidence given at open was mounted by the boot script; its report for each
+    device must say mounted read-only, or the clean room is not ready."""
+    outputs = run.previous.outputs if run.previous is not None else {}
+    declared = _declared_outputs(run)
+    for snapshot in inv.evidence_snapshot_ids or []:
+        device = str((declared.get(snapshot) or {}).get("device") or "")
+        if not device:
+            raise StepFailed("evidence_mount_failed", f"the stack attached no device for evidence {snapshot}")
+        mount(ctx, inv, run, outputs, snapshot, device, snapshot, action="report")
 
 
 def _mirror(ctx: HookContext, inv: Investigation, run: StepRun) -> None:

@@ -32,6 +32,8 @@ class CustodyEventType(StrEnum):
     COPIED = "copied"
     FLAGGED = "flagged"
     ATTACHED = "attached"
+    # Mounted read-only on the workstation, as the mount script reported it.
+    MOUNTED = "mounted"
     DETACHED = "detached"
     UPLOADED = "uploaded"
     FROZEN = "frozen"

@@ -225,6 +225,7 @@ def engine_request(
         stack_name=inv.stack_name,
         config=stack_config.to_stack_config(raw),
         provider_config=stack_config.provider_config(inv),
+        policy_env=stack_config.policy_env(inv),
     )
 
 
@@ -233,8 +234,14 @@ def fresh_engine_step(kind: OperationKind, label: str, **overrides: Any) -> Step
     return Step(label=label, build=lambda inv, settings: engine_request(inv, settings, kind, **overrides))
 
 
-def _up(inv: Investigation, _params: Params, settings: Settings) -> list[Step]:
-    return [engine_step(inv, settings, OperationKind.UP, "up")]
+def _open_steps(inv: Investigation, _params: Params, settings: Settings) -> list[Step]:
+    from service.custody import acquisition
+
+    up = engine_step(inv, settings, OperationKind.UP, "up")
+    if not inv.evidence_snapshot_ids:
+        return [up]
+    # Ready means the evidence given at open is mounted read-only: the boot script's report decides.
+    return [up, Step(label="check the evidence mounts", work=acquisition.check_boot_mounts)]
 
 
 def _preview(inv: Investigation, _params: Params, settings: Settings) -> list[Step]:
@@ -348,7 +355,7 @@ register(
         running=Status.OPENING,
         succeeded=Status.READY,
         failed=Status.FAILED,
-        steps=_up,
+        steps=_open_steps,
         kind=OperationKind.UP,
         retry_after_interrupt=True,
     )

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from policy_packs.forensics.rules.ami import ENV_AMI_JUDGED_AT
 from programs.forensic_env.config import ConfigError, validate_config
+from service.clock import as_utc
 from service.config import Settings
 from service.errors import InvalidInput
 from service.investigations.models import Investigation
@@ -75,6 +77,12 @@ def provider_config(inv: Investigation) -> dict[str, ConfigValue]:
         role = {"roleArn": inv.assume_role_arn, "sessionName": f"forensics-{inv.id}"[:64]}
         config["aws:assumeRoles"] = ConfigValue([role])
     return config
+
+
+def policy_env(inv: Investigation) -> dict[str, str]:
+    """What the policy pack is told about this clean room by the service: the golden AMI is judged as of
+    the clean room's opening, so an image that was fresh then never stops a later freeze or release."""
+    return {ENV_AMI_JUDGED_AT: as_utc(inv.created_at).isoformat()}
 
 
 def validate(raw: dict[str, Any], region: str | None = None) -> None:

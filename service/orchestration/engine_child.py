@@ -60,6 +60,9 @@ def select_stack(request: OperationRequest, program: ProgramFn, workspace: Engin
             backend=auto.ProjectBackend(url=workspace.backend_url),
         ),
         secrets_provider="passphrase",
+        # Pinned as the service set them, before the program runs: the inline program shares this process,
+        # and a CLI run takes its environment from os.environ as it is at that moment.
+        env_vars={k: v for k, v in os.environ.items() if k.startswith("FORENSICS_")},
     )
     stack = auto.create_or_select_stack(
         stack_name=request.stack_name, project_name=PULUMI_PROJECT, program=program, opts=opts

@@ -12,11 +12,21 @@ secrets, admin token...). What the child needs besides variables travels on its 
 
 from __future__ import annotations
 
+import json
 import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
-from policy_packs.forensics.rules.ami import ENV_MAX_AMI_AGE_DAYS
+from policy_packs.forensics.rules.ami import ENV_AMI_OWNERS, ENV_MAX_AMI_AGE_DAYS
+from policy_packs.forensics.rules.aws_access import (
+    ENV_ACCOUNT_ID,
+    ENV_ASSUME_ROLES,
+    ENV_ENDPOINT_URL,
+    ENV_REGION,
+    ENV_VERIFY_TLS,
+)
 from service.config import PROJECT_ROOT, Settings
 from service.orchestration.models import ConfigValue, EngineWorkspace
 
@@ -78,6 +88,17 @@ AMBIENT_AWS_ACCESS: tuple[str, ...] = (
 # The settings the policy pack reads from its environment, by the variable it reads them from: the pack runs
 # in the analyzer process the CLI starts, which sees nothing of the service but this environment.
 POLICY_PACK_SETTINGS: dict[str, str] = {ENV_MAX_AMI_AGE_DAYS: "max_ami_age_days"}
+# What the pack needs to ask AWS itself (golden-ami-fresh describes the images), per operation
+# (``policy_pack_aws_env``).
+POLICY_ENV_PREFIX = "FORENSICS_POLICY_"
+POLICY_PACK_AWS_VARIABLES: tuple[str, ...] = (
+    ENV_REGION,
+    ENV_ACCOUNT_ID,
+    ENV_ASSUME_ROLES,
+    ENV_ENDPOINT_URL,
+    ENV_VERIFY_TLS,
+    ENV_AMI_OWNERS,
+)
 
 
 def pulumi_home(settings: Settings) -> Path:
@@ -113,12 +134,67 @@ def pulumi_env(settings: Settings) -> dict[str, str]:
     return env
 
 
-def engine_process_env(settings: Settings) -> dict[str, str]:
+def policy_env(values: Mapping[str, str]) -> dict[str, str]:
+    """An operation's own policy-pack variables (``OperationRequest.policy_env``); only FORENSICS_POLICY_*
+    names pass, so a request cannot reach anything else in the engine child's environment."""
+    return {k: v for k, v in values.items() if k.startswith(POLICY_ENV_PREFIX)}
+
+
+def _config_value(value: ConfigValue | None) -> Any:
+    raw = value.value if value is not None else None
+    if isinstance(raw, str) and raw[:1] in ("[", "{"):
+        try:
+            return json.loads(raw)
+        except ValueError:
+            return raw
+    return raw
+
+
+def policy_pack_aws_env(
+    settings: Settings, stack_provider_config: Mapping[str, ConfigValue] | None = None
+) -> dict[str, str]:
+    """Where and as whom the policy pack asks AWS: the stack's region and the roles its provider assumes
+    (the operation's ``aws:region`` / ``aws:assumeRoles``, else the settings' region with the service's own
+    credentials, as ``build_request`` gives the provider), the account those end in, the local endpoint, and
+    the allowed golden AMI owners.
+
+    All of it is decided here, by the service, before the engine child (and so the program) starts; the
+    analyzer inherits it through the CLI, and the program's tags, outputs and config play no part. Keys stay
+    out: locally the pack reads the provider's own from the stack config (they only open the role chain; the
+    account it ends in is checked against ENV_ACCOUNT_ID), for real AWS the ambient credentials are here."""
+    config = stack_provider_config or {}
+    region = str(_config_value(config.get("aws:region")) or settings.aws_region)
+    roles = _config_value(config.get("aws:assumeRoles"))
+    roles = [roles] if isinstance(roles, dict) else [r for r in roles or [] if isinstance(r, dict)]
+    env = {
+        ENV_REGION: region,
+        ENV_VERIFY_TLS: "true" if settings.aws_verify_tls else "false",
+        ENV_AMI_OWNERS: json.dumps(list(settings.golden_ami_owner_accounts)),
+    }
+    if roles:
+        env[ENV_ASSUME_ROLES] = json.dumps(roles)
+        # The last role is the one the provider acts as (arn:aws:iam::<account>:role/...).
+        arn_parts = str(roles[-1].get("roleArn") or "").split(":")
+        account: str | None = arn_parts[4] if len(arn_parts) > 5 else None
+    else:
+        forensic = settings.account_for(region)
+        account = forensic.account_id if forensic is not None else None
+    if account:
+        env[ENV_ACCOUNT_ID] = account
+    if settings.target == "local" and settings.aws_endpoint_url:
+        env[ENV_ENDPOINT_URL] = settings.aws_endpoint_url
+    return env
+
+
+def engine_process_env(
+    settings: Settings, stack_provider_config: Mapping[str, ConfigValue] | None = None
+) -> dict[str, str]:
     """The whole environment of the engine child; it inherits nothing else from the service.
 
     Pulumi's variables (``pulumi_env``), the process basics, PYTHONPATH for the runner and the plugins, the
-    policy pack's settings and, for real AWS or an S3 backend, the ambient AWS access. Of the service's
-    secrets only the Pulumi passphrase is here: the CLI needs it to read and write the stack's secrets.
+    policy pack's settings and AWS access for the operation's stack (``policy_pack_aws_env``) and, for real
+    AWS or an S3 backend, the ambient AWS access. Of the service's secrets only the Pulumi passphrase is
+    here: the CLI needs it to read and write the stack's secrets.
     """
     ambient = settings.target == "aws" or settings.backend_url.startswith("s3://")
     copied = PROCESS_BASICS + (AMBIENT_AWS_ACCESS if ambient else ())
@@ -126,6 +202,7 @@ def engine_process_env(settings: Settings) -> dict[str, str]:
     pythonpath = [str(PROJECT_ROOT), os.environ.get("PYTHONPATH", "")]
     env["PYTHONPATH"] = os.pathsep.join(filter(None, pythonpath))
     env.update({variable: str(getattr(settings, name)) for variable, name in POLICY_PACK_SETTINGS.items()})
+    env.update(policy_pack_aws_env(settings, stack_provider_config))
     env.update(pulumi_env(settings))
     return env
 

@@ -32,6 +32,9 @@ class OperationRequest:
     provider_config: dict[str, ConfigValue] = field(default_factory=dict)
     policy_packs: list[str] = field(default_factory=list)
     remove_stack_after_destroy: bool = True
+    # What the service tells the policy pack about this stack (FORENSICS_POLICY_* variables of the engine
+    # child's environment): decided from the database, never by the program.
+    policy_env: dict[str, str] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -45,6 +48,7 @@ class OperationRequest:
             provider_config={k: ConfigValue(**v) for k, v in data.get("provider_config", {}).items()},
             policy_packs=list(data.get("policy_packs", [])),
             remove_stack_after_destroy=bool(data.get("remove_stack_after_destroy", True)),
+            policy_env={str(k): str(v) for k, v in data.get("policy_env", {}).items()},
         )
 
 

@@ -61,6 +61,7 @@ def build_request(settings: Settings, request: OperationRequest) -> OperationReq
         provider_config=provider_config,
         policy_packs=packs,
         remove_stack_after_destroy=request.remove_stack_after_destroy,
+        policy_env=request.policy_env,
     )
 
 
@@ -92,7 +93,12 @@ def run_operation(
             stderr=log,
             text=True,
             cwd=PROJECT_ROOT,
-            env=engine_environment.engine_process_env(settings),
+            # The stack's region and deploy role reach the policy pack this way: from the service, never
+            # from the program.
+            env={
+                **engine_environment.engine_process_env(settings, full.provider_config),
+                **engine_environment.policy_env(full.policy_env),
+            },
             start_new_session=True,
         )
     if on_started is not None:

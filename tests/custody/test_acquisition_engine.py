@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from service.config import LOCAL_SOURCE_ACCOUNT, Settings
-from service.custody import acquisition, disk_image
+from service.custody import acquisition, disk_image, mounting
 from service.investigations.models import Investigation
 from service.local.aws import LocalAws
 from tests.service.conftest import ADMIN, issue, open_ready, wait_operation
@@ -32,7 +32,7 @@ def test_acquired_evidence_is_hashed_copied_verified_and_attached_read_only(
     engine_client: TestClient, engine_settings: Settings, local_aws: LocalAws, tmp_path: Path
 ) -> None:
     snapshot_id, expected = source_evidence(local_aws, tmp_path)
-    inv = open_ready(engine_client, "SEC-1001")
+    inv = open_ready(engine_client, "SEC-1001", timeout=TIMEOUT)
     responder = issue(engine_client, "responder", "rita@example.com")
     source = {"source_account_id": LOCAL_SOURCE_ACCOUNT, "region": inv["region"], "snapshot_id": snapshot_id}
 
@@ -92,6 +92,7 @@ def test_acquired_evidence_is_hashed_copied_verified_and_attached_read_only(
         ("copied", None),
         ("hashed", "copy"),
         ("attached", None),
+        ("mounted", None),
     ]
     hashed = [e for e in custody["events"] if e["event"] == "hashed"]
     assert {e["hashes"]["sha256"] for e in hashed} == {expected}
@@ -107,7 +108,7 @@ def test_a_copy_that_differs_from_its_source_is_flagged_and_never_attached(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:  # fmt: skip
     snapshot_id, expected = source_evidence(local_aws, tmp_path)
-    inv = open_ready(engine_client, "SEC-1002")
+    inv = open_ready(engine_client, "SEC-1002", timeout=TIMEOUT)
     deploy_role = engine_settings.accounts[inv["region"]].deploy_role_arn
     assert deploy_role
     # A faulty or hostile copy path: after the source was hashed, what gets copied is the source with one
@@ -170,7 +171,7 @@ def test_an_instance_is_acquired_volume_by_volume(
             {"DeviceName": "/dev/sdb", "Ebs": {"VolumeSize": 1}},
         ],
     )["Instances"][0]  # fmt: skip
-    inv = open_ready(engine_client, "SEC-1003")
+    inv = open_ready(engine_client, "SEC-1003", timeout=TIMEOUT)
     body = {
         "source_account_id": LOCAL_SOURCE_ACCOUNT,
         "region": inv["region"],
@@ -201,3 +202,40 @@ def test_an_instance_is_acquired_volume_by_volume(
         tags = {t["Key"]: t["Value"] for t in snapshot.get("Tags", [])}
         assert tags["forensics:investigation"] == inv["id"]
     assert len({a["device"] for a in artifacts}) == 2
+
+
+def test_evidence_that_cannot_be_mounted_read_only_fails_the_acquisition(
+    engine_client: TestClient, engine_settings: Settings, local_aws: LocalAws, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    # The device is gone by the time the mount command runs on the workstation: the mount script's report
+    # (through SSM) says so, and the operation fails with its message instead of declaring the evidence ready.
+    snapshot_id, _ = source_evidence(local_aws, tmp_path)
+    inv = open_ready(engine_client, "SEC-1004", timeout=TIMEOUT)
+    deploy_role = engine_settings.accounts[inv["region"]].deploy_role_arn
+    assert deploy_role
+    ec2 = client_as(local_aws, deploy_role, "ec2")
+    real_run = mounting.run
+
+    def detach_then_mount(ssm: Any, document: str, instance_id: str, **kwargs: Any) -> Any:
+        device = f"/dev/sd{kwargs['letter']}"
+        for volume in ec2.describe_volumes(
+            Filters=[{"Name": "attachment.instance-id", "Values": [instance_id]}]
+        )["Volumes"]:
+            if any(a["Device"] == device for a in volume["Attachments"]):
+                ec2.detach_volume(
+                    VolumeId=volume["VolumeId"], InstanceId=instance_id, Device=device, Force=True
+                )
+        return real_run(ssm, document, instance_id, **kwargs)
+
+    monkeypatch.setattr(mounting, "run", detach_then_mount)
+    body = {"source_account_id": LOCAL_SOURCE_ACCOUNT, "region": inv["region"], "snapshot_id": snapshot_id}
+    accepted = _acquire(engine_client, inv["id"], ADMIN, **body)
+    assert accepted.status_code == 202, accepted.text
+    op = wait_operation(engine_client, accepted.json()["operation"]["id"], timeout=TIMEOUT)
+    assert op["state"] == "failed" and op["error"]["code"] == "evidence_mount_failed", op["error"]
+    assert "did not appear" in op["error"]["message"] and snapshot_id in op["error"]["message"]
+    (artifact,) = engine_client.get(f"/v1/investigations/{inv['id']}/evidence", headers=ADMIN).json()
+    assert artifact["flag_reason"] and "not mounted" in artifact["flag_reason"]
+    custody = engine_client.get(f"/v1/investigations/{inv['id']}/custody", headers=ADMIN).json()
+    assert [e["event"] for e in custody["events"]][-2:] == ["attached", "flagged"]

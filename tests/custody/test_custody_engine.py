@@ -64,7 +64,7 @@ def test_custody_from_acquisition_to_teardown_certificate(
     engine_client: TestClient, engine_settings: Settings, local_aws: LocalAws, tmp_path: Path
 ) -> None:
     snapshot_id, image_sha = source_evidence(local_aws, tmp_path)
-    inv = open_ready(engine_client, "SEC-1101")
+    inv = open_ready(engine_client, "SEC-1101", timeout=TIMEOUT)
     region = inv["region"]
     deploy_role = engine_settings.accounts[region].deploy_role_arn
     assert deploy_role

@@ -65,7 +65,7 @@ def test_uploaded_and_handed_in_files_get_their_sha256_recorded(
     assert uploads.INCOMING == PROGRAM_INCOMING
     # Progress events are for large objects; a 3 MiB file stands in for one.
     monkeypatch.setattr(uploads, "PROGRESS_FROM_BYTES", 1 << 20)
-    inv = open_ready(engine_client, "SEC-1201")
+    inv = open_ready(engine_client, "SEC-1201", timeout=TIMEOUT)
     inv_id = inv["id"]
     outputs = inv["outputs"]
     bucket = outputs["evidenceBucket"]

@@ -390,7 +390,7 @@ def clean_room() -> list[Res]:
                 "metadataOptions": {"httpTokens": "required", "httpEndpoint": "enabled"},
                 "rootBlockDevice": {"encrypted": True, "kmsKeyId": KEY_ARN, "volumeSize": 50},
                 "ebsBlockDevices": [],
-                "tags": {**t, "forensics:ami-age-days": "12"},
+                "tags": t,
             },
         ),
         Res(

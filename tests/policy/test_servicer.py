@@ -53,23 +53,26 @@ def test_unencrypted_untagged_volume() -> None:
 
 def test_preview_unknowns_do_not_skip_or_fail_policies() -> None:
     props = {
-        "ami": U_STR,
+        "ami": "ami-0123456789abcdef0",
         "subnetId": U_STR,
         "associatePublicIpAddress": U_BOOL,
         "metadataOptions": {"httpTokens": "required", "httpEndpoint": "enabled"},
         "rootBlockDevice": {"encrypted": True, "kmsKeyId": U_STR},
         "ebsBlockDevices": [],
-        "tags": {**TAGS, "forensics:ami-age-days": "3"},
+        "tags": TAGS,
         "vpcSecurityGroupIds": [U_STR],
     }
     assert _analyze("aws:ec2/instance:Instance", "workstation", props) == []
     # an unknown object where a rule needs a value is "can't judge yet", not an advisory skip
     assert _analyze("aws:ec2/instance:Instance", "ws", {**props, "metadataOptions": U_OBJ}) == []
+    # but an image EC2 cannot be asked about is a violation of its own, not a skip
+    diags = _analyze("aws:ec2/instance:Instance", "ws", {**props, "ami": U_STR})
+    assert [d.policyName for d in diags] == ["golden-ami-fresh"]
 
 
 def test_missing_imds_setting_is_reported_even_with_other_unknowns() -> None:
     props = {
-        "ami": U_STR,
+        "ami": "ami-0123456789abcdef0",
         "subnetId": U_STR,
         "rootBlockDevice": {"encrypted": True, "kmsKeyId": U_STR},
         "tags": U_OBJ,

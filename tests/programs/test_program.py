@@ -10,6 +10,7 @@ import pytest
 
 from programs.forensic_env import COMPONENT_TYPES, RESOURCE_TYPES, ConfigError
 from programs.forensic_env.program import OUTPUT_NAMES
+from programs.forensic_env.workstation import mount_script
 from tests.programs.harness import (
     ACCOUNT,
     AMI_AGE_DAYS,
@@ -267,7 +268,7 @@ def test_no_evidence_no_volumes() -> None:
 def test_session_logging(env: ProgramRun) -> None:
     group = env.one("aws:cloudwatch/logGroup:LogGroup", "session").inputs
     assert group["kmsKeyId"] == KEY_ARN
-    doc = env.one("aws:ssm/document:Document").inputs
+    doc = env.one("aws:ssm/document:Document", "session-prefs").inputs
     assert doc["documentType"] == "Session"
     assert doc["name"] == "forensics-inv-test-01-session-prefs"
     content = json.loads(doc["content"])
@@ -540,7 +541,7 @@ def test_least_privilege(env: ProgramRun) -> None:
 
 def test_outputs(env: ProgramRun) -> None:
     assert set(env.outputs) == set(OUTPUT_NAMES)
-    assert len(OUTPUT_NAMES) == 25
+    assert len(OUTPUT_NAMES) == 26
     assert env.outputs["investigationId"] == "inv-test-01" and env.outputs["ticket"] == "SEC-123"
     assert env.outputs["frozen"] is False and env.outputs["freezeSnapshotIds"] == []
     assert env.outputs["responderRoleArn"].endswith(":role/forensics-inv-test-01-responder")
@@ -650,3 +651,20 @@ def test_physical_names_fit_aws_limits_for_the_longest_id() -> None:
     assert len(run.one("aws:iam/instanceProfile:InstanceProfile").inputs["name"]) <= 128
     assert len(run.one("aws:s3/bucket:Bucket").inputs["bucket"]) <= 63
     assert run.outputs["investigationId"] == longest
+
+
+def test_mount_command_takes_only_a_letter_and_a_snapshot_id(env: ProgramRun) -> None:
+    # The service mounts evidence attached to a running workstation through this document and reads the
+    # device's report line back; SSM refuses parameters outside these patterns before any shell sees them.
+    doc = env.one("aws:ssm/document:Document", "mount-evidence").inputs
+    assert doc["documentType"] == "Command"
+    content = json.loads(doc["content"])
+    assert content["parameters"] == {
+        "action": {"type": "String", "allowedValues": ["mount", "report"]},
+        "letter": {"type": "String", "allowedPattern": "^[f-p]$"},
+        "snapshot": {"type": "String", "allowedPattern": "^snap-[0-9a-f]{8,17}$"},
+    }
+    (step,) = content["mainSteps"]
+    script = "\n".join(step["inputs"]["runCommand"])
+    assert mount_script().rstrip("\n") in script
+    assert env.outputs["mountDocument"] == doc["name"]

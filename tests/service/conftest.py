@@ -83,10 +83,13 @@ def wait_operation(
         time.sleep(0.05)
 
 
-def open_ready(client: TestClient, ticket: str = "SEC-123", **extra: Any) -> dict[str, Any]:
+def open_ready(
+    client: TestClient, ticket: str = "SEC-123", *, timeout: float = 15.0, **extra: Any
+) -> dict[str, Any]:
+    """Opens and waits for ready (pass ``timeout`` for the real engine: an `up` takes many seconds)."""
     response = client.post("/v1/investigations", json=open_body(ticket, **extra), headers=ADMIN)
     assert response.status_code == 202, response.text
-    op = wait_operation(client, response.json()["operation"]["id"])
+    op = wait_operation(client, response.json()["operation"]["id"], timeout=timeout)
     assert op["state"] == "succeeded", op
     return client.get(f"/v1/investigations/{response.json()['investigation']['id']}", headers=ADMIN).json()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -26,7 +27,13 @@ def transport(settings: Settings, fake: FakeExecutor, local_aws: LocalAws) -> It
     """The API app with a fake engine; freeze's legal holds really happen in moto."""
     local_aws.client("s3").create_bucket(Bucket=BUCKET, ObjectLockEnabledForBucket=True)
     fake.bucket = BUCKET
-    local = settings.model_copy(update={"aws_endpoint_url": local_aws.endpoint_url, "aws_verify_tls": False})
+    local = settings.model_copy(
+        update={
+            "aws_endpoint_url": local_aws.endpoint_url,
+            "aws_verify_tls": False,
+            "audit_anchor_bucket": f"forensics-audit-anchors-{uuid.uuid4().hex[:16]}",
+        }
+    )
     seed(local)  # the signing key and the audit-anchor bucket a freeze uses
     app: FastAPI = create_app(local, executor=fake)
     with TestClient(app) as client:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -42,7 +43,13 @@ def s3(local_aws: LocalAws) -> Iterator[object]:
 @pytest.fixture
 def aws_client(settings: Settings, fake: FakeExecutor, local_aws: LocalAws) -> Iterator[TestClient]:
     fake.bucket = BUCKET
-    local = settings.model_copy(update={"aws_endpoint_url": local_aws.endpoint_url, "aws_verify_tls": False})
+    local = settings.model_copy(
+        update={
+            "aws_endpoint_url": local_aws.endpoint_url,
+            "aws_verify_tls": False,
+            "audit_anchor_bucket": f"forensics-audit-anchors-{uuid.uuid4().hex[:16]}",
+        }
+    )
     seed(local)  # the signing key and the audit-anchor bucket a freeze uses
     app = create_app(local, executor=fake)
     with TestClient(app) as client:

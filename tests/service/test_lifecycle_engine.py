@@ -111,7 +111,7 @@ def test_full_lifecycle_freeze_and_destroy(engine_client: TestClient, local_aws:
     assert hold["LegalHold"]["Status"] == "ON"
     held = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix="legal-hold/").get("Contents", [])]
     assert any(k.endswith("stack-export.json") for k in held) and any(
-        k.endswith("manifest.json") for k in held
+        k.endswith("manifest.signed.json") for k in held
     )
 
     refused = engine_client.post(f"/v1/investigations/{inv['id']}/destroy", json={}, headers=ADMIN)
