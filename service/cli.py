@@ -181,6 +181,10 @@ def _action(
 ) -> None:
     client = _client(ctx, url, token)
     payload = client.request("POST", f"/v1/investigations/{investigation_id}/{action}", json=body)
+    if "approval" in payload:
+        # Held by the two-person rule: there is nothing to follow until someone else approves it.
+        console.print(f"[yellow]{payload.get('message')}[/yellow]")
+        return
     op = _operation_id(payload)
     console.print(f"{action}: operation {op} queued")
     if follow and op:

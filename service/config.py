@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -124,6 +124,14 @@ class Settings(BaseSettings):
 
     # Auth
     bootstrap_admin_token: SecretStr | None = None
+    # Who is the same person: a token's principal name, a chat user id (U123) or a chat principal
+    # (slack:U123) -> one person id. Unmapped principals are their own person (chat users by their user id,
+    # whatever display name they use). The two-person rule compares persons, never tokens.
+    person_aliases: dict[str, str] = Field(default_factory=dict)
+    # Extensions longer than this (hours) wait for a second person's approval.
+    two_person_extension_hours: int = 72
+    # A request waiting for a second person expires (and is never acted on) after this many hours.
+    approval_ttl_hours: float = 24.0
 
     # Forensic defaults: the program's own (programs/forensic_env/config.py is their one source).
     default_ttl_hours: int = DEFAULT_TTL_HOURS
@@ -193,6 +201,23 @@ class Settings(BaseSettings):
     drift_check_cron_minute: str = "17"
     # Register the periodic tasks (delivery sweep, teardown, drift) on the Huey queue; tests call them.
     integrations_periodic_tasks: bool = True
+
+    # Just-in-time access (service/access). Each person (a token's principal, or a chat user) -> the AWS
+    # principal their grants put in a role's trust policy: their SSO permission-set role or IAM role/user,
+    # never an account root. A person without one cannot ask for access.
+    person_principals: dict[
+        str,
+        Annotated[
+            str, Field(pattern=r"^arn:aws[a-z-]*:iam::[0-9]{12}:" r"(role|user)/[A-Za-z0-9_+=,.@/-]+$")
+        ],
+    ] = Field(default_factory=dict)
+    # The longest grant, in hours (AWS refuses the role from the expiry on).
+    max_grant_hours: int = Field(default=12, ge=1, le=24 * 7)
+    # Who the service acts as when it brings trust policies in line by itself (expired grants, a person giving
+    # up their own grant), and how often the scheduler looks for expired grants (Huey crontab minute field).
+    access_sync_principal: str = "access-sync"
+    access_sync_role: str = "data_custodian"
+    access_expiry_cron_minute: str = "*"
 
     @property
     def accounts(self) -> dict[str, ForensicAccount]:

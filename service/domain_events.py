@@ -75,6 +75,50 @@ class RequestRefused:
     message: str
 
 
+@dataclass(frozen=True)
+class ApprovalRequested:
+    """A request waits for a second, different person (service/approvals)."""
+
+    approval_id: str
+    investigation_id: str
+    action: str
+    requested_by: str
+    rule: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class ApprovalDecided:
+    approval_id: str
+    investigation_id: str
+    action: str
+    approved: bool
+    by: str
+    requested_by: str
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class ApprovalExpired:
+    """Nobody decided in time; nothing was done."""
+
+    approval_id: str
+    investigation_id: str
+    action: str
+    requested_by: str
+
+
+@dataclass(frozen=True)
+class BreakGlassUsed:
+    """One person acted alone on their own say-so: an alert of its own, never folded into another notice."""
+
+    approval_id: str
+    investigation_id: str
+    action: str
+    by: str
+    reason: str
+
+
 DomainEvent = (
     InvestigationOpened
     | OperationQueued
@@ -84,4 +128,8 @@ DomainEvent = (
     | ExpiryWarned
     | ExpiryExtended
     | RequestRefused
+    | ApprovalRequested
+    | ApprovalDecided
+    | ApprovalExpired
+    | BreakGlassUsed
 )

@@ -14,8 +14,10 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 
+from service.access.views import router as access_router
 from service.api import error_handlers, health
 from service.api.middleware import BodySizeLimitMiddleware, CatchAllMiddleware, RequestIdMiddleware
+from service.approvals.views import router as approvals_router
 from service.audit.views import router as audit_router
 from service.auth.views import router as tokens_router
 from service.clock import Clock, utcnow
@@ -27,7 +29,7 @@ from service.integrations import wiring as integrations
 from service.investigations.views import router as investigations_router
 from service.jobs.executor import OperationExecutor, PulumiExecutor
 from service.jobs.job_context import JobContext
-from service.jobs.tasks import Jobs
+from service.jobs.tasks import Jobs, install_access_expiry
 from service.operations.views import router as operations_router
 
 logger = logging.getLogger(__name__)
@@ -95,10 +97,13 @@ def create_app(
     app.include_router(investigations_router)
     app.include_router(custody_router)
     app.include_router(operations_router)
+    app.include_router(approvals_router)
+    app.include_router(access_router)
     app.include_router(audit_router)
     app.include_router(tokens_router)
     # Ticketing/chat integrations, TTL teardown and drift checks: routers, hooks, Huey tasks.
     integrations.install(app, jobs)
+    install_access_expiry(jobs)
     _advertise_regions(app, sorted(settings.accounts))
     return app
 

@@ -19,10 +19,10 @@ import pulumi_aws as aws
 from programs.forensic_env.config import EnvironmentConfig
 from programs.forensic_env.policies import DENY_ALL, Statement, allow, assume_role, document
 from programs.forensic_env.tags import tags_for
+from programs.forensic_env.trust import INVESTIGATION_SESSION_TAG as INVESTIGATION_SESSION_TAG
+from programs.forensic_env.trust import PERSON_ROLES, person_trust_statements, trust_document
 
-HUMAN_ROLES = ("responder", "investigator", "custodian", "analyst")
-# The session tag a person's AssumeRole must carry: the investigation the session is for.
-INVESTIGATION_SESSION_TAG = "forensics-investigation"
+HUMAN_ROLES = PERSON_ROLES
 FROZEN_DENY_POLICY = "deny-all-frozen"
 # Frozen: the people who *examine* evidence lose all access; responders may still hand in evidence and the
 # custodian keeps the chain of custody.
@@ -70,29 +70,14 @@ KEY_USE_BY_SERVICES = (
 )
 
 
-def human_trust_policy(cfg: EnvironmentConfig) -> pulumi.Output[str]:
-    """Who may become one of the four people: the named principals from settings (break-glass when none),
-    never the account root; each session must carry MFA or a source identity (the person, for CloudTrail),
-    and be tagged with this investigation."""
+def human_trust_policy(cfg: EnvironmentConfig, role: str) -> str:
+    """Who may become ``role``: the named principals from settings (break-glass when none), never the account
+    root; each session must carry MFA or a source identity (the person, for CloudTrail), and be tagged with
+    this investigation. Then the role's just-in-time grants in force (``programs.forensic_env.trust``), each
+    refused by STS itself from its expiry on. Plain JSON, so the policy pack judges it at preview."""
     principals = list(cfg.trusted_principals) or [cfg.break_glass_role_arn]
-    this_case = {"StringEquals": {f"aws:RequestTag/{INVESTIGATION_SESSION_TAG}": cfg.investigation_id}}
-    return document(
-        [
-            {
-                "Sid": "AssumeWithMfaForThisInvestigation",
-                "Effect": "Allow",
-                "Principal": {"AWS": principals},
-                "Action": ["sts:AssumeRole", "sts:TagSession"],
-                "Condition": {**this_case, "Bool": {"aws:MultiFactorAuthPresent": "true"}},
-            },
-            {
-                "Sid": "AssumeAsANamedPersonForThisInvestigation",
-                "Effect": "Allow",
-                "Principal": {"AWS": principals},
-                "Action": ["sts:AssumeRole", "sts:TagSession", "sts:SetSourceIdentity"],
-                "Condition": {**this_case, "Null": {"sts:SourceIdentity": "false"}},
-            },
-        ]
+    return trust_document(
+        person_trust_statements(cfg.investigation_id, principals, cfg.grants_in_force, role)
     )
 
 
@@ -121,13 +106,12 @@ class AccessRoles(pulumi.ComponentResource):
         self._cfg = cfg
         child = pulumi.ResourceOptions(parent=self)
 
-        people = human_trust_policy(cfg)
         self.roles = {
             role: aws.iam.Role(
                 f"{name}-{role}",
                 name=f"{cfg.name_prefix}-{role}",
                 description=f"Forensic {role} for investigation {cfg.investigation_id} ({cfg.ticket})",
-                assume_role_policy=people,
+                assume_role_policy=human_trust_policy(cfg, role),
                 max_session_duration=3600,
                 force_detach_policies=True,
                 tags=tags_for(cfg, f"{cfg.name_prefix}-{role}", {"forensics:role": role}),

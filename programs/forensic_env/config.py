@@ -11,9 +11,20 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Literal
 
 from programs.forensic_env.tags import RESERVED_TAG_KEYS
+from programs.forensic_env.trust import (
+    PERSON_ROLES,
+    SOURCE_IDENTITY_PATTERN,
+    TRUST_POLICY_MAX_CHARS,
+    AccessGrant,
+    grants_in_force,
+    person_trust_statements,
+    policy_size,
+    trust_document,
+)
 
 NAMESPACE = "forensics"
 ObjectLockMode = Literal["GOVERNANCE", "COMPLIANCE"]
@@ -47,6 +58,8 @@ MAX_EVIDENCE_SNAPSHOTS = len(EVIDENCE_DEVICE_LETTERS)
 EVIDENCE_ID_PATTERN = r"^[a-z0-9-]{1,40}$"
 # Frozen disks are snapshotted under their artifact id, and the workstation's own disk under this one.
 RESERVED_EVIDENCE_IDS = ("root",)
+# Grants expire at a whole UTC second, in one spelling only: IAM reads it, and the service writes it the same.
+GRANT_EXPIRY_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
 # Every key the program reads, with its default (None: no default).
 DEFAULTS: dict[str, Any] = {
@@ -74,6 +87,8 @@ DEFAULTS: dict[str, Any] = {
     "retainEvidenceBucket": True,
     "frozen": False,
     "unprotect": False,
+    # Just-in-time access: [{role, principalArn, person, expiresAt}], each a trust statement of that role.
+    "grants": [],
 }
 CONFIG_KEYS: tuple[str, ...] = tuple(DEFAULTS)
 
@@ -138,6 +153,8 @@ class EnvironmentConfig:
     ttl_hours: int = DEFAULT_TTL_HOURS
     tags: Mapping[str, str] = field(default_factory=dict)
     trusted_principals: tuple[str, ...] = ()
+    # Every grant declared, whatever the freeze; ``grants_in_force`` is what the trust policies hold.
+    grants: tuple[AccessGrant, ...] = ()
     service_principals: tuple[str, ...] = ()
     # The one principal that may administer the key and the bucket's guard rails alone (break-glass).
     break_glass_role_arn: str = f"arn:aws:iam::{DEFAULT_ACCOUNT_ID}:role/{BREAK_GLASS_ROLE_NAME}"
@@ -162,6 +179,11 @@ class EnvironmentConfig:
     @property
     def partition(self) -> str:
         return "aws"
+
+    @property
+    def grants_in_force(self) -> tuple[AccessGrant, ...]:
+        """Frozen: only the custodian's grants (the others are revoked until a release)."""
+        return grants_in_force(self.grants, self.frozen)
 
     @property
     def attached_evidence(self) -> tuple[EvidenceArtifact, ...]:
@@ -403,6 +425,72 @@ def _principals(raw: Mapping[str, Any]) -> tuple[str, ...]:
     return tuple(principals)
 
 
+_GRANT_FIELDS = ("role", "principalArn", "person", "expiresAt")
+_SOURCE_IDENTITY_RE = re.compile(SOURCE_IDENTITY_PATTERN)
+_GRANT_EXPIRY_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$")
+
+
+def _grant_entry(item: Any, n: int) -> AccessGrant:
+    where = f"entry {n}"
+    if not isinstance(item, dict):
+        raise ConfigError("grants", f"{where} must be an object with {', '.join(_GRANT_FIELDS)}")
+    unknown = sorted(str(k) for k in item if k not in _GRANT_FIELDS)
+    if unknown:
+        raise ConfigError("grants", f"{where} has unknown field(s) {', '.join(unknown)}")
+    missing = [k for k in _GRANT_FIELDS if k not in item or item[k] is None]
+    if missing:
+        raise ConfigError("grants", f"{where} lacks {', '.join(missing)}")
+    role, arn, person, expires = (item[k] for k in _GRANT_FIELDS)
+    if role not in PERSON_ROLES:
+        raise ConfigError("grants", f"{where}: role {role!r} is not one of {', '.join(PERSON_ROLES)}")
+    where = f"entry {n} ({role})"
+    # A root would hand the role to every identity of that account that may call sts:AssumeRole.
+    if not isinstance(arn, str) or not _PRINCIPAL_RE.match(arn) or _ROOT_RE.match(arn):
+        raise ConfigError(
+            "grants", f"{where}: principalArn {arn!r} is not an IAM role or user ARN (never a root)"
+        )
+    if not isinstance(person, str) or not _SOURCE_IDENTITY_RE.match(person):
+        raise ConfigError(
+            "grants", f"{where}: person {person!r} is not a source identity ({SOURCE_IDENTITY_PATTERN})"
+        )
+    if not isinstance(expires, str) or not _GRANT_EXPIRY_RE.match(expires):
+        raise ConfigError(
+            "grants", f"{where}: expiresAt {expires!r} is not a UTC time like 2030-01-31T18:00:00Z"
+        )
+    try:
+        datetime.strptime(expires, GRANT_EXPIRY_FORMAT)
+    except ValueError:
+        raise ConfigError("grants", f"{where}: expiresAt {expires!r} is not a valid time") from None
+    return AccessGrant(role, arn, person, expires)
+
+
+def _grants(raw: Mapping[str, Any]) -> tuple[AccessGrant, ...]:
+    """Past expiries are accepted: the trust condition refuses them, and the service removes them on its own
+    schedule (an `up` must never fail because a grant ran out while it was queued)."""
+    grants: list[AccessGrant] = []
+    seen: dict[str, int] = {}
+    for n, item in enumerate(_json(raw, "grants", list), start=1):
+        grant = _grant_entry(item, n)
+        if grant.sid in seen:
+            raise ConfigError("grants", f"entry {n} repeats entry {seen[grant.sid]}")
+        seen[grant.sid] = n
+        grants.append(grant)
+    return tuple(grants)
+
+
+def _check_trust_sizes(cfg: EnvironmentConfig) -> None:
+    principals = list(cfg.trusted_principals) or [cfg.break_glass_role_arn]
+    for role in PERSON_ROLES:
+        statements = person_trust_statements(cfg.investigation_id, principals, cfg.grants_in_force, role)
+        size = policy_size(trust_document(statements))
+        if size > TRUST_POLICY_MAX_CHARS:
+            raise ConfigError(
+                "grants",
+                f"the {role} role's trust policy would be {size} characters, over IAM's "
+                f"{TRUST_POLICY_MAX_CHARS} (ACLSizePerRole): let a grant expire or be revoked first",
+            )
+
+
 def _break_glass(raw: Mapping[str, Any], account_id: str) -> str:
     arn = raw.get("breakGlassRoleArn") or f"arn:aws:iam::{account_id}:role/{BREAK_GLASS_ROLE_NAME}"
     if not isinstance(arn, str) or not _PRINCIPAL_RE.match(arn) or ":role/" not in arn:
@@ -460,7 +548,7 @@ def validate_config(raw: Mapping[str, Any], *, region: str | None = None) -> Env
 
     snapshot_ids = _snapshots(values)
 
-    return EnvironmentConfig(
+    cfg = EnvironmentConfig(
         investigation_id=investigation_id,
         ticket=ticket,
         region=region,
@@ -474,6 +562,7 @@ def validate_config(raw: Mapping[str, Any], *, region: str | None = None) -> Env
         ttl_hours=_positive_int(values, "ttlHours", MAX_TTL_HOURS),
         tags=_tags(values),
         trusted_principals=_principals(values),
+        grants=_grants(values),
         break_glass_role_arn=_break_glass(values, account_id),
         service_principals=_service_principals(values),
         account_id=account_id,
@@ -484,6 +573,8 @@ def validate_config(raw: Mapping[str, Any], *, region: str | None = None) -> Env
         frozen=_bool(values, "frozen"),
         unprotect=_bool(values, "unprotect"),
     )
+    _check_trust_sizes(cfg)
+    return cfg
 
 
 def load_config() -> EnvironmentConfig:

@@ -27,6 +27,8 @@ class Permission(StrEnum):
     RETENTION = "retention"
     # Acquiring evidence from an affected account into a clean room (snapshot, share, copy, hash, attach).
     ACQUIRE = "acquire"
+    # Deciding another person's request for just-in-time access to a clean-room role (never one's own).
+    APPROVE_ACCESS = "approve_access"
     CANCEL = "cancel"
     AUDIT_READ = "audit_read"
     TOKENS = "tokens"
@@ -57,6 +59,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.DESTROY,
             Permission.EXTEND,
             Permission.RETENTION,
+            Permission.APPROVE_ACCESS,
             Permission.CANCEL,
             Permission.AUDIT_READ,
         }

@@ -1,5 +1,7 @@
 """Imports every model so ``Base.metadata`` is complete (Alembic autogenerate and the schema test use it)."""
 
+from service.access.models import AccessRequest
+from service.approvals.models import ApprovalRequest
 from service.audit.models import AuditEntry, AuditHead
 from service.auth.models import ApiToken
 from service.custody.models import CustodyEvent, EvidenceArtifact, SignedStatement
@@ -10,7 +12,9 @@ from service.operations.models import Operation, OperationEvent
 from service.teardown.models import TtlWarning
 
 __all__ = [
+    "AccessRequest",
     "ApiToken",
+    "ApprovalRequest",
     "AuditEntry",
     "AuditHead",
     "Base",

@@ -32,8 +32,26 @@ HEADLINES = {
     "accepted": "Request accepted",
     "info": "Clean room",
     "progress": "Building the clean room",
+    "approval_requested": "Second person needed: a request waits for approval",
+    "approval_granted": "Request approved by a second person",
+    "approval_denied": "Request denied",
+    "approval_expired": "Request expired without a second person",
+    "break_glass": "BREAK-GLASS: acted alone without a second person",
 }
-ALERTS = frozenset({"failed", "needs_attention", "ttl_warning", "drift"})
+# Also sent to the notification channel: someone has to act (or look) now.
+ALERTS = frozenset(
+    {
+        "failed",
+        "needs_attention",
+        "ttl_warning",
+        "drift",
+        "approval_requested",
+        "approval_granted",
+        "approval_denied",
+        "approval_expired",
+        "break_glass",
+    }
+)
 # Chatter for whoever is watching in chat; the ticket keeps only the state changes.
 CHAT_ONLY = frozenset({"progress"})
 

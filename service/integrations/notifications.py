@@ -2,7 +2,10 @@
 the transaction of the change (an in-transaction handler of the unit of work's publisher).
 
 Transitional moves (freezing, releasing, destroying) are announced with who asked and why; drift also gets
-an alert audit entry. Nothing here reads ORM history: the domain functions say what happened.
+an alert audit entry. Requests held by the two-person rule are announced when asked for, approved, denied or
+expired, so whoever may approve learns of them where the incident is discussed; a break-glass use is an alert
+of its own (one notice per destination, never merged into the status notice that follows it). Nothing here
+reads ORM history: the domain functions say what happened.
 """
 
 from __future__ import annotations
@@ -18,6 +21,10 @@ from service.audit import service as audit
 from service.clock import Clock, as_utc
 from service.config import Settings
 from service.domain_events import (
+    ApprovalDecided,
+    ApprovalExpired,
+    ApprovalRequested,
+    BreakGlassUsed,
     BuildProgress,
     DomainEvent,
     DriftFound,
@@ -112,7 +119,48 @@ def notice_for(session: Session, event: DomainEvent) -> Notice | None:
         )
     if isinstance(event, ExpiryExtended):
         return Notice("extended", data, f"Extended by {event.hours}h by {event.by}.")
+    if isinstance(event, ApprovalRequested | ApprovalDecided | ApprovalExpired | BreakGlassUsed):
+        return _approval_notice(event, data)
     return _status_notice(event, inv, data)
+
+
+def _approval_notice(
+    event: ApprovalRequested | ApprovalDecided | ApprovalExpired | BreakGlassUsed, data: dict[str, Any]
+) -> Notice:
+    facts: dict[str, Any] = {"approval": event.approval_id, "action": event.action}
+    if isinstance(event, BreakGlassUsed):
+        return Notice(
+            "break_glass",
+            data,
+            f"BREAK-GLASS: {event.by} did {event.action} alone, without a second person's approval. "
+            f"Reason given: {event.reason}\nIt acted at once; it is in the audit log "
+            "(investigation.break_glass) and will be listed in the custody report. Review it now.",
+            facts,
+        )
+    if isinstance(event, ApprovalRequested):
+        return Notice(
+            "approval_requested",
+            data,
+            f"{event.requested_by} asked for {event.action}, which needs a second person: {event.rule}. "
+            f"Nothing is done until a different person who may do it approves "
+            f"(POST /v1/approvals/{event.approval_id}/approve) or denies it "
+            f"(POST /v1/approvals/{event.approval_id}/deny).",
+            {**facts, "approve before": f"{as_utc(event.expires_at):%Y-%m-%d %H:%M} UTC"},
+        )
+    if isinstance(event, ApprovalExpired):
+        return Notice(
+            "approval_expired",
+            data,
+            f"The {event.action} {event.requested_by} asked for expired without a second person; "
+            "nothing was done.",
+            facts,
+        )
+    if event.approved:
+        detail = f"{event.by} approved the {event.action} {event.requested_by} asked for; it goes ahead now."
+        return Notice("approval_granted", data, detail, facts)
+    why = f": {event.reason}" if event.reason else "."
+    detail = f"{event.by} denied the {event.action} {event.requested_by} asked for{why} Nothing was done."
+    return Notice("approval_denied", data, detail, facts)
 
 
 def _status_notice(event: StatusChanged, inv: Investigation, data: dict[str, Any]) -> Notice | None:

@@ -23,6 +23,7 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from service.approvals.models import ApprovalRequest
 from service.audit import service as audit
 from service.auth.roles import Permission, Role
 from service.auth.service import Principal
@@ -270,7 +271,7 @@ def _request(caller: Caller, cmd: SlashCommand, action: Action, params: dict[str
     (ref,) = _args(cmd, 1, 1, f"{action.value} <id>")
     inv = investigations.get_investigation(caller.session, ref)
     _subscribe(caller, cmd, inv.ticket)
-    inv, op = investigations.request_action(caller, inv.id, action, params)
+    inv, op = investigations.request_now(caller, inv.id, action, params)
     caller.commit()
     return inv.id, op.id
 
@@ -296,9 +297,15 @@ def _extend(caller: Caller, cmd: SlashCommand) -> dict[str, Any]:
         raise InvalidInput("hours must be a whole number")
     inv = investigations.get_investigation(caller.session, ref)
     _subscribe(caller, cmd, inv.ticket)
-    inv = investigations.extend(caller, inv.id, int(hours))
+    result = investigations.extend(caller, inv.id, int(hours))
     caller.commit()
-    return text_message(f":alarm_clock: `{inv.id}` now expires {inv.expires_at:%Y-%m-%d %H:%M} UTC.")
+    if isinstance(result, ApprovalRequest):
+        return text_message(
+            f":raised_hand: Extending `{inv.id}` by {hours}h needs a second person ({result.rule}). "
+            f"Approval `{result.id}` waits until {result.expires_at:%Y-%m-%d %H:%M} UTC for someone else to "
+            f"approve it (POST /v1/approvals/{result.id}/approve)."
+        )
+    return text_message(f":alarm_clock: `{result.id}` now expires {result.expires_at:%Y-%m-%d %H:%M} UTC.")
 
 
 Handler = Callable[[Caller, SlashCommand], dict[str, Any]]

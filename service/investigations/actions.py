@@ -3,9 +3,10 @@
 An ``ActionSpec`` says who may ask for the action (permissions), from which states (sources, plus a guard that
 reads the declared stack state), what the investigation is while it runs, which engine steps it runs, what the
 investigation becomes for each outcome, what it declares about the stack, the work after a successful run,
-whether it is retried after a crash, and how a refusal is worded. Requests (``service.request_action``), the
-job runner, cancel, recovery, the ticket and chat paths and the reaper all read this table; none of them
-knows an action by name. Adding an action is one ``register(ActionSpec(...))`` plus its steps.
+whether it is retried after a crash, how a refusal is worded, and which requests need a second person.
+Requests (``service.request_action``), approvals, the job runner, cancel, recovery, the ticket and chat paths
+and the reaper all read this table; none of them knows an action by name. Adding an action is one
+``register(ActionSpec(...))`` plus its steps.
 """
 
 from __future__ import annotations
@@ -97,6 +98,11 @@ AfterSuccess = Callable[[HookContext, Investigation, Params, OperationResult, St
 DeclareFn = Callable[[Investigation, Params], None]
 
 
+def nobody_else(_params: Params, _settings: Settings) -> str | None:
+    """The default: the requester acts alone."""
+    return None
+
+
 @dataclass(frozen=True)
 class ActionSpec:
     name: str
@@ -135,6 +141,12 @@ class ActionSpec:
     route: str | None = None
     # Refusal messages by current state ({id} is the investigation id); a generic one otherwise.
     refusals: Mapping[Status, str] = field(default_factory=dict)
+    # The two-person rule: why these params need a second, different person's approval (None: the requester
+    # acts alone). Such a request waits in pending_approval (service/approvals) instead of being queued.
+    second_person: Callable[[Params, Settings], str | None] = nobody_else
+    # A data custodian's decision: cancelling it undoes it, so a cancel by anyone but the person who asked
+    # waits for a second person too.
+    custodial: bool = False
 
     @property
     def runs_engine(self) -> bool:
@@ -142,6 +154,15 @@ class ActionSpec:
 
     def permissions(self, params: Params) -> frozenset[Permission]:
         return frozenset({self.permission}) | self.extra_permissions(params)
+
+    @property
+    def may_need_second_person(self) -> bool:
+        return self.second_person is not nobody_else
+
+    def cancel_needs_second_person(self, *, by_requester: bool) -> str | None:
+        if self.custodial and not by_requester:
+            return f"cancelling a {self.name} someone else asked for undoes a data custodian's decision"
+        return None
 
     def refusal(self, inv: Investigation) -> str | None:
         """Why this action may not be asked for now, or None."""
@@ -345,6 +366,29 @@ def _retention(flag: str, when: bool) -> Callable[[Params], frozenset[Permission
     return needs
 
 
+# The two-person rule (the issue's list: lifting a legal hold, deleting evidence, any retention change, a
+# long extension). Each answer is said to the approver, so it says what is at stake.
+
+
+def _release_second_person(params: Params, _settings: Settings) -> str | None:
+    if params.get("remove_legal_holds"):
+        return "release lifts a legal hold and removes the legal holds on the evidence (a retention change)"
+    return "release lifts a legal hold"
+
+
+def _destroy_second_person(params: Params, _settings: Settings) -> str | None:
+    if not bool(params.get("retain_evidence_bucket", True)):
+        return "destroy without retaining the evidence bucket deletes evidence (a retention change)"
+    return None
+
+
+def _extend_second_person(params: Params, settings: Settings) -> str | None:
+    limit, hours = settings.two_person_extension_hours, int(params.get("hours", 0))
+    if hours > limit:
+        return f"an extension by {hours} hours is longer than the {limit} hours one person may grant"
+    return None
+
+
 register(
     ActionSpec(
         name=Action.OPEN,
@@ -427,6 +471,8 @@ register(
         declare_when_succeeded=_released,
         after_success=_lift_legal_holds,
         refusals={Status.READY: "investigation {id} is not frozen; there is nothing to release"},
+        second_person=_release_second_person,
+        custodial=True,
     )
 )
 register(
@@ -445,6 +491,8 @@ register(
         kind=OperationKind.DESTROY,
         declare_when_succeeded=_destroyed,
         after_success=_certify_destroy,
+        second_person=_destroy_second_person,
+        custodial=True,
         refusals={
             Status.FROZEN: (
                 "investigation {id} is frozen under legal hold and cannot be destroyed; "
@@ -471,6 +519,7 @@ register(
             Status.DESTROYING: "investigation {id} is destroying; there is nothing to extend",
             Status.DESTROYED: "investigation {id} is destroyed; there is nothing to extend",
         },
+        second_person=_extend_second_person,
     )
 )
 
@@ -558,6 +607,46 @@ register(
         refusals={
             Status.FROZEN: "investigation {id} is frozen; evidence cannot be added under legal hold",
             Status.OPENING: "investigation {id} is still opening; register evidence once it is ready",
+        },
+    )
+)
+
+
+# Just-in-time access grants (service/access holds the work). The approval of the access request is the second
+# person; this action only applies what was decided, so it is queued by the approval or the scheduler.
+
+
+def _grant_steps(inv: Investigation, _params: Params, settings: Settings) -> list[Step]:
+    from service.access import service as access
+
+    return [
+        Step(label="declare the grants in force", work=access.declare_step),
+        fresh_engine_step(OperationKind.UP, "up (access grants)"),
+        Step(label="record the grants applied", work=access.record_applied),
+    ]
+
+
+register(
+    ActionSpec(
+        name="grant",
+        summary=(
+            "Bring the four roles' trust policies in line with the approved, unexpired access grants (an "
+            "`up`; frozen, only the custodian's are in them). Queued by approvals and the expiry schedule."
+        ),
+        permission=Permission.APPROVE_ACCESS,
+        params_model=NoParams,
+        sources=frozenset({Status.READY, Status.FROZEN}),
+        running=None,
+        succeeded=None,
+        failed=None,
+        steps=_grant_steps,
+        kind=OperationKind.UP,
+        # The same declared state deployed again converges.
+        retry_after_interrupt=True,
+        route="access-sync",
+        refusals={
+            Status.OPENING: "investigation {id} is still opening; grant access once it is ready",
+            Status.NEEDS_ATTENTION: "investigation {id} needs attention; grant access once it is settled",
         },
     )
 )

@@ -28,6 +28,9 @@ class Investigation(Base):
     # Declared evidence (the program's ``evidence`` config): [{id, snapshotId, attach}] for every acquired
     # artifact; each is copied into the clean room and attached once its copy's hash is verified.
     evidence: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    # Declared just-in-time access grants (the program's ``grants`` plus the access request each came from):
+    # [{requestId, role, principalArn, person, expiresAt}]; the scheduler drops them once expired.
+    grants: Mapped[list[Any]] = mapped_column(JSON, default=list)
     ttl_hours: Mapped[int] = mapped_column(Integer)
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
     tags: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

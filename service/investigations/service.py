@@ -3,7 +3,9 @@
 Every function here works inside the caller's unit of work: it changes rows, flushes, and emits what happened
 (``service.domain_events``); it never commits and never dispatches. What an action means is read from the
 action table (``actions.py``). State changes use conditional UPDATEs so two concurrent requests cannot both
-move the same investigation.
+move the same investigation. A request the action table says needs a second person is not acted on: it is
+held as a pending approval (``service.approvals``) and returned instead; once approved, ``queue_action`` and
+``apply_extension`` act on it exactly as it was asked.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import math
 import re
 import secrets
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel
@@ -23,7 +25,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from programs.forensic_env.config import MAX_TTL_HOURS
+from service.approvals import pending
+from service.approvals.models import ApprovalRequest
 from service.audit import service as audit
+from service.audit.service import Actor
 from service.clock import as_utc
 from service.db.base import canonical_json
 from service.domain_events import (
@@ -33,7 +38,7 @@ from service.domain_events import (
     OperationQueued,
     StatusChanged,
 )
-from service.errors import IdempotencyConflict, InvalidInput, NotFound, StateConflict
+from service.errors import Forbidden, IdempotencyConflict, InvalidInput, NotFound, StateConflict
 from service.investigations import stack_config
 from service.investigations.actions import ActionSpec, spec_of
 from service.investigations.models import Investigation
@@ -259,7 +264,7 @@ def _enqueue(
     return op
 
 
-def _params(spec: ActionSpec, params: BaseModel | dict[str, Any] | None) -> dict[str, Any]:
+def validated_params(spec: ActionSpec, params: BaseModel | dict[str, Any] | None) -> dict[str, Any]:
     model = (
         params if isinstance(params, spec.params_model) else spec.params_model.model_validate(params or {})
     )
@@ -271,7 +276,7 @@ def authorize(caller: Caller, spec: ActionSpec, params: dict[str, Any]) -> None:
         caller.principal.require(permission)
 
 
-def _move(caller: Caller, inv: Investigation, spec: ActionSpec, reason: str | None) -> Status:
+def _move(caller: Caller, inv: Investigation, spec: ActionSpec, reason: str | None, by: str) -> Status:
     """Moves the investigation to the action's running status (if it has one); returns where it was."""
     current = inv.status
     if spec.running is None:
@@ -284,8 +289,16 @@ def _move(caller: Caller, inv: Investigation, spec: ActionSpec, reason: str | No
     if moved.rowcount == 0:  # type: ignore[attr-defined]
         raise StateConflict(f"investigation {inv.id} changed state meanwhile; read it again and retry")
     caller.session.refresh(inv)
-    caller.emit(StatusChanged(inv.id, current, spec.running, spec.name, caller.principal.name, reason))
+    caller.emit(StatusChanged(inv.id, current, spec.running, spec.name, by, reason))
     return current
+
+
+def check_request(caller: Caller, inv: Investigation, spec: ActionSpec, values: dict[str, Any]) -> None:
+    """May this be asked for now (state, declared stack state, params against the settings)? Checked when it
+    is asked for, and again when a second person approves it."""
+    spec.check(inv)
+    if spec.validate is not None:
+        spec.validate(inv, values, caller.settings)
 
 
 def request_action(
@@ -293,43 +306,122 @@ def request_action(
     investigation_id: str,
     action: str,
     params: BaseModel | dict[str, Any] | None = None,
+) -> tuple[Investigation, Operation] | ApprovalRequest:
+    """Queue an engine action after whatever is already queued for the investigation; or, when the action
+    table says these params need a second person, hold it for approval and return the pending approval."""
+    return _request(caller, investigation_id, action, params, may_hold=True)
+
+
+def request_now(
+    caller: Caller,
+    investigation_id: str,
+    action: str,
+    params: BaseModel | dict[str, Any] | None = None,
 ) -> tuple[Investigation, Operation]:
-    """Queue an engine action after whatever is already queued for the investigation."""
+    """``request_action`` for paths where nothing can wait for a second person (a chat command, a system
+    job): a request the two-person rule would hold is refused (403), and nothing of it is recorded."""
+    result = _request(caller, investigation_id, action, params, may_hold=False)
+    assert not isinstance(result, ApprovalRequest)
+    return result
+
+
+def _request(
+    caller: Caller,
+    investigation_id: str,
+    action: str,
+    params: BaseModel | dict[str, Any] | None,
+    *,
+    may_hold: bool,
+) -> tuple[Investigation, Operation] | ApprovalRequest:
     spec = spec_of(action)
     if not spec.runs_engine or action == Action.OPEN:
         raise InvalidInput(f"{action} is not requested as an operation")
-    values = _params(spec, params)
+    values = validated_params(spec, params)
     authorize(caller, spec, values)
     inv = get_investigation(caller.session, investigation_id)
-    spec.check(inv)
-    if spec.validate is not None:
-        spec.validate(inv, values, caller.settings)
-    previous = _move(caller, inv, spec, values.get("reason"))
+    check_request(caller, inv, spec, values)
+    rule = spec.second_person(values, caller.settings)
+    if rule is not None and not may_hold:
+        raise Forbidden(
+            f"{spec.name} of investigation {inv.id} needs a second person ({rule}); ask for it through the "
+            f"API (POST /v1/investigations/{inv.id}/{spec.route or spec.name}), where it waits for approval",
+            details={"action": spec.name, "rule": "two_person"},
+        )
+    if rule is not None:
+        return pending.hold(
+            caller,
+            investigation_id=inv.id,
+            action=spec.name,
+            params=values,
+            rule=rule,
+            audit_action=f"investigation.{spec.name}",
+            target=f"investigation/{inv.id}",
+        )
+    return inv, queue_action(caller, inv, spec, values, requester=caller.actor)
+
+
+def queue_action(
+    caller: Caller,
+    inv: Investigation,
+    spec: ActionSpec,
+    values: dict[str, Any],
+    *,
+    requester: Actor,
+    approval: dict[str, Any] | None = None,
+) -> Operation:
+    """Queue a checked request in the requester's name. ``approval`` (who approved it, or the break-glass
+    use) is kept with the operation's params and in the audit entry."""
+    values = dict(values)
+    previous = _move(caller, inv, spec, values.get("reason"), requester.name)
     if spec.running is not None:
         values["previous_status"] = previous.value
-    op = _enqueue(caller.uow, inv, spec, caller.principal.name, values, caller.request_id)
+    values.update(approval or {})
+    op = _enqueue(caller.uow, inv, spec, requester.name, values, caller.request_id)
     caller.emit(OperationQueued(inv.id, op.id))
     audit.record(
         caller.session,
         caller.clock,
-        actor=caller.actor,
+        actor=requester,
         action=f"investigation.{spec.name}",
         target=f"investigation/{inv.id}",
         outcome="accepted",
         request_id=caller.request_id,
         details={"operation_id": op.id, **values},
     )
-    return inv, op
+    return op
 
 
-def extend(caller: Caller, investigation_id: str, hours: int, reason: str | None = None) -> Investigation:
-    """Moves the expiry ``hours`` past the later of the current expiry and now."""
+def extend(
+    caller: Caller, investigation_id: str, hours: int, reason: str | None = None
+) -> Investigation | ApprovalRequest:
+    """Moves the expiry ``hours`` past the later of the current expiry and now; an extension longer than one
+    person may grant is held for a second person's approval (returned instead)."""
     spec = spec_of(Action.EXTEND)
-    authorize(caller, spec, {"hours": hours})
+    values = {"hours": hours, "reason": reason}
+    authorize(caller, spec, values)
+    inv = get_investigation(caller.session, investigation_id)
+    check_extension(caller, inv, hours)
+    rule = spec.second_person(values, caller.settings)
+    if rule is not None:
+        return pending.hold(
+            caller,
+            investigation_id=inv.id,
+            action=spec.name,
+            params=values,
+            rule=rule,
+            audit_action="investigation.extend",
+            target=f"investigation/{inv.id}",
+        )
+    return apply_extension(caller, inv, hours, reason, requester=caller.actor)
+
+
+def check_extension(caller: Caller, inv: Investigation, hours: int) -> tuple[datetime, int]:
+    """The new expiry and total TTL, or why not: the limits are checked before anyone is asked to approve,
+    and again when the extension is applied."""
+    spec = spec_of(Action.EXTEND)
     limit = caller.settings.max_ttl_extension_hours
     if not 1 <= hours <= limit:
         raise InvalidInput(f"hours must be between 1 and {limit}")
-    inv = get_investigation(caller.session, investigation_id)
     spec.check(inv)
     now = caller.clock()
     old = as_utc(inv.expires_at)
@@ -348,6 +440,22 @@ def extend(caller: Caller, investigation_id: str, hours: int, reason: str | None
         )
     # The whole stack config is checked again with the new TTL, by the program's own validator.
     stack_config.validate(stack_config.raw_config(inv, ttlHours=ttl), region=inv.region)
+    return new, ttl
+
+
+def apply_extension(
+    caller: Caller,
+    inv: Investigation,
+    hours: int,
+    reason: str | None,
+    *,
+    requester: Actor,
+    approval: dict[str, Any] | None = None,
+) -> Investigation:
+    """Extends in the requester's name (checked again: time has passed if a second person approved it)."""
+    new, ttl = check_extension(caller, inv, hours)
+    old = as_utc(inv.expires_at)
+    now = caller.clock()
     moved = caller.session.execute(
         update(Investigation)
         .where(Investigation.id == inv.id, Investigation.expires_at == old)
@@ -359,7 +467,7 @@ def extend(caller: Caller, investigation_id: str, hours: int, reason: str | None
     audit.record(
         caller.session,
         caller.clock,
-        actor=caller.actor,
+        actor=requester,
         action="investigation.extend",
         target=f"investigation/{inv.id}",
         outcome="ok",
@@ -369,9 +477,10 @@ def extend(caller: Caller, investigation_id: str, hours: int, reason: str | None
             "previous_expires_at": old.isoformat(),
             "expires_at": new.isoformat(),
             "reason": reason,
+            **(approval or {}),
         },
     )
-    caller.emit(ExpiryExtended(inv.id, hours, caller.principal.name))
+    caller.emit(ExpiryExtended(inv.id, hours, requester.name))
     return inv
 
 

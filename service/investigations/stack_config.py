@@ -31,6 +31,9 @@ def raw_config(inv: Investigation, **overrides: Any) -> dict[str, Any]:
     if inv.evidence:
         # Acquired evidence: each copied into the clean room, attached once its copy's hash is verified.
         config["evidence"] = [dict(entry) for entry in inv.evidence]
+    if inv.grants:
+        # Just-in-time access (service/access); the program leaves all but the custodian's out while frozen.
+        config["grants"] = program_grants(inv.grants)
     ami = inv.golden_ami or {}
     if ami.get("ami_id"):
         config["amiId"] = ami["ami_id"]
@@ -46,6 +49,15 @@ def raw_config(inv: Investigation, **overrides: Any) -> dict[str, Any]:
         config["assumeRoleArn"] = inv.assume_role_arn
     config.update(overrides)
     return config
+
+
+# A program grant entry; the declared state also keeps the access request each came from (requestId).
+GRANT_FIELDS = ("role", "principalArn", "person", "expiresAt")
+
+
+def program_grants(declared: list[Any] | None) -> list[dict[str, Any]]:
+    """The program's ``grants`` from an investigation's declared grants."""
+    return [{key: entry[key] for key in GRANT_FIELDS} for entry in declared or []]
 
 
 def trust_config(settings: Settings, inv: Investigation) -> dict[str, Any]:

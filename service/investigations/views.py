@@ -1,5 +1,8 @@
 """/v1/investigations: HTTP to domain calls, nothing else. One route per action in the action table, made
-from its entry (path, body model, summary), so a new action gets its route without a new function here."""
+from its entry (path, body model, summary), so a new action gets its route without a new function here.
+
+A request the two-person rule holds back answers 202 with ``{"approval", "message"}`` instead of the queued
+operation (or, for extend, the investigation); nothing is done until a second person approves it."""
 
 # No `from __future__ import annotations`: the action routes are built at import with real annotation objects.
 
@@ -12,6 +15,8 @@ from pydantic import BaseModel
 from programs.forensic_env.config import INVESTIGATION_ID_PATTERN
 from service.api.deps import CallerDep, ReaderDep, SessionDep
 from service.api.schemas import ERROR_RESPONSES, MAX_OFFSET, Page
+from service.approvals.models import ApprovalRequest
+from service.approvals.schemas import ApprovalPending
 from service.investigations import service
 from service.investigations.actions import ACTIONS, ActionSpec
 from service.investigations.models import Investigation
@@ -40,6 +45,12 @@ def _accepted(inv: Investigation, op: Operation) -> Accepted:
     return Accepted(
         investigation=InvestigationOut.model_validate(inv), operation=OperationOut.model_validate(op)
     )
+
+
+HELD = (
+    "Held by the two-person rule: `{approval, message}`; nothing is done until a different person approves "
+    "it (POST /v1/approvals/{id}/approve)."
+)
 
 
 @router.post(
@@ -84,12 +95,25 @@ def get_investigation(
     return InvestigationDetail.with_timeline(inv, service.timeline(session, inv.id))
 
 
-@router.post("/{investigation_id}/extend", response_model=InvestigationOut)
-def extend(investigation_id: InvestigationId, body: ExtendRequest, caller: CallerDep) -> InvestigationOut:
-    """Push the expiry back by ``hours`` (responders and data custodians); re-arms the expiry warning."""
-    inv = service.extend(caller, investigation_id, body.hours, body.reason)
+@router.post(
+    "/{investigation_id}/extend",
+    response_model=InvestigationOut | ApprovalPending,
+    responses={
+        200: {"model": InvestigationOut, "description": "Extended"},
+        202: {"model": ApprovalPending, "description": HELD},
+    },
+)
+def extend(
+    investigation_id: InvestigationId, body: ExtendRequest, response: Response, caller: CallerDep
+) -> InvestigationOut | ApprovalPending:
+    """Push the expiry back by ``hours`` (responders and data custodians); re-arms the expiry warning. An
+    extension longer than ``two_person_extension_hours`` waits for a second person (202)."""
+    result = service.extend(caller, investigation_id, body.hours, body.reason)
     caller.commit()
-    return InvestigationOut.model_validate(inv)
+    if isinstance(result, ApprovalRequest):
+        response.status_code = status.HTTP_202_ACCEPTED
+        return ApprovalPending.of(result)
+    return InvestigationOut.model_validate(result)
 
 
 def _action_route(spec: ActionSpec) -> None:
@@ -97,10 +121,14 @@ def _action_route(spec: ActionSpec) -> None:
     model = spec.params_model
     body_required = any(field.is_required() for field in model.model_fields.values())
 
-    def request_action(investigation_id: str, caller: Caller, body: BaseModel | None = None) -> Accepted:
-        inv, op = service.request_action(caller, investigation_id, spec.name, body)
+    def request_action(
+        investigation_id: str, caller: Caller, body: BaseModel | None = None
+    ) -> Accepted | ApprovalPending:
+        result = service.request_action(caller, investigation_id, spec.name, body)
         caller.commit()
-        return _accepted(inv, op)
+        if isinstance(result, ApprovalRequest):
+            return ApprovalPending.of(result)
+        return _accepted(*result)
 
     body_type = Annotated[model | None, Body()] if not body_required else Annotated[model, Body()]
     body_param = inspect.Parameter(
@@ -115,7 +143,7 @@ def _action_route(spec: ActionSpec) -> None:
             inspect.Parameter("caller", inspect.Parameter.KEYWORD_ONLY, annotation=CallerDep),
             body_param,
         ],
-        return_annotation=Accepted,
+        return_annotation=Accepted | ApprovalPending,
     )
     request_action.__name__ = f"{spec.name}_investigation"
     router.add_api_route(
@@ -123,7 +151,13 @@ def _action_route(spec: ActionSpec) -> None:
         request_action,
         methods=["POST"],
         status_code=status.HTTP_202_ACCEPTED,
-        response_model=Accepted,
+        response_model=Accepted | ApprovalPending,
+        responses={
+            202: {
+                "description": "Queued: `{investigation, operation}`. Or, when these params need a second "
+                "person (the action table's two-person rule): " + HELD
+            }
+        },
         summary=spec.name.capitalize(),
         description=spec.summary,
         name=f"{spec.name}_investigation",

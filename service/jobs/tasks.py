@@ -5,7 +5,8 @@ per-investigation lock (``runner``). Tasks carry ids only. Different investigati
 number of consumer workers (``max_parallel_operations``); each Pulumi operation runs in its own child process,
 so worker threads only wait. A periodic sweep re-dispatches queued work and recovers stale operations, so a
 lost task or a dead worker on another host never leaves an operation stuck. Another periodic task signs an
-audit anchor when one is due (``service.audit.anchors``), when an anchor bucket is configured.
+audit anchor when one is due (``service.audit.anchors``), when an anchor bucket is configured; another marks
+requests that waited too long for a second person as expired (``service.approvals``).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 from huey import Huey, crontab
 from huey.consumer import Consumer
 
+from service.approvals import service as approvals
 from service.audit import anchors
 from service.domain_events import DomainEvent, OperationQueued
 from service.jobs import operation_runner, recovery
@@ -29,6 +31,7 @@ logger = logging.getLogger(__name__)
 PROCESS_TASK = "forensics.process_investigation"
 SWEEP_TASK = "forensics.sweep"
 ANCHOR_TASK = "forensics.audit_anchor"
+EXPIRE_APPROVALS_TASK = "forensics.expire_approvals"
 
 
 class _EmbeddedConsumer(Consumer):  # type: ignore[misc]
@@ -55,6 +58,13 @@ class Jobs:
             process_investigation
         )
         self.sweep_task = self.huey.periodic_task(crontab(minute="*"), name=SWEEP_TASK)(sweep)
+
+        def expire_approvals() -> None:
+            self.expire_approvals()
+
+        # Off with the other schedules (integrations_periodic_tasks=false): tests expire with their own clock.
+        if ctx.settings.integrations_periodic_tasks:
+            self.huey.periodic_task(crontab(minute="*"), name=EXPIRE_APPROVALS_TASK)(expire_approvals)
         self.anchor_schedule: anchors.AnchorSchedule | None = None
         if anchors.anchors_enabled(ctx.settings):
             # Checked every minute; the schedule itself writes only when the interval has passed.
@@ -85,6 +95,11 @@ class Jobs:
             self.dispatch(investigation_id)
         else:
             self.process_task.schedule(args=(investigation_id,), delay=delay)
+
+    def expire_approvals(self) -> list[str]:
+        """Expired approvals are audited and announced in the same transaction (the job's unit of work)."""
+        with self.ctx.unit_of_work() as uow:
+            return approvals.expire_due(uow)
 
     def recover(self) -> recovery.RecoveryReport:
         return recovery.recover(self.ctx, self.dispatch, at_startup=True)
@@ -122,3 +137,24 @@ class Jobs:
             consumer, self._consumer = self._consumer, None
         if consumer is not None:
             consumer.stop(graceful=True)
+
+
+ACCESS_EXPIRY_TASK = "forensics.access_expiry"
+
+
+def install_access_expiry(jobs: Jobs) -> Any:
+    """Expired just-in-time grants leave the declared state, and an `up` takes them out of the trust
+    policies (``service.access``). AWS has refused them since their expiry already (the trust condition), so
+    a late or failed run leaves a dead statement behind, never access. Like the other schedules, it stays off
+    the queue with ``integrations_periodic_tasks=false`` (tests call ``expire_grants`` with their clock)."""
+    from service.access import service as access
+
+    def expire_access_grants() -> None:
+        report = access.expire_grants(jobs.ctx, jobs.ctx.clock())
+        if report.expired or report.errors:
+            logger.info("access grants: %s", report)
+
+    if not jobs.ctx.settings.integrations_periodic_tasks:
+        return None
+    schedule = crontab(minute=jobs.ctx.settings.access_expiry_cron_minute)
+    return jobs.huey.periodic_task(schedule, name=ACCESS_EXPIRY_TASK)(expire_access_grants)

@@ -7,9 +7,10 @@ fixture only) makes the emulation faithful instead of weakening the policy:
 
 - it serves HTTPS (a throwaway self-signed certificate), as S3 does, so ``aws:SecureTransport`` is true;
 - it evaluates the condition operators our policies use (Bool, String[Not]Like, String[Not]Equals,
-  Arn[Not]Like) against the request's context: ``aws:SecureTransport`` and ``aws:PrincipalArn`` (the role
-  ARN for credentials from sts:AssumeRole, the account root for the default credentials; a presigned URL's
-  too);
+  Arn[Not]Like, and the Date operators) against the request's context: ``aws:SecureTransport`` and
+  ``aws:PrincipalArn`` (the role ARN for credentials from sts:AssumeRole, the account root for the default
+  credentials; a presigned URL's too), ``aws:CurrentTime`` and ``aws:EpochTime`` (the real time of the
+  request);
 - a statement whose condition does not hold does not apply (moto treats it as an explicit deny), and
   ``NotResource`` is honoured (moto reads a statement without ``Resource`` as a trust policy and permits it).
 
@@ -32,12 +33,16 @@ adds what that check needs to judge our clean room the way AWS does (``install_e
 
 - role trust at ``sts:AssumeRole`` is judged with the request's context: the session tags
   (``aws:RequestTag/<key>``), ``sts:SourceIdentity``, ``sts:ExternalId``, ``sts:RoleSessionName``,
-  ``aws:PrincipalArn``/``aws:PrincipalAccount``; passing tags also needs ``sts:TagSession`` and a source
-  identity ``sts:SetSourceIdentity`` in the trust policy; a role's sessions match the role's ARN in
-  ``Principal`` (moto compares the session ARN, so no role could ever assume another); a condition key absent
-  from the request fails its condition (``...IfExists`` and negated operators excepted), ``Null`` is
-  evaluated, and an operator the launcher cannot judge never grants (moto skips unknown operators and
-  treats absent keys as matching, so every conditional trust policy would admit anyone it names);
+  ``aws:PrincipalArn``/``aws:PrincipalAccount``, ``aws:CurrentTime``/``aws:EpochTime`` (the real time of
+  the request, so a just-in-time grant's ``DateLessThan`` on ``aws:CurrentTime`` refuses the role from its
+  expiry on, as STS does; ``DateEquals``, ``DateNotEquals``, ``DateLessThan[Equals]`` and
+  ``DateGreaterThan[Equals]`` take ISO 8601 or epoch seconds, and a value that is not a time never grants);
+  passing tags also needs ``sts:TagSession`` and a source identity ``sts:SetSourceIdentity`` in the trust
+  policy; a role's sessions match the role's ARN in ``Principal`` (moto compares the session ARN, so no role
+  could ever assume another); a condition key absent from the request fails its condition (``...IfExists``
+  and negated operators excepted), ``Null`` is evaluated, and an operator the launcher cannot judge never
+  grants (moto skips unknown operators and treats absent keys as matching, so every conditional trust
+  policy would admit anyone it names);
 - S3 sub-resources are checked as the IAM actions S3 uses for them (``s3:PutObjectLegalHold``,
   ``s3:PutObjectRetention``, ``s3:PutBucketObjectLockConfiguration``, ...; moto checks them as
   ``s3:PutObject`` / ``s3:CreateBucket``);
@@ -66,6 +71,7 @@ import hashlib
 import json
 import re
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 _request_context: contextvars.ContextVar[dict[str, str] | None] = contextvars.ContextVar(
@@ -92,6 +98,45 @@ def _bool(expected: Any, actual: str) -> bool:
     return actual.lower() in [v.lower() for v in _values(expected)]
 
 
+def _instant(value: str) -> datetime | None:
+    """A date condition's value as IAM reads it: ISO 8601 (UTC when no zone is given) or epoch seconds."""
+    text = value.strip()
+    if re.fullmatch(r"[0-9]+", text):
+        return datetime.fromtimestamp(int(text), UTC)
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed
+
+
+def _dates(
+    compare: Callable[[datetime, datetime], bool], negated: bool = False
+) -> Callable[[Any, str], bool]:
+    """A date operator: the request's time against each value (any may match; a negated operator holds when
+    none does). A value that is not a time fails the test either way; ``conditions_hold`` reports it as not
+    judged, so it never grants and a Deny with it still applies."""
+
+    def test(expected: Any, actual: str) -> bool:
+        now = _instant(actual)
+        values = [_instant(v) for v in _values(expected)]
+        if now is None or any(v is None for v in values):
+            return False
+        matched = any(compare(now, v) for v in values if v is not None)
+        return not matched if negated else matched
+
+    return test
+
+
+def current_time_context(now: datetime | None = None) -> dict[str, str]:
+    """``aws:CurrentTime`` and ``aws:EpochTime`` of a request, as AWS puts them in every request context."""
+    moment = (now or datetime.now(UTC)).astimezone(UTC)
+    return {
+        "aws:CurrentTime": moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "aws:EpochTime": str(int(moment.timestamp())),
+    }
+
+
 OPERATORS: dict[str, Callable[[Any, str], bool]] = {
     "StringEquals": _equals,
     "StringNotEquals": lambda e, a: not _equals(e, a),
@@ -102,6 +147,12 @@ OPERATORS: dict[str, Callable[[Any, str], bool]] = {
     "ArnLike": _like,
     "ArnNotLike": lambda e, a: not _like(e, a),
     "Bool": _bool,
+    "DateEquals": _dates(lambda now, v: now == v),
+    "DateNotEquals": _dates(lambda now, v: now == v, negated=True),
+    "DateLessThan": _dates(lambda now, v: now < v),
+    "DateLessThanEquals": _dates(lambda now, v: now <= v),
+    "DateGreaterThan": _dates(lambda now, v: now > v),
+    "DateGreaterThanEquals": _dates(lambda now, v: now >= v),
 }
 
 
@@ -183,6 +234,7 @@ def install(enforce_iam: bool = False) -> None:
             {
                 "aws:SecureTransport": "true" if full_url.startswith("https://") else "false",
                 "aws:PrincipalArn": principal_arn(match.group(1) if match else None, users=enforce_iam),
+                **current_time_context(),
             }
         )
         try:
@@ -271,6 +323,8 @@ def conditions_hold(condition: dict[str, dict[str, Any]], context: dict[str, str
             test = OPERATORS.get(base)
             if test is None:
                 return None
+            if base.startswith("Date") and any(_instant(v) is None for v in _values(expected)):
+                return None
             if actual is None:
                 if if_exists or "Not" in base:
                     continue
@@ -330,7 +384,7 @@ def assume_role_request(
         value = data.get(name)
         return str(value[0] if isinstance(value, list) else value) if value else None
 
-    context = {"aws:PrincipalArn": caller_arn, "aws:PrincipalAccount": account_id}
+    context = {"aws:PrincipalArn": caller_arn, "aws:PrincipalAccount": account_id, **current_time_context()}
     actions = ["sts:AssumeRole"]
     n = 1
     while (key := first(f"Tags.member.{n}.Key")) is not None:

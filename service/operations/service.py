@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from service.approvals import pending
+from service.approvals.models import ApprovalRequest
+from service.approvals.persons import person_of
 from service.audit import service as audit
+from service.audit.service import Actor
 from service.auth.roles import Permission
 from service.domain_events import OperationQueued
 from service.errors import NotFound, StateConflict
@@ -36,16 +42,55 @@ def events_after(
     return list(session.execute(query).scalars())
 
 
-def cancel_operation(caller: Caller, operation_id: str) -> Operation:
+CANCEL = "cancel"
+
+
+def cancel_operation(caller: Caller, operation_id: str) -> Operation | ApprovalRequest:
     """A queued operation is cancelled at once; a running one is asked to stop (the worker sees the flag,
     interrupts the engine, and records ``cancelled``). Cancelling undoes a request, so it needs what the
-    request needed: a responder cannot cancel a custodian's destroy."""
+    request needed: a responder cannot cancel a custodian's destroy alone. Cancelling a custodian's decision
+    that someone else asked for is held for a second person (the pending approval is returned); the approver
+    needs what the request needed."""
     caller.principal.require(Permission.CANCEL)
-    session = caller.session
-    op = get_operation(session, operation_id)
+    op = get_operation(caller.session, operation_id)
+    spec = spec_of(op.action)
+    settings = caller.settings
+    by_requester = person_of(settings, caller.principal) == person_of(settings, op.requested_by)
+    rule = spec.cancel_needs_second_person(by_requester=by_requester)
+    if rule is None:
+        investigations.authorize(caller, spec, op.params or {})
+    _check_cancellable(op)
+    if rule is not None:
+        return pending.hold(
+            caller,
+            investigation_id=op.investigation_id,
+            action=CANCEL,
+            params={"operation_id": op.id, "action": op.action},
+            rule=rule,
+            audit_action="operation.cancel",
+            target=f"operation/{op.id}",
+            operation_id=op.id,
+        )
+    return cancel_now(caller, op, requester=caller.actor)
+
+
+def authorize_cancel(caller: Caller, op: Operation) -> None:
+    """What the approver of someone else's cancel must hold."""
+    caller.principal.require(Permission.CANCEL)
     investigations.authorize(caller, spec_of(op.action), op.params or {})
+
+
+def _check_cancellable(op: Operation) -> None:
     if op.state in TERMINAL:
         raise StateConflict(f"operation {op.id} already ended ({op.state})", details={"state": op.state})
+
+
+def cancel_now(
+    caller: Caller, op: Operation, *, requester: Actor, approval: dict[str, Any] | None = None
+) -> Operation:
+    """Cancels in the requester's name (checked again: an approved cancel may find the operation ended)."""
+    session = caller.session
+    _check_cancellable(op)
     now = caller.clock()
     dequeued = session.execute(
         update(Operation)
@@ -55,7 +100,7 @@ def cancel_operation(caller: Caller, operation_id: str) -> Operation:
             finished_at=now,
             cancel_requested_at=now,
             error_code=EngineErrorCode.CANCELLED,
-            error=f"cancelled by {caller.principal.name} before it started",
+            error=f"cancelled by {requester.name} before it started",
         )
     ).rowcount  # type: ignore[attr-defined]
     session.refresh(op)
@@ -72,12 +117,12 @@ def cancel_operation(caller: Caller, operation_id: str) -> Operation:
     audit.record(
         session,
         caller.clock,
-        actor=caller.actor,
+        actor=requester,
         action="operation.cancel",
         target=f"operation/{op.id}",
         outcome=outcome,
         request_id=caller.request_id,
-        details={"investigation_id": op.investigation_id},
+        details={"investigation_id": op.investigation_id, **(approval or {})},
     )
     return op
 

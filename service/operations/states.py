@@ -36,4 +36,5 @@ class Action(StrEnum):
     DESTROY = "destroy"
     EXTEND = "extend"
     ACQUIRE = "acquire"
+    GRANT = "grant"
     REGISTER = "register"

@@ -12,6 +12,8 @@ from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from service.api.deps import CallerDep, ReaderDep, SessionDep
 from service.api.schemas import ERROR_RESPONSES, ErrorResponse
+from service.approvals.models import ApprovalRequest
+from service.approvals.schemas import ApprovalPending
 from service.db.session import SessionFactory
 from service.operations import service
 from service.operations.schemas import OperationOut
@@ -30,12 +32,26 @@ def get_operation(operation_id: OperationId, session: SessionDep, _: ReaderDep) 
     return OperationOut.model_validate(service.get_operation(session, operation_id))
 
 
-@router.post("/{operation_id}/cancel", status_code=status.HTTP_202_ACCEPTED, response_model=OperationOut)
-def cancel_operation(operation_id: OperationId, caller: CallerDep) -> OperationOut:
-    """Needs the cancel permission and every permission of the action it cancels."""
-    op = service.cancel_operation(caller, operation_id)
+@router.post(
+    "/{operation_id}/cancel",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=OperationOut | ApprovalPending,
+    responses={
+        202: {
+            "description": "The operation (cancelled, or asked to stop). Cancelling a data custodian's "
+            "release or destroy that someone else asked for is held by the two-person rule instead: "
+            "`{approval, message}`, and nothing is cancelled until a different person approves it."
+        }
+    },
+)
+def cancel_operation(operation_id: OperationId, caller: CallerDep) -> OperationOut | ApprovalPending:
+    """Needs the cancel permission and every permission of the action it cancels (for a custodian's
+    decision asked for by someone else: the approver needs them)."""
+    result = service.cancel_operation(caller, operation_id)
     caller.commit()
-    return OperationOut.model_validate(op)
+    if isinstance(result, ApprovalRequest):
+        return ApprovalPending.of(result)
+    return OperationOut.model_validate(result)
 
 
 def _poll(factory: SessionFactory, operation_id: str, after: int) -> tuple[list[ServerSentEvent], int, bool]:

@@ -24,7 +24,7 @@ from service.operations.states import Action
 from service.orchestration.models import OperationKind
 from service.teardown import service as teardown
 from tests.integrations.conftest import audit_entries, jira_event, make_settings, signed_webhook, slash
-from tests.service.conftest import ADMIN, wait_operation
+from tests.service.conftest import ADMIN, issue, wait_operation
 from tests.support.clock import TestClock
 from tests.support.http import RecordingServer
 
@@ -56,6 +56,11 @@ def engine_app(
 def _run(client: TestClient, investigation_id: str, action: str, body: dict[str, Any] | None = None) -> Any:
     response = client.post(f"/v1/investigations/{investigation_id}/{action}", json=body, headers=ADMIN)
     assert response.status_code == 202, response.text
+    if "approval" in response.json():
+        # Held by the two-person rule (a release): a second person, a custodian, approves it.
+        second = issue(client, "data_custodian", "second@example.com")
+        response = client.post(f"/v1/approvals/{response.json()['approval']['id']}/approve", headers=second)
+        assert response.status_code == 200, response.text
     return wait_operation(client, response.json()["operation"]["id"], timeout=DEPLOY_TIMEOUT)
 
 

@@ -103,6 +103,16 @@ EXPECTED: dict[str, dict[str, Any]] = {
         "failed": None,
         "retry": True,
     },
+    # Applies approved access grants (service/access): the same declared state deployed again converges;
+    # frozen, the program keeps only the custodian's grants.
+    "grant": {
+        "permission": Permission.APPROVE_ACCESS,
+        "sources": {Status.READY, Status.FROZEN},
+        "running": None,
+        "succeeded": None,
+        "failed": None,
+        "retry": True,
+    },
 }
 
 

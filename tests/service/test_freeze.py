@@ -153,7 +153,12 @@ def test_freeze_places_legal_hold_and_refuses_destroy(
         f"/v1/investigations/{inv['id']}/release", json={"reason": "court order 42"}, headers=custodian
     )
     assert released.status_code == 202
-    wait_operation(client, released.json()["operation"]["id"])
+    # Lifting a legal hold waits for a second custodian (tests/service/test_approvals.py).
+    approval = released.json()["approval"]["id"]
+    second = issue(client, "data_custodian", "second@example.com")
+    approved = client.post(f"/v1/approvals/{approval}/approve", headers=second)
+    assert approved.status_code == 200, approved.text
+    wait_operation(client, approved.json()["operation"]["id"])
     assert fake.calls[-1].config["frozen"] is False
     detail = client.get(f"/v1/investigations/{inv['id']}", headers=ADMIN).json()
     assert (detail["status"], detail["frozen"], detail["legal_hold"]) == ("ready", False, True)
@@ -173,7 +178,11 @@ def test_release_can_lift_legal_holds(aws_client: TestClient, s3: object) -> Non
         json={"reason": "retention period over", "remove_legal_holds": True},
         headers=ADMIN,
     )
-    op = wait_operation(client, released.json()["operation"]["id"])
+    approval = released.json()["approval"]["id"]
+    second = issue(client, "data_custodian", "second@example.com")
+    approved = client.post(f"/v1/approvals/{approval}/approve", headers=second)
+    assert approved.status_code == 200, approved.text
+    op = wait_operation(client, approved.json()["operation"]["id"])
     assert op["state"] == "succeeded"
     assert set(_holds(s3).values()) == {"OFF"}
     assert client.get(f"/v1/investigations/{inv['id']}", headers=ADMIN).json()["legal_hold"] is False

@@ -1,11 +1,13 @@
 """Legal hold cannot be undone by the wrong person or by a side door: cancelling needs the permission of the
-action it cancels, extensions stop at the program's total TTL, and the service refuses to start against real
-AWS with settings that would make every freeze fail or the state readable."""
+action it cancels (someone else's cancel of a custodian's decision waits for an approver who has it),
+extensions stop at the program's total TTL, and the service refuses to start against real AWS with settings
+that would make every freeze fail or the state readable."""
 
 from __future__ import annotations
 
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -31,7 +33,11 @@ def test_a_responder_cannot_cancel_a_custodians_destroy(client: TestClient, fake
     assert destroy.status_code == 202, destroy.text
     op_id = destroy.json()["operation"]["id"]
 
-    refused = client.post(f"/v1/operations/{op_id}/cancel", headers=responder)
+    # Asking is allowed; it waits for an approver with the destroy permission (two-person rule).
+    held = client.post(f"/v1/operations/{op_id}/cancel", headers=responder)
+    assert held.status_code == 202, held.text
+    approval = held.json()["approval"]["id"]
+    refused = client.post(f"/v1/approvals/{approval}/approve", headers=issue(client, "responder", "r2"))
     assert refused.status_code == 403, refused.text
     assert refused.json()["error"]["details"]["permission"] == "destroy"
     assert client.get(f"/v1/operations/{op_id}", headers=ADMIN).json()["state"] == "queued"
@@ -46,28 +52,41 @@ def test_a_responder_cannot_cancel_a_custodians_destroy(client: TestClient, fake
     wait_operation(client, preview["id"])
 
 
+def _extend(client: TestClient, investigation_id: str, hours: int) -> tuple[int, dict[str, Any]]:
+    """Long extensions wait for a second person: approved here by a custodian, so the limits are what is
+    tested. Returns the status and the body (the investigation once extended)."""
+    response = client.post(
+        f"/v1/investigations/{investigation_id}/extend", json={"hours": hours}, headers=ADMIN
+    )
+    if response.status_code != 202:
+        return response.status_code, response.json()
+    second = issue(client, "data_custodian", "second@example.com")
+    approved = client.post(f"/v1/approvals/{response.json()['approval']['id']}/approve", headers=second)
+    assert approved.status_code == 200, approved.text
+    return 200, approved.json()["investigation"]
+
+
 def test_extension_past_the_total_ttl_is_refused_and_changes_nothing(client: TestClient) -> None:
     inv = open_ready(client, ttl_hours=24)
     before = client.get(f"/v1/investigations/{inv['id']}", headers=ADMIN).json()
     step = 24 * 90
     extended = 0
     while True:
-        response = client.post(f"/v1/investigations/{inv['id']}/extend", json={"hours": step}, headers=ADMIN)
-        if response.status_code != 200:
+        code, body = _extend(client, inv["id"], step)
+        if code != 200:
             break
         extended += 1
-    assert response.status_code == 422, response.text
-    assert f"at most {MAX_TTL_HOURS} hours" in response.json()["error"]["message"]
+    assert code == 422, body
+    assert f"at most {MAX_TTL_HOURS} hours" in body["error"]["message"]
     after = client.get(f"/v1/investigations/{inv['id']}", headers=ADMIN).json()
     assert after["ttl_hours"] <= MAX_TTL_HOURS
     assert after["ttl_hours"] == before["ttl_hours"] + extended * step
     # What is left can still be used, to the hour.
     left = MAX_TTL_HOURS - after["ttl_hours"]
     if left:
-        ok = client.post(f"/v1/investigations/{inv['id']}/extend", json={"hours": left}, headers=ADMIN)
-        assert ok.status_code == 200 and ok.json()["ttl_hours"] == MAX_TTL_HOURS
-    one_more = client.post(f"/v1/investigations/{inv['id']}/extend", json={"hours": 1}, headers=ADMIN)
-    assert one_more.status_code == 422
+        code, body = _extend(client, inv["id"], left)
+        assert code == 200 and body["ttl_hours"] == MAX_TTL_HOURS
+    assert _extend(client, inv["id"], 1)[0] == 422
     # And the clean room can still be frozen: its config is valid for the program.
     assert client.post(f"/v1/investigations/{inv['id']}/freeze", headers=ADMIN).status_code == 202
 

@@ -229,7 +229,11 @@ def test_release_by_custodian_then_destroy(engine_client: TestClient, local_aws:
         headers=custodian,
     )
     assert release.status_code == 202, release.text
-    op = wait_operation(engine_client, release.json()["operation"]["id"], timeout=DEPLOY_TIMEOUT)
+    # Lifting a legal hold waits for a second custodian.
+    second = issue(engine_client, "data_custodian", "second@example.com")
+    approved = engine_client.post(f"/v1/approvals/{release.json()['approval']['id']}/approve", headers=second)
+    assert approved.status_code == 200, approved.text
+    op = wait_operation(engine_client, approved.json()["operation"]["id"], timeout=DEPLOY_TIMEOUT)
     assert op["state"] == "succeeded", op
     released = engine_client.get(f"/v1/investigations/{inv['id']}", headers=ADMIN).json()
     assert released["status"] == "ready" and released["frozen"] is False

@@ -23,6 +23,7 @@ README_MD = PROJECT_ROOT / "README.md"
 UNDECLARED = {
     "tags": "the project config schema has no object (map) type",
     "evidence": "a list of objects: the project config schema has no object type for its items",
+    "grants": "a list of objects: the project config schema has no object type for its items",
 }
 # The pattern each key's value must match, where Pulumi.yaml and the docs spell it out.
 KEY_PATTERNS = {"investigationId": program.INVESTIGATION_ID_PATTERN, "ticket": program.TICKET_PATTERN}

@@ -5,7 +5,10 @@ from __future__ import annotations
 import fnmatch
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
+
+from programs.forensic_env.trust import GRANT_SID_PREFIX, INVESTIGATION_SESSION_TAG
 
 from .base import (
     UNKNOWN,
@@ -160,11 +163,88 @@ def _trust_policy_problems(value: Any, person_role: bool = False) -> list[str]:
             problems.append("the assume-role policy lets Principal '*' assume the role")
         if _names_root(stmt.principal):
             problems.append("the assume-role policy trusts an account root (anyone in that account)")
-        if person_role and not _is_service_principal_only(stmt.principal) and not _person_conditions(stmt):
+        if not person_role or _is_service_principal_only(stmt.principal):
+            continue
+        if _is_grant(stmt):
+            problems.extend(_grant_problems(stmt))
+        elif not _person_conditions(stmt):
             problems.append(
                 "a person's role is assumable without MFA or a source identity and the "
                 "aws:RequestTag/forensics-investigation session tag"
             )
+    return problems
+
+
+_SESSION_TAG_KEY = f"aws:requesttag/{INVESTIGATION_SESSION_TAG}"
+# Time-limited access: STS itself refuses the role from the expiry on, whatever becomes of the service.
+_EXPIRY_OPERATORS = ("DateLessThan", "DateLessThanEquals")
+_TIME_KEYS = ("aws:currenttime", "aws:epochtime")
+
+
+def _conditions(stmt: Statement) -> list[tuple[str, str, Any]]:
+    """(operator, key in lower case, value) for every test in the statement's Condition."""
+    condition = stmt.raw.get("Condition")
+    if not isinstance(condition, dict):
+        return []
+    return [
+        (str(operator), str(key).lower(), value)
+        for operator, block in condition.items()
+        if isinstance(block, dict)
+        for key, value in block.items()
+    ]
+
+
+def _is_grant(stmt: Statement) -> bool:
+    """A just-in-time grant: marked as one by its Sid, limited in time, or naming one particular person
+    (standing statements accept any source identity). Each of those alone makes it answer to the grant
+    rules, so a grant cannot pass as standing access by dropping its expiry."""
+    sid = stmt.raw.get("Sid")
+    if isinstance(sid, str) and sid.lower().startswith(GRANT_SID_PREFIX.lower()):
+        return True
+    for operator, key, _ in _conditions(stmt):
+        if key in _TIME_KEYS or operator.startswith("Date"):
+            return True
+        if key == "sts:sourceidentity" and operator.startswith("String"):
+            return True
+    return False
+
+
+def _is_time(value: Any) -> bool:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return True
+    if not isinstance(value, str) or not value.strip():
+        return False
+    try:
+        datetime.fromisoformat(value.strip())
+    except ValueError:
+        return value.strip().isdigit()
+    return True
+
+
+def _grant_problems(stmt: Statement) -> list[str]:
+    """A grant must end (DateLessThan on aws:CurrentTime, a time IAM can read), be for one named person (the
+    required source identity, so every action of the session carries who did it) and for this
+    investigation (the session tag)."""
+    sid = stmt.raw.get("Sid")
+    where = f"grant {sid!r}" if isinstance(sid, str) else "a just-in-time grant"
+    found = _conditions(stmt)
+    problems: list[str] = []
+    expiries = [v for op, key, v in found if op in _EXPIRY_OPERATORS and key == "aws:currenttime"]
+    if not expiries:
+        problems.append(f"{where} never expires: it needs a DateLessThan condition on aws:CurrentTime")
+    elif not all(_is_time(v) for e in expiries for v in as_list(e)) or not all(as_list(e) for e in expiries):
+        problems.append(f"{where} expires at {expiries!r}, which is not a time IAM can compare")
+    persons = [v for op, key, v in found if op == "StringEquals" and key == "sts:sourceidentity"]
+    named = [as_list(v) for v in persons]
+    if not named or any(
+        len(values) != 1 or not isinstance(values[0], str) or not values[0].strip() or "*" in values[0]
+        for values in named
+    ):
+        problems.append(
+            f"{where} names no one person: it needs StringEquals sts:SourceIdentity with the person's id"
+        )
+    if not any(op == "StringEquals" and key == _SESSION_TAG_KEY for op, key, _ in found):
+        problems.append(f"{where} lacks the aws:RequestTag/{INVESTIGATION_SESSION_TAG} session tag")
     return problems
 
 
@@ -393,7 +473,9 @@ RULES = [
         "matching everything), a service's every action on all its resources (s3:* on arn:aws:s3:::*), "
         "NotAction or NotResource (Deny statements are exempt); key policies grant no kms:* and nothing "
         "to an account root; trust policies never name an account root, and the four people's roles need "
-        "MFA or a source identity plus the investigation's session tag.",
+        "MFA or a source identity plus the investigation's session tag; a just-in-time grant (Sid "
+        f"{GRANT_SID_PREFIX}..., a time condition or a named source identity) needs DateLessThan on "
+        "aws:CurrentTime, StringEquals sts:SourceIdentity for one person, and the session tag.",
         remediation="list the exact actions and resource ARNs each statement needs; express broad "
         "restrictions as Deny statements",
         check=check_iam_no_wildcards,

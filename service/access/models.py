@@ -1,0 +1,53 @@
+"""Access requests: who asked for which role of which clean room, for how long, why, and who decided."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from service.db.base import Base, EnumText, UtcDateTime
+
+
+class AccessStatus(StrEnum):
+    REQUESTED = "requested"
+    DENIED = "denied"
+    # Declared in the investigation's grants; the `up` that puts it in the trust policy is queued.
+    APPROVED = "approved"
+    # The trust policy holds it (an `up` with it succeeded).
+    ACTIVE = "active"
+    # Past its expiry (AWS refused it from then on); dropped from the declared grants.
+    EXPIRED = "expired"
+    # Taken back before its expiry.
+    REVOKED = "revoked"
+
+
+# The grant is declared (and, once applied, in the trust policy) in these.
+DECLARED = (AccessStatus.APPROVED, AccessStatus.ACTIVE)
+
+
+class AccessRequest(Base):
+    __tablename__ = "access_requests"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    investigation_id: Mapped[str] = mapped_column(ForeignKey("investigations.id"), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    # The person's AWS principal (settings), as it was when they asked.
+    principal_arn: Mapped[str] = mapped_column(String(2048))
+    # The person: the source identity their sessions must carry.
+    person: Mapped[str] = mapped_column(String(64))
+    hours: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(String(2000))
+    status: Mapped[AccessStatus] = mapped_column(EnumText(AccessStatus, 16), index=True)
+    # Set at approval: the decision's time plus ``hours``.
+    expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    requested_by: Mapped[str] = mapped_column(String(200))
+    decided_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    decision_reason: Mapped[str | None] = mapped_column(String(2000), nullable=True)
+    # The last operation queued to bring the trust policy in line with this grant.
+    operation_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())

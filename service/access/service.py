@@ -1,0 +1,432 @@
+"""Just-in-time access to a clean room's roles, through the program.
+
+A person asks (``request_access``) for one role for some hours; their AWS principal comes from the operator's
+settings (``person_principals``), never from the request. Another person holding ``approve_access`` decides
+(``decide``): an approval declares the grant in the investigation's ``grants`` and queues the ``grant``
+action, an `up` that writes it into the role's trust policy with ``DateLessThan aws:CurrentTime`` at the
+expiry and the person as the required source identity, so the policy pack judges it and AWS refuses the
+role from the expiry on whether or not this service is running. The scheduler (``expire_grants``) drops
+expired grants from the declared state and queues the `up` that removes them from the trust policy.
+
+Freeze needs nothing here: the program leaves every grant but the custodian's out while frozen, and the
+release's `up` declares the remaining ones again. The declared grants are recomputed from the requests (not
+patched), at every change and again when the ``grant`` action starts, so two decisions committed at once
+cannot lose one another's grant.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from programs.forensic_env.config import GRANT_EXPIRY_FORMAT
+from programs.forensic_env.trust import FROZEN_KEEPS_GRANTS_OF, SOURCE_IDENTITY_PATTERN
+from service.access.models import DECLARED, AccessRequest, AccessStatus
+from service.access.schemas import AccessRequestCreate, AccessRequestOut
+from service.audit import service as audit
+from service.auth.roles import Permission, Role
+from service.auth.service import Principal
+from service.clock import as_utc
+from service.config import Settings
+from service.errors import Forbidden, InvalidInput, NotFound, StateConflict
+from service.investigations import service as investigations
+from service.investigations import stack_config
+from service.investigations.actions import HookContext, Params, StepFailed, StepRun, spec_of
+from service.investigations.models import Investigation
+from service.operations.models import Operation
+from service.operations.states import OperationState
+from service.unit_of_work import Caller
+
+logger = logging.getLogger(__name__)
+
+# The action whose `up` brings the trust policies in line with the declared grants (actions.py).
+GRANT_ACTION = "grant"
+_SOURCE_IDENTITY_RE = re.compile(SOURCE_IDENTITY_PATTERN)
+
+
+def sync_principal(settings: Settings) -> Principal:
+    return Principal(settings.access_sync_principal, Role(settings.access_sync_role))
+
+
+def suspended_by_freeze(inv: Investigation, row: AccessRequest) -> bool:
+    return inv.frozen and row.status in DECLARED and row.role not in FROZEN_KEEPS_GRANTS_OF
+
+
+def out(inv: Investigation, row: AccessRequest) -> AccessRequestOut:
+    return AccessRequestOut.model_validate(row).model_copy(
+        update={"suspended_by_freeze": suspended_by_freeze(inv, row)}
+    )
+
+
+# Reads
+
+
+def get_request(session: Session, request_id: str) -> AccessRequest:
+    row = session.get(AccessRequest, request_id)
+    if row is None:
+        raise NotFound(f"access request {request_id} not found")
+    return row
+
+
+def list_requests(session: Session, investigation_id: str) -> list[AccessRequest]:
+    investigations.get_investigation(session, investigation_id)
+    query = (
+        select(AccessRequest)
+        .where(AccessRequest.investigation_id == investigation_id)
+        .order_by(AccessRequest.created_at, AccessRequest.id)
+    )
+    return list(session.execute(query).scalars())
+
+
+def declared_grants(session: Session, investigation_id: str, now: datetime) -> list[dict[str, str]]:
+    """Every approved or active grant of the investigation that has not expired, oldest decision first."""
+    rows = (
+        session.execute(
+            select(AccessRequest)
+            .where(AccessRequest.investigation_id == investigation_id, AccessRequest.status.in_(DECLARED))
+            .order_by(AccessRequest.decided_at, AccessRequest.id)
+        )
+        .scalars()
+        .all()
+    )
+    return [_entry(row) for row in rows if row.expires_at is not None and as_utc(row.expires_at) > now]
+
+
+def _entry(row: AccessRequest, expires: datetime | None = None) -> dict[str, str]:
+    until = expires or row.expires_at
+    assert until is not None
+    return {
+        "requestId": row.id,
+        "role": row.role,
+        "principalArn": row.principal_arn,
+        "person": row.person,
+        "expiresAt": as_utc(until).strftime(GRANT_EXPIRY_FORMAT),
+    }
+
+
+# Requests and decisions
+
+
+def _refusal_for_role(inv: Investigation, role: str) -> str | None:
+    refusal = spec_of(GRANT_ACTION).refusal(inv)
+    if refusal is not None:
+        return refusal
+    if inv.frozen and role not in FROZEN_KEEPS_GRANTS_OF:
+        return (
+            f"investigation {inv.id} is frozen: only {', '.join(FROZEN_KEEPS_GRANTS_OF)} access may be "
+            "granted until it is released"
+        )
+    return None
+
+
+def _check_role(inv: Investigation, role: str) -> None:
+    message = _refusal_for_role(inv, role)
+    if message is not None:
+        raise StateConflict(message, details={"status": inv.status.value, "role": role})
+
+
+def request_access(caller: Caller, investigation_id: str, body: AccessRequestCreate) -> AccessRequest:
+    """Anyone signed in may ask, for themselves only: the principal is the one settings give their name."""
+    principal = caller.principal
+    principal.require(Permission.READ)
+    settings = caller.settings
+    session = caller.session
+    inv = investigations.get_investigation(session, investigation_id)
+    _check_role(inv, body.role)
+    arn = settings.person_principals.get(principal.name)
+    if arn is None:
+        raise InvalidInput(
+            f"{principal.name} has no AWS principal to grant access to (FORENSICS_PERSON_PRINCIPALS)",
+            details={"fields": [{"field": "person", "message": "no AWS principal", "type": "settings"}]},
+        )
+    if not _SOURCE_IDENTITY_RE.match(principal.name):
+        # The name becomes the session's source identity, which STS limits to these characters.
+        raise InvalidInput(
+            f"{principal.name!r} cannot be a source identity ({SOURCE_IDENTITY_PATTERN})",
+            details={"fields": [{"field": "person", "message": "not a source identity", "type": "value"}]},
+        )
+    if body.hours > settings.max_grant_hours:
+        raise InvalidInput(
+            f"hours must be between 1 and {settings.max_grant_hours}",
+            details={
+                "fields": [
+                    {"field": "hours", "message": f"at most {settings.max_grant_hours}", "type": "limit"}
+                ]
+            },
+        )
+    pending = session.execute(
+        select(AccessRequest.id).where(
+            AccessRequest.investigation_id == inv.id,
+            AccessRequest.person == principal.name,
+            AccessRequest.role == body.role,
+            AccessRequest.status == AccessStatus.REQUESTED,
+        )
+    ).first()
+    if pending is not None:
+        raise StateConflict(
+            f"{principal.name} already asked for {body.role} access to {inv.id} (request {pending[0]})",
+            details={"access_request_id": pending[0]},
+        )
+    now = caller.clock()
+    row = AccessRequest(
+        id=str(uuid.uuid4()),
+        investigation_id=inv.id,
+        role=body.role,
+        principal_arn=arn,
+        person=principal.name,
+        hours=body.hours,
+        reason=body.reason,
+        status=AccessStatus.REQUESTED,
+        requested_by=principal.name,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(row)
+    session.flush()
+    _audit(caller, row, "access.request", {"hours": body.hours, "reason": body.reason})
+    return row
+
+
+def decide(
+    caller: Caller, request_id: str, *, approve: bool, reason: str | None
+) -> tuple[AccessRequest, Operation | None]:
+    """Approve or deny someone else's request. Approval declares the grant and queues the `up` that puts it
+    into the role's trust policy (or joins one already queued: it reads the declared state when it starts)."""
+    principal = caller.principal
+    principal.require(Permission.APPROVE_ACCESS)
+    session = caller.session
+    row = get_request(session, request_id)
+    if principal.name in (row.requested_by, row.person):
+        raise Forbidden(
+            "access must be decided by another person than the one who asked for it",
+            details={"access_request_id": row.id, "permission": Permission.APPROVE_ACCESS.value},
+        )
+    if row.status != AccessStatus.REQUESTED:
+        raise StateConflict(
+            f"access request {row.id} is {row.status.value}; only a request still waiting can be decided",
+            details={"status": row.status.value},
+        )
+    inv = investigations.get_investigation(session, row.investigation_id)
+    now = caller.clock()
+    if not approve:
+        _settle(row, AccessStatus.DENIED, principal.name, now, reason)
+        _audit(caller, row, "access.deny", {"reason": reason})
+        return row, None
+
+    _check_role(inv, row.role)
+    expires = (now + timedelta(hours=row.hours)).replace(microsecond=0)
+    grants = [*declared_grants(session, inv.id, now), _entry(row, expires)]
+    # Checked by the program's own validator before anything changes: a grant the trust policy cannot take
+    # (IAM's size quota) is a 422 now, not a failed deployment later.
+    stack_config.validate(
+        {
+            **stack_config.raw_config(inv),
+            **stack_config.trust_config(caller.settings, inv),
+            "grants": stack_config.program_grants(grants),
+        },
+        region=inv.region,
+    )
+    _settle(row, AccessStatus.APPROVED, principal.name, now, reason)
+    row.expires_at = expires
+    inv.grants = grants
+    inv.updated_at = now
+    op = _queue_sync(caller, inv)
+    row.operation_id = op.id
+    _audit(
+        caller,
+        row,
+        "access.approve",
+        {"expires_at": expires.isoformat(), "reason": reason, "operation_id": op.id},
+    )
+    return row, op
+
+
+def revoke(caller: Caller, request_id: str, reason: str | None) -> tuple[AccessRequest, Operation | None]:
+    """The person gives up their own grant (or withdraws their request), or an approver takes it back."""
+    principal = caller.principal
+    session = caller.session
+    row = get_request(session, request_id)
+    own = principal.name in (row.requested_by, row.person)
+    if not own:
+        principal.require(Permission.APPROVE_ACCESS)
+    if row.status not in (AccessStatus.REQUESTED, *DECLARED):
+        raise StateConflict(
+            f"access request {row.id} is {row.status.value}; there is nothing to revoke",
+            details={"status": row.status.value},
+        )
+    inv = investigations.get_investigation(session, row.investigation_id)
+    now = caller.clock()
+    was_declared = row.status in DECLARED
+    row.status = AccessStatus.REVOKED
+    row.updated_at = now
+    row.decision_reason = reason or row.decision_reason
+    op = _redeclare(caller, inv, now) if was_declared else None
+    _audit(caller, row, "access.revoke", {"reason": reason, "operation_id": op.id if op else None})
+    return row, op
+
+
+def _settle(row: AccessRequest, status: AccessStatus, by: str, now: datetime, reason: str | None) -> None:
+    row.status = status
+    row.decided_by = by
+    row.decided_at = now
+    row.decision_reason = reason
+    row.updated_at = now
+
+
+def _redeclare(caller: Caller, inv: Investigation, now: datetime) -> Operation | None:
+    """Declare the grants in force again and queue the `up` that applies them, as the service itself (the
+    one who triggered it may hold no approving permission). Nothing is queued where no `up` may run now:
+    the next one (a release, say) applies the declared state."""
+    session = caller.session
+    inv.grants = declared_grants(session, inv.id, now)
+    inv.updated_at = now
+    session.flush()
+    if spec_of(GRANT_ACTION).refusal(inv) is not None:
+        return None
+    return _queue_sync(caller.as_principal(sync_principal(caller.settings)), inv)
+
+
+def _queue_sync(caller: Caller, inv: Investigation) -> Operation:
+    """The `up` that applies the declared grants; one still queued will do, since it reads them when it
+    starts."""
+    waiting = caller.session.execute(
+        select(Operation)
+        .where(
+            Operation.investigation_id == inv.id,
+            Operation.action == GRANT_ACTION,
+            Operation.state == OperationState.QUEUED,
+        )
+        .limit(1)
+    ).scalar_one_or_none()
+    if waiting is not None:
+        return waiting
+    queued = investigations.request_action(caller, inv.id, GRANT_ACTION, {})
+    if not isinstance(queued, tuple):
+        # The grant was approved by a second person already; an action table asking for another is wrong.
+        raise StateConflict(f"the {GRANT_ACTION} action must not wait for a second approval")
+    return queued[1]
+
+
+def _audit(caller: Caller, row: AccessRequest, action: str, details: dict[str, Any]) -> None:
+    audit.record(
+        caller.session,
+        caller.clock,
+        actor=caller.actor,
+        action=action,
+        target=f"access_request/{row.id}",
+        outcome=row.status.value,
+        request_id=caller.request_id,
+        details={
+            "investigation_id": row.investigation_id,
+            "role": row.role,
+            "person": row.person,
+            "principal_arn": row.principal_arn,
+            **details,
+        },
+    )
+
+
+# The scheduler
+
+
+@dataclass
+class ExpiryReport:
+    expired: list[str] = field(default_factory=list)
+    # Investigation id -> the operation queued to remove its expired grants (None: applied by the next `up`).
+    synced: dict[str, str | None] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+def expire_grants(ctx: HookContext, now: datetime) -> ExpiryReport:
+    """Expired grants leave the declared state and, through an `up`, the trust policy. AWS has refused them
+    since their expiry already; this keeps the trust policy to the people who may still come in. One
+    investigation's failure does not stop the others (the next run finds its grants again)."""
+    report = ExpiryReport()
+    with ctx.unit_of_work() as uow:
+        due = uow.session.execute(
+            select(AccessRequest.investigation_id)
+            .where(AccessRequest.status.in_(DECLARED), AccessRequest.expires_at <= now)
+            .distinct()
+        ).scalars()
+        investigation_ids = sorted(set(due))
+    for investigation_id in investigation_ids:
+        try:
+            with ctx.unit_of_work() as uow:
+                caller = Caller(uow, sync_principal(ctx.settings))
+                rows = (
+                    uow.session.execute(
+                        select(AccessRequest).where(
+                            AccessRequest.investigation_id == investigation_id,
+                            AccessRequest.status.in_(DECLARED),
+                            AccessRequest.expires_at <= now,
+                        )
+                    )
+                    .scalars()
+                    .all()
+                )
+                for row in rows:
+                    row.status = AccessStatus.EXPIRED
+                    row.updated_at = now
+                    _audit(caller, row, "access.expire", {"expires_at": _iso(row.expires_at)})
+                    report.expired.append(row.id)
+                inv = investigations.get_investigation(uow.session, investigation_id)
+                op = _redeclare(caller, inv, now)
+                report.synced[investigation_id] = op.id if op else None
+        except Exception as exc:
+            logger.exception("expiring the access grants of %s", investigation_id)
+            report.errors[investigation_id] = f"{type(exc).__name__}: {exc}"
+    return report
+
+
+def _iso(value: datetime | None) -> str | None:
+    return as_utc(value).isoformat() if value is not None else None
+
+
+# Work steps of the `grant` action (actions.py)
+
+
+def declare_step(ctx: HookContext, inv: Investigation, _params: Params, _run: StepRun) -> None:
+    """Before the `up`: the grants in force as of now, from the requests themselves. Refused where an `up`
+    must not run any more (a destroy queued before this one ran first, say)."""
+    with ctx.unit_of_work() as uow:
+        current = investigations.get_investigation(uow.session, inv.id)
+        refusal = spec_of(GRANT_ACTION).refusal(current)
+        if refusal is not None:
+            raise StepFailed("state_conflict", refusal)
+        current.grants = declared_grants(uow.session, inv.id, ctx.clock())
+
+
+def record_applied(ctx: HookContext, inv: Investigation, _params: Params, run: StepRun) -> None:
+    """After the `up`: the approved grants it declared are in the trust policy now (or, frozen, held back by
+    the program until the release)."""
+    applied = {str(entry.get("requestId")) for entry in inv.grants or []}
+    with ctx.unit_of_work() as uow:
+        rows = (
+            uow.session.execute(
+                select(AccessRequest).where(
+                    AccessRequest.investigation_id == inv.id, AccessRequest.status == AccessStatus.APPROVED
+                )
+            )
+            .scalars()
+            .all()
+        )
+        for row in rows:
+            if row.id in applied:
+                row.status = AccessStatus.ACTIVE
+                row.updated_at = ctx.clock()
+                audit.record(
+                    uow.session,
+                    ctx.clock,
+                    actor=audit.SYSTEM,
+                    action="access.active",
+                    target=f"access_request/{row.id}",
+                    outcome=row.status.value,
+                    details={"investigation_id": inv.id, "operation_id": run.operation_id},
+                )
