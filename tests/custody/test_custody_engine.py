@@ -181,6 +181,7 @@ def test_custody_from_acquisition_to_teardown_certificate(
         "copied",
         "hashed",
         "attached",
+        "mounted",
         "frozen",
         "released",
         "retained",

@@ -6,8 +6,12 @@ import copy
 
 import pytest
 
+from tests.policy.conftest import ec2
 from tests.policy.harness import Res, run_everything
 from tests.programs.harness import SNAPSHOTS, ProgramRun, run_program
+
+# golden-ami-fresh asks EC2 about the image: the policy tests' stub answers (a fresh golden AMI).
+pytestmark = pytest.mark.usefixtures(ec2.__name__)
 
 COPY = "aws:ebs/snapshotCopy:SnapshotCopy"
 
