@@ -95,6 +95,29 @@ def _statement_rows(settings: Settings, session: Session, inv: Investigation) ->
     return out
 
 
+def _role_holders(session: Session, investigation_id: str) -> list[dict[str, Any]]:
+    """Who was granted which clean-room role, by whom, from when until when (just-in-time access grants)."""
+    from service.access.models import AccessRequest
+
+    rows = session.execute(
+        select(AccessRequest)
+        .where(AccessRequest.investigation_id == investigation_id, AccessRequest.decided_at.is_not(None))
+        .order_by(AccessRequest.decided_at)
+    ).scalars()
+    return [
+        {
+            "principal": f"{r.person} ({r.principal_arn})",
+            "role": r.role,
+            "granted_by": r.decided_by,
+            "from": r.decided_at,
+            "until": r.expires_at,
+            "source": f"access request {r.id}: {r.status}",
+        }
+        for r in rows
+        if r.expires_at is not None
+    ]
+
+
 def build_report(
     settings: Settings, session: Session, investigation_id: str, generated_by: str, at: datetime
 ) -> CustodyReport:
@@ -150,8 +173,7 @@ def build_report(
             for e in events
         ],
         policy_results=dict(inv.policy_results or {}),
-        # Access grants (who held which role, when) are recorded once access requests exist.
-        role_holders=[],
+        role_holders=_role_holders(session, inv.id),
         statements=_statement_rows(settings, session, inv),
         generated_at=at,
         generated_by=generated_by,

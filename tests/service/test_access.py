@@ -160,6 +160,11 @@ def test_request_approval_by_another_person_and_expiry(
     assert expired["status"] == "expired"
     assert access.expire_grants(jobs_ctx, clock()).expired == []  # nothing twice
 
+    # The custody report says who held which role, granted by whom, until when.
+    report_html = client.get(f"/v1/investigations/{inv['id']}/report", headers=ADMIN).text
+    assert ALICE_ARN in report_html and "investigator" in report_html and BOB in report_html
+    assert "No grants recorded" not in report_html
+
     audited = client.get("/v1/audit", params={"limit": 200}, headers=ADMIN).json()
     actions = [e["action"] for e in audited["items"] if e["action"].startswith("access.")]
     assert sorted(set(actions)) == sorted(
