@@ -119,6 +119,37 @@ class BreakGlassUsed:
     reason: str
 
 
+@dataclass(frozen=True)
+class AccessChanged:
+    """A step of a just-in-time access request (service/access): ``change`` is requested, approved,
+    denied, granted (in the trust policy now), expired (the grant's time is up), lapsed (nobody decided in
+    time) or revoked."""
+
+    request_id: str
+    investigation_id: str
+    role: str
+    person: str
+    change: str
+    by: str
+    reason: str | None = None
+    expires_at: datetime | None = None
+    hours: int | None = None
+
+
+@dataclass(frozen=True)
+class RoleUsedWithoutGrant:
+    """CloudTrail shows a clean-room role assumed (or tried) by someone without a live grant at that time
+    (service/access/cloudtrail.py)."""
+
+    investigation_id: str
+    event_id: str
+    role_arn: str
+    caller: str
+    source_identity: str | None
+    at: datetime
+    finding: str
+
+
 DomainEvent = (
     InvestigationOpened
     | OperationQueued
@@ -132,4 +163,6 @@ DomainEvent = (
     | ApprovalDecided
     | ApprovalExpired
     | BreakGlassUsed
+    | AccessChanged
+    | RoleUsedWithoutGrant
 )

@@ -22,6 +22,8 @@ class AccessStatus(StrEnum):
     EXPIRED = "expired"
     # Taken back before its expiry.
     REVOKED = "revoked"
+    # Nobody decided within FORENSICS_APPROVAL_TTL_HOURS; nothing was granted.
+    LAPSED = "lapsed"
 
 
 # The grant is declared (and, once applied, in the trust policy) in these.

@@ -30,11 +30,13 @@ from programs.forensic_env.config import GRANT_EXPIRY_FORMAT
 from programs.forensic_env.trust import FROZEN_KEEPS_GRANTS_OF, SOURCE_IDENTITY_PATTERN
 from service.access.models import DECLARED, AccessRequest, AccessStatus
 from service.access.schemas import AccessRequestCreate, AccessRequestOut
+from service.approvals.persons import person_of
 from service.audit import service as audit
 from service.auth.roles import Permission, Role
 from service.auth.service import Principal
 from service.clock import as_utc
 from service.config import Settings
+from service.domain_events import AccessChanged
 from service.errors import Forbidden, InvalidInput, NotFound, StateConflict
 from service.investigations import service as investigations
 from service.investigations import stack_config
@@ -42,7 +44,7 @@ from service.investigations.actions import HookContext, Params, StepFailed, Step
 from service.investigations.models import Investigation
 from service.operations.models import Operation
 from service.operations.states import OperationState
-from service.unit_of_work import Caller
+from service.unit_of_work import Caller, UnitOfWork
 
 logger = logging.getLogger(__name__)
 
@@ -140,16 +142,20 @@ def request_access(caller: Caller, investigation_id: str, body: AccessRequestCre
     session = caller.session
     inv = investigations.get_investigation(session, investigation_id)
     _check_role(inv, body.role)
-    arn = settings.person_principals.get(principal.name)
+    # The person, not the token or chat account: their second token asks as them, and their sessions must
+    # carry their own name as the source identity.
+    person = person_of(settings, principal)
+    arn = settings.person_principals.get(person)
     if arn is None:
         raise InvalidInput(
-            f"{principal.name} has no AWS principal to grant access to (FORENSICS_PERSON_PRINCIPALS)",
+            f"{person} has no AWS principal to grant access to (FORENSICS_PERSON_PRINCIPALS)",
             details={"fields": [{"field": "person", "message": "no AWS principal", "type": "settings"}]},
         )
-    if not _SOURCE_IDENTITY_RE.match(principal.name):
+    if not _SOURCE_IDENTITY_RE.match(person):
         # The name becomes the session's source identity, which STS limits to these characters.
         raise InvalidInput(
-            f"{principal.name!r} cannot be a source identity ({SOURCE_IDENTITY_PATTERN})",
+            f"{person!r} cannot be a source identity ({SOURCE_IDENTITY_PATTERN}); map it to a person "
+            "(FORENSICS_PERSON_ALIASES)",
             details={"fields": [{"field": "person", "message": "not a source identity", "type": "value"}]},
         )
     if body.hours > settings.max_grant_hours:
@@ -164,14 +170,14 @@ def request_access(caller: Caller, investigation_id: str, body: AccessRequestCre
     pending = session.execute(
         select(AccessRequest.id).where(
             AccessRequest.investigation_id == inv.id,
-            AccessRequest.person == principal.name,
+            AccessRequest.person == person,
             AccessRequest.role == body.role,
             AccessRequest.status == AccessStatus.REQUESTED,
         )
     ).first()
     if pending is not None:
         raise StateConflict(
-            f"{principal.name} already asked for {body.role} access to {inv.id} (request {pending[0]})",
+            f"{person} already asked for {body.role} access to {inv.id} (request {pending[0]})",
             details={"access_request_id": pending[0]},
         )
     now = caller.clock()
@@ -180,7 +186,7 @@ def request_access(caller: Caller, investigation_id: str, body: AccessRequestCre
         investigation_id=inv.id,
         role=body.role,
         principal_arn=arn,
-        person=principal.name,
+        person=person,
         hours=body.hours,
         reason=body.reason,
         status=AccessStatus.REQUESTED,
@@ -191,6 +197,7 @@ def request_access(caller: Caller, investigation_id: str, body: AccessRequestCre
     session.add(row)
     session.flush()
     _audit(caller, row, "access.request", {"hours": body.hours, "reason": body.reason})
+    _announce(caller, row, "requested", by=principal.name, reason=body.reason)
     return row
 
 
@@ -203,9 +210,10 @@ def decide(
     principal.require(Permission.APPROVE_ACCESS)
     session = caller.session
     row = get_request(session, request_id)
-    if principal.name in (row.requested_by, row.person):
+    if _is_requester(caller, row):
         raise Forbidden(
-            "access must be decided by another person than the one who asked for it",
+            f"access request {row.id} is {row.person}'s, and you ({principal.name}) are that person: access "
+            "must be decided by another person than the one who asked for it",
             details={"access_request_id": row.id, "permission": Permission.APPROVE_ACCESS.value},
         )
     if row.status != AccessStatus.REQUESTED:
@@ -215,9 +223,17 @@ def decide(
         )
     inv = investigations.get_investigation(session, row.investigation_id)
     now = caller.clock()
+    if decide_by(caller.settings, row) <= now:
+        # Past its time even if the scheduler has not marked it yet: nobody may grant from a stale request.
+        raise StateConflict(
+            f"access request {row.id} waited longer than {caller.settings.approval_ttl_hours:g} hours "
+            "without a decision and has lapsed; nothing was granted. Ask again if access is still needed",
+            details={"status": AccessStatus.LAPSED.value},
+        )
     if not approve:
         _settle(row, AccessStatus.DENIED, principal.name, now, reason)
         _audit(caller, row, "access.deny", {"reason": reason})
+        _announce(caller, row, "denied", by=principal.name, reason=reason)
         return row, None
 
     _check_role(inv, row.role)
@@ -245,6 +261,7 @@ def decide(
         "access.approve",
         {"expires_at": expires.isoformat(), "reason": reason, "operation_id": op.id},
     )
+    _announce(caller, row, "approved", by=principal.name, reason=reason)
     return row, op
 
 
@@ -253,7 +270,7 @@ def revoke(caller: Caller, request_id: str, reason: str | None) -> tuple[AccessR
     principal = caller.principal
     session = caller.session
     row = get_request(session, request_id)
-    own = principal.name in (row.requested_by, row.person)
+    own = _is_requester(caller, row)
     if not own:
         principal.require(Permission.APPROVE_ACCESS)
     if row.status not in (AccessStatus.REQUESTED, *DECLARED):
@@ -269,7 +286,14 @@ def revoke(caller: Caller, request_id: str, reason: str | None) -> tuple[AccessR
     row.decision_reason = reason or row.decision_reason
     op = _redeclare(caller, inv, now) if was_declared else None
     _audit(caller, row, "access.revoke", {"reason": reason, "operation_id": op.id if op else None})
+    _announce(caller, row, "revoked", by=principal.name, reason=reason)
     return row, op
+
+
+def _is_requester(caller: Caller, row: AccessRequest) -> bool:
+    """Whether the caller is the person the request is for (or who asked), through any token or chat id."""
+    settings = caller.settings
+    return person_of(settings, caller.principal) in (row.person, person_of(settings, row.requested_by))
 
 
 def _settle(row: AccessRequest, status: AccessStatus, by: str, now: datetime, reason: str | None) -> None:
@@ -314,6 +338,25 @@ def _queue_sync(caller: Caller, inv: Investigation) -> Operation:
     return queued[1]
 
 
+def _announce(
+    unit: Caller | UnitOfWork, row: AccessRequest, change: str, *, by: str, reason: str | None = None
+) -> None:
+    """The ticket and chat hear of every step (alerts: access to evidence is something to watch)."""
+    unit.emit(
+        AccessChanged(
+            row.id,
+            row.investigation_id,
+            row.role,
+            row.person,
+            change,
+            by,
+            reason,
+            row.expires_at,
+            row.hours,
+        )
+    )
+
+
 def _audit(caller: Caller, row: AccessRequest, action: str, details: dict[str, Any]) -> None:
     audit.record(
         caller.session,
@@ -336,9 +379,16 @@ def _audit(caller: Caller, row: AccessRequest, action: str, details: dict[str, A
 # The scheduler
 
 
+def decide_by(settings: Settings, row: AccessRequest) -> datetime:
+    """When a request nobody decided lapses (the same wait as the two-person rule's requests)."""
+    return as_utc(row.created_at) + timedelta(hours=settings.approval_ttl_hours)
+
+
 @dataclass
 class ExpiryReport:
     expired: list[str] = field(default_factory=list)
+    # Requests nobody decided in time.
+    lapsed: list[str] = field(default_factory=list)
     # Investigation id -> the operation queued to remove its expired grants (None: applied by the next `up`).
     synced: dict[str, str | None] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
@@ -349,6 +399,7 @@ def expire_grants(ctx: HookContext, now: datetime) -> ExpiryReport:
     since their expiry already; this keeps the trust policy to the people who may still come in. One
     investigation's failure does not stop the others (the next run finds its grants again)."""
     report = ExpiryReport()
+    report.lapsed = lapse_requests(ctx, now)
     with ctx.unit_of_work() as uow:
         due = uow.session.execute(
             select(AccessRequest.investigation_id)
@@ -375,6 +426,7 @@ def expire_grants(ctx: HookContext, now: datetime) -> ExpiryReport:
                     row.status = AccessStatus.EXPIRED
                     row.updated_at = now
                     _audit(caller, row, "access.expire", {"expires_at": _iso(row.expires_at)})
+                    _announce(caller, row, "expired", by=caller.principal.name)
                     report.expired.append(row.id)
                 inv = investigations.get_investigation(uow.session, investigation_id)
                 op = _redeclare(caller, inv, now)
@@ -383,6 +435,28 @@ def expire_grants(ctx: HookContext, now: datetime) -> ExpiryReport:
             logger.exception("expiring the access grants of %s", investigation_id)
             report.errors[investigation_id] = f"{type(exc).__name__}: {exc}"
     return report
+
+
+def lapse_requests(ctx: HookContext, now: datetime) -> list[str]:
+    """Requests nobody decided within the approval wait lapse: audited and announced, nothing granted."""
+    oldest = now - timedelta(hours=ctx.settings.approval_ttl_hours)
+    with ctx.unit_of_work() as uow:
+        caller = Caller(uow, sync_principal(ctx.settings))
+        rows = (
+            uow.session.execute(
+                select(AccessRequest)
+                .where(AccessRequest.status == AccessStatus.REQUESTED, AccessRequest.created_at <= oldest)
+                .order_by(AccessRequest.created_at, AccessRequest.id)
+            )
+            .scalars()
+            .all()
+        )
+        for row in rows:
+            row.status = AccessStatus.LAPSED
+            row.updated_at = now
+            _audit(caller, row, "access.lapse", {"waited_hours": ctx.settings.approval_ttl_hours})
+            _announce(caller, row, "lapsed", by=caller.principal.name)
+        return [row.id for row in rows]
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -430,3 +504,4 @@ def record_applied(ctx: HookContext, inv: Investigation, _params: Params, run: S
                     outcome=row.status.value,
                     details={"investigation_id": inv.id, "operation_id": run.operation_id},
                 )
+                _announce(uow, row, "granted", by=audit.SYSTEM.name)

@@ -37,6 +37,14 @@ HEADLINES = {
     "approval_denied": "Request denied",
     "approval_expired": "Request expired without a second person",
     "break_glass": "BREAK-GLASS: acted alone without a second person",
+    "access_requested": "Access to a clean-room role requested",
+    "access_approved": "Access approved",
+    "access_denied": "Access denied",
+    "access_granted": "Access granted: the role's trust policy admits the person",
+    "access_expired": "Access expired",
+    "access_lapsed": "Access request lapsed without a decision",
+    "access_revoked": "Access revoked",
+    "role_use_alert": "ALERT: a clean-room role was used without a live grant",
 }
 # Also sent to the notification channel: someone has to act (or look) now.
 ALERTS = frozenset(
@@ -50,8 +58,19 @@ ALERTS = frozenset(
         "approval_denied",
         "approval_expired",
         "break_glass",
+        "access_requested",
+        "access_approved",
+        "access_denied",
+        "access_granted",
+        "access_expired",
+        "access_lapsed",
+        "access_revoked",
+        "role_use_alert",
     }
 )
+# The requests a chat message offers Approve / Deny buttons for: notice event -> the kind of request
+# (service/integrations/slack_actions.py decides them).
+DECIDABLE = {"approval_requested": "approval", "access_requested": "access"}
 # Chatter for whoever is watching in chat; the ticket keeps only the state changes.
 CHAT_ONLY = frozenset({"progress"})
 
@@ -87,6 +106,8 @@ class Notice:
     investigation: dict[str, Any]
     detail: str | None = None
     facts: dict[str, Any] = field(default_factory=dict)
+    # The id of the request to decide, for notices in DECIDABLE (chat shows Approve / Deny buttons).
+    request_id: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -94,12 +115,17 @@ class Notice:
             "investigation": self.investigation,
             "detail": self.detail,
             "facts": self.facts,
+            "request_id": self.request_id,
         }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Notice:
         return cls(
-            data["event"], data.get("investigation") or {}, data.get("detail"), data.get("facts") or {}
+            data["event"],
+            data.get("investigation") or {},
+            data.get("detail"),
+            data.get("facts") or {},
+            data.get("request_id"),
         )
 
     @property
@@ -155,11 +181,39 @@ def slack_message(notice: Notice, *, response_type: str = "ephemeral") -> dict[s
     if outputs and notice.event in ("ready", "released", "frozen", "status", "info"):
         fields = [{"type": "mrkdwn", "text": f"*{k}*\n`{v}`"} for k, v in list(outputs.items())[:10]]
         blocks.append({"type": "section", "fields": fields})
+    kind = DECIDABLE.get(notice.event)
+    if kind is not None and notice.request_id:
+        blocks.append(decision_buttons(kind, notice.request_id))
     return {
         "response_type": response_type,
         "replace_original": False,
         "text": f"{notice.headline}: {inv.get('id', '-')} ({inv.get('status', '-')})",
         "blocks": blocks,
+    }
+
+
+def decision_buttons(kind: str, request_id: str) -> dict[str, Any]:
+    """Approve / Deny for a waiting request. The button says only what to decide; who decides comes from the
+    signed interaction (the presser's mapped identity), and the same rules as the API apply."""
+    return {
+        "type": "actions",
+        "block_id": f"decide:{kind}",
+        "elements": [
+            {
+                "type": "button",
+                "action_id": f"{kind}.approve",
+                "text": {"type": "plain_text", "text": "Approve"},
+                "style": "primary",
+                "value": request_id,
+            },
+            {
+                "type": "button",
+                "action_id": f"{kind}.deny",
+                "text": {"type": "plain_text", "text": "Deny"},
+                "style": "danger",
+                "value": request_id,
+            },
+        ],
     }
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -21,6 +21,7 @@ from service.audit import service as audit
 from service.clock import Clock, as_utc
 from service.config import Settings
 from service.domain_events import (
+    AccessChanged,
     ApprovalDecided,
     ApprovalExpired,
     ApprovalRequested,
@@ -33,6 +34,7 @@ from service.domain_events import (
     InvestigationOpened,
     OperationQueued,
     RequestRefused,
+    RoleUsedWithoutGrant,
     StatusChanged,
 )
 from service.integrations import outbox
@@ -121,7 +123,54 @@ def notice_for(session: Session, event: DomainEvent) -> Notice | None:
         return Notice("extended", data, f"Extended by {event.hours}h by {event.by}.")
     if isinstance(event, ApprovalRequested | ApprovalDecided | ApprovalExpired | BreakGlassUsed):
         return _approval_notice(event, data)
+    if isinstance(event, AccessChanged):
+        return _access_notice(event, data)
+    if isinstance(event, RoleUsedWithoutGrant):
+        return Notice(
+            "role_use_alert",
+            data,
+            f"CloudTrail shows {event.role_arn} assumed by {event.caller} at {_when(event.at)} "
+            f"{event.finding}. Find out who it was and why now.",
+            {
+                "event": event.event_id,
+                "source identity": event.source_identity or "(none)",
+            },
+        )
     return _status_notice(event, inv, data)
+
+
+_ACCESS_DETAIL = {
+    "requested": "{person} asked for the {role} role for {hours}h: {reason}. Another person with "
+    "approve_access decides (POST /v1/access-requests/{id}/approve or /deny).",
+    "approved": "{by} approved {person}'s {role} access until {until}; the trust policy is being updated.",
+    "denied": "{by} denied {person}'s {role} access{why} Nothing was granted.",
+    "granted": "{person} may now assume the {role} role (as source identity {person}) until {until}; AWS "
+    "refuses it after that.",
+    "expired": "{person}'s {role} access expired at {until}; it is being removed from the trust policy.",
+    "lapsed": "{person}'s request for the {role} role waited without a decision and lapsed; nothing was "
+    "granted.",
+    "revoked": "{by} revoked {person}'s {role} access{why}",
+}
+
+
+def _access_notice(event: AccessChanged, data: dict[str, Any]) -> Notice:
+    why = f": {event.reason}" if event.reason else "."
+    detail = _ACCESS_DETAIL[event.change].format(
+        person=event.person,
+        role=event.role,
+        hours=event.hours,
+        reason=event.reason,
+        id=event.request_id,
+        by=event.by,
+        until=_when(event.expires_at),
+        why=why,
+    )
+    facts = {"access request": event.request_id, "role": event.role, "person": event.person}
+    return Notice(f"access_{event.change}", data, detail, facts, event.request_id)
+
+
+def _when(value: datetime | None) -> str:
+    return f"{as_utc(value):%Y-%m-%d %H:%M} UTC" if value else "-"
 
 
 def _approval_notice(
@@ -146,6 +195,7 @@ def _approval_notice(
             f"(POST /v1/approvals/{event.approval_id}/approve) or denies it "
             f"(POST /v1/approvals/{event.approval_id}/deny).",
             {**facts, "approve before": f"{as_utc(event.expires_at):%Y-%m-%d %H:%M} UTC"},
+            event.approval_id,
         )
     if isinstance(event, ApprovalExpired):
         return Notice(

@@ -18,6 +18,14 @@ class TicketWebhookResult(BaseModel):
     results: list[TicketActionOut]
 
 
+class SlackActionReply(BaseModel):
+    """The answer to a button press (Slack ignores it; the presser is told through the response_url)."""
+
+    ok: bool
+    response_type: str = "ephemeral"
+    text: str
+
+
 class SlackReply(BaseModel):
     """A Slack message: ``text`` plus optional Block Kit ``blocks``."""
 

@@ -1,5 +1,6 @@
 """Slack-compatible slash commands: ``/forensics open <ticket> [region] | status <id|ticket> | list |
-freeze <id> | destroy <id> | extend <id> <hours> | help``.
+freeze <id> | destroy <id> | extend <id> <hours> | access <id|ticket> <role> <hours> <reason> | approvals |
+help``. (Approve / Deny buttons on the messages that announce waiting requests: slack_actions.py.)
 
 Requests are verified with slack_sdk's v0 signature verifier (5-minute window, the service clock) and a
 replay check; no signing secret configured means every request is refused. Chat users map to the same roles
@@ -23,10 +24,14 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.approvals.models import ApprovalRequest
+from service.access import service as access
+from service.access.schemas import AccessRequestCreate
+from service.approvals import service as approval_service
+from service.approvals.models import ApprovalRequest, ApprovalStatus
 from service.audit import service as audit
 from service.auth.roles import Permission, Role
 from service.auth.service import Principal
+from service.config import Settings
 from service.errors import Forbidden, InvalidInput, NotFound, ServiceError, Unauthorized
 from service.integrations import signing
 from service.integrations.integration_context import Integrations
@@ -51,6 +56,8 @@ USAGE = (
     "`/forensics freeze <id>` preserve under legal hold\n"
     "`/forensics destroy <id>` tear down (evidence bucket kept)\n"
     "`/forensics extend <id> <hours>` push the expiry back\n"
+    "`/forensics access <id> <role> <hours> <reason>` ask for a clean-room role for some hours\n"
+    "`/forensics approvals` requests waiting for a second person\n"
     "`/forensics help` this text"
 )
 
@@ -62,9 +69,11 @@ PERMISSIONS: dict[str, Permission | None] = {
     "freeze": spec_of(Action.FREEZE).permission,
     "destroy": spec_of(Action.DESTROY).permission,
     "extend": spec_of(Action.EXTEND).permission,
+    "access": Permission.READ,  # anyone signed in may ask for themselves; approving needs approve_access
+    "approvals": Permission.READ,
     "help": None,
 }
-MUTATING = frozenset({"open", "freeze", "destroy", "extend"})
+MUTATING = frozenset({"open", "freeze", "destroy", "extend", "access"})
 
 
 @dataclass(frozen=True)
@@ -122,11 +131,19 @@ def handle(
         return _run(ctx, session, cmd, request_id)
 
 
-def _principal(ctx: Integrations, cmd: SlashCommand) -> Principal | None:
-    role = ctx.settings.slack_user_roles.get(cmd.user_id)
+def chat_principal(settings: Settings, user_id: str, user_name: str) -> Principal | None:
+    """A chat user as the API sees them (``slack_user_roles``), the same for slash commands and buttons;
+    None when unmapped. The person behind it is ``persons.person_of`` (by user id, never the name)."""
+    role = settings.slack_user_roles.get(user_id)
     if role is None:
         return None
-    return Principal(f"slack:{cmd.user_id}" + (f"({cmd.user_name})" if cmd.user_name else ""), Role(role))
+    return Principal(f"slack:{user_id}" + (f"({user_name})" if user_name else ""), Role(role))
+
+
+def channel_refusal(settings: Settings, channel_id: str) -> Forbidden | None:
+    if settings.slack_allowed_channels and channel_id not in settings.slack_allowed_channels:
+        return Forbidden("/forensics is not allowed in this channel; use an incident channel")
+    return None
 
 
 def _refuse(
@@ -155,10 +172,10 @@ def _refuse(
 
 def _run(ctx: Integrations, session: Session, cmd: SlashCommand, rid: str | None) -> dict[str, Any]:
     settings = ctx.settings
-    principal = _principal(ctx, cmd)
+    principal = chat_principal(settings, cmd.user_id, cmd.user_name)
     actor = principal.actor if principal else audit.Actor(f"slack:{cmd.user_id or '-'}", "none")
-    if settings.slack_allowed_channels and cmd.channel_id not in settings.slack_allowed_channels:
-        error = Forbidden("/forensics is not allowed in this channel; use an incident channel")
+    error = channel_refusal(settings, cmd.channel_id)
+    if error is not None:
         return _refuse(ctx, session, cmd, actor, error, rid)
     if cmd.name == "help":
         return text_message(USAGE)
@@ -308,6 +325,40 @@ def _extend(caller: Caller, cmd: SlashCommand) -> dict[str, Any]:
     return text_message(f":alarm_clock: `{result.id}` now expires {result.expires_at:%Y-%m-%d %H:%M} UTC.")
 
 
+def _access(caller: Caller, cmd: SlashCommand) -> dict[str, Any]:
+    args = cmd.words[1:]
+    if len(args) < 4:
+        raise InvalidInput(f"usage: {cmd.command} access <id|ticket> <role> <hours> <reason>")
+    ref, role, hours = args[0], args[1].lower(), args[2]
+    if not hours.isdigit():
+        raise InvalidInput("hours must be a whole number")
+    inv = _find(caller.session, ref)
+    reason = " ".join(args[3:])
+    body = AccessRequestCreate.model_validate({"role": role, "hours": int(hours), "reason": reason})
+    _subscribe(caller, cmd, inv.ticket)
+    row = access.request_access(caller, inv.id, body)
+    caller.commit()
+    return text_message(
+        f":key: You asked for the {row.role} role on `{inv.id}` for {row.hours}h (request `{row.id}`). "
+        "Someone else with the approving permission decides; you will hear here."
+    )
+
+
+def _approvals(caller: Caller, cmd: SlashCommand) -> dict[str, Any]:
+    _args(cmd, 0, 0, "approvals")
+    rows, total = approval_service.list_approvals(
+        caller.session, status=ApprovalStatus.PENDING, investigation_id=None, limit=20, offset=0
+    )
+    if not rows:
+        return text_message("Nothing waits for a second person.")
+    lines = [
+        f"• `{r.id}` {r.action} on `{r.investigation_id}` asked by {r.requested_by}, "
+        f"until {r.expires_at:%Y-%m-%d %H:%M} UTC"
+        for r in rows
+    ]
+    return text_message(f"*Waiting for a second person* ({total})\n" + "\n".join(lines))
+
+
 Handler = Callable[[Caller, SlashCommand], dict[str, Any]]
 _HANDLERS: dict[str, Handler] = {
     "open": _open,
@@ -316,4 +367,6 @@ _HANDLERS: dict[str, Handler] = {
     "freeze": _freeze,
     "destroy": _destroy,
     "extend": _extend,
+    "access": _access,
+    "approvals": _approvals,
 }

@@ -1,8 +1,8 @@
-"""/v1/integrations: ticket webhooks, Slack slash commands, the outbox (read-only)."""
+"""/v1/integrations: ticket webhooks, Slack slash commands and buttons, the outbox (read-only)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
@@ -12,10 +12,16 @@ from service.api.deps import RequestIdDep, SessionDep, require
 from service.api.schemas import ERROR_RESPONSES, MAX_OFFSET, Page
 from service.auth.roles import Permission
 from service.auth.service import Principal
-from service.integrations import slack, ticket_webhooks
+from service.integrations import slack, slack_actions, ticket_webhooks
 from service.integrations.integration_context import Integrations
 from service.integrations.models import OutboxMessage
-from service.integrations.schemas import OutboxMessageOut, SlackReply, TicketActionOut, TicketWebhookResult
+from service.integrations.schemas import (
+    OutboxMessageOut,
+    SlackActionReply,
+    SlackReply,
+    TicketActionOut,
+    TicketWebhookResult,
+)
 
 router = APIRouter(prefix="/v1/integrations", tags=["integrations"], responses=ERROR_RESPONSES)
 
@@ -99,6 +105,31 @@ async def slack_command(request: Request, ctx: IntegrationsDep, request_id: Requ
     body = await request.body()
     reply = await run_in_threadpool(slack.handle, ctx, dict(request.headers), body, request_id)
     return SlackReply(**reply)
+
+
+_SLACK_ACTION_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/x-www-form-urlencoded": {
+                "schema": {
+                    "type": "object",
+                    "properties": {"payload": {"type": "string", "description": "block_actions JSON"}},
+                }
+            }
+        },
+    },
+    "parameters": _SLACK_BODY["parameters"],
+}
+
+
+@router.post("/slack/actions", response_model=SlackActionReply, openapi_extra=_SLACK_ACTION_BODY)
+async def slack_action(request: Request, ctx: IntegrationsDep, request_id: RequestIdDep) -> SlackActionReply:
+    """Approve / Deny button presses (Slack interactivity, v0 signature): the presser decides as
+    themselves."""
+    body = await request.body()
+    outcome = await run_in_threadpool(slack_actions.handle, ctx, dict(request.headers), body, request_id)
+    return SlackActionReply(**slack_actions.reply_body(outcome))
 
 
 @router.get("/outbox", response_model=Page[OutboxMessageOut])
