@@ -218,6 +218,10 @@ class Settings(BaseSettings):
     access_sync_principal: str = "access-sync"
     access_sync_role: str = "data_custodian"
     access_expiry_cron_minute: str = "*"
+    # CloudTrail's AssumeRole events of the clean-room roles, judged against the grants (target=aws only:
+    # the local AWS records no CloudTrail events). The look-back covers CloudTrail's delivery delay.
+    cloudtrail_scan_minutes: int = Field(default=10, ge=1, le=60)
+    cloudtrail_lookback_minutes: int = Field(default=60, ge=5, le=24 * 60)
 
     @property
     def accounts(self) -> dict[str, ForensicAccount]:

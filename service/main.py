@@ -29,7 +29,7 @@ from service.integrations import wiring as integrations
 from service.investigations.views import router as investigations_router
 from service.jobs.executor import OperationExecutor, PulumiExecutor
 from service.jobs.job_context import JobContext
-from service.jobs.tasks import Jobs, install_access_expiry
+from service.jobs.tasks import Jobs, install_access_tasks
 from service.operations.views import router as operations_router
 
 logger = logging.getLogger(__name__)
@@ -103,7 +103,7 @@ def create_app(
     app.include_router(tokens_router)
     # Ticketing/chat integrations, TTL teardown and drift checks: routers, hooks, Huey tasks.
     integrations.install(app, jobs)
-    install_access_expiry(jobs)
+    install_access_tasks(jobs)
     _advertise_regions(app, sorted(settings.accounts))
     return app
 

@@ -53,3 +53,21 @@ class AccessRequest(Base):
     operation_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class RoleUseAlert(Base):
+    """A CloudTrail AssumeRole event on a clean-room role that no live grant covered (service/access/
+    cloudtrail.py): kept once per event, so each is alerted once however often the trail is read again."""
+
+    __tablename__ = "role_use_alerts"
+
+    event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    investigation_id: Mapped[str] = mapped_column(ForeignKey("investigations.id"), index=True)
+    role_arn: Mapped[str] = mapped_column(String(2048))
+    caller: Mapped[str] = mapped_column(String(2048))
+    source_identity: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    event_time: Mapped[datetime] = mapped_column(UtcDateTime())
+    # refused (STS said no), no_grant (nobody granted it), or standing (a principal from settings).
+    finding: Mapped[str] = mapped_column(String(16))
+    detail: Mapped[str] = mapped_column(String(2000))
+    found_at: Mapped[datetime] = mapped_column(UtcDateTime())

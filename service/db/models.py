@@ -1,6 +1,6 @@
 """Imports every model so ``Base.metadata`` is complete (Alembic autogenerate and the schema test use it)."""
 
-from service.access.models import AccessRequest
+from service.access.models import AccessRequest, RoleUseAlert
 from service.approvals.models import ApprovalRequest
 from service.audit.models import AuditEntry, AuditHead
 from service.auth.models import ApiToken
@@ -25,6 +25,7 @@ __all__ = [
     "Operation",
     "OperationEvent",
     "OutboxMessage",
+    "RoleUseAlert",
     "SignedStatement",
     "TicketAction",
     "TtlWarning",

@@ -140,21 +140,43 @@ class Jobs:
 
 
 ACCESS_EXPIRY_TASK = "forensics.access_expiry"
+ROLE_USE_SCAN_TASK = "forensics.role_use_scan"
 
 
-def install_access_expiry(jobs: Jobs) -> Any:
-    """Expired just-in-time grants leave the declared state, and an `up` takes them out of the trust
-    policies (``service.access``). AWS has refused them since their expiry already (the trust condition), so
-    a late or failed run leaves a dead statement behind, never access. Like the other schedules, it stays off
-    the queue with ``integrations_periodic_tasks=false`` (tests call ``expire_grants`` with their clock)."""
+def install_access_tasks(jobs: Jobs) -> list[Any]:
+    """The schedules of just-in-time access (``service.access``):
+
+    - expired grants leave the declared state, and an `up` takes them out of the trust policies; requests
+      nobody decided lapse. AWS has refused an expired grant since its expiry already (the trust condition),
+      so a late or failed run leaves a dead statement behind, never access.
+    - on real AWS, CloudTrail's AssumeRole events are read and any use of a clean-room role that no live
+      grant covered is an alert (``service.access.cloudtrail``).
+
+    Like the other schedules, they stay off the queue with ``integrations_periodic_tasks=false`` (tests
+    call ``expire_grants`` and ``cloudtrail.scan`` with their clock)."""
+    from service.access import cloudtrail
     from service.access import service as access
+
+    settings = jobs.ctx.settings
 
     def expire_access_grants() -> None:
         report = access.expire_grants(jobs.ctx, jobs.ctx.clock())
-        if report.expired or report.errors:
+        if report.expired or report.lapsed or report.errors:
             logger.info("access grants: %s", report)
 
-    if not jobs.ctx.settings.integrations_periodic_tasks:
-        return None
-    schedule = crontab(minute=jobs.ctx.settings.access_expiry_cron_minute)
-    return jobs.huey.periodic_task(schedule, name=ACCESS_EXPIRY_TASK)(expire_access_grants)
+    def scan_role_use() -> None:
+        report = cloudtrail.scan(jobs.ctx, jobs.ctx.clock())
+        if report.alerts or report.errors:
+            logger.warning("role use without a grant: %s", report)
+
+    if not settings.integrations_periodic_tasks:
+        return []
+    installed = [
+        jobs.huey.periodic_task(crontab(minute=settings.access_expiry_cron_minute), name=ACCESS_EXPIRY_TASK)(
+            expire_access_grants
+        )
+    ]
+    if settings.target == "aws":
+        every = crontab(minute=f"*/{settings.cloudtrail_scan_minutes}")
+        installed.append(jobs.huey.periodic_task(every, name=ROLE_USE_SCAN_TASK)(scan_role_use))
+    return installed

@@ -14,7 +14,7 @@ from service.config import get_settings
 from service.db.migrate import upgrade
 from service.db.session import make_engine, make_session_factory
 from service.jobs.job_context import JobContext
-from service.jobs.tasks import Jobs, install_access_expiry
+from service.jobs.tasks import Jobs, install_access_tasks
 
 
 def build_jobs() -> Jobs:
@@ -29,7 +29,7 @@ def build_jobs() -> Jobs:
 
     wiring.build(jobs)
     # Expired access grants leave the trust policies whichever process runs the schedules.
-    install_access_expiry(jobs)
+    install_access_tasks(jobs)
     return jobs
 
 

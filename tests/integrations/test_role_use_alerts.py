@@ -1,0 +1,319 @@
+"""CloudTrail's AssumeRole events judged against the grants: every use of a clean-room role that no live grant
+covered is alerted once on the ticket, in chat and in the audit log; covered uses are quiet.
+
+The local AWS records no CloudTrail events, so the records here are written in CloudTrail's own JSON format
+(the fields AWS documents for an sts AssumeRole event, successful and refused), and the trail reader is
+driven through botocore's Stubber, which checks every LookupEvents call and answer against the API model."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from service.access import cloudtrail
+from service.access.models import RoleUseAlert
+from service.db.session import SessionFactory
+from service.integrations.integration_context import Integrations
+from service.integrations.models import OutboxMessage
+from service.investigations.models import Investigation
+from tests.integrations.conftest import audit_entries, wait_status
+from tests.service.conftest import ADMIN, issue, open_body, wait_operation
+from tests.support.clock import TestClock
+from tests.support.http import RecordingServer
+
+FORENSIC = "123456789012"
+ALICE = "alice@example.com"
+BOB = "bob@example.com"
+ALICE_SSO = f"arn:aws:iam::{FORENSIC}:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Forensics_0a1b"
+MALLORY_SSO = f"arn:aws:iam::{FORENSIC}:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Dev_77aa"
+STANDING = f"arn:aws:iam::{FORENSIC}:role/ir-oncall"
+
+
+@pytest.fixture
+def settings_overrides(chat_server: RecordingServer) -> dict[str, Any]:
+    return {
+        "outbox_dispatch_on_commit": False,
+        "slack_notify_url": f"{chat_server.url}/alerts",
+        "person_principals": {ALICE: ALICE_SSO},
+        "human_principal_arns": [STANDING],
+    }
+
+
+def assume_role_record(
+    role_arn: str,
+    caller_role_arn: str,
+    at: datetime,
+    *,
+    person: str | None,
+    investigation_id: str,
+    error: str | None = None,
+) -> dict[str, Any]:
+    """An sts.amazonaws.com AssumeRole event as CloudTrail records it, by a role session (SSO or IAM)."""
+    issuer_name = caller_role_arn.rsplit("/", 1)[-1]
+    session = person or "session"
+    request: dict[str, Any] = {
+        "roleArn": role_arn,
+        "roleSessionName": session,
+        "durationSeconds": 3600,
+        "tags": [{"key": "forensics-investigation", "value": investigation_id}],
+    }
+    if person:
+        request["sourceIdentity"] = person
+    record: dict[str, Any] = {
+        "eventVersion": "1.08",
+        "userIdentity": {
+            "type": "AssumedRole",
+            "principalId": f"AROA3EXAMPLEID:{session}",
+            "arn": f"arn:aws:sts::{FORENSIC}:assumed-role/{issuer_name}/{session}",
+            "accountId": FORENSIC,
+            "accessKeyId": "ASIA3EXAMPLEKEY",
+            "sessionContext": {
+                "sessionIssuer": {
+                    "type": "Role",
+                    "principalId": "AROA3EXAMPLEID",
+                    "arn": caller_role_arn,
+                    "accountId": FORENSIC,
+                    "userName": issuer_name,
+                },
+                "webIdFederationData": {},
+                "attributes": {"creationDate": "2026-11-26T08:00:00Z", "mfaAuthenticated": "false"},
+            },
+        },
+        "eventTime": at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "eventSource": "sts.amazonaws.com",
+        "eventName": "AssumeRole",
+        "awsRegion": "us-east-1",
+        "sourceIPAddress": "203.0.113.10",
+        "userAgent": "aws-cli/2.15.30 Python/3.11.8",
+        "requestParameters": request,
+        "responseElements": None,
+        "requestID": str(uuid.uuid4()),
+        "eventID": str(uuid.uuid4()),
+        "readOnly": True,
+        "resources": [{"accountId": FORENSIC, "type": "AWS::IAM::Role", "ARN": role_arn}],
+        "eventType": "AwsApiCall",
+        "managementEvent": True,
+        "recipientAccountId": FORENSIC,
+        "eventCategory": "Management",
+    }
+    if error:
+        record["errorCode"] = error
+        record["errorMessage"] = (
+            f"User: {record['userIdentity']['arn']} is not authorized to perform: sts:AssumeRole on "
+            f"resource: {role_arn}"
+        )
+    else:
+        record["responseElements"] = {
+            "credentials": {
+                "accessKeyId": "ASIA3EXAMPLEOUT",
+                "sessionToken": "IQoJb3JpZ2luX2VjEXAMPLE",
+                "expiration": "Nov 26, 2026, 9:15:03 PM",
+            },
+            "assumedRoleUser": {
+                "assumedRoleId": f"AROA3ROLEID:{session}",
+                "arn": f"arn:aws:sts::{FORENSIC}:assumed-role/{role_arn.rsplit('/', 1)[-1]}/{session}",
+            },
+            **({"sourceIdentity": person} if person else {}),
+        }
+    return record
+
+
+def lookup_item(record: dict[str, Any]) -> dict[str, Any]:
+    """How LookupEvents returns a record: a summary plus the whole event as the CloudTrailEvent string."""
+    return {
+        "EventId": record["eventID"],
+        "EventName": record["eventName"],
+        "ReadOnly": "true",
+        "AccessKeyId": record["userIdentity"]["accessKeyId"],
+        "EventTime": datetime.fromisoformat(record["eventTime"].replace("Z", "+00:00")),
+        "EventSource": record["eventSource"],
+        "Username": record["requestParameters"]["roleSessionName"],
+        "Resources": [
+            {"ResourceType": "AWS::IAM::Role", "ResourceName": record["requestParameters"]["roleArn"]}
+        ],
+        "CloudTrailEvent": json.dumps(record),
+    }
+
+
+def _clean_room_with_alice_granted(
+    app: FastAPI, client: TestClient, ticket: str
+) -> tuple[dict[str, Any], dict[str, str], dict[str, Any]]:
+    opened = client.post("/v1/investigations", json=open_body(ticket), headers=ADMIN)
+    inv = wait_status(client, opened.json()["investigation"]["id"], "ready")
+    alice, bob = issue(client, "investigator", ALICE), issue(client, "data_custodian", BOB)
+    asked = client.post(
+        f"/v1/investigations/{inv['id']}/access-requests",
+        json={"role": "investigator", "hours": 1, "reason": "memory triage"},
+        headers=alice,
+    ).json()
+    approved = client.post(f"/v1/access-requests/{asked['id']}/approve", headers=bob).json()
+    assert wait_operation(client, approved["operation"]["id"])["state"] == "succeeded"
+    roles = {
+        f"{role}RoleArn": f"arn:aws:iam::{FORENSIC}:role/{inv['id']}-{role}"
+        for role in ("responder", "investigator", "custodian", "analyst")
+    }
+    factory: SessionFactory = app.state.session_factory
+    with factory() as session:  # what the stack's `up` reports (the fake engine reports a few outputs only)
+        row = session.get(Investigation, inv["id"])
+        assert row is not None
+        row.outputs = {**(row.outputs or {}), **roles}
+        session.commit()
+    grant = client.get(f"/v1/access-requests/{asked['id']}", headers=ADMIN).json()
+    return inv, roles, grant
+
+
+def test_uses_without_a_live_grant_are_alerted_once_and_granted_ones_are_quiet(
+    app: FastAPI, client: TestClient, ctx: Integrations, clock: TestClock
+) -> None:
+    inv, roles, grant = _clean_room_with_alice_granted(app, client, "SEC-801")
+    investigator = roles["investigatorRoleArn"]
+    granted_at = datetime.fromisoformat(grant["decided_at"])
+    expires = datetime.fromisoformat(grant["expires_at"])
+
+    def record(**kw: Any) -> dict[str, Any]:
+        kw.setdefault("investigation_id", inv["id"])
+        return assume_role_record(**kw)
+
+    quiet = [
+        record(
+            role_arn=investigator,
+            caller_role_arn=ALICE_SSO,
+            at=granted_at + timedelta(minutes=5),
+            person=ALICE,
+        ),
+        # Not a clean room's role: none of our business.
+        record(
+            role_arn=f"arn:aws:iam::{FORENSIC}:role/payroll",
+            caller_role_arn=MALLORY_SSO,
+            at=granted_at,
+            person=None,
+        ),
+    ]
+    loud = {
+        "after the expiry": record(
+            role_arn=investigator, caller_role_arn=ALICE_SSO, at=expires + timedelta(seconds=1), person=ALICE
+        ),
+        "before the grant": record(
+            role_arn=investigator,
+            caller_role_arn=ALICE_SSO,
+            at=granted_at - timedelta(minutes=1),
+            person=ALICE,
+        ),
+        "another role": record(
+            role_arn=roles["custodianRoleArn"],
+            caller_role_arn=ALICE_SSO,
+            at=granted_at + timedelta(minutes=5),
+            person=ALICE,
+        ),
+        "another principal as alice": record(
+            role_arn=investigator,
+            caller_role_arn=MALLORY_SSO,
+            at=granted_at + timedelta(minutes=5),
+            person=ALICE,
+        ),
+        "alice's principal as someone else": record(
+            role_arn=investigator,
+            caller_role_arn=ALICE_SSO,
+            at=granted_at + timedelta(minutes=5),
+            person="mallory",
+        ),
+        "refused by STS": record(
+            role_arn=investigator,
+            caller_role_arn=MALLORY_SSO,
+            at=granted_at + timedelta(minutes=6),
+            person=None,
+            error="AccessDenied",
+        ),
+        "standing principal": record(
+            role_arn=roles["analystRoleArn"],
+            caller_role_arn=STANDING,
+            at=granted_at + timedelta(minutes=7),
+            person="oncall",
+        ),
+    }
+    # Both spellings CloudTrail gives: LookupEvents items and the records of a trail's log files.
+    records = [lookup_item(r) for r in quiet] + [lookup_item(r) for r in list(loud.values())[:4]]
+    records += list(loud.values())[4:]
+    alerted = cloudtrail.check_records(app.state.jobs.ctx, records)
+    assert sorted(alerted) == sorted(r["eventID"] for r in loud.values())
+    assert cloudtrail.check_records(app.state.jobs.ctx, records) == []  # each event once
+
+    with ctx.session_factory() as session:
+        rows = {r.event_id: r for r in session.execute(select(RoleUseAlert)).scalars()}
+    findings = {name: rows[r["eventID"]].finding for name, r in loud.items()}
+    assert findings == {
+        "after the expiry": "no_grant",
+        "before the grant": "no_grant",
+        "another role": "no_grant",
+        "another principal as alice": "no_grant",
+        "alice's principal as someone else": "no_grant",
+        "refused by STS": "refused",
+        "standing principal": "standing",
+    }
+
+    entries = audit_entries(client, action="access.role_use_alert")
+    assert sorted(e["details"]["event_id"] for e in entries) == sorted(alerted)
+    with ctx.session_factory() as session:
+        notices = list(
+            session.execute(select(OutboxMessage).where(OutboxMessage.event == "role_use_alert")).scalars()
+        )
+    destinations = sorted((m.channel, m.destination) for m in notices)
+    assert destinations == sorted(
+        [("ticket", "SEC-801")] * len(loud) + [("chat", ctx.settings.slack_notify_url or "")] * len(loud)
+    )
+    text = next(
+        m.payload["text"] for m in notices if m.channel == "ticket" and "mallory" in m.payload["text"]
+    )
+    assert investigator in text and ALICE_SSO in text
+
+
+def test_the_trail_is_read_through_lookup_events_for_every_assume_role_kind(
+    app: FastAPI, client: TestClient, clock: TestClock
+) -> None:
+    inv, roles, _ = _clean_room_with_alice_granted(app, client, "SEC-802")
+    stranger = assume_role_record(
+        roles["investigatorRoleArn"],
+        MALLORY_SSO,
+        clock() - timedelta(minutes=3),
+        person="mallory",
+        investigation_id=inv["id"],
+    )
+    settings = app.state.jobs.ctx.settings
+    trail = boto3.client(
+        "cloudtrail", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
+    )
+    start = clock() - timedelta(minutes=settings.cloudtrail_lookback_minutes)
+    regions = sorted(settings.accounts)
+    with Stubber(trail) as stub:
+        # One trail per forensic account, read in region order; the event is in us-east-1's.
+        for region in regions:
+            for name in cloudtrail.ASSUME_EVENTS:
+                found = region == "us-east-1" and name == "AssumeRole"
+                params = {
+                    "LookupAttributes": [{"AttributeKey": "EventName", "AttributeValue": name}],
+                    "StartTime": start,
+                    "EndTime": clock(),
+                }
+                stub.add_response(
+                    "lookup_events", {"Events": [lookup_item(stranger)] if found else []}, params
+                )
+        asked: list[tuple[str, str | None]] = []
+
+        def client_for(region: str, role_arn: str | None) -> Any:
+            asked.append((region, role_arn))
+            return trail
+
+        report = cloudtrail.scan(app.state.jobs.ctx, clock(), client_for)
+        stub.assert_no_pending_responses()
+    assert report.errors == {} and report.read == 1 and report.alerts == [stranger["eventID"]]
+    # Through the forensic account's deploy role, like every other call the service makes there.
+    assert asked == [(r, settings.accounts[r].deploy_role_arn) for r in regions]
