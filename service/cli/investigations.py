@@ -152,8 +152,9 @@ def extend(
 
 
 def cancel(ctx: typer.Context, operation_id: str, url: UrlOpt = DEFAULT_URL, token: TokenOpt = "") -> None:
-    """Cancel a queued operation or ask a running one to stop. Cancelling a custodian's release or destroy
-    that someone else asked for waits for a second person's approval."""
+    """Cancel a queued operation or ask a running one to stop.
+
+    Cancelling a custodian's release or destroy that someone else asked for waits for a second person."""
     payload = api(ctx, url, token).request("POST", f"/v1/operations/{operation_id}/cancel")
     if not held(payload):
         console.print(f"operation {payload.get('id')} ({payload.get('action')}): {payload.get('state')}")

@@ -36,8 +36,9 @@ def verify_statement(
     ] = None,
     signature_only: Annotated[bool, typer.Option(help="Check the signature, re-hash nothing")] = False,
 ) -> None:
-    """Verify a signed statement offline: its signature, then every object version and snapshot it lists,
-    re-hashed with your own AWS credentials. Exit code 0 only if everything matches."""
+    """Verify a signed statement offline (exit code 0 only if everything matches).
+
+    Its signature, then every object version and snapshot it lists, re-hashed with your AWS credentials."""
     from botocore.exceptions import BotoCoreError, ClientError
 
     from service.custody import verify as custody
