@@ -59,7 +59,8 @@ def settings(tmp_path: Path) -> Settings:
         integrations_periodic_tasks=False,
         # Alice's second token is still Alice; Alice and Bob may be given a clean room's roles.
         person_aliases={ALICE: "alice", ALICE_LAPTOP: "alice"},
-        person_principals={ALICE: ALICE_ARN, BOB: BOB_ARN},
+        # Keyed by person: Alice's tokens are one person, "alice", with one AWS principal.
+        person_principals={"alice": ALICE_ARN, BOB: BOB_ARN},
     )
 
 
