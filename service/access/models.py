@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from programs.forensic_env.trust import FROZEN_KEEPS_GRANTS_OF
 from service.db.base import Base, EnumText, UtcDateTime
+
+if TYPE_CHECKING:
+    from service.investigations.models import Investigation
 
 
 class AccessStatus(StrEnum):
@@ -53,6 +58,11 @@ class AccessRequest(Base):
     operation_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+def suspended_by_freeze(inv: Investigation, row: AccessRequest) -> bool:
+    """A declared grant the program leaves out of the trust policies while the clean room is frozen."""
+    return inv.frozen and row.status in DECLARED and row.role not in FROZEN_KEEPS_GRANTS_OF
 
 
 class RoleUseAlert(Base):

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from programs.forensic_env.config import GRANT_EXPIRY_FORMAT
 from programs.forensic_env.trust import FROZEN_KEEPS_GRANTS_OF, SOURCE_IDENTITY_PATTERN
-from service.access.models import DECLARED, AccessRequest, AccessStatus
+from service.access.models import DECLARED, AccessRequest, AccessStatus, suspended_by_freeze
 from service.access.schemas import AccessRequestCreate, AccessRequestOut
 from service.approvals.persons import person_of
 from service.audit import service as audit
@@ -55,10 +55,6 @@ _SOURCE_IDENTITY_RE = re.compile(SOURCE_IDENTITY_PATTERN)
 
 def sync_principal(settings: Settings) -> Principal:
     return Principal(settings.access_sync_principal, Role(settings.access_sync_role))
-
-
-def suspended_by_freeze(inv: Investigation, row: AccessRequest) -> bool:
-    return inv.frozen and row.status in DECLARED and row.role not in FROZEN_KEEPS_GRANTS_OF
 
 
 def out(inv: Investigation, row: AccessRequest) -> AccessRequestOut:

@@ -15,8 +15,10 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from service.access.models import DECLARED, AccessRequest, suspended_by_freeze
 from service.audit import service as audit
 from service.clock import Clock, as_utc
 from service.config import Settings
@@ -136,7 +138,7 @@ def notice_for(session: Session, event: DomainEvent) -> Notice | None:
                 "source identity": event.source_identity or "(none)",
             },
         )
-    return _status_notice(event, inv, data)
+    return _status_notice(session, event, inv, data)
 
 
 _ACCESS_DETAIL = {
@@ -213,7 +215,19 @@ def _approval_notice(
     return Notice("approval_denied", data, detail, facts)
 
 
-def _status_notice(event: StatusChanged, inv: Investigation, data: dict[str, Any]) -> Notice | None:
+def suspended_grants(session: Session, inv: Investigation) -> list[str]:
+    """ "person (role)" for each grant a freeze leaves out of the trust policies."""
+    rows = session.execute(
+        select(AccessRequest)
+        .where(AccessRequest.investigation_id == inv.id, AccessRequest.status.in_(DECLARED))
+        .order_by(AccessRequest.decided_at, AccessRequest.id)
+    ).scalars()
+    return [f"{row.person} ({row.role})" for row in rows if suspended_by_freeze(inv, row)]
+
+
+def _status_notice(
+    session: Session, event: StatusChanged, inv: Investigation, data: dict[str, Any]
+) -> Notice | None:
     old, new = event.old, event.new
     why = f"Requested by {event.by}" + (f": {event.reason}" if event.reason else ".")
     if new == Status.READY:
@@ -231,7 +245,11 @@ def _status_notice(event: StatusChanged, inv: Investigation, data: dict[str, Any
             "destroying", data, why + " The evidence bucket is kept unless a custodian said otherwise."
         )
     if new == Status.FROZEN:
-        return Notice("frozen", data, "Preserved in a locked state; legal hold placed on the evidence.")
+        detail = "Preserved in a locked state; legal hold placed on the evidence."
+        held_back = suspended_grants(session, inv)
+        if held_back:
+            detail += " Access revoked by the freeze (until a release): " + ", ".join(held_back) + "."
+        return Notice("frozen", data, detail)
     if new == Status.DESTROYED:
         kept = "retained" if inv.retain_evidence_bucket else "deleted"
         return Notice("destroyed", data, f"The stack was removed; the evidence bucket was {kept}.")

@@ -16,7 +16,10 @@ from sqlalchemy import update
 from service.access import service as access
 from service.config import PROJECT_ROOT, Settings
 from service.db.session import SessionFactory
+from service.domain_events import StatusChanged
+from service.integrations.notifications import notice_for
 from service.investigations.models import Investigation
+from service.investigations.states import Status
 from service.main import create_app
 from tests.service.conftest import ADMIN, ADMIN_TOKEN, issue, open_ready, wait_operation
 from tests.support.clock import TestClock
@@ -194,6 +197,13 @@ def test_frozen_clean_rooms_take_custodian_grants_only(
     assert (listed["status"], listed["suspended_by_freeze"]) == ("active", True)
     refused = _ask(client, inv["id"], alice, role="analyst")
     assert refused.status_code == 409 and "only custodian" in refused.json()["error"]["message"]
+    # The frozen notice (ticket and chat) names the access the freeze took away.
+    with app.state.session_factory() as session:
+        frozen = notice_for(session, StatusChanged(inv["id"], Status.FREEZING, Status.FROZEN, "freeze", "x"))
+    assert (
+        frozen is not None
+        and f"Access revoked by the freeze (until a release): {ALICE} (investigator)" in (frozen.detail or "")
+    )
 
     custodian = _ask(client, inv["id"], bob, role="custodian").json()
     calls_before = len(fake.calls)
