@@ -115,20 +115,34 @@ def parse_form(body: bytes) -> SlashCommand:
 def handle(
     ctx: Integrations, headers: Mapping[str, str], body: bytes, request_id: str | None
 ) -> dict[str, Any]:
-    settings = ctx.settings
-    secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
-    headers = {k.lower(): v for k, v in headers.items()}
     with ctx.session_factory() as session:
-        try:
-            signature = signing.verify_slack(secret, headers, body, ctx.clock)
-            signing.remember(session, "slack", signature, ctx.clock())
-        except Unauthorized as exc:
-            session.rollback()
-            reject(ctx, session, "integration.slack_command", "integrations/slack/commands", exc, request_id)
-            raise
-        session.commit()  # the nonce: this signature is used up whatever the command does
+        accept_signed(ctx, session, headers, body, request_id, ("integration.slack_command", "commands"))
         cmd = parse_form(body)
         return _run(ctx, session, cmd, request_id)
+
+
+def accept_signed(
+    ctx: Integrations,
+    session: Session,
+    headers: Mapping[str, str],
+    body: bytes,
+    request_id: str | None,
+    audited_as: tuple[str, str],
+) -> None:
+    """Slack's v0 signature checked and the signature used up (committed, whatever the request then does),
+    or Unauthorized raised after auditing the refusal as ``(action, integrations/slack/<path>)``."""
+    settings = ctx.settings
+    secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
+    lowered = {k.lower(): v for k, v in headers.items()}
+    try:
+        signature = signing.verify_slack(secret, lowered, body, ctx.clock)
+        signing.remember(session, "slack", signature, ctx.clock())
+    except Unauthorized as exc:
+        session.rollback()
+        action, path = audited_as
+        reject(ctx, session, action, f"integrations/slack/{path}", exc, request_id)
+        raise
+    session.commit()
 
 
 def chat_principal(settings: Settings, user_id: str, user_name: str) -> Principal | None:

@@ -27,12 +27,11 @@ from service.approvals import service as approvals
 from service.audit import service as audit
 from service.auth.service import Principal
 from service.config import Settings
-from service.errors import Forbidden, InvalidInput, ServiceError, Unauthorized
-from service.integrations import outbox, signing
+from service.errors import Forbidden, InvalidInput, ServiceError
+from service.integrations import outbox
 from service.integrations.integration_context import Integrations
 from service.integrations.messages import DECIDABLE, text_message
-from service.integrations.slack import channel_refusal, chat_principal
-from service.integrations.ticket_webhooks import reject
+from service.integrations.slack import accept_signed, channel_refusal, chat_principal
 from service.unit_of_work import Caller
 
 logger = logging.getLogger(__name__)
@@ -107,17 +106,8 @@ def handle(
     """Verify, then decide as the presser. A forged or replayed press raises Unauthorized (401) after
     auditing it; a press that is refused for who pressed or what it asks answers ok=False, audited."""
     settings = ctx.settings
-    secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
-    headers = {k.lower(): v for k, v in headers.items()}
     with ctx.session_factory() as session:
-        try:
-            signature = signing.verify_slack(secret, headers, body, ctx.clock)
-            signing.remember(session, "slack", signature, ctx.clock())
-        except Unauthorized as exc:
-            session.rollback()
-            reject(ctx, session, AUDIT_ACTION, "integrations/slack/actions", exc, request_id)
-            raise
-        session.commit()  # the nonce: this press is used up whatever it decides
+        accept_signed(ctx, session, headers, body, request_id, (AUDIT_ACTION, "actions"))
         press = parse_payload(body)
         principal = chat_principal(settings, press.user_id, press.user_name)
         try:
