@@ -18,6 +18,9 @@ from collections.abc import Sequence
 REQUIRED: dict[str, str] = {
     "pdftoppm": "poppler-utils",
     "pdftotext": "poppler-utils",
+    # The console's browser tests (tests/console) drive headless Chromium through its WebDriver.
+    "chromium": "chromium",
+    "chromedriver": "chromium-driver",
 }
 
 # apt-get's complaints when its package lists are absent or stale (a fresh container ships none); only
