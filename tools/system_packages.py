@@ -42,7 +42,8 @@ def install_hint(executables: Sequence[str]) -> str:
     return (
         f"missing {', '.join(executables)}: install with "
         f"`sudo apt-get install -y --no-install-recommends {names}` (Debian/Ubuntu), "
-        "or your system's equivalents (poppler utilities, Chromium and its WebDriver), then rerun `make setup`"
+        "or your system's equivalents (poppler utilities, Chromium and its WebDriver), then rerun "
+        "`make setup`"
     )
 
 
