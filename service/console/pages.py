@@ -38,8 +38,11 @@ PAGE_SIZE = 50
 UNFINISHED = (OperationState.QUEUED, OperationState.RUNNING)
 
 
-def remaining(expires_at: datetime, now: datetime) -> str:
-    """Time to live as a person reads it: "2d 4h", "3h 20m", "12m", or "expired"."""
+def remaining(inv: Investigation, now: datetime) -> str:
+    """Time to live as a person reads it: "2d 4h", "3h 20m", "12m", "expired", or "—" once destroyed."""
+    if inv.status == Status.DESTROYED:
+        return "—"
+    expires_at = inv.expires_at
     seconds = int((as_utc(expires_at) - now).total_seconds())
     if seconds <= 0:
         return "expired"
@@ -84,9 +87,7 @@ def room_rows(
     rows, total = investigations.list_investigations(
         session, status=status, ticket=ticket, limit=PAGE_SIZE, offset=offset
     )
-    return [
-        RoomRow(inv, remaining(inv.expires_at, now), _drifted(inv), _running(session, inv)) for inv in rows
-    ], total
+    return [RoomRow(inv, remaining(inv, now), _drifted(inv), _running(session, inv)) for inv in rows], total
 
 
 @dataclass(frozen=True)
@@ -137,7 +138,7 @@ def room_page(
         statements.setdefault(str(statement.get("kind")), []).append(statement)
     return RoomPage(
         inv=inv,
-        ttl=remaining(inv.expires_at, now),
+        ttl=remaining(inv, now),
         drifted=_drifted(inv),
         running=_running(session, inv),
         timeline=investigations.timeline(session, inv.id),

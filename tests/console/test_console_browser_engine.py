@@ -1,6 +1,7 @@
 """The console in a real headless browser against the real engine (Pulumi into the local AWS): sign in, open
 a clean room and watch its progress bar reach ready, freeze it, request its release as one data custodian
-and approve it as another, read the custody report. Each page is screenshotted (browser.screenshot)."""
+and approve it as another, read the custody report, destroy it and see its teardown certificate verified.
+Each page is screenshotted (browser.screenshot)."""
 
 from __future__ import annotations
 
@@ -184,7 +185,15 @@ def test_open_watch_progress_freeze_release_with_approval_and_report(
         pdf_link = driver.find_element(By.PARTIAL_LINK_TEXT, "Download PDF").get_attribute("href")
         assert pdf_link == f"{console_url}/console/investigations/{investigation_id}/report?format=pdf"
 
+        # Destroy (a custodian; the evidence bucket is kept, so one person may): the teardown certificate.
+        driver.get(f"{console_url}/console/investigations/{investigation_id}")
+        _confirm(driver, "Destroy", folder, "12-confirm-destroy", reason="case closed")
+        _wait_status(driver, "destroyed")
+        assert "signature verified" in text_of(driver, "[data-statement='teardown-certificate']")
+        assert "signature verified" in text_of(driver, "[data-statement='freeze-manifest']")
+        screenshot(driver, folder, "13-room-destroyed")
+
         # The API's error as a page.
         driver.get(f"{console_url}/console/investigations/sec-9999-0badc0de")
         assert text_of(driver, "[data-error-code]") == "not_found"
-        screenshot(driver, folder, "12-error")
+        screenshot(driver, folder, "14-error")
