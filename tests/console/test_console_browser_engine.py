@@ -130,6 +130,12 @@ def test_open_watch_progress_freeze_release_with_approval_and_report(
         # Freeze (responder), confirmed on its own page.
         driver.get(f"{console_url}/console/investigations/{investigation_id}")
         _confirm(driver, "Freeze", folder, "05-confirm-freeze", reason="preserve for counsel")
+        # The list shows the running freeze with its bar (or, should it have ended already, its outcome).
+        driver.get(f"{console_url}/console")
+        listed = text_of(driver, f"tr[data-investigation='{investigation_id}']")
+        assert "freez" in listed, listed
+        screenshot(driver, folder, "05b-rooms-freezing")
+        driver.get(f"{console_url}/console/investigations/{investigation_id}")
         _wait_status(driver, "frozen")
         statement = text_of(driver, "[data-statement='freeze-manifest']")
         assert "signature verified" in statement
