@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from service.clock import as_utc
@@ -83,15 +83,15 @@ def redirect(request: Request, url: str, notice: str | None = None) -> RedirectR
     """303 to a page (post/redirect/get), with a one-time notice for it."""
     response = RedirectResponse(url, status_code=303)
     if notice is not None:
-        response.set_cookie(
-            NOTICE_COOKIE,
-            signer(request).notice(notice),
-            path=COOKIE_PATH,
-            httponly=True,
-            samesite="strict",
-            secure=request.url.scheme == "https",
-        )
+        set_cookie(request, response, NOTICE_COOKIE, signer(request).notice(notice))
     return response
+
+
+def set_cookie(request: Request, response: Response, name: str, value: str) -> None:
+    """Every console cookie: the console's path only, out of scripts' reach, never sent by another site."""
+    response.set_cookie(
+        name, value, path=COOKIE_PATH, httponly=True, samesite="strict", secure=request.url.scheme == "https"
+    )
 
 
 def error_page(

@@ -48,10 +48,9 @@ class SessionSigner:
         self._notice = URLSafeSerializer(key, salt="console-notice")
         self.lifetime = timedelta(minutes=settings.console_session_minutes)
 
-    def issue(self, token_digest: str, now: datetime) -> tuple[str, ConsoleSession]:
-        session = ConsoleSession(token_digest, secrets.token_urlsafe(24), now)
-        value = self._session.dumps({"d": token_digest, "c": session.csrf_token, "t": now.timestamp()})
-        return value, session
+    def issue(self, token_digest: str, now: datetime) -> str:
+        """A new session's cookie value, with a CSRF token of its own."""
+        return self._session.dumps({"d": token_digest, "c": secrets.token_urlsafe(24), "t": now.timestamp()})
 
     def read(self, cookie: str | None, clock: Clock) -> ConsoleSession:
         """The session, or 401: none, tampered with, or past its lifetime."""

@@ -23,7 +23,7 @@ from service.auth import service as auth
 from service.auth.roles import Permission, allows
 from service.console import forms, pages, sessions
 from service.console.deps import CheckedForm, ConsoleCaller, ConsolePrincipal
-from service.console.rendering import page, redirect, signer
+from service.console.rendering import page, redirect, set_cookie, signer
 from service.custody import service as custody
 from service.custody.views import report_response
 from service.investigations import service as investigations
@@ -44,15 +44,6 @@ def _room_url(investigation_id: str) -> str:
     return f"/console/investigations/{investigation_id}"
 
 
-def _cookie_flags(request: Request) -> dict[str, object]:
-    return {
-        "path": sessions.COOKIE_PATH,
-        "httponly": True,
-        "samesite": "strict",
-        "secure": request.url.scheme == "https",
-    }
-
-
 # Signing in and out
 
 
@@ -60,7 +51,7 @@ def _cookie_flags(request: Request) -> dict[str, object]:
 def login_form(request: Request) -> Response:
     nonce = sessions.new_login_nonce()
     response = page(request, "login.html", {"login_nonce": nonce})
-    response.set_cookie(sessions.LOGIN_COOKIE, nonce, **_cookie_flags(request))  # type: ignore[arg-type]
+    set_cookie(request, response, sessions.LOGIN_COOKIE, nonce)
     return response
 
 
@@ -77,7 +68,7 @@ def login(
     sessions.check_csrf(request.cookies.get(sessions.LOGIN_COOKIE), csrf_token)
     bootstrap = settings.bootstrap_admin_token.get_secret_value() if settings.bootstrap_admin_token else None
     principal = auth.authenticate(session, clock, token.strip() or None, bootstrap)
-    cookie, _ = signer(request).issue(auth.hash_token(token.strip()), clock())
+    cookie = signer(request).issue(auth.hash_token(token.strip()), clock())
     audit.record(
         session,
         clock,
@@ -89,7 +80,7 @@ def login(
     )
     session.commit()
     response = redirect(request, "/console", f"Signed in as {principal.name} ({principal.role.value}).")
-    response.set_cookie(sessions.SESSION_COOKIE, cookie, **_cookie_flags(request))  # type: ignore[arg-type]
+    set_cookie(request, response, sessions.SESSION_COOKIE, cookie)
     response.delete_cookie(sessions.LOGIN_COOKIE, path=sessions.COOKIE_PATH)
     return response
 
