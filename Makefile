@@ -36,7 +36,8 @@ $(STAMP): pyproject.toml
 cli: $(STAMP)
 	$(PY) -m tools.build_pulumi_cli
 
-# System packages pip cannot bring (poppler-utils, which the custody report tests render PDFs with);
+# System packages pip cannot bring (poppler-utils, which the custody report tests render PDFs with; Chromium
+# and chromedriver, which the console's browser tests drive);
 # the list lives in tools/system_packages.py. Standard library only, so it needs no virtualenv.
 .PHONY: system
 system:

@@ -124,6 +124,11 @@ class Settings(BaseSettings):
 
     # Auth
     bootstrap_admin_token: SecretStr | None = None
+    # The operator console (/console): its session cookie is signed with this key. None: a random key per
+    # process, so sessions end when the service restarts; set it when several API processes serve the console.
+    console_session_secret: SecretStr | None = None
+    # A console session ends this long after sign-in (sign in again with the token).
+    console_session_minutes: int = Field(default=480, ge=1, le=7 * 24 * 60)
     # Who is the same person: a token's principal name, a chat user id (U123) or a chat principal
     # (slack:U123) -> one person id. Unmapped principals are their own person (chat users by their user id,
     # whatever display name they use). The two-person rule compares persons, never tokens.

@@ -22,6 +22,7 @@ from service.audit.views import router as audit_router
 from service.auth.views import router as tokens_router
 from service.clock import Clock, utcnow
 from service.config import Settings, get_settings, production_problems
+from service.console import wiring as console
 from service.custody.views import router as custody_router
 from service.db.migrate import upgrade
 from service.db.session import make_engine, make_session_factory
@@ -104,6 +105,8 @@ def create_app(
     # Ticketing/chat integrations, TTL teardown and drift checks: routers, hooks, Huey tasks.
     integrations.install(app, jobs)
     install_access_tasks(jobs)
+    # The operator console (/console): pages over the same domain functions, after the API's error handlers.
+    console.install(app)
     _advertise_regions(app, sorted(settings.accounts))
     return app
 

@@ -1,7 +1,8 @@
 """Install the system (Debian) packages the tests need, which pip cannot provide.
 
-The custody report tests render the PDF to PNG and extract its text with poppler's command-line tools, so
-a fresh machine must have them before pytest runs. ``make setup`` runs this (``python -m
+The custody report tests render the PDF to PNG and extract its text with poppler's command-line tools, and
+the console's browser tests drive headless Chromium through chromedriver, so a fresh machine must have them
+before pytest runs. ``make setup`` runs this (``python -m
 tools.system_packages``). As root with apt-get it installs what is missing; otherwise it prints what to
 install and exits 0, so setup still completes and the tests that need the tools fail naming them.
 """
@@ -18,6 +19,9 @@ from collections.abc import Sequence
 REQUIRED: dict[str, str] = {
     "pdftoppm": "poppler-utils",
     "pdftotext": "poppler-utils",
+    # The console's browser tests (tests/console) drive headless Chromium through its WebDriver.
+    "chromium": "chromium",
+    "chromedriver": "chromium-driver",
 }
 
 # apt-get's complaints when its package lists are absent or stale (a fresh container ships none); only
@@ -38,7 +42,8 @@ def install_hint(executables: Sequence[str]) -> str:
     return (
         f"missing {', '.join(executables)}: install with "
         f"`sudo apt-get install -y --no-install-recommends {names}` (Debian/Ubuntu), "
-        "or your system's poppler utilities package, then rerun `make setup`"
+        "or your system's equivalents (poppler utilities, Chromium and its WebDriver), then rerun "
+        "`make setup`"
     )
 
 

@@ -45,7 +45,7 @@ def _field(loc: tuple[Any, ...] | list[Any]) -> str:
     return ".".join(str(part) for part in loc)
 
 
-def _audit_refusal(request: Request, exc: ServiceError) -> None:
+def audit_refusal(request: Request, exc: ServiceError) -> None:
     """A refused change is evidence too (who tried to destroy a frozen clean room)."""
     principal = getattr(request.state, "principal", None)
     if request.method not in _MUTATING or principal is None:
@@ -72,7 +72,7 @@ def install(app: FastAPI) -> None:
         if exc.status_code >= 500:
             logger.error("service error on %s %s: %s", request.method, request.url.path, exc.message)
         else:
-            _audit_refusal(request, exc)
+            audit_refusal(request, exc)
         headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
         return error_response(exc.status_code, exc.code, exc.message, exc.details, headers)
 

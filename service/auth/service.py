@@ -51,7 +51,14 @@ def generate_token() -> str:
 def authenticate(session: Session, clock: Clock, token: str | None, bootstrap_token: str | None) -> Principal:
     if not token:
         raise Unauthorized("a bearer token is required")
-    digest = hash_token(token)
+    return authenticate_digest(session, clock, hash_token(token), bootstrap_token)
+
+
+def authenticate_digest(
+    session: Session, clock: Clock, digest: str, bootstrap_token: str | None
+) -> Principal:
+    """``authenticate`` for a token known by its SHA-256 (the console's session keeps the digest, never the
+    token): checked against the token table on every request, so a revoked or expired token ends it."""
     if bootstrap_token and hmac.compare_digest(digest, hash_token(bootstrap_token)):
         return Principal(BOOTSTRAP_PRINCIPAL, Role.ADMIN)
     row = session.execute(select(ApiToken).where(ApiToken.token_hash == digest)).scalar_one_or_none()
