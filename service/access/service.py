@@ -83,6 +83,22 @@ def list_requests(session: Session, investigation_id: str) -> list[AccessRequest
     return list(session.execute(query).scalars())
 
 
+def waiting_requests(session: Session, limit: int = 200) -> list[AccessRequest]:
+    """Access requests still waiting for a decision, oldest first (for whoever may decide them)."""
+    query = (
+        select(AccessRequest)
+        .where(AccessRequest.status == AccessStatus.REQUESTED)
+        .order_by(AccessRequest.created_at, AccessRequest.id)
+        .limit(limit)
+    )
+    return list(session.execute(query).scalars())
+
+
+def is_requester(settings: Settings, principal: Principal, row: AccessRequest) -> bool:
+    """Whether ``principal`` is the person the request is for (or who asked), through any token or chat id."""
+    return person_of(settings, principal) in (row.person, person_of(settings, row.requested_by))
+
+
 def declared_grants(session: Session, investigation_id: str, now: datetime) -> list[dict[str, str]]:
     """Every approved or active grant of the investigation that has not expired, oldest decision first."""
     rows = (
@@ -206,7 +222,7 @@ def decide(
     principal.require(Permission.APPROVE_ACCESS)
     session = caller.session
     row = get_request(session, request_id)
-    if _is_requester(caller, row):
+    if is_requester(caller.settings, caller.principal, row):
         raise Forbidden(
             f"access request {row.id} is {row.person}'s, and you ({principal.name}) are that person: access "
             "must be decided by another person than the one who asked for it",
@@ -266,7 +282,7 @@ def revoke(caller: Caller, request_id: str, reason: str | None) -> tuple[AccessR
     principal = caller.principal
     session = caller.session
     row = get_request(session, request_id)
-    own = _is_requester(caller, row)
+    own = is_requester(caller.settings, caller.principal, row)
     if not own:
         principal.require(Permission.APPROVE_ACCESS)
     if row.status not in (AccessStatus.REQUESTED, *DECLARED):
@@ -284,12 +300,6 @@ def revoke(caller: Caller, request_id: str, reason: str | None) -> tuple[AccessR
     _audit(caller, row, "access.revoke", {"reason": reason, "operation_id": op.id if op else None})
     _announce(caller, row, "revoked", by=principal.name, reason=reason)
     return row, op
-
-
-def _is_requester(caller: Caller, row: AccessRequest) -> bool:
-    """Whether the caller is the person the request is for (or who asked), through any token or chat id."""
-    settings = caller.settings
-    return person_of(settings, caller.principal) in (row.person, person_of(settings, row.requested_by))
 
 
 def _settle(row: AccessRequest, status: AccessStatus, by: str, now: datetime, reason: str | None) -> None:

@@ -14,11 +14,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.access import service as access
+from service.access.models import AccessRequest
 from service.access.schemas import AccessRequestOut
 from service.approvals import service as approvals
 from service.approvals.models import ApprovalRequest, ApprovalStatus
 from service.approvals.persons import person_of
-from service.auth.roles import allows
+from service.auth.roles import Permission, allows
 from service.auth.service import Principal
 from service.clock import as_utc
 from service.config import Settings
@@ -157,6 +158,23 @@ class PendingRow:
     approval: ApprovalRequest
     # The caller asked for it: they may withdraw it (deny), never approve it.
     own: bool
+
+
+@dataclass(frozen=True)
+class AccessRow:
+    request: AccessRequest
+    # The caller is the person it is for: they may withdraw it, never approve it.
+    own: bool
+
+
+def access_rows(settings: Settings, session: Session, principal: Principal) -> list[AccessRow]:
+    """Access requests waiting for someone with approve_access (everyone sees their own)."""
+    may_decide = allows(principal.role, Permission.APPROVE_ACCESS)
+    rows = [
+        AccessRow(row, access.is_requester(settings, principal, row))
+        for row in access.waiting_requests(session)
+    ]
+    return [row for row in rows if may_decide or row.own]
 
 
 def pending_rows(settings: Settings, session: Session, principal: Principal) -> list[PendingRow]:

@@ -14,6 +14,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from programs.forensic_env.config import INVESTIGATION_ID_PATTERN
+from service.access import service as access
+from service.access.schemas import AccessDecision
 from service.api.deps import ClockDep, SessionDep, SettingsDep
 from service.approvals import service as approvals
 from service.approvals.models import ApprovalRequest
@@ -249,7 +251,14 @@ async def operation_events(
 def approvals_page(
     request: Request, session: SessionDep, settings: SettingsDep, principal: ConsolePrincipal
 ) -> Response:
-    return page(request, "approvals.html", {"rows": pages.pending_rows(settings, session, principal)})
+    return page(
+        request,
+        "approvals.html",
+        {
+            "rows": pages.pending_rows(settings, session, principal),
+            "access_rows": pages.access_rows(settings, session, principal),
+        },
+    )
 
 
 @router.post("/approvals/{approval_id}/approve")
@@ -274,4 +283,27 @@ def deny(request: Request, approval_id: Uuid, form: CheckedForm, caller: Console
     row = decision.approval
     return redirect(
         request, "/console/approvals", f"Denied: {row.action} of {row.investigation_id}; nothing was done."
+    )
+
+
+@router.post("/access-requests/{request_id}/{verdict}")
+def decide_access(
+    request: Request,
+    request_id: Uuid,
+    verdict: Literal["approve", "deny", "revoke"],
+    form: CheckedForm,
+    caller: ConsoleCaller,
+) -> Response:
+    """The API's access decisions (service.access): approve or deny someone else's, withdraw one's own."""
+    body = forms.parse(AccessDecision, form)
+    if verdict == "revoke":
+        row, op = access.revoke(caller, request_id, body.reason)
+    else:
+        row, op = access.decide(caller, request_id, approve=verdict == "approve", reason=body.reason)
+    caller.commit()
+    queued = f"; operation {op.id} updates the trust policy" if op else ""
+    return redirect(
+        request,
+        "/console/approvals",
+        f"{row.person}'s {row.role} access to {row.investigation_id}: {row.status.value}{queued}.",
     )

@@ -252,3 +252,33 @@ def test_the_running_operation_streams_to_a_signed_in_reader_only(
         kinds = [line.removeprefix("event: ") for line in stream.iter_lines() if line.startswith("event: ")]
     assert kinds[0] == "operation_started" and kinds[-1] == "operation_finished"
     assert "step_done" in kinds
+
+
+def test_access_requests_are_decided_by_someone_else_in_the_console(app: FastAPI, client: TestClient) -> None:
+    app.state.settings.person_principals["erin@example.com"] = "arn:aws:iam::123456789012:role/erin-sso"
+    inv = open_ready(client, "SEC-706")
+    erin_headers = issue(client, "investigator", "erin@example.com")
+    asked = client.post(
+        f"/v1/investigations/{inv['id']}/access-requests",
+        json={"role": "investigator", "hours": 2, "reason": "memory triage"},
+        headers=erin_headers,
+    ).json()
+    erin, bob, ana = TestClient(app), TestClient(app), TestClient(app)
+    erin_csrf = sign_in(erin, bearer_token(erin_headers))
+    bob_csrf = sign_in(bob, bearer_token(issue(client, "data_custodian", "bob@example.com")))
+    sign_in(ana, bearer_token(issue(client, "analyst", "ana@example.com")))
+    approve = f'action="/console/access-requests/{asked["id"]}/approve"'
+
+    mine = erin.get("/console/approvals")
+    assert approve not in mine.text and "Your own request" in mine.text
+    console = erin.post(f"/console/access-requests/{asked['id']}/approve", data={"csrf_token": erin_csrf})
+    api = client.post(f"/v1/access-requests/{asked['id']}/approve", json={}, headers=erin_headers)
+    assert _error(console) == _api_error(api) and _error(console)[:2] == (403, "forbidden")
+    assert asked["id"] not in ana.get("/console/approvals").text  # no approving permission: not offered
+
+    assert approve in bob.get("/console/approvals").text
+    approved = bob.post(f"/console/access-requests/{asked['id']}/approve", data={"csrf_token": bob_csrf})
+    assert approved.status_code == 200 and "erin@example.com&#39;s investigator access" in approved.text
+    row = client.get(f"/v1/access-requests/{asked['id']}", headers=ADMIN).json()
+    assert row["status"] in ("approved", "active") and row["decided_by"] == "bob@example.com"
+    assert "No access request is waiting." in bob.get("/console/approvals").text
