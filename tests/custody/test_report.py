@@ -466,7 +466,8 @@ def test_system_packages_as_root_updates_lists_only_when_the_install_needs_them(
     monkeypatch.setattr(system_packages, "_apt_get", apt_get)
 
     assert system_packages.ensure() == 0
-    install = ("install", "-y", "--no-install-recommends", "poppler-utils")
+    install = ("install", "-y", "--no-install-recommends", *system_packages.packages_for(list(REQUIRED)))
+    assert "poppler-utils" in install and "postgresql" in install and "redis-server" in install
     assert calls == [install, ("update",), install]
 
 
