@@ -280,6 +280,8 @@ class Dispatcher:
             ).scalar_one_or_none()
             if head is None or head.next_attempt_at > now:
                 return None
+            # Tried before, or leased by a worker that never reported back: it may have arrived.
+            maybe_sent = head.attempts > 0 or head.locked_until is not None
             lease = now + timedelta(seconds=self.settings.outbox_lease_seconds)
             claimed = session.execute(
                 update(OutboxMessage)
@@ -299,8 +301,7 @@ class Dispatcher:
                 dict(head.payload or {}),
                 head.expires_at,
                 head.attempts,
-                # Tried before, or leased by a worker that never reported back: it may have arrived.
-                head.attempts > 0 or head.locked_until is not None,
+                maybe_sent,
             )
 
     def _send(
