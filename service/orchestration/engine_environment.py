@@ -106,7 +106,7 @@ def pulumi_home(settings: Settings) -> Path:
 
 
 def prepare_directories(settings: Settings) -> None:
-    """The DIY backend refuses a state folder that does not exist yet."""
+    """The DIY backend refuses a state folder that does not exist yet (a file:// backend's)."""
     settings.state_dir.mkdir(parents=True, exist_ok=True)
     pulumi_home(settings).mkdir(parents=True, exist_ok=True)
 
@@ -131,6 +131,11 @@ def pulumi_env(settings: Settings) -> dict[str, str]:
         # The shim and the stand-in run on the service's own interpreter.
         "FORENSICS_PYTHON": sys.executable,
     }
+    if settings.target == "local" and settings.backend_url.startswith("s3://"):
+        # Locally an S3 state backend is a bucket of the local AWS: the CLI signs with its credentials.
+        env["AWS_ACCESS_KEY_ID"] = settings.aws_access_key_id
+        env["AWS_SECRET_ACCESS_KEY"] = settings.aws_secret_access_key.get_secret_value()
+        env["AWS_REGION"] = settings.aws_region
     return env
 
 
