@@ -33,3 +33,20 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         if connection.dialect.name == "postgresql":
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
         command.upgrade(config, revision)
+
+
+def main() -> None:
+    """``python -m service.db.migrate``: upgrade the configured database (FORENSICS_DATABASE_URL) to head,
+    for deployments that migrate once before rolling the nodes (``run_migrations_on_startup=false``)."""
+    from service.config import get_settings
+    from service.db.session import make_engine
+
+    engine = make_engine(get_settings())
+    try:
+        upgrade(engine)
+    finally:
+        engine.dispose()
+
+
+if __name__ == "__main__":
+    main()
