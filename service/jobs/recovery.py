@@ -130,10 +130,19 @@ def _recover_one(
                 notes.append(f"could not clear the stack lock: {exc}")
         if inv is None:
             return
-        op.state = OperationState.INTERRUPTED
-        op.finished_at = now
-        op.error_code = EngineErrorCode.INTERRUPTED
-        op.error = "the service stopped while this operation ran; " + "; ".join(notes)
+        # Conditional as well: SQLite has no row locks, and a second recoverer must not queue a second retry.
+        moved = session.execute(
+            update(Operation)
+            .where(Operation.id == op_id, Operation.state == OperationState.RUNNING)
+            .values(
+                state=OperationState.INTERRUPTED,
+                finished_at=now,
+                error_code=EngineErrorCode.INTERRUPTED,
+                error="the service stopped while this operation ran; " + "; ".join(notes),
+            )
+        ).rowcount  # type: ignore[attr-defined]
+        if not moved:
+            return
         session.add(
             OperationEvent(
                 operation_id=op.id,
