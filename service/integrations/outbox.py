@@ -289,6 +289,10 @@ class Dispatcher:
                     OutboxMessage.id == head.id,
                     OutboxMessage.state == PENDING,
                     or_(OutboxMessage.locked_until.is_(None), OutboxMessage.locked_until <= now),
+                    # Unchanged since read: another worker may have claimed, sent and released it meanwhile
+                    # (then ``maybe_sent`` above would be stale, and it would be posted twice).
+                    OutboxMessage.attempts == head.attempts,
+                    OutboxMessage.next_attempt_at <= now,
                 )
                 .values(locked_until=lease)
             ).rowcount  # type: ignore[attr-defined]

@@ -118,7 +118,10 @@ def test_two_nodes_deliver_each_comment_once_in_commit_order_to_a_receiver_ignor
         assert {m.state for m in messages} == {outbox.DELIVERED}
         # Once each, in the order of the stream (commit order): the receiver holds exactly the messages.
         arrived = jira.texts(TICKET)
-        assert arrived == [m.payload["text"] for m in messages]
+        assert arrived == [m.payload["text"] for m in messages], (
+            [(m.id, m.position, m.event, m.attempts, m.external_id) for m in messages],
+            [(c["id"], c["properties"], c["body"][:40]) for c in jira.comments[TICKET]],
+        )
         assert [m.external_id for m in messages] == [c["id"] for c in jira.comments[TICKET]]
         # Each extension was committed on top of the one before (compare-and-set on the expiry): commit
         # order shows as strictly later expiries, comment after comment.

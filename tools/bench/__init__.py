@@ -159,6 +159,7 @@ def throughput(
             "integrations_periodic_tasks": False,
         }
     )
+    root.mkdir(parents=True, exist_ok=True)
     snapshot = seed(settings)["snapshotId"]
     headers = {"Authorization": f"Bearer {TOKEN}"}
     env = {**os.environ, **settings_env(settings)}
@@ -212,20 +213,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=2)
     parser.add_argument("--rooms", type=int, default=4, help="clean rooms per throughput run")
+    parser.add_argument("--throughput-only", action="store_true", help="only the 1 vs 2 workers figure")
     args = parser.parse_args()
-    bare: list[float] = []
-    service: list[float] = []
     with LocalAws() as aws, tempfile.TemporaryDirectory() as tmp:
-        for run in range(args.runs):
-            settings = _settings(Path(tmp) / f"run-{run}", aws)
-            snapshot = seed(settings)["snapshotId"]
-            bare.append(bare_up(settings, f"bench-bare-{run}", snapshot))
-            service.append(service_create_to_ready(settings, f"BENCH-{run}", snapshot))
-            print(
-                f"run {run + 1}: bare up {bare[-1]:.1f}s, service create-to-ready {service[-1]:.1f}s",
-                flush=True,
-            )
-        disk_hashing = ebs_hash_figures(aws)
+        if not args.throughput_only:
+            print(single_clean_room_figures(aws, Path(tmp), args.runs), flush=True)
         with PostgresServer() as postgres, RedisServer() as redis:
             per_minute = {
                 workers: throughput(
@@ -233,14 +225,33 @@ def main() -> None:
                 )
                 for workers in (1, 2)
             }
-    b, s = statistics.median(bare), statistics.median(service)
-    print(f"bare Automation API up (median of {args.runs}): {b:.1f} s")
-    print(f"service create-to-ready (median of {args.runs}): {s:.1f} s")
-    print(f"ratio service/bare: {s / b:.2f}")
-    print(disk_hashing)
     print(
-        f"throughput ({args.rooms} clean rooms opened at once, PostgreSQL + Redis + S3 state, "
-        "2 operations per "
-        f"worker): 1 worker {per_minute[1]:.2f}/min, 2 workers {per_minute[2]:.2f}/min "
-        f"({per_minute[2] / per_minute[1]:.2f}x)"
+        f"throughput ({args.rooms} clean rooms opened at once; PostgreSQL, Redis, S3 state; two operations "
+        f"per worker): 1 worker {per_minute[1]:.2f} clean rooms/min, 2 workers {per_minute[2]:.2f} "
+        f"clean rooms/min ({per_minute[2] / per_minute[1]:.2f}x)"
+    )
+
+
+def single_clean_room_figures(aws: LocalAws, tmp: Path, runs: int) -> str:
+    """The bare `up` against the service's create-to-ready, and the disk hashing figures."""
+    bare: list[float] = []
+    service: list[float] = []
+    for run in range(runs):
+        settings = _settings(tmp / f"run-{run}", aws)
+        snapshot = seed(settings)["snapshotId"]
+        bare.append(bare_up(settings, f"bench-bare-{run}", snapshot))
+        service.append(service_create_to_ready(settings, f"BENCH-{run}", snapshot))
+        print(
+            f"run {run + 1}: bare up {bare[-1]:.1f}s, service create-to-ready {service[-1]:.1f}s",
+            flush=True,
+        )
+    disk_hashing = ebs_hash_figures(aws)
+    b, s = statistics.median(bare), statistics.median(service)
+    return "\n".join(
+        [
+            f"bare Automation API up (median of {runs}): {b:.1f} s",
+            f"service create-to-ready (median of {runs}): {s:.1f} s",
+            f"ratio service/bare: {s / b:.2f}",
+            disk_hashing,
+        ]
     )
