@@ -201,3 +201,31 @@ def _assert_exactly_the_clean_rooms(
         exported = stacks.export_stack(settings, inv["stack_name"])["deployment"]["resources"]
         in_state = {r["id"] for r in exported if r["type"] == "aws:iam/role:Role"}
         assert in_state and {r for r in roles if investigation in r} == in_state
+
+
+def test_a_dead_engines_stack_lock_in_s3_blocks_updates_until_recovery_clears_it(
+    engine_settings: Settings, local_aws: LocalAws
+) -> None:
+    """The lock a SIGKILLed CLI leaves in the S3 backend (the object Pulumi writes under .pulumi/locks/) stops
+    every other node's update of the stack; ``clear_stack_lock`` (what recovery runs) removes it."""
+    bucket = f"forensics-state-{uuid.uuid4().hex[:12]}"
+    settings = engine_settings.model_copy(update={"pulumi_backend_url": local_aws.state_backend_url(bucket)})
+    stack_name = "inv-lock-test"
+    workspace = stacks._workspace(settings)
+    workspace.create_stack(stack_name)
+    s3 = local_aws.client("s3")
+    lock_key = f".pulumi/locks/organization/forensics/{stack_name}/{uuid.uuid4()}.json"
+    left_behind = (
+        '{"pid": 4242, "username": "worker", "hostname": "dead-node", "timestamp": "2026-01-01T00:00:00Z"}'
+    )
+    s3.put_object(Bucket=bucket, Key=lock_key, Body=left_behind.encode())
+
+    stack = auto.Stack.select(stack_name, stacks._workspace(settings))
+    with pytest.raises(auto.errors.CommandError, match="locked"):
+        stack.refresh()
+
+    stacks.clear_stack_lock(settings, stack_name)
+
+    listed = s3.list_objects_v2(Bucket=bucket, Prefix=".pulumi/locks/").get("Contents", [])
+    assert listed == []
+    assert stack.refresh().summary.result == "succeeded"
