@@ -106,7 +106,7 @@ def pulumi_home(settings: Settings) -> Path:
 
 
 def prepare_directories(settings: Settings) -> None:
-    """The DIY backend refuses a state folder that does not exist yet (a file:// backend's)."""
+    """The DIY backend refuses a state folder that does not exist yet."""
     settings.state_dir.mkdir(parents=True, exist_ok=True)
     pulumi_home(settings).mkdir(parents=True, exist_ok=True)
 
