@@ -1,4 +1,5 @@
-"""Shared fixtures: the local AWS (moto server) and Settings for tests that deploy through the real engine."""
+"""Shared fixtures: the local AWS (moto server), Settings for tests that deploy through the real engine, and
+real PostgreSQL and Redis servers (started once per session, only when a test asks for them)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,11 @@ import pytest
 
 from service.config import PROJECT_ROOT, Settings
 from service.local.aws import LocalAws
+from tools.local_servers import PostgresServer, RedisServer
+
+# The two deployments the service and API suites run on: the embedded default (SQLite, SqliteHuey) and the
+# scale-out one (PostgreSQL, Huey on Redis).
+STORES = ("sqlite", "postgresql+redis")
 
 
 @pytest.fixture(scope="session")
@@ -43,3 +49,26 @@ def engine_settings(tmp_path: Path, local_aws: LocalAws, pulumi_cli: Path) -> It
     )
     yield settings
     shutil.rmtree(tmp_path / "data", ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    with PostgresServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    with RedisServer() as server:
+        yield server
+
+
+@pytest.fixture(params=STORES)
+def stores(request: pytest.FixtureRequest) -> dict[str, str | None]:
+    """Settings overrides for where the service keeps its data and its job queue: nothing (SQLite files in
+    the data folder) or a fresh PostgreSQL database and Redis database on the session's servers."""
+    if request.param == "sqlite":
+        return {}
+    postgres: PostgresServer = request.getfixturevalue("postgres_server")
+    redis: RedisServer = request.getfixturevalue("redis_server")
+    return {"database_url": postgres.database(), "jobs_url": redis.url()}

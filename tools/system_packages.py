@@ -1,14 +1,16 @@
 """Install the system (Debian) packages the tests need, which pip cannot provide.
 
-The custody report tests render the PDF to PNG and extract its text with poppler's command-line tools, and
-the console's browser tests drive headless Chromium through chromedriver, so a fresh machine must have them
-before pytest runs. ``make setup`` runs this (``python -m
-tools.system_packages``). As root with apt-get it installs what is missing; otherwise it prints what to
-install and exits 0, so setup still completes and the tests that need the tools fail naming them.
+The custody report tests render the PDF to PNG and extract its text with poppler's command-line tools;
+the console's browser tests drive headless Chromium through chromedriver; the scale-out tests start real
+PostgreSQL (initdb, pg_ctl) and Redis (redis-server) servers. A fresh machine must have them before pytest
+runs. ``make setup`` runs this (``python -m tools.system_packages``). As root with apt-get it installs what
+is missing; otherwise it prints what to install and exits 0, so setup still completes and the tests that
+need the tools fail naming them.
 """
 
 from __future__ import annotations
 
+import glob
 import os
 import shutil
 import subprocess
@@ -22,15 +24,39 @@ REQUIRED: dict[str, str] = {
     # The console's browser tests (tests/console) drive headless Chromium through its WebDriver.
     "chromium": "chromium",
     "chromedriver": "chromium-driver",
+    # The scale-out tests start real PostgreSQL and Redis servers (tools/local_servers.py).
+    "initdb": "postgresql",
+    "pg_ctl": "postgresql",
+    "postgres": "postgresql",
+    "redis-server": "redis-server",
 }
+
+# Debian keeps PostgreSQL's server programs out of PATH, one folder per major version (the newest wins).
+_EXTRA_DIRS = ("/usr/lib/postgresql/*/bin",)
 
 # apt-get's complaints when its package lists are absent or stale (a fresh container ships none); only
 # then is `apt-get update` worth its time and network.
 _STALE_LISTS = ("Unable to locate package", "has no installation candidate", "Failed to fetch")
 
 
+def _version_key(folder: str) -> tuple[int, ...]:
+    digits = [part for part in folder.split("/") if part.replace(".", "").isdigit()]
+    return tuple(int(n) for n in digits[0].split(".")) if digits else ()
+
+
+def locate(name: str) -> str | None:
+    """The executable's path: on PATH, else in a distribution folder that is not on PATH."""
+    found = shutil.which(name)
+    if found:
+        return found
+    folders = sorted(
+        (folder for pattern in _EXTRA_DIRS for folder in glob.glob(pattern)), key=_version_key, reverse=True
+    )
+    return shutil.which(name, path=os.pathsep.join(folders)) if folders else None
+
+
 def missing(executables: Sequence[str] = tuple(REQUIRED)) -> list[str]:
-    return [name for name in executables if shutil.which(name) is None]
+    return [name for name in executables if locate(name) is None]
 
 
 def packages_for(executables: Sequence[str]) -> list[str]:
@@ -42,8 +68,8 @@ def install_hint(executables: Sequence[str]) -> str:
     return (
         f"missing {', '.join(executables)}: install with "
         f"`sudo apt-get install -y --no-install-recommends {names}` (Debian/Ubuntu), "
-        "or your system's equivalents (poppler utilities, Chromium and its WebDriver), then rerun "
-        "`make setup`"
+        "or your system's equivalents (poppler utilities, Chromium and its WebDriver, PostgreSQL, Redis), "
+        "then rerun `make setup`"
     )
 
 

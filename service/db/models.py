@@ -6,7 +6,13 @@ from service.audit.models import AuditEntry, AuditHead
 from service.auth.models import ApiToken
 from service.custody.models import CustodyEvent, EvidenceArtifact, SignedStatement
 from service.db.base import Base
-from service.integrations.models import ChatSubscription, OutboxMessage, TicketAction, WebhookNonce
+from service.integrations.models import (
+    ChatSubscription,
+    OutboxMessage,
+    OutboxStream,
+    TicketAction,
+    WebhookNonce,
+)
 from service.investigations.models import Investigation
 from service.operations.models import Operation, OperationEvent
 from service.teardown.models import TtlWarning
@@ -25,6 +31,7 @@ __all__ = [
     "Operation",
     "OperationEvent",
     "OutboxMessage",
+    "OutboxStream",
     "RoleUseAlert",
     "SignedStatement",
     "TicketAction",

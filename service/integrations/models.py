@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.db.base import Base, UtcDateTime
@@ -11,12 +11,17 @@ from service.db.base import Base, UtcDateTime
 
 class OutboxMessage(Base):
     """One notification to deliver. Messages of one ``stream`` (a ticket, a chat destination) are delivered
-    strictly in id order: a failing head blocks the ones behind it until it is delivered or dead."""
+    strictly in ``position`` order, which is commit order: a failing head blocks the ones behind it until it
+    is delivered or dead."""
 
     __tablename__ = "integration_outbox"
+    __table_args__ = (Index("ix_integration_outbox_stream_position", "stream", "position", unique=True),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     stream: Mapped[str] = mapped_column(String(128), index=True)  # "ticket:SEC-1", "chat:<sha256 of url>"
+    # The message's place in its stream, taken just before its transaction commits (``outbox.sequence``);
+    # None only inside that transaction.
+    position: Mapped[int | None] = mapped_column(Integer, nullable=True)
     channel: Mapped[str] = mapped_column(String(16))  # ticket | chat
     destination: Mapped[str] = mapped_column(String(2048))  # ticket key, or the URL a chat message goes to
     investigation_id: Mapped[str | None] = mapped_column(String(41), nullable=True, index=True)
@@ -32,6 +37,18 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(String(2000), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    # What the receiver calls the delivered message (a Jira comment id), when it says.
+    external_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+
+class OutboxStream(Base):
+    """Each stream's last position handed out. Taking the next one updates this row, and the row lock held
+    until commit makes a second writer of the same stream wait: positions follow commit order."""
+
+    __tablename__ = "integration_outbox_streams"
+
+    stream: Mapped[str] = mapped_column(String(128), primary_key=True)
+    last_position: Mapped[int] = mapped_column(Integer)
 
 
 class TicketAction(Base):

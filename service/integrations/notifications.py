@@ -74,6 +74,8 @@ class NotificationWriter:
                         "remediated": False,
                     },
                 )
+        # Last: the stream positions lock their counters until the commit that follows.
+        outbox.sequence(session)
 
 
 def wrote_outbox(events: Sequence[DomainEvent]) -> bool:

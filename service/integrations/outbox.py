@@ -2,12 +2,20 @@
 and delivered later by ``Dispatcher.deliver_due`` (a Huey task after each commit that wrote some, and
 every minute).
 
-Per stream (one ticket, one chat destination) delivery is strictly in id order: the head is claimed with a
+Per stream (one ticket, one chat destination) delivery is strictly in commit order: each message takes the
+next position of its stream just before its transaction commits (``sequence``), under the stream counter's
+row lock, so a second writer of the same stream waits for the first to commit (ids would not do: on
+PostgreSQL they are handed out at insert and can commit in the other order). The head is claimed with a
 lease (a conditional UPDATE, so two workers or hosts never send the same message at once), sent, and marked
-delivered; a transient failure reschedules the head with exponential backoff (capped) and blocks the stream
-behind it, so a ticketing system that is down for an hour receives every update afterwards, once each, in
-order. A permanent failure (e.g. 404 unknown ticket) or an expired chat destination dead-letters the head
-(audited) and the stream moves on.
+delivered with the receiver's id for it; a transient failure reschedules the head with exponential backoff
+(capped) and blocks the stream behind it, so a ticketing system that is down for an hour receives every
+update afterwards, once each, in order. A permanent failure (e.g. 404 unknown ticket) or an expired chat
+destination dead-letters the head (audited) and the stream moves on.
+
+Exactly once, also for receivers that ignore ``Idempotency-Key`` (Jira does): a head that may already have
+been sent (an earlier attempt failed without an answer, or its lease ran out under a worker that died) is
+first looked up on the receiver by its key (``TicketingClient.find_comment``) and, if found, marked delivered
+without posting again.
 """
 
 from __future__ import annotations
@@ -19,7 +27,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from service.audit import service as audit
@@ -28,7 +37,7 @@ from service.config import Settings
 from service.db.session import SessionFactory, session_scope
 from service.integrations.chat import ChatClient
 from service.integrations.messages import ALERTS, CHAT_ONLY, Notice, slack_message, ticket_text
-from service.integrations.models import ChatSubscription, OutboxMessage
+from service.integrations.models import ChatSubscription, OutboxMessage, OutboxStream
 from service.integrations.ticketing_client import DeliveryError, TicketingClient
 
 logger = logging.getLogger(__name__)
@@ -75,9 +84,50 @@ def enqueue(
         created_at=now,
     )
     session.add(message)
-    pending: list[int] = session.info.setdefault("outbox_written", [])
-    pending.append(1)
+    written: list[OutboxMessage] = session.info.setdefault(_WRITTEN, [])
+    written.append(message)
     return message
+
+
+_WRITTEN = "outbox_written"
+
+
+def sequence(session: Session) -> None:
+    """Give the messages this transaction wrote their stream positions; call last before the commit.
+
+    Each stream's counter row is updated (and so locked until commit) in stream name order, so two
+    transactions writing the same streams wait for each other instead of deadlocking."""
+    written: list[OutboxMessage] = session.info.pop(_WRITTEN, [])
+    by_stream: dict[str, list[OutboxMessage]] = {}
+    for message in written:
+        if message.position is None:
+            by_stream.setdefault(message.stream, []).append(message)
+    if not by_stream:
+        return
+    session.flush()
+    dialect = session.get_bind().dialect.name
+    for stream in sorted(by_stream):
+        messages = by_stream[stream]
+        _ensure_counter(session, dialect, stream)
+        last = session.execute(
+            update(OutboxStream)
+            .where(OutboxStream.stream == stream)
+            .values(last_position=OutboxStream.last_position + len(messages))
+            .returning(OutboxStream.last_position)
+        ).scalar_one()
+        for offset, message in enumerate(messages):
+            message.position = last - len(messages) + 1 + offset
+    session.flush()
+
+
+def _ensure_counter(session: Session, dialect: str, stream: str) -> None:
+    values = {"stream": stream, "last_position": 0}
+    if dialect == "postgresql":
+        session.execute(postgresql.insert(OutboxStream).values(values).on_conflict_do_nothing())
+    elif dialect == "sqlite":
+        session.execute(sqlite.insert(OutboxStream).values(values).on_conflict_do_nothing())
+    elif session.get(OutboxStream, stream) is None:
+        session.execute(insert(OutboxStream).values(values))
 
 
 def notify(session: Session, now: datetime, settings: Settings, notice: Notice) -> list[OutboxMessage]:
@@ -200,12 +250,12 @@ class Dispatcher:
             claimed = self._claim_head(stream, now)
             if claimed is None:
                 return
-            message_id, channel, destination, payload, expires_at, attempts = claimed
+            message_id, channel, destination, payload, expires_at, attempts, maybe_sent = claimed
             if expires_at is not None and expires_at <= now:
                 self._dead(message_id, now, "the destination expired before delivery", report)
                 continue
             try:
-                self._send(message_id, channel, destination, payload)
+                external_id = self._send(message_id, channel, destination, payload, maybe_sent)
             except DeliveryError as exc:
                 if exc.permanent:
                     self._dead(message_id, now, exc.message, report)
@@ -216,20 +266,22 @@ class Dispatcher:
                 logger.exception("outbox message %s", message_id)
                 self._retry(message_id, attempts + 1, now, f"{type(exc).__name__}: {exc}", report)
                 return
-            self._delivered(message_id, attempts + 1, now, report)
+            self._delivered(message_id, attempts + 1, now, external_id, report)
 
     def _claim_head(
         self, stream: str, now: datetime
-    ) -> tuple[int, str, str, dict[str, Any], datetime | None, int] | None:
+    ) -> tuple[int, str, str, dict[str, Any], datetime | None, int, bool] | None:
         with session_scope(self.session_factory) as session:
             head = session.execute(
                 select(OutboxMessage)
                 .where(OutboxMessage.stream == stream, OutboxMessage.state == PENDING)
-                .order_by(OutboxMessage.id)
+                .order_by(OutboxMessage.position, OutboxMessage.id)
                 .limit(1)
             ).scalar_one_or_none()
             if head is None or head.next_attempt_at > now:
                 return None
+            # Tried before, or leased by a worker that never reported back: it may have arrived.
+            maybe_sent = head.attempts > 0 or head.locked_until is not None
             lease = now + timedelta(seconds=self.settings.outbox_lease_seconds)
             claimed = session.execute(
                 update(OutboxMessage)
@@ -237,6 +289,10 @@ class Dispatcher:
                     OutboxMessage.id == head.id,
                     OutboxMessage.state == PENDING,
                     or_(OutboxMessage.locked_until.is_(None), OutboxMessage.locked_until <= now),
+                    # Unchanged since read: another worker may have claimed, sent and released it meanwhile
+                    # (then ``maybe_sent`` above would be stale, and it would be posted twice).
+                    OutboxMessage.attempts == head.attempts,
+                    OutboxMessage.next_attempt_at <= now,
                 )
                 .values(locked_until=lease)
             ).rowcount  # type: ignore[attr-defined]
@@ -249,18 +305,29 @@ class Dispatcher:
                 dict(head.payload or {}),
                 head.expires_at,
                 head.attempts,
+                maybe_sent,
             )
 
-    def _send(self, message_id: int, channel: str, destination: str, payload: dict[str, Any]) -> None:
+    def _send(
+        self, message_id: int, channel: str, destination: str, payload: dict[str, Any], maybe_sent: bool
+    ) -> str | None:
+        """Delivers the message; returns the receiver's id for it when it gives one."""
         key = f"forensics-outbox-{message_id}"
         if channel == TICKET:
             if self.ticketing is None:
                 raise DeliveryError("no ticketing system is configured", permanent=True)
-            self.ticketing.post_comment(destination, str(payload.get("text", "")), idempotency_key=key)
-        else:
-            self.chat.post_message(destination, payload, idempotency_key=key)
+            if maybe_sent:
+                found = self.ticketing.find_comment(destination, key)
+                if found is not None:
+                    logger.info("outbox message %s had arrived already (comment %s)", message_id, found)
+                    return found
+            return self.ticketing.post_comment(destination, str(payload.get("text", "")), idempotency_key=key)
+        self.chat.post_message(destination, payload, idempotency_key=key)
+        return None
 
-    def _delivered(self, message_id: int, attempts: int, now: datetime, report: DeliveryReport) -> None:
+    def _delivered(
+        self, message_id: int, attempts: int, now: datetime, external_id: str | None, report: DeliveryReport
+    ) -> None:
         with session_scope(self.session_factory) as session:
             session.execute(
                 update(OutboxMessage)
@@ -271,6 +338,7 @@ class Dispatcher:
                     delivered_at=self.clock(),
                     locked_until=None,
                     last_error=None,
+                    external_id=external_id,
                 )
             )
         report.delivered.append(message_id)

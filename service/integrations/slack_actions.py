@@ -193,6 +193,7 @@ def _refuse(
         },
     )
     _reply(ctx.settings, session, ctx.clock(), press, text)
+    outbox.sequence(session)  # outside a unit of work: the reply takes its stream position here
     session.commit()
     return PressOutcome(False, text)
 

@@ -2,12 +2,14 @@
 
 The httpx transport is the seam (tests pass none and talk to a real local server; an in-process transport
 works too). Every POST carries ``Idempotency-Key`` (the outbox message id), so a receiver that honours it
-never shows a comment twice even if our "delivered" mark is lost after a successful POST.
+never shows a comment twice even if our "delivered" mark is lost after a successful POST. Jira ignores that
+header: there the key also travels as a comment property (``forensics-outbox``), and ``find_comment`` looks
+it up before the outbox posts a message that may have arrived already.
 """
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol
 from urllib.parse import quote
 
 import httpx
@@ -41,19 +43,40 @@ def raise_for_delivery(response: httpx.Response, what: str) -> None:
 
 def post_json(
     http: httpx.Client, url: str, body: dict[str, object], idempotency_key: str | None, what: str
-) -> None:
+) -> httpx.Response:
     headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
     try:
         response = http.post(url, json=body, headers=headers)
     except httpx.HTTPError as exc:
         raise DeliveryError(f"{what}: {type(exc).__name__}: {exc}") from exc
     raise_for_delivery(response, what)
+    return response
+
+
+def _id_in(response: httpx.Response) -> str | None:
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    found = body.get("id") if isinstance(body, dict) else None
+    return None if found is None else str(found)
 
 
 class TicketingClient(Protocol):
-    def post_comment(self, ticket: str, text: str, *, idempotency_key: str | None = None) -> None:
-        """Add ``text`` as a comment on ``ticket``; raise DeliveryError when it did not arrive."""
+    def post_comment(self, ticket: str, text: str, *, idempotency_key: str | None = None) -> str | None:
+        """Add ``text`` as a comment on ``ticket``; returns the receiver's comment id if it gives one; raise
+        DeliveryError when it did not arrive."""
         ...
+
+    def find_comment(self, ticket: str, idempotency_key: str) -> str | None:
+        """The id of the comment posted earlier with ``idempotency_key``, if the receiver has it; None when
+        it has not (or the receiver cannot say and honours the key itself). DeliveryError if unreachable."""
+        ...
+
+
+# The comment property that carries the outbox key on receivers that ignore Idempotency-Key (Jira).
+KEY_PROPERTY = "forensics-outbox"
+_PAGE = 100
 
 
 class JiraTicketingClient:
@@ -77,9 +100,45 @@ class JiraTicketingClient:
         self._base = base_url.rstrip("/")
         self._http = httpx.Client(timeout=timeout, transport=transport, auth=auth, headers=headers)
 
-    def post_comment(self, ticket: str, text: str, *, idempotency_key: str | None = None) -> None:
-        url = f"{self._base}/rest/api/2/issue/{quote(ticket, safe='')}/comment"
-        post_json(self._http, url, {"body": text}, idempotency_key, f"comment on {ticket}")
+    def _comments_url(self, ticket: str) -> str:
+        return f"{self._base}/rest/api/2/issue/{quote(ticket, safe='')}/comment"
+
+    def post_comment(self, ticket: str, text: str, *, idempotency_key: str | None = None) -> str | None:
+        body: dict[str, object] = {"body": text}
+        if idempotency_key:
+            body["properties"] = [{"key": KEY_PROPERTY, "value": {"key": idempotency_key}}]
+        response = post_json(
+            self._http, self._comments_url(ticket), body, idempotency_key, f"comment on {ticket}"
+        )
+        return _id_in(response)
+
+    def find_comment(self, ticket: str, idempotency_key: str) -> str | None:
+        """Pages through the ticket's comments, newest first, with their properties."""
+        start = 0
+        while True:
+            params: dict[str, Any] = {
+                "expand": "properties",
+                "orderBy": "-created",
+                "startAt": start,
+                "maxResults": _PAGE,
+            }
+            try:
+                response = self._http.get(self._comments_url(ticket), params=params)
+            except httpx.HTTPError as exc:
+                raise DeliveryError(f"comments of {ticket}: {type(exc).__name__}: {exc}") from exc
+            raise_for_delivery(response, f"comments of {ticket}")
+            page = response.json()
+            comments = page.get("comments") or []
+            for comment in comments:
+                for prop in comment.get("properties") or []:
+                    if (
+                        prop.get("key") == KEY_PROPERTY
+                        and (prop.get("value") or {}).get("key") == idempotency_key
+                    ):
+                        return str(comment.get("id"))
+            start += len(comments)
+            if not comments or start >= int(page.get("total", 0)):
+                return None
 
     def close(self) -> None:
         self._http.close()
@@ -100,10 +159,13 @@ class GenericTicketingClient:
         self._url = url
         self._http = httpx.Client(timeout=timeout, transport=transport, headers=headers)
 
-    def post_comment(self, ticket: str, text: str, *, idempotency_key: str | None = None) -> None:
-        post_json(
-            self._http, self._url, {"ticket": ticket, "text": text}, idempotency_key, f"comment on {ticket}"
-        )
+    def post_comment(self, ticket: str, text: str, *, idempotency_key: str | None = None) -> str | None:
+        body: dict[str, object] = {"ticket": ticket, "text": text}
+        return _id_in(post_json(self._http, self._url, body, idempotency_key, f"comment on {ticket}"))
+
+    def find_comment(self, ticket: str, idempotency_key: str) -> str | None:
+        """A generic receiver has no lookup: it must honour Idempotency-Key itself (README)."""
+        return None
 
     def close(self) -> None:
         self._http.close()

@@ -106,31 +106,43 @@ def recover(ctx: JobContext, dispatch: Callable[[str], None], *, at_startup: boo
 def _recover_one(
     ctx: JobContext, op_id: str, investigation_id: str, local_pid: int | None, report: RecoveryReport
 ) -> None:
+    """One orphan, by one recoverer: the operation's row stays locked (SELECT ... FOR UPDATE on PostgreSQL)
+    from the check until the retry is committed, so the sweeps of two nodes never both clear the stack's
+    lock or both queue a retry; the second finds the operation no longer running."""
     notes: list[str] = []
-    if local_pid is not None and _group_alive(local_pid):
-        ctx.executor.stop_process_group(local_pid)
-        notes.append(f"stopped engine process group {local_pid}")
-    with session_scope(ctx.session_factory) as session:
-        inv = session.get(Investigation, investigation_id)
-        stack = inv.stack_name if inv is not None else None
-    if stack is not None:
-        try:
-            ctx.executor.clear_stack_lock(ctx.settings, stack)
-            notes.append("cleared the stack lock")
-        except Exception as exc:  # recorded; the next operation reports a concurrent update if it matters
-            logger.exception("clearing the lock of %s", stack)
-            notes.append(f"could not clear the stack lock: {exc}")
     now = ctx.clock()
     with ctx.unit_of_work() as uow:
         session = uow.session
-        op = session.get(Operation, op_id)
-        inv = session.get(Investigation, investigation_id)
-        if op is None or inv is None or op.state != OperationState.RUNNING:
+        op = session.get(Operation, op_id, with_for_update=True)
+        if op is None or op.state != OperationState.RUNNING:
             return
-        op.state = OperationState.INTERRUPTED
-        op.finished_at = now
-        op.error_code = EngineErrorCode.INTERRUPTED
-        op.error = "the service stopped while this operation ran; " + "; ".join(notes)
+        inv = session.get(Investigation, investigation_id)
+        if local_pid is not None and _group_alive(local_pid):
+            ctx.executor.stop_process_group(local_pid)
+            notes.append(f"stopped engine process group {local_pid}")
+        stack = inv.stack_name if inv is not None else None
+        if stack is not None:
+            try:
+                ctx.executor.clear_stack_lock(ctx.settings, stack)
+                notes.append("cleared the stack lock")
+            except Exception as exc:  # recorded; the next operation reports a concurrent update if it matters
+                logger.exception("clearing the lock of %s", stack)
+                notes.append(f"could not clear the stack lock: {exc}")
+        if inv is None:
+            return
+        # Conditional as well: SQLite has no row locks, and a second recoverer must not queue a second retry.
+        moved = session.execute(
+            update(Operation)
+            .where(Operation.id == op_id, Operation.state == OperationState.RUNNING)
+            .values(
+                state=OperationState.INTERRUPTED,
+                finished_at=now,
+                error_code=EngineErrorCode.INTERRUPTED,
+                error="the service stopped while this operation ran; " + "; ".join(notes),
+            )
+        ).rowcount  # type: ignore[attr-defined]
+        if not moved:
+            return
         session.add(
             OperationEvent(
                 operation_id=op.id,

@@ -7,14 +7,20 @@ huey_consumer service.jobs.worker.huey -w 4 -k thread   # plain Huey consumer (n
 from __future__ import annotations
 
 import logging
+import threading
 
 from huey import Huey
 
 from service.config import get_settings
 from service.db.migrate import upgrade
 from service.db.session import make_engine, make_session_factory
+from service.jobs import recovery
 from service.jobs.job_context import JobContext
 from service.jobs.tasks import Jobs, install_access_tasks
+
+logger = logging.getLogger(__name__)
+# How often the worker's own sweep looks for orphaned operations (besides Huey's periodic sweep task).
+SWEEP_SECONDS = 60.0
 
 
 def build_jobs() -> Jobs:
@@ -37,9 +43,21 @@ jobs = build_jobs()
 huey: Huey = jobs.huey
 
 
+def sweep_forever(stop: threading.Event, every: float = SWEEP_SECONDS) -> None:
+    """Recovery on a thread of its own: the periodic sweep task waits for a free consumer thread, and while
+    every thread runs a long operation a dead worker's operation would wait as long. Two nodes sweeping at
+    once recover each orphan once (``recovery._recover_one``)."""
+    while not stop.wait(every):
+        try:
+            recovery.recover(jobs.ctx, jobs.dispatch, at_startup=False)
+        except Exception:  # a database hiccup must not end the sweeps
+            logger.exception("recovery sweep")
+
+
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     jobs.recover()
+    threading.Thread(target=sweep_forever, args=(threading.Event(),), name="sweep", daemon=True).start()
     consumer = huey.create_consumer(
         workers=jobs.ctx.settings.max_parallel_operations,
         worker_type="thread",

@@ -80,6 +80,9 @@ class LocalAws:
         self.region = region
         self.enforce_iam = enforce_iam
         self.endpoint_url = f"https://127.0.0.1:{self.port}"
+        # The same AWS over plain HTTP on loopback, for the Pulumi CLI's S3 state backend.
+        self.plain_port = free_port()
+        self.plain_endpoint_url = f"http://127.0.0.1:{self.plain_port}"
         self.access_key_id = "testing"
         self.secret_access_key = "testing"
         self.admin_arn: str | None = None
@@ -101,6 +104,8 @@ class LocalAws:
             "127.0.0.1",
             "--port",
             str(self.port),
+            "--plain-http-port",
+            str(self.plain_port),
         ]
         if self.enforce_iam:
             env["INITIAL_NO_AUTH_ACTION_COUNT"] = str(_BOOTSTRAP_ACTIONS)
@@ -189,6 +194,18 @@ class LocalAws:
             aws_access_key_id=access_key_id,
             aws_secret_access_key=secret_access_key,
             verify=False,
+        )
+
+    def state_backend_url(self, bucket: str) -> str:
+        """A Pulumi DIY state backend in ``bucket`` (created here if missing) of the local AWS, reached over
+        the plain-HTTP loopback listener: several service nodes share stacks and Pulumi's stack locks
+        (``.pulumi/locks/...`` objects) through it, as they would through a real S3 bucket."""
+        s3 = self.client("s3")
+        if bucket not in {b["Name"] for b in s3.list_buckets().get("Buckets", [])}:
+            s3.create_bucket(Bucket=bucket)
+        return (
+            f"s3://{bucket}?endpoint={self.plain_endpoint_url.removeprefix('http://')}"
+            f"&disableSSL=true&s3ForcePathStyle=true&region={self.region}"
         )
 
     def __enter__(self) -> LocalAws:

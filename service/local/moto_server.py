@@ -1124,11 +1124,45 @@ def main() -> None:
         action="store_true",
         help="judge trust and S3 sub-resources as AWS does (with INITIAL_NO_AUTH_ACTION_COUNT set)",
     )
+    parser.add_argument(
+        "--plain-http-port",
+        type=int,
+        default=None,
+        help="also serve plain HTTP on 127.0.0.1 at this port (the Pulumi S3 state backend's way in)",
+    )
     args = parser.parse_args()
     install(enforce_iam=args.enforce_iam)
     from moto.server import main as moto_main
 
+    if args.plain_http_port:
+        serve_plain_http(args.plain_http_port)
     moto_main(["--host", args.host, "--port", str(args.port), "--ssl"])
+
+
+def serve_plain_http(port: int) -> None:
+    """The same emulated AWS (one set of backends per process) over plain HTTP, on loopback only.
+
+    For clients that cannot be given the HTTPS listener's certificate: it is generated in memory
+    (werkzeug's ``adhoc``), so there is no CA file to trust. The Pulumi CLI's S3 state backend uses this
+    one (``disableSSL=true``) instead of having its certificate checks turned off. Nothing here is
+    reachable from another host, and ``aws:SecureTransport`` is false on it, as it would be on AWS."""
+    import threading
+
+    from moto.moto_server.werkzeug_app import (
+        DomainDispatcherApplication,
+        MotoRequestHandler,
+        create_backend_app,
+    )
+    from werkzeug.serving import make_server
+
+    server = make_server(
+        "127.0.0.1",
+        port,
+        DomainDispatcherApplication(create_backend_app),
+        threaded=True,
+        request_handler=MotoRequestHandler,
+    )
+    threading.Thread(target=server.serve_forever, name="plain-http", daemon=True).start()
 
 
 if __name__ == "__main__":

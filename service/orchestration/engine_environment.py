@@ -131,6 +131,11 @@ def pulumi_env(settings: Settings) -> dict[str, str]:
         # The shim and the stand-in run on the service's own interpreter.
         "FORENSICS_PYTHON": sys.executable,
     }
+    if settings.target == "local" and settings.backend_url.startswith("s3://"):
+        # Locally an S3 state backend is a bucket of the local AWS: the CLI signs with its credentials.
+        env["AWS_ACCESS_KEY_ID"] = settings.aws_access_key_id
+        env["AWS_SECRET_ACCESS_KEY"] = settings.aws_secret_access_key.get_secret_value()
+        env["AWS_REGION"] = settings.aws_region
     return env
 
 

@@ -24,8 +24,11 @@ ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
+def settings(tmp_path: Path, stores: dict[str, str | None]) -> Settings:
+    """Parametrised by ``stores`` (tests/conftest.py): every API test runs on SQLite and on PostgreSQL with
+    Huey on Redis."""
     return Settings(
+        **stores,  # type: ignore[arg-type]
         target="local",
         data_dir=tmp_path / "data",
         bootstrap_admin_token=ADMIN_TOKEN,  # type: ignore[arg-type]

@@ -2,7 +2,11 @@ from __future__ import annotations
 
 import socket
 import subprocess
+import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
@@ -11,10 +15,13 @@ from sqlalchemy import update
 
 from service.config import Settings
 from service.investigations.models import Investigation
+from service.jobs import recovery
+from service.jobs.recovery import RecoveryReport
 from service.main import create_app
 from service.operations.models import Operation
-from tests.service.conftest import ADMIN, open_body
+from tests.service.conftest import ADMIN, ADMIN_TOKEN, open_body
 from tests.support.fakes import FakeExecutor
+from tools.local_servers import PostgresServer, RedisServer
 
 
 @pytest.fixture
@@ -121,3 +128,67 @@ def test_recovery_at_start_up_then_the_retry_runs(
             client.get(f"/v1/investigations/{opened['investigation']['id']}", headers=ADMIN).json()["status"]
             == "ready"
         )
+
+
+def test_a_silent_worker_on_another_host_is_recovered_once_though_two_nodes_sweep(
+    tmp_path: Path, postgres_server: PostgresServer, redis_server: RedisServer
+) -> None:
+    """PostgreSQL: two nodes' sweeps find the same orphan at once (a worker on another host whose heartbeat
+    stopped); one of them recovers it: one lock cleared, one interruption, one retry."""
+    shared = {"database_url": postgres_server.database(), "jobs_url": redis_server.url()}
+    settings = Settings(
+        target="local",
+        data_dir=tmp_path / "data",
+        bootstrap_admin_token=ADMIN_TOKEN,  # type: ignore[arg-type]
+        embedded_consumer=False,
+        operation_stale_seconds=60,
+        **shared,  # type: ignore[arg-type]
+    )
+    slow = SlowUnlock()
+    one = create_app(settings, executor=slow)
+    two = create_app(settings, executor=slow)
+    with TestClient(one) as client, TestClient(two):
+        opened = client.post("/v1/investigations", json=open_body(), headers=ADMIN).json()
+        op_id = opened["operation"]["id"]
+        with one.state.session_factory.begin() as session:
+            session.execute(
+                update(Operation)
+                .where(Operation.id == op_id)
+                .values(
+                    state="running",
+                    runner_host="worker-on-another-host",
+                    runner_pid=1,  # alive here, but not ours: only the heartbeat can tell
+                    heartbeat_at=datetime.now(UTC) - timedelta(minutes=10),
+                )
+            )
+            session.execute(
+                update(Investigation)
+                .where(Investigation.id == opened["investigation"]["id"])
+                .values(active_operation_id=op_id)
+            )
+
+        def sweep(app: FastAPI) -> RecoveryReport:
+            jobs = app.state.jobs
+            return recovery.recover(jobs.ctx, lambda _: None, at_startup=False)
+
+        with ThreadPoolExecutor(2) as pool:
+            reports = list(pool.map(sweep, [one, two]))
+
+        assert sorted(len(r.interrupted) for r in reports) == [0, 1]
+        assert slow.cleared == [opened["investigation"]["stack_name"]] and slow.stopped == []
+        detail = client.get(f"/v1/investigations/{opened['investigation']['id']}", headers=ADMIN).json()
+        assert [(op["state"], op["retry_of"]) for op in detail["timeline"]] == [
+            ("interrupted", None),
+            ("queued", op_id),
+        ]
+        audit = client.get("/v1/audit?action=operation.interrupted", headers=ADMIN).json()["items"]
+        assert len(audit) == 1
+
+
+class SlowUnlock(FakeExecutor):
+    """Clearing a stack lock takes a while (a `pulumi cancel` against S3 does): long enough for the other
+    node's sweep to reach the same orphan."""
+
+    def clear_stack_lock(self, settings: Settings, stack_name: str) -> None:
+        time.sleep(1.0)
+        super().clear_stack_lock(settings, stack_name)

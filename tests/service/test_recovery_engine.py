@@ -7,80 +7,20 @@ holds exactly one clean room for the investigation (no orphans from the interrup
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from typing import Any
 
 import httpx
 import pytest
 
-from service.config import PROJECT_ROOT, Settings
-from service.local.aws import LocalAws, free_port
+from service.config import Settings
+from service.local.aws import LocalAws
 from service.local.seed import seed
 from service.orchestration import stacks
-from tests.service.conftest import ADMIN, ADMIN_TOKEN, open_body
+from tests.service.conftest import ADMIN, open_body
+from tests.support.processes import ServiceProcess
 
 pytestmark = pytest.mark.engine
-
-
-class ServiceProcess:
-    def __init__(self, settings: Settings) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.env = {
-            **os.environ,
-            **stacks.settings_env(settings),
-            "FORENSICS_BOOTSTRAP_ADMIN_TOKEN": ADMIN_TOKEN,
-            "FORENSICS_JOBS_POLL_MAX_DELAY": "0.2",
-        }
-        self.proc: subprocess.Popen[bytes] | None = None
-        self.log = settings.data_dir / f"service-{self.port}.log"
-
-    def start(self) -> ServiceProcess:
-        self.log.parent.mkdir(parents=True, exist_ok=True)
-        self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "service.main:app",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-            ],
-            cwd=PROJECT_ROOT,
-            env=self.env,
-            stdout=self.log.open("ab"),
-            stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=2).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        raise AssertionError(f"service did not start: {self.log.read_text()[-3000:]}")
-
-    def kill(self) -> None:
-        assert self.proc is not None
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait()
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-
-    def get(self, path: str, **params: Any) -> Any:
-        return httpx.get(f"{self.url}{path}", params=params, headers=ADMIN, timeout=30).json()
 
 
 @pytest.fixture

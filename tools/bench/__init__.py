@@ -2,8 +2,9 @@
 
 Prints wall-clock seconds for each and their ratio (the service adds a policy-gated preview, the job queue,
 a process per operation and bookkeeping). Usage: ``make bench`` or ``python -m tools.bench [--runs N]``.
-Also: evidence-disk hashing through the EBS direct APIs (MB/s and memory peak, ``ebs_hash_figures``).
-Not a test: figures vary with the machine.
+Also: evidence-disk hashing through the EBS direct APIs (MB/s and memory peak, ``ebs_hash_figures``), and
+scale-out throughput: clean rooms per minute with 1 and with 2 worker processes on PostgreSQL, Redis and an
+S3 state backend (``throughput``). Not a test: figures vary with the machine.
 """
 
 from __future__ import annotations
@@ -13,9 +14,12 @@ import io
 import os
 import random
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 import tracemalloc
+import uuid
 from pathlib import Path
 
 from pydantic import SecretStr
@@ -26,7 +30,8 @@ from service.local.aws import LocalAws
 from service.local.seed import seed
 from service.orchestration import engine_environment
 from service.orchestration.models import ConfigValue, OperationKind, OperationRequest
-from service.orchestration.stacks import build_request
+from service.orchestration.stacks import build_request, settings_env
+from tools.local_servers import PostgresServer, RedisServer
 
 TOKEN = "bench-admin-token"
 
@@ -134,25 +139,119 @@ def ebs_hash_figures(aws: LocalAws, workers: int = 8) -> str:
     return "\n".join(lines)
 
 
+def throughput(
+    root: Path, aws: LocalAws, postgres: PostgresServer, redis: RedisServer, workers: int, rooms: int
+) -> float:
+    """Clean rooms per minute: ``rooms`` opened at once through the API (in this process, queueing only),
+    built by ``workers`` worker processes (``python -m service.jobs.worker``, two operations each) on a fresh
+    PostgreSQL database, Redis queue and S3 state bucket; from the first request to the last one ready."""
+    from fastapi.testclient import TestClient
+
+    from service.main import create_app
+
+    settings = _settings(root, aws).model_copy(
+        update={
+            "database_url": postgres.database(),
+            "jobs_url": redis.url(),
+            "pulumi_backend_url": aws.state_backend_url(f"bench-state-{uuid.uuid4().hex[:12]}"),
+            "embedded_consumer": False,
+            "max_parallel_operations": 2,
+            "integrations_periodic_tasks": False,
+        }
+    )
+    root.mkdir(parents=True, exist_ok=True)
+    snapshot = seed(settings)["snapshotId"]
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    env = {**os.environ, **settings_env(settings)}
+    processes: list[subprocess.Popen[bytes]] = []
+    with TestClient(create_app(settings)) as client:  # migrates the database before the workers start
+        try:
+            for n in range(workers):
+                log = (root / f"worker-{n}.log").open("ab")
+                processes.append(
+                    subprocess.Popen(
+                        [sys.executable, "-m", "service.jobs.worker"],
+                        cwd=PROJECT_ROOT,
+                        env=env,
+                        stdout=log,
+                        stderr=subprocess.STDOUT,
+                    )
+                )
+            time.sleep(5)  # the workers' start-up (imports, recovery) is not part of the figure
+            started = time.perf_counter()
+            ids = []
+            for n in range(rooms):
+                body = {
+                    "ticket": f"BENCH-T{workers}-{n}",
+                    "title": "bench",
+                    "evidence_snapshot_ids": [snapshot],
+                }
+                ids.append(
+                    client.post("/v1/investigations", json=body, headers=headers).json()["investigation"][
+                        "id"
+                    ]
+                )
+            pending = set(ids)
+            while pending:
+                for inv_id in list(pending):
+                    status = client.get(f"/v1/investigations/{inv_id}", headers=headers).json()["status"]
+                    if status in ("failed", "needs_attention"):
+                        raise SystemExit(f"throughput: investigation {inv_id} ended {status}")
+                    if status == "ready":
+                        pending.discard(inv_id)
+                time.sleep(0.5)
+            elapsed = time.perf_counter() - started
+        finally:
+            for process in processes:
+                process.terminate()
+            for process in processes:
+                process.wait(timeout=60)
+    return rooms / (elapsed / 60)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=2)
+    parser.add_argument("--rooms", type=int, default=4, help="clean rooms per throughput run")
+    parser.add_argument("--throughput-only", action="store_true", help="only the 1 vs 2 workers figure")
     args = parser.parse_args()
+    with LocalAws() as aws, tempfile.TemporaryDirectory() as tmp:
+        if not args.throughput_only:
+            print(single_clean_room_figures(aws, Path(tmp), args.runs), flush=True)
+        with PostgresServer() as postgres, RedisServer() as redis:
+            per_minute = {
+                workers: throughput(
+                    Path(tmp) / f"throughput-{workers}", aws, postgres, redis, workers, args.rooms
+                )
+                for workers in (1, 2)
+            }
+    print(
+        f"throughput ({args.rooms} clean rooms opened at once; PostgreSQL, Redis, S3 state; two operations "
+        f"per worker): 1 worker {per_minute[1]:.2f} clean rooms/min, 2 workers {per_minute[2]:.2f} "
+        f"clean rooms/min ({per_minute[2] / per_minute[1]:.2f}x)"
+    )
+
+
+def single_clean_room_figures(aws: LocalAws, tmp: Path, runs: int) -> str:
+    """The bare `up` against the service's create-to-ready, and the disk hashing figures."""
     bare: list[float] = []
     service: list[float] = []
-    with LocalAws() as aws, tempfile.TemporaryDirectory() as tmp:
-        for run in range(args.runs):
-            settings = _settings(Path(tmp) / f"run-{run}", aws)
-            snapshot = seed(settings)["snapshotId"]
-            bare.append(bare_up(settings, f"bench-bare-{run}", snapshot))
-            service.append(service_create_to_ready(settings, f"BENCH-{run}", snapshot))
-            print(
-                f"run {run + 1}: bare up {bare[-1]:.1f}s, service create-to-ready {service[-1]:.1f}s",
-                flush=True,
-            )
-        disk_hashing = ebs_hash_figures(aws)
+    for run in range(runs):
+        settings = _settings(tmp / f"run-{run}", aws)
+        snapshot = seed(settings)["snapshotId"]
+        bare.append(bare_up(settings, f"bench-bare-{run}", snapshot))
+        service.append(service_create_to_ready(settings, f"BENCH-{run}", snapshot))
+        print(
+            f"run {run + 1}: bare up {bare[-1]:.1f}s, service create-to-ready {service[-1]:.1f}s",
+            flush=True,
+        )
+    disk_hashing = ebs_hash_figures(aws)
     b, s = statistics.median(bare), statistics.median(service)
-    print(f"bare Automation API up (median of {args.runs}): {b:.1f} s")
-    print(f"service create-to-ready (median of {args.runs}): {s:.1f} s")
-    print(f"ratio service/bare: {s / b:.2f}")
-    print(disk_hashing)
+    return "\n".join(
+        [
+            f"bare Automation API up (median of {runs}): {b:.1f} s",
+            f"service create-to-ready (median of {runs}): {s:.1f} s",
+            f"ratio service/bare: {s / b:.2f}",
+            disk_hashing,
+        ]
+    )
