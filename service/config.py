@@ -25,10 +25,6 @@ from programs.forensic_env.config import (
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
-# The Pulumi project name (Pulumi.yaml); stack config keys live under this namespace.
-PULUMI_PROJECT = "forensics"
-
-
 # The role the service deploys through in the local AWS's default account (service.local.seed creates it).
 LOCAL_DEPLOY_ROLE = "forensics-deploy"
 # Good for the embedded local mode only: with target=aws the service refuses to start on it.

@@ -17,10 +17,10 @@ from typing import IO, Any
 
 from pulumi import automation as auto
 
-from service.config import PULUMI_PROJECT
 from service.orchestration.engine_errors import EngineErrorCode, classify_command_error
 from service.orchestration.engine_events import EventCollector, counts
 from service.orchestration.models import (
+    PULUMI_PROJECT,
     ConfigValue,
     EngineWorkspace,
     OperationKind,

@@ -25,10 +25,10 @@ from typing import Any
 
 from pulumi import automation as auto
 
-from service.config import PROJECT_ROOT, PULUMI_PROJECT, Settings
+from service.config import PROJECT_ROOT, Settings
 from service.orchestration import engine_environment
 from service.orchestration.engine_errors import EngineErrorCode
-from service.orchestration.models import OperationRequest, OperationResult
+from service.orchestration.models import PULUMI_PROJECT, OperationRequest, OperationResult
 
 EventHandler = Callable[[dict[str, Any]], None]
 DEFAULT_PROGRAM = "programs.forensic_env.program:forensic_environment"
