@@ -123,7 +123,10 @@ class Sampler:
         for pid in wanted & own.keys():
             # Keyed by pid alone: a launcher script that execs Python keeps its pid and its CPU counter.
             into[pid] = max(into.get(pid, 0.0), own[pid])
-            self._kinds[pid] = kind_of(_cmdline(pid))
+            # An exited process not yet reaped (a zombie) has no command line left: keep what it ran.
+            command = _cmdline(pid)
+            if command or pid not in self._kinds:
+                self._kinds[pid] = kind_of(command)
 
     def by_kind(self) -> dict[str, float]:
         spent: dict[str, float] = defaultdict(float)
