@@ -255,7 +255,7 @@ def clean_rooms(settings: Settings, aws: LocalAws, snapshot: str, runs: int) -> 
         figures["idle_p99"] = idle.percentile(0.99)
 
         svc_before, moto_before = service.cpu_total(), cpu.times(aws.pid).own
-        with LatencyProbe(service, opened[0]) as probe:
+        with LatencyProbe(service, opened[0]) as probe, cpu.Sampler([service.pid, aws.pid]) as sampler:
             four = [service.open(f"BENCH-{uuid.uuid4().hex[:8].upper()}", snapshot) for _ in range(4)]
             details = service.wait_for(four, {"ready", "failed", "needs_attention"})
             # From the first POST to the last one ready.
@@ -266,6 +266,7 @@ def clean_rooms(settings: Settings, aws: LocalAws, snapshot: str, runs: int) -> 
             )
         figures["four_cpu"] = service.cpu_total() - svc_before + cpu.times(aws.pid).own - moto_before
         figures["four_ok"] = sum(1 for d in details.values() if d["status"] == "ready")
+        figures["four_breakdown"] = sampler.by_kind()
         figures["probe"] = probe
         service.destroy(opened + four)
     return figures
@@ -358,6 +359,36 @@ def database_figures(root: Path, aws: LocalAws) -> list[str]:
     return lines
 
 
+# What each process of an operation imports before it does any work: (label, modules). The analyzer's pack
+# module builds the pack when run, so its imports are measured through the pack's own imports.
+STARTUPS = (
+    (
+        "engine child (Automation API + program)",
+        "service.orchestration.engine_child, programs.forensic_env.program",
+    ),
+    ("policy analyzer", "pulumi.policy, policy_packs.forensics.pack"),
+    ("stand-in provider", "tools.aws_standin.__main__"),
+    ("local AWS", "service.local.moto_server, moto.server"),
+)
+
+
+def startup_figures(repeat: int = 3) -> str:
+    """CPU seconds a fresh interpreter spends importing what each process of an operation needs (the best
+    of ``repeat``, from the OS via wait4): every preview and every up pays these again."""
+    parts = []
+    for label, modules in STARTUPS:
+        best = float("inf")
+        for _ in range(repeat):
+            proc = subprocess.Popen([sys.executable, "-c", f"import {modules}"], cwd=PROJECT_ROOT)
+            _, status, usage = os.wait4(proc.pid, 0)
+            proc.returncode = os.waitstatus_to_exitcode(status)
+            if proc.returncode != 0:
+                raise SystemExit(f"importing {modules} failed")
+            best = min(best, usage.ru_utime + usage.ru_stime)
+        parts.append(f"{label} {best:.2f}")
+    return "process start-up, CPU-s of imports: " + ", ".join(parts)
+
+
 def ebs_hash_figures(aws: LocalAws, workers: int = 8) -> str:
     """Hashing evidence disks through the EBS direct APIs on this local AWS: raw-disk MB/s and the memory
     high-water mark while hashing (tracemalloc), for a 1 GiB disk with a quarter of its blocks written with
@@ -412,6 +443,7 @@ def main() -> None:
             print(f"  bare up {bare[-1][0]:.1f} s, bare gated up {gated[-1][0]:.1f} s", flush=True)
         rooms = clean_rooms(settings, aws, snapshot, args.runs)
         db_lines = database_figures(Path(tmp) / "db", aws)
+        startups = startup_figures()
         disk_hashing = None if args.skip_hashing else ebs_hash_figures(aws)
 
     b = statistics.median(s for s, _ in bare)
@@ -448,6 +480,8 @@ def main() -> None:
         f" {probe_cpu:.1f} of it the probe's GETs, so {(rooms['four_cpu'] - probe_cpu) / 4:.1f}"
         " per clean room without them)"
     )
+    four_by_kind = {kind: seconds / 4 for kind, seconds in rooms["four_breakdown"].items()}
+    print(f"  by process kind, per clean room: {cpu.breakdown_line(four_by_kind, rooms['four_cpu'] / 4)}")
     print(
         f"API GET /v1/investigations/{{id}} at 50 rps during the four: p50 {p50:.1f} ms, p99 {p99:.1f} ms,"
         f" {len(probe.latencies)} requests, {probe.errors} errors"
@@ -457,6 +491,7 @@ def main() -> None:
         f"  the same GET on an idle service: p99 {rooms['idle_p99']:.1f} ms,"
         f" {1000 * rooms['get_cpu']:.1f} ms of service CPU per request"
     )
+    print(startups)
     for line in db_lines:
         print(line)
     if disk_hashing:
