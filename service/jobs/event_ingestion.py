@@ -2,10 +2,10 @@
 ``max_delay`` seconds, whichever comes first, instead of one per event.
 
 A clean room's `up` streams a few hundred events; a transaction each (an event row, the operation's progress
-and, in SQLite, a write lock and an fsync) made the service spend CPU and hold the database's write lock
-that the API's own requests wait for. Batching keeps every event, in order, and the progress of the last
-one; a reader (the events stream, GET of the operation) sees them at most ``max_delay`` later. A flush also
-happens when the operation's step ends (``close``), so nothing is left behind.
+and, in SQLite, the write lock) made the service spend CPU and hold the database's write lock that the API's
+own writes wait for. Batching keeps every event, in order, and the progress each reports; a reader (the
+events stream, GET of the operation) sees them at most ``max_delay`` later. A flush also happens when the
+operation's step ends (``close``), so nothing is left behind.
 """
 
 from __future__ import annotations
@@ -101,10 +101,13 @@ class EventIngestion:
                         )
                         for payload, created_at in batch
                     )
-                    progress = next((p["progress"] for p, _ in reversed(batch) if p.get("progress")), None)
-                    if progress:
-                        done, planned = int(progress.get("done", 0)), int(progress.get("planned", 0))
-                        _record_progress(uow, self.operation_id, done, planned)
+                    # Event by event, in memory (one UPDATE at commit): the build-progress message stays
+                    # tied to the very event that first reaches half of the plan.
+                    for payload, _ in batch:
+                        progress = payload.get("progress")
+                        if progress:
+                            done, planned = int(progress.get("done", 0)), int(progress.get("planned", 0))
+                            _record_progress(uow, self.operation_id, done, planned)
                 self.batches += 1
             except Exception:  # losing progress events must not abort the deployment
                 logger.exception("could not store %d events of operation %s", len(batch), self.operation_id)
@@ -115,7 +118,7 @@ def _record_progress(uow: UnitOfWork, operation_id: str, done: int, planned: int
     if op is None:
         return
     # One progress message per build, for the build people wait on (Slack allows a response_url five posts):
-    # the batch whose progress first reaches half of the opening build's plan.
+    # the event whose progress first reaches half of the opening build's plan.
     was_halfway = op.progress_planned > 0 and op.progress_done * 2 >= op.progress_planned
     if op.action == Action.OPEN and planned >= 2 and done * 2 >= planned and not was_halfway:
         uow.emit(BuildProgress(op.investigation_id, done, planned))
