@@ -25,10 +25,6 @@ from programs.forensic_env.config import (
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
-# The Pulumi project name (Pulumi.yaml); stack config keys live under this namespace.
-PULUMI_PROJECT = "forensics"
-
-
 # The role the service deploys through in the local AWS's default account (service.local.seed creates it).
 LOCAL_DEPLOY_ROLE = "forensics-deploy"
 # Good for the embedded local mode only: with target=aws the service refuses to start on it.
@@ -121,6 +117,9 @@ class Settings(BaseSettings):
     database_url: str | None = None  # default: sqlite:///<data_dir>/service.db
     max_parallel_operations: int = 4
     operation_timeout_seconds: int = 3600
+    # How much lower than the API's the CPU priority of each deployment is (the engine child, and so the CLI,
+    # the program, the policy analyzer and the provider it starts): deploying must not starve the API.
+    engine_niceness: int = Field(default=10, ge=0, le=19)
 
     # Auth
     bootstrap_admin_token: SecretStr | None = None

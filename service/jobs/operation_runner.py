@@ -19,17 +19,16 @@ from sqlalchemy import select, update
 
 from service.audit import service as audit
 from service.db.session import session_scope
-from service.domain_events import BuildProgress
 from service.investigations import service as investigations
 from service.investigations.actions import StepFailed, StepRun, spec_of
 from service.investigations.models import Investigation
+from service.jobs.event_ingestion import EventIngestion
 from service.jobs.job_context import JobContext, Requeue
 from service.observability import metrics
 from service.operations.models import Operation, OperationEvent
-from service.operations.states import Action, OperationState
+from service.operations.states import OperationState
 from service.orchestration.engine_errors import EngineErrorCode
 from service.orchestration.models import OperationKind, OperationResult
-from service.unit_of_work import UnitOfWork
 
 logger = logging.getLogger(__name__)
 
@@ -156,42 +155,6 @@ class _Watch:
                 logger.exception("watch of operation %s", self.operation_id)
 
 
-def _event_sink(ctx: JobContext, operation_id: str, step: int, label: str) -> Any:
-    def on_event(event: dict[str, Any]) -> None:
-        payload = {**event, "step": step, "step_label": label}
-        progress = event.get("progress") or {}
-        try:
-            with ctx.unit_of_work() as uow:
-                uow.session.add(
-                    OperationEvent(
-                        operation_id=operation_id,
-                        type=str(event.get("type", "event")),
-                        payload=payload,
-                        created_at=ctx.clock(),
-                    )
-                )
-                if progress:
-                    _record_progress(
-                        uow, operation_id, int(progress.get("done", 0)), int(progress.get("planned", 0))
-                    )
-        except Exception:  # losing one progress event must not abort the deployment
-            logger.exception("could not store an event of operation %s", operation_id)
-
-    return on_event
-
-
-def _record_progress(uow: UnitOfWork, operation_id: str, done: int, planned: int) -> None:
-    op = uow.session.get(Operation, operation_id)
-    if op is None:
-        return
-    # One progress message per build, for the build people wait on (Slack allows a response_url five posts):
-    # the event whose progress first reaches half of the opening build's plan.
-    was_halfway = op.progress_planned > 0 and op.progress_done * 2 >= op.progress_planned
-    if op.action == Action.OPEN and planned >= 2 and done * 2 >= planned and not was_halfway:
-        uow.emit(BuildProgress(op.investigation_id, done, planned))
-    op.progress_done, op.progress_planned = done, planned
-
-
 def _on_started(ctx: JobContext, operation_id: str) -> Any:
     def record_pid(pid: int) -> None:
         with session_scope(ctx.session_factory) as session:
@@ -230,14 +193,15 @@ def run_claimed(ctx: JobContext, claimed: Claimed) -> None:
                 )
                 assert request is not None
                 kind = request.kind
-                result = ctx.executor.run_operation(
-                    ctx.settings,
-                    request,
-                    _event_sink(ctx, claimed.operation_id, index, step.label),
-                    cancel=watch.cancel,
-                    on_started=_on_started(ctx, claimed.operation_id),
-                    timeout=float(ctx.settings.operation_timeout_seconds),
-                )
+                with EventIngestion(ctx, claimed.operation_id, index, step.label) as events:
+                    result = ctx.executor.run_operation(
+                        ctx.settings,
+                        request,
+                        events,
+                        cancel=watch.cancel,
+                        on_started=_on_started(ctx, claimed.operation_id),
+                        timeout=float(ctx.settings.operation_timeout_seconds),
+                    )
                 run.previous = result
                 if not result.succeeded:
                     break

@@ -183,6 +183,13 @@ class LocalAws:
                 pass
             self._bootstrap_admin()
 
+    @property
+    def pid(self) -> int:
+        """The server's process id (the benchmark reads its CPU time)."""
+        if self._proc is None:
+            raise RuntimeError("the local AWS is not running")
+        return self._proc.pid
+
     def client(self, service: str) -> Any:
         return self._client(service, self.access_key_id, self.secret_access_key)
 

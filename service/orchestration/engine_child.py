@@ -15,12 +15,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
+import pulumi.log
 from pulumi import automation as auto
 
-from service.config import PULUMI_PROJECT
 from service.orchestration.engine_errors import EngineErrorCode, classify_command_error
 from service.orchestration.engine_events import EventCollector, counts
 from service.orchestration.models import (
+    PULUMI_PROJECT,
     ConfigValue,
     EngineWorkspace,
     OperationKind,
@@ -48,25 +49,44 @@ def _config_items(values: dict[str, ConfigValue], namespace: str | None) -> dict
     return items
 
 
+class _Workspace(auto.LocalWorkspace):
+    """The SDK's workspace, reading the stack's outputs in one CLI run instead of two.
+
+    After every `up` the SDK reads the outputs twice (masked, to learn which are secret, then in plain text),
+    and the plain-text run decrypts with the passphrase (a key derivation, the costliest part of a short CLI
+    run). The service keeps no secret output (``run`` drops them), so the masked read is all it needs: a
+    secret output keeps the mask as its value and is marked secret.
+    """
+
+    def stack_outputs(self, stack_name: str) -> auto.OutputMap:
+        masked = self._run_pulumi_cmd_sync(["stack", "output", "--json", "--stack", stack_name])
+        values: dict[str, Any] = json.loads(masked.stdout or "{}")
+        return {key: auto.OutputValue(value=v, secret=v == SECRET_MASK) for key, v in values.items()}
+
+
+# What `pulumi stack output --json` prints in place of a secret's value.
+SECRET_MASK = "[secret]"
+
+
 def select_stack(request: OperationRequest, program: ProgramFn, workspace: EngineWorkspace) -> auto.Stack:
     # No settings here: the service built this process's whole environment (the CLI and every plugin it
     # starts inherit it) and sent the workspace with the request.
-    opts = auto.LocalWorkspaceOptions(
+    ws = _Workspace(
         pulumi_home=workspace.pulumi_home,
+        program=program,
         pulumi_command=auto.PulumiCommand(root=str(Path(workspace.pulumi_cli_dir).parent)),
         project_settings=auto.ProjectSettings(
             name=PULUMI_PROJECT,
             runtime="python",
             backend=auto.ProjectBackend(url=workspace.backend_url),
+            main=os.getcwd(),
         ),
         secrets_provider="passphrase",
         # Pinned as the service set them, before the program runs: the inline program shares this process,
         # and a CLI run takes its environment from os.environ as it is at that moment.
         env_vars={k: v for k, v in os.environ.items() if k.startswith("FORENSICS_")},
     )
-    stack = auto.create_or_select_stack(
-        stack_name=request.stack_name, project_name=PULUMI_PROJECT, program=program, opts=opts
-    )
+    stack = auto.Stack.create_or_select(request.stack_name, ws)
     config = _config_items(request.config, PULUMI_PROJECT)
     config.update(_config_items(request.provider_config, None))
     if config:
@@ -95,7 +115,8 @@ def run(
             gate = EventCollector(lambda event: emit(event) if event["type"] == "policy_violation" else None)
             planned = stack.preview(on_event=gate, policy_packs=policy_packs)
             collector.expect(sum(n for op, n in counts(planned.change_summary).items() if op != "same"))
-            up = stack.up(on_event=collector, policy_packs=policy_packs)
+            # show_secrets=False: the summary needs no decrypted config (that would cost a key derivation).
+            up = stack.up(on_event=collector, policy_packs=policy_packs, show_secrets=False)
             result.changes = counts(up.summary.resource_changes)
             result.outputs = {k: v.value for k, v in up.outputs.items() if not v.secret}
         elif request.kind is OperationKind.REFRESH:
@@ -103,7 +124,9 @@ def run(
             result.changes = counts(refresh.change_summary)
             result.drift = collector.drift
         elif request.kind is OperationKind.DESTROY:
-            destroy = stack.destroy(on_event=collector, remove=request.remove_stack_after_destroy)
+            destroy = stack.destroy(
+                on_event=collector, remove=request.remove_stack_after_destroy, show_secrets=False
+            )
             result.changes = counts(destroy.summary.resource_changes)
         result.succeeded = True
     except auto.errors.CommandError as exc:
@@ -120,6 +143,18 @@ def run(
     ):
         result.error_code = EngineErrorCode.POLICY_VIOLATION
     return result
+
+
+def _drop_sdk_debug_log() -> None:
+    """The Python SDK sends every debug line (several per resource registration, ~280 per run of the forensic
+    program) to the engine as a blocking gRPC call; the engine turns each into an event on the event log, the
+    Automation API parses it and ``EventCollector`` drops it (it keeps error, warning and info). About a sixth
+    of a preview's CPU went there. Warnings, errors and info still reach the engine and the service."""
+
+    def debug(msg: str, resource: Any = None, stream_id: Any = None, ephemeral: Any = None) -> None:
+        del msg, resource, stream_id, ephemeral
+
+    pulumi.log.debug = debug
 
 
 def main(stdin: IO[str] = sys.stdin) -> int:
@@ -141,6 +176,7 @@ def main(stdin: IO[str] = sys.stdin) -> int:
         except OSError:
             parent_gone = True
 
+    _drop_sdk_debug_log()
     payload = json.load(stdin)
     request = OperationRequest.from_json(payload["request"])
     workspace = EngineWorkspace.from_json(payload["workspace"])

@@ -6,6 +6,11 @@ from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
+# The Pulumi project name (Pulumi.yaml); stack config keys live under this namespace. Here rather than in
+# service.config so the engine child, which needs it, does not import the settings (pydantic-settings): each
+# operation's process start-up pays for every import.
+PULUMI_PROJECT = "forensics"
+
 
 class OperationKind(StrEnum):
     PREVIEW = "preview"

@@ -25,10 +25,10 @@ from typing import Any
 
 from pulumi import automation as auto
 
-from service.config import PROJECT_ROOT, PULUMI_PROJECT, Settings
+from service.config import PROJECT_ROOT, Settings
 from service.orchestration import engine_environment
 from service.orchestration.engine_errors import EngineErrorCode
-from service.orchestration.models import OperationRequest, OperationResult
+from service.orchestration.models import PULUMI_PROJECT, OperationRequest, OperationResult
 
 EventHandler = Callable[[dict[str, Any]], None]
 DEFAULT_PROGRAM = "programs.forensic_env.program:forensic_environment"
@@ -101,6 +101,7 @@ def run_operation(
             },
             start_new_session=True,
         )
+    _lower_priority(proc.pid, settings.engine_niceness)
     if on_started is not None:
         on_started(proc.pid)
     assert proc.stdin and proc.stdout
@@ -142,6 +143,17 @@ def run_operation(
         error_code=code,
         error=f"operation process ended with exit code {proc.returncode} ({reason or 'no result'}): {tail}",
     )
+
+
+def _lower_priority(pid: int, niceness: int) -> None:
+    """Run the engine child ``niceness`` steps below this process's priority; everything it starts inherits
+    it. Set from here, not with ``preexec_fn`` (unsafe in a threaded service); the child has only just
+    started, and a child that is already gone has nothing left to slow down."""
+    if niceness <= 0:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        current = os.getpriority(os.PRIO_PROCESS, 0)
+        os.setpriority(os.PRIO_PROCESS, pid, min(19, current + niceness))
 
 
 def operation_log_path(settings: Settings, stack_name: str) -> Path:

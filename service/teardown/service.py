@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, load_only
 
 from service.audit import service as audit
 from service.auth.roles import Role
@@ -91,12 +91,26 @@ def _skip_reason(inv: Investigation, busy: dict[str, str]) -> str | None:
     return None
 
 
+_PLAN_COLUMNS = (
+    Investigation.id,
+    Investigation.ticket,
+    Investigation.status,
+    Investigation.expires_at,
+    Investigation.frozen,
+    Investigation.attention_reason,
+    Investigation.active_operation_id,
+)
+
+
 def plan(session: Session, settings: Settings, now: datetime) -> list[PlanItem]:
     warn_before = timedelta(hours=settings.ttl_warning_hours)
     busy = _busy(session)
     warned = {w.investigation_id: w.expires_at for w in session.execute(select(TtlWarning)).scalars()}
     rows = session.execute(
         select(Investigation)
+        # The plan reads only these: decoding each row's JSON columns (outputs, evidence, grants...) was
+        # most of its time. Anything else raises rather than quietly costing a query per investigation.
+        .options(load_only(*_PLAN_COLUMNS, raiseload=True))
         .where(Investigation.status != Status.DESTROYED, Investigation.expires_at <= now + warn_before)
         .order_by(Investigation.expires_at, Investigation.id)
     ).scalars()

@@ -45,6 +45,8 @@ def network_and_bucket() -> None:
     pulumi.export("subnetId", subnet.id)
     pulumi.export("securityGroupId", sg.id)
     pulumi.export("bucket", bucket.bucket)
+    # A secret output: the service keeps none (the engine child reads outputs masked, in one CLI run).
+    pulumi.export("bucketSecret", pulumi.Output.secret(bucket.arn))
 
 
 # Long enough for a test polling /proc to read every process of the operation while all of them still run.

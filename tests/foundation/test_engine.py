@@ -64,6 +64,8 @@ def test_up_refresh_destroy_against_local_aws(engine_settings: Settings, local_a
     up = _run(engine_settings, OperationKind.UP, "basic", "basic", events)
     assert up.succeeded, up.error
     assert up.changes.get("create", 0) >= 5
+    # Every plain output, and no secret one (its value would only be the mask).
+    assert set(up.outputs) == {"vpcId", "subnetId", "securityGroupId", "bucket"}
 
     ec2 = local_aws.client("ec2")
     (vpc,) = _vpcs_tagged(local_aws, "basic")

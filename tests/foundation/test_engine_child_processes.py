@@ -1,4 +1,5 @@
-"""No secret of the service reaches the engine's processes: read from /proc while a real preview runs.
+"""No secret of the service reaches the engine's processes, and they run at a lower CPU priority than the
+service: read from /proc while a real preview runs.
 
 The unit twin (tests/unit/test_engine_child_env.py) checks the environment the service builds; this one
 reads what the runner, the Pulumi CLI, the provider plugin and the policy analyzer actually started with.
@@ -6,6 +7,7 @@ reads what the runner, the Pulumi CLI, the provider plugin and the policy analyz
 
 from __future__ import annotations
 
+import os
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,6 +52,7 @@ class ProcessTree:
 
     root: int
     environments: dict[tuple[int, str], dict[str, str]] = field(default_factory=dict)
+    niceness: dict[tuple[int, str], int] = field(default_factory=dict)
 
     def scan(self) -> None:
         parents = {int(p.name): _parent_pid(int(p.name)) for p in PROC.iterdir() if p.name.isdigit()}
@@ -63,12 +66,15 @@ class ProcessTree:
             command = cmdline.decode(errors="replace").replace("\0", " ").strip()
             pairs = (entry.partition("=") for entry in environ.decode(errors="replace").split("\0") if entry)
             self.environments[pid, command] = {name: value for name, _, value in pairs}
+            stat = _read(PROC / str(pid) / "stat")
+            if stat is not None:  # field 19 of /proc/<pid>/stat, the 17th after the command name
+                self.niceness[pid, command] = int(stat[stat.rindex(b")") + 2 :].split()[16])
 
     def find(self, marker: str) -> list[dict[str, str]]:
         return [env for (_, command), env in self.environments.items() if marker in command]
 
 
-def test_no_secret_reaches_the_engine_processes(
+def test_engine_processes_get_no_secret_and_run_at_a_lower_priority(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, local_aws: LocalAws, pulumi_cli: Path
 ) -> None:
     settings = settings_with_sentinels(
@@ -122,3 +128,12 @@ def test_no_secret_reaches_the_engine_processes(
     passphrase = ENGINE_SECRETS["pulumi_passphrase"][0]
     expected = settings.pulumi_passphrase.get_secret_value()
     assert all(env[passphrase] == expected for env in tree.environments.values())
+
+    # Deploying must not starve the API: every engine process runs `engine_niceness` below the service.
+    own = os.getpriority(os.PRIO_PROCESS, 0)
+    wanted = min(19, own + settings.engine_niceness)
+    assert settings.engine_niceness > 0
+    assert (
+        tree.niceness
+        and {command: nice for (_, command), nice in tree.niceness.items() if nice != wanted} == {}
+    )

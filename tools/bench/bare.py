@@ -1,0 +1,65 @@
+"""``python -m tools.bench.bare``: one bare Automation API deployment in its own process, for the benchmark.
+
+Reads ``{"investigation", "snapshot", "gated"}`` on stdin; the settings come from FORENSICS_* variables.
+Runs the forensic program with the policy packs: ``up`` alone, or (``gated``) a policy-checked ``preview``
+then ``up``, which is what the service's gate does. Prints one JSON line when the stack is up: the seconds
+from selecting the stack to the end of ``up``, and this process's CPU seconds so far, its reaped children
+(the CLI, the analyzer, the provider) included. Then destroys the stack, so the next run starts clean.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import sys
+import time
+
+from service.config import get_settings
+from service.orchestration import engine_environment
+from service.orchestration.models import ConfigValue, OperationKind, OperationRequest
+from service.orchestration.stacks import build_request
+
+
+def _cpu_seconds() -> float:
+    total = 0.0
+    for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
+        usage = resource.getrusage(who)
+        total += usage.ru_utime + usage.ru_stime
+    return total
+
+
+def main() -> None:
+    job = json.load(sys.stdin)
+    settings = get_settings()
+    # The engine sees this process's environment, exactly what the service's engine child would get.
+    os.environ.update(engine_environment.engine_process_env(settings))
+    engine_environment.prepare_directories(settings)
+    from programs.forensic_env.program import forensic_environment
+    from service.orchestration.engine_child import select_stack
+
+    request = build_request(
+        settings,
+        OperationRequest(
+            kind=OperationKind.UP,
+            stack_name=f"inv-{job['investigation']}",
+            config={
+                "investigationId": ConfigValue(job["investigation"]),
+                "ticket": ConfigValue("BENCH-1"),
+                "evidenceSnapshotIds": ConfigValue([job["snapshot"]]),
+                "servicePrincipals": ConfigValue(settings.service_principals),
+            },
+        ),
+    )
+    started = time.perf_counter()
+    stack = select_stack(request, forensic_environment, engine_environment.engine_workspace(settings))
+    if job["gated"]:
+        stack.preview(policy_packs=request.policy_packs)
+    stack.up(policy_packs=request.policy_packs)
+    elapsed = time.perf_counter() - started
+    print(json.dumps({"seconds": elapsed, "cpu_seconds": _cpu_seconds()}), flush=True)
+    stack.destroy(remove=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,18 @@
+"""``python -m tools.bench.serve``: the service as the benchmark runs it, in its own process (settings from
+FORENSICS_* variables), so its CPU time and the API's latency are the service's alone."""
+
+from __future__ import annotations
+
+import uvicorn
+
+from service.config import get_settings
+from service.main import create_app
+
+
+def main() -> None:
+    settings = get_settings()
+    uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port, log_level="warning")
+
+
+if __name__ == "__main__":
+    main()
