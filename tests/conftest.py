@@ -3,6 +3,7 @@ real PostgreSQL and Redis servers (started once per session, only when a test as
 
 from __future__ import annotations
 
+import os
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -22,6 +23,15 @@ STORES = ("sqlite", "postgresql+redis")
 @pytest.fixture(scope="session")
 def local_aws() -> Iterator[LocalAws]:
     with LocalAws() as aws:
+        yield aws
+
+
+@pytest.fixture(scope="module")
+def enforcing_aws() -> Iterator[LocalAws]:
+    """A local AWS of the module's own that enforces IAM and judges role trust as STS does."""
+    if os.environ.get("FORENSICS_TEST_TARGET", "local") == "aws":
+        pytest.skip("proves the local AWS's IAM enforcement; real AWS always enforces")
+    with LocalAws(enforce_iam=True) as aws:
         yield aws
 
 

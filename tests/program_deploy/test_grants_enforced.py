@@ -23,8 +23,7 @@ tests/service/test_access.py; here the program, the pack and AWS's own refusal.
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -50,14 +49,6 @@ pytestmark = pytest.mark.engine
 
 INVESTIGATION = "it-grants"
 PEOPLE = ("alice", "bob", "mallory")
-
-
-@pytest.fixture(scope="module")
-def enforcing_aws() -> Iterator[LocalAws]:
-    if os.environ.get("FORENSICS_TEST_TARGET", "local") == "aws":
-        pytest.skip("proves the local AWS's IAM enforcement; real AWS always enforces")
-    with LocalAws(enforce_iam=True) as aws:
-        yield aws
 
 
 @pytest.fixture

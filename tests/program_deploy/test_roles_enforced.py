@@ -36,8 +36,7 @@ What the local AWS judges, and what not (``service.local.aws.LocalAws``, ``servi
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -67,14 +66,6 @@ pytestmark = pytest.mark.engine
 INVESTIGATION = "it-enforced"
 ROLES = ("responder", "investigator", "custodian", "analyst")
 BREAK_GLASS = "forensics-break-glass"
-
-
-@pytest.fixture(scope="module")
-def enforcing_aws() -> Iterator[LocalAws]:
-    if os.environ.get("FORENSICS_TEST_TARGET", "local") == "aws":
-        pytest.skip("proves the local AWS's IAM enforcement; real AWS always enforces")
-    with LocalAws(enforce_iam=True) as aws:
-        yield aws
 
 
 @pytest.fixture

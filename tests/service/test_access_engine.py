@@ -11,9 +11,7 @@ and its `up` leaves the trust policy without her (boto3), and STS refuses her ag
 from __future__ import annotations
 
 import json
-import os
 import uuid
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -41,14 +39,6 @@ pytestmark = pytest.mark.engine
 
 ALICE = "alice"
 BOB = "bob"
-
-
-@pytest.fixture(scope="module")
-def enforcing_aws() -> Iterator[LocalAws]:
-    if os.environ.get("FORENSICS_TEST_TARGET", "local") == "aws":
-        pytest.skip("proves the local AWS's IAM enforcement; real AWS always enforces")
-    with LocalAws(enforce_iam=True) as aws:
-        yield aws
 
 
 def _admin(aws: LocalAws, service: str) -> Any:
