@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -157,6 +158,15 @@ def _drop_sdk_debug_log() -> None:
     pulumi.log.debug = debug
 
 
+def _leave_interrupts_to_the_cli() -> None:
+    """A stop (cancel, or recovery stopping an orphaned engine) is SIGINT to this process group. The CLI
+    answers it by cancelling cleanly: resource operations in flight finish and are written to the state.
+    This process hosts the inline program the CLI is still talking to, so it must not die of the same
+    signal first (Python's KeyboardInterrupt): it keeps serving until the CLI ends, then reports. A no-op
+    handler (not SIG_IGN, which the CLI would inherit) is reset to the default by exec."""
+    signal.signal(signal.SIGINT, lambda _signum, _frame: None)
+
+
 def main(stdin: IO[str] = sys.stdin) -> int:
     # Keep the protocol on the real stdout; route prints from the program and SDK to stderr.
     protocol = os.fdopen(os.dup(sys.stdout.fileno()), "w", buffering=1)
@@ -177,6 +187,7 @@ def main(stdin: IO[str] = sys.stdin) -> int:
             parent_gone = True
 
     _drop_sdk_debug_log()
+    _leave_interrupts_to_the_cli()
     payload = json.load(stdin)
     request = OperationRequest.from_json(payload["request"])
     workspace = EngineWorkspace.from_json(payload["workspace"])

@@ -12,6 +12,7 @@ group cancels the operation without harming any other.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import signal
@@ -125,16 +126,14 @@ def run_operation(
         elif "result" in message:
             result = OperationResult.from_json(message["result"])
     proc.wait()
-    if result is not None:
-        return result
     reason = getattr(proc, "stop_reason", None)
-    code = (
-        EngineErrorCode.CANCELLED
-        if reason == "cancel"
-        else EngineErrorCode.TIMED_OUT
-        if reason == "timeout"
-        else EngineErrorCode.ENGINE_ERROR
-    )
+    stopped = {"cancel": EngineErrorCode.CANCELLED, "timeout": EngineErrorCode.TIMED_OUT}.get(reason or "")
+    if result is not None:
+        if stopped is not None and not result.succeeded:
+            # Stopped on purpose: the child outlives the interrupt and reports the CLI's own "canceled".
+            return dataclasses.replace(result, error_code=stopped)
+        return result
+    code = stopped or EngineErrorCode.ENGINE_ERROR
     tail = log_path.read_text(errors="replace")[-2000:]
     return OperationResult(
         kind=full.kind,

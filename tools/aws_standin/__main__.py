@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import functools
 import logging
+import signal
 import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -65,6 +66,10 @@ for _name in ("Configure", "Check", "Diff", "Create", "Read", "Update", "Delete"
     setattr(StandinServicer, _name, _with_clear_errors(getattr(StandinServicer, _name)))
 
 
+# How long calls in flight get to finish after SIGINT (the CLI kills a plugin 5 s after interrupting it).
+STOP_GRACE_SECONDS = 30.0
+
+
 def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(description="Local stand-in aws provider plugin (gRPC server)")
     parser.add_argument("engine", nargs="?", default="", help="Pulumi engine address")
@@ -77,6 +82,13 @@ def main(argv: list[str]) -> None:
         provider_pb2_grpc.add_ResourceProviderServicer_to_server(servicer, server)
         port = server.add_insecure_port(address="127.0.0.1:0")
         await server.start()
+        # The engine stops a provider with SIGINT (and so does a cancel, to the whole group): like the real
+        # provider's GracefulStop, calls in flight finish (a resource being created is answered, so the
+        # engine records it rather than leaving it in AWS unknown to the state) and new ones are refused.
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(
+            signal.SIGINT, lambda: loop.create_task(server.stop(grace=STOP_GRACE_SECONDS))
+        )
         sys.stdout.write(f"{port}\n")
         sys.stdout.flush()
         await server.wait_for_termination()
