@@ -83,15 +83,14 @@ def test_killed_mid_up_is_recovered_and_retried(service_settings: Settings, loca
         assert running == [inv["outputs"]["instanceId"]]
         # Every role in the account for this investigation is one the stack's state knows: an orphan left by
         # the interrupted run (created, never recorded) would be listed here and not there.
-        roles = {
-            r["RoleName"]
-            for r in local_aws.client("iam").list_roles()["Roles"]
-            if investigation in r["RoleName"]
-        }
+        pages = local_aws.client("iam").get_paginator("list_roles").paginate()  # 100 roles a page
+        roles = {r["RoleName"] for page in pages for r in page["Roles"] if investigation in r["RoleName"]}
         exported = stacks.export_stack(service_settings, inv["stack_name"])["deployment"]["resources"]
         state_roles = {r["id"] for r in exported if r["type"] == "aws:iam/role:Role"}
         assert roles and roles == state_roles
-        keys = local_aws.client("kms").list_keys()["Keys"]
+        keys = [
+            k for page in local_aws.client("kms").get_paginator("list_keys").paginate() for k in page["Keys"]
+        ]
         tagged_keys = [
             k
             for k in keys

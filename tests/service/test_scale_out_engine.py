@@ -195,7 +195,8 @@ def _assert_exactly_the_clean_rooms(
         if i["State"]["Name"] != "terminated"
     ]
     assert sorted(instances) == sorted(inv["outputs"]["instanceId"] for inv in settled)
-    roles = [r["RoleName"] for r in iam.list_roles()["Roles"]]
+    # Every page: the local AWS is shared by the whole suite, and IAM lists 100 roles a page.
+    roles = [r["RoleName"] for page in iam.get_paginator("list_roles").paginate() for r in page["Roles"]]
     for inv in settled:
         investigation = inv["outputs"]["investigationId"]
         exported = stacks.export_stack(settings, inv["stack_name"])["deployment"]["resources"]
