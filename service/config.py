@@ -7,11 +7,12 @@ provider plugin; nothing local is started and the stand-in is never on PATH.
 
 from __future__ import annotations
 
+import ipaddress
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from programs.forensic_env.config import (
@@ -163,6 +164,20 @@ class Settings(BaseSettings):
     # On shutdown, how long running jobs get before the process leaves them to start-up recovery.
     shutdown_grace_seconds: float = 10.0
     max_body_bytes: int = 1_048_576
+    # Proxies/load balancers (addresses or networks) whose X-Forwarded-For and X-Forwarded-Proto are
+    # believed (service/api/forwarded.py); from any other peer those headers are ignored.
+    trusted_proxies: list[str] = Field(default_factory=list)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            ipaddress.ip_network(entry.strip(), strict=False)  # ValueError names the bad entry
+        return value
+
+    # Prometheus scrapes /metrics with `Authorization: Bearer <this>`. None: /metrics is not served (404):
+    # operation counts and queue depth tell an outsider when a clean room is being built or torn down.
+    metrics_token: SecretStr | None = None
     run_migrations_on_startup: bool = True
 
     # Integrations (service/integrations, service/teardown)
@@ -192,7 +207,18 @@ class Settings(BaseSettings):
     slack_user_roles: dict[str, str] = Field(default_factory=dict)  # {"U123": "responder"}
     slack_allowed_channels: list[str] = Field(default_factory=list)  # empty: any channel
     slack_response_url_minutes: int = 30  # Slack accepts posts to a response_url for 30 minutes
+    # The only hosts a command's or a press's response_url may name (https; a loopback address listed here
+    # may also be http, for a local stand-in). Anything else is refused: the service would otherwise POST
+    # wherever a signed request pointed it (the instance metadata service, internal hosts).
+    slack_response_url_hosts: list[str] = Field(default_factory=lambda: ["hooks.slack.com"])
     slack_notify_url: str | None = None  # incoming webhook for alerts (TTL warnings, drift, failures)
+    # Unauthenticated webhook/command/button requests, per source address (service/integrations/refusals.py):
+    # refusals drain a bucket of `burst` refilled at `per_minute`, past which the source gets 429; the first
+    # `audited` refusals of each window are audit rows, the rest one summary row per source and window.
+    integration_refusal_burst: int = Field(default=20, ge=1)
+    integration_refusals_per_minute: float = Field(default=20.0, gt=0)
+    integration_refusals_audited: int = Field(default=5, ge=0)
+    integration_refusal_audit_seconds: int = Field(default=60, ge=1)
     # Scheduled teardown (TTL) and drift checks (Huey crontab minute fields).
     ttl_warning_hours: float = 12.0
     max_ttl_extension_hours: int = 24 * 90  # the schema bound of ExtendRequest.hours

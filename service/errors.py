@@ -5,6 +5,7 @@
     ├── Unauthorized (401 unauthorized)
     ├── Forbidden (403 forbidden)
     ├── NotFound (404 not_found)
+    ├── RateLimited (429 too_many_requests)
     └── Conflict (409 conflict)
         ├── StateConflict (409 state_conflict)
         └── IdempotencyConflict (409 idempotency_conflict)
@@ -51,6 +52,17 @@ class Forbidden(ServiceError):
 class NotFound(ServiceError):
     status_code = 404
     code = "not_found"
+
+
+class RateLimited(ServiceError):
+    """Too many requests from one source; ``retry_after`` seconds until the next is accepted."""
+
+    status_code = 429
+    code = "too_many_requests"
+
+    def __init__(self, message: str, *, retry_after: float, details: Any = None) -> None:
+        super().__init__(message, details=details)
+        self.retry_after = retry_after
 
 
 class Conflict(ServiceError):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import re
 from typing import Any
 
@@ -13,7 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from service.audit import service as audit
 from service.db.session import session_scope
-from service.errors import ServiceError
+from service.errors import RateLimited, ServiceError
 
 logger = logging.getLogger(__name__)
 
@@ -74,6 +75,8 @@ def install(app: FastAPI) -> None:
         else:
             audit_refusal(request, exc)
         headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+        if isinstance(exc, RateLimited):
+            headers = {"Retry-After": str(max(1, math.ceil(exc.retry_after)))}
         return error_response(exc.status_code, exc.code, exc.message, exc.details, headers)
 
     @app.exception_handler(RequestValidationError)

@@ -1,12 +1,14 @@
-"""/healthz (the process answers), /readyz (database and Pulumi CLI usable), /metrics (Prometheus)."""
+"""/healthz (the process answers), /readyz (database and Pulumi CLI usable), /metrics (Prometheus, for
+the holder of the scrape token)."""
 
 from __future__ import annotations
 
+import hmac
 import subprocess
 import time
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Header, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import text
 
@@ -14,6 +16,7 @@ from service.api.deps import SettingsDep
 from service.api.error_handlers import error_response
 from service.config import Settings
 from service.db.session import SessionFactory
+from service.errors import NotFound, Unauthorized
 from service.observability import metrics
 from service.orchestration.engine_environment import pulumi_env
 
@@ -69,8 +72,24 @@ async def readyz(request: Request, settings: SettingsDep) -> Any:
     return {"status": "ready", "checks": {name: "ok" for name in checks}}
 
 
-@router.get("/metrics", response_class=Response)
-def prometheus_metrics(request: Request) -> Response:
+def check_metrics_token(settings: Settings, authorization: str | None) -> None:
+    """/metrics is for the configured scraper only: without a token setting it is not served at all."""
+    if settings.metrics_token is None:
+        raise NotFound("/metrics is not served: set FORENSICS_METRICS_TOKEN and scrape with it as a bearer")
+    scheme, _, given = (authorization or "").partition(" ")
+    expected = settings.metrics_token.get_secret_value().encode()
+    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), expected):
+        raise Unauthorized(
+            "/metrics needs the scrape token (Authorization: Bearer <FORENSICS_METRICS_TOKEN>)"
+        )
+
+
+@router.get("/metrics", response_class=Response, responses={401: {}, 404: {}})
+def prometheus_metrics(
+    request: Request, settings: SettingsDep, authorization: Annotated[str | None, Header()] = None
+) -> Response:
+    """Prometheus text format, for the scraper holding FORENSICS_METRICS_TOKEN."""
+    check_metrics_token(settings, authorization)
     factory: SessionFactory = request.app.state.session_factory
     with factory() as session:
         body = metrics.render(session, request.app.state.jobs.pending())

@@ -4,7 +4,7 @@ it). ``caller`` opens the same kind of unit of work a REST request gets."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
@@ -13,8 +13,10 @@ from service.auth.service import Principal
 from service.clock import Clock
 from service.config import Settings
 from service.db.session import SessionFactory
+from service.errors import ServiceError
 from service.integrations.chat import ChatClient
 from service.integrations.outbox import Dispatcher
+from service.integrations.refusals import RefusalGate
 from service.integrations.ticketing_client import TicketingClient
 from service.unit_of_work import Caller, Publisher, UnitOfWork
 
@@ -26,6 +28,7 @@ class Integrations:
     clock: Clock
     publisher: Publisher
     dispatcher: Dispatcher
+    refusals: RefusalGate = field(default_factory=RefusalGate)
 
     @property
     def ticketing(self) -> TicketingClient | None:
@@ -42,6 +45,18 @@ class Integrations:
     @chat.setter
     def chat(self, client: ChatClient) -> None:
         self.dispatcher.chat = client
+
+    def admit(self, source: str, endpoint: str) -> None:
+        """Before verifying a request: summaries that are due written, then 429 for a source that has used
+        up its refusals."""
+        self.refusals.flush(self.settings, self.clock, self.session_factory)
+        self.refusals.admit(self.settings, self.clock, source, endpoint)
+
+    def reject(
+        self, session: Session, source: str, action: str, target: str, exc: ServiceError, rid: str | None
+    ) -> None:
+        """An unauthenticated request refused: counted, and audited within the source's allowance."""
+        self.refusals.refused(self.settings, self.clock, session, source, action, target, exc, rid)
 
     def caller(self, session: Session, principal: Principal, request_id: str | None) -> Caller:
         return Caller(UnitOfWork(session, self.clock, self.settings, self.publisher), principal, request_id)

@@ -13,6 +13,7 @@ on the ticket, written in the same transaction as the request).
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -37,7 +38,6 @@ from service.integrations import signing
 from service.integrations.integration_context import Integrations
 from service.integrations.messages import Notice, slack_message, snapshot, text_message
 from service.integrations.models import ChatSubscription
-from service.integrations.ticket_webhooks import reject
 from service.investigations import service as investigations
 from service.investigations.actions import spec_of
 from service.investigations.models import Investigation
@@ -94,14 +94,40 @@ class SlashCommand:
         return self.words[0].lower() if self.words else "help"
 
 
+def response_url_refusal(settings: Settings, url: str | None) -> Forbidden | None:
+    """Why the service will not POST to this response_url (None: it may). Only the configured Slack hook
+    hosts, over https (a listed loopback address may be http: a local stand-in without TLS), no userinfo."""
+    if url is None:
+        return None
+    try:
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower()
+        parts.port  # noqa: B018  (raises on a port that is not a number)
+    except ValueError:
+        host, parts = "", urlsplit("")
+    allowed = {h.strip().lower() for h in settings.slack_response_url_hosts}
+    schemes = {"https", "http"} if _is_loopback(host) else {"https"}
+    if host in allowed and parts.scheme in schemes and not parts.username and not parts.password:
+        return None
+    return Forbidden(
+        f"the response_url host {host or url[:80]!r} is not an allowed Slack host "
+        f"({', '.join(sorted(allowed))}); nothing was done"
+    )
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def parse_form(body: bytes) -> SlashCommand:
     try:
         form = {k: v[0] for k, v in parse_qs(body.decode("utf-8"), keep_blank_values=True).items()}
     except UnicodeDecodeError:
         raise InvalidInput("the command body is not UTF-8 form data") from None
     url = form.get("response_url") or None
-    if url is not None and urlsplit(url).scheme not in ("http", "https"):
-        url = None
     return SlashCommand(
         command=form.get("command", "/forensics"),
         text=form.get("text", "").strip(),
@@ -113,10 +139,12 @@ def parse_form(body: bytes) -> SlashCommand:
 
 
 def handle(
-    ctx: Integrations, headers: Mapping[str, str], body: bytes, request_id: str | None
+    ctx: Integrations, headers: Mapping[str, str], body: bytes, request_id: str | None, source: str
 ) -> dict[str, Any]:
     with ctx.session_factory() as session:
-        accept_signed(ctx, session, headers, body, request_id, ("integration.slack_command", "commands"))
+        accept_signed(
+            ctx, session, headers, body, request_id, source, ("integration.slack_command", "commands")
+        )
         cmd = parse_form(body)
         return _run(ctx, session, cmd, request_id)
 
@@ -127,10 +155,12 @@ def accept_signed(
     headers: Mapping[str, str],
     body: bytes,
     request_id: str | None,
+    source: str,
     audited_as: tuple[str, str],
 ) -> None:
     """Slack's v0 signature checked and the signature used up (committed, whatever the request then does),
-    or Unauthorized raised after auditing the refusal as ``(action, integrations/slack/<path>)``."""
+    or Unauthorized raised after counting the refusal against ``source`` (audited as ``(action,
+    integrations/slack/<path>)`` within its allowance)."""
     settings = ctx.settings
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
     lowered = {k.lower(): v for k, v in headers.items()}
@@ -138,9 +168,8 @@ def accept_signed(
         signature = signing.verify_slack(secret, lowered, body, ctx.clock)
         signing.remember(session, "slack", signature, ctx.clock())
     except Unauthorized as exc:
-        session.rollback()
         action, path = audited_as
-        reject(ctx, session, action, f"integrations/slack/{path}", exc, request_id)
+        ctx.reject(session, source, action, f"integrations/slack/{path}", exc, request_id)
         raise
     session.commit()
 
@@ -188,7 +217,7 @@ def _run(ctx: Integrations, session: Session, cmd: SlashCommand, rid: str | None
     settings = ctx.settings
     principal = chat_principal(settings, cmd.user_id, cmd.user_name)
     actor = principal.actor if principal else audit.Actor(f"slack:{cmd.user_id or '-'}", "none")
-    error = channel_refusal(settings, cmd.channel_id)
+    error = channel_refusal(settings, cmd.channel_id) or response_url_refusal(settings, cmd.response_url)
     if error is not None:
         return _refuse(ctx, session, cmd, actor, error, rid)
     if cmd.name == "help":

@@ -12,13 +12,14 @@ press's ``response_url`` through the outbox, in the transaction of the decision.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs
 
 from sqlalchemy.orm import Session
 
@@ -31,7 +32,12 @@ from service.errors import Forbidden, InvalidInput, ServiceError
 from service.integrations import outbox
 from service.integrations.integration_context import Integrations
 from service.integrations.messages import DECIDABLE, text_message
-from service.integrations.slack import accept_signed, channel_refusal, chat_principal
+from service.integrations.slack import (
+    accept_signed,
+    channel_refusal,
+    chat_principal,
+    response_url_refusal,
+)
 from service.unit_of_work import Caller
 
 logger = logging.getLogger(__name__)
@@ -88,7 +94,7 @@ def parse_payload(body: bytes) -> ButtonPress:
         raise InvalidInput(f"unknown button {str(action_id)[:64]!r}")
     channel = payload.get("channel")
     url = payload.get("response_url")
-    if not isinstance(url, str) or urlsplit(url).scheme not in ("http", "https"):
+    if not isinstance(url, str) or not url:
         url = None
     return ButtonPress(
         action_id=str(action_id),
@@ -101,17 +107,20 @@ def parse_payload(body: bytes) -> ButtonPress:
 
 
 def handle(
-    ctx: Integrations, headers: Mapping[str, str], body: bytes, request_id: str | None
+    ctx: Integrations, headers: Mapping[str, str], body: bytes, request_id: str | None, source: str
 ) -> PressOutcome:
     """Verify, then decide as the presser. A forged or replayed press raises Unauthorized (401) after
     auditing it; a press that is refused for who pressed or what it asks answers ok=False, audited."""
     settings = ctx.settings
     with ctx.session_factory() as session:
-        accept_signed(ctx, session, headers, body, request_id, (AUDIT_ACTION, "actions"))
+        accept_signed(ctx, session, headers, body, request_id, source, (AUDIT_ACTION, "actions"))
         press = parse_payload(body)
         principal = chat_principal(settings, press.user_id, press.user_name)
+        url_refusal = response_url_refusal(settings, press.response_url)
+        if url_refusal is not None:  # refused, and told only in the HTTP answer: never posted there
+            press = dataclasses.replace(press, response_url=None)
         try:
-            refusal = channel_refusal(settings, press.channel_id)
+            refusal = url_refusal or channel_refusal(settings, press.channel_id)
             if refusal is not None:
                 raise refusal
             if principal is None:

@@ -9,7 +9,7 @@ The ticket is the idempotency key (``TicketAction`` rows): a redelivered event f
 and does nothing. Each action and its ``TicketAction`` row are one unit of work: both are committed, or
 neither. The signature's nonce is committed first, on its own: a signature is used up whatever follows.
 Requests that are unsigned, badly signed, stale or replayed are refused (401), change nothing, and are
-audited.
+counted and audited within the source's allowance (refusals.py).
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ from service.unit_of_work import Caller
 logger = logging.getLogger(__name__)
 
 _TICKET_RE = re.compile(TICKET_PATTERN)
-REJECTED_ACTOR = audit.Actor("unverified", "none")
+WEBHOOK_TARGET = "integrations/tickets/webhook"
 
 
 @dataclass
@@ -149,7 +149,7 @@ def _ticket(value: Any) -> str:
 
 
 def handle(
-    ctx: Integrations, headers: Mapping[str, str], body: bytes, request_id: str | None
+    ctx: Integrations, headers: Mapping[str, str], body: bytes, request_id: str | None, source: str
 ) -> WebhookOutcome:
     settings = ctx.settings
     secret = settings.ticket_webhook_secret.get_secret_value() if settings.ticket_webhook_secret else None
@@ -162,10 +162,7 @@ def handle(
             )
             signing.remember(session, "ticket", signature, now)
         except Unauthorized as exc:
-            session.rollback()
-            reject(
-                ctx, session, "integration.ticket_webhook", "integrations/tickets/webhook", exc, request_id
-            )
+            ctx.reject(session, source, "integration.ticket_webhook", WEBHOOK_TARGET, exc, request_id)
             raise
         session.commit()
         try:
@@ -179,27 +176,6 @@ def handle(
             )
         caller = ctx.caller(session, ctx.ticket_principal(), request_id)
         return WebhookOutcome(event.ticket, _act(ctx, caller, event))
-
-
-def reject(
-    ctx: Integrations, session: Session, action: str, target: str, exc: ServiceError, request_id: str | None
-) -> None:
-    """Audit a refused (unauthenticated) integration request, in its own transaction."""
-    try:
-        audit.record(
-            session,
-            ctx.clock,
-            actor=REJECTED_ACTOR,
-            action=action,
-            target=target,
-            outcome=f"refused:{exc.code}",
-            request_id=request_id,
-            details={"reason": exc.message},
-        )
-        session.commit()
-    except Exception:
-        session.rollback()
-        logger.exception("could not audit a refused integration request")
 
 
 def _act(ctx: Integrations, caller: Caller, event: TicketEvent) -> list[ActionResult]:

@@ -9,6 +9,7 @@ from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import func, select
 
 from service.api.deps import RequestIdDep, SessionDep, require
+from service.api.forwarded import client_address
 from service.api.schemas import ERROR_RESPONSES, MAX_OFFSET, Page
 from service.auth.roles import Permission
 from service.auth.service import Principal
@@ -89,8 +90,12 @@ async def ticket_webhook(
     request: Request, ctx: IntegrationsDep, request_id: RequestIdDep
 ) -> TicketWebhookResult:
     """Ticket events (HMAC-signed): forensics label -> open, legal-hold status -> freeze, done -> destroy."""
+    source = client_address(request, ctx.settings)
+    await run_in_threadpool(ctx.admit, source, ticket_webhooks.WEBHOOK_TARGET)
     body = await request.body()
-    outcome = await run_in_threadpool(ticket_webhooks.handle, ctx, dict(request.headers), body, request_id)
+    outcome = await run_in_threadpool(
+        ticket_webhooks.handle, ctx, dict(request.headers), body, request_id, source
+    )
     return TicketWebhookResult(
         ticket=outcome.ticket,
         results=[TicketActionOut(**r.__dict__) for r in outcome.results],
@@ -102,8 +107,10 @@ async def ticket_webhook(
 )
 async def slack_command(request: Request, ctx: IntegrationsDep, request_id: RequestIdDep) -> SlackReply:
     """`/forensics ...` slash commands (Slack v0 signature); answers at once with an ephemeral message."""
+    source = client_address(request, ctx.settings)
+    await run_in_threadpool(ctx.admit, source, "integrations/slack/commands")
     body = await request.body()
-    reply = await run_in_threadpool(slack.handle, ctx, dict(request.headers), body, request_id)
+    reply = await run_in_threadpool(slack.handle, ctx, dict(request.headers), body, request_id, source)
     return SlackReply(**reply)
 
 
@@ -127,8 +134,12 @@ _SLACK_ACTION_BODY: dict[str, Any] = {
 async def slack_action(request: Request, ctx: IntegrationsDep, request_id: RequestIdDep) -> SlackActionReply:
     """Approve / Deny button presses (Slack interactivity, v0 signature): the presser decides as
     themselves."""
+    source = client_address(request, ctx.settings)
+    await run_in_threadpool(ctx.admit, source, "integrations/slack/actions")
     body = await request.body()
-    outcome = await run_in_threadpool(slack_actions.handle, ctx, dict(request.headers), body, request_id)
+    outcome = await run_in_threadpool(
+        slack_actions.handle, ctx, dict(request.headers), body, request_id, source
+    )
     return SlackActionReply(**slack_actions.reply_body(outcome))
 
 

@@ -94,6 +94,8 @@ def build(jobs: Jobs, *, transport: httpx.BaseTransport | None = None) -> Integr
 
     def deliver_periodic() -> None:
         _deliver(ctx)
+        # Summaries of refused requests counted in this process (an embedded consumer shares the API's).
+        ctx.refusals.flush(settings, ctx.clock, ctx.session_factory)
         with session_scope(ctx.session_factory) as session:
             keep = 2 * max(settings.ticket_webhook_tolerance_seconds, signing.SLACK_WINDOW_SECONDS) + 60
             signing.prune(session, ctx.clock(), keep)

@@ -31,6 +31,12 @@ BY_STATE = Gauge(
     ["kind", "state"],
     registry=REGISTRY,
 )
+INTEGRATION_REFUSALS = Counter(
+    "forensics_integration_refusals_total",
+    "Unauthenticated integration requests refused in this process (bad signature, replay, rate limited).",
+    ["endpoint", "reason"],
+    registry=REGISTRY,
+)
 HUEY_PENDING = Gauge("forensics_huey_pending_tasks", "Tasks in the Huey queue.", registry=REGISTRY)
 
 

@@ -68,6 +68,8 @@ def make_settings(tmp_path: Path, ticket_url: str | None, **overrides: Any) -> S
         "slack_signing_secret": SLACK_SECRET,
         "slack_user_roles": {"URESP": "responder", "UCUST": "data_custodian", "UANA": "analyst"},
         "slack_allowed_channels": [],
+        # The chat stand-in (tests/support/http.py) listens on 127.0.0.1 over http.
+        "slack_response_url_hosts": ["hooks.slack.com", "127.0.0.1"],
         "outbox_backoff_seconds": 10.0,
         "outbox_backoff_max_seconds": 120.0,
         "integrations_periodic_tasks": False,
