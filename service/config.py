@@ -129,6 +129,8 @@ class Settings(BaseSettings):
     console_session_secret: SecretStr | None = None
     # A console session ends this long after sign-in (sign in again with the token).
     console_session_minutes: int = Field(default=480, ge=1, le=7 * 24 * 60)
+    # Event streams (operation progress) one console session may hold open at once, per API process.
+    console_max_streams: int = Field(default=4, ge=1, le=100)
     # Who is the same person: a token's principal name, a chat user id (U123) or a chat principal
     # (slack:U123) -> one person id. Unmapped principals are their own person (chat users by their user id,
     # whatever display name they use). The two-person rule compares persons, never tokens.

@@ -16,7 +16,12 @@ from fastapi.concurrency import run_in_threadpool
 
 from service.access.views import router as access_router
 from service.api import error_handlers, health
-from service.api.middleware import BodySizeLimitMiddleware, CatchAllMiddleware, RequestIdMiddleware
+from service.api.middleware import (
+    BodySizeLimitMiddleware,
+    CatchAllMiddleware,
+    HstsMiddleware,
+    RequestIdMiddleware,
+)
 from service.approvals.views import router as approvals_router
 from service.audit.views import router as audit_router
 from service.auth.views import router as tokens_router
@@ -92,6 +97,7 @@ def create_app(
     # Outermost last: request id, then the catch-all, then the body limit around the routes.
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(CatchAllMiddleware)
+    app.add_middleware(HstsMiddleware, settings=settings)
     app.add_middleware(RequestIdMiddleware)
 
     app.include_router(health.router)

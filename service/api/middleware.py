@@ -9,7 +9,11 @@ import uuid
 from typing import Any
 
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from service.api.forwarded import is_https
+from service.config import Settings
 
 logger = logging.getLogger("service.api")
 
@@ -49,6 +53,30 @@ class RequestIdMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_id)
+
+
+HSTS = b"max-age=31536000; includeSubDomains"
+
+
+class HstsMiddleware:
+    """Strict-Transport-Security on every response to a request that came over HTTPS (directly, or through a
+    proxy in ``trusted_proxies`` that says so): the browser then never sends the console's cookie in clear."""
+
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        self.app = app
+        self.settings = settings
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not is_https(HTTPConnection(scope), self.settings):
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_hsts(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), (b"strict-transport-security", HSTS)]
+            await send(message)
+
+        await self.app(scope, receive, send_with_hsts)
 
 
 class _TooLarge(StarletteHTTPException):

@@ -11,6 +11,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from service.api.forwarded import is_https
 from service.clock import as_utc
 from service.console.sessions import COOKIE_PATH, NOTICE_COOKIE, SessionSigner
 from service.errors import ServiceError
@@ -88,10 +89,10 @@ def redirect(request: Request, url: str, notice: str | None = None) -> RedirectR
 
 
 def set_cookie(request: Request, response: Response, name: str, value: str) -> None:
-    """Every console cookie: the console's path only, out of scripts' reach, never sent by another site."""
-    response.set_cookie(
-        name, value, path=COOKIE_PATH, httponly=True, samesite="strict", secure=request.url.scheme == "https"
-    )
+    """Every console cookie: the console's path only, out of scripts' reach, never sent by another site, and
+    over TLS only when the client reached us over TLS (directly or through a trusted proxy)."""
+    secure = is_https(request, request.app.state.settings)
+    response.set_cookie(name, value, path=COOKIE_PATH, httponly=True, samesite="strict", secure=secure)
 
 
 def error_page(

@@ -1,25 +1,30 @@
-"""The console's sign-in: a signed session cookie that names an API token by its digest, and CSRF tokens.
+"""The console's sign-in: a server-side session named by a random id in a signed cookie, and CSRF tokens.
 
-The cookie holds ``{token digest, CSRF token, signed-in-at}`` signed with ``console_session_secret`` (HMAC,
-itsdangerous). It carries no token: every request looks the digest up in the token table again
-(``auth.authenticate_digest``), so revoking or expiring the token ends the session at once. The session ends
+Signing in with an API token opens a ``console_sessions`` row (the token by its digest, the session's CSRF
+token, its expiry) and sets a cookie holding only a random session id, signed with
+``console_session_secret`` (HMAC, itsdangerous); the table keeps the id's SHA-256, never the id. Every
+request finds the row again (unknown, revoked or expired: 401) and checks its token against the token
+table (``auth.authenticate_digest``), so signing out, revoking the token or its expiry ends the session at
+once, on every API node, and a cookie copied before sign-out is worthless after it. The session ends
 ``console_session_minutes`` after sign-in by the service's clock. Every form carries the session's CSRF
 token; the sign-in form, which has no session yet, carries a nonce that must match a cookie of its own
-(double submit). Both cookies are HttpOnly and SameSite=Strict, so another site can neither read nor send
-them.
+(double submit). The cookies are HttpOnly and SameSite=Strict, so another site can neither read nor send
+them, and Secure when the request came over HTTPS (directly or through a trusted proxy: forwarded.py).
 """
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy.orm import Session
 
-from service.clock import Clock
+from service.clock import Clock, as_utc
 from service.config import Settings
+from service.console.models import ConsoleSession
 from service.errors import Forbidden, Unauthorized
 
 SESSION_COOKIE = "fcr_console"
@@ -29,17 +34,16 @@ COOKIE_PATH = "/console"
 CSRF_FIELD = "csrf_token"
 
 NOT_SIGNED_IN = "sign in to the console with an API token"
+SIGNED_OUT = "the console session has ended (signed out); sign in again"
 
 
-@dataclass(frozen=True)
-class ConsoleSession:
-    token_digest: str
-    csrf_token: str
-    signed_in_at: datetime
+def _id_hash(session_id: str) -> str:
+    return hashlib.sha256(session_id.encode()).hexdigest()
 
 
 class SessionSigner:
-    """Signs and reads the console's cookies with one key (random per process when none is configured)."""
+    """Opens, reads and ends console sessions, and signs the console's cookies with one key (random per
+    process when none is configured)."""
 
     def __init__(self, settings: Settings) -> None:
         secret = settings.console_session_secret
@@ -48,24 +52,49 @@ class SessionSigner:
         self._notice = URLSafeSerializer(key, salt="console-notice")
         self.lifetime = timedelta(minutes=settings.console_session_minutes)
 
-    def issue(self, token_digest: str, now: datetime) -> str:
-        """A new session's cookie value, with a CSRF token of its own."""
-        return self._session.dumps({"d": token_digest, "c": secrets.token_urlsafe(24), "t": now.timestamp()})
+    def open(self, db: Session, clock: Clock, token_digest: str, principal: str) -> str:
+        """A new session (flushed in ``db``; the caller commits) and its cookie value."""
+        session_id = secrets.token_urlsafe(32)
+        now = clock()
+        db.add(
+            ConsoleSession(
+                id_hash=_id_hash(session_id),
+                token_digest=token_digest,
+                csrf_token=secrets.token_urlsafe(24),
+                principal=principal[:200],
+                created_at=now,
+                expires_at=now + self.lifetime,
+            )
+        )
+        db.flush()
+        return self._session.dumps({"s": session_id})
 
-    def read(self, cookie: str | None, clock: Clock) -> ConsoleSession:
-        """The session, or 401: none, tampered with, or past its lifetime."""
+    def read(self, db: Session, cookie: str | None, clock: Clock) -> ConsoleSession:
+        """The open session, or 401: none, tampered with, unknown, signed out, or past its lifetime."""
         if not cookie:
             raise Unauthorized(NOT_SIGNED_IN)
         try:
-            data = self._session.loads(cookie)
-            session = ConsoleSession(
-                str(data["d"]), str(data["c"]), datetime.fromtimestamp(float(data["t"]), clock().tzinfo)
-            )
+            session_id = str(self._session.loads(cookie)["s"])
         except (BadSignature, KeyError, TypeError, ValueError):
             raise Unauthorized("the console session is not valid; sign in again") from None
-        if clock() >= session.signed_in_at + self.lifetime:
+        row = db.get(ConsoleSession, _id_hash(session_id))
+        if row is None:
+            raise Unauthorized("the console session is not valid; sign in again")
+        if row.revoked_at is not None:
+            raise Unauthorized(SIGNED_OUT)
+        if clock() >= as_utc(row.expires_at):
             raise Unauthorized("the console session has expired; sign in again")
-        return session
+        return row
+
+    def still_open(self, db: Session, id_hash: str, clock: Clock) -> bool:
+        row = db.get(ConsoleSession, id_hash)
+        return row is not None and row.revoked_at is None and clock() < as_utc(row.expires_at)
+
+    @staticmethod
+    def end(row: ConsoleSession, clock: Clock) -> None:
+        """Sign out: the row is revoked (the caller commits); its cookie never signs anyone in again."""
+        if row.revoked_at is None:
+            row.revoked_at = clock()
 
     def notice(self, message: str) -> str:
         return self._notice.dumps(message)

@@ -24,7 +24,8 @@ from service.audit import service as audit
 from service.auth import service as auth
 from service.auth.roles import Permission, allows
 from service.console import forms, pages, sessions
-from service.console.deps import CheckedForm, ConsoleCaller, ConsolePrincipal
+from service.console.deps import CheckedForm, ConsoleCaller, ConsolePrincipal, StreamSlot, session_check
+from service.console.models import ConsoleSession
 from service.console.rendering import page, redirect, set_cookie, signer
 from service.custody import service as custody
 from service.custody.views import report_response
@@ -33,7 +34,7 @@ from service.investigations.actions import ACTIONS
 from service.investigations.schemas import InvestigationCreate
 from service.investigations.states import Status
 from service.operations import service as operations
-from service.operations.views import operation_events as api_operation_events
+from service.operations.views import stream_events
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 
@@ -70,7 +71,7 @@ def login(
     sessions.check_csrf(request.cookies.get(sessions.LOGIN_COOKIE), csrf_token)
     bootstrap = settings.bootstrap_admin_token.get_secret_value() if settings.bootstrap_admin_token else None
     principal = auth.authenticate(session, clock, token.strip() or None, bootstrap)
-    cookie = signer(request).issue(auth.hash_token(token.strip()), clock())
+    cookie = signer(request).open(session, clock, auth.hash_token(token.strip()), principal.name)
     audit.record(
         session,
         clock,
@@ -88,7 +89,23 @@ def login(
 
 
 @router.post("/logout")
-def logout(request: Request, _form: CheckedForm) -> Response:
+def logout(
+    request: Request, session: SessionDep, clock: ClockDep, principal: ConsolePrincipal, _form: CheckedForm
+) -> Response:
+    """Ends the session in the database, so the cookie (or a copy of it) never signs anyone in again."""
+    row = session.get(ConsoleSession, request.state.console_session)
+    if row is not None:
+        signer(request).end(row, clock)
+    audit.record(
+        session,
+        clock,
+        actor=principal.actor,
+        action="console.sign_out",
+        target="console",
+        outcome="ok",
+        request_id=getattr(request.state, "request_id", None),
+    )
+    session.commit()
     response = RedirectResponse("/console/login", status_code=303)
     response.delete_cookie(sessions.SESSION_COOKIE, path=sessions.COOKIE_PATH)
     return response
@@ -235,12 +252,15 @@ async def operation_events(
     request: Request,
     session: SessionDep,
     _principal: ConsolePrincipal,
+    _slot: StreamSlot,
     last_event_id: Annotated[int | None, Header(alias="Last-Event-ID", ge=0)] = None,
 ) -> AsyncIterator[ServerSentEvent]:
-    """The API's event stream (GET /v1/operations/{id}/events) for the signed-in caller."""
+    """The API's event stream (GET /v1/operations/{id}/events) for the signed-in caller, for as long as
+    the session stays open and its token valid (checked before every poll)."""
     operations.get_operation(session, operation_id)  # 404 before the stream starts
     session.close()
-    async for event in api_operation_events(operation_id, request, last_event_id):
+    still_open = session_check(request)
+    async for event in stream_events(operation_id, request, last_event_id or 0, still_open):
         yield event
 
 

@@ -19,6 +19,7 @@ from starlette.responses import Response
 
 from service.api.error_handlers import audit_refusal
 from service.console import sessions
+from service.console.deps import StreamSlots
 from service.console.rendering import STATIC_DIR, error_page, service_error_page
 from service.console.views import router
 from service.errors import ServiceError, Unauthorized
@@ -32,6 +33,7 @@ def _in_console(request: Request) -> bool:
 
 def install(app: FastAPI) -> None:
     app.state.console_signer = sessions.SessionSigner(app.state.settings)
+    app.state.console_streams = StreamSlots()
     app.include_router(router)
     app.mount("/console/static", StaticFiles(directory=STATIC_DIR), name="console-static")
 

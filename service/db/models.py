@@ -4,6 +4,7 @@ from service.access.models import AccessRequest, RoleUseAlert
 from service.approvals.models import ApprovalRequest
 from service.audit.models import AuditEntry, AuditHead
 from service.auth.models import ApiToken
+from service.console.models import ConsoleSession
 from service.custody.models import CustodyEvent, EvidenceArtifact, SignedStatement
 from service.db.base import Base
 from service.integrations.models import (
@@ -25,6 +26,7 @@ __all__ = [
     "AuditHead",
     "Base",
     "ChatSubscription",
+    "ConsoleSession",
     "CustodyEvent",
     "EvidenceArtifact",
     "Investigation",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Any
 
 import anyio
@@ -85,9 +85,19 @@ async def operation_events(
 ) -> AsyncIterator[ServerSentEvent]:
     """Server-sent events from the operation's stored events, live until it ends; reconnect with
     Last-Event-ID to resume. Events are read from the database, so any API process can serve them."""
+    async for event in stream_events(operation_id, request, last_event_id or 0):
+        yield event
+
+
+async def stream_events(
+    operation_id: str, request: Request, after: int, still_allowed: Callable[[], bool] | None = None
+) -> AsyncIterator[ServerSentEvent]:
+    """The operation's events after ``after``, polled until it ends or the client leaves; ``still_allowed``
+    (a blocking check, run before every poll) ends the stream as soon as it answers False."""
     factory: SessionFactory = request.app.state.session_factory
-    after = last_event_id or 0
     while True:
+        if still_allowed is not None and not await run_in_threadpool(still_allowed):
+            return
         events, after, ended = await run_in_threadpool(_poll, factory, operation_id, after)
         for event in events:
             yield event
