@@ -458,3 +458,80 @@ def test_attachment_types_exist_in_pulumi_aws() -> None:
         assert f'"{token}"' in inspect.getsource(resource), token
         snake = "".join(f"_{c.lower()}" if c.isupper() else c for c in prop)
         assert hasattr(resource, snake), (token, prop)
+
+
+# ------------------------------------------------ spellings judged by meaning (security review, issue 19)
+BREAK_GLASS = {"AWS": "arn:aws:iam::123456789012:role/forensics-break-glass"}
+
+
+@pytest.mark.parametrize("action", ["kms:**", "kms:*Key*", "kms:?*", "KMS:*key*", "k?s:*", "kms:*crypt*"])
+def test_a_key_policy_wildcard_is_judged_by_the_kms_actions_it_matches(action: str) -> None:
+    """`kms:**` and `kms:?*` are kms:*; `kms:*Key*` takes in ScheduleKeyDeletion and PutKeyPolicy."""
+    policy = doc({"Effect": "Allow", "Principal": BREAK_GLASS, "Action": [action], "Resource": "*"})
+    messages = [v.message for v in run_resource("iam-no-wildcards", "aws:kms/key:Key", {"policy": policy})]
+    assert any("spell out each principal's key actions" in m and action in m for m in messages), messages
+
+
+@pytest.mark.parametrize("action", ["kms:Describe*", "kms:List*", "kms:Get*"])
+def test_a_key_policy_wildcard_over_read_only_actions_passes(action: str) -> None:
+    policy = doc({"Effect": "Allow", "Principal": BREAK_GLASS, "Action": [action], "Resource": "*"})
+    assert run_resource("iam-no-wildcards", "aws:kms/key:Key", {"policy": policy}) == []
+
+
+def test_an_identity_policy_wildcard_matching_a_whole_service_is_service_wide() -> None:
+    """Every STS action has an "e" in its name: `sts:*e*` is `sts:*` however it is spelled."""
+    policy = doc(allow("sts:*e*", "arn:aws:sts::123456789012:*"))
+    messages = [
+        v.message for v in run_resource("iam-no-wildcards", ROLE_POLICY, {"role": "r", "policy": policy})
+    ]
+    assert any("service-wide wildcard" in m for m in messages), messages
+
+
+IR = {"AWS": "arn:aws:iam::123456789012:role/IR"}
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [
+        # "Null true" means the key is absent: no MFA at all.
+        {**TAGGED, "Null": {"aws:MultiFactorAuthPresent": "true"}},
+        # IfExists: long-term credentials carry no MFA key, so they pass.
+        {**TAGGED, "BoolIfExists": {"aws:MultiFactorAuthPresent": "true"}},
+        {**TAGGED, "Bool": {"aws:MultiFactorAuthPresent": ["true", "false"]}},
+        {**TAGGED, "Null": {"aws:MultiFactorAuthPresent": "false"}},
+        # A session tag "pinned" to any value at all.
+        {
+            "Bool": {"aws:MultiFactorAuthPresent": "true"},
+            "StringLike": {"aws:RequestTag/forensics-investigation": "*"},
+        },
+        {
+            "Bool": {"aws:MultiFactorAuthPresent": "true"},
+            "StringEquals": {"aws:RequestTag/forensics-investigation": ""},
+        },
+        {
+            "Bool": {"aws:MultiFactorAuthPresent": "true"},
+            "StringEqualsIfExists": {"aws:RequestTag/forensics-investigation": "inv-1"},
+        },
+        {
+            "Bool": {"aws:MultiFactorAuthPresent": "true"},
+            "Null": {"aws:RequestTag/forensics-investigation": "false"},
+        },
+        # A source identity "required" by a test that lets anything through.
+        {**TAGGED, "StringNotEquals": {"sts:SourceIdentity": "false"}},
+        {**TAGGED, "StringLike": {"sts:SourceIdentity": "*"}},
+    ],
+)
+def test_a_persons_role_trust_is_judged_by_what_its_conditions_mean(condition: dict[str, object]) -> None:
+    policy = doc(
+        {
+            "Effect": "Allow",
+            "Principal": IR,
+            "Action": ["sts:AssumeRole", "sts:TagSession"],
+            "Condition": condition,
+        }
+    )
+    messages = [
+        v.message
+        for v in run_resource("iam-no-wildcards", ROLE, {"assumeRolePolicy": policy, "tags": PERSON_TAGS})
+    ]
+    assert messages, f"{condition} was accepted as MFA/source identity plus the session tag"

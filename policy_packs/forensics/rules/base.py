@@ -24,6 +24,8 @@ from pulumi_policy import (
 )
 from pulumi_policy.policy import Policy
 
+from .action_catalogue import has_wildcard, matches_all_of
+
 try:  # the sentinels the engine uses for values that are unknown during preview
     from pulumi_policy.proxy import (
         UNKNOWN_ARCHIVE_VALUE,
@@ -352,11 +354,19 @@ def is_wildcard_action(action: Any) -> bool:
 
 
 def service_wide_action(action: Any) -> str | None:
-    """The service of an action pattern that matches all of that service's actions (`s3:*` -> "s3")."""
+    """The service of an action pattern that matches all of that service's actions (`s3:*` -> "s3", and
+    `kms:?*`, which matches every action the catalogue lists for KMS)."""
     if not isinstance(action, str) or is_unknown(action) or ":" not in action:
         return None
     service, _, name = action.strip().partition(":")
-    return service.lower() if service and _all_wildcard(name) else None
+    if not service:
+        return None
+    if _all_wildcard(name):
+        return service.lower()
+    # However it is spelled (`kms:?*`, `s3:*Object*` if it ever took in every action): what it matches.
+    if has_wildcard(name) and not has_wildcard(service) and matches_all_of(action, service.lower()):
+        return service.lower()
+    return None
 
 
 def _arn_parts(resource: str) -> list[str] | None:

@@ -10,6 +10,7 @@ from typing import Any
 
 from programs.forensic_env.trust import GRANT_SID_PREFIX, INVESTIGATION_SESSION_TAG
 
+from .action_catalogue import beyond_reading, has_wildcard, matches_all_of, matching
 from .base import (
     UNKNOWN,
     ReportFn,
@@ -112,11 +113,7 @@ def _statement_problems(stmt: Statement, key_policy: bool, resource_policy: bool
         # A key policy names who may use and manage the key: no kms:* for anyone (break-glass gets its
         # actions spelled out), and nothing for the account root, which would hand the key to every IAM admin
         # of the account (they could decrypt frozen disks or schedule the key's deletion).
-        service_wide = [a for a in stmt.actions if isinstance(a, str) and a.lower() in ("*", "*:*", "kms:*")]
-        if service_wide:
-            problems.append(
-                f"{where} allows {', '.join(service_wide)}: spell out each principal's key actions"
-            )
+        problems.extend(f"{where} {problem}" for problem in _key_action_problems(stmt.actions))
         if _names_root(stmt.principal):
             problems.append(
                 f"{where} grants the account root (every IAM admin of the account) use of the key"
@@ -134,6 +131,29 @@ def _statement_problems(stmt: Statement, key_policy: bool, resource_policy: bool
         for grant in service_wildcard_grants(stmt):
             problems.append(
                 f"{where} allows {grant}: a service-wide wildcard on every resource of the service"
+            )
+    return problems
+
+
+def _key_action_problems(actions: list[Any]) -> list[str]:
+    """Wildcards in a key policy, judged by the KMS actions they match: one matching every action is kms:*
+    however it is spelled (`kms:?*`, `kms:**`, `*`); one matching any action that does more than read
+    (`kms:*Key*` takes in ScheduleKeyDeletion, PutKeyPolicy, Decrypt...) hides what it grants. Wildcards
+    over read-only actions (`kms:Describe*`, `kms:List*`) stay allowed."""
+    problems: list[str] = []
+    for action in actions:
+        if not isinstance(action, str) or is_unknown(action) or not has_wildcard(action):
+            continue
+        matched = matching(action, "kms")
+        if matches_all_of(action, "kms"):
+            problems.append(f"allows {action} (every KMS action): spell out each principal's key actions")
+            continue
+        changing = beyond_reading(matched, "kms")
+        if changing:
+            shown = ", ".join(changing[:6]) + (", ..." if len(changing) > 6 else "")
+            problems.append(
+                f"allows {action}, which matches {len(changing)} KMS actions beyond reading ({shown}): "
+                "spell out each principal's key actions"
             )
     return problems
 
@@ -243,7 +263,7 @@ def _grant_problems(stmt: Statement) -> list[str]:
         problems.append(
             f"{where} names no one person: it needs StringEquals sts:SourceIdentity with the person's id"
         )
-    if not any(op == "StringEquals" and key == _SESSION_TAG_KEY for op, key, _ in found):
+    if not _pins_session_tag(found):
         problems.append(f"{where} lacks the aws:RequestTag/{INVESTIGATION_SESSION_TAG} session tag")
     return problems
 
@@ -253,19 +273,53 @@ def _is_service_principal_only(principal: Any) -> bool:
 
 
 def _person_conditions(stmt: Statement) -> bool:
-    condition = stmt.raw.get("Condition")
-    if not isinstance(condition, dict):
+    """A standing way into a person's role: MFA really required, or a source identity required, and the
+    session tag pinned to a value. Judged by meaning, not by which keys are mentioned."""
+    found = _conditions(stmt)
+    return (_requires_mfa(found) or _requires_source_identity(found)) and _pins_session_tag(found)
+
+
+def _values(value: Any) -> list[Any]:
+    return as_list(value) if isinstance(value, list | tuple) else [value]
+
+
+def _requires_mfa(found: list[tuple[str, str, Any]]) -> bool:
+    """`Bool aws:MultiFactorAuthPresent true` only: `BoolIfExists` lets long-term keys (no key at all) in,
+    and `Null ... true` means the key is absent, which is no MFA."""
+    return any(
+        op.strip().lower() == "bool"
+        and key == "aws:multifactorauthpresent"
+        and _values(value)
+        and all(str(v).strip().lower() == "true" for v in _values(value))
+        for op, key, value in found
+    )
+
+
+def _requires_source_identity(found: list[tuple[str, str, Any]]) -> bool:
+    """`Null sts:SourceIdentity false` (it must be set: CloudTrail names the person), or a pinned value."""
+    for op, key, value in found:
+        if key != "sts:sourceidentity":
+            continue
+        if op.strip().lower() == "null" and all(str(v).strip().lower() == "false" for v in _values(value)):
+            return True
+        if _pinned(op, value):
+            return True
+    return False
+
+
+def _pins_session_tag(found: list[tuple[str, str, Any]]) -> bool:
+    return any(key == _SESSION_TAG_KEY and _pinned(op, value) for op, key, value in found)
+
+
+def _pinned(operator: str, value: Any) -> bool:
+    """A string test that holds for named values only: StringEquals with non-empty values that are not
+    patterns; never StringLike (`*` matches anything) nor `...IfExists` (passes when the key is missing)."""
+    if operator.strip().lower() != "stringequals":
         return False
-    flat = {
-        key.lower(): value
-        for operator in condition.values()
-        if isinstance(operator, dict)
-        for key, value in operator.items()
-    }
-    mfa = str(flat.get("aws:multifactorauthpresent", "")).lower() == "true"
-    source_identity = str(flat.get("sts:sourceidentity", "")).lower() == "false"  # Null: false = must be set
-    tagged = any(key.startswith("aws:requesttag/forensics-investigation") for key in flat)
-    return (mfa or source_identity) and tagged
+    values = _values(value)
+    return bool(values) and all(
+        isinstance(v, str) and v.strip() != "" and not has_wildcard(v) and not is_unknown(v) for v in values
+    )
 
 
 def check_iam_no_wildcards(args: Any, report: ReportFn) -> None:
