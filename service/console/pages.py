@@ -23,6 +23,7 @@ from service.auth.roles import Permission, allows
 from service.auth.service import Principal
 from service.clock import as_utc
 from service.config import Settings
+from service.custody import ledger
 from service.custody import service as custody
 from service.custody.report_model import CustodyReport
 from service.investigations import service as investigations
@@ -130,7 +131,7 @@ def room_page(
 ) -> RoomPage:
     inv = investigations.get_investigation(session, investigation_id)
     report = custody.build_report(settings, session, inv.id, principal.name, now)
-    _events, check = custody.custody(session, inv.id)
+    _events, check = custody.witnessed_custody(settings, session, inv.id)
     pending, _total = approvals.list_approvals(
         session, status=ApprovalStatus.PENDING, investigation_id=inv.id, limit=50, offset=0
     )
@@ -145,7 +146,7 @@ def room_page(
         timeline=investigations.timeline(session, inv.id),
         report=report,
         chain_ok=check.ok,
-        chain_problem=None if check.ok else f"event {check.first_bad_seq}: {check.reason}",
+        chain_problem=ledger.describe(check),
         grants=[access.out(inv, row) for row in access.list_requests(session, inv.id)],
         pending=pending,
         actions=offered_actions(principal, inv),

@@ -102,6 +102,12 @@ class ChainCheck:
     reason: str | None = None
 
 
+def describe(check: ChainCheck) -> str | None:
+    if check.ok:
+        return None
+    return f"event {check.first_bad_seq}: {check.reason}" if check.first_bad_seq is not None else check.reason
+
+
 def verify_chain(session: Session, investigation_id: str) -> ChainCheck:
     prev = genesis(investigation_id)
     checked = 0

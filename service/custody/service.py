@@ -5,16 +5,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from botocore.exceptions import ClientError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.audit.models import AuditEntry
 from service.config import Settings
-from service.custody import ledger, signing
+from service.custody import chain_witnesses, ledger, signing
 from service.custody.models import CustodyEvent, EvidenceArtifact, SignedStatement
 from service.custody.report_model import CustodyReport
+from service.investigations import legal_hold
 from service.investigations.models import Investigation
 from service.investigations.service import get_investigation, timeline
+from service.investigations.states import Status
 
 
 def list_evidence(session: Session, investigation_id: str) -> list[EvidenceArtifact]:
@@ -29,8 +32,48 @@ def list_evidence(session: Session, investigation_id: str) -> list[EvidenceArtif
 
 
 def custody(session: Session, investigation_id: str) -> tuple[list[CustodyEvent], ledger.ChainCheck]:
+    """The chain as the database has it, checked against itself only (see ``witnessed_custody``)."""
     get_investigation(session, investigation_id)
     return ledger.events(session, investigation_id), ledger.verify_chain(session, investigation_id)
+
+
+def witnessed_custody(
+    settings: Settings, session: Session, investigation_id: str
+) -> tuple[list[CustodyEvent], ledger.ChainCheck]:
+    """The chain checked against itself and against its witnesses outside the database: the mirrored copies
+    under legal hold in the evidence bucket and the signed custody heads (chain_witnesses.py). A chain
+    recomputed in the database after an edit is consistent with itself, not with them. When the bucket
+    cannot be read, the chain is not called intact."""
+    inv = get_investigation(session, investigation_id)
+    events, check = custody(session, investigation_id)
+    bucket = (inv.outputs or {}).get("evidenceBucket")
+    if not check.ok or not events or not isinstance(bucket, str):
+        return events, check
+    try:
+        s3 = legal_hold.s3_client(settings, inv.region, inv.assume_role_arn)
+        divergence = chain_witnesses.mirror_divergence(session, s3, bucket, inv.id)
+        if divergence is None:
+            try:
+                public_key: str | None = signing.signer_for(settings, inv.region).public_key_pem()
+            except Exception:  # KMS unreachable: heads are still compared, signatures left to the report
+                public_key = None
+            divergence = chain_witnesses.signed_head_divergence(session, s3, inv.id, public_key)
+    except ClientError as exc:
+        if inv.status == Status.DESTROYED and exc.response.get("Error", {}).get("Code") == "NoSuchBucket":
+            return (
+                events,
+                check,
+            )  # destroyed without retaining the evidence (two people agreed): no witness left
+        return events, ledger.ChainCheck(False, check.checked, None, _unreadable(exc))
+    except Exception as exc:  # the witnesses could not be read: not intact as far as anyone can tell
+        return events, ledger.ChainCheck(False, check.checked, None, _unreadable(exc))
+    if divergence is not None:
+        return events, ledger.ChainCheck(False, check.checked, divergence.seq, divergence.reason)
+    return events, check
+
+
+def _unreadable(exc: Exception) -> str:
+    return f"the copies in the evidence bucket could not be read ({type(exc).__name__}: {exc})"[:500]
 
 
 def _investigation_row(inv: Investigation) -> dict[str, Any]:

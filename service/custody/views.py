@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Response, status
 
 from service.api.deps import CallerDep, ClockDep, ReaderDep, SessionDep, SettingsDep
 from service.api.schemas import ERROR_RESPONSES
-from service.custody import report, service, uploads
+from service.custody import ledger, report, service, uploads
 from service.custody.report_model import CustodyReport
 from service.custody.schemas import ArtifactOut, CustodyEventOut, CustodyOut, UploadOut, UploadRequest
 from service.investigations.views import InvestigationId
@@ -24,13 +24,16 @@ def list_evidence(investigation_id: InvestigationId, session: SessionDep, _: Rea
 
 
 @router.get("/{investigation_id}/custody", response_model=CustodyOut)
-def custody(investigation_id: InvestigationId, session: SessionDep, _: ReaderDep) -> CustodyOut:
-    """The custody chain: every event of every artifact, hash-chained, and whether the chain is intact."""
-    events, check = service.custody(session, investigation_id)
+def custody(
+    investigation_id: InvestigationId, session: SessionDep, settings: SettingsDep, _: ReaderDep
+) -> CustodyOut:
+    """The custody chain: every event of every artifact, hash-chained, and whether the chain is intact (in
+    itself, and against its mirrored copies and signed heads in the evidence bucket)."""
+    events, check = service.witnessed_custody(settings, session, investigation_id)
     return CustodyOut(
         investigation_id=investigation_id,
         chain_ok=check.ok,
-        chain_problem=None if check.ok else f"event {check.first_bad_seq}: {check.reason}",
+        chain_problem=None if check.ok else ledger.describe(check),
         events=[CustodyEventOut.model_validate(e) for e in events],
     )
 
