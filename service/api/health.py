@@ -14,6 +14,7 @@ from sqlalchemy import text
 
 from service.api.deps import SettingsDep
 from service.api.error_handlers import error_response
+from service.api.schemas import ErrorResponse
 from service.config import Settings
 from service.db.session import SessionFactory
 from service.errors import NotFound, Unauthorized
@@ -84,7 +85,14 @@ def check_metrics_token(settings: Settings, authorization: str | None) -> None:
         )
 
 
-@router.get("/metrics", response_class=Response, responses={401: {}, 404: {}})
+@router.get(
+    "/metrics",
+    response_class=Response,
+    responses={
+        401: {"model": ErrorResponse, "description": "no or the wrong scrape token"},
+        404: {"model": ErrorResponse, "description": "not served: FORENSICS_METRICS_TOKEN is not set"},
+    },
+)
 def prometheus_metrics(
     request: Request, settings: SettingsDep, authorization: Annotated[str | None, Header()] = None
 ) -> Response:

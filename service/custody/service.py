@@ -59,11 +59,10 @@ def witnessed_custody(
                 public_key = None
             divergence = chain_witnesses.signed_head_divergence(session, s3, inv.id, public_key)
     except ClientError as exc:
-        if inv.status == Status.DESTROYED and exc.response.get("Error", {}).get("Code") == "NoSuchBucket":
-            return (
-                events,
-                check,
-            )  # destroyed without retaining the evidence (two people agreed): no witness left
+        gone = exc.response.get("Error", {}).get("Code") == "NoSuchBucket"
+        if gone and inv.status == Status.DESTROYED:
+            # Destroyed without retaining the evidence (two people agreed to it): no witness is left.
+            return events, check
         return events, ledger.ChainCheck(False, check.checked, None, _unreadable(exc))
     except Exception as exc:  # the witnesses could not be read: not intact as far as anyone can tell
         return events, ledger.ChainCheck(False, check.checked, None, _unreadable(exc))

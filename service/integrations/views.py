@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from service.api.deps import RequestIdDep, SessionDep, require
 from service.api.forwarded import client_address
-from service.api.schemas import ERROR_RESPONSES, MAX_OFFSET, Page
+from service.api.schemas import ERROR_RESPONSES, MAX_OFFSET, ErrorResponse, Page
 from service.auth.roles import Permission
 from service.auth.service import Principal
 from service.integrations import slack, slack_actions, ticket_webhooks
@@ -25,6 +25,11 @@ from service.integrations.schemas import (
 )
 
 router = APIRouter(prefix="/v1/integrations", tags=["integrations"], responses=ERROR_RESPONSES)
+
+# Inbound endpoints answer 429 to a source that has used up its refusals (refusals.py).
+_LIMITED: dict[int | str, dict[str, Any]] = {
+    429: {"model": ErrorResponse, "description": "too many refused requests from this source (Retry-After)"}
+}
 
 AuditReaderDep = Annotated[Principal, Depends(require(Permission.AUDIT_READ))]
 
@@ -85,7 +90,9 @@ _SLACK_BODY = {
 }
 
 
-@router.post("/tickets/webhook", response_model=TicketWebhookResult, openapi_extra=_WEBHOOK_BODY)
+@router.post(
+    "/tickets/webhook", response_model=TicketWebhookResult, openapi_extra=_WEBHOOK_BODY, responses=_LIMITED
+)
 async def ticket_webhook(
     request: Request, ctx: IntegrationsDep, request_id: RequestIdDep
 ) -> TicketWebhookResult:
@@ -103,7 +110,11 @@ async def ticket_webhook(
 
 
 @router.post(
-    "/slack/commands", response_model=SlackReply, response_model_exclude_none=True, openapi_extra=_SLACK_BODY
+    "/slack/commands",
+    response_model=SlackReply,
+    response_model_exclude_none=True,
+    openapi_extra=_SLACK_BODY,
+    responses=_LIMITED,
 )
 async def slack_command(request: Request, ctx: IntegrationsDep, request_id: RequestIdDep) -> SlackReply:
     """`/forensics ...` slash commands (Slack v0 signature); answers at once with an ephemeral message."""
@@ -130,7 +141,9 @@ _SLACK_ACTION_BODY: dict[str, Any] = {
 }
 
 
-@router.post("/slack/actions", response_model=SlackActionReply, openapi_extra=_SLACK_ACTION_BODY)
+@router.post(
+    "/slack/actions", response_model=SlackActionReply, openapi_extra=_SLACK_ACTION_BODY, responses=_LIMITED
+)
 async def slack_action(request: Request, ctx: IntegrationsDep, request_id: RequestIdDep) -> SlackActionReply:
     """Approve / Deny button presses (Slack interactivity, v0 signature): the presser decides as
     themselves."""

@@ -27,6 +27,10 @@ def fuzz_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FastAPI]:
             pulumi_cli_dir=PROJECT_ROOT / ".tools" / "bin",
             jobs_poll_max_delay=0.1,
             shutdown_grace_seconds=1.0,
+            # Every fuzzed integration request is a refusal from one source: the per-source limit
+            # (tests/integrations/test_refusal_limits.py) would answer 429 where the schema's checks expect
+            # the request's own refusal.
+            integration_refusal_burst=100_000,
         ),  # type: ignore[arg-type]
         executor=FakeExecutor(delay=0.0),
     )
