@@ -131,3 +131,33 @@ def test_a_button_press_never_posts_to_a_response_url_outside_slack(
     assert not [d for d in destinations if "169.254" in d]
     refused = audit_entries(client, action="integration.slack_action")
     assert [r["outcome"] for r in refused] == ["refused:forbidden"]
+
+
+def test_a_source_cannot_escape_its_limit_by_claiming_other_addresses(
+    app: FastAPI, client: TestClient, clock: TestClock, ctx: Integrations
+) -> None:
+    """X-Forwarded-For is believed from a trusted proxy only: a client rotating it is still one source,
+    while clients behind the trusted proxy are told apart by it."""
+    ctx.settings.trusted_proxies = ["10.0.0.0/8"]
+    burst = ctx.settings.integration_refusal_burst
+    payload = jira_event("SEC-952", labels=["forensics"])
+    statuses = []
+    for i in range(burst + 5):
+        body, headers = signed_webhook(payload, clock, secret="forged")
+        spoofed = {**headers, "X-Forwarded-For": f"198.51.100.{i}"}
+        statuses.append(client.post(WEBHOOK, content=body, headers=spoofed).status_code)
+    assert statuses == [401] * burst + [429] * 5
+
+    with TestClient(app, client=("10.0.0.9", 443)) as proxy:
+        for _ in range(burst):
+            body, headers = signed_webhook(payload, clock, secret="forged")
+            forwarded = {**headers, "X-Forwarded-For": "203.0.113.50"}
+            assert proxy.post(WEBHOOK, content=body, headers=forwarded).status_code == 401
+        body, headers = signed_webhook(payload, clock, secret="forged")
+        held = proxy.post(WEBHOOK, content=body, headers={**headers, "X-Forwarded-For": "203.0.113.50"})
+        assert held.status_code == 429
+        body, headers = signed_webhook(payload, clock)
+        other = proxy.post(WEBHOOK, content=body, headers={**headers, "X-Forwarded-For": "203.0.113.51"})
+        assert other.status_code == 200, other.text
+    sources = {r["details"]["source"] for r in audit_entries(client, action="integration.ticket_webhook")}
+    assert sources == {"testclient", "203.0.113.50"}
