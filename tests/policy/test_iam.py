@@ -535,3 +535,12 @@ def test_a_persons_role_trust_is_judged_by_what_its_conditions_mean(condition: d
         for v in run_resource("iam-no-wildcards", ROLE, {"assumeRolePolicy": policy, "tags": PERSON_TAGS})
     ]
     assert messages, f"{condition} was accepted as MFA/source identity plus the session tag"
+
+
+@pytest.mark.parametrize("action", ["k?s:*", "km*:*", "?3:*"])
+def test_a_wildcard_in_the_service_name_is_judged_by_the_services_it_matches(action: str) -> None:
+    resource = "arn:aws:s3:::*" if action.endswith("3:*") else "arn:aws:kms:*:*:key/*"
+    policy = doc(allow(action, resource))
+    found = run_resource("iam-no-wildcards", ROLE_POLICY, {"role": "r", "policy": policy})
+    messages = [v.message for v in found]
+    assert any("service-wide wildcard" in m for m in messages), messages

@@ -54,6 +54,12 @@ def matches_all_of(pattern: str, service: str) -> bool:
     return bool(known) and len(matching(pattern, service)) == len(known)
 
 
+def services_matching(service_pattern: str) -> list[str]:
+    """The catalogue's services whose prefix the pattern matches (`s?` -> s3, ...; `kms` -> kms)."""
+    regex = _regex(service_pattern)
+    return [str(key) for key in _catalogue().services.get_service_keys() if regex.fullmatch(str(key))]
+
+
 def beyond_reading(actions: list[str], service: str) -> list[str]:
     """Those of ``actions`` (``service:name``) whose access level is more than Read or List."""
     levels = actions_of(service)

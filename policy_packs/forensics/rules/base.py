@@ -24,7 +24,7 @@ from pulumi_policy import (
 )
 from pulumi_policy.policy import Policy
 
-from .action_catalogue import has_wildcard, matches_all_of
+from .action_catalogue import has_wildcard, matches_all_of, services_matching
 
 try:  # the sentinels the engine uses for values that are unknown during preview
     from pulumi_policy.proxy import (
@@ -353,20 +353,19 @@ def is_wildcard_action(action: Any) -> bool:
     return _all_wildcard(text, ":")
 
 
-def service_wide_action(action: Any) -> str | None:
-    """The service of an action pattern that matches all of that service's actions (`s3:*` -> "s3", and
-    `kms:?*`, which matches every action the catalogue lists for KMS)."""
+def service_wide_services(action: Any) -> list[str]:
+    """The services all of whose actions an action pattern matches: `s3:*` -> ["s3"], and, judged by what
+    they match in the catalogue, `kms:?*` -> ["kms"] or `s?:*` -> every service whose prefix it matches."""
     if not isinstance(action, str) or is_unknown(action) or ":" not in action:
-        return None
+        return []
     service, _, name = action.strip().partition(":")
     if not service:
-        return None
-    if _all_wildcard(name):
-        return service.lower()
-    # However it is spelled (`kms:?*`, `s3:*Object*` if it ever took in every action): what it matches.
-    if has_wildcard(name) and not has_wildcard(service) and matches_all_of(action, service.lower()):
-        return service.lower()
-    return None
+        return []
+    if not has_wildcard(service):
+        if _all_wildcard(name) or (has_wildcard(name) and matches_all_of(action, service.lower())):
+            return [service.lower()]
+        return []
+    return [svc for svc in services_matching(service) if matches_all_of(f"{svc}:{name}", svc)]
 
 
 def _arn_parts(resource: str) -> list[str] | None:
@@ -421,10 +420,11 @@ def service_wildcard_grants(stmt: Statement) -> list[str]:
     `arn:aws:s3:::*` is as wide as `s3:*` on `*`."""
     found: list[str] = []
     for action in stmt.actions:
-        service = service_wide_action(action)
-        if service is None:
-            continue
-        wide = [r for r in stmt.resources if covers_whole_service(r, service)]
+        wide = [
+            r
+            for r in stmt.resources
+            if any(covers_whole_service(r, svc) for svc in service_wide_services(action))
+        ]
         if wide:
             found.append(f"{action} on {', '.join(str(r) for r in wide)}")
     return found
