@@ -29,6 +29,8 @@ REQUIRED: dict[str, str] = {
     "pg_ctl": "postgresql",
     "postgres": "postgresql",
     "redis-server": "redis-server",
+    # The evidence mount tests make XFS images (ext4's mkfs comes with the base system's e2fsprogs).
+    "mkfs.xfs": "xfsprogs",
 }
 
 # Debian keeps PostgreSQL's server programs out of PATH, one folder per major version (the newest wins).
