@@ -251,7 +251,8 @@ class Agent:
     """The agent of every instance of the local AWS: one log folder per instance, booted once."""
 
     def __init__(self) -> None:
-        self._root = Path(tempfile.mkdtemp(prefix="forensics-ssm-agent-"))
+        _remove_dead_agents_folders()
+        self._root = Path(tempfile.mkdtemp(prefix=f"{_AGENT_PREFIX}{os.getpid()}-"))
         self._lock = threading.Lock()
         self._instances: dict[str, threading.Lock] = {}
         self._booted: set[str] = set()
@@ -292,6 +293,18 @@ class Agent:
                     run_on_workstation(boot, devices, log_dir, timeout=timeout, env=quick)
             return run_on_workstation(script, devices, log_dir, timeout=timeout, env=quick)
         raise AssertionError("unreachable")  # pragma: no cover (ExitStack does not swallow exceptions)
+
+
+_AGENT_PREFIX = "forensics-ssm-agent-"
+
+
+def _remove_dead_agents_folders() -> None:
+    """The instance folders of local AWS processes that are gone (moto's server is stopped by a signal, so it
+    cannot clean up after itself)."""
+    for folder in Path(tempfile.gettempdir()).glob(f"{_AGENT_PREFIX}*-*"):
+        pid = folder.name[len(_AGENT_PREFIX) :].split("-", 1)[0]
+        if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def _user_data(instance: Any) -> str | None:
