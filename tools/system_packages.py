@@ -29,6 +29,12 @@ REQUIRED: dict[str, str] = {
     "pg_ctl": "postgresql",
     "postgres": "postgresql",
     "redis-server": "redis-server",
+    # Evidence disks: the seeded sample and the tests' images are real file systems, mounted by the mount
+    # script on loop devices (util-linux) as the workstation would.
+    "mkfs.ext4": "e2fsprogs",
+    "mkfs.xfs": "xfsprogs",
+    "losetup": "util-linux",
+    "unshare": "util-linux",
 }
 
 # Debian keeps PostgreSQL's server programs out of PATH, one folder per major version (the newest wins).

@@ -148,22 +148,23 @@ MOUNT_COMMAND_MARKER = "# forensics:evidence-mount-command"
 MOUNT_COMMAND_WAIT = 300
 
 
-def mount_command(cfg: EnvironmentConfig) -> dict[str, object]:
-    """The SSM Run Command document through which the service mounts evidence attached to a running
-    workstation (`action=mount`), or reads the boot script's result for evidence given at open
-    (`action=report`), and gets the device's JSON report line back as the command's output. SSM checks the
-    parameters against their patterns before anything runs, so nothing but a letter and a snapshot id ever
-    reaches the shell."""
+def mount_command_lines() -> list[str]:
+    """The mount document's shell script (``runCommand``), before SSM puts in the parameters: the mount
+    script verbatim, then a driver that mounts (``action=mount``) and prints the device's report line. A
+    device is reported under the name it was attached as (``attached_as``): once found, the script names
+    it by the block device it resolved to (an NVMe or xvd device on EC2)."""
     script = mount_script().rstrip("\n").split("\n")
     driver = [
         MOUNT_COMMAND_MARKER,
         "device=/dev/sd{{ letter }}",
         "status=0",
         "if [ '{{ action }}' = mount ]; then mount_evidence '{{ letter }}' '{{ snapshot }}' || status=$?; fi",
-        'pattern="\\"device\\":\\"$device\\""',
+        'attached="\\"attached_as\\":\\"$device\\""',
+        'named="\\"device\\":\\"$device\\""',
         f"for _ in $(seq {MOUNT_COMMAND_WAIT}); do",
         # The script runs under `set -euo pipefail`: no line yet is not an error here.
-        '  line=$(grep -F "$pattern" "$EVIDENCE_MOUNT_REPORT" 2>/dev/null | tail -n 1) || line=""',
+        '  line=$(grep -F -e "$attached" -e "$named" "$EVIDENCE_MOUNT_REPORT" 2>/dev/null | tail -n 1)'
+        ' || line=""',
         '  [ -n "$line" ] && break',
         "  sleep 1",
         "done",
@@ -174,6 +175,21 @@ def mount_command(cfg: EnvironmentConfig) -> dict[str, object]:
         "printf '%s\\n' \"$line\"",
         'case $line in *\'"ok":true\'*) exit "$status" ;; *) exit 1 ;; esac',
     ]
+    return [
+        "#!/bin/bash",
+        f"EVIDENCE_MOUNT_ROOT={shlex.quote(MOUNT_ROOT)}",
+        f"EVIDENCE_MOUNT_REPORT={shlex.quote(MOUNT_REPORT)}",
+        *script,
+        *driver,
+    ]
+
+
+def mount_command(cfg: EnvironmentConfig) -> dict[str, object]:
+    """The SSM Run Command document through which the service mounts evidence attached to a running
+    workstation (`action=mount`), or reads the boot script's result for evidence given at open
+    (`action=report`), and gets the device's JSON report line back as the command's output. SSM checks the
+    parameters against their patterns before anything runs, so nothing but a letter and a snapshot id ever
+    reaches the shell."""
     return {
         "schemaVersion": "2.2",
         "description": f"Mount evidence read-only or report its boot mount ({cfg.investigation_id})",
@@ -188,13 +204,7 @@ def mount_command(cfg: EnvironmentConfig) -> dict[str, object]:
                 "name": "evidence",
                 "inputs": {
                     "timeoutSeconds": str(MOUNT_COMMAND_WAIT + 300),
-                    "runCommand": [
-                        "#!/bin/bash",
-                        f"EVIDENCE_MOUNT_ROOT={shlex.quote(MOUNT_ROOT)}",
-                        f"EVIDENCE_MOUNT_REPORT={shlex.quote(MOUNT_REPORT)}",
-                        *script,
-                        *driver,
-                    ],
+                    "runCommand": mount_command_lines(),
                 },
             }
         ],

@@ -47,14 +47,16 @@ def _error_code(exc: Exception) -> str:
 
 
 def report_line(output: str, device: str) -> dict[str, Any] | None:
-    """The last JSON report line for ``device`` in the command's output (anything else is ignored)."""
+    """The last JSON report line for ``device`` in the command's output (anything else is ignored): the line
+    of the device attached as ``device``, which the script names by the block device it resolved to (an NVMe
+    device on EC2), or, when it failed before finding one, by ``device`` itself."""
     found = None
     for line in output.splitlines():
         try:
             parsed = json.loads(line)
         except ValueError:
             continue
-        if isinstance(parsed, dict) and parsed.get("device") == device:
+        if isinstance(parsed, dict) and device in (parsed.get("attached_as"), parsed.get("device")):
             found = parsed
     return found
 

@@ -50,8 +50,9 @@ adds what that check needs to judge our clean room the way AWS does (``install_e
 - JSON-protocol services (KMS, SSM, Logs) refuse with ``AccessDeniedException`` in JSON, as AWS does (moto
   answers them in XML, which their clients cannot parse).
 
-Always (``install_ssm_agent``): SSM SendCommand of the clean room's evidence-mount document checks its
-parameters and answers with what the mount script reports for the device (``mount_report``).
+Always (``install_ssm_agent``, ``service/local/ssm_agent.py``): SSM SendCommand checks the parameters
+against the document's rules and runs the program's evidence-mount document, as root, against loop devices
+holding the attached volumes' bytes; any other document fails, saying the local AWS cannot run it.
 
 Always (``install_kms_digest``): KMS ``Sign``/``Verify`` with ``MessageType=DIGEST`` sign the digest as given,
 as AWS does; moto hashes it again, so its signatures fail any standard verification.
@@ -579,6 +580,7 @@ def install_ebs() -> None:
             backend.snapshots[snapshot_id] = found
         return found
 
+    EBSBackend.snapshot_record = ebs_record  # type: ignore[attr-defined]  # what a volume holds: ssm_agent.py
     start_snapshot = EBSBackend.start_snapshot
 
     def start(
@@ -1035,84 +1037,10 @@ def install_s3_checksums() -> None:
 
 
 # --- SSM Run Command: a stand-in for the workstation's agent -----------------------------------------------
-# The program's evidence-mount document is recognised by this line (programs/forensic_env/workstation.py).
-MOUNT_COMMAND_MARKER = "# forensics:evidence-mount-command"
-
-
-def mount_report(instance: Any, letter: str, snapshot: str) -> tuple[str, dict[str, Any], str]:
-    """What the mount script reports for a device of a workstation the local AWS cannot boot: (status,
-    report line, stderr). It judges what the local AWS knows, whether a volume is attached at /dev/sd<letter>,
-    and reports a read-only mount of it; the file system itself is judged by the real script as root on a
-    loop device (tests/unit/test_evidence_mount_root.py)."""
-    device = f"/dev/sd{letter}"
-    line: dict[str, Any] = {
-        "time": "1970-01-01T00:00:00Z",
-        "device": device,
-        "attached_as": device,
-        "snapshot": snapshot,
-        "mountpoints": [],
-        "fstype": "",
-        "skipped": [],
-        "readonly": False,
-        "ok": False,
-        "error": None,
-    }
-    if device in getattr(instance, "block_device_mapping", {}):
-        line.update(mountpoints=[f"/mnt/evidence/{snapshot}"], readonly=True, ok=True)
-        return "Success", line, ""
-    cause = f"device did not appear within 300s (no {device}, /dev/xvd{letter} or EBS NVMe device for it)"
-    line["error"] = cause
-    return "Failed", line, f"mount_evidence: {device} (snapshot {snapshot}): {cause}"
-
-
 def install_ssm_agent() -> None:
-    """SendCommand of the evidence-mount document: parameters checked against the document's patterns (SSM
-    refuses others before anything runs; moto checks none), and an invocation carrying what the mount
-    script would print for the device (``mount_report``); other documents keep moto's behaviour."""
-    from moto.ec2.models import ec2_backends
-    from moto.ssm import models as ssm_models
-    from moto.ssm.exceptions import ValidationException
+    from service.local import ssm_agent
 
-    backend_class = ssm_models.SimpleSystemManagerBackend
-    if getattr(backend_class, "_forensics_agent", False):
-        return
-    backend_class._forensics_agent = True  # type: ignore[attr-defined]
-    original = backend_class.send_command
-
-    def send_command(self: Any, *args: Any, **kwargs: Any) -> Any:
-        command = original(self, *args, **kwargs)
-        name = command.document_name
-        documents = self._documents.get(name) if name else None
-        if documents is None:
-            return command
-        content = documents.get_default_version().content
-        if MOUNT_COMMAND_MARKER not in content:
-            return command
-        declared = json.loads(content).get("parameters", {})
-        given = {
-            key: (value[0] if isinstance(value, list) else value) for key, value in command.parameters.items()
-        }
-        for key, rule in declared.items():
-            value = str(given.get(key, ""))
-            allowed = rule.get("allowedValues")
-            pattern = rule.get("allowedPattern")
-            if (allowed and value not in allowed) or (pattern and not re.fullmatch(pattern, value)):
-                self._commands.remove(command)
-                raise ValidationException(f"parameter {key}={value!r} does not match the document's rules")
-        ec2 = ec2_backends[self.account_id][self.region_name]
-        for invocation in command.invocations:
-            instance = ec2.get_instance(invocation["InstanceId"])
-            status, line, stderr = mount_report(instance, str(given["letter"]), str(given["snapshot"]))
-            invocation.update(
-                Status=status,
-                StatusDetails=status,
-                ResponseCode=0 if status == "Success" else 1,
-                StandardOutputContent=json.dumps(line, separators=(",", ":")) + "\n",
-                StandardErrorContent=stderr,
-            )
-        return command
-
-    backend_class.send_command = send_command  # type: ignore[method-assign]
+    ssm_agent.install()
 
 
 def main() -> None:

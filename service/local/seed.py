@@ -1,7 +1,8 @@
 """Seed the local AWS with what a real forensics account has before an incident.
 
 A golden AMI (tagged, and published in the SSM parameter the program reads by default) and a sample evidence
-snapshot, so a newcomer can open an investigation against moto straight away.
+snapshot holding a small ext4 disk image (``sample_disk``), so a newcomer can open an investigation against
+moto straight away and see the evidence mounted.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from typing import TypedDict
 
 from service import aws_clients
 from service.config import Settings
+from service.custody import disk_image
+from service.local.sample_disk import sample_image
 
 logger = logging.getLogger(__name__)
 
@@ -86,21 +89,15 @@ def seed_account(settings: Settings, region: str, deploy_role_arn: str | None) -
     if snapshots:
         snapshot_id = snapshots[0]["SnapshotId"]
     else:
-        volume = ec2.create_volume(AvailabilityZone=zone, Size=4)
-        snapshot_id = ec2.create_snapshot(
-            VolumeId=volume["VolumeId"],
-            Description="Sample evidence: disk image of a compromised host",
-            TagSpecifications=[
-                {
-                    "ResourceType": "snapshot",
-                    "Tags": [
-                        {"Key": "forensics:sample-evidence", "Value": "true"},
-                        {"Key": "Name", "Value": "sample-compromised-host-disk"},
-                    ],
-                }
-            ],
-        )["SnapshotId"]
-        ec2.delete_volume(VolumeId=volume["VolumeId"])
+        # A disk with a file system on it, written through the EBS direct APIs as an image would be.
+        ebs = aws_clients.client(settings, "ebs", region, role_arn=deploy_role_arn)
+        with sample_image() as image:
+            snapshot_id = disk_image.write_image(
+                ebs,
+                image,
+                description="Sample evidence: disk image of a compromised host",
+                tags={"forensics:sample-evidence": "true", "Name": "sample-compromised-host-disk"},
+            )
     return {"amiId": ami_id, "ssmParameter": settings.golden_ami_ssm_parameter, "snapshotId": snapshot_id}
 
 

@@ -4,7 +4,6 @@ forensic account holds (copy, volume, key, attachment) is checked with boto3."""
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +16,16 @@ from service.investigations.models import Investigation
 from service.local.aws import LocalAws
 from tests.service.conftest import ADMIN, issue, open_ready, wait_operation
 from tests.support.aws import client_as
-from tests.support.disk_images import SOURCE_ROLE, source_evidence
+from tests.support.disk_images import SOURCE_ROLE, blank_image, evidence_snapshot, source_evidence
+from tests.support.root import require_root
 
 pytestmark = pytest.mark.engine
+
+
+@pytest.fixture(autouse=True)
+def _mounts_need_root() -> None:
+    require_root()  # the local AWS mounts the evidence on loop devices, as the workstation would
+
 
 TIMEOUT = 900
 
@@ -158,17 +164,19 @@ def test_a_copy_that_differs_from_its_source_is_flagged_and_never_attached(
 
 
 def test_an_instance_is_acquired_volume_by_volume(
-    engine_client: TestClient, engine_settings: Settings, local_aws: LocalAws
+    engine_client: TestClient, engine_settings: Settings, local_aws: LocalAws, tmp_path: Path
 ) -> None:
-    # A compromised host in the affected account with two disks: each is snapshotted now, and each becomes
-    # its own artifact, hashed, copied, verified and attached.
+    # A compromised host in the affected account with two disks (each made from a disk image with a file
+    # system): each is snapshotted now, and each becomes its own artifact, hashed, copied, verified, attached
+    # and mounted.
+    disk, expected = source_evidence(local_aws, tmp_path)
     ec2_source = client_as(local_aws, SOURCE_ROLE, "ec2")
     image = ec2_source.describe_images(Owners=["amazon"])["Images"][0]
     instance = ec2_source.run_instances(
         ImageId=image["ImageId"], MinCount=1, MaxCount=1,
         BlockDeviceMappings=[
-            {"DeviceName": "/dev/xvda", "Ebs": {"VolumeSize": 1}},
-            {"DeviceName": "/dev/sdb", "Ebs": {"VolumeSize": 1}},
+            {"DeviceName": "/dev/xvda", "Ebs": {"VolumeSize": 1, "SnapshotId": disk}},
+            {"DeviceName": "/dev/sdb", "Ebs": {"VolumeSize": 1, "SnapshotId": disk}},
         ],
     )["Instances"][0]  # fmt: skip
     inv = open_ready(engine_client, "SEC-1003", timeout=TIMEOUT)
@@ -190,18 +198,43 @@ def test_an_instance_is_acquired_volume_by_volume(
         ][0]["BlockDeviceMappings"]
     }
     assert {a["source"]["volume_id"] for a in artifacts} == volumes and len(artifacts) == 2
-    zeros = hashlib.sha256(bytes(1024**3)).hexdigest()  # fresh volumes: a whole GiB of zeros each
     for artifact in artifacts:
         assert (
             artifact["status"] == "verified" and artifact["source"]["instance_id"] == instance["InstanceId"]
         )
-        assert artifact["sha256_source"] == artifact["sha256_copy"] == zeros
+        assert artifact["sha256_source"] == artifact["sha256_copy"] == expected  # what each disk holds
         (snapshot,) = ec2_source.describe_snapshots(SnapshotIds=[artifact["source"]["snapshot_id"]])[
             "Snapshots"
         ]
         tags = {t["Key"]: t["Value"] for t in snapshot.get("Tags", [])}
         assert tags["forensics:investigation"] == inv["id"]
     assert len({a["device"] for a in artifacts}) == 2
+    custody = engine_client.get(f"/v1/investigations/{inv['id']}/custody", headers=ADMIN).json()
+    mounted = [e for e in custody["events"] if e["event"] == "mounted"]
+    assert sorted(e["artifact_id"] for e in mounted) == sorted(a["id"] for a in artifacts)
+    assert all(e["details"]["fstype"] == "ext4" and e["details"]["readonly"] is True for e in mounted)
+
+
+def test_a_disk_without_a_file_system_is_not_mounted_and_fails_the_acquisition(
+    engine_client: TestClient, engine_settings: Settings, local_aws: LocalAws, tmp_path: Path
+) -> None:
+    # A blank 1 GiB disk: it hashes and copies like any other, but the workstation's mount script finds no
+    # file system on it, and the service says so instead of recording it mounted.
+    snapshot_id = evidence_snapshot(local_aws, blank_image(tmp_path), "blank disk")
+    inv = open_ready(engine_client, "SEC-1005", timeout=TIMEOUT)
+    body = {"source_account_id": LOCAL_SOURCE_ACCOUNT, "region": inv["region"], "snapshot_id": snapshot_id}
+    accepted = _acquire(engine_client, inv["id"], ADMIN, **body)
+    assert accepted.status_code == 202, accepted.text
+    op = wait_operation(engine_client, accepted.json()["operation"]["id"], timeout=TIMEOUT)
+    assert op["state"] == "failed" and op["error"]["code"] == "evidence_mount_failed", op["error"]
+    assert "no filesystem found (blkid reports no TYPE) and no partitions" in op["error"]["message"]
+    (artifact,) = engine_client.get(f"/v1/investigations/{inv['id']}/evidence", headers=ADMIN).json()
+    assert artifact["status"] == "verified" and artifact["flag_reason"]
+    assert "no filesystem found" in artifact["flag_reason"]
+    custody = engine_client.get(f"/v1/investigations/{inv['id']}/custody", headers=ADMIN).json()
+    events = [e for e in custody["events"] if e["artifact_id"] == artifact["id"]]
+    assert [e["event"] for e in events][-2:] == ["attached", "flagged"]
+    assert "mounted" not in [e["event"] for e in events]
 
 
 def test_evidence_that_cannot_be_mounted_read_only_fails_the_acquisition(

@@ -22,6 +22,7 @@ from service.local.aws import LocalAws
 from tests.service.conftest import ADMIN, issue, open_ready, wait_operation
 from tests.support.aws import client_as
 from tests.support.disk_images import source_evidence
+from tests.support.root import require_root
 
 pytestmark = pytest.mark.engine
 
@@ -68,6 +69,7 @@ def _verify(local_aws: LocalAws, role_arn: str, statement: Path, key: Path) -> A
 def test_custody_from_acquisition_to_teardown_certificate(
     engine_client: TestClient, engine_settings: Settings, local_aws: LocalAws, tmp_path: Path
 ) -> None:
+    require_root()  # the local AWS mounts the evidence on a loop device, as the workstation would
     snapshot_id, image_sha = source_evidence(local_aws, tmp_path)
     inv = open_ready(engine_client, "SEC-1101", timeout=TIMEOUT)
     region = inv["region"]

@@ -15,6 +15,7 @@ from service.local.aws import LocalAws
 from service.orchestration import stacks
 from tests.service.conftest import ADMIN, open_body, wait_operation
 from tests.support.aws import client_as
+from tests.support.root import require_root
 
 pytestmark = pytest.mark.engine
 
@@ -48,6 +49,7 @@ def _act(client: TestClient, inv_id: str, action: str, body: dict[str, Any] | No
 
 
 def test_full_lifecycle_freeze_and_destroy(engine_client: TestClient, local_aws: LocalAws) -> None:
+    require_root()  # the evidence given at open is mounted at boot, on loop devices in the local AWS
     ec2, s3, iam = local_aws.client("ec2"), local_aws.client("s3"), local_aws.client("iam")
     snapshot = ec2.describe_snapshots(
         OwnerIds=["self"], Filters=[{"Name": "tag:forensics:sample-evidence", "Values": ["true"]}]

@@ -1,8 +1,11 @@
-"""Disk images for evidence tests: a small ext4 file system with known files, made without root."""
+"""Disk images for evidence tests: file systems with known files (ext4 without root; XFS and a dirty ext4
+journal need root), and snapshots holding them, written through the EBS direct APIs as evidence would be."""
 
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from service.config import LOCAL_SOURCE_ACCOUNT
@@ -56,6 +59,77 @@ def source_evidence(local_aws: LocalAws, folder: Path) -> tuple[str, str]:
     """A snapshot in the sample affected account holding an ext4 image of ``HOST_FILES``, written through
     the EBS direct APIs; and the image's ``sha256sum``."""
     image = ext4_image(folder, HOST_FILES)
+    return evidence_snapshot(local_aws, image, "compromised host root disk"), sha256sum(image)
+
+
+def blank_image(folder: Path, size: str = "1G", name: str = "blank.img") -> Path:
+    """A sparse raw disk of zeros: no file system, no partition table (a fresh EBS volume)."""
+    image = folder / name
+    subprocess.run(["truncate", "-s", size, str(image)], check=True)
+    return image
+
+
+XFS_SIZE = "300M"  # the smallest file system mkfs.xfs (xfsprogs 5.19 and later) makes; sparse on disk
+
+
+def xfs_image(folder: Path, files: dict[str, bytes], size: str = XFS_SIZE, name: str = "xfs.img") -> Path:
+    """A sparse raw disk holding an XFS file system with ``files``. Root only: mkfs.xfs cannot populate a
+    file system from a folder, so it is mounted on a loop device to write them."""
+    image = folder / name
+    subprocess.run(["truncate", "-s", size, str(image)], check=True)
+    subprocess.run(["mkfs.xfs", "-q", "-f", str(image)], check=True)
+    with _mounted(image, folder / f"{name}.mnt") as root:
+        _write_files(root, files)
+    return image
+
+
+def ext4_image_with_dirty_journal(folder: Path, files: dict[str, bytes], name: str = "dirty.img") -> Path:
+    """An ext4 image copied while it was mounted read-write, as a snapshot of a running disk is: its journal
+    needs recovery, so any mount that replays it writes to the disk. Root only (a loop mount)."""
+    work = ext4_image(folder, {}, size="64M", name=f"{name}.work")
+    image = folder / name
+    with _mounted(work, folder / f"{name}.mnt") as root:
+        _write_files(root, files)
+        subprocess.run(["sync"], check=True)
+        subprocess.run(["cp", "--sparse=always", str(work), str(image)], check=True)
+    work.unlink()
+    return image
+
+
+def ext4_features(image: Path) -> set[str]:
+    out = subprocess.run(["dumpe2fs", "-h", str(image)], check=True, capture_output=True, text=True).stdout
+    for line in out.splitlines():
+        if line.startswith("Filesystem features:"):
+            return set(line.split(":", 1)[1].split())
+    raise AssertionError(f"dumpe2fs -h {image} shows no features")
+
+
+def _write_files(root: Path, files: dict[str, bytes]) -> None:
+    for relative, data in files.items():
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+
+
+@contextmanager
+def _mounted(image: Path, target: Path) -> Iterator[Path]:
+    """``image`` mounted read-write at ``target`` through a loop device, undone on exit."""
+    device = subprocess.run(
+        ["losetup", "--find", "--show", str(image)], check=True, capture_output=True, text=True
+    ).stdout.strip()
+    try:
+        subprocess.run(["blockdev", "--setrw", device], check=True)
+        target.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["mount", device, str(target)], check=True)
+        try:
+            yield target
+        finally:
+            subprocess.run(["umount", str(target)], check=True)
+    finally:
+        subprocess.run(["losetup", "--detach", device], check=True)
+
+
+def evidence_snapshot(local_aws: LocalAws, image: Path, description: str = "evidence disk") -> str:
+    """A snapshot in the sample affected account holding ``image``, written through the EBS direct APIs."""
     ebs = client_as(local_aws, SOURCE_ROLE, "ebs")
-    snapshot_id = disk_image.write_image(ebs, image, description="compromised host root disk")
-    return snapshot_id, sha256sum(image)
+    return disk_image.write_image(ebs, image, description=description)

@@ -5,8 +5,9 @@ with bash. The evidence is a small ext4 image copied while it was mounted read-w
 running disk is: its journal needs recovery, so a plain `mount -o ro` would write to it (checked here on a
 copy). The image is attached read-write (`losetup` without `-r`): making it read-only is the script's job.
 
-Skipped unless running as root where loop devices attach, with util-linux and e2fsprogs (the XFS test also
-needs xfsprogs). Every mount and loop device made here is undone in `finally`, and a loop device's
+Skipped unless running as root where loop devices attach, with util-linux, e2fsprogs and xfsprogs
+(tools/system_packages.py installs them); under CI (CI=true) that is a failure, not a skip. Every mount
+and loop device made here is undone in `finally`, and a loop device's
 read-only flag is cleared before it is detached (the kernel keeps it for the next user of that device).
 """
 
@@ -25,6 +26,8 @@ from typing import Any
 import pytest
 
 from programs.forensic_env.workstation import MOUNT_SCRIPT
+from service.local import ssm_agent
+from tests.support.root import require_root
 
 TOOLS = (
     "bash",
@@ -56,31 +59,11 @@ def _sh(*argv: str, check: bool = True) -> subprocess.CompletedProcess[str]:
     return result
 
 
-def _why_not_root() -> str | None:
-    if not hasattr(os, "geteuid") or os.geteuid() != 0:
-        return "needs root (losetup, mount, blockdev --setro)"
-    missing = [tool for tool in TOOLS if shutil.which(tool) is None]
-    if missing:
-        return f"missing tools: {', '.join(missing)}"
-    return None
-
-
-_REASON = _why_not_root()
-pytestmark = pytest.mark.skipif(_REASON is not None, reason=_REASON or "")
-
-
 @pytest.fixture(scope="module", autouse=True)
-def _loop_devices_attach(tmp_path_factory: pytest.TempPathFactory) -> None:
-    """Skip, with losetup's own words, where a loop device cannot be attached (e.g. a container)."""
-    probe = tmp_path_factory.mktemp("loop-probe") / "probe.img"
-    with probe.open("wb") as f:
-        f.truncate(1 << 20)
-    attached = subprocess.run(
-        ["losetup", "-f", "--show", str(probe)], capture_output=True, text=True, timeout=60, check=False
-    )
-    if attached.returncode != 0:
-        pytest.skip(f"loop devices cannot be attached here: losetup -f --show: {attached.stderr.strip()}")
-    _sh("losetup", "-d", attached.stdout.strip())
+def _root_with_loop_devices() -> None:
+    """Skip where loop devices cannot be attached and mounted (not root, a container), with the cause;
+    under CI (CI=true), which runs as root, fail instead: a skipped mount test proves nothing."""
+    require_root(*TOOLS, "mkfs.xfs")
 
 
 def _sha256(path: Path) -> str:
@@ -364,7 +347,6 @@ def test_a_second_run_does_not_mount_over_the_first(
     assert [line["ok"] for line in _report(tmp_path)] == [True, False]
 
 
-@pytest.mark.skipif(shutil.which("mkfs.xfs") is None, reason="mkfs.xfs (xfsprogs) is not installed")
 def test_xfs_with_a_dirty_log_and_a_duplicate_uuid(tmp_path: Path, loops: Loops) -> None:
     """ro,norecovery: the log is not replayed; nouuid: two snapshots of one disk (or of a disk made from the
     workstation's own image) have the same XFS UUID, and both must mount."""
@@ -453,3 +435,49 @@ def test_partitions_are_mounted_one_by_one_and_empty_ones_skipped(
     loops.unmount_all_under(tmp_path / "evidence")
     loops.detach(part1)
     assert _sha256(evidence_image) == before
+
+
+def test_an_ebs_nvme_device_is_found_by_its_attachment_name(tmp_path: Path, evidence_image: Path) -> None:
+    """On Nitro instances EBS volumes are NVMe devices; ebsnvme-id tells which one was attached as /dev/sdf.
+    The script runs where /dev has no sd/xvd name for it, only two NVMe devices (the local AWS's workstation
+    namespace, service/local/ssm_agent.py), and a stand-in ebsnvme-id that names them."""
+    other = tmp_path / "other.img"
+    with other.open("wb") as f:
+        f.truncate(IMAGE_MIB << 20)
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    asked = tmp_path / "asked"
+    (bin_dir / "ebsnvme-id").write_text(
+        "#!/bin/sh\n"
+        f'echo "$*" >>{asked}\n'
+        'case "$*" in "-b /dev/nvme1n1") echo sdg ;; "-b /dev/nvme2n1") echo /dev/sdf ;; *) exit 1 ;; esac\n'
+    )
+    (bin_dir / "ebsnvme-id").chmod(0o755)
+    log = tmp_path / "var-log"
+    log.mkdir()
+    script = "\n".join(["#!/bin/bash", MOUNT_SCRIPT.read_text().rstrip("\n"), f"mount_evidence f {SNAPSHOT}"])
+    with ssm_agent.loop_device(other) as decoy, ssm_agent.loop_device(evidence_image) as device:
+        done = ssm_agent.run_on_workstation(
+            script,
+            {"/dev/nvme1n1": decoy, "/dev/nvme2n1": device},
+            log,
+            timeout=120,
+            env={"EVIDENCE_DEVICE_TIMEOUT": "0", "PATH": f"{bin_dir}:{os.environ['PATH']}"},
+        )
+    assert done.status == "Success", done.stderr
+    assert "/dev/sdf is /dev/nvme2n1" in done.stdout
+    (line,) = [json.loads(x) for x in (log / "forensics-evidence-mount.json").read_text().splitlines()]
+    assert line["ok"] is True and line["readonly"] is True and line["fstype"] == "ext4"
+    assert line["attached_as"] == "/dev/sdf" and line["device"] == device
+    assert "-b /dev/nvme1n1" in asked.read_text()  # asked about each, chose by the answer
+
+
+def test_without_ebsnvme_id_an_nvme_device_is_not_guessed(tmp_path: Path, evidence_image: Path) -> None:
+    log = tmp_path / "var-log"
+    log.mkdir()
+    script = "\n".join(["#!/bin/bash", MOUNT_SCRIPT.read_text().rstrip("\n"), f"mount_evidence f {SNAPSHOT}"])
+    with ssm_agent.loop_device(evidence_image) as device:
+        done = ssm_agent.run_on_workstation(
+            script, {"/dev/nvme1n1": device}, log, timeout=120, env={"EVIDENCE_DEVICE_TIMEOUT": "0"}
+        )
+    assert done.status == "Failed" and "device did not appear within 0s" in done.stderr
