@@ -13,7 +13,9 @@ consulted. On AWS the key decides:
   ``kms:Decrypt`` (and ``kms:ReEncryptFrom`` for a copy) through ``ec2.<region>.amazonaws.com``, by the key
   policy or by a grant whose grantee is the caller or its account;
 - the EBS direct read APIs (ListSnapshotBlocks, GetSnapshotBlock, ListChangedBlocks) of an encrypted
-  snapshot need ``kms:Decrypt`` on its key for the caller, through ``ebs.<region>.amazonaws.com``.
+  snapshot need ``kms:Decrypt`` on its key for the caller, through ``ec2.<region>.amazonaws.com``: EBS
+  direct reads work on snapshots under ``aws/ebs``, whose policy admits only ``kms:ViaService`` EC2, so EBS
+  presents itself to KMS as EC2 (inferred from those two documented facts; no AWS page states the value).
 
 A key policy statement naming an account (its root or its id) delegates to that account's identity policies;
 the local AWS does not check KMS actions against identity policies, so such a statement admits the account's
@@ -267,7 +269,7 @@ def install() -> None:
             snapshot = backend.snapshots.get(snapshot_id) if snapshot_id else None
             if snapshot is not None:
                 reason = key_refusal(
-                    snapshot, backend.account_id, READ_KEY_ACTIONS, f"ebs.{backend.region_name}.amazonaws.com"
+                    snapshot, backend.account_id, READ_KEY_ACTIONS, f"ec2.{backend.region_name}.amazonaws.com"
                 )
                 if reason:
                     raise ebs_error("AccessDeniedException", reason, "DEPENDENCY_ACCESS_DENIED")

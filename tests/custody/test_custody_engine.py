@@ -176,8 +176,8 @@ def test_custody_from_acquisition_to_teardown_certificate(
     events = [e["event"] for e in custody["events"] if e["artifact_id"] == artifact["id"]]
     assert events == [
         "acquired",
-        "shared",
         "hashed",
+        "shared",
         "copied",
         "hashed",
         "attached",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 from pathlib import Path
+from typing import Literal
 
 from service.config import LOCAL_SOURCE_ACCOUNT
 from service.custody import disk_image
@@ -59,3 +60,26 @@ def source_evidence(local_aws: LocalAws, folder: Path) -> tuple[str, str]:
     ebs = client_as(local_aws, SOURCE_ROLE, "ebs")
     snapshot_id = disk_image.write_image(ebs, image, description="compromised host root disk")
     return snapshot_id, sha256sum(image)
+
+
+# An administrator of the sample affected account (not the service's snapshot role): it made the account's
+# disks and keys.
+SOURCE_ADMIN = f"arn:aws:iam::{LOCAL_SOURCE_ACCOUNT}:role/source-account-admin"
+
+
+def encrypted_source_evidence(
+    local_aws: LocalAws, folder: Path, key: Literal["customer", "aws/ebs"]
+) -> tuple[str, str, str]:
+    """``source_evidence``, encrypted as the affected account keeps it: under a customer managed key of its
+    own, or under its AWS managed ``aws/ebs`` key (EBS encryption by default). Returns the encrypted
+    snapshot, its image's ``sha256sum`` and the key's ARN."""
+    plain, expected = source_evidence(local_aws, folder)
+    ec2 = client_as(local_aws, SOURCE_ADMIN, "ec2")
+    options: dict[str, str] = {}
+    if key == "customer":
+        kms = client_as(local_aws, SOURCE_ADMIN, "kms")
+        options["KmsKeyId"] = kms.create_key(Description="affected account disks")["KeyMetadata"]["Arn"]
+    copy = ec2.copy_snapshot(SourceSnapshotId=plain, SourceRegion=local_aws.region, Encrypted=True, **options)
+    (encrypted,) = ec2.describe_snapshots(SnapshotIds=[copy["SnapshotId"]])["Snapshots"]
+    ec2.delete_snapshot(SnapshotId=plain)
+    return str(encrypted["SnapshotId"]), expected, str(encrypted["KmsKeyId"])
