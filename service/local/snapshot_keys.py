@@ -46,7 +46,15 @@ READ_KEY_ACTIONS = ("kms:Decrypt",)
 SHARE_REFUSAL = "Snapshots encrypted with the AWS Managed CMK can't be shared. Specify another snapshot."
 
 _KEY_ARN = re.compile(r"^arn:aws[a-z-]*:kms:([a-z0-9-]+):([0-9]{12}):key/(.+)$")
-_caller: contextvars.ContextVar[str | None] = contextvars.ContextVar("snapshot_keys_caller", default=None)
+# The current request's access key id and account; its principal is looked up only when a key is judged.
+_caller: contextvars.ContextVar[tuple[str, str] | None] = contextvars.ContextVar(
+    "snapshot_keys_caller", default=None
+)
+
+
+def _caller_arn() -> str | None:
+    found = _caller.get()
+    return principal_arn(*found) if found else None
 
 
 def aws_managed_ebs_policy(account_id: str, region: str) -> str:
@@ -137,7 +145,7 @@ def key_refusal(snapshot: Any, caller_account: str, actions: tuple[str, ...], vi
     key = find_key(snapshot.kms_key_id, owner.account_id, owner.region_name)
     if key is None:
         return f"the KMS key {snapshot.kms_key_id} of snapshot {snapshot.id} does not exist"
-    caller = _caller.get()
+    caller = _caller_arn()
     missing = [a for a in actions if not key_permits(key, a, caller_account, caller, via_service)]
     if not missing:
         return None
@@ -164,8 +172,7 @@ def install() -> None:
 
     def remembering_caller(self: Any) -> Any:
         match = _ACCESS_KEY.search(self.headers.get("Authorization", "") if self.headers else "")
-        caller = principal_arn(match.group(1), self.current_account) if match else None
-        token = _caller.set(caller)
+        token = _caller.set((match.group(1), self.current_account) if match else None)
         try:
             return call_action(self)
         finally:
