@@ -17,9 +17,18 @@ from pathlib import Path
 from service.config import PROJECT_ROOT, Settings, production_problems
 from service.orchestration.engine_environment import STANDIN_PROVIDER_DIR
 
-# The suites written once against a target (their conftest reads FORENSICS_TEST_TARGET).
-AWS_SUITES = ["tests/program_deploy"]
+# The suites written once against a target (their conftest reads FORENSICS_TEST_TARGET): the program's
+# deployments, and the clean room's scenario through the service (open, acquire, mount, freeze, verify,
+# release, destroy).
+AWS_SUITES = ["tests/program_deploy", "tests/custody/test_custody_engine.py"]
 PROVIDER = "pulumi-resource-aws"
+# What the scenario acquires on real AWS: a snapshot prepared in a configured source account, and the SHA-256
+# of its disk image (the scenario checks the service's hashes against it).
+EVIDENCE_VARIABLES = {
+    "FORENSICS_TEST_SOURCE_ACCOUNT": "a configured source account holding the test evidence",
+    "FORENSICS_TEST_SOURCE_SNAPSHOT_ID": "the test evidence snapshot in that account (the scenario's region)",
+    "FORENSICS_TEST_SOURCE_SHA256": "the SHA-256 of that snapshot's full disk image",
+}
 
 
 def _credentials_problem() -> str | None:
@@ -53,6 +62,7 @@ def problems(
         missing.append("FORENSICS_TEST_AMI_ID: a golden AMI in the forensic account (its pipeline's latest)")
     if not env.get("FORENSICS_TEST_SNAPSHOT_ID"):
         missing.append("FORENSICS_TEST_SNAPSHOT_ID: an evidence snapshot in the forensic account's region")
+    missing += [f"{name}: {what}" for name, what in EVIDENCE_VARIABLES.items() if not env.get(name)]
     settings = Settings(target="aws")  # the FORENSICS_* settings `forensics bootstrap` wrote, from env/.env
     missing += [f"a setting from `forensics bootstrap`: {p}" for p in production_problems(settings)]
     provider = _provider_problem(env.get("PATH", ""))
