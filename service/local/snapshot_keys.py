@@ -3,7 +3,8 @@
 moto shares, copies and reads an encrypted snapshot as if it were not encrypted: its KMS key is never
 consulted. On AWS the key decides:
 
-- a snapshot taken of an encrypted volume is under the volume's key (moto recorded no key);
+- a snapshot taken of an encrypted volume is under the volume's key (moto recorded no key), and one started
+  through the EBS direct APIs with ``Encrypted`` under ``KmsKeyArn`` or the default key (moto made it plain);
 - a snapshot under the AWS managed key ``aws/ebs`` cannot be shared (ModifySnapshotAttribute adding
   createVolumePermission answers ``InvalidParameter``): its key policy admits only its own account, through
   EC2, and nobody can change that policy. The default key the local AWS makes for an account is therefore an
@@ -28,7 +29,7 @@ from __future__ import annotations
 import contextvars
 import json
 import re
-from typing import Any
+from typing import Any, cast
 
 from service.local.moto_server import (
     _ACCESS_KEY,
@@ -266,6 +267,35 @@ def install() -> None:
         return create_volume(self, size, zone_name, snapshot_id, **options)  # type: ignore[arg-type]
 
     Ec2Storage.create_volume = create_volume_checking_key  # type: ignore[method-assign,assignment]
+
+    # StartSnapshot's Encrypted/KmsKeyArn (moto ignored them: an "encrypted" snapshot came out plain). A
+    # snapshot with a parent keeps the parent's key (install_ebs); without one it is under KmsKeyArn or, when
+    # only Encrypted is given, the account's default EBS key.
+    start_snapshot = EBSResponse.start_snapshot
+
+    def start_encrypted(self: Any) -> Any:
+        encrypted = str(self._get_param("Encrypted")).lower() == "true"
+        key_arn = self._get_param("KmsKeyArn")
+        if key_arn and not encrypted:
+            raise ebs_error(
+                "ValidationException", "KmsKeyArn requires Encrypted to be true.", "INVALID_PARAMETER_VALUE"
+            )
+        storage = self.ebs_backend.ec2_backend
+        if key_arn and find_key(key_arn, storage.account_id, storage.region_name) is None:
+            raise ebs_error("ValidationException", f"The KMS key {key_arn} does not exist.")
+        result = start_snapshot(self)
+        answer = cast(dict[str, Any], result.result)
+        snapshot = storage.snapshots[answer["SnapshotId"]]
+        if encrypted and not snapshot.encrypted:
+            snapshot.encrypted = True
+            snapshot.kms_key_id = (
+                key_arn or storage.default_kms_key_id or storage._create_default_encryption_key()
+            )
+        if snapshot.encrypted:
+            answer["KmsKeyArn"] = snapshot.kms_key_id
+        return result
+
+    EBSResponse.start_snapshot = start_encrypted  # type: ignore[method-assign]
 
     def reading(name: str, param: str) -> None:
         original = getattr(EBSResponse, name)

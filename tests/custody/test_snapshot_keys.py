@@ -95,3 +95,20 @@ def test_encrypted_blocks_are_read_only_by_whom_the_key_lets_decrypt(local_aws: 
     with pytest.raises(ClientError) as refused:
         ebs.list_snapshot_blocks(SnapshotId=unreadable)
     assert refused.value.response["Error"]["Code"] == "AccessDeniedException"
+
+
+def test_a_snapshot_started_encrypted_is_under_its_key(local_aws: LocalAws) -> None:
+    """StartSnapshot's Encrypted/KmsKeyArn are honoured (moto made such a snapshot plain)."""
+    ebs = client_as(local_aws, SOURCE_ADMIN, "ebs")
+    ec2 = client_as(local_aws, SOURCE_ADMIN, "ec2")
+    key = client_as(local_aws, SOURCE_ADMIN, "kms").create_key(Description="written")["KeyMetadata"]["Arn"]
+    started = ebs.start_snapshot(VolumeSize=1, Encrypted=True, KmsKeyArn=key)
+    assert started["KmsKeyArn"] == key
+    (snapshot,) = ec2.describe_snapshots(SnapshotIds=[started["SnapshotId"]])["Snapshots"]
+    assert snapshot["Encrypted"] is True and snapshot["KmsKeyId"] == key
+    by_default = ebs.start_snapshot(VolumeSize=1, Encrypted=True)
+    (default,) = ec2.describe_snapshots(SnapshotIds=[by_default["SnapshotId"]])["Snapshots"]
+    assert default["Encrypted"] is True and default["KmsKeyId"].startswith("arn:aws:kms:")
+    with pytest.raises(ClientError) as refused:
+        ebs.start_snapshot(VolumeSize=1, KmsKeyArn=key)
+    assert refused.value.response["Error"]["Code"] == "ValidationException"
