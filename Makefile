@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 LINT_PATHS := service programs policy_packs tools tests
 TYPED_PATHS := service programs policy_packs tools
 
-.PHONY: run test worker setup cli lint typecheck bench clean
+.PHONY: run test test-aws worker setup cli lint typecheck bench clean
 
 # Lint and types are checked first, in this order (ruff check, ruff format --check, mypy), even under -j.
 .NOTPARALLEL: test
@@ -20,6 +20,11 @@ run: setup
 
 test: setup lint typecheck
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The target-switchable suites against real AWS (real provider, the bootstrap's settings); it lists what is
+# missing and exits non-zero before deploying anything when something is (tools/aws_test_run.py).
+test-aws: setup
+	$(PY) -m tools.aws_test_run $(PYTEST_ARGS)
 
 # A separate job consumer, for deployments that run the API with FORENSICS_EMBEDDED_CONSUMER=false.
 worker: setup

@@ -26,6 +26,10 @@ from programs.forensic_env.config import (
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
+# The mandatory policy pack: every deployment of the forensic program is judged by it; configuration may add
+# packs (FORENSICS_POLICY_PACKS), never leave this one out.
+FORENSICS_POLICY_PACK = PROJECT_ROOT / "policy_packs" / "forensics"
+
 # The role the service deploys through in the local AWS's default account (service.local.seed creates it).
 LOCAL_DEPLOY_ROLE = "forensics-deploy"
 # Good for the embedded local mode only: with target=aws the service refuses to start on it.
@@ -112,7 +116,8 @@ class Settings(BaseSettings):
     pulumi_backend_url: str | None = None  # default: file://<data_dir>/state
     pulumi_passphrase: SecretStr = SecretStr(LOCAL_PASSPHRASE)
     pulumi_cli_dir: Path = PROJECT_ROOT / ".tools" / "bin"
-    policy_packs: list[Path] = Field(default_factory=lambda: [PROJECT_ROOT / "policy_packs" / "forensics"])
+    # Packs applied to every deployment: the forensics pack always first, then any configured here.
+    policy_packs: list[Path] = Field(default_factory=lambda: [FORENSICS_POLICY_PACK])
 
     # Persistence and jobs
     database_url: str | None = None  # default: sqlite:///<data_dir>/service.db
@@ -255,6 +260,13 @@ class Settings(BaseSettings):
     cloudtrail_scan_minutes: int = Field(default=10, ge=1, le=60)
     cloudtrail_lookback_minutes: int = Field(default=60, ge=5, le=24 * 60)
 
+    @model_validator(mode="after")
+    def _forensics_pack_first(self) -> Settings:
+        """The forensics pack cannot be configured away: ``FORENSICS_POLICY_PACKS='[]'`` (or a list without
+        it) still deploys under it; what is configured is added after it."""
+        self.policy_packs = with_forensics_pack(self.policy_packs)
+        return self
+
     @property
     def accounts(self) -> dict[str, ForensicAccount]:
         """The configured map (by default aws_region alone, in aws_account_id). Locally every account is
@@ -306,6 +318,13 @@ class Settings(BaseSettings):
     @property
     def sqlalchemy_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'service.db'}"
+
+
+def with_forensics_pack(packs: list[Path]) -> list[Path]:
+    """``packs`` with the mandatory forensics pack first, each pack once."""
+    mandatory = FORENSICS_POLICY_PACK.resolve()
+    extra = [p for p in packs if Path(p).resolve() != mandatory]
+    return [FORENSICS_POLICY_PACK, *dict.fromkeys(Path(p) for p in extra)]
 
 
 def production_problems(settings: Settings) -> list[str]:

@@ -37,6 +37,7 @@ from service.jobs.executor import OperationExecutor, PulumiExecutor
 from service.jobs.job_context import JobContext
 from service.jobs.tasks import Jobs, install_access_tasks
 from service.operations.views import router as operations_router
+from service.orchestration import policy_gate
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +53,9 @@ def create_app(
     problems = production_problems(settings)
     if problems:
         raise RuntimeError("refusing to start against real AWS:\n- " + "\n- ".join(problems))
+    unloadable = policy_gate.load_problems(settings)
+    if unloadable:
+        raise RuntimeError("refusing to start without the policy gate:\n- " + "\n- ".join(unloadable))
     engine = make_engine(settings)
     session_factory = make_session_factory(engine)
     jobs = Jobs(

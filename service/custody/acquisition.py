@@ -1,7 +1,9 @@
 """Evidence acquisition: the ``acquire`` action's work steps (task-level functions over boto3).
 
 1. In the source account (through its snapshot role): snapshot the instance's volumes or take the named
-   snapshot, share it with the investigation's forensic account, hash its full disk image (EBS direct APIs).
+   snapshot, hash its full disk image (EBS direct APIs), make it usable by the investigation's forensic
+   account as its encryption requires (``source_keys``: its key granted, or a re-encrypted copy, hashed too),
+   and share it.
 2. ``up``: the program copies it, re-encrypted with the investigation's key (declared, so the policy pack
    judges the copy), not yet attached.
 3. Hash the copy; it must equal the source, else the artifact is flagged and the operation fails.
@@ -21,7 +23,7 @@ from sqlalchemy import select
 from service import aws_clients
 from service.clock import Clock
 from service.config import Settings
-from service.custody import ledger
+from service.custody import ledger, source_keys
 from service.custody.models import ArtifactStatus, CustodyEventType, EvidenceArtifact
 from service.errors import InvalidInput
 from service.investigations.actions import HookContext, Params, StepFailed, StepRun
@@ -185,6 +187,112 @@ def _fail_artifacts(ctx: HookContext, inv: Investigation, run: StepRun, reason: 
                 artifact.updated_at = ctx.clock()
 
 
+def _shareable(
+    ctx: HookContext,
+    inv: Investigation,
+    run: StepRun,
+    ec2: Any,
+    kms: Any,
+    ebs: Any,
+    artifact_id: str,
+    snapshot_id: str,
+    where: dict[str, str],
+    source_hash: str,
+) -> str:
+    """The snapshot to share for this source, as its encryption requires (``source_keys``): the source
+    itself (unencrypted, or its customer key granted to the forensic account), or a copy in the source
+    account under a key made for the purpose, hashed against the source. Each step is a custody event."""
+    forensic = ctx.settings.account_for(inv.region)
+    assert forensic is not None
+    key = source_keys.key_of(ec2, kms, snapshot_id)
+    if not key.encrypted:
+        return snapshot_id
+    assert key.key_id is not None
+    grant = None if key.aws_managed else source_keys.grant_to(kms, key.key_id, forensic.account_id, inv.id)
+    if grant is not None:
+        _key_shared(ctx, inv, run, artifact_id, where, key.key_id, grant, snapshot_id)
+        return snapshot_id
+    # aws/ebs (never usable by another account), or a customer key the snapshot role may not grant.
+    purpose_key = source_keys.make_key(kms, where["account"], inv.id)
+    copy_id = source_keys.reencrypt(ec2, snapshot_id, purpose_key, inv.region, inv.id)
+    _wait_completed(ec2, [copy_id])
+    with ctx.unit_of_work() as uow:
+        ledger.record(
+            uow.session,
+            ctx.clock,
+            investigation_id=inv.id,
+            event=CustodyEventType.COPIED,
+            actor=run.requested_by,
+            artifact_id=artifact_id,
+            location={
+                **where,
+                "source_snapshot_id": snapshot_id,
+                "source_kms_key": key.key_id,
+                "copy_snapshot_id": copy_id,
+                "kms_key": purpose_key,
+                "why": "the source key cannot be shared with the forensic account",
+            },
+            operation_id=run.operation_id,
+        )
+    digest = _hash(ctx, run, ebs, copy_id, artifact_id, "re-encrypted source")
+    with ctx.unit_of_work() as uow:
+        ledger.record(
+            uow.session,
+            ctx.clock,
+            investigation_id=inv.id,
+            event=CustodyEventType.HASHED,
+            actor=run.requested_by,
+            artifact_id=artifact_id,
+            location={**where, "snapshot_id": copy_id},
+            hashes={"sha256": digest.sha256, "size_bytes": digest.size_bytes, "of": "re-encrypted source"},
+            operation_id=run.operation_id,
+        )
+        artifact = uow.session.get(EvidenceArtifact, artifact_id)
+        assert artifact is not None
+        artifact.source = {**artifact.source, "reencrypted_snapshot_id": copy_id, "kms_key_id": purpose_key}
+    if digest.sha256 != source_hash:
+        raise StepFailed(
+            "evidence_mismatch",
+            f"the re-encrypted copy {copy_id} of {snapshot_id} hashes to {digest.sha256}, the source to "
+            f"{source_hash}: nothing was shared",
+        )
+    grant = source_keys.grant_to(kms, purpose_key, forensic.account_id, inv.id)
+    if grant is None:
+        raise StepFailed("acquisition_failed", f"the snapshot role cannot grant the use of {purpose_key}")
+    _key_shared(ctx, inv, run, artifact_id, where, purpose_key, grant, copy_id)
+    return copy_id
+
+
+def _key_shared(
+    ctx: HookContext,
+    inv: Investigation,
+    run: StepRun,
+    artifact_id: str,
+    where: dict[str, str],
+    key_id: str,
+    grant_id: str,
+    snapshot_id: str,
+) -> None:
+    forensic = ctx.settings.account_for(inv.region)
+    with ctx.unit_of_work() as uow:
+        ledger.record(
+            uow.session,
+            ctx.clock,
+            investigation_id=inv.id,
+            event=CustodyEventType.SHARED,
+            actor=run.requested_by,
+            artifact_id=artifact_id,
+            location={
+                **where,
+                "snapshot_id": snapshot_id,
+                "kms_key": key_id,
+                "kms_grant_id": grant_id,
+                "shared_with": forensic.account_id if forensic else None,
+            },
+            operation_id=run.operation_id,
+        )
+
+
 def acquire_source(ctx: HookContext, inv: Investigation, params: Params, run: StepRun) -> None:
     """Step 1: snapshot/share/hash in the source account; declare each artifact's copy (not attached)."""
     settings = ctx.settings
@@ -227,26 +335,10 @@ def acquire_source(ctx: HookContext, inv: Investigation, params: Params, run: St
                 operation_id=run.operation_id,
             )
             artifacts.append((artifact_id, source))
+    kms = _source_client(settings, inv, params, "kms")
     try:
         for artifact_id, source in artifacts:
             snapshot_id = source["snapshot_id"]
-            ec2.modify_snapshot_attribute(
-                SnapshotId=snapshot_id,
-                Attribute="createVolumePermission",
-                OperationType="add",
-                UserIds=[forensic.account_id],
-            )
-            with ctx.unit_of_work() as uow:
-                ledger.record(
-                    uow.session,
-                    ctx.clock,
-                    investigation_id=inv.id,
-                    event=CustodyEventType.SHARED,
-                    actor=run.requested_by,
-                    artifact_id=artifact_id,
-                    location={**where, "snapshot_id": snapshot_id, "shared_with": forensic.account_id},
-                    operation_id=run.operation_id,
-                )
             digest = _hash(ctx, run, ebs, snapshot_id, artifact_id, "source")
             with ctx.unit_of_work() as uow:
                 artifact = uow.session.get(EvidenceArtifact, artifact_id)
@@ -265,11 +357,31 @@ def acquire_source(ctx: HookContext, inv: Investigation, params: Params, run: St
                     hashes={"sha256": digest.sha256, "size_bytes": digest.size_bytes, "of": "source"},
                     operation_id=run.operation_id,
                 )
+            shared_id = _shareable(
+                ctx, inv, run, ec2, kms, ebs, artifact_id, snapshot_id, where, digest.sha256
+            )
+            ec2.modify_snapshot_attribute(
+                SnapshotId=shared_id,
+                Attribute="createVolumePermission",
+                OperationType="add",
+                UserIds=[forensic.account_id],
+            )
+            with ctx.unit_of_work() as uow:
+                ledger.record(
+                    uow.session,
+                    ctx.clock,
+                    investigation_id=inv.id,
+                    event=CustodyEventType.SHARED,
+                    actor=run.requested_by,
+                    artifact_id=artifact_id,
+                    location={**where, "snapshot_id": shared_id, "shared_with": forensic.account_id},
+                    operation_id=run.operation_id,
+                )
                 declared = uow.session.get(Investigation, inv.id)
                 assert declared is not None
                 declared.evidence = [
                     *(declared.evidence or []),
-                    {"id": artifact_id, "snapshotId": snapshot_id, "attach": False},
+                    {"id": artifact_id, "snapshotId": shared_id, "attach": False},
                 ]
     except StepFailed as exc:
         _fail_artifacts(ctx, inv, run, str(exc))

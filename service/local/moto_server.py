@@ -268,6 +268,9 @@ def install(enforce_iam: bool = False) -> None:
         put_object_lock_configuration
     )
     install_ebs()
+    from service.local import snapshot_keys
+
+    snapshot_keys.install()  # after install_ebs: it judges the keys of the snapshots that one serves
     install_kms_digest()
     install_s3_checksums()
     install_ssm_agent()

@@ -129,16 +129,24 @@ def _ensure_deploy_role(settings: Settings, region: str, role_arn: str) -> None:
 
 # What the service may do in an affected account: read and snapshot volumes, share snapshots with a forensic
 # account, read blocks to hash them. Nothing that changes or deletes the account's own resources.
+# Encrypted sources add: tell an AWS managed key from a customer key, grant the forensic account the use of a
+# customer key, and (for aws/ebs, which cannot be shared) copy the snapshot under a key made for the purpose.
 SNAPSHOT_ROLE_ACTIONS = [
     "ec2:DescribeInstances",
     "ec2:DescribeVolumes",
     "ec2:DescribeSnapshots",
     "ec2:CreateSnapshot",
+    "ec2:CopySnapshot",
     "ec2:CreateTags",
     "ec2:ModifySnapshotAttribute",
     "ebs:ListSnapshotBlocks",
     "ebs:GetSnapshotBlock",
+    "kms:DescribeKey",
+    "kms:CreateKey",
+    "kms:CreateGrant",
 ]
+# Used by EC2 and the EBS direct APIs on the role's behalf (copying, reading encrypted blocks) only.
+SNAPSHOT_ROLE_KEY_USE = ["kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKeyWithoutPlaintext"]
 
 
 def _ensure_snapshot_role(settings: Settings, role_arn: str) -> None:
@@ -163,7 +171,15 @@ def _ensure_snapshot_role(settings: Settings, role_arn: str) -> None:
     iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))
     policy = {
         "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Action": SNAPSHOT_ROLE_ACTIONS, "Resource": "*"}],
+        "Statement": [
+            {"Effect": "Allow", "Action": SNAPSHOT_ROLE_ACTIONS, "Resource": "*"},
+            {
+                "Effect": "Allow",
+                "Action": SNAPSHOT_ROLE_KEY_USE,
+                "Resource": "*",
+                "Condition": {"StringLike": {"kms:ViaService": "ec2.*.amazonaws.com"}},
+            },
+        ],
     }
     iam.put_role_policy(RoleName=name, PolicyName="forensic-acquisition", PolicyDocument=json.dumps(policy))
 

@@ -27,7 +27,7 @@ from typing import Any
 from pulumi import automation as auto
 
 from service.config import PROJECT_ROOT, Settings
-from service.orchestration import engine_environment
+from service.orchestration import engine_environment, policy_gate
 from service.orchestration.engine_errors import EngineErrorCode
 from service.orchestration.models import PULUMI_PROJECT, OperationRequest, OperationResult
 
@@ -51,10 +51,12 @@ def settings_env(settings: Settings) -> dict[str, str]:
     return env
 
 
-def build_request(settings: Settings, request: OperationRequest) -> OperationRequest:
+def build_request(
+    settings: Settings, request: OperationRequest, program: str = DEFAULT_PROGRAM
+) -> OperationRequest:
     """Adds what the settings decide: provider config for the target and the mandatory policy packs."""
     provider_config = {**engine_environment.provider_config(settings), **request.provider_config}
-    packs = request.policy_packs or [str(p) for p in settings.policy_packs]
+    packs = policy_gate.packs_for(settings, request.policy_packs, forensic_program=program == DEFAULT_PROGRAM)
     return OperationRequest(
         kind=request.kind,
         stack_name=request.stack_name,
@@ -81,7 +83,7 @@ def run_operation(
     ``on_started`` receives the child's pid (it leads its own process group) so callers can record it;
     ``cancel`` asks the engine to stop (SIGINT, then SIGKILL after a grace period).
     """
-    full = build_request(settings, request)
+    full = build_request(settings, request, program)
     engine_environment.prepare_directories(settings)
     workspace = engine_environment.engine_workspace(settings)
     # The engine's log goes to a file, not a pipe: it outlives a crashed service and stays for the record.

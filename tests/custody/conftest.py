@@ -1,5 +1,43 @@
-"""Custody tests run the service over HTTP like the service tests: the same fixtures."""
+"""Custody tests run the service over HTTP like the service tests: the same fixtures. The scenario runs
+against a target (``tests.support.targets``): the local AWS, or real AWS under `make test-aws`."""
 
-from tests.service.conftest import engine_client
+from __future__ import annotations
 
-__all__ = ["engine_client"]
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from pydantic import SecretStr
+
+from service.main import create_app
+from tests.service.conftest import ADMIN_TOKEN, engine_client
+from tests.support.targets import TARGET, Target, aws_missing, aws_target, local_target
+
+__all__ = ["engine_client", "scenario", "scenario_client"]
+
+
+@pytest.fixture
+def scenario(request: pytest.FixtureRequest, tmp_path: Path) -> Target:
+    if TARGET == "aws":
+        missing = aws_missing()
+        if missing:
+            pytest.fail(
+                f"the scenario on real AWS needs {', '.join(missing)} (make test-aws lists all needs)"
+            )
+        return aws_target(tmp_path / "data")
+    return local_target(request.getfixturevalue("engine_settings"), request.getfixturevalue("local_aws"))
+
+
+@pytest.fixture
+def scenario_client(request: pytest.FixtureRequest, scenario: Target) -> Iterator[TestClient]:
+    """The service on the scenario's target: locally ``engine_client`` (seeded local AWS); on real AWS the
+    bootstrap's settings, with nothing seeded (the accounts are real)."""
+    if scenario.name == "local":
+        yield request.getfixturevalue("engine_client")
+        return
+    settings = scenario.settings.model_copy(
+        update={"bootstrap_admin_token": SecretStr(ADMIN_TOKEN), "jobs_poll_max_delay": 0.5}
+    )
+    with TestClient(create_app(settings)) as client:
+        yield client

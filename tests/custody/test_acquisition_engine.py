@@ -16,7 +16,13 @@ from service.investigations.models import Investigation
 from service.local.aws import LocalAws
 from tests.service.conftest import ADMIN, issue, open_ready, wait_operation
 from tests.support.aws import client_as
-from tests.support.disk_images import SOURCE_ROLE, blank_image, evidence_snapshot, source_evidence
+from tests.support.disk_images import (
+    SOURCE_ROLE,
+    blank_image,
+    encrypted_source_evidence,
+    evidence_snapshot,
+    source_evidence,
+)
 from tests.support.root import require_root
 
 pytestmark = pytest.mark.engine
@@ -93,8 +99,8 @@ def test_acquired_evidence_is_hashed_copied_verified_and_attached_read_only(
     ]
     assert events == [
         ("acquired", None),
-        ("shared", None),
         ("hashed", "source"),
+        ("shared", None),
         ("copied", None),
         ("hashed", "copy"),
         ("attached", None),
@@ -272,3 +278,82 @@ def test_evidence_that_cannot_be_mounted_read_only_fails_the_acquisition(
     assert artifact["flag_reason"] and "not mounted" in artifact["flag_reason"]
     custody = engine_client.get(f"/v1/investigations/{inv['id']}/custody", headers=ADMIN).json()
     assert [e["event"] for e in custody["events"]][-2:] == ["attached", "flagged"]
+
+
+def test_encrypted_evidence_is_acquired_as_aws_allows_it(
+    engine_client: TestClient, engine_settings: Settings, local_aws: LocalAws, tmp_path: Path
+) -> None:
+    """A customer-key source is shared with a grant on its key; an aws/ebs source (which AWS never shares)
+    is first copied in its account under a key made for the purpose. Both end verified, hashes equal to
+    ``sha256sum`` of the image, and the custody chain says each step."""
+    customer, customer_hash, customer_key = encrypted_source_evidence(local_aws, tmp_path / "c", "customer")
+    managed, managed_hash, managed_key = encrypted_source_evidence(local_aws, tmp_path / "m", "aws/ebs")
+    inv = open_ready(engine_client, "SEC-1005", timeout=TIMEOUT)
+    responder = issue(engine_client, "responder", "rita@example.com")
+    forensic_account = engine_settings.accounts[inv["region"]].account_id
+    for snapshot_id in (customer, managed):
+        source = {
+            "source_account_id": LOCAL_SOURCE_ACCOUNT,
+            "region": inv["region"],
+            "snapshot_id": snapshot_id,
+        }
+        accepted = _acquire(engine_client, inv["id"], responder, **source)
+        assert accepted.status_code == 202, accepted.text
+        op = wait_operation(engine_client, accepted.json()["operation"]["id"], timeout=TIMEOUT)
+        assert op["state"] == "succeeded", op["error"]
+
+    artifacts = engine_client.get(f"/v1/investigations/{inv['id']}/evidence", headers=ADMIN).json()
+    by_source = {a["source"]["snapshot_id"]: a for a in artifacts}
+    for snapshot_id, expected in ((customer, customer_hash), (managed, managed_hash)):
+        artifact = by_source[snapshot_id]
+        assert artifact["status"] == "verified"
+        assert artifact["sha256_source"] == expected == artifact["sha256_copy"]
+
+    custody = engine_client.get(f"/v1/investigations/{inv['id']}/custody", headers=ADMIN).json()
+    assert custody["chain_ok"] is True
+
+    def steps(artifact_id: str) -> list[tuple[str, str | None]]:
+        return [
+            (e["event"], e["hashes"].get("of")) for e in custody["events"] if e["artifact_id"] == artifact_id
+        ]
+
+    ec2_source = client_as(local_aws, SOURCE_ROLE, "ec2")
+    kms_source = client_as(local_aws, SOURCE_ROLE, "kms")
+    # Customer key: the source itself is shared, and its key by a grant to the forensic account.
+    assert steps(by_source[customer]["id"]) == [
+        ("acquired", None),
+        ("hashed", "source"),
+        ("shared", None),
+        ("shared", None),
+        ("copied", None),
+        ("hashed", "copy"),
+        ("attached", None),
+        ("mounted", None),
+    ]
+    grants = kms_source.list_grants(KeyId=customer_key)["Grants"]
+    assert [g["GranteePrincipal"] for g in grants] == [f"arn:aws:iam::{forensic_account}:root"]
+    shared = ec2_source.describe_snapshot_attribute(SnapshotId=customer, Attribute="createVolumePermission")
+    assert shared["CreateVolumePermissions"] == [{"UserId": forensic_account}]
+
+    # aws/ebs: never shared itself; a copy under a key made for the purpose is, hashed equal to the source.
+    assert steps(by_source[managed]["id"]) == [
+        ("acquired", None),
+        ("hashed", "source"),
+        ("copied", None),
+        ("hashed", "re-encrypted source"),
+        ("shared", None),
+        ("shared", None),
+        ("copied", None),
+        ("hashed", "copy"),
+        ("attached", None),
+        ("mounted", None),
+    ]
+    assert kms_source.describe_key(KeyId=managed_key)["KeyMetadata"]["KeyManager"] == "AWS"
+    unshared = ec2_source.describe_snapshot_attribute(SnapshotId=managed, Attribute="createVolumePermission")
+    assert unshared["CreateVolumePermissions"] == []
+    reencrypted = by_source[managed]["source"]["reencrypted_snapshot_id"]
+    (copy,) = ec2_source.describe_snapshots(SnapshotIds=[reencrypted])["Snapshots"]
+    assert copy["Encrypted"] is True and copy["KmsKeyId"] == by_source[managed]["source"]["kms_key_id"]
+    assert kms_source.describe_key(KeyId=copy["KmsKeyId"])["KeyMetadata"]["KeyManager"] == "CUSTOMER"
+    hashed = [e for e in custody["events"] if e["event"] == "hashed"]
+    assert {e["hashes"]["sha256"] for e in hashed} == {customer_hash, managed_hash}

@@ -1,4 +1,5 @@
-"""Custody end to end on the real engine and the local AWS: evidence acquired, freeze writes a signed manifest
+"""Custody end to end on the real engine, written once against a target (the local AWS under `make test`,
+real AWS under `make test-aws`: ``tests.support.targets``): evidence acquired, freeze writes a signed manifest
 that `forensics verify` checks offline (and that fails, naming what differs, once edited), what is written
 after freeze cannot be deleted, destroy writes a signed teardown certificate whose resources are really
 gone, the audit log is anchored, and the custody report renders with the hashes and signatures."""
@@ -16,15 +17,12 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from service.cli import app as cli
-from service.config import LOCAL_SOURCE_ACCOUNT, Settings
 from service.custody import signing
-from service.local.aws import LocalAws
 from tests.service.conftest import ADMIN, issue, open_ready, wait_operation
-from tests.support.aws import client_as
-from tests.support.disk_images import source_evidence
 from tests.support.root import require_root
+from tests.support.targets import TARGET, Target
 
-pytestmark = pytest.mark.engine
+pytestmark = [pytest.mark.engine, *([pytest.mark.aws] if TARGET == "aws" else [])]
 
 TIMEOUT = 900
 runner = CliRunner()
@@ -48,18 +46,17 @@ def _s3_object(s3: Any, location: str) -> dict[str, Any]:
     return dict(json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read()))
 
 
-def _verify(local_aws: LocalAws, role_arn: str, statement: Path, key: Path) -> Any:
+def _verify(target: Target, role_arn: str, statement: Path, key: Path) -> Any:
     """`forensics verify` as a verifier would run it: the file, the public key, and AWS read access of its
     own (here the forensic account's deploy role), no service and no database."""
-    creds = local_aws.client("sts").assume_role(RoleArn=role_arn, RoleSessionName="verifier")["Credentials"]
+    creds = target.credentials_for(role_arn)
     return runner.invoke(
         cli,
-        ["verify", str(statement), "--public-key", str(key), "--endpoint-url", local_aws.endpoint_url,
-         "--no-verify-tls"],
+        ["verify", str(statement), "--public-key", str(key), *target.verifier_arguments()],
         env={
-            "AWS_ACCESS_KEY_ID": creds["AccessKeyId"],
-            "AWS_SECRET_ACCESS_KEY": creds["SecretAccessKey"],
-            "AWS_SESSION_TOKEN": creds["SessionToken"],
+            "AWS_ACCESS_KEY_ID": creds["aws_access_key_id"],
+            "AWS_SECRET_ACCESS_KEY": creds["aws_secret_access_key"],
+            "AWS_SESSION_TOKEN": creds["aws_session_token"],
             "AWS_PROFILE": None,
             "AWS_DEFAULT_REGION": None,
         },
@@ -67,23 +64,30 @@ def _verify(local_aws: LocalAws, role_arn: str, statement: Path, key: Path) -> A
 
 
 def test_custody_from_acquisition_to_teardown_certificate(
-    engine_client: TestClient, engine_settings: Settings, local_aws: LocalAws, tmp_path: Path
+    scenario_client: TestClient, scenario: Target, tmp_path: Path
 ) -> None:
-    require_root()  # the local AWS mounts the evidence on a loop device, as the workstation would
-    snapshot_id, image_sha = source_evidence(local_aws, tmp_path)
+    engine_client, target = scenario_client, scenario
+    if target.name == "local":
+        require_root()  # the local AWS mounts the evidence on a loop device, as the workstation would
+    evidence = target.evidence(tmp_path)
+    image_sha = evidence.sha256
     inv = open_ready(engine_client, "SEC-1101", timeout=TIMEOUT)
     region = inv["region"]
-    deploy_role = engine_settings.accounts[region].deploy_role_arn
+    deploy_role = target.settings.accounts[region].deploy_role_arn
     assert deploy_role
     responder = issue(engine_client, "responder", "rita@example.com")
     custodian = issue(engine_client, "data_custodian", "carl@example.com")
-    body = {"source_account_id": LOCAL_SOURCE_ACCOUNT, "region": region, "snapshot_id": snapshot_id}
+    body = {
+        "source_account_id": evidence.source_account_id,
+        "region": region,
+        "snapshot_id": evidence.snapshot_id,
+    }
     _act(engine_client, inv["id"], "evidence", responder, body)
     (artifact,) = engine_client.get(f"/v1/investigations/{inv['id']}/evidence", headers=ADMIN).json()
     outputs = engine_client.get(f"/v1/investigations/{inv['id']}", headers=ADMIN).json()["outputs"]
     bucket = outputs["evidenceBucket"]
     # An artifact handed in by the responder before the freeze.
-    responder_s3 = client_as(local_aws, outputs["responderRoleArn"], "s3")
+    responder_s3 = target.client_as(outputs["responderRoleArn"], "s3")
     responder_s3.put_object(
         Bucket=bucket, Key="incoming/evidence-artifacts/memory.lime", Body=b"memory image" * 4096,
         ChecksumAlgorithm="SHA256",
@@ -91,7 +95,7 @@ def test_custody_from_acquisition_to_teardown_certificate(
 
     # Freeze: a signed manifest listing every held version (re-hashed) and the evidence copy with its hash.
     frozen = _act(engine_client, inv["id"], "freeze", responder, {"reason": "litigation"})
-    s3 = client_as(local_aws, deploy_role, "s3")
+    s3 = target.client_as(deploy_role, "s3")
     manifest = _s3_object(s3, frozen["result"]["legal_hold"]["manifest"])
     statement = manifest["statement"]
     assert manifest["kind"] == "freeze-manifest"
@@ -104,12 +108,12 @@ def test_custody_from_acquisition_to_teardown_certificate(
     ]
     assert statement["postFreezeWrites"]["mode"] == "COMPLIANCE"
 
-    public_key = signing.signer_for(engine_settings, region).public_key_pem()
+    public_key = signing.signer_for(target.settings, region).public_key_pem()
     key_file = tmp_path / "signing-key.pem"
     key_file.write_text(public_key)
     manifest_file = tmp_path / "manifest.signed.json"
     manifest_file.write_text(json.dumps(manifest, indent=2))
-    verified = _verify(local_aws, deploy_role, manifest_file, key_file)
+    verified = _verify(target, deploy_role, manifest_file, key_file)
     assert verified.exit_code == 0, verified.output
     assert f"{artifact['copy_snapshot_id']}" in verified.output
 
@@ -119,7 +123,7 @@ def test_custody_from_acquisition_to_teardown_certificate(
     held["sha256"] = ("0" if held["sha256"][0] != "0" else "1") + held["sha256"][1:]
     edited_file = tmp_path / "edited.json"
     edited_file.write_text(json.dumps(edited, indent=2))
-    refused = _verify(local_aws, deploy_role, edited_file, key_file)
+    refused = _verify(target, deploy_role, edited_file, key_file)
     assert refused.exit_code != 0
     assert "signature" in refused.output and "memory.lime" in refused.output
     differs = [line for line in refused.output.splitlines() if line.startswith("DIFFERS")]
@@ -129,7 +133,7 @@ def test_custody_from_acquisition_to_teardown_certificate(
     raw[raw.index(b"SEC-1101") + 4] ^= 0x01
     flipped = tmp_path / "flipped.json"
     flipped.write_bytes(bytes(raw))
-    assert _verify(local_aws, deploy_role, flipped, key_file).exit_code != 0
+    assert _verify(target, deploy_role, flipped, key_file).exit_code != 0
 
     # Written after the freeze: held by the bucket's COMPLIANCE default retention; nobody can delete it.
     late = s3.put_object(
@@ -160,7 +164,7 @@ def test_custody_from_acquisition_to_teardown_certificate(
     resources = certificate["statement"]["resources"]
     assert len(resources) == summary["resources"] > 40
     assert {r["status"] for r in resources} == {"gone", "retained"}
-    ec2 = client_as(local_aws, deploy_role, "ec2")
+    ec2 = target.client_as(deploy_role, "ec2")
     assert ec2.describe_vpcs(Filters=[{"Name": "vpc-id", "Values": [outputs["vpcId"]]}])["Vpcs"] == []
     vpc = next(r for r in resources if r["type"] == "aws:ec2/vpc:Vpc")
     assert vpc["status"] == "gone" and "NotFound" in vpc["evidence"]
@@ -168,7 +172,7 @@ def test_custody_from_acquisition_to_teardown_certificate(
     assert {"aws:s3/bucket:Bucket", "aws:kms/key:Key", "aws:ebs/snapshotCopy:SnapshotCopy"} <= kept
     certificate_file = tmp_path / "certificate.signed.json"
     certificate_file.write_text(json.dumps(certificate))
-    assert (checked := _verify(local_aws, deploy_role, certificate_file, key_file)).exit_code == 0, (
+    assert (checked := _verify(target, deploy_role, certificate_file, key_file)).exit_code == 0, (
         checked.output
     )
 
@@ -178,8 +182,8 @@ def test_custody_from_acquisition_to_teardown_certificate(
     events = [e["event"] for e in custody["events"] if e["artifact_id"] == artifact["id"]]
     assert events == [
         "acquired",
-        "shared",
         "hashed",
+        "shared",
         "copied",
         "hashed",
         "attached",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -25,9 +26,12 @@ from service.db.session import SessionFactory
 from service.integrations.integration_context import Integrations
 from service.integrations.models import OutboxMessage
 from service.investigations.models import Investigation
-from tests.integrations.conftest import audit_entries, wait_status
+from service.jobs.tasks import ROLE_USE_SCAN_TASK
+from service.main import create_app
+from tests.integrations.conftest import audit_entries, make_settings, wait_status
 from tests.service.conftest import ADMIN, issue, open_body, wait_operation
 from tests.support.clock import TestClock
+from tests.support.fakes import ScriptedExecutor
 from tests.support.http import RecordingServer
 
 FORENSIC = "123456789012"
@@ -317,3 +321,80 @@ def test_the_trail_is_read_through_lookup_events_for_every_assume_role_kind(
     assert report.errors == {} and report.read == 1 and report.alerts == [stranger["eventID"]]
     # Through the forensic account's deploy role, like every other call the service makes there.
     assert asked == [(r, settings.accounts[r].deploy_role_arn) for r in regions]
+
+
+def test_on_real_aws_the_scan_is_scheduled_and_reads_each_trail_through_the_deploy_role(
+    tmp_path: Path, executor: ScriptedExecutor, clock: TestClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With ``target=aws`` settings the scan is on Huey's schedule (and not locally, where no trail exists);
+    the scheduled task itself reads CloudTrail, its calls checked against the API model by the Stubber."""
+    deploy_role = f"arn:aws:iam::{FORENSIC}:role/forensics-deploy"
+    aws_settings = make_settings(
+        tmp_path,
+        None,
+        target="aws",
+        integrations_periodic_tasks=True,
+        cloudtrail_scan_minutes=10,
+        forensic_accounts={"eu-west-1": {"account_id": FORENSIC, "deploy_role_arn": deploy_role}},
+        service_principal_arns=[f"arn:aws:iam::{FORENSIC}:role/forensics-service"],
+        audit_anchor_bucket="forensics-audit-anchors-test",
+        pulumi_passphrase="a-passphrase-for-this-test-only",
+    )
+    local = create_app(
+        make_settings(tmp_path / "local", None, integrations_periodic_tasks=True), executor=executor
+    )
+    assert ROLE_USE_SCAN_TASK not in {t.name for t in local.state.jobs.huey._registry.periodic_tasks}
+    app = create_app(aws_settings, executor=executor, clock=clock)
+    tasks = {t.name: t for t in app.state.jobs.huey._registry.periodic_tasks}
+    scan_task = tasks[ROLE_USE_SCAN_TASK]
+    assert [m for m in range(60) if scan_task.validate_datetime(datetime(2026, 12, 6, 9, m))] == [
+        0,
+        10,
+        20,
+        30,
+        40,
+        50,
+    ]
+
+    stranger = assume_role_record(
+        f"arn:aws:iam::{FORENSIC}:role/payroll",
+        MALLORY_SSO,
+        clock(),
+        person=None,
+        investigation_id="inv-none",
+    )
+    trail = boto3.client(
+        "cloudtrail", region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="x"
+    )
+    asked: list[tuple[str, str | None, str | None]] = []
+
+    def aws_client(settings: Any, service: str, region: str | None = None, **kw: Any) -> Any:
+        if service != "cloudtrail":  # other schedules of the app (the audit anchor) have no AWS here
+            raise RuntimeError(f"no {service} in this test")
+        asked.append((service, region, kw.get("role_arn")))
+        return trail
+
+    reports: list[cloudtrail.ScanReport] = []
+    real_scan = cloudtrail.scan
+
+    def observed_scan(*args: Any, **kwargs: Any) -> cloudtrail.ScanReport:
+        reports.append(real_scan(*args, **kwargs))
+        return reports[-1]
+
+    start = clock() - timedelta(minutes=aws_settings.cloudtrail_lookback_minutes)
+    with TestClient(app), Stubber(trail) as stub:
+        monkeypatch.setattr(cloudtrail.aws_clients, "client", aws_client)
+        monkeypatch.setattr(cloudtrail, "scan", observed_scan)
+        for name in cloudtrail.ASSUME_EVENTS:
+            params = {
+                "LookupAttributes": [{"AttributeKey": "EventName", "AttributeValue": name}],
+                "StartTime": start,
+                "EndTime": clock(),
+            }
+            found = [lookup_item(stranger)] if name == "AssumeRole" else []
+            stub.add_response("lookup_events", {"Events": found}, params)
+        scan_task.execute()
+        stub.assert_no_pending_responses()
+    assert asked == [("cloudtrail", "eu-west-1", deploy_role)]
+    (report,) = reports
+    assert report.errors == {} and report.read == 1 and report.alerts == []  # not a clean room's role

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from service.config import Settings
 from service.orchestration.models import ConfigValue, OperationKind, OperationRequest, OperationResult
 from service.orchestration.stacks import run_operation
 from tests.program_deploy.conftest import DeployTarget
@@ -225,6 +226,31 @@ def test_bad_variant_is_stopped_before_aws(deploy_target: DeployTarget, variant:
     assert not result.succeeded
     assert result.error_code == "policy_violation"
     assert policy in {v.policy_name for v in result.policy_violations}
+    ec2 = deploy_target.client("ec2")
+    tagged = ec2.describe_vpcs(
+        Filters=[{"Name": "tag:forensics:investigation-id", "Values": [investigation]}]
+    )
+    assert tagged["Vpcs"] == []
+    assert ec2.describe_vpcs(Filters=[{"Name": "cidr", "Values": ["10.99.0.0/16"]}])["Vpcs"] == []
+
+
+def test_the_forensics_pack_cannot_be_configured_away(
+    deploy_target: DeployTarget, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``FORENSICS_POLICY_PACKS='[]'`` adds no pack and drops none: a violating program is still stopped
+    before anything reaches AWS."""
+    monkeypatch.setenv("FORENSICS_POLICY_PACKS", "[]")
+    settings = Settings.model_validate(deploy_target.settings.model_dump(exclude={"policy_packs"}))
+    investigation = "it-bad-nopacks"
+    request = OperationRequest(
+        kind=OperationKind.UP, stack_name=f"inv-{investigation}", config=_config(deploy_target, investigation)
+    )
+    result = run_operation(
+        settings, request, program="tests.program_deploy.bad_variants:with_internet_gateway"
+    )
+    assert not result.succeeded
+    assert result.error_code == "policy_violation"
+    assert "no-internet-gateway" in {v.policy_name for v in result.policy_violations}
     ec2 = deploy_target.client("ec2")
     tagged = ec2.describe_vpcs(
         Filters=[{"Name": "tag:forensics:investigation-id", "Values": [investigation]}]

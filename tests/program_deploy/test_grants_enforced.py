@@ -142,7 +142,7 @@ def _up(target: DeployTarget, **config: Any) -> OperationResult:
     return result
 
 
-def test_grants_are_enforced_by_aws(enforced_target: DeployTarget) -> None:
+def test_grants_are_enforced_by_the_local_aws(enforced_target: DeployTarget) -> None:
     target = enforced_target
     people = _people(target)
     alice, bob, mallory = (_sts_as(target, people[p], p) for p in PEOPLE)

@@ -143,7 +143,7 @@ def _break_glass(target: DeployTarget, role_arns: dict[str, str]) -> str:
     return arn
 
 
-def test_roles_are_enforced(enforced_target: DeployTarget, enforcing_aws: LocalAws) -> None:
+def test_roles_are_enforced_by_the_local_aws(enforced_target: DeployTarget, enforcing_aws: LocalAws) -> None:
     target = enforced_target
     account = target.account_id
 

@@ -100,7 +100,7 @@ def _grant_statements(aws: LocalAws, role_arn: str) -> list[dict[str, Any]]:
     return [s for s in statements if str(s.get("Sid", "")).startswith(GRANT_SID_PREFIX)]
 
 
-def test_a_grant_opens_the_role_until_aws_and_the_scheduler_close_it(
+def test_a_grant_opens_the_role_until_the_local_aws_and_the_scheduler_close_it(
     tmp_path: Path, pulumi_cli: Path, enforcing_aws: LocalAws
 ) -> None:
     aws = enforcing_aws

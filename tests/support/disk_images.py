@@ -7,6 +7,7 @@ import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Literal
 
 from service.config import LOCAL_SOURCE_ACCOUNT
 from service.custody import disk_image
@@ -133,3 +134,26 @@ def evidence_snapshot(local_aws: LocalAws, image: Path, description: str = "evid
     """A snapshot in the sample affected account holding ``image``, written through the EBS direct APIs."""
     ebs = client_as(local_aws, SOURCE_ROLE, "ebs")
     return disk_image.write_image(ebs, image, description=description)
+
+
+# An administrator of the sample affected account (not the service's snapshot role): it made the account's
+# disks and keys.
+SOURCE_ADMIN = f"arn:aws:iam::{LOCAL_SOURCE_ACCOUNT}:role/source-account-admin"
+
+
+def encrypted_source_evidence(
+    local_aws: LocalAws, folder: Path, key: Literal["customer", "aws/ebs"]
+) -> tuple[str, str, str]:
+    """``source_evidence``, encrypted as the affected account keeps it: under a customer managed key of its
+    own, or under its AWS managed ``aws/ebs`` key (EBS encryption by default). Returns the encrypted
+    snapshot, its image's ``sha256sum`` and the key's ARN."""
+    plain, expected = source_evidence(local_aws, folder)
+    ec2 = client_as(local_aws, SOURCE_ADMIN, "ec2")
+    options: dict[str, str] = {}
+    if key == "customer":
+        kms = client_as(local_aws, SOURCE_ADMIN, "kms")
+        options["KmsKeyId"] = kms.create_key(Description="affected account disks")["KeyMetadata"]["Arn"]
+    copy = ec2.copy_snapshot(SourceSnapshotId=plain, SourceRegion=local_aws.region, Encrypted=True, **options)
+    (encrypted,) = ec2.describe_snapshots(SnapshotIds=[copy["SnapshotId"]])["Snapshots"]
+    ec2.delete_snapshot(SnapshotId=plain)
+    return str(encrypted["SnapshotId"]), expected, str(encrypted["KmsKeyId"])

@@ -1,0 +1,93 @@
+"""Where a scenario runs: the local AWS (moto + the stand-in provider, what `make test` uses) or real AWS
+(`make test-aws`: ``FORENSICS_TEST_TARGET=aws``, the bootstrap's settings, the real provider).
+
+A scenario test is written once against a ``Target``: its service settings, clients acting as a role, the
+evidence it acquires, and how a verifier outside the service reaches AWS. The local target makes the evidence
+(``tests.support.disk_images.source_evidence``, the one place evidence disks are made); on real AWS it is a
+snapshot prepared in a source account, named by the environment.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from service.config import LOCAL_SOURCE_ACCOUNT, Settings
+from tools.aws_test_run import EVIDENCE_VARIABLES
+
+TARGET = os.environ.get("FORENSICS_TEST_TARGET", "local")
+
+
+@dataclass(frozen=True)
+class Evidence:
+    source_account_id: str
+    snapshot_id: str
+    sha256: str
+
+
+@dataclass
+class Target:
+    name: str
+    settings: Settings
+    # A boto3 client of the service's own identity (service name -> client).
+    client: Callable[[str], Any]
+    evidence: Callable[[Path], Evidence]
+
+    def credentials_for(self, role_arn: str) -> dict[str, str]:
+        creds = self.client("sts").assume_role(RoleArn=role_arn, RoleSessionName="scenario")["Credentials"]
+        return {
+            "aws_access_key_id": creds["AccessKeyId"],
+            "aws_secret_access_key": creds["SecretAccessKey"],
+            "aws_session_token": creds["SessionToken"],
+        }
+
+    def client_as(self, role_arn: str, service: str) -> Any:
+        """A client acting as one of the clean room's roles (what a person's tooling would hold)."""
+        return boto3.client(
+            service,
+            endpoint_url=self.settings.aws_endpoint_url,
+            region_name=self.settings.aws_region,
+            verify=self.settings.aws_verify_tls,
+            **self.credentials_for(role_arn),
+        )
+
+    def verifier_arguments(self) -> list[str]:
+        """What `forensics verify` needs to reach this AWS besides credentials."""
+        if self.settings.aws_endpoint_url is None:
+            return []
+        arguments = ["--endpoint-url", self.settings.aws_endpoint_url]
+        return arguments if self.settings.aws_verify_tls else [*arguments, "--no-verify-tls"]
+
+
+def local_target(settings: Settings, local_aws: Any) -> Target:
+    from tests.support.disk_images import source_evidence
+
+    def evidence(folder: Path) -> Evidence:
+        snapshot_id, sha256 = source_evidence(local_aws, folder)
+        return Evidence(LOCAL_SOURCE_ACCOUNT, snapshot_id, sha256)
+
+    return Target("local", settings, local_aws.client, evidence)
+
+
+def aws_missing() -> list[str]:
+    return [name for name in EVIDENCE_VARIABLES if not os.environ.get(name)]
+
+
+def aws_target(data_dir: Path) -> Target:
+    """Real AWS with the settings `forensics bootstrap` wrote (FORENSICS_* in the environment or .env)."""
+    settings = Settings(target="aws", data_dir=data_dir)
+    session = boto3.Session(region_name=settings.aws_region)
+
+    def evidence(folder: Path) -> Evidence:
+        return Evidence(
+            os.environ["FORENSICS_TEST_SOURCE_ACCOUNT"],
+            os.environ["FORENSICS_TEST_SOURCE_SNAPSHOT_ID"],
+            os.environ["FORENSICS_TEST_SOURCE_SHA256"],
+        )
+
+    return Target("aws", settings, session.client, evidence)
