@@ -7,7 +7,8 @@ operation's params). Approving, denying and expiring each take the row out of ``
 conditional UPDATE, so a request is decided once, whoever races. The approver is compared as a person
 (``persons.person_of``): a second token or chat account of the requester is still the requester.
 
-Break-glass is the one way a person acts alone on such a request: it acts at once, is kept as a row with
+Break-glass is the one way a person acts alone on such a request (the break-glass officer's permission, nobody
+else's; never to delete evidence or lift legal holds): it acts at once, is kept as a row with
 status ``break_glass``, audited as ``investigation.break_glass`` and announced as an alert of its own;
 ``break_glass_uses`` lists them for the custody report.
 """
@@ -26,6 +27,7 @@ from service.approvals.models import ApprovalRequest, ApprovalStatus
 from service.approvals.persons import person_of
 from service.audit import service as audit
 from service.audit.service import Actor
+from service.auth.roles import Permission
 from service.domain_events import ApprovalDecided, ApprovalExpired, BreakGlassUsed
 from service.errors import Forbidden, InvalidInput, NotFound, StateConflict
 from service.investigations import service as investigations
@@ -211,7 +213,10 @@ def expire_due(uow: UnitOfWork) -> list[str]:
 def break_glass(
     caller: Caller, investigation_id: str, action: str, params: dict[str, Any], reason: str
 ) -> Decision:
-    """One person acts alone on a request that needs a second person: at once, loudly."""
+    """One person acts alone on a request that needs a second person: at once, loudly. Only the holder of
+    the break-glass permission (the break-glass officer, a role of its own) may; and never to delete
+    evidence or lift legal holds, which always wait for a second person."""
+    caller.principal.require(Permission.BREAK_GLASS)
     spec = _break_glass_spec(action)
     inv = investigations.get_investigation(caller.session, investigation_id)
     try:
@@ -223,9 +228,14 @@ def break_glass(
         ]
         summary = "; ".join(f"{f['field']}: {f['message']}" for f in fields[:5])
         raise InvalidInput(f"invalid request: {summary}", details={"fields": fields}) from None
+    _refuse_evidence_loss(spec, values)
     investigations.authorize(caller, spec, values)
     _check(caller, inv, spec, values)
-    rule = spec.second_person(values, caller.settings)
+    rule = (
+        investigations.extension_rule(caller, inv, values)
+        if spec.name == Action.EXTEND
+        else spec.second_person(values, caller.settings)
+    )
     if rule is None:
         raise InvalidInput(
             f"{spec.name} with these params needs no second person; ask for it directly "
@@ -292,6 +302,17 @@ def _break_glass_spec(action: str) -> ActionSpec:
     if not (spec.runs_engine or spec.name == Action.EXTEND):
         raise InvalidInput(f"{action} cannot be asked for through break-glass", details={"action": action})
     return spec
+
+
+def _refuse_evidence_loss(spec: ActionSpec, values: dict[str, Any]) -> None:
+    """What needs the retention permission (deleting the evidence bucket, lifting legal holds) is exactly
+    what cannot be undone: it always waits for a second person, break-glass or not."""
+    if Permission.RETENTION in spec.permissions(values):
+        raise Forbidden(
+            f"break-glass may not {spec.name} with these params: deleting evidence or lifting legal holds "
+            f"always needs a second person; ask for it through the API, where it waits for approval",
+            details={"action": spec.name, "rule": "two_person", "permission": Permission.RETENTION.value},
+        )
 
 
 # The steps
