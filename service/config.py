@@ -147,7 +147,7 @@ class Settings(BaseSettings):
     # pack's instance-type-allowed refuses any stack that uses another).
     allowed_instance_types: list[str] = Field(default_factory=lambda: list(DEFAULT_ALLOWED_INSTANCE_TYPES))
     # Clean rooms one person may have open (not destroyed) at once; one more is refused (409).
-    max_open_rooms_per_requester: int = Field(default=5, ge=1)
+    max_open_rooms_per_requester: int = Field(default=10, ge=1)
     # Owners whose images may be golden AMIs ("self": the forensic account's own).
     golden_ami_owner_accounts: list[str] = Field(default_factory=lambda: list(DEFAULT_AMI_OWNERS))
     golden_ami_ssm_parameter: str = DEFAULT_AMI_SSM_PARAMETER
