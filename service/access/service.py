@@ -30,7 +30,7 @@ from programs.forensic_env.config import GRANT_EXPIRY_FORMAT
 from programs.forensic_env.trust import FROZEN_KEEPS_GRANTS_OF, SOURCE_IDENTITY_PATTERN
 from service.access.models import DECLARED, AccessRequest, AccessStatus, suspended_by_freeze
 from service.access.schemas import AccessRequestCreate, AccessRequestOut
-from service.approvals.persons import person_of
+from service.approvals.persons import person_of, require_person
 from service.audit import service as audit
 from service.auth.models import ApiToken
 from service.auth.roles import Permission, Role
@@ -221,6 +221,7 @@ def decide(
     into the role's trust policy (or joins one already queued: it reads the declared state when it starts)."""
     principal = caller.principal
     principal.require(Permission.APPROVE_ACCESS)
+    require_person(caller.settings, principal, "decide access requests")
     session = caller.session
     row = get_request(session, request_id)
     if is_requester(caller.settings, caller.principal, row):

@@ -24,7 +24,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from service.approvals.models import ApprovalRequest, ApprovalStatus
-from service.approvals.persons import person_of
+from service.approvals.persons import person_of, require_person
 from service.audit import service as audit
 from service.audit.service import Actor
 from service.auth.roles import Permission
@@ -142,7 +142,7 @@ def deny(caller: Caller, approval_id: str, reason: str) -> Decision:
     """Anyone who could approve it may deny it (the requester too: withdrawing is always safe)."""
     row = get_approval(caller.session, approval_id)
     _require_permissions(caller, row)
-    person = person_of(caller.settings, caller.principal)
+    person = require_person(caller.settings, caller.principal, "decide what needs a second person")
     _decide(caller, row, ApprovalStatus.DENIED, person, reason)
     audit.record(
         caller.session,
@@ -243,7 +243,7 @@ def break_glass(
             details={"action": spec.name},
         )
     now = caller.clock()
-    person = person_of(caller.settings, caller.principal)
+    person = require_person(caller.settings, caller.principal, "break glass")
     row = ApprovalRequest(
         id=str(uuid.uuid4()),
         investigation_id=inv.id,
@@ -331,7 +331,7 @@ def _require_second_person(caller: Caller, row: ApprovalRequest) -> str:
     """The approver's person id; refused when it is the requester's (as recorded, or as the aliases map the
     requester's principal now)."""
     settings = caller.settings
-    person = person_of(settings, caller.principal)
+    person = require_person(settings, caller.principal, "approve what needs a second person")
     if person in (row.requester_person, person_of(settings, row.requested_by)):
         raise Forbidden(
             f"approval {row.id} was requested by {row.requested_by}, and you ({caller.principal.name}) are "

@@ -24,6 +24,7 @@ from service.main import create_app
 from tests.service.conftest import ADMIN, issue, open_ready, wait_operation
 from tests.support.clock import TestClock
 from tests.support.fakes import FakeExecutor, block_until
+from tests.support.people import TEST_PEOPLE
 
 ALICE = "alice@example.com"
 ALICE_LAPTOP = "alice-laptop@example.com"
@@ -52,7 +53,7 @@ def settings(tmp_path: Path) -> Settings:
         # Expiry is driven by the test clock (app.state.jobs.expire_approvals), not the schedule.
         integrations_periodic_tasks=False,
         # Alice's second token is still Alice.
-        person_aliases={ALICE: "alice", ALICE_LAPTOP: "alice"},
+        person_aliases={**TEST_PEOPLE, ALICE: "alice", ALICE_LAPTOP: "alice"},
     )
 
 

@@ -29,6 +29,7 @@ from service.local.seed import seed
 from service.main import create_app
 from tests.service.conftest import ADMIN, ADMIN_TOKEN, issue, open_ready, wait_operation
 from tests.support.fakes import FakeExecutor, block_until
+from tests.support.people import TEST_PEOPLE
 
 runner = CliRunner()
 ALICE = "alice@example.com"
@@ -58,7 +59,7 @@ def settings(tmp_path: Path) -> Settings:
         shutdown_grace_seconds=2.0,
         integrations_periodic_tasks=False,
         # Alice's second token is still Alice; Alice and Bob may be given a clean room's roles.
-        person_aliases={ALICE: "alice", ALICE_LAPTOP: "alice"},
+        person_aliases={**TEST_PEOPLE, ALICE: "alice", ALICE_LAPTOP: "alice"},
         # Keyed by person: Alice's tokens are one person, "alice", with one AWS principal.
         person_principals={"alice": ALICE_ARN, BOB: BOB_ARN},
     )

@@ -30,6 +30,7 @@ from service.main import create_app
 from tests.service.conftest import ADMIN, ADMIN_TOKEN, issue, open_ready, wait_operation
 from tests.service.test_access_engine import _person_role, _sts_as
 from tests.support.clock import TestClock
+from tests.support.people import TEST_PEOPLE
 
 pytestmark = pytest.mark.engine
 
@@ -81,6 +82,7 @@ def test_legal_holds_on_a_frozen_room_are_lifted_only_with_a_second_person(
         audit_anchor_bucket=f"forensics-audit-anchors-{uuid.uuid4().hex[:16]}",
         # Alice's own AWS role may become the clean room's people (as a named person).
         human_principal_arns=[alice_arn],
+        person_aliases=TEST_PEOPLE,
     )
     seed(settings)
     with TestClient(create_app(settings, clock=TestClock())) as client:
