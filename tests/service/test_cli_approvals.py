@@ -216,14 +216,18 @@ def test_extensions_held_denied_and_broken_glass(app: FastAPI) -> None:
         assert get(client, f"/v1/approvals/{approval_id}")["status"] == "denied"
         assert get(client, f"/v1/investigations/{inv['id']}")["expires_at"] == after
 
-        # Alone, at once, loudly.
+        # Alone, at once, loudly: the break-glass officer only.
         reason = "counsel needs the room over the long weekend"
+        long = ("--param", "hours=100")
+        refused = forensics(client, alice, "break-glass", inv["id"], "extend", "--reason", reason, *long, code=1)
+        assert "403" in refused.stderr
+        officer = token_of(client, "break_glass_officer", "oncall-officer@example.com")
         bad = forensics(
-            client, alice, "break-glass", inv["id"], "extend", "--reason", reason, "--param", "x", code=2
+            client, officer, "break-glass", inv["id"], "extend", "--reason", reason, "--param", "x", code=2
         )
         assert "key=value" in bad.stderr
         broke = forensics(
-            client, alice, "break-glass", inv["id"], "extend", "--reason", reason, "--param", "hours=100"
+            client, officer, "break-glass", inv["id"], "extend", "--reason", reason, "--param", "hours=100"
         ).stdout
         assert "break-glass: extend acted on without a second person" in broke
         used = get(client, "/v1/approvals", status="break_glass")["items"]
