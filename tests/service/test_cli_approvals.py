@@ -218,8 +218,8 @@ def test_extensions_held_denied_and_broken_glass(app: FastAPI) -> None:
 
         # Alone, at once, loudly: the break-glass officer only.
         reason = "counsel needs the room over the long weekend"
-        long = ("--param", "hours=100")
-        refused = forensics(client, alice, "break-glass", inv["id"], "extend", "--reason", reason, *long, code=1)
+        asked = ("break-glass", inv["id"], "extend", "--reason", reason, "--param", "hours=100")
+        refused = forensics(client, alice, *asked, code=1)
         assert "403" in refused.stderr
         officer = token_of(client, "break_glass_officer", "oncall-officer@example.com")
         bad = forensics(
