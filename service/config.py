@@ -17,6 +17,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from programs.forensic_env.config import (
     DEFAULT_ACCOUNT_ID,
+    DEFAULT_ALLOWED_INSTANCE_TYPES,
     DEFAULT_AMI_OWNERS,
     DEFAULT_AMI_SSM_PARAMETER,
     DEFAULT_MAX_AMI_AGE_DAYS,
@@ -137,16 +138,24 @@ class Settings(BaseSettings):
     # Event streams (operation progress) one console session may hold open at once, per API process.
     console_max_streams: int = Field(default=4, ge=1, le=100)
     # Who is the same person: a token's principal name, a chat user id (U123) or a chat principal
-    # (slack:U123) -> one person id. Unmapped principals are their own person (chat users by their user id,
-    # whatever display name they use). The two-person rule compares persons, never tokens.
+    # (slack:U123) -> one person id. The people are these persons (and those of person_principals). The
+    # two-person rule compares persons, never tokens: whoever asks for what needs a second person, and whoever
+    # decides it, must map to one of them (service/approvals/persons.py); tokens are minted only for them or
+    # for service principals (a name starting with "service:").
     person_aliases: dict[str, str] = Field(default_factory=dict)
-    # Extensions longer than this (hours) wait for a second person's approval.
+    # Extensions that take a clean room's time granted without a second person (its opening TTL plus every
+    # extension since) past this many hours wait for a second person's approval.
     two_person_extension_hours: int = 72
     # A request waiting for a second person expires (and is never acted on) after this many hours.
     approval_ttl_hours: float = 24.0
 
     # Forensic defaults: the program's own (programs/forensic_env/config.py is their one source).
     default_ttl_hours: int = DEFAULT_TTL_HOURS
+    # The workstation instance types a clean room may use (the API refuses others with 422, and the policy
+    # pack's instance-type-allowed refuses any stack that uses another).
+    allowed_instance_types: list[str] = Field(default_factory=lambda: list(DEFAULT_ALLOWED_INSTANCE_TYPES))
+    # Clean rooms one person may have open (not destroyed) at once; one more is refused (409).
+    max_open_rooms_per_requester: int = Field(default=10, ge=1)
     # Owners whose images may be golden AMIs ("self": the forensic account's own).
     golden_ami_owner_accounts: list[str] = Field(default_factory=lambda: list(DEFAULT_AMI_OWNERS))
     golden_ami_ssm_parameter: str = DEFAULT_AMI_SSM_PARAMETER

@@ -22,6 +22,7 @@ from service.api.middleware import (
     HstsMiddleware,
     RequestIdMiddleware,
 )
+from service.approvals.persons import SERVICE_PRINCIPAL_PREFIX, people
 from service.approvals.views import router as approvals_router
 from service.audit.views import router as audit_router
 from service.auth.views import router as tokens_router
@@ -117,24 +118,58 @@ def create_app(
     install_access_tasks(jobs)
     # The operator console (/console): pages over the same domain functions, after the API's error handlers.
     console.install(app)
-    _advertise_regions(app, sorted(settings.accounts))
+    _advertise_settings(app, settings)
     return app
 
 
-def _advertise_regions(app: FastAPI, regions: list[str]) -> None:
-    """The OpenAPI schema names the regions that have a forensic account (they come from settings, not from
-    the model), so a client can see what it may ask for and a fuzzer does not call other regions valid."""
+def _advertise_settings(app: FastAPI, settings: Settings) -> None:
+    """The OpenAPI schema names what settings allow rather than what the models' patterns would (the regions
+    with a forensic account, the allowed instance types, the longest opening TTL one person may grant, the
+    principals a token may be minted for), so a client can see what it may ask for and a fuzzer does not call
+    other values valid."""
     build = app.openapi
+    regions = sorted(settings.accounts)
+    principals = sorted(set(settings.person_aliases) | people(settings))
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             schema = build()
-            create = schema.get("components", {}).get("schemas", {}).get("InvestigationCreate")
+            models = schema.get("components", {}).get("schemas", {})
+            create = models.get("InvestigationCreate")
             if create is not None:
-                create["properties"]["region"] = {
+                fields = create["properties"]
+                fields["region"] = {
                     "anyOf": [{"type": "string", "enum": regions}, {"type": "null"}],
                     "title": "Region",
                     "description": "A region with a forensic account; default: the service's own region.",
+                }
+                fields["instance_type"] = {
+                    "anyOf": [
+                        {"type": "string", "enum": list(settings.allowed_instance_types)},
+                        {"type": "null"},
+                    ],
+                    "title": "Instance Type",
+                    "description": "An allowed instance type (FORENSICS_ALLOWED_INSTANCE_TYPES).",
+                }
+                fields["ttl_hours"] = {
+                    "anyOf": [
+                        {"type": "integer", "minimum": 1, "maximum": settings.two_person_extension_hours},
+                        {"type": "null"},
+                    ],
+                    "title": "Ttl Hours",
+                    "description": "At most what one person may grant; more is an extension a second person "
+                    "approves.",
+                }
+            token = models.get("TokenCreate")
+            if token is not None:
+                machine = f"^{SERVICE_PRINCIPAL_PREFIX}[A-Za-z0-9_.@+:/ -]+$"
+                allowed: list[dict[str, Any]] = [{"type": "string", "pattern": machine, "maxLength": 200}]
+                if principals:
+                    allowed.insert(0, {"type": "string", "enum": principals})
+                token["properties"]["principal"] = {
+                    "anyOf": allowed,
+                    "title": "Principal",
+                    "description": "A configured person, or a service principal (service:<name>).",
                 }
         return app.openapi_schema or build()
 

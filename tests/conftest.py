@@ -13,6 +13,7 @@ import pytest
 
 from service.config import PROJECT_ROOT, Settings
 from service.local.aws import LocalAws
+from tests.support.people import TEST_PEOPLE
 from tools.local_servers import PostgresServer, RedisServer
 
 # The two deployments the service and API suites run on: the embedded default (SQLite, SqliteHuey) and the
@@ -56,6 +57,7 @@ def engine_settings(tmp_path: Path, local_aws: LocalAws, pulumi_cli: Path) -> It
         # One audit log per test, so one anchor bucket each: another test's anchors would read as entries
         # cut from this log.
         audit_anchor_bucket=f"forensics-audit-anchors-{uuid.uuid4().hex[:16]}",
+        person_aliases=TEST_PEOPLE,
     )
     yield settings
     shutil.rmtree(tmp_path / "data", ignore_errors=True)

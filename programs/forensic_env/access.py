@@ -364,6 +364,16 @@ class AccessRoles(pulumi.ComponentResource):
                 allow("DecryptReports", ["kms:Decrypt"], [key]),
             ],
         }
+        if cfg.frozen:
+            # Lifting a hold while frozen is a second person's decision, carried out by the deployment.
+            policies["custodian"].append(
+                {
+                    "Sid": "NoLegalHoldChangesWhileFrozen",
+                    "Effect": "Deny",
+                    "Action": ["s3:PutObjectLegalHold"],
+                    "Resource": [objects],
+                }
+            )
         child = pulumi.ResourceOptions(parent=self)
         for role, statements in policies.items():
             aws.iam.RolePolicy(

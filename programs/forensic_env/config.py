@@ -39,6 +39,23 @@ TICKET_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:#/-]{1,63}$"
 DEFAULT_ACCOUNT_ID = "123456789012"
 DEFAULT_REGION = "us-east-1"
 DEFAULT_INSTANCE_TYPE = "t3.large"
+# The workstation sizes a clean room may use unless the operator allows others (the service's
+# FORENSICS_ALLOWED_INSTANCE_TYPES, which the policy pack reads too): general purpose and memory-heavy sizes
+# for disk and memory analysis, none of the accelerated or metal ones a leaked token could run up a bill on.
+DEFAULT_ALLOWED_INSTANCE_TYPES = (
+    "t3.large",
+    "t3.xlarge",
+    "t3.2xlarge",
+    "m5.large",
+    "m5.xlarge",
+    "m5.2xlarge",
+    "m6i.large",
+    "m6i.xlarge",
+    "m6i.2xlarge",
+    "r5.large",
+    "r5.xlarge",
+    "r5.2xlarge",
+)
 DEFAULT_VPC_CIDR = "10.77.0.0/16"
 # Golden AMI parameters live under this prefix only: a caller cannot point the workstation at any parameter.
 AMI_SSM_PREFIX = "/forensics/golden-ami/"

@@ -37,6 +37,26 @@ BUCKET_GUARD_RAILS = (
 )
 
 
+def _frozen_legal_hold_guard(
+    cfg: EnvironmentConfig, objects: pulumi.Output[str], guardians: Sequence[str]
+) -> list[dict[str, object]]:
+    """Frozen, no legal hold changes but the deployment's (the service placing holds, or lifting them once a
+    second person approved a release that removes them; it does so after the release's `up` thawed the
+    bucket) and break-glass's: the custodian's role cannot lift a hold alone and skip the two-person rule."""
+    if not cfg.frozen:
+        return []
+    return [
+        {
+            "Sid": "DenyLegalHoldChangesWhileFrozenExceptBreakGlassAndDeployment",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": ["s3:PutObjectLegalHold"],
+            "Resource": [objects],
+            "Condition": {"StringNotLike": {"aws:PrincipalArn": list(guardians)}},
+        }
+    ]
+
+
 def bucket_name(cfg: EnvironmentConfig) -> str:
     return cfg.evidence_bucket_name
 
@@ -168,6 +188,7 @@ class EvidenceStore(pulumi.ComponentResource):
                         "Resource": [objects],
                         "Condition": {"StringNotLike": {"aws:PrincipalArn": guardians}},
                     },
+                    *_frozen_legal_hold_guard(cfg, objects, guardians),
                     {
                         # Every object but the empty folder markers (which the deployment itself writes and
                         # refreshes) is off limits to anyone but the evidence roles. Bucket-level actions stay

@@ -23,17 +23,18 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from programs.forensic_env.config import GRANT_EXPIRY_FORMAT
 from programs.forensic_env.trust import FROZEN_KEEPS_GRANTS_OF, SOURCE_IDENTITY_PATTERN
 from service.access.models import DECLARED, AccessRequest, AccessStatus, suspended_by_freeze
 from service.access.schemas import AccessRequestCreate, AccessRequestOut
-from service.approvals.persons import person_of
+from service.approvals.persons import person_of, require_person
 from service.audit import service as audit
+from service.auth.models import ApiToken
 from service.auth.roles import Permission, Role
-from service.auth.service import Principal
+from service.auth.service import BOOTSTRAP_PRINCIPAL, Principal
 from service.clock import as_utc
 from service.config import Settings
 from service.domain_events import AccessChanged
@@ -220,6 +221,7 @@ def decide(
     into the role's trust policy (or joins one already queued: it reads the declared state when it starts)."""
     principal = caller.principal
     principal.require(Permission.APPROVE_ACCESS)
+    require_person(caller.settings, principal, "decide access requests")
     session = caller.session
     row = get_request(session, request_id)
     if is_requester(caller.settings, caller.principal, row):
@@ -229,10 +231,7 @@ def decide(
             details={"access_request_id": row.id, "permission": Permission.APPROVE_ACCESS.value},
         )
     if row.status != AccessStatus.REQUESTED:
-        raise StateConflict(
-            f"access request {row.id} is {row.status.value}; only a request still waiting can be decided",
-            details={"status": row.status.value},
-        )
+        _not_waiting(row)
     inv = investigations.get_investigation(session, row.investigation_id)
     now = caller.clock()
     if decide_by(caller.settings, row) <= now:
@@ -243,12 +242,13 @@ def decide(
             details={"status": AccessStatus.LAPSED.value},
         )
     if not approve:
-        _settle(row, AccessStatus.DENIED, principal.name, now, reason)
+        _settle(caller, row, AccessStatus.DENIED, now, reason)
         _audit(caller, row, "access.deny", {"reason": reason})
         _announce(caller, row, "denied", by=principal.name, reason=reason)
         return row, None
 
     _check_role(inv, row.role)
+    _require_requester_signed_in(caller, row, now)
     expires = (now + timedelta(hours=row.hours)).replace(microsecond=0)
     grants = [*declared_grants(session, inv.id, now), _entry(row, expires)]
     # Checked by the program's own validator before anything changes: a grant the trust policy cannot take
@@ -261,8 +261,7 @@ def decide(
         },
         region=inv.region,
     )
-    _settle(row, AccessStatus.APPROVED, principal.name, now, reason)
-    row.expires_at = expires
+    _settle(caller, row, AccessStatus.APPROVED, now, reason, expires_at=expires)
     inv.grants = grants
     inv.updated_at = now
     op = _queue_sync(caller, inv)
@@ -285,29 +284,111 @@ def revoke(caller: Caller, request_id: str, reason: str | None) -> tuple[AccessR
     own = is_requester(caller.settings, caller.principal, row)
     if not own:
         principal.require(Permission.APPROVE_ACCESS)
-    if row.status not in (AccessStatus.REQUESTED, *DECLARED):
-        raise StateConflict(
-            f"access request {row.id} is {row.status.value}; there is nothing to revoke",
-            details={"status": row.status.value},
-        )
+    revocable = (AccessStatus.REQUESTED, *DECLARED)
+    if row.status not in revocable:
+        _nothing_to_revoke(row)
     inv = investigations.get_investigation(session, row.investigation_id)
     now = caller.clock()
-    was_declared = row.status in DECLARED
-    row.status = AccessStatus.REVOKED
-    row.updated_at = now
-    row.decision_reason = reason or row.decision_reason
+    was = row.status
+    # Conditional on the status read: a decision committed meanwhile (an approval racing this withdrawal)
+    # makes this a conflict to read again, never a withdrawal that leaves a grant behind.
+    moved = session.execute(
+        update(AccessRequest)
+        .where(AccessRequest.id == row.id, AccessRequest.status == was)
+        .values(
+            status=AccessStatus.REVOKED,
+            updated_at=now,
+            decision_reason=reason or row.decision_reason,
+        )
+    ).rowcount  # type: ignore[attr-defined]
+    session.refresh(row)
+    if not moved:
+        if row.status in revocable:
+            raise StateConflict(
+                f"access request {row.id} changed meanwhile (now {row.status.value}); read it and revoke "
+                "again",
+                details={"status": row.status.value},
+            )
+        _nothing_to_revoke(row)
+    was_declared = was in DECLARED
     op = _redeclare(caller, inv, now) if was_declared else None
     _audit(caller, row, "access.revoke", {"reason": reason, "operation_id": op.id if op else None})
     _announce(caller, row, "revoked", by=principal.name, reason=reason)
     return row, op
 
 
-def _settle(row: AccessRequest, status: AccessStatus, by: str, now: datetime, reason: str | None) -> None:
-    row.status = status
-    row.decided_by = by
-    row.decided_at = now
-    row.decision_reason = reason
-    row.updated_at = now
+def _not_waiting(row: AccessRequest) -> None:
+    raise StateConflict(
+        f"access request {row.id} is {row.status.value}; only a request still waiting can be decided",
+        details={"status": row.status.value},
+    )
+
+
+def _nothing_to_revoke(row: AccessRequest) -> None:
+    raise StateConflict(
+        f"access request {row.id} is {row.status.value}; there is nothing to revoke",
+        details={"status": row.status.value},
+    )
+
+
+def _settle(
+    caller: Caller,
+    row: AccessRequest,
+    status: AccessStatus,
+    now: datetime,
+    reason: str | None,
+    *,
+    expires_at: datetime | None = None,
+) -> None:
+    """Takes the request out of ``requested`` with one conditional UPDATE, so it is decided once: a
+    withdrawal or another decision committed since it was read makes this one a conflict (409)."""
+    values: dict[str, Any] = {
+        "status": status,
+        "decided_by": caller.principal.name,
+        "decided_at": now,
+        "decision_reason": reason,
+        "updated_at": now,
+    }
+    if expires_at is not None:
+        values["expires_at"] = expires_at
+    moved = caller.session.execute(
+        update(AccessRequest)
+        .where(AccessRequest.id == row.id, AccessRequest.status == AccessStatus.REQUESTED)
+        .values(**values)
+    ).rowcount  # type: ignore[attr-defined]
+    caller.session.refresh(row)
+    if not moved:
+        _not_waiting(row)
+
+
+def requester_signed_in(settings: Settings, session: Session, name: str, now: datetime) -> bool:
+    """Whether whoever asked can still act here: a chat user still mapped to a role, the bootstrap admin
+    while its token is configured, anyone else while they hold an API token neither revoked nor expired. A
+    request asked with a token revoked since (a leaked one, say) grants nothing."""
+    if name.startswith("slack:"):
+        user = name.removeprefix("slack:").split("(", 1)[0]
+        return user in settings.slack_user_roles
+    if name == BOOTSTRAP_PRINCIPAL:
+        return settings.bootstrap_admin_token is not None
+    valid = session.execute(
+        select(ApiToken.id)
+        .where(
+            ApiToken.principal == name,
+            ApiToken.revoked_at.is_(None),
+            or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > now),
+        )
+        .limit(1)
+    ).first()
+    return valid is not None
+
+
+def _require_requester_signed_in(caller: Caller, row: AccessRequest, now: datetime) -> None:
+    if not requester_signed_in(caller.settings, caller.session, row.requested_by, now):
+        raise StateConflict(
+            f"access request {row.id} was asked by {row.requested_by}, who no longer holds a valid token "
+            "(revoked or expired since); nothing was granted. Deny it, and have the person ask again",
+            details={"status": row.status.value, "requested_by": row.requested_by},
+        )
 
 
 def _redeclare(caller: Caller, inv: Investigation, now: datetime) -> Operation | None:

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select
 
 from service.approvals.models import ApprovalRequest, ApprovalStatus
-from service.approvals.persons import person_of
+from service.approvals.persons import require_person
 from service.audit import service as audit
 from service.domain_events import ApprovalRequested
 from service.unit_of_work import Caller
@@ -31,7 +31,7 @@ def hold(
     """Records the request as pending_approval (audited, announced on the ticket and in chat) and returns
     it. The same person asking for the same thing again while it waits gets the waiting request back."""
     session, now = caller.session, caller.clock()
-    person = person_of(caller.settings, caller.principal)
+    person = require_person(caller.settings, caller.principal, "ask for what needs a second person")
     row = _waiting(caller, investigation_id, action, params, person)
     if row is None:
         row = ApprovalRequest(

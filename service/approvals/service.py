@@ -7,7 +7,8 @@ operation's params). Approving, denying and expiring each take the row out of ``
 conditional UPDATE, so a request is decided once, whoever races. The approver is compared as a person
 (``persons.person_of``): a second token or chat account of the requester is still the requester.
 
-Break-glass is the one way a person acts alone on such a request: it acts at once, is kept as a row with
+Break-glass is the one way a person acts alone on such a request (the break-glass officer's permission, nobody
+else's; never to delete evidence or lift legal holds): it acts at once, is kept as a row with
 status ``break_glass``, audited as ``investigation.break_glass`` and announced as an alert of its own;
 ``break_glass_uses`` lists them for the custody report.
 """
@@ -23,9 +24,10 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from service.approvals.models import ApprovalRequest, ApprovalStatus
-from service.approvals.persons import person_of
+from service.approvals.persons import person_of, require_person
 from service.audit import service as audit
 from service.audit.service import Actor
+from service.auth.roles import Permission
 from service.domain_events import ApprovalDecided, ApprovalExpired, BreakGlassUsed
 from service.errors import Forbidden, InvalidInput, NotFound, StateConflict
 from service.investigations import service as investigations
@@ -140,7 +142,7 @@ def deny(caller: Caller, approval_id: str, reason: str) -> Decision:
     """Anyone who could approve it may deny it (the requester too: withdrawing is always safe)."""
     row = get_approval(caller.session, approval_id)
     _require_permissions(caller, row)
-    person = person_of(caller.settings, caller.principal)
+    person = require_person(caller.settings, caller.principal, "decide what needs a second person")
     _decide(caller, row, ApprovalStatus.DENIED, person, reason)
     audit.record(
         caller.session,
@@ -211,7 +213,10 @@ def expire_due(uow: UnitOfWork) -> list[str]:
 def break_glass(
     caller: Caller, investigation_id: str, action: str, params: dict[str, Any], reason: str
 ) -> Decision:
-    """One person acts alone on a request that needs a second person: at once, loudly."""
+    """One person acts alone on a request that needs a second person: at once, loudly. Only the holder of
+    the break-glass permission (the break-glass officer, a role of its own) may; and never to delete
+    evidence or lift legal holds, which always wait for a second person."""
+    caller.principal.require(Permission.BREAK_GLASS)
     spec = _break_glass_spec(action)
     inv = investigations.get_investigation(caller.session, investigation_id)
     try:
@@ -223,9 +228,14 @@ def break_glass(
         ]
         summary = "; ".join(f"{f['field']}: {f['message']}" for f in fields[:5])
         raise InvalidInput(f"invalid request: {summary}", details={"fields": fields}) from None
+    _refuse_evidence_loss(spec, values)
     investigations.authorize(caller, spec, values)
     _check(caller, inv, spec, values)
-    rule = spec.second_person(values, caller.settings)
+    rule = (
+        investigations.extension_rule(caller, inv, values)
+        if spec.name == Action.EXTEND
+        else spec.second_person(values, caller.settings)
+    )
     if rule is None:
         raise InvalidInput(
             f"{spec.name} with these params needs no second person; ask for it directly "
@@ -233,7 +243,7 @@ def break_glass(
             details={"action": spec.name},
         )
     now = caller.clock()
-    person = person_of(caller.settings, caller.principal)
+    person = require_person(caller.settings, caller.principal, "break glass")
     row = ApprovalRequest(
         id=str(uuid.uuid4()),
         investigation_id=inv.id,
@@ -294,6 +304,17 @@ def _break_glass_spec(action: str) -> ActionSpec:
     return spec
 
 
+def _refuse_evidence_loss(spec: ActionSpec, values: dict[str, Any]) -> None:
+    """What needs the retention permission (deleting the evidence bucket, lifting legal holds) is exactly
+    what cannot be undone: it always waits for a second person, break-glass or not."""
+    if Permission.RETENTION in spec.permissions(values):
+        raise Forbidden(
+            f"break-glass may not {spec.name} with these params: deleting evidence or lifting legal holds "
+            f"always needs a second person; ask for it through the API, where it waits for approval",
+            details={"action": spec.name, "rule": "two_person", "permission": Permission.RETENTION.value},
+        )
+
+
 # The steps
 
 
@@ -310,7 +331,7 @@ def _require_second_person(caller: Caller, row: ApprovalRequest) -> str:
     """The approver's person id; refused when it is the requester's (as recorded, or as the aliases map the
     requester's principal now)."""
     settings = caller.settings
-    person = person_of(settings, caller.principal)
+    person = require_person(settings, caller.principal, "approve what needs a second person")
     if person in (row.requester_person, person_of(settings, row.requested_by)):
         raise Forbidden(
             f"approval {row.id} was requested by {row.requested_by}, and you ({caller.principal.name}) are "

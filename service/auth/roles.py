@@ -11,6 +11,8 @@ class Role(StrEnum):
     ANALYST = "analyst"
     DATA_CUSTODIAN = "data_custodian"
     ADMIN = "admin"
+    # Acts alone, loudly, when nobody else can be reached: a token of its own, never an everyday role's.
+    BREAK_GLASS_OFFICER = "break_glass_officer"
 
 
 class Permission(StrEnum):
@@ -32,6 +34,11 @@ class Permission(StrEnum):
     CANCEL = "cancel"
     AUDIT_READ = "audit_read"
     TOKENS = "tokens"
+    # Acting alone on a request the two-person rule holds (POST /v1/investigations/{id}/break-glass). Only
+    # the break-glass officer holds it: a custodian, responder or admin token that leaks, or one person in a
+    # hurry, cannot skip the second person. Deleting evidence or lifting legal holds is never possible
+    # through break-glass, whoever holds it (service/approvals/service.py).
+    BREAK_GLASS = "break_glass"
 
 
 _READ = {Permission.READ}
@@ -64,7 +71,13 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.AUDIT_READ,
         }
     ),
-    Role.ADMIN: frozenset(Permission),
+    # Everything but break-glass: administering tokens and roles is not acting alone on evidence.
+    Role.ADMIN: frozenset(set(Permission) - {Permission.BREAK_GLASS}),
+    # What break-glass may act on (a release that keeps the legal holds, a long extension), and nothing that
+    # deletes evidence or lifts holds (no retention), nor anything done without break-glass's alert.
+    Role.BREAK_GLASS_OFFICER: frozenset(
+        _READ | {Permission.BREAK_GLASS, Permission.RELEASE, Permission.EXTEND}
+    ),
 }
 
 

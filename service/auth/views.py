@@ -6,8 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, status
 
-from service.api.deps import ClockDep, RequestIdDep, SessionDep, require
+from service.api.deps import ClockDep, RequestIdDep, SessionDep, SettingsDep, require
 from service.api.schemas import ERROR_RESPONSES
+from service.approvals.persons import require_token_principal
 from service.auth import service
 from service.auth.roles import Permission
 from service.auth.schemas import IssuedToken, TokenCreate, TokenOut
@@ -20,8 +21,17 @@ TokenId = Annotated[str, Path(pattern=r"^[0-9a-f-]{36}$")]
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=IssuedToken)
 def issue_token(
-    body: TokenCreate, session: SessionDep, clock: ClockDep, admin: Admin, request_id: RequestIdDep
+    body: TokenCreate,
+    session: SessionDep,
+    clock: ClockDep,
+    settings: SettingsDep,
+    admin: Admin,
+    request_id: RequestIdDep,
 ) -> IssuedToken:
+    """A token for a configured person (FORENSICS_PERSON_ALIASES / FORENSICS_PERSON_PRINCIPALS) or a
+    service principal (``service:<name>``); anyone else would be a person the two-person rule cannot
+    count (422)."""
+    require_token_principal(settings, body.principal)
     row, token = service.issue_token(
         session,
         clock,

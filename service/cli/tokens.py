@@ -24,7 +24,12 @@ def list_tokens(ctx: typer.Context, url: UrlOpt = DEFAULT_URL, token: TokenOpt =
 @app.command()
 def create(
     ctx: typer.Context,
-    principal: Annotated[str, typer.Argument(help="Who the token is for, e.g. alice@example.com")],
+    principal: Annotated[
+        str,
+        typer.Argument(
+            help="Who the token is for: a configured person (e.g. alice@example.com) or service:<name>"
+        ),
+    ],
     role: Annotated[Role, typer.Option(help="What it may do")],
     expires_in_days: Annotated[int | None, typer.Option(min=1, max=3650, help="Default: never")] = None,
     url: UrlOpt = DEFAULT_URL,

@@ -144,9 +144,13 @@ class ActionSpec:
     # The two-person rule: why these params need a second, different person's approval (None: the requester
     # acts alone). Such a request waits in pending_approval (service/approvals) instead of being queued.
     second_person: Callable[[Params, Settings], str | None] = nobody_else
-    # A data custodian's decision: cancelling it undoes it, so a cancel by anyone but the person who asked
-    # waits for a second person too.
+    # A decision about evidence (a custodian's release or destroy, anyone's freeze): cancelling it undoes it,
+    # so a cancel by anyone but the person who asked waits for a second person too.
     custodial: bool = False
+    # The status when the operation is cancelled before it ran; None: back to where it was. A cancelled
+    # freeze leaves the clean room to a person (needs_attention, which the TTL reaper never destroys): the
+    # reason to preserve it may still hold.
+    cancelled: Status | None = None
 
     @property
     def runs_engine(self) -> bool:
@@ -161,7 +165,7 @@ class ActionSpec:
 
     def cancel_needs_second_person(self, *, by_requester: bool) -> str | None:
         if self.custodial and not by_requester:
-            return f"cancelling a {self.name} someone else asked for undoes a data custodian's decision"
+            return f"cancelling a {self.name} someone else asked for undoes another person's decision"
         return None
 
     def refusal(self, inv: Investigation) -> str | None:
@@ -183,7 +187,9 @@ class ActionSpec:
         """The investigation's status once the operation ended. Cancelled before it ran: back to where it was
         when it was asked for."""
         if not ran:
-            return previous if self.running is not None else current
+            if self.running is None:
+                return current
+            return self.cancelled if self.cancelled is not None else previous
         target = self.succeeded if succeeded else self.failed
         return target if target is not None else current
 
@@ -383,9 +389,17 @@ def _destroy_second_person(params: Params, _settings: Settings) -> str | None:
 
 
 def _extend_second_person(params: Params, settings: Settings) -> str | None:
+    """``hours_granted_alone``: what extensions without a second person already added since the opening
+    (the service reads it; service.investigations.service.extension_rule)."""
     limit, hours = settings.two_person_extension_hours, int(params.get("hours", 0))
     if hours > limit:
         return f"an extension by {hours} hours is longer than the {limit} hours one person may grant"
+    earlier = int(params.get("hours_granted_alone", 0))
+    if earlier + hours > limit:
+        return (
+            f"with this extension by {hours} hours, the extensions granted without a second person would add "
+            f"{earlier + hours} hours, more than the {limit} hours one person may grant"
+        )
     return None
 
 
@@ -449,6 +463,10 @@ register(
         declare_when_ran=_declare_frozen,
         declare_when_succeeded=_frozen_held,
         after_success=_place_legal_hold,
+        # Someone asked to preserve the evidence: another person's cancel waits for a second person, and a
+        # cancelled freeze is never left for the reaper to destroy.
+        custodial=True,
+        cancelled=Status.NEEDS_ATTENTION,
         refusals={
             Status.FROZEN: "investigation {id} is already frozen",
             Status.OPENING: "investigation {id} is still opening; freeze it once it is ready",

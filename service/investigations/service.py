@@ -27,7 +27,9 @@ from sqlalchemy.orm import Session
 from programs.forensic_env.config import MAX_TTL_HOURS
 from service.approvals import pending
 from service.approvals.models import ApprovalRequest
+from service.approvals.persons import person_of
 from service.audit import service as audit
+from service.audit.models import AuditEntry
 from service.audit.service import Actor
 from service.clock import as_utc
 from service.db.base import canonical_json
@@ -132,6 +134,41 @@ def _replay(inv: Investigation, idempotency_key: str | None, body_hash: str) -> 
     return inv
 
 
+def _check_opening_limits(caller: Caller, body: InvestigationCreate) -> None:
+    """What one person may open alone: an allowed instance type, a TTL within what one person may grant
+    (more is an extension a second person approves), and a bounded number of open clean rooms."""
+    settings = caller.settings
+    allowed = settings.allowed_instance_types
+    if body.instance_type is not None and body.instance_type not in allowed:
+        raise InvalidInput(
+            f"instance type {body.instance_type} is not allowed; allowed: {', '.join(allowed)}",
+            details={"fields": [{"field": "instance_type", "message": "not allowed", "type": "allowlist"}]},
+        )
+    limit = settings.two_person_extension_hours
+    ttl = body.ttl_hours or settings.default_ttl_hours
+    if ttl > limit:
+        raise InvalidInput(
+            f"ttl_hours {ttl} is more than the {limit} hours one person may grant; open with at most "
+            f"{limit} and ask for an extension (POST /v1/investigations/{{id}}/extend), which a second "
+            f"person approves",
+            details={"fields": [{"field": "ttl_hours", "message": f"at most {limit}", "type": "two_person"}]},
+        )
+    cap = settings.max_open_rooms_per_requester
+    # Counted per person: a second token or chat account of the same person shares the count.
+    person = person_of(settings, caller.principal)
+    openers = caller.session.execute(
+        select(Investigation.created_by).where(Investigation.status != Status.DESTROYED)
+    ).scalars()
+    open_rooms = sum(1 for name in openers if person_of(settings, name) == person)
+    if open_rooms >= cap:
+        raise StateConflict(
+            f"{person} has {open_rooms} clean rooms open, the most one requester may have "
+            f"({cap}); destroy one that is no longer needed, or ask an operator to raise "
+            f"FORENSICS_MAX_OPEN_ROOMS_PER_REQUESTER",
+            details={"open_rooms": open_rooms, "limit": cap},
+        )
+
+
 def open_investigation(
     caller: Caller, body: InvestigationCreate, *, idempotency_key: str | None
 ) -> tuple[Investigation, Operation, bool]:
@@ -146,6 +183,7 @@ def open_investigation(
     if existing is not None:
         return _replay(existing, idempotency_key, body_hash), first_operation(session, existing.id), False
 
+    _check_opening_limits(caller, body)
     region = body.region or settings.aws_region
     account = settings.account_for(region)
     if account is None:
@@ -401,7 +439,7 @@ def extend(
     authorize(caller, spec, values)
     inv = get_investigation(caller.session, investigation_id)
     check_extension(caller, inv, hours)
-    rule = spec.second_person(values, caller.settings)
+    rule = extension_rule(caller, inv, values)
     if rule is not None:
         return pending.hold(
             caller,
@@ -413,6 +451,26 @@ def extend(
             target=f"investigation/{inv.id}",
         )
     return apply_extension(caller, inv, hours, reason, requester=caller.actor)
+
+
+def hours_extended_alone(session: Session, investigation_id: str) -> int:
+    """Hours of extension granted on the investigation without a second person: the applied extensions
+    whose audit entry names no approval (an approved or break-glass one names its approval id)."""
+    entries = session.execute(
+        select(AuditEntry.details).where(
+            AuditEntry.target == f"investigation/{investigation_id}",
+            AuditEntry.action == "investigation.extend",
+            AuditEntry.outcome == "ok",
+        )
+    ).scalars()
+    return sum(int((d or {}).get("hours") or 0) for d in entries if not (d or {}).get("approval_id"))
+
+
+def extension_rule(caller: Caller, inv: Investigation, values: dict[str, Any]) -> str | None:
+    """Why this extension needs a second person, or None: judged on everything one person has added since
+    the opening (so ten short extensions cannot add up to a long one nobody else saw)."""
+    granted = hours_extended_alone(caller.session, inv.id)
+    return spec_of(Action.EXTEND).second_person({**values, "hours_granted_alone": granted}, caller.settings)
 
 
 def check_extension(caller: Caller, inv: Investigation, hours: int) -> tuple[datetime, int]:
@@ -542,7 +600,14 @@ def settle(
         spec.declare_when_succeeded(inv, params)
     previous = Status(params.get("previous_status", inv.status))
     target = spec.status_after(ran=ran, succeeded=ok, previous=previous, current=inv.status)
-    _set_status(uow, inv, op, target, None if ok or not ran else _failure_text(op, state))
+    if not ran and target == Status.NEEDS_ATTENTION:
+        reason: str | None = (
+            f"{op.action} operation {op.id} was cancelled before it ran; a person decides whether to ask for "
+            f"it again or to destroy the clean room"
+        )
+    else:
+        reason = None if ok or not ran else _failure_text(op, state)
+    _set_status(uow, inv, op, target, reason)
     inv.updated_at = uow.clock()
 
 

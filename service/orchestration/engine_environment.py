@@ -27,6 +27,7 @@ from policy_packs.forensics.rules.aws_access import (
     ENV_REGION,
     ENV_VERIFY_TLS,
 )
+from policy_packs.forensics.rules.instance_types import ENV_INSTANCE_TYPES
 from service.config import PROJECT_ROOT, Settings
 from service.orchestration.models import ConfigValue, EngineWorkspace
 
@@ -88,6 +89,8 @@ AMBIENT_AWS_ACCESS: tuple[str, ...] = (
 # The settings the policy pack reads from its environment, by the variable it reads them from: the pack runs
 # in the analyzer process the CLI starts, which sees nothing of the service but this environment.
 POLICY_PACK_SETTINGS: dict[str, str] = {ENV_MAX_AMI_AGE_DAYS: "max_ami_age_days"}
+# Settings the pack reads as JSON lists (instance-type-allowed).
+POLICY_PACK_LIST_SETTINGS: dict[str, str] = {ENV_INSTANCE_TYPES: "allowed_instance_types"}
 # What the pack needs to ask AWS itself (golden-ami-fresh describes the images), per operation
 # (``policy_pack_aws_env``).
 POLICY_ENV_PREFIX = "FORENSICS_POLICY_"
@@ -210,6 +213,8 @@ def engine_process_env(
     pythonpath = [str(PROJECT_ROOT), os.environ.get("PYTHONPATH", "")]
     env["PYTHONPATH"] = os.pathsep.join(filter(None, pythonpath))
     env.update({variable: str(getattr(settings, name)) for variable, name in POLICY_PACK_SETTINGS.items()})
+    listed = POLICY_PACK_LIST_SETTINGS.items()
+    env.update({variable: json.dumps(list(getattr(settings, name))) for variable, name in listed})
     env.update(policy_pack_aws_env(settings, stack_provider_config))
     env.update(pulumi_env(settings))
     return env

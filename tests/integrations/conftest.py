@@ -26,6 +26,7 @@ from tests.service.conftest import ADMIN, ADMIN_TOKEN
 from tests.support.clock import TestClock
 from tests.support.fakes import Behaviour, ScriptedExecutor
 from tests.support.http import RecordingServer
+from tests.support.people import TEST_PEOPLE
 
 TICKET_SECRET = "ticket-webhook-secret"
 SLACK_SECRET = "slack-signing-secret"
@@ -82,6 +83,7 @@ def make_settings(tmp_path: Path, ticket_url: str | None, **overrides: Any) -> S
         },
     }
     values.update(overrides)
+    values["person_aliases"] = {**TEST_PEOPLE, **overrides.get("person_aliases", {})}
     return Settings(**values)
 
 

@@ -20,6 +20,7 @@ from tests.support.http import RecordingServer
 
 ALICE = "alice@example.com"
 BOB = "bob@example.com"
+OFFICER = "oncall-officer@example.com"
 
 
 @pytest.fixture
@@ -127,23 +128,22 @@ def test_break_glass_is_one_loud_notice_on_the_ticket_and_in_chat(
     chat_server: RecordingServer,
 ) -> None:
     inv = _open(client, "SEC-502")
-    alice = issue(client, "data_custodian", ALICE)
-    reason = "active exfiltration through the clean room, no custodian reachable"
+    officer = issue(client, "break_glass_officer", OFFICER)
+    reason = "incident runs over the weekend, no custodian reachable to approve"
     response = client.post(
         f"/v1/investigations/{inv['id']}/break-glass",
-        json={"action": "destroy", "params": {"retain_evidence_bucket": False}, "reason": reason},
-        headers=alice,
+        json={"action": "extend", "params": {"hours": 100}, "reason": reason},
+        headers=officer,
     )
     assert response.status_code == 202, response.text
-    wait_status(client, inv["id"], "destroyed")
     _once_each(ctx, "break_glass", "SEC-502", chat_server.url)
     entry = audit_entries(client, action="investigation.break_glass")[0]
-    assert (entry["actor"], entry["details"]["reason"]) == (ALICE, reason)
+    assert (entry["actor"], entry["details"]["reason"]) == (OFFICER, reason)
 
     ctx.dispatcher.deliver_due(clock())
     assert ctx.dispatcher.deliver_due(clock()).delivered == []  # nothing twice
     loud = [r for r in ticket_server.delivered() if "BREAK-GLASS" in r.body["body"]]
-    assert len(loud) == 1 and reason in loud[0].body["body"] and ALICE in loud[0].body["body"]
+    assert len(loud) == 1 and reason in loud[0].body["body"] and OFFICER in loud[0].body["body"]
     chat = [r for r in chat_server.delivered() if "BREAK-GLASS" in r.body["text"]]
     assert len(chat) == 1 and chat[0].path == "/alerts"
     assert chat[0].body["blocks"][0]["text"]["text"].startswith("BREAK-GLASS")

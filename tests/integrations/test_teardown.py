@@ -17,7 +17,7 @@ from service.investigations.models import Investigation
 from service.orchestration.models import OperationKind, OperationRequest, OperationResult
 from service.teardown import service as teardown
 from tests.integrations.conftest import audit_entries, held_then_failed, wait_status
-from tests.service.conftest import ADMIN, open_ready, wait_operation
+from tests.service.conftest import ADMIN, issue, open_ready, wait_operation
 from tests.support.clock import TestClock
 from tests.support.fakes import ScriptedExecutor, fail_with
 from tests.support.http import RecordingServer
@@ -141,6 +141,64 @@ def test_reaper_warns_destroys_skips_and_survives_failures(
     ]
     release.set()
     wait_operation(client, preview["id"])
+
+
+def test_a_cancelled_freeze_is_never_left_for_the_reaper(
+    client: TestClient, clock: TestClock, ctx: Integrations, executor: ScriptedExecutor
+) -> None:
+    """Responder A asks to freeze; responder B cannot cancel it alone (held for a second person). Whoever
+    cancels it in the end, the clean room waits for a person (needs_attention): once expired, the reaper's
+    plan skips it and its run destroys nothing."""
+    by_requester = open_ready(client, "SEC-411", ttl_hours=2)
+    by_approval = open_ready(client, "SEC-412", ttl_hours=2)
+    rita = issue(client, "responder", "rita@example.com")
+    ron = issue(client, "responder", "ron@example.com")
+    custodian = issue(client, "data_custodian", "dana@example.com")
+    # A preview keeps each freeze queued behind it, so it can still be cancelled before it runs.
+    release = threading.Event()
+    previews = []
+    for inv in (by_requester, by_approval):
+        executor.when(inv["stack_name"], OperationKind.PREVIEW, held_then_failed(release))
+        preview = client.post(f"/v1/investigations/{inv['id']}/preview", headers=ADMIN).json()["operation"]
+        wait_operation(client, preview["id"], until=("running",))
+        previews.append(preview["id"])
+    freezes = {}
+    for inv in (by_requester, by_approval):
+        asked = client.post(f"/v1/investigations/{inv['id']}/freeze", json={"reason": "hold"}, headers=rita)
+        assert asked.status_code == 202, asked.text
+        freezes[inv["id"]] = asked.json()["operation"]["id"]
+
+    # Someone else's freeze: held for a second person, not cancelled.
+    held = client.post(f"/v1/operations/{freezes[by_approval['id']]}/cancel", headers=ron)
+    assert held.status_code == 202, held.text
+    approval = held.json()["approval"]
+    assert approval["status"] == "pending_approval" and approval["params"]["action"] == "freeze"
+    assert (
+        client.get(f"/v1/operations/{freezes[by_approval['id']]}", headers=ADMIN).json()["state"] == "queued"
+    )
+    approved = client.post(f"/v1/approvals/{approval['id']}/approve", headers=custodian)
+    assert approved.status_code == 200, approved.text
+    # The requester's own cancel acts at once.
+    own = client.post(f"/v1/operations/{freezes[by_requester['id']]}/cancel", headers=rita)
+    assert own.status_code == 202 and own.json()["state"] == "cancelled", own.text
+
+    for inv in (by_requester, by_approval):
+        detail = client.get(f"/v1/investigations/{inv['id']}", headers=ADMIN).json()
+        assert detail["status"] == "needs_attention" and "cancelled" in detail["attention_reason"]
+    release.set()
+    for preview_id in previews:
+        wait_operation(client, preview_id)
+    clock.advance(hours=3)  # both have expired
+    plan = _plan(client)
+    for inv in (by_requester, by_approval):
+        assert plan[inv["id"]][0] == "skip" and "needs attention" in plan[inv["id"]][1]
+    report = teardown.run_teardown(ctx, clock())
+    assert report.destroying == [] and set(report.skipped) >= {by_requester["id"], by_approval["id"]}
+    assert audit_entries(client, action="investigation.destroy") == []
+    for inv in (by_requester, by_approval):
+        assert (
+            client.get(f"/v1/investigations/{inv['id']}", headers=ADMIN).json()["status"] == "needs_attention"
+        )
 
 
 def test_extend_moves_expiry_and_rearms_the_warning(

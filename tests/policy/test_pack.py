@@ -21,6 +21,7 @@ EXPECTED = {
     "no-public-ip",
     "no-open-ingress",
     "imdsv2-required",
+    "instance-type-allowed",
     "ebs-encrypted-with-cmk",
     "evidence-bucket-hardened",
     "flow-logs-for-every-vpc",

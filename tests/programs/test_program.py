@@ -593,6 +593,30 @@ def test_frozen_denies_examiners(frozen: ProgramRun) -> None:
         assert "deny-all-frozen" not in names
 
 
+def test_frozen_legal_holds_are_changed_only_by_the_deployment_and_break_glass(
+    frozen: ProgramRun, env: ProgramRun
+) -> None:
+    """Lifting a hold while frozen is a second person's decision: the bucket policy denies it to everyone
+    but the deployment and break-glass, and the custodian's own policy denies it too."""
+    name = "DenyLegalHoldChangesWhileFrozenExceptBreakGlassAndDeployment"
+    (deny,) = [
+        s for s in _statements(frozen.policy("aws:s3/bucketPolicy:BucketPolicy", "")) if s["Sid"] == name
+    ]
+    assert (
+        deny["Effect"] == "Deny" and deny["Principal"] == "*" and deny["Action"] == ["s3:PutObjectLegalHold"]
+    )
+    assert deny["Resource"] == [f"{BUCKET_ARN}/*"]
+    guardians = set(deny["Condition"]["StringNotLike"]["aws:PrincipalArn"])
+    assert guardians == {f"arn:aws:iam::{ACCOUNT}:role/forensics-break-glass"}
+    custodian = _statements(_role_policy(frozen, "custodian", "forensics-custodian"))
+    assert [s["Action"] for s in custodian if s["Effect"] == "Deny"] == [["s3:PutObjectLegalHold"]]
+    # Not frozen: neither.
+    assert name not in {s["Sid"] for s in _statements(env.policy("aws:s3/bucketPolicy:BucketPolicy", ""))}
+    assert all(
+        s["Effect"] == "Allow" for s in _statements(_role_policy(env, "custodian", "forensics-custodian"))
+    )
+
+
 def test_frozen_security_group_has_no_rules(frozen: ProgramRun) -> None:
     sg = frozen.one("aws:ec2/securityGroup:SecurityGroup", "workstation").inputs
     assert not sg.get("ingress") and not sg.get("egress")

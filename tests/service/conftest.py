@@ -18,6 +18,7 @@ from fastapi.testclient import TestClient
 from service.config import PROJECT_ROOT, Settings
 from service.main import create_app
 from tests.support.fakes import FakeExecutor
+from tests.support.people import TEST_PEOPLE
 
 ADMIN_TOKEN = "test-admin-token"
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
@@ -38,6 +39,7 @@ def settings(tmp_path: Path, stores: dict[str, str | None]) -> Settings:
         concurrent_update_retry_seconds=0.2,
         max_body_bytes=64 * 1024,
         shutdown_grace_seconds=2.0,
+        person_aliases=TEST_PEOPLE,
     )
 
 

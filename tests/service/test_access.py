@@ -24,6 +24,7 @@ from service.main import create_app
 from tests.service.conftest import ADMIN, ADMIN_TOKEN, issue, open_ready, wait_operation
 from tests.support.clock import TestClock
 from tests.support.fakes import FakeExecutor
+from tests.support.people import TEST_PEOPLE
 
 ALICE = "alice@example.com"
 BOB = "bob@example.com"
@@ -49,6 +50,7 @@ def app(tmp_path: Path, fake: FakeExecutor, clock: TestClock) -> FastAPI:
         # The schedules run when the test says so, at the test clock's time.
         integrations_periodic_tasks=False,
         person_principals={ALICE: ALICE_ARN, BOB: BOB_ARN},
+        person_aliases=TEST_PEOPLE,
         max_grant_hours=12,
     )
     return create_app(settings, executor=fake, clock=clock)

@@ -34,6 +34,7 @@ from service.main import create_app
 from tests.program_deploy.test_roles_enforced import _denied
 from tests.service.conftest import ADMIN, ADMIN_TOKEN, issue, open_ready, wait_operation
 from tests.support.clock import TestClock
+from tests.support.people import TEST_PEOPLE
 
 pytestmark = pytest.mark.engine
 
@@ -119,6 +120,7 @@ def test_a_grant_opens_the_role_until_the_local_aws_and_the_scheduler_close_it(
         integrations_periodic_tasks=False,
         audit_anchor_bucket=f"forensics-audit-anchors-{uuid.uuid4().hex[:16]}",
         person_principals={ALICE: alice_arn},
+        person_aliases=TEST_PEOPLE,
     )
     seed(settings)
     clock = TestClock()

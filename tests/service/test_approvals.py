@@ -24,10 +24,12 @@ from service.main import create_app
 from tests.service.conftest import ADMIN, issue, open_ready, wait_operation
 from tests.support.clock import TestClock
 from tests.support.fakes import FakeExecutor, block_until
+from tests.support.people import TEST_PEOPLE
 
 ALICE = "alice@example.com"
 ALICE_LAPTOP = "alice-laptop@example.com"
 BOB = "bob@example.com"
+OFFICER = "oncall-officer@example.com"
 
 
 @pytest.fixture
@@ -51,7 +53,7 @@ def settings(tmp_path: Path) -> Settings:
         # Expiry is driven by the test clock (app.state.jobs.expire_approvals), not the schedule.
         integrations_periodic_tasks=False,
         # Alice's second token is still Alice.
-        person_aliases={ALICE: "alice", ALICE_LAPTOP: "alice"},
+        person_aliases={**TEST_PEOPLE, ALICE: "alice", ALICE_LAPTOP: "alice"},
     )
 
 
@@ -407,57 +409,107 @@ def test_cancelling_a_custodians_destroy_by_someone_else_needs_a_second_person(
 
 def test_break_glass_acts_at_once_and_is_recorded(client: TestClient, app: FastAPI) -> None:
     inv = open_ready(client)
-    alice, responder = issue(client, "data_custodian", ALICE), issue(client, "responder")
+    _freeze_in_db(app, inv["id"])
+    officer, responder = issue(client, "break_glass_officer", OFFICER), issue(client, "responder")
     url = f"/v1/investigations/{inv['id']}/break-glass"
-    params = {"retain_evidence_bucket": False, "reason": "disk full, evidence exported"}
+    params = {"reason": "counsel unreachable, the court ordered the room back"}
     reason = "ransomware spreading from the clean room, nobody else reachable"
 
-    short = client.post(url, json={"action": "destroy", "params": params, "reason": "urgent"}, headers=alice)
+    short = client.post(
+        url, json={"action": "release", "params": params, "reason": "urgent"}, headers=officer
+    )
     assert short.status_code == 422
-    needless = client.post(url, json={"action": "freeze", "params": {}, "reason": reason}, headers=alice)
+    needless = client.post(url, json={"action": "freeze", "params": {}, "reason": reason}, headers=officer)
     assert needless.status_code == 422 and "nothing to break glass for" in needless.json()["error"]["message"]
-    kept = client.post(url, json={"action": "destroy", "params": {}, "reason": reason}, headers=alice)
-    assert kept.status_code == 422 and "needs no second person" in kept.json()["error"]["message"]
-    bad = client.post(url, json={"action": "destroy", "params": {"nope": 1}, "reason": reason}, headers=alice)
+    bad = client.post(
+        url, json={"action": "release", "params": {**params, "nope": 1}, "reason": reason}, headers=officer
+    )
     assert (
         bad.status_code == 422 and bad.json()["error"]["details"]["fields"][0]["field"] == "body.params.nope"
     )
-    # The action's own permissions: a responder may not delete evidence, even alone and loudly.
-    refused = client.post(
-        url, json={"action": "destroy", "params": params, "reason": reason}, headers=responder
-    )
-    assert refused.status_code == 403
     assert _timeline(client, inv["id"]) == ["open"]
 
-    response = client.post(url, json={"action": "destroy", "params": params, "reason": reason}, headers=alice)
+    response = client.post(
+        url, json={"action": "release", "params": params, "reason": reason}, headers=officer
+    )
     assert response.status_code == 202, response.text
     body = response.json()
     assert body["approval"]["status"] == "break_glass" and body["approval"]["reason"] == reason
     assert (
-        body["approval"]["decided_by"] == ALICE
+        body["approval"]["decided_by"] == OFFICER
         and body["approval"]["operation_id"] == body["operation"]["id"]
     )
     assert body["operation"]["params"]["break_glass"] is True
-    assert body["operation"]["requested_by"] == ALICE and body["investigation"]["status"] == "destroying"
-    assert wait_operation(client, body["operation"]["id"])["state"] == "succeeded"
-    assert _status(client, inv["id"]) == "destroyed"
+    assert body["operation"]["params"]["remove_legal_holds"] is False
+    assert body["operation"]["requested_by"] == OFFICER and body["investigation"]["status"] == "releasing"
+    wait_operation(client, body["operation"]["id"])
 
     entry = _audit(client, "investigation.break_glass")[0]
-    assert (entry["actor"], entry["outcome"], entry["details"]["reason"]) == (ALICE, "break_glass", reason)
+    assert (entry["actor"], entry["outcome"], entry["details"]["reason"]) == (OFFICER, "break_glass", reason)
     assert entry["details"]["operation_id"] == body["operation"]["id"]
-    assert _audit(client, "investigation.destroy")[0]["details"]["approval_id"] == body["approval"]["id"]
+    assert _audit(client, "investigation.release")[0]["details"]["approval_id"] == body["approval"]["id"]
     with app.state.session_factory() as session:
         uses = approvals.break_glass_uses(session, inv["id"])
         assert [(u.id, u.action, u.requested_by) for u in uses] == [
-            (body["approval"]["id"], "destroy", ALICE)
+            (body["approval"]["id"], "release", OFFICER)
         ]
     listed = client.get("/v1/approvals", params={"status": "break_glass"}, headers=responder).json()
     assert listed["total"] == 1
 
 
+def test_break_glass_is_the_officers_alone(client: TestClient, app: FastAPI) -> None:
+    """A custodian (or a responder, or an admin) cannot act alone on what the two-person rule holds: the
+    break-glass permission belongs to a role of its own. Each refusal is audited."""
+    inv = open_ready(client)
+    _freeze_in_db(app, inv["id"])
+    url = f"/v1/investigations/{inv['id']}/break-glass"
+    body = {
+        "action": "release",
+        "params": {"reason": "counsel unreachable"},
+        "reason": "ransomware spreading, nobody else reachable",
+    }
+    for role, principal in (("data_custodian", ALICE), ("responder", None), ("admin", None)):
+        refused = client.post(url, json=body, headers=issue(client, role, principal))
+        assert refused.status_code == 403, (role, refused.text)
+        assert refused.json()["error"]["details"]["permission"] == "break_glass"
+    assert _status(client, inv["id"]) == "frozen" and _timeline(client, inv["id"]) == ["open"]
+    audited = _audit(client, f"POST {url.split('?')[0]}")
+    assert [e["outcome"] for e in audited] == ["refused:forbidden"] * 3
+    assert _audit(client, "investigation.break_glass") == []
+
+
+@pytest.mark.parametrize(
+    ("action", "params", "frozen"),
+    [
+        ("release", {"remove_legal_holds": True, "reason": "retention is over"}, True),
+        ("destroy", {"retain_evidence_bucket": False, "reason": "disk full, evidence exported"}, False),
+    ],
+)
+def test_break_glass_never_deletes_evidence_nor_lifts_holds(
+    client: TestClient, app: FastAPI, action: str, params: dict[str, Any], frozen: bool
+) -> None:
+    inv = open_ready(client)
+    if frozen:
+        _freeze_in_db(app, inv["id"])
+    before = _status(client, inv["id"])
+    officer = issue(client, "break_glass_officer", OFFICER)
+    refused = client.post(
+        f"/v1/investigations/{inv['id']}/break-glass",
+        json={"action": action, "params": params, "reason": "nobody else reachable, it must happen now"},
+        headers=officer,
+    )
+    assert refused.status_code == 403, refused.text
+    error = refused.json()["error"]
+    assert error["details"]["rule"] == "two_person" and "always needs a second person" in error["message"]
+    assert _status(client, inv["id"]) == before and _timeline(client, inv["id"]) == ["open"]
+    assert _audit(client, "investigation.break_glass") == []
+    with app.state.session_factory() as session:
+        assert approvals.break_glass_uses(session, inv["id"]) == []
+
+
 def test_break_glass_extends_at_once(client: TestClient, app: FastAPI) -> None:
     inv = open_ready(client, ttl_hours=24)
-    responder = issue(client, "responder")
+    responder = issue(client, "break_glass_officer", OFFICER)
     hours = app.state.settings.two_person_extension_hours + 24
     response = client.post(
         f"/v1/investigations/{inv['id']}/break-glass",

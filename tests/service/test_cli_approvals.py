@@ -29,6 +29,7 @@ from service.local.seed import seed
 from service.main import create_app
 from tests.service.conftest import ADMIN, ADMIN_TOKEN, issue, open_ready, wait_operation
 from tests.support.fakes import FakeExecutor, block_until
+from tests.support.people import TEST_PEOPLE
 
 runner = CliRunner()
 ALICE = "alice@example.com"
@@ -58,7 +59,7 @@ def settings(tmp_path: Path) -> Settings:
         shutdown_grace_seconds=2.0,
         integrations_periodic_tasks=False,
         # Alice's second token is still Alice; Alice and Bob may be given a clean room's roles.
-        person_aliases={ALICE: "alice", ALICE_LAPTOP: "alice"},
+        person_aliases={**TEST_PEOPLE, ALICE: "alice", ALICE_LAPTOP: "alice"},
         # Keyed by person: Alice's tokens are one person, "alice", with one AWS principal.
         person_principals={"alice": ALICE_ARN, BOB: BOB_ARN},
     )
@@ -215,14 +216,18 @@ def test_extensions_held_denied_and_broken_glass(app: FastAPI) -> None:
         assert get(client, f"/v1/approvals/{approval_id}")["status"] == "denied"
         assert get(client, f"/v1/investigations/{inv['id']}")["expires_at"] == after
 
-        # Alone, at once, loudly.
+        # Alone, at once, loudly: the break-glass officer only.
         reason = "counsel needs the room over the long weekend"
+        asked = ("break-glass", inv["id"], "extend", "--reason", reason, "--param", "hours=100")
+        refused = forensics(client, alice, *asked, code=1)
+        assert "403" in refused.stderr
+        officer = token_of(client, "break_glass_officer", "oncall-officer@example.com")
         bad = forensics(
-            client, alice, "break-glass", inv["id"], "extend", "--reason", reason, "--param", "x", code=2
+            client, officer, "break-glass", inv["id"], "extend", "--reason", reason, "--param", "x", code=2
         )
         assert "key=value" in bad.stderr
         broke = forensics(
-            client, alice, "break-glass", inv["id"], "extend", "--reason", reason, "--param", "hours=100"
+            client, officer, "break-glass", inv["id"], "extend", "--reason", reason, "--param", "hours=100"
         ).stdout
         assert "break-glass: extend acted on without a second person" in broke
         used = get(client, "/v1/approvals", status="break_glass")["items"]

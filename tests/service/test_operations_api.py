@@ -56,8 +56,9 @@ def test_cancel_a_queued_operation_restores_the_state(client: TestClient, fake: 
     fake.script.append(block_until(release))
     preview = client.post(f"/v1/investigations/{inv['id']}/preview", headers=ADMIN).json()["operation"]
     wait_operation(client, preview["id"], until=("running",))
-    freeze = client.post(f"/v1/investigations/{inv['id']}/freeze", headers=ADMIN).json()
-    assert freeze["investigation"]["status"] == "freezing"
+    # (A cancelled freeze is the exception: it waits for a person, tests/integrations/test_teardown.py.)
+    freeze = client.post(f"/v1/investigations/{inv['id']}/destroy", headers=ADMIN).json()
+    assert freeze["investigation"]["status"] == "destroying"
     cancelled = client.post(f"/v1/operations/{freeze['operation']['id']}/cancel", headers=ADMIN)
     assert cancelled.status_code == 202
     assert cancelled.json()["state"] == "cancelled"

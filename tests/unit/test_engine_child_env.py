@@ -19,7 +19,11 @@ from pydantic import SecretStr
 
 from service.config import Settings
 from service.orchestration import engine_environment
-from service.orchestration.engine_environment import POLICY_PACK_AWS_VARIABLES, POLICY_PACK_SETTINGS
+from service.orchestration.engine_environment import (
+    POLICY_PACK_AWS_VARIABLES,
+    POLICY_PACK_LIST_SETTINGS,
+    POLICY_PACK_SETTINGS,
+)
 
 # The secrets the engine needs, the one environment variable each may appear in, and why.
 ENGINE_SECRETS: dict[str, tuple[str, str]] = {
@@ -101,7 +105,12 @@ def test_the_child_env_holds_no_secret_but_the_passphrase(
     assert "SOME_UNRELATED_TOKEN" not in env
     forensics = {name for name in env if name.startswith("FORENSICS_")}
     assert {"FORENSICS_PYTHON", *POLICY_PACK_SETTINGS} <= forensics
-    assert forensics <= {"FORENSICS_PYTHON", *POLICY_PACK_SETTINGS, *POLICY_PACK_AWS_VARIABLES}
+    assert forensics <= {
+        "FORENSICS_PYTHON",
+        *POLICY_PACK_SETTINGS,
+        *POLICY_PACK_LIST_SETTINGS,
+        *POLICY_PACK_AWS_VARIABLES,
+    }
     # The ambient AWS identity only where the real provider needs it.
     assert ("AWS_SECRET_ACCESS_KEY" in env) is (target == "aws")
 

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from pulumi_policy.policy import Policy
 
-from . import ami, compute, encryption, iam, network, storage, tagging
+from . import ami, compute, encryption, iam, instance_types, network, storage, tagging
 from .base import UNKNOWN, Rule, is_unknown, plain
 
 RULES: list[Rule] = [
     *network.RULES,
     *compute.RULES,
+    *instance_types.RULES,
     *encryption.RULES,
     *storage.RULES,
     *iam.RULES,

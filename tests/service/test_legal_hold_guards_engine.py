@@ -1,0 +1,148 @@
+"""Legal holds on a frozen clean room, on the real engine and policy pack, in a local AWS that enforces IAM
+and bucket policies.
+
+The attacks: a custodian lifts a hold alone through their own AWS role (PutObjectLegalHold OFF); a
+break-glass officer releases with ``remove_legal_holds`` or destroys without the evidence bucket. Each is
+refused (AccessDenied from AWS, 403 from the service) and boto3 shows every object still there and still
+held. The honest path still works: a release with ``remove_legal_holds`` that a second person approved lifts
+the holds (through the deployment, once the release has thawed the bucket).
+"""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+from fastapi.testclient import TestClient
+from pydantic import SecretStr
+
+from programs.forensic_env.access import INVESTIGATION_SESSION_TAG
+from service import aws_clients
+from service.config import Settings
+from service.local.aws import LocalAws
+from service.local.seed import seed
+from service.main import create_app
+from tests.service.conftest import ADMIN, ADMIN_TOKEN, issue, open_ready, wait_operation
+from tests.service.test_access_engine import _person_role, _sts_as
+from tests.support.clock import TestClock
+from tests.support.people import TEST_PEOPLE
+
+pytestmark = pytest.mark.engine
+
+ALICE = "alice"
+BOB = "bob"
+OFFICER = "officer"
+
+
+def _holds(s3: Any, bucket: str) -> dict[tuple[str, str], str]:
+    """(key, version) -> legal hold status, for every object version in the bucket."""
+    found: dict[tuple[str, str], str] = {}
+    for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
+        for v in page.get("Versions", []):
+            hold = s3.get_object_legal_hold(Bucket=bucket, Key=v["Key"], VersionId=v["VersionId"])
+            found[(v["Key"], v["VersionId"])] = hold["LegalHold"]["Status"]
+    return found
+
+
+def _s3_as(aws: LocalAws, credentials: dict[str, str]) -> Any:
+    return boto3.client(
+        "s3",
+        endpoint_url=aws.endpoint_url,
+        region_name="us-east-1",
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+        verify=False,
+        config=Config(retries={"max_attempts": 1}),
+    )
+
+
+def test_legal_holds_on_a_frozen_room_are_lifted_only_with_a_second_person(
+    tmp_path: Path, pulumi_cli: Path, enforcing_aws: LocalAws
+) -> None:
+    aws = enforcing_aws
+    alice_arn = _person_role(aws, ALICE)
+    settings = Settings(
+        target="local",
+        data_dir=tmp_path / "data",
+        aws_endpoint_url=aws.endpoint_url,
+        aws_verify_tls=False,
+        pulumi_cli_dir=pulumi_cli.parent,
+        aws_access_key_id=aws.access_key_id,
+        aws_secret_access_key=SecretStr(aws.secret_access_key),
+        bootstrap_admin_token=SecretStr(ADMIN_TOKEN),
+        jobs_poll_max_delay=0.2,
+        shutdown_grace_seconds=5.0,
+        integrations_periodic_tasks=False,
+        audit_anchor_bucket=f"forensics-audit-anchors-{uuid.uuid4().hex[:16]}",
+        # Alice's own AWS role may become the clean room's people (as a named person).
+        human_principal_arns=[alice_arn],
+        person_aliases=TEST_PEOPLE,
+    )
+    seed(settings)
+    with TestClient(create_app(settings, clock=TestClock())) as client:
+        inv = open_ready(client, "SEC-960", timeout=900)
+        frozen = client.post(
+            f"/v1/investigations/{inv['id']}/freeze", json={"reason": "litigation hold"}, headers=ADMIN
+        )
+        assert frozen.status_code == 202, frozen.text
+        assert wait_operation(client, frozen.json()["operation"]["id"], timeout=900)["state"] == "succeeded"
+        detail = client.get(f"/v1/investigations/{inv['id']}", headers=ADMIN).json()
+        bucket, custodian_role = detail["outputs"]["evidenceBucket"], detail["outputs"]["custodianRoleArn"]
+        # The service's own view (the deploy role, which the bucket policy lets read the holds).
+        service_s3 = aws_clients.client(settings, "s3", detail["region"], role_arn=detail["assume_role_arn"])
+        held = _holds(service_s3, bucket)
+        assert held and set(held.values()) == {"ON"}, held
+
+        # Break-glass cannot lift the holds nor delete the evidence, and a custodian cannot break glass.
+        officer = issue(client, "break_glass_officer", OFFICER)
+        alice = issue(client, "data_custodian", ALICE)
+        url = f"/v1/investigations/{inv['id']}/break-glass"
+        why = "counsel unreachable, the holds must go now, nobody else answers"
+        lift = {"action": "release", "params": {"reason": "retention over", "remove_legal_holds": True}}
+        delete = {"action": "destroy", "params": {"reason": "disk full", "retain_evidence_bucket": False}}
+        for body, headers in ((lift, officer), (delete, officer), (lift, alice)):
+            refused = client.post(url, json={**body, "reason": why}, headers=headers)
+            assert refused.status_code == 403, refused.text
+        assert client.get(f"/v1/investigations/{inv['id']}", headers=ADMIN).json()["status"] == "frozen"
+
+        # The custodian's own AWS role: AccessDenied, and the hold is still on.
+        credentials = _sts_as(aws, alice_arn, ALICE).assume_role(
+            RoleArn=custodian_role,
+            RoleSessionName=ALICE,
+            SourceIdentity=ALICE,
+            Tags=[{"Key": INVESTIGATION_SESSION_TAG, "Value": inv["id"]}],
+        )["Credentials"]
+        as_custodian = _s3_as(aws, credentials)
+        (key, version), _status = next(iter(held.items()))
+        # Her role reads the hold (custody), but cannot lift it.
+        status = as_custodian.get_object_legal_hold(Bucket=bucket, Key=key, VersionId=version)
+        assert status["LegalHold"]["Status"] == "ON"
+        with pytest.raises(ClientError) as denied:
+            as_custodian.put_object_legal_hold(
+                Bucket=bucket, Key=key, VersionId=version, LegalHold={"Status": "OFF"}
+            )
+        assert denied.value.response["Error"]["Code"] == "AccessDenied"
+        assert _holds(service_s3, bucket) == held  # every object still there, every hold still on
+
+        # The honest path: asked by Alice, approved by Bob, carried out by the deployment.
+        asked = client.post(
+            f"/v1/investigations/{inv['id']}/release",
+            json={"reason": "retention period over", "remove_legal_holds": True},
+            headers=alice,
+        )
+        assert asked.status_code == 202 and "approval" in asked.json(), asked.text
+        approved = client.post(
+            f"/v1/approvals/{asked.json()['approval']['id']}/approve",
+            headers=issue(client, "data_custodian", BOB),
+        )
+        assert approved.status_code == 200, approved.text
+        op = wait_operation(client, approved.json()["operation"]["id"], timeout=900)
+        assert op["state"] == "succeeded", op
+        lifted = _holds(service_s3, bucket)
+        assert set(held) <= set(lifted) and {lifted[k] for k in held} == {"OFF"}
