@@ -59,6 +59,9 @@ class RoleUse:
     caller: str
     source_identity: str | None
     error: str | None
+    # The caller's own session of its role (the role session name, after the colon of aws:userid); None for
+    # a caller that is no role session.
+    caller_session: str | None = None
 
 
 @dataclass(frozen=True)
@@ -123,6 +126,7 @@ def _role_use(record: dict[str, Any]) -> RoleUse | None:
         caller=caller_of(record.get("userIdentity") or {}),
         source_identity=str(source_identity) if source_identity else None,
         error=str(record["errorCode"]) if record.get("errorCode") else None,
+        caller_session=session_of(record.get("userIdentity") or {}),
     )
 
 
@@ -133,6 +137,15 @@ def caller_of(identity: Mapping[str, Any]) -> str:
     if identity.get("type") == "AssumedRole" and issuer:
         return str(issuer)
     return str(identity.get("arn") or identity.get("principalId") or identity.get("invokedBy") or "unknown")
+
+
+def session_of(identity: Mapping[str, Any]) -> str | None:
+    """The role session name of an AssumedRole caller: its ``principalId`` is ``aws:userid``,
+    ``<role id>:<session name>`` (a session name holds no colon)."""
+    if identity.get("type") != "AssumedRole":
+        return None
+    user_id = str(identity.get("principalId") or "")
+    return user_id.rsplit(":", 1)[1] if ":" in user_id else None
 
 
 def principal_key(arn: str) -> tuple[str, str, str] | None:
@@ -155,7 +168,8 @@ def principal_key(arn: str) -> tuple[str, str, str] | None:
 
 def judge(session: Session, settings: Settings, uses: Iterable[RoleUse]) -> list[Finding]:
     """Every use of an investigation's person role that no live grant covered. A use is covered when a grant
-    of that role to that principal, for that person as source identity, was in force at the event's time."""
+    of that role to that principal (and, for a grant bound to a session of a shared role, by that session),
+    for that person as source identity, was in force at the event's time."""
     roles = _investigation_roles(session)
     standing = {principal_key(arn) for arn in _standing_principals(settings)}
     findings: list[Finding] = []
@@ -220,6 +234,7 @@ def _covered(session: Session, investigation_id: str, role: str, use: RoleUse) -
             end = min(end, as_utc(grant.updated_at))
         if (
             principal_key(grant.principal_arn) == caller
+            and (grant.session_name is None or grant.session_name == use.caller_session)
             and grant.person == use.source_identity
             and as_utc(grant.decided_at) <= use.at < end
         ):

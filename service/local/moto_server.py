@@ -33,7 +33,7 @@ adds what that check needs to judge our clean room the way AWS does (``install_e
 
 - role trust at ``sts:AssumeRole`` is judged with the request's context: the session tags
   (``aws:RequestTag/<key>``), ``sts:SourceIdentity``, ``sts:ExternalId``, ``sts:RoleSessionName``,
-  ``aws:PrincipalArn``/``aws:PrincipalAccount``, ``aws:CurrentTime``/``aws:EpochTime`` (the real time of
+  ``aws:PrincipalArn``/``aws:PrincipalAccount``, ``aws:userid`` (``service.local.caller_identity``), ``aws:CurrentTime``/``aws:EpochTime`` (the real time of
   the request, so a just-in-time grant's ``DateLessThan`` on ``aws:CurrentTime`` refuses the role from its
   expiry on, as STS does; ``DateEquals``, ``DateNotEquals``, ``DateLessThan[Equals]`` and
   ``DateGreaterThan[Equals]`` take ISO 8601 or epoch seconds, and a value that is not a time never grants);
@@ -410,6 +410,8 @@ def install_enforcement() -> None:
     from moto.iam.access_control import IAMRequest, IAMRequestBase
     from moto.s3 import responses as s3_responses
 
+    from service.local.caller_identity import caller_userid
+
     for resource_type, methods in S3_SUBRESOURCE_ACTIONS.items():
         for method, actions in methods.items():
             s3_responses.ACTION_MAP[resource_type][method].update(actions)
@@ -419,6 +421,7 @@ def install_enforcement() -> None:
         caller = principal_arn(self._access_key._access_key_id, self.account_id, users=True)
         principals = {caller, str(self._access_key.arn)}
         actions, context = assume_role_request(self._data, caller, self.account_id)
+        context["aws:userid"] = caller_userid(self._access_key._access_key_id, self.account_id)
         return all(
             trust_permits(role.assume_role_policy_document, action, principals, self.account_id, context)
             for action in actions

@@ -43,7 +43,8 @@ def settings_overrides(chat_server: RecordingServer) -> dict[str, Any]:
     return {
         "outbox_dispatch_on_commit": False,
         "slack_notify_url": f"{chat_server.url}/alerts",
-        "person_principals": {ALICE: ALICE_SSO},
+        # Alice's permission set is shared: her grants are bound to her own session of it.
+        "person_principals": {ALICE: {"principal_arn": ALICE_SSO, "session_name": ALICE}},
         "human_principal_arns": [STANDING],
     }
 
@@ -56,10 +57,12 @@ def assume_role_record(
     person: str | None,
     investigation_id: str,
     error: str | None = None,
+    session: str | None = None,
 ) -> dict[str, Any]:
-    """An sts.amazonaws.com AssumeRole event as CloudTrail records it, by a role session (SSO or IAM)."""
+    """An sts.amazonaws.com AssumeRole event as CloudTrail records it, by a role session (SSO or IAM) named
+    ``session`` (default: the person, as an SSO sign-in names it)."""
     issuer_name = caller_role_arn.rsplit("/", 1)[-1]
-    session = person or "session"
+    session = session or person or "session"
     request: dict[str, Any] = {
         "roleArn": role_arn,
         "roleSessionName": session,
@@ -220,6 +223,14 @@ def test_uses_without_a_live_grant_are_alerted_once_and_granted_ones_are_quiet(
             at=granted_at + timedelta(minutes=5),
             person=ALICE,
         ),
+        # Bob is assigned the same permission set: he signs in as his own session and claims to be alice.
+        "alice's permission set, bob's session, as alice": record(
+            role_arn=investigator,
+            caller_role_arn=ALICE_SSO,
+            at=granted_at + timedelta(minutes=5),
+            person=ALICE,
+            session=BOB,
+        ),
         "alice's principal as someone else": record(
             role_arn=investigator,
             caller_role_arn=ALICE_SSO,
@@ -255,6 +266,7 @@ def test_uses_without_a_live_grant_are_alerted_once_and_granted_ones_are_quiet(
         "before the grant": "no_grant",
         "another role": "no_grant",
         "another principal as alice": "no_grant",
+        "alice's permission set, bob's session, as alice": "no_grant",
         "alice's principal as someone else": "no_grant",
         "refused by STS": "refused",
         "standing principal": "standing",

@@ -48,7 +48,7 @@ def app(tmp_path: Path, fake: FakeExecutor, clock: TestClock) -> FastAPI:
         shutdown_grace_seconds=2.0,
         # The schedules run when the test says so, at the test clock's time.
         integrations_periodic_tasks=False,
-        person_principals={ALICE: ALICE_ARN, BOB: BOB_ARN},
+        person_principals={ALICE: {"principal_arn": ALICE_ARN, "session_name": ALICE}, BOB: BOB_ARN},
         max_grant_hours=12,
     )
     return create_app(settings, executor=fake, clock=clock)
@@ -122,6 +122,8 @@ def test_request_approval_by_another_person_and_expiry(
             "principalArn": ALICE_ARN,
             "person": ALICE,
             "expiresAt": expires,
+            # Her permission set is shared: the grant is bound to her own session of it.
+            "sessionName": ALICE,
         }
     ]
     op = wait_operation(client, body["operation"]["id"])
@@ -129,7 +131,13 @@ def test_request_approval_by_another_person_and_expiry(
     (up,) = fake.calls[calls_before:]
     assert up.kind == "up"
     assert up.config["grants"] == [
-        {"role": "investigator", "principalArn": ALICE_ARN, "person": ALICE, "expiresAt": expires}
+        {
+            "role": "investigator",
+            "principalArn": ALICE_ARN,
+            "person": ALICE,
+            "expiresAt": expires,
+            "sessionName": ALICE,
+        }
     ]
     listed = client.get(f"/v1/investigations/{inv['id']}/access-requests", headers=responder).json()
     assert [(r["id"], r["status"]) for r in listed] == [(request["id"], "active")]
