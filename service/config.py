@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -87,8 +87,9 @@ class PersonPrincipal(BaseModel):
             raise ValueError(f"session_name is for a role's sessions; {self.principal_arn} is an IAM user")
         if SSO_ROLE_PATH in self.principal_arn and not self.session_name:
             raise ValueError(
-                f"{self.principal_arn} is an SSO permission-set role, shared by everyone assigned the permission "
-                'set: give the person\'s session name too ({"principal_arn": ..., "session_name": ...})'
+                f"{self.principal_arn} is an SSO permission-set role, shared by everyone assigned the "
+                "permission set: give the person's session name too "
+                '({"principal_arn": ..., "session_name": ...})'
             )
         return self
 
@@ -242,9 +243,10 @@ class Settings(BaseSettings):
     integrations_periodic_tasks: bool = True
 
     # Just-in-time access (service/access). Each person (a token's principal, or a chat user) -> the AWS
-    # principal their grants are bound to (``PersonPrincipal``): an ARN string (their own IAM user or role), or
-    # {"principal_arn": <role>, "session_name": <their session name>} for a role shared by several people (an
-    # SSO permission-set role: required for those), never an account root. A person without one cannot ask.
+    # principal their grants are bound to (``PersonPrincipal``): an ARN string (their own IAM user or role),
+    # or {"principal_arn": <role>, "session_name": <their session name>} for a role shared by several people
+    # (an SSO permission-set role: required for those), never an account root. A person without one cannot
+    # ask.
     person_principals: dict[str, PersonPrincipal] = Field(default_factory=dict)
     # The longest grant, in hours (AWS refuses the role from the expiry on).
     max_grant_hours: int = Field(default=12, ge=1, le=24 * 7)

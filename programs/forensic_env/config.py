@@ -467,7 +467,8 @@ def _grant_entry(item: Any, n: int) -> AccessGrant:
     if session_name is not None:
         if not isinstance(session_name, str) or not _SESSION_NAME_RE.match(session_name):
             raise ConfigError(
-                "grants", f"{where}: sessionName {session_name!r} is not a role session name ({SESSION_NAME_PATTERN})"
+                "grants",
+                f"{where}: sessionName {session_name!r} is not a role session name ({SESSION_NAME_PATTERN})",
             )
         if ":role/" not in arn:
             raise ConfigError("grants", f"{where}: sessionName is for a role's sessions; {arn} is not a role")

@@ -60,7 +60,9 @@ class AccessGrant:
     def sid(self) -> str:
         # Sids may hold letters and digits only: the person and principal go in as a digest.
         digits = "".join(ch for ch in self.expires_at if ch.isdigit())
-        bound = f"{self.principal_arn}\n{self.person}" + (f"\n{self.session_name}" if self.session_name else "")
+        bound = f"{self.principal_arn}\n{self.person}" + (
+            f"\n{self.session_name}" if self.session_name else ""
+        )
         who = hashlib.sha256(bound.encode()).hexdigest()[:12]
         return f"{GRANT_SID_PREFIX}{self.role.capitalize()}Until{digits}For{who}"
 

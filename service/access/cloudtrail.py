@@ -3,8 +3,9 @@
 Grants make role use attributable (each session carries its person as ``sts:SourceIdentity``); this reads
 what AWS recorded and alerts on every use of an investigation's role that no live grant covered at that
 moment: a session nobody granted, one by a standing principal from settings, one with another person's
-source identity, and every attempt STS refused. On real AWS the scheduler reads the trail of each forensic
-account (``LookupEvents`` in every region enabled there and us-east-1, through the deploy role) every ``cloudtrail_scan_minutes``, looking back
+source identity (or, for a grant to a shared role, another session of it), and every attempt STS refused.
+On real AWS the scheduler reads the trail of each forensic account (``LookupEvents`` in every region enabled
+there and us-east-1, through the deploy role) every ``cloudtrail_scan_minutes``, looking back
 ``cloudtrail_lookback_minutes`` (CloudTrail delivers events up to about 15 minutes late). The local AWS
 records no CloudTrail events, so this module also reads records handed to it in CloudTrail's own JSON (a
 ``LookupEvents`` item, or a record of a log file delivered to S3), which is how it is tested.

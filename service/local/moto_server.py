@@ -33,7 +33,7 @@ adds what that check needs to judge our clean room the way AWS does (``install_e
 
 - role trust at ``sts:AssumeRole`` is judged with the request's context: the session tags
   (``aws:RequestTag/<key>``), ``sts:SourceIdentity``, ``sts:ExternalId``, ``sts:RoleSessionName``,
-  ``aws:PrincipalArn``/``aws:PrincipalAccount``, ``aws:userid`` (``service.local.caller_identity``), ``aws:CurrentTime``/``aws:EpochTime`` (the real time of
+  ``aws:PrincipalArn``/``aws:PrincipalAccount``, ``aws:CurrentTime``/``aws:EpochTime`` (the real time of
   the request, so a just-in-time grant's ``DateLessThan`` on ``aws:CurrentTime`` refuses the role from its
   expiry on, as STS does; ``DateEquals``, ``DateNotEquals``, ``DateLessThan[Equals]`` and
   ``DateGreaterThan[Equals]`` take ISO 8601 or epoch seconds, and a value that is not a time never grants);
@@ -43,6 +43,8 @@ adds what that check needs to judge our clean room the way AWS does (``install_e
   and negated operators excepted), ``Null`` is evaluated, and an operator the launcher cannot judge never
   grants (moto skips unknown operators and treats absent keys as matching, so every conditional trust
   policy would admit anyone it names);
+- the caller's ``aws:userid`` joins that context (``service.local.caller_identity``; moto has none), so a
+  grant bound to one session of a shared role is judged;
 - S3 sub-resources are checked as the IAM actions S3 uses for them (``s3:PutObjectLegalHold``,
   ``s3:PutObjectRetention``, ``s3:PutBucketObjectLockConfiguration``, ...; moto checks them as
   ``s3:PutObject`` / ``s3:CreateBucket``);

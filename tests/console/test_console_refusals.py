@@ -11,6 +11,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+
 from service.config import PersonPrincipal
 from tests.console.conftest import bearer_token, csrf_of, sign_in
 from tests.service.conftest import ADMIN, ADMIN_TOKEN, issue, open_body, open_ready, wait_operation
