@@ -68,7 +68,9 @@ class InvestigationCreate(StrictModel):
     # Acquired, each through the normal acquisition (owner and region checked, hashed at source and copy,
     # custody ledger and manifest), once the clean room is ready; refused before anything is written when
     # a source is not acceptable. At most one device letter each.
-    evidence: list[EvidenceAtOpen] = Field(default_factory=list, max_length=MAX_EVIDENCE_SNAPSHOTS)
+    evidence: list[EvidenceAtOpen] = Field(
+        default_factory=list, max_length=MAX_EVIDENCE_SNAPSHOTS, json_schema_extra={"uniqueItems": True}
+    )
     # Refused (the validator says why): snapshots mounted by id alone skipped every evidence control.
     evidence_snapshot_ids: list[Any] = Field(
         default_factory=list,
@@ -106,7 +108,7 @@ class InvestigationCreate(StrictModel):
     @field_validator("evidence")
     @classmethod
     def _each_source_once(cls, items: list[EvidenceAtOpen]) -> list[EvidenceAtOpen]:
-        keys = [item.model_dump_json(exclude={"description"}) for item in items]
+        keys = [item.model_dump_json() for item in items]
         if len(set(keys)) != len(keys):
             raise ValueError("lists a source more than once")
         return items

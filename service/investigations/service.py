@@ -245,7 +245,12 @@ def open_investigation(
         target=f"investigation/{inv.id}",
         outcome="accepted",
         request_id=caller.request_id,
-        details={"ticket": inv.ticket, "operation_id": op.id, "region": inv.region},
+        details={
+            "ticket": inv.ticket,
+            "operation_id": op.id,
+            "region": inv.region,
+            **({"evidence": params["evidence"]} if params else {}),
+        },
     )
     return inv, op, True
 
