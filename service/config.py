@@ -10,7 +10,7 @@ from __future__ import annotations
 import ipaddress
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -62,6 +62,42 @@ class SourceAccount(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     snapshot_role_arn: str = Field(pattern=r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9_+=,.@/-]+$")
+
+
+# An SSO permission-set role (IAM Identity Center creates them under this path): shared by everyone assigned
+# the permission set, so a grant to one of them must name the person's own session.
+SSO_ROLE_PATH = "/aws-reserved/sso.amazonaws.com/"
+
+
+class PersonPrincipal(BaseModel):
+    """The AWS identity one person's grants are bound to: ``principal_arn`` (an IAM user or role), and for a
+    role several people use (an SSO permission-set role) ``session_name``, the role session name their
+    sign-in gives them (Identity Center sets it to their user name; nobody chooses it). Such a grant admits
+    only that role's sessions of that name (``aws:userid`` = ``<role id>:<session name>``). Given as the ARN
+    string alone, or as an object with both."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    principal_arn: str = Field(pattern=r"^arn:aws[a-z-]*:iam::[0-9]{12}:(role|user)/[A-Za-z0-9_+=,.@/-]+$")
+    session_name: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_+=,.@-]{2,64}$")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_arn(cls, value: object) -> object:
+        return {"principal_arn": value} if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _session_of_a_role(self) -> PersonPrincipal:
+        kind = self.principal_arn.split(":", 5)[5].split("/", 1)[0]
+        if self.session_name and kind != "role":
+            raise ValueError(f"session_name is for a role's sessions; {self.principal_arn} is an IAM user")
+        if SSO_ROLE_PATH in self.principal_arn and not self.session_name:
+            raise ValueError(
+                f"{self.principal_arn} is an SSO permission-set role, shared by everyone assigned the "
+                "permission set: give the person's session name too "
+                '({"principal_arn": ..., "session_name": ...})'
+            )
+        return self
 
 
 # Locally: the affected account evidence is acquired from (a second account in the local AWS), the role the
@@ -249,14 +285,11 @@ class Settings(BaseSettings):
     integrations_periodic_tasks: bool = True
 
     # Just-in-time access (service/access). Each person (a token's principal, or a chat user) -> the AWS
-    # principal their grants put in a role's trust policy: their SSO permission-set role or IAM role/user,
-    # never an account root. A person without one cannot ask for access.
-    person_principals: dict[
-        str,
-        Annotated[
-            str, Field(pattern=r"^arn:aws[a-z-]*:iam::[0-9]{12}:" r"(role|user)/[A-Za-z0-9_+=,.@/-]+$")
-        ],
-    ] = Field(default_factory=dict)
+    # principal their grants are bound to (``PersonPrincipal``): an ARN string (their own IAM user or role),
+    # or {"principal_arn": <role>, "session_name": <their session name>} for a role shared by several people
+    # (an SSO permission-set role: required for those), never an account root. A person without one cannot
+    # ask.
+    person_principals: dict[str, PersonPrincipal] = Field(default_factory=dict)
     # The longest grant, in hours (AWS refuses the role from the expiry on).
     max_grant_hours: int = Field(default=12, ge=1, le=24 * 7)
     # Who the service acts as when it brings trust policies in line by itself (expired grants, a person giving

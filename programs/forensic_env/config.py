@@ -17,6 +17,7 @@ from typing import Any, Literal
 from programs.forensic_env.tags import RESERVED_TAG_KEYS
 from programs.forensic_env.trust import (
     PERSON_ROLES,
+    SESSION_NAME_PATTERN,
     SOURCE_IDENTITY_PATTERN,
     TRUST_POLICY_MAX_CHARS,
     AccessGrant,
@@ -444,6 +445,7 @@ def _principals(raw: Mapping[str, Any]) -> tuple[str, ...]:
 
 _GRANT_FIELDS = ("role", "principalArn", "person", "expiresAt")
 _SOURCE_IDENTITY_RE = re.compile(SOURCE_IDENTITY_PATTERN)
+_SESSION_NAME_RE = re.compile(SESSION_NAME_PATTERN)
 _GRANT_EXPIRY_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$")
 
 
@@ -451,7 +453,7 @@ def _grant_entry(item: Any, n: int) -> AccessGrant:
     where = f"entry {n}"
     if not isinstance(item, dict):
         raise ConfigError("grants", f"{where} must be an object with {', '.join(_GRANT_FIELDS)}")
-    unknown = sorted(str(k) for k in item if k not in _GRANT_FIELDS)
+    unknown = sorted(str(k) for k in item if k not in (*_GRANT_FIELDS, "sessionName"))
     if unknown:
         raise ConfigError("grants", f"{where} has unknown field(s) {', '.join(unknown)}")
     missing = [k for k in _GRANT_FIELDS if k not in item or item[k] is None]
@@ -478,7 +480,16 @@ def _grant_entry(item: Any, n: int) -> AccessGrant:
         datetime.strptime(expires, GRANT_EXPIRY_FORMAT)
     except ValueError:
         raise ConfigError("grants", f"{where}: expiresAt {expires!r} is not a valid time") from None
-    return AccessGrant(role, arn, person, expires)
+    session_name = item.get("sessionName")
+    if session_name is not None:
+        if not isinstance(session_name, str) or not _SESSION_NAME_RE.match(session_name):
+            raise ConfigError(
+                "grants",
+                f"{where}: sessionName {session_name!r} is not a role session name ({SESSION_NAME_PATTERN})",
+            )
+        if ":role/" not in arn:
+            raise ConfigError("grants", f"{where}: sessionName is for a role's sessions; {arn} is not a role")
+    return AccessGrant(role, arn, person, expires, session_name)
 
 
 def _grants(raw: Mapping[str, Any]) -> tuple[AccessGrant, ...]:

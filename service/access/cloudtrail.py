@@ -3,8 +3,9 @@
 Grants make role use attributable (each session carries its person as ``sts:SourceIdentity``); this reads
 what AWS recorded and alerts on every use of an investigation's role that no live grant covered at that
 moment: a session nobody granted, one by a standing principal from settings, one with another person's
-source identity, and every attempt STS refused. On real AWS the scheduler reads the trail of each forensic
-account (``LookupEvents``, through the deploy role) every ``cloudtrail_scan_minutes``, looking back
+source identity (or, for a grant to a shared role, another session of it), and every attempt STS refused.
+On real AWS the scheduler reads the trail of each forensic account (``LookupEvents`` in every region enabled
+there and us-east-1, through the deploy role) every ``cloudtrail_scan_minutes``, looking back
 ``cloudtrail_lookback_minutes`` (CloudTrail delivers events up to about 15 minutes late). The local AWS
 records no CloudTrail events, so this module also reads records handed to it in CloudTrail's own JSON (a
 ``LookupEvents`` item, or a record of a log file delivered to S3), which is how it is tested.
@@ -59,6 +60,9 @@ class RoleUse:
     caller: str
     source_identity: str | None
     error: str | None
+    # The caller's own session of its role (the role session name, after the colon of aws:userid); None for
+    # a caller that is no role session.
+    caller_session: str | None = None
 
 
 @dataclass(frozen=True)
@@ -123,6 +127,7 @@ def _role_use(record: dict[str, Any]) -> RoleUse | None:
         caller=caller_of(record.get("userIdentity") or {}),
         source_identity=str(source_identity) if source_identity else None,
         error=str(record["errorCode"]) if record.get("errorCode") else None,
+        caller_session=session_of(record.get("userIdentity") or {}),
     )
 
 
@@ -133,6 +138,15 @@ def caller_of(identity: Mapping[str, Any]) -> str:
     if identity.get("type") == "AssumedRole" and issuer:
         return str(issuer)
     return str(identity.get("arn") or identity.get("principalId") or identity.get("invokedBy") or "unknown")
+
+
+def session_of(identity: Mapping[str, Any]) -> str | None:
+    """The role session name of an AssumedRole caller: its ``principalId`` is ``aws:userid``,
+    ``<role id>:<session name>`` (a session name holds no colon)."""
+    if identity.get("type") != "AssumedRole":
+        return None
+    user_id = str(identity.get("principalId") or "")
+    return user_id.rsplit(":", 1)[1] if ":" in user_id else None
 
 
 def principal_key(arn: str) -> tuple[str, str, str] | None:
@@ -155,7 +169,8 @@ def principal_key(arn: str) -> tuple[str, str, str] | None:
 
 def judge(session: Session, settings: Settings, uses: Iterable[RoleUse]) -> list[Finding]:
     """Every use of an investigation's person role that no live grant covered. A use is covered when a grant
-    of that role to that principal, for that person as source identity, was in force at the event's time."""
+    of that role to that principal (and, for a grant bound to a session of a shared role, by that session),
+    for that person as source identity, was in force at the event's time."""
     roles = _investigation_roles(session)
     standing = {principal_key(arn) for arn in _standing_principals(settings)}
     findings: list[Finding] = []
@@ -220,6 +235,7 @@ def _covered(session: Session, investigation_id: str, role: str, use: RoleUse) -
             end = min(end, as_utc(grant.updated_at))
         if (
             principal_key(grant.principal_arn) == caller
+            and (grant.session_name is None or grant.session_name == use.caller_session)
             and grant.person == use.source_identity
             and as_utc(grant.decided_at) <= use.at < end
         ):
@@ -295,29 +311,65 @@ def check_records(ctx: HookContext, records: Iterable[Mapping[str, Any]]) -> lis
 
 # Reading the trail (real AWS)
 
-ClientFor = Callable[[str, str | None], Any]
+# STS's global endpoint (sts.amazonaws.com) logs its calls in this region's trail only.
+GLOBAL_ENDPOINT_REGION = "us-east-1"
+
+ClientFor = Callable[[str, str, str | None], Any]
+
+
+def _trail_accounts(settings: Settings) -> dict[str, tuple[list[str], str | None]]:
+    """Each forensic account once: its forensic regions (sorted) and the deploy role the service reads it
+    through (the first region's)."""
+    accounts: dict[str, tuple[list[str], str | None]] = {}
+    for region, account in sorted(settings.accounts.items()):
+        regions, role = accounts.get(account.account_id, ([], account.deploy_role_arn))
+        accounts[account.account_id] = ([*regions, region], role)
+    return accounts
+
+
+def trail_regions(ec2: Any, forensic_regions: Iterable[str]) -> list[str]:
+    """Where an account's AssumeRole calls can be logged: every region enabled in it (a caller may use any
+    regional STS endpoint), us-east-1 (the global endpoint) and its forensic regions, each once."""
+    enabled = [r["RegionName"] for r in ec2.describe_regions()["Regions"]]
+    return sorted({*enabled, GLOBAL_ENDPOINT_REGION, *forensic_regions})
 
 
 def scan(ctx: HookContext, now: datetime, client_for: ClientFor | None = None) -> ScanReport:
-    """Reads every forensic account's AssumeRole* events of the last ``cloudtrail_lookback_minutes`` and
-    alerts on what no grant covered. One account's failure (throttling, a missing permission) is reported
-    and does not stop the others."""
+    """Reads every forensic account's AssumeRole* events of the last ``cloudtrail_lookback_minutes`` in every
+    region enabled in it and us-east-1 (``trail_regions``), and alerts on what no grant covered; an event
+    seen in several regions is judged once. One region's failure (throttling, a missing permission, a
+    disabled region) is reported and does not stop the others; when the enabled regions cannot be listed,
+    the forensic regions and us-east-1 are still read."""
     settings = ctx.settings
     make = client_for or (
-        lambda region, role_arn: aws_clients.client(settings, "cloudtrail", region, role_arn=role_arn)
+        lambda service, region, role_arn: aws_clients.client(settings, service, region, role_arn=role_arn)
     )
     start = now - timedelta(minutes=settings.cloudtrail_lookback_minutes)
     report = ScanReport()
-    for region, account in sorted(settings.accounts.items()):
+    for account_id, (forensic_regions, role_arn) in _trail_accounts(settings).items():
         try:
-            client = make(region, account.deploy_role_arn)
-            records = list(_lookup(client, start, now))
-            report.read += len(records)
-            report.alerts.extend(check_records(ctx, records))
+            regions = trail_regions(make("ec2", forensic_regions[0], role_arn), forensic_regions)
         except Exception as exc:
-            logger.exception("reading CloudTrail in %s (%s)", region, account.account_id)
-            report.errors[region] = f"{type(exc).__name__}: {exc}"
+            logger.exception("listing the enabled regions of %s", account_id)
+            report.errors[f"{account_id}/regions"] = f"{type(exc).__name__}: {exc}"
+            regions = sorted({GLOBAL_ENDPOINT_REGION, *forensic_regions})
+        records: dict[str, Mapping[str, Any]] = {}
+        for region in regions:
+            try:
+                for record in _lookup(make("cloudtrail", region, role_arn), start, now):
+                    records.setdefault(_event_id(record), record)
+            except Exception as exc:
+                logger.exception("reading CloudTrail in %s (%s)", region, account_id)
+                report.errors[f"{account_id}/{region}"] = f"{type(exc).__name__}: {exc}"
+        report.read += len(records)
+        report.alerts.extend(check_records(ctx, records.values()))
     return report
+
+
+def _event_id(record: Mapping[str, Any]) -> str:
+    """A LookupEvents item's EventId (a log file record's eventID); CloudTrail gives one event the same id in
+    every region's trail that shows it."""
+    return str(record.get("EventId") or record.get("eventID") or id(record))
 
 
 def _lookup(client: Any, start: datetime, end: datetime) -> Iterator[Mapping[str, Any]]:

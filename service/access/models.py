@@ -43,6 +43,9 @@ class AccessRequest(Base):
     role: Mapped[str] = mapped_column(String(16))
     # The person's AWS principal (settings), as it was when they asked.
     principal_arn: Mapped[str] = mapped_column(String(2048))
+    # For a role several people use (an SSO permission set): the person's own role session name, which the
+    # grant requires of the caller (aws:userid); None for a principal that is the person's alone.
+    session_name: Mapped[str | None] = mapped_column(String(64), nullable=True)
     # The person: the source identity their sessions must carry.
     person: Mapped[str] = mapped_column(String(64))
     hours: Mapped[int] = mapped_column(Integer)

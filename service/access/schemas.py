@@ -30,6 +30,7 @@ class AccessRequestOut(BaseModel):
     investigation_id: str
     role: str
     principal_arn: str
+    session_name: str | None
     person: str
     hours: int
     reason: str

@@ -117,13 +117,16 @@ def declared_grants(session: Session, investigation_id: str, now: datetime) -> l
 def _entry(row: AccessRequest, expires: datetime | None = None) -> dict[str, str]:
     until = expires or row.expires_at
     assert until is not None
-    return {
+    entry = {
         "requestId": row.id,
         "role": row.role,
         "principalArn": row.principal_arn,
         "person": row.person,
         "expiresAt": as_utc(until).strftime(GRANT_EXPIRY_FORMAT),
     }
+    if row.session_name:
+        entry["sessionName"] = row.session_name
+    return entry
 
 
 # Requests and decisions
@@ -158,8 +161,8 @@ def request_access(caller: Caller, investigation_id: str, body: AccessRequestCre
     # The person, not the token or chat account: their second token asks as them, and their sessions must
     # carry their own name as the source identity.
     person = person_of(settings, principal)
-    arn = settings.person_principals.get(person)
-    if arn is None:
+    bound = settings.person_principals.get(person)
+    if bound is None:
         raise InvalidInput(
             f"{person} has no AWS principal to grant access to (FORENSICS_PERSON_PRINCIPALS)",
             details={"fields": [{"field": "person", "message": "no AWS principal", "type": "settings"}]},
@@ -198,7 +201,8 @@ def request_access(caller: Caller, investigation_id: str, body: AccessRequestCre
         id=str(uuid.uuid4()),
         investigation_id=inv.id,
         role=body.role,
-        principal_arn=arn,
+        principal_arn=bound.principal_arn,
+        session_name=bound.session_name,
         person=person,
         hours=body.hours,
         reason=body.reason,
@@ -458,6 +462,7 @@ def _audit(caller: Caller, row: AccessRequest, action: str, details: dict[str, A
             "role": row.role,
             "person": row.person,
             "principal_arn": row.principal_arn,
+            "session_name": row.session_name,
             **details,
         },
     )

@@ -18,7 +18,13 @@ def create(
     ticket: str,
     title: Annotated[str, typer.Option(help="Short description")] = "",
     region: Annotated[str | None, typer.Option(help="AWS region")] = None,
-    snapshot: Annotated[list[str] | None, typer.Option(help="Evidence EBS snapshot id (repeatable)")] = None,
+    evidence: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Evidence to acquire once the clean room is ready: SOURCE_ACCOUNT:snap-… or "
+            "SOURCE_ACCOUNT:i-… (repeatable; the account must be a configured evidence source)"
+        ),
+    ] = None,
     ttl_hours: Annotated[int | None, typer.Option(help="Hours before automatic teardown")] = None,
     follow: WatchOpt = True,
     url: UrlOpt = DEFAULT_URL,
@@ -28,8 +34,8 @@ def create(
     body: dict[str, Any] = {"ticket": ticket, "title": title or ticket}
     if region:
         body["region"] = region
-    if snapshot:
-        body["evidence_snapshot_ids"] = snapshot
+    if evidence:
+        body["evidence"] = [_evidence_source(item) for item in evidence]
     if ttl_hours:
         body["ttl_hours"] = ttl_hours
     client = api(ctx, url, token)
@@ -37,6 +43,16 @@ def create(
     inv = payload.get("investigation", payload)
     console.print(f"investigation [bold]{inv.get('id')}[/bold] ({inv.get('status')})")
     queued(client, payload, "open", follow)
+
+
+def _evidence_source(text: str) -> dict[str, str]:
+    """``ACCOUNT:snap-…`` or ``ACCOUNT:i-…`` as the open request's evidence item (the API checks the rest)."""
+    account, _, resource = text.partition(":")
+    if not resource:
+        err.print(f"--evidence {text!r}: give SOURCE_ACCOUNT:snap-… or SOURCE_ACCOUNT:i-…")
+        raise typer.Exit(2)
+    key = "instance_id" if resource.startswith("i-") else "snapshot_id"
+    return {"source_account_id": account, key: resource}
 
 
 def list_investigations(

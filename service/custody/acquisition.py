@@ -44,6 +44,16 @@ def check_request(inv: Investigation, params: Params, settings: Settings) -> Non
             details={"fields": [{"field": "region", "message": f"must be {inv.region}", "type": "region"}]},
         )
     account = params.get("source_account_id")
+    if account in {forensic.account_id for forensic in settings.accounts.values()}:
+        # Its snapshots are clean rooms' copies and freeze snapshots: another investigation's evidence,
+        # whatever else the settings say about the account.
+        raise InvalidInput(
+            f"account {account} is a forensic account (FORENSICS_FORENSIC_ACCOUNTS): its snapshots are "
+            "clean rooms' evidence copies and freeze snapshots, never evidence for an investigation",
+            details={
+                "fields": [{"field": "source_account_id", "message": "a forensic account", "type": "source"}]
+            },
+        )
     if account not in settings.sources:
         raise InvalidInput(
             f"account {account} is not a configured evidence source (FORENSICS_SOURCE_ACCOUNTS)",
@@ -53,6 +63,41 @@ def check_request(inv: Investigation, params: Params, settings: Settings) -> Non
                 ]
             },
         )
+
+
+def check_source(inv: Investigation, params: Params, settings: Settings) -> None:
+    """Refused before anything runs: a source the account does not own (a public snapshot, one another
+    account shared with it) or cannot see, read through the source account's snapshot role."""
+    if not aws_clients.available(settings):
+        return  # no AWS to ask (local mode without the local AWS); the acquisition checks again
+    account = str(params["source_account_id"])
+    what = (
+        f"snapshot {params['snapshot_id']}"
+        if params.get("snapshot_id")
+        else f"instance {params['instance_id']}"
+    )
+    try:
+        owners = _owners(_source_client(settings, inv, params, "ec2"), params)
+    except Exception as exc:  # boto's ClientError: not found, or not visible to the snapshot role
+        raise InvalidInput(
+            f"{what} cannot be read in source account {account} ({type(exc).__name__}: {exc})",
+            details={"fields": [{"field": "source", "message": "not found", "type": "source"}]},
+        ) from exc
+    if owners != {account}:
+        raise InvalidInput(
+            f"{what} belongs to {', '.join(sorted(map(str, owners))) or 'nobody'}, not to source account "
+            f"{account}: only the affected account's own resources are evidence (a public or shared "
+            "snapshot is not)",
+            details={"fields": [{"field": "source", "message": "not the account's own", "type": "source"}]},
+        )
+
+
+def _owners(ec2: Any, params: Params) -> set[str]:
+    if params.get("snapshot_id"):
+        found = ec2.describe_snapshots(SnapshotIds=[params["snapshot_id"]])["Snapshots"]
+        return {str(s.get("OwnerId")) for s in found}
+    reservations = ec2.describe_instances(InstanceIds=[params["instance_id"]])["Reservations"]
+    return {str(r.get("OwnerId")) for r in reservations}
 
 
 def _source_client(settings: Settings, inv: Investigation, params: Params, service: str) -> Any:
@@ -83,6 +128,12 @@ def source_snapshots(ec2: Any, params: Params, investigation_id: str) -> list[di
         if params.get("snapshot_id"):
             found = ec2.describe_snapshots(SnapshotIds=[params["snapshot_id"]])["Snapshots"]
             snapshot = found[0]
+            if snapshot.get("OwnerId") != params["source_account_id"]:
+                raise StepFailed(
+                    "acquisition_failed",
+                    f"snapshot {snapshot['SnapshotId']} belongs to {snapshot.get('OwnerId')}, not to source "
+                    f"account {params['source_account_id']}",
+                )
             _wait_completed(ec2, [snapshot["SnapshotId"]])
             return [{"snapshot_id": snapshot["SnapshotId"], "volume_id": snapshot.get("VolumeId")}]
         reservations = ec2.describe_instances(InstanceIds=[params["instance_id"]])["Reservations"]

@@ -31,6 +31,30 @@ class InstanceSource(_Source):
     instance_id: str = Field(pattern=INSTANCE_ID)
 
 
+class _SourceAtOpen(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    source_account_id: str = Field(pattern=r"^[0-9]{12}$", description="the affected account")
+    description: str | None = Field(default=None, max_length=500)
+
+
+class SnapshotAtOpen(_SourceAtOpen):
+    """One EBS snapshot of the affected account, in the clean room's region."""
+
+    snapshot_id: str = Field(pattern=SNAPSHOT_ID)
+
+
+class InstanceAtOpen(_SourceAtOpen):
+    """Every EBS volume of one instance of the affected account, in the clean room's region."""
+
+    instance_id: str = Field(pattern=INSTANCE_ID)
+
+
+# Evidence given when a clean room is opened: an acquisition's source, in the room's own region (the
+# acquisition runs once the room is ready, with every check an acquisition has).
+EvidenceAtOpen = SnapshotAtOpen | InstanceAtOpen
+
+
 class AcquireRequest(RootModel[SnapshotSource | InstanceSource]):
     """Evidence from an affected (source) account: one EBS snapshot, or every volume of one instance. The
     region must be the investigation's: evidence does not cross jurisdictions."""

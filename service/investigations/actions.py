@@ -406,8 +406,14 @@ def _extend_second_person(params: Params, settings: Settings) -> str | None:
 register(
     ActionSpec(
         name=Action.OPEN,
-        summary="Build the clean room (an `up` of a new stack).",
+        summary=(
+            "Build the clean room (an `up` of a new stack); evidence given at open is acquired once it is "
+            "ready, one acquisition each."
+        ),
         permission=Permission.OPEN,
+        extra_permissions=lambda params: (
+            frozenset({Permission.ACQUIRE}) if params.get("evidence") else frozenset()
+        ),
         params_model=NoParams,
         sources=frozenset(),
         running=Status.OPENING,
@@ -562,6 +568,7 @@ def _check_acquire(inv: Investigation, params: Params, settings: Settings) -> No
     from service.custody import acquisition
 
     acquisition.check_request(inv, params, settings)
+    acquisition.check_source(inv, params, settings)
 
 
 register(

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 from programs.forensic_env.config import AMI_SSM_PREFIX, MAX_EVIDENCE_SNAPSHOTS, TICKET_PATTERN
 from programs.forensic_env.tags import RESERVED_TAG_KEYS
 from service.api.schemas import StrictModel
+from service.custody.schemas import EvidenceAtOpen
 from service.investigations.models import Investigation
 from service.investigations.states import Status
 from service.operations.models import Operation
@@ -64,9 +65,17 @@ class InvestigationCreate(StrictModel):
     )
     instance_type: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")
     golden_ami: GoldenAmi = Field(default_factory=GoldenAmi)
-    # The program attaches at most this many (one device letter each), and each snapshot once.
-    evidence_snapshot_ids: list[SnapshotId] = Field(
+    # Acquired, each through the normal acquisition (owner and region checked, hashed at source and copy,
+    # custody ledger and manifest), once the clean room is ready; refused before anything is written when
+    # a source is not acceptable. At most one device letter each.
+    evidence: list[EvidenceAtOpen] = Field(
         default_factory=list, max_length=MAX_EVIDENCE_SNAPSHOTS, json_schema_extra={"uniqueItems": True}
+    )
+    # Refused (the validator says why): snapshots mounted by id alone skipped every evidence control.
+    evidence_snapshot_ids: list[Any] = Field(
+        default_factory=list,
+        max_length=0,
+        description='Refused: give "evidence": [{"source_account_id", "snapshot_id"}] instead',
     )
     ttl_hours: int | None = Field(default=None, ge=1, le=24 * 90)
     tags: dict[TagKey, TagValue] = Field(
@@ -85,12 +94,24 @@ class InvestigationCreate(StrictModel):
                 )
         return tags
 
-    @field_validator("evidence_snapshot_ids")
+    @field_validator("evidence_snapshot_ids", mode="before")
     @classmethod
-    def _unique_snapshots(cls, ids: list[str]) -> list[str]:
-        if len(set(ids)) != len(ids):
-            raise ValueError("lists a snapshot more than once")
+    def _bare_snapshots_refused(cls, ids: Any) -> Any:
+        if ids:
+            raise ValueError(
+                'snapshots are no longer taken by id alone: give "evidence": [{"source_account_id": '
+                '"<affected account>", "snapshot_id": "snap-..."}] (or "instance_id"), acquired with the '
+                "owner, region, hash and custody checks of POST /v1/investigations/{id}/evidence"
+            )
         return ids
+
+    @field_validator("evidence")
+    @classmethod
+    def _each_source_once(cls, items: list[EvidenceAtOpen]) -> list[EvidenceAtOpen]:
+        keys = [item.model_dump_json() for item in items]
+        if len(set(keys)) != len(keys):
+            raise ValueError("lists a source more than once")
+        return items
 
 
 class NoParams(StrictModel):

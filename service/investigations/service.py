@@ -32,6 +32,7 @@ from service.audit import service as audit
 from service.audit.models import AuditEntry
 from service.audit.service import Actor
 from service.clock import as_utc
+from service.config import Settings
 from service.db.base import canonical_json
 from service.domain_events import (
     DriftFound,
@@ -125,6 +126,35 @@ def _existing_for(session: Session, idempotency_key: str | None, ticket: str) ->
     return open_for_ticket(session, ticket)
 
 
+def open_params(body: InvestigationCreate) -> dict[str, Any]:
+    """The open operation's params: the evidence to acquire once the clean room is ready."""
+    evidence = [item.model_dump(mode="json", exclude_none=True) for item in body.evidence]
+    return {"evidence": evidence} if evidence else {}
+
+
+def _evidence_sources(inv: Investigation, params: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each piece of evidence given at open, as an acquisition's params (in the clean room's region)."""
+    return [{**item, "region": inv.region} for item in params.get("evidence") or []]
+
+
+def _check_evidence_at_open(inv: Investigation, params: dict[str, Any], settings: Settings) -> None:
+    """Every check an acquisition request has (region, source account, never a forensic account, owned by
+    that account), before anything is written: a source refused here opens nothing."""
+    acquire = spec_of(Action.ACQUIRE)
+    for source in _evidence_sources(inv, params):
+        assert acquire.validate is not None
+        acquire.validate(inv, source, settings)
+
+
+def _queue_evidence_given_at_open(uow: UnitOfWork, inv: Investigation, op: Operation) -> None:
+    """Once the opening `up` succeeded: one acquisition per piece of evidence given at open, queued in order
+    behind it (the same operation as POST .../evidence: owner, hashes, custody ledger, manifest)."""
+    acquire = spec_of(Action.ACQUIRE)
+    for source in _evidence_sources(inv, op.params or {}):
+        queued = _enqueue(uow, inv, acquire, op.requested_by, source, op.request_id)
+        uow.emit(OperationQueued(inv.id, queued.id))
+
+
 def _replay(inv: Investigation, idempotency_key: str | None, body_hash: str) -> Investigation:
     if idempotency_key and inv.idempotency_key == idempotency_key and inv.request_hash != body_hash:
         raise IdempotencyConflict(
@@ -175,7 +205,8 @@ def open_investigation(
     """Returns (investigation, its first operation, created). A replayed Idempotency-Key, or a ticket that
     already has an open investigation, returns the existing one instead of creating a second stack."""
     spec = spec_of(Action.OPEN)
-    for permission in spec.permissions({}):
+    params = open_params(body)
+    for permission in sorted(spec.permissions(params)):
         caller.principal.require(permission)
     session, settings = caller.session, caller.settings
     body_hash = _request_hash(body)
@@ -207,7 +238,7 @@ def open_investigation(
         instance_type=body.instance_type,
         golden_ami=body.golden_ami.model_dump(exclude_none=True)
         or {"ssm_parameter": settings.golden_ami_ssm_parameter},
-        evidence_snapshot_ids=list(body.evidence_snapshot_ids),
+        evidence_snapshot_ids=[],
         ttl_hours=ttl,
         expires_at=now + timedelta(hours=ttl),
         tags=dict(body.tags),
@@ -229,6 +260,7 @@ def open_investigation(
     stack_config.validate(
         {**stack_config.raw_config(inv), **stack_config.trust_config(settings, inv)}, region=inv.region
     )
+    _check_evidence_at_open(inv, params, settings)
     session.add(inv)
     try:
         session.flush()
@@ -241,7 +273,7 @@ def open_investigation(
         if existing is None:
             raise
         return _replay(existing, idempotency_key, body_hash), first_operation(session, existing.id), False
-    op = _enqueue(caller.uow, inv, spec, caller.principal.name, {}, caller.request_id)
+    op = _enqueue(caller.uow, inv, spec, caller.principal.name, params, caller.request_id)
     caller.emit(InvestigationOpened(inv.id, caller.principal.name), OperationQueued(inv.id, op.id))
     audit.record(
         session,
@@ -251,7 +283,12 @@ def open_investigation(
         target=f"investigation/{inv.id}",
         outcome="accepted",
         request_id=caller.request_id,
-        details={"ticket": inv.ticket, "operation_id": op.id, "region": inv.region},
+        details={
+            "ticket": inv.ticket,
+            "operation_id": op.id,
+            "region": inv.region,
+            **({"evidence": params["evidence"]} if params else {}),
+        },
     )
     return inv, op, True
 
@@ -609,6 +646,8 @@ def settle(
         reason = None if ok or not ran else _failure_text(op, state)
     _set_status(uow, inv, op, target, reason)
     inv.updated_at = uow.clock()
+    if ok and ran and op.action == Action.OPEN:
+        _queue_evidence_given_at_open(uow, inv, op)
 
 
 def mark_interrupted(uow: UnitOfWork, inv: Investigation, op: Operation) -> None:

@@ -53,11 +53,19 @@ def raw_config(inv: Investigation, **overrides: Any) -> dict[str, Any]:
 
 # A program grant entry; the declared state also keeps the access request each came from (requestId).
 GRANT_FIELDS = ("role", "principalArn", "person", "expiresAt")
+# Given only for a grant bound to a session of a shared role.
+GRANT_OPTIONAL_FIELDS = ("sessionName",)
 
 
 def program_grants(declared: list[Any] | None) -> list[dict[str, Any]]:
     """The program's ``grants`` from an investigation's declared grants."""
-    return [{key: entry[key] for key in GRANT_FIELDS} for entry in declared or []]
+    return [
+        {
+            **{key: entry[key] for key in GRANT_FIELDS},
+            **{key: entry[key] for key in GRANT_OPTIONAL_FIELDS if entry.get(key)},
+        }
+        for entry in declared or []
+    ]
 
 
 def trust_config(settings: Settings, inv: Investigation) -> dict[str, Any]:

@@ -43,6 +43,8 @@ adds what that check needs to judge our clean room the way AWS does (``install_e
   and negated operators excepted), ``Null`` is evaluated, and an operator the launcher cannot judge never
   grants (moto skips unknown operators and treats absent keys as matching, so every conditional trust
   policy would admit anyone it names);
+- the caller's ``aws:userid`` joins that context (``service.local.caller_identity``; moto has none), so a
+  grant bound to one session of a shared role is judged;
 - S3 sub-resources are checked as the IAM actions S3 uses for them (``s3:PutObjectLegalHold``,
   ``s3:PutObjectRetention``, ``s3:PutBucketObjectLockConfiguration``, ...; moto checks them as
   ``s3:PutObject`` / ``s3:CreateBucket``);
@@ -414,6 +416,8 @@ def install_enforcement() -> None:
     from moto.iam.access_control import IAMRequest, IAMRequestBase
     from moto.s3 import responses as s3_responses
 
+    from service.local.caller_identity import caller_userid
+
     for resource_type, methods in S3_SUBRESOURCE_ACTIONS.items():
         for method, actions in methods.items():
             s3_responses.ACTION_MAP[resource_type][method].update(actions)
@@ -423,6 +427,7 @@ def install_enforcement() -> None:
         caller = principal_arn(self._access_key._access_key_id, self.account_id, users=True)
         principals = {caller, str(self._access_key.arn)}
         actions, context = assume_role_request(self._data, caller, self.account_id)
+        context["aws:userid"] = caller_userid(self._access_key._access_key_id, self.account_id)
         return all(
             trust_permits(role.assume_role_policy_document, action, principals, self.account_id, context)
             for action in actions

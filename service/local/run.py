@@ -34,12 +34,9 @@ def local_aws_endpoint(settings: Settings) -> Iterator[str | None]:
 def _instructions(settings: Settings, token: str, seeded: dict[str, str] | None) -> str:
     base = f"http://{settings.api_host}:{settings.api_port}"
     body = {"ticket": "SEC-123", "title": "Compromised build host", "region": settings.aws_region}
-    if seeded:
-        body["evidence_snapshot_ids"] = [seeded["snapshotId"]]  # type: ignore[assignment]
     import json
 
     data = json.dumps(body)
-    snapshot = f" --snapshot {seeded['snapshotId']}" if seeded else ""
     lines = [
         "",
         "Forensic clean room service",
@@ -63,7 +60,9 @@ def _instructions(settings: Settings, token: str, seeded: dict[str, str] | None)
         f'  curl -sN {base}/v1/operations/<operation id>/events -H "Authorization: Bearer $FORENSICS_TOKEN"',
         "With the CLI:",
         f"  FORENSICS_URL={base} FORENSICS_TOKEN=$FORENSICS_TOKEN forensics create SEC-123"
-        f" --title 'Compromised build host'{snapshot}",
+        " --title 'Compromised build host'",
+        "Evidence from an affected account (FORENSICS_SOURCE_ACCOUNTS), acquired once the room is ready:",
+        "  ... --evidence <source account>:snap-…  (or POST /v1/investigations/<id>/evidence)",
         "",
     ]
     return "\n".join(lines)

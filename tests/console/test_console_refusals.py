@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from service.config import PersonPrincipal
 from tests.console.conftest import bearer_token, csrf_of, sign_in
 from tests.service.conftest import ADMIN, ADMIN_TOKEN, issue, open_body, open_ready, wait_operation
 from tests.support.clock import TestClock
@@ -255,7 +256,9 @@ def test_the_running_operation_streams_to_a_signed_in_reader_only(
 
 
 def test_access_requests_are_decided_by_someone_else_in_the_console(app: FastAPI, client: TestClient) -> None:
-    app.state.settings.person_principals["erin@example.com"] = "arn:aws:iam::123456789012:role/erin-sso"
+    app.state.settings.person_principals["erin@example.com"] = PersonPrincipal(
+        principal_arn="arn:aws:iam::123456789012:role/erin-sso"
+    )
     inv = open_ready(client, "SEC-706")
     erin_headers = issue(client, "investigator", "erin@example.com")
     asked = client.post(

@@ -47,7 +47,8 @@ def settings_overrides(chat_server: RecordingServer) -> dict[str, Any]:
     return {
         "outbox_dispatch_on_commit": False,
         "slack_notify_url": f"{chat_server.url}/alerts",
-        "person_principals": {ALICE: ALICE_SSO},
+        # Alice's permission set is shared: her grants are bound to her own session of it.
+        "person_principals": {ALICE: {"principal_arn": ALICE_SSO, "session_name": ALICE}},
         "human_principal_arns": [STANDING],
     }
 
@@ -60,10 +61,12 @@ def assume_role_record(
     person: str | None,
     investigation_id: str,
     error: str | None = None,
+    session: str | None = None,
 ) -> dict[str, Any]:
-    """An sts.amazonaws.com AssumeRole event as CloudTrail records it, by a role session (SSO or IAM)."""
+    """An sts.amazonaws.com AssumeRole event as CloudTrail records it, by a role session (SSO or IAM) named
+    ``session`` (default: the person, as an SSO sign-in names it)."""
     issuer_name = caller_role_arn.rsplit("/", 1)[-1]
-    session = person or "session"
+    session = session or person or "session"
     request: dict[str, Any] = {
         "roleArn": role_arn,
         "roleSessionName": session,
@@ -224,6 +227,14 @@ def test_uses_without_a_live_grant_are_alerted_once_and_granted_ones_are_quiet(
             at=granted_at + timedelta(minutes=5),
             person=ALICE,
         ),
+        # Bob is assigned the same permission set: he signs in as his own session and claims to be alice.
+        "alice's permission set, bob's session, as alice": record(
+            role_arn=investigator,
+            caller_role_arn=ALICE_SSO,
+            at=granted_at + timedelta(minutes=5),
+            person=ALICE,
+            session=BOB,
+        ),
         "alice's principal as someone else": record(
             role_arn=investigator,
             caller_role_arn=ALICE_SSO,
@@ -259,6 +270,7 @@ def test_uses_without_a_live_grant_are_alerted_once_and_granted_ones_are_quiet(
         "before the grant": "no_grant",
         "another role": "no_grant",
         "another principal as alice": "no_grant",
+        "alice's permission set, bob's session, as alice": "no_grant",
         "alice's principal as someone else": "no_grant",
         "refused by STS": "refused",
         "standing principal": "standing",
@@ -292,35 +304,106 @@ def test_the_trail_is_read_through_lookup_events_for_every_assume_role_kind(
         investigation_id=inv["id"],
     )
     settings = app.state.jobs.ctx.settings
-    trail = boto3.client(
-        "cloudtrail", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
+    # One forensic account for two regions: read once, through the first region's deploy role.
+    forensic_regions = sorted(settings.accounts)
+    assert {a.account_id for a in settings.accounts.values()} == {FORENSIC}
+    home = forensic_regions[0]
+    role_arn = settings.accounts[home].deploy_role_arn
+    # Only its forensic regions are enabled; the event is in us-east-1's trail.
+    clients = _stubbed_account(
+        clock() - timedelta(minutes=settings.cloudtrail_lookback_minutes),
+        clock(),
+        home=home,
+        enabled=forensic_regions,
+        events={"us-east-1": [lookup_item(stranger)]},
     )
-    start = clock() - timedelta(minutes=settings.cloudtrail_lookback_minutes)
-    regions = sorted(settings.accounts)
-    with Stubber(trail) as stub:
-        # One trail per forensic account, read in region order; the event is in us-east-1's.
-        for region in regions:
-            for name in cloudtrail.ASSUME_EVENTS:
-                found = region == "us-east-1" and name == "AssumeRole"
-                params = {
-                    "LookupAttributes": [{"AttributeKey": "EventName", "AttributeValue": name}],
-                    "StartTime": start,
-                    "EndTime": clock(),
-                }
-                stub.add_response(
-                    "lookup_events", {"Events": [lookup_item(stranger)] if found else []}, params
-                )
-        asked: list[tuple[str, str | None]] = []
+    asked: list[tuple[str, str, str | None]] = []
 
-        def client_for(region: str, role_arn: str | None) -> Any:
-            asked.append((region, role_arn))
-            return trail
+    def client_for(service: str, where: str, role: str | None) -> Any:
+        asked.append((service, where, role))
+        return clients[(service, where)][0]
 
-        report = cloudtrail.scan(app.state.jobs.ctx, clock(), client_for)
+    report = cloudtrail.scan(app.state.jobs.ctx, clock(), client_for)
+    for _client, stub in clients.values():
         stub.assert_no_pending_responses()
     assert report.errors == {} and report.read == 1 and report.alerts == [stranger["eventID"]]
     # Through the forensic account's deploy role, like every other call the service makes there.
-    assert asked == [(r, settings.accounts[r].deploy_role_arn) for r in regions]
+    expected = [("ec2", home, role_arn)]
+    expected += [("cloudtrail", r, role_arn) for r in sorted({*forensic_regions, "us-east-1"})]
+    assert asked == expected
+
+
+def _stubbed_account(
+    start: datetime,
+    end: datetime,
+    *,
+    home: str,
+    enabled: list[str],
+    events: dict[str, list[dict[str, Any]]],
+) -> dict[tuple[str, str], tuple[Any, Stubber]]:
+    """Stubbed clients of one forensic account (checked against the API model): EC2 in ``home`` lists the
+    ``enabled`` regions, and each region's trail answers every AssumeRole* lookup, with ``events[region]`` for
+    AssumeRole."""
+    made: dict[tuple[str, str], tuple[Any, Stubber]] = {}
+
+    def stubbed(service: str, region: str) -> Stubber:
+        client = boto3.client(service, region_name=region, aws_access_key_id="x", aws_secret_access_key="x")
+        stub = Stubber(client)
+        stub.activate()
+        made[(service, region)] = (client, stub)
+        return stub
+
+    regions = [{"RegionName": r, "Endpoint": f"ec2.{r}.amazonaws.com"} for r in enabled]
+    stubbed("ec2", home).add_response("describe_regions", {"Regions": regions}, {})
+    for region in sorted({*enabled, "us-east-1"}):
+        stub = stubbed("cloudtrail", region)
+        for name in cloudtrail.ASSUME_EVENTS:
+            params = {
+                "LookupAttributes": [{"AttributeKey": "EventName", "AttributeValue": name}],
+                "StartTime": start,
+                "EndTime": end,
+            }
+            found = events.get(region, []) if name == "AssumeRole" else []
+            stub.add_response("lookup_events", {"Events": found}, params)
+    return made
+
+
+def test_events_of_every_region_and_the_global_endpoint_are_judged_once(
+    app: FastAPI, client: TestClient, clock: TestClock
+) -> None:
+    """AssumeRole through the global STS endpoint is logged in us-east-1 only, through a regional endpoint in
+    that region only: the reader looks in every enabled region and us-east-1, not just the forensic ones.
+    An event shown by two regions' trails (same event id) is alerted once."""
+    inv, roles, _ = _clean_room_with_alice_granted(app, client, "SEC-803")
+    settings = app.state.jobs.ctx.settings
+    forensic_regions = sorted(settings.accounts)
+    assert "eu-central-1" not in forensic_regions
+
+    def stranger(minutes: int) -> dict[str, Any]:
+        return assume_role_record(
+            roles["investigatorRoleArn"],
+            MALLORY_SSO,
+            clock() - timedelta(minutes=minutes),
+            person="mallory",
+            investigation_id=inv["id"],
+        )
+
+    global_endpoint, regional, twice = stranger(3), stranger(4), stranger(5)
+    events = {
+        "us-east-1": [lookup_item(global_endpoint), lookup_item(twice)],
+        "eu-central-1": [lookup_item(regional), lookup_item(twice)],
+    }
+    start = clock() - timedelta(minutes=settings.cloudtrail_lookback_minutes)
+    enabled = [*forensic_regions, "eu-central-1"]
+    clients = _stubbed_account(start, clock(), home=forensic_regions[0], enabled=enabled, events=events)
+    report = cloudtrail.scan(app.state.jobs.ctx, clock(), lambda s, r, _role: clients[(s, r)][0])
+    for _client, stub in clients.values():
+        stub.assert_no_pending_responses()
+    assert report.errors == {}
+    assert report.read == 3
+    assert sorted(report.alerts) == sorted(e["eventID"] for e in (global_endpoint, regional, twice))
+    entries = audit_entries(client, action="access.role_use_alert")
+    assert sorted(e["details"]["event_id"] for e in entries) == sorted(report.alerts)
 
 
 def test_on_real_aws_the_scan_is_scheduled_and_reads_each_trail_through_the_deploy_role(
@@ -363,16 +446,17 @@ def test_on_real_aws_the_scan_is_scheduled_and_reads_each_trail_through_the_depl
         person=None,
         investigation_id="inv-none",
     )
-    trail = boto3.client(
-        "cloudtrail", region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="x"
+    start = clock() - timedelta(minutes=aws_settings.cloudtrail_lookback_minutes)
+    clients = _stubbed_account(
+        start, clock(), home="eu-west-1", enabled=["eu-west-1"], events={"eu-west-1": [lookup_item(stranger)]}
     )
     asked: list[tuple[str, str | None, str | None]] = []
 
     def aws_client(settings: Any, service: str, region: str | None = None, **kw: Any) -> Any:
-        if service != "cloudtrail":  # other schedules of the app (the audit anchor) have no AWS here
+        if service not in {"ec2", "cloudtrail"}:  # other schedules of the app (the audit anchor) have no AWS
             raise RuntimeError(f"no {service} in this test")
         asked.append((service, region, kw.get("role_arn")))
-        return trail
+        return clients[(service, str(region))][0]
 
     reports: list[cloudtrail.ScanReport] = []
     real_scan = cloudtrail.scan
@@ -381,20 +465,16 @@ def test_on_real_aws_the_scan_is_scheduled_and_reads_each_trail_through_the_depl
         reports.append(real_scan(*args, **kwargs))
         return reports[-1]
 
-    start = clock() - timedelta(minutes=aws_settings.cloudtrail_lookback_minutes)
-    with TestClient(app), Stubber(trail) as stub:
+    with TestClient(app):
         monkeypatch.setattr(cloudtrail.aws_clients, "client", aws_client)
         monkeypatch.setattr(cloudtrail, "scan", observed_scan)
-        for name in cloudtrail.ASSUME_EVENTS:
-            params = {
-                "LookupAttributes": [{"AttributeKey": "EventName", "AttributeValue": name}],
-                "StartTime": start,
-                "EndTime": clock(),
-            }
-            found = [lookup_item(stranger)] if name == "AssumeRole" else []
-            stub.add_response("lookup_events", {"Events": found}, params)
         scan_task.execute()
+    for _client, stub in clients.values():
         stub.assert_no_pending_responses()
-    assert asked == [("cloudtrail", "eu-west-1", deploy_role)]
+    assert asked == [
+        ("ec2", "eu-west-1", deploy_role),
+        ("cloudtrail", "eu-west-1", deploy_role),
+        ("cloudtrail", "us-east-1", deploy_role),
+    ]
     (report,) = reports
     assert report.errors == {} and report.read == 1 and report.alerts == []  # not a clean room's role

@@ -17,6 +17,7 @@ from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import select
 
 from service.access import service as access
+from service.config import PersonPrincipal
 from service.integrations.integration_context import Integrations
 from service.integrations.models import OutboxMessage
 from tests.integrations.conftest import SLACK_SECRET, audit_entries, slash, wait_status
@@ -227,7 +228,9 @@ def test_a_token_and_a_chat_account_of_one_person_are_one_person_for_access(
     client: TestClient, ctx: Integrations, clock: TestClock
 ) -> None:
     """Alice asks with her token; her chat account may not approve it (person_aliases)."""
-    ctx.settings.person_principals[ALICE] = "arn:aws:iam::123456789012:role/alice-sso"
+    ctx.settings.person_principals[ALICE] = PersonPrincipal(
+        principal_arn="arn:aws:iam::123456789012:role/alice-sso"
+    )
     inv = _open(client, "SEC-703")
     alice = issue(client, "data_custodian", ALICE)
     asked = client.post(

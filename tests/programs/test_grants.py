@@ -67,19 +67,16 @@ def test_a_grant_is_one_statement_on_its_role(granted: ProgramRun) -> None:
         "DateLessThan": {"aws:CurrentTime": "2031-05-04T13:00:00Z"},
         "StringEquals": {"sts:SourceIdentity": "alice@example.com", TAG: "inv-test-01"},
     }
-    # The standing statements are untouched, and come first.
-    standing = _trust(granted, "investigator")[:2]
-    assert [s["Sid"] for s in standing] == [
-        "AssumeWithMfaForThisInvestigation",
-        "AssumeAsANamedPersonForThisInvestigation",
-    ]
+    # The standing statement (MFA only) is untouched, and comes first.
+    standing = _trust(granted, "investigator")[:1]
+    assert [s["Sid"] for s in standing] == ["AssumeWithMfaForThisInvestigation"]
     (custodian,) = _grants(_trust(granted, "custodian"))
     assert custodian["Principal"] == {"AWS": BOB_ARN}
     assert custodian["Condition"]["StringEquals"]["sts:SourceIdentity"] == "bob"
     # Nobody else's role names either of them.
     for role in ("responder", "analyst"):
         assert _grants(_trust(granted, role)) == []
-        assert len(_trust(granted, role)) == 2
+        assert len(_trust(granted, role)) == 1
 
 
 def test_without_grants_the_trust_policies_are_the_standing_ones() -> None:
@@ -105,7 +102,7 @@ def test_the_frozen_responder_keeps_standing_access_but_loses_a_grant() -> None:
     running, frozen = run_program(grants=[grant]), run_program(grants=[grant], frozen=True)
     assert len(_grants(_trust(running, "responder"))) == 1
     assert _grants(_trust(frozen, "responder")) == []
-    assert len(_trust(frozen, "responder")) == 2
+    assert len(_trust(frozen, "responder")) == 1  # the standing statement
 
 
 def test_an_expired_grant_is_still_declared() -> None:
@@ -189,6 +186,9 @@ def _config(grants: Any) -> dict[str, Any]:
         ([{**INVESTIGATOR_GRANT, "expiresAt": 1935666000}], "not a UTC time"),
         ([{**INVESTIGATOR_GRANT, "expiresAt": "2031-02-30T13:00:00Z"}], "not a valid time"),
         ([INVESTIGATOR_GRANT, dict(INVESTIGATOR_GRANT)], "entry 2 repeats entry 1"),
+        ([{**INVESTIGATOR_GRANT, "sessionName": "a:b"}], "not a role session name"),
+        ([{**INVESTIGATOR_GRANT, "sessionName": "*"}], "not a role session name"),
+        ([{**CUSTODIAN_GRANT, "sessionName": "bob"}], "is not a role"),
     ],
 )
 def test_grants_are_validated_strictly(grants: Any, words: str) -> None:
@@ -207,7 +207,26 @@ def test_grants_arrive_as_json_from_the_engine() -> None:
     assert validate_config(_config("")).grants == ()
 
 
+def test_a_grant_to_a_shared_role_admits_only_the_persons_own_session() -> None:
+    """An SSO permission-set role is everyone's who is assigned the permission set: the grant names Alice's
+    own session of it (aws:userid is <role id>:<session name>), not just the source identity any caller
+    may claim."""
+    run = run_program(grants=[{**INVESTIGATOR_GRANT, "sessionName": "alice@example.com"}])
+    (statement,) = _grants(_trust(run, "investigator"))
+    assert statement["Principal"] == {"AWS": ALICE_ARN}
+    assert statement["Condition"]["StringLike"] == {"aws:userid": "*:alice@example.com"}
+    assert statement["Condition"]["StringEquals"]["sts:SourceIdentity"] == "alice@example.com"
+    # The standing statements admit no one by a source identity they chose.
+    standing = [s for s in _trust(run, "investigator") if s not in _grants(_trust(run, "investigator"))]
+    assert all("sts:SourceIdentity" not in json.dumps(s) for s in standing)
+
+
 def test_a_trust_policy_iam_would_refuse_is_refused_before_anything_is_built() -> None:
+    bound = {**INVESTIGATOR_GRANT, "sessionName": "alice@example.com"}
+    many_bound = [{**bound, "expiresAt": f"2031-05-{day:02d}T13:00:00Z"} for day in range(1, 9)]
+    with pytest.raises(ConfigError) as too_big:
+        validate_config(_config(many_bound))
+    assert f"over IAM's {TRUST_POLICY_MAX_CHARS} (ACLSizePerRole)" in too_big.value.detail
     many = [{**INVESTIGATOR_GRANT, "expiresAt": f"2031-05-{day:02d}T13:00:00Z"} for day in range(1, 10)]
     with pytest.raises(ConfigError) as refused:
         validate_config(_config(many))

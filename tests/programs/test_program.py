@@ -474,13 +474,14 @@ def test_roles_trust_the_configured_principals() -> None:
     run = run_program(trustedPrincipals=principals)
     for role in ("responder", "investigator", "custodian", "analyst"):
         trust = _statements(json.loads(run.one("aws:iam/role:Role", f"-{role}").inputs["assumeRolePolicy"]))
-        assert [s["Principal"] for s in trust] == [{"AWS": principals}] * 2
-        # Every way in needs MFA or a named person (source identity), and this investigation's session tag.
-        for s in trust:
-            tag = s["Condition"]["StringEquals"]["aws:RequestTag/forensics-investigation"]
-            assert tag == "inv-test-01"
-        assert trust[0]["Condition"]["Bool"] == {"aws:MultiFactorAuthPresent": "true"}
-        assert trust[1]["Condition"]["Null"] == {"sts:SourceIdentity": "false"}
+        assert [s["Principal"] for s in trust] == [{"AWS": principals}]
+        # The standing way in needs MFA and this investigation's session tag; never just a source identity
+        # (the caller chooses it): a named person comes in through a grant bound to their own identity.
+        (standing,) = trust
+        assert standing["Condition"]["StringEquals"] == {
+            "aws:RequestTag/forensics-investigation": "inv-test-01"
+        }
+        assert standing["Condition"]["Bool"] == {"aws:MultiFactorAuthPresent": "true"}
 
 
 def test_default_trust_is_break_glass_never_the_account_root(env: ProgramRun) -> None:

@@ -49,7 +49,7 @@ def app(tmp_path: Path, fake: FakeExecutor, clock: TestClock) -> FastAPI:
         shutdown_grace_seconds=2.0,
         # The schedules run when the test says so, at the test clock's time.
         integrations_periodic_tasks=False,
-        person_principals={ALICE: ALICE_ARN, BOB: BOB_ARN},
+        person_principals={ALICE: {"principal_arn": ALICE_ARN, "session_name": ALICE}, BOB: BOB_ARN},
         person_aliases=TEST_PEOPLE,
         max_grant_hours=12,
     )
@@ -124,6 +124,8 @@ def test_request_approval_by_another_person_and_expiry(
             "principalArn": ALICE_ARN,
             "person": ALICE,
             "expiresAt": expires,
+            # Her permission set is shared: the grant is bound to her own session of it.
+            "sessionName": ALICE,
         }
     ]
     op = wait_operation(client, body["operation"]["id"])
@@ -131,7 +133,13 @@ def test_request_approval_by_another_person_and_expiry(
     (up,) = fake.calls[calls_before:]
     assert up.kind == "up"
     assert up.config["grants"] == [
-        {"role": "investigator", "principalArn": ALICE_ARN, "person": ALICE, "expiresAt": expires}
+        {
+            "role": "investigator",
+            "principalArn": ALICE_ARN,
+            "person": ALICE,
+            "expiresAt": expires,
+            "sessionName": ALICE,
+        }
     ]
     listed = client.get(f"/v1/investigations/{inv['id']}/access-requests", headers=responder).json()
     assert [(r["id"], r["status"]) for r in listed] == [(request["id"], "active")]

@@ -12,7 +12,7 @@ from tests.support.fakes import FakeExecutor, block_until, fail_with
 def test_open_answers_202_with_the_investigation_and_its_up(client: TestClient, fake: FakeExecutor) -> None:
     response = client.post(
         "/v1/investigations",
-        json=open_body(evidence_snapshot_ids=["snap-0123456789abcdef0"], tags={"team": "ir"}),
+        json=open_body(tags={"team": "ir"}),
         headers=ADMIN,
     )
     assert response.status_code == 202, response.text
@@ -34,7 +34,7 @@ def test_open_answers_202_with_the_investigation_and_its_up(client: TestClient, 
     (call,) = fake.calls
     assert call.config["investigationId"] == inv["id"]
     assert call.config["ticket"] == "SEC-123"
-    assert call.config["evidenceSnapshotIds"] == ["snap-0123456789abcdef0"]
+    assert call.config["evidenceSnapshotIds"] == []  # evidence is acquired, never mounted by id
     assert call.config["amiSsmParameter"] == "/forensics/golden-ami/latest"
     assert call.config["frozen"] is False
 

@@ -51,12 +51,9 @@ def _act(client: TestClient, inv_id: str, action: str, body: dict[str, Any] | No
 def test_full_lifecycle_freeze_and_destroy(engine_client: TestClient, local_aws: LocalAws) -> None:
     require_root()  # the evidence given at open is mounted at boot, on loop devices in the local AWS
     ec2, s3, iam = local_aws.client("ec2"), local_aws.client("s3"), local_aws.client("iam")
-    snapshot = ec2.describe_snapshots(
-        OwnerIds=["self"], Filters=[{"Name": "tag:forensics:sample-evidence", "Values": ["true"]}]
-    )["Snapshots"][0]["SnapshotId"]
 
-    # open -> ready: the outputs are what moto holds
-    inv = _ready(engine_client, _open(engine_client, "SEC-900", evidence_snapshot_ids=[snapshot]))
+    # open -> ready: the outputs are what moto holds (evidence given at open: test_evidence_at_open_engine)
+    inv = _ready(engine_client, _open(engine_client, "SEC-900"))
     out = inv["outputs"]
     (vpc,) = ec2.describe_vpcs(VpcIds=[out["vpcId"]])["Vpcs"]
     assert {t["Key"]: t["Value"] for t in vpc["Tags"]}["forensics:ticket"] == "SEC-900"

@@ -50,4 +50,10 @@ def fuzz_schema(fuzz_app: FastAPI) -> schemathesis.schemas.BaseSchema:
 @settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
 def test_no_server_errors(case: schemathesis.Case) -> None:
     # The token is always sent, so "request without Authorization accepted" is checked in test_auth instead.
-    case.call_and_validate(headers=ADMIN, excluded_checks=[schemathesis.checks.negative_data_rejection])
+    excluded = [schemathesis.checks.negative_data_rejection]
+    body = case.body if isinstance(case.body, dict) else {}
+    if case.method == "POST" and case.path == "/v1/investigations" and body.get("evidence"):
+        # Well-formed evidence may still come from an account the operator never set up as a source: refused
+        # with 422 like any acquisition (tests/service/test_evidence_at_open.py), whatever the schema says.
+        excluded.append(schemathesis.checks.positive_data_acceptance)
+    case.call_and_validate(headers=ADMIN, excluded_checks=excluded)

@@ -32,7 +32,11 @@ def test_malformed_json_is_422(client: TestClient) -> None:
         ({"ticket": ""}, "body.ticket"),
         ({"region": "moon-1"}, "body.region"),
         ({"account_id": "123"}, "body.account_id"),
-        ({"evidence_snapshot_ids": ["vol-123"]}, "body.evidence_snapshot_ids.0"),
+        ({"evidence_snapshot_ids": ["snap-0123456789abcdef0"]}, "body.evidence_snapshot_ids"),
+        (
+            {"evidence": [{"snapshot_id": "snap-0123456789abcdef0"}]},
+            "body.evidence.0.SnapshotAtOpen.source_account_id",
+        ),
         ({"golden_ami": {"ami_id": "ami-0123456789abcdef0", "tag": "a=b"}}, "body.golden_ami"),
         ({"tags": {"aws:owner": "x"}}, "body.tags"),
         ({"colour": "blue"}, "body.colour"),

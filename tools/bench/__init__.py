@@ -65,7 +65,7 @@ def _settings(root: Path, aws: LocalAws, **overrides: Any) -> Settings:
 # Bare Automation API
 
 
-def bare_run(settings: Settings, aws: LocalAws, investigation: str, snapshot: str, *, gated: bool) -> Any:
+def bare_run(settings: Settings, aws: LocalAws, investigation: str, *, gated: bool) -> Any:
     """(seconds, CPU seconds) of one bare deployment in its own process (``tools.bench.bare``)."""
     moto_before = cpu.times(aws.pid).own
     proc = subprocess.Popen(
@@ -78,7 +78,7 @@ def bare_run(settings: Settings, aws: LocalAws, investigation: str, snapshot: st
         env={**os.environ, **settings_env(settings)},
     )
     assert proc.stdin and proc.stdout
-    proc.stdin.write(json.dumps({"investigation": investigation, "snapshot": snapshot, "gated": gated}))
+    proc.stdin.write(json.dumps({"investigation": investigation, "gated": gated}))
     proc.stdin.close()
     line = proc.stdout.readline()
     moto = cpu.times(aws.pid).own - moto_before
@@ -140,8 +140,8 @@ class Service:
             if own:
                 conn.close()
 
-    def open(self, ticket: str, snapshot: str) -> str:
-        body = {"ticket": ticket, "title": "benchmark", "evidence_snapshot_ids": [snapshot]}
+    def open(self, ticket: str) -> str:
+        body = {"ticket": ticket, "title": "benchmark"}
         status, data = self.request("POST", "/v1/investigations", body)
         if status >= 300:
             raise SystemExit(f"opening {ticket}: {status} {data}")
@@ -221,7 +221,7 @@ class LatencyProbe:
         return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
-def clean_rooms(settings: Settings, aws: LocalAws, snapshot: str, runs: int) -> dict[str, Any]:
+def clean_rooms(settings: Settings, aws: LocalAws, runs: int) -> dict[str, Any]:
     """Service create-to-ready (alone, ``runs`` times) with its CPU and breakdown; then four at once under
     the latency probe."""
     figures: dict[str, Any] = {"single": [], "cpu": [], "breakdown": []}
@@ -230,7 +230,7 @@ def clean_rooms(settings: Settings, aws: LocalAws, snapshot: str, runs: int) -> 
         for _ in range(runs):
             svc_before, moto_before = service.cpu_total(), cpu.times(aws.pid).own
             with cpu.Sampler([service.pid, aws.pid]) as sampler:
-                inv_id = service.open(f"BENCH-{uuid.uuid4().hex[:8].upper()}", snapshot)
+                inv_id = service.open(f"BENCH-{uuid.uuid4().hex[:8].upper()}")
                 detail = service.wait_for([inv_id], {"ready", "failed", "needs_attention"})[inv_id]
                 status, elapsed = detail["status"], ready_seconds(detail)
             spent = service.cpu_total() - svc_before + cpu.times(aws.pid).own - moto_before
@@ -257,7 +257,7 @@ def clean_rooms(settings: Settings, aws: LocalAws, snapshot: str, runs: int) -> 
 
         svc_before, moto_before = service.cpu_total(), cpu.times(aws.pid).own
         with LatencyProbe(service, opened[0]) as probe, cpu.Sampler([service.pid, aws.pid]) as sampler:
-            four = [service.open(f"BENCH-{uuid.uuid4().hex[:8].upper()}", snapshot) for _ in range(4)]
+            four = [service.open(f"BENCH-{uuid.uuid4().hex[:8].upper()}") for _ in range(4)]
             details = service.wait_for(four, {"ready", "failed", "needs_attention"})
             # From the first POST to the last one ready.
             first = min(datetime.fromisoformat(d["created_at"]) for d in details.values())
@@ -443,12 +443,12 @@ def main() -> None:
     gated: list[tuple[float, float]] = []
     with LocalAws() as aws, tempfile.TemporaryDirectory() as tmp:
         settings = _settings(Path(tmp) / "deploy", aws, api_port=free_port())
-        snapshot = seed(settings)["snapshotId"]
+        seed(settings)
         for run in range(args.runs):
-            bare.append(bare_run(settings, aws, f"bench-bare-{run}", snapshot, gated=False))
-            gated.append(bare_run(settings, aws, f"bench-gated-{run}", snapshot, gated=True))
+            bare.append(bare_run(settings, aws, f"bench-bare-{run}", gated=False))
+            gated.append(bare_run(settings, aws, f"bench-gated-{run}", gated=True))
             print(f"  bare up {bare[-1][0]:.1f} s, bare gated up {gated[-1][0]:.1f} s", flush=True)
-        rooms = clean_rooms(settings, aws, snapshot, args.runs)
+        rooms = clean_rooms(settings, aws, args.runs)
         db_lines = database_figures(Path(tmp) / "db", aws)
         startups = startup_figures()
         disk_hashing = None if args.skip_hashing else ebs_hash_figures(aws)

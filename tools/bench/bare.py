@@ -1,6 +1,6 @@
 """``python -m tools.bench.bare``: one bare Automation API deployment in its own process, for the benchmark.
 
-Reads ``{"investigation", "snapshot", "gated"}`` on stdin; the settings come from FORENSICS_* variables.
+Reads ``{"investigation", "gated"}`` on stdin; the settings come from FORENSICS_* variables.
 Runs the forensic program with the policy packs: ``up`` alone, or (``gated``) a policy-checked ``preview``
 then ``up``, which is what the service's gate does. Prints one JSON line when the stack is up: the seconds
 from selecting the stack to the end of ``up``, and this process's CPU seconds so far, its reaped children
@@ -46,7 +46,6 @@ def main() -> None:
             config={
                 "investigationId": ConfigValue(job["investigation"]),
                 "ticket": ConfigValue("BENCH-1"),
-                "evidenceSnapshotIds": ConfigValue([job["snapshot"]]),
                 "servicePrincipals": ConfigValue(settings.service_principals),
             },
         ),

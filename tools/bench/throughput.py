@@ -56,7 +56,7 @@ def throughput(
         }
     )
     root.mkdir(parents=True, exist_ok=True)
-    snapshot = seed(settings)["snapshotId"]
+    seed(settings)
     headers = {"Authorization": f"Bearer {TOKEN}"}
     env = {**os.environ, **settings_env(settings)}
     processes: list[subprocess.Popen[bytes]] = []
@@ -77,11 +77,7 @@ def throughput(
             started = time.perf_counter()
             ids = []
             for n in range(rooms):
-                body = {
-                    "ticket": f"BENCH-T{workers}-{n}",
-                    "title": "bench",
-                    "evidence_snapshot_ids": [snapshot],
-                }
+                body = {"ticket": f"BENCH-T{workers}-{n}", "title": "bench"}
                 ids.append(
                     client.post("/v1/investigations", json=body, headers=headers).json()["investigation"][
                         "id"

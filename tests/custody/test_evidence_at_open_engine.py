@@ -1,0 +1,133 @@
+"""Evidence given when a clean room is opened goes through acquisition, and another room's evidence is
+never evidence (issue 19, HIGH 1).
+
+Room A is opened with a snapshot of the affected account: once the opening `up` succeeded, the normal
+acquisition runs (owner and region checked, hashed at source and copy, custody ledger), and its verified copy
+is attached. Then room B is opened the ways an attacker would use A's evidence copy (its id is in A's
+outputs and evidence list): by the old bare ``evidence_snapshot_ids``, as evidence "from" the forensic
+account (also when the operator lists that account as a source), "from" the source account, and with a
+public snapshot of an account nobody configured. Each is refused with 422 before anything is written: no
+room B, and the forensic account holds no new snapshot or volume (boto3).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from service.config import LOCAL_SOURCE_ACCOUNT, Settings, SourceAccount
+from service.local.aws import LocalAws
+from tests.service.conftest import ADMIN, open_body, wait_operation
+from tests.support.aws import client_as
+from tests.support.disk_images import source_evidence
+
+pytestmark = pytest.mark.engine
+
+TIMEOUT = 900
+# An account nobody configured, whose snapshot is public.
+STRANGER = "333333333333"
+
+
+def _public_snapshot(local_aws: LocalAws) -> str:
+    """A snapshot of an unconfigured account, shared with everyone (createVolumePermission group all)."""
+    ec2 = client_as(local_aws, f"arn:aws:iam::{STRANGER}:role/anyone", "ec2")
+    volume = ec2.create_volume(Size=1, AvailabilityZone=f"{local_aws.region}a")
+    snapshot = ec2.create_snapshot(VolumeId=volume["VolumeId"], Description="public disk")["SnapshotId"]
+    ec2.modify_snapshot_attribute(
+        SnapshotId=snapshot, Attribute="createVolumePermission", OperationType="add", GroupNames=["all"]
+    )
+    return str(snapshot)
+
+
+def _forensic_inventory(ec2: Any) -> tuple[set[str], set[str]]:
+    snapshots = {s["SnapshotId"] for s in ec2.describe_snapshots(OwnerIds=["self"])["Snapshots"]}
+    volumes = {v["VolumeId"] for v in ec2.describe_volumes()["Volumes"]}
+    return snapshots, volumes
+
+
+def test_evidence_given_at_open_is_acquired_and_another_rooms_copy_is_refused(
+    engine_client: TestClient,
+    engine_settings: Settings,
+    local_aws: LocalAws,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    snapshot_id, expected = source_evidence(local_aws, tmp_path)
+    source = {"source_account_id": LOCAL_SOURCE_ACCOUNT, "snapshot_id": snapshot_id}
+
+    # Room A: the opening `up`, then the acquisition queued behind it.
+    opened = engine_client.post(
+        "/v1/investigations", json=open_body("SEC-1101", evidence=[source]), headers=ADMIN
+    )
+    assert opened.status_code == 202, opened.text
+    inv_id = opened.json()["investigation"]["id"]
+    assert opened.json()["operation"]["params"] == {"evidence": [source]}
+    assert (
+        wait_operation(engine_client, opened.json()["operation"]["id"], timeout=TIMEOUT)["state"]
+        == "succeeded"
+    )
+    timeline = engine_client.get(f"/v1/investigations/{inv_id}", headers=ADMIN).json()["timeline"]
+    (acquire,) = [op for op in timeline if op["action"] == "acquire"]
+    assert acquire["params"] == {**source, "region": "us-east-1"}
+    done = wait_operation(engine_client, acquire["id"], timeout=TIMEOUT)
+    assert done["state"] == "succeeded", done["error"]
+    (artifact,) = engine_client.get(f"/v1/investigations/{inv_id}/evidence", headers=ADMIN).json()
+    assert artifact["status"] == "verified"
+    assert artifact["sha256_source"] == expected == artifact["sha256_copy"]
+    custody = engine_client.get(f"/v1/investigations/{inv_id}/custody", headers=ADMIN).json()
+    assert custody["chain_ok"] is True
+    assert [e["event"] for e in custody["events"] if e["artifact_id"] == artifact["id"]] == [
+        "acquired", "shared", "hashed", "copied", "hashed", "attached", "mounted",
+    ]  # fmt: skip
+    a_copy = artifact["copy_snapshot_id"]
+
+    forensic = engine_settings.accounts["us-east-1"]
+    assert forensic.deploy_role_arn
+    ec2 = client_as(local_aws, forensic.deploy_role_arn, "ec2")
+    (copy,) = ec2.describe_snapshots(SnapshotIds=[a_copy])["Snapshots"]
+    assert copy["OwnerId"] == forensic.account_id
+    before = _forensic_inventory(ec2)
+    public = _public_snapshot(local_aws)
+
+    def open_b(**body: Any) -> Any:
+        return engine_client.post("/v1/investigations", json=open_body("SEC-1102", **body), headers=ADMIN)
+
+    old_field = open_b(evidence_snapshot_ids=[a_copy])
+    assert old_field.status_code == 422 and '"evidence"' in old_field.json()["error"]["message"]
+    from_forensic = open_b(evidence=[{"source_account_id": forensic.account_id, "snapshot_id": a_copy}])
+    assert from_forensic.status_code == 422 and "is a forensic account" in from_forensic.text
+    from_source = open_b(evidence=[{**source, "snapshot_id": a_copy}])
+    assert from_source.status_code == 422 and "cannot be read in source account" in from_source.text
+    shared_public = open_b(evidence=[{**source, "snapshot_id": public}])
+    assert shared_public.status_code == 422 and f"belongs to {STRANGER}" in shared_public.text
+    unlisted = open_b(evidence=[{"source_account_id": STRANGER, "snapshot_id": public}])
+    assert unlisted.status_code == 422 and "not a configured evidence source" in unlisted.text
+    # Listing the forensic account as a source as well changes nothing: its snapshots are clean rooms'.
+    settings = engine_client.app.state.settings  # type: ignore[attr-defined]
+    monkeypatch.setattr(
+        settings,
+        "source_accounts",
+        {
+            **settings.sources,
+            forensic.account_id: SourceAccount(snapshot_role_arn=forensic.deploy_role_arn),
+        },
+    )
+    listed = open_b(evidence=[{"source_account_id": forensic.account_id, "snapshot_id": a_copy}])
+    assert listed.status_code == 422 and "is a forensic account" in listed.text
+    # The acquisition endpoint refuses the same for room A itself.
+    into_a = engine_client.post(
+        f"/v1/investigations/{inv_id}/evidence",
+        json={"source_account_id": forensic.account_id, "region": "us-east-1", "snapshot_id": a_copy},
+        headers=ADMIN,
+    )
+    assert into_a.status_code == 422 and "is a forensic account" in into_a.text
+
+    # Nothing was written or deployed for room B, and nothing of A's was copied or mounted anywhere.
+    listed_rooms = engine_client.get("/v1/investigations", headers=ADMIN).json()["items"]
+    assert [i["ticket"] for i in listed_rooms if i["ticket"] == "SEC-1102"] == []
+    assert _forensic_inventory(ec2) == before
+    made_from_a = [v for v in ec2.describe_volumes()["Volumes"] if v.get("SnapshotId") == a_copy]
+    assert [v["VolumeId"] for v in made_from_a] == [artifact["volume_id"]]
