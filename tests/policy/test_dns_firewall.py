@@ -117,3 +117,39 @@ def test_preview_ties_rules_and_associations_by_dependencies() -> None:
     assert run_stack(RULE, [*stack, *lists, group, *good, association]) == []
     bad = [rule("allow", "all", 100, "ALLOW"), rule("block", "all", 200, "BLOCK", blockResponse="NXDOMAIN")]
     assert run_stack(RULE, [*stack, *lists, group, *bad, association])
+
+
+def test_after_creation_ids_are_tied_by_dependencies_not_arns() -> None:
+    """As the engine shows a deployed stack: ids known, the lists' and group's ARNs in their properties
+    (no ``id``), and the references' property dependencies."""
+    arn = "arn:aws:route53resolver:us-east-1:123456789012:"
+    stack = [r for r in clean_room() if "dns-" not in r.name]
+    lists = [
+        Res(
+            DNS_LIST,
+            "ok",
+            {"arn": f"{arn}firewall-domain-list/a", "domains": ["ssm.us-east-1.amazonaws.com"]},
+        ),
+        Res(DNS_LIST, "all", {"arn": f"{arn}firewall-domain-list/e", "domains": ["*"]}),
+    ]
+    group = Res(
+        "aws:route53/resolverFirewallRuleGroup:ResolverFirewallRuleGroup",
+        "g",
+        {"arn": f"{arn}firewall-rule-group/g"},
+    )
+
+    def rule(name: str, domain_list: str, priority: int, action: str, **extra: str) -> Res:
+        props = {"firewallRuleGroupId": "rslvr-frg-g", "firewallDomainListId": f"rslvr-fdl-{domain_list}"}
+        deps = {"firewallRuleGroupId": ["g"], "firewallDomainListId": [domain_list]}
+        return Res(DNS_RULE, name, {**props, "priority": priority, "action": action, **extra}, deps=deps)
+
+    association = Res(
+        DNS_ASSOCIATION,
+        "assoc",
+        {"firewallRuleGroupId": "rslvr-frg-g", "vpcId": "vpc-1", "priority": 101},
+        deps={"firewallRuleGroupId": ["g"], "vpcId": ["vpc"]},
+    )
+    good = [rule("allow", "ok", 100, "ALLOW"), rule("block", "all", 200, "BLOCK", blockResponse="NXDOMAIN")]
+    assert run_stack(RULE, [*stack, *lists, group, *good, association]) == []
+    bad = [rule("allow", "all", 100, "ALLOW"), rule("block", "all", 200, "BLOCK", blockResponse="NXDOMAIN")]
+    assert run_stack(RULE, [*stack, *lists, group, *bad, association])

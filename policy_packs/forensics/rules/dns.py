@@ -60,8 +60,10 @@ class _Stack:
         self.rules = resources_of(args, FIREWALL_RULE)
         self.associations = resources_of(args, ASSOCIATION)
         self.vpc_ids = {target_key(v): identifiers(props_of(v), "id", "vpcId") for v in self.vpcs}
-        self.list_ids = {target_key(d): identifiers(props_of(d), "id", "arn") for d in self.lists}
-        self.group_ids = {target_key(g): identifiers(props_of(g), "id", "arn") for g in self.groups}
+        # Rules and associations name lists and groups by id, never by ARN: an ARN among a target's
+        # identifiers would make an id that refers to it look like a name of something outside the stack.
+        self.list_ids = {target_key(d): identifiers(props_of(d), "id") for d in self.lists}
+        self.group_ids = {target_key(g): identifiers(props_of(g), "id") for g in self.groups}
 
     def domains(self, rule: Any) -> list[list[str] | None]:
         """The names of each domain list the rule may use: one list when its reference resolves, every list
