@@ -136,3 +136,16 @@ def test_a_malformed_trusted_key_is_a_usage_error(
         result = _verify(local_aws, genuine, "--fetch-public-key", "--trusted-key", bad)
         assert result.exit_code == 2, result.output
         assert "neither a KMS key ARN" in result.output
+
+
+def test_a_public_key_file_outside_the_trusted_keys_is_refused(
+    local_aws: LocalAws, bucket: dict[str, Any], real_key: KmsSigner, attacker_key: KmsSigner, tmp_path: Path
+) -> None:
+    """The attacker hands over their own PEM with the forged manifest; the verifier's pins still hold."""
+    document = sign_statement(attacker_key, "freeze-manifest", _statement(bucket))
+    forged, pem = _write(tmp_path, document, attacker_key.public_key_pem())
+    assert _verify(local_aws, forged, "--public-key", str(pem)).exit_code == 0  # the file alone: its choice
+    pinned = f"SHA256:{public_key_fingerprint(real_key.public_key_pem())}"
+    refused = _verify(local_aws, forged, "--public-key", str(pem), "--trusted-fingerprint", pinned)
+    assert refused.exit_code == 1, refused.output
+    assert "not a trusted signing key" in refused.output
