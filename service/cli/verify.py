@@ -107,7 +107,10 @@ def verify_statement(
         raise typer.Exit(1) from None
     for check in report.checks:
         typer.echo(check.line())
-    typer.echo(f"signing key {key_arn} ({fingerprint}), trusted through {pinned_by}")
+    if report.ok:
+        typer.echo(f"signing key {key_arn} ({fingerprint}), trusted through {pinned_by}")
+    else:
+        typer.echo(f"checked against the public key {fingerprint} ({pinned_by})")
     typer.echo(report.summary())
     if not report.ok:
         raise typer.Exit(1)
