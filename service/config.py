@@ -11,6 +11,7 @@ import ipaddress
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -202,7 +203,12 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     # Huey storage: None = SqliteHuey at <data_dir>/jobs.db; "redis://..." = RedisHuey (needs `redis`).
+    # Redis must carry a password (redis://:PASSWORD@host or an ACL user, rediss:// for TLS) for target=aws.
     jobs_url: str | None = None
+    # Signs every queue payload (Huey unpickles what it dequeues: unsigned, whoever writes to the queue runs
+    # code on the workers). Required for target=aws, the same on every node; locally a generated one is kept
+    # in <data_dir>/jobs-signing.key.
+    jobs_signing_secret: SecretStr | None = None
     # Run the Huey consumer inside the API process; turn off when a separate `huey_consumer` runs the jobs.
     embedded_consumer: bool = True
     # Longest idle wait between queue polls of a worker thread.
@@ -389,10 +395,35 @@ def production_problems(settings: Settings) -> list[str]:
             "FORENSICS_AUDIT_ANCHOR_BUCKET is empty: without signed anchors outside the database, a "
             "rewritten or truncated audit log cannot be detected"
         )
+    problems.extend(queue_problems(settings))
     if settings.pulumi_passphrase.get_secret_value() == LOCAL_PASSPHRASE:
         problems.append(
             "FORENSICS_PULUMI_PASSPHRASE is the built-in local passphrase: anyone with the state could read "
             "the stacks' secrets"
+        )
+    return problems
+
+
+# Shorter secrets are guessable offline from one signed payload read off the queue.
+MIN_JOBS_SECRET_CHARS = 32
+
+
+def queue_problems(settings: Settings) -> list[str]:
+    """What lets someone who reaches the job queue run code on the workers (target=aws)."""
+    if settings.target != "aws":
+        return []
+    problems = []
+    secret = settings.jobs_signing_secret
+    if secret is None or len(secret.get_secret_value()) < MIN_JOBS_SECRET_CHARS:
+        problems.append(
+            f"FORENSICS_JOBS_SIGNING_SECRET is unset or shorter than {MIN_JOBS_SECRET_CHARS} characters: "
+            "the workers unpickle queue payloads: unsigned, whoever can write to the queue runs code on them"
+        )
+    url = settings.jobs_url or ""
+    if url.startswith(("redis://", "rediss://")) and not urlsplit(url).password:
+        problems.append(
+            "FORENSICS_JOBS_URL names a Redis without a password: use rediss://USER:PASSWORD@host:6379/0 "
+            "(an ACL user, TLS) so only the service can read or write the queue"
         )
     return problems
 

@@ -39,6 +39,10 @@ RESOURCE_TYPES: tuple[str, ...] = (
     "aws:sns/topic:Topic",
     "aws:ssm/document:Document",
     "aws:ec2transitgateway/instanceState:InstanceState",
+    "aws:route53/resolverFirewallDomainList:ResolverFirewallDomainList",
+    "aws:route53/resolverFirewallRuleGroup:ResolverFirewallRuleGroup",
+    "aws:route53/resolverFirewallRule:ResolverFirewallRule",
+    "aws:route53/resolverFirewallRuleGroupAssociation:ResolverFirewallRuleGroupAssociation",
 )
 DATA_SOURCES: tuple[str, ...] = ("aws:ec2/getAmi:getAmi", "aws:ssm/getParameter:getParameter")
 COMPONENT_TYPES: tuple[str, ...] = (

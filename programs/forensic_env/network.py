@@ -4,6 +4,11 @@ Two private subnets, one route table holding only the implicit local route (no i
 an S3 gateway endpoint and interface endpoints for Session Manager, KMS and CloudWatch Logs, and VPC flow logs
 of all traffic to a log group encrypted with the investigation key.
 
+Name resolution goes through a Route 53 Resolver DNS Firewall: the Amazon resolver would otherwise answer
+any name by asking the internet, and a DNS tunnel (data encoded in the names asked for) passes security
+groups and flow logs. The VPC's rule group allows the names of the endpoints above (`allowed_dns_names`) and
+the VPC's own host names, and answers NXDOMAIN for everything else.
+
 Every endpoint has a policy (`endpoint_policy`): only principals of the investigation's account, and only the
 investigation's resources where the service has resource ARNs. Without one, an endpoint allows anything: from
 the workstation, evidence could be put to any bucket of any account through the S3 endpoint.
@@ -32,6 +37,13 @@ from programs.forensic_env.tags import tags_for
 INTERFACE_ENDPOINTS = ("ssm", "ssmmessages", "ec2messages", "kms", "logs")
 GATEWAY_ENDPOINTS = ("s3",)
 HTTPS = 443
+# DNS Firewall: what the final rule matches (every name), its answer, and the rule and association order.
+EVERY_NAME = "*"
+DNS_BLOCK_RESPONSE = "NXDOMAIN"
+DNS_ALLOW_PRIORITY = 100
+DNS_BLOCK_PRIORITY = 200
+# Association priorities run from 101 to 9899 (100 and 9900 are AWS's).
+DNS_FIREWALL_ASSOCIATION_PRIORITY = 101
 
 # What the clean room does with the evidence bucket from inside: read evidence, write notes and reports, list.
 # (Legal hold, retention and deletion are the custodian's, done from outside the clean room.) The roles'
@@ -152,6 +164,17 @@ def endpoint_policy(cfg: EnvironmentConfig, service: str, evidence_bucket: str) 
     return plain_document(statements)
 
 
+def allowed_dns_names(region: str) -> list[str]:
+    """The names the clean room may resolve: each endpoint's regional service name and its subdomains (S3
+    bucket and interface endpoint names), and the VPC's own host names (an AWS-private zone the resolver
+    answers itself, never delegated to the internet)."""
+    names = []
+    for service in (*GATEWAY_ENDPOINTS, *INTERFACE_ENDPOINTS):
+        names += [f"{service}.{region}.amazonaws.com", f"*.{service}.{region}.amazonaws.com"]
+    names.append("*.ec2.internal" if region == "us-east-1" else f"*.{region}.compute.internal")
+    return names
+
+
 def carve_subnets(vpc_cidr: str, count: int = 2) -> list[str]:
     """The first `count` subnets of the VPC range: /20s of a /16, halves of a /24."""
     network = ipaddress.IPv4Network(vpc_cidr)
@@ -168,6 +191,8 @@ class IsolatedNetwork(pulumi.ComponentResource):
     endpoints: dict[str, aws.ec2.VpcEndpoint]
     flow_log_group: aws.cloudwatch.LogGroup
     flow_log: aws.ec2.FlowLog
+    dns_firewall_rule_group: aws.route53.ResolverFirewallRuleGroup
+    dns_firewall_association: aws.route53.ResolverFirewallRuleGroupAssociation
 
     def __init__(
         self,
@@ -288,6 +313,8 @@ class IsolatedNetwork(pulumi.ComponentResource):
                 opts=child,
             )
 
+        self._dns_firewall(name, cfg, child)
+
         self.flow_log_group = aws.cloudwatch.LogGroup(
             f"{name}-flow-logs",
             name=log_group_name(cfg, "vpc-flow-logs"),
@@ -345,4 +372,61 @@ class IsolatedNetwork(pulumi.ComponentResource):
                 "securityGroupId": self.workstation_security_group.id,
                 "flowLogGroup": self.flow_log_group.name,
             }
+        )
+
+    def _dns_firewall(self, name: str, cfg: EnvironmentConfig, child: pulumi.ResourceOptions) -> None:
+        """Allow the clean room's own names (priority 100), answer NXDOMAIN for every other (200); the
+        association waits for both rules, so the VPC never resolves through an empty (allow-all) group."""
+        prefix = cfg.name_prefix
+        allowed = aws.route53.ResolverFirewallDomainList(
+            f"{name}-dns-allowed",
+            name=f"{prefix}-dns-allowed",
+            domains=allowed_dns_names(cfg.region),
+            tags=tags_for(cfg, f"{prefix}-dns-allowed"),
+            opts=child,
+        )
+        everything = aws.route53.ResolverFirewallDomainList(
+            f"{name}-dns-everything",
+            name=f"{prefix}-dns-everything",
+            domains=[EVERY_NAME],
+            tags=tags_for(cfg, f"{prefix}-dns-everything"),
+            opts=child,
+        )
+        self.dns_firewall_rule_group = aws.route53.ResolverFirewallRuleGroup(
+            f"{name}-dns-firewall",
+            name=f"{prefix}-dns-firewall",
+            tags=tags_for(cfg, f"{prefix}-dns-firewall"),
+            opts=child,
+        )
+        group_id = self.dns_firewall_rule_group.id
+        rules = [
+            aws.route53.ResolverFirewallRule(
+                f"{name}-dns-allow-clean-room",
+                name=f"{prefix}-allow-clean-room",
+                firewall_rule_group_id=group_id,
+                firewall_domain_list_id=allowed.id,
+                priority=DNS_ALLOW_PRIORITY,
+                action="ALLOW",
+                opts=child,
+            ),
+            aws.route53.ResolverFirewallRule(
+                f"{name}-dns-block-everything-else",
+                name=f"{prefix}-block-everything-else",
+                firewall_rule_group_id=group_id,
+                firewall_domain_list_id=everything.id,
+                priority=DNS_BLOCK_PRIORITY,
+                action="BLOCK",
+                block_response=DNS_BLOCK_RESPONSE,
+                opts=child,
+            ),
+        ]
+        self.dns_firewall_association = aws.route53.ResolverFirewallRuleGroupAssociation(
+            f"{name}-dns-firewall-association",
+            name=f"{prefix}-dns-firewall",
+            firewall_rule_group_id=group_id,
+            vpc_id=self.vpc.id,
+            priority=DNS_FIREWALL_ASSOCIATION_PRIORITY,
+            mutation_protection="DISABLED",
+            tags=tags_for(cfg, f"{prefix}-dns-firewall"),
+            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=rules)),
         )

@@ -390,7 +390,8 @@ class Workstation(pulumi.ComponentResource):
             # Nothing about the image's age here: golden-ami-fresh asks EC2, a tag would only be the
             # program's word for it.
             tags=tags_for(cfg, f"{prefix}-workstation", {"forensics:ami-id": self.ami.id}),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[policy]),
+            # Not running before its DNS is fenced: an unfenced resolver is a way out.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[policy, network.dns_firewall_association]),
         )
 
         # Evidence: a copy of every snapshot, kept as evidence itself (retained and protected as the bucket

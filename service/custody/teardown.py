@@ -519,6 +519,57 @@ def _ssm_document(clients: Clients, r: StackResource) -> Observation:
     return _here(call, str(reply.body["Document"].get("Status", "found")))
 
 
+# Route 53 Resolver DNS Firewall ----------------------------------------------------------------------------
+
+_RESOLVER_NOT_FOUND = ("ResourceNotFoundException",)
+
+
+def _firewall_domain_list(clients: Clients, r: StackResource) -> Observation:
+    call = f"route53resolver:GetFirewallDomainList {r.id}"
+    resolver = clients("route53resolver")
+    reply = _ask(
+        call, lambda: resolver.get_firewall_domain_list(FirewallDomainListId=r.id), _RESOLVER_NOT_FOUND
+    )
+    return _gone(call, reply.code) if reply.body is None else _here(call, "found")
+
+
+def _firewall_rule_group(clients: Clients, r: StackResource) -> Observation:
+    call = f"route53resolver:GetFirewallRuleGroup {r.id}"
+    resolver = clients("route53resolver")
+    reply = _ask(
+        call, lambda: resolver.get_firewall_rule_group(FirewallRuleGroupId=r.id), _RESOLVER_NOT_FOUND
+    )
+    return _gone(call, reply.code) if reply.body is None else _here(call, "found")
+
+
+def _firewall_rule(clients: Clients, r: StackResource) -> Observation:
+    group, _, domain_list = r.id.partition(":")  # pulumi-aws's id: "<rule group id>:<domain list id>"
+    call = f"route53resolver:ListFirewallRules {group}"
+    resolver = clients("route53resolver")
+    reply = _ask(call, lambda: resolver.list_firewall_rules(FirewallRuleGroupId=group), _RESOLVER_NOT_FOUND)
+    if reply.body is None:
+        return _gone(call, f"{reply.code} (the rule group)")
+    listed = [
+        rule
+        for rule in reply.body.get("FirewallRules", [])
+        if rule.get("FirewallDomainListId") == domain_list
+    ]
+    return _here(call, f"listed for {domain_list}") if listed else _gone(call, f"none for {domain_list}")
+
+
+def _firewall_association(clients: Clients, r: StackResource) -> Observation:
+    call = f"route53resolver:GetFirewallRuleGroupAssociation {r.id}"
+    resolver = clients("route53resolver")
+    reply = _ask(
+        call,
+        lambda: resolver.get_firewall_rule_group_association(FirewallRuleGroupAssociationId=r.id),
+        _RESOLVER_NOT_FOUND,
+    )
+    if reply.body is None:
+        return _gone(call, reply.code)
+    return _here(call, str(reply.body["FirewallRuleGroupAssociation"].get("Status", "found")))
+
+
 # IAM ------------------------------------------------------------------------------------------------------
 
 
@@ -709,4 +760,10 @@ CHECKERS: dict[str, Checker] = {
     "aws:ebs/snapshotCopy:SnapshotCopy": _snapshot,
     "aws:sns/topic:Topic": _sns_topic,
     "aws:ssm/document:Document": _ssm_document,
+    "aws:route53/resolverFirewallDomainList:ResolverFirewallDomainList": _firewall_domain_list,
+    "aws:route53/resolverFirewallRuleGroup:ResolverFirewallRuleGroup": _firewall_rule_group,
+    "aws:route53/resolverFirewallRule:ResolverFirewallRule": _firewall_rule,
+    "aws:route53/resolverFirewallRuleGroupAssociation:ResolverFirewallRuleGroupAssociation": (
+        _firewall_association
+    ),
 }

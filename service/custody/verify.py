@@ -88,7 +88,9 @@ def check_signature(document: dict[str, Any], public_key_pem: str) -> Check:
     if problems:
         return Check("error", "signature", subject, "; ".join(problems))
     digest = document["signature"]["digest"]
-    return Check("ok", "signature", subject, f"{signing.ALGORITHM} signature valid over digest {digest}")
+    fingerprint = signing.public_key_fingerprint(public_key_pem)
+    message = f"{signing.ALGORITHM} signature valid over digest {digest} by key SHA256:{fingerprint}"
+    return Check("ok", "signature", subject, message)
 
 
 def _malformed(category: str, index: int, entry: Any, needs: str) -> Check:
@@ -268,8 +270,8 @@ def key_region(key_arn: str) -> str | None:
 
 
 def fetch_public_key(document: dict[str, Any], kms: Any) -> str:
-    """The public key of the key the document names, from KMS. Weaker than a key obtained independently:
-    it trusts the document's own claim of who signed it (the fingerprint check still binds the two)."""
+    """The public key of the key the document names, from KMS. Proves nothing alone (anyone can make a key
+    whose public key KMS hands out): the caller must check it against pinned keys (``trusted_keys``)."""
     key_arn = signing_key_arn(document)
     if key_arn is None:
         raise ValueError("the document names no signing key (signature.keyId)")

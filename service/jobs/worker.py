@@ -11,7 +11,7 @@ import threading
 
 from huey import Huey
 
-from service.config import get_settings
+from service.config import get_settings, production_problems
 from service.db.migrate import upgrade
 from service.db.session import make_engine, make_session_factory
 from service.jobs import recovery
@@ -25,6 +25,9 @@ SWEEP_SECONDS = 60.0
 
 def build_jobs() -> Jobs:
     settings = get_settings()
+    problems = production_problems(settings)
+    if problems:
+        raise RuntimeError("refusing to start against real AWS:\n- " + "\n- ".join(problems))
     engine = make_engine(settings)
     if settings.run_migrations_on_startup:
         upgrade(engine)

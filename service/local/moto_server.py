@@ -77,6 +77,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from service.local.resolver_firewall import install_resolver_firewall
+
 _request_context: contextvars.ContextVar[dict[str, str] | None] = contextvars.ContextVar(
     "moto_request_context", default=None
 )
@@ -276,6 +278,7 @@ def install(enforce_iam: bool = False) -> None:
     install_kms_digest()
     install_s3_checksums()
     install_ssm_agent()
+    install_resolver_firewall()
     if enforce_iam:
         install_enforcement()
 

@@ -35,7 +35,17 @@ POLICY_SHIM_DIR = PROJECT_ROOT / "tools" / "policy_shim"
 STANDIN_PROVIDER_DIR = PROJECT_ROOT / "tools" / "bin"
 
 # Services the forensic program touches; each gets the local endpoint in local mode.
-_LOCAL_ENDPOINT_SERVICES = ("ec2", "s3", "iam", "kms", "sts", "ssm", "sns", "cloudwatchlogs")
+_LOCAL_ENDPOINT_SERVICES = (
+    "ec2",
+    "s3",
+    "iam",
+    "kms",
+    "sts",
+    "ssm",
+    "sns",
+    "cloudwatchlogs",
+    "route53resolver",
+)
 
 
 # Process basics copied from the service's environment when set: the home folder, locale, time zone and temp

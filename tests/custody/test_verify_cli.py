@@ -250,6 +250,6 @@ def test_the_public_key_can_be_fetched_from_kms(
     statement, _ = _write(
         tmp_path, sign_statement(signer, "freeze-manifest", _statement(bucket)), signer.public_key_pem()
     )
-    result = _verify(local_aws, statement, "--fetch-public-key")
-    assert f"public key of {signer.key_id} fetched from KMS" in result.output
+    result = _verify(local_aws, statement, "--fetch-public-key", "--trusted-key", signer.key_id)
+    assert f"signing key {signer.key_id} (SHA256:" in result.output
     assert result.exit_code == 0, result.output

@@ -411,6 +411,50 @@ def clean_room() -> list[Res]:
         ),
         Res("aws:sns/topic:Topic", "alerts", {"name": "forensics-case-1", "tags": t}),
         Res("aws:ssm/document:Document", "session-prefs", {"documentType": "Session", "tags": t}),
+        *dns_firewall(),
+    ]
+
+
+DNS_LIST = "aws:route53/resolverFirewallDomainList:ResolverFirewallDomainList"
+DNS_GROUP = "aws:route53/resolverFirewallRuleGroup:ResolverFirewallRuleGroup"
+DNS_RULE = "aws:route53/resolverFirewallRule:ResolverFirewallRule"
+DNS_ASSOCIATION = "aws:route53/resolverFirewallRuleGroupAssociation:ResolverFirewallRuleGroupAssociation"
+
+
+def dns_firewall(vpc_id: str = "vpc-1", suffix: str = "") -> list[Res]:
+    """The clean room's DNS Firewall: the endpoints' names allowed (100), every other name NXDOMAIN (200)."""
+    t = TAGS
+    allowed = ["ssm.us-east-1.amazonaws.com", "*.s3.us-east-1.amazonaws.com", "*.ec2.internal"]
+    return [
+        Res(DNS_LIST, f"dns-allowed{suffix}", {"id": f"rslvr-fdl-a{suffix}", "domains": allowed, "tags": t}),
+        Res(DNS_LIST, f"dns-everything{suffix}", {"id": f"rslvr-fdl-e{suffix}", "domains": ["*"], "tags": t}),
+        Res(DNS_GROUP, f"dns-group{suffix}", {"id": f"rslvr-frg-1{suffix}", "tags": t}),
+        Res(
+            DNS_RULE,
+            f"dns-allow{suffix}",
+            {
+                "firewallRuleGroupId": f"rslvr-frg-1{suffix}",
+                "firewallDomainListId": f"rslvr-fdl-a{suffix}",
+                "priority": 100,
+                "action": "ALLOW",
+            },
+        ),
+        Res(
+            DNS_RULE,
+            f"dns-block{suffix}",
+            {
+                "firewallRuleGroupId": f"rslvr-frg-1{suffix}",
+                "firewallDomainListId": f"rslvr-fdl-e{suffix}",
+                "priority": 200,
+                "action": "BLOCK",
+                "blockResponse": "NXDOMAIN",
+            },
+        ),
+        Res(
+            DNS_ASSOCIATION,
+            f"dns-association{suffix}",
+            {"firewallRuleGroupId": f"rslvr-frg-1{suffix}", "vpcId": vpc_id, "priority": 101, "tags": t},
+        ),
     ]
 
 

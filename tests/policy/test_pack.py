@@ -25,6 +25,7 @@ EXPECTED = {
     "ebs-encrypted-with-cmk",
     "evidence-bucket-hardened",
     "flow-logs-for-every-vpc",
+    "dns-firewall-for-every-vpc",
     "kms-rotation",
     "iam-no-wildcards",
     "no-aws-managed-admin",
@@ -38,6 +39,7 @@ EXPECTED = {
 STACK_LEVEL = {
     "evidence-bucket-hardened",
     "flow-logs-for-every-vpc",
+    "dns-firewall-for-every-vpc",
     "separation-of-duties",
     "no-default-route",
     "no-open-ingress",

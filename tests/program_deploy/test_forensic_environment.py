@@ -59,6 +59,28 @@ def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
+def _assert_dns_is_fenced(resolver: Any, vpc_id: str, region: str) -> None:
+    """The VPC resolves through a DNS Firewall: its endpoints' names allowed, then every name NXDOMAIN."""
+    (association,) = resolver.list_firewall_rule_group_associations(VpcId=vpc_id)[
+        "FirewallRuleGroupAssociations"
+    ]
+    assert association["Status"] == "COMPLETE" and 101 <= association["Priority"] <= 9899
+    rules = resolver.list_firewall_rules(FirewallRuleGroupId=association["FirewallRuleGroupId"])[
+        "FirewallRules"
+    ]
+    rules.sort(key=lambda r: r["Priority"])
+    assert [r["Action"] for r in rules] == ["ALLOW", "BLOCK"]
+    allowed, block = rules
+    assert block["BlockResponse"] == "NXDOMAIN"
+    every = resolver.list_firewall_domains(FirewallDomainListId=block["FirewallDomainListId"])["Domains"]
+    assert [d.rstrip(".") for d in every] == ["*"]
+    names = resolver.list_firewall_domains(FirewallDomainListId=allowed["FirewallDomainListId"])["Domains"]
+    names = [d.rstrip(".") for d in names]
+    for service in ("s3", "ssm", "ssmmessages", "ec2messages", "kms", "logs"):
+        assert f"{service}.{region}.amazonaws.com" in names
+    assert "*" not in names
+
+
 def test_forensic_environment_lifecycle(deploy_target: DeployTarget) -> None:
     target = deploy_target
     up = _run(target, OperationKind.UP, "it-full")
@@ -90,6 +112,7 @@ def test_forensic_environment_lifecycle(deploy_target: DeployTarget) -> None:
     }
     flow_logs = ec2.describe_flow_logs(Filters=[{"Name": "resource-id", "Values": [vpc_id]}])["FlowLogs"]
     assert [f["TrafficType"] for f in flow_logs] == ["ALL"]
+    _assert_dns_is_fenced(target.client("route53resolver"), vpc_id, target.settings.aws_region)
 
     (sg,) = ec2.describe_security_groups(GroupIds=[out["securityGroupId"]])["SecurityGroups"]
     assert sg["IpPermissions"] == []  # nothing inbound
@@ -191,6 +214,8 @@ def test_forensic_environment_lifecycle(deploy_target: DeployTarget) -> None:
     destroy = _run(target, OperationKind.DESTROY, "it-full")
     assert destroy.succeeded, destroy.error
     assert ec2.describe_vpcs(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["Vpcs"] == []
+    resolver = target.client("route53resolver")
+    assert resolver.list_firewall_rule_group_associations(VpcId=vpc_id)["FirewallRuleGroupAssociations"] == []
     state = ec2.describe_instances(InstanceIds=[out["instanceId"]])["Reservations"][0]["Instances"][0][
         "State"
     ]

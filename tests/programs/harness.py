@@ -201,3 +201,24 @@ def run_program(registered: list[str] | None = None, **config: Any) -> ProgramRu
         protect, retain, parent, custom = monitor.options[(typ, name)]
         resources.append(Registered(typ, name, dict(registration.state), protect, retain, parent, custom))
     return ProgramRun(resources, outputs, mocks.calls)
+
+
+# DNS Firewall rules name their group and domain list by id (several lists in one stack).
+_BY_ID = "aws:route53/resolverFirewall"
+
+
+def policy_resources(run: ProgramRun) -> list[Any]:
+    """The run's resources as the policy tests declare them, with the mocks' ids (``<name>-id``) where
+    rules tie resources by id and nothing else tells them apart (the engine gives ids or dependencies)."""
+    import copy
+
+    from tests.policy.harness import Res
+
+    return [
+        Res(
+            r.type,
+            r.name,
+            {**copy.deepcopy(r.inputs), **({"id": f"{r.name}-id"} if _BY_ID in r.type else {})},
+        )
+        for r in run.custom()
+    ]

@@ -3,7 +3,6 @@ one person, left out while frozen (but the custodian's), validated strictly, and
 
 from __future__ import annotations
 
-import copy
 import json
 from typing import Any
 
@@ -14,8 +13,8 @@ from programs.forensic_env.config import ConfigError, validate_config
 from programs.forensic_env.trust import GRANT_SID_PREFIX, TRUST_POLICY_MAX_CHARS
 from tests.policy.conftest import REGION as EC2_REGION
 from tests.policy.conftest import StubEc2
-from tests.policy.harness import Res, run_everything
-from tests.programs.harness import ACCOUNT, ProgramRun, run_program
+from tests.policy.harness import run_everything
+from tests.programs.harness import ACCOUNT, ProgramRun, policy_resources, run_program
 
 ALICE_ARN = (
     f"arn:aws:iam::{ACCOUNT}:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Forensics_0a1b2c3d4e5f"
@@ -137,13 +136,13 @@ def fresh_images(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.mark.parametrize("frozen", [False, True], ids=["running", "frozen"])
 def test_the_program_with_grants_passes_the_policy_pack(frozen: bool) -> None:
     run = run_program(grants=GRANTS, frozen=frozen)
-    resources = [Res(r.type, r.name, copy.deepcopy(r.inputs)) for r in run.custom()]
+    resources = policy_resources(run)
     assert run_everything(resources) == {}
 
 
 @pytest.mark.usefixtures("fresh_images")
 def test_a_grant_stripped_of_its_expiry_is_refused_by_the_policy_pack(granted: ProgramRun) -> None:
-    resources = [Res(r.type, r.name, copy.deepcopy(r.inputs)) for r in granted.custom()]
+    resources = policy_resources(granted)
     role = next(r for r in resources if r.rtype == "aws:iam/role:Role" and r.name.endswith("-investigator"))
     doc = json.loads(role.props["assumeRolePolicy"])
     for statement in _grants(doc["Statement"]):

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import copy
-
 import pytest
 
 from tests.policy.conftest import ec2
 from tests.policy.harness import Res, run_everything
-from tests.programs.harness import SNAPSHOTS, ProgramRun, run_program
+from tests.programs.harness import SNAPSHOTS, ProgramRun, policy_resources, run_program
 
 # golden-ami-fresh asks EC2 about the image: the policy tests' stub answers (a fresh golden AMI).
 pytestmark = pytest.mark.usefixtures(ec2.__name__)
@@ -17,7 +15,7 @@ COPY = "aws:ebs/snapshotCopy:SnapshotCopy"
 
 
 def _as_policy_resources(run: ProgramRun) -> list[Res]:
-    return [Res(r.type, r.name, copy.deepcopy(r.inputs)) for r in run.custom()]
+    return policy_resources(run)
 
 
 @pytest.mark.parametrize("frozen", [False, True], ids=["running", "frozen"])

@@ -41,6 +41,7 @@ UNTAGGABLE = {
     "aws:iam/rolePolicy:RolePolicy",
     "aws:ec2/volumeAttachment:VolumeAttachment",
     "aws:ec2transitgateway/instanceState:InstanceState",
+    "aws:route53/resolverFirewallRule:ResolverFirewallRule",
 }
 
 
@@ -87,7 +88,7 @@ def test_only_contract_resource_types(env: ProgramRun, frozen: ProgramRun) -> No
         assert used <= set(RESOURCE_TYPES), used - set(RESOURCE_TYPES)
         assert {r.type for r in run.resources if not r.custom} <= set(COMPONENT_TYPES)
     assert set(RESOURCE_TYPES) == {r.type for r in frozen.custom()}  # the frozen stack uses every type
-    assert len(RESOURCE_TYPES) == len(set(RESOURCE_TYPES)) == 28
+    assert len(RESOURCE_TYPES) == len(set(RESOURCE_TYPES)) == 32
 
 
 def test_data_sources(env: ProgramRun) -> None:

@@ -111,6 +111,7 @@ def test_real_aws_refuses_unsafe_settings(tmp_path: Path, overrides: dict[str, o
         update={
             "service_principal_arns": ["arn:aws:iam::111122223333:role/forensics-service"],
             "pulumi_passphrase": SecretStr("a long random passphrase from the secret store"),
+            "jobs_signing_secret": SecretStr("a long random job-signing secret from the secret store"),
             "audit_anchor_bucket": "forensics-audit-anchors-111122223333",
             "forensic_accounts": {
                 "eu-west-1": ForensicAccount(

@@ -47,6 +47,10 @@ CONTRACT_RESOURCES = {
     "aws:sns/topic:Topic",
     "aws:ssm/document:Document",
     "aws:ec2transitgateway/instanceState:InstanceState",
+    "aws:route53/resolverFirewallDomainList:ResolverFirewallDomainList",
+    "aws:route53/resolverFirewallRuleGroup:ResolverFirewallRuleGroup",
+    "aws:route53/resolverFirewallRule:ResolverFirewallRule",
+    "aws:route53/resolverFirewallRuleGroupAssociation:ResolverFirewallRuleGroupAssociation",
 }
 CONTRACT_DATA_SOURCES = {"aws:ec2/getAmi:getAmi", "aws:ssm/getParameter:getParameter"}
 

@@ -26,6 +26,7 @@ ENDPOINT_KEYS: dict[str, tuple[str, ...]] = {
     "ssm": ("ssm",),
     "sns": ("sns",),
     "logs": ("cloudwatchlogs", "logs"),
+    "route53resolver": ("route53resolver",),
 }
 
 DEFAULT_ACCOUNT = "123456789012"  # moto's account; used only if STS cannot answer

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from pulumi_policy.policy import Policy
 
-from . import ami, compute, encryption, iam, instance_types, network, storage, tagging
+from . import ami, compute, dns, encryption, iam, instance_types, network, storage, tagging
 from .base import UNKNOWN, Rule, is_unknown, plain
 
 RULES: list[Rule] = [
     *network.RULES,
+    *dns.RULES,
     *compute.RULES,
     *instance_types.RULES,
     *encryption.RULES,
