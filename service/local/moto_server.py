@@ -438,6 +438,24 @@ def install_enforcement() -> None:
 
     IAMRequestBase._check_role_trust_relationship = check_role_trust_relationship  # type: ignore[method-assign]
 
+    # moto recomputes the caller's SigV4 signature from the request's body, or, when the body is empty, from
+    # its parsed parameters, which for a body-less REST call (EBS CompleteSnapshot) are the request's headers,
+    # form-encoded: the payload hash then differs from the one the client signed and a correctly signed call
+    # is refused with SignatureDoesNotMatch. AWS signs the body as sent, so a body-less write is signed empty.
+    create_aws_request = IAMRequestBase._create_aws_request
+
+    def aws_request_as_sent(self: Any) -> Any:
+        # moto's parameters fell back to the headers only when the request had no query and no body.
+        if not self._body and self._data and set(self._data) == {key for key, _ in self._headers.items()}:
+            saved, self._data = self._data, {}
+            try:
+                return create_aws_request(self)
+            finally:
+                self._data = saved
+        return create_aws_request(self)
+
+    IAMRequestBase._create_aws_request = aws_request_as_sent  # type: ignore[method-assign]
+
     # JSON-protocol services (KMS, SSM, CloudWatch Logs...) refuse in JSON, as AccessDeniedException;
     # moto sends its query-protocol XML, which their clients cannot read (the error code comes out as "403").
     raise_access_denied = IAMRequest._raise_access_denied

@@ -80,7 +80,7 @@ def test_evidence_given_at_open_is_acquired_and_another_rooms_copy_is_refused(
     custody = engine_client.get(f"/v1/investigations/{inv_id}/custody", headers=ADMIN).json()
     assert custody["chain_ok"] is True
     assert [e["event"] for e in custody["events"] if e["artifact_id"] == artifact["id"]] == [
-        "acquired", "shared", "hashed", "copied", "hashed", "attached", "mounted",
+        "acquired", "hashed", "shared", "copied", "hashed", "attached", "mounted",
     ]  # fmt: skip
     a_copy = artifact["copy_snapshot_id"]
 

@@ -422,6 +422,7 @@ def test_on_real_aws_the_scan_is_scheduled_and_reads_each_trail_through_the_depl
         service_principal_arns=[f"arn:aws:iam::{FORENSIC}:role/forensics-service"],
         audit_anchor_bucket="forensics-audit-anchors-test",
         pulumi_passphrase="a-passphrase-for-this-test-only",
+        jobs_signing_secret="a-job-signing-secret-for-this-test-only",
     )
     local = create_app(
         make_settings(tmp_path / "local", None, integrations_periodic_tasks=True), executor=executor
