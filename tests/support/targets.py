@@ -93,8 +93,8 @@ def local_target(settings: Settings, local_aws: Any) -> Target:
 
 
 def _person_role(iam: Any, sts: Any) -> str:
-    """GRANTEE's own role in the local AWS (as an SSO sign-in or a person's IAM role would be); IAM refuses a
-    trust policy naming a principal that does not exist, so the grant names a real one."""
+    """GRANTEE's own role in the local AWS (as a person's IAM role would be): the grant names a principal that
+    exists, as real IAM requires of a trust policy (whether or not the local AWS checks it)."""
     trust = {
         "Version": "2012-10-17",
         "Statement": [
