@@ -18,8 +18,8 @@ from service.config import PROJECT_ROOT, Settings, production_problems
 from service.orchestration.engine_environment import STANDIN_PROVIDER_DIR
 
 # The suites written once against a target (their conftest reads FORENSICS_TEST_TARGET): the program's
-# deployments, and the clean room's scenario through the service (open, acquire, mount, freeze, verify,
-# release, destroy).
+# deployments, and the clean room's scenario through the service (open, acquire, mount, grant and expire a
+# person's access, freeze, verify, release, destroy).
 AWS_SUITES = ["tests/program_deploy", "tests/custody/test_custody_engine.py"]
 PROVIDER = "pulumi-resource-aws"
 # What the scenario acquires on real AWS: a snapshot prepared in a configured source account, and the SHA-256
@@ -29,6 +29,12 @@ EVIDENCE_VARIABLES = {
     "FORENSICS_TEST_SOURCE_SNAPSHOT_ID": "the test evidence snapshot in that account (the scenario's region)",
     "FORENSICS_TEST_SOURCE_SHA256": "the SHA-256 of that snapshot's full disk image",
 }
+# The scenario grants a clean-room role just in time to a test person: their own AWS principal.
+PERSON_VARIABLE = "FORENSICS_TEST_PERSON_PRINCIPAL_ARN"
+PERSON_NEED = (
+    f"{PERSON_VARIABLE}: an IAM role or user (not an SSO permission-set role) in the organisation, the AWS "
+    "principal the scenario's just-in-time grant is bound to"
+)
 
 
 def _credentials_problem() -> str | None:
@@ -63,6 +69,8 @@ def problems(
     if not env.get("FORENSICS_TEST_SNAPSHOT_ID"):
         missing.append("FORENSICS_TEST_SNAPSHOT_ID: an evidence snapshot in the forensic account's region")
     missing += [f"{name}: {what}" for name, what in EVIDENCE_VARIABLES.items() if not env.get(name)]
+    if not env.get(PERSON_VARIABLE):
+        missing.append(PERSON_NEED)
     settings = Settings(target="aws")  # the FORENSICS_* settings `forensics bootstrap` wrote, from env/.env
     missing += [f"a setting from `forensics bootstrap`: {p}" for p in production_problems(settings)]
     provider = _provider_problem(env.get("PATH", ""))

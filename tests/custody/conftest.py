@@ -10,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
+from service.local.seed import seed
 from service.main import create_app
 from tests.service.conftest import ADMIN_TOKEN, engine_client
 from tests.support.targets import TARGET, Target, aws_missing, aws_target, local_target
@@ -30,14 +31,16 @@ def scenario(request: pytest.FixtureRequest, tmp_path: Path) -> Target:
 
 
 @pytest.fixture
-def scenario_client(request: pytest.FixtureRequest, scenario: Target) -> Iterator[TestClient]:
-    """The service on the scenario's target: locally ``engine_client`` (seeded local AWS); on real AWS the
-    bootstrap's settings, with nothing seeded (the accounts are real)."""
-    if scenario.name == "local":
-        yield request.getfixturevalue("engine_client")
-        return
+def scenario_client(scenario: Target) -> Iterator[TestClient]:
+    """The service on the scenario's target, with its settings (the people it grants access to included):
+    locally as ``engine_client`` makes it (seeded local AWS); on real AWS the bootstrap's settings, with
+    nothing seeded (the accounts are real)."""
+    local = scenario.name == "local"
+    test_settings = {"jobs_poll_max_delay": 0.2, "shutdown_grace_seconds": 5.0} if local else {}
     settings = scenario.settings.model_copy(
-        update={"bootstrap_admin_token": SecretStr(ADMIN_TOKEN), "jobs_poll_max_delay": 0.5}
+        update={"bootstrap_admin_token": SecretStr(ADMIN_TOKEN), "jobs_poll_max_delay": 0.5, **test_settings}
     )
+    if local:
+        seed(settings)
     with TestClient(create_app(settings)) as client:
         yield client

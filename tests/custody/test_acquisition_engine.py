@@ -1,6 +1,6 @@
-"""Evidence acquisition end to end: a disk image made here, in a source account of the local AWS, acquired
-into a clean room on the real engine. Hashes are checked against `sha256sum` of the image file, and what the
-forensic account holds (copy, volume, key, attachment) is checked with boto3."""
+"""Evidence acquisition end to end: a disk image made here (ext4 or XFS), in a source account of the local
+AWS, acquired into a clean room on the real engine. Hashes are checked against `sha256sum` of the image file,
+and what the forensic account holds (copy, volume, key, attachment) is checked with boto3."""
 
 from __future__ import annotations
 
@@ -17,11 +17,14 @@ from service.local.aws import LocalAws
 from tests.service.conftest import ADMIN, issue, open_ready, wait_operation
 from tests.support.aws import client_as
 from tests.support.disk_images import (
+    HOST_FILES,
     SOURCE_ROLE,
     blank_image,
     encrypted_source_evidence,
     evidence_snapshot,
+    sha256sum,
     source_evidence,
+    xfs_image,
 )
 from tests.support.root import require_root
 
@@ -172,17 +175,20 @@ def test_a_copy_that_differs_from_its_source_is_flagged_and_never_attached(
 def test_an_instance_is_acquired_volume_by_volume(
     engine_client: TestClient, engine_settings: Settings, local_aws: LocalAws, tmp_path: Path
 ) -> None:
-    # A compromised host in the affected account with two disks (each made from a disk image with a file
-    # system): each is snapshotted now, and each becomes its own artifact, hashed, copied, verified, attached
-    # and mounted.
-    disk, expected = source_evidence(local_aws, tmp_path)
+    # A compromised host in the affected account with two disks, each made from a disk image with a file
+    # system: an ext4 root disk and an XFS data disk. Each is snapshotted now, and each becomes its own
+    # artifact, hashed, copied, verified, attached and mounted read-only as the file system it holds.
+    require_root("mkfs.xfs")  # the XFS image is written through a loop mount
+    root_disk, root_sha = source_evidence(local_aws, tmp_path)
+    xfs = xfs_image(tmp_path, HOST_FILES, size="1G")  # the volume's whole size: sha256sum is its hash
+    data_disk, data_sha = evidence_snapshot(local_aws, xfs, "compromised host data disk"), sha256sum(xfs)
     ec2_source = client_as(local_aws, SOURCE_ROLE, "ec2")
     image = ec2_source.describe_images(Owners=["amazon"])["Images"][0]
     instance = ec2_source.run_instances(
         ImageId=image["ImageId"], MinCount=1, MaxCount=1,
         BlockDeviceMappings=[
-            {"DeviceName": "/dev/xvda", "Ebs": {"VolumeSize": 1, "SnapshotId": disk}},
-            {"DeviceName": "/dev/sdb", "Ebs": {"VolumeSize": 1, "SnapshotId": disk}},
+            {"DeviceName": "/dev/xvda", "Ebs": {"VolumeSize": 1, "SnapshotId": root_disk}},
+            {"DeviceName": "/dev/sdb", "Ebs": {"VolumeSize": 1, "SnapshotId": data_disk}},
         ],
     )["Instances"][0]  # fmt: skip
     inv = open_ready(engine_client, "SEC-1003", timeout=TIMEOUT)
@@ -197,18 +203,19 @@ def test_an_instance_is_acquired_volume_by_volume(
     assert op["state"] == "succeeded", op["error"]
 
     artifacts = engine_client.get(f"/v1/investigations/{inv['id']}/evidence", headers=ADMIN).json()
-    volumes = {
-        m["Ebs"]["VolumeId"]
-        for m in ec2_source.describe_instances(InstanceIds=[instance["InstanceId"]])["Reservations"][0][
-            "Instances"
-        ][0]["BlockDeviceMappings"]
-    }
-    assert {a["source"]["volume_id"] for a in artifacts} == volumes and len(artifacts) == 2
+    mappings = ec2_source.describe_instances(InstanceIds=[instance["InstanceId"]])["Reservations"][0][
+        "Instances"
+    ][0]["BlockDeviceMappings"]
+    # What each source volume holds: (its image's sha256sum, its file system).
+    holds = {"/dev/xvda": (root_sha, "ext4"), "/dev/sdb": (data_sha, "xfs")}
+    expected = {m["Ebs"]["VolumeId"]: holds[m["DeviceName"]] for m in mappings}
+    assert {a["source"]["volume_id"] for a in artifacts} == set(expected) and len(artifacts) == 2
     for artifact in artifacts:
         assert (
             artifact["status"] == "verified" and artifact["source"]["instance_id"] == instance["InstanceId"]
         )
-        assert artifact["sha256_source"] == artifact["sha256_copy"] == expected  # what each disk holds
+        sha, _ = expected[artifact["source"]["volume_id"]]
+        assert artifact["sha256_source"] == artifact["sha256_copy"] == sha  # what each disk holds
         (snapshot,) = ec2_source.describe_snapshots(SnapshotIds=[artifact["source"]["snapshot_id"]])[
             "Snapshots"
         ]
@@ -216,9 +223,11 @@ def test_an_instance_is_acquired_volume_by_volume(
         assert tags["forensics:investigation"] == inv["id"]
     assert len({a["device"] for a in artifacts}) == 2
     custody = engine_client.get(f"/v1/investigations/{inv['id']}/custody", headers=ADMIN).json()
-    mounted = [e for e in custody["events"] if e["event"] == "mounted"]
-    assert sorted(e["artifact_id"] for e in mounted) == sorted(a["id"] for a in artifacts)
-    assert all(e["details"]["fstype"] == "ext4" and e["details"]["readonly"] is True for e in mounted)
+    mounted = {e["artifact_id"]: e["details"] for e in custody["events"] if e["event"] == "mounted"}
+    assert sorted(mounted) == sorted(a["id"] for a in artifacts)
+    for artifact in artifacts:
+        _, fstype = expected[artifact["source"]["volume_id"]]
+        assert mounted[artifact["id"]]["fstype"] == fstype and mounted[artifact["id"]]["readonly"] is True
 
 
 def test_a_disk_without_a_file_system_is_not_mounted_and_fails_the_acquisition(

@@ -1,5 +1,7 @@
 """Custody end to end on the real engine, written once against a target (the local AWS under `make test`,
-real AWS under `make test-aws`: ``tests.support.targets``): evidence acquired, freeze writes a signed manifest
+real AWS under `make test-aws`: ``tests.support.targets``): evidence acquired and mounted, a person's
+just-in-time grant written into a role's trust policy and taken out by the scheduler at its expiry, freeze
+writes a signed manifest
 that `forensics verify` checks offline (and that fails, naming what differs, once edited), what is written
 after freeze cannot be deleted, destroy writes a signed teardown certificate whose resources are really
 gone, the audit log is anchored, and the custody report renders with the hashes and signatures."""
@@ -8,6 +10,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,11 +19,13 @@ from botocore.exceptions import ClientError
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from programs.forensic_env.trust import GRANT_SID_PREFIX
+from service.access import service as access
 from service.cli import app as cli
 from service.custody import signing
 from tests.service.conftest import ADMIN, issue, open_ready, wait_operation
 from tests.support.root import require_root
-from tests.support.targets import TARGET, Target
+from tests.support.targets import GRANTEE, TARGET, Target
 
 pytestmark = [pytest.mark.engine, *([pytest.mark.aws] if TARGET == "aws" else [])]
 
@@ -44,6 +49,14 @@ def _act(client: TestClient, inv_id: str, path: str, headers: dict[str, str], bo
 def _s3_object(s3: Any, location: str) -> dict[str, Any]:
     bucket, key = location.removeprefix("s3://").split("/", 1)
     return dict(json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read()))
+
+
+def _grant_statements(iam: Any, role_arn: str) -> list[dict[str, Any]]:
+    """The just-in-time grant statements of a role's trust policy, as IAM holds it."""
+    document = iam.get_role(RoleName=role_arn.rsplit("/", 1)[1])["Role"]["AssumeRolePolicyDocument"]
+    parsed = json.loads(document) if isinstance(document, str) else document
+    statements = parsed["Statement"] if isinstance(parsed["Statement"], list) else [parsed["Statement"]]
+    return [s for s in statements if str(s.get("Sid", "")).startswith(GRANT_SID_PREFIX)]
 
 
 def _verify(target: Target, role_arn: str, statement: Path, key: Path) -> Any:
@@ -92,6 +105,39 @@ def test_custody_from_acquisition_to_teardown_certificate(
         Bucket=bucket, Key="incoming/evidence-artifacts/memory.lime", Body=b"memory image" * 4096,
         ChecksumAlgorithm="SHA256",
     )  # fmt: skip
+
+    # Just-in-time access: a person asks for the investigator role, another person approves, and the grant's
+    # `up` writes it into the role's trust policy, bound to the person's own principal and name until expiry.
+    investigator_role = outputs["investigatorRoleArn"]
+    iam = target.client_as(deploy_role, "iam")
+    asked = engine_client.post(
+        f"/v1/investigations/{inv['id']}/access-requests",
+        json={"role": "investigator", "hours": 1, "reason": "memory triage"},
+        headers=issue(engine_client, "investigator", GRANTEE),
+    )
+    assert asked.status_code == 201, asked.text
+    request_id = asked.json()["id"]
+    approved = engine_client.post(f"/v1/access-requests/{request_id}/approve", headers=custodian)
+    assert approved.status_code == 202, approved.text
+    granted = wait_operation(engine_client, approved.json()["operation"]["id"], timeout=TIMEOUT)
+    assert granted["state"] == "succeeded", granted["error"]
+    expires = datetime.fromisoformat(
+        engine_client.get(f"/v1/access-requests/{request_id}", headers=ADMIN).json()["expires_at"]
+    )
+    (grant,) = _grant_statements(iam, investigator_role)
+    assert grant["Effect"] == "Allow" and grant["Principal"] == {"AWS": target.grantee_arn}
+    assert grant["Condition"]["StringEquals"]["sts:SourceIdentity"] == GRANTEE
+    assert datetime.fromisoformat(grant["Condition"]["DateLessThan"]["aws:CurrentTime"]) == expires
+    # The scheduler's expiry run, at a time past the expiry: the grant leaves the declared state, and its
+    # `up` leaves the trust policy without it.
+    report = access.expire_grants(engine_client.app.state.jobs.ctx, expires + timedelta(seconds=1))
+    assert report.expired == [request_id] and report.errors == {}
+    expiry_sync = report.synced[inv["id"]]
+    assert expiry_sync is not None
+    expired = wait_operation(engine_client, expiry_sync, timeout=TIMEOUT)
+    assert expired["state"] == "succeeded", expired["error"]
+    assert _grant_statements(iam, investigator_role) == []
+    assert engine_client.get(f"/v1/access-requests/{request_id}", headers=ADMIN).json()["status"] == "expired"
 
     # Freeze: a signed manifest listing every held version (re-hashed) and the evidence copy with its hash.
     frozen = _act(engine_client, inv["id"], "freeze", responder, {"reason": "litigation"})

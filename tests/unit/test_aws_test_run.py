@@ -26,6 +26,7 @@ def test_without_anything_every_need_is_listed(monkeypatch: pytest.MonkeyPatch) 
         "FORENSICS_TEST_SOURCE_ACCOUNT",
         "FORENSICS_TEST_SOURCE_SNAPSHOT_ID",
         "FORENSICS_TEST_SOURCE_SHA256",
+        "FORENSICS_TEST_PERSON_PRINCIPAL_ARN",
         "FORENSICS_SERVICE_PRINCIPAL_ARNS",
         "FORENSICS_FORENSIC_ACCOUNTS",
         "FORENSICS_AUDIT_ANCHOR_BUCKET",
