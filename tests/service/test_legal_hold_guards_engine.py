@@ -80,13 +80,25 @@ def test_legal_holds_on_a_frozen_room_are_lifted_only_with_a_second_person(
         shutdown_grace_seconds=5.0,
         integrations_periodic_tasks=False,
         audit_anchor_bucket=f"forensics-audit-anchors-{uuid.uuid4().hex[:16]}",
-        # Alice's own AWS role may become the clean room's people (as a named person).
-        human_principal_arns=[alice_arn],
+        # Alice's own AWS role, which her just-in-time grants name.
+        person_principals={ALICE: alice_arn},
         person_aliases=TEST_PEOPLE,
     )
     seed(settings)
     with TestClient(create_app(settings, clock=TestClock())) as client:
         inv = open_ready(client, "SEC-960", timeout=900)
+        # Her AWS role becomes the custodian's through a just-in-time grant (standing access needs MFA, which
+        # never exists locally); a freeze keeps the custodian's grants.
+        alice = issue(client, "data_custodian", ALICE)
+        asked = client.post(
+            f"/v1/investigations/{inv['id']}/access-requests",
+            json={"role": "custodian", "hours": 4, "reason": "custody of the frozen evidence"},
+            headers=alice,
+        )
+        assert asked.status_code == 201, asked.text
+        approved = client.post(f"/v1/access-requests/{asked.json()['id']}/approve", headers=ADMIN)
+        assert approved.status_code == 202, approved.text
+        assert wait_operation(client, approved.json()["operation"]["id"], timeout=900)["state"] == "succeeded"
         frozen = client.post(
             f"/v1/investigations/{inv['id']}/freeze", json={"reason": "litigation hold"}, headers=ADMIN
         )
@@ -101,7 +113,6 @@ def test_legal_holds_on_a_frozen_room_are_lifted_only_with_a_second_person(
 
         # Break-glass cannot lift the holds nor delete the evidence, and a custodian cannot break glass.
         officer = issue(client, "break_glass_officer", OFFICER)
-        alice = issue(client, "data_custodian", ALICE)
         url = f"/v1/investigations/{inv['id']}/break-glass"
         why = "counsel unreachable, the holds must go now, nobody else answers"
         lift = {"action": "release", "params": {"reason": "retention over", "remove_legal_holds": True}}
