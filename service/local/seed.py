@@ -11,6 +11,7 @@ import json
 import logging
 from typing import TypedDict
 
+from programs.source_account.permissions import EVIDENCE_POLICY_NAME, evidence_policy
 from service import aws_clients
 from service.config import Settings
 from service.custody import disk_image
@@ -127,28 +128,6 @@ def _ensure_deploy_role(settings: Settings, region: str, role_arn: str) -> None:
         iam.attach_role_policy(RoleName=name, PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
 
 
-# What the service may do in an affected account: read and snapshot volumes, share snapshots with a forensic
-# account, read blocks to hash them. Nothing that changes or deletes the account's own resources.
-# Encrypted sources add: tell an AWS managed key from a customer key, grant the forensic account the use of a
-# customer key, and (for aws/ebs, which cannot be shared) copy the snapshot under a key made for the purpose.
-SNAPSHOT_ROLE_ACTIONS = [
-    "ec2:DescribeInstances",
-    "ec2:DescribeVolumes",
-    "ec2:DescribeSnapshots",
-    "ec2:CreateSnapshot",
-    "ec2:CopySnapshot",
-    "ec2:CreateTags",
-    "ec2:ModifySnapshotAttribute",
-    "ebs:ListSnapshotBlocks",
-    "ebs:GetSnapshotBlock",
-    "kms:DescribeKey",
-    "kms:CreateKey",
-    "kms:CreateGrant",
-]
-# Used by EC2 and the EBS direct APIs on the role's behalf (copying, reading encrypted blocks) only.
-SNAPSHOT_ROLE_KEY_USE = ["kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKeyWithoutPlaintext"]
-
-
 def _ensure_snapshot_role(settings: Settings, role_arn: str) -> None:
     """The snapshot role of a source (affected) account, trusted by the service's identity: what an operator
     sets up once per account that evidence may come from (here, in the local AWS, through the role itself)."""
@@ -169,19 +148,9 @@ def _ensure_snapshot_role(settings: Settings, role_arn: str) -> None:
         "Statement": [{"Effect": "Allow", "Principal": {"AWS": caller["Arn"]}, "Action": "sts:AssumeRole"}],
     }
     iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))
-    policy = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {"Effect": "Allow", "Action": SNAPSHOT_ROLE_ACTIONS, "Resource": "*"},
-            {
-                "Effect": "Allow",
-                "Action": SNAPSHOT_ROLE_KEY_USE,
-                "Resource": "*",
-                "Condition": {"StringLike": {"kms:ViaService": "ec2.*.amazonaws.com"}},
-            },
-        ],
-    }
-    iam.put_role_policy(RoleName=name, PolicyName="forensic-acquisition", PolicyDocument=json.dumps(policy))
+    # The permissions are the source-account program's (programs/source_account/permissions.py), one list.
+    policy = evidence_policy(account.account_id for account in settings.accounts.values())
+    iam.put_role_policy(RoleName=name, PolicyName=EVIDENCE_POLICY_NAME, PolicyDocument=json.dumps(policy))
 
 
 # Anchors must outlive anyone who could rewrite the audit log (S3 allows a default retention up to 100 years).

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from . import ec2, iam, kms, logs, route53resolver, s3, sns, ssm
+from . import ec2, iam, kms, logs, organizations, route53resolver, s3, sns, ssm
 from .base import ResourceHandler
 from .datasources import DataSource
 
-_MODULES = (ec2, s3, iam, kms, logs, sns, ssm, route53resolver)
+_MODULES = (ec2, s3, iam, kms, logs, sns, ssm, route53resolver, organizations)
 
 RESOURCES: dict[str, type[ResourceHandler]] = {
     handler.token: handler for module in _MODULES for handler in module.HANDLERS
