@@ -1,0 +1,106 @@
+"""The source-account program under Pulumi's mocks: exactly one role with permissions.py's documents, its
+config refused up front when wrong, and the outputs the bootstrap reads."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from programs.source_account.config import NAMESPACE, ConfigError, validate_config
+from programs.source_account.permissions import (
+    ACQUISITION_ACTIONS,
+    EVIDENCE_POLICY_NAME,
+    EVIDENCE_ROLE_NAME,
+    evidence_policy,
+    evidence_trust,
+)
+from programs.source_account.program import OUTPUT_NAMES, source_account
+from programs.source_account.rollout import stack_name
+from tests.programs.day_zero_harness import run_day_zero
+
+SERVICE = "arn:aws:iam::999988887777:role/forensics-service"
+CONFIG: dict[str, Any] = {
+    "accountId": "210987654321",
+    "servicePrincipalArns": [SERVICE],
+    "externalId": "ext-0123456789abcdef",
+    "forensicAccountIds": ["111122223333"],
+}
+
+
+def test_one_role_with_the_documents_of_permissions_py() -> None:
+    run = run_day_zero(source_account, NAMESPACE, CONFIG)
+    assert sorted(r.type for r in run.resources if r.type.startswith("aws:")) == [
+        "aws:iam/role:Role",
+        "aws:iam/rolePolicy:RolePolicy",
+    ]
+    role = run.one("aws:iam/role:Role")
+    assert role.inputs["name"] == EVIDENCE_ROLE_NAME
+    trust = json.loads(role.inputs["assumeRolePolicy"])
+    assert trust == evidence_trust([SERVICE], CONFIG["externalId"])
+    (statement,) = trust["Statement"]
+    assert statement["Principal"] == {"AWS": [SERVICE]}
+    assert statement["Condition"] == {"StringEquals": {"sts:ExternalId": CONFIG["externalId"]}}
+    assert "managedPolicyArns" not in role.inputs
+    policy = run.one("aws:iam/rolePolicy:RolePolicy")
+    assert policy.inputs["name"] == EVIDENCE_POLICY_NAME
+    assert json.loads(policy.inputs["policy"]) == evidence_policy(CONFIG["forensicAccountIds"])
+    assert run.outputs == {
+        "accountId": CONFIG["accountId"],
+        "evidenceRoleArn": f"arn:aws:iam::999988887777:role/{EVIDENCE_ROLE_NAME}",
+        "externalId": CONFIG["externalId"],
+    }
+    assert set(run.outputs) == set(OUTPUT_NAMES)
+
+
+def test_the_policy_allows_acquisition_and_nothing_that_changes_or_deletes() -> None:
+    document = evidence_policy(["111122223333"])
+    allowed = {a for s in document["Statement"] for a in s["Action"]}
+    assert set(ACQUISITION_ACTIONS) <= allowed
+    assert all(s["Effect"] == "Allow" and "NotAction" not in s for s in document["Statement"])
+    for action in allowed:
+        assert "*" not in action.split(":")[1] or action == "kms:ReEncrypt*", action
+        verb = action.split(":")[1]
+        assert not verb.startswith(("Delete", "Terminate", "Stop", "Put", "Attach", "Detach")), action
+    by_sid = {s["Sid"]: s for s in document["Statement"]}
+    share = by_sid["ShareOnlyWithForensicAccounts"]["Condition"]
+    assert share == {"StringEquals": {"ec2:Add/userId": ["111122223333"]}}
+    grant = by_sid["GrantKeysOnlyToForensicAccounts"]["Condition"]
+    assert grant == {"StringEquals": {"kms:GranteePrincipal": ["arn:aws:iam::111122223333:root"]}}
+
+
+def test_the_seed_uses_the_same_document() -> None:
+    import inspect
+
+    from service.local import seed
+
+    source = inspect.getsource(seed)
+    assert "evidence_policy(" in source and "SNAPSHOT_ROLE_ACTIONS" not in source
+
+
+@pytest.mark.parametrize(
+    ("change", "key"),
+    [
+        ({"accountId": "12345"}, "accountId"),
+        ({"servicePrincipalArns": []}, "servicePrincipalArns"),
+        ({"servicePrincipalArns": ["arn:aws:iam::999988887777:root"]}, "servicePrincipalArns"),
+        ({"servicePrincipalArns": ["*"]}, "servicePrincipalArns"),
+        ({"externalId": "short"}, "externalId"),
+        ({"externalId": "has spaces in it, sixteen+"}, "externalId"),
+        ({"forensicAccountIds": []}, "forensicAccountIds"),
+        ({"forensicAccountIds": ["210987654321"]}, "forensicAccountIds"),
+        ({"roleName": "admin"}, "roleName"),
+    ],
+)
+def test_bad_config_is_refused_naming_the_key(change: dict[str, Any], key: str) -> None:
+    with pytest.raises(ConfigError) as refused:
+        validate_config({**CONFIG, **change})
+    assert refused.value.key == f"{NAMESPACE}:{key}"
+
+
+def test_config_arrives_as_the_engine_gives_it() -> None:
+    flat = {k: v if isinstance(v, str) else json.dumps(v) for k, v in CONFIG.items()}
+    cfg = validate_config({f"{NAMESPACE}:{k}": v for k, v in flat.items()})
+    assert cfg.service_principal_arns == (SERVICE,)
+    assert stack_name(cfg.account_id) == "source-210987654321"
