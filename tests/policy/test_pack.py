@@ -35,6 +35,9 @@ EXPECTED = {
     "vpc-endpoint-policy",
     "launch-templates-in-stack",
     "logs-encrypted-with-cmk",
+    "scps-attached",
+    "no-full-access-allow",
+    "evidence-role-trust",
 }
 STACK_LEVEL = {
     "evidence-bucket-hardened",
@@ -45,6 +48,7 @@ STACK_LEVEL = {
     "no-open-ingress",
     "vpc-endpoint-policy",
     "launch-templates-in-stack",
+    "scps-attached",
 }
 
 

@@ -58,11 +58,11 @@ class FakeAws(Mocks):
         elif args.typ == "aws:organizations/organizationalUnit:OrganizationalUnit":
             rid = "ou-ab12-forensic"
         elif args.typ == "aws:organizations/policy:Policy":
-            rid = f"p-{args.name[-8:].replace('-', 'x')}"
+            rid = f"p-{args.name}"
         elif args.typ == "aws:organizations/policyAttachment:PolicyAttachment":
             rid = f"{state['targetId']}:{state['policyId']}"
         elif args.typ == "aws:organizations/account:Account":
-            rid = args.id or rid
+            rid = args.resource_id or rid
         return rid, state
 
     def call(self, args: MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:

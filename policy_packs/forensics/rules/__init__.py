@@ -8,7 +8,20 @@ from __future__ import annotations
 
 from pulumi_policy.policy import Policy
 
-from . import ami, compute, dns, encryption, iam, instance_types, network, storage, tagging
+from . import (
+    ami,
+    compute,
+    dns,
+    encryption,
+    evidence_trust,
+    full_access,
+    guardrails,
+    iam,
+    instance_types,
+    network,
+    storage,
+    tagging,
+)
 from .base import UNKNOWN, Rule, is_unknown, plain
 
 RULES: list[Rule] = [
@@ -21,6 +34,9 @@ RULES: list[Rule] = [
     *iam.RULES,
     *tagging.RULES,
     *ami.RULES,
+    *guardrails.RULES,
+    *full_access.RULES,
+    *evidence_trust.RULES,
 ]
 
 REGISTRY: dict[str, Rule] = {rule.name: rule for rule in RULES}

@@ -110,7 +110,9 @@ def test_the_evidence_role_is_what_permissions_py_says_and_no_more(
             "sts",
             {"aws_access_key_id": key["AccessKeyId"], "aws_secret_access_key": key["SecretAccessKey"]},
         )
-        _refused(lambda: outsider.assume_role(RoleArn=role_arn, RoleSessionName="o", ExternalId=EXTERNAL_ID))
+        _refused(
+            lambda: outsider.assume_role(RoleArn=role_arn, RoleSessionName="outsider", ExternalId=EXTERNAL_ID)
+        )
 
         assumed = sts.assume_role(RoleArn=role_arn, RoleSessionName="acquisition", ExternalId=EXTERNAL_ID)
         creds = assumed["Credentials"]
