@@ -34,7 +34,8 @@ from service.orchestration.models import ConfigValue, EngineWorkspace
 POLICY_SHIM_DIR = PROJECT_ROOT / "tools" / "policy_shim"
 STANDIN_PROVIDER_DIR = PROJECT_ROOT / "tools" / "bin"
 
-# Services the forensic program touches; each gets the local endpoint in local mode.
+# Services the programs touch (the forensic program, and the day-zero ones: Organizations); each gets the
+# local endpoint in local mode.
 _LOCAL_ENDPOINT_SERVICES = (
     "ec2",
     "s3",
@@ -45,6 +46,7 @@ _LOCAL_ENDPOINT_SERVICES = (
     "sns",
     "cloudwatchlogs",
     "route53resolver",
+    "organizations",
 )
 
 

@@ -17,7 +17,18 @@ from tools.aws_standin.provider import StandinProvider
 from tools.aws_standin.values import props_from_plain, props_to_plain
 
 REGION = "us-east-1"
-SERVICES = ("ec2", "s3", "iam", "kms", "sts", "ssm", "sns", "cloudwatchlogs", "route53resolver")
+SERVICES = (
+    "ec2",
+    "s3",
+    "iam",
+    "kms",
+    "sts",
+    "ssm",
+    "sns",
+    "cloudwatchlogs",
+    "route53resolver",
+    "organizations",
+)
 
 
 @pytest.fixture(scope="session")

@@ -52,7 +52,19 @@ CONTRACT_RESOURCES = {
     "aws:route53/resolverFirewallRule:ResolverFirewallRule",
     "aws:route53/resolverFirewallRuleGroupAssociation:ResolverFirewallRuleGroupAssociation",
 }
-CONTRACT_DATA_SOURCES = {"aws:ec2/getAmi:getAmi", "aws:ssm/getParameter:getParameter"}
+# The day-zero programs' (programs/organization): docs/contracts.md lists them apart.
+ORGANIZATION_RESOURCES = {
+    "aws:organizations/organizationalUnit:OrganizationalUnit",
+    "aws:organizations/policy:Policy",
+    "aws:organizations/policyAttachment:PolicyAttachment",
+    "aws:organizations/account:Account",
+}
+CONTRACT_RESOURCES |= ORGANIZATION_RESOURCES
+CONTRACT_DATA_SOURCES = {
+    "aws:ec2/getAmi:getAmi",
+    "aws:ssm/getParameter:getParameter",
+    "aws:organizations/getOrganization:getOrganization",
+}
 
 
 def sdk_class(token: str) -> type:
