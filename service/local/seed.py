@@ -38,6 +38,8 @@ def seed(settings: Settings) -> SeedResult:
     }
     for source in settings.sources.values():
         _ensure_snapshot_role(settings, source.snapshot_role_arn)
+        for region in settings.accounts:
+            _ensure_memory_document(settings, region, source.snapshot_role_arn)
     # After the accounts: the bucket is made through the default region's deploy role.
     _ensure_anchor_bucket(settings)
     return results.get(settings.aws_region) or next(iter(results.values()))
@@ -144,6 +146,11 @@ SNAPSHOT_ROLE_ACTIONS = [
     "kms:DescribeKey",
     "kms:CreateKey",
     "kms:CreateGrant",
+    # Memory capture (service/custody/memory_capture.py): run the project's memory document on the instance
+    # and read the invocation's result. Nothing else of SSM (no sessions, no other documents: the document
+    # itself is day-zero's, created by the account's operator, here by ``_ensure_memory_document``).
+    "ssm:SendCommand",
+    "ssm:GetCommandInvocation",
 ]
 # Used by EC2 and the EBS direct APIs on the role's behalf (copying, reading encrypted blocks) only.
 SNAPSHOT_ROLE_KEY_USE = ["kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKeyWithoutPlaintext"]
@@ -182,6 +189,29 @@ def _ensure_snapshot_role(settings: Settings, role_arn: str) -> None:
         ],
     }
     iam.put_role_policy(RoleName=name, PolicyName="forensic-acquisition", PolicyDocument=json.dumps(policy))
+
+
+def _ensure_memory_document(settings: Settings, region: str, role_arn: str) -> None:
+    """The project's memory-capture document in a source account (on AWS the day-zero programs create it:
+    the evidence role may run it, never write it); here through the role itself, as the role is made."""
+    from service.custody import memory_capture
+
+    name = settings.memory_document_name
+    try:
+        ssm = aws_clients.client(settings, "ssm", region, role_arn=role_arn)
+        try:
+            current = ssm.get_document(Name=name)["Content"]
+        except ssm.exceptions.InvalidDocument:
+            current = None
+        if current is None:
+            ssm.create_document(
+                Name=name,
+                Content=memory_capture.document_content(),
+                DocumentType="Command",
+                DocumentFormat="JSON",
+            )
+    except Exception as exc:  # botocore's errors: an enforcing local AWS has no way into the account yet
+        logger.warning("memory document not created in %s (%s): %s", role_arn, region, exc)
 
 
 # Anchors must outlive anyone who could rewrite the audit log (S3 allows a default retention up to 100 years).
