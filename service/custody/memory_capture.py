@@ -155,6 +155,8 @@ def _run_command(
 
 def capture_memory(ctx: HookContext, inv: Investigation, params: Params, run: StepRun) -> None:
     settings = ctx.settings
+    if not aws_clients.available(settings):
+        raise StepFailed(CODE, "there is no AWS to capture memory from (local mode without the local AWS)")
     bucket = (inv.outputs or {}).get("evidenceBucket")
     if not bucket:
         raise StepFailed(CODE, f"investigation {inv.id} has no evidence bucket")

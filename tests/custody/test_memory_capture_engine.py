@@ -7,6 +7,7 @@ S3's checksum, the operation fails and nothing is evidence; an analyst is refuse
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 from typing import Any
 
@@ -14,13 +15,15 @@ import pytest
 from fastapi.testclient import TestClient
 
 from service.config import LOCAL_SOURCE_ACCOUNT, Settings
-from service.custody import memory_capture
+from service.custody import memory_capture, signing
 from service.local.aws import LocalAws
 from service.local.memory_source import write_known_image
 from tests.service.conftest import ADMIN, issue, open_ready, wait_operation
+from tests.custody.test_custody_engine import _verify
 from tests.support.aws import client_as
 from tests.support.disk_images import SOURCE_ROLE
 from tests.support.root import require_root
+from tests.support.targets import local_target
 
 pytestmark = pytest.mark.engine
 
@@ -156,3 +159,25 @@ def test_memory_lands_with_the_instance_hash_equal_to_the_service_rehash_and_the
         o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix="incoming/memory/").get("Contents", [])
     ]
     assert keys == [source["key"]]
+
+    # Frozen: the signed manifest lists the image's version with its hash and the artifact with both hashes,
+    # and `forensics verify` re-hashes it from S3.
+    frozen = engine_client.post(
+        f"/v1/investigations/{inv_id}/freeze", json={"reason": "hold"}, headers=responder
+    )
+    assert frozen.status_code == 202, frozen.text
+    done = wait_operation(engine_client, frozen.json()["operation"]["id"], timeout=TIMEOUT)
+    assert done["state"] == "succeeded", done["error"]
+    manifest_at = done["result"]["legal_hold"]["manifest"].removeprefix("s3://").split("/", 1)[1]
+    manifest = json.loads(s3.get_object(Bucket=bucket, Key=manifest_at)["Body"].read())
+    statement = manifest["statement"]
+    held = [o for o in statement["objects"] if o["key"] == source["key"]]
+    assert [o["sha256"] for o in held] == [known]
+    (entry,) = [a for a in statement["artifacts"] if a["id"] == artifact["id"]]
+    assert entry["sha256Source"] == entry["sha256Copy"] == known
+    key_file = tmp_path / "signing-key.pem"
+    key_file.write_text(signing.signer_for(engine_settings, inv["region"]).public_key_pem())
+    manifest_file = tmp_path / "manifest.signed.json"
+    manifest_file.write_text(json.dumps(manifest))
+    verified = _verify(local_target(engine_settings, local_aws), deploy_role, manifest_file, key_file)
+    assert verified.exit_code == 0, verified.output
