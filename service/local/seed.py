@@ -148,7 +148,9 @@ SNAPSHOT_ROLE_ACTIONS = [
     "kms:CreateGrant",
     # Memory capture (service/custody/memory_capture.py): run the project's memory document on the instance
     # and read the invocation's result. Nothing else of SSM (no sessions, no other documents: the document
-    # itself is day-zero's, created by the account's operator, here by ``_ensure_memory_document``).
+    # itself is day-zero's, created by the account's operator, here by ``_ensure_memory_document``). On AWS,
+    # scope SendCommand to that document's ARN and the account's instances; this local list grants actions
+    # on "*" because the local AWS checks SSM against "*" only.
     "ssm:SendCommand",
     "ssm:GetCommandInvocation",
 ]

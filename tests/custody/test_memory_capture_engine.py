@@ -18,8 +18,8 @@ from service.config import LOCAL_SOURCE_ACCOUNT, Settings
 from service.custody import memory_capture, signing
 from service.local.aws import LocalAws
 from service.local.memory_source import write_known_image
-from tests.service.conftest import ADMIN, issue, open_ready, wait_operation
 from tests.custody.test_custody_engine import _verify
+from tests.service.conftest import ADMIN, issue, open_ready, wait_operation
 from tests.support.aws import client_as
 from tests.support.disk_images import SOURCE_ROLE
 from tests.support.root import require_root
