@@ -41,6 +41,7 @@ from service.custody.acquisition import _progress_writer, _source_client, check_
 from service.custody.models import ArtifactStatus, CustodyEventType, EvidenceArtifact
 from service.custody.schemas import MAX_UPLOAD_BYTES
 from service.custody.uploads import _head, _sigv4_presign, _stream_sha256, _Unreadable
+from service.domain_events import EvidenceReported
 from service.errors import InvalidInput
 from service.investigations.actions import HookContext, Params, StepFailed, StepRun
 from service.investigations.models import Investigation
@@ -154,6 +155,27 @@ def _run_command(
 
 
 def capture_memory(ctx: HookContext, inv: Investigation, params: Params, run: StepRun) -> None:
+    """The work step; a failure is said on the ticket and in chat too (a success is, with the records)."""
+    try:
+        _capture(ctx, inv, params, run)
+    except StepFailed as exc:
+        if exc.code == "evidence_mismatch":
+            raise  # recorded and flagged: said with the records
+        with ctx.unit_of_work() as uow:
+            uow.emit(
+                EvidenceReported(
+                    investigation_id=inv.id,
+                    action="memory",
+                    by=run.requested_by,
+                    ok=False,
+                    detail=str(exc),
+                    facts={"instance": str(params.get("instance_id")), "operation": run.operation_id},
+                )
+            )
+        raise
+
+
+def _capture(ctx: HookContext, inv: Investigation, params: Params, run: StepRun) -> None:
     settings = ctx.settings
     if not aws_clients.available(settings):
         raise StepFailed(CODE, "there is no AWS to capture memory from (local mode without the local AWS)")
@@ -331,6 +353,20 @@ def _record(
             location=stored,
             hashes={"sha256": service_sha256, "size_bytes": size, "of": "object", "s3_checksums": checksums},
             **common,
+        )
+        said = (
+            f"Memory of {instance_id} ({account}) captured by {run.requested_by}: {size} bytes, SHA-256 "
+            f"{instance_sha256} on the instance, {service_sha256} re-hashed by the service"
+        )
+        uow.emit(
+            EvidenceReported(
+                investigation_id=inv.id,
+                action="memory",
+                by=run.requested_by,
+                ok=not problems,
+                detail=said + (f"; FLAGGED: {'; '.join(problems)}" if problems else "."),
+                facts={"artifact": artifact_id, "instance": instance_id, "key": key},
+            )
         )
         if problems:
             ledger.record(

@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from tests.integrations.conftest import audit_entries, slash
 from tests.service.conftest import ADMIN, open_ready
 from tests.support.clock import TestClock
+from tests.support.http import RecordingServer
 
 COMMANDS = "/v1/integrations/slack/commands"
 
@@ -19,7 +20,7 @@ def _post(client: TestClient, body: bytes, headers: dict[str, str]) -> Any:
 
 
 def test_a_responder_captures_memory_from_chat_and_an_analyst_is_refused(
-    client: TestClient, clock: TestClock
+    client: TestClient, clock: TestClock, chat_server: RecordingServer, ticket_server: RecordingServer
 ) -> None:
     inv = open_ready(client, "SEC-2302")
     analyst = _post(client, *slash("memory SEC-2302 i-0123456789abcdef0", clock, user="UANA"))
@@ -35,7 +36,8 @@ def test_a_responder_captures_memory_from_chat_and_an_analyst_is_refused(
     assert "usage: /forensics memory <id|ticket> <instance-id>" in usage["text"]
 
     clock.advance(seconds=1)
-    asked = _post(client, *slash("memory SEC-2302 i-0123456789abcdef0", clock))
+    response_url = f"{chat_server.url}/commands/T1/2302/mem"
+    asked = _post(client, *slash("memory SEC-2302 i-0123456789abcdef0", clock, response_url=response_url))
     assert asked["text"].startswith(":brain: Capturing the memory of `i-0123456789abcdef0`"), asked
     op_id = asked["text"].split("(operation `", 1)[1].split("`", 1)[0]
     memory = client.get(f"/v1/operations/{op_id}", headers=ADMIN).json()
@@ -43,3 +45,15 @@ def test_a_responder_captures_memory_from_chat_and_an_analyst_is_refused(
     assert memory["requested_by"].startswith("slack:URESP")
     assert memory["params"]["instance_id"] == "i-0123456789abcdef0"
     assert memory["params"]["region"] == inv["region"]
+
+    # The outcome is said in chat and on the ticket: here the capture cannot run (no AWS in this service),
+    # so both say nothing was recorded, and why.
+    why = "there is no AWS to capture memory from"
+    said = chat_server.wait_for(lambda got: any(why in str(r.body) for r in got), timeout=30)
+    (message,) = [r for r in said if why in str(r.body)]
+    assert message.path == "/commands/T1/2302/mem"
+    assert message.body["blocks"][0]["text"]["text"] == "Evidence collection failed: nothing was recorded"
+    ticket_server.wait_for(
+        lambda got: any(why in str(r.body) and "SEC-2302" in r.path for r in got), timeout=30
+    )
+    assert client.get(f"/v1/investigations/{inv['id']}/evidence", headers=ADMIN).json() == []
