@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import time
 import uuid
 from importlib import resources
@@ -55,6 +56,7 @@ WAIT_SECONDS = 3600.0
 POLL_SECONDS = 2.0
 RUNNING = ("Pending", "InProgress", "Delayed")
 CODE = "memory_capture_failed"
+SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 def document_content() -> str:
@@ -94,12 +96,15 @@ def _stage_tool(s3: Any, bucket: str, settings: Settings) -> tuple[str, str]:
     except ClientError:
         # The bucket refuses writes without an integrity checksum; this one is the pinned hash, so a tool
         # file that changed since it was pinned is refused by S3 here, before any instance sees it.
-        s3.put_object(
-            Bucket=bucket,
-            Key=key,
-            Body=path.read_bytes(),
-            ChecksumSHA256=base64.b64encode(bytes.fromhex(sha256)).decode(),
-        )
+        try:
+            s3.put_object(
+                Bucket=bucket,
+                Key=key,
+                Body=path.read_bytes(),
+                ChecksumSHA256=base64.b64encode(bytes.fromhex(sha256)).decode(),
+            )
+        except (OSError, ClientError) as exc:
+            raise StepFailed(CODE, f"the capture tool {path} could not be staged in {bucket}: {exc}") from exc
     url = s3.generate_presigned_url(
         "get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=URL_SECONDS
     )
@@ -202,10 +207,11 @@ def _capture(ctx: HookContext, inv: Investigation, params: Params, run: StepRun)
         {**base, "action": "capture", "toolUrl": tool_url, "toolSha256": tool_sha256},
         "capture",
     )
-    instance_sha256, size = str(captured.get("sha256", "")), int(captured.get("size_bytes", -1))
-    if len(instance_sha256) != 64 or size < 0:
+    instance_sha256, size = str(captured.get("sha256", "")).lower(), captured.get("size_bytes")
+    if not SHA256.fullmatch(instance_sha256) or not isinstance(size, int) or size < 0:
         raise StepFailed(
-            CODE, f"the memory capture on {instance_id} reported no image hash and size: {captured}"
+            CODE,
+            f"the memory capture on {instance_id} reported no image hash and size: {str(captured)[:500]}",
         )
     _event(
         ctx, run, {"capture": artifact_id, "step": "captured", "sha256": instance_sha256, "size_bytes": size}

@@ -160,6 +160,21 @@ def test_memory_lands_with_the_instance_hash_equal_to_the_service_rehash_and_the
     ]
     assert keys == [source["key"]]
 
+    # A tool file that does not hash to its pinned SHA-256 is refused by S3 when it is staged: no instance
+    # ever sees it, no command is sent.
+    monkeypatch.setattr(Settings, "memory_tool", property(lambda _self: (tmp_path / "memory.raw", "0" * 64)))
+    sent = len(ssm_source.list_commands()["Commands"])
+    unpinned = _capture(engine_client, inv_id, responder, **body)
+    assert unpinned.status_code == 202, unpinned.text
+    refused_tool = wait_operation(engine_client, unpinned.json()["operation"]["id"], timeout=TIMEOUT)
+    assert refused_tool["state"] == "failed"
+    assert (
+        "could not be staged" in refused_tool["error"]["message"]
+        and "BadDigest" in refused_tool["error"]["message"]
+    )
+    assert len(ssm_source.list_commands()["Commands"]) == sent
+    monkeypatch.undo()
+
     # Frozen: the signed manifest lists the image's version with its hash and the artifact with both hashes,
     # and `forensics verify` re-hashes it from S3.
     frozen = engine_client.post(
