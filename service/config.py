@@ -149,6 +149,13 @@ class Settings(BaseSettings):
     audit_anchor_interval_minutes: int = 60
     # Parallel GetSnapshotBlock requests while hashing a disk image (each holds one 512 KiB block).
     hash_workers: int = 8
+    # Memory capture (service/custody/memory_capture.py): the SSM document day zero creates in every source
+    # account (service/custody/documents/capture-memory.json), and the capture tool the service stages for
+    # it: an AVML static binary the operator downloaded, with the SHA-256 it is pinned to (the instance runs
+    # it only if it hashes to this). Locally, when unset: the local AWS's stand-in tool.
+    memory_document_name: str = Field(default="Forensics-CaptureMemory", pattern=r"^[A-Za-z0-9_.-]{3,128}$")
+    memory_tool_path: Path | None = None
+    memory_tool_sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
 
     # Pulumi
     pulumi_backend_url: str | None = None  # default: file://<data_dir>/state
@@ -341,6 +348,19 @@ class Settings(BaseSettings):
             return dict(self.source_accounts)
         role = f"arn:aws:iam::{LOCAL_SOURCE_ACCOUNT}:role/{LOCAL_SNAPSHOT_ROLE}"
         return {LOCAL_SOURCE_ACCOUNT: SourceAccount(snapshot_role_arn=role)}
+
+    @property
+    def memory_tool(self) -> tuple[Path, str] | None:
+        """The capture tool to stage and the SHA-256 it is pinned to; locally (when none is configured) the
+        local AWS's stand-in, pinned to its own hash."""
+        if self.memory_tool_path is not None and self.memory_tool_sha256 is not None:
+            return self.memory_tool_path, self.memory_tool_sha256
+        if self.memory_tool_path is not None or self.memory_tool_sha256 is not None or self.target != "local":
+            return None
+        import hashlib
+
+        standin = PROJECT_ROOT / "service" / "local" / "avml_standin.sh"
+        return standin, hashlib.sha256(standin.read_bytes()).hexdigest()
 
     @property
     def anchor_bucket(self) -> str | None:

@@ -5,8 +5,9 @@ delivery started). Nothing reads ORM attribute history to find out what changed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from service.investigations.states import Status
 
@@ -150,6 +151,19 @@ class RoleUsedWithoutGrant:
     finding: str
 
 
+@dataclass(frozen=True)
+class EvidenceReported:
+    """An action that collects evidence from an affected account (memory capture) ended: what it recorded
+    (``ok``), or why nothing was recorded. Said on the ticket and in chat."""
+
+    investigation_id: str
+    action: str
+    by: str
+    ok: bool
+    detail: str
+    facts: dict[str, Any] = field(default_factory=dict)
+
+
 DomainEvent = (
     InvestigationOpened
     | OperationQueued
@@ -165,4 +179,5 @@ DomainEvent = (
     | BreakGlassUsed
     | AccessChanged
     | RoleUsedWithoutGrant
+    | EvidenceReported
 )

@@ -46,6 +46,11 @@ KEY_GRANT_ACTIONS: tuple[str, ...] = ("kms:CreateGrant",)
 # Used by EC2 and the EBS direct APIs on the role's behalf (copying, reading encrypted blocks) only.
 KEY_USE_ACTIONS: tuple[str, ...] = ("kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKeyWithoutPlaintext")
 KEY_USE_VIA_SERVICE = "ec2.*.amazonaws.com"
+# Memory capture (service/custody/memory_capture.py): run the project's memory document on the instance and
+# read the invocation's result; no sessions, no other SSM call (the document itself is day zero's: the role
+# may run it, never write it). On AWS, SendCommand can be narrowed to the document's ARN and the account's
+# instances; the local AWS judges SSM calls against "*" only, so the list is granted on "*" here.
+RUN_COMMAND_ACTIONS: tuple[str, ...] = ("ssm:SendCommand", "ssm:GetCommandInvocation")
 
 # Every action the role is allowed, in one list (what seed.py and the tests read).
 ACQUISITION_ACTIONS: tuple[str, ...] = (
@@ -56,6 +61,7 @@ ACQUISITION_ACTIONS: tuple[str, ...] = (
     *READ_BLOCK_ACTIONS,
     *KEY_ACTIONS,
     *KEY_GRANT_ACTIONS,
+    *RUN_COMMAND_ACTIONS,
 )
 
 
@@ -93,6 +99,12 @@ def evidence_policy(forensic_account_ids: Iterable[str]) -> dict[str, Any]:
                 "Sid": "ReadBlocksToHash",
                 "Effect": "Allow",
                 "Action": list(READ_BLOCK_ACTIONS),
+                "Resource": "*",
+            },
+            {
+                "Sid": "RunTheMemoryDocument",
+                "Effect": "Allow",
+                "Action": list(RUN_COMMAND_ACTIONS),
                 "Resource": "*",
             },
             {"Sid": "KnowAndMakeKeys", "Effect": "Allow", "Action": list(KEY_ACTIONS), "Resource": "*"},

@@ -31,6 +31,10 @@ class InstanceSource(_Source):
     instance_id: str = Field(pattern=INSTANCE_ID)
 
 
+class MemoryCaptureRequest(InstanceSource):
+    """The memory of one running instance of the affected account (through SSM Run Command there)."""
+
+
 class _SourceAtOpen(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

@@ -31,6 +31,7 @@ from service.domain_events import (
     BuildProgress,
     DomainEvent,
     DriftFound,
+    EvidenceReported,
     ExpiryExtended,
     ExpiryWarned,
     InvestigationOpened,
@@ -129,6 +130,8 @@ def notice_for(session: Session, event: DomainEvent) -> Notice | None:
         return _approval_notice(event, data)
     if isinstance(event, AccessChanged):
         return _access_notice(event, data)
+    if isinstance(event, EvidenceReported):
+        return Notice("evidence" if event.ok else "evidence_failed", data, event.detail, dict(event.facts))
     if isinstance(event, RoleUsedWithoutGrant):
         return Notice(
             "role_use_alert",

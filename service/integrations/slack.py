@@ -1,6 +1,7 @@
 """Slack-compatible slash commands: ``/forensics open <ticket> [region] | status <id|ticket> | list |
 freeze <id> | destroy <id> | extend <id> <hours> | access <id|ticket> <role> <hours> <reason> | approvals |
-help``. (Approve / Deny buttons on the messages that announce waiting requests: slack_actions.py.)
+memory <id|ticket> <instance-id> | help``. (Approve / Deny buttons on the messages that announce waiting
+requests: slack_actions.py.)
 
 Requests are verified with slack_sdk's v0 signature verifier (5-minute window, the service clock) and a
 replay check; no signing secret configured means every request is refused. Chat users map to the same roles
@@ -57,6 +58,7 @@ USAGE = (
     "`/forensics destroy <id>` tear down (evidence bucket kept)\n"
     "`/forensics extend <id> <hours>` push the expiry back\n"
     "`/forensics access <id> <role> <hours> <reason>` ask for a clean-room role for some hours\n"
+    "`/forensics memory <id|ticket> <instance-id>` capture an affected instance's memory\n"
     "`/forensics approvals` requests waiting for a second person\n"
     "`/forensics help` this text"
 )
@@ -71,9 +73,10 @@ PERMISSIONS: dict[str, Permission | None] = {
     "extend": spec_of(Action.EXTEND).permission,
     "access": Permission.READ,  # anyone signed in may ask for themselves; approving needs approve_access
     "approvals": Permission.READ,
+    "memory": spec_of(Action.MEMORY).permission,
     "help": None,
 }
-MUTATING = frozenset({"open", "freeze", "destroy", "extend", "access"})
+MUTATING = frozenset({"open", "freeze", "destroy", "extend", "access", "memory"})
 
 
 @dataclass(frozen=True)
@@ -402,6 +405,27 @@ def _approvals(caller: Caller, cmd: SlashCommand) -> dict[str, Any]:
     return text_message(f"*Waiting for a second person* ({total})\n" + "\n".join(lines))
 
 
+def _memory(caller: Caller, cmd: SlashCommand) -> dict[str, Any]:
+    """The instance is in the investigation's region and, when one source account is configured, in that
+    one; with several, the REST request names the account."""
+    ref, instance_id = _args(cmd, 2, 2, "memory <id|ticket> <instance-id>")
+    inv = _find(caller.session, ref)
+    sources = sorted(caller.settings.sources)
+    if len(sources) != 1:
+        raise InvalidInput(
+            f"{len(sources)} source accounts are configured: capture through "
+            f"POST /v1/investigations/{inv.id}/memory, naming source_account_id"
+        )
+    params = {"source_account_id": sources[0], "region": inv.region, "instance_id": instance_id}
+    _subscribe(caller, cmd, inv.ticket)
+    inv, op = investigations.request_now(caller, inv.id, Action.MEMORY, params)
+    caller.commit()
+    return text_message(
+        f":brain: Capturing the memory of `{instance_id}` into `{inv.id}` (operation `{op.id}`); the image's "
+        "hashes and the result will follow here."
+    )
+
+
 Handler = Callable[[Caller, SlashCommand], dict[str, Any]]
 _HANDLERS: dict[str, Handler] = {
     "open": _open,
@@ -412,4 +436,5 @@ _HANDLERS: dict[str, Handler] = {
     "extend": _extend,
     "access": _access,
     "approvals": _approvals,
+    "memory": _memory,
 }

@@ -21,7 +21,7 @@ from pydantic import BaseModel
 from service.auth.roles import Permission
 from service.clock import Clock
 from service.config import Settings
-from service.custody.schemas import AcquireRequest, RegisterObjectsRequest
+from service.custody.schemas import AcquireRequest, MemoryCaptureRequest, RegisterObjectsRequest
 from service.db.session import SessionFactory
 from service.errors import InvalidInput, StateConflict
 from service.investigations import legal_hold, stack_config
@@ -632,6 +632,52 @@ register(
         refusals={
             Status.FROZEN: "investigation {id} is frozen; evidence cannot be added under legal hold",
             Status.OPENING: "investigation {id} is still opening; register evidence once it is ready",
+        },
+    )
+)
+
+
+# Memory capture of an instance in a source account (service/custody/memory_capture.py holds the work).
+
+
+def _memory_steps(inv: Investigation, _params: Params, settings: Settings) -> list[Step]:
+    from service.custody import memory_capture
+
+    return [
+        Step(
+            label="capture memory (SSM Run Command), upload, re-hash, record",
+            work=memory_capture.capture_memory,
+        )
+    ]
+
+
+def _check_memory(inv: Investigation, params: Params, settings: Settings) -> None:
+    from service.custody import memory_capture
+
+    memory_capture.check(inv, params, settings)
+
+
+register(
+    ActionSpec(
+        name=Action.MEMORY,
+        summary=(
+            "Capture an instance's memory in an affected account through SSM Run Command (AVML, staged in "
+            "the evidence bucket, its SHA-256 checked on the instance): the image is hashed on the instance, "
+            "uploaded with that hash as S3's checksum, re-hashed by the service and recorded in custody."
+        ),
+        permission=Permission.ACQUIRE,
+        params_model=MemoryCaptureRequest,
+        sources=frozenset({Status.READY}),
+        running=None,
+        succeeded=None,
+        failed=None,
+        steps=_memory_steps,
+        validate=_check_memory,
+        # A second capture is a different image (memory changes): a crash leaves it to a person.
+        retry_after_interrupt=False,
+        refusals={
+            Status.FROZEN: "investigation {id} is frozen; evidence cannot be added under legal hold",
+            Status.OPENING: "investigation {id} is still opening; capture memory once it is ready",
         },
     )
 )

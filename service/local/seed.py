@@ -39,6 +39,8 @@ def seed(settings: Settings) -> SeedResult:
     }
     for source in settings.sources.values():
         _ensure_snapshot_role(settings, source.snapshot_role_arn)
+        for region in settings.accounts:
+            _ensure_memory_document(settings, region, source.snapshot_role_arn)
     # After the accounts: the bucket is made through the default region's deploy role.
     _ensure_anchor_bucket(settings)
     return results.get(settings.aws_region) or next(iter(results.values()))
@@ -151,6 +153,29 @@ def _ensure_snapshot_role(settings: Settings, role_arn: str) -> None:
     # The permissions are the source-account program's (programs/source_account/permissions.py), one list.
     policy = evidence_policy(account.account_id for account in settings.accounts.values())
     iam.put_role_policy(RoleName=name, PolicyName=EVIDENCE_POLICY_NAME, PolicyDocument=json.dumps(policy))
+
+
+def _ensure_memory_document(settings: Settings, region: str, role_arn: str) -> None:
+    """The project's memory-capture document in a source account (on AWS the day-zero programs create it:
+    the evidence role may run it, never write it); here through the role itself, as the role is made."""
+    from service.custody import memory_capture
+
+    name = settings.memory_document_name
+    try:
+        ssm = aws_clients.client(settings, "ssm", region, role_arn=role_arn)
+        try:
+            current = ssm.get_document(Name=name)["Content"]
+        except ssm.exceptions.InvalidDocument:
+            current = None
+        if current is None:
+            ssm.create_document(
+                Name=name,
+                Content=memory_capture.document_content(),
+                DocumentType="Command",
+                DocumentFormat="JSON",
+            )
+    except Exception as exc:  # botocore's errors: an enforcing local AWS has no way into the account yet
+        logger.warning("memory document not created in %s (%s): %s", role_arn, region, exc)
 
 
 # Anchors must outlive anyone who could rewrite the audit log (S3 allows a default retention up to 100 years).

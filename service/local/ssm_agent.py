@@ -21,7 +21,8 @@ line), each invocation really runs the document's script:
   devices are made writable again and detached (no instance keeps them).
 
 There is no hotplug here: what is attached when a command starts is all there will be, so the script is told
-not to wait for devices (``EVIDENCE_DEVICE_TIMEOUT=0``, a setting the script documents). Any other document,
+not to wait for devices (``EVIDENCE_DEVICE_TIMEOUT=0``, a setting the script documents). The project's
+memory-capture document runs its own script too (``service/local/memory_source.py``). Any other document,
 a document that is not the program's, or a machine where loop devices cannot be attached (not root, no
 ``/dev/loop-control``) gets a ``Failed`` invocation saying the local AWS cannot run it here: never a
 success for work not done.
@@ -262,7 +263,12 @@ class Agent:
             return self._instances.setdefault(instance_id, threading.Lock())
 
     def invoke(self, ec2: Any, instance: Any, content: str, parameters: dict[str, str]) -> Outcome:
+        from service.local import memory_source
+
         try:
+            if memory_source.is_memory_document(content):
+                with self._instance_lock(instance.id):
+                    return memory_source.run(instance.id, self._root / instance.id, content, parameters)
             script, timeout = mount_document_script(content, parameters)
             why_not = loop_devices_unavailable()
             if why_not is not None:

@@ -103,6 +103,15 @@ EXPECTED: dict[str, dict[str, Any]] = {
         "failed": None,
         "retry": True,
     },
+    # A second capture is a different image: a crash leaves it to a person.
+    Action.MEMORY: {
+        "permission": Permission.ACQUIRE,
+        "sources": {Status.READY},
+        "running": None,
+        "succeeded": None,
+        "failed": None,
+        "retry": False,
+    },
     # Applies approved access grants (service/access): the same declared state deployed again converges;
     # frozen, the program keeps only the custodian's grants.
     "grant": {
