@@ -120,8 +120,12 @@ class Settings(BaseSettings):
     aws_access_key_id: str = "testing"
     aws_secret_access_key: SecretStr = SecretStr("testing")
     aws_account_id: str = DEFAULT_ACCOUNT_ID
-    # False only for the local endpoint, whose TLS certificate is self-signed.
+    # Check the AWS endpoints' TLS certificates. False only for a local endpoint whose certificate nobody
+    # can be given; the local AWS writes its certificate to a file: give it as aws_ca_bundle instead.
     aws_verify_tls: bool = True
+    # A CA bundle (PEM) the AWS endpoints' certificates are verified with instead of the system's: the local
+    # AWS's own (``service.local.tls``), or a proxy's. The engine's processes get it as AWS_CA_BUNDLE.
+    aws_ca_bundle: Path | None = None
     # The service's own AWS identity (role ARN). Freeze places legal holds and writes exports in the evidence
     # bucket, whose policy denies everyone else. Local mode: the account root (moto's default credentials).
     service_principal_arns: list[str] = Field(default_factory=list)
@@ -366,6 +370,13 @@ class Settings(BaseSettings):
     @property
     def sqlalchemy_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'service.db'}"
+
+
+def tls_verify(settings: Settings) -> bool | str:
+    """boto3's ``verify`` for the service's AWS calls: the CA bundle's path, or whether to check at all."""
+    if settings.aws_verify_tls and settings.aws_ca_bundle is not None:
+        return str(settings.aws_ca_bundle)
+    return settings.aws_verify_tls
 
 
 def with_forensics_pack(packs: list[Path]) -> list[Path]:

@@ -46,13 +46,16 @@ PROC = Path("/proc")
 
 
 @pytest.fixture
-def drain_settings(engine_settings: Settings) -> Iterator[Settings]:
+def drain_settings(engine_settings: Settings, local_aws: LocalAws) -> Iterator[Settings]:
     settings = engine_settings.model_copy(
         update={
             "embedded_consumer": False,  # the API node only queues; the workers run
             "shutdown_grace_seconds": GRACE_SECONDS,
             "max_parallel_operations": 1,
             "integrations_periodic_tasks": False,
+            # Every node, and every engine process, verifies the local AWS's certificate with its CA file.
+            "aws_verify_tls": True,
+            "aws_ca_bundle": local_aws.ca_file,
         }
     )
     seed(settings)
