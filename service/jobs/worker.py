@@ -63,6 +63,13 @@ def sweep_forever(stop: threading.Event, every: float = SWEEP_SECONDS) -> None:
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    cli = jobs.ctx.settings.pulumi_cli_dir / "pulumi"
+    if not cli.is_file():
+        # A worker installs nothing (`make serve-worker`): every operation it took would fail on this.
+        raise SystemExit(
+            f"no Pulumi CLI at {cli}: set FORENSICS_PULUMI_CLI_DIR to the folder holding it "
+            "(`make cli` builds the pinned one into .tools/bin)"
+        )
     jobs.recover()
     threading.Thread(target=sweep_forever, args=(threading.Event(),), name="sweep", daemon=True).start()
     # SIGTERM drains: no new jobs, running ones get the shutdown grace, the rest are handed over.

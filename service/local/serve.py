@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import shlex
 import signal
 import threading
 from pathlib import Path
@@ -38,7 +39,8 @@ def node_settings(aws: LocalAws, state_bucket: str) -> dict[str, str]:
 
 def write_env_file(path: Path, values: dict[str, str]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("".join(f"{name}={value}\n" for name, value in values.items()))
+    # Quoted for the shell (the state backend URL holds "&"); pydantic-settings reads the same file.
+    path.write_text("".join(f"{name}={shlex.quote(value)}\n" for name, value in values.items()))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -70,7 +72,7 @@ def main(argv: list[str] | None = None) -> None:
             f"Local AWS on {aws.endpoint_url}"
             f" (seeded: AMI {seeded['amiId']}, snapshot {seeded['snapshotId']})",
             f"Settings for every node, also in {env_file} (`set -a; . {env_file}; set +a`):",
-            *(f"  {name}={value}" for name, value in values.items()),
+            *(f"  {name}={shlex.quote(value)}" for name, value in values.items()),
             "Stop with Ctrl-C or SIGTERM (everything in it is forgotten).",
             "",
         ]
