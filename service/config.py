@@ -223,7 +223,8 @@ class Settings(BaseSettings):
     # Running operations write a heartbeat; one silent for longer is treated as orphaned by recovery.
     operation_heartbeat_seconds: float = 5.0
     operation_stale_seconds: float = 120.0
-    # On shutdown, how long running jobs get before the process leaves them to start-up recovery.
+    # On shutdown (SIGTERM), how long running operations get to finish before the process stops their engines
+    # and hands them over to another worker (service/jobs/drain.py).
     shutdown_grace_seconds: float = 10.0
     max_body_bytes: int = 1_048_576
     # Proxies/load balancers (addresses or networks) whose X-Forwarded-For and X-Forwarded-Proto are
