@@ -42,15 +42,21 @@ from tests.support.processes import ServiceProcess, WorkerProcess
 pytestmark = pytest.mark.engine
 
 GRACE_SECONDS = 1.0
+# Longer than any `up` of the test program takes on a loaded machine.
+LONG_GRACE_SECONDS = 900.0
 PROC = Path("/proc")
 
 
 @pytest.fixture
 def drain_settings(engine_settings: Settings, local_aws: LocalAws) -> Iterator[Settings]:
+    yield _drain_settings(engine_settings, local_aws, GRACE_SECONDS)
+
+
+def _drain_settings(engine_settings: Settings, local_aws: LocalAws, grace: float) -> Settings:
     settings = engine_settings.model_copy(
         update={
             "embedded_consumer": False,  # the API node only queues; the workers run
-            "shutdown_grace_seconds": GRACE_SECONDS,
+            "shutdown_grace_seconds": grace,
             "max_parallel_operations": 1,
             "integrations_periodic_tasks": False,
             # Every node, and every engine process, verifies the local AWS's certificate with its CA file.
@@ -59,7 +65,7 @@ def drain_settings(engine_settings: Settings, local_aws: LocalAws) -> Iterator[S
         }
     )
     seed(settings)
-    yield settings
+    return settings
 
 
 def _group_members(pgid: int) -> list[str]:
@@ -174,10 +180,56 @@ def test_a_worker_stopped_with_sigterm_mid_up_hands_its_operation_over(
         history = auto.Stack.select(inv["stack_name"], stacks._workspace(settings)).history()
         updates = sorted((h.start_time, h.end_time, h.result) for h in history if h.kind == "update")
         assert len(updates) == (2 if handed_over else 1) and updates[-1][2] == "succeeded", updates
-        assert all(b[0] >= a[1] for a, b in itertools.pairwise(updates)), f"updates overlapped: {updates}"
+        assert all(a[1] is not None and b[0] >= a[1] for a, b in itertools.pairwise(updates)), (
+            f"updates overlapped (or one never ended): {updates}"
+        )
 
         _assert_exactly_the_clean_rooms(local_aws, settings, [inv])
     finally:
         for node in (second, first, api):
+            node.stop()
+        db.dispose()
+
+
+def test_a_worker_stopped_with_sigterm_mid_up_finishes_it_within_a_long_grace_and_takes_nothing_new(
+    engine_settings: Settings, local_aws: LocalAws
+) -> None:
+    settings = _drain_settings(engine_settings, local_aws, grace=LONG_GRACE_SECONDS)
+    db = create_engine(settings.sqlalchemy_url)
+    api = ServiceProcess(settings)
+    worker = WorkerProcess(settings, "worker-draining")
+    try:
+        api.start()
+        worker.start()
+        opened = api.post("/v1/investigations", open_body("SEC-961"))
+        assert opened.status_code == 202, opened.text
+        op_id = opened.json()["operation"]["id"]
+
+        def creating() -> dict[str, Any] | None:
+            op = api.get(f"/v1/operations/{op_id}")
+            assert op["state"] in ("queued", "running"), op
+            return op if op["state"] == "running" and op["progress"]["done"] >= 1 else None
+
+        engine_pid = _wait("the engine creating resources", creating, timeout=900, every=0.2)["pid"]
+        assert worker.proc is not None
+        worker.proc.send_signal(signal.SIGTERM)
+        # Queued while the worker drains: it must not start it.
+        late = api.post("/v1/investigations", open_body("SEC-962"))
+        assert late.status_code == 202, late.text
+        exit_code = worker.proc.wait(timeout=LONG_GRACE_SECONDS)
+        log = worker.log.read_text()
+        assert exit_code == 0, log[-3000:]
+
+        assert _group_members(engine_pid) == [], log[-3000:]
+        finished = api.get(f"/v1/operations/{op_id}")
+        assert finished["state"] == "succeeded", (finished, log[-3000:])
+        assert api.get(f"/v1/operations/{late.json()['operation']['id']}")["state"] == "queued"
+        with db.connect() as conn:
+            operations = conn.execute(select(Operation)).all()
+        assert {op.id: (op.state, op.runner_pid) for op in operations if op.state != "queued"} == {
+            op_id: ("succeeded", worker.pid)
+        }
+    finally:
+        for node in (worker, api):
             node.stop()
         db.dispose()
