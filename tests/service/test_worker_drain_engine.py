@@ -9,8 +9,10 @@ reason, a second worker started afterwards takes the retry and completes it exac
 history shows the two updates one after the other. The local AWS holds exactly one clean room for the
 investigation.
 
-The unit twin (tests/service/test_worker_drain.py) takes each branch on purpose, and checks that no new work
-is taken while draining.
+A second test gives the grace room (15 minutes): the worker finishes its `up` itself, exits, and leaves a
+clean room opened after the signal queued for the next worker.
+
+The unit twin (tests/service/test_worker_drain.py) takes each branch on purpose with the fake engine.
 """
 
 from __future__ import annotations
