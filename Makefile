@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 LINT_PATHS := service programs policy_packs tools tests
 TYPED_PATHS := service programs policy_packs tools
 
-.PHONY: run test test-aws worker setup cli lint typecheck bench clean
+.PHONY: run test test-aws worker serve-api serve-worker local-aws installed setup cli lint typecheck bench clean
 
 # Lint and types are checked first, in this order (ruff check, ruff format --check, mypy), even under -j.
 .NOTPARALLEL: test
@@ -26,9 +26,28 @@ test: setup lint typecheck
 test-aws: setup
 	$(PY) -m tools.aws_test_run $(PYTEST_ARGS)
 
-# A separate job consumer, for deployments that run the API with FORENSICS_EMBEDDED_CONSUMER=false.
+# A separate job consumer, for deployments that run the API with FORENSICS_EMBEDDED_CONSUMER=false. Like
+# `make run`, it first does the whole set-up (virtualenv, Pulumi CLI build check, apt packages): for a
+# developer's machine. Production nodes use serve-api / serve-worker.
 worker: setup
 	$(PY) -m service.jobs.worker
+
+# Production nodes: they install and build nothing. They run the package already installed in the
+# virtualenv (VENV=/path/to/venv for another one) and stop with a clear message when it is not there.
+serve-api: installed
+	$(PY) -m service.api_node
+
+serve-worker: installed
+	$(PY) -m service.jobs.worker
+
+installed:
+	@$(PY) -c 'import service.main' 2>/dev/null || { echo "no installed service in $(VENV): create it first \
+	(python3 -m venv $(VENV) && $(VENV)/bin/pip install -e '.[postgres,redis]'), or point VENV at yours" >&2; exit 1; }
+
+# The local AWS alone, seeded, for a rehearsal of several nodes: prints the settings the nodes need and
+# writes them to <data_dir>/local-aws.env (LOCAL_AWS_ARGS: --port, --state-bucket, --env-file).
+local-aws: setup
+	$(PY) -m service.local.serve $(LOCAL_AWS_ARGS)
 
 setup: $(STAMP) cli system
 

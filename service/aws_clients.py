@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from service.config import Settings
+from service.config import Settings, tls_verify
 
 
 def _base_credentials(settings: Settings) -> dict[str, Any]:
@@ -37,7 +37,7 @@ def client(
 
     region = region or settings.aws_region
     credentials = _base_credentials(settings)
-    common: dict[str, Any] = {"endpoint_url": settings.aws_endpoint_url, "verify": settings.aws_verify_tls}
+    common: dict[str, Any] = {"endpoint_url": settings.aws_endpoint_url, "verify": tls_verify(settings)}
     if role_arn:
         sts = boto3.client("sts", region_name=region, **credentials, **common)
         assumed = sts.assume_role(RoleArn=role_arn, RoleSessionName=session_name[:64])["Credentials"]

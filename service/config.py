@@ -120,8 +120,12 @@ class Settings(BaseSettings):
     aws_access_key_id: str = "testing"
     aws_secret_access_key: SecretStr = SecretStr("testing")
     aws_account_id: str = DEFAULT_ACCOUNT_ID
-    # False only for the local endpoint, whose TLS certificate is self-signed.
+    # Check the AWS endpoints' TLS certificates. False only for a local endpoint whose certificate nobody
+    # can be given; the local AWS writes its certificate to a file: give it as aws_ca_bundle instead.
     aws_verify_tls: bool = True
+    # A CA bundle (PEM) the AWS endpoints' certificates are verified with instead of the system's: the local
+    # AWS's own (``service.local.tls``), or a proxy's. The engine's processes get it as AWS_CA_BUNDLE.
+    aws_ca_bundle: Path | None = None
     # The service's own AWS identity (role ARN). Freeze places legal holds and writes exports in the evidence
     # bucket, whose policy denies everyone else. Local mode: the account root (moto's default credentials).
     service_principal_arns: list[str] = Field(default_factory=list)
@@ -226,7 +230,8 @@ class Settings(BaseSettings):
     # Running operations write a heartbeat; one silent for longer is treated as orphaned by recovery.
     operation_heartbeat_seconds: float = 5.0
     operation_stale_seconds: float = 120.0
-    # On shutdown, how long running jobs get before the process leaves them to start-up recovery.
+    # On shutdown (SIGTERM), how long running operations get to finish before the process stops their engines
+    # and hands them over to another worker (service/jobs/drain.py).
     shutdown_grace_seconds: float = 10.0
     max_body_bytes: int = 1_048_576
     # Proxies/load balancers (addresses or networks) whose X-Forwarded-For and X-Forwarded-Proto are
@@ -386,6 +391,13 @@ class Settings(BaseSettings):
     @property
     def sqlalchemy_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'service.db'}"
+
+
+def tls_verify(settings: Settings) -> bool | str:
+    """boto3's ``verify`` for the service's AWS calls: the CA bundle's path, or whether to check at all."""
+    if settings.aws_verify_tls and settings.aws_ca_bundle is not None:
+        return str(settings.aws_ca_bundle)
+    return settings.aws_verify_tls
 
 
 def with_forensics_pack(packs: list[Path]) -> list[Path]:

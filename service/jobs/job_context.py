@@ -13,6 +13,7 @@ from typing import Any
 from service.clock import Clock, utcnow
 from service.config import Settings
 from service.db.session import SessionFactory
+from service.jobs.drain import Drain
 from service.jobs.executor import OperationExecutor, PulumiExecutor
 from service.unit_of_work import Publisher, UnitOfWork, unit_of_work
 
@@ -29,6 +30,8 @@ class JobContext:
     publisher: Publisher = field(default_factory=Publisher)
     host: str = field(default_factory=socket.gethostname)
     pid: int = field(default_factory=os.getpid)
+    # This process's shutdown (``service.jobs.drain``): the consumer sets it, running operations obey it.
+    drain: Drain = field(default_factory=Drain)
 
     def unit_of_work(self) -> AbstractContextManager[UnitOfWork]:
         return unit_of_work(self.session_factory, self.clock, self.settings, self.publisher)

@@ -22,6 +22,7 @@ from service.db.session import session_scope
 from service.investigations import service as investigations
 from service.investigations.actions import StepFailed, StepRun, spec_of
 from service.investigations.models import Investigation
+from service.jobs import recovery
 from service.jobs.event_ingestion import EventIngestion
 from service.jobs.job_context import JobContext, Requeue
 from service.observability import metrics
@@ -49,6 +50,10 @@ def process_next(ctx: JobContext, investigation_id: str, requeue: Requeue) -> st
     """Run queued operations of one investigation until none is left; returns the last operation id run."""
     last: str | None = None
     while True:
+        if ctx.drain.stopping.is_set():
+            # This process is shutting down: what is still queued goes back to the queue for another worker.
+            requeue(investigation_id, 0)
+            return last
         claimed = claim_next(ctx, investigation_id, requeue)
         if claimed is None:
             return last
@@ -116,12 +121,14 @@ def claim_next(ctx: JobContext, investigation_id: str, requeue: Requeue) -> Clai
 
 
 class _Watch:
-    """While an operation runs: heartbeat, and turn a cancel request (from any process) into the Event."""
+    """While an operation runs: heartbeat, and turn a cancel request (from any process) or this process's
+    hand-over at shutdown (``service.jobs.drain``) into the Event that stops the engine."""
 
     def __init__(self, ctx: JobContext, operation_id: str) -> None:
         self.ctx = ctx
         self.operation_id = operation_id
         self.cancel = threading.Event()
+        self.cancel_requested = False
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"watch-{operation_id[:8]}", daemon=True)
 
@@ -133,10 +140,17 @@ class _Watch:
         self._stop.set()
         self._thread.join(timeout=5)
 
+    @property
+    def must_hand_over(self) -> bool:
+        """The shutdown grace is over and nobody asked to cancel: stop, and let another worker retry."""
+        return self.ctx.drain.handing_over.is_set() and not self.cancel_requested
+
     def _run(self) -> None:
         beat_every = self.ctx.settings.operation_heartbeat_seconds
         last_beat = 0.0
         while not self._stop.wait(0.5):
+            if self.must_hand_over:
+                self.cancel.set()
             try:
                 with session_scope(self.ctx.session_factory) as session:
                     if time.monotonic() - last_beat >= beat_every:
@@ -150,6 +164,7 @@ class _Watch:
                         select(Operation.cancel_requested_at).where(Operation.id == self.operation_id)
                     ).scalar_one_or_none()
                 if requested is not None:
+                    self.cancel_requested = True
                     self.cancel.set()
             except Exception:  # a busy database must not kill the watch; try again next tick
                 logger.exception("watch of operation %s", self.operation_id)
@@ -177,10 +192,14 @@ def run_claimed(ctx: JobContext, claimed: Claimed) -> None:
     result: OperationResult | None = None
     extra: dict[str, Any] = {}
     kind = spec.kind or OperationKind.UP
+    handed_over = False
     try:
         steps = spec.steps(inv, params, ctx.settings) if spec.steps is not None else []
         with _Watch(ctx, claimed.operation_id) as watch:
             for index, step in enumerate(steps):
+                if watch.must_hand_over:
+                    handed_over = True
+                    break
                 if watch.cancel.is_set():
                     result = _failed(inv, kind, EngineErrorCode.CANCELLED, "cancelled before " + step.label)
                     break
@@ -204,8 +223,15 @@ def run_claimed(ctx: JobContext, claimed: Claimed) -> None:
                     )
                 run.previous = result
                 if not result.succeeded:
+                    # Stopped for the hand-over, the engine reports "cancelled": not this operation's end.
+                    handed_over = watch.must_hand_over
                     break
-            if (result is None or result.succeeded) and spec.after_success is not None and steps:
+            if (
+                not handed_over
+                and (result is None or result.succeeded)
+                and spec.after_success is not None
+                and steps
+            ):
                 assert result is not None, "an action with after-success work runs an engine step"
                 extra = spec.after_success(ctx, inv, params, result, run)
     except StepFailed as exc:
@@ -214,6 +240,9 @@ def run_claimed(ctx: JobContext, claimed: Claimed) -> None:
     except Exception as exc:  # never leave an operation running because our own code failed
         logger.exception("operation %s failed in the service", claimed.operation_id)
         result = _failed(inv, kind, EngineErrorCode.INTERNAL_ERROR, f"{type(exc).__name__}: {exc}")
+    if handed_over:
+        recovery.hand_over(ctx, claimed.operation_id, claimed.investigation_id)
+        return
     if result is None:  # an action without engine steps
         result = OperationResult(kind=kind, stack_name=inv.stack_name, succeeded=True)
     finish(ctx, claimed, result, extra, time.monotonic() - started, stack_ran=run.previous is not None)

@@ -103,8 +103,38 @@ def recover(ctx: JobContext, dispatch: Callable[[str], None], *, at_startup: boo
     return report
 
 
+# Why an operation was interrupted, as its error says.
+CRASHED = "the service stopped while this operation ran"
+HANDED_OVER = "handed over: its worker shut down before it finished"
+
+
+def hand_over(ctx: JobContext, op_id: str, investigation_id: str) -> RecoveryReport:
+    """A running operation of this process that must not outlive its shutdown (``service.jobs.drain``): what
+    a sweep would do once the process were gone, done now by the thread that ran it. The engine's process
+    group is stopped if anything of it is still alive, the stack's lock cleared, the operation interrupted
+    and retried (or handed to a person) exactly once."""
+    with session_scope(ctx.session_factory) as session:
+        pid = session.execute(select(Operation.pid).where(Operation.id == op_id)).scalar_one_or_none()
+    report = RecoveryReport()
+    _recover_one(ctx, op_id, investigation_id, pid, report, reason=HANDED_OVER)
+    if report.interrupted:
+        logger.warning(
+            "handed over operation %s (retry %s, needs attention %s)",
+            op_id,
+            report.retried,
+            report.needs_attention,
+        )
+    return report
+
+
 def _recover_one(
-    ctx: JobContext, op_id: str, investigation_id: str, local_pid: int | None, report: RecoveryReport
+    ctx: JobContext,
+    op_id: str,
+    investigation_id: str,
+    local_pid: int | None,
+    report: RecoveryReport,
+    *,
+    reason: str = CRASHED,
 ) -> None:
     """One orphan, by one recoverer: the operation's row stays locked (SELECT ... FOR UPDATE on PostgreSQL)
     from the check until the retry is committed, so the sweeps of two nodes never both clear the stack's
@@ -138,7 +168,7 @@ def _recover_one(
                 state=OperationState.INTERRUPTED,
                 finished_at=now,
                 error_code=EngineErrorCode.INTERRUPTED,
-                error="the service stopped while this operation ran; " + "; ".join(notes),
+                error="; ".join([reason, *notes]),
             )
         ).rowcount  # type: ignore[attr-defined]
         if not moved:
@@ -168,6 +198,7 @@ def _recover_one(
             details={
                 "investigation_id": inv.id,
                 "action": op.action,
+                "reason": reason,
                 "notes": notes,
                 "retry_operation_id": retry.id if retry else None,
             },

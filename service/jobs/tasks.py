@@ -17,12 +17,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from huey import Huey, crontab
-from huey.consumer import Consumer
 
 from service.approvals import service as approvals
 from service.audit import anchors
 from service.domain_events import DomainEvent, OperationQueued
 from service.jobs import operation_runner, recovery
+from service.jobs.drain import DrainingConsumer
 from service.jobs.job_context import JobContext
 from service.jobs.queue import make_huey
 
@@ -34,8 +34,9 @@ ANCHOR_TASK = "forensics.audit_anchor"
 EXPIRE_APPROVALS_TASK = "forensics.expire_approvals"
 
 
-class _EmbeddedConsumer(Consumer):  # type: ignore[misc]
-    """Inside the API process the server owns the signals; the consumer must not replace its handlers."""
+class _EmbeddedConsumer(DrainingConsumer):
+    """Inside the API process the server owns the signals (uvicorn stops on SIGTERM, then the lifespan calls
+    ``stop_consumer``); the consumer must not replace its handlers."""
 
     def _set_signal_handlers(self) -> None:
         return None
@@ -118,6 +119,7 @@ class Jobs:
                 return
             consumer = _EmbeddedConsumer(
                 self.huey,
+                self.ctx.drain,
                 workers=workers or self.ctx.settings.max_parallel_operations,
                 worker_type="thread",
                 periodic=True,
@@ -130,9 +132,21 @@ class Jobs:
             consumer.start()
             self._consumer = consumer
 
+    def create_consumer(self) -> DrainingConsumer:
+        """The consumer of a worker process (``service.jobs.worker``): it owns the process's signals, and
+        SIGTERM drains it (``service.jobs.drain``)."""
+        return DrainingConsumer(
+            self.huey,
+            self.ctx.drain,
+            workers=self.ctx.settings.max_parallel_operations,
+            worker_type="thread",
+            max_delay=self.ctx.settings.jobs_poll_max_delay,
+            shutdown_timeout=self.ctx.settings.shutdown_grace_seconds,
+        )
+
     def stop_consumer(self) -> None:
-        """Waits up to shutdown_grace_seconds for running jobs; anything still running is picked up by the
-        next start-up's recovery (its engine process keeps its own process group)."""
+        """Takes no more jobs, waits up to shutdown_grace_seconds for running ones, then hands over what still
+        runs (its engine stopped, the operation retried by another worker: ``service.jobs.drain``)."""
         with self._lock:
             consumer, self._consumer = self._consumer, None
         if consumer is not None:

@@ -1,7 +1,11 @@
 """A separate consumer deployment (``embedded_consumer=false`` in the API):
 
 python -m service.jobs.worker            # runs recovery, then the consumer (recommended)
-huey_consumer service.jobs.worker.huey -w 4 -k thread   # plain Huey consumer (no start-up recovery)
+huey_consumer service.jobs.worker.huey -w 4 -k thread   # plain Huey consumer (no start-up recovery, and
+                                                        # no drain: SIGTERM leaves its engines running)
+
+SIGTERM drains the worker (``service.jobs.drain``): it takes no more jobs, gives running operations
+``shutdown_grace_seconds``, then stops their engines and hands them over to another worker.
 """
 
 from __future__ import annotations
@@ -59,14 +63,17 @@ def sweep_forever(stop: threading.Event, every: float = SWEEP_SECONDS) -> None:
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    cli = jobs.ctx.settings.pulumi_cli_dir / "pulumi"
+    if not cli.is_file():
+        # A worker installs nothing (`make serve-worker`): every operation it took would fail on this.
+        raise SystemExit(
+            f"no Pulumi CLI at {cli}: set FORENSICS_PULUMI_CLI_DIR to the folder holding it "
+            "(`make cli` builds the pinned one into .tools/bin)"
+        )
     jobs.recover()
     threading.Thread(target=sweep_forever, args=(threading.Event(),), name="sweep", daemon=True).start()
-    consumer = huey.create_consumer(
-        workers=jobs.ctx.settings.max_parallel_operations,
-        worker_type="thread",
-        max_delay=jobs.ctx.settings.jobs_poll_max_delay,
-    )
-    consumer.run()
+    # SIGTERM drains: no new jobs, running ones get the shutdown grace, the rest are handed over.
+    jobs.create_consumer().run()
 
 
 if __name__ == "__main__":

@@ -1,25 +1,32 @@
 """moto's server on 127.0.0.1 as a child process: the local AWS for tests and demos.
 
 A separate process (not a thread) so that AWS-side state survives the service or a test worker being killed,
-and so moto never competes with the service for one interpreter. It speaks HTTPS with a throwaway
-self-signed certificate (``service.local.moto_server``), so clients connect with certificate checks off.
+and so moto never competes with the service for one interpreter. It speaks HTTPS with a self-signed
+certificate made for this launch and written to ``ca_file`` (``service.local.tls``): a client given that file
+(``FORENSICS_AWS_CA_BUNDLE``, boto3's ``verify=``) verifies the endpoint; the launcher's own set-up calls and
+the suite's shared fixtures still connect with checks off.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import ssl
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 import warnings
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 import boto3
 from urllib3.exceptions import InsecureRequestWarning
+
+from service.local import tls
 
 # The local endpoint's certificate is self-signed by design; the warning would only be noise.
 warnings.filterwarnings("ignore", category=InsecureRequestWarning)
@@ -75,8 +82,18 @@ class LocalAws:
       (moto looks the role up in the caller's account and skips the trust check when it is not there).
     """
 
-    def __init__(self, port: int | None = None, region: str = "us-east-1", enforce_iam: bool = False) -> None:
+    def __init__(
+        self,
+        port: int | None = None,
+        region: str = "us-east-1",
+        enforce_iam: bool = False,
+        tls_dir: Path | None = None,
+    ) -> None:
         self.port = port or free_port()
+        # The certificate's folder: given (it outlives the launcher), or a private one removed at stop.
+        self._own_tls_dir = tls_dir is None
+        self.tls_dir = tls_dir or Path(tempfile.mkdtemp(prefix="forensics-local-aws-"))
+        self.ca_file = self.tls_dir / tls.CERT_FILE
         self.region = region
         self.enforce_iam = enforce_iam
         self.endpoint_url = f"https://127.0.0.1:{self.port}"
@@ -107,6 +124,8 @@ class LocalAws:
             "--plain-http-port",
             str(self.plain_port),
         ]
+        certificate = tls.write_self_signed(self.tls_dir)
+        command += ["--ssl-cert", str(certificate.cert), "--ssl-key", str(certificate.key)]
         if self.enforce_iam:
             env["INITIAL_NO_AUTH_ACTION_COUNT"] = str(_BOOTSTRAP_ACTIONS)
             command.append("--enforce-iam")
@@ -165,6 +184,9 @@ class LocalAws:
             except subprocess.TimeoutExpired:
                 self._proc.kill()
         self._proc = None
+        (self.tls_dir / tls.KEY_FILE).unlink(missing_ok=True)
+        if self._own_tls_dir:
+            shutil.rmtree(self.tls_dir, ignore_errors=True)
 
     def reset(self) -> None:
         """Forget every AWS resource (moto's own reset API). Enforcing: the administrator too, so it is

@@ -1087,13 +1087,16 @@ def main() -> None:
         default=None,
         help="also serve plain HTTP on 127.0.0.1 at this port (the Pulumi S3 state backend's way in)",
     )
+    parser.add_argument("--ssl-cert", default=None, help="the HTTPS certificate (service.local.tls)")
+    parser.add_argument("--ssl-key", default=None, help="its private key")
     args = parser.parse_args()
     install(enforce_iam=args.enforce_iam)
     from moto.server import main as moto_main
 
     if args.plain_http_port:
         serve_plain_http(args.plain_http_port)
-    moto_main(["--host", args.host, "--port", str(args.port), "--ssl"])
+    tls = ["--ssl-cert", args.ssl_cert, "--ssl-key", args.ssl_key] if args.ssl_cert else ["--ssl"]
+    moto_main(["--host", args.host, "--port", str(args.port), *tls])
 
 
 def serve_plain_http(port: int) -> None:

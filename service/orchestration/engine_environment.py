@@ -229,6 +229,9 @@ def engine_process_env(
     env.update({variable: json.dumps(list(getattr(settings, name))) for variable, name in listed})
     env.update(policy_pack_aws_env(settings, stack_provider_config))
     env.update(pulumi_env(settings))
+    if settings.aws_verify_tls and settings.aws_ca_bundle is not None:
+        # Read by every AWS SDK the engine's processes use: the provider, the pack, the stand-in.
+        env["AWS_CA_BUNDLE"] = str(settings.aws_ca_bundle)
     return env
 
 

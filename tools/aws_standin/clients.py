@@ -32,6 +32,12 @@ ENDPOINT_KEYS: dict[str, tuple[str, ...]] = {
 DEFAULT_ACCOUNT = "123456789012"  # moto's account; used only if STS cannot answer
 
 
+def _verify(insecure: bool) -> bool | None:
+    """boto3's ``verify``: off only when the provider config says insecure; otherwise botocore's default,
+    which honours AWS_CA_BUNDLE as the real provider's Go SDK does (an explicit True would not)."""
+    return False if insecure else None
+
+
 def _as_bool(value: Any) -> bool:
     if isinstance(value, str):
         return value.strip().lower() in ("true", "1", "yes")
@@ -141,7 +147,7 @@ class Aws:
                     aws_secret_access_key=secret,
                     aws_session_token=token,
                     config=Config(**options),
-                    verify=not cfg.insecure,
+                    verify=_verify(cfg.insecure),
                 )
             return self._clients[service]
 
@@ -168,7 +174,7 @@ class Aws:
                 aws_access_key_id=access,
                 aws_secret_access_key=secret,
                 aws_session_token=token,
-                verify=not cfg.insecure,
+                verify=_verify(cfg.insecure),
             )
             options: dict[str, Any] = {
                 "RoleArn": role["roleArn"],

@@ -169,7 +169,8 @@ def _open(target: Target) -> Connection:
     common: dict[str, Any] = {
         "region_name": target.region,
         "endpoint_url": target.endpoint_url,
-        "verify": target.verify_tls,
+        # None: botocore's own default, which honours AWS_CA_BUNDLE (the service sets it with a CA bundle).
+        "verify": None if target.verify_tls else False,
         "config": config,
     }
     credentials = _base_credentials(target)
