@@ -1,5 +1,6 @@
 """Slack-compatible slash commands: ``/forensics open <ticket> [region] | status <id|ticket> | list |
 freeze <id> | destroy <id> | extend <id> <hours> | access <id|ticket> <role> <hours> <reason> | approvals |
+logs <id|ticket> [<account>/]<instance-id> [since] [until] |
 help``. (Approve / Deny buttons on the messages that announce waiting requests: slack_actions.py.)
 
 Requests are verified with slack_sdk's v0 signature verifier (5-minute window, the service clock) and a
@@ -33,6 +34,7 @@ from service.audit import service as audit
 from service.auth.roles import Permission, Role
 from service.auth.service import Principal
 from service.config import Settings
+from service.custody.schemas import LogsRequest
 from service.errors import Forbidden, InvalidInput, NotFound, ServiceError, Unauthorized
 from service.integrations import signing
 from service.integrations.integration_context import Integrations
@@ -57,6 +59,8 @@ USAGE = (
     "`/forensics destroy <id>` tear down (evidence bucket kept)\n"
     "`/forensics extend <id> <hours>` push the expiry back\n"
     "`/forensics access <id> <role> <hours> <reason>` ask for a clean-room role for some hours\n"
+    "`/forensics logs <id|ticket> [<account>/]<instance-id> [since] [until]` collect the instance's logs "
+    "(ISO 8601 times; default the last 24h)\n"
     "`/forensics approvals` requests waiting for a second person\n"
     "`/forensics help` this text"
 )
@@ -71,9 +75,10 @@ PERMISSIONS: dict[str, Permission | None] = {
     "extend": spec_of(Action.EXTEND).permission,
     "access": Permission.READ,  # anyone signed in may ask for themselves; approving needs approve_access
     "approvals": Permission.READ,
+    "logs": spec_of("logs").permission,
     "help": None,
 }
-MUTATING = frozenset({"open", "freeze", "destroy", "extend", "access"})
+MUTATING = frozenset({"open", "freeze", "destroy", "extend", "access", "logs"})
 
 
 @dataclass(frozen=True)
@@ -402,6 +407,33 @@ def _approvals(caller: Caller, cmd: SlashCommand) -> dict[str, Any]:
     return text_message(f"*Waiting for a second person* ({total})\n" + "\n".join(lines))
 
 
+def _logs(caller: Caller, cmd: SlashCommand) -> dict[str, Any]:
+    """``logs <id|ticket> [<account>/]<instance-id> [since] [until]``: the account may be left out when only
+    one source account is configured."""
+    usage = "logs <id|ticket> [<account>/]<instance-id> [since] [until]"
+    args = _args(cmd, 2, 4, usage)
+    inv = _find(caller.session, args[0])
+    account, _, instance_id = args[1].rpartition("/")
+    if not account:
+        configured = sorted(caller.settings.sources)
+        if len(configured) != 1:
+            raise InvalidInput(
+                f"name the source account ({', '.join(configured) or 'none configured'}) as "
+                f"<account>/<instance-id>; usage: {cmd.command} {usage}"
+            )
+        account = configured[0]
+    params: dict[str, Any] = {"source_account_id": account, "region": inv.region, "instance_id": instance_id}
+    params.update(dict(zip(("since", "until"), args[2:], strict=False)))
+    body = LogsRequest.model_validate(params)
+    _subscribe(caller, cmd, inv.ticket)
+    inv, op = investigations.request_now(caller, inv.id, "logs", body)
+    caller.commit()
+    return text_message(
+        f":scroll: Collecting the logs of {instance_id} into `{inv.id}` (operation `{op.id}`); each source "
+        "becomes a hashed artifact in the evidence bucket."
+    )
+
+
 Handler = Callable[[Caller, SlashCommand], dict[str, Any]]
 _HANDLERS: dict[str, Handler] = {
     "open": _open,
@@ -412,4 +444,5 @@ _HANDLERS: dict[str, Handler] = {
     "extend": _extend,
     "access": _access,
     "approvals": _approvals,
+    "logs": _logs,
 }

@@ -144,6 +144,22 @@ SNAPSHOT_ROLE_ACTIONS = [
     "kms:DescribeKey",
     "kms:CreateKey",
     "kms:CreateGrant",
+    # Log collection (service/custody/log_sources.py): the instance profile's role, CloudTrail events, the
+    # flow logs covering its interfaces and their records (CloudWatch Logs or the delivery bucket), Config
+    # history, Security Hub and GuardDuty findings. Read-only, each exactly one call the collection makes.
+    "iam:GetInstanceProfile",
+    "cloudtrail:LookupEvents",
+    "ec2:DescribeFlowLogs",
+    "logs:FilterLogEvents",
+    "s3:ListBucket",
+    "s3:GetObject",
+    "config:DescribeConfigurationRecorderStatus",
+    "config:GetResourceConfigHistory",
+    "securityhub:GetFindings",
+    "guardduty:ListDetectors",
+    "guardduty:GetDetector",
+    "guardduty:ListFindings",
+    "guardduty:GetFindings",
 ]
 # Used by EC2 and the EBS direct APIs on the role's behalf (copying, reading encrypted blocks) only.
 SNAPSHOT_ROLE_KEY_USE = ["kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKeyWithoutPlaintext"]
