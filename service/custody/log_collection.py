@@ -25,6 +25,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from service import aws_clients
 from service.clock import as_utc
 from service.custody import acquisition, ledger, log_sources
 from service.custody.log_sources import Collected, Target, Window
@@ -126,6 +127,9 @@ def _progress(ctx: HookContext, run: StepRun, payload: dict[str, Any]) -> None:
 
 
 def collect_logs(ctx: HookContext, inv: Investigation, params: Params, run: StepRun) -> None:
+    if not aws_clients.available(ctx.settings):
+        # Locally without the local AWS, clients would reach real AWS with placeholder keys.
+        raise StepFailed("logs_failed", "there is no AWS to read the logs from (no local AWS endpoint)")
     bucket = (inv.outputs or {}).get("evidenceBucket")
     if not bucket:
         raise StepFailed("logs_failed", f"investigation {inv.id} has no evidence bucket")
