@@ -75,7 +75,7 @@ PERMISSIONS: dict[str, Permission | None] = {
     "extend": spec_of(Action.EXTEND).permission,
     "access": Permission.READ,  # anyone signed in may ask for themselves; approving needs approve_access
     "approvals": Permission.READ,
-    "logs": spec_of("logs").permission,
+    "logs": spec_of(Action.LOGS).permission,
     "help": None,
 }
 MUTATING = frozenset({"open", "freeze", "destroy", "extend", "access", "logs"})
@@ -426,7 +426,7 @@ def _logs(caller: Caller, cmd: SlashCommand) -> dict[str, Any]:
     params.update(dict(zip(("since", "until"), args[2:], strict=False)))
     body = LogsRequest.model_validate(params)
     _subscribe(caller, cmd, inv.ticket)
-    inv, op = investigations.request_now(caller, inv.id, "logs", body)
+    inv, op = investigations.request_now(caller, inv.id, Action.LOGS, body)
     caller.commit()
     return text_message(
         f":scroll: Collecting the logs of {instance_id} into `{inv.id}` (operation `{op.id}`); each source "

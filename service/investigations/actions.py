@@ -696,7 +696,7 @@ def _check_logs(inv: Investigation, params: Params, settings: Settings) -> None:
 
 register(
     ActionSpec(
-        name="logs",
+        name=Action.LOGS,
         summary=(
             "Collect the logs about an affected instance for a window (default: the 24 hours before the "
             "request): CloudTrail, VPC Flow Logs, AWS Config history, Security Hub and GuardDuty findings, "

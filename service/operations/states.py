@@ -38,3 +38,4 @@ class Action(StrEnum):
     ACQUIRE = "acquire"
     GRANT = "grant"
     REGISTER = "register"
+    LOGS = "logs"
