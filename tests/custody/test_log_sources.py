@@ -367,8 +367,7 @@ def test_flow_logs_from_cloudwatch_logs_and_s3_inside_the_window(
         TrafficType="ALL",
         LogDestinationType="s3",
         # moto refuses a destination with a key prefix (it looks for a bucket named "bucket/prefix"), which
-        # AWS
-        # accepts: the bucket's root here.
+        # AWS accepts: the bucket's root here.
         LogDestination=f"arn:aws:s3:::{bucket}",
     )["FlowLogIds"][0]
     lines = [
