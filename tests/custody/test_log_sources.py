@@ -394,6 +394,40 @@ def test_flow_logs_from_cloudwatch_logs_and_s3_inside_the_window(
     assert "s3:GetObject" in operations
 
 
+def test_s3_flow_logs_under_a_key_prefix_plain_or_gzip_of_that_flow_log_only(local_aws: LocalAws) -> None:
+    """AWS accepts a destination with a key prefix (moto's CreateFlowLogs does not): the files are read under
+    it, gzip or plain, and another flow log's files in the same place are not this one's."""
+    s3 = local_aws.client("s3")
+    bucket = f"flow-{uuid.uuid4().hex[:12]}"
+    s3.create_bucket(Bucket=bucket)
+    eni = TARGET.network_interfaces[0]
+    folder = f"vpc/AWSLogs/{ACCOUNT}/vpcflowlogs/{REGION}/{INSIDE:%Y/%m/%d}/"
+    header = log_sources.DEFAULT_FLOW_LOG_FORMAT
+    files = {
+        f"{ACCOUNT}_vpcflowlogs_{REGION}_fl-0aaa_{INSIDE:%Y%m%d}T1000Z_1.log.gz": gzip.compress(
+            f"{header}\n{_flow_line(eni, INSIDE, 22)}\n{_flow_line(eni, OUTSIDE[1], 23)}\n".encode()
+        ),
+        f"{ACCOUNT}_vpcflowlogs_{REGION}_fl-0aaa_{INSIDE:%Y%m%d}T1005Z_2.log": (
+            f"{header}\n{_flow_line(eni, INSIDE, 443)}\n".encode()
+        ),
+        f"{ACCOUNT}_vpcflowlogs_{REGION}_fl-0bbb_{INSIDE:%Y%m%d}T1000Z_3.log": (
+            f"{header}\n{_flow_line(eni, INSIDE, 80)}\n".encode()
+        ),
+    }
+    for name, body in files.items():
+        s3.put_object(Bucket=bucket, Key=folder + name, Body=body)
+    flow_log = {
+        "FlowLogId": "fl-0aaa",
+        "LogDestinationType": "s3",
+        "LogDestination": f"arn:aws:s3:::{bucket}/vpc/",
+    }
+    found = log_sources.Collected(log_sources.FLOW_LOGS)
+    fields = log_sources._flow_fields(None)
+    got = list(log_sources._from_s3(found, s3, flow_log, fields, TARGET, WINDOW))
+    assert sorted(r["fields"]["dstport"] for r in got) == ["22", "443"]
+    assert found.query[0] == {"operation": "s3:ListObjectsV2", "params": {"Bucket": bucket, "Prefix": folder}}
+
+
 def test_an_interface_no_flow_log_covers_is_not_enabled(local_aws: LocalAws, network: dict[str, Any]) -> None:
     target = Target(
         "123456789012",
