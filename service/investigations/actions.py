@@ -151,6 +151,9 @@ class ActionSpec:
     # freeze leaves the clean room to a person (needs_attention, which the TTL reaper never destroys): the
     # reason to preserve it may still hold.
     cancelled: Status | None = None
+    # An action that moves no status but whose end people wait for (collected logs): its end is told on the
+    # ticket and in chat (an OperationEnded event), as a status change is.
+    announce_end: bool = False
 
     @property
     def runs_engine(self) -> bool:
@@ -710,6 +713,7 @@ register(
         failed=None,
         steps=_logs_steps,
         validate=_check_logs,
+        announce_end=True,
         refusals={
             Status.FROZEN: "investigation {id} is frozen; evidence cannot be added under legal hold",
             Status.OPENING: "investigation {id} is still opening; collect logs once it is ready",

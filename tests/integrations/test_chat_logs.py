@@ -12,6 +12,7 @@ from service.config import LOCAL_SOURCE_ACCOUNT
 from tests.integrations.conftest import audit_entries, slash
 from tests.service.conftest import open_ready
 from tests.support.clock import TestClock
+from tests.support.http import RecordingServer
 
 COMMANDS = "/v1/integrations/slack/commands"
 INSTANCE = "i-0123456789abcdef0"
@@ -25,7 +26,7 @@ def _say(client: TestClient, text: str, clock: TestClock, **kwargs: Any) -> dict
 
 
 def test_a_responder_collects_logs_from_chat_and_an_analyst_may_not(
-    client: TestClient, clock: TestClock
+    client: TestClient, clock: TestClock, chat_server: RecordingServer, ticket_server: RecordingServer
 ) -> None:
     inv = open_ready(client, "SEC-2302")
 
@@ -45,6 +46,7 @@ def test_a_responder_collects_logs_from_chat_and_an_analyst_may_not(
         client,
         f"logs SEC-2302 {LOCAL_SOURCE_ACCOUNT}/{INSTANCE} 2026-12-01T10:00:00Z 2026-12-01T12:00:00Z",
         clock,
+        response_url=f"{chat_server.url}/commands/T1/2302/logs",
     )
     assert asked["text"].startswith(":scroll: Collecting the logs of " + INSTANCE), asked
     (accepted,) = audit_entries(client, action="investigation.logs")
@@ -56,3 +58,10 @@ def test_a_responder_collects_logs_from_chat_and_an_analyst_may_not(
         inv["region"],
     )
     assert (details["since"], details["until"]) == ("2026-12-01T10:00:00Z", "2026-12-01T12:00:00Z")
+
+    # How it ended reaches the chat and the ticket (here: no AWS to read from, a clear failure).
+    ended = chat_server.wait_for(
+        lambda got: any("asked by slack:URESP(uresp): failed" in str(r.body) for r in got), timeout=30
+    )
+    assert any("no AWS to read the logs from" in str(r.body) for r in ended)
+    ticket_server.wait_for(lambda got: any("logs (operation" in str(r.body) for r in got), timeout=30)
