@@ -10,7 +10,6 @@ checks every call's parameters and every answer against the service's API model.
 from __future__ import annotations
 
 import gzip
-import json
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -26,6 +25,7 @@ from service.custody.log_sources import Target, Window
 from service.custody.schemas import LogsRequest
 from service.investigations.actions import StepFailed
 from service.local.aws import LocalAws
+from tests.support import log_records
 
 REGION = "eu-central-1"
 ACCOUNT = "111122223333"
@@ -37,6 +37,7 @@ WINDOW = Window(SINCE, UNTIL)
 INSIDE = SINCE + timedelta(minutes=30)
 # Outside: before, exactly at the (exclusive) end, after.
 OUTSIDE = (SINCE - timedelta(minutes=1), UNTIL, UNTIL + timedelta(hours=1))
+ABOUT = log_records.About(ACCOUNT, REGION, INSTANCE, ROLE)
 TARGET = Target(
     account_id=ACCOUNT,
     region=REGION,
@@ -58,36 +59,6 @@ def _stubbed(service: str) -> tuple[Any, Stubber]:
 # CloudTrail
 
 
-def _trail_event(
-    at: datetime, name: str, *, key: str | None = None, user: str | None = None
-) -> dict[str, Any]:
-    """A management event as CloudTrail records it, and how LookupEvents returns it."""
-    identity: dict[str, Any] = {"type": "AssumedRole", "accountId": ACCOUNT}
-    if user:
-        identity |= {
-            "arn": f"arn:aws:sts::{ACCOUNT}:assumed-role/{ROLE}/{user}",
-            "principalId": f"AROAEXAMPLE:{user}",
-            "accessKeyId": key,
-        }
-    record = {
-        "eventVersion": "1.09",
-        "eventID": str(uuid.uuid4()),
-        "eventTime": at.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "eventSource": "ec2.amazonaws.com",
-        "eventName": name,
-        "awsRegion": REGION,
-        "userIdentity": identity,
-        "requestParameters": {"instancesSet": {"items": [{"instanceId": INSTANCE}]}},
-    }
-    return {
-        "EventId": record["eventID"],
-        "EventName": name,
-        "EventTime": at,
-        "EventSource": "ec2.amazonaws.com",
-        "CloudTrailEvent": json.dumps(record),
-    }
-
-
 def _lookup(stub: Stubber, attribute: str, value: str, events: list[dict[str, Any]]) -> None:
     stub.add_response(
         "lookup_events",
@@ -102,12 +73,18 @@ def _lookup(stub: Stubber, attribute: str, value: str, events: list[dict[str, An
 
 def test_cloudtrail_keeps_the_instance_its_role_and_its_keys_events_inside_the_window() -> None:
     client, stub = _stubbed("cloudtrail")
-    stopped = _trail_event(INSIDE, "StopInstances")
-    late = _trail_event(OUTSIDE[2], "StartInstances")  # an answer beyond the window is still dropped
-    role_change = _trail_event(INSIDE + timedelta(minutes=5), "PutRolePolicy")
-    own_call = _trail_event(INSIDE + timedelta(minutes=1), "DescribeInstances", key="ASIAKEY1", user=INSTANCE)
-    at_end = _trail_event(OUTSIDE[1], "ListBuckets", key="ASIAKEY1", user=INSTANCE)
-    by_key = _trail_event(INSIDE + timedelta(minutes=9), "GetObject", key="ASIAKEY1", user=INSTANCE)
+    stopped = log_records.trail_event(ABOUT, INSIDE, "StopInstances")
+    late = log_records.trail_event(
+        ABOUT, OUTSIDE[2], "StartInstances"
+    )  # an answer beyond the window is still dropped
+    role_change = log_records.trail_event(ABOUT, INSIDE + timedelta(minutes=5), "PutRolePolicy")
+    own_call = log_records.trail_event(
+        ABOUT, INSIDE + timedelta(minutes=1), "DescribeInstances", key="ASIAKEY1", user=INSTANCE
+    )
+    at_end = log_records.trail_event(ABOUT, OUTSIDE[1], "ListBuckets", key="ASIAKEY1", user=INSTANCE)
+    by_key = log_records.trail_event(
+        ABOUT, INSIDE + timedelta(minutes=9), "GetObject", key="ASIAKEY1", user=INSTANCE
+    )
     _lookup(stub, "ResourceName", INSTANCE, [stopped, late])
     _lookup(stub, "ResourceName", ROLE, [role_change])
     _lookup(stub, "Username", INSTANCE, [own_call, at_end])
@@ -132,16 +109,6 @@ def test_cloudtrail_keeps_the_instance_its_role_and_its_keys_events_inside_the_w
 
 
 # AWS Config
-
-
-def _config_item(resource_type: str, resource_id: str, at: datetime) -> dict[str, Any]:
-    return {
-        "resourceType": resource_type,
-        "resourceId": resource_id,
-        "configurationItemCaptureTime": at,
-        "configurationItemStatus": "OK",
-        "configuration": json.dumps({"id": resource_id}),
-    }
 
 
 def test_config_history_of_the_instance_its_volumes_and_groups() -> None:
@@ -170,7 +137,7 @@ def test_config_history_of_the_instance_its_volumes_and_groups() -> None:
                 "get_resource_config_history", "ResourceNotDiscoveredException", expected_params=params
             )
             continue
-        items = [_config_item(resource_type, resource_id, t) for t in times]
+        items = [log_records.config_item(resource_type, resource_id, t) for t in times]
         stub.add_response("get_resource_config_history", {"configurationItems": items}, params)
     with stub:
         found = log_sources.config_history(client, TARGET, WINDOW)
@@ -198,25 +165,6 @@ def test_config_without_a_recorder_is_not_enabled() -> None:
 # Security Hub and GuardDuty
 
 
-def _asff(finding_id: str, updated: datetime) -> dict[str, Any]:
-    """A finding in the AWS Security Finding Format (its required fields)."""
-    stamp = updated.strftime("%Y-%m-%dT%H:%M:%S.000Z")
-    return {
-        "SchemaVersion": "2018-10-08",
-        "Id": finding_id,
-        "ProductArn": f"arn:aws:securityhub:{REGION}::product/aws/guardduty",
-        "GeneratorId": "guardduty",
-        "AwsAccountId": ACCOUNT,
-        "Types": ["TTPs/Command and Control/Backdoor:EC2-C&CActivity.B!DNS"],
-        "CreatedAt": stamp,
-        "UpdatedAt": stamp,
-        "Severity": {"Label": "HIGH"},
-        "Title": "EC2 instance querying a command and control domain",
-        "Description": "the instance queried a domain associated with command and control",
-        "Resources": [{"Type": "AwsEc2Instance", "Id": TARGET.arn}],
-    }
-
-
 def _hub_filters() -> dict[str, Any]:
     return {
         "Filters": {
@@ -228,7 +176,7 @@ def _hub_filters() -> dict[str, Any]:
 
 def test_security_hub_findings_about_the_instance() -> None:
     client, stub = _stubbed("securityhub")
-    answer = [_asff("f-inside", INSIDE), _asff("f-before", OUTSIDE[0])]
+    answer = [log_records.asff(ABOUT, "f-inside", INSIDE), log_records.asff(ABOUT, "f-before", OUTSIDE[0])]
     stub.add_response("get_findings", {"Findings": answer}, _hub_filters())
     with stub:
         found = log_sources.securityhub_findings(client, TARGET, WINDOW)
@@ -248,23 +196,6 @@ def test_security_hub_not_subscribed_is_not_enabled() -> None:
     with stub:
         found = log_sources.securityhub_findings(client, TARGET, WINDOW)
     assert found.records == [] and found.not_enabled and "not subscribed" in found.not_enabled
-
-
-def _guardduty_finding(finding_id: str, updated: datetime) -> dict[str, Any]:
-    """A GuardDuty finding (its documented required fields) about the instance."""
-    stamp = updated.strftime("%Y-%m-%dT%H:%M:%S.000Z")
-    return {
-        "AccountId": ACCOUNT,
-        "Arn": f"arn:aws:guardduty:{REGION}:{ACCOUNT}:detector/d1/finding/{finding_id}",
-        "CreatedAt": stamp,
-        "Id": finding_id,
-        "Region": REGION,
-        "Resource": {"ResourceType": "Instance", "InstanceDetails": {"InstanceId": INSTANCE}},
-        "SchemaVersion": "2.0",
-        "Severity": 8.0,
-        "Type": "Backdoor:EC2/C&CActivity.B!DNS",
-        "UpdatedAt": stamp,
-    }
 
 
 def test_guardduty_findings_about_the_instance() -> None:
@@ -287,7 +218,12 @@ def test_guardduty_findings_about_the_instance() -> None:
     )
     stub.add_response(
         "get_findings",
-        {"Findings": [_guardduty_finding("g1", INSIDE), _guardduty_finding("g2", OUTSIDE[2])]},
+        {
+            "Findings": [
+                log_records.guardduty_finding(ABOUT, "g1", INSIDE),
+                log_records.guardduty_finding(ABOUT, "g2", OUTSIDE[2]),
+            ]
+        },
         {"DetectorId": "d1", "FindingIds": ["g1", "g2"]},
     )
     with stub:

@@ -7,7 +7,7 @@ analyst is refused (403, audited).
 Flow logs come from the local AWS (DescribeFlowLogs, CloudWatch Logs), the instance profile's role from its
 IAM. CloudTrail's event history, Config history, Security Hub and GuardDuty findings are not served by the
 local AWS: those clients are botocore Stubbers (every call and answer checked against the API model) that
-answer with records both inside and outside the window (tests/custody/test_log_sources.py builds them)."""
+answer with records both inside and outside the window (tests/support/log_records.py builds them)."""
 
 from __future__ import annotations
 
@@ -28,8 +28,8 @@ from service.cli import app as cli
 from service.config import LOCAL_SOURCE_ACCOUNT, Settings
 from service.custody import log_collection, signing
 from service.local.aws import LocalAws
-from tests.custody import test_log_sources as records
 from tests.service.conftest import ADMIN, issue, open_ready, wait_operation
+from tests.support import log_records as records
 from tests.support.aws import client_as
 from tests.support.disk_images import SOURCE_ROLE
 from tests.support.targets import local_target
@@ -103,6 +103,7 @@ def _stubs(region: str, sample: dict[str, Any], since: datetime, until: datetime
     the service asked for is checked by the Stubber: the window and the instance in every call)."""
     inside, before, after = since + timedelta(minutes=20), since - timedelta(minutes=5), until
     instance_id = sample["instance_id"]
+    about = records.About(LOCAL_SOURCE_ACCOUNT, region, instance_id, sample["role"])
 
     def stub(service: str) -> Stubber:
         client = boto3.client(service, region_name=region, aws_access_key_id="x", aws_secret_access_key="x")
@@ -115,12 +116,22 @@ def _stubs(region: str, sample: dict[str, Any], since: datetime, until: datetime
         attributes = [{"AttributeKey": attribute, "AttributeValue": value}]
         trail.add_response("lookup_events", {"Events": events}, {"LookupAttributes": attributes, **window})
 
-    lookup("ResourceName", instance_id, [records._trail_event(inside, "StopInstances")])
-    lookup("ResourceName", sample["role"], [records._trail_event(before, "PutRolePolicy")])
+    lookup("ResourceName", instance_id, [records.trail_event(about, inside, "StopInstances")])
+    lookup("ResourceName", sample["role"], [records.trail_event(about, before, "PutRolePolicy")])
     lookup(
-        "Username", instance_id, [records._trail_event(after, "ListBuckets", key="ASIAK", user=instance_id)]
+        "Username",
+        instance_id,
+        [records.trail_event(about, after, "ListBuckets", key="ASIAK", user=instance_id)],
     )
-    lookup("AccessKeyId", "ASIAK", [records._trail_event(inside, "GetObject", key="ASIAK", user=instance_id)])
+    lookup(
+        "AccessKeyId",
+        "ASIAK",
+        [
+            records.trail_event(
+                about, inside + timedelta(minutes=1), "GetObject", key="ASIAK", user=instance_id
+            )
+        ],
+    )
 
     config = stub("config")
     config.add_response(
@@ -132,7 +143,7 @@ def _stubs(region: str, sample: dict[str, Any], since: datetime, until: datetime
         "get_resource_config_history",
         {
             "configurationItems": [
-                records._config_item("AWS::EC2::Instance", instance_id, t) for t in (before, inside, after)
+                records.config_item("AWS::EC2::Instance", instance_id, t) for t in (before, inside, after)
             ]
         },
         {
@@ -161,7 +172,7 @@ def _stubs(region: str, sample: dict[str, Any], since: datetime, until: datetime
     arn = f"arn:aws:ec2:{region}:{LOCAL_SOURCE_ACCOUNT}:instance/{instance_id}"
     hub.add_response(
         "get_findings",
-        {"Findings": [records._asff("sh-in", inside), records._asff("sh-out", after)]},
+        {"Findings": [records.asff(about, "sh-in", inside), records.asff(about, "sh-out", after)]},
         {
             "Filters": {
                 "ResourceId": [{"Value": arn, "Comparison": "EQUALS"}],
@@ -177,8 +188,8 @@ def _stubs(region: str, sample: dict[str, Any], since: datetime, until: datetime
         "get_findings",
         {
             "Findings": [
-                records._guardduty_finding("g-in", inside),
-                records._guardduty_finding("g-out", before),
+                records.guardduty_finding(about, "g-in", inside),
+                records.guardduty_finding(about, "g-out", before),
             ]
         },
         None,
