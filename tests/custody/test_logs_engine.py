@@ -197,6 +197,44 @@ def _stubs(region: str, sample: dict[str, Any], since: datetime, until: datetime
     return {"cloudtrail": trail, "config": config, "securityhub": hub, "guardduty": duty}
 
 
+def _sources_off(region: str, sample: dict[str, Any], since: datetime, until: datetime) -> dict[str, Stubber]:
+    """An account where nothing names the instance in CloudTrail, Security Hub is not subscribed, GuardDuty
+    has no detector, and Config refuses the role."""
+    instance_id = sample["instance_id"]
+
+    def stub(service: str) -> Stubber:
+        client = boto3.client(service, region_name=region, aws_access_key_id="x", aws_secret_access_key="x")
+        return Stubber(client)
+
+    trail = stub("cloudtrail")
+    for attribute, value in (
+        ("ResourceName", instance_id),
+        ("ResourceName", sample["role"]),
+        ("Username", instance_id),
+    ):
+        attributes = [{"AttributeKey": attribute, "AttributeValue": value}]
+        trail.add_response(
+            "lookup_events",
+            {"Events": []},
+            {"LookupAttributes": attributes, "StartTime": since, "EndTime": until},
+        )
+    config = stub("config")
+    config.add_client_error(
+        "describe_configuration_recorder_status",
+        "AccessDeniedException",
+        "not authorized",
+        400,
+        expected_params={},
+    )
+    hub = stub("securityhub")
+    hub.add_client_error(
+        "get_findings", "InvalidAccessException", "Account is not subscribed to AWS Security Hub", 401
+    )
+    duty = stub("guardduty")
+    duty.add_response("list_detectors", {"DetectorIds": []}, {})
+    return {"cloudtrail": trail, "config": config, "securityhub": hub, "guardduty": duty}
+
+
 def _verify(settings: Settings, local_aws: LocalAws, role_arn: str, statement: Path, key: Path) -> Any:
     target = local_target(settings, local_aws)
     creds = target.credentials_for(role_arn)
@@ -311,6 +349,36 @@ def test_logs_of_a_window_become_one_hashed_artifact_per_source_in_the_manifest(
         assert event["details"]["record_count"] == artifact["source"]["record_count"]
         assert event["details"]["query"] == artifact["source"]["query"]
         assert event["actor"] == "rita@example.com"
+
+    # The next half hour, where Security Hub and GuardDuty are off and Config refuses the role: those are
+    # custody entries without artifacts; the others are still collected; the operation fails naming Config.
+    later = {**body, "since": until.isoformat(), "until": (until + timedelta(minutes=30)).isoformat()}
+    stubs.clear()
+    stubs.update(_sources_off(region, sample, until, until + timedelta(minutes=30)))
+    again = engine_client.post(f"/v1/investigations/{inv_id}/logs", json=later, headers=responder)
+    assert again.status_code == 202, again.text
+    second = wait_operation(engine_client, again.json()["operation"]["id"], timeout=TIMEOUT)
+    assert second["state"] == "failed" and second["error"]["code"] == "logs_failed"
+    assert (
+        "config (ClientError" in second["error"]["message"] and "AccessDenied" in second["error"]["message"]
+    )
+    for stub in stubs.values():
+        stub.assert_no_pending_responses()
+    now_held = [
+        a
+        for a in engine_client.get(f"/v1/investigations/{inv_id}/evidence", headers=ADMIN).json()
+        if a["kind"] == "log" and a["id"] not in {b["id"] for b in artifacts.values()}
+    ]
+    assert sorted(a["source"]["log_source"] for a in now_held) == ["cloudtrail", "flow_logs"]
+    (flows,) = [a for a in now_held if a["source"]["log_source"] == "flow_logs"]
+    assert flows["source"]["record_count"] == 1  # the flow at the first window's (exclusive) end
+    events = engine_client.get(f"/v1/investigations/{inv_id}/custody", headers=ADMIN).json()["events"]
+    absent = {e["details"]["log_source"]: e["details"] for e in events if e["event"] == "not_collected"}
+    assert sorted(absent) == ["config", "guardduty", "securityhub"]
+    assert "not subscribed" in absent["securityhub"]["not_enabled"]
+    assert "no enabled detector" in absent["guardduty"]["not_enabled"]
+    assert "AccessDenied" in absent["config"]["error"]
+    artifacts.update({f"{a['source']['log_source']}-2": a for a in now_held})
 
     # Frozen: the manifest lists each log object with its hash; `forensics verify` re-hashes them.
     frozen_response = engine_client.post(
