@@ -164,6 +164,19 @@ class EvidenceReported:
     facts: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class OperationEnded:
+    """An operation whose action moves no status ended, and its action announces that (``announce_end`` in
+    the action table): the ticket and chat hear how it went, as they hear a status change."""
+
+    investigation_id: str
+    operation_id: str
+    action: str
+    state: str
+    requested_by: str
+    error: str | None = None
+
+
 DomainEvent = (
     InvestigationOpened
     | OperationQueued
@@ -180,4 +193,5 @@ DomainEvent = (
     | AccessChanged
     | RoleUsedWithoutGrant
     | EvidenceReported
+    | OperationEnded
 )

@@ -51,6 +51,26 @@ KEY_USE_VIA_SERVICE = "ec2.*.amazonaws.com"
 # may run it, never write it). On AWS, SendCommand can be narrowed to the document's ARN and the account's
 # instances; the local AWS judges SSM calls against "*" only, so the list is granted on "*" here.
 RUN_COMMAND_ACTIONS: tuple[str, ...] = ("ssm:SendCommand", "ssm:GetCommandInvocation")
+# Log collection (service/custody/log_sources.py): the instance profile's role, CloudTrail events, the
+# flow logs covering its interfaces and their records (CloudWatch Logs or the delivery bucket), Config
+# history, Security Hub and GuardDuty findings. Read-only, each exactly one call the collection makes. The
+# flow-log bucket is not known before the flow log is described, so the S3 reads are on "*": an operator who
+# knows the account's flow-log bucket narrows them to it.
+LOG_READ_ACTIONS: tuple[str, ...] = (
+    "iam:GetInstanceProfile",
+    "cloudtrail:LookupEvents",
+    "ec2:DescribeFlowLogs",
+    "logs:FilterLogEvents",
+    "s3:ListBucket",
+    "s3:GetObject",
+    "config:DescribeConfigurationRecorderStatus",
+    "config:GetResourceConfigHistory",
+    "securityhub:GetFindings",
+    "guardduty:ListDetectors",
+    "guardduty:GetDetector",
+    "guardduty:ListFindings",
+    "guardduty:GetFindings",
+)
 
 # Every action the role is allowed, in one list (what seed.py and the tests read).
 ACQUISITION_ACTIONS: tuple[str, ...] = (
@@ -62,6 +82,7 @@ ACQUISITION_ACTIONS: tuple[str, ...] = (
     *KEY_ACTIONS,
     *KEY_GRANT_ACTIONS,
     *RUN_COMMAND_ACTIONS,
+    *LOG_READ_ACTIONS,
 )
 
 
@@ -105,6 +126,12 @@ def evidence_policy(forensic_account_ids: Iterable[str]) -> dict[str, Any]:
                 "Sid": "RunTheMemoryDocument",
                 "Effect": "Allow",
                 "Action": list(RUN_COMMAND_ACTIONS),
+                "Resource": "*",
+            },
+            {
+                "Sid": "ReadTheInstancesLogs",
+                "Effect": "Allow",
+                "Action": list(LOG_READ_ACTIONS),
                 "Resource": "*",
             },
             {"Sid": "KnowAndMakeKeys", "Effect": "Allow", "Action": list(KEY_ACTIONS), "Resource": "*"},

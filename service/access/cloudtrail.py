@@ -373,13 +373,19 @@ def _event_id(record: Mapping[str, Any]) -> str:
 
 
 def _lookup(client: Any, start: datetime, end: datetime) -> Iterator[Mapping[str, Any]]:
-    # LookupEvents takes one attribute per call.
-    paginator = client.get_paginator("lookup_events")
     for name in ASSUME_EVENTS:
-        pages = paginator.paginate(
-            LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": name}],
-            StartTime=start,
-            EndTime=end,
-        )
-        for page in pages:
-            yield from page.get("Events", [])
+        yield from lookup_events(client, "EventName", name, start, end)
+
+
+def lookup_events(
+    client: Any, attribute: str, value: str, start: datetime, end: datetime
+) -> Iterator[Mapping[str, Any]]:
+    """LookupEvents items whose ``attribute`` (EventName, ResourceName, Username, AccessKeyId, ...) equals
+    ``value``, between ``start`` and ``end``, every page. LookupEvents takes one attribute per call."""
+    pages = client.get_paginator("lookup_events").paginate(
+        LookupAttributes=[{"AttributeKey": attribute, "AttributeValue": value}],
+        StartTime=start,
+        EndTime=end,
+    )
+    for page in pages:
+        yield from page.get("Events", [])

@@ -41,6 +41,7 @@ CONSOLE_ACTIONS: tuple[str, ...] = (
     Action.RELEASE,
     Action.DESTROY,
     Action.MEMORY,
+    Action.LOGS,
 )
 PAGE_SIZE = 50
 UNFINISHED = (OperationState.QUEUED, OperationState.RUNNING)

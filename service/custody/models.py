@@ -36,6 +36,8 @@ class CustodyEventType(StrEnum):
     MOUNTED = "mounted"
     DETACHED = "detached"
     UPLOADED = "uploaded"
+    # A log source the affected account has not enabled (or that could not be read): no artifact, said so.
+    NOT_COLLECTED = "not_collected"
     FROZEN = "frozen"
     RELEASED = "released"
     RETAINED = "retained"
@@ -47,7 +49,7 @@ class EvidenceArtifact(Base):
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     investigation_id: Mapped[str] = mapped_column(ForeignKey("investigations.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(16))  # snapshot | object
+    kind: Mapped[str] = mapped_column(String(16))  # snapshot | object | log
     status: Mapped[ArtifactStatus] = mapped_column(EnumText(ArtifactStatus, 16), index=True)
     # Where it came from: account_id, region, snapshot_id, instance_id, volume_id (snapshots); bucket, key,
     # version_id (objects).

@@ -75,6 +75,12 @@ SOURCE_FIELDS = (
     ("snapshot_id", "Snapshot"),
     ("bucket", "Bucket"),
     ("key", "Key"),
+    # Collected logs (service/custody/log_collection.py): which source, how many records, for which window,
+    # and the calls that produced them.
+    ("log_source", "Log source"),
+    ("record_count", "Records"),
+    ("window", "Window"),
+    ("query", "Query"),
 )
 
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, RootModel
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, RootModel, model_validator
 
 SNAPSHOT_ID = r"^snap-[0-9a-f]{8,17}$"
 INSTANCE_ID = r"^i-[0-9a-f]{8,17}$"
@@ -163,3 +163,32 @@ class RegisterObjectsRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     keys: list[str] = Field(min_length=1, max_length=100, description="object keys in the evidence bucket")
+
+
+# Logs of an affected instance for a window (service/custody/log_collection.py).
+
+# CloudTrail's event history reaches back 90 days: a longer window could not be collected whole.
+MAX_LOG_WINDOW_DAYS = 90
+
+
+class LogsRequest(BaseModel):
+    """The logs about one instance of an affected account for a window: CloudTrail, VPC Flow Logs, AWS Config
+    history, Security Hub and GuardDuty findings. ``until`` defaults to the time of the request, ``since`` to
+    24 hours before ``until``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    source_account_id: str = Field(pattern=r"^[0-9]{12}$", description="the affected account")
+    region: str = Field(pattern=r"^[a-z]{2}(-[a-z]+)+-[0-9]$", description="where the instance is")
+    instance_id: str = Field(pattern=INSTANCE_ID)
+    since: AwareDatetime | None = Field(default=None, description="window start (inclusive)")
+    until: AwareDatetime | None = Field(default=None, description="window end (exclusive)")
+
+    @model_validator(mode="after")
+    def _window(self) -> LogsRequest:
+        if self.since is not None and self.until is not None:
+            if self.since >= self.until:
+                raise ValueError("since must be before until")
+            if self.until - self.since > timedelta(days=MAX_LOG_WINDOW_DAYS):
+                raise ValueError(f"the window may span at most {MAX_LOG_WINDOW_DAYS} days")
+        return self

@@ -31,6 +31,7 @@ HEADLINES = {
     "refused": "Request refused",
     "accepted": "Request accepted",
     "info": "Clean room",
+    "operation_ended": "Clean room operation finished",
     "progress": "Building the clean room",
     "approval_requested": "Second person needed: a request waits for approval",
     "approval_granted": "Request approved by a second person",

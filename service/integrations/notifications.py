@@ -35,6 +35,7 @@ from service.domain_events import (
     ExpiryExtended,
     ExpiryWarned,
     InvestigationOpened,
+    OperationEnded,
     OperationQueued,
     RequestRefused,
     RoleUsedWithoutGrant,
@@ -142,6 +143,13 @@ def notice_for(session: Session, event: DomainEvent) -> Notice | None:
                 "event": event.event_id,
                 "source identity": event.source_identity or "(none)",
             },
+        )
+    if isinstance(event, OperationEnded):
+        asked = f"{event.action} (operation {event.operation_id}) asked by {event.requested_by}"
+        if event.state == "succeeded":
+            return Notice("operation_ended", data, f"{asked}: succeeded.")
+        return Notice(
+            "failed", data, f"{asked}: {event.state}" + (f": {event.error}" if event.error else ".")
         )
     return _status_notice(session, event, inv, data)
 

@@ -1,7 +1,7 @@
 """Slack-compatible slash commands: ``/forensics open <ticket> [region] | status <id|ticket> | list |
 freeze <id> | destroy <id> | extend <id> <hours> | access <id|ticket> <role> <hours> <reason> | approvals |
-memory <id|ticket> <instance-id> | help``. (Approve / Deny buttons on the messages that announce waiting
-requests: slack_actions.py.)
+memory <id|ticket> <instance-id> | logs <id|ticket> [<account>/]<instance-id> [since] [until] | help``.
+(Approve / Deny buttons on the messages that announce waiting requests: slack_actions.py.)
 
 Requests are verified with slack_sdk's v0 signature verifier (5-minute window, the service clock) and a
 replay check; no signing secret configured means every request is refused. Chat users map to the same roles
@@ -34,6 +34,7 @@ from service.audit import service as audit
 from service.auth.roles import Permission, Role
 from service.auth.service import Principal
 from service.config import Settings
+from service.custody.schemas import LogsRequest
 from service.errors import Forbidden, InvalidInput, NotFound, ServiceError, Unauthorized
 from service.integrations import signing
 from service.integrations.integration_context import Integrations
@@ -59,6 +60,8 @@ USAGE = (
     "`/forensics extend <id> <hours>` push the expiry back\n"
     "`/forensics access <id> <role> <hours> <reason>` ask for a clean-room role for some hours\n"
     "`/forensics memory <id|ticket> <instance-id>` capture an affected instance's memory\n"
+    "`/forensics logs <id|ticket> [<account>/]<instance-id> [since] [until]` collect the instance's logs "
+    "(ISO 8601 times; default the last 24h)\n"
     "`/forensics approvals` requests waiting for a second person\n"
     "`/forensics help` this text"
 )
@@ -74,9 +77,10 @@ PERMISSIONS: dict[str, Permission | None] = {
     "access": Permission.READ,  # anyone signed in may ask for themselves; approving needs approve_access
     "approvals": Permission.READ,
     "memory": spec_of(Action.MEMORY).permission,
+    "logs": spec_of(Action.LOGS).permission,
     "help": None,
 }
-MUTATING = frozenset({"open", "freeze", "destroy", "extend", "access", "memory"})
+MUTATING = frozenset({"open", "freeze", "destroy", "extend", "access", "memory", "logs"})
 
 
 @dataclass(frozen=True)
@@ -426,6 +430,33 @@ def _memory(caller: Caller, cmd: SlashCommand) -> dict[str, Any]:
     )
 
 
+def _logs(caller: Caller, cmd: SlashCommand) -> dict[str, Any]:
+    """``logs <id|ticket> [<account>/]<instance-id> [since] [until]``: the account may be left out when only
+    one source account is configured."""
+    usage = "logs <id|ticket> [<account>/]<instance-id> [since] [until]"
+    args = _args(cmd, 2, 4, usage)
+    inv = _find(caller.session, args[0])
+    account, _, instance_id = args[1].rpartition("/")
+    if not account:
+        configured = sorted(caller.settings.sources)
+        if len(configured) != 1:
+            raise InvalidInput(
+                f"name the source account ({', '.join(configured) or 'none configured'}) as "
+                f"<account>/<instance-id>; usage: {cmd.command} {usage}"
+            )
+        account = configured[0]
+    params: dict[str, Any] = {"source_account_id": account, "region": inv.region, "instance_id": instance_id}
+    params.update(dict(zip(("since", "until"), args[2:], strict=False)))
+    body = LogsRequest.model_validate(params)
+    _subscribe(caller, cmd, inv.ticket)
+    inv, op = investigations.request_now(caller, inv.id, Action.LOGS, body)
+    caller.commit()
+    return text_message(
+        f":scroll: Collecting the logs of {instance_id} into `{inv.id}` (operation `{op.id}`); each source "
+        "becomes a hashed artifact in the evidence bucket."
+    )
+
+
 Handler = Callable[[Caller, SlashCommand], dict[str, Any]]
 _HANDLERS: dict[str, Handler] = {
     "open": _open,
@@ -437,4 +468,5 @@ _HANDLERS: dict[str, Handler] = {
     "access": _access,
     "approvals": _approvals,
     "memory": _memory,
+    "logs": _logs,
 }

@@ -21,7 +21,7 @@ from pydantic import BaseModel
 from service.auth.roles import Permission
 from service.clock import Clock
 from service.config import Settings
-from service.custody.schemas import AcquireRequest, MemoryCaptureRequest, RegisterObjectsRequest
+from service.custody.schemas import AcquireRequest, LogsRequest, MemoryCaptureRequest, RegisterObjectsRequest
 from service.db.session import SessionFactory
 from service.errors import InvalidInput, StateConflict
 from service.investigations import legal_hold, stack_config
@@ -151,6 +151,9 @@ class ActionSpec:
     # freeze leaves the clean room to a person (needs_attention, which the TTL reaper never destroys): the
     # reason to preserve it may still hold.
     cancelled: Status | None = None
+    # An action that moves no status but whose end people wait for (collected logs): its end is told on the
+    # ticket and in chat (an OperationEnded event), as a status change is.
+    announce_end: bool = False
 
     @property
     def runs_engine(self) -> bool:
@@ -718,6 +721,48 @@ register(
         refusals={
             Status.OPENING: "investigation {id} is still opening; grant access once it is ready",
             Status.NEEDS_ATTENTION: "investigation {id} needs attention; grant access once it is settled",
+        },
+    )
+)
+
+
+# Logs about an affected instance for a window (service/custody/log_collection.py holds the work).
+
+
+def _logs_steps(inv: Investigation, _params: Params, settings: Settings) -> list[Step]:
+    from service.custody import log_collection
+
+    return [
+        Step(label="collect logs (CloudTrail, flow logs, Config, findings)", work=log_collection.collect_logs)
+    ]
+
+
+def _check_logs(inv: Investigation, params: Params, settings: Settings) -> None:
+    from service.custody import log_collection
+
+    log_collection.check_request(inv, params, settings)
+
+
+register(
+    ActionSpec(
+        name=Action.LOGS,
+        summary=(
+            "Collect the logs about an affected instance for a window (default: the 24 hours before the "
+            "request): CloudTrail, VPC Flow Logs, AWS Config history, Security Hub and GuardDuty findings, "
+            "one hashed JSON Lines artifact per source in the evidence bucket."
+        ),
+        permission=Permission.ACQUIRE,
+        params_model=LogsRequest,
+        sources=frozenset({Status.READY}),
+        running=None,
+        succeeded=None,
+        failed=None,
+        steps=_logs_steps,
+        validate=_check_logs,
+        announce_end=True,
+        refusals={
+            Status.FROZEN: "investigation {id} is frozen; evidence cannot be added under legal hold",
+            Status.OPENING: "investigation {id} is still opening; collect logs once it is ready",
         },
     )
 )

@@ -19,6 +19,7 @@ from sqlalchemy import select, update
 
 from service.audit import service as audit
 from service.db.session import session_scope
+from service.domain_events import OperationEnded
 from service.investigations import service as investigations
 from service.investigations.actions import StepFailed, StepRun, spec_of
 from service.investigations.models import Investigation
@@ -319,6 +320,8 @@ def finish(
                 op.error = (result.error or "")[-8000:] or None
             # Work steps alone report nothing about the stack: their result must not replace its outputs.
             investigations.settle(uow, inv, op, state, result if stack_ran else None)
+            if spec.announce_end:
+                uow.emit(OperationEnded(inv.id, op.id, spec.name, state.value, op.requested_by, op.error))
             session.add(
                 OperationEvent(
                     operation_id=op.id,

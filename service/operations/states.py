@@ -39,3 +39,4 @@ class Action(StrEnum):
     GRANT = "grant"
     REGISTER = "register"
     MEMORY = "memory"
+    LOGS = "logs"

@@ -285,3 +285,34 @@ def test_access_requests_are_decided_by_someone_else_in_the_console(app: FastAPI
     row = client.get(f"/v1/access-requests/{asked['id']}", headers=ADMIN).json()
     assert row["status"] in ("approved", "active") and row["decided_by"] == "bob@example.com"
     assert "No access request is waiting." in bob.get("/console/approvals").text
+
+
+def test_a_responder_is_offered_logs_and_an_analyst_is_refused_them(app: FastAPI, client: TestClient) -> None:
+    inv = open_ready(client, "SEC-2303")
+    responder = TestClient(app)
+    sign_in(responder, bearer_token(issue(client, "responder", "rita@example.com")))
+    room = responder.get(f"/console/investigations/{inv['id']}")
+    assert f"/console/investigations/{inv['id']}/logs" in room.text
+    form = responder.get(f"/console/investigations/{inv['id']}/logs")
+    assert form.status_code == 200
+    for field in ("source_account_id", "region", "instance_id", "since", "until"):
+        assert f'name="{field}"' in form.text, field
+
+    headers = issue(client, "analyst", "ann@example.com")
+    analyst = TestClient(app)
+    csrf = sign_in(analyst, bearer_token(headers))
+    before = _state(client, inv["id"])
+    body = {
+        "source_account_id": "111122223333",
+        "region": inv["region"],
+        "instance_id": "i-0123456789abcdef0",
+    }
+    console = analyst.post(f"/console/investigations/{inv['id']}/logs", data={"csrf_token": csrf, **body})
+    api = client.post(f"/v1/investigations/{inv['id']}/logs", json=body, headers=headers)
+    assert _error(console) == _api_error(api) == (403, "forbidden", "role analyst may not acquire")
+    assert _state(client, inv["id"]) == before
+    refusals = [e for e in _audit(client, actor="ann@example.com") if e["outcome"] == "refused:forbidden"]
+    assert {e["action"] for e in refusals} == {
+        f"POST /console/investigations/{inv['id']}/logs",
+        f"POST /v1/investigations/{inv['id']}/logs",
+    }

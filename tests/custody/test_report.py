@@ -350,6 +350,52 @@ def test_html_renders_missing_values_as_a_dash() -> None:
     assert render_pdf(empty).startswith(b"%PDF")
 
 
+def test_a_collected_log_shows_its_source_count_window_query_and_hash() -> None:
+    sha = _sha("cloudtrail records")
+    query = [{"operation": "cloudtrail:LookupEvents", "params": {"LookupAttributes": "i-0123456789abcdef0"}}]
+    log = CustodyReport(
+        investigation={"id": "inv-1"},
+        operations=[],
+        timeline=[],
+        evidence=[
+            {
+                "id": "ev-log-01",
+                "kind": "log",
+                "source": {
+                    "account_id": "111122223333",
+                    "instance_id": "i-0123456789abcdef0",
+                    "log_source": "cloudtrail",
+                    "record_count": 2,
+                    "window": {"since": "2026-12-01T10:00:00+00:00", "until": "2026-12-01T12:00:00+00:00"},
+                    "query": query,
+                    "key": "incoming/evidence-artifacts/logs/ev-log-01/cloudtrail.jsonl",
+                },
+                "sha256_source": sha,
+                "sha256_copy": sha,
+                "status": "verified",
+            }
+        ],
+        custody_events=[],
+        policy_results={},
+        role_holders=[],
+        statements=[],
+        generated_at=T0,
+        generated_by="rita@example.com",
+    )
+    html = render_html(log)
+    for shown in (
+        "Log source",
+        "cloudtrail",
+        "Records",
+        "Window",
+        "2026-12-01T10:00:00",
+        "LookupEvents",
+        sha,
+    ):
+        assert shown in html, shown
+    assert "match" in html
+
+
 # ----------------------------------------------------------------------------------------------------- PDF
 
 

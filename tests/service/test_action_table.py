@@ -122,6 +122,16 @@ EXPECTED: dict[str, dict[str, Any]] = {
         "failed": None,
         "retry": True,
     },
+    # Collects an affected instance's logs into the evidence bucket (service/custody/log_collection.py): a
+    # crash leaves the artifacts already written to a person, not to a rerun that would write them again.
+    Action.LOGS: {
+        "permission": Permission.ACQUIRE,
+        "sources": {Status.READY},
+        "running": None,
+        "succeeded": None,
+        "failed": None,
+        "retry": False,
+    },
 }
 
 
