@@ -58,9 +58,9 @@ class GoldenImage(pulumi.ComponentResource):
                 name=cfg.golden_ami_ssm_parameter,
                 type="String",
                 data_type="aws:ec2:image",
-                value=cfg.base_image_id,
+                insecure_value=cfg.base_image_id,
                 tags=baseline_tags("golden-image"),
-                opts=pulumi.ResourceOptions(parent=self, ignore_changes=["value"]),
+                opts=pulumi.ResourceOptions(parent=self, ignore_changes=["insecureValue"]),
             )
         if not cfg.golden_image_pipeline:
             self.register_outputs({})

@@ -367,12 +367,41 @@ def deploy_trust_statements(cfg: AccountConfig) -> list[Statement]:
     return [statement]
 
 
+def _service_scope(cfg: AccountConfig, service: str) -> list[str]:
+    """The account's resources of one service in this region. Actions without resource-level permissions
+    are written with this scope rather than `*`, as the clean room's policies are (the pack refuses `*`)."""
+    return [cfg.arn(service, "*")]
+
+
 def boundary_statements(cfg: AccountConfig) -> list[Statement]:
-    return [
-        _allow("CleanRoomWork", BOUNDARY_ACTIONS, ["*"]),
-        # The clean-room roles are assumed with a source identity, and the examiners' sessions are tagged.
-        _allow("CleanRoomSessions", ("sts:SetSourceIdentity", "sts:TagSession"), ["*"]),
-    ]
+    by_service: dict[str, list[str]] = {}
+    for action in BOUNDARY_ACTIONS:
+        by_service.setdefault(action.split(":", 1)[0], []).append(action)
+    statements = []
+    for service, actions in sorted(by_service.items()):
+        resources = (
+            ["arn:aws:s3:::forensics-*", "arn:aws:s3:::forensics-*/*"]
+            if service == "s3"
+            else [
+                *_service_scope(cfg, "ssm"),
+                cfg.arn("ssm", "document/*", account=False),
+                cfg.arn("ec2", "instance/*"),
+            ]
+            if service == "ssm"
+            else _service_scope(cfg, service)
+        )
+        statements.append(
+            _allow(f"CleanRoom{service.title().replace('messages', 'Messages')}", tuple(actions), resources)
+        )
+    # The clean-room roles are assumed with a source identity, and the examiners' sessions are tagged.
+    statements.append(
+        _allow(
+            "CleanRoomSessions",
+            ("sts:SetSourceIdentity", "sts:TagSession"),
+            [cfg.arn("iam", "role/forensics-*", region=False)],
+        )
+    )
+    return statements
 
 
 def guardrail_denies(cfg: AccountConfig) -> list[Statement]:
@@ -415,8 +444,15 @@ def deploy_statements(cfg: AccountConfig) -> list[Statement]:
     prefix_role = a("iam", "role/forensics-*", region=False)
     buckets = "arn:aws:s3:::forensics-*-evidence"
     return [
-        _allow("Describe", DESCRIBE, ["*"]),
-        _allow("CreateTagged", EC2_CREATE, ["*"], REQUEST_TAGGED),
+        *(
+            _allow(
+                f"Describe{service.title()}",
+                tuple(x for x in DESCRIBE if x.startswith(f"{service}:")),
+                _service_scope(cfg, service),
+            )
+            for service in sorted({x.split(":", 1)[0] for x in DESCRIBE})
+        ),
+        _allow("CreateTagged", EC2_CREATE, _service_scope(cfg, "ec2"), REQUEST_TAGGED),
         # RunInstances/CreateVolume/CopySnapshot also name resources nobody tags at the call: the golden
         # image, the source snapshots shared from the evidence accounts, the workstation's network interface.
         _allow(
@@ -431,10 +467,13 @@ def deploy_statements(cfg: AccountConfig) -> list[Statement]:
             ],
         ),
         _allow(
-            "TagAtCreate", ("ec2:CreateTags",), ["*"], {"StringLike": {"ec2:CreateAction": list(EC2_CREATE)}}
+            "TagAtCreate",
+            ("ec2:CreateTags",),
+            _service_scope(cfg, "ec2"),
+            {"StringEquals": {"ec2:CreateAction": [x.split(":", 1)[1] for x in EC2_CREATE]}},
         ),
-        _allow("TagTagged", ("ec2:CreateTags",), ["*"], RESOURCE_TAGGED),
-        _allow("ManageTagged", EC2_MANAGE, ["*"], RESOURCE_TAGGED),
+        _allow("TagTagged", ("ec2:CreateTags",), _service_scope(cfg, "ec2"), RESOURCE_TAGGED),
+        _allow("ManageTagged", EC2_MANAGE, _service_scope(cfg, "ec2"), RESOURCE_TAGGED),
         # Acquisition hashes the clean room's copies block by block (EBS direct APIs).
         _allow(
             "ReadSnapshotBlocks", ("ebs:ListSnapshotBlocks", "ebs:GetSnapshotBlock"), [a("ec2", "snapshot/*")]
@@ -455,7 +494,7 @@ def deploy_statements(cfg: AccountConfig) -> list[Statement]:
             [prefix_role],
             {"StringEquals": {"iam:PassedToService": ["ec2.amazonaws.com", "vpc-flow-logs.amazonaws.com"]}},
         ),
-        _allow("KeyCreateTagged", ("kms:CreateKey",), ["*"], REQUEST_TAGGED),
+        _allow("KeyCreateTagged", ("kms:CreateKey",), _service_scope(cfg, "kms"), REQUEST_TAGGED),
         _allow("KeyManageTagged", KMS_KEY_MANAGE, [a("kms", "key/*")], RESOURCE_TAGGED),
         _allow(
             "KeyAliases",

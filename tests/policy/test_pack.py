@@ -35,6 +35,8 @@ EXPECTED = {
     "vpc-endpoint-policy",
     "launch-templates-in-stack",
     "logs-encrypted-with-cmk",
+    "roles-bounded",
+    "trail-validated",
 }
 STACK_LEVEL = {
     "evidence-bucket-hardened",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pulumi_policy.policy import Policy
 
-from . import ami, compute, dns, encryption, iam, instance_types, network, storage, tagging
+from . import ami, compute, day_zero, dns, encryption, iam, instance_types, network, storage, tagging
 from .base import UNKNOWN, Rule, is_unknown, plain
 
 RULES: list[Rule] = [
@@ -21,6 +21,7 @@ RULES: list[Rule] = [
     *iam.RULES,
     *tagging.RULES,
     *ami.RULES,
+    *day_zero.RULES,
 ]
 
 REGISTRY: dict[str, Rule] = {rule.name: rule for rule in RULES}

@@ -16,6 +16,7 @@ from .base import (
     ReportFn,
     Rule,
     Statement,
+    account_condition,
     as_list,
     identifiers,
     is_public_principal,
@@ -97,6 +98,22 @@ def _names_root(principal: Any) -> bool:
     return any(isinstance(v, str) and _ROOT_PRINCIPAL.match(v.strip()) for v in principal_values(principal))
 
 
+# What anyone may do with a signing key's public half: verify signatures offline.
+PUBLIC_KEY_READS = frozenset({"kms:getpublickey", "kms:describekey"})
+
+
+def _org_public_key_read(stmt: Statement, key_policy: bool) -> bool:
+    """A key policy's Principal '*' that only reads the public key and is held to one account or
+    organization (aws:PrincipalOrgID / aws:PrincipalAccount): how a signing key lets the organization
+    verify its statements without naming every role in it."""
+    return (
+        key_policy
+        and bool(stmt.actions)
+        and all(isinstance(a, str) and a.strip().lower() in PUBLIC_KEY_READS for a in stmt.actions)
+        and account_condition(stmt.condition) not in (None, "unknown")
+    )
+
+
 def _statement_problems(stmt: Statement, key_policy: bool, resource_policy: bool) -> list[str]:
     if not stmt.is_allow:
         return []  # Deny statements are exempt: a deny-all is how the service freezes access
@@ -107,7 +124,7 @@ def _statement_problems(stmt: Statement, key_policy: bool, resource_policy: bool
         problems.append(f"{where} uses NotAction in an Allow")
     if stmt.not_resources:
         problems.append(f"{where} uses NotResource in an Allow")
-    if resource_policy and is_public_principal(stmt.principal):
+    if resource_policy and is_public_principal(stmt.principal) and not _org_public_key_read(stmt, key_policy):
         problems.append(f"{where} allows Principal '*'")
     if key_policy:
         # A key policy names who may use and manage the key: no kms:* for anyone (break-glass gets its
