@@ -38,6 +38,10 @@ LOCAL_DEPLOY_ROLE = "forensics-deploy"
 LOCAL_PASSPHRASE = "local-clean-room-passphrase"
 
 
+# sts:ExternalId: 2 to 1224 characters of this set (STS AssumeRole).
+EXTERNAL_ID_PATTERN = r"^[A-Za-z0-9+=,.@:/-]{2,1224}$"
+
+
 class ForensicAccount(BaseModel):
     """The forensic account of one region, and the role the service assumes to deploy into it (none: the
     service's own credentials already act in that account)."""
@@ -48,6 +52,8 @@ class ForensicAccount(BaseModel):
     deploy_role_arn: str | None = Field(
         default=None, pattern=r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9_+=,.@/-]+$"
     )
+    # The sts:ExternalId the deploy role's trust requires (programs/forensic_account `externalId`).
+    external_id: str | None = Field(default=None, pattern=EXTERNAL_ID_PATTERN)
 
     @model_validator(mode="after")
     def _role_in_account(self) -> ForensicAccount:
@@ -63,6 +69,8 @@ class SourceAccount(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     snapshot_role_arn: str = Field(pattern=r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9_+=,.@/-]+$")
+    # The sts:ExternalId the evidence role's trust requires (programs/source_account `externalId`).
+    external_id: str | None = Field(default=None, pattern=EXTERNAL_ID_PATTERN)
 
 
 # An SSO permission-set role (IAM Identity Center creates them under this path): shared by everyone assigned
@@ -333,6 +341,16 @@ class Settings(BaseSettings):
             )
             for region, account in configured.items()
         }
+
+    def external_id_for(self, role_arn: str) -> str | None:
+        """The external id the trust of a configured role (a deploy role or an evidence role) requires."""
+        for account in self.accounts.values():
+            if account.deploy_role_arn == role_arn and account.external_id:
+                return account.external_id
+        for source in self.sources.values():
+            if source.snapshot_role_arn == role_arn and source.external_id:
+                return source.external_id
+        return None
 
     @property
     def sources(self) -> dict[str, SourceAccount]:

@@ -89,12 +89,16 @@ def to_stack_config(raw: dict[str, Any]) -> dict[str, ConfigValue]:
     return {key: ConfigValue(value) for key, value in raw.items()}
 
 
-def provider_config(inv: Investigation) -> dict[str, ConfigValue]:
+def provider_config(inv: Investigation, settings: Settings) -> dict[str, ConfigValue]:
     """Per-investigation provider config on top of what the orchestration derives from Settings: the region,
-    and the deploy role of the region's forensic account (pulumi-aws ``assumeRoles``)."""
+    and the deploy role of the region's forensic account (pulumi-aws ``assumeRoles``) with the external id
+    its trust requires."""
     config = {"aws:region": ConfigValue(inv.region)}
     if inv.assume_role_arn:
         role = {"roleArn": inv.assume_role_arn, "sessionName": f"forensics-{inv.id}"[:64]}
+        external_id = settings.external_id_for(inv.assume_role_arn)
+        if external_id:
+            role["externalId"] = external_id
         config["aws:assumeRoles"] = ConfigValue([role])
     return config
 
