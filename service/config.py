@@ -54,6 +54,13 @@ class ForensicAccount(BaseModel):
     )
     # The sts:ExternalId the deploy role's trust requires (programs/forensic_account `externalId`).
     external_id: str | None = Field(default=None, pattern=EXTERNAL_ID_PATTERN)
+    # What the bootstrap built there (programs/forensic_account outputs): the account's multi-region trail
+    # and the SNS topic its log-in alerts are published to, for the operator's record; the service does
+    # not read them yet.
+    trail_name: str | None = Field(default=None, pattern=r"^[A-Za-z0-9._-]{3,128}$")
+    alert_topic_arn: str | None = Field(
+        default=None, pattern=r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}$"
+    )
 
     @model_validator(mode="after")
     def _role_in_account(self) -> ForensicAccount:
