@@ -85,7 +85,11 @@ class GoldenImage(pulumi.ComponentResource):
                 f"{name}-builder-policy-{n}", role=role.name, policy_arn=arn, opts=child
             )
         profile = aws.iam.InstanceProfile(
-            f"{name}-builder-profile", name=BUILDER_ROLE_NAME, role=role.name, opts=child
+            f"{name}-builder-profile",
+            name=BUILDER_ROLE_NAME,
+            role=role.name,
+            tags=baseline_tags("golden-image", BUILDER_ROLE_NAME),
+            opts=child,
         )
         component = aws.imagebuilder.Component(
             f"{name}-hardening",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pulumi
 
 from programs.forensic_account.alerts import LoginAlerts
+from programs.forensic_account.audit_key import AuditKey
 from programs.forensic_account.config import ANCHOR_RETENTION_DAYS, AccountConfig, load_config
 from programs.forensic_account.deploy_role import DeployRole
 from programs.forensic_account.golden_image import GoldenImage
@@ -31,8 +32,9 @@ OUTPUT_NAMES: tuple[str, ...] = (
 def build(cfg: AccountConfig) -> dict[str, pulumi.Input[object]]:
     deploy = DeployRole("deploy", cfg)
     signing = SigningKey("signing", cfg, deploy.role)
-    anchors = LockedBucket("anchors", cfg.anchor_bucket_name, ANCHOR_RETENTION_DAYS, "anchors")
-    trail = AuditTrail("trail", cfg)
+    audit_key = AuditKey("audit", cfg, deploy.role)
+    anchors = LockedBucket("anchors", cfg.anchor_bucket_name, ANCHOR_RETENTION_DAYS, "anchors", audit_key.key)
+    trail = AuditTrail("trail", cfg, audit_key.key)
     ConfigRecording("config", cfg, trail.store.bucket.id, opts=pulumi.ResourceOptions(depends_on=[trail]))
     alerts = LoginAlerts("alerts", cfg)
     GoldenImage("golden-image", cfg)

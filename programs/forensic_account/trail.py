@@ -9,7 +9,6 @@ import pulumi_aws as aws
 
 from programs.forensic_account.config import TRAIL_RETENTION_DAYS, AccountConfig
 from programs.forensic_account.locked_bucket import LockedBucket
-from programs.forensic_account.permissions import document
 from programs.forensic_account.tags import baseline_tags
 
 CONFIG_PREFIX = "config"
@@ -20,14 +19,6 @@ def trail_bucket_statements(cfg: AccountConfig) -> list[dict[str, object]]:
     from_trail = {"StringEquals": {"aws:SourceArn": cfg.trail_arn}}
     from_account = {"StringEquals": {"aws:SourceAccount": cfg.account_id}}
     return [
-        {
-            "Sid": "DenyInsecureTransport",
-            "Effect": "Deny",
-            "Principal": "*",
-            "Action": "s3:*",
-            "Resource": [bucket, f"{bucket}/*"],
-            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-        },
         {
             "Sid": "TrailAcl",
             "Effect": "Allow",
@@ -77,30 +68,29 @@ class AuditTrail(pulumi.ComponentResource):
     trail: aws.cloudtrail.Trail
     store: LockedBucket
 
-    def __init__(self, name: str, cfg: AccountConfig, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(
+        self, name: str, cfg: AccountConfig, key: aws.kms.Key, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
         super().__init__("forensics:baseline:AuditTrail", name, None, opts)
         self.store = LockedBucket(
             f"{name}-logs",
             cfg.trail_bucket_name,
             TRAIL_RETENTION_DAYS,
             "trail",
+            key,
+            trail_bucket_statements(cfg),
             opts=pulumi.ResourceOptions(parent=self),
-        )
-        policy = aws.s3.BucketPolicy(
-            f"{name}-bucket-policy",
-            bucket=self.store.bucket.id,
-            policy=document(trail_bucket_statements(cfg)),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=self.store.ready),
         )
         self.trail = aws.cloudtrail.Trail(
             f"{name}-trail",
             name=cfg.trail_name,
             s3_bucket_name=self.store.bucket.id,
+            kms_key_id=key.arn,
             is_multi_region_trail=True,
             include_global_service_events=True,
             enable_log_file_validation=True,
             enable_logging=True,
             tags=baseline_tags("trail", cfg.trail_name),
-            opts=pulumi.ResourceOptions(parent=self, protect=True, depends_on=[policy]),
+            opts=pulumi.ResourceOptions(parent=self, protect=True, depends_on=self.store.ready),
         )
         self.register_outputs({"trailName": self.trail.name, "bucket": self.store.bucket.id})

@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from policy_packs.forensics.rules.stack_kind import DAY_ZERO, ENV_STACK_KIND
 from service.bootstrap.programs import PROGRAMS, BootstrapOptions, DayZeroProgram, StackPlan
 from service.config import Settings
 from service.errors import ServiceError
@@ -56,8 +57,10 @@ def request_for(program: DayZeroProgram, plan: StackPlan, kind: OperationKind) -
         stack_name=plan.stack_name,
         config={f"{program.namespace}:{key}": ConfigValue(value) for key, value in plan.config.items()},
         provider_config={"aws:region": ConfigValue(plan.region)},
-        # The forensics pack judges these stacks too (policy_gate.packs_for adds it to every operation).
+        # The forensics pack judges these stacks too (policy_gate.packs_for adds it to every operation), told
+        # by the service that they are day-zero stacks (tagged by baseline part, not by investigation).
         policy_packs=[],
+        policy_env={ENV_STACK_KIND: DAY_ZERO},
     )
 
 

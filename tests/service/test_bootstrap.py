@@ -88,6 +88,8 @@ def test_one_stack_per_forensic_account_and_region_with_the_settings_config() ->
     ]
     assert eu.provider_config["aws:region"].value == "eu-west-1"
     assert engine.requests[1][0].config[f"{NAMESPACE}:externalId"].value == ""
+    # The service, not the program, tells the pack these are day-zero stacks.
+    assert eu.policy_env == {"FORENSICS_POLICY_STACK_KIND": "day-zero"}
 
 
 def test_the_outputs_become_settings_the_service_reads_back() -> None:
