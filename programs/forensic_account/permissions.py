@@ -66,33 +66,31 @@ EC2_MANAGE = (
     "ec2:CreateSnapshot",
     "ec2:DeleteTags",
 )
-# Read-only calls that take no resource-level permissions (AWS requires Resource "*" for them).
+# Read-only calls AWS authorizes on no resource type: only Resource "*" matches them (the pack accepts "*"
+# for exactly such statements).
 DESCRIBE = (
     "ec2:DescribeAvailabilityZones",
     "ec2:DescribeFlowLogs",
     "ec2:DescribeImages",
-    "ec2:DescribeInstanceAttribute",
     "ec2:DescribeInstanceCreditSpecifications",
     "ec2:DescribeInstanceStatus",
     "ec2:DescribeInstanceTypes",
     "ec2:DescribeInstances",
+    "ec2:DescribeNetworkAcls",
     "ec2:DescribeNetworkInterfaces",
     "ec2:DescribePrefixLists",
     "ec2:DescribeRegions",
     "ec2:DescribeRouteTables",
     "ec2:DescribeSecurityGroupRules",
     "ec2:DescribeSecurityGroups",
-    "ec2:DescribeSnapshotAttribute",
     "ec2:DescribeSnapshots",
     "ec2:DescribeSubnets",
     "ec2:DescribeTags",
     "ec2:DescribeVolumes",
-    "ec2:DescribeVpcAttribute",
+    "ec2:DescribeVpcEndpointServices",
     "ec2:DescribeVpcEndpoints",
     "ec2:DescribeVpcs",
-    "ec2:DescribeVolumeAttribute",
     "cloudtrail:LookupEvents",
-    "logs:DescribeLogGroups",
     "kms:ListAliases",
     "ssm:DescribeInstanceInformation",
     "ssm:GetCommandInvocation",
@@ -101,6 +99,14 @@ DESCRIBE = (
     "route53resolver:ListFirewallDomainLists",
     "route53resolver:ListFirewallRuleGroups",
     "route53resolver:ListFirewallRuleGroupAssociations",
+)
+# Reads AWS authorizes per resource: held to the account and region.
+SCOPED_READS = (
+    "ec2:DescribeInstanceAttribute",
+    "ec2:DescribeSnapshotAttribute",
+    "ec2:DescribeVolumeAttribute",
+    "ec2:DescribeVpcAttribute",
+    "logs:DescribeLogGroups",
     "route53resolver:ListFirewallRules",
 )
 # The clean room's roles and instance profile (forensics-<id>-*), never without the boundary.
@@ -169,6 +175,21 @@ EVIDENCE_BUCKET_MANAGE = (
     "s3:PutBucketObjectLockConfiguration",
     "s3:GetBucketAcl",
     "s3:GetBucketOwnershipControls",
+    # What pulumi-aws reads of a bucket on every refresh.
+    "s3:GetAccelerateConfiguration",
+    "s3:GetBucketCORS",
+    "s3:GetBucketLogging",
+    "s3:GetBucketRequestPayment",
+    "s3:GetBucketWebsite",
+    "s3:GetLifecycleConfiguration",
+    "s3:GetReplicationConfiguration",
+)
+# A release "without retaining" empties the bucket past its governance-mode retention (forensic_env's
+# force_destroy); COMPLIANCE-mode objects still cannot be deleted, by anyone.
+EVIDENCE_OBJECT_DISCARD = (
+    "s3:DeleteObject",
+    "s3:DeleteObjectVersion",
+    "s3:BypassGovernanceRetention",
 )
 EVIDENCE_OBJECT_WRITE = (
     "s3:GetObject",
@@ -444,27 +465,35 @@ def deploy_statements(cfg: AccountConfig) -> list[Statement]:
     prefix_role = a("iam", "role/forensics-*", region=False)
     buckets = "arn:aws:s3:::forensics-*-evidence"
     return [
+        _allow("Describe", DESCRIBE, ["*"]),
         *(
             _allow(
-                f"Describe{service.title()}",
-                tuple(x for x in DESCRIBE if x.startswith(f"{service}:")),
+                f"Read{service.title()}",
+                tuple(x for x in SCOPED_READS if x.startswith(f"{service}:")),
                 _service_scope(cfg, service),
             )
-            for service in sorted({x.split(":", 1)[0] for x in DESCRIBE})
+            for service in sorted({x.split(":", 1)[0] for x in SCOPED_READS})
         ),
         _allow("CreateTagged", EC2_CREATE, _service_scope(cfg, "ec2"), REQUEST_TAGGED),
         # RunInstances/CreateVolume/CopySnapshot also name resources nobody tags at the call: the golden
         # image, the source snapshots shared from the evidence accounts, the workstation's network interface.
         _allow(
-            "UseUntaggedInputs",
-            ("ec2:RunInstances", "ec2:CreateVolume", "ec2:CopySnapshot"),
+            "RunInstancesInputs",
+            ("ec2:RunInstances",),
             [
                 a("ec2", "image/*", account=False),
-                a("ec2", "snapshot/*", account=False),
-                a("ec2", "network-interface/*"),
                 a("ec2", "subnet/*"),
                 a("ec2", "security-group/*"),
+                a("ec2", "network-interface/*"),
+                a("ec2", "volume/*"),
             ],
+        ),
+        # Copies and volumes are made from snapshots nobody tags at the call (those shared from the evidence
+        # accounts, and the clean room's own copies).
+        _allow(
+            "FromSnapshots",
+            ("ec2:CreateVolume", "ec2:CopySnapshot"),
+            [a("ec2", "snapshot/*", account=False)],
         ),
         _allow(
             "TagAtCreate",
@@ -476,7 +505,9 @@ def deploy_statements(cfg: AccountConfig) -> list[Statement]:
         _allow("ManageTagged", EC2_MANAGE, _service_scope(cfg, "ec2"), RESOURCE_TAGGED),
         # Acquisition hashes the clean room's copies block by block (EBS direct APIs).
         _allow(
-            "ReadSnapshotBlocks", ("ebs:ListSnapshotBlocks", "ebs:GetSnapshotBlock"), [a("ec2", "snapshot/*")]
+            "ReadSnapshotBlocks",
+            ("ebs:ListSnapshotBlocks", "ebs:GetSnapshotBlock"),
+            [a("ec2", "snapshot/*", account=False)],
         ),
         _allow(
             "RoleCreateBounded",
@@ -494,7 +525,7 @@ def deploy_statements(cfg: AccountConfig) -> list[Statement]:
             [prefix_role],
             {"StringEquals": {"iam:PassedToService": ["ec2.amazonaws.com", "vpc-flow-logs.amazonaws.com"]}},
         ),
-        _allow("KeyCreateTagged", ("kms:CreateKey",), _service_scope(cfg, "kms"), REQUEST_TAGGED),
+        _allow("KeyCreateTagged", ("kms:CreateKey",), ["*"], REQUEST_TAGGED),
         _allow("KeyManageTagged", KMS_KEY_MANAGE, [a("kms", "key/*")], RESOURCE_TAGGED),
         _allow(
             "KeyAliases",
@@ -510,6 +541,7 @@ def deploy_statements(cfg: AccountConfig) -> list[Statement]:
         ),
         _allow("EvidenceBuckets", EVIDENCE_BUCKET_MANAGE, [buckets]),
         _allow("EvidenceObjects", EVIDENCE_OBJECT_WRITE, [f"{buckets}/*"]),
+        _allow("EvidenceDiscard", EVIDENCE_OBJECT_DISCARD, [f"{buckets}/*"]),
         _allow(
             "AnchorWrites",
             ("s3:PutObject", "s3:GetObject", "s3:GetObjectRetention", "s3:ListBucket"),

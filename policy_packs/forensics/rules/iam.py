@@ -10,7 +10,14 @@ from typing import Any
 
 from programs.forensic_env.trust import GRANT_SID_PREFIX, INVESTIGATION_SESSION_TAG
 
-from .action_catalogue import beyond_reading, has_wildcard, matches_all_of, matching
+from .action_catalogue import (
+    beyond_reading,
+    has_wildcard,
+    matches_all_of,
+    matching,
+    reads_only,
+    resource_less,
+)
 from .base import (
     UNKNOWN,
     ReportFn,
@@ -114,6 +121,33 @@ def _org_public_key_read(stmt: Statement, key_policy: bool) -> bool:
     )
 
 
+def _requires_request_tag(condition: Any) -> bool:
+    """A Null aws:RequestTag/<key> = false (or StringEquals on one): the call must tag what it creates."""
+    if not isinstance(condition, dict):
+        return False
+    for operator, block in condition.items():
+        if not isinstance(operator, str) or not isinstance(block, dict):
+            continue
+        for key, value in block.items():
+            if not isinstance(key, str) or not key.lower().startswith("aws:requesttag/"):
+                continue
+            if operator.lower() == "null" and all(str(v).lower() == "false" for v in as_list(value)):
+                return True
+            if operator.lower() == "stringequals" and as_list(value):
+                return True
+    return False
+
+
+def _needs_every_resource(stmt: Statement) -> bool:
+    """Resource "*" is the only way to allow actions AWS authorizes on no resource type. Accepted for those
+    alone when each only reads (describe, list, lookup), or when the statement makes the call tag what it
+    creates (kms:CreateKey with an aws:RequestTag condition)."""
+    actions = [a for a in stmt.actions if isinstance(a, str) and not is_unknown(a)]
+    if not actions or len(actions) != len(stmt.actions) or not all(resource_less(a) for a in actions):
+        return False
+    return all(reads_only(a) for a in actions) or _requires_request_tag(stmt.condition)
+
+
 def _statement_problems(stmt: Statement, key_policy: bool, resource_policy: bool) -> list[str]:
     if not stmt.is_allow:
         return []  # Deny statements are exempt: a deny-all is how the service freezes access
@@ -141,6 +175,8 @@ def _statement_problems(stmt: Statement, key_policy: bool, resource_policy: bool
         spelled = "" if wildcard_actions == ["*"] else f" ({', '.join(wildcard_actions)})"
         problems.append(f"{where} allows Action '*'{spelled}")
     wildcard_resources = [str(r) for r in stmt.resources if is_wildcard_resource(r)]
+    if wildcard_resources and stmt.resources == ["*"] and _needs_every_resource(stmt):
+        wildcard_resources = []
     if wildcard_resources:
         spelled = "" if wildcard_resources == ["*"] else f" ({', '.join(wildcard_resources)})"
         problems.append(f"{where} allows on Resource '*'{spelled}")
@@ -542,7 +578,9 @@ RULES = [
         name="iam-no-wildcards",
         description="IAM, bucket and key policies have no Allow with Action '*', Resource '*' (or an ARN "
         "matching everything), a service's every action on all its resources (s3:* on arn:aws:s3:::*), "
-        "NotAction or NotResource (Deny statements are exempt); key policies grant no kms:* and nothing "
+        "NotAction or NotResource (Deny statements are exempt; Resource '*' is accepted for actions AWS "
+        "authorizes on no resource type, when they only read or the statement requires an aws:RequestTag); "
+        "key policies grant no kms:* and nothing "
         "to an account root; trust policies never name an account root, and the four people's roles need "
         "MFA or a source identity plus the investigation's session tag; a just-in-time grant (Sid "
         f"{GRANT_SID_PREFIX}..., a time condition or a named source identity) needs DateLessThan on "

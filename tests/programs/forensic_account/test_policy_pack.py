@@ -150,3 +150,36 @@ def test_kms_rotation_spares_asymmetric_keys_only() -> None:
     symmetric = {"customerMasterKeySpec": "SYMMETRIC_DEFAULT", "enableKeyRotation": False}
     assert run_resource("kms-rotation", "aws:kms/key:Key", symmetric)
     assert run_resource("kms-rotation", "aws:kms/key:Key", {"enableKeyRotation": False})
+
+
+def _one(statement: dict[str, Any]) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", **statement}]})
+
+
+@pytest.mark.parametrize(
+    ("statement", "refused"),
+    [
+        # Reads AWS authorizes on no resource type: "*" is the only Resource that matches them.
+        ({"Action": ["ec2:DescribeInstances", "cloudtrail:LookupEvents"], "Resource": "*"}, False),
+        # A read with resource types: "*" would take in every object.
+        ({"Action": ["s3:GetObject"], "Resource": "*"}, True),
+        # Mixed with a write: refused as a whole.
+        ({"Action": ["ec2:DescribeInstances", "ec2:TerminateInstances"], "Resource": "*"}, True),
+        # A resource-less create only when the call must tag what it creates.
+        ({"Action": ["kms:CreateKey"], "Resource": "*"}, True),
+        (
+            {
+                "Action": ["kms:CreateKey"],
+                "Resource": "*",
+                "Condition": {"Null": {"aws:RequestTag/forensics:investigation-id": "false"}},
+            },
+            False,
+        ),
+        ({"Action": ["ec2:Describe*"], "Resource": "*"}, True),
+    ],
+)
+def test_every_resource_only_for_actions_aws_authorizes_on_none(
+    statement: dict[str, Any], refused: bool
+) -> None:
+    found = run_resource("iam-no-wildcards", DEPLOY_POLICY, {"policy": _one(statement)})
+    assert bool(found) is refused, found
