@@ -45,6 +45,10 @@ _LOCAL_ENDPOINT_SERVICES = (
     "sns",
     "cloudwatchlogs",
     "route53resolver",
+    # The day-zero programs' (service/bootstrap).
+    "cloudtrail",
+    "configservice",
+    "events",
 )
 
 

@@ -17,7 +17,21 @@ from tools.aws_standin.provider import StandinProvider
 from tools.aws_standin.values import props_from_plain, props_to_plain
 
 REGION = "us-east-1"
-SERVICES = ("ec2", "s3", "iam", "kms", "sts", "ssm", "sns", "cloudwatchlogs", "route53resolver")
+# As the orchestration sets them (service/orchestration/engine_environment.py _LOCAL_ENDPOINT_SERVICES).
+SERVICES = (
+    "ec2",
+    "s3",
+    "iam",
+    "kms",
+    "sts",
+    "ssm",
+    "sns",
+    "cloudwatchlogs",
+    "route53resolver",
+    "cloudtrail",
+    "configservice",
+    "events",
+)
 
 
 @pytest.fixture(scope="session")
