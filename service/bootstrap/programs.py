@@ -49,12 +49,10 @@ class DayZeroProgram:
 
 
 def service_principals(settings: Settings) -> list[str]:
-    """Who assumes the deploy roles: the configured service principals; locally the local AWS's account
-    root (the credentials the local service holds)."""
+    """Who assumes the deploy roles: the configured service principals, never an account root (the pack
+    refuses a trust naming one, locally too, where the service's default credentials are the root's)."""
     if settings.service_principal_arns:
         return list(settings.service_principal_arns)
-    if settings.target == "local":
-        return [f"arn:aws:iam::{settings.aws_account_id}:root"]
     raise InvalidInput(
         "FORENSICS_SERVICE_PRINCIPAL_ARNS is empty: the deploy roles would trust nobody (set the service's "
         "own role ARN before bootstrapping)"

@@ -88,9 +88,9 @@ def bootstrap(
             )
             if not outcome.succeeded:
                 violations = "; ".join(f"{v.policy_name}: {v.message}" for v in outcome.policy_violations)
+                detail = "; ".join(filter(None, (outcome.error, violations))) or "no error reported"
                 raise BootstrapFailed(
-                    f"{program.name} stack {plan.stack_name} failed ({outcome.error_code}): "
-                    f"{outcome.error or violations or 'no error reported'}"
+                    f"{program.name} stack {plan.stack_name} failed ({outcome.error_code}): {detail}"
                 )
             result.stacks.append(
                 StackOutcome(program.name, plan.stack_name, outcome.changes, outcome.outputs)

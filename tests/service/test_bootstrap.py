@@ -146,11 +146,15 @@ def test_bad_options_are_refused_before_any_stack_runs() -> None:
     assert engine.requests == []
 
 
-def test_locally_the_deploy_role_trusts_the_local_account_root() -> None:
+def test_locally_one_stack_for_the_default_account_and_never_a_root_trust() -> None:
     local = Settings(target="local", aws_account_id="123456789012", aws_region="us-east-1")
+    with pytest.raises(InvalidInput, match="FORENSICS_SERVICE_PRINCIPAL_ARNS"):
+        day_zero.forensic_account_plans(local, day_zero.BootstrapOptions(golden_image_pipeline=False))
+    service = "arn:aws:iam::123456789012:role/forensics-service"
+    local = local.model_copy(update={"service_principal_arns": [service]})
     plans = day_zero.forensic_account_plans(local, day_zero.BootstrapOptions(golden_image_pipeline=False))
     assert [p.stack_name for p in plans] == ["account-123456789012-us-east-1"]
-    assert plans[0].config["servicePrincipalArns"] == ["arn:aws:iam::123456789012:root"]
+    assert plans[0].config["servicePrincipalArns"] == [service]
     assert plans[0].config["anchorBucketName"] == "forensics-audit-anchors-123456789012"
 
 
