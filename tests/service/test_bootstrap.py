@@ -186,3 +186,14 @@ def test_env_file_lines_are_shell_quoted() -> None:
     text = env_file_text({"FORENSICS_A": '{"x": 1}', "FORENSICS_B": "it's"})
     assert "FORENSICS_A='{\"x\": 1}'" in text
     assert 'FORENSICS_B="it\'s"' in text
+
+
+def test_the_cli_reports_a_refusal_without_a_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
+    from service.cli import bootstrap as cli_bootstrap
+    from service.cli.main import app
+
+    monkeypatch.setattr(cli_bootstrap, "get_settings", lambda: _settings(service_principal_arns=[]))
+    outcome = CliRunner().invoke(app, ["bootstrap", "--base-image-id", "ami-0123456789abcdef0"])
+    assert outcome.exit_code == 1
+    assert "bootstrap failed" in outcome.output and "FORENSICS_SERVICE_PRINCIPAL_ARNS" in outcome.output
+    assert "Traceback" not in outcome.output
