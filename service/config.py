@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from programs.forensic_account.config import DEFAULT_SIGNING_KEY_ALIAS, DEPLOY_ROLE_NAME
 from programs.forensic_env.config import (
     DEFAULT_ACCOUNT_ID,
     DEFAULT_ALLOWED_INSTANCE_TYPES,
@@ -32,8 +33,9 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # packs (FORENSICS_POLICY_PACKS), never leave this one out.
 FORENSICS_POLICY_PACK = PROJECT_ROOT / "policy_packs" / "forensics"
 
-# The role the service deploys through in the local AWS's default account (service.local.seed creates it).
-LOCAL_DEPLOY_ROLE = "forensics-deploy"
+# The role the service deploys through in the local AWS's default account (service.local.seed creates it),
+# named as programs/forensic_account names it on AWS.
+LOCAL_DEPLOY_ROLE = DEPLOY_ROLE_NAME
 # Good for the embedded local mode only: with target=aws the service refuses to start on it.
 LOCAL_PASSPHRASE = "local-clean-room-passphrase"
 
@@ -120,7 +122,7 @@ class PersonPrincipal(BaseModel):
 # seed makes there, the signing key alias every forensic account has, and the audit-anchor bucket.
 LOCAL_SOURCE_ACCOUNT = "210987654321"
 LOCAL_SNAPSHOT_ROLE = "forensics-evidence-reader"
-SIGNING_KEY_ALIAS = "alias/forensics-signing"
+SIGNING_KEY_ALIAS = DEFAULT_SIGNING_KEY_ALIAS
 
 
 class Settings(BaseSettings):

@@ -25,7 +25,9 @@ TRAIL_NAME = "forensics-audit"
 ALERT_TOPIC_NAME = "forensics-login-alerts"
 LOGIN_RULE_NAME = "forensics-login"
 CONFIG_RECORDER_NAME = "forensics"
-# Anchors are kept this long under COMPLIANCE retention: nobody, the account root included, deletes one.
+# Anchors are kept this long under COMPLIANCE retention: nobody, the account root included, deletes one
+# (they must outlive anyone who could rewrite the audit log; S3 allows up to 100 years). The local seed's
+# anchor bucket uses the same.
 ANCHOR_RETENTION_DAYS = 3650
 # The trail's own log files: COMPLIANCE too, a year (CloudTrail digest files prove the chain over that span).
 TRAIL_RETENTION_DAYS = 365

@@ -11,6 +11,7 @@ import json
 import logging
 from typing import TypedDict
 
+from programs.forensic_account.config import ANCHOR_RETENTION_DAYS
 from service import aws_clients
 from service.config import Settings
 from service.custody import disk_image
@@ -182,10 +183,6 @@ def _ensure_snapshot_role(settings: Settings, role_arn: str) -> None:
         ],
     }
     iam.put_role_policy(RoleName=name, PolicyName="forensic-acquisition", PolicyDocument=json.dumps(policy))
-
-
-# Anchors must outlive anyone who could rewrite the audit log (S3 allows a default retention up to 100 years).
-ANCHOR_RETENTION_DAYS = 3650
 
 
 def _ensure_signing_key(settings: Settings, region: str, deploy_role_arn: str | None) -> None:
