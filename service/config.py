@@ -56,6 +56,11 @@ class ForensicAccount(BaseModel):
     )
     # The sts:ExternalId the deploy role's trust requires (programs/forensic_account `externalId`).
     external_id: str | None = Field(default=None, pattern=EXTERNAL_ID_PATTERN)
+    # The managed policy every clean-room role must carry as its permissions boundary (the deploy role may
+    # create no role without it); written by the bootstrap (programs/forensic_account permissionsBoundaryArn).
+    permissions_boundary_arn: str | None = Field(
+        default=None, pattern=r"^arn:aws[a-z-]*:iam::[0-9]{12}:policy/[A-Za-z0-9_+=,.@/-]+$"
+    )
     # What the bootstrap built there (programs/forensic_account outputs): the account's multi-region trail
     # and the SNS topic its log-in alerts are published to, for the operator's record; the service does
     # not read them yet.
@@ -68,6 +73,9 @@ class ForensicAccount(BaseModel):
     def _role_in_account(self) -> ForensicAccount:
         if self.deploy_role_arn and self.deploy_role_arn.split(":")[4] != self.account_id:
             raise ValueError(f"deploy_role_arn {self.deploy_role_arn} is not in account {self.account_id}")
+        boundary = self.permissions_boundary_arn
+        if boundary and boundary.split(":")[4] != self.account_id:
+            raise ValueError(f"permissions_boundary_arn {boundary} is not in account {self.account_id}")
         return self
 
 

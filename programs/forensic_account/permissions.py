@@ -304,6 +304,7 @@ BOUNDARY_ACTIONS = (
     "ssm:PutConfigurePackageResult",
     "ssm:PutInventory",
     "ssm:ResumeSession",
+    "ssm:SessionDocumentAccessCheck",
     "ssm:StartSession",
     "ssm:TerminateSession",
     "ssm:UpdateAssociationStatus",

@@ -99,6 +99,7 @@ def forensic_account_settings(
             account_id=outputs["accountId"],
             deploy_role_arn=outputs["deployRoleArn"],
             external_id=plan.config["externalId"] or None,
+            permissions_boundary_arn=outputs["permissionsBoundaryArn"],
             trail_name=outputs["trailName"],
             alert_topic_arn=outputs["alertTopicArn"],
         )

@@ -72,8 +72,12 @@ def trust_config(settings: Settings, inv: Investigation) -> dict[str, Any]:
     """Who the stack trusts, decided by the operator's settings and never by a caller: the service's own
     identity in the investigation's account (the deploy role it assumes there, else its configured
     principals: it works inside the evidence bucket, legal hold), the people who may assume the four roles,
-    the break-glass role, and whose images may be golden AMIs."""
+    the break-glass role, whose images may be golden AMIs, and the permissions boundary every role of the
+    stack carries (the account's, from the bootstrap)."""
     config: dict[str, Any] = {}
+    account = settings.account_for(inv.region)
+    if account is not None and account.permissions_boundary_arn:
+        config["permissionsBoundaryArn"] = account.permissions_boundary_arn
     service = [inv.assume_role_arn] if inv.assume_role_arn else settings.service_principals
     if service:
         config["servicePrincipals"] = list(service)

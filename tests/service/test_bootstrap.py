@@ -101,6 +101,7 @@ def test_the_outputs_become_settings_the_service_reads_back() -> None:
         "account_id": "111111111111",
         "deploy_role_arn": "arn:aws:iam::111111111111:role/forensics-deploy",
         "external_id": "ext-eu",
+        "permissions_boundary_arn": "arn:aws:iam::111111111111:policy/forensics-cleanroom-boundary",
         "trail_name": "forensics-audit",
         "alert_topic_arn": "arn:aws:sns:eu-west-1:111111111111:forensics-login-alerts",
     }

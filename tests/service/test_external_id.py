@@ -78,3 +78,22 @@ def test_an_invalid_external_id_is_refused(bad: str) -> None:
         ForensicAccount(account_id="111111111111", external_id=bad)
     with pytest.raises(ValidationError):
         SourceAccount(snapshot_role_arn=EVIDENCE, external_id=bad)
+
+
+def test_the_clean_room_roles_carry_the_accounts_boundary() -> None:
+    boundary = "arn:aws:iam::111111111111:policy/forensics-cleanroom-boundary"
+    settings = _settings()
+    settings.forensic_accounts["eu-west-1"] = settings.forensic_accounts["eu-west-1"].model_copy(
+        update={"permissions_boundary_arn": boundary}
+    )
+    inv = Investigation(id="case-1", region="eu-west-1", assume_role_arn=DEPLOY)
+    assert stack_config.trust_config(settings, inv)["permissionsBoundaryArn"] == boundary
+    assert "permissionsBoundaryArn" not in stack_config.trust_config(_settings(), inv)
+
+
+def test_a_boundary_in_another_account_is_refused() -> None:
+    with pytest.raises(ValidationError, match="not in account"):
+        ForensicAccount(
+            account_id="111111111111",
+            permissions_boundary_arn="arn:aws:iam::999999999999:policy/forensics-cleanroom-boundary",
+        )
