@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from policy_packs.forensics.rules.ami import ENV_AMI_JUDGED_AT
+from policy_packs.forensics.rules.day_zero import ENV_PERMISSIONS_BOUNDARY
 from programs.forensic_env.config import ConfigError, validate_config
 from service.clock import as_utc
 from service.config import Settings
@@ -107,10 +108,15 @@ def provider_config(inv: Investigation, settings: Settings) -> dict[str, ConfigV
     return config
 
 
-def policy_env(inv: Investigation) -> dict[str, str]:
+def policy_env(inv: Investigation, settings: Settings) -> dict[str, str]:
     """What the policy pack is told about this clean room by the service: the golden AMI is judged as of
-    the clean room's opening, so an image that was fresh then never stops a later freeze or release."""
-    return {ENV_AMI_JUDGED_AT: as_utc(inv.created_at).isoformat()}
+    the clean room's opening, so an image that was fresh then never stops a later freeze or release; and the
+    permissions boundary the account's deploy role requires of every role it creates."""
+    env = {ENV_AMI_JUDGED_AT: as_utc(inv.created_at).isoformat()}
+    account = settings.account_for(inv.region)
+    if account is not None and account.permissions_boundary_arn:
+        env[ENV_PERMISSIONS_BOUNDARY] = account.permissions_boundary_arn
+    return env
 
 
 def validate(raw: dict[str, Any], region: str | None = None) -> None:

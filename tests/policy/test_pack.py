@@ -36,6 +36,7 @@ EXPECTED = {
     "launch-templates-in-stack",
     "logs-encrypted-with-cmk",
     "roles-bounded",
+    "role-carries-boundary",
     "trail-validated",
 }
 STACK_LEVEL = {

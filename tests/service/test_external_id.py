@@ -97,3 +97,16 @@ def test_a_boundary_in_another_account_is_refused() -> None:
             account_id="111111111111",
             permissions_boundary_arn="arn:aws:iam::999999999999:policy/forensics-cleanroom-boundary",
         )
+
+
+def test_the_pack_is_told_the_accounts_boundary() -> None:
+    from datetime import UTC, datetime
+
+    boundary = "arn:aws:iam::111111111111:policy/forensics-cleanroom-boundary"
+    settings = _settings()
+    settings.forensic_accounts["eu-west-1"] = settings.forensic_accounts["eu-west-1"].model_copy(
+        update={"permissions_boundary_arn": boundary}
+    )
+    inv = Investigation(id="case-1", region="eu-west-1", created_at=datetime.now(UTC))
+    assert stack_config.policy_env(inv, settings)["FORENSICS_POLICY_PERMISSIONS_BOUNDARY"] == boundary
+    assert "FORENSICS_POLICY_PERMISSIONS_BOUNDARY" not in stack_config.policy_env(inv, _settings())

@@ -5,6 +5,7 @@ which judge every policy of every stack.)"""
 
 from __future__ import annotations
 
+import os
 import re
 from typing import Any
 
@@ -23,6 +24,9 @@ from .base import Statement as PolicyStatement
 from .iam import GROUP_POLICY, IAM_POLICY, ROLE, ROLE_POLICY, USER_POLICY
 
 TRAIL = "aws:cloudtrail/trail:Trail"
+# The permissions boundary the account's deploy role requires of every role it creates, as the service
+# declares it for the stack (never the program).
+ENV_PERMISSIONS_BOUNDARY = "FORENSICS_POLICY_PERMISSIONS_BOUNDARY"
 # Granting either lets a principal give a role its permissions: both must pin the boundary.
 BOUNDED_ACTIONS = ("CreateRole", "PutRolePermissionsBoundary")
 # Granting this lets a principal lift a boundary: never allowed.
@@ -104,6 +108,21 @@ def check_roles_bounded(args: Any, report: ReportFn) -> None:
         report(f"{args.resource_type} '{args.name}': {problem}")
 
 
+def check_role_carries_boundary(args: Any, report: ReportFn) -> None:
+    """A role the deploy role would create without the boundary fails at `up` with AccessDenied, after
+    whatever came before it was made: refused at preview instead."""
+    required = os.environ.get(ENV_PERMISSIONS_BOUNDARY)
+    if args.resource_type != ROLE or not required:
+        return
+    boundary = props_of(args).get("permissionsBoundary")
+    if is_unknown(boundary) or boundary == required:
+        return
+    report(
+        f"role '{args.name}' has permissions boundary {boundary or 'none'!s}, not the account's {required} "
+        "(the deploy role creates no role without it)"
+    )
+
+
 def check_trail_validated(args: Any, report: ReportFn) -> None:
     if args.resource_type != TRAIL:
         return
@@ -131,6 +150,15 @@ RULES = [
         "statement, and remove iam:DeleteRolePermissionsBoundary",
         check=check_roles_bounded,
         resource_types=(ROLE, ROLE_POLICY, IAM_POLICY, USER_POLICY, GROUP_POLICY),
+    ),
+    Rule(
+        name="role-carries-boundary",
+        description="Where the service declares the account's permissions boundary "
+        f"({ENV_PERMISSIONS_BOUNDARY}), every IAM role carries exactly that boundary.",
+        remediation="set permissions_boundary on the role to the account's boundary policy ARN "
+        "(the program's permissionsBoundaryArn)",
+        check=check_role_carries_boundary,
+        resource_types=(ROLE,),
     ),
     Rule(
         name="trail-validated",
