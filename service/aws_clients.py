@@ -40,7 +40,10 @@ def client(
     common: dict[str, Any] = {"endpoint_url": settings.aws_endpoint_url, "verify": tls_verify(settings)}
     if role_arn:
         sts = boto3.client("sts", region_name=region, **credentials, **common)
-        assumed = sts.assume_role(RoleArn=role_arn, RoleSessionName=session_name[:64])["Credentials"]
+        # The role's trust may require an external id (the day-zero programs' `externalId`).
+        external_id = settings.external_id_for(role_arn)
+        extra = {"ExternalId": external_id} if external_id else {}
+        assumed = sts.assume_role(RoleArn=role_arn, RoleSessionName=session_name[:64], **extra)["Credentials"]
         credentials = {
             "aws_access_key_id": assumed["AccessKeyId"],
             "aws_secret_access_key": assumed["SecretAccessKey"],

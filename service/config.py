@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from programs.forensic_account.config import DEFAULT_SIGNING_KEY_ALIAS, DEPLOY_ROLE_NAME
 from programs.forensic_env.config import (
     DEFAULT_ACCOUNT_ID,
     DEFAULT_ALLOWED_INSTANCE_TYPES,
@@ -32,10 +33,15 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # packs (FORENSICS_POLICY_PACKS), never leave this one out.
 FORENSICS_POLICY_PACK = PROJECT_ROOT / "policy_packs" / "forensics"
 
-# The role the service deploys through in the local AWS's default account (service.local.seed creates it).
-LOCAL_DEPLOY_ROLE = "forensics-deploy"
+# The role the service deploys through in the local AWS's default account (service.local.seed creates it),
+# named as programs/forensic_account names it on AWS.
+LOCAL_DEPLOY_ROLE = DEPLOY_ROLE_NAME
 # Good for the embedded local mode only: with target=aws the service refuses to start on it.
 LOCAL_PASSPHRASE = "local-clean-room-passphrase"
+
+
+# sts:ExternalId: 2 to 1224 characters of this set (STS AssumeRole).
+EXTERNAL_ID_PATTERN = r"^[A-Za-z0-9+=,.@:/-]{2,1224}$"
 
 
 class ForensicAccount(BaseModel):
@@ -48,11 +54,28 @@ class ForensicAccount(BaseModel):
     deploy_role_arn: str | None = Field(
         default=None, pattern=r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9_+=,.@/-]+$"
     )
+    # The sts:ExternalId the deploy role's trust requires (programs/forensic_account `externalId`).
+    external_id: str | None = Field(default=None, pattern=EXTERNAL_ID_PATTERN)
+    # The managed policy every clean-room role must carry as its permissions boundary (the deploy role may
+    # create no role without it); written by the bootstrap (programs/forensic_account permissionsBoundaryArn).
+    permissions_boundary_arn: str | None = Field(
+        default=None, pattern=r"^arn:aws[a-z-]*:iam::[0-9]{12}:policy/[A-Za-z0-9_+=,.@/-]+$"
+    )
+    # What the bootstrap built there (programs/forensic_account outputs): the account's multi-region trail
+    # and the SNS topic its log-in alerts are published to, for the operator's record; the service does
+    # not read them yet.
+    trail_name: str | None = Field(default=None, pattern=r"^[A-Za-z0-9._-]{3,128}$")
+    alert_topic_arn: str | None = Field(
+        default=None, pattern=r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}$"
+    )
 
     @model_validator(mode="after")
     def _role_in_account(self) -> ForensicAccount:
         if self.deploy_role_arn and self.deploy_role_arn.split(":")[4] != self.account_id:
             raise ValueError(f"deploy_role_arn {self.deploy_role_arn} is not in account {self.account_id}")
+        boundary = self.permissions_boundary_arn
+        if boundary and boundary.split(":")[4] != self.account_id:
+            raise ValueError(f"permissions_boundary_arn {boundary} is not in account {self.account_id}")
         return self
 
 
@@ -63,6 +86,8 @@ class SourceAccount(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     snapshot_role_arn: str = Field(pattern=r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9_+=,.@/-]+$")
+    # The sts:ExternalId the evidence role's trust requires (programs/source_account `externalId`).
+    external_id: str | None = Field(default=None, pattern=EXTERNAL_ID_PATTERN)
 
 
 # An SSO permission-set role (IAM Identity Center creates them under this path): shared by everyone assigned
@@ -105,7 +130,7 @@ class PersonPrincipal(BaseModel):
 # seed makes there, the signing key alias every forensic account has, and the audit-anchor bucket.
 LOCAL_SOURCE_ACCOUNT = "210987654321"
 LOCAL_SNAPSHOT_ROLE = "forensics-evidence-reader"
-SIGNING_KEY_ALIAS = "alias/forensics-signing"
+SIGNING_KEY_ALIAS = DEFAULT_SIGNING_KEY_ALIAS
 
 
 class Settings(BaseSettings):
@@ -345,6 +370,16 @@ class Settings(BaseSettings):
             )
             for region, account in configured.items()
         }
+
+    def external_id_for(self, role_arn: str) -> str | None:
+        """The external id the trust of a configured role (a deploy role or an evidence role) requires."""
+        for account in self.accounts.values():
+            if account.deploy_role_arn == role_arn and account.external_id:
+                return account.external_id
+        for source in self.sources.values():
+            if source.snapshot_role_arn == role_arn and source.external_id:
+                return source.external_id
+        return None
 
     @property
     def sources(self) -> dict[str, SourceAccount]:

@@ -114,6 +114,7 @@ class AccessRoles(pulumi.ComponentResource):
                 assume_role_policy=human_trust_policy(cfg, role),
                 max_session_duration=3600,
                 force_detach_policies=True,
+                permissions_boundary=cfg.permissions_boundary_arn,
                 tags=tags_for(cfg, f"{cfg.name_prefix}-{role}", {"forensics:role": role}),
                 opts=child,
             )
@@ -123,6 +124,7 @@ class AccessRoles(pulumi.ComponentResource):
             f"{name}-workstation",
             name=f"{cfg.name_prefix}-workstation",
             description=f"Forensic workstation instance role for investigation {cfg.investigation_id}",
+            permissions_boundary=cfg.permissions_boundary_arn,
             assume_role_policy=assume_role(
                 {"Service": "ec2.amazonaws.com"}, {"StringEquals": {"aws:SourceAccount": cfg.account_id}}
             ),

@@ -100,6 +100,9 @@ DEFAULTS: dict[str, Any] = {
     "breakGlassRoleArn": None,  # arn:aws:iam::<accountId>:role/forensics-break-glass
     "accountId": DEFAULT_ACCOUNT_ID,
     "assumeRoleArn": None,
+    # The managed policy every role of the clean room carries as its permissions boundary: the deploy role
+    # of programs/forensic_account may create no role without it.
+    "permissionsBoundaryArn": None,
     "objectLockMode": DEFAULT_OBJECT_LOCK_MODE,
     "objectLockRetentionDays": DEFAULT_OBJECT_LOCK_RETENTION_DAYS,
     "retainEvidenceBucket": True,
@@ -120,6 +123,7 @@ _ACCOUNT_RE = re.compile(r"^[0-9]{12}$")
 _REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-[0-9]+$")
 _PRINCIPAL_RE = re.compile(r"^arn:aws[a-z-]*:iam::[0-9]{12}:(root|(role|user)/[A-Za-z0-9_+=,.@/-]+)$")
 _ROLE_ARN_RE = re.compile(r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9_+=,.@/-]+$")
+_POLICY_ARN_RE = re.compile(r"^arn:aws[a-z-]*:iam::[0-9]{12}:policy/[A-Za-z0-9_+=,.@/-]+$")
 _TRUE, _FALSE = ("true", "1", "yes"), ("false", "0", "no")
 
 
@@ -178,6 +182,7 @@ class EnvironmentConfig:
     break_glass_role_arn: str = f"arn:aws:iam::{DEFAULT_ACCOUNT_ID}:role/{BREAK_GLASS_ROLE_NAME}"
     account_id: str = DEFAULT_ACCOUNT_ID
     assume_role_arn: str | None = None
+    permissions_boundary_arn: str | None = None
     object_lock_mode: ObjectLockMode = DEFAULT_OBJECT_LOCK_MODE
     object_lock_retention_days: int = DEFAULT_OBJECT_LOCK_RETENTION_DAYS
     retain_evidence_bucket: bool = True
@@ -566,6 +571,10 @@ def validate_config(raw: Mapping[str, Any], *, region: str | None = None) -> Env
     if assume_role_arn and not _ROLE_ARN_RE.match(assume_role_arn):
         raise ConfigError("assumeRoleArn", f"{assume_role_arn!r} is not an IAM role ARN")
 
+    boundary = _string(values, "permissionsBoundaryArn") or None
+    if boundary and not _POLICY_ARN_RE.match(boundary):
+        raise ConfigError("permissionsBoundaryArn", f"{boundary!r} is not a customer managed policy ARN")
+
     mode = _required(values, "objectLockMode")
     if mode not in ("GOVERNANCE", "COMPLIANCE"):
         raise ConfigError("objectLockMode", f"{mode!r} must be GOVERNANCE or COMPLIANCE")
@@ -595,6 +604,7 @@ def validate_config(raw: Mapping[str, Any], *, region: str | None = None) -> Env
         service_principals=_service_principals(values),
         account_id=account_id,
         assume_role_arn=assume_role_arn,
+        permissions_boundary_arn=boundary,
         object_lock_mode="COMPLIANCE" if mode == "COMPLIANCE" else "GOVERNANCE",
         object_lock_retention_days=_positive_int(values, "objectLockRetentionDays", 36500),
         retain_evidence_bucket=_bool(values, "retainEvidenceBucket"),

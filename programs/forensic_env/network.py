@@ -327,6 +327,7 @@ class IsolatedNetwork(pulumi.ComponentResource):
             f"{name}-flow-logs-role",
             name=f"{prefix}-flow-logs",
             description=f"VPC flow log delivery for investigation {cfg.investigation_id}",
+            permissions_boundary=cfg.permissions_boundary_arn,
             assume_role_policy=assume_role(
                 {"Service": "vpc-flow-logs.amazonaws.com"},
                 {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from service.cli import access, approvals, audit, investigations, tokens, verify
+from service.cli import access, approvals, audit, bootstrap, investigations, tokens, verify
 
 app = typer.Typer(help="Open, watch, freeze and destroy forensic clean rooms.", no_args_is_help=True)
 
@@ -24,3 +24,4 @@ app.add_typer(approvals.app, name="approvals")
 app.command()(audit.audit)
 app.add_typer(tokens.app, name="tokens")
 app.command("verify")(verify.verify_statement)
+app.command("bootstrap")(bootstrap.bootstrap)

@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from service.cli.client import ApiClient, console
@@ -90,28 +90,36 @@ def show_investigation(inv: Mapping[str, Any]) -> None:
     console.print(table)
 
 
-def watch(client: ApiClient, operation_id: str) -> None:
-    """Live progress from the operation's events until it ends, then its final state."""
-    with Progress(
+def event_progress() -> Progress:
+    """The live display of an operation's engine events (`create`, `watch`, `bootstrap`)."""
+    return Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
         console=console,
-    ) as progress:
+    )
+
+
+def show_event(progress: Progress, task: TaskID, event: Mapping[str, Any]) -> None:
+    """One engine event on the display: the bar's count, each finished step, violations and errors."""
+    counts = event.get("progress") or {}
+    if counts.get("planned"):
+        progress.update(task, total=counts["planned"], completed=counts.get("done", 0))
+    if event.get("type") == "step_done":
+        progress.console.print(f"  [green]✓[/green] {event.get('op')} {event.get('resource_type')}")
+    elif event.get("type") == "policy_violation":
+        progress.console.print(f"  [red]✗ policy {event.get('policy_name')}[/red]: {event.get('message')}")
+    elif event.get("type") == "diagnostic" and event.get("severity") == "error":
+        progress.console.print(f"  [red]{event.get('message')}[/red]")
+
+
+def watch(client: ApiClient, operation_id: str) -> None:
+    """Live progress from the operation's events until it ends, then its final state."""
+    with event_progress() as progress:
         task = progress.add_task(f"operation {operation_id}", total=None)
         for event in client.events(operation_id):
-            counts = event.get("progress") or {}
-            if counts.get("planned"):
-                progress.update(task, total=counts["planned"], completed=counts.get("done", 0))
-            if event.get("type") == "step_done":
-                progress.console.print(f"  [green]✓[/green] {event.get('op')} {event.get('resource_type')}")
-            elif event.get("type") == "policy_violation":
-                progress.console.print(
-                    f"  [red]✗ policy {event.get('policy_name')}[/red]: {event.get('message')}"
-                )
-            elif event.get("type") == "diagnostic" and event.get("severity") == "error":
-                progress.console.print(f"  [red]{event.get('message')}[/red]")
+            show_event(progress, task, event)
             if event.get("state") in TERMINAL_STATES:
                 break
     final = client.request("GET", f"/v1/operations/{operation_id}")

@@ -254,8 +254,8 @@ def engine_request(
         kind=kind,
         stack_name=inv.stack_name,
         config=stack_config.to_stack_config(raw),
-        provider_config=stack_config.provider_config(inv),
-        policy_env=stack_config.policy_env(inv),
+        provider_config=stack_config.provider_config(inv, settings),
+        policy_env=stack_config.policy_env(inv, settings),
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from policy_packs.forensics.rules.ami import ENV_AMI_JUDGED_AT
+from policy_packs.forensics.rules.day_zero import ENV_PERMISSIONS_BOUNDARY
 from programs.forensic_env.config import ConfigError, validate_config
 from service.clock import as_utc
 from service.config import Settings
@@ -72,8 +73,12 @@ def trust_config(settings: Settings, inv: Investigation) -> dict[str, Any]:
     """Who the stack trusts, decided by the operator's settings and never by a caller: the service's own
     identity in the investigation's account (the deploy role it assumes there, else its configured
     principals: it works inside the evidence bucket, legal hold), the people who may assume the four roles,
-    the break-glass role, and whose images may be golden AMIs."""
+    the break-glass role, whose images may be golden AMIs, and the permissions boundary every role of the
+    stack carries (the account's, from the bootstrap)."""
     config: dict[str, Any] = {}
+    account = settings.account_for(inv.region)
+    if account is not None and account.permissions_boundary_arn:
+        config["permissionsBoundaryArn"] = account.permissions_boundary_arn
     service = [inv.assume_role_arn] if inv.assume_role_arn else settings.service_principals
     if service:
         config["servicePrincipals"] = list(service)
@@ -89,20 +94,29 @@ def to_stack_config(raw: dict[str, Any]) -> dict[str, ConfigValue]:
     return {key: ConfigValue(value) for key, value in raw.items()}
 
 
-def provider_config(inv: Investigation) -> dict[str, ConfigValue]:
+def provider_config(inv: Investigation, settings: Settings) -> dict[str, ConfigValue]:
     """Per-investigation provider config on top of what the orchestration derives from Settings: the region,
-    and the deploy role of the region's forensic account (pulumi-aws ``assumeRoles``)."""
+    and the deploy role of the region's forensic account (pulumi-aws ``assumeRoles``) with the external id
+    its trust requires."""
     config = {"aws:region": ConfigValue(inv.region)}
     if inv.assume_role_arn:
         role = {"roleArn": inv.assume_role_arn, "sessionName": f"forensics-{inv.id}"[:64]}
+        external_id = settings.external_id_for(inv.assume_role_arn)
+        if external_id:
+            role["externalId"] = external_id
         config["aws:assumeRoles"] = ConfigValue([role])
     return config
 
 
-def policy_env(inv: Investigation) -> dict[str, str]:
+def policy_env(inv: Investigation, settings: Settings) -> dict[str, str]:
     """What the policy pack is told about this clean room by the service: the golden AMI is judged as of
-    the clean room's opening, so an image that was fresh then never stops a later freeze or release."""
-    return {ENV_AMI_JUDGED_AT: as_utc(inv.created_at).isoformat()}
+    the clean room's opening, so an image that was fresh then never stops a later freeze or release; and the
+    permissions boundary the account's deploy role requires of every role it creates."""
+    env = {ENV_AMI_JUDGED_AT: as_utc(inv.created_at).isoformat()}
+    account = settings.account_for(inv.region)
+    if account is not None and account.permissions_boundary_arn:
+        env[ENV_PERMISSIONS_BOUNDARY] = account.permissions_boundary_arn
+    return env
 
 
 def validate(raw: dict[str, Any], region: str | None = None) -> None:

@@ -11,6 +11,7 @@ import json
 import logging
 from typing import TypedDict
 
+from programs.forensic_account.config import ANCHOR_RETENTION_DAYS
 from programs.source_account.permissions import EVIDENCE_POLICY_NAME, evidence_policy
 from service import aws_clients
 from service.config import Settings
@@ -176,10 +177,6 @@ def _ensure_memory_document(settings: Settings, region: str, role_arn: str) -> N
             )
     except Exception as exc:  # botocore's errors: an enforcing local AWS has no way into the account yet
         logger.warning("memory document not created in %s (%s): %s", role_arn, region, exc)
-
-
-# Anchors must outlive anyone who could rewrite the audit log (S3 allows a default retention up to 100 years).
-ANCHOR_RETENTION_DAYS = 3650
 
 
 def _ensure_signing_key(settings: Settings, region: str, deploy_role_arn: str | None) -> None:

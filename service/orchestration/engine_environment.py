@@ -47,6 +47,10 @@ _LOCAL_ENDPOINT_SERVICES = (
     "cloudwatchlogs",
     "route53resolver",
     "organizations",
+    # The day-zero programs' (service/bootstrap).
+    "cloudtrail",
+    "configservice",
+    "events",
 )
 
 

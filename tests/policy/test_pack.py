@@ -38,6 +38,9 @@ EXPECTED = {
     "scps-attached",
     "no-full-access-allow",
     "evidence-role-trust",
+    "roles-bounded",
+    "role-carries-boundary",
+    "trail-validated",
 }
 STACK_LEVEL = {
     "evidence-bucket-hardened",

@@ -17,6 +17,7 @@ from tools.aws_standin.provider import StandinProvider
 from tools.aws_standin.values import props_from_plain, props_to_plain
 
 REGION = "us-east-1"
+# As the orchestration sets them (service/orchestration/engine_environment.py _LOCAL_ENDPOINT_SERVICES).
 SERVICES = (
     "ec2",
     "s3",
@@ -28,6 +29,9 @@ SERVICES = (
     "cloudwatchlogs",
     "route53resolver",
     "organizations",
+    "cloudtrail",
+    "configservice",
+    "events",
 )
 
 

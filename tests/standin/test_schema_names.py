@@ -51,6 +51,17 @@ CONTRACT_RESOURCES = {
     "aws:route53/resolverFirewallRuleGroup:ResolverFirewallRuleGroup",
     "aws:route53/resolverFirewallRule:ResolverFirewallRule",
     "aws:route53/resolverFirewallRuleGroupAssociation:ResolverFirewallRuleGroupAssociation",
+    # The day-zero programs'.
+    "aws:iam/policy:Policy",
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+    "aws:cloudtrail/trail:Trail",
+    "aws:cfg/recorder:Recorder",
+    "aws:cfg/deliveryChannel:DeliveryChannel",
+    "aws:cfg/recorderStatus:RecorderStatus",
+    "aws:cloudwatch/eventRule:EventRule",
+    "aws:cloudwatch/eventTarget:EventTarget",
+    "aws:sns/topicPolicy:TopicPolicy",
+    "aws:ssm/parameter:Parameter",
 }
 # The day-zero programs' (programs/organization): docs/contracts.md lists them apart.
 ORGANIZATION_RESOURCES = {

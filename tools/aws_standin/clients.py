@@ -27,6 +27,9 @@ ENDPOINT_KEYS: dict[str, tuple[str, ...]] = {
     "sns": ("sns",),
     "logs": ("cloudwatchlogs", "logs"),
     "route53resolver": ("route53resolver",),
+    "cloudtrail": ("cloudtrail",),
+    "config": ("configservice", "config"),
+    "events": ("events", "cloudwatchevents"),
 }
 
 DEFAULT_ACCOUNT = "123456789012"  # moto's account; used only if STS cannot answer

@@ -2,18 +2,45 @@
 
 from __future__ import annotations
 
-from . import ec2, iam, kms, logs, organizations, route53resolver, s3, sns, ssm
+from . import (
+    cloudtrail,
+    config_service,
+    ec2,
+    events,
+    iam,
+    iam_managed,
+    kms,
+    logs,
+    organizations,
+    route53resolver,
+    s3,
+    sns,
+    sns_policy,
+    ssm,
+    ssm_parameter,
+)
 from .base import ResourceHandler
 from .datasources import DataSource
 
-_MODULES = (ec2, s3, iam, kms, logs, sns, ssm, route53resolver, organizations)
+_MODULES = (ec2, s3, iam, kms, logs, sns, ssm, route53resolver)
+_DAY_ZERO_MODULES = (
+    iam_managed,
+    cloudtrail,
+    config_service,
+    events,
+    sns_policy,
+    ssm_parameter,
+    organizations,
+)
 
 RESOURCES: dict[str, type[ResourceHandler]] = {
-    handler.token: handler for module in _MODULES for handler in module.HANDLERS
+    handler.token: handler for module in (*_MODULES, *_DAY_ZERO_MODULES) for handler in module.HANDLERS
 }
 
 DATA_SOURCES: dict[str, DataSource] = {
-    source.token: source for module in _MODULES for source in getattr(module, "DATA_SOURCES", ())
+    source.token: source
+    for module in (*_MODULES, *_DAY_ZERO_MODULES)
+    for source in getattr(module, "DATA_SOURCES", ())
 }
 
 

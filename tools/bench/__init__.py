@@ -42,6 +42,7 @@ from service.custody.disk_image import BLOCK_SIZE, GIB, hash_snapshot, write_ima
 from service.local.aws import LocalAws, free_port
 from service.local.seed import seed
 from service.orchestration.stacks import settings_env
+from tools.bench import bootstrap as day_zero
 from tools.bench import cpu, throughput
 
 TOKEN = "bench-admin-token"
@@ -434,7 +435,12 @@ def main() -> None:
     parser.add_argument("--skip-hashing", action="store_true", help="leave out the EBS hashing figures")
     parser.add_argument("--rooms", type=int, default=4, help="clean rooms per throughput run")
     parser.add_argument("--throughput-only", action="store_true", help="only the 1 vs 2 workers figure")
+    parser.add_argument("--bootstrap-only", action="store_true", help="only the day-zero bootstrap figure")
     args = parser.parse_args()
+    if args.bootstrap_only:
+        with tempfile.TemporaryDirectory() as tmp:
+            print(day_zero.figures(Path(tmp)))
+        return
     if args.throughput_only:
         with LocalAws() as aws, tempfile.TemporaryDirectory() as tmp:
             print(throughput.line(args.rooms, throughput.per_minute(Path(tmp), aws, args.rooms)))
@@ -453,6 +459,8 @@ def main() -> None:
         startups = startup_figures()
         disk_hashing = None if args.skip_hashing else ebs_hash_figures(aws)
         scale_out = throughput.line(args.rooms, throughput.per_minute(Path(tmp), aws, args.rooms))
+    with tempfile.TemporaryDirectory() as tmp:
+        bootstrap_line = day_zero.figures(Path(tmp))
 
     b = statistics.median(s for s, _ in bare)
     g = statistics.median(s for s, _ in gated)
@@ -512,3 +520,4 @@ def main() -> None:
     if disk_hashing:
         print(disk_hashing)
     print(scale_out)
+    print(bootstrap_line)

@@ -11,6 +11,7 @@ from pulumi_policy.policy import Policy
 from . import (
     ami,
     compute,
+    day_zero,
     dns,
     encryption,
     evidence_trust,
@@ -37,6 +38,7 @@ RULES: list[Rule] = [
     *guardrails.RULES,
     *full_access.RULES,
     *evidence_trust.RULES,
+    *day_zero.RULES,
 ]
 
 REGISTRY: dict[str, Rule] = {rule.name: rule for rule in RULES}

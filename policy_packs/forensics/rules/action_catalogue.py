@@ -64,3 +64,27 @@ def beyond_reading(actions: list[str], service: str) -> list[str]:
     """Those of ``actions`` (``service:name``) whose access level is more than Read or List."""
     levels = actions_of(service)
     return [a for a in actions if levels.get(a.partition(":")[2], "") not in READ_ONLY_LEVELS]
+
+
+@cache
+def _resource_types(service: str, name: str) -> tuple[str, ...] | None:
+    """The resource types AWS authorizes the action on (empty: none, so only Resource "*" matches it);
+    None for an action the catalogue does not know."""
+    if name.lower() not in actions_of(service):
+        return None
+    details = _catalogue().actions.get_action_details(service, name)
+    return tuple(str(r.get("name")) for r in details.get("resourceTypes") or [])
+
+
+def resource_less(action: str) -> bool:
+    """An exact action (no wildcard) that AWS authorizes on no resource type: IAM matches it only against
+    Resource "*" (ec2:DescribeInstances, cloudtrail:LookupEvents, kms:CreateKey...)."""
+    service, _, name = action.strip().partition(":")
+    if not service or not name or has_wildcard(action):
+        return False
+    return _resource_types(service.lower(), name) == ()
+
+
+def reads_only(action: str) -> bool:
+    service, _, name = action.strip().partition(":")
+    return actions_of(service.lower()).get(name.lower(), "") in READ_ONLY_LEVELS

@@ -69,7 +69,11 @@ def check_ebs_encrypted_with_cmk(args: Any, report: ReportFn) -> None:
 def check_kms_rotation(args: Any, report: ReportFn) -> None:
     if args.resource_type != KMS_KEY:
         return
-    rotation = props_of(args).get("enableKeyRotation")
+    props = props_of(args)
+    spec = props.get("customerMasterKeySpec") or props.get("keySpec")
+    if isinstance(spec, str) and not is_unknown(spec) and spec != "SYMMETRIC_DEFAULT":
+        return  # KMS rotates only symmetric encryption keys: a signing key's rotation is a new key
+    rotation = props.get("enableKeyRotation")
     if is_unknown(rotation):
         return
     if as_bool(rotation) is not True:
@@ -98,7 +102,8 @@ RULES = [
     ),
     Rule(
         name="kms-rotation",
-        description="Customer managed KMS keys have automatic key rotation enabled.",
+        description="Customer managed symmetric KMS keys have automatic key rotation enabled (KMS rotates no "
+        "asymmetric key).",
         remediation="set enable_key_rotation=True on aws.kms.Key",
         check=check_kms_rotation,
         resource_types=(KMS_KEY,),

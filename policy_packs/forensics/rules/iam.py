@@ -10,12 +10,20 @@ from typing import Any
 
 from programs.forensic_env.trust import GRANT_SID_PREFIX, INVESTIGATION_SESSION_TAG
 
-from .action_catalogue import beyond_reading, has_wildcard, matches_all_of, matching
+from .action_catalogue import (
+    beyond_reading,
+    has_wildcard,
+    matches_all_of,
+    matching,
+    reads_only,
+    resource_less,
+)
 from .base import (
     UNKNOWN,
     ReportFn,
     Rule,
     Statement,
+    account_condition,
     as_list,
     identifiers,
     is_public_principal,
@@ -97,6 +105,49 @@ def _names_root(principal: Any) -> bool:
     return any(isinstance(v, str) and _ROOT_PRINCIPAL.match(v.strip()) for v in principal_values(principal))
 
 
+# What anyone may do with a signing key's public half: verify signatures offline.
+PUBLIC_KEY_READS = frozenset({"kms:getpublickey", "kms:describekey"})
+
+
+def _org_public_key_read(stmt: Statement, key_policy: bool) -> bool:
+    """A key policy's Principal '*' that only reads the public key and is held to one account or
+    organization (aws:PrincipalOrgID / aws:PrincipalAccount): how a signing key lets the organization
+    verify its statements without naming every role in it."""
+    return (
+        key_policy
+        and bool(stmt.actions)
+        and all(isinstance(a, str) and a.strip().lower() in PUBLIC_KEY_READS for a in stmt.actions)
+        and account_condition(stmt.condition) not in (None, "unknown")
+    )
+
+
+def _requires_request_tag(condition: Any) -> bool:
+    """A Null aws:RequestTag/<key> = false (or StringEquals on one): the call must tag what it creates."""
+    if not isinstance(condition, dict):
+        return False
+    for operator, block in condition.items():
+        if not isinstance(operator, str) or not isinstance(block, dict):
+            continue
+        for key, value in block.items():
+            if not isinstance(key, str) or not key.lower().startswith("aws:requesttag/"):
+                continue
+            if operator.lower() == "null" and all(str(v).lower() == "false" for v in as_list(value)):
+                return True
+            if operator.lower() == "stringequals" and as_list(value):
+                return True
+    return False
+
+
+def _needs_every_resource(stmt: Statement) -> bool:
+    """Resource "*" is the only way to allow actions AWS authorizes on no resource type. Accepted for those
+    alone when each only reads (describe, list, lookup), or when the statement makes the call tag what it
+    creates (kms:CreateKey with an aws:RequestTag condition)."""
+    actions = [a for a in stmt.actions if isinstance(a, str) and not is_unknown(a)]
+    if not actions or len(actions) != len(stmt.actions) or not all(resource_less(a) for a in actions):
+        return False
+    return all(reads_only(a) for a in actions) or _requires_request_tag(stmt.condition)
+
+
 def _statement_problems(stmt: Statement, key_policy: bool, resource_policy: bool) -> list[str]:
     if not stmt.is_allow:
         return []  # Deny statements are exempt: a deny-all is how the service freezes access
@@ -107,7 +158,7 @@ def _statement_problems(stmt: Statement, key_policy: bool, resource_policy: bool
         problems.append(f"{where} uses NotAction in an Allow")
     if stmt.not_resources:
         problems.append(f"{where} uses NotResource in an Allow")
-    if resource_policy and is_public_principal(stmt.principal):
+    if resource_policy and is_public_principal(stmt.principal) and not _org_public_key_read(stmt, key_policy):
         problems.append(f"{where} allows Principal '*'")
     if key_policy:
         # A key policy names who may use and manage the key: no kms:* for anyone (break-glass gets its
@@ -124,6 +175,8 @@ def _statement_problems(stmt: Statement, key_policy: bool, resource_policy: bool
         spelled = "" if wildcard_actions == ["*"] else f" ({', '.join(wildcard_actions)})"
         problems.append(f"{where} allows Action '*'{spelled}")
     wildcard_resources = [str(r) for r in stmt.resources if is_wildcard_resource(r)]
+    if wildcard_resources and stmt.resources == ["*"] and _needs_every_resource(stmt):
+        wildcard_resources = []
     if wildcard_resources:
         spelled = "" if wildcard_resources == ["*"] else f" ({', '.join(wildcard_resources)})"
         problems.append(f"{where} allows on Resource '*'{spelled}")
@@ -525,7 +578,9 @@ RULES = [
         name="iam-no-wildcards",
         description="IAM, bucket and key policies have no Allow with Action '*', Resource '*' (or an ARN "
         "matching everything), a service's every action on all its resources (s3:* on arn:aws:s3:::*), "
-        "NotAction or NotResource (Deny statements are exempt); key policies grant no kms:* and nothing "
+        "NotAction or NotResource (Deny statements are exempt; Resource '*' is accepted for actions AWS "
+        "authorizes on no resource type, when they only read or the statement requires an aws:RequestTag); "
+        "key policies grant no kms:* and nothing "
         "to an account root; trust policies never name an account root, and the four people's roles need "
         "MFA or a source identity plus the investigation's session tag; a just-in-time grant (Sid "
         f"{GRANT_SID_PREFIX}..., a time condition or a named source identity) needs DateLessThan on "

@@ -6,8 +6,11 @@ import json
 from typing import Any
 
 from .base import ReportFn, Rule, get, is_unknown, plain, props_of
+from .stack_kind import is_day_zero
 
 REQUIRED_TAGS = ("forensics:investigation-id", "forensics:ticket", "managed-by")
+# A day-zero stack belongs to no investigation: its resources say which part of the baseline they are.
+DAY_ZERO_TAGS = ("forensics:baseline", "managed-by")
 MANAGED_BY = "forensic-cleanroom"
 
 # Resource types with a `tags` input: the ones contracts.md lets the program use, plus a few that the
@@ -69,7 +72,8 @@ def check_required_tags(args: Any, report: ReportFn) -> None:
     merged: dict[str, Any] = dict(_provider_default_tags(args))
     if isinstance(tags, dict):
         merged.update(tags)
-    missing = [k for k in REQUIRED_TAGS if not (is_unknown(merged.get(k)) or merged.get(k))]
+    required = DAY_ZERO_TAGS if is_day_zero() else REQUIRED_TAGS
+    missing = [k for k in required if not (is_unknown(merged.get(k)) or merged.get(k))]
     if missing:
         report(f"{args.resource_type} '{args.name}' lacks required tags: {', '.join(missing)}")
     managed_by = merged.get("managed-by")
@@ -81,7 +85,8 @@ RULES = [
     Rule(
         name="required-tags",
         description="Every taggable resource carries forensics:investigation-id, forensics:ticket and "
-        f"managed-by={MANAGED_BY}.",
+        f"managed-by={MANAGED_BY} (in a day-zero stack, as the service declares it: forensics:baseline and "
+        "managed-by).",
         remediation="pass the common tag map (forensics:investigation-id, forensics:ticket, "
         f"managed-by={MANAGED_BY}, plus config tags) to every taggable resource, or set them as the "
         "provider's default_tags",

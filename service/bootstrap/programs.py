@@ -1,0 +1,130 @@
+"""The day-zero programs, in the order the bootstrap runs them (the AWS guidance: each account's baseline
+first, the organization's restrictive policies last), each with its stacks' config, built from the service's
+settings, and the settings its outputs imply. This table is the only place that says so."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from programs.forensic_account import config as forensic_account
+from service.config import ForensicAccount, Settings
+from service.errors import InvalidInput
+
+
+@dataclass(frozen=True)
+class BootstrapOptions:
+    """What the settings do not say: the approved base image of the golden-AMI pipeline, and whether the
+    pipeline is built at all (the local AWS has no Image Builder)."""
+
+    base_image_id: str = ""
+    golden_image_pipeline: bool = True
+    organization_id: str = ""
+
+
+@dataclass(frozen=True)
+class StackPlan:
+    """One stack of one day-zero program: its name and its config (keys without the namespace)."""
+
+    stack_name: str
+    region: str
+    config: dict[str, Any]
+
+
+# Outputs of every stack of a program -> FORENSICS_* settings (name -> value as the env file holds it).
+SettingsFn = Callable[[Settings, list[tuple[StackPlan, Mapping[str, Any]]]], dict[str, str]]
+
+
+@dataclass(frozen=True)
+class DayZeroProgram:
+    name: str
+    # `module:function` of the program (the engine child loads it); its directory holds its Pulumi.yaml.
+    program: str
+    namespace: str
+    plans: Callable[[Settings, BootstrapOptions], list[StackPlan]]
+    settings: SettingsFn
+    output_names: tuple[str, ...] = field(default_factory=tuple)
+
+
+def service_principals(settings: Settings) -> list[str]:
+    """Who assumes the deploy roles: the configured service principals, never an account root (the pack
+    refuses a trust naming one, locally too, where the service's default credentials are the root's)."""
+    if settings.service_principal_arns:
+        return list(settings.service_principal_arns)
+    raise InvalidInput(
+        "FORENSICS_SERVICE_PRINCIPAL_ARNS is empty: the deploy roles would trust nobody (set the service's "
+        "own role ARN before bootstrapping)"
+    )
+
+
+def forensic_account_plans(settings: Settings, options: BootstrapOptions) -> list[StackPlan]:
+    alias = settings.signing_key_id
+    if not alias.startswith("alias/"):
+        raise InvalidInput(
+            f"FORENSICS_SIGNING_KEY_ID={alias}: the bootstrap creates the signing key under an alias "
+            "(alias/forensics-...), not a key id"
+        )
+    plans = []
+    for region, account in sorted(settings.accounts.items()):
+        anchor = settings.anchor_bucket if region == settings.aws_region else None
+        config = {
+            "accountId": account.account_id,
+            "region": region,
+            "servicePrincipalArns": service_principals(settings),
+            "externalId": account.external_id or "",
+            "organizationId": options.organization_id,
+            "breakGlassRoleArn": settings.break_glass_role_arn or "",
+            "signingKeyAlias": alias,
+            "anchorBucketName": anchor or "",
+            "goldenImagePipeline": options.golden_image_pipeline,
+            "baseImageId": options.base_image_id,
+        }
+        try:
+            forensic_account.validate_config(config)
+        except forensic_account.ConfigError as exc:
+            raise InvalidInput(f"forensic account {account.account_id} ({region}): {exc}") from None
+        plans.append(StackPlan(f"account-{account.account_id}-{region}", region, config))
+    return plans
+
+
+def forensic_account_settings(
+    settings: Settings, stacks: list[tuple[StackPlan, Mapping[str, Any]]]
+) -> dict[str, str]:
+    accounts: dict[str, dict[str, Any]] = {}
+    anchor = ""
+    for plan, outputs in stacks:
+        account = ForensicAccount(
+            account_id=outputs["accountId"],
+            deploy_role_arn=outputs["deployRoleArn"],
+            external_id=plan.config["externalId"] or None,
+            permissions_boundary_arn=outputs["permissionsBoundaryArn"],
+            trail_name=outputs["trailName"],
+            alert_topic_arn=outputs["alertTopicArn"],
+        )
+        accounts[outputs["region"]] = account.model_dump(mode="json", exclude_none=True)
+        if outputs["region"] == settings.aws_region:
+            anchor = outputs["anchorBucket"]
+    result = {
+        "FORENSICS_FORENSIC_ACCOUNTS": json.dumps(accounts, sort_keys=True),
+        # The alias is the same in every forensic account: one setting names each account's own key.
+        "FORENSICS_SIGNING_KEY_ID": str(stacks[0][1]["signingKeyAlias"])
+        if stacks
+        else settings.signing_key_id,
+    }
+    if anchor:
+        result["FORENSICS_AUDIT_ANCHOR_BUCKET"] = anchor
+    return result
+
+
+FORENSIC_ACCOUNT = DayZeroProgram(
+    name="forensic_account",
+    program="programs.forensic_account.program:forensic_account",
+    namespace=forensic_account.NAMESPACE,
+    plans=forensic_account_plans,
+    settings=forensic_account_settings,
+)
+
+# In the order they run. The lead adds source_account (after the forensic accounts) and organization (last).
+PROGRAMS: tuple[DayZeroProgram, ...] = (FORENSIC_ACCOUNT,)

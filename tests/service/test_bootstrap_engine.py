@@ -1,0 +1,120 @@
+"""`forensics bootstrap` on the real engine into a local AWS of its own (nothing seeded): the forensic
+account's baseline is built by programs/forensic_account, checked with boto3, and a second run changes
+nothing."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from service.bootstrap.programs import BootstrapOptions
+from service.bootstrap.run import bootstrap
+from service.config import Settings
+from service.local.aws import LocalAws
+
+pytestmark = pytest.mark.engine
+
+SERVICE = "arn:aws:iam::123456789012:role/forensics-service"
+
+
+@pytest.fixture(scope="module")
+def empty_aws() -> Iterator[LocalAws]:
+    """A local AWS nothing else has touched: day zero starts from an empty account."""
+    with LocalAws() as aws:
+        yield aws
+
+
+@pytest.fixture
+def settings(tmp_path: Path, empty_aws: LocalAws, pulumi_cli: Path) -> Settings:
+    return Settings(
+        target="local",
+        data_dir=tmp_path / "data",
+        aws_endpoint_url=empty_aws.endpoint_url,
+        aws_verify_tls=False,
+        pulumi_cli_dir=pulumi_cli.parent,
+        audit_anchor_bucket=f"forensics-audit-anchors-{uuid.uuid4().hex[:16]}",
+        # A named role, as in production: the pack refuses a deploy role that trusts an account root.
+        service_principal_arns=[SERVICE],
+    )
+
+
+def _documents(iam: Any) -> list[tuple[str, Any]]:
+    """Every role's inline and attached policy documents, and every customer managed policy's."""
+    found: list[tuple[str, Any]] = []
+    for role in iam.list_roles()["Roles"]:
+        name = role["RoleName"]
+        for policy_name in iam.list_role_policies(RoleName=name)["PolicyNames"]:
+            found.append(
+                (
+                    f"{name}/{policy_name}",
+                    iam.get_role_policy(RoleName=name, PolicyName=policy_name)["PolicyDocument"],
+                )
+            )
+        for attached in iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"]:
+            found.append((f"{name} attaches", attached["PolicyArn"]))
+    for policy in iam.list_policies(Scope="Local")["Policies"]:
+        version = iam.get_policy_version(PolicyArn=policy["Arn"], VersionId=policy["DefaultVersionId"])
+        found.append((policy["PolicyName"], version["PolicyVersion"]["Document"]))
+    return found
+
+
+def test_bootstrap_builds_the_baseline_and_a_second_run_changes_nothing(
+    settings: Settings, empty_aws: LocalAws
+) -> None:
+    options = BootstrapOptions(golden_image_pipeline=False)
+    first = bootstrap(settings, options)
+    account = settings.aws_account_id
+    assert [s.stack_name for s in first.stacks] == [f"account-{account}-{settings.aws_region}"]
+    assert first.changed and first.stacks[0].changes.get("create", 0) > 20
+
+    iam = empty_aws.client("iam")
+    role = iam.get_role(RoleName="forensics-deploy")["Role"]
+    trust = role["AssumeRolePolicyDocument"]
+    trust = json.loads(trust) if isinstance(trust, str) else trust
+    assert trust["Statement"][0]["Principal"] == {"AWS": [SERVICE]}
+    deploy = iam.get_role_policy(RoleName="forensics-deploy", PolicyName="forensics-deploy")["PolicyDocument"]
+    deploy = json.loads(deploy) if isinstance(deploy, str) else deploy
+    bounded = next(s for s in deploy["Statement"] if s.get("Sid") == "RoleCreateBounded")
+    boundary_arn = f"arn:aws:iam::{account}:policy/forensics-cleanroom-boundary"
+    assert bounded["Condition"] == {"StringEquals": {"iam:PermissionsBoundary": boundary_arn}}
+    assert iam.get_policy(PolicyArn=boundary_arn)["Policy"]["PolicyName"] == "forensics-cleanroom-boundary"
+    # No administrator anywhere in the account the bootstrap built.
+    for where, document in _documents(iam):
+        text = document if isinstance(document, str) else json.dumps(document)
+        assert "AdministratorAccess" not in text and '"*:*"' not in text, where
+        if not isinstance(document, str):
+            for statement in document["Statement"]:
+                actions = (
+                    statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+                )
+                assert statement["Effect"] == "Deny" or "*" not in actions, where
+
+    cloudtrail = empty_aws.client("cloudtrail")
+    trail = cloudtrail.describe_trails(trailNameList=["forensics-audit"])["trailList"][0]
+    assert trail["IsMultiRegionTrail"] and trail["LogFileValidationEnabled"]
+    assert cloudtrail.get_trail_status(Name="forensics-audit")["IsLogging"]
+    config = empty_aws.client("config")
+    assert config.describe_configuration_recorder_status()["ConfigurationRecordersStatus"][0]["recording"]
+    events = empty_aws.client("events")
+    rule = events.describe_rule(Name="forensics-login")
+    targets = events.list_targets_by_rule(Rule="forensics-login")["Targets"]
+    assert [t["Arn"] for t in targets] == [first.stacks[0].outputs["alertTopicArn"]]
+    assert "StartSession" in rule["EventPattern"]
+    key = empty_aws.client("kms").describe_key(KeyId="alias/forensics-signing")["KeyMetadata"]
+    assert (key["KeySpec"], key["KeyUsage"]) == ("ECC_NIST_P256", "SIGN_VERIFY")
+    lock = empty_aws.client("s3").get_object_lock_configuration(Bucket=settings.anchor_bucket)
+    retention = lock["ObjectLockConfiguration"]["Rule"]["DefaultRetention"]
+    assert (retention["Mode"], retention["Days"]) == ("COMPLIANCE", 3650)
+
+    accounts = json.loads(first.settings["FORENSICS_FORENSIC_ACCOUNTS"])
+    assert accounts[settings.aws_region]["deploy_role_arn"] == role["Arn"]
+    assert first.settings["FORENSICS_AUDIT_ANCHOR_BUCKET"] == settings.anchor_bucket
+
+    second = bootstrap(settings, options)
+    assert not second.changed, second.stacks
+    assert second.settings == first.settings

@@ -1,0 +1,77 @@
+"""The external id reaches STS: on a local AWS that judges role trust as STS does, a deploy role (and an
+evidence role) whose trust requires `sts:ExternalId` is assumed by the service's clients with the configured
+id, and refused with none or another."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from botocore.exceptions import ClientError
+from pydantic import SecretStr
+
+from service import aws_clients
+from service.config import ForensicAccount, Settings, SourceAccount
+from service.local.aws import LocalAws
+
+pytestmark = pytest.mark.engine
+
+
+def _role_requiring(aws: LocalAws, name: str, external_id: str) -> str:
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": aws.admin_arn},
+                "Action": "sts:AssumeRole",
+                "Condition": {"StringEquals": {"sts:ExternalId": external_id}},
+            }
+        ],
+    }
+    iam = aws.client("iam")
+    arn = str(iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"])
+    iam.put_role_policy(
+        RoleName=name,
+        PolicyName="whoami",
+        PolicyDocument=json.dumps(
+            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:*", "Resource": "*"}]}
+        ),
+    )
+    return arn
+
+
+def _settings(
+    aws: LocalAws, deploy: str, deploy_id: str | None, evidence: str, evidence_id: str | None
+) -> Settings:
+    account = deploy.split(":")[4]
+    return Settings(
+        target="local",
+        aws_endpoint_url=aws.endpoint_url,
+        aws_verify_tls=False,
+        aws_access_key_id=aws.access_key_id,
+        aws_secret_access_key=SecretStr(aws.secret_access_key),
+        forensic_accounts={
+            "us-east-1": ForensicAccount(account_id=account, deploy_role_arn=deploy, external_id=deploy_id)
+        },
+        source_accounts={account: SourceAccount(snapshot_role_arn=evidence, external_id=evidence_id)},
+    )
+
+
+def test_roles_requiring_an_external_id_are_assumed_with_it_only(enforcing_aws: LocalAws) -> None:
+    deploy = _role_requiring(enforcing_aws, "xid-deploy", "deploy-ext-1")
+    evidence = _role_requiring(enforcing_aws, "xid-evidence", "evidence-ext-1")
+
+    good = _settings(enforcing_aws, deploy, "deploy-ext-1", evidence, "evidence-ext-1")
+    for role in (deploy, evidence):
+        caller = aws_clients.client(good, "sts", role_arn=role).get_caller_identity()["Arn"]
+        assert ":assumed-role/" in caller and role.rsplit("/", 1)[1] in caller
+
+    for wrong in (
+        _settings(enforcing_aws, deploy, None, evidence, None),
+        _settings(enforcing_aws, deploy, "evidence-ext-1", evidence, "deploy-ext-1"),
+    ):
+        for role in (deploy, evidence):
+            with pytest.raises(ClientError) as refused:
+                aws_clients.client(wrong, "sts", role_arn=role)
+            assert refused.value.response["Error"]["Code"] == "AccessDenied"
