@@ -35,7 +35,14 @@ from service.operations.models import Operation
 from service.operations.states import Action, OperationState
 
 # The actions the console offers on a clean room, in this order (the rest stay with the API and chat).
-CONSOLE_ACTIONS: tuple[str, ...] = (Action.FREEZE, Action.EXTEND, Action.RELEASE, Action.DESTROY)
+CONSOLE_ACTIONS: tuple[str, ...] = (
+    Action.FREEZE,
+    Action.EXTEND,
+    Action.RELEASE,
+    Action.DESTROY,
+    Action.CONTAIN,
+    Action.RELEASE_CONTAINMENT,
+)
 PAGE_SIZE = 50
 UNFINISHED = (OperationState.QUEUED, OperationState.RUNNING)
 

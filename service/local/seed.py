@@ -144,7 +144,50 @@ SNAPSHOT_ROLE_ACTIONS = [
     "kms:DescribeKey",
     "kms:CreateKey",
     "kms:CreateGrant",
+    # Containment (service/containment): read what it changes, then protect, take out of service and isolate
+    # the instance, and undo exactly that on release. Nothing here stops or terminates an instance.
+    "ec2:DescribeInstanceAttribute",
+    "ec2:DescribeIamInstanceProfileAssociations",
+    "ec2:DescribeSecurityGroups",
+    "ec2:DescribeNetworkAcls",
+    "ec2:ModifyInstanceAttribute",
+    "ec2:ModifyNetworkInterfaceAttribute",
+    "ec2:AssociateIamInstanceProfile",
+    "ec2:ReplaceIamInstanceProfileAssociation",
+    "ec2:DisassociateIamInstanceProfile",
+    "ec2:DeleteTags",
+    # The isolation group (no rules: a new group's allow-all egress is revoked) and the deny-all network ACL.
+    "ec2:CreateSecurityGroup",
+    "ec2:RevokeSecurityGroupIngress",
+    "ec2:RevokeSecurityGroupEgress",
+    "ec2:CreateNetworkAcl",
+    "ec2:DeleteNetworkAclEntry",
+    "ec2:ReplaceNetworkAclAssociation",
+    "autoscaling:DescribeAutoScalingInstances",
+    "autoscaling:DetachInstances",
+    "autoscaling:AttachInstances",
+    # Target groups and classic load balancers share the elasticloadbalancing prefix.
+    "elasticloadbalancing:DescribeTargetGroups",
+    "elasticloadbalancing:DescribeTargetHealth",
+    "elasticloadbalancing:DescribeLoadBalancers",
+    "elasticloadbalancing:DeregisterTargets",
+    "elasticloadbalancing:RegisterTargets",
+    "elasticloadbalancing:DeregisterInstancesFromLoadBalancer",
+    "elasticloadbalancing:RegisterInstancesWithLoadBalancer",
 ]
+# Containment's deny-all instance profile and its role, made once: IAM writes on exactly those two names.
+CONTAINMENT_IAM_ACTIONS = [
+    "iam:GetRole",
+    "iam:CreateRole",
+    "iam:PutRolePolicy",
+    "iam:GetInstanceProfile",
+    "iam:CreateInstanceProfile",
+    "iam:AddRoleToInstanceProfile",
+]
+CONTAINMENT_IAM_RESOURCES = ["role/forensics-deny-all", "instance-profile/forensics-deny-all"]
+# Swapping an instance's profile passes its role: the deny-all one on containment, the instance's own on
+# release. Only to EC2.
+CONTAINMENT_PASS_ROLE = ["iam:PassRole"]
 # Used by EC2 and the EBS direct APIs on the role's behalf (copying, reading encrypted blocks) only.
 SNAPSHOT_ROLE_KEY_USE = ["kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKeyWithoutPlaintext"]
 
@@ -154,6 +197,7 @@ def _ensure_snapshot_role(settings: Settings, role_arn: str) -> None:
     sets up once per account that evidence may come from (here, in the local AWS, through the role itself)."""
     caller = aws_clients.client(settings, "sts").get_caller_identity()
     name = role_arn.rsplit("/", 1)[1]
+    account = role_arn.split(":")[4]
     try:
         iam = aws_clients.client(settings, "iam", role_arn=role_arn)
         iam.get_role(RoleName=name)
@@ -173,6 +217,17 @@ def _ensure_snapshot_role(settings: Settings, role_arn: str) -> None:
         "Version": "2012-10-17",
         "Statement": [
             {"Effect": "Allow", "Action": SNAPSHOT_ROLE_ACTIONS, "Resource": "*"},
+            {
+                "Effect": "Allow",
+                "Action": CONTAINMENT_IAM_ACTIONS,
+                "Resource": [f"arn:aws:iam::{account}:{name}" for name in CONTAINMENT_IAM_RESOURCES],
+            },
+            {
+                "Effect": "Allow",
+                "Action": CONTAINMENT_PASS_ROLE,
+                "Resource": "*",
+                "Condition": {"StringEquals": {"iam:PassedToService": "ec2.amazonaws.com"}},
+            },
             {
                 "Effect": "Allow",
                 "Action": SNAPSHOT_ROLE_KEY_USE,

@@ -38,3 +38,5 @@ class Action(StrEnum):
     ACQUIRE = "acquire"
     GRANT = "grant"
     REGISTER = "register"
+    CONTAIN = "contain"
+    RELEASE_CONTAINMENT = "release-containment"
