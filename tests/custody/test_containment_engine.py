@@ -4,6 +4,7 @@ person's approval) back to exactly what was recorded, each checked with boto3 in
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
@@ -96,7 +97,7 @@ def test_an_instance_is_contained_and_released_back_to_exactly_what_was_recorded
     inv = open_ready(engine_client, "SEC-2301", timeout=TIMEOUT)
     inv_id = inv["id"]
     responder = issue(engine_client, "responder", "rita@example.com")
-    colleague = issue(engine_client, "responder", "ravi@example.com")
+    colleague = issue(engine_client, "responder", "ron@example.com")
     analyst = issue(engine_client, "analyst", "ann@example.com")
     body = {"source_account_id": LOCAL_SOURCE_ACCOUNT, "region": inv["region"], "instance_id": instance_id}
 
@@ -110,7 +111,12 @@ def test_an_instance_is_contained_and_released_back_to_exactly_what_was_recorded
     assert missing.status_code == 422 and "cannot be read" in missing.text
     assert _now(local_aws, instance_id)["tags"] == before["tags"]  # nothing was touched by the refusals
 
-    accepted = engine_client.post(f"/v1/investigations/{inv_id}/containment", json=body, headers=responder)
+    # The subnet too: its network ACL cuts the connections the security groups still track.
+    accepted = engine_client.post(
+        f"/v1/investigations/{inv_id}/containment",
+        json={**body, "isolate_subnet_with_nacl": True},
+        headers=responder,
+    )
     assert accepted.status_code == 202, accepted.text
     op = wait_operation(engine_client, accepted.json()["operation"]["id"], timeout=TIMEOUT)
     assert op["state"] == "succeeded", op["error"]
@@ -145,6 +151,10 @@ def test_an_instance_is_contained_and_released_back_to_exactly_what_was_recorded
     assert contained["tags"][instance_state.TAG_CONTAINED] == "true"
     assert contained["tags"][instance_state.TAG_INVESTIGATION] == inv_id
     assert contained["state"] == "running"
+    (acl,) = contained["subnetNetworkAcls"]
+    assert acl["networkAclId"] != before["subnetNetworkAcls"][0]["networkAclId"]
+    (deny_acl,) = ec2.describe_network_acls(NetworkAclIds=[acl["networkAclId"]])["NetworkAcls"]
+    assert all(entry["RuleAction"] == "deny" for entry in deny_acl["Entries"])
     with pytest.raises(ec2.exceptions.ClientError, match="OperationNotPermitted"):
         ec2.terminate_instances(InstanceIds=[instance_id])
 
@@ -158,21 +168,21 @@ def test_an_instance_is_contained_and_released_back_to_exactly_what_was_recorded
         Key=record["source"]["key"],
         VersionId=record["source"]["version_id"],
     )["Body"].read()
-    import hashlib
-
     assert hashlib.sha256(stored).hexdigest() == record["sha256_source"]
     recorded = json.loads(stored)["state"]
     assert instance_state.comparable(recorded) == instance_state.comparable(
         json.loads(json.dumps(before, default=str))
     )
     custody = engine_client.get(f"/v1/investigations/{inv_id}/custody", headers=ADMIN).json()
+    assert custody["chain_ok"], custody["chain_problem"]
+    custody = custody["events"]
     steps = [e["details"].get("step") for e in custody if e["event"] == "contained"]
     assert steps == ["recorded", "protected", "out_of_service", "isolated", "credentials_denied", "tagged"]
 
     # A second containment of the same instance is refused (it would record the isolation as the original).
     again = engine_client.post(f"/v1/investigations/{inv_id}/containment", json=body, headers=responder)
     again_op = wait_operation(engine_client, again.json()["operation"]["id"], timeout=TIMEOUT)
-    assert again_op["state"] == "failed" and "contained already" in again_op["error"]
+    assert again_op["state"] == "failed" and again_op["error"]["code"] == "already_contained"
 
     # Release: an analyst may not ask; the responder's request waits for a second person; the requester may
     # not approve it herself; a colleague does, and everything recorded comes back.
@@ -201,9 +211,7 @@ def test_an_instance_is_contained_and_released_back_to_exactly_what_was_recorded
     assert after["instanceProfile"]["arn"] == sample["profile"]
     assert after["autoScaling"] == {"group": "web", "lifecycleState": "InService"}
     assert after["tags"] == before["tags"] and after["attributes"] == before["attributes"]
-    restored = [
-        e["details"].get("step")
-        for e in engine_client.get(f"/v1/investigations/{inv_id}/custody", headers=ADMIN).json()
-        if e["event"] == "restored"
-    ]
+    chain = engine_client.get(f"/v1/investigations/{inv_id}/custody", headers=ADMIN).json()
+    assert chain["chain_ok"], chain["chain_problem"]
+    restored = [e["details"].get("step") for e in chain["events"] if e["event"] == "restored"]
     assert restored == ["restored", "verified"]
