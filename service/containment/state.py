@@ -74,7 +74,8 @@ def auto_scaling(autoscaling: Any, instance_id: str) -> dict[str, Any] | None:
 
 
 def target_groups(elbv2: Any, instance_id: str) -> list[dict[str, Any]]:
-    """Every registration of the instance (a target may be registered on several ports of one group)."""
+    """Every registration of the instance (a target may be registered on several ports of one group). A target
+    being drained is leaving already: not a registration."""
     registered: list[dict[str, Any]] = []
     for page in elbv2.get_paginator("describe_target_groups").paginate():
         for group in page["TargetGroups"]:
@@ -82,7 +83,8 @@ def target_groups(elbv2: Any, instance_id: str) -> list[dict[str, Any]]:
                 continue
             health = elbv2.describe_target_health(TargetGroupArn=group["TargetGroupArn"])
             for target in health["TargetHealthDescriptions"]:
-                if target["Target"]["Id"] == instance_id:
+                draining = (target.get("TargetHealth") or {}).get("State") == "draining"
+                if target["Target"]["Id"] == instance_id and not draining:
                     entry = {"arn": group["TargetGroupArn"], "id": instance_id}
                     if target["Target"].get("Port") is not None:
                         entry["port"] = int(target["Target"]["Port"])

@@ -303,16 +303,20 @@ def take_out_of_service(ctx: HookContext, inv: Investigation, params: Params, ru
         clients.autoscaling.detach_instances(
             InstanceIds=[instance_id], AutoScalingGroupName=group, ShouldDecrementDesiredCapacity=False
         )
-    for registration in recorded["targetGroups"]:
+    # Read again: detaching took it out of the group's own; what is left was registered directly.
+    registrations = instance_state.target_groups(clients.elbv2, instance_id)
+    for registration in registrations:
         target = {"Id": instance_id, **({"Port": registration["port"]} if "port" in registration else {})}
         clients.elbv2.deregister_targets(TargetGroupArn=registration["arn"], Targets=[target])
-    for name in recorded["classicLoadBalancers"]:
+    balancers = instance_state.classic_load_balancers(clients.elb, instance_id)
+    for name in balancers:
         clients.elb.deregister_instances_from_load_balancer(
             LoadBalancerName=name, Instances=[{"InstanceId": instance_id}]
         )
     details = {
         "detached_from": group,
         "target_groups": [r["arn"] for r in recorded["targetGroups"]],
+        "deregistered_directly": [r["arn"] for r in registrations],
         "classic_load_balancers": recorded["classicLoadBalancers"],
     }
     _step_done(ctx, inv, params, run, CustodyEventType.CONTAINED, "out_of_service", details)
