@@ -6,17 +6,19 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import unquote
 
 ISOLATION_GROUP = "forensics-isolation"
 DENY_ALL_PROFILE = "forensics-deny-all"
 ISOLATION_ACL_TAG = ("forensics:isolation", "deny-all")
-_EC2_TRUST = {
+DENY_ALL_POLICY = "deny-all"
+EC2_TRUST = {
     "Version": "2012-10-17",
     "Statement": [
         {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}
     ],
 }
-_DENY_ALL = {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*"}]}
+DENY_ALL = {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*"}]}
 
 
 def isolation_group(ec2: Any, vpc_id: str, investigation_id: str) -> str:
@@ -47,19 +49,23 @@ def isolation_group(ec2: Any, vpc_id: str, investigation_id: str) -> str:
     return str(group["GroupId"])
 
 
-def deny_all_profile(iam: Any) -> str:
-    """The instance profile whose role denies every action; returns its ARN. The deny policy is put again
-    each time (an existing role keeps no other meaning)."""
+class NotDenyAll(Exception):
+    """The account's deny-all instance profile is missing, or its role may do more than nothing."""
+
+
+def make_deny_all_profile(iam: Any) -> str:
+    """The account's baseline makes it once, with the snapshot role (an administrator's act: the snapshot role
+    itself may not write IAM, since a role it could write and pass would be a way to any permission)."""
     try:
         iam.get_role(RoleName=DENY_ALL_PROFILE)
     except iam.exceptions.NoSuchEntityException:
         iam.create_role(
             RoleName=DENY_ALL_PROFILE,
-            AssumeRolePolicyDocument=json.dumps(_EC2_TRUST),
+            AssumeRolePolicyDocument=json.dumps(EC2_TRUST),
             Description="Forensic containment: an instance holding this profile may call nothing",
         )
     iam.put_role_policy(
-        RoleName=DENY_ALL_PROFILE, PolicyName="deny-all", PolicyDocument=json.dumps(_DENY_ALL)
+        RoleName=DENY_ALL_PROFILE, PolicyName=DENY_ALL_POLICY, PolicyDocument=json.dumps(DENY_ALL)
     )
     try:
         profile = iam.get_instance_profile(InstanceProfileName=DENY_ALL_PROFILE)["InstanceProfile"]
@@ -67,6 +73,36 @@ def deny_all_profile(iam: Any) -> str:
         profile = iam.create_instance_profile(InstanceProfileName=DENY_ALL_PROFILE)["InstanceProfile"]
     if not any(r["RoleName"] == DENY_ALL_PROFILE for r in profile.get("Roles", [])):
         iam.add_role_to_instance_profile(InstanceProfileName=DENY_ALL_PROFILE, RoleName=DENY_ALL_PROFILE)
+    return str(profile["Arn"])
+
+
+def deny_all_profile(iam: Any) -> str:
+    """The ARN of the account's deny-all instance profile, read (never written) and checked first: its one
+    role holds exactly the deny-all policy and nothing else, or containment does not use it."""
+    try:
+        profile = iam.get_instance_profile(InstanceProfileName=DENY_ALL_PROFILE)["InstanceProfile"]
+    except iam.exceptions.NoSuchEntityException:
+        raise NotDenyAll(
+            f"the source account has no {DENY_ALL_PROFILE} instance profile (its baseline makes it with the "
+            "snapshot role)"
+        ) from None
+    roles = [r["RoleName"] for r in profile.get("Roles", [])]
+    if roles != [DENY_ALL_PROFILE]:
+        raise NotDenyAll(f"instance profile {DENY_ALL_PROFILE} holds {roles}, not only {DENY_ALL_PROFILE}")
+    inline = iam.list_role_policies(RoleName=DENY_ALL_PROFILE)["PolicyNames"]
+    attached = iam.list_attached_role_policies(RoleName=DENY_ALL_PROFILE)["AttachedPolicies"]
+    document = (
+        iam.get_role_policy(RoleName=DENY_ALL_PROFILE, PolicyName=DENY_ALL_POLICY)["PolicyDocument"]
+        if inline == [DENY_ALL_POLICY]
+        else None
+    )
+    if isinstance(document, str):
+        document = json.loads(unquote(document))
+    if attached or document != DENY_ALL:
+        raise NotDenyAll(
+            f"role {DENY_ALL_PROFILE} may do more than nothing (inline {inline}, attached "
+            f"{[p['PolicyArn'] for p in attached]}): not used for containment"
+        )
     return str(profile["Arn"])
 
 

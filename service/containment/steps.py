@@ -24,7 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service import aws_clients
-from service.containment import isolation
+from service.containment import changes
 from service.containment import state as instance_state
 from service.custody import ledger
 from service.custody.models import ArtifactStatus, CustodyEventType, EvidenceArtifact
@@ -273,111 +273,35 @@ def _recorded(run: StepRun) -> dict[str, Any]:
 
 @_guarded("protecting the instance")
 def protect(ctx: HookContext, inv: Investigation, params: Params, run: StepRun) -> None:
-    """Termination and stop protection; a shutdown from inside the instance stops it instead of terminating
-    it (termination protection does not cover an instance-initiated shutdown)."""
-    ec2 = source_clients(ctx, inv, params).ec2
-    instance_id = str(params["instance_id"])
-    ec2.modify_instance_attribute(InstanceId=instance_id, DisableApiTermination={"Value": True})
-    ec2.modify_instance_attribute(InstanceId=instance_id, DisableApiStop={"Value": True})
-    ec2.modify_instance_attribute(InstanceId=instance_id, InstanceInitiatedShutdownBehavior={"Value": "stop"})
-    details = {
-        "disableApiTermination": True,
-        "disableApiStop": True,
-        "instanceInitiatedShutdownBehavior": "stop",
-    }
-    _step_done(ctx, inv, params, run, CustodyEventType.CONTAINED, "protected", details)
+    done = changes.protect(source_clients(ctx, inv, params).ec2, str(params["instance_id"]))
+    _step_done(ctx, inv, params, run, CustodyEventType.CONTAINED, "protected", done)
 
 
 @_guarded("taking the instance out of service")
 def take_out_of_service(ctx: HookContext, inv: Investigation, params: Params, run: StepRun) -> None:
-    """Detached from its Auto Scaling group (not set to standby: a standby instance still belongs to the
-    group, whose deletion or instance refresh can terminate it), without lowering the desired capacity (the
-    group launches a replacement, so the service keeps running); then deregistered from every target group
-    and classic load balancer it is in (detaching does that for the group's own; the rest were registered
-    directly)."""
     clients = source_clients(ctx, inv, params)
-    recorded = _recorded(run)
-    instance_id = str(params["instance_id"])
-    group = (recorded.get("autoScaling") or {}).get("group")
-    if group:
-        clients.autoscaling.detach_instances(
-            InstanceIds=[instance_id], AutoScalingGroupName=group, ShouldDecrementDesiredCapacity=False
-        )
-    # Read again: detaching took it out of the group's own; what is left was registered directly.
-    registrations = instance_state.target_groups(clients.elbv2, instance_id)
-    for registration in registrations:
-        target = {"Id": instance_id, **({"Port": registration["port"]} if "port" in registration else {})}
-        clients.elbv2.deregister_targets(TargetGroupArn=registration["arn"], Targets=[target])
-    balancers = instance_state.classic_load_balancers(clients.elb, instance_id)
-    for name in balancers:
-        clients.elb.deregister_instances_from_load_balancer(
-            LoadBalancerName=name, Instances=[{"InstanceId": instance_id}]
-        )
-    details = {
-        "detached_from": group,
-        "target_groups": [r["arn"] for r in recorded["targetGroups"]],
-        "deregistered_directly": [r["arn"] for r in registrations],
-        "classic_load_balancers": recorded["classicLoadBalancers"],
-    }
-    _step_done(ctx, inv, params, run, CustodyEventType.CONTAINED, "out_of_service", details)
+    done = changes.take_out_of_service(clients, str(params["instance_id"]), _recorded(run))
+    _step_done(ctx, inv, params, run, CustodyEventType.CONTAINED, "out_of_service", done)
 
 
 @_guarded("isolating the instance's network")
 def isolate_network(ctx: HookContext, inv: Investigation, params: Params, run: StepRun) -> None:
-    """Every network interface gets only the VPC's isolation group; on request, each of its subnets gets the
-    deny-all network ACL (stateless: it also cuts the connections the security groups still track)."""
     ec2 = source_clients(ctx, inv, params).ec2
-    recorded = _recorded(run)
-    vpc = recorded.get("vpcId")
-    if not vpc:
-        raise StepFailed("containment_failed", f"instance {params['instance_id']} is in no VPC")
-    group = isolation.isolation_group(ec2, str(vpc), inv.id)
-    for eni in recorded["networkInterfaces"]:
-        ec2.modify_network_interface_attribute(NetworkInterfaceId=eni["id"], Groups=[group])
-    details: dict[str, Any] = {
-        "isolation_group": group,
-        "network_interfaces": [e["id"] for e in recorded["networkInterfaces"]],
-    }
-    if params.get("isolate_subnet_with_nacl"):
-        acl = isolation.deny_all_acl(ec2, str(vpc), inv.id)
-        for entry in recorded["subnetNetworkAcls"] or []:
-            isolation.associate_acl(ec2, entry["subnetId"], acl)
-        details["deny_all_network_acl"] = acl
-        details["subnets"] = [e["subnetId"] for e in recorded["subnetNetworkAcls"] or []]
-    _step_done(ctx, inv, params, run, CustodyEventType.CONTAINED, "isolated", details)
+    with_acl = bool(params.get("isolate_subnet_with_nacl"))
+    done = changes.isolate_network(ec2, _recorded(run), inv.id, with_acl=with_acl)
+    _step_done(ctx, inv, params, run, CustodyEventType.CONTAINED, "isolated", done)
 
 
 @_guarded("swapping the instance profile")
 def deny_credentials(ctx: HookContext, inv: Investigation, params: Params, run: StepRun) -> None:
-    """The deny-all profile replaces the instance's (or is associated, if it had none). Credentials the
-    instance already fetched stay valid until they expire: see the README."""
-    clients = source_clients(ctx, inv, params)
-    profile = isolation.deny_all_profile(clients.iam)
-    current = instance_state.profile_association(clients.ec2, str(params["instance_id"]))
-    if current is None:
-        clients.ec2.associate_iam_instance_profile(
-            InstanceId=str(params["instance_id"]), IamInstanceProfile={"Arn": profile}
-        )
-    elif current["arn"] != profile:
-        clients.ec2.replace_iam_instance_profile_association(
-            AssociationId=current["associationId"], IamInstanceProfile={"Arn": profile}
-        )
-    previous = (_recorded(run).get("instanceProfile") or {}).get("arn")
-    details = {"instance_profile": profile, "replaced": previous}
-    _step_done(ctx, inv, params, run, CustodyEventType.CONTAINED, "credentials_denied", details)
+    done = changes.deny_credentials(source_clients(ctx, inv, params), str(params["instance_id"]))
+    _step_done(ctx, inv, params, run, CustodyEventType.CONTAINED, "credentials_denied", done)
 
 
 @_guarded("tagging the instance")
 def tag(ctx: HookContext, inv: Investigation, params: Params, run: StepRun) -> None:
     ec2 = source_clients(ctx, inv, params).ec2
-    tags = {
-        instance_state.TAG_CONTAINED: "true",
-        instance_state.TAG_INVESTIGATION: inv.id,
-        instance_state.TAG_ARTIFACT: str(run.notes["record_artifact"]),
-    }
-    ec2.create_tags(
-        Resources=[str(params["instance_id"])], Tags=[{"Key": k, "Value": v} for k, v in tags.items()]
-    )
+    tags = changes.tag(ec2, str(params["instance_id"]), inv.id, str(run.notes["record_artifact"]))
     _step_done(ctx, inv, params, run, CustodyEventType.CONTAINED, "tagged", {"tags": tags})
     s3, bucket = _evidence_s3(ctx, inv)
     with ctx.unit_of_work() as uow:
@@ -442,64 +366,9 @@ def load_record(ctx: HookContext, inv: Investigation, params: Params, run: StepR
 
 @_guarded("restoring the instance")
 def restore(ctx: HookContext, inv: Investigation, params: Params, run: StepRun) -> None:
-    """Back to the record, protections last (the instance stays protected while it is being restored)."""
     clients = source_clients(ctx, inv, params)
-    ec2 = clients.ec2
-    recorded = _recorded(run)
-    instance_id = str(params["instance_id"])
-    for entry in recorded.get("subnetNetworkAcls") or []:
-        isolation.associate_acl(ec2, entry["subnetId"], entry["networkAclId"])
-    for eni in recorded["networkInterfaces"]:
-        ec2.modify_network_interface_attribute(NetworkInterfaceId=eni["id"], Groups=eni["groups"])
-    _restore_profile(ec2, instance_id, (recorded.get("instanceProfile") or {}).get("arn"))
-    _restore_tags(ec2, instance_id, recorded["tags"])
-    group = (recorded.get("autoScaling") or {}).get("group")
-    if group:
-        # Attaching registers it with the group's own target groups and load balancers again, and adds one to
-        # the group's desired capacity (the replacement launched at detach stays: scaling in would let the
-        # group choose which instance to terminate).
-        clients.autoscaling.attach_instances(InstanceIds=[instance_id], AutoScalingGroupName=group)
-    for registration in recorded["targetGroups"]:
-        target = {"Id": instance_id, **({"Port": registration["port"]} if "port" in registration else {})}
-        clients.elbv2.register_targets(TargetGroupArn=registration["arn"], Targets=[target])
-    for name in recorded["classicLoadBalancers"]:
-        clients.elb.register_instances_with_load_balancer(
-            LoadBalancerName=name, Instances=[{"InstanceId": instance_id}]
-        )
-    attributes = recorded["attributes"]
-    ec2.modify_instance_attribute(
-        InstanceId=instance_id,
-        InstanceInitiatedShutdownBehavior={"Value": attributes["instanceInitiatedShutdownBehavior"]},
-    )
-    ec2.modify_instance_attribute(
-        InstanceId=instance_id, DisableApiStop={"Value": attributes["disableApiStop"]}
-    )
-    ec2.modify_instance_attribute(
-        InstanceId=instance_id, DisableApiTermination={"Value": attributes["disableApiTermination"]}
-    )
-    _step_done(ctx, inv, params, run, CustodyEventType.RESTORED, "restored", {"attached_to": group})
-
-
-def _restore_profile(ec2: Any, instance_id: str, arn: str | None) -> None:
-    current = instance_state.profile_association(ec2, instance_id)
-    if arn is None:
-        if current is not None:
-            ec2.disassociate_iam_instance_profile(AssociationId=current["associationId"])
-    elif current is None:
-        ec2.associate_iam_instance_profile(InstanceId=instance_id, IamInstanceProfile={"Arn": arn})
-    elif current["arn"] != arn:
-        ec2.replace_iam_instance_profile_association(
-            AssociationId=current["associationId"], IamInstanceProfile={"Arn": arn}
-        )
-
-
-def _restore_tags(ec2: Any, instance_id: str, recorded: dict[str, str]) -> None:
-    ours = [{"Key": k} for k in instance_state.CONTAINMENT_TAGS if k not in recorded]
-    if ours:
-        ec2.delete_tags(Resources=[instance_id], Tags=ours)
-    kept = [{"Key": k, "Value": recorded[k]} for k in instance_state.CONTAINMENT_TAGS if k in recorded]
-    if kept:
-        ec2.create_tags(Resources=[instance_id], Tags=kept)
+    done = changes.restore(clients, str(params["instance_id"]), _recorded(run))
+    _step_done(ctx, inv, params, run, CustodyEventType.RESTORED, "restored", done)
 
 
 @_guarded("checking the restored instance")

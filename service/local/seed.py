@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import TypedDict
+from typing import Any, TypedDict
 
 from service import aws_clients
 from service.config import Settings
+from service.containment import isolation
 from service.custody import disk_image
 from service.local.sample_disk import sample_image
 
@@ -174,17 +175,13 @@ SNAPSHOT_ROLE_ACTIONS = [
     "elasticloadbalancing:RegisterTargets",
     "elasticloadbalancing:DeregisterInstancesFromLoadBalancer",
     "elasticloadbalancing:RegisterInstancesWithLoadBalancer",
-]
-# Containment's deny-all instance profile and its role, made once: IAM writes on exactly those two names.
-CONTAINMENT_IAM_ACTIONS = [
-    "iam:GetRole",
-    "iam:CreateRole",
-    "iam:PutRolePolicy",
+    # The deny-all instance profile, read and checked (the account's baseline makes it; the role writes no
+    # IAM: a role it could write and pass would lead to any permission).
     "iam:GetInstanceProfile",
-    "iam:CreateInstanceProfile",
-    "iam:AddRoleToInstanceProfile",
+    "iam:ListRolePolicies",
+    "iam:GetRolePolicy",
+    "iam:ListAttachedRolePolicies",
 ]
-CONTAINMENT_IAM_RESOURCES = ["role/forensics-deny-all", "instance-profile/forensics-deny-all"]
 # Swapping an instance's profile passes its role: the deny-all one on containment, the instance's own on
 # release. Only to EC2.
 CONTAINMENT_PASS_ROLE = ["iam:PassRole"]
@@ -192,36 +189,12 @@ CONTAINMENT_PASS_ROLE = ["iam:PassRole"]
 SNAPSHOT_ROLE_KEY_USE = ["kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKeyWithoutPlaintext"]
 
 
-def _ensure_snapshot_role(settings: Settings, role_arn: str) -> None:
-    """The snapshot role of a source (affected) account, trusted by the service's identity: what an operator
-    sets up once per account that evidence may come from (here, in the local AWS, through the role itself)."""
-    caller = aws_clients.client(settings, "sts").get_caller_identity()
-    name = role_arn.rsplit("/", 1)[1]
-    account = role_arn.split(":")[4]
-    try:
-        iam = aws_clients.client(settings, "iam", role_arn=role_arn)
-        iam.get_role(RoleName=name)
-        return
-    except Exception as exc:  # botocore's errors
-        if getattr(exc, "response", {}).get("Error", {}).get("Code") != "NoSuchEntity":
-            # A local AWS that enforces IAM lets nobody into an account through a role that does not exist
-            # yet (as AWS does): such a run has no sample source account, and acquisitions from it fail.
-            logger.warning("sample source account not prepared: %s cannot be used (%s)", role_arn, exc)
-            return
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Principal": {"AWS": caller["Arn"]}, "Action": "sts:AssumeRole"}],
-    }
-    iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))
-    policy = {
+def snapshot_role_policy() -> dict[str, Any]:
+    """The snapshot (evidence) role's permissions in a source account: acquisition and containment."""
+    return {
         "Version": "2012-10-17",
         "Statement": [
             {"Effect": "Allow", "Action": SNAPSHOT_ROLE_ACTIONS, "Resource": "*"},
-            {
-                "Effect": "Allow",
-                "Action": CONTAINMENT_IAM_ACTIONS,
-                "Resource": [f"arn:aws:iam::{account}:{name}" for name in CONTAINMENT_IAM_RESOURCES],
-            },
             {
                 "Effect": "Allow",
                 "Action": CONTAINMENT_PASS_ROLE,
@@ -236,7 +209,34 @@ def _ensure_snapshot_role(settings: Settings, role_arn: str) -> None:
             },
         ],
     }
+
+
+def _ensure_snapshot_role(settings: Settings, role_arn: str) -> None:
+    """The snapshot role of a source (affected) account, trusted by the service's identity: what an operator
+    sets up once per account that evidence may come from (here, in the local AWS, through the role itself)."""
+    caller = aws_clients.client(settings, "sts").get_caller_identity()
+    name = role_arn.rsplit("/", 1)[1]
+    try:
+        iam = aws_clients.client(settings, "iam", role_arn=role_arn)
+        iam.get_role(RoleName=name)
+        isolation.make_deny_all_profile(iam)
+        return
+    except Exception as exc:  # botocore's errors
+        if getattr(exc, "response", {}).get("Error", {}).get("Code") != "NoSuchEntity":
+            # A local AWS that enforces IAM lets nobody into an account through a role that does not exist
+            # yet (as AWS does): such a run has no sample source account, and acquisitions from it fail.
+            logger.warning("sample source account not prepared: %s cannot be used (%s)", role_arn, exc)
+            return
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"AWS": caller["Arn"]}, "Action": "sts:AssumeRole"}],
+    }
+    iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))
+    policy = snapshot_role_policy()
     iam.put_role_policy(RoleName=name, PolicyName="forensic-acquisition", PolicyDocument=json.dumps(policy))
+    # The account's baseline also holds containment's deny-all instance profile (the snapshot role only reads
+    # it).
+    isolation.make_deny_all_profile(iam)
 
 
 # Anchors must outlive anyone who could rewrite the audit log (S3 allows a default retention up to 100 years).
