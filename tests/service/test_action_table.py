@@ -103,6 +103,24 @@ EXPECTED: dict[str, dict[str, Any]] = {
         "failed": None,
         "retry": True,
     },
+    # Containment changes an instance in a source account: after a crash, what was done is unknown (a second
+    # run would find it tagged and refuse), so a person decides; its release waits for a second person.
+    Action.CONTAIN: {
+        "permission": Permission.CONTAIN,
+        "sources": {Status.READY},
+        "running": None,
+        "succeeded": None,
+        "failed": None,
+        "retry": False,
+    },
+    Action.RELEASE_CONTAINMENT: {
+        "permission": Permission.CONTAIN,
+        "sources": {Status.READY},
+        "running": None,
+        "succeeded": None,
+        "failed": None,
+        "retry": False,
+    },
     # Applies approved access grants (service/access): the same declared state deployed again converges;
     # frozen, the program keeps only the custodian's grants.
     "grant": {
