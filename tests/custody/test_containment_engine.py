@@ -6,14 +6,18 @@ from __future__ import annotations
 
 import hashlib
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from typer.testing import CliRunner
 
+from service.cli import app as cli
 from service.config import LOCAL_SOURCE_ACCOUNT, Settings
 from service.containment import isolation
 from service.containment import state as instance_state
+from service.custody import signing
 from service.local.aws import LocalAws
 from tests.service.conftest import ADMIN, issue, open_ready, wait_operation
 from tests.support.aws import client_as
@@ -86,7 +90,7 @@ def _now(local_aws: LocalAws, instance_id: str) -> dict[str, Any]:
 
 
 def test_an_instance_is_contained_and_released_back_to_exactly_what_was_recorded(
-    engine_client: TestClient, engine_settings: Settings, local_aws: LocalAws
+    engine_client: TestClient, engine_settings: Settings, local_aws: LocalAws, tmp_path: Path
 ) -> None:
     sample = _sample_instance(local_aws)
     instance_id = sample["instance_id"]
@@ -215,3 +219,42 @@ def test_an_instance_is_contained_and_released_back_to_exactly_what_was_recorded
     assert chain["chain_ok"], chain["chain_problem"]
     restored = [e["details"].get("step") for e in chain["events"] if e["event"] == "restored"]
     assert restored == ["restored", "verified"]
+
+    # Frozen: the record is in the signed manifest with its hash, and `forensics verify` re-hashes it.
+    frozen = engine_client.post(
+        f"/v1/investigations/{inv_id}/freeze", json={"reason": "hold"}, headers=responder
+    )
+    assert frozen.status_code == 202, frozen.text
+    frozen_op = wait_operation(engine_client, frozen.json()["operation"]["id"], timeout=TIMEOUT)
+    assert frozen_op["state"] == "succeeded", frozen_op["error"]
+    bucket, key = frozen_op["result"]["legal_hold"]["manifest"].removeprefix("s3://").split("/", 1)
+    manifest = json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+    held = [o for o in manifest["statement"]["objects"] if o["key"] == record["source"]["key"]]
+    assert held == [
+        {
+            "bucket": record["source"]["bucket"],
+            "key": record["source"]["key"],
+            "versionId": record["source"]["version_id"],
+            "sha256": record["sha256_source"],
+        }
+    ]
+    assert record["id"] in json.dumps(manifest["statement"]["artifacts"])
+    key_file = tmp_path / "signing-key.pem"
+    key_file.write_text(signing.signer_for(engine_settings, inv["region"]).public_key_pem())
+    manifest_file = tmp_path / "manifest.signed.json"
+    manifest_file.write_text(json.dumps(manifest))
+    deploy = engine_settings.accounts[inv["region"]].deploy_role_arn or ""
+    creds = local_aws.client("sts").assume_role(RoleArn=deploy, RoleSessionName="verifier")["Credentials"]
+    verified = CliRunner().invoke(
+        cli,
+        ["verify", str(manifest_file), "--public-key", str(key_file),
+         "--endpoint-url", local_aws.endpoint_url, "--no-verify-tls"],
+        env={
+            "AWS_ACCESS_KEY_ID": creds["AccessKeyId"],
+            "AWS_SECRET_ACCESS_KEY": creds["SecretAccessKey"],
+            "AWS_SESSION_TOKEN": creds["SessionToken"],
+            "AWS_PROFILE": None,
+            "AWS_DEFAULT_REGION": None,
+        },
+    )  # fmt: skip
+    assert verified.exit_code == 0, verified.output
