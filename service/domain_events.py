@@ -36,6 +36,19 @@ class StatusChanged:
 
 
 @dataclass(frozen=True)
+class OperationSettled:
+    """An action that leaves the investigation's status as it was (containment) finished: its outcome is
+    told on the ticket and in chat all the same (``ActionSpec.announce``)."""
+
+    investigation_id: str
+    operation_id: str
+    action: str
+    state: str
+    by: str
+    error: str | None = None
+
+
+@dataclass(frozen=True)
 class DriftFound:
     investigation_id: str
     operation_id: str
@@ -165,4 +178,5 @@ DomainEvent = (
     | BreakGlassUsed
     | AccessChanged
     | RoleUsedWithoutGrant
+    | OperationSettled
 )

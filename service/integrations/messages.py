@@ -45,6 +45,8 @@ HEADLINES = {
     "access_lapsed": "Access request lapsed without a decision",
     "access_revoked": "Access revoked",
     "role_use_alert": "ALERT: a clean-room role was used without a live grant",
+    "action_done": "Done in the affected account",
+    "action_failed": "FAILED in the affected account",
 }
 # Also sent to the notification channel: someone has to act (or look) now.
 ALERTS = frozenset(
@@ -66,6 +68,7 @@ ALERTS = frozenset(
         "access_lapsed",
         "access_revoked",
         "role_use_alert",
+        "action_failed",
     }
 )
 # The requests a chat message offers Approve / Deny buttons for: notice event -> the kind of request

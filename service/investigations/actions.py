@@ -152,6 +152,8 @@ class ActionSpec:
     # freeze leaves the clean room to a person (needs_attention, which the TTL reaper never destroys): the
     # reason to preserve it may still hold.
     cancelled: Status | None = None
+    # Its outcome is told on the ticket and in chat although the status does not move (a containment).
+    announce: bool = False
 
     @property
     def runs_engine(self) -> bool:
@@ -742,6 +744,7 @@ register(
         validate=_check_instance,
         route="containment",
         refusals=_CONTAIN_REFUSALS,
+        announce=True,
     )
 )
 register(
@@ -763,5 +766,6 @@ register(
         route="release-containment",
         refusals=_CONTAIN_REFUSALS,
         second_person=_release_containment_second_person,
+        announce=True,
     )
 )
