@@ -18,6 +18,7 @@ from service.config import LOCAL_SOURCE_ACCOUNT, Settings
 from service.containment import isolation
 from service.containment import state as instance_state
 from service.custody import signing
+from service.custody.models import EvidenceArtifact
 from service.local.aws import LocalAws
 from tests.service.conftest import ADMIN, issue, open_ready, wait_operation
 from tests.support.aws import client_as
@@ -187,6 +188,23 @@ def test_an_instance_is_contained_and_released_back_to_exactly_what_was_recorded
     again = engine_client.post(f"/v1/investigations/{inv_id}/containment", json=body, headers=responder)
     again_op = wait_operation(engine_client, again.json()["operation"]["id"], timeout=TIMEOUT)
     assert again_op["state"] == "failed" and again_op["error"]["code"] == "already_contained"
+
+    # A record whose hash no longer matches what was recorded (someone edited the database) restores nothing.
+    session_factory = engine_client.app.state.session_factory  # type: ignore[attr-defined]
+    with session_factory() as session:
+        session.get(EvidenceArtifact, record["id"]).sha256_source = "0" * 64
+        session.commit()
+    tampered = engine_client.post(
+        f"/v1/investigations/{inv_id}/release-containment", json=body, headers=responder
+    )
+    approval = tampered.json()["approval"]["id"]
+    approved = engine_client.post(f"/v1/approvals/{approval}/approve", headers=colleague)
+    refused_op = wait_operation(engine_client, approved.json()["operation"]["id"], timeout=TIMEOUT)
+    assert refused_op["state"] == "failed" and refused_op["error"]["code"] == "evidence_mismatch"
+    assert _now(local_aws, instance_id)["autoScaling"] is None  # nothing restored
+    with session_factory() as session:
+        session.get(EvidenceArtifact, record["id"]).sha256_source = record["sha256_source"]
+        session.commit()
 
     # Release: an analyst may not ask; the responder's request waits for a second person; the requester may
     # not approve it herself; a colleague does, and everything recorded comes back.
