@@ -69,3 +69,15 @@ def test_a_responder_contains_from_the_console_and_an_analyst_cannot(
         f"POST /console/investigations/{inv['id']}/contain",
         f"POST /v1/investigations/{inv['id']}/containment",
     }
+
+
+def test_a_release_of_a_containment_waits_for_a_second_person(app: FastAPI, client: TestClient) -> None:
+    """Held as an approval (on both stores: PostgreSQL keeps the action's full name)."""
+    inv = open_ready(client, "SEC-2304")
+    body = {"source_account_id": LOCAL_SOURCE_ACCOUNT, "region": inv["region"], "instance_id": INSTANCE}
+    headers = issue(client, "responder", "rita@example.com")
+    held = client.post(f"/v1/investigations/{inv['id']}/release-containment", json=body, headers=headers)
+    assert held.status_code == 202, held.text
+    approval = held.json()["approval"]
+    assert approval["action"] == "release-containment" and "back on its network" in approval["rule"]
+    assert client.post(f"/v1/approvals/{approval['id']}/approve", headers=headers).status_code == 403

@@ -278,3 +278,13 @@ def test_status_column_is_the_enum(client: TestClient, app: FastAPI) -> None:
         assert row is not None and row.status is Status.READY
         with pytest.raises(Exception, match="not a valid Status"):
             session.execute(update(Investigation).values(status="bogus"))
+
+
+def test_every_action_name_fits_where_it_is_stored() -> None:
+    """PostgreSQL refuses a longer value (SQLite keeps it): an operation or a held request of such an action
+    could never be recorded."""
+    from service.approvals.models import ApprovalRequest
+    from service.operations.models import Operation
+
+    for column in (Operation.__table__.c.action, ApprovalRequest.__table__.c.action):
+        assert all(len(name) <= column.type.length for name in ACTIONS), column
