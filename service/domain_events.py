@@ -37,6 +37,19 @@ class StatusChanged:
 
 
 @dataclass(frozen=True)
+class OperationSettled:
+    """An action that leaves the investigation's status as it was (containment) finished: its outcome is
+    told on the ticket and in chat all the same (``ActionSpec.announce``)."""
+
+    investigation_id: str
+    operation_id: str
+    action: str
+    state: str
+    by: str
+    error: str | None = None
+
+
+@dataclass(frozen=True)
 class DriftFound:
     investigation_id: str
     operation_id: str
@@ -194,4 +207,5 @@ DomainEvent = (
     | RoleUsedWithoutGrant
     | EvidenceReported
     | OperationEnded
+    | OperationSettled
 )

@@ -72,6 +72,48 @@ LOG_READ_ACTIONS: tuple[str, ...] = (
     "guardduty:GetFindings",
 )
 
+# Containment (service/containment): read what it changes, then protect, take out of service and isolate
+# the instance, and undo exactly that on release. Nothing here stops or terminates an instance, and the role
+# writes no IAM (a role it could both write and pass would lead to any permission): the deny-all instance
+# profile is the account's baseline, only read and checked here.
+CONTAINMENT_ACTIONS: tuple[str, ...] = (
+    "ec2:DescribeInstanceAttribute",
+    "ec2:DescribeIamInstanceProfileAssociations",
+    "ec2:DescribeSecurityGroups",
+    "ec2:DescribeNetworkAcls",
+    "ec2:ModifyInstanceAttribute",
+    "ec2:ModifyNetworkInterfaceAttribute",
+    "ec2:AssociateIamInstanceProfile",
+    "ec2:ReplaceIamInstanceProfileAssociation",
+    "ec2:DisassociateIamInstanceProfile",
+    "ec2:DeleteTags",
+    # The isolation group (no rules: a new group's allow-all egress is revoked) and the deny-all network ACL.
+    "ec2:CreateSecurityGroup",
+    "ec2:RevokeSecurityGroupIngress",
+    "ec2:RevokeSecurityGroupEgress",
+    "ec2:CreateNetworkAcl",
+    "ec2:DeleteNetworkAclEntry",
+    "ec2:ReplaceNetworkAclAssociation",
+    "autoscaling:DescribeAutoScalingInstances",
+    "autoscaling:DetachInstances",
+    "autoscaling:AttachInstances",
+    # Target groups and classic load balancers share the elasticloadbalancing prefix.
+    "elasticloadbalancing:DescribeTargetGroups",
+    "elasticloadbalancing:DescribeTargetHealth",
+    "elasticloadbalancing:DescribeLoadBalancers",
+    "elasticloadbalancing:DeregisterTargets",
+    "elasticloadbalancing:RegisterTargets",
+    "elasticloadbalancing:DeregisterInstancesFromLoadBalancer",
+    "elasticloadbalancing:RegisterInstancesWithLoadBalancer",
+    "iam:GetInstanceProfile",
+    "iam:ListRolePolicies",
+    "iam:GetRolePolicy",
+    "iam:ListAttachedRolePolicies",
+)
+# Swapping an instance's profile passes its role: the deny-all one on containment, the instance's own on
+# release. Only to EC2.
+PASS_ROLE_ACTIONS: tuple[str, ...] = ("iam:PassRole",)
+
 # Every action the role is allowed, in one list (what seed.py and the tests read).
 ACQUISITION_ACTIONS: tuple[str, ...] = (
     *DESCRIBE_ACTIONS,
@@ -83,6 +125,8 @@ ACQUISITION_ACTIONS: tuple[str, ...] = (
     *KEY_GRANT_ACTIONS,
     *RUN_COMMAND_ACTIONS,
     *LOG_READ_ACTIONS,
+    *CONTAINMENT_ACTIONS,
+    *PASS_ROLE_ACTIONS,
 )
 
 
@@ -133,6 +177,19 @@ def evidence_policy(forensic_account_ids: Iterable[str]) -> dict[str, Any]:
                 "Effect": "Allow",
                 "Action": list(LOG_READ_ACTIONS),
                 "Resource": "*",
+            },
+            {
+                "Sid": "ContainAndRelease",
+                "Effect": "Allow",
+                "Action": list(CONTAINMENT_ACTIONS),
+                "Resource": "*",
+            },
+            {
+                "Sid": "PassProfilesOnlyToEc2",
+                "Effect": "Allow",
+                "Action": list(PASS_ROLE_ACTIONS),
+                "Resource": "*",
+                "Condition": {"StringEquals": {"iam:PassedToService": "ec2.amazonaws.com"}},
             },
             {"Sid": "KnowAndMakeKeys", "Effect": "Allow", "Action": list(KEY_ACTIONS), "Resource": "*"},
             {

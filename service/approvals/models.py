@@ -28,7 +28,7 @@ class ApprovalRequest(Base):
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     investigation_id: Mapped[str] = mapped_column(ForeignKey("investigations.id"), index=True)
     # An action in the action table, or "cancel" (params name the operation).
-    action: Mapped[str] = mapped_column(String(16))
+    action: Mapped[str] = mapped_column(String(32))
     # The validated params: queued unchanged once approved.
     params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # Why a second person must agree (from the action table).

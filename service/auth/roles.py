@@ -29,6 +29,9 @@ class Permission(StrEnum):
     RETENTION = "retention"
     # Acquiring evidence from an affected account into a clean room (snapshot, share, copy, hash, attach).
     ACQUIRE = "acquire"
+    # Containing an affected instance in a source account (isolating it, protecting it) and asking for its
+    # release; a release is done only once a second person holding this permission approves it.
+    CONTAIN = "contain"
     # Deciding another person's request for just-in-time access to a clean-room role (never one's own).
     APPROVE_ACCESS = "approve_access"
     CANCEL = "cancel"
@@ -54,6 +57,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.CANCEL,
             Permission.EXTEND,
             Permission.ACQUIRE,
+            Permission.CONTAIN,
         }
     ),
     Role.INVESTIGATOR: frozenset(_READ),

@@ -42,6 +42,8 @@ CONSOLE_ACTIONS: tuple[str, ...] = (
     Action.DESTROY,
     Action.MEMORY,
     Action.LOGS,
+    Action.CONTAIN,
+    Action.RELEASE_CONTAINMENT,
 )
 PAGE_SIZE = 50
 UNFINISHED = (OperationState.QUEUED, OperationState.RUNNING)

@@ -40,7 +40,9 @@ router = APIRouter(prefix="/console", include_in_schema=False)
 
 InvestigationId = Annotated[str, Path(pattern=INVESTIGATION_ID_PATTERN)]
 Uuid = Annotated[str, Path(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")]
-ConsoleAction = Literal["freeze", "extend", "release", "destroy", "memory", "logs"]
+ConsoleAction = Literal[
+    "freeze", "extend", "release", "destroy", "memory", "logs", "contain", "release-containment"
+]
 
 
 def _room_url(investigation_id: str) -> str:

@@ -42,6 +42,9 @@ class CustodyEventType(StrEnum):
     RELEASED = "released"
     RETAINED = "retained"
     DESTROYED = "destroyed"
+    # A step of an instance's containment in its source account, and of its release (restored as recorded).
+    CONTAINED = "contained"
+    RESTORED = "restored"
 
 
 class EvidenceArtifact(Base):

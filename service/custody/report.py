@@ -264,6 +264,8 @@ class _View:
     events: list[_Event]
     policy: _Policy
     statements: list[_Statement]
+    # Each step of an instance's containment and release (custody events contained / restored).
+    containment: list[dict[str, str]] = field(default_factory=list)
     verify_command: str = VERIFY_COMMAND
     sections: list[tuple[str, str]] = field(
         default_factory=lambda: [
@@ -272,6 +274,7 @@ class _View:
             ("timeline", "Audit timeline"),
             ("roles", "Role holders"),
             ("evidence", "Evidence"),
+            ("containment", "Containment timeline"),
             ("custody", "Custody events"),
             ("policy", "Policy results"),
             ("statements", "Signed statements"),
@@ -334,6 +337,33 @@ def _event(row: Mapping[str, Any]) -> _Event:
         hash=_text(row.get("hash")),
         prev_hash=_text(row.get("prev_hash")),
     )
+
+
+# Custody events that are steps of a containment or of its release (service/containment).
+CONTAINMENT_EVENTS = ("contained", "restored")
+
+
+def _containment(rows: list[Mapping[str, Any]]) -> list[dict[str, str]]:
+    steps = []
+    for row in rows:
+        if row.get("event") not in CONTAINMENT_EVENTS:
+            continue
+        where: Mapping[str, Any] = row["where"] if isinstance(row.get("where"), Mapping) else {}
+        details: Mapping[str, Any] = row["details"] if isinstance(row.get("details"), Mapping) else {}
+        done = {k: v for k, v in details.items() if k != "step"}
+        steps.append(
+            {
+                "time": _clock(row.get("time")),
+                "event": _text(row.get("event")),
+                "step": _text(details.get("step")),
+                "instance": _text(where.get("instance_id")),
+                "account": _text(where.get("account")),
+                "asked_by": _text(row.get("actor")),
+                "record": _text(row.get("artifact_id")),
+                "done": _dumps(done) if done else DASH,
+            }
+        )
+    return steps
 
 
 def _verification(verified: Any) -> _Check:
@@ -519,6 +549,7 @@ def _view(report: CustodyReport) -> _View:
         events=events,
         policy=policy,
         statements=statements,
+        containment=_containment(_rows(report.custody_events)),
     )
 
 
@@ -884,6 +915,26 @@ def _section_evidence(view: _View) -> list[Flowable]:
     return flow
 
 
+def _section_containment(view: _View) -> list[Flowable]:
+    flow: list[Flowable] = [
+        *_heading("Containment timeline", "containment"),
+        Paragraph(
+            "Each step of an affected instance's containment and release, who asked for it, and the record "
+            "(an evidence artifact, hashed) it is undone from.",
+            _STYLES["note"],
+        ),
+    ]
+    if not view.containment:
+        return [*flow, _empty("No instance was contained.")]
+    rows = [
+        [e["time"], e["instance"], e["event"], e["step"], e["asked_by"], e["record"], e["done"]]
+        for e in view.containment
+    ]
+    header = ("Time (UTC)", "Instance", "Event", "Step", "Asked by", "Record", "Done")
+    flow.append(_columns(header, rows, _scaled((70, 70, 45, 60, 80, 60, 108)), mono=(1, 5)))
+    return flow
+
+
 def _section_custody(view: _View) -> list[Flowable]:
     flow: list[Flowable] = [
         *_heading("Custody events", "custody"),
@@ -1095,6 +1146,7 @@ _SECTIONS: tuple[Callable[[_View], list[Flowable]], ...] = (
     _section_timeline,
     _section_roles,
     _section_evidence,
+    _section_containment,
     _section_custody,
     _section_policy,
     _section_statements,

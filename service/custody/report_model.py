@@ -24,7 +24,7 @@ class CustodyReport:
     # id, kind ("snapshot"|"object"), source (dict: account_id, region, snapshot_id, instance_id, bucket,
     # key), sha256_source, sha256_copy, size_bytes, status, copy_snapshot_id, volume_id, device
     evidence: list[dict[str, Any]]
-    # seq, time, event, artifact_id, actor, role, where (dict), hashes (dict), hash, prev_hash
+    # seq, time, event, artifact_id, actor, role, where (dict), hashes (dict), details (dict), hash, prev_hash
     custody_events: list[dict[str, Any]]
     # free-form JSON from the policy gate
     policy_results: dict[str, Any]

@@ -209,6 +209,7 @@ def build_report(
                 "role": None,
                 "where": e.location,
                 "hashes": e.hashes,
+                "details": e.details,
                 "hash": e.hash,
                 "prev_hash": e.prev_hash,
             }

@@ -48,6 +48,8 @@ HEADLINES = {
     "role_use_alert": "ALERT: a clean-room role was used without a live grant",
     "evidence": "Evidence recorded",
     "evidence_failed": "Evidence collection failed: nothing was recorded",
+    "action_done": "Done in the affected account",
+    "action_failed": "FAILED in the affected account",
 }
 # Also sent to the notification channel: someone has to act (or look) now.
 ALERTS = frozenset(
@@ -70,6 +72,7 @@ ALERTS = frozenset(
         "access_revoked",
         "role_use_alert",
         "evidence_failed",
+        "action_failed",
     }
 )
 # The requests a chat message offers Approve / Deny buttons for: notice event -> the kind of request

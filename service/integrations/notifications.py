@@ -37,6 +37,7 @@ from service.domain_events import (
     InvestigationOpened,
     OperationEnded,
     OperationQueued,
+    OperationSettled,
     RequestRefused,
     RoleUsedWithoutGrant,
     StatusChanged,
@@ -127,6 +128,12 @@ def notice_for(session: Session, event: DomainEvent) -> Notice | None:
         )
     if isinstance(event, ExpiryExtended):
         return Notice("extended", data, f"Extended by {event.hours}h by {event.by}.")
+    if isinstance(event, OperationSettled):
+        done = event.state == "succeeded"
+        detail = f"{event.action} {event.state} (operation {event.operation_id}), requested by {event.by}."
+        if event.error:
+            detail += f" {event.error}"
+        return Notice("action_done" if done else "action_failed", data, detail, {"action": event.action})
     if isinstance(event, ApprovalRequested | ApprovalDecided | ApprovalExpired | BreakGlassUsed):
         return _approval_notice(event, data)
     if isinstance(event, AccessChanged):

@@ -58,6 +58,7 @@ USAGE = (
     "`/forensics freeze <id>` preserve under legal hold\n"
     "`/forensics destroy <id>` tear down (evidence bucket kept)\n"
     "`/forensics extend <id> <hours>` push the expiry back\n"
+    "`/forensics contain <id|ticket> <instance-id> [account-id]` isolate an affected instance\n"
     "`/forensics access <id> <role> <hours> <reason>` ask for a clean-room role for some hours\n"
     "`/forensics memory <id|ticket> <instance-id>` capture an affected instance's memory\n"
     "`/forensics logs <id|ticket> [<account>/]<instance-id> [since] [until]` collect the instance's logs "
@@ -74,13 +75,14 @@ PERMISSIONS: dict[str, Permission | None] = {
     "freeze": spec_of(Action.FREEZE).permission,
     "destroy": spec_of(Action.DESTROY).permission,
     "extend": spec_of(Action.EXTEND).permission,
+    "contain": spec_of(Action.CONTAIN).permission,
     "access": Permission.READ,  # anyone signed in may ask for themselves; approving needs approve_access
     "approvals": Permission.READ,
     "memory": spec_of(Action.MEMORY).permission,
     "logs": spec_of(Action.LOGS).permission,
     "help": None,
 }
-MUTATING = frozenset({"open", "freeze", "destroy", "extend", "access", "memory", "logs"})
+MUTATING = frozenset({"open", "freeze", "destroy", "extend", "access", "contain", "memory", "logs"})
 
 
 @dataclass(frozen=True)
@@ -375,6 +377,35 @@ def _extend(caller: Caller, cmd: SlashCommand) -> dict[str, Any]:
     return text_message(f":alarm_clock: `{result.id}` now expires {result.expires_at:%Y-%m-%d %H:%M} UTC.")
 
 
+def _contain(caller: Caller, cmd: SlashCommand) -> dict[str, Any]:
+    args = _args(cmd, 2, 3, "contain <id|ticket> <instance-id> [account-id]")
+    inv = _find(caller.session, args[0])
+    sources = sorted(caller.settings.sources)
+    if len(args) == 3:
+        account = args[2]
+    elif len(sources) == 1:
+        account = sources[0]
+    else:
+        raise InvalidInput(
+            f"name the affected account: {cmd.command} contain {args[0]} {args[1]} <account-id> "
+            f"(configured sources: {', '.join(sources) or 'none'})"
+        )
+    params = {
+        "source_account_id": account,
+        "region": inv.region,
+        "instance_id": args[1],
+        "reason": f"chat: {caller.principal.name}",
+    }
+    _subscribe(caller, cmd, inv.ticket)
+    inv, op = investigations.request_now(caller, inv.id, Action.CONTAIN, params)
+    caller.commit()
+    return text_message(
+        f":shield: Containing instance `{args[1]}` of account {account} for `{inv.id}` "
+        f"(operation `{op.id}`): its state is recorded first; nothing is stopped or terminated. "
+        "Progress and the result follow here."
+    )
+
+
 def _access(caller: Caller, cmd: SlashCommand) -> dict[str, Any]:
     args = cmd.words[1:]
     if len(args) < 4:
@@ -465,6 +496,7 @@ _HANDLERS: dict[str, Handler] = {
     "freeze": _freeze,
     "destroy": _destroy,
     "extend": _extend,
+    "contain": _contain,
     "access": _access,
     "approvals": _approvals,
     "memory": _memory,

@@ -21,6 +21,7 @@ from pydantic import BaseModel
 from service.auth.roles import Permission
 from service.clock import Clock
 from service.config import Settings
+from service.containment.schemas import ContainRequest, ReleaseContainmentRequest
 from service.custody.schemas import AcquireRequest, LogsRequest, MemoryCaptureRequest, RegisterObjectsRequest
 from service.db.session import SessionFactory
 from service.errors import InvalidInput, StateConflict
@@ -154,6 +155,8 @@ class ActionSpec:
     # An action that moves no status but whose end people wait for (collected logs): its end is told on the
     # ticket and in chat (an OperationEnded event), as a status change is.
     announce_end: bool = False
+    # Its outcome is told on the ticket and in chat although the status does not move (a containment).
+    announce: bool = False
 
     @property
     def runs_engine(self) -> bool:
@@ -764,5 +767,96 @@ register(
             Status.FROZEN: "investigation {id} is frozen; evidence cannot be added under legal hold",
             Status.OPENING: "investigation {id} is still opening; collect logs once it is ready",
         },
+    )
+)
+
+
+# Containment of an affected instance in a source account (service/containment holds the work).
+
+
+def _contain_steps(inv: Investigation, _params: Params, settings: Settings) -> list[Step]:
+    from service.containment import steps
+
+    return [
+        Step(label="record the instance's state", work=steps.record_state),
+        Step(label="termination and stop protection", work=steps.protect),
+        Step(label="out of its Auto Scaling group and load balancers", work=steps.take_out_of_service),
+        Step(label="isolation security group (and network ACL)", work=steps.isolate_network),
+        Step(label="deny-all instance profile", work=steps.deny_credentials),
+        Step(label="tag", work=steps.tag),
+    ]
+
+
+def _release_containment_steps(inv: Investigation, _params: Params, settings: Settings) -> list[Step]:
+    from service.containment import steps
+
+    return [
+        Step(label="read and re-hash the containment record", work=steps.load_record),
+        Step(label="restore what was recorded", work=steps.restore),
+        Step(label="compare with the record", work=steps.check_restored),
+    ]
+
+
+def _check_instance(inv: Investigation, params: Params, settings: Settings) -> None:
+    from service.custody import acquisition
+
+    # The same source rules as an acquisition: the room's region, a configured source account, its own
+    # instance as its snapshot role sees it.
+    acquisition.check_request(inv, params, settings)
+    acquisition.check_source(inv, params, settings)
+
+
+def _release_containment_second_person(_params: Params, _settings: Settings) -> str:
+    return "release-containment puts an affected instance back on its network, with its credentials"
+
+
+_CONTAIN_REFUSALS = {
+    Status.OPENING: "investigation {id} is still opening; contain once its clean room is ready",
+    Status.FROZEN: "investigation {id} is frozen; its custody chain takes no new evidence under legal hold",
+}
+
+register(
+    ActionSpec(
+        name=Action.CONTAIN,
+        summary=(
+            "Contain an instance of an affected account: record its state (an artifact), protect it from "
+            "termination and stop, detach it from its Auto Scaling group, deregister it from its load "
+            "balancers, swap its security groups for an isolation group with no rules (optionally its "
+            "subnets' network ACLs for a deny-all one) and its instance profile for a deny-all one, tag it. "
+            "Nothing is stopped or terminated."
+        ),
+        permission=Permission.CONTAIN,
+        params_model=ContainRequest,
+        sources=frozenset({Status.READY}),
+        running=None,
+        succeeded=None,
+        failed=None,
+        steps=_contain_steps,
+        validate=_check_instance,
+        route="containment",
+        refusals=_CONTAIN_REFUSALS,
+        announce=True,
+    )
+)
+register(
+    ActionSpec(
+        name=Action.RELEASE_CONTAINMENT,
+        summary=(
+            "Undo a containment: restore exactly what its record holds (security groups, instance profile, "
+            "Auto Scaling group, target groups and load balancers, protections, tags, network ACLs), then "
+            "compare the instance with the record. A second person approves."
+        ),
+        permission=Permission.CONTAIN,
+        params_model=ReleaseContainmentRequest,
+        sources=frozenset({Status.READY}),
+        running=None,
+        succeeded=None,
+        failed=None,
+        steps=_release_containment_steps,
+        validate=_check_instance,
+        route="release-containment",
+        refusals=_CONTAIN_REFUSALS,
+        second_person=_release_containment_second_person,
+        announce=True,
     )
 )

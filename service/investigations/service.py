@@ -39,6 +39,7 @@ from service.domain_events import (
     ExpiryExtended,
     InvestigationOpened,
     OperationQueued,
+    OperationSettled,
     StatusChanged,
 )
 from service.errors import Forbidden, IdempotencyConflict, InvalidInput, NotFound, StateConflict
@@ -646,6 +647,9 @@ def settle(
         reason = None if ok or not ran else _failure_text(op, state)
     _set_status(uow, inv, op, target, reason)
     inv.updated_at = uow.clock()
+    if ran and spec.announce:
+        error = None if ok else _failure_text(op, state)
+        uow.emit(OperationSettled(inv.id, op.id, op.action, state.value, op.requested_by, error))
     if ok and ran and op.action == Action.OPEN:
         _queue_evidence_given_at_open(uow, inv, op)
 

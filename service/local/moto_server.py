@@ -77,6 +77,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from service.local import autoscaling_detach
 from service.local.resolver_firewall import install_resolver_firewall
 
 _request_context: contextvars.ContextVar[dict[str, str] | None] = contextvars.ContextVar(
@@ -279,6 +280,7 @@ def install(enforce_iam: bool = False) -> None:
     install_s3_checksums()
     install_ssm_agent()
     install_resolver_firewall()
+    autoscaling_detach.install()
     if enforce_iam:
         install_enforcement()
 

@@ -15,6 +15,7 @@ from programs.forensic_account.config import ANCHOR_RETENTION_DAYS
 from programs.source_account.permissions import EVIDENCE_POLICY_NAME, evidence_policy
 from service import aws_clients
 from service.config import Settings
+from service.containment import isolation
 from service.custody import disk_image
 from service.local.sample_disk import sample_image
 
@@ -139,6 +140,7 @@ def _ensure_snapshot_role(settings: Settings, role_arn: str) -> None:
     try:
         iam = aws_clients.client(settings, "iam", role_arn=role_arn)
         iam.get_role(RoleName=name)
+        isolation.make_deny_all_profile(iam)
         return
     except Exception as exc:  # botocore's errors
         if getattr(exc, "response", {}).get("Error", {}).get("Code") != "NoSuchEntity":
@@ -154,6 +156,9 @@ def _ensure_snapshot_role(settings: Settings, role_arn: str) -> None:
     # The permissions are the source-account program's (programs/source_account/permissions.py), one list.
     policy = evidence_policy(account.account_id for account in settings.accounts.values())
     iam.put_role_policy(RoleName=name, PolicyName=EVIDENCE_POLICY_NAME, PolicyDocument=json.dumps(policy))
+    # The account's baseline also holds containment's deny-all instance profile (the evidence role only reads
+    # it).
+    isolation.make_deny_all_profile(iam)
 
 
 def _ensure_memory_document(settings: Settings, region: str, role_arn: str) -> None:

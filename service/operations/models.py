@@ -20,7 +20,7 @@ class Operation(Base):
     investigation_id: Mapped[str] = mapped_column(ForeignKey("investigations.id"), index=True)
     # Per-investigation order: operations of one investigation run one at a time, lowest sequence first.
     sequence: Mapped[int] = mapped_column(Integer)
-    action: Mapped[str] = mapped_column(String(16))  # a name in the action table (investigations/actions.py)
+    action: Mapped[str] = mapped_column(String(32))  # a name in the action table (investigations/actions.py)
     kind: Mapped[str] = mapped_column(String(16))  # the main engine operation (OperationKind)
     state: Mapped[OperationState] = mapped_column(EnumText(OperationState, 16), index=True)
     params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

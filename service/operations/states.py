@@ -40,3 +40,5 @@ class Action(StrEnum):
     REGISTER = "register"
     MEMORY = "memory"
     LOGS = "logs"
+    CONTAIN = "contain"
+    RELEASE_CONTAINMENT = "release-containment"

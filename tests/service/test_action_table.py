@@ -112,6 +112,24 @@ EXPECTED: dict[str, dict[str, Any]] = {
         "failed": None,
         "retry": False,
     },
+    # Containment changes an instance in a source account: after a crash, what was done is unknown (a second
+    # run would find it tagged and refuse), so a person decides; its release waits for a second person.
+    Action.CONTAIN: {
+        "permission": Permission.CONTAIN,
+        "sources": {Status.READY},
+        "running": None,
+        "succeeded": None,
+        "failed": None,
+        "retry": False,
+    },
+    Action.RELEASE_CONTAINMENT: {
+        "permission": Permission.CONTAIN,
+        "sources": {Status.READY},
+        "running": None,
+        "succeeded": None,
+        "failed": None,
+        "retry": False,
+    },
     # Applies approved access grants (service/access): the same declared state deployed again converges;
     # frozen, the program keeps only the custodian's grants.
     "grant": {
@@ -279,3 +297,13 @@ def test_status_column_is_the_enum(client: TestClient, app: FastAPI) -> None:
         assert row is not None and row.status is Status.READY
         with pytest.raises(Exception, match="not a valid Status"):
             session.execute(update(Investigation).values(status="bogus"))
+
+
+def test_every_action_name_fits_where_it_is_stored() -> None:
+    """PostgreSQL refuses a longer value (SQLite keeps it): an operation or a held request of such an action
+    could never be recorded."""
+    from service.approvals.models import ApprovalRequest
+    from service.operations.models import Operation
+
+    for column in (Operation.__table__.c.action, ApprovalRequest.__table__.c.action):
+        assert all(len(name) <= column.type.length for name in ACTIONS), column
