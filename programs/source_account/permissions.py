@@ -9,7 +9,8 @@ What acquisition needs, and nothing more: see the instance and its volumes, snap
 snapshot's blocks to hash it at source, share the snapshot with a forensic account. Encrypted sources add:
 tell an AWS managed key from a customer key, grant a forensic account the use of a customer key, and (for
 aws/ebs, which cannot be shared) copy the snapshot under a key made for the purpose. Nothing here changes or
-deletes the account's own resources: no TerminateInstances, no DeleteSnapshot, no DeleteVolume, no IAM.
+deletes the account's own resources: no TerminateInstances, no DeleteSnapshot, no DeleteVolume, no IAM
+writes. Containment is the one part that changes an instance on purpose (and its release undoes exactly that).
 
 Resources are ``*`` where EC2, EBS and KMS name none for these calls (Describe*, CreateKey) or where the
 snapshot or key is not known before the call; the conditions narrow what the role can hand out: a snapshot

@@ -11,8 +11,10 @@ import pytest
 from programs.source_account.config import NAMESPACE, ConfigError, validate_config
 from programs.source_account.permissions import (
     ACQUISITION_ACTIONS,
+    CONTAINMENT_ACTIONS,
     EVIDENCE_POLICY_NAME,
     EVIDENCE_ROLE_NAME,
+    PASS_ROLE_ACTIONS,
     evidence_policy,
     evidence_trust,
 )
@@ -59,10 +61,17 @@ def test_the_policy_allows_acquisition_and_nothing_that_changes_or_deletes() -> 
     allowed = {a for s in document["Statement"] for a in s["Action"]}
     assert set(ACQUISITION_ACTIONS) <= allowed
     assert all(s["Effect"] == "Allow" and "NotAction" not in s for s in document["Statement"])
+    # Containment changes the instance on purpose (and release undoes it); it never stops, terminates or
+    # deletes one, nor its volumes or snapshots, and only its own tags and ACL entries are deleted.
+    changes_on_purpose = set(CONTAINMENT_ACTIONS) | set(PASS_ROLE_ACTIONS)
     for action in allowed:
         assert "*" not in action.split(":")[1] or action == "kms:ReEncrypt*", action
         verb = action.split(":")[1]
-        assert not verb.startswith(("Delete", "Terminate", "Stop", "Put", "Attach", "Detach")), action
+        assert not verb.startswith(("Terminate", "Stop")), action
+        if action in changes_on_purpose:
+            assert not verb.startswith("Delete") or verb in ("DeleteTags", "DeleteNetworkAclEntry"), action
+        else:
+            assert not verb.startswith(("Delete", "Put", "Attach", "Detach")), action
     by_sid = {s["Sid"]: s for s in document["Statement"]}
     share = by_sid["ShareOnlyWithForensicAccounts"]["Condition"]
     assert share == {"StringEquals": {"ec2:Add/userId": ["111122223333"]}}
