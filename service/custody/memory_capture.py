@@ -1,8 +1,8 @@
 """Memory capture of an instance in a source account: the ``memory`` action's work step.
 
 Through SSM Run Command in the source account (its evidence role: ``ssm:SendCommand``,
-``ssm:GetCommandInvocation``), with the project's document (``documents/capture-memory.json``; day zero
-creates it in every source account, the local seed does here):
+``ssm:GetCommandInvocation``), with the project's document (``documents/capture-memory.json`` of
+programs/source_account, whose program creates it in every source account; the local seed does here):
 
 1. The capture tool is staged in the investigation's evidence bucket (forensic account) under
    ``tools/memory/<sha256>`` and handed to the instance as a presigned GET: the instance needs no internet,
@@ -30,11 +30,11 @@ import json
 import re
 import time
 import uuid
-from importlib import resources
 from typing import Any
 
 from botocore.exceptions import ClientError
 
+from programs.source_account import response
 from service import aws_clients
 from service.config import Settings
 from service.custody import ledger
@@ -61,7 +61,7 @@ SHA256 = re.compile(r"[0-9a-f]{64}")
 
 def document_content() -> str:
     """The project's memory-capture SSM document, as day zero creates it in each source account."""
-    return resources.files("service.custody").joinpath("documents/capture-memory.json").read_text("utf-8")
+    return response.memory_document_content()
 
 
 def check(inv: Investigation, params: Params, settings: Settings) -> None:
