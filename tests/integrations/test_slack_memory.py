@@ -1,5 +1,6 @@
-"""`/forensics memory <id|ticket> <instance-id>`: a responder's request is queued as the memory action (the
-same checks as REST), an analyst's is refused with a clear message and audited, bad input is refused."""
+"""`/forensics memory <id|ticket> [<account>/]<instance-id>`: a responder's request is queued as the memory
+action (the same checks as REST), an analyst's is refused with a clear message and audited, bad input is
+refused."""
 
 from __future__ import annotations
 
@@ -33,7 +34,7 @@ def test_a_responder_captures_memory_from_chat_and_an_analyst_is_refused(
     assert bad["text"].startswith(":no_entry: instance_id:"), bad
     clock.advance(seconds=1)
     usage = _post(client, *slash("memory SEC-2302", clock))
-    assert "usage: /forensics memory <id|ticket> <instance-id>" in usage["text"]
+    assert "usage: /forensics memory <id|ticket> [<account>/]<instance-id>" in usage["text"]
 
     clock.advance(seconds=1)
     response_url = f"{chat_server.url}/commands/T1/2302/mem"
