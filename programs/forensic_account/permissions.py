@@ -24,6 +24,9 @@ Statement = dict[str, Any]
 
 REQUEST_TAGGED = {"Null": {f"aws:RequestTag/{TAG_INVESTIGATION}": "false"}}
 RESOURCE_TAGGED = {"Null": {f"aws:ResourceTag/{TAG_INVESTIGATION}": "false"}}
+ROOT_VOLUME_UNCLAIMED = {
+    "Null": {f"aws:RequestTag/{TAG_INVESTIGATION}": "false", f"aws:ResourceTag/{TAG_INVESTIGATION}": "true"}
+}
 
 # Created by the clean room (tagged at creation: RunInstances, CreateVolume and CopySnapshot tag in the call).
 EC2_CREATE = (
@@ -503,6 +506,10 @@ def deploy_statements(cfg: AccountConfig) -> list[Statement]:
             {"StringEquals": {"ec2:CreateAction": [x.split(":", 1)[1] for x in EC2_CREATE]}},
         ),
         _allow("TagTagged", ("ec2:CreateTags",), _service_scope(cfg, "ec2"), RESOURCE_TAGGED),
+        # The workstation's root volume is made by RunInstances and tagged after launch (pulumi-aws applies
+        # root_block_device tags with CreateTags): an untagged volume may get its investigation tag, never
+        # lose or change one it has.
+        _allow("TagRootVolumes", ("ec2:CreateTags",), [a("ec2", "volume/*")], ROOT_VOLUME_UNCLAIMED),
         _allow("ManageTagged", EC2_MANAGE, _service_scope(cfg, "ec2"), RESOURCE_TAGGED),
         # Acquisition hashes the clean room's copies block by block (EBS direct APIs).
         _allow(

@@ -706,10 +706,10 @@ def statement_applies(
 
 def decision(
     policies: list[dict[str, Any]], action: str, targets: list[Target], context: dict[str, ContextValue]
-) -> str:
+) -> tuple[str, Target | None]:
     """``"deny"`` (an explicit Deny applies to a resource), ``"allow"`` (every resource has an applying
-    Allow) or ``"implicit"`` (some resource has none)."""
-    allowed_all = True
+    Allow) or ``"implicit"`` (some resource has none), with the resource refused."""
+    refused: Target | None = None
     for target in targets:
         allowed = False
         for policy in policies:
@@ -717,10 +717,11 @@ def decision(
                 if not statement_applies(statement, action, target, context):
                     continue
                 if statement.get("Effect") == "Deny":
-                    return "deny"
+                    return "deny", target
                 allowed = True
-        allowed_all = allowed_all and allowed
-    return "allow" if allowed_all else "implicit"
+        if not allowed and refused is None:
+            refused = target
+    return ("allow", None) if refused is None else ("implicit", refused)
 
 
 def request_of(iam_request: Any) -> Request:
@@ -749,6 +750,27 @@ def request_of(iam_request: Any) -> Request:
     )
 
 
+# Requests moto authorizes under a name that is no IAM action -> the action AWS authorizes them as (HeadBucket
+# is s3:ListBucket; the public access block calls are s3:Get/PutBucketPublicAccessBlock).
+S3_IAM_ACTIONS: dict[str, dict[str, dict[str, str]]] = {
+    "BUCKET": {
+        "HEAD": {"DEFAULT": "ListBucket"},
+        "GET": {
+            "public_access_block": "GetBucketPublicAccessBlock",
+            "publicAccessBlock": "GetBucketPublicAccessBlock",
+        },
+        "PUT": {
+            "public_access_block": "PutBucketPublicAccessBlock",
+            "publicAccessBlock": "PutBucketPublicAccessBlock",
+        },
+        "DELETE": {
+            "public_access_block": "PutBucketPublicAccessBlock",
+            "publicAccessBlock": "PutBucketPublicAccessBlock",
+        },
+    },
+}
+
+
 def install() -> None:
     """Judge every signed request on its derived resources and its request context (module docstring)."""
     from moto.iam.access_control import IAMPolicy, IAMRequestBase
@@ -758,6 +780,11 @@ def install() -> None:
     if getattr(IAMRequestBase, "_judges_resources", False):
         return
     IAMRequestBase._judges_resources = True  # type: ignore[attr-defined]
+    from moto.s3 import responses as s3_responses
+
+    for resource_type, methods in S3_IAM_ACTIONS.items():
+        for method, actions in methods.items():
+            s3_responses.ACTION_MAP[resource_type][method].update(actions)
 
     def check_action_permitted(self: Any, resource: str) -> None:
         if self._action == "sts:GetCallerIdentity":  # always allowed, as AWS does
@@ -772,7 +799,15 @@ def install() -> None:
             caller_userid(access_key_id, self.account_id),
         )
         policies = [IAMPolicy(policy)._policy_json for policy in self._access_key.collect_policies()]
-        if decision(policies, request.action, targets, context) != "allow":
+        verdict, refused = decision(policies, request.action, targets, context)
+        if refused is not None:
+            # AWS's message names the resource and why (S3's says only "Access Denied").
+            why = (
+                "with an explicit deny in an identity-based policy"
+                if verdict == "deny"
+                else "because no identity-based policy allows the action"
+            )
+            self._action = f"{self._action} on resource: {refused.arn} {why}"
             self._raise_access_denied()
         if self._is_assuming_role_operation(resource) and not self._check_role_trust_relationship(resource):
             self._raise_access_denied()
