@@ -1,0 +1,194 @@
+"""The scoped deploy role, proven with IAM enforced: `forensics bootstrap` builds the forensic account
+(programs/forensic_account) in a local AWS that enforces IAM and judges resource ARNs and tag/boundary
+conditions (service/local/iam_resources.py); the service then opens a clean room (programs/forensic_env on
+the real engine) through THAT deploy role, no administrator involved. Removing one action the clean room
+needs from the role's policy makes the deployment fail with AccessDenied, and the role cannot make a role
+without the clean-room boundary."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from fastapi.testclient import TestClient
+from pydantic import SecretStr
+
+from programs.forensic_env.tags import TAG_INVESTIGATION
+from service.bootstrap.programs import BootstrapOptions
+from service.bootstrap.run import bootstrap
+from service.config import ForensicAccount, Settings
+from service.local.aws import LocalAws
+from service.local.seed import seed_account
+from service.main import create_app
+from tests.service.conftest import ADMIN, ADMIN_TOKEN, open_body, wait_operation
+
+pytestmark = pytest.mark.engine
+
+DEPLOY_POLICY = "forensics-deploy"
+
+
+@dataclass(frozen=True)
+class DayZero:
+    aws: LocalAws
+    settings: Settings  # the service's: every clean room through the bootstrap's deploy role
+    deploy_role_arn: str
+    boundary_arn: str
+    external_id: str | None
+
+
+@pytest.fixture(scope="module")
+def day_zero(enforcing_aws: LocalAws, tmp_path_factory: pytest.TempPathFactory, pulumi_cli: Path) -> DayZero:
+    aws = enforcing_aws
+    base = Settings(
+        target="local",
+        data_dir=tmp_path_factory.mktemp("deploy-role") / "data",
+        aws_endpoint_url=aws.endpoint_url,
+        aws_verify_tls=False,
+        pulumi_cli_dir=pulumi_cli.parent,
+        aws_access_key_id=aws.access_key_id,
+        aws_secret_access_key=SecretStr(aws.secret_access_key),
+        bootstrap_admin_token=SecretStr(ADMIN_TOKEN),
+        jobs_poll_max_delay=0.2,
+        shutdown_grace_seconds=5.0,
+        integrations_periodic_tasks=False,
+        audit_anchor_bucket=f"forensics-audit-anchors-{uuid.uuid4().hex[:16]}",
+        # The service's identity: the local AWS's administrator user, who is not the deploy role.
+        service_principal_arns=[aws.admin_arn],
+    )
+    result = bootstrap(base, BootstrapOptions(golden_image_pipeline=False))
+    # What the world has before day zero (a golden image and its parameter), made by the administrator.
+    seed_account(base, base.aws_region, None)
+    accounts = {
+        region: ForensicAccount(**account)
+        for region, account in json.loads(result.settings["FORENSICS_FORENSIC_ACCOUNTS"]).items()
+    }
+    home = accounts[base.aws_region]
+    assert home.deploy_role_arn and home.deploy_role_arn.endswith(":role/forensics-deploy")
+    return DayZero(
+        aws=aws,
+        settings=base.model_copy(update={"forensic_accounts": accounts}),
+        deploy_role_arn=home.deploy_role_arn,
+        boundary_arn=f"arn:aws:iam::{base.aws_account_id}:policy/forensics-cleanroom-boundary",
+        external_id=home.external_id,
+    )
+
+
+@pytest.fixture
+def deploy_policy(day_zero: DayZero) -> Iterator[dict[str, Any]]:
+    """The deploy role's policy as the bootstrap made it, put back after the test."""
+    iam = day_zero.aws.client("iam")
+    role = day_zero.deploy_role_arn.rsplit("/", 1)[1]
+    document = iam.get_role_policy(RoleName=role, PolicyName=DEPLOY_POLICY)["PolicyDocument"]
+    document = json.loads(document) if isinstance(document, str) else document
+    yield document
+    iam.put_role_policy(RoleName=role, PolicyName=DEPLOY_POLICY, PolicyDocument=json.dumps(document))
+
+
+def _open(day_zero: DayZero, ticket: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    with TestClient(create_app(day_zero.settings)) as client:
+        response = client.post("/v1/investigations", json=open_body(ticket), headers=ADMIN)
+        assert response.status_code == 202, response.text
+        op = wait_operation(client, response.json()["operation"]["id"], timeout=900)
+        inv = client.get(f"/v1/investigations/{response.json()['investigation']['id']}", headers=ADMIN).json()
+    return op, inv
+
+
+def _as_deploy_role(day_zero: DayZero, service: str) -> Any:
+    extra = {"ExternalId": day_zero.external_id} if day_zero.external_id else {}
+    creds = day_zero.aws.client("sts").assume_role(
+        RoleArn=day_zero.deploy_role_arn, RoleSessionName="deploy-role-test", **extra
+    )["Credentials"]
+    return boto3.client(
+        service,
+        endpoint_url=day_zero.aws.endpoint_url,
+        region_name=day_zero.aws.region,
+        aws_access_key_id=creds["AccessKeyId"],
+        aws_secret_access_key=creds["SecretAccessKey"],
+        aws_session_token=creds["SessionToken"],
+        verify=False,
+    )
+
+
+def test_a_clean_room_opens_through_the_bootstrap_s_scoped_deploy_role(
+    day_zero: DayZero, deploy_policy: dict[str, Any]
+) -> None:
+    # The role the service deploys through holds no administrator and no wildcard action.
+    iam = day_zero.aws.client("iam")
+    role = day_zero.deploy_role_arn.rsplit("/", 1)[1]
+    assert iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"] == []
+    for statement in deploy_policy["Statement"]:
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        assert statement["Effect"] == "Deny" or not [a for a in actions if "*" in a], statement
+
+    op, inv = _open(day_zero, "SEC-960")
+    assert op["state"] == "succeeded", op
+    assert inv["assume_role_arn"] == day_zero.deploy_role_arn
+    outputs = inv["outputs"]
+    ec2 = day_zero.aws.client("ec2")
+    vpc = ec2.describe_vpcs(VpcIds=[outputs["vpcId"]])["Vpcs"][0]
+    assert {"Key": TAG_INVESTIGATION, "Value": inv["id"]} in vpc.get("Tags", []), vpc
+    # Every role the clean room made carries the boundary (the deploy role could not make it otherwise).
+    made = [r for r in iam.list_roles()["Roles"] if r["RoleName"].startswith(f"forensics-{inv['id']}")]
+    assert made
+    for cleanroom_role in made:
+        got = iam.get_role(RoleName=cleanroom_role["RoleName"])["Role"]
+        assert got["PermissionsBoundary"]["PermissionsBoundaryArn"] == day_zero.boundary_arn, got
+
+
+def test_one_action_taken_from_the_deploy_role_fails_the_clean_room_with_access_denied(
+    day_zero: DayZero, deploy_policy: dict[str, Any]
+) -> None:
+    weakened = json.loads(json.dumps(deploy_policy))
+    for statement in weakened["Statement"]:
+        if statement["Effect"] == "Allow" and "ec2:CreateSecurityGroup" in statement["Action"]:
+            statement["Action"].remove("ec2:CreateSecurityGroup")
+    iam = day_zero.aws.client("iam")
+    iam.put_role_policy(
+        RoleName=day_zero.deploy_role_arn.rsplit("/", 1)[1],
+        PolicyName=DEPLOY_POLICY,
+        PolicyDocument=json.dumps(weakened),
+    )
+    op, _ = _open(day_zero, "SEC-961")
+    assert op["state"] == "failed", op
+    error = op["error"]["message"]
+    assert "AccessDenied" in error and "ec2:CreateSecurityGroup" in error, error
+    assert day_zero.deploy_role_arn.split(":")[4] in error
+
+
+def test_the_deploy_role_cannot_make_a_role_without_the_clean_room_boundary(day_zero: DayZero) -> None:
+    iam = _as_deploy_role(day_zero, "iam")
+    trust = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}
+            ],
+        }
+    )
+    refused = []
+    for name, boundary in (
+        ("forensics-unbounded", None),
+        ("forensics-other-bound", f"arn:aws:iam::{day_zero.settings.aws_account_id}:policy/forensics-deploy"),
+    ):
+        extra = {"PermissionsBoundary": boundary} if boundary else {}
+        with pytest.raises(ClientError) as denied:
+            iam.create_role(RoleName=name, AssumeRolePolicyDocument=trust, **extra)
+        assert denied.value.response["Error"]["Code"] == "AccessDenied"
+        assert "iam:CreateRole" in denied.value.response["Error"]["Message"]
+        refused.append(name)
+    names = {r["RoleName"] for r in day_zero.aws.client("iam").list_roles()["Roles"]}
+    assert not set(refused) & names
+    bounded = iam.create_role(
+        RoleName="forensics-bounded",
+        AssumeRolePolicyDocument=trust,
+        PermissionsBoundary=day_zero.boundary_arn,
+    )
+    assert bounded["Role"]["PermissionsBoundary"]["PermissionsBoundaryArn"] == day_zero.boundary_arn
+    iam.delete_role(RoleName="forensics-bounded")
