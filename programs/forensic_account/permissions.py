@@ -479,6 +479,13 @@ def deploy_statements(cfg: AccountConfig) -> list[Statement]:
             for service in sorted({x.split(":", 1)[0] for x in SCOPED_READS})
         ),
         _allow("CreateTagged", EC2_CREATE, _service_scope(cfg, "ec2"), REQUEST_TAGGED),
+        # Snapshots are named without an account: the freeze's and acquisition's new ones, tagged at the call.
+        _allow(
+            "SnapshotsTagged",
+            ("ec2:CreateSnapshot", "ec2:CopySnapshot"),
+            [a("ec2", "snapshot/*", account=False)],
+            REQUEST_TAGGED,
+        ),
         # RunInstances/CreateVolume/CopySnapshot also name resources nobody tags at the call: the golden
         # image, the source snapshots shared from the evidence accounts, the workstation's network interface.
         _allow(
