@@ -19,12 +19,16 @@ hold vacuously. With IAM enforced (``install``), each signed request is judged i
   ``TagSpecification.N`` and ``Tag.N``, IAM/SNS ``Tags.member.N``, KMS ``Tags``, Logs ``tags``, S3
   ``x-amz-tagging``), ``iam:PermissionsBoundary`` from CreateRole/PutRolePermissionsBoundary, and per
   resource ``aws:ResourceTag/<k>`` (the resource's tags in moto's backend, read when judged) and for a KMS key
-  ``kms:ResourceAliases``; plus ``aws:PrincipalArn``, ``aws:PrincipalAccount``, ``aws:userid``,
-  ``aws:RequestedRegion``, ``aws:CurrentTime`` and ``aws:EpochTime``;
+  ``kms:ResourceAliases``; ``s3:prefix`` of a listing (``""`` without one), ``ec2:Add/userId`` of a snapshot
+  share, ``kms:GranteePrincipal`` of a grant; plus ``aws:PrincipalArn``, ``aws:PrincipalAccount``,
+  ``aws:userid``, ``aws:RequestedRegion``, ``aws:CurrentTime`` and ``aws:EpochTime``;
 - conditions are judged against that context: a key it lacks fails its condition (``...IfExists``, negated
   operators and ``ForAllValues:`` excepted), ``Null`` tests presence, ``ForAnyValue:``/``ForAllValues:``
   judge multi-valued keys, and an operator the launcher cannot judge never grants (an Allow with it does not
   apply; a Deny with it does). An explicit Deny wins; otherwise every resource needs an applying Allow.
+  A refusal names the action, the resource and why, as AWS's message does;
+- S3 calls moto authorizes under names that are no IAM action are judged as the one AWS uses (HeadBucket as
+  ``s3:ListBucket``, the public access block as ``s3:Get/PutBucketPublicAccessBlock``).
 
 Not modelled: permissions boundaries and session policies of the caller (only its identity policies are
 judged), resource-based policies beyond what moto does, the implicit ``ec2:CreateTags`` authorization of

@@ -50,7 +50,9 @@ adds what that check needs to judge our clean room the way AWS does (``install_e
   ``s3:PutObject`` / ``s3:CreateBucket``);
 - ``aws:PrincipalArn`` in bucket policies is the IAM user's ARN for an IAM user's keys (not the account root);
 - JSON-protocol services (KMS, SSM, Logs) refuse with ``AccessDeniedException`` in JSON, as AWS does (moto
-  answers them in XML, which their clients cannot parse).
+  answers them in XML, which their clients cannot parse);
+- identity policies are judged on the resource ARNs and condition keys AWS uses
+  (``service.local.iam_resources``).
 
 Always (``install_ssm_agent``, ``service/local/ssm_agent.py``): SSM SendCommand checks the parameters
 against the document's rules and runs the program's evidence-mount document, as root, against loop devices

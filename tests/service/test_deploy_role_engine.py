@@ -1,9 +1,9 @@
 """The scoped deploy role, proven with IAM enforced: `forensics bootstrap` builds the forensic account
 (programs/forensic_account) in a local AWS that enforces IAM and judges resource ARNs and tag/boundary
 conditions (service/local/iam_resources.py); the service then opens a clean room (programs/forensic_env on
-the real engine) through THAT deploy role, no administrator involved. Removing one action the clean room
-needs from the role's policy makes the deployment fail with AccessDenied, and the role cannot make a role
-without the clean-room boundary."""
+the real engine) through THAT deploy role and freezes it, and opens and destroys another, no administrator
+involved. Removing one action the clean room needs from the role's policy makes the deployment fail with
+AccessDenied, and the role cannot make a role without the clean-room boundary."""
 
 from __future__ import annotations
 
@@ -91,13 +91,23 @@ def deploy_policy(day_zero: DayZero) -> Iterator[dict[str, Any]]:
     iam.put_role_policy(RoleName=role, PolicyName=DEPLOY_POLICY, PolicyDocument=json.dumps(document))
 
 
-def _open(day_zero: DayZero, ticket: str) -> tuple[dict[str, Any], dict[str, Any]]:
+def _open(
+    day_zero: DayZero, ticket: str, *, then: str | None = None
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any] | None]:
+    """Open a clean room through the service (then freeze or destroy it): the operations and the
+    investigation."""
+    after = None
     with TestClient(create_app(day_zero.settings)) as client:
         response = client.post("/v1/investigations", json=open_body(ticket), headers=ADMIN)
         assert response.status_code == 202, response.text
         op = wait_operation(client, response.json()["operation"]["id"], timeout=900)
-        inv = client.get(f"/v1/investigations/{response.json()['investigation']['id']}", headers=ADMIN).json()
-    return op, inv
+        inv_id = response.json()["investigation"]["id"]
+        if then and op["state"] == "succeeded":
+            next_step = client.post(f"/v1/investigations/{inv_id}/{then}", headers=ADMIN)
+            assert next_step.status_code == 202, next_step.text
+            after = wait_operation(client, next_step.json()["operation"]["id"], timeout=900)
+        inv = client.get(f"/v1/investigations/{inv_id}", headers=ADMIN).json()
+    return op, inv, after
 
 
 def _as_deploy_role(day_zero: DayZero, service: str) -> Any:
@@ -116,7 +126,7 @@ def _as_deploy_role(day_zero: DayZero, service: str) -> Any:
     )
 
 
-def test_a_clean_room_opens_through_the_bootstrap_s_scoped_deploy_role(
+def test_a_clean_room_opens_and_freezes_through_the_bootstrap_s_scoped_deploy_role(
     day_zero: DayZero, deploy_policy: dict[str, Any]
 ) -> None:
     # The role the service deploys through holds no administrator and no wildcard action.
@@ -127,8 +137,10 @@ def test_a_clean_room_opens_through_the_bootstrap_s_scoped_deploy_role(
         actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
         assert statement["Effect"] == "Deny" or not [a for a in actions if "*" in a], statement
 
-    op, inv = _open(day_zero, "SEC-960")
+    op, inv, frozen = _open(day_zero, "SEC-960", then="freeze")
     assert op["state"] == "succeeded", op
+    assert frozen is not None and frozen["state"] == "succeeded", frozen
+    assert inv["status"] == "frozen", inv
     assert inv["assume_role_arn"] == day_zero.deploy_role_arn
     outputs = inv["outputs"]
     ec2 = day_zero.aws.client("ec2")
@@ -140,6 +152,21 @@ def test_a_clean_room_opens_through_the_bootstrap_s_scoped_deploy_role(
     for cleanroom_role in made:
         got = iam.get_role(RoleName=cleanroom_role["RoleName"])["Role"]
         assert got["PermissionsBoundary"]["PermissionsBoundaryArn"] == day_zero.boundary_arn, got
+
+
+def test_a_clean_room_is_destroyed_through_the_deploy_role(day_zero: DayZero) -> None:
+    op, inv, destroyed = _open(day_zero, "SEC-962", then="destroy")
+    assert op["state"] == "succeeded", op
+    assert destroyed is not None and destroyed["state"] == "succeeded", destroyed
+    ec2 = day_zero.aws.client("ec2")
+    tagged = [{"Name": f"tag:{TAG_INVESTIGATION}", "Values": [inv["id"]]}]
+    assert ec2.describe_vpcs(Filters=tagged)["Vpcs"] == []
+    assert [
+        i
+        for r in ec2.describe_instances(Filters=tagged)["Reservations"]
+        for i in r["Instances"]
+        if i["State"]["Name"] != "terminated"
+    ] == []
 
 
 def test_one_action_taken_from_the_deploy_role_fails_the_clean_room_with_access_denied(
@@ -155,7 +182,7 @@ def test_one_action_taken_from_the_deploy_role_fails_the_clean_room_with_access_
         PolicyName=DEPLOY_POLICY,
         PolicyDocument=json.dumps(weakened),
     )
-    op, _ = _open(day_zero, "SEC-961")
+    op, _, _ = _open(day_zero, "SEC-961")
     assert op["state"] == "failed", op
     error = op["error"]["message"]
     assert "AccessDenied" in error and "ec2:CreateSecurityGroup" in error, error
