@@ -10,7 +10,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from programs.forensic_account import config as forensic_account
-from service.config import ForensicAccount, Settings
+from programs.source_account import config as source_account
+from programs.source_account import rollout
+from service.config import ForensicAccount, Settings, SourceAccount
 from service.errors import InvalidInput
 
 
@@ -22,6 +24,9 @@ class BootstrapOptions:
     base_image_id: str = ""
     golden_image_pipeline: bool = True
     organization_id: str = ""
+    # The role the bootstrap assumes in each source account to build its evidence role there (the
+    # organization's member-account access role, or one the operator names).
+    member_role_name: str = "OrganizationAccountAccessRole"
 
 
 @dataclass(frozen=True)
@@ -31,6 +36,8 @@ class StackPlan:
     stack_name: str
     region: str
     config: dict[str, Any]
+    # The role the engine assumes to act in the stack's account ("" = the operator's own identity there).
+    assume_role_arn: str = ""
 
 
 # Outputs of every stack of a program -> FORENSICS_* settings (name -> value as the env file holds it).
@@ -46,6 +53,8 @@ class DayZeroProgram:
     plans: Callable[[Settings, BootstrapOptions], list[StackPlan]]
     settings: SettingsFn
     output_names: tuple[str, ...] = field(default_factory=tuple)
+    # How many of its stacks run at once (each stack is its own account: nothing shared between them).
+    parallel: int = 1
 
 
 def service_principals(settings: Settings) -> list[str]:
@@ -126,5 +135,60 @@ FORENSIC_ACCOUNT = DayZeroProgram(
     settings=forensic_account_settings,
 )
 
-# In the order they run. The lead adds source_account (after the forensic accounts) and organization (last).
-PROGRAMS: tuple[DayZeroProgram, ...] = (FORENSIC_ACCOUNT,)
+
+def source_account_plans(settings: Settings, options: BootstrapOptions) -> list[StackPlan]:
+    """One stack per configured source account (programs/source_account/rollout.py says why not a
+    StackSet), built through the member-account role; the external id must already be in the settings (the
+    service and the account's trust share it; the bootstrap never invents one, so a re-run is a no-op)."""
+    forensic_ids = sorted({account.account_id for account in settings.accounts.values()})
+    plans = []
+    for account_id, source in sorted(settings.sources.items()):
+        config = {
+            "accountId": account_id,
+            "servicePrincipalArns": service_principals(settings),
+            "externalId": source.external_id or "",
+            "forensicAccountIds": forensic_ids,
+        }
+        try:
+            source_account.validate_config(config)
+        except source_account.ConfigError as exc:
+            raise InvalidInput(
+                f"source account {account_id}: {exc} (set external_id in FORENSICS_SOURCE_ACCOUNTS)"
+            ) from None
+        plans.append(
+            StackPlan(
+                rollout.stack_name(account_id),
+                settings.aws_region,
+                config,
+                assume_role_arn=f"arn:aws:iam::{account_id}:role/{options.member_role_name}",
+            )
+        )
+    return plans
+
+
+def source_account_settings(
+    settings: Settings, stacks: list[tuple[StackPlan, Mapping[str, Any]]]
+) -> dict[str, str]:
+    if not stacks:
+        return {}
+    sources = {
+        str(outputs["accountId"]): SourceAccount(
+            snapshot_role_arn=str(outputs["evidenceRoleArn"]), external_id=str(outputs["externalId"])
+        ).model_dump(mode="json", exclude_none=True)
+        for _plan, outputs in stacks
+    }
+    return {"FORENSICS_SOURCE_ACCOUNTS": json.dumps(sources, sort_keys=True)}
+
+
+SOURCE_ACCOUNT = DayZeroProgram(
+    name="source_account",
+    program="programs.source_account.program:source_account",
+    namespace=source_account.NAMESPACE,
+    plans=source_account_plans,
+    settings=source_account_settings,
+    parallel=rollout.MAX_PARALLEL_STACKS,
+)
+
+# In the order they run: each account's baseline first. programs/organization (the forensics OU and its SCPs,
+# run from the management account, last) is not in the table yet: it is deployed on its own (README).
+PROGRAMS: tuple[DayZeroProgram, ...] = (FORENSIC_ACCOUNT, SOURCE_ACCOUNT)

@@ -12,9 +12,10 @@ import pytest
 from typer.testing import CliRunner
 
 from programs.forensic_account.config import validate_config
+from programs.source_account.config import validate_config as validate_source_config
 from service.bootstrap import programs as day_zero
 from service.bootstrap.run import BootstrapFailed, bootstrap, env_file_text
-from service.config import ForensicAccount, Settings
+from service.config import ForensicAccount, Settings, SourceAccount
 from service.errors import InvalidInput
 from service.orchestration.models import OperationRequest, OperationResult
 
@@ -56,9 +57,22 @@ class FakeEngine:
                 error="AccessDenied: iam:CreateRole",
             )
         raw = {k.split(":", 1)[1]: v.value for k, v in request.config.items()}
-        cfg = validate_config(raw)
         changes = {"same": 30} if request.stack_name in self.deployed else {"create": 30}
         self.deployed.add(request.stack_name)
+        if program.startswith("programs.source_account"):
+            source = validate_source_config(raw)
+            return OperationResult(
+                request.kind,
+                request.stack_name,
+                True,
+                changes=changes,
+                outputs={
+                    "accountId": source.account_id,
+                    "evidenceRoleArn": f"arn:aws:iam::{source.account_id}:role/forensics-evidence-reader",
+                    "externalId": source.external_id,
+                },
+            )
+        cfg = validate_config(raw)
         outputs = {
             "accountId": cfg.account_id,
             "region": cfg.region,
@@ -198,3 +212,56 @@ def test_the_cli_reports_a_refusal_without_a_traceback(monkeypatch: pytest.Monke
     assert outcome.exit_code == 1
     assert "bootstrap failed" in outcome.output and "FORENSICS_SERVICE_PRINCIPAL_ARNS" in outcome.output
     assert "Traceback" not in outcome.output
+
+
+SOURCE_EXTERNAL_ID = "source-external-id-0123456789"
+
+
+def _with_sources() -> Settings:
+    return _settings(
+        source_accounts={
+            account: SourceAccount(
+                snapshot_role_arn=f"arn:aws:iam::{account}:role/forensics-evidence-reader",
+                external_id=SOURCE_EXTERNAL_ID,
+            )
+            for account in ("333333333333", "444444444444")
+        }
+    )
+
+
+def test_each_source_account_gets_its_evidence_role_through_the_member_role_after_the_forensic_accounts() -> (
+    None
+):
+    engine = FakeEngine()
+    options = day_zero.BootstrapOptions(base_image_id="ami-0123456789abcdef0", member_role_name="OrgAccess")
+    result = bootstrap(_with_sources(), options, runner=engine)
+    names = [r.stack_name for r, _ in engine.requests]
+    assert names[:2] == ["account-111111111111-eu-west-1", "account-222222222222-us-east-1"]
+    assert sorted(names[2:]) == ["source-333333333333", "source-444444444444"]
+    source = next(r for r, _ in engine.requests if r.stack_name == "source-333333333333")
+    assert source.provider_config["aws:assumeRoles"].value == [
+        {"roleArn": "arn:aws:iam::333333333333:role/OrgAccess", "sessionName": "forensics-bootstrap"}
+    ]
+    config = {k.split(":", 1)[1]: v.value for k, v in source.config.items()}
+    assert config["forensicAccountIds"] == ["111111111111", "222222222222"]
+    assert config["externalId"] == SOURCE_EXTERNAL_ID
+    sources = json.loads(result.settings["FORENSICS_SOURCE_ACCOUNTS"])
+    assert sources["444444444444"] == {
+        "snapshot_role_arn": "arn:aws:iam::444444444444:role/forensics-evidence-reader",
+        "external_id": SOURCE_EXTERNAL_ID,
+    }
+    assert Settings(target="aws", source_accounts=sources).sources["333333333333"].external_id
+
+
+def test_a_source_account_without_an_external_id_is_refused_before_any_stack_runs() -> None:
+    engine = FakeEngine()
+    settings = _settings(
+        source_accounts={
+            "333333333333": SourceAccount(
+                snapshot_role_arn="arn:aws:iam::333333333333:role/forensics-evidence-reader"
+            )
+        }
+    )
+    with pytest.raises(InvalidInput, match=r"333333333333.*externalId"):
+        bootstrap(settings, day_zero.BootstrapOptions(base_image_id="ami-0123456789abcdef0"), runner=engine)
+    assert engine.requests == []
