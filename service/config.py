@@ -26,6 +26,7 @@ from programs.forensic_env.config import (
     DEFAULT_REGION,
     DEFAULT_TTL_HOURS,
 )
+from programs.source_account.response import MEMORY_DOCUMENT_NAME
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -179,10 +180,10 @@ class Settings(BaseSettings):
     # Parallel GetSnapshotBlock requests while hashing a disk image (each holds one 512 KiB block).
     hash_workers: int = 8
     # Memory capture (service/custody/memory_capture.py): the SSM document day zero creates in every source
-    # account (service/custody/documents/capture-memory.json), and the capture tool the service stages for
-    # it: an AVML static binary the operator downloaded, with the SHA-256 it is pinned to (the instance runs
-    # it only if it hashes to this). Locally, when unset: the local AWS's stand-in tool.
-    memory_document_name: str = Field(default="Forensics-CaptureMemory", pattern=r"^[A-Za-z0-9_.-]{3,128}$")
+    # account (programs/source_account/response.py), and the capture tool the service stages for it: an AVML
+    # static binary the operator downloaded, with the SHA-256 it is pinned to (the instance runs it only if
+    # it hashes to this). Locally, when unset: the local AWS's stand-in tool.
+    memory_document_name: str = Field(default=MEMORY_DOCUMENT_NAME, pattern=r"^[A-Za-z0-9_.-]{3,128}$")
     memory_tool_path: Path | None = None
     memory_tool_sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
 

@@ -37,19 +37,6 @@ class StatusChanged:
 
 
 @dataclass(frozen=True)
-class OperationSettled:
-    """An action that leaves the investigation's status as it was (containment) finished: its outcome is
-    told on the ticket and in chat all the same (``ActionSpec.announce``)."""
-
-    investigation_id: str
-    operation_id: str
-    action: str
-    state: str
-    by: str
-    error: str | None = None
-
-
-@dataclass(frozen=True)
 class DriftFound:
     investigation_id: str
     operation_id: str
@@ -165,29 +152,19 @@ class RoleUsedWithoutGrant:
 
 
 @dataclass(frozen=True)
-class EvidenceReported:
-    """An action that collects evidence from an affected account (memory capture) ended: what it recorded
-    (``ok``), or why nothing was recorded. Said on the ticket and in chat."""
-
-    investigation_id: str
-    action: str
-    by: str
-    ok: bool
-    detail: str
-    facts: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
 class OperationEnded:
-    """An operation whose action moves no status ended, and its action announces that (``announce_end`` in
-    the action table): the ticket and chat hear how it went, as they hear a status change."""
+    """An operation of an action that moves no status ended (containment, log collection, memory capture),
+    and its action announces that (``ActionSpec.announce``): the ticket and chat hear how it went, as they
+    hear a status change. ``facts``: what its work steps want said with it (e.g. a memory image's hash on the
+    instance and as the service re-hashed it)."""
 
     investigation_id: str
     operation_id: str
     action: str
     state: str
-    requested_by: str
+    by: str
     error: str | None = None
+    facts: dict[str, Any] = field(default_factory=dict)
 
 
 DomainEvent = (
@@ -205,7 +182,5 @@ DomainEvent = (
     | BreakGlassUsed
     | AccessChanged
     | RoleUsedWithoutGrant
-    | EvidenceReported
     | OperationEnded
-    | OperationSettled
 )

@@ -8,17 +8,11 @@ import json
 from typing import Any
 from urllib.parse import unquote
 
+# The deny-all profile is the source account's baseline (programs/source_account/response.py makes it).
+from programs.source_account.response import DENY_ALL, DENY_ALL_POLICY, DENY_ALL_PROFILE, EC2_TRUST
+
 ISOLATION_GROUP = "forensics-isolation"
-DENY_ALL_PROFILE = "forensics-deny-all"
 ISOLATION_ACL_TAG = ("forensics:isolation", "deny-all")
-DENY_ALL_POLICY = "deny-all"
-EC2_TRUST = {
-    "Version": "2012-10-17",
-    "Statement": [
-        {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}
-    ],
-}
-DENY_ALL = {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*"}]}
 
 
 def isolation_group(ec2: Any, vpc_id: str, investigation_id: str) -> str:

@@ -1,8 +1,8 @@
 """Memory capture of an instance in a source account: the ``memory`` action's work step.
 
 Through SSM Run Command in the source account (its evidence role: ``ssm:SendCommand``,
-``ssm:GetCommandInvocation``), with the project's document (``documents/capture-memory.json``; day zero
-creates it in every source account, the local seed does here):
+``ssm:GetCommandInvocation``), with the project's document (``documents/capture-memory.json`` of
+programs/source_account, whose program creates it in every source account; the local seed does here):
 
 1. The capture tool is staged in the investigation's evidence bucket (forensic account) under
    ``tools/memory/<sha256>`` and handed to the instance as a presigned GET: the instance needs no internet,
@@ -30,11 +30,11 @@ import json
 import re
 import time
 import uuid
-from importlib import resources
 from typing import Any
 
 from botocore.exceptions import ClientError
 
+from programs.source_account import response
 from service import aws_clients
 from service.config import Settings
 from service.custody import ledger
@@ -42,7 +42,6 @@ from service.custody.acquisition import _progress_writer, _source_client, check_
 from service.custody.models import ArtifactStatus, CustodyEventType, EvidenceArtifact
 from service.custody.schemas import MAX_UPLOAD_BYTES
 from service.custody.uploads import _head, _sigv4_presign, _stream_sha256, _Unreadable
-from service.domain_events import EvidenceReported
 from service.errors import InvalidInput
 from service.investigations.actions import HookContext, Params, StepFailed, StepRun
 from service.investigations.models import Investigation
@@ -61,7 +60,7 @@ SHA256 = re.compile(r"[0-9a-f]{64}")
 
 def document_content() -> str:
     """The project's memory-capture SSM document, as day zero creates it in each source account."""
-    return resources.files("service.custody").joinpath("documents/capture-memory.json").read_text("utf-8")
+    return response.memory_document_content()
 
 
 def check(inv: Investigation, params: Params, settings: Settings) -> None:
@@ -160,24 +159,10 @@ def _run_command(
 
 
 def capture_memory(ctx: HookContext, inv: Investigation, params: Params, run: StepRun) -> None:
-    """The work step; a failure is said on the ticket and in chat too (a success is, with the records)."""
-    try:
-        _capture(ctx, inv, params, run)
-    except StepFailed as exc:
-        if exc.code == "evidence_mismatch":
-            raise  # recorded and flagged: said with the records
-        with ctx.unit_of_work() as uow:
-            uow.emit(
-                EvidenceReported(
-                    investigation_id=inv.id,
-                    action="memory",
-                    by=run.requested_by,
-                    ok=False,
-                    detail=str(exc),
-                    facts={"instance": str(params.get("instance_id")), "operation": run.operation_id},
-                )
-            )
-        raise
+    """The work step. How it ended is announced by the action table (``announce``), with ``run.facts``:
+    the instance, and once recorded the artifact and both hashes."""
+    run.facts["instance"] = str(params.get("instance_id"))
+    _capture(ctx, inv, params, run)
 
 
 def _capture(ctx: HookContext, inv: Investigation, params: Params, run: StepRun) -> None:
@@ -259,6 +244,15 @@ def _capture(ctx: HookContext, inv: Investigation, params: Params, run: StepRun)
         ctx, inv, run, params, s3, artifact_id, bucket, key, head.version_id, instance_sha256, service_sha256,
         read, captured, uploaded, tool_sha256, head.checksums, problems,
     )  # fmt: skip
+    run.facts.update(
+        {
+            "artifact": artifact_id,
+            "key": key,
+            "size bytes": read,
+            "SHA-256 on the instance": instance_sha256,
+            "SHA-256 re-hashed by the service": service_sha256,
+        }
+    )
     if problems:
         raise StepFailed("evidence_mismatch", f"memory image {key}: " + "; ".join(problems))
 
@@ -359,20 +353,6 @@ def _record(
             location=stored,
             hashes={"sha256": service_sha256, "size_bytes": size, "of": "object", "s3_checksums": checksums},
             **common,
-        )
-        said = (
-            f"Memory of {instance_id} ({account}) captured by {run.requested_by}: {size} bytes, SHA-256 "
-            f"{instance_sha256} on the instance, {service_sha256} re-hashed by the service"
-        )
-        uow.emit(
-            EvidenceReported(
-                investigation_id=inv.id,
-                action="memory",
-                by=run.requested_by,
-                ok=not problems,
-                detail=said + (f"; FLAGGED: {'; '.join(problems)}" if problems else "."),
-                facts={"artifact": artifact_id, "instance": instance_id, "key": key},
-            )
         )
         if problems:
             ledger.record(

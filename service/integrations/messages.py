@@ -31,7 +31,6 @@ HEADLINES = {
     "refused": "Request refused",
     "accepted": "Request accepted",
     "info": "Clean room",
-    "operation_ended": "Clean room operation finished",
     "progress": "Building the clean room",
     "approval_requested": "Second person needed: a request waits for approval",
     "approval_granted": "Request approved by a second person",
@@ -46,8 +45,6 @@ HEADLINES = {
     "access_lapsed": "Access request lapsed without a decision",
     "access_revoked": "Access revoked",
     "role_use_alert": "ALERT: a clean-room role was used without a live grant",
-    "evidence": "Evidence recorded",
-    "evidence_failed": "Evidence collection failed: nothing was recorded",
     "action_done": "Done in the affected account",
     "action_failed": "FAILED in the affected account",
 }
@@ -71,7 +68,6 @@ ALERTS = frozenset(
         "access_lapsed",
         "access_revoked",
         "role_use_alert",
-        "evidence_failed",
         "action_failed",
     }
 )

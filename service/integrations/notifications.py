@@ -31,13 +31,11 @@ from service.domain_events import (
     BuildProgress,
     DomainEvent,
     DriftFound,
-    EvidenceReported,
     ExpiryExtended,
     ExpiryWarned,
     InvestigationOpened,
     OperationEnded,
     OperationQueued,
-    OperationSettled,
     RequestRefused,
     RoleUsedWithoutGrant,
     StatusChanged,
@@ -128,18 +126,15 @@ def notice_for(session: Session, event: DomainEvent) -> Notice | None:
         )
     if isinstance(event, ExpiryExtended):
         return Notice("extended", data, f"Extended by {event.hours}h by {event.by}.")
-    if isinstance(event, OperationSettled):
-        done = event.state == "succeeded"
-        detail = f"{event.action} {event.state} (operation {event.operation_id}), requested by {event.by}."
-        if event.error:
-            detail += f" {event.error}"
-        return Notice("action_done" if done else "action_failed", data, detail, {"action": event.action})
+    if isinstance(event, OperationEnded):
+        detail = f"{event.action} (operation {event.operation_id}) asked by {event.by}: {event.state}"
+        detail += f": {event.error}" if event.error else "."
+        headline = "action_done" if event.state == "succeeded" else "action_failed"
+        return Notice(headline, data, detail, {"action": event.action, **event.facts})
     if isinstance(event, ApprovalRequested | ApprovalDecided | ApprovalExpired | BreakGlassUsed):
         return _approval_notice(event, data)
     if isinstance(event, AccessChanged):
         return _access_notice(event, data)
-    if isinstance(event, EvidenceReported):
-        return Notice("evidence" if event.ok else "evidence_failed", data, event.detail, dict(event.facts))
     if isinstance(event, RoleUsedWithoutGrant):
         return Notice(
             "role_use_alert",
@@ -150,13 +145,6 @@ def notice_for(session: Session, event: DomainEvent) -> Notice | None:
                 "event": event.event_id,
                 "source identity": event.source_identity or "(none)",
             },
-        )
-    if isinstance(event, OperationEnded):
-        asked = f"{event.action} (operation {event.operation_id}) asked by {event.requested_by}"
-        if event.state == "succeeded":
-            return Notice("operation_ended", data, f"{asked}: succeeded.")
-        return Notice(
-            "failed", data, f"{asked}: {event.state}" + (f": {event.error}" if event.error else ".")
         )
     return _status_notice(session, event, inv, data)
 

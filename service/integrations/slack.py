@@ -1,6 +1,8 @@
 """Slack-compatible slash commands: ``/forensics open <ticket> [region] | status <id|ticket> | list |
 freeze <id> | destroy <id> | extend <id> <hours> | access <id|ticket> <role> <hours> <reason> | approvals |
-memory <id|ticket> <instance-id> | logs <id|ticket> [<account>/]<instance-id> [since] [until] | help``.
+contain <id|ticket> <instance> | memory <id|ticket> <instance> | logs <id|ticket> <instance> [since] [until] |
+help``. ``<instance>`` is ``[<account>/]<instance-id>`` for all three (the source account may be left out when
+exactly one is configured).
 (Approve / Deny buttons on the messages that announce waiting requests: slack_actions.py.)
 
 Requests are verified with slack_sdk's v0 signature verifier (5-minute window, the service clock) and a
@@ -58,11 +60,12 @@ USAGE = (
     "`/forensics freeze <id>` preserve under legal hold\n"
     "`/forensics destroy <id>` tear down (evidence bucket kept)\n"
     "`/forensics extend <id> <hours>` push the expiry back\n"
-    "`/forensics contain <id|ticket> <instance-id> [account-id]` isolate an affected instance\n"
+    "`/forensics contain <id|ticket> [<account>/]<instance-id>` isolate an affected instance\n"
     "`/forensics access <id> <role> <hours> <reason>` ask for a clean-room role for some hours\n"
-    "`/forensics memory <id|ticket> <instance-id>` capture an affected instance's memory\n"
+    "`/forensics memory <id|ticket> [<account>/]<instance-id>` capture an affected instance's memory\n"
     "`/forensics logs <id|ticket> [<account>/]<instance-id> [since] [until]` collect the instance's logs "
     "(ISO 8601 times; default the last 24h)\n"
+    "(the account may be left out when one source account is configured)\n"
     "`/forensics approvals` requests waiting for a second person\n"
     "`/forensics help` this text"
 )
@@ -378,29 +381,21 @@ def _extend(caller: Caller, cmd: SlashCommand) -> dict[str, Any]:
 
 
 def _contain(caller: Caller, cmd: SlashCommand) -> dict[str, Any]:
-    args = _args(cmd, 2, 3, "contain <id|ticket> <instance-id> [account-id]")
-    inv = _find(caller.session, args[0])
-    sources = sorted(caller.settings.sources)
-    if len(args) == 3:
-        account = args[2]
-    elif len(sources) == 1:
-        account = sources[0]
-    else:
-        raise InvalidInput(
-            f"name the affected account: {cmd.command} contain {args[0]} {args[1]} <account-id> "
-            f"(configured sources: {', '.join(sources) or 'none'})"
-        )
+    usage = f"contain <id|ticket> {SOURCE_INSTANCE}"
+    ref, target = _args(cmd, 2, 2, usage)
+    inv = _find(caller.session, ref)
+    account, instance_id = _source_instance(caller.settings, cmd, target, usage)
     params = {
         "source_account_id": account,
         "region": inv.region,
-        "instance_id": args[1],
+        "instance_id": instance_id,
         "reason": f"chat: {caller.principal.name}",
     }
     _subscribe(caller, cmd, inv.ticket)
     inv, op = investigations.request_now(caller, inv.id, Action.CONTAIN, params)
     caller.commit()
     return text_message(
-        f":shield: Containing instance `{args[1]}` of account {account} for `{inv.id}` "
+        f":shield: Containing instance `{instance_id}` of account {account} for `{inv.id}` "
         f"(operation `{op.id}`): its state is recorded first; nothing is stopped or terminated. "
         "Progress and the result follow here."
     )
@@ -441,17 +436,12 @@ def _approvals(caller: Caller, cmd: SlashCommand) -> dict[str, Any]:
 
 
 def _memory(caller: Caller, cmd: SlashCommand) -> dict[str, Any]:
-    """The instance is in the investigation's region and, when one source account is configured, in that
-    one; with several, the REST request names the account."""
-    ref, instance_id = _args(cmd, 2, 2, "memory <id|ticket> <instance-id>")
+    """The instance is in the investigation's region."""
+    usage = f"memory <id|ticket> {SOURCE_INSTANCE}"
+    ref, target = _args(cmd, 2, 2, usage)
     inv = _find(caller.session, ref)
-    sources = sorted(caller.settings.sources)
-    if len(sources) != 1:
-        raise InvalidInput(
-            f"{len(sources)} source accounts are configured: capture through "
-            f"POST /v1/investigations/{inv.id}/memory, naming source_account_id"
-        )
-    params = {"source_account_id": sources[0], "region": inv.region, "instance_id": instance_id}
+    account, instance_id = _source_instance(caller.settings, cmd, target, usage)
+    params = {"source_account_id": account, "region": inv.region, "instance_id": instance_id}
     _subscribe(caller, cmd, inv.ticket)
     inv, op = investigations.request_now(caller, inv.id, Action.MEMORY, params)
     caller.commit()
@@ -462,20 +452,11 @@ def _memory(caller: Caller, cmd: SlashCommand) -> dict[str, Any]:
 
 
 def _logs(caller: Caller, cmd: SlashCommand) -> dict[str, Any]:
-    """``logs <id|ticket> [<account>/]<instance-id> [since] [until]``: the account may be left out when only
-    one source account is configured."""
-    usage = "logs <id|ticket> [<account>/]<instance-id> [since] [until]"
+    """The instance is in the investigation's region; the window defaults to the 24 hours before now."""
+    usage = f"logs <id|ticket> {SOURCE_INSTANCE} [since] [until]"
     args = _args(cmd, 2, 4, usage)
     inv = _find(caller.session, args[0])
-    account, _, instance_id = args[1].rpartition("/")
-    if not account:
-        configured = sorted(caller.settings.sources)
-        if len(configured) != 1:
-            raise InvalidInput(
-                f"name the source account ({', '.join(configured) or 'none configured'}) as "
-                f"<account>/<instance-id>; usage: {cmd.command} {usage}"
-            )
-        account = configured[0]
+    account, instance_id = _source_instance(caller.settings, cmd, args[1], usage)
     params: dict[str, Any] = {"source_account_id": account, "region": inv.region, "instance_id": instance_id}
     params.update(dict(zip(("since", "until"), args[2:], strict=False)))
     body = LogsRequest.model_validate(params)
@@ -486,6 +467,26 @@ def _logs(caller: Caller, cmd: SlashCommand) -> dict[str, Any]:
         f":scroll: Collecting the logs of {instance_id} into `{inv.id}` (operation `{op.id}`); each source "
         "becomes a hashed artifact in the evidence bucket."
     )
+
+
+# How every command acting on an affected instance names it (contain, memory, logs).
+SOURCE_INSTANCE = "[<account>/]<instance-id>"
+
+
+def _source_instance(settings: Settings, cmd: SlashCommand, target: str, usage: str) -> tuple[str, str]:
+    """``[<account>/]<instance-id>`` -> (source account, instance id). The account may be left out only when
+    exactly one source account is configured: with several, guessing one would act in the wrong account.
+    Whether the account is configured and owns the instance is the action's own check (as over REST)."""
+    account, _, instance_id = target.rpartition("/")
+    if account:
+        return account, instance_id
+    configured = sorted(settings.sources)
+    if len(configured) != 1:
+        raise InvalidInput(
+            f"name the source account ({', '.join(configured) or 'none configured'}) as "
+            f"<account>/<instance-id>; usage: {cmd.command} {usage}"
+        )
+    return configured[0], instance_id
 
 
 Handler = Callable[[Caller, SlashCommand], dict[str, Any]]

@@ -69,6 +69,8 @@ class StepRun:
     previous: OperationResult | None = None
     # Passed from one work step to the next (e.g. the resources a destroy is about to remove).
     notes: dict[str, Any] = field(default_factory=dict)
+    # Said with the operation's outcome when its action announces it (label -> value), even when it fails.
+    facts: dict[str, Any] = field(default_factory=dict)
 
 
 class StepFailed(Exception):
@@ -152,10 +154,9 @@ class ActionSpec:
     # freeze leaves the clean room to a person (needs_attention, which the TTL reaper never destroys): the
     # reason to preserve it may still hold.
     cancelled: Status | None = None
-    # An action that moves no status but whose end people wait for (collected logs): its end is told on the
-    # ticket and in chat (an OperationEnded event), as a status change is.
-    announce_end: bool = False
-    # Its outcome is told on the ticket and in chat although the status does not move (a containment).
+    # An action that moves no status but whose end people wait for (a containment, collected logs, a memory
+    # capture): how it ended is told on the ticket and in chat (an OperationEnded event), as a status change
+    # is, with the facts its work steps left in ``StepRun.facts``.
     announce: bool = False
 
     @property
@@ -681,6 +682,7 @@ register(
         validate=_check_memory,
         # A second capture is a different image (memory changes): a crash leaves it to a person.
         retry_after_interrupt=False,
+        announce=True,
         refusals={
             Status.FROZEN: "investigation {id} is frozen; evidence cannot be added under legal hold",
             Status.OPENING: "investigation {id} is still opening; capture memory once it is ready",
@@ -762,7 +764,7 @@ register(
         failed=None,
         steps=_logs_steps,
         validate=_check_logs,
-        announce_end=True,
+        announce=True,
         refusals={
             Status.FROZEN: "investigation {id} is frozen; evidence cannot be added under legal hold",
             Status.OPENING: "investigation {id} is still opening; collect logs once it is ready",

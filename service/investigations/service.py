@@ -16,6 +16,7 @@ import math
 import re
 import secrets
 import uuid
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -38,8 +39,8 @@ from service.domain_events import (
     DriftFound,
     ExpiryExtended,
     InvestigationOpened,
+    OperationEnded,
     OperationQueued,
-    OperationSettled,
     StatusChanged,
 )
 from service.errors import Forbidden, IdempotencyConflict, InvalidInput, NotFound, StateConflict
@@ -624,9 +625,10 @@ def settle(
     result: OperationResult | None,
     *,
     ran: bool = True,
+    facts: Mapping[str, Any] | None = None,
 ) -> None:
     """Apply an operation's outcome to its investigation, as the action table says. ``ran=False``: cancelled
-    before it started."""
+    before it started. ``facts``: what its work steps want said with an announced outcome."""
     spec = spec_of(op.action)
     ok = state == OperationState.SUCCEEDED
     params = op.params or {}
@@ -648,8 +650,9 @@ def settle(
     _set_status(uow, inv, op, target, reason)
     inv.updated_at = uow.clock()
     if ran and spec.announce:
-        error = None if ok else _failure_text(op, state)
-        uow.emit(OperationSettled(inv.id, op.id, op.action, state.value, op.requested_by, error))
+        error = None if ok else (op.error or op.error_code or None)
+        said = dict(facts or {})
+        uow.emit(OperationEnded(inv.id, op.id, op.action, state.value, op.requested_by, error, said))
     if ok and ran and op.action == Action.OPEN:
         _queue_evidence_given_at_open(uow, inv, op)
 

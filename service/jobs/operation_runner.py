@@ -19,7 +19,6 @@ from sqlalchemy import select, update
 
 from service.audit import service as audit
 from service.db.session import session_scope
-from service.domain_events import OperationEnded
 from service.investigations import service as investigations
 from service.investigations.actions import StepFailed, StepRun, spec_of
 from service.investigations.models import Investigation
@@ -246,7 +245,15 @@ def run_claimed(ctx: JobContext, claimed: Claimed) -> None:
         return
     if result is None:  # an action without engine steps
         result = OperationResult(kind=kind, stack_name=inv.stack_name, succeeded=True)
-    finish(ctx, claimed, result, extra, time.monotonic() - started, stack_ran=run.previous is not None)
+    finish(
+        ctx,
+        claimed,
+        result,
+        extra,
+        time.monotonic() - started,
+        stack_ran=run.previous is not None,
+        facts=run.facts,
+    )
 
 
 def _failed(inv: Investigation, kind: OperationKind, code: str, message: str) -> OperationResult:
@@ -280,6 +287,7 @@ def finish(
     seconds: float,
     *,
     stack_ran: bool = True,
+    facts: dict[str, Any] | None = None,
 ) -> None:
     now = ctx.clock()
     retry_delay: float | None = None
@@ -319,9 +327,7 @@ def finish(
                 op.error_code = result.error_code or "failed"
                 op.error = (result.error or "")[-8000:] or None
             # Work steps alone report nothing about the stack: their result must not replace its outputs.
-            investigations.settle(uow, inv, op, state, result if stack_ran else None)
-            if spec.announce_end:
-                uow.emit(OperationEnded(inv.id, op.id, spec.name, state.value, op.requested_by, op.error))
+            investigations.settle(uow, inv, op, state, result if stack_ran else None, facts=facts)
             session.add(
                 OperationEvent(
                     operation_id=op.id,

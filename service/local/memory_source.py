@@ -1,5 +1,5 @@
 """The local AWS's stand-in for an instance's memory, and how its SSM agent stand-in runs the project's
-memory-capture document (``service/custody/documents/capture-memory.json``) on it.
+memory-capture document (``programs/source_account/documents/capture-memory.json``) on it.
 
 The document's own script runs, unchanged, as root, in a private mount namespace laid out where it looks:
 ``/dev`` holds null/zero/urandom and ``/dev/crash``, the instance's memory (read-only), which here is a known
@@ -28,7 +28,9 @@ from pathlib import Path
 
 from service.local.ssm_agent import CANNOT_RUN, OUTPUT_LIMIT, CannotRun, Outcome
 
-DOCUMENT = Path(__file__).resolve().parent.parent / "custody" / "documents" / "capture-memory.json"
+DOCUMENT = (
+    Path(__file__).resolve().parents[2] / "programs" / "source_account" / "documents" / "capture-memory.json"
+)
 # Small enough to capture in a test in a second, large enough to span many read and hash chunks.
 KNOWN_IMAGE_BYTES = 4 * 1024 * 1024 + 4099
 _PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"

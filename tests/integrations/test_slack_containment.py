@@ -51,11 +51,11 @@ def test_a_responder_contains_from_chat_and_an_analyst_is_refused(
     # Its outcome is told in chat and on the ticket although the clean room's status does not move (here it
     # fails: this service has no AWS to contain anything in).
     def told(got: list[Any]) -> bool:
-        return any("contain failed" in json.dumps(r.body) for r in got)
+        return any(f"contain (operation {op_id}) asked by slack:URESP" in json.dumps(r.body) for r in got)
 
     said = [r.body for r in chat_server.wait_for(told)]
     assert any(
         b["blocks"][0]["text"]["text"] == "FAILED in the affected account" for b in said if "blocks" in b
     )
     commented = [r.body["body"] for r in ticket_server.wait_for(told) if "SEC-2302" in r.path]
-    assert any("contain failed" in body and op_id in body for body in commented)
+    assert any(f"contain (operation {op_id})" in body and ": failed: " in body for body in commented)

@@ -1,5 +1,6 @@
-"""`/forensics memory <id|ticket> <instance-id>`: a responder's request is queued as the memory action (the
-same checks as REST), an analyst's is refused with a clear message and audited, bad input is refused."""
+"""`/forensics memory <id|ticket> [<account>/]<instance-id>`: a responder's request is queued as the memory
+action (the same checks as REST), an analyst's is refused with a clear message and audited, bad input is
+refused."""
 
 from __future__ import annotations
 
@@ -33,7 +34,7 @@ def test_a_responder_captures_memory_from_chat_and_an_analyst_is_refused(
     assert bad["text"].startswith(":no_entry: instance_id:"), bad
     clock.advance(seconds=1)
     usage = _post(client, *slash("memory SEC-2302", clock))
-    assert "usage: /forensics memory <id|ticket> <instance-id>" in usage["text"]
+    assert "usage: /forensics memory <id|ticket> [<account>/]<instance-id>" in usage["text"]
 
     clock.advance(seconds=1)
     response_url = f"{chat_server.url}/commands/T1/2302/mem"
@@ -46,13 +47,16 @@ def test_a_responder_captures_memory_from_chat_and_an_analyst_is_refused(
     assert memory["params"]["instance_id"] == "i-0123456789abcdef0"
     assert memory["params"]["region"] == inv["region"]
 
-    # The outcome is said in chat and on the ticket: here the capture cannot run (no AWS in this service),
-    # so both say nothing was recorded, and why.
+    # The outcome is said in chat and on the ticket as every announced action's is (ActionSpec.announce):
+    # here the capture cannot run (no AWS in this service), so both say it failed, and why.
     why = "there is no AWS to capture memory from"
     said = chat_server.wait_for(lambda got: any(why in str(r.body) for r in got), timeout=30)
     (message,) = [r for r in said if why in str(r.body)]
     assert message.path == "/commands/T1/2302/mem"
-    assert message.body["blocks"][0]["text"]["text"] == "Evidence collection failed: nothing was recorded"
+    assert message.body["blocks"][0]["text"]["text"] == "FAILED in the affected account"
+    assert f"memory (operation {op_id}) asked by slack:URESP" in str(message.body)
+    # The facts the work step left (the instance) are said with it.
+    assert "instance: i-0123456789abcdef0" in str(message.body)
     ticket_server.wait_for(
         lambda got: any(why in str(r.body) and "SEC-2302" in r.path for r in got), timeout=30
     )

@@ -96,7 +96,7 @@ def test_an_allow_of_every_action_is_refused_anywhere() -> None:
 
 def _evidence_role(**trust_change: Any) -> dict[str, Any]:
     run = run_day_zero(source_account, SOURCE_NAMESPACE, SOURCE_CONFIG)
-    props = copy.deepcopy(run.one("aws:iam/role:Role").inputs)
+    props = copy.deepcopy(run.one("aws:iam/role:Role", "evidence-role").inputs)
     trust = json.loads(props["assumeRolePolicy"])
     trust["Statement"][0].update(trust_change)
     props["assumeRolePolicy"] = json.dumps(trust)

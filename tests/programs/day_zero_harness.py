@@ -8,9 +8,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import pulumi
-from pulumi.runtime import settings as runtime_settings
 from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs, Mocks
+
+from tests.programs.harness import run_under_mocks
 
 ROOT_ID = "r-ab12"
 MANAGEMENT_ACCOUNT = "999988887777"
@@ -101,25 +101,9 @@ def run_day_zero(
 ) -> DayZeroRun:
     flat = {f"{namespace}:{k}": v if isinstance(v, str) else json.dumps(v) for k, v in config.items()}
     flat["aws:region"] = "us-east-1"
-    runtime_settings.ROOT.set(None)
-    pulumi.runtime.set_all_config(flat, [])
     mocks = FakeAws(members or {})
     monitor = RecordingMonitor(mocks)
-    pulumi.runtime.set_mocks(mocks, project=namespace, stack="test", preview=False, monitor=monitor)
-    outputs: dict[str, Any] = {}
-
-    @pulumi.runtime.test
-    def run() -> pulumi.Output[Any]:
-        program()
-        root = runtime_settings.get_root_resource()
-        exported: dict[str, Any] = root.outputs  # type: ignore[union-attr]
-        return pulumi.Output.from_input(exported).apply(outputs.update)
-
-    try:
-        run()
-    finally:
-        pulumi.runtime.set_all_config({}, [])
-        runtime_settings.ROOT.set(None)
+    outputs = run_under_mocks(program, flat, mocks, monitor, project=namespace, stack="test")
     resources = []
     for urn, registration in monitor.resources.items():
         typ = urn.split("::")[2].split("$")[-1]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -163,6 +164,38 @@ class RecordingMonitor(MockMonitor):
         return super().RegisterResource(request)
 
 
+def run_under_mocks(
+    program: Callable[[], None],
+    flat_config: dict[str, str],
+    mocks: Mocks,
+    monitor: MockMonitor,
+    *,
+    project: str,
+    stack: str,
+) -> dict[str, Any]:
+    """Run ``program`` once on a fresh Pulumi runtime under ``mocks`` with ``flat_config`` (namespaced keys);
+    return its stack outputs. The runtime's config and root resource are reset afterwards, also when the
+    program raises, so the next run starts clean."""
+    runtime_settings.ROOT.set(None)
+    pulumi.runtime.set_all_config(flat_config, [])
+    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False, monitor=monitor)
+    outputs: dict[str, Any] = {}
+
+    @pulumi.runtime.test
+    def run() -> pulumi.Output[Any]:
+        program()
+        root = runtime_settings.get_root_resource()
+        exported: dict[str, Any] = root.outputs  # type: ignore[union-attr]
+        return pulumi.Output.from_input(exported).apply(outputs.update)
+
+    try:
+        run()
+    finally:
+        pulumi.runtime.set_all_config({}, [])
+        runtime_settings.ROOT.set(None)
+    return outputs
+
+
 def run_program(registered: list[str] | None = None, **config: Any) -> ProgramRun:
     """Run forensic_environment with BASE_CONFIG + config (None removes a key) on a fresh runtime.
 
@@ -174,25 +207,11 @@ def run_program(registered: list[str] | None = None, **config: Any) -> ProgramRu
         if v is not None
     }
     flat["aws:region"] = REGION
-    runtime_settings.ROOT.set(None)
-    pulumi.runtime.set_all_config(flat, [])
     mocks = FakeAws()
     monitor = RecordingMonitor(mocks, registered)
-    pulumi.runtime.set_mocks(mocks, project="forensics", stack="inv-test", preview=False, monitor=monitor)
-    outputs: dict[str, Any] = {}
-
-    @pulumi.runtime.test
-    def program() -> pulumi.Output[Any]:
-        forensic_environment()
-        root = runtime_settings.get_root_resource()
-        exported: dict[str, Any] = root.outputs  # type: ignore[union-attr]
-        return pulumi.Output.from_input(exported).apply(outputs.update)
-
-    try:
-        program()
-    finally:
-        pulumi.runtime.set_all_config({}, [])
-        runtime_settings.ROOT.set(None)
+    outputs = run_under_mocks(
+        forensic_environment, flat, mocks, monitor, project="forensics", stack="inv-test"
+    )
 
     resources = []
     for urn, registration in monitor.resources.items():

@@ -26,7 +26,7 @@ from service.config import PROJECT_ROOT, Settings
 from service.orchestration.engine_environment import prepare_directories, pulumi_env
 
 # Services the day-zero programs call, each given the local endpoint.
-LOCAL_SERVICES = ("iam", "sts", "ec2", "kms", "organizations")
+LOCAL_SERVICES = ("iam", "sts", "ec2", "kms", "ssm", "organizations")
 
 
 def provider_config(settings: Settings) -> dict[str, auto.ConfigValue]:

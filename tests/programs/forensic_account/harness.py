@@ -5,13 +5,19 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import pulumi
-from pulumi.runtime import settings as runtime_settings
 from pulumi.runtime.mocks import MockResourceArgs
 
 from programs.forensic_account.config import NAMESPACE
 from programs.forensic_account.program import forensic_account
-from tests.programs.harness import ACCOUNT, REGION, FakeAws, ProgramRun, RecordingMonitor, Registered
+from tests.programs.harness import (
+    ACCOUNT,
+    REGION,
+    FakeAws,
+    ProgramRun,
+    RecordingMonitor,
+    Registered,
+    run_under_mocks,
+)
 
 SERVICE = f"arn:aws:iam::{ACCOUNT}:role/forensics-service"
 BASE_IMAGE = "ami-0123456789abcdef0"
@@ -48,27 +54,11 @@ def run_account(**config: Any) -> ProgramRun:
         for k, v in values.items()
         if v is not None
     }
-    runtime_settings.ROOT.set(None)
-    pulumi.runtime.set_all_config(flat, [])
     mocks = FakeBaseline()
     monitor = RecordingMonitor(mocks)
-    pulumi.runtime.set_mocks(
-        mocks, project=NAMESPACE, stack=f"account-{ACCOUNT}-{REGION}", preview=False, monitor=monitor
+    outputs = run_under_mocks(
+        forensic_account, flat, mocks, monitor, project=NAMESPACE, stack=f"account-{ACCOUNT}-{REGION}"
     )
-    outputs: dict[str, Any] = {}
-
-    @pulumi.runtime.test
-    def program() -> pulumi.Output[Any]:
-        forensic_account()
-        root = runtime_settings.get_root_resource()
-        exported: dict[str, Any] = root.outputs  # type: ignore[union-attr]
-        return pulumi.Output.from_input(exported).apply(outputs.update)
-
-    try:
-        program()
-    finally:
-        pulumi.runtime.set_all_config({}, [])
-        runtime_settings.ROOT.set(None)
     resources = []
     for urn, registration in monitor.resources.items():
         typ = urn.split("::")[2].split("$")[-1]

@@ -16,6 +16,7 @@ import pytest
 from botocore.exceptions import ClientError
 from pydantic import SecretStr
 
+from programs.source_account import response
 from programs.source_account.permissions import (
     EVIDENCE_POLICY_NAME,
     EVIDENCE_ROLE_NAME,
@@ -23,6 +24,7 @@ from programs.source_account.permissions import (
     evidence_trust,
 )
 from service.config import PROJECT_ROOT, Settings
+from service.containment import isolation
 from service.local.aws import LocalAws
 from tests.support.day_zero import program_stack
 
@@ -130,6 +132,26 @@ def test_the_evidence_role_is_what_permissions_py_says_and_no_more(
         _refused(lambda: ec2.delete_snapshot(SnapshotId="snap-0123456789abcdef0"))
         _refused(lambda: ec2.delete_volume(VolumeId="vol-0123456789abcdef0"))
         _refused(lambda: _client(aws, "iam", as_role).list_roles())
+
+        # The response baseline: the deny-all profile containment checks and swaps in (read through the role,
+        # which may not write it), and the memory document it may only run, exactly the project's file.
+        role_iam = _client(aws, "iam", as_role)
+        profile_arn = isolation.deny_all_profile(role_iam)
+        assert profile_arn == f"arn:aws:iam::{ACCOUNT}:instance-profile/{response.DENY_ALL_PROFILE}"
+        _refused(
+            lambda: role_iam.put_role_policy(
+                RoleName=response.DENY_ALL_PROFILE, PolicyName="allow", PolicyDocument="{}"
+            )
+        )
+        ssm = aws.client("ssm")
+        memory_document = ssm.get_document(Name=response.MEMORY_DOCUMENT_NAME)
+        assert json.loads(memory_document["Content"]) == json.loads(response.memory_document_content())
+        assert memory_document["DocumentType"] == "Command"
+        _refused(
+            lambda: _client(aws, "ssm", as_role).update_document(
+                Name=response.MEMORY_DOCUMENT_NAME, Content="{}", DocumentVersion="$LATEST"
+            )
+        )
 
         # Re-running changes nothing.
         changes = stack.preview()

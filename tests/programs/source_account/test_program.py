@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from programs.source_account import response
 from programs.source_account.config import NAMESPACE, ConfigError, validate_config
 from programs.source_account.permissions import (
     ACQUISITION_ACTIONS,
@@ -20,6 +21,8 @@ from programs.source_account.permissions import (
 )
 from programs.source_account.program import OUTPUT_NAMES, source_account
 from programs.source_account.rollout import stack_name
+from service.config import Settings
+from service.custody import memory_capture
 from tests.programs.day_zero_harness import run_day_zero
 
 SERVICE = "arn:aws:iam::999988887777:role/forensics-service"
@@ -34,10 +37,14 @@ CONFIG: dict[str, Any] = {
 def test_one_role_with_the_documents_of_permissions_py() -> None:
     run = run_day_zero(source_account, NAMESPACE, CONFIG)
     assert sorted(r.type for r in run.resources if r.type.startswith("aws:")) == [
+        "aws:iam/instanceProfile:InstanceProfile",
+        "aws:iam/role:Role",
         "aws:iam/role:Role",
         "aws:iam/rolePolicy:RolePolicy",
+        "aws:iam/rolePolicy:RolePolicy",
+        "aws:ssm/document:Document",
     ]
-    role = run.one("aws:iam/role:Role")
+    role = run.one("aws:iam/role:Role", "evidence-role")
     assert role.inputs["name"] == EVIDENCE_ROLE_NAME
     trust = json.loads(role.inputs["assumeRolePolicy"])
     assert trust == evidence_trust([SERVICE], CONFIG["externalId"])
@@ -45,7 +52,7 @@ def test_one_role_with_the_documents_of_permissions_py() -> None:
     assert statement["Principal"] == {"AWS": [SERVICE]}
     assert statement["Condition"] == {"StringEquals": {"sts:ExternalId": CONFIG["externalId"]}}
     assert "managedPolicyArns" not in role.inputs
-    policy = run.one("aws:iam/rolePolicy:RolePolicy")
+    policy = run.one("aws:iam/rolePolicy:RolePolicy", "evidence-policy")
     assert policy.inputs["name"] == EVIDENCE_POLICY_NAME
     assert json.loads(policy.inputs["policy"]) == evidence_policy(CONFIG["forensicAccountIds"])
     assert run.outputs == {
@@ -113,3 +120,27 @@ def test_config_arrives_as_the_engine_gives_it() -> None:
     cfg = validate_config({f"{NAMESPACE}:{k}": v for k, v in flat.items()})
     assert cfg.service_principal_arns == (SERVICE,)
     assert stack_name(cfg.account_id) == "source-210987654321"
+
+
+def test_the_response_baseline_is_a_deny_all_profile_and_the_memory_document() -> None:
+    """What the evidence role only reads or runs, made by the account's baseline (never by the role)."""
+    run = run_day_zero(source_account, NAMESPACE, CONFIG)
+    role = run.one("aws:iam/role:Role", "response-deny-all-role")
+    assert role.inputs["name"] == response.DENY_ALL_PROFILE
+    assert json.loads(role.inputs["assumeRolePolicy"]) == response.EC2_TRUST
+    policy = run.one("aws:iam/rolePolicy:RolePolicy", "response-deny-all-policy")
+    assert json.loads(policy.inputs["policy"]) == {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*"}],
+    }
+    profile = run.one("aws:iam/instanceProfile:InstanceProfile")
+    assert (profile.inputs["name"], profile.inputs["role"]) == (
+        response.DENY_ALL_PROFILE,
+        response.DENY_ALL_PROFILE,
+    )
+    document = run.one("aws:ssm/document:Document")
+    assert document.inputs["name"] == response.MEMORY_DOCUMENT_NAME == Settings().memory_document_name
+    assert (document.inputs["documentType"], document.inputs["documentFormat"]) == ("Command", "JSON")
+    # The one file the service runs and the local SSM agent compares with.
+    assert document.inputs["content"] == memory_capture.document_content()
+    assert json.loads(document.inputs["content"])["schemaVersion"]
