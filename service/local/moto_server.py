@@ -283,6 +283,9 @@ def install(enforce_iam: bool = False) -> None:
     autoscaling_detach.install()
     if enforce_iam:
         install_enforcement()
+        from service.local import iam_resources
+
+        iam_resources.install()  # identity policies judged on resource ARNs and the request's context
 
 
 # S3 sub-resource (query string) -> the IAM action S3 authorizes it as, where moto falls back to the method's
