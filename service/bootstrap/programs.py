@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from programs.forensic_account import config as forensic_account
+from programs.forensic_env.config import BREAK_GLASS_ROLE_NAME
+from programs.organization import config as organization
 from programs.source_account import config as source_account
 from programs.source_account import rollout
 from service.config import ForensicAccount, Settings, SourceAccount
@@ -27,6 +29,8 @@ class BootstrapOptions:
     # The role the bootstrap assumes in each source account to build its evidence role there (the
     # organization's member-account access role, or one the operator names).
     member_role_name: str = "OrganizationAccountAccessRole"
+    # Where the forensics OU goes: a root (r-...) or OU (ou-...) id; "" = the organization's root.
+    organization_parent_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -189,6 +193,55 @@ SOURCE_ACCOUNT = DayZeroProgram(
     parallel=rollout.MAX_PARALLEL_STACKS,
 )
 
-# In the order they run: each account's baseline first. programs/organization (the forensics OU and its SCPs,
-# run from the management account, last) is not in the table yet: it is deployed on its own (README).
-PROGRAMS: tuple[DayZeroProgram, ...] = (FORENSIC_ACCOUNT, SOURCE_ACCOUNT)
+
+def organization_plans(settings: Settings, options: BootstrapOptions) -> list[StackPlan]:
+    """The forensics OU, its SCPs and the forensic accounts moved under it: one stack, run from the
+    management (or delegated administrator) account as the operator's own identity, last. Only with an
+    organization (``organization_id``): an operator without one has no OU to build, and says so by giving
+    none (the signing key then trusts no organization either)."""
+    if not options.organization_id:
+        return []
+    regions: dict[str, str] = {}
+    for region, account in sorted(settings.accounts.items()):
+        if regions.setdefault(account.account_id, region) != region:
+            raise InvalidInput(
+                f"forensic account {account.account_id} serves {regions[account.account_id]} and {region}: "
+                "the organization's SCPs keep each forensic account to one region (give each its own account)"
+            )
+    break_glass = settings.break_glass_role_arn or (
+        f"arn:aws:iam::{settings.aws_account_id}:role/{BREAK_GLASS_ROLE_NAME}"
+    )
+    config = {
+        "forensicAccountIds": sorted(regions),
+        "parentId": options.organization_parent_id,
+        "breakGlassRoleArn": break_glass,
+        "allowedRegions": regions,
+    }
+    try:
+        organization.validate_config(config)
+    except organization.ConfigError as exc:
+        raise InvalidInput(f"organization: {exc}") from None
+    return [StackPlan(ORGANIZATION_STACK, settings.aws_region, config)]
+
+
+def organization_settings(
+    settings: Settings, stacks: list[tuple[StackPlan, Mapping[str, Any]]]
+) -> dict[str, str]:
+    """None: the service reads nothing of the OU (its id and SCP ids are the stack's outputs, shown by the
+    bootstrap); the SCPs act on the accounts whatever the service knows."""
+    return {}
+
+
+ORGANIZATION_STACK = "organization"
+ORGANIZATION = DayZeroProgram(
+    name="organization",
+    program="programs.organization.program:organization",
+    namespace=organization.NAMESPACE,
+    plans=organization_plans,
+    settings=organization_settings,
+)
+
+# In the order they run, as the AWS guidance orders it: each account's baseline first (forensic accounts,
+# then the source accounts' evidence roles), the organization's restrictive policies last (the forensic
+# accounts are moved under the OU only once its SCPs are attached, programs/organization/guardrails.py).
+PROGRAMS: tuple[DayZeroProgram, ...] = (FORENSIC_ACCOUNT, SOURCE_ACCOUNT, ORGANIZATION)

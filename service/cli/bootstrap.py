@@ -35,7 +35,14 @@ def bootstrap(
         ),
     ] = True,
     organization_id: Annotated[
-        str, typer.Option(help="The AWS Organization (o-...) whose members may read the signing public key")
+        str,
+        typer.Option(
+            help="The AWS Organization (o-...): its members may read the signing public key, and the "
+            "forensics OU with its SCPs is built in it, last (none: no OU)"
+        ),
+    ] = "",
+    organization_parent_id: Annotated[
+        str, typer.Option(help="Where the forensics OU goes (r-... or ou-...; default: the root)")
     ] = "",
     member_role_name: Annotated[
         str,
@@ -49,6 +56,7 @@ def bootstrap(
         golden_image_pipeline=golden_image_pipeline,
         organization_id=organization_id,
         member_role_name=member_role_name,
+        organization_parent_id=organization_parent_id,
     )
     with event_progress() as progress:
         # One task per stack: the stacks of one program may deploy at once (sources); events name theirs.

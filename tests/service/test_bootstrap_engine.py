@@ -13,6 +13,7 @@ from typing import Any
 import boto3
 import pytest
 
+from programs.organization import scps
 from programs.source_account import permissions
 from service.bootstrap.programs import BootstrapOptions
 from service.bootstrap.run import bootstrap
@@ -93,12 +94,18 @@ def _documents(iam: Any) -> list[tuple[str, Any]]:
 def test_bootstrap_builds_the_baseline_and_a_second_run_changes_nothing(
     settings: Settings, empty_aws: LocalAws
 ) -> None:
-    options = BootstrapOptions(golden_image_pipeline=False)
+    # What the world has before day zero: the organization (locally, the service's account manages it).
+    organizations = empty_aws.client("organizations")
+    organization_id = organizations.create_organization(FeatureSet="ALL")["Organization"]["Id"]
+    root = organizations.list_roots()["Roots"][0]["Id"]
+    options = BootstrapOptions(golden_image_pipeline=False, organization_id=organization_id)
     first = bootstrap(settings, options)
     account = settings.aws_account_id
+    # The guidance's order: every account's baseline, then the organization's guardrails.
     assert [s.stack_name for s in first.stacks] == [
         f"account-{account}-{settings.aws_region}",
         f"source-{LOCAL_SOURCE_ACCOUNT}",
+        "organization",
     ]
     assert first.changed and first.stacks[0].changes.get("create", 0) > 20
 
@@ -157,7 +164,7 @@ def test_bootstrap_builds_the_baseline_and_a_second_run_changes_nothing(
         RoleName="forensics-evidence-reader", PolicyName=permissions.EVIDENCE_POLICY_NAME
     )["PolicyDocument"]
     document = json.loads(document) if isinstance(document, str) else document
-    assert document == permissions.evidence_policy([account])
+    assert document == permissions.evidence_policy(LOCAL_SOURCE_ACCOUNT, [account])
     # ... and nothing of it in the forensic account.
     assert "forensics-evidence-reader" not in {r["RoleName"] for r in iam.list_roles()["Roles"]}
     sources = json.loads(first.settings["FORENSICS_SOURCE_ACCOUNTS"])
@@ -165,6 +172,22 @@ def test_bootstrap_builds_the_baseline_and_a_second_run_changes_nothing(
         LOCAL_SOURCE_ACCOUNT: {"snapshot_role_arn": evidence["Arn"], "external_id": SOURCE_EXTERNAL_ID}
     }
 
+    # The forensics OU under the root, its SCPs attached to it, and the forensic account moved under it.
+    outcome = first.stacks[-1].outputs
+    ou = outcome["forensicsOuId"]
+    assert [p["Id"] for p in organizations.list_parents(ChildId=ou)["Parents"]] == [root]
+    assert [p["Id"] for p in organizations.list_parents(ChildId=account)["Parents"]] == [ou]
+    attached = organizations.list_policies_for_target(TargetId=ou, Filter="SERVICE_CONTROL_POLICY")
+    assert {p["Id"] for p in attached["Policies"]} >= set(outcome["policyIds"].values())
+    assert set(outcome["policyIds"]) == set(scps.SCP_NAMES)
+    assert outcome["attachedTargets"] == dict.fromkeys(scps.SCP_NAMES, ou)
+    region_lock = json.loads(
+        organizations.describe_policy(PolicyId=outcome["policyIds"][scps.REGION_LOCK])["Policy"]["Content"]
+    )
+    (statement,) = region_lock["Statement"]
+    assert statement["Condition"]["StringNotEquals"] == {"aws:RequestedRegion": [settings.aws_region]}
+
     second = bootstrap(settings, options)
     assert not second.changed, second.stacks
+    assert [p["Id"] for p in organizations.list_parents(ChildId=account)["Parents"]] == [ou]
     assert second.settings == first.settings
