@@ -11,11 +11,13 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from programs.forensic_account.tags import baseline_tags
 from programs.organization import scps
 from programs.organization.config import OrganizationConfig
 
 OU_NAME = "forensics"
-TAGS = {"managed-by": "forensic-cleanroom", "forensics:purpose": "guardrails"}
+# What made it and which part of the baseline it is (the pack requires both of a day-zero stack).
+TAGS = {**baseline_tags("guardrails"), "forensics:purpose": "guardrails"}
 # What Organizations cannot change in place about an account (a change would create a new account): never
 # driven from here. The account keeps the name and email it has.
 _ACCOUNT_FIXED = ["name", "email", "iamUserAccessToBilling", "roleName", "createGovcloud", "closeOnDeletion"]

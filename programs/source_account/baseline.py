@@ -8,6 +8,7 @@ import json
 import pulumi
 import pulumi_aws as aws
 
+from programs.forensic_account.tags import baseline_tags
 from programs.source_account.response import (
     DENY_ALL,
     DENY_ALL_POLICY,
@@ -17,7 +18,8 @@ from programs.source_account.response import (
     memory_document_content,
 )
 
-TAGS = {"managed-by": "forensic-cleanroom", "forensics:purpose": "incident-response"}
+# What made it and which part of the baseline it is (the pack requires both of a day-zero stack).
+TAGS = {**baseline_tags("incident-response"), "forensics:purpose": "incident-response"}
 
 
 class ResponseBaseline(pulumi.ComponentResource):

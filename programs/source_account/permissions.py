@@ -12,203 +12,315 @@ aws/ebs, which cannot be shared) copy the snapshot under a key made for the purp
 deletes the account's own resources: no TerminateInstances, no DeleteSnapshot, no DeleteVolume, no IAM
 writes. Containment is the one part that changes an instance on purpose (and its release undoes exactly that).
 
-Resources are ``*`` where EC2, EBS and KMS name none for these calls (Describe*, CreateKey) or where the
-snapshot or key is not known before the call; the conditions narrow what the role can hand out: a snapshot
-is shared only with the forensic accounts (never made public), a key grant names only a forensic account,
-and the key's cryptographic use is only through EC2 on the role's behalf.
+Every action AWS authorizes on a resource names it, in this account (``arn:aws:ec2:*:<account>:instance/*``,
+its volumes, security groups, network ACLs, interfaces, subnets, VPCs, Auto Scaling groups, target groups and
+load balancers, instance profiles, roles, log groups, Config recorder, GuardDuty detector, Security Hub hub,
+KMS keys) or as AWS names it without an account (``arn:aws:ec2:*::snapshot/*``, S3 objects). ``Resource "*"``
+is left only to the calls AWS authorizes on no resource type (the Service Authorization Reference: every
+Describe/List call here, cloudtrail:LookupEvents, config:GetResourceConfigHistory, guardduty's list and
+finding reads, ssm:GetCommandInvocation, kms:CreateKey), as the policy pack's iam-no-wildcards demands.
+Conditions narrow what the role can hand out or change: a snapshot is shared only with the forensic accounts
+(never made public), a key grant names only a forensic account, a key is used only through EC2, a role is
+passed only to EC2, the only tags it writes are containment's on an instance and its own on what it creates,
+and a key it makes carries the investigation's tag.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
+
+from programs.source_account.response import CONTAINMENT_TAGS, DENY_ALL_PROFILE, MEMORY_DOCUMENT_NAME
 
 # The role's name in every source account (the service's SourceAccount settings name its ARN).
 EVIDENCE_ROLE_NAME = "forensics-evidence-reader"
 # The name of its inline policy.
 EVIDENCE_POLICY_NAME = "forensic-acquisition"
 
+# Calls AWS authorizes on no resource type (Service Authorization Reference): Resource "*" is the only way to
+# allow them, and each only reads. What they are for: acquisition sees the instance, its volumes and their
+# snapshots; containment reads the instance's profile association, groups, ACLs, Auto Scaling group and load
+# balancers before it changes anything; log collection looks up CloudTrail, flow logs, Config history and
+# GuardDuty findings; memory capture reads its command's result.
 DESCRIBE_ACTIONS: tuple[str, ...] = (
     "ec2:DescribeInstances",
     "ec2:DescribeVolumes",
     "ec2:DescribeSnapshots",
-)
-SNAPSHOT_ACTIONS: tuple[str, ...] = (
-    "ec2:CreateSnapshot",
-    "ec2:CopySnapshot",
-)
-# Tags only as part of making a snapshot or its copy (TagSpecifications), never on anything else.
-TAG_ON_CREATE_ACTIONS: tuple[str, ...] = ("ec2:CreateTags",)
-TAGGING_CREATE_ACTIONS: tuple[str, ...] = ("CreateSnapshot", "CopySnapshot")
-SHARE_ACTIONS: tuple[str, ...] = ("ec2:ModifySnapshotAttribute",)
-READ_BLOCK_ACTIONS: tuple[str, ...] = ("ebs:ListSnapshotBlocks", "ebs:GetSnapshotBlock")
-KEY_ACTIONS: tuple[str, ...] = ("kms:DescribeKey", "kms:CreateKey")
-KEY_GRANT_ACTIONS: tuple[str, ...] = ("kms:CreateGrant",)
-# Used by EC2 and the EBS direct APIs on the role's behalf (copying, reading encrypted blocks) only.
-KEY_USE_ACTIONS: tuple[str, ...] = ("kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKeyWithoutPlaintext")
-KEY_USE_VIA_SERVICE = "ec2.*.amazonaws.com"
-# Memory capture (service/custody/memory_capture.py): run the project's memory document on the instance and
-# read the invocation's result; no sessions, no other SSM call (the document itself is day zero's: the role
-# may run it, never write it). On AWS, SendCommand can be narrowed to the document's ARN and the account's
-# instances; the local AWS judges SSM calls against "*" only, so the list is granted on "*" here.
-RUN_COMMAND_ACTIONS: tuple[str, ...] = ("ssm:SendCommand", "ssm:GetCommandInvocation")
-# Log collection (service/custody/log_sources.py): the instance profile's role, CloudTrail events, the
-# flow logs covering its interfaces and their records (CloudWatch Logs or the delivery bucket), Config
-# history, Security Hub and GuardDuty findings. Read-only, each exactly one call the collection makes. The
-# flow-log bucket is not known before the flow log is described, so the S3 reads are on "*": an operator who
-# knows the account's flow-log bucket narrows them to it.
-LOG_READ_ACTIONS: tuple[str, ...] = (
-    "iam:GetInstanceProfile",
-    "cloudtrail:LookupEvents",
-    "ec2:DescribeFlowLogs",
-    "logs:FilterLogEvents",
-    "s3:ListBucket",
-    "s3:GetObject",
-    "config:DescribeConfigurationRecorderStatus",
-    "config:GetResourceConfigHistory",
-    "securityhub:GetFindings",
-    "guardduty:ListDetectors",
-    "guardduty:GetDetector",
-    "guardduty:ListFindings",
-    "guardduty:GetFindings",
-)
-
-# Containment (service/containment): read what it changes, then protect, take out of service and isolate
-# the instance, and undo exactly that on release. Nothing here stops or terminates an instance, and the role
-# writes no IAM (a role it could both write and pass would lead to any permission): the deny-all instance
-# profile is the account's baseline, only read and checked here.
-CONTAINMENT_ACTIONS: tuple[str, ...] = (
-    "ec2:DescribeInstanceAttribute",
     "ec2:DescribeIamInstanceProfileAssociations",
     "ec2:DescribeSecurityGroups",
     "ec2:DescribeNetworkAcls",
+    "ec2:DescribeFlowLogs",
+    "autoscaling:DescribeAutoScalingInstances",
+    "elasticloadbalancing:DescribeTargetGroups",
+    "elasticloadbalancing:DescribeTargetHealth",
+    "elasticloadbalancing:DescribeLoadBalancers",
+    "cloudtrail:LookupEvents",
+    "config:GetResourceConfigHistory",
+    "guardduty:ListDetectors",
+    "guardduty:ListFindings",
+    "guardduty:GetFindings",
+    "ssm:GetCommandInvocation",
+)
+# Snapshot a volume of the account (the new snapshot is named without an account, as AWS names snapshots).
+SNAPSHOT_ACTIONS: tuple[str, ...] = ("ec2:CreateSnapshot",)
+# Copy a snapshot under a key made for the purpose (aws/ebs snapshots cannot be shared).
+COPY_ACTIONS: tuple[str, ...] = ("ec2:CopySnapshot",)
+# Tags only as part of making something (TagSpecifications): a snapshot or its copy, the isolation group, the
+# deny-all network ACL.
+TAG_ON_CREATE_ACTIONS: tuple[str, ...] = ("ec2:CreateTags",)
+TAGGING_CREATE_ACTIONS: tuple[str, ...] = (
+    "CreateSnapshot",
+    "CopySnapshot",
+    "CreateSecurityGroup",
+    "CreateNetworkAcl",
+)
+SHARE_ACTIONS: tuple[str, ...] = ("ec2:ModifySnapshotAttribute",)
+READ_BLOCK_ACTIONS: tuple[str, ...] = ("ebs:ListSnapshotBlocks", "ebs:GetSnapshotBlock")
+# Memory capture (service/custody/memory_capture.py): run the project's memory document on an instance of
+# the account (the document is day zero's: the role may run it, never write it).
+RUN_COMMAND_ACTIONS: tuple[str, ...] = ("ssm:SendCommand",)
+# Log collection (service/custody/log_sources.py), the calls AWS authorizes on a resource of the account.
+LOG_READ_ACTIONS: tuple[str, ...] = (
+    "iam:GetInstanceProfile",
+    "logs:FilterLogEvents",
+    "config:DescribeConfigurationRecorderStatus",
+    "guardduty:GetDetector",
+    "securityhub:GetFindings",
+)
+# Flow-log files delivered to S3, in whichever bucket (often a central logging account's): only the objects
+# under the account's own AWSLogs/<account>/vpcflowlogs/ prefix, and listing only under it.
+FLOW_LOG_FILE_ACTIONS: tuple[str, ...] = ("s3:GetObject",)
+FLOW_LOG_LIST_ACTIONS: tuple[str, ...] = ("s3:ListBucket",)
+
+# Containment (service/containment): protect, take out of service and isolate the instance, and undo exactly
+# that on release. Nothing here stops or terminates an instance, and the role writes no IAM (a role it could
+# both write and pass would lead to any permission): the deny-all instance profile is the account's baseline,
+# only read and checked here.
+INSTANCE_ACTIONS: tuple[str, ...] = (
+    "ec2:DescribeInstanceAttribute",
     "ec2:ModifyInstanceAttribute",
-    "ec2:ModifyNetworkInterfaceAttribute",
     "ec2:AssociateIamInstanceProfile",
     "ec2:ReplaceIamInstanceProfileAssociation",
     "ec2:DisassociateIamInstanceProfile",
-    "ec2:DeleteTags",
-    # The isolation group (no rules: a new group's allow-all egress is revoked) and the deny-all network ACL.
+)
+# Containment's own tags on the instance (service/containment/changes.py), written and removed on release.
+INSTANCE_TAG_ACTIONS: tuple[str, ...] = ("ec2:CreateTags", "ec2:DeleteTags")
+# The isolation group (no rules: a new group's allow-all egress is revoked) and the deny-all network ACL.
+NETWORK_ACTIONS: tuple[str, ...] = (
+    "ec2:ModifyNetworkInterfaceAttribute",
     "ec2:CreateSecurityGroup",
     "ec2:RevokeSecurityGroupIngress",
     "ec2:RevokeSecurityGroupEgress",
     "ec2:CreateNetworkAcl",
     "ec2:DeleteNetworkAclEntry",
     "ec2:ReplaceNetworkAclAssociation",
-    "autoscaling:DescribeAutoScalingInstances",
-    "autoscaling:DetachInstances",
-    "autoscaling:AttachInstances",
-    # Target groups and classic load balancers share the elasticloadbalancing prefix.
-    "elasticloadbalancing:DescribeTargetGroups",
-    "elasticloadbalancing:DescribeTargetHealth",
-    "elasticloadbalancing:DescribeLoadBalancers",
+)
+AUTO_SCALING_ACTIONS: tuple[str, ...] = ("autoscaling:DetachInstances", "autoscaling:AttachInstances")
+TARGET_GROUP_ACTIONS: tuple[str, ...] = (
     "elasticloadbalancing:DeregisterTargets",
     "elasticloadbalancing:RegisterTargets",
+)
+# Classic load balancers.
+LOAD_BALANCER_ACTIONS: tuple[str, ...] = (
     "elasticloadbalancing:DeregisterInstancesFromLoadBalancer",
     "elasticloadbalancing:RegisterInstancesWithLoadBalancer",
-    "iam:GetInstanceProfile",
+)
+# Checking the deny-all profile's role holds exactly the deny-all policy (service/containment/isolation.py).
+DENY_ALL_CHECK_ACTIONS: tuple[str, ...] = (
     "iam:ListRolePolicies",
     "iam:GetRolePolicy",
     "iam:ListAttachedRolePolicies",
 )
-# Swapping an instance's profile passes its role: the deny-all one on containment, the instance's own on
-# release. Only to EC2.
+# Swapping an instance's profile passes its role: the deny-all one on containment, the instance's own (any
+# role of the account) on release. Only to EC2.
 PASS_ROLE_ACTIONS: tuple[str, ...] = ("iam:PassRole",)
+CONTAINMENT_ACTIONS: tuple[str, ...] = (
+    *INSTANCE_ACTIONS,
+    *INSTANCE_TAG_ACTIONS,
+    *NETWORK_ACTIONS,
+    *AUTO_SCALING_ACTIONS,
+    *TARGET_GROUP_ACTIONS,
+    *LOAD_BALANCER_ACTIONS,
+    *DENY_ALL_CHECK_ACTIONS,
+)
 
-# Every action the role is allowed, in one list (what seed.py and the tests read).
-ACQUISITION_ACTIONS: tuple[str, ...] = (
-    *DESCRIBE_ACTIONS,
-    *SNAPSHOT_ACTIONS,
-    *TAG_ON_CREATE_ACTIONS,
-    *SHARE_ACTIONS,
-    *READ_BLOCK_ACTIONS,
-    *KEY_ACTIONS,
-    *KEY_GRANT_ACTIONS,
-    *RUN_COMMAND_ACTIONS,
-    *LOG_READ_ACTIONS,
-    *CONTAINMENT_ACTIONS,
-    *PASS_ROLE_ACTIONS,
+# Encrypted sources: tell an AWS managed key from a customer key, grant a forensic account the use of a
+# customer key, and (aws/ebs) make a key for the re-encrypted copy, tagged with the investigation.
+KEY_READ_ACTIONS: tuple[str, ...] = ("kms:DescribeKey",)
+KEY_CREATE_ACTIONS: tuple[str, ...] = ("kms:CreateKey",)
+# Tagging a key as it is made needs kms:TagResource on the new key too (KMS's rule for CreateKey with Tags).
+KEY_TAG_ACTIONS: tuple[str, ...] = ("kms:TagResource",)
+KEY_INVESTIGATION_TAG = "forensics:investigation"
+KEY_GRANT_ACTIONS: tuple[str, ...] = ("kms:CreateGrant",)
+# Used by EC2 and the EBS direct APIs on the role's behalf (copying, reading encrypted blocks) only.
+KEY_USE_ACTIONS: tuple[str, ...] = ("kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKeyWithoutPlaintext")
+KEY_USE_VIA_SERVICE = "ec2.*.amazonaws.com"
+
+# Every action the role is allowed, in one list (what the tests read), each once.
+ACQUISITION_ACTIONS: tuple[str, ...] = tuple(
+    dict.fromkeys(
+        (
+            *DESCRIBE_ACTIONS,
+            *SNAPSHOT_ACTIONS,
+            *COPY_ACTIONS,
+            *TAG_ON_CREATE_ACTIONS,
+            *SHARE_ACTIONS,
+            *READ_BLOCK_ACTIONS,
+            *RUN_COMMAND_ACTIONS,
+            *LOG_READ_ACTIONS,
+            *FLOW_LOG_FILE_ACTIONS,
+            *FLOW_LOG_LIST_ACTIONS,
+            *CONTAINMENT_ACTIONS,
+            *PASS_ROLE_ACTIONS,
+            *KEY_READ_ACTIONS,
+            *KEY_CREATE_ACTIONS,
+            *KEY_TAG_ACTIONS,
+            *KEY_GRANT_ACTIONS,
+            *KEY_USE_ACTIONS,
+        )
+    )
 )
 
 
-def evidence_policy(forensic_account_ids: Iterable[str]) -> dict[str, Any]:
-    """The evidence role's permissions document; ``forensic_account_ids`` are the only accounts a snapshot
-    may be shared with and a key grant may name."""
+def _ec2(account: str, *kinds: str) -> list[str]:
+    return [f"arn:aws:ec2:*:{account}:{kind}/*" for kind in kinds]
+
+
+# EBS snapshots are named without an account (arn:aws:ec2:<region>::snapshot/<id>).
+SNAPSHOTS = "arn:aws:ec2:*::snapshot/*"
+
+
+def evidence_policy(
+    source_account_id: str,
+    forensic_account_ids: Iterable[str],
+    memory_document: str = MEMORY_DOCUMENT_NAME,
+) -> dict[str, Any]:
+    """The evidence role's permissions document in ``source_account_id``; ``forensic_account_ids`` are the
+    only accounts a snapshot may be shared with and a key grant may name; ``memory_document`` the one SSM
+    document it may run (the account's baseline makes it)."""
+    account = source_account_id
+    if not re.fullmatch(r"[0-9]{12}", account):
+        raise ValueError(f"{account!r} is not a 12-digit AWS account id")
     accounts = sorted(set(forensic_account_ids))
     if not accounts:
         raise ValueError("the evidence role needs at least one forensic account to share evidence with")
+    keys = [f"arn:aws:kms:*:{account}:key/*"]
+    tags_the_investigation = {"Null": {f"aws:RequestTag/{KEY_INVESTIGATION_TAG}": "false"}}
+
+    def allow(sid: str, actions: tuple[str, ...], resources: list[str], **condition: Any) -> dict[str, Any]:
+        statement: dict[str, Any] = {"Sid": sid, "Effect": "Allow", "Action": list(actions)}
+        statement["Resource"] = resources
+        if condition:
+            statement["Condition"] = condition
+        return statement
+
     return {
         "Version": "2012-10-17",
         "Statement": [
-            {"Sid": "SeeTheEvidence", "Effect": "Allow", "Action": list(DESCRIBE_ACTIONS), "Resource": "*"},
-            {
-                "Sid": "SnapshotTheEvidence",
-                "Effect": "Allow",
-                "Action": list(SNAPSHOT_ACTIONS),
-                "Resource": "*",
-            },
-            {
-                "Sid": "TagOnlyWhatItSnapshots",
-                "Effect": "Allow",
-                "Action": list(TAG_ON_CREATE_ACTIONS),
-                "Resource": "*",
-                "Condition": {"StringEquals": {"ec2:CreateAction": list(TAGGING_CREATE_ACTIONS)}},
-            },
-            {
-                "Sid": "ShareOnlyWithForensicAccounts",
-                "Effect": "Allow",
-                "Action": list(SHARE_ACTIONS),
-                "Resource": "*",
-                "Condition": {"StringEquals": {"ec2:Add/userId": accounts}},
-            },
-            {
-                "Sid": "ReadBlocksToHash",
-                "Effect": "Allow",
-                "Action": list(READ_BLOCK_ACTIONS),
-                "Resource": "*",
-            },
-            {
-                "Sid": "RunTheMemoryDocument",
-                "Effect": "Allow",
-                "Action": list(RUN_COMMAND_ACTIONS),
-                "Resource": "*",
-            },
-            {
-                "Sid": "ReadTheInstancesLogs",
-                "Effect": "Allow",
-                "Action": list(LOG_READ_ACTIONS),
-                "Resource": "*",
-            },
-            {
-                "Sid": "ContainAndRelease",
-                "Effect": "Allow",
-                "Action": list(CONTAINMENT_ACTIONS),
-                "Resource": "*",
-            },
-            {
-                "Sid": "PassProfilesOnlyToEc2",
-                "Effect": "Allow",
-                "Action": list(PASS_ROLE_ACTIONS),
-                "Resource": "*",
-                "Condition": {"StringEquals": {"iam:PassedToService": "ec2.amazonaws.com"}},
-            },
-            {"Sid": "KnowAndMakeKeys", "Effect": "Allow", "Action": list(KEY_ACTIONS), "Resource": "*"},
-            {
-                "Sid": "GrantKeysOnlyToForensicAccounts",
-                "Effect": "Allow",
-                "Action": list(KEY_GRANT_ACTIONS),
-                "Resource": "*",
-                "Condition": {
-                    "StringEquals": {"kms:GranteePrincipal": [f"arn:aws:iam::{a}:root" for a in accounts]}
-                },
-            },
-            {
-                "Sid": "UseKeysOnlyThroughEc2",
-                "Effect": "Allow",
-                "Action": list(KEY_USE_ACTIONS),
-                "Resource": "*",
-                "Condition": {"StringLike": {"kms:ViaService": KEY_USE_VIA_SERVICE}},
-            },
+            allow("DescribeWhatNeedsNoResource", DESCRIBE_ACTIONS, ["*"]),
+            allow("SnapshotTheAccountsVolumes", SNAPSHOT_ACTIONS, [*_ec2(account, "volume"), SNAPSHOTS]),
+            allow("CopyItsSnapshots", COPY_ACTIONS, [SNAPSHOTS]),
+            allow(
+                "TagOnlyWhatItCreates",
+                TAG_ON_CREATE_ACTIONS,
+                [SNAPSHOTS, *_ec2(account, "security-group", "network-acl")],
+                StringEquals={"ec2:CreateAction": list(TAGGING_CREATE_ACTIONS)},
+            ),
+            allow(
+                "ShareOnlyWithForensicAccounts",
+                SHARE_ACTIONS,
+                [SNAPSHOTS],
+                StringEquals={"ec2:Add/userId": accounts},
+            ),
+            allow("ReadBlocksToHash", READ_BLOCK_ACTIONS, [SNAPSHOTS]),
+            allow(
+                "RunOnlyTheMemoryDocument",
+                RUN_COMMAND_ACTIONS,
+                [f"arn:aws:ssm:*:{account}:document/{memory_document}", *_ec2(account, "instance")],
+            ),
+            allow(
+                "ReadTheInstancesLogs",
+                LOG_READ_ACTIONS,
+                [
+                    f"arn:aws:iam::{account}:instance-profile/*",
+                    f"arn:aws:logs:*:{account}:log-group:*",
+                    f"arn:aws:config:*:{account}:configuration-recorder/*",
+                    f"arn:aws:guardduty:*:{account}:detector/*",
+                    f"arn:aws:securityhub:*:{account}:hub/default",
+                    f"arn:aws:securityhub:*:{account}:hubv2/*",
+                ],
+            ),
+            allow(
+                "ReadOnlyTheAccountsFlowLogFiles",
+                FLOW_LOG_FILE_ACTIONS,
+                [f"arn:aws:s3:::*/AWSLogs/{account}/vpcflowlogs/*"],
+            ),
+            allow(
+                "ListOnlyTheAccountsFlowLogFiles",
+                FLOW_LOG_LIST_ACTIONS,
+                ["arn:aws:s3:::*"],
+                StringLike={"s3:prefix": f"*AWSLogs/{account}/vpcflowlogs/*"},
+            ),
+            allow("ProtectAndRestoreInstances", INSTANCE_ACTIONS, _ec2(account, "instance")),
+            allow(
+                "TagInstancesOnlyWithContainmentsTags",
+                INSTANCE_TAG_ACTIONS,
+                _ec2(account, "instance"),
+                **{"ForAllValues:StringEquals": {"aws:TagKeys": list(CONTAINMENT_TAGS)}},
+            ),
+            allow(
+                "IsolateTheNetwork",
+                NETWORK_ACTIONS,
+                _ec2(account, "network-interface", "security-group", "network-acl", "subnet", "vpc"),
+            ),
+            allow(
+                "TakeOutOfService",
+                AUTO_SCALING_ACTIONS,
+                [f"arn:aws:autoscaling:*:{account}:autoScalingGroup:*:autoScalingGroupName/*"],
+            ),
+            allow(
+                "LeaveAndRejoinTargetGroups",
+                TARGET_GROUP_ACTIONS,
+                [f"arn:aws:elasticloadbalancing:*:{account}:targetgroup/*/*"],
+            ),
+            allow(
+                "LeaveAndRejoinClassicLoadBalancers",
+                LOAD_BALANCER_ACTIONS,
+                [f"arn:aws:elasticloadbalancing:*:{account}:loadbalancer/*"],
+            ),
+            allow(
+                "CheckTheDenyAllRole",
+                DENY_ALL_CHECK_ACTIONS,
+                [f"arn:aws:iam::{account}:role/{DENY_ALL_PROFILE}"],
+            ),
+            allow(
+                "PassProfilesOnlyToEc2",
+                PASS_ROLE_ACTIONS,
+                [f"arn:aws:iam::{account}:role/*"],
+                StringEquals={"iam:PassedToService": "ec2.amazonaws.com"},
+            ),
+            allow("KnowTheAccountsKeys", KEY_READ_ACTIONS, keys),
+            allow("MakeKeysTaggedWithTheInvestigation", KEY_CREATE_ACTIONS, ["*"], **tags_the_investigation),
+            allow(
+                "TagKeysOnlyWithTheInvestigation",
+                KEY_TAG_ACTIONS,
+                keys,
+                **tags_the_investigation,
+                **{"ForAllValues:StringEquals": {"aws:TagKeys": [KEY_INVESTIGATION_TAG]}},
+            ),
+            allow(
+                "GrantKeysOnlyToForensicAccounts",
+                KEY_GRANT_ACTIONS,
+                keys,
+                StringEquals={"kms:GranteePrincipal": [f"arn:aws:iam::{a}:root" for a in accounts]},
+            ),
+            allow(
+                "UseKeysOnlyThroughEc2",
+                KEY_USE_ACTIONS,
+                keys,
+                StringLike={"kms:ViaService": KEY_USE_VIA_SERVICE},
+            ),
         ],
     }
 

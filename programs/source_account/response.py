@@ -21,6 +21,13 @@ EC2_TRUST = {
 }
 DENY_ALL = {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*"}]}
 
+# The tags containment puts on an instance (service/containment), the only tags the evidence role may write
+# on one; the containment record keeps whatever values they had before.
+TAG_CONTAINED = "forensics:contained"
+TAG_INVESTIGATION = "forensics:containment-investigation"
+TAG_ARTIFACT = "forensics:containment-record"
+CONTAINMENT_TAGS = (TAG_CONTAINED, TAG_INVESTIGATION, TAG_ARTIFACT)
+
 # The name the service runs the document by (FORENSICS_MEMORY_DOCUMENT_NAME's default).
 MEMORY_DOCUMENT_NAME = "Forensics-CaptureMemory"
 

@@ -7,6 +7,7 @@ import json
 import pulumi
 import pulumi_aws as aws
 
+from programs.forensic_account.tags import baseline_tags
 from programs.source_account.config import SourceAccountConfig
 from programs.source_account.permissions import (
     EVIDENCE_POLICY_NAME,
@@ -15,7 +16,8 @@ from programs.source_account.permissions import (
     evidence_trust,
 )
 
-TAGS = {"managed-by": "forensic-cleanroom", "forensics:purpose": "evidence-acquisition"}
+# What made it and which part of the baseline it is (the pack requires both of a day-zero stack).
+TAGS = {**baseline_tags("evidence-acquisition"), "forensics:purpose": "evidence-acquisition"}
 
 
 class EvidenceRole(pulumi.ComponentResource):
@@ -37,7 +39,7 @@ class EvidenceRole(pulumi.ComponentResource):
             f"{name}-policy",
             role=self.role.name,
             name=EVIDENCE_POLICY_NAME,
-            policy=json.dumps(evidence_policy(cfg.forensic_account_ids)),
+            policy=json.dumps(evidence_policy(cfg.account_id, cfg.forensic_account_ids)),
             opts=child,
         )
         self.arn = self.role.arn

@@ -10,7 +10,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from programs.forensic_account import config as forensic_account
-from service.config import ForensicAccount, Settings
+from programs.forensic_env.config import BREAK_GLASS_ROLE_NAME
+from programs.organization import config as organization
+from programs.source_account import config as source_account
+from programs.source_account import rollout
+from service.config import ForensicAccount, Settings, SourceAccount
 from service.errors import InvalidInput
 
 
@@ -22,6 +26,11 @@ class BootstrapOptions:
     base_image_id: str = ""
     golden_image_pipeline: bool = True
     organization_id: str = ""
+    # The role the bootstrap assumes in each source account to build its evidence role there (the
+    # organization's member-account access role, or one the operator names).
+    member_role_name: str = "OrganizationAccountAccessRole"
+    # Where the forensics OU goes: a root (r-...) or OU (ou-...) id; "" = the organization's root.
+    organization_parent_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -31,6 +40,8 @@ class StackPlan:
     stack_name: str
     region: str
     config: dict[str, Any]
+    # The role the engine assumes to act in the stack's account ("" = the operator's own identity there).
+    assume_role_arn: str = ""
 
 
 # Outputs of every stack of a program -> FORENSICS_* settings (name -> value as the env file holds it).
@@ -46,6 +57,8 @@ class DayZeroProgram:
     plans: Callable[[Settings, BootstrapOptions], list[StackPlan]]
     settings: SettingsFn
     output_names: tuple[str, ...] = field(default_factory=tuple)
+    # How many of its stacks run at once (each stack is its own account: nothing shared between them).
+    parallel: int = 1
 
 
 def service_principals(settings: Settings) -> list[str]:
@@ -126,5 +139,109 @@ FORENSIC_ACCOUNT = DayZeroProgram(
     settings=forensic_account_settings,
 )
 
-# In the order they run. The lead adds source_account (after the forensic accounts) and organization (last).
-PROGRAMS: tuple[DayZeroProgram, ...] = (FORENSIC_ACCOUNT,)
+
+def source_account_plans(settings: Settings, options: BootstrapOptions) -> list[StackPlan]:
+    """One stack per configured source account (programs/source_account/rollout.py says why not a
+    StackSet), built through the member-account role; the external id must already be in the settings (the
+    service and the account's trust share it; the bootstrap never invents one, so a re-run is a no-op)."""
+    forensic_ids = sorted({account.account_id for account in settings.accounts.values()})
+    plans = []
+    for account_id, source in sorted(settings.sources.items()):
+        config = {
+            "accountId": account_id,
+            "servicePrincipalArns": service_principals(settings),
+            "externalId": source.external_id or "",
+            "forensicAccountIds": forensic_ids,
+        }
+        try:
+            source_account.validate_config(config)
+        except source_account.ConfigError as exc:
+            raise InvalidInput(
+                f"source account {account_id}: {exc} (set external_id in FORENSICS_SOURCE_ACCOUNTS)"
+            ) from None
+        plans.append(
+            StackPlan(
+                rollout.stack_name(account_id),
+                settings.aws_region,
+                config,
+                assume_role_arn=f"arn:aws:iam::{account_id}:role/{options.member_role_name}",
+            )
+        )
+    return plans
+
+
+def source_account_settings(
+    settings: Settings, stacks: list[tuple[StackPlan, Mapping[str, Any]]]
+) -> dict[str, str]:
+    if not stacks:
+        return {}
+    sources = {
+        str(outputs["accountId"]): SourceAccount(
+            snapshot_role_arn=str(outputs["evidenceRoleArn"]), external_id=str(outputs["externalId"])
+        ).model_dump(mode="json", exclude_none=True)
+        for _plan, outputs in stacks
+    }
+    return {"FORENSICS_SOURCE_ACCOUNTS": json.dumps(sources, sort_keys=True)}
+
+
+SOURCE_ACCOUNT = DayZeroProgram(
+    name="source_account",
+    program="programs.source_account.program:source_account",
+    namespace=source_account.NAMESPACE,
+    plans=source_account_plans,
+    settings=source_account_settings,
+    parallel=rollout.MAX_PARALLEL_STACKS,
+)
+
+
+def organization_plans(settings: Settings, options: BootstrapOptions) -> list[StackPlan]:
+    """The forensics OU, its SCPs and the forensic accounts moved under it: one stack, run from the
+    management (or delegated administrator) account as the operator's own identity, last. Only with an
+    organization (``organization_id``): an operator without one has no OU to build, and says so by giving
+    none (the signing key then trusts no organization either)."""
+    if not options.organization_id:
+        return []
+    regions: dict[str, str] = {}
+    for region, account in sorted(settings.accounts.items()):
+        if regions.setdefault(account.account_id, region) != region:
+            raise InvalidInput(
+                f"forensic account {account.account_id} serves {regions[account.account_id]} and {region}: "
+                "the organization's SCPs keep each forensic account to one region (give each its own account)"
+            )
+    break_glass = settings.break_glass_role_arn or (
+        f"arn:aws:iam::{settings.aws_account_id}:role/{BREAK_GLASS_ROLE_NAME}"
+    )
+    config = {
+        "forensicAccountIds": sorted(regions),
+        "parentId": options.organization_parent_id,
+        "breakGlassRoleArn": break_glass,
+        "allowedRegions": regions,
+    }
+    try:
+        organization.validate_config(config)
+    except organization.ConfigError as exc:
+        raise InvalidInput(f"organization: {exc}") from None
+    return [StackPlan(ORGANIZATION_STACK, settings.aws_region, config)]
+
+
+def organization_settings(
+    settings: Settings, stacks: list[tuple[StackPlan, Mapping[str, Any]]]
+) -> dict[str, str]:
+    """None: the service reads nothing of the OU (its id and SCP ids are the stack's outputs, shown by the
+    bootstrap); the SCPs act on the accounts whatever the service knows."""
+    return {}
+
+
+ORGANIZATION_STACK = "organization"
+ORGANIZATION = DayZeroProgram(
+    name="organization",
+    program="programs.organization.program:organization",
+    namespace=organization.NAMESPACE,
+    plans=organization_plans,
+    settings=organization_settings,
+)
+
+# In the order they run, as the AWS guidance orders it: each account's baseline first (forensic accounts,
+# then the source accounts' evidence roles), the organization's restrictive policies last (the forensic
+# accounts are moved under the OU only once its SCPs are attached, programs/organization/guardrails.py).
+PROGRAMS: tuple[DayZeroProgram, ...] = (FORENSIC_ACCOUNT, SOURCE_ACCOUNT, ORGANIZATION)

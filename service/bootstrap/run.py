@@ -7,6 +7,7 @@ same (each stack's result reports only `same` steps)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +19,8 @@ from service.orchestration import stacks
 from service.orchestration.models import ConfigValue, OperationKind, OperationRequest, OperationResult
 
 EventHandler = Callable[[dict[str, Any]], None]
+# The key each engine event handed to ``on_event`` carries: the stack it came from.
+STACK_KEY = "forensics_stack"
 Runner = Callable[..., OperationResult]
 
 
@@ -52,11 +55,15 @@ class BootstrapResult:
 def request_for(program: DayZeroProgram, plan: StackPlan, kind: OperationKind) -> OperationRequest:
     """The stack's config under the program's namespace, in the plan's region, as the operator's own
     identity (day zero is what makes the roles the service assumes later)."""
+    provider_config = {"aws:region": ConfigValue(plan.region)}
+    if plan.assume_role_arn:
+        role = {"roleArn": plan.assume_role_arn, "sessionName": "forensics-bootstrap"}
+        provider_config["aws:assumeRoles"] = ConfigValue([role])
     return OperationRequest(
         kind=kind,
         stack_name=plan.stack_name,
         config={f"{program.namespace}:{key}": ConfigValue(value) for key, value in plan.config.items()},
-        provider_config={"aws:region": ConfigValue(plan.region)},
+        provider_config=provider_config,
         # The forensics pack judges these stacks too (policy_gate.packs_for adds it to every operation), told
         # by the service that they are day-zero stacks (tagged by baseline part, not by investigation).
         policy_packs=[],
@@ -80,12 +87,31 @@ def bootstrap(
     result = BootstrapResult()
     for program, program_plans in plans:
         finished: list[tuple[StackPlan, Mapping[str, Any]]] = []
-        for plan in program_plans:
+
+        def run_one(plan: StackPlan, program: DayZeroProgram = program) -> OperationResult:
             if on_stack is not None:
                 on_stack(program, plan)
-            outcome = runner(
-                settings, request_for(program, plan, OperationKind.UP), on_event, program=program.program
+            handler = None
+            if on_event is not None:
+                # Stacks of one program may run at once: each event names its stack.
+                def handler(event: dict[str, Any], stack: str = plan.stack_name) -> None:
+                    on_event({**event, STACK_KEY: stack})
+
+            return runner(
+                settings, request_for(program, plan, OperationKind.UP), handler, program=program.program
             )
+
+        outcomes: list[OperationResult] = []
+        if program.parallel <= 1:
+            for plan in program_plans:  # one at a time: the first failure stops the rest
+                outcomes.append(run_one(plan))
+                if not outcomes[-1].succeeded:
+                    break
+        else:
+            with ThreadPoolExecutor(max_workers=program.parallel) as pool:
+                outcomes = list(pool.map(run_one, program_plans))
+        # Every stack started has finished; the first failure (in the table's order) is reported.
+        for plan, outcome in zip(program_plans, outcomes, strict=False):
             if not outcome.succeeded:
                 violations = "; ".join(f"{v.policy_name}: {v.message}" for v in outcome.policy_violations)
                 detail = "; ".join(filter(None, (outcome.error, violations))) or "no error reported"

@@ -12,8 +12,8 @@ import typer
 from rich.progress import TaskID
 
 from service.bootstrap.programs import BootstrapOptions, DayZeroProgram, StackPlan
+from service.bootstrap.run import STACK_KEY, env_file_text
 from service.bootstrap.run import bootstrap as run_bootstrap
-from service.bootstrap.run import env_file_text
 from service.cli.client import console, err
 from service.cli.output import event_progress, show_event
 from service.config import get_settings
@@ -35,8 +35,19 @@ def bootstrap(
         ),
     ] = True,
     organization_id: Annotated[
-        str, typer.Option(help="The AWS Organization (o-...) whose members may read the signing public key")
+        str,
+        typer.Option(
+            help="The AWS Organization (o-...): its members may read the signing public key, and the "
+            "forensics OU with its SCPs is built in it, last (none: no OU)"
+        ),
     ] = "",
+    organization_parent_id: Annotated[
+        str, typer.Option(help="Where the forensics OU goes (r-... or ou-...; default: the root)")
+    ] = "",
+    member_role_name: Annotated[
+        str,
+        typer.Option(help="The role assumed in each source account to build its evidence role there"),
+    ] = "OrganizationAccountAccessRole",
 ) -> None:
     """Build or update the day-zero stacks; a second run changes nothing."""
     settings = get_settings()
@@ -44,15 +55,18 @@ def bootstrap(
         base_image_id=base_image_id,
         golden_image_pipeline=golden_image_pipeline,
         organization_id=organization_id,
+        member_role_name=member_role_name,
+        organization_parent_id=organization_parent_id,
     )
     with event_progress() as progress:
-        current: dict[str, Any] = {}
+        # One task per stack: the stacks of one program may deploy at once (sources); events name theirs.
+        tasks: dict[str, TaskID] = {}
 
         def on_stack(program: DayZeroProgram, plan: StackPlan) -> None:
-            current["task"] = progress.add_task(f"{program.name} {plan.stack_name}", total=None)
+            tasks[plan.stack_name] = progress.add_task(f"{program.name} {plan.stack_name}", total=None)
 
         def on_event(event: dict[str, Any]) -> None:
-            task: TaskID | None = current.get("task")
+            task = tasks.get(str(event.get(STACK_KEY, "")))
             if task is not None:
                 show_event(progress, task, event)
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-# The tags containment puts on the instance; the record keeps whatever values they had before.
-TAG_CONTAINED = "forensics:contained"
-TAG_INVESTIGATION = "forensics:containment-investigation"
-TAG_ARTIFACT = "forensics:containment-record"
-CONTAINMENT_TAGS = (TAG_CONTAINED, TAG_INVESTIGATION, TAG_ARTIFACT)
+# The tags containment puts on the instance (the evidence role may write no others on it: response.py).
+from programs.source_account.response import CONTAINMENT_TAGS as CONTAINMENT_TAGS
+from programs.source_account.response import TAG_ARTIFACT as TAG_ARTIFACT
+from programs.source_account.response import TAG_CONTAINED as TAG_CONTAINED
+from programs.source_account.response import TAG_INVESTIGATION as TAG_INVESTIGATION
 
 QUERIES = [
     "ec2:DescribeInstances InstanceIds=[{instance}]",

@@ -17,6 +17,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from programs.source_account.permissions import KEY_INVESTIGATION_TAG
+
 # What EC2 (copying, creating a volume) and the EBS direct APIs do with the key for the forensic account.
 GRANTED_OPERATIONS = ["Decrypt", "DescribeKey", "CreateGrant", "ReEncryptFrom"]
 
@@ -76,6 +78,8 @@ def make_key(kms: Any, source_account: str, investigation_id: str) -> str:
     created = kms.create_key(
         Description=f"forensic evidence of {investigation_id}, re-encrypted to be shared",
         Policy=json.dumps(policy),
+        # The evidence role may make a key only tagged with the investigation (its policy's condition).
+        Tags=[{"TagKey": KEY_INVESTIGATION_TAG, "TagValue": investigation_id}],
     )
     return str(created["KeyMetadata"]["Arn"])
 

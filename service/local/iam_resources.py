@@ -779,8 +779,10 @@ def install() -> None:
     """Judge every signed request on its derived resources and its request context (module docstring)."""
     from moto.iam.access_control import IAMPolicy, IAMRequestBase
 
+    from service.local import iam_resources_response
     from service.local.caller_identity import caller_userid
 
+    iam_resources_response.register()  # the source account's response calls (Auto Scaling, ELB, logs...)
     if getattr(IAMRequestBase, "_judges_resources", False):
         return
     IAMRequestBase._judges_resources = True  # type: ignore[attr-defined]

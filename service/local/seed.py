@@ -154,7 +154,11 @@ def _ensure_snapshot_role(settings: Settings, role_arn: str) -> None:
     }
     iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))
     # The permissions are the source-account program's (programs/source_account/permissions.py), one list.
-    policy = evidence_policy(account.account_id for account in settings.accounts.values())
+    policy = evidence_policy(
+        role_arn.split(":")[4],
+        (account.account_id for account in settings.accounts.values()),
+        settings.memory_document_name,
+    )
     iam.put_role_policy(RoleName=name, PolicyName=EVIDENCE_POLICY_NAME, PolicyDocument=json.dumps(policy))
     # The account's baseline also holds containment's deny-all instance profile (the evidence role only reads
     # it).

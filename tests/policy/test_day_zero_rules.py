@@ -125,3 +125,34 @@ def test_an_evidence_role_without_the_external_id_or_with_other_principals_is_re
     assert run_resource("evidence-role-trust", role, renamed)
     untagged = {**no_external_id, "tags": {}, "name": EVIDENCE_ROLE_NAME}
     assert run_resource("evidence-role-trust", role, untagged)
+
+
+def test_the_whole_pack_passes_both_programs_as_the_bootstrap_runs_them(monkeypatch: Any) -> None:
+    """Every rule, as the bootstrap runs the pack on a day-zero stack (its kind declared by the service):
+    tags of the baseline, no wildcard a role does not need, SCPs attached, trust with the external id."""
+    from policy_packs.forensics.rules.stack_kind import DAY_ZERO, ENV_STACK_KIND
+    from tests.policy.harness import run_everything
+
+    monkeypatch.setenv(ENV_STACK_KIND, DAY_ZERO)
+    for resources in (
+        _organization(),
+        _resources(run_day_zero(source_account, SOURCE_NAMESPACE, SOURCE_CONFIG)),
+    ):
+        found = run_everything(resources)
+        assert {name: [v.message for v in vs] for name, vs in found.items() if vs} == {}
+
+
+def test_scps_are_found_attached_by_the_ids_the_created_resources_end_their_arns_with() -> None:
+    """After `up` the engine shows a policy's and an OU's outputs (an ARN, no id) while the attachment holds
+    the ids themselves: the ARN's last part is the id."""
+    org = "arn:aws:organizations::123456789012"
+    policy_arn = f"{org}:policy/o-abcdefghij/service_control_policy/p-abcd1234"
+    unit_arn = f"{org}:ou/o-abcdefghij/ou-ab12-forensic"
+    created = [
+        Res(POLICY, "region-lock", {"arn": policy_arn, "type": "SERVICE_CONTROL_POLICY", "content": "{}"}),
+        Res("aws:organizations/organizationalUnit:OrganizationalUnit", "ou", {"arn": unit_arn}),
+        Res(ATTACHMENT, "region-lock-ou", {"policyId": "p-abcd1234", "targetId": "ou-ab12-forensic"}),
+    ]
+    assert run_stack("scps-attached", created) == []
+    elsewhere = [*created[:2], Res(ATTACHMENT, "x", {"policyId": "p-abcd1234", "targetId": "ou-ab12-other1"})]
+    assert len(run_stack("scps-attached", elsewhere)) == 1

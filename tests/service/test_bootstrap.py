@@ -12,9 +12,11 @@ import pytest
 from typer.testing import CliRunner
 
 from programs.forensic_account.config import validate_config
+from programs.organization.config import validate_config as validate_organization_config
+from programs.source_account.config import validate_config as validate_source_config
 from service.bootstrap import programs as day_zero
 from service.bootstrap.run import BootstrapFailed, bootstrap, env_file_text
-from service.config import ForensicAccount, Settings
+from service.config import ForensicAccount, Settings, SourceAccount
 from service.errors import InvalidInput
 from service.orchestration.models import OperationRequest, OperationResult
 
@@ -56,9 +58,35 @@ class FakeEngine:
                 error="AccessDenied: iam:CreateRole",
             )
         raw = {k.split(":", 1)[1]: v.value for k, v in request.config.items()}
-        cfg = validate_config(raw)
         changes = {"same": 30} if request.stack_name in self.deployed else {"create": 30}
         self.deployed.add(request.stack_name)
+        if program.startswith("programs.organization"):
+            validate_organization_config(raw)
+            return OperationResult(
+                request.kind,
+                request.stack_name,
+                True,
+                changes=changes,
+                outputs={
+                    "forensicsOuId": "ou-ab12-forensic1",
+                    "policyIds": {"forensics-region-lock": "p-region"},
+                    "attachedTargets": {"forensics-region-lock": "ou-ab12-forensic1"},
+                },
+            )
+        if program.startswith("programs.source_account"):
+            source = validate_source_config(raw)
+            return OperationResult(
+                request.kind,
+                request.stack_name,
+                True,
+                changes=changes,
+                outputs={
+                    "accountId": source.account_id,
+                    "evidenceRoleArn": f"arn:aws:iam::{source.account_id}:role/forensics-evidence-reader",
+                    "externalId": source.external_id,
+                },
+            )
+        cfg = validate_config(raw)
         outputs = {
             "accountId": cfg.account_id,
             "region": cfg.region,
@@ -198,3 +226,140 @@ def test_the_cli_reports_a_refusal_without_a_traceback(monkeypatch: pytest.Monke
     assert outcome.exit_code == 1
     assert "bootstrap failed" in outcome.output and "FORENSICS_SERVICE_PRINCIPAL_ARNS" in outcome.output
     assert "Traceback" not in outcome.output
+
+
+SOURCE_EXTERNAL_ID = "source-external-id-0123456789"
+
+
+def _with_sources() -> Settings:
+    return _settings(
+        source_accounts={
+            account: SourceAccount(
+                snapshot_role_arn=f"arn:aws:iam::{account}:role/forensics-evidence-reader",
+                external_id=SOURCE_EXTERNAL_ID,
+            )
+            for account in ("333333333333", "444444444444")
+        }
+    )
+
+
+def test_each_source_account_gets_its_evidence_role_through_the_member_role_after_the_forensic_accounts() -> (
+    None
+):
+    engine = FakeEngine()
+    options = day_zero.BootstrapOptions(base_image_id="ami-0123456789abcdef0", member_role_name="OrgAccess")
+    result = bootstrap(_with_sources(), options, runner=engine)
+    names = [r.stack_name for r, _ in engine.requests]
+    assert names[:2] == ["account-111111111111-eu-west-1", "account-222222222222-us-east-1"]
+    assert sorted(names[2:]) == ["source-333333333333", "source-444444444444"]
+    source = next(r for r, _ in engine.requests if r.stack_name == "source-333333333333")
+    assert source.provider_config["aws:assumeRoles"].value == [
+        {"roleArn": "arn:aws:iam::333333333333:role/OrgAccess", "sessionName": "forensics-bootstrap"}
+    ]
+    config = {k.split(":", 1)[1]: v.value for k, v in source.config.items()}
+    assert config["forensicAccountIds"] == ["111111111111", "222222222222"]
+    assert config["externalId"] == SOURCE_EXTERNAL_ID
+    sources = json.loads(result.settings["FORENSICS_SOURCE_ACCOUNTS"])
+    assert sources["444444444444"] == {
+        "snapshot_role_arn": "arn:aws:iam::444444444444:role/forensics-evidence-reader",
+        "external_id": SOURCE_EXTERNAL_ID,
+    }
+    assert Settings(target="aws", source_accounts=sources).sources["333333333333"].external_id
+
+
+def test_a_source_account_without_an_external_id_is_refused_before_any_stack_runs() -> None:
+    engine = FakeEngine()
+    settings = _settings(
+        source_accounts={
+            "333333333333": SourceAccount(
+                snapshot_role_arn="arn:aws:iam::333333333333:role/forensics-evidence-reader"
+            )
+        }
+    )
+    with pytest.raises(InvalidInput, match=r"333333333333.*externalId"):
+        bootstrap(settings, day_zero.BootstrapOptions(base_image_id="ami-0123456789abcdef0"), runner=engine)
+    assert engine.requests == []
+
+
+ORGANIZATION = "o-abcdefghij"
+
+
+def test_the_organization_runs_last_with_the_forensic_accounts_and_their_regions() -> None:
+    """The guidance's order: every account's baseline (forensic accounts, then sources) before the OU's
+    SCPs and the move under it; the OU holds the forensic accounts only, each kept to its region."""
+    engine = FakeEngine()
+    options = day_zero.BootstrapOptions(
+        base_image_id="ami-0123456789abcdef0",
+        organization_id=ORGANIZATION,
+        organization_parent_id="ou-ab12-security1",
+    )
+    settings = _with_sources().model_copy(
+        update={"break_glass_role_arn": "arn:aws:iam::111111111111:role/forensics-break-glass"}
+    )
+    result = bootstrap(settings, options, runner=engine)
+    names = [r.stack_name for r, _ in engine.requests]
+    assert names[-1] == "organization" and names.count("organization") == 1
+    assert set(names[:2]) == {"account-111111111111-eu-west-1", "account-222222222222-us-east-1"}
+    request, program = engine.requests[-1]
+    assert program == "programs.organization.program:organization"
+    config = {k.split(":", 1)[1]: v.value for k, v in request.config.items()}
+    assert config == {
+        "forensicAccountIds": ["111111111111", "222222222222"],
+        "parentId": "ou-ab12-security1",
+        "breakGlassRoleArn": "arn:aws:iam::111111111111:role/forensics-break-glass",
+        "allowedRegions": {"111111111111": "eu-west-1", "222222222222": "us-east-1"},
+    }
+    # Run as the operator's own identity in the management account (no member role), in the home region.
+    assert "aws:assumeRoles" not in request.provider_config
+    assert request.provider_config["aws:region"].value == "eu-west-1"
+    assert result.stacks[-1].outputs["forensicsOuId"] == "ou-ab12-forensic1"
+    # The service reads nothing of the OU: no setting comes of it.
+    assert not any("ORGANIZATION" in key or "OU" in key.split("_") for key in result.settings)
+    again = bootstrap(settings, options, runner=engine)
+    assert not again.changed
+
+
+def test_without_an_organization_there_is_no_ou_stack() -> None:
+    engine = FakeEngine()
+    bootstrap(_settings(), day_zero.BootstrapOptions(base_image_id="ami-0123456789abcdef0"), runner=engine)
+    assert "organization" not in [r.stack_name for r, _ in engine.requests]
+
+
+def test_the_break_glass_role_defaults_to_the_home_accounts() -> None:
+    plans = day_zero.organization_plans(
+        _settings(aws_account_id="111111111111"), day_zero.BootstrapOptions(organization_id=ORGANIZATION)
+    )
+    assert plans[0].config["breakGlassRoleArn"] == "arn:aws:iam::111111111111:role/forensics-break-glass"
+
+
+@pytest.mark.parametrize(
+    ("change", "options", "message"),
+    [
+        # One account serving two regions cannot be kept to one by the region lock.
+        (
+            {
+                "forensic_accounts": {
+                    "eu-west-1": ForensicAccount(account_id="111111111111"),
+                    "us-east-1": ForensicAccount(account_id="111111111111"),
+                }
+            },
+            {},
+            r"111111111111 serves eu-west-1 and us-east-1",
+        ),
+        ({}, {"organization_parent_id": "not-an-ou"}, r"organization: forensics-organization:parentId"),
+        ({"break_glass_role_arn": "arn:aws:iam::1:user/x"}, {}, r"breakGlassRoleArn"),
+    ],
+)
+def test_a_bad_organization_plan_is_refused_before_any_stack_runs(
+    change: dict[str, Any], options: dict[str, Any], message: str
+) -> None:
+    engine = FakeEngine()
+    with pytest.raises(InvalidInput, match=message):
+        bootstrap(
+            _settings(**change),
+            day_zero.BootstrapOptions(
+                base_image_id="ami-0123456789abcdef0", organization_id=ORGANIZATION, **options
+            ),
+            runner=engine,
+        )
+    assert engine.requests == []

@@ -10,16 +10,20 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 
+from programs.organization import scps
+from programs.source_account import permissions
 from service.bootstrap.programs import BootstrapOptions
 from service.bootstrap.run import bootstrap
-from service.config import Settings
+from service.config import LOCAL_SOURCE_ACCOUNT, Settings, SourceAccount
 from service.local.aws import LocalAws
 
 pytestmark = pytest.mark.engine
 
 SERVICE = "arn:aws:iam::123456789012:role/forensics-service"
+SOURCE_EXTERNAL_ID = "bootstrap-engine-external-id"
 
 
 @pytest.fixture(scope="module")
@@ -40,6 +44,30 @@ def settings(tmp_path: Path, empty_aws: LocalAws, pulumi_cli: Path) -> Settings:
         audit_anchor_bucket=f"forensics-audit-anchors-{uuid.uuid4().hex[:16]}",
         # A named role, as in production: the pack refuses a deploy role that trusts an account root.
         service_principal_arns=[SERVICE],
+        # The source account evidence comes from, with the external id its trust will require.
+        source_accounts={
+            LOCAL_SOURCE_ACCOUNT: SourceAccount(
+                snapshot_role_arn=f"arn:aws:iam::{LOCAL_SOURCE_ACCOUNT}:role/forensics-evidence-reader",
+                external_id=SOURCE_EXTERNAL_ID,
+            )
+        },
+    )
+
+
+def _in_account(aws: LocalAws, account_id: str, service: str) -> Any:
+    """A client acting in another account of the local AWS, as the local AWS keeps accounts apart."""
+    sts = aws.client("sts")
+    credentials = sts.assume_role(
+        RoleArn=f"arn:aws:iam::{account_id}:role/OrganizationAccountAccessRole", RoleSessionName="check"
+    )["Credentials"]
+    return boto3.client(
+        service,
+        endpoint_url=aws.endpoint_url,
+        region_name="us-east-1",
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+        verify=False,
     )
 
 
@@ -66,10 +94,19 @@ def _documents(iam: Any) -> list[tuple[str, Any]]:
 def test_bootstrap_builds_the_baseline_and_a_second_run_changes_nothing(
     settings: Settings, empty_aws: LocalAws
 ) -> None:
-    options = BootstrapOptions(golden_image_pipeline=False)
+    # What the world has before day zero: the organization (locally, the service's account manages it).
+    organizations = empty_aws.client("organizations")
+    organization_id = organizations.create_organization(FeatureSet="ALL")["Organization"]["Id"]
+    root = organizations.list_roots()["Roots"][0]["Id"]
+    options = BootstrapOptions(golden_image_pipeline=False, organization_id=organization_id)
     first = bootstrap(settings, options)
     account = settings.aws_account_id
-    assert [s.stack_name for s in first.stacks] == [f"account-{account}-{settings.aws_region}"]
+    # The guidance's order: every account's baseline, then the organization's guardrails.
+    assert [s.stack_name for s in first.stacks] == [
+        f"account-{account}-{settings.aws_region}",
+        f"source-{LOCAL_SOURCE_ACCOUNT}",
+        "organization",
+    ]
     assert first.changed and first.stacks[0].changes.get("create", 0) > 20
 
     iam = empty_aws.client("iam")
@@ -115,6 +152,42 @@ def test_bootstrap_builds_the_baseline_and_a_second_run_changes_nothing(
     assert accounts[settings.aws_region]["deploy_role_arn"] == role["Arn"]
     assert first.settings["FORENSICS_AUDIT_ANCHOR_BUCKET"] == settings.anchor_bucket
 
+    # The source account's evidence role, built in that account through the member-account role: trusted by
+    # the service only with the external id, holding exactly the one document of permissions.py.
+    source_iam = _in_account(empty_aws, LOCAL_SOURCE_ACCOUNT, "iam")
+    evidence = source_iam.get_role(RoleName="forensics-evidence-reader")["Role"]
+    assert evidence["Arn"] == f"arn:aws:iam::{LOCAL_SOURCE_ACCOUNT}:role/forensics-evidence-reader"
+    evidence_trust = evidence["AssumeRolePolicyDocument"]
+    evidence_trust = json.loads(evidence_trust) if isinstance(evidence_trust, str) else evidence_trust
+    assert evidence_trust == permissions.evidence_trust([SERVICE], SOURCE_EXTERNAL_ID)
+    document = source_iam.get_role_policy(
+        RoleName="forensics-evidence-reader", PolicyName=permissions.EVIDENCE_POLICY_NAME
+    )["PolicyDocument"]
+    document = json.loads(document) if isinstance(document, str) else document
+    assert document == permissions.evidence_policy(LOCAL_SOURCE_ACCOUNT, [account])
+    # ... and nothing of it in the forensic account.
+    assert "forensics-evidence-reader" not in {r["RoleName"] for r in iam.list_roles()["Roles"]}
+    sources = json.loads(first.settings["FORENSICS_SOURCE_ACCOUNTS"])
+    assert sources == {
+        LOCAL_SOURCE_ACCOUNT: {"snapshot_role_arn": evidence["Arn"], "external_id": SOURCE_EXTERNAL_ID}
+    }
+
+    # The forensics OU under the root, its SCPs attached to it, and the forensic account moved under it.
+    outcome = first.stacks[-1].outputs
+    ou = outcome["forensicsOuId"]
+    assert [p["Id"] for p in organizations.list_parents(ChildId=ou)["Parents"]] == [root]
+    assert [p["Id"] for p in organizations.list_parents(ChildId=account)["Parents"]] == [ou]
+    attached = organizations.list_policies_for_target(TargetId=ou, Filter="SERVICE_CONTROL_POLICY")
+    assert {p["Id"] for p in attached["Policies"]} >= set(outcome["policyIds"].values())
+    assert set(outcome["policyIds"]) == set(scps.SCP_NAMES)
+    assert outcome["attachedTargets"] == dict.fromkeys(scps.SCP_NAMES, ou)
+    region_lock = json.loads(
+        organizations.describe_policy(PolicyId=outcome["policyIds"][scps.REGION_LOCK])["Policy"]["Content"]
+    )
+    (statement,) = region_lock["Statement"]
+    assert statement["Condition"]["StringNotEquals"] == {"aws:RequestedRegion": [settings.aws_region]}
+
     second = bootstrap(settings, options)
     assert not second.changed, second.stacks
+    assert [p["Id"] for p in organizations.list_parents(ChildId=account)["Parents"]] == [ou]
     assert second.settings == first.settings

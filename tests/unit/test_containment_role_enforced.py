@@ -105,7 +105,7 @@ def test_containment_and_its_release_need_only_the_snapshot_role(enforcing_aws: 
         RoleName=ROLE,
         PolicyName="forensic-acquisition",
         # The evidence role's one document (the forensic account only narrows sharing and key grants).
-        PolicyDocument=json.dumps(evidence_policy(["123456789012"])),
+        PolicyDocument=json.dumps(evidence_policy("123456789012", ["111122223333"])),
     )
     isolation.make_deny_all_profile(iam)  # the account's baseline, as the seed makes it
     instance_id = _sample(aws)["instance_id"]

@@ -29,13 +29,25 @@ def _is_scp(policy: Any) -> bool:
     return kind in (None, SCP_TYPE)  # pulumi-aws defaults the type to SERVICE_CONTROL_POLICY
 
 
+def _ids(resource: Any) -> set[str]:
+    """The ids an attachment names a policy or OU by. Once created, the engine shows the resource's outputs,
+    which hold its ARN and not its id: Organizations ends both ARNs with the id
+    (``arn:aws:organizations::<management>:policy/o-.../service_control_policy/p-...``,
+    ``.../ou/o-.../ou-...``)."""
+    found = identifiers(props_of(resource), "id", "arn")
+    arn = get(props_of(resource), "arn")
+    if isinstance(arn, str) and arn in found and "/" in arn:
+        found.add(arn.rsplit("/", 1)[1])
+    return found
+
+
 def check_scps_attached(args: Any, report: ReportFn) -> None:
     policies = [p for p in resources_of(args, ORG_POLICY) if _is_scp(p)]
     if not policies:
         return
     units = resources_of(args, OU)
-    policy_ids = {target_key(p): identifiers(props_of(p), "id", "arn") for p in policies}
-    unit_ids = {target_key(u): identifiers(props_of(u), "id", "arn") for u in units}
+    policy_ids = {target_key(p): _ids(p) for p in policies}
+    unit_ids = {target_key(u): _ids(u) for u in units}
     attached: set[str] = set()
     for attachment in resources_of(args, ORG_POLICY_ATTACHMENT):
         named, unresolved = resolve_targets(attachment, "policyId", policies, policy_ids)

@@ -84,7 +84,7 @@ def test_the_evidence_role_is_what_permissions_py_says_and_no_more(
         assert role["AssumeRolePolicyDocument"] == evidence_trust([service_principal], EXTERNAL_ID)
         assert iam.list_role_policies(RoleName=EVIDENCE_ROLE_NAME)["PolicyNames"] == [EVIDENCE_POLICY_NAME]
         document = iam.get_role_policy(RoleName=EVIDENCE_ROLE_NAME, PolicyName=EVIDENCE_POLICY_NAME)
-        assert document["PolicyDocument"] == evidence_policy([FORENSIC_ACCOUNT])
+        assert document["PolicyDocument"] == evidence_policy(ACCOUNT, [FORENSIC_ACCOUNT])
         assert iam.list_attached_role_policies(RoleName=EVIDENCE_ROLE_NAME)["AttachedPolicies"] == []
 
         # Trust: without the external id, or with another, the service itself is refused.

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from policy_packs.forensics.rules.action_catalogue import resource_less
 from programs.source_account import response
 from programs.source_account.config import NAMESPACE, ConfigError, validate_config
 from programs.source_account.permissions import (
@@ -15,6 +16,7 @@ from programs.source_account.permissions import (
     CONTAINMENT_ACTIONS,
     EVIDENCE_POLICY_NAME,
     EVIDENCE_ROLE_NAME,
+    KEY_INVESTIGATION_TAG,
     PASS_ROLE_ACTIONS,
     evidence_policy,
     evidence_trust,
@@ -22,7 +24,9 @@ from programs.source_account.permissions import (
 from programs.source_account.program import OUTPUT_NAMES, source_account
 from programs.source_account.rollout import stack_name
 from service.config import Settings
+from service.containment import state as containment_state
 from service.custody import memory_capture
+from tests.policy.harness import Res, run_everything
 from tests.programs.day_zero_harness import run_day_zero
 
 SERVICE = "arn:aws:iam::999988887777:role/forensics-service"
@@ -54,7 +58,9 @@ def test_one_role_with_the_documents_of_permissions_py() -> None:
     assert "managedPolicyArns" not in role.inputs
     policy = run.one("aws:iam/rolePolicy:RolePolicy", "evidence-policy")
     assert policy.inputs["name"] == EVIDENCE_POLICY_NAME
-    assert json.loads(policy.inputs["policy"]) == evidence_policy(CONFIG["forensicAccountIds"])
+    assert json.loads(policy.inputs["policy"]) == evidence_policy(
+        CONFIG["accountId"], CONFIG["forensicAccountIds"]
+    )
     assert run.outputs == {
         "accountId": CONFIG["accountId"],
         "evidenceRoleArn": f"arn:aws:iam::999988887777:role/{EVIDENCE_ROLE_NAME}",
@@ -63,11 +69,109 @@ def test_one_role_with_the_documents_of_permissions_py() -> None:
     assert set(run.outputs) == set(OUTPUT_NAMES)
 
 
+SOURCE = CONFIG["accountId"]
+FORENSIC = "111122223333"
+EC2 = f"arn:aws:ec2:*:{SOURCE}"
+SNAPSHOTS = "arn:aws:ec2:*::snapshot/*"
+KEYS = [f"arn:aws:kms:*:{SOURCE}:key/*"]
+# What the role may touch, statement by statement: every resource in the source account, or named as AWS
+# names it without an account (snapshots, S3 objects); "*" only for calls AWS authorizes on no resource.
+EXPECTED_RESOURCES: dict[str, list[str]] = {
+    "DescribeWhatNeedsNoResource": ["*"],
+    "SnapshotTheAccountsVolumes": [f"{EC2}:volume/*", SNAPSHOTS],
+    "CopyItsSnapshots": [SNAPSHOTS],
+    "TagOnlyWhatItCreates": [SNAPSHOTS, f"{EC2}:security-group/*", f"{EC2}:network-acl/*"],
+    "ShareOnlyWithForensicAccounts": [SNAPSHOTS],
+    "ReadBlocksToHash": [SNAPSHOTS],
+    "RunOnlyTheMemoryDocument": [
+        f"arn:aws:ssm:*:{SOURCE}:document/{response.MEMORY_DOCUMENT_NAME}",
+        f"{EC2}:instance/*",
+    ],
+    "ReadTheInstancesLogs": [
+        f"arn:aws:iam::{SOURCE}:instance-profile/*",
+        f"arn:aws:logs:*:{SOURCE}:log-group:*",
+        f"arn:aws:config:*:{SOURCE}:configuration-recorder/*",
+        f"arn:aws:guardduty:*:{SOURCE}:detector/*",
+        f"arn:aws:securityhub:*:{SOURCE}:hub/default",
+        f"arn:aws:securityhub:*:{SOURCE}:hubv2/*",
+    ],
+    "ReadOnlyTheAccountsFlowLogFiles": [f"arn:aws:s3:::*/AWSLogs/{SOURCE}/vpcflowlogs/*"],
+    "ListOnlyTheAccountsFlowLogFiles": ["arn:aws:s3:::*"],
+    "ProtectAndRestoreInstances": [f"{EC2}:instance/*"],
+    "TagInstancesOnlyWithContainmentsTags": [f"{EC2}:instance/*"],
+    "IsolateTheNetwork": [
+        f"{EC2}:network-interface/*",
+        f"{EC2}:security-group/*",
+        f"{EC2}:network-acl/*",
+        f"{EC2}:subnet/*",
+        f"{EC2}:vpc/*",
+    ],
+    "TakeOutOfService": [f"arn:aws:autoscaling:*:{SOURCE}:autoScalingGroup:*:autoScalingGroupName/*"],
+    "LeaveAndRejoinTargetGroups": [f"arn:aws:elasticloadbalancing:*:{SOURCE}:targetgroup/*/*"],
+    "LeaveAndRejoinClassicLoadBalancers": [f"arn:aws:elasticloadbalancing:*:{SOURCE}:loadbalancer/*"],
+    "CheckTheDenyAllRole": [f"arn:aws:iam::{SOURCE}:role/{response.DENY_ALL_PROFILE}"],
+    "PassProfilesOnlyToEc2": [f"arn:aws:iam::{SOURCE}:role/*"],
+    "KnowTheAccountsKeys": KEYS,
+    "MakeKeysTaggedWithTheInvestigation": ["*"],
+    "TagKeysOnlyWithTheInvestigation": KEYS,
+    "GrantKeysOnlyToForensicAccounts": KEYS,
+    "UseKeysOnlyThroughEc2": KEYS,
+}
+INVESTIGATION_TAG = {"Null": {f"aws:RequestTag/{KEY_INVESTIGATION_TAG}": "false"}}
+EXPECTED_CONDITIONS: dict[str, dict[str, Any]] = {
+    "TagOnlyWhatItCreates": {
+        "StringEquals": {
+            "ec2:CreateAction": ["CreateSnapshot", "CopySnapshot", "CreateSecurityGroup", "CreateNetworkAcl"]
+        }
+    },
+    "ShareOnlyWithForensicAccounts": {"StringEquals": {"ec2:Add/userId": [FORENSIC]}},
+    "ListOnlyTheAccountsFlowLogFiles": {"StringLike": {"s3:prefix": f"*AWSLogs/{SOURCE}/vpcflowlogs/*"}},
+    "TagInstancesOnlyWithContainmentsTags": {
+        "ForAllValues:StringEquals": {"aws:TagKeys": list(containment_state.CONTAINMENT_TAGS)}
+    },
+    "PassProfilesOnlyToEc2": {"StringEquals": {"iam:PassedToService": "ec2.amazonaws.com"}},
+    "MakeKeysTaggedWithTheInvestigation": INVESTIGATION_TAG,
+    "TagKeysOnlyWithTheInvestigation": {
+        **INVESTIGATION_TAG,
+        "ForAllValues:StringEquals": {"aws:TagKeys": [KEY_INVESTIGATION_TAG]},
+    },
+    "GrantKeysOnlyToForensicAccounts": {
+        "StringEquals": {"kms:GranteePrincipal": [f"arn:aws:iam::{FORENSIC}:root"]}
+    },
+    "UseKeysOnlyThroughEc2": {"StringLike": {"kms:ViaService": "ec2.*.amazonaws.com"}},
+}
+
+
+def test_every_statement_names_exactly_its_resources_and_conditions() -> None:
+    document = evidence_policy(SOURCE, [FORENSIC])
+    by_sid = {s["Sid"]: s for s in document["Statement"]}
+    assert len(by_sid) == len(document["Statement"])
+    assert {sid: s["Resource"] for sid, s in by_sid.items()} == EXPECTED_RESOURCES
+    assert {sid: s["Condition"] for sid, s in by_sid.items() if "Condition" in s} == EXPECTED_CONDITIONS
+
+
+def test_resource_star_only_for_calls_aws_authorizes_on_no_resource() -> None:
+    """The Service Authorization Reference (the pack's catalogue): a statement on "*" holds only actions with
+    no resource type; every other action is scoped to ARNs of the source account (or account-less ones)."""
+    for statement in evidence_policy(SOURCE, [FORENSIC])["Statement"]:
+        if statement["Resource"] == ["*"]:
+            assert all(resource_less(a) for a in statement["Action"]), statement["Sid"]
+            continue
+        for action in statement["Action"]:
+            assert not resource_less(action), (statement["Sid"], action)
+        for arn in statement["Resource"]:
+            account = arn.split(":")[4]
+            assert account in (SOURCE, ""), arn
+            assert arn.split(":")[2] in ("s3", "ec2") or account == SOURCE, arn
+
+
 def test_the_policy_allows_acquisition_and_nothing_that_changes_or_deletes() -> None:
-    document = evidence_policy(["111122223333"])
-    allowed = {a for s in document["Statement"] for a in s["Action"]}
-    assert set(ACQUISITION_ACTIONS) <= allowed
+    document = evidence_policy(SOURCE, [FORENSIC])
+    allowed = [a for s in document["Statement"] for a in s["Action"]]
+    assert set(ACQUISITION_ACTIONS) == set(allowed)
+    assert len(ACQUISITION_ACTIONS) == len(set(ACQUISITION_ACTIONS))
     assert all(s["Effect"] == "Allow" and "NotAction" not in s for s in document["Statement"])
+    assert all("NotResource" not in s for s in document["Statement"])
     # Containment changes the instance on purpose (and release undoes it); it never stops, terminates or
     # deletes one, nor its volumes or snapshots, and only its own tags and ACL entries are deleted.
     changes_on_purpose = set(CONTAINMENT_ACTIONS) | set(PASS_ROLE_ACTIONS)
@@ -79,11 +183,21 @@ def test_the_policy_allows_acquisition_and_nothing_that_changes_or_deletes() -> 
             assert not verb.startswith("Delete") or verb in ("DeleteTags", "DeleteNetworkAclEntry"), action
         else:
             assert not verb.startswith(("Delete", "Put", "Attach", "Detach")), action
-    by_sid = {s["Sid"]: s for s in document["Statement"]}
-    share = by_sid["ShareOnlyWithForensicAccounts"]["Condition"]
-    assert share == {"StringEquals": {"ec2:Add/userId": ["111122223333"]}}
-    grant = by_sid["GrantKeysOnlyToForensicAccounts"]["Condition"]
-    assert grant == {"StringEquals": {"kms:GranteePrincipal": ["arn:aws:iam::111122223333:root"]}}
+
+
+def test_the_policy_refuses_what_it_cannot_scope() -> None:
+    with pytest.raises(ValueError, match="12-digit"):
+        evidence_policy("*", [FORENSIC])
+    with pytest.raises(ValueError, match="forensic account"):
+        evidence_policy(SOURCE, [])
+
+
+def test_the_policy_passes_the_forensics_pack() -> None:
+    """The whole pack judges the role's document as it judges every stack's (the bootstrap runs it)."""
+    run = run_day_zero(source_account, NAMESPACE, CONFIG)
+    policy = run.one("aws:iam/rolePolicy:RolePolicy", "evidence-policy")
+    found = run_everything([Res(policy.type, policy.name, dict(policy.inputs))])
+    assert {name: [v.message for v in found] for name, found in found.items() if found} == {}
 
 
 def test_the_seed_uses_the_same_document() -> None:
