@@ -26,7 +26,7 @@ from service.config import Settings
 from service.custody import ledger, source_keys
 from service.custody.models import ArtifactStatus, CustodyEventType, EvidenceArtifact
 from service.errors import InvalidInput
-from service.investigations.actions import HookContext, Params, StepFailed, StepRun
+from service.investigations.actions import Params, StepContext, StepFailed, StepRun
 from service.investigations.models import Investigation
 from service.operations.models import OperationEvent
 
@@ -175,7 +175,7 @@ def source_snapshots(ec2: Any, params: Params, investigation_id: str) -> list[di
 
 
 def _progress_writer(
-    ctx: HookContext, run: StepRun, artifact_id: str, what: str
+    ctx: StepContext, run: StepRun, artifact_id: str, what: str
 ) -> Callable[[int, int], None]:
     """Hashing a large disk takes minutes: record progress as operation events, every 5% at most."""
     last = [-1]
@@ -203,7 +203,7 @@ def _progress_writer(
     return progress
 
 
-def _hash(ctx: HookContext, run: StepRun, ebs: Any, snapshot_id: str, artifact_id: str, what: str) -> Any:
+def _hash(ctx: StepContext, run: StepRun, ebs: Any, snapshot_id: str, artifact_id: str, what: str) -> Any:
     from service.custody import disk_image
 
     try:
@@ -229,7 +229,7 @@ def _artifacts(session: Any, inv_id: str, operation_id: str) -> list[EvidenceArt
     )
 
 
-def _fail_artifacts(ctx: HookContext, inv: Investigation, run: StepRun, reason: str) -> None:
+def _fail_artifacts(ctx: StepContext, inv: Investigation, run: StepRun, reason: str) -> None:
     with ctx.unit_of_work() as uow:
         for artifact in _artifacts(uow.session, inv.id, run.operation_id):
             if artifact.status == ArtifactStatus.ACQUIRING:
@@ -239,7 +239,7 @@ def _fail_artifacts(ctx: HookContext, inv: Investigation, run: StepRun, reason: 
 
 
 def _shareable(
-    ctx: HookContext,
+    ctx: StepContext,
     inv: Investigation,
     run: StepRun,
     ec2: Any,
@@ -315,7 +315,7 @@ def _shareable(
 
 
 def _key_shared(
-    ctx: HookContext,
+    ctx: StepContext,
     inv: Investigation,
     run: StepRun,
     artifact_id: str,
@@ -344,7 +344,7 @@ def _key_shared(
         )
 
 
-def acquire_source(ctx: HookContext, inv: Investigation, params: Params, run: StepRun) -> None:
+def acquire_source(ctx: StepContext, inv: Investigation, params: Params, run: StepRun) -> None:
     """Step 1: snapshot/share/hash in the source account; declare each artifact's copy (not attached)."""
     settings = ctx.settings
     forensic = settings.account_for(inv.region)
@@ -448,7 +448,7 @@ def _declared_outputs(run: StepRun) -> dict[str, Any]:
     return evidence if isinstance(evidence, dict) else {}
 
 
-def verify_copies(ctx: HookContext, inv: Investigation, params: Params, run: StepRun) -> None:
+def verify_copies(ctx: StepContext, inv: Investigation, params: Params, run: StepRun) -> None:
     """Step 3: hash each copy made by the program; equal to the source -> declared attached; else flagged."""
     declared = _declared_outputs(run)
     forensic = ctx.settings.account_for(inv.region)
@@ -535,7 +535,7 @@ def verify_copies(ctx: HookContext, inv: Investigation, params: Params, run: Ste
         raise StepFailed("evidence_mismatch", "; ".join(mismatched))
 
 
-def record_attachments(ctx: HookContext, inv: Investigation, params: Params, run: StepRun) -> None:
+def record_attachments(ctx: StepContext, inv: Investigation, params: Params, run: StepRun) -> None:
     """Step 5: each verified artifact's volume, as the stack reports it, is a custody event; then it is
     mounted read-only on the workstation (the mount document), and the mount script's report decides."""
     declared = _declared_outputs(run)
@@ -579,7 +579,7 @@ def record_attachments(ctx: HookContext, inv: Investigation, params: Params, run
 
 
 def mount(
-    ctx: HookContext,
+    ctx: StepContext,
     inv: Investigation,
     run: StepRun,
     outputs: Params,
@@ -640,7 +640,7 @@ def mount(
             )
 
 
-def check_boot_mounts(ctx: HookContext, inv: Investigation, params: Params, run: StepRun) -> None:
+def check_boot_mounts(ctx: StepContext, inv: Investigation, params: Params, run: StepRun) -> None:
     """After the opening `up`: the evidence given at open was mounted by the boot script; its report for each
     device must say mounted read-only, or the clean room is not ready."""
     if not aws_clients.available(ctx.settings):
@@ -654,7 +654,7 @@ def check_boot_mounts(ctx: HookContext, inv: Investigation, params: Params, run:
         mount(ctx, inv, run, outputs, snapshot, device, snapshot, action="report")
 
 
-def _mirror(ctx: HookContext, inv: Investigation, run: StepRun) -> None:
+def _mirror(ctx: StepContext, inv: Investigation, run: StepRun) -> None:
     bucket = (run.previous.outputs if run.previous else {}).get("evidenceBucket") or (inv.outputs or {}).get(
         "evidenceBucket"
     )

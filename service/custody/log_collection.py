@@ -32,7 +32,7 @@ from service.custody.log_sources import Collected, Target, Window
 from service.custody.models import ArtifactStatus, CustodyEventType, EvidenceArtifact
 from service.custody.schemas import MAX_LOG_WINDOW_DAYS
 from service.investigations import legal_hold
-from service.investigations.actions import HookContext, Params, StepFailed, StepRun
+from service.investigations.actions import Params, StepContext, StepFailed, StepRun
 from service.investigations.models import Investigation
 from service.operations.models import Operation, OperationEvent
 
@@ -66,14 +66,14 @@ def _aware(value: Any) -> datetime | None:
 
 
 # The source account's clients (a seam: tests stand in for the APIs the local AWS lacks).
-ClientFn = Callable[[HookContext, Investigation, Params, str], Any]
+ClientFn = Callable[[StepContext, Investigation, Params, str], Any]
 
 
-def _client(ctx: HookContext, inv: Investigation, params: Params, service: str) -> Any:
+def _client(ctx: StepContext, inv: Investigation, params: Params, service: str) -> Any:
     return acquisition._source_client(ctx.settings, inv, params, service)
 
 
-def _read(ctx: HookContext, inv: Investigation, params: Params, target: Target, window: Window) -> list[Any]:
+def _read(ctx: StepContext, inv: Investigation, params: Params, target: Target, window: Window) -> list[Any]:
     """Each source's result: Collected, or the exception that stopped it."""
 
     def client(service: str) -> Any:
@@ -117,7 +117,7 @@ def jsonl(records: list[dict[str, Any]]) -> bytes:
     )
 
 
-def _progress(ctx: HookContext, run: StepRun, payload: dict[str, Any]) -> None:
+def _progress(ctx: StepContext, run: StepRun, payload: dict[str, Any]) -> None:
     with ctx.unit_of_work() as uow:
         uow.session.add(
             OperationEvent(
@@ -126,7 +126,7 @@ def _progress(ctx: HookContext, run: StepRun, payload: dict[str, Any]) -> None:
         )
 
 
-def collect_logs(ctx: HookContext, inv: Investigation, params: Params, run: StepRun) -> None:
+def collect_logs(ctx: StepContext, inv: Investigation, params: Params, run: StepRun) -> None:
     if not aws_clients.available(ctx.settings):
         # Locally without the local AWS, clients would reach real AWS with placeholder keys.
         raise StepFailed("logs_failed", "there is no AWS to read the logs from (no local AWS endpoint)")
@@ -174,7 +174,7 @@ def _where(target: Target) -> dict[str, Any]:
 
 
 def _store(
-    ctx: HookContext,
+    ctx: StepContext,
     inv: Investigation,
     run: StepRun,
     s3: Any,
@@ -254,7 +254,7 @@ def _store(
 
 
 def _record_absent(
-    ctx: HookContext,
+    ctx: StepContext,
     inv: Investigation,
     run: StepRun,
     target: Target,

@@ -33,7 +33,7 @@ from service.custody.acquisition import _progress_writer
 from service.custody.models import ArtifactStatus, CustodyEventType, EvidenceArtifact
 from service.custody.schemas import UploadInstructions, UploadRequest
 from service.errors import InvalidInput, StateConflict
-from service.investigations.actions import HookContext, Params, StepFailed, StepRun, spec_of
+from service.investigations.actions import Params, StepContext, StepFailed, StepRun, spec_of
 from service.investigations.models import Investigation
 from service.investigations.service import get_investigation
 from service.operations.models import OperationEvent
@@ -297,14 +297,14 @@ def _uploader(artifact: EvidenceArtifact, head: _Head, *, is_upload: bool) -> tu
     return "unknown", "S3 does not record who wrote an object"
 
 
-def _event(ctx: HookContext, run: StepRun, payload: dict[str, Any]) -> OperationEvent:
+def _event(ctx: StepContext, run: StepRun, payload: dict[str, Any]) -> OperationEvent:
     return OperationEvent(
         operation_id=run.operation_id, type="evidence_registered", payload=payload, created_at=ctx.clock()
     )
 
 
 def _register_one(
-    ctx: HookContext, inv: Investigation, run: StepRun, s3: Any, bucket: str, key: str
+    ctx: StepContext, inv: Investigation, run: StepRun, s3: Any, bucket: str, key: str
 ) -> str | None:
     """Hash and record one key; returns why it is flagged, or None."""
     head = _head(s3, bucket, key)
@@ -424,7 +424,7 @@ def _register_one(
     return reason
 
 
-def register_objects(ctx: HookContext, inv: Investigation, params: Params, run: StepRun) -> None:
+def register_objects(ctx: StepContext, inv: Investigation, params: Params, run: StepRun) -> None:
     """Every key is recorded before the operation fails: a mismatch (flagged) fails it as evidence_mismatch,
     a missing or unreadable object as evidence_unreadable."""
     bucket = (inv.outputs or {}).get("evidenceBucket")

@@ -43,7 +43,7 @@ from service.unit_of_work import UnitOfWork
 STACK_MAY_EXIST = frozenset(set(Status) - {Status.DESTROYING, Status.DESTROYED})
 
 
-class HookContext(Protocol):
+class StepContext(Protocol):
     """What after-success work and work steps need (the job context provides it)."""
 
     @property
@@ -82,7 +82,7 @@ class StepFailed(Exception):
 
 
 Params = Mapping[str, Any]
-WorkFn = Callable[[HookContext, Investigation, Params, StepRun], None]
+WorkFn = Callable[[StepContext, Investigation, Params, StepRun], None]
 
 
 @dataclass(frozen=True)
@@ -97,7 +97,7 @@ class Step:
 
 
 StepsFn = Callable[[Investigation, Params, Settings], list[Step]]
-AfterSuccess = Callable[[HookContext, Investigation, Params, OperationResult, StepRun], dict[str, Any]]
+AfterSuccess = Callable[[StepContext, Investigation, Params, OperationResult, StepRun], dict[str, Any]]
 DeclareFn = Callable[[Investigation, Params], None]
 
 
@@ -316,7 +316,7 @@ def _destroy_steps(inv: Investigation, params: Params, settings: Settings) -> li
 
 
 def _certify_destroy(
-    ctx: HookContext, inv: Investigation, params: Params, _result: OperationResult, run: StepRun
+    ctx: StepContext, inv: Investigation, params: Params, _result: OperationResult, run: StepRun
 ) -> dict[str, Any]:
     from service.custody import sealing
 
@@ -350,7 +350,7 @@ def _destroyed(inv: Investigation, params: Params) -> None:
 
 
 def _place_legal_hold(
-    ctx: HookContext, inv: Investigation, _params: Params, result: OperationResult, run: StepRun
+    ctx: StepContext, inv: Investigation, _params: Params, result: OperationResult, run: StepRun
 ) -> dict[str, Any]:
     from service.custody import sealing
 
@@ -358,7 +358,7 @@ def _place_legal_hold(
 
 
 def _lift_legal_holds(
-    ctx: HookContext, inv: Investigation, params: Params, result: OperationResult, run: StepRun
+    ctx: StepContext, inv: Investigation, params: Params, result: OperationResult, run: StepRun
 ) -> dict[str, Any]:
     from service.custody import sealing
 
