@@ -449,14 +449,10 @@ def _announce(
 
 
 def _audit(caller: Caller, row: AccessRequest, action: str, details: dict[str, Any]) -> None:
-    audit.record(
-        caller.session,
-        caller.clock,
-        actor=caller.actor,
-        action=action,
+    caller.audit(
+        action,
         target=f"access_request/{row.id}",
         outcome=row.status.value,
-        request_id=caller.request_id,
         details={
             "investigation_id": row.investigation_id,
             "role": row.role,

@@ -25,7 +25,6 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from service import aws_clients
-from service.audit import service as audit
 from service.auth.roles import Permission
 from service.config import Settings
 from service.custody import ledger
@@ -163,14 +162,10 @@ def issue_upload(
         hashes={"sha256": declared, "of": "declared"},
         details={"via": "presigned upload", "upload_expires_at": expires_at.isoformat()},
     )
-    audit.record(
-        session,
-        caller.clock,
-        actor=caller.actor,
-        action="evidence.upload",
+    caller.audit(
+        "evidence.upload",
         target=f"investigation/{inv.id}",
         outcome="issued",
-        request_id=caller.request_id,
         details={"artifact_id": artifact_id, "key": key, "sha256": declared},
     )
     instructions = UploadInstructions(
