@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from service.errors import NotFound
+
 # The tags containment puts on the instance; the record keeps whatever values they had before.
 TAG_CONTAINED = "forensics:contained"
 TAG_INVESTIGATION = "forensics:containment-investigation"
@@ -37,7 +39,7 @@ class SourceClients:
 def describe_instance(ec2: Any, instance_id: str) -> dict[str, Any]:
     reservations = ec2.describe_instances(InstanceIds=[instance_id])["Reservations"]
     if not reservations or not reservations[0]["Instances"]:
-        raise LookupError(f"instance {instance_id} not found")
+        raise NotFound(f"instance {instance_id} not found")
     instance: dict[str, Any] = reservations[0]["Instances"][0]
     return instance
 

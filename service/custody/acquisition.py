@@ -25,7 +25,7 @@ from service.clock import Clock
 from service.config import Settings
 from service.custody import ledger, source_keys
 from service.custody.models import ArtifactStatus, CustodyEventType, EvidenceArtifact
-from service.errors import InvalidInput
+from service.errors import DiskImageError, InvalidInput, MountFailed
 from service.investigations.actions import Params, StepContext, StepFailed, StepRun
 from service.investigations.models import Investigation
 from service.operations.models import OperationEvent
@@ -213,7 +213,7 @@ def _hash(ctx: StepContext, run: StepRun, ebs: Any, snapshot_id: str, artifact_i
             workers=ctx.settings.hash_workers,
             progress=_progress_writer(ctx, run, artifact_id, what),
         )
-    except disk_image.DiskImageError as exc:
+    except DiskImageError as exc:
         raise StepFailed(
             "evidence_unreadable", f"{what} snapshot {snapshot_id} of {artifact_id}: {exc}"
         ) from exc
@@ -604,7 +604,7 @@ def mount(
             letter=device[-1],
             snapshot=snapshot,
         )
-    except mounting.MountFailed as exc:
+    except MountFailed as exc:
         with ctx.unit_of_work() as uow:
             artifact = uow.session.get(EvidenceArtifact, artifact_id)
             if artifact is not None:

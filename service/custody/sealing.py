@@ -22,6 +22,7 @@ from service.custody.models import (
     EvidenceArtifact,
     SignedStatement,
 )
+from service.errors import StepFailed
 from service.investigations import legal_hold
 from service.investigations.actions import StepContext, StepRun
 from service.investigations.models import Investigation
@@ -137,7 +138,9 @@ def seal_freeze(
     settings = ctx.settings
     bucket = outputs.get("evidenceBucket")
     if not bucket:
-        raise RuntimeError("the frozen stack has no evidenceBucket output; legal hold not placed")
+        raise StepFailed(
+            "freeze_output_missing", "the frozen stack has no evidenceBucket output; legal hold not placed"
+        )
     at = ctx.clock()
     s3 = legal_hold.s3_client(settings, inv.region, inv.assume_role_arn)
     freeze_snapshots = list(outputs.get("freezeSnapshotIds") or [])

@@ -25,6 +25,7 @@ from service.containment.schemas import ContainRequest, ReleaseContainmentReques
 from service.custody.schemas import AcquireRequest, LogsRequest, MemoryCaptureRequest, RegisterObjectsRequest
 from service.db.session import SessionFactory
 from service.errors import InvalidInput, StateConflict
+from service.errors import StepFailed as StepFailed  # the work steps' refusal, named where they are
 from service.investigations import legal_hold, stack_config
 from service.investigations.models import Investigation
 from service.investigations.schemas import (
@@ -71,14 +72,6 @@ class StepRun:
     notes: dict[str, Any] = field(default_factory=dict)
     # Said with the operation's outcome when its action announces it (label -> value), even when it fails.
     facts: dict[str, Any] = field(default_factory=dict)
-
-
-class StepFailed(Exception):
-    """A work step refuses to go on; the operation fails with this code and message."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
 
 
 Params = Mapping[str, Any]
