@@ -27,6 +27,7 @@ from service import aws_clients
 from service.containment import changes
 from service.containment import state as instance_state
 from service.custody import ledger
+from service.custody.custody_step import CustodyStep
 from service.custody.models import ArtifactStatus, CustodyEventType, EvidenceArtifact
 from service.investigations.actions import Params, StepContext, StepFailed, StepRun
 from service.investigations.models import Investigation
@@ -91,16 +92,12 @@ def _step_done(
 ) -> None:
     """One containment (or release) step: a custody event and a progress event, in one transaction."""
     with ctx.unit_of_work() as uow:
-        ledger.record(
-            uow.session,
-            ctx.clock,
-            investigation_id=inv.id,
-            event=event,
-            actor=run.requested_by,
+        CustodyStep(ctx, inv, run).record(
+            event,
+            session=uow.session,
             artifact_id=run.notes.get("record_artifact"),
             location=_where(inv, params),
             details={"step": step, **details},
-            operation_id=run.operation_id,
         )
         uow.session.add(
             OperationEvent(
@@ -239,27 +236,19 @@ def record_state(ctx: StepContext, inv: Investigation, params: Params, run: Step
             )
         )
         uow.session.flush()
-        ledger.record(
-            uow.session,
-            ctx.clock,
-            investigation_id=inv.id,
-            event=CustodyEventType.ACQUIRED,
-            actor=run.requested_by,
+        CustodyStep(ctx, inv, run).record(
+            CustodyEventType.ACQUIRED,
+            session=uow.session,
             artifact_id=artifact_id,
             location=_where(inv, params),
             details={"what": "instance state before containment", "query": record["queries"]},
-            operation_id=run.operation_id,
         )
-        ledger.record(
-            uow.session,
-            ctx.clock,
-            investigation_id=inv.id,
-            event=CustodyEventType.HASHED,
-            actor=run.requested_by,
+        CustodyStep(ctx, inv, run).record(
+            CustodyEventType.HASHED,
+            session=uow.session,
             artifact_id=artifact_id,
             location={**located, "version_id": version_id},
             hashes={"sha256": written, "size_bytes": len(body), "of": "object"},
-            operation_id=run.operation_id,
         )
     run.notes["record_artifact"] = artifact_id
     run.notes["state"] = state
@@ -337,11 +326,9 @@ def load_record(ctx: StepContext, inv: Investigation, params: Params, run: StepR
     run.notes["record_artifact"] = artifact_id
     if digest != expected:
         with ctx.unit_of_work() as uow:
-            ledger.record(
-                uow.session,
-                ctx.clock,
-                investigation_id=inv.id,
-                event=CustodyEventType.FLAGGED,
+            CustodyStep(ctx, inv, run).record(
+                CustodyEventType.FLAGGED,
+                session=uow.session,
                 actor="system",
                 artifact_id=artifact_id,
                 location={
@@ -351,7 +338,6 @@ def load_record(ctx: StepContext, inv: Investigation, params: Params, run: StepR
                 },
                 hashes={"recorded": expected, "read": digest},
                 details={"reason": "the containment record differs from what was recorded; nothing restored"},
-                operation_id=run.operation_id,
             )
         raise StepFailed(
             "evidence_mismatch",

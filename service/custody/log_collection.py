@@ -28,6 +28,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from service import aws_clients
 from service.clock import as_utc
 from service.custody import acquisition, ledger, log_sources
+from service.custody.custody_step import CustodyStep
 from service.custody.log_sources import Collected, Target, Window
 from service.custody.models import ArtifactStatus, CustodyEventType, EvidenceArtifact
 from service.custody.schemas import MAX_LOG_WINDOW_DAYS
@@ -233,12 +234,9 @@ def _store(
             )
         )
         uow.session.flush()
-        ledger.record(
-            uow.session,
-            ctx.clock,
-            investigation_id=inv.id,
-            event=CustodyEventType.ACQUIRED,
-            actor=run.requested_by,
+        CustodyStep(ctx, inv, run).record(
+            CustodyEventType.ACQUIRED,
+            session=uow.session,
             artifact_id=artifact_id,
             location={**_where(target), "bucket": bucket, "key": key, "version_id": put.get("VersionId")},
             hashes={"sha256": digest, "s3_checksum_sha256": s3_sha},
@@ -248,7 +246,6 @@ def _store(
                 "record_count": len(found.records),
                 "window": window.as_dict(),
             },
-            operation_id=run.operation_id,
         )
     return artifact_id
 
@@ -262,17 +259,11 @@ def _record_absent(
     name: str,
     details: dict[str, Any],
 ) -> None:
-    with ctx.unit_of_work() as uow:
-        ledger.record(
-            uow.session,
-            ctx.clock,
-            investigation_id=inv.id,
-            event=CustodyEventType.NOT_COLLECTED,
-            actor=run.requested_by,
-            location=_where(target),
-            details={"log_source": name, "window": window.as_dict(), **details},
-            operation_id=run.operation_id,
-        )
+    CustodyStep(ctx, inv, run).record(
+        CustodyEventType.NOT_COLLECTED,
+        location=_where(target),
+        details={"log_source": name, "window": window.as_dict(), **details},
+    )
 
 
 def check_request(inv: Investigation, params: Params, settings: Any) -> None:

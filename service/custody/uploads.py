@@ -29,6 +29,7 @@ from service.auth.roles import Permission
 from service.config import Settings
 from service.custody import ledger
 from service.custody.acquisition import _progress_writer
+from service.custody.custody_step import CustodyStep
 from service.custody.models import ArtifactStatus, CustodyEventType, EvidenceArtifact
 from service.custody.schemas import UploadInstructions, UploadRequest
 from service.errors import InvalidInput, StateConflict
@@ -340,16 +341,13 @@ def _register_one(
             actor, known_by = _uploader(artifact, head, is_upload=found.is_upload)
             artifact.source = {**artifact.source, "version_id": head.version_id}
             artifact.updated_at = now
-            ledger.record(
-                uow.session,
-                ctx.clock,
-                investigation_id=inv.id,
-                event=CustodyEventType.UPLOADED,
+            CustodyStep(ctx, inv, run).record(
+                CustodyEventType.UPLOADED,
+                session=uow.session,
                 actor=actor,
                 artifact_id=artifact.id,
                 location=located,
                 details={"uploader": known_by, "size_bytes": head.size},
-                operation_id=run.operation_id,
             )
         artifact_id = artifact.id
         source = dict(artifact.source)
@@ -379,33 +377,26 @@ def _register_one(
         hashes: dict[str, Any] = {"sha256": sha256, "size_bytes": size, "of": "object"}
         if head.checksums:
             hashes["s3_checksums"] = head.checksums
-        ledger.record(
-            uow.session,
-            ctx.clock,
-            investigation_id=inv.id,
-            event=CustodyEventType.HASHED,
-            actor=run.requested_by,
+        CustodyStep(ctx, inv, run).record(
+            CustodyEventType.HASHED,
+            session=uow.session,
             artifact_id=artifact_id,
             location=located,
             hashes=hashes,
-            operation_id=run.operation_id,
         )
         reason = None
         if problems:
             reason = f"{key} (version {head.version_id}): " + "; ".join(problems)
             artifact.status = ArtifactStatus.MISMATCH
             artifact.flag_reason = reason[:2000]
-            ledger.record(
-                uow.session,
-                ctx.clock,
-                investigation_id=inv.id,
-                event=CustodyEventType.FLAGGED,
+            CustodyStep(ctx, inv, run).record(
+                CustodyEventType.FLAGGED,
+                session=uow.session,
                 actor="system",
                 artifact_id=artifact_id,
                 location=located,
                 hashes={"declared": declared, "object": sha256, "s3": head.s3_sha256},
                 details={"reason": reason},
-                operation_id=run.operation_id,
             )
         else:
             artifact.status = ArtifactStatus.VERIFIED
