@@ -32,6 +32,7 @@ from service.console import wiring as console
 from service.custody.views import router as custody_router
 from service.db.migrate import upgrade
 from service.db.session import make_engine, make_session_factory
+from service.errors import Misconfigured
 from service.integrations import wiring as integrations
 from service.investigations.views import router as investigations_router
 from service.jobs.executor import OperationExecutor, PulumiExecutor
@@ -53,10 +54,10 @@ def create_app(
     settings = settings or get_settings()
     problems = production_problems(settings)
     if problems:
-        raise RuntimeError("refusing to start against real AWS:\n- " + "\n- ".join(problems))
+        raise Misconfigured("refusing to start against real AWS:\n- " + "\n- ".join(problems))
     unloadable = policy_gate.load_problems(settings)
     if unloadable:
-        raise RuntimeError("refusing to start without the policy gate:\n- " + "\n- ".join(unloadable))
+        raise Misconfigured("refusing to start without the policy gate:\n- " + "\n- ".join(unloadable))
     engine = make_engine(settings)
     session_factory = make_session_factory(engine)
     jobs = Jobs(

@@ -14,10 +14,12 @@ import logging
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from service.audit.service import Actor
+from service.audit.service import record as record_audit
 from service.auth.service import Principal
 from service.clock import Clock
 from service.config import Settings
@@ -119,6 +121,28 @@ class Caller:
 
     def emit(self, *events: DomainEvent) -> None:
         self.uow.emit(*events)
+
+    def audit(
+        self,
+        action: str,
+        *,
+        target: str,
+        outcome: str,
+        details: dict[str, Any] | None = None,
+        actor: Actor | None = None,
+    ) -> None:
+        """Adds an audit entry in this caller's transaction, under its request id; ``actor`` when someone
+        other than the caller is answerable (the requester of an approved action)."""
+        record_audit(
+            self.session,
+            self.clock,
+            actor=actor or self.actor,
+            action=action,
+            target=target,
+            outcome=outcome,
+            request_id=self.request_id,
+            details=details,
+        )
 
     def commit(self) -> list[DomainEvent]:
         return self.uow.commit()

@@ -33,7 +33,7 @@ from service.audit import service as audit
 from service.clock import as_utc
 from service.config import Settings
 from service.domain_events import RoleUsedWithoutGrant
-from service.investigations.actions import HookContext
+from service.investigations.actions import StepContext
 from service.investigations.models import Investigation
 from service.investigations.states import Status
 
@@ -246,7 +246,7 @@ def _covered(session: Session, investigation_id: str, role: str, use: RoleUse) -
 # Alerting, once per event
 
 
-def record_findings(ctx: HookContext, findings: Iterable[Finding]) -> list[str]:
+def record_findings(ctx: StepContext, findings: Iterable[Finding]) -> list[str]:
     """Keeps, audits and announces each finding not seen before; returns the event ids newly alerted."""
     alerted: list[str] = []
     with ctx.unit_of_work() as uow:
@@ -302,7 +302,7 @@ def record_findings(ctx: HookContext, findings: Iterable[Finding]) -> list[str]:
     return alerted
 
 
-def check_records(ctx: HookContext, records: Iterable[Mapping[str, Any]]) -> list[str]:
+def check_records(ctx: StepContext, records: Iterable[Mapping[str, Any]]) -> list[str]:
     """Judge CloudTrail records (LookupEvents items or log file records) and alert on what is new."""
     with ctx.unit_of_work() as uow:
         findings = judge(uow.session, ctx.settings, role_uses(records))
@@ -334,7 +334,7 @@ def trail_regions(ec2: Any, forensic_regions: Iterable[str]) -> list[str]:
     return sorted({*enabled, GLOBAL_ENDPOINT_REGION, *forensic_regions})
 
 
-def scan(ctx: HookContext, now: datetime, client_for: ClientFor | None = None) -> ScanReport:
+def scan(ctx: StepContext, now: datetime, client_for: ClientFor | None = None) -> ScanReport:
     """Reads every forensic account's AssumeRole* events of the last ``cloudtrail_lookback_minutes`` in every
     region enabled in it and us-east-1 (``trail_regions``), and alerts on what no grant covered; an event
     seen in several regions is judged once. One region's failure (throttling, a missing permission, a

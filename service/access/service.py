@@ -41,7 +41,7 @@ from service.domain_events import AccessChanged
 from service.errors import Forbidden, InvalidInput, NotFound, StateConflict
 from service.investigations import service as investigations
 from service.investigations import stack_config
-from service.investigations.actions import HookContext, Params, StepFailed, StepRun, spec_of
+from service.investigations.actions import Params, StepContext, StepFailed, StepRun, spec_of
 from service.investigations.models import Investigation
 from service.operations.models import Operation
 from service.operations.states import OperationState
@@ -449,14 +449,10 @@ def _announce(
 
 
 def _audit(caller: Caller, row: AccessRequest, action: str, details: dict[str, Any]) -> None:
-    audit.record(
-        caller.session,
-        caller.clock,
-        actor=caller.actor,
-        action=action,
+    caller.audit(
+        action,
         target=f"access_request/{row.id}",
         outcome=row.status.value,
-        request_id=caller.request_id,
         details={
             "investigation_id": row.investigation_id,
             "role": row.role,
@@ -486,7 +482,7 @@ class ExpiryReport:
     errors: dict[str, str] = field(default_factory=dict)
 
 
-def expire_grants(ctx: HookContext, now: datetime) -> ExpiryReport:
+def expire_grants(ctx: StepContext, now: datetime) -> ExpiryReport:
     """Expired grants leave the declared state and, through an `up`, the trust policy. AWS has refused them
     since their expiry already; this keeps the trust policy to the people who may still come in. One
     investigation's failure does not stop the others (the next run finds its grants again)."""
@@ -529,7 +525,7 @@ def expire_grants(ctx: HookContext, now: datetime) -> ExpiryReport:
     return report
 
 
-def lapse_requests(ctx: HookContext, now: datetime) -> list[str]:
+def lapse_requests(ctx: StepContext, now: datetime) -> list[str]:
     """Requests nobody decided within the approval wait lapse: audited and announced, nothing granted."""
     oldest = now - timedelta(hours=ctx.settings.approval_ttl_hours)
     with ctx.unit_of_work() as uow:
@@ -558,7 +554,7 @@ def _iso(value: datetime | None) -> str | None:
 # Work steps of the `grant` action (actions.py)
 
 
-def declare_step(ctx: HookContext, inv: Investigation, _params: Params, _run: StepRun) -> None:
+def declare_step(ctx: StepContext, inv: Investigation, _params: Params, _run: StepRun) -> None:
     """Before the `up`: the grants in force as of now, from the requests themselves. Refused where an `up`
     must not run any more (a destroy queued before this one ran first, say)."""
     with ctx.unit_of_work() as uow:
@@ -569,7 +565,7 @@ def declare_step(ctx: HookContext, inv: Investigation, _params: Params, _run: St
         current.grants = declared_grants(uow.session, inv.id, ctx.clock())
 
 
-def record_applied(ctx: HookContext, inv: Investigation, _params: Params, run: StepRun) -> None:
+def record_applied(ctx: StepContext, inv: Investigation, _params: Params, run: StepRun) -> None:
     """After the `up`: the approved grants it declared are in the trust policy now (or, frozen, held back by
     the program until the release)."""
     applied = {str(entry.get("requestId")) for entry in inv.grants or []}

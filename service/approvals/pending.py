@@ -12,7 +12,6 @@ from sqlalchemy import select
 
 from service.approvals.models import ApprovalRequest, ApprovalStatus
 from service.approvals.persons import require_person
-from service.audit import service as audit
 from service.domain_events import ApprovalRequested
 from service.unit_of_work import Caller
 
@@ -55,14 +54,10 @@ def hold(
         caller.emit(
             ApprovalRequested(row.id, investigation_id, action, row.requested_by, row.rule, row.expires_at)
         )
-    audit.record(
-        session,
-        caller.clock,
-        actor=caller.actor,
-        action=audit_action,
+    caller.audit(
+        audit_action,
         target=target,
         outcome=ApprovalStatus.PENDING.value,
-        request_id=caller.request_id,
         details={
             "approval_id": row.id,
             "investigation_id": investigation_id,

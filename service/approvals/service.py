@@ -117,14 +117,10 @@ def approve(caller: Caller, approval_id: str, reason: str | None = None) -> Deci
     if decision.operation is not None:
         row.operation_id = decision.operation.id
     caller.session.flush()
-    audit.record(
-        caller.session,
-        caller.clock,
-        actor=caller.actor,
-        action="approval.approve",
+    caller.audit(
+        "approval.approve",
         target=f"approval/{row.id}",
         outcome=ApprovalStatus.APPROVED.value,
-        request_id=caller.request_id,
         details={
             "investigation_id": row.investigation_id,
             "action": row.action,
@@ -144,14 +140,10 @@ def deny(caller: Caller, approval_id: str, reason: str) -> Decision:
     _require_permissions(caller, row)
     person = require_person(caller.settings, caller.principal, "decide what needs a second person")
     _decide(caller, row, ApprovalStatus.DENIED, person, reason)
-    audit.record(
-        caller.session,
-        caller.clock,
-        actor=caller.actor,
-        action="approval.deny",
+    caller.audit(
+        "approval.deny",
         target=f"approval/{row.id}",
         outcome=ApprovalStatus.DENIED.value,
-        request_id=caller.request_id,
         details={
             "investigation_id": row.investigation_id,
             "action": row.action,
@@ -270,14 +262,10 @@ def break_glass(
     if decision.operation is not None:
         row.operation_id = decision.operation.id
     caller.session.flush()
-    audit.record(
-        caller.session,
-        caller.clock,
-        actor=caller.actor,
-        action="investigation.break_glass",
+    caller.audit(
+        "investigation.break_glass",
         target=f"investigation/{inv.id}",
         outcome=ApprovalStatus.BREAK_GLASS.value,
-        request_id=caller.request_id,
         details={
             "approval_id": row.id,
             "action": spec.name,

@@ -31,6 +31,7 @@ from service.clock import Clock, as_utc
 from service.config import Settings
 from service.custody.signing import Signer, sign_statement, signer_for, verify_signature
 from service.db.session import SessionFactory, session_scope
+from service.errors import AnchorStoreError
 
 logger = logging.getLogger(__name__)
 
@@ -40,10 +41,6 @@ _KEY = re.compile(r"^anchors/(\d{12})-(\d{8}T\d{6}\.\d{6})Z\.json$")
 _KEY_TIME = "%Y%m%dT%H%M%S.%f"
 # Entry hashes are fetched for this many anchored ids per query.
 _BATCH = 500
-
-
-class AnchorStoreError(RuntimeError):
-    """The anchor bucket holds something that is not a JSON document."""
 
 
 def anchors_enabled(settings: Settings) -> bool:

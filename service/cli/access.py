@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 import typer
 
 from service.cli.choices import AccessRole
 from service.cli.client import DEFAULT_URL, TokenOpt, UrlOpt, api, console
-from service.cli.output import queued, rows
+from service.cli.output import decide, rows
 
 app = typer.Typer(
     help="Ask for a clean room's role for some hours; another person approves or denies.",
@@ -49,14 +50,15 @@ def list_requests(
     console.print(rows(COLUMNS, items, title=f"Access to {investigation_id}"))
 
 
-def _decide(ctx: typer.Context, request_id: str, verb: str, reason: str | None, url: str, token: str) -> None:
-    client = api(ctx, url, token)
-    body: dict[str, Any] | None = {"reason": reason} if reason else None
-    payload = client.request("POST", f"/v1/access-requests/{request_id}/{verb}", json=body)
+def _said(payload: Mapping[str, Any]) -> str:
     row = payload["access_request"]
-    console.print(f"access request {row['id']}: {row['status']} ({row['role']} for {row['person']})")
-    # The `up` that brings the trust policy in line runs on its own; `forensics watch` follows it.
-    queued(client, payload, "trust policy update", follow=False)
+    return f"access request {row['id']}: {row['status']} ({row['role']} for {row['person']})"
+
+
+def _decide(ctx: typer.Context, request_id: str, verb: str, reason: str | None, url: str, token: str) -> None:
+    # The operation queued is the `up` that brings the trust policy in line.
+    path = f"/v1/access-requests/{request_id}/{verb}"
+    decide(api(ctx, url, token), path, reason, _said, lambda _payload: "trust policy update")
 
 
 @app.command()

@@ -7,8 +7,8 @@ from typing import Annotated, Any
 import typer
 
 from service.cli.choices import ApprovalStatus
-from service.cli.client import DEFAULT_URL, TokenOpt, UrlOpt, api, console
-from service.cli.output import page, queued
+from service.cli.client import DEFAULT_URL, TokenOpt, UrlOpt, api
+from service.cli.output import decide, page
 
 app = typer.Typer(
     help="Requests waiting for a second person (lists them without a sub-command); approve or deny one.",
@@ -52,12 +52,14 @@ def list_approvals(
 def _decide(
     ctx: typer.Context, approval_id: str, verb: str, reason: str | None, url: str, token: str
 ) -> None:
-    client = api(ctx, url, token)
-    body = {"reason": reason} if reason else None
-    payload = client.request("POST", f"/v1/approvals/{approval_id}/{verb}", json=body)
-    console.print(payload["message"])
-    # The operation runs in the requester's name; `forensics watch` follows it.
-    queued(client, payload, payload["approval"]["action"], follow=False)
+    path = f"/v1/approvals/{approval_id}/{verb}"
+    decide(
+        api(ctx, url, token),
+        path,
+        reason,
+        lambda p: str(p["message"]),
+        lambda p: str(p["approval"]["action"]),
+    )
 
 
 @app.command()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
@@ -77,6 +77,21 @@ def queued(client: ApiClient, payload: Mapping[str, Any], what: str, follow: boo
     console.print(f"{what}: operation {op} queued")
     if follow:
         watch(client, op)
+
+
+def decide(
+    client: ApiClient,
+    path: str,
+    reason: str | None,
+    said: Callable[[Mapping[str, Any]], str],
+    what: Callable[[Mapping[str, Any]], str],
+) -> None:
+    """A decision on a request (approve, deny, revoke): POST to ``path`` with the reason if one was given,
+    say what became of it, and name the operation it queued. That operation runs on its own (in the
+    requester's name); ``forensics watch`` follows it."""
+    payload = client.request("POST", path, json={"reason": reason} if reason else None)
+    console.print(said(payload))
+    queued(client, payload, what(payload), follow=False)
 
 
 def show_investigation(inv: Mapping[str, Any]) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 
 from service.containment import isolation
 from service.containment import state as instance_state
+from service.errors import NotFound
 
 
 def protect(ec2: Any, instance_id: str) -> dict[str, Any]:
@@ -66,7 +67,7 @@ def isolate_network(
     track)."""
     vpc = recorded.get("vpcId")
     if not vpc:
-        raise LookupError(f"instance {recorded['instanceId']} is in no VPC")
+        raise NotFound(f"instance {recorded['instanceId']} is in no VPC")
     group = isolation.isolation_group(ec2, str(vpc), investigation_id)
     for eni in recorded["networkInterfaces"]:
         ec2.modify_network_interface_attribute(NetworkInterfaceId=eni["id"], Groups=[group])

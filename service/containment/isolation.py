@@ -10,6 +10,7 @@ from urllib.parse import unquote
 
 # The deny-all profile is the source account's baseline (programs/source_account/response.py makes it).
 from programs.source_account.response import DENY_ALL, DENY_ALL_POLICY, DENY_ALL_PROFILE, EC2_TRUST
+from service.errors import NotFound
 
 ISOLATION_GROUP = "forensics-isolation"
 ISOLATION_ACL_TAG = ("forensics:isolation", "deny-all")
@@ -141,4 +142,4 @@ def associate_acl(ec2: Any, subnet_id: str, acl_id: str) -> None:
                         AssociationId=association["NetworkAclAssociationId"], NetworkAclId=acl_id
                     )
                 return
-    raise LookupError(f"subnet {subnet_id} has no network ACL association")
+    raise NotFound(f"subnet {subnet_id} has no network ACL association")

@@ -11,6 +11,7 @@ from programs.source_account.response import CONTAINMENT_TAGS as CONTAINMENT_TAG
 from programs.source_account.response import TAG_ARTIFACT as TAG_ARTIFACT
 from programs.source_account.response import TAG_CONTAINED as TAG_CONTAINED
 from programs.source_account.response import TAG_INVESTIGATION as TAG_INVESTIGATION
+from service.errors import NotFound
 
 QUERIES = [
     "ec2:DescribeInstances InstanceIds=[{instance}]",
@@ -37,7 +38,7 @@ class SourceClients:
 def describe_instance(ec2: Any, instance_id: str) -> dict[str, Any]:
     reservations = ec2.describe_instances(InstanceIds=[instance_id])["Reservations"]
     if not reservations or not reservations[0]["Instances"]:
-        raise LookupError(f"instance {instance_id} not found")
+        raise NotFound(f"instance {instance_id} not found")
     instance: dict[str, Any] = reservations[0]["Instances"][0]
     return instance
 

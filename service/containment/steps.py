@@ -27,8 +27,9 @@ from service import aws_clients
 from service.containment import changes
 from service.containment import state as instance_state
 from service.custody import ledger
+from service.custody.custody_step import CustodyStep
 from service.custody.models import ArtifactStatus, CustodyEventType, EvidenceArtifact
-from service.investigations.actions import HookContext, Params, StepFailed, StepRun
+from service.investigations.actions import Params, StepContext, StepFailed, StepRun
 from service.investigations.models import Investigation
 from service.operations.models import OperationEvent
 
@@ -37,7 +38,7 @@ RECORD_PREFIX = "containment/"
 IN_FORCE, RELEASED = "in_force", "released"
 
 
-def source_clients(ctx: HookContext, inv: Investigation, params: Params) -> instance_state.SourceClients:
+def source_clients(ctx: StepContext, inv: Investigation, params: Params) -> instance_state.SourceClients:
     if not aws_clients.available(ctx.settings):
         raise StepFailed("containment_failed", "there is no AWS to contain the instance in (no endpoint)")
     source = ctx.settings.sources[str(params["source_account_id"])]
@@ -60,7 +61,7 @@ def source_clients(ctx: HookContext, inv: Investigation, params: Params) -> inst
     )
 
 
-def _evidence_s3(ctx: HookContext, inv: Investigation) -> tuple[Any, str]:
+def _evidence_s3(ctx: StepContext, inv: Investigation) -> tuple[Any, str]:
     bucket = (inv.outputs or {}).get("evidenceBucket")
     if not bucket:
         raise StepFailed(
@@ -81,7 +82,7 @@ def _where(inv: Investigation, params: Params) -> dict[str, Any]:
 
 
 def _step_done(
-    ctx: HookContext,
+    ctx: StepContext,
     inv: Investigation,
     params: Params,
     run: StepRun,
@@ -91,16 +92,12 @@ def _step_done(
 ) -> None:
     """One containment (or release) step: a custody event and a progress event, in one transaction."""
     with ctx.unit_of_work() as uow:
-        ledger.record(
-            uow.session,
-            ctx.clock,
-            investigation_id=inv.id,
-            event=event,
-            actor=run.requested_by,
+        CustodyStep(ctx, inv, run).record(
+            event,
+            session=uow.session,
             artifact_id=run.notes.get("record_artifact"),
             location=_where(inv, params),
             details={"step": step, **details},
-            operation_id=run.operation_id,
         )
         uow.session.add(
             OperationEvent(
@@ -116,7 +113,7 @@ def _guarded(step: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
     """A failing AWS call fails the operation with the step it stopped at (what is done stays recorded)."""
 
     def wrap(fn: Callable[..., None]) -> Callable[..., None]:
-        def run(ctx: HookContext, inv: Investigation, params: Params, run: StepRun) -> None:
+        def run(ctx: StepContext, inv: Investigation, params: Params, run: StepRun) -> None:
             try:
                 fn(ctx, inv, params, run)
             except StepFailed:
@@ -151,7 +148,7 @@ def _in_force(session: Session, inv_id: str, instance_id: str) -> EvidenceArtifa
 
 
 @_guarded("recording the instance's state")
-def record_state(ctx: HookContext, inv: Investigation, params: Params, run: StepRun) -> None:
+def record_state(ctx: StepContext, inv: Investigation, params: Params, run: StepRun) -> None:
     """The record comes first, before anything changes: written to the evidence bucket under legal hold,
     read back and hashed, an artifact with its custody events."""
     instance_id = str(params["instance_id"])
@@ -239,27 +236,19 @@ def record_state(ctx: HookContext, inv: Investigation, params: Params, run: Step
             )
         )
         uow.session.flush()
-        ledger.record(
-            uow.session,
-            ctx.clock,
-            investigation_id=inv.id,
-            event=CustodyEventType.ACQUIRED,
-            actor=run.requested_by,
+        CustodyStep(ctx, inv, run).record(
+            CustodyEventType.ACQUIRED,
+            session=uow.session,
             artifact_id=artifact_id,
             location=_where(inv, params),
             details={"what": "instance state before containment", "query": record["queries"]},
-            operation_id=run.operation_id,
         )
-        ledger.record(
-            uow.session,
-            ctx.clock,
-            investigation_id=inv.id,
-            event=CustodyEventType.HASHED,
-            actor=run.requested_by,
+        CustodyStep(ctx, inv, run).record(
+            CustodyEventType.HASHED,
+            session=uow.session,
             artifact_id=artifact_id,
             location={**located, "version_id": version_id},
             hashes={"sha256": written, "size_bytes": len(body), "of": "object"},
-            operation_id=run.operation_id,
         )
     run.notes["record_artifact"] = artifact_id
     run.notes["state"] = state
@@ -272,20 +261,20 @@ def _recorded(run: StepRun) -> dict[str, Any]:
 
 
 @_guarded("protecting the instance")
-def protect(ctx: HookContext, inv: Investigation, params: Params, run: StepRun) -> None:
+def protect(ctx: StepContext, inv: Investigation, params: Params, run: StepRun) -> None:
     done = changes.protect(source_clients(ctx, inv, params).ec2, str(params["instance_id"]))
     _step_done(ctx, inv, params, run, CustodyEventType.CONTAINED, "protected", done)
 
 
 @_guarded("taking the instance out of service")
-def take_out_of_service(ctx: HookContext, inv: Investigation, params: Params, run: StepRun) -> None:
+def take_out_of_service(ctx: StepContext, inv: Investigation, params: Params, run: StepRun) -> None:
     clients = source_clients(ctx, inv, params)
     done = changes.take_out_of_service(clients, str(params["instance_id"]), _recorded(run))
     _step_done(ctx, inv, params, run, CustodyEventType.CONTAINED, "out_of_service", done)
 
 
 @_guarded("isolating the instance's network")
-def isolate_network(ctx: HookContext, inv: Investigation, params: Params, run: StepRun) -> None:
+def isolate_network(ctx: StepContext, inv: Investigation, params: Params, run: StepRun) -> None:
     ec2 = source_clients(ctx, inv, params).ec2
     with_acl = bool(params.get("isolate_subnet_with_nacl"))
     done = changes.isolate_network(ec2, _recorded(run), inv.id, with_acl=with_acl)
@@ -293,13 +282,13 @@ def isolate_network(ctx: HookContext, inv: Investigation, params: Params, run: S
 
 
 @_guarded("swapping the instance profile")
-def deny_credentials(ctx: HookContext, inv: Investigation, params: Params, run: StepRun) -> None:
+def deny_credentials(ctx: StepContext, inv: Investigation, params: Params, run: StepRun) -> None:
     done = changes.deny_credentials(source_clients(ctx, inv, params), str(params["instance_id"]))
     _step_done(ctx, inv, params, run, CustodyEventType.CONTAINED, "credentials_denied", done)
 
 
 @_guarded("tagging the instance")
-def tag(ctx: HookContext, inv: Investigation, params: Params, run: StepRun) -> None:
+def tag(ctx: StepContext, inv: Investigation, params: Params, run: StepRun) -> None:
     ec2 = source_clients(ctx, inv, params).ec2
     tags = changes.tag(ec2, str(params["instance_id"]), inv.id, str(run.notes["record_artifact"]))
     _step_done(ctx, inv, params, run, CustodyEventType.CONTAINED, "tagged", {"tags": tags})
@@ -312,7 +301,7 @@ def tag(ctx: HookContext, inv: Investigation, params: Params, run: StepRun) -> N
 
 
 @_guarded("reading the containment record")
-def load_record(ctx: HookContext, inv: Investigation, params: Params, run: StepRun) -> None:
+def load_record(ctx: StepContext, inv: Investigation, params: Params, run: StepRun) -> None:
     """The record in force for this instance, read back from the evidence bucket; its SHA-256 must be the one
     recorded at acquisition, else nothing is restored from it."""
     instance_id = str(params["instance_id"])
@@ -337,11 +326,9 @@ def load_record(ctx: HookContext, inv: Investigation, params: Params, run: StepR
     run.notes["record_artifact"] = artifact_id
     if digest != expected:
         with ctx.unit_of_work() as uow:
-            ledger.record(
-                uow.session,
-                ctx.clock,
-                investigation_id=inv.id,
-                event=CustodyEventType.FLAGGED,
+            CustodyStep(ctx, inv, run).record(
+                CustodyEventType.FLAGGED,
+                session=uow.session,
                 actor="system",
                 artifact_id=artifact_id,
                 location={
@@ -351,7 +338,6 @@ def load_record(ctx: HookContext, inv: Investigation, params: Params, run: StepR
                 },
                 hashes={"recorded": expected, "read": digest},
                 details={"reason": "the containment record differs from what was recorded; nothing restored"},
-                operation_id=run.operation_id,
             )
         raise StepFailed(
             "evidence_mismatch",
@@ -365,14 +351,14 @@ def load_record(ctx: HookContext, inv: Investigation, params: Params, run: StepR
 
 
 @_guarded("restoring the instance")
-def restore(ctx: HookContext, inv: Investigation, params: Params, run: StepRun) -> None:
+def restore(ctx: StepContext, inv: Investigation, params: Params, run: StepRun) -> None:
     clients = source_clients(ctx, inv, params)
     done = changes.restore(clients, str(params["instance_id"]), _recorded(run))
     _step_done(ctx, inv, params, run, CustodyEventType.RESTORED, "restored", done)
 
 
 @_guarded("checking the restored instance")
-def check_restored(ctx: HookContext, inv: Investigation, params: Params, run: StepRun) -> None:
+def check_restored(ctx: StepContext, inv: Investigation, params: Params, run: StepRun) -> None:
     """Read again: every recorded attribute must be as it was; then the record is no longer in force."""
     recorded = _recorded(run)
     clients = source_clients(ctx, inv, params)

@@ -24,9 +24,10 @@ from service import aws_clients
 from service.clock import Clock
 from service.config import Settings
 from service.custody import ledger, source_keys
+from service.custody.custody_step import CustodyStep
 from service.custody.models import ArtifactStatus, CustodyEventType, EvidenceArtifact
-from service.errors import InvalidInput
-from service.investigations.actions import HookContext, Params, StepFailed, StepRun
+from service.errors import DiskImageError, InvalidInput, MountFailed
+from service.investigations.actions import Params, StepContext, StepFailed, StepRun
 from service.investigations.models import Investigation
 from service.operations.models import OperationEvent
 
@@ -175,7 +176,7 @@ def source_snapshots(ec2: Any, params: Params, investigation_id: str) -> list[di
 
 
 def _progress_writer(
-    ctx: HookContext, run: StepRun, artifact_id: str, what: str
+    ctx: StepContext, run: StepRun, artifact_id: str, what: str
 ) -> Callable[[int, int], None]:
     """Hashing a large disk takes minutes: record progress as operation events, every 5% at most."""
     last = [-1]
@@ -203,7 +204,7 @@ def _progress_writer(
     return progress
 
 
-def _hash(ctx: HookContext, run: StepRun, ebs: Any, snapshot_id: str, artifact_id: str, what: str) -> Any:
+def _hash(ctx: StepContext, run: StepRun, ebs: Any, snapshot_id: str, artifact_id: str, what: str) -> Any:
     from service.custody import disk_image
 
     try:
@@ -213,7 +214,7 @@ def _hash(ctx: HookContext, run: StepRun, ebs: Any, snapshot_id: str, artifact_i
             workers=ctx.settings.hash_workers,
             progress=_progress_writer(ctx, run, artifact_id, what),
         )
-    except disk_image.DiskImageError as exc:
+    except DiskImageError as exc:
         raise StepFailed(
             "evidence_unreadable", f"{what} snapshot {snapshot_id} of {artifact_id}: {exc}"
         ) from exc
@@ -229,7 +230,7 @@ def _artifacts(session: Any, inv_id: str, operation_id: str) -> list[EvidenceArt
     )
 
 
-def _fail_artifacts(ctx: HookContext, inv: Investigation, run: StepRun, reason: str) -> None:
+def _fail_artifacts(ctx: StepContext, inv: Investigation, run: StepRun, reason: str) -> None:
     with ctx.unit_of_work() as uow:
         for artifact in _artifacts(uow.session, inv.id, run.operation_id):
             if artifact.status == ArtifactStatus.ACQUIRING:
@@ -239,7 +240,7 @@ def _fail_artifacts(ctx: HookContext, inv: Investigation, run: StepRun, reason: 
 
 
 def _shareable(
-    ctx: HookContext,
+    ctx: StepContext,
     inv: Investigation,
     run: StepRun,
     ec2: Any,
@@ -267,36 +268,26 @@ def _shareable(
     purpose_key = source_keys.make_key(kms, where["account"], inv.id)
     copy_id = source_keys.reencrypt(ec2, snapshot_id, purpose_key, inv.region, inv.id)
     _wait_completed(ec2, [copy_id])
-    with ctx.unit_of_work() as uow:
-        ledger.record(
-            uow.session,
-            ctx.clock,
-            investigation_id=inv.id,
-            event=CustodyEventType.COPIED,
-            actor=run.requested_by,
-            artifact_id=artifact_id,
-            location={
-                **where,
-                "source_snapshot_id": snapshot_id,
-                "source_kms_key": key.key_id,
-                "copy_snapshot_id": copy_id,
-                "kms_key": purpose_key,
-                "why": "the source key cannot be shared with the forensic account",
-            },
-            operation_id=run.operation_id,
-        )
+    CustodyStep(ctx, inv, run).record(
+        CustodyEventType.COPIED,
+        artifact_id=artifact_id,
+        location={
+            **where,
+            "source_snapshot_id": snapshot_id,
+            "source_kms_key": key.key_id,
+            "copy_snapshot_id": copy_id,
+            "kms_key": purpose_key,
+            "why": "the source key cannot be shared with the forensic account",
+        },
+    )
     digest = _hash(ctx, run, ebs, copy_id, artifact_id, "re-encrypted source")
     with ctx.unit_of_work() as uow:
-        ledger.record(
-            uow.session,
-            ctx.clock,
-            investigation_id=inv.id,
-            event=CustodyEventType.HASHED,
-            actor=run.requested_by,
+        CustodyStep(ctx, inv, run).record(
+            CustodyEventType.HASHED,
+            session=uow.session,
             artifact_id=artifact_id,
             location={**where, "snapshot_id": copy_id},
             hashes={"sha256": digest.sha256, "size_bytes": digest.size_bytes, "of": "re-encrypted source"},
-            operation_id=run.operation_id,
         )
         artifact = uow.session.get(EvidenceArtifact, artifact_id)
         assert artifact is not None
@@ -315,7 +306,7 @@ def _shareable(
 
 
 def _key_shared(
-    ctx: HookContext,
+    ctx: StepContext,
     inv: Investigation,
     run: StepRun,
     artifact_id: str,
@@ -325,26 +316,20 @@ def _key_shared(
     snapshot_id: str,
 ) -> None:
     forensic = ctx.settings.account_for(inv.region)
-    with ctx.unit_of_work() as uow:
-        ledger.record(
-            uow.session,
-            ctx.clock,
-            investigation_id=inv.id,
-            event=CustodyEventType.SHARED,
-            actor=run.requested_by,
-            artifact_id=artifact_id,
-            location={
-                **where,
-                "snapshot_id": snapshot_id,
-                "kms_key": key_id,
-                "kms_grant_id": grant_id,
-                "shared_with": forensic.account_id if forensic else None,
-            },
-            operation_id=run.operation_id,
-        )
+    CustodyStep(ctx, inv, run).record(
+        CustodyEventType.SHARED,
+        artifact_id=artifact_id,
+        location={
+            **where,
+            "snapshot_id": snapshot_id,
+            "kms_key": key_id,
+            "kms_grant_id": grant_id,
+            "shared_with": forensic.account_id if forensic else None,
+        },
+    )
 
 
-def acquire_source(ctx: HookContext, inv: Investigation, params: Params, run: StepRun) -> None:
+def acquire_source(ctx: StepContext, inv: Investigation, params: Params, run: StepRun) -> None:
     """Step 1: snapshot/share/hash in the source account; declare each artifact's copy (not attached)."""
     settings = ctx.settings
     forensic = settings.account_for(inv.region)
@@ -375,15 +360,11 @@ def acquire_source(ctx: HookContext, inv: Investigation, params: Params, run: St
                 )
             )
             uow.session.flush()
-            ledger.record(
-                uow.session,
-                ctx.clock,
-                investigation_id=inv.id,
-                event=CustodyEventType.ACQUIRED,
-                actor=run.requested_by,
+            CustodyStep(ctx, inv, run).record(
+                CustodyEventType.ACQUIRED,
+                session=uow.session,
                 artifact_id=artifact_id,
                 location={**where, **{k: v for k, v in source.items() if v}},
-                operation_id=run.operation_id,
             )
             artifacts.append((artifact_id, source))
     kms = _source_client(settings, inv, params, "kms")
@@ -397,16 +378,12 @@ def acquire_source(ctx: HookContext, inv: Investigation, params: Params, run: St
                 artifact.sha256_source = digest.sha256
                 artifact.size_bytes = digest.size_bytes
                 artifact.updated_at = ctx.clock()
-                ledger.record(
-                    uow.session,
-                    ctx.clock,
-                    investigation_id=inv.id,
-                    event=CustodyEventType.HASHED,
-                    actor=run.requested_by,
+                CustodyStep(ctx, inv, run).record(
+                    CustodyEventType.HASHED,
+                    session=uow.session,
                     artifact_id=artifact_id,
                     location={**where, "snapshot_id": snapshot_id},
                     hashes={"sha256": digest.sha256, "size_bytes": digest.size_bytes, "of": "source"},
-                    operation_id=run.operation_id,
                 )
             shared_id = _shareable(
                 ctx, inv, run, ec2, kms, ebs, artifact_id, snapshot_id, where, digest.sha256
@@ -418,15 +395,11 @@ def acquire_source(ctx: HookContext, inv: Investigation, params: Params, run: St
                 UserIds=[forensic.account_id],
             )
             with ctx.unit_of_work() as uow:
-                ledger.record(
-                    uow.session,
-                    ctx.clock,
-                    investigation_id=inv.id,
-                    event=CustodyEventType.SHARED,
-                    actor=run.requested_by,
+                CustodyStep(ctx, inv, run).record(
+                    CustodyEventType.SHARED,
+                    session=uow.session,
                     artifact_id=artifact_id,
                     location={**where, "snapshot_id": shared_id, "shared_with": forensic.account_id},
-                    operation_id=run.operation_id,
                 )
                 declared = uow.session.get(Investigation, inv.id)
                 assert declared is not None
@@ -448,7 +421,7 @@ def _declared_outputs(run: StepRun) -> dict[str, Any]:
     return evidence if isinstance(evidence, dict) else {}
 
 
-def verify_copies(ctx: HookContext, inv: Investigation, params: Params, run: StepRun) -> None:
+def verify_copies(ctx: StepContext, inv: Investigation, params: Params, run: StepRun) -> None:
     """Step 3: hash each copy made by the program; equal to the source -> declared attached; else flagged."""
     declared = _declared_outputs(run)
     forensic = ctx.settings.account_for(inv.region)
@@ -470,12 +443,9 @@ def verify_copies(ctx: HookContext, inv: Investigation, params: Params, run: Ste
             artifact = uow.session.get(EvidenceArtifact, artifact_id)
             assert artifact is not None
             artifact.copy_snapshot_id = copy_id
-            ledger.record(
-                uow.session,
-                ctx.clock,
-                investigation_id=inv.id,
-                event=CustodyEventType.COPIED,
-                actor=run.requested_by,
+            CustodyStep(ctx, inv, run).record(
+                CustodyEventType.COPIED,
+                session=uow.session,
                 artifact_id=artifact_id,
                 location={
                     **where,
@@ -483,7 +453,6 @@ def verify_copies(ctx: HookContext, inv: Investigation, params: Params, run: Ste
                     "copy_snapshot_id": copy_id,
                     "kms_key": (run.previous.outputs.get("kmsKeyArn") if run.previous else None),
                 },
-                operation_id=run.operation_id,
             )
         digest = _hash(ctx, run, ebs, copy_id, artifact_id, "copy")
         matches = digest.sha256 == source_hash
@@ -493,16 +462,12 @@ def verify_copies(ctx: HookContext, inv: Investigation, params: Params, run: Ste
             assert artifact is not None and declared_inv is not None
             artifact.sha256_copy = digest.sha256
             artifact.updated_at = ctx.clock()
-            ledger.record(
-                uow.session,
-                ctx.clock,
-                investigation_id=inv.id,
-                event=CustodyEventType.HASHED,
-                actor=run.requested_by,
+            CustodyStep(ctx, inv, run).record(
+                CustodyEventType.HASHED,
+                session=uow.session,
                 artifact_id=artifact_id,
                 location={**where, "snapshot_id": copy_id},
                 hashes={"sha256": digest.sha256, "size_bytes": digest.size_bytes, "of": "copy"},
-                operation_id=run.operation_id,
             )
             if matches:
                 artifact.status = ArtifactStatus.VERIFIED
@@ -517,17 +482,14 @@ def verify_copies(ctx: HookContext, inv: Investigation, params: Params, run: Ste
                 )
                 artifact.status = ArtifactStatus.MISMATCH
                 artifact.flag_reason = reason
-                ledger.record(
-                    uow.session,
-                    ctx.clock,
-                    investigation_id=inv.id,
-                    event=CustodyEventType.FLAGGED,
+                CustodyStep(ctx, inv, run).record(
+                    CustodyEventType.FLAGGED,
+                    session=uow.session,
                     actor="system",
                     artifact_id=artifact_id,
                     location={**where, "snapshot_id": copy_id},
                     hashes={"source": source_hash, "copy": digest.sha256},
                     details={"reason": reason},
-                    operation_id=run.operation_id,
                 )
                 mismatched.append(reason)
     if mismatched:
@@ -535,7 +497,7 @@ def verify_copies(ctx: HookContext, inv: Investigation, params: Params, run: Ste
         raise StepFailed("evidence_mismatch", "; ".join(mismatched))
 
 
-def record_attachments(ctx: HookContext, inv: Investigation, params: Params, run: StepRun) -> None:
+def record_attachments(ctx: StepContext, inv: Investigation, params: Params, run: StepRun) -> None:
     """Step 5: each verified artifact's volume, as the stack reports it, is a custody event; then it is
     mounted read-only on the workstation (the mount document), and the mount script's report decides."""
     declared = _declared_outputs(run)
@@ -551,12 +513,9 @@ def record_attachments(ctx: HookContext, inv: Investigation, params: Params, run
             artifact.volume_id = entry["volumeId"]
             artifact.device = entry.get("device")
             artifact.updated_at = ctx.clock()
-            ledger.record(
-                uow.session,
-                ctx.clock,
-                investigation_id=inv.id,
-                event=CustodyEventType.ATTACHED,
-                actor=run.requested_by,
+            CustodyStep(ctx, inv, run).record(
+                CustodyEventType.ATTACHED,
+                session=uow.session,
                 artifact_id=artifact.id,
                 location={
                     "account": inv.account_id,
@@ -566,7 +525,6 @@ def record_attachments(ctx: HookContext, inv: Investigation, params: Params, run
                     "instance_id": outputs.get("instanceId"),
                     "device": entry.get("device"),
                 },
-                operation_id=run.operation_id,
             )
             attached.append(
                 (artifact.id, str(entry.get("device") or ""), str(artifact.source.get("snapshot_id")))
@@ -579,7 +537,7 @@ def record_attachments(ctx: HookContext, inv: Investigation, params: Params, run
 
 
 def mount(
-    ctx: HookContext,
+    ctx: StepContext,
     inv: Investigation,
     run: StepRun,
     outputs: Params,
@@ -604,22 +562,19 @@ def mount(
             letter=device[-1],
             snapshot=snapshot,
         )
-    except mounting.MountFailed as exc:
+    except MountFailed as exc:
         with ctx.unit_of_work() as uow:
             artifact = uow.session.get(EvidenceArtifact, artifact_id)
             if artifact is not None:
                 artifact.flag_reason = f"not mounted: {exc}"[:2000]
                 artifact.updated_at = ctx.clock()
-                ledger.record(
-                    uow.session,
-                    ctx.clock,
-                    investigation_id=inv.id,
-                    event=CustodyEventType.FLAGGED,
+                CustodyStep(ctx, inv, run).record(
+                    CustodyEventType.FLAGGED,
+                    session=uow.session,
                     actor="system",
                     artifact_id=artifact_id,
                     location={**where, "device": device},
                     details={"reason": f"not mounted read-only: {exc}"},
-                    operation_id=run.operation_id,
                 )
         raise StepFailed(
             "evidence_mount_failed",
@@ -627,20 +582,17 @@ def mount(
         ) from exc
     with ctx.unit_of_work() as uow:
         if uow.session.get(EvidenceArtifact, artifact_id) is not None:
-            ledger.record(
-                uow.session,
-                ctx.clock,
-                investigation_id=inv.id,
-                event=CustodyEventType.MOUNTED,
+            CustodyStep(ctx, inv, run).record(
+                CustodyEventType.MOUNTED,
+                session=uow.session,
                 actor="system",
                 artifact_id=artifact_id,
                 location={**where, "device": device},
                 details=report.to_json(),
-                operation_id=run.operation_id,
             )
 
 
-def check_boot_mounts(ctx: HookContext, inv: Investigation, params: Params, run: StepRun) -> None:
+def check_boot_mounts(ctx: StepContext, inv: Investigation, params: Params, run: StepRun) -> None:
     """After the opening `up`: the evidence given at open was mounted by the boot script; its report for each
     device must say mounted read-only, or the clean room is not ready."""
     if not aws_clients.available(ctx.settings):
@@ -654,7 +606,7 @@ def check_boot_mounts(ctx: HookContext, inv: Investigation, params: Params, run:
         mount(ctx, inv, run, outputs, snapshot, device, snapshot, action="report")
 
 
-def _mirror(ctx: HookContext, inv: Investigation, run: StepRun) -> None:
+def _mirror(ctx: StepContext, inv: Investigation, run: StepRun) -> None:
     bucket = (run.previous.outputs if run.previous else {}).get("evidenceBucket") or (inv.outputs or {}).get(
         "evidenceBucket"
     )

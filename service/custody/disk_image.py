@@ -22,14 +22,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from service.errors import DiskImageError
+
 BLOCK_SIZE = 524288  # bytes: the only block size of the EBS direct APIs
 GIB = 1 << 30
 # ListSnapshotBlocks page size; AWS accepts 100 to 10000 (a module constant so tests can exercise paging).
 LIST_PAGE_SIZE = 10000
-
-
-class DiskImageError(Exception):
-    """The snapshot could not be read as a disk image (the API answered something inconsistent)."""
 
 
 class BlockChecksumMismatch(DiskImageError):

@@ -28,11 +28,12 @@ from botocore.exceptions import BotoCoreError, ClientError
 from service import aws_clients
 from service.clock import as_utc
 from service.custody import acquisition, ledger, log_sources
+from service.custody.custody_step import CustodyStep
 from service.custody.log_sources import Collected, Target, Window
 from service.custody.models import ArtifactStatus, CustodyEventType, EvidenceArtifact
 from service.custody.schemas import MAX_LOG_WINDOW_DAYS
 from service.investigations import legal_hold
-from service.investigations.actions import HookContext, Params, StepFailed, StepRun
+from service.investigations.actions import Params, StepContext, StepFailed, StepRun
 from service.investigations.models import Investigation
 from service.operations.models import Operation, OperationEvent
 
@@ -66,14 +67,14 @@ def _aware(value: Any) -> datetime | None:
 
 
 # The source account's clients (a seam: tests stand in for the APIs the local AWS lacks).
-ClientFn = Callable[[HookContext, Investigation, Params, str], Any]
+ClientFn = Callable[[StepContext, Investigation, Params, str], Any]
 
 
-def _client(ctx: HookContext, inv: Investigation, params: Params, service: str) -> Any:
+def _client(ctx: StepContext, inv: Investigation, params: Params, service: str) -> Any:
     return acquisition._source_client(ctx.settings, inv, params, service)
 
 
-def _read(ctx: HookContext, inv: Investigation, params: Params, target: Target, window: Window) -> list[Any]:
+def _read(ctx: StepContext, inv: Investigation, params: Params, target: Target, window: Window) -> list[Any]:
     """Each source's result: Collected, or the exception that stopped it."""
 
     def client(service: str) -> Any:
@@ -117,7 +118,7 @@ def jsonl(records: list[dict[str, Any]]) -> bytes:
     )
 
 
-def _progress(ctx: HookContext, run: StepRun, payload: dict[str, Any]) -> None:
+def _progress(ctx: StepContext, run: StepRun, payload: dict[str, Any]) -> None:
     with ctx.unit_of_work() as uow:
         uow.session.add(
             OperationEvent(
@@ -126,7 +127,7 @@ def _progress(ctx: HookContext, run: StepRun, payload: dict[str, Any]) -> None:
         )
 
 
-def collect_logs(ctx: HookContext, inv: Investigation, params: Params, run: StepRun) -> None:
+def collect_logs(ctx: StepContext, inv: Investigation, params: Params, run: StepRun) -> None:
     if not aws_clients.available(ctx.settings):
         # Locally without the local AWS, clients would reach real AWS with placeholder keys.
         raise StepFailed("logs_failed", "there is no AWS to read the logs from (no local AWS endpoint)")
@@ -174,7 +175,7 @@ def _where(target: Target) -> dict[str, Any]:
 
 
 def _store(
-    ctx: HookContext,
+    ctx: StepContext,
     inv: Investigation,
     run: StepRun,
     s3: Any,
@@ -233,12 +234,9 @@ def _store(
             )
         )
         uow.session.flush()
-        ledger.record(
-            uow.session,
-            ctx.clock,
-            investigation_id=inv.id,
-            event=CustodyEventType.ACQUIRED,
-            actor=run.requested_by,
+        CustodyStep(ctx, inv, run).record(
+            CustodyEventType.ACQUIRED,
+            session=uow.session,
             artifact_id=artifact_id,
             location={**_where(target), "bucket": bucket, "key": key, "version_id": put.get("VersionId")},
             hashes={"sha256": digest, "s3_checksum_sha256": s3_sha},
@@ -248,13 +246,12 @@ def _store(
                 "record_count": len(found.records),
                 "window": window.as_dict(),
             },
-            operation_id=run.operation_id,
         )
     return artifact_id
 
 
 def _record_absent(
-    ctx: HookContext,
+    ctx: StepContext,
     inv: Investigation,
     run: StepRun,
     target: Target,
@@ -262,17 +259,11 @@ def _record_absent(
     name: str,
     details: dict[str, Any],
 ) -> None:
-    with ctx.unit_of_work() as uow:
-        ledger.record(
-            uow.session,
-            ctx.clock,
-            investigation_id=inv.id,
-            event=CustodyEventType.NOT_COLLECTED,
-            actor=run.requested_by,
-            location=_where(target),
-            details={"log_source": name, "window": window.as_dict(), **details},
-            operation_id=run.operation_id,
-        )
+    CustodyStep(ctx, inv, run).record(
+        CustodyEventType.NOT_COLLECTED,
+        location=_where(target),
+        details={"log_source": name, "window": window.as_dict(), **details},
+    )
 
 
 def check_request(inv: Investigation, params: Params, settings: Any) -> None:

@@ -43,7 +43,7 @@ from service.custody.models import ArtifactStatus, CustodyEventType, EvidenceArt
 from service.custody.schemas import MAX_UPLOAD_BYTES
 from service.custody.uploads import _head, _sigv4_presign, _stream_sha256, _Unreadable
 from service.errors import InvalidInput
-from service.investigations.actions import HookContext, Params, StepFailed, StepRun
+from service.investigations.actions import Params, StepContext, StepFailed, StepRun
 from service.investigations.models import Investigation
 from service.operations.models import OperationEvent
 
@@ -75,7 +75,7 @@ def check(inv: Investigation, params: Params, settings: Settings) -> None:
     check_source(inv, params, settings)
 
 
-def _event(ctx: HookContext, run: StepRun, payload: dict[str, Any]) -> None:
+def _event(ctx: StepContext, run: StepRun, payload: dict[str, Any]) -> None:
     with ctx.unit_of_work() as uow:
         uow.session.add(
             OperationEvent(
@@ -158,14 +158,14 @@ def _run_command(
     return {**report, "command_id": command_id}
 
 
-def capture_memory(ctx: HookContext, inv: Investigation, params: Params, run: StepRun) -> None:
+def capture_memory(ctx: StepContext, inv: Investigation, params: Params, run: StepRun) -> None:
     """The work step. How it ended is announced by the action table (``announce``), with ``run.facts``:
     the instance, and once recorded the artifact and both hashes."""
     run.facts["instance"] = str(params.get("instance_id"))
     _capture(ctx, inv, params, run)
 
 
-def _capture(ctx: HookContext, inv: Investigation, params: Params, run: StepRun) -> None:
+def _capture(ctx: StepContext, inv: Investigation, params: Params, run: StepRun) -> None:
     settings = ctx.settings
     if not aws_clients.available(settings):
         raise StepFailed(CODE, "there is no AWS to capture memory from (local mode without the local AWS)")
@@ -258,7 +258,7 @@ def _capture(ctx: HookContext, inv: Investigation, params: Params, run: StepRun)
 
 
 def _record(
-    ctx: HookContext,
+    ctx: StepContext,
     inv: Investigation,
     run: StepRun,
     params: Params,

@@ -10,16 +10,12 @@ import time
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from service.errors import MountFailed
+
 # The SSM agent answers only once the workstation has booted and registered: keep asking until then.
 WAIT_SECONDS = 900.0
 POLL_SECONDS = 2.0
 RUNNING = ("Pending", "InProgress", "Delayed")
-
-
-class MountFailed(Exception):
-    def __init__(self, device: str, message: str) -> None:
-        super().__init__(f"{device}: {message}")
-        self.device = device
 
 
 @dataclass(frozen=True)

@@ -22,8 +22,9 @@ from service.custody.models import (
     EvidenceArtifact,
     SignedStatement,
 )
+from service.errors import StepFailed
 from service.investigations import legal_hold
-from service.investigations.actions import HookContext, StepRun
+from service.investigations.actions import StepContext, StepRun
 from service.investigations.models import Investigation
 
 FREEZE_MANIFEST = "freeze-manifest"
@@ -89,7 +90,7 @@ def _put_signed(s3: Any, bucket: str, key: str, document: dict[str, Any], *, hol
     )
 
 
-def _keep(ctx: HookContext, inv: Investigation, kind: str, location: str, document: dict[str, Any]) -> None:
+def _keep(ctx: StepContext, inv: Investigation, kind: str, location: str, document: dict[str, Any]) -> None:
     with ctx.unit_of_work() as uow:
         uow.session.add(
             SignedStatement(
@@ -103,7 +104,7 @@ def _keep(ctx: HookContext, inv: Investigation, kind: str, location: str, docume
 
 
 def _store_report(
-    ctx: HookContext, inv: Investigation, s3: Any, bucket: str, prefix: str, *, hold: bool
+    ctx: StepContext, inv: Investigation, s3: Any, bucket: str, prefix: str, *, hold: bool
 ) -> list[str]:
     """The custody report as it stands (PDF and HTML), kept beside the statement it accompanies."""
     from service.custody import report
@@ -130,14 +131,16 @@ def _store_report(
 
 
 def seal_freeze(
-    ctx: HookContext, inv: Investigation, operation_id: str | None, outputs: dict[str, Any]
+    ctx: StepContext, inv: Investigation, operation_id: str | None, outputs: dict[str, Any]
 ) -> dict[str, Any]:
     """After the frozen `up`: custody events, legal hold on every object version, the stack export, and the
     signed freeze manifest listing every version held (re-hashed), every snapshot and artifact hash."""
     settings = ctx.settings
     bucket = outputs.get("evidenceBucket")
     if not bucket:
-        raise RuntimeError("the frozen stack has no evidenceBucket output; legal hold not placed")
+        raise StepFailed(
+            "freeze_output_missing", "the frozen stack has no evidenceBucket output; legal hold not placed"
+        )
     at = ctx.clock()
     s3 = legal_hold.s3_client(settings, inv.region, inv.assume_role_arn)
     freeze_snapshots = list(outputs.get("freezeSnapshotIds") or [])
@@ -220,7 +223,7 @@ def seal_freeze(
 
 
 def record_release(
-    ctx: HookContext, inv: Investigation, operation_id: str | None, bucket: str | None
+    ctx: StepContext, inv: Investigation, operation_id: str | None, bucket: str | None
 ) -> None:
     with ctx.unit_of_work() as uow:
         record_for_all(
@@ -235,7 +238,7 @@ def record_release(
             )
 
 
-def take_inventory(ctx: HookContext, inv: Investigation, _params: Any, run: StepRun) -> None:
+def take_inventory(ctx: StepContext, inv: Investigation, _params: Any, run: StepRun) -> None:
     """The destroy's first work step: every resource of the stack, for the certificate. A stack that cannot
     be exported (never deployed) has nothing to certify; the destroy itself goes on."""
     try:
@@ -245,7 +248,7 @@ def take_inventory(ctx: HookContext, inv: Investigation, _params: Any, run: Step
 
 
 def certify_destroy(
-    ctx: HookContext, inv: Investigation, run: StepRun, *, retain_evidence: bool
+    ctx: StepContext, inv: Investigation, run: StepRun, *, retain_evidence: bool
 ) -> dict[str, Any]:
     """After the destroy: every resource the stack had, checked with describe calls (gone, or retained and
     still there), custody events, and the signed teardown certificate kept under Object Lock: in the evidence

@@ -230,92 +230,84 @@ def _bucket_of(resource: StackResource) -> str:
 # EC2 ------------------------------------------------------------------------------------------------------
 
 
-def _ec2_by_id(
-    clients: Clients,
-    action: str,
-    resource_id: str,
-    *,
-    ids_param: str,
-    listed: str,
-    not_found: str,
-    state: Callable[[dict[str, Any]], str],
-    gone_states: Collection[str] = (),
-) -> Observation:
+@dataclass(frozen=True)
+class _Ec2ById:
     """Describe<Things>(<Thing>Ids=[id]): gone on the API's NotFound code, an empty list, or a final state."""
-    call = f"ec2:{action} {resource_id}"
-    method = getattr(clients("ec2"), _snake(action))
-    reply = _ask(call, lambda: method(**{ids_param: [resource_id]}), {not_found})
-    if reply.body is None:
-        return _gone(call, reply.code)
-    items = reply.body.get(listed) or []
-    if not items:
-        return _gone(call, f"no {listed}")
-    current = state(items[0])
-    return _gone(call, current) if current in gone_states else _here(call, current)
+
+    action: str
+    ids_param: str
+    listed: str
+    not_found: str
+    state: Callable[[dict[str, Any]], str]
+    gone_states: Collection[str] = ()
+
+    def __call__(self, clients: Clients, r: StackResource) -> Observation:
+        call = f"ec2:{self.action} {r.id}"
+        method = getattr(clients("ec2"), _snake(self.action))
+        reply = _ask(call, lambda: method(**{self.ids_param: [r.id]}), {self.not_found})
+        if reply.body is None:
+            return _gone(call, reply.code)
+        items = reply.body.get(self.listed) or []
+        if not items:
+            return _gone(call, f"no {self.listed}")
+        current = self.state(items[0])
+        return _gone(call, current) if current in self.gone_states else _here(call, current)
+
+
+def _field(name: str) -> Callable[[dict[str, Any]], str]:
+    return lambda item: str(item.get(name, "listed"))
+
+
+_VPC = _Ec2ById("DescribeVpcs", "VpcIds", "Vpcs", "InvalidVpcID.NotFound", _field("State"))
+_SUBNET = _Ec2ById("DescribeSubnets", "SubnetIds", "Subnets", "InvalidSubnetID.NotFound", _field("State"))
+_SECURITY_GROUP = _Ec2ById(
+    "DescribeSecurityGroups",
+    "GroupIds",
+    "SecurityGroups",
+    "InvalidGroup.NotFound",
+    lambda g: f"group {g.get('GroupName', '')} listed",
+)
+_SECURITY_GROUP_RULE = _Ec2ById(
+    "DescribeSecurityGroupRules",
+    "SecurityGroupRuleIds",
+    "SecurityGroupRules",
+    "InvalidSecurityGroupRuleId.NotFound",
+    lambda rule: f"rule of {rule.get('GroupId', '')} listed",
+)
+_ROUTE_TABLE = _Ec2ById(
+    "DescribeRouteTables",
+    "RouteTableIds",
+    "RouteTables",
+    "InvalidRouteTableID.NotFound",
+    lambda t: f"{len(t.get('Associations') or [])} association(s)",
+)
+_VPC_ENDPOINT = _Ec2ById(
+    "DescribeVpcEndpoints",
+    "VpcEndpointIds",
+    "VpcEndpoints",
+    "InvalidVpcEndpointId.NotFound",
+    _field("State"),
+    gone_states=("deleted", "Deleted"),
+)
+# AWS answers an unknown flow log id with an empty list; the NotFound code is there for look-alikes.
+_FLOW_LOG = _Ec2ById(
+    "DescribeFlowLogs", "FlowLogIds", "FlowLogs", "InvalidFlowLogId.NotFound", _field("FlowLogStatus")
+)
+_VOLUME = _Ec2ById(
+    "DescribeVolumes",
+    "VolumeIds",
+    "Volumes",
+    "InvalidVolume.NotFound",
+    _field("State"),
+    gone_states=("deleted",),
+)
+_SNAPSHOT = _Ec2ById(
+    "DescribeSnapshots", "SnapshotIds", "Snapshots", "InvalidSnapshot.NotFound", _field("State")
+)
 
 
 def _snake(action: str) -> str:
     return "".join(f"_{c.lower()}" if c.isupper() else c for c in action).lstrip("_")
-
-
-def _vpc(clients: Clients, r: StackResource) -> Observation:
-    return _ec2_by_id(
-        clients,
-        "DescribeVpcs",
-        r.id,
-        ids_param="VpcIds",
-        listed="Vpcs",
-        not_found="InvalidVpcID.NotFound",
-        state=lambda v: str(v.get("State", "listed")),
-    )
-
-
-def _subnet(clients: Clients, r: StackResource) -> Observation:
-    return _ec2_by_id(
-        clients,
-        "DescribeSubnets",
-        r.id,
-        ids_param="SubnetIds",
-        listed="Subnets",
-        not_found="InvalidSubnetID.NotFound",
-        state=lambda s: str(s.get("State", "listed")),
-    )
-
-
-def _security_group(clients: Clients, r: StackResource) -> Observation:
-    return _ec2_by_id(
-        clients,
-        "DescribeSecurityGroups",
-        r.id,
-        ids_param="GroupIds",
-        listed="SecurityGroups",
-        not_found="InvalidGroup.NotFound",
-        state=lambda g: f"group {g.get('GroupName', '')} listed",
-    )
-
-
-def _security_group_rule(clients: Clients, r: StackResource) -> Observation:
-    return _ec2_by_id(
-        clients,
-        "DescribeSecurityGroupRules",
-        r.id,
-        ids_param="SecurityGroupRuleIds",
-        listed="SecurityGroupRules",
-        not_found="InvalidSecurityGroupRuleId.NotFound",
-        state=lambda rule: f"rule of {rule.get('GroupId', '')} listed",
-    )
-
-
-def _route_table(clients: Clients, r: StackResource) -> Observation:
-    return _ec2_by_id(
-        clients,
-        "DescribeRouteTables",
-        r.id,
-        ids_param="RouteTableIds",
-        listed="RouteTables",
-        not_found="InvalidRouteTableID.NotFound",
-        state=lambda t: f"{len(t.get('Associations') or [])} association(s)",
-    )
 
 
 def _route_table_association(clients: Clients, r: StackResource) -> Observation:
@@ -349,32 +341,6 @@ def _route_table_association(clients: Clients, r: StackResource) -> Observation:
     return _gone(call, f"none; {again} -> none")
 
 
-def _vpc_endpoint(clients: Clients, r: StackResource) -> Observation:
-    return _ec2_by_id(
-        clients,
-        "DescribeVpcEndpoints",
-        r.id,
-        ids_param="VpcEndpointIds",
-        listed="VpcEndpoints",
-        not_found="InvalidVpcEndpointId.NotFound",
-        state=lambda e: str(e.get("State", "listed")),
-        gone_states=("deleted", "Deleted"),
-    )
-
-
-def _flow_log(clients: Clients, r: StackResource) -> Observation:
-    # AWS answers an unknown flow log id with an empty list; the NotFound code is there for look-alikes.
-    return _ec2_by_id(
-        clients,
-        "DescribeFlowLogs",
-        r.id,
-        ids_param="FlowLogIds",
-        listed="FlowLogs",
-        not_found="InvalidFlowLogId.NotFound",
-        state=lambda f: str(f.get("FlowLogStatus", "listed")),
-    )
-
-
 def _instance_state(instance: dict[str, Any]) -> str:
     return str(instance.get("State", {}).get("Name", "listed"))
 
@@ -404,19 +370,6 @@ def _power_state(clients: Clients, r: StackResource) -> Observation:
     return _instance_by_id(clients, r.outputs.get("instanceId") or r.id)
 
 
-def _volume(clients: Clients, r: StackResource) -> Observation:
-    return _ec2_by_id(
-        clients,
-        "DescribeVolumes",
-        r.id,
-        ids_param="VolumeIds",
-        listed="Volumes",
-        not_found="InvalidVolume.NotFound",
-        state=lambda v: str(v.get("State", "listed")),
-        gone_states=("deleted",),
-    )
-
-
 def _volume_attachment(clients: Clients, r: StackResource) -> Observation:
     """Gone when the volume is, or when the volume lists no attachment to the instance."""
     volume_id, instance_id = r.outputs.get("volumeId", ""), r.outputs.get("instanceId", "")
@@ -441,16 +394,65 @@ def _volume_attachment(clients: Clients, r: StackResource) -> Observation:
     return _gone(call, "volume gone" if not volumes else f"no attachment to {instance_id}")
 
 
-def _snapshot(clients: Clients, r: StackResource) -> Observation:
-    return _ec2_by_id(
-        clients,
-        "DescribeSnapshots",
-        r.id,
-        ids_param="SnapshotIds",
-        listed="Snapshots",
-        not_found="InvalidSnapshot.NotFound",
-        state=lambda s: str(s.get("State", "listed")),
-    )
+# Found or not found --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Found:
+    """One Get/Describe call about the thing: gone on one of ``not_found``, otherwise ``found``.
+    ``ask`` gives, from the stack's record, what the call names and the call's arguments."""
+
+    api: str  # "<service>:<Action>"
+    ask: Callable[[StackResource], tuple[str, dict[str, Any]]]
+    not_found: Collection[str]
+    found: str = "found"
+
+    def __call__(self, clients: Clients, r: StackResource) -> Observation:
+        service, action = self.api.split(":")
+        subject, arguments = self.ask(r)
+        call = f"{self.api} {subject}"
+        method = getattr(clients(service), _snake(action))
+        reply = _ask(call, lambda: method(**arguments), self.not_found)
+        return _gone(call, reply.code) if reply.body is None else _here(call, self.found)
+
+
+def _named(r: StackResource) -> str:
+    return str(r.outputs.get("name") or r.id)
+
+
+def _role_policy(r: StackResource) -> tuple[str, dict[str, Any]]:
+    role, _, policy = r.id.partition(":")  # pulumi-aws's id: "<role>:<policy name>"
+    role, policy = r.outputs.get("role") or role, r.outputs.get("name") or policy
+    return f"{role}/{policy}", {"RoleName": role, "PolicyName": policy}
+
+
+_RESOLVER_NOT_FOUND = ("ResourceNotFoundException",)
+_NO_BUCKET = "NoSuchBucket"
+
+_SNS_TOPIC = _Found(
+    "sns:GetTopicAttributes", lambda r: (arn := r.outputs.get("arn") or r.id, {"TopicArn": arn}), {"NotFound"}
+)
+_FIREWALL_DOMAIN_LIST = _Found(
+    "route53resolver:GetFirewallDomainList",
+    lambda r: (r.id, {"FirewallDomainListId": r.id}),
+    _RESOLVER_NOT_FOUND,
+)
+_FIREWALL_RULE_GROUP = _Found(
+    "route53resolver:GetFirewallRuleGroup",
+    lambda r: (r.id, {"FirewallRuleGroupId": r.id}),
+    _RESOLVER_NOT_FOUND,
+)
+_IAM_ROLE = _Found("iam:GetRole", lambda r: (_named(r), {"RoleName": _named(r)}), {"NoSuchEntity"})
+_IAM_ROLE_POLICY = _Found("iam:GetRolePolicy", _role_policy, {"NoSuchEntity"})
+_INSTANCE_PROFILE = _Found(
+    "iam:GetInstanceProfile", lambda r: (_named(r), {"InstanceProfileName": _named(r)}), {"NoSuchEntity"}
+)
+_BUCKET_POLICY = _Found(
+    "s3:GetBucketPolicy",
+    lambda r: (_bucket_of(r), {"Bucket": _bucket_of(r)}),
+    (_NO_BUCKET, "NoSuchBucketPolicy"),
+    found="policy found",
+)
 
 
 # CloudWatch Logs, KMS, SNS, SSM ---------------------------------------------------------------------------
@@ -501,14 +503,6 @@ def _kms_alias(clients: Clients, r: StackResource) -> Observation:
     return _gone(call, "not listed")
 
 
-def _sns_topic(clients: Clients, r: StackResource) -> Observation:
-    arn = r.outputs.get("arn") or r.id
-    call = f"sns:GetTopicAttributes {arn}"
-    sns = clients("sns")
-    reply = _ask(call, lambda: sns.get_topic_attributes(TopicArn=arn), {"NotFound"})
-    return _gone(call, reply.code) if reply.body is None else _here(call, "found")
-
-
 def _ssm_document(clients: Clients, r: StackResource) -> Observation:
     name = r.outputs.get("name") or r.id
     call = f"ssm:DescribeDocument {name}"
@@ -520,26 +514,6 @@ def _ssm_document(clients: Clients, r: StackResource) -> Observation:
 
 
 # Route 53 Resolver DNS Firewall ----------------------------------------------------------------------------
-
-_RESOLVER_NOT_FOUND = ("ResourceNotFoundException",)
-
-
-def _firewall_domain_list(clients: Clients, r: StackResource) -> Observation:
-    call = f"route53resolver:GetFirewallDomainList {r.id}"
-    resolver = clients("route53resolver")
-    reply = _ask(
-        call, lambda: resolver.get_firewall_domain_list(FirewallDomainListId=r.id), _RESOLVER_NOT_FOUND
-    )
-    return _gone(call, reply.code) if reply.body is None else _here(call, "found")
-
-
-def _firewall_rule_group(clients: Clients, r: StackResource) -> Observation:
-    call = f"route53resolver:GetFirewallRuleGroup {r.id}"
-    resolver = clients("route53resolver")
-    reply = _ask(
-        call, lambda: resolver.get_firewall_rule_group(FirewallRuleGroupId=r.id), _RESOLVER_NOT_FOUND
-    )
-    return _gone(call, reply.code) if reply.body is None else _here(call, "found")
 
 
 def _firewall_rule(clients: Clients, r: StackResource) -> Observation:
@@ -573,34 +547,7 @@ def _firewall_association(clients: Clients, r: StackResource) -> Observation:
 # IAM ------------------------------------------------------------------------------------------------------
 
 
-def _iam_role(clients: Clients, r: StackResource) -> Observation:
-    name = r.outputs.get("name") or r.id
-    call = f"iam:GetRole {name}"
-    iam = clients("iam")
-    reply = _ask(call, lambda: iam.get_role(RoleName=name), {"NoSuchEntity"})
-    return _gone(call, reply.code) if reply.body is None else _here(call, "found")
-
-
-def _iam_role_policy(clients: Clients, r: StackResource) -> Observation:
-    role, _, policy = r.id.partition(":")  # pulumi-aws's id: "<role>:<policy name>"
-    role, policy = r.outputs.get("role") or role, r.outputs.get("name") or policy
-    call = f"iam:GetRolePolicy {role}/{policy}"
-    iam = clients("iam")
-    reply = _ask(call, lambda: iam.get_role_policy(RoleName=role, PolicyName=policy), {"NoSuchEntity"})
-    return _gone(call, reply.code) if reply.body is None else _here(call, "found")
-
-
-def _instance_profile(clients: Clients, r: StackResource) -> Observation:
-    name = r.outputs.get("name") or r.id
-    call = f"iam:GetInstanceProfile {name}"
-    iam = clients("iam")
-    reply = _ask(call, lambda: iam.get_instance_profile(InstanceProfileName=name), {"NoSuchEntity"})
-    return _gone(call, reply.code) if reply.body is None else _here(call, "found")
-
-
 # S3 -------------------------------------------------------------------------------------------------------
-
-_NO_BUCKET = "NoSuchBucket"
 
 
 def _bucket(clients: Clients, r: StackResource) -> Observation:
@@ -683,14 +630,6 @@ def _bucket_object_lock(clients: Clients, r: StackResource) -> Observation:
     return _here(call, f"{retention.get('Mode', '')} {span}")
 
 
-def _bucket_policy(clients: Clients, r: StackResource) -> Observation:
-    name = _bucket_of(r)
-    call = f"s3:GetBucketPolicy {name}"
-    s3 = clients("s3")
-    reply = _ask(call, lambda: s3.get_bucket_policy(Bucket=name), (_NO_BUCKET, "NoSuchBucketPolicy"))
-    return _gone(call, reply.code) if reply.body is None else _here(call, "policy found")
-
-
 def _bucket_object(clients: Clients, r: StackResource) -> Observation:
     """Every version of the key, not only the current one: a delete marker over old versions still leaves the
     data in the bucket. (A bucket-level listing, too: object reads may be denied by the bucket policy.)"""
@@ -725,15 +664,15 @@ def _version_of(versions: list[dict[str, Any]]) -> str:
 
 
 CHECKERS: dict[str, Checker] = {
-    "aws:ec2/vpc:Vpc": _vpc,
-    "aws:ec2/subnet:Subnet": _subnet,
-    "aws:ec2/securityGroup:SecurityGroup": _security_group,
-    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": _security_group_rule,
-    "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": _security_group_rule,
-    "aws:ec2/routeTable:RouteTable": _route_table,
+    "aws:ec2/vpc:Vpc": _VPC,
+    "aws:ec2/subnet:Subnet": _SUBNET,
+    "aws:ec2/securityGroup:SecurityGroup": _SECURITY_GROUP,
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": _SECURITY_GROUP_RULE,
+    "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": _SECURITY_GROUP_RULE,
+    "aws:ec2/routeTable:RouteTable": _ROUTE_TABLE,
     "aws:ec2/routeTableAssociation:RouteTableAssociation": _route_table_association,
-    "aws:ec2/vpcEndpoint:VpcEndpoint": _vpc_endpoint,
-    "aws:ec2/flowLog:FlowLog": _flow_log,
+    "aws:ec2/vpcEndpoint:VpcEndpoint": _VPC_ENDPOINT,
+    "aws:ec2/flowLog:FlowLog": _FLOW_LOG,
     "aws:cloudwatch/logGroup:LogGroup": _log_group,
     "aws:kms/key:Key": _kms_key,
     "aws:kms/alias:Alias": _kms_alias,
@@ -746,22 +685,22 @@ CHECKERS: dict[str, Checker] = {
     ),
     "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": _bucket_public_access_block,
     "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration": _bucket_object_lock,
-    "aws:s3/bucketPolicy:BucketPolicy": _bucket_policy,
+    "aws:s3/bucketPolicy:BucketPolicy": _BUCKET_POLICY,
     "aws:s3/bucketObjectv2:BucketObjectv2": _bucket_object,
     "aws:s3/bucketObject:BucketObject": _bucket_object,
-    "aws:iam/role:Role": _iam_role,
-    "aws:iam/rolePolicy:RolePolicy": _iam_role_policy,
-    "aws:iam/instanceProfile:InstanceProfile": _instance_profile,
+    "aws:iam/role:Role": _IAM_ROLE,
+    "aws:iam/rolePolicy:RolePolicy": _IAM_ROLE_POLICY,
+    "aws:iam/instanceProfile:InstanceProfile": _INSTANCE_PROFILE,
     "aws:ec2/instance:Instance": _instance,
     "aws:ec2transitgateway/instanceState:InstanceState": _power_state,
-    "aws:ebs/volume:Volume": _volume,
+    "aws:ebs/volume:Volume": _VOLUME,
     "aws:ec2/volumeAttachment:VolumeAttachment": _volume_attachment,
-    "aws:ebs/snapshot:Snapshot": _snapshot,
-    "aws:ebs/snapshotCopy:SnapshotCopy": _snapshot,
-    "aws:sns/topic:Topic": _sns_topic,
+    "aws:ebs/snapshot:Snapshot": _SNAPSHOT,
+    "aws:ebs/snapshotCopy:SnapshotCopy": _SNAPSHOT,
+    "aws:sns/topic:Topic": _SNS_TOPIC,
     "aws:ssm/document:Document": _ssm_document,
-    "aws:route53/resolverFirewallDomainList:ResolverFirewallDomainList": _firewall_domain_list,
-    "aws:route53/resolverFirewallRuleGroup:ResolverFirewallRuleGroup": _firewall_rule_group,
+    "aws:route53/resolverFirewallDomainList:ResolverFirewallDomainList": _FIREWALL_DOMAIN_LIST,
+    "aws:route53/resolverFirewallRuleGroup:ResolverFirewallRuleGroup": _FIREWALL_RULE_GROUP,
     "aws:route53/resolverFirewallRule:ResolverFirewallRule": _firewall_rule,
     "aws:route53/resolverFirewallRuleGroupAssociation:ResolverFirewallRuleGroupAssociation": (
         _firewall_association

@@ -25,15 +25,15 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from service import aws_clients
-from service.audit import service as audit
 from service.auth.roles import Permission
 from service.config import Settings
 from service.custody import ledger
 from service.custody.acquisition import _progress_writer
+from service.custody.custody_step import CustodyStep
 from service.custody.models import ArtifactStatus, CustodyEventType, EvidenceArtifact
 from service.custody.schemas import UploadInstructions, UploadRequest
 from service.errors import InvalidInput, StateConflict
-from service.investigations.actions import HookContext, Params, StepFailed, StepRun, spec_of
+from service.investigations.actions import Params, StepContext, StepFailed, StepRun, spec_of
 from service.investigations.models import Investigation
 from service.investigations.service import get_investigation
 from service.operations.models import OperationEvent
@@ -163,14 +163,10 @@ def issue_upload(
         hashes={"sha256": declared, "of": "declared"},
         details={"via": "presigned upload", "upload_expires_at": expires_at.isoformat()},
     )
-    audit.record(
-        session,
-        caller.clock,
-        actor=caller.actor,
-        action="evidence.upload",
+    caller.audit(
+        "evidence.upload",
         target=f"investigation/{inv.id}",
         outcome="issued",
-        request_id=caller.request_id,
         details={"artifact_id": artifact_id, "key": key, "sha256": declared},
     )
     instructions = UploadInstructions(
@@ -297,14 +293,14 @@ def _uploader(artifact: EvidenceArtifact, head: _Head, *, is_upload: bool) -> tu
     return "unknown", "S3 does not record who wrote an object"
 
 
-def _event(ctx: HookContext, run: StepRun, payload: dict[str, Any]) -> OperationEvent:
+def _event(ctx: StepContext, run: StepRun, payload: dict[str, Any]) -> OperationEvent:
     return OperationEvent(
         operation_id=run.operation_id, type="evidence_registered", payload=payload, created_at=ctx.clock()
     )
 
 
 def _register_one(
-    ctx: HookContext, inv: Investigation, run: StepRun, s3: Any, bucket: str, key: str
+    ctx: StepContext, inv: Investigation, run: StepRun, s3: Any, bucket: str, key: str
 ) -> str | None:
     """Hash and record one key; returns why it is flagged, or None."""
     head = _head(s3, bucket, key)
@@ -345,16 +341,13 @@ def _register_one(
             actor, known_by = _uploader(artifact, head, is_upload=found.is_upload)
             artifact.source = {**artifact.source, "version_id": head.version_id}
             artifact.updated_at = now
-            ledger.record(
-                uow.session,
-                ctx.clock,
-                investigation_id=inv.id,
-                event=CustodyEventType.UPLOADED,
+            CustodyStep(ctx, inv, run).record(
+                CustodyEventType.UPLOADED,
+                session=uow.session,
                 actor=actor,
                 artifact_id=artifact.id,
                 location=located,
                 details={"uploader": known_by, "size_bytes": head.size},
-                operation_id=run.operation_id,
             )
         artifact_id = artifact.id
         source = dict(artifact.source)
@@ -384,33 +377,26 @@ def _register_one(
         hashes: dict[str, Any] = {"sha256": sha256, "size_bytes": size, "of": "object"}
         if head.checksums:
             hashes["s3_checksums"] = head.checksums
-        ledger.record(
-            uow.session,
-            ctx.clock,
-            investigation_id=inv.id,
-            event=CustodyEventType.HASHED,
-            actor=run.requested_by,
+        CustodyStep(ctx, inv, run).record(
+            CustodyEventType.HASHED,
+            session=uow.session,
             artifact_id=artifact_id,
             location=located,
             hashes=hashes,
-            operation_id=run.operation_id,
         )
         reason = None
         if problems:
             reason = f"{key} (version {head.version_id}): " + "; ".join(problems)
             artifact.status = ArtifactStatus.MISMATCH
             artifact.flag_reason = reason[:2000]
-            ledger.record(
-                uow.session,
-                ctx.clock,
-                investigation_id=inv.id,
-                event=CustodyEventType.FLAGGED,
+            CustodyStep(ctx, inv, run).record(
+                CustodyEventType.FLAGGED,
+                session=uow.session,
                 actor="system",
                 artifact_id=artifact_id,
                 location=located,
                 hashes={"declared": declared, "object": sha256, "s3": head.s3_sha256},
                 details={"reason": reason},
-                operation_id=run.operation_id,
             )
         else:
             artifact.status = ArtifactStatus.VERIFIED
@@ -424,7 +410,7 @@ def _register_one(
     return reason
 
 
-def register_objects(ctx: HookContext, inv: Investigation, params: Params, run: StepRun) -> None:
+def register_objects(ctx: StepContext, inv: Investigation, params: Params, run: StepRun) -> None:
     """Every key is recorded before the operation fails: a mismatch (flagged) fails it as evidence_mismatch,
     a missing or unreadable object as evidence_unreadable."""
     bucket = (inv.outputs or {}).get("evidenceBucket")

@@ -35,10 +35,11 @@ from service.audit import service as audit
 from service.clock import Clock
 from service.config import Settings
 from service.db.session import SessionFactory, session_scope
+from service.errors import DeliveryError
 from service.integrations.chat import ChatClient
 from service.integrations.messages import ALERTS, CHAT_ONLY, Notice, slack_message, ticket_text
 from service.integrations.models import ChatSubscription, OutboxMessage, OutboxStream
-from service.integrations.ticketing_client import DeliveryError, TicketingClient
+from service.integrations.ticketing_client import TicketingClient
 
 logger = logging.getLogger(__name__)
 

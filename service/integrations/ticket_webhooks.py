@@ -27,7 +27,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from programs.forensic_env.config import TICKET_PATTERN
-from service.audit import service as audit
 from service.domain_events import RequestRefused
 from service.errors import InvalidInput, ServiceError, StateConflict, Unauthorized
 from service.integrations import signing
@@ -233,14 +232,10 @@ def _refused(
     """Record and comment a refusal (state conflict, forbidden, invalid) in a fresh unit of work;
     ``remember``: keep a ``refused`` row, so a redelivery that would be refused again is a duplicate."""
     caller.rollback()
-    audit.record(
-        caller.session,
-        caller.clock,
-        actor=caller.actor,
-        action=f"ticket.{action}",
+    caller.audit(
+        f"ticket.{action}",
         target=f"investigation/{inv.id}" if inv else f"ticket/{event.ticket}",
         outcome=f"refused:{exc.code}",
-        request_id=caller.request_id,
         details={"ticket": event.ticket, "status": event.status, "message": exc.message},
     )
     caller.emit(RequestRefused(event.ticket, inv.id if inv else None, action, exc.message))

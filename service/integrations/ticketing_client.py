@@ -15,21 +15,10 @@ from urllib.parse import quote
 import httpx
 
 from service.config import Settings
-from service.errors import ServiceError
+from service.errors import DeliveryError, Misconfigured
 
 # Statuses that will not get better by retrying the same request (the message is dead-lettered).
 PERMANENT_STATUSES = frozenset({400, 404, 405, 410, 413, 422})
-
-
-class DeliveryError(ServiceError):
-    """A notification could not be delivered; ``permanent`` means retrying the same request is pointless."""
-
-    status_code = 502
-    code = "delivery_failed"
-
-    def __init__(self, message: str, *, permanent: bool = False) -> None:
-        super().__init__(message)
-        self.permanent = permanent
 
 
 def raise_for_delivery(response: httpx.Response, what: str) -> None:
@@ -178,7 +167,7 @@ def make_ticketing_client(
     if settings.ticketing_kind == "none":
         return None
     if not settings.ticketing_base_url:
-        raise ValueError(f"ticketing_kind={settings.ticketing_kind} needs ticketing_base_url")
+        raise Misconfigured(f"ticketing_kind={settings.ticketing_kind} needs ticketing_base_url")
     token = settings.ticketing_token.get_secret_value() if settings.ticketing_token else None
     if settings.ticketing_kind == "jira":
         return JiraTicketingClient(

@@ -23,6 +23,7 @@ from service.auth.roles import Role
 from service.config import Settings
 from service.db.session import session_scope
 from service.domain_events import DomainEvent
+from service.errors import Misconfigured
 from service.integrations import signing
 from service.integrations.chat import HttpChatClient
 from service.integrations.integration_context import Integrations
@@ -50,7 +51,7 @@ def validate(settings: Settings) -> None:
         try:
             Role(role)
         except ValueError:
-            raise ValueError(f"slack_user_roles[{user!r}]: unknown role {role!r}") from None
+            raise Misconfigured(f"slack_user_roles[{user!r}]: unknown role {role!r}") from None
 
 
 def install(app: FastAPI, jobs: Jobs, *, transport: httpx.BaseTransport | None = None) -> Integrations:

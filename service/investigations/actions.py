@@ -25,6 +25,7 @@ from service.containment.schemas import ContainRequest, ReleaseContainmentReques
 from service.custody.schemas import AcquireRequest, LogsRequest, MemoryCaptureRequest, RegisterObjectsRequest
 from service.db.session import SessionFactory
 from service.errors import InvalidInput, StateConflict
+from service.errors import StepFailed as StepFailed  # the work steps' refusal, named where they are
 from service.investigations import legal_hold, stack_config
 from service.investigations.models import Investigation
 from service.investigations.schemas import (
@@ -43,7 +44,7 @@ from service.unit_of_work import UnitOfWork
 STACK_MAY_EXIST = frozenset(set(Status) - {Status.DESTROYING, Status.DESTROYED})
 
 
-class HookContext(Protocol):
+class StepContext(Protocol):
     """What after-success work and work steps need (the job context provides it)."""
 
     @property
@@ -73,16 +74,8 @@ class StepRun:
     facts: dict[str, Any] = field(default_factory=dict)
 
 
-class StepFailed(Exception):
-    """A work step refuses to go on; the operation fails with this code and message."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-
-
 Params = Mapping[str, Any]
-WorkFn = Callable[[HookContext, Investigation, Params, StepRun], None]
+WorkFn = Callable[[StepContext, Investigation, Params, StepRun], None]
 
 
 @dataclass(frozen=True)
@@ -97,7 +90,7 @@ class Step:
 
 
 StepsFn = Callable[[Investigation, Params, Settings], list[Step]]
-AfterSuccess = Callable[[HookContext, Investigation, Params, OperationResult, StepRun], dict[str, Any]]
+AfterSuccess = Callable[[StepContext, Investigation, Params, OperationResult, StepRun], dict[str, Any]]
 DeclareFn = Callable[[Investigation, Params], None]
 
 
@@ -316,7 +309,7 @@ def _destroy_steps(inv: Investigation, params: Params, settings: Settings) -> li
 
 
 def _certify_destroy(
-    ctx: HookContext, inv: Investigation, params: Params, _result: OperationResult, run: StepRun
+    ctx: StepContext, inv: Investigation, params: Params, _result: OperationResult, run: StepRun
 ) -> dict[str, Any]:
     from service.custody import sealing
 
@@ -350,7 +343,7 @@ def _destroyed(inv: Investigation, params: Params) -> None:
 
 
 def _place_legal_hold(
-    ctx: HookContext, inv: Investigation, _params: Params, result: OperationResult, run: StepRun
+    ctx: StepContext, inv: Investigation, _params: Params, result: OperationResult, run: StepRun
 ) -> dict[str, Any]:
     from service.custody import sealing
 
@@ -358,7 +351,7 @@ def _place_legal_hold(
 
 
 def _lift_legal_holds(
-    ctx: HookContext, inv: Investigation, params: Params, result: OperationResult, run: StepRun
+    ctx: StepContext, inv: Investigation, params: Params, result: OperationResult, run: StepRun
 ) -> dict[str, Any]:
     from service.custody import sealing
 

@@ -277,14 +277,10 @@ def open_investigation(
         return _replay(existing, idempotency_key, body_hash), first_operation(session, existing.id), False
     op = _enqueue(caller.uow, inv, spec, caller.principal.name, params, caller.request_id)
     caller.emit(InvestigationOpened(inv.id, caller.principal.name), OperationQueued(inv.id, op.id))
-    audit.record(
-        session,
-        caller.clock,
-        actor=caller.actor,
-        action="investigation.open",
+    caller.audit(
+        "investigation.open",
         target=f"investigation/{inv.id}",
         outcome="accepted",
-        request_id=caller.request_id,
         details={
             "ticket": inv.ticket,
             "operation_id": op.id,
@@ -455,14 +451,11 @@ def queue_action(
     values.update(approval or {})
     op = _enqueue(caller.uow, inv, spec, requester.name, values, caller.request_id)
     caller.emit(OperationQueued(inv.id, op.id))
-    audit.record(
-        caller.session,
-        caller.clock,
-        actor=requester,
-        action=f"investigation.{spec.name}",
+    caller.audit(
+        f"investigation.{spec.name}",
         target=f"investigation/{inv.id}",
         outcome="accepted",
-        request_id=caller.request_id,
+        actor=requester,
         details={"operation_id": op.id, **values},
     )
     return op
@@ -561,14 +554,11 @@ def apply_extension(
     if not moved:
         raise StateConflict(f"investigation {inv.id} changed meanwhile; read it again and retry")
     caller.session.refresh(inv)
-    audit.record(
-        caller.session,
-        caller.clock,
-        actor=requester,
-        action="investigation.extend",
+    caller.audit(
+        "investigation.extend",
         target=f"investigation/{inv.id}",
         outcome="ok",
-        request_id=caller.request_id,
+        actor=requester,
         details={
             "hours": hours,
             "previous_expires_at": old.isoformat(),

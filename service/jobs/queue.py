@@ -19,6 +19,7 @@ from huey import Huey, SqliteHuey
 from huey.serializer import SignedSerializer
 
 from service.config import Settings, queue_problems
+from service.errors import Misconfigured
 
 logger = logging.getLogger(__name__)
 
@@ -74,14 +75,14 @@ def signing_secret(settings: Settings) -> str:
             draft.unlink()
     secret = path.read_text().strip()
     if not secret:
-        raise RuntimeError(f"{path} is empty: delete it (a new secret is generated) or set a secret")
+        raise Misconfigured(f"{path} is empty: delete it (a new secret is generated) or set a secret")
     return secret
 
 
 def make_huey(settings: Settings) -> Huey:
     problems = queue_problems(settings)
     if problems:  # also for a plain `huey_consumer`, which never builds the app
-        raise RuntimeError("refusing to start the job queue:\n- " + "\n- ".join(problems))
+        raise Misconfigured("refusing to start the job queue:\n- " + "\n- ".join(problems))
     serializer = Sha256SignedSerializer(signing_secret(settings))
     url = settings.jobs_url
     if url and url.startswith(REDIS_SCHEMES):
@@ -92,7 +93,7 @@ def make_huey(settings: Settings) -> Huey:
     if url and url.startswith("sqlite:///"):
         path = Path(url.removeprefix("sqlite:///"))
     elif url:
-        raise ValueError(f"unsupported jobs_url {url!r}: use redis://... or sqlite:///path")
+        raise Misconfigured(f"unsupported jobs_url {url!r}: use redis://... or sqlite:///path")
     else:
         path = settings.data_dir / "jobs.db"
     path.parent.mkdir(parents=True, exist_ok=True)

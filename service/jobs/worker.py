@@ -18,6 +18,7 @@ from huey import Huey
 from service.config import get_settings, production_problems
 from service.db.migrate import upgrade
 from service.db.session import make_engine, make_session_factory
+from service.errors import Misconfigured
 from service.jobs import recovery
 from service.jobs.job_context import JobContext
 from service.jobs.tasks import Jobs, install_access_tasks
@@ -31,7 +32,7 @@ def build_jobs() -> Jobs:
     settings = get_settings()
     problems = production_problems(settings)
     if problems:
-        raise RuntimeError("refusing to start against real AWS:\n- " + "\n- ".join(problems))
+        raise Misconfigured("refusing to start against real AWS:\n- " + "\n- ".join(problems))
     engine = make_engine(settings)
     if settings.run_migrations_on_startup:
         upgrade(engine)

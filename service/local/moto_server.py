@@ -14,7 +14,7 @@ fixture only) makes the emulation faithful instead of weakening the policy:
 - a statement whose condition does not hold does not apply (moto treats it as an explicit deny), and
   ``NotResource`` is honoured (moto reads a statement without ``Resource`` as a trust policy and permits it).
 
-It also makes EBS snapshots behave as AWS's where evidence-disk hashing depends on them (``install_ebs``):
+It also makes EBS snapshots behave as AWS's where evidence-disk hashing depends on them (``patch_ebs``):
 
 - EBS direct APIs: 524288-byte blocks (moto says 512). PutSnapshotBlock refuses a block of the wrong length,
   a DataLength or checksum that does not match the data, an index outside the volume, and any write once the
@@ -29,7 +29,7 @@ It also makes EBS snapshots behave as AWS's where evidence-disk hashing depends 
 
 ``--enforce-iam`` (only with moto's own switch, ``INITIAL_NO_AUTH_ACTION_COUNT``, which makes moto check every
 signed request against the caller's IAM identity policies: ``service.local.aws.LocalAws(enforce_iam=True)``)
-adds what that check needs to judge our clean room the way AWS does (``install_enforcement``):
+adds what that check needs to judge our clean room the way AWS does (``patch_enforcement``):
 
 - role trust at ``sts:AssumeRole`` is judged with the request's context: the session tags
   (``aws:RequestTag/<key>``), ``sts:SourceIdentity``, ``sts:ExternalId``, ``sts:RoleSessionName``,
@@ -54,13 +54,13 @@ adds what that check needs to judge our clean room the way AWS does (``install_e
 - identity policies are judged on the resource ARNs and condition keys AWS uses
   (``service.local.iam_resources``).
 
-Always (``install_ssm_agent``, ``service/local/ssm_agent.py``): SSM SendCommand checks the parameters
+Always (``patch_ssm_agent``, ``service/local/ssm_agent.py``): SSM SendCommand checks the parameters
 against the document's rules and runs the program's evidence-mount document, as root, against loop devices
 holding the attached volumes' bytes; any other document fails, saying the local AWS cannot run it.
 
-Always (``install_kms_digest``): KMS ``Sign``/``Verify`` with ``MessageType=DIGEST`` sign the digest as given,
+Always (``patch_kms_digest``): KMS ``Sign``/``Verify`` with ``MessageType=DIGEST`` sign the digest as given,
 as AWS does; moto hashes it again, so its signatures fail any standard verification.
-Always (``install_s3_checksums``): a PutObject/UploadPart whose ``x-amz-checksum-<sha256|sha1|crc32>``
+Always (``patch_s3_checksums``): a PutObject/UploadPart whose ``x-amz-checksum-<sha256|sha1|crc32>``
 (header, presigned URL or trailer) does not match the data is refused with 400 BadDigest, as S3 does.
 """
 
@@ -80,7 +80,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from service.local import autoscaling_detach
-from service.local.resolver_firewall import install_resolver_firewall
+from service.local.resolver_firewall import patch_resolver_firewall
 
 _request_context: contextvars.ContextVar[dict[str, str] | None] = contextvars.ContextVar(
     "moto_request_context", default=None
@@ -187,7 +187,7 @@ def principal_arn(access_key_id: str | None, account_id: str = "123456789012", *
 
 def install(enforce_iam: bool = False) -> None:
     """Patch moto in this process: condition operators and per-request context for bucket policies (and,
-    with ``enforce_iam``, what IAM enforcement needs: ``install_enforcement``)."""
+    with ``enforce_iam``, what IAM enforcement needs: ``patch_enforcement``)."""
     from moto.iam import policy_conditions
     from moto.iam.access_control import IAMPolicy, IAMPolicyStatement, PermissionResult
     from moto.s3 import models as s3_models
@@ -274,17 +274,17 @@ def install(enforce_iam: bool = False) -> None:
     s3_models.S3Backend.put_object_lock_configuration = (  # type: ignore[method-assign]
         put_object_lock_configuration
     )
-    install_ebs()
+    patch_ebs()
     from service.local import snapshot_keys
 
-    snapshot_keys.install()  # after install_ebs: it judges the keys of the snapshots that one serves
-    install_kms_digest()
-    install_s3_checksums()
-    install_ssm_agent()
-    install_resolver_firewall()
+    snapshot_keys.install()  # after patch_ebs: it judges the keys of the snapshots that one serves
+    patch_kms_digest()
+    patch_s3_checksums()
+    patch_ssm_agent()
+    patch_resolver_firewall()
     autoscaling_detach.install()
     if enforce_iam:
-        install_enforcement()
+        patch_enforcement()
         from service.local import iam_resources
 
         iam_resources.install()  # identity policies judged on resource ARNs and the request's context
@@ -420,7 +420,7 @@ def assume_role_request(
     return actions, context
 
 
-def install_enforcement() -> None:
+def patch_enforcement() -> None:
     """What moto's IAM enforcement needs to judge the clean room as AWS does (the module docstring)."""
     from moto.core.exceptions import JsonRESTError
     from moto.iam.access_control import IAMRequest, IAMRequestBase
@@ -562,7 +562,7 @@ def block_page(
     return remaining[:limit], token
 
 
-def install_ebs() -> None:
+def patch_ebs() -> None:
     """Patch moto's EBS direct APIs, CopySnapshot, DescribeSnapshots and CreateVolume to behave as AWS does
     (the module docstring). Idempotent: ``install`` may run more than once in a process."""
     from moto.core.responses import ActionResult
@@ -900,7 +900,7 @@ def install_ebs() -> None:
 _kms_digest: contextvars.ContextVar[bool] = contextvars.ContextVar("kms_digest", default=False)
 
 
-def install_kms_digest() -> None:
+def patch_kms_digest() -> None:
     """KMS Sign/Verify with MessageType=DIGEST sign the given digest as is (AWS); moto 5.2.5 ignores
     MessageType and hashes the digest again, so its signatures fail any standard verification."""
     from cryptography.exceptions import InvalidSignature
@@ -1028,7 +1028,7 @@ def checksum_refusal(algorithm: str, sent: str, data: bytes) -> tuple[str, str] 
     return None
 
 
-def install_s3_checksums() -> None:
+def patch_s3_checksums() -> None:
     """S3 computes the checksum a PutObject or UploadPart names (``x-amz-checksum-<algorithm>``, in a header
     or the aws-chunked trailer) and refuses the write with 400 BadDigest when the data differs; moto 5.2.5
     stores the value unverified, and honours (stores, accepts for Object Lock) the header only next to the
@@ -1073,7 +1073,7 @@ def install_s3_checksums() -> None:
 
 
 # --- SSM Run Command: a stand-in for the workstation's agent -----------------------------------------------
-def install_ssm_agent() -> None:
+def patch_ssm_agent() -> None:
     from service.local import ssm_agent
 
     ssm_agent.install()

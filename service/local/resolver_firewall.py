@@ -639,7 +639,7 @@ def _handlers() -> dict[str, Any]:
     return {name: value for name, value in locals().items() if callable(value) and "_firewall" in name}
 
 
-def install_resolver_firewall() -> None:
+def patch_resolver_firewall() -> None:
     """Add the DNS Firewall actions to moto's Route 53 Resolver, and tags on their ARNs."""
     from moto.route53resolver import models, responses
 

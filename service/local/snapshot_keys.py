@@ -226,7 +226,7 @@ def install() -> None:
 
     Ec2Storage.add_create_volume_permission = add_create_volume_permission  # type: ignore[method-assign]
 
-    copy_snapshot: Any = Ec2Storage.copy_snapshot  # install_ebs's, which takes ``encrypted``
+    copy_snapshot: Any = Ec2Storage.copy_snapshot  # patch_ebs's, which takes ``encrypted``
 
     def copy_checking_key(
         self: Any,
@@ -269,7 +269,7 @@ def install() -> None:
     Ec2Storage.create_volume = create_volume_checking_key  # type: ignore[method-assign,assignment]
 
     # StartSnapshot's Encrypted/KmsKeyArn (moto ignored them: an "encrypted" snapshot came out plain). A
-    # snapshot with a parent keeps the parent's key (install_ebs); without one it is under KmsKeyArn or, when
+    # snapshot with a parent keeps the parent's key (patch_ebs); without one it is under KmsKeyArn or, when
     # only Encrypted is given, the account's default EBS key.
     start_snapshot = EBSResponse.start_snapshot
 

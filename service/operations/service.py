@@ -10,7 +10,6 @@ from sqlalchemy.orm import Session
 from service.approvals import pending
 from service.approvals.models import ApprovalRequest
 from service.approvals.persons import person_of
-from service.audit import service as audit
 from service.audit.service import Actor
 from service.auth.roles import Permission
 from service.domain_events import OperationQueued
@@ -114,14 +113,11 @@ def cancel_now(
         if op.cancel_requested_at is None:
             op.cancel_requested_at = now
         outcome = "cancel_requested"
-    audit.record(
-        session,
-        caller.clock,
-        actor=requester,
-        action="operation.cancel",
+    caller.audit(
+        "operation.cancel",
         target=f"operation/{op.id}",
         outcome=outcome,
-        request_id=caller.request_id,
+        actor=requester,
         details={"investigation_id": op.investigation_id, **(approval or {})},
     )
     return op

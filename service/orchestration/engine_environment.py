@@ -29,6 +29,7 @@ from policy_packs.forensics.rules.aws_access import (
 )
 from policy_packs.forensics.rules.instance_types import ENV_INSTANCE_TYPES
 from service.config import PROJECT_ROOT, Settings
+from service.errors import Misconfigured
 from service.orchestration.models import ConfigValue, EngineWorkspace
 
 POLICY_SHIM_DIR = PROJECT_ROOT / "tools" / "policy_shim"
@@ -253,7 +254,7 @@ def provider_config(settings: Settings) -> dict[str, ConfigValue]:
     config: dict[str, ConfigValue] = {"aws:region": ConfigValue(settings.aws_region)}
     if settings.target == "local":
         if not settings.aws_endpoint_url:
-            raise RuntimeError("local mode needs FORENSICS_AWS_ENDPOINT_URL (the local AWS endpoint)")
+            raise Misconfigured("local mode needs FORENSICS_AWS_ENDPOINT_URL (the local AWS endpoint)")
         endpoint = settings.aws_endpoint_url
         config.update(
             {

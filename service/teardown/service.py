@@ -169,11 +169,8 @@ def _warn(ctx: Integrations, item: PlanItem, now: datetime) -> None:
         else:
             row.expires_at = inv.expires_at
             row.warned_at = now
-        audit.record(
-            session,
-            ctx.clock,
-            actor=caller.actor,
-            action="investigation.ttl_warning",
+        caller.audit(
+            "investigation.ttl_warning",
             target=f"investigation/{inv.id}",
             outcome="warned",
             details={"expires_at": as_utc(inv.expires_at).isoformat()},

@@ -1,4 +1,4 @@
-"""Attacks on the console's session (security review, issue 19): a cookie copied before sign-out, a cookie
+"""Attacks on the console's session, as an adversary would try them: a cookie copied before sign-out, a cookie
 read for the token's digest, a session cookie sent in clear behind a TLS proxy, an event stream that outlives
 its session, and a session opening streams without end. Each is refused."""
 

@@ -1,4 +1,5 @@
-"""The custody chain is checked against its witnesses outside the database (security review, issue 19): an
+"""The custody chain is checked against its witnesses outside the database (whoever can
+write the database could otherwise rewrite the chain and its hashes together): an
 event edited in the database and the chain's hashes recomputed so the chain is consistent again is caught by
 the event's mirrored copy under legal hold in the evidence bucket, and by the custody head of a signed
 statement. The evidence bucket is a real Object Lock bucket of the local AWS; the engine is the fake one

@@ -1,10 +1,10 @@
 """Evidence given when a clean room is opened goes through acquisition, and another room's evidence is
-never evidence (issue 19, HIGH 1).
+never evidence (it would let one room read another's copy).
 
 Room A is opened with a snapshot of the affected account: once the opening `up` succeeded, the normal
 acquisition runs (owner and region checked, hashed at source and copy, custody ledger), and its verified copy
 is attached. Then room B is opened the ways an attacker would use A's evidence copy (its id is in A's
-outputs and evidence list): by the old bare ``evidence_snapshot_ids``, as evidence "from" the forensic
+outputs and evidence list): by bare ``evidence_snapshot_ids``, as evidence "from" the forensic
 account (also when the operator lists that account as a source), "from" the source account, and with a
 public snapshot of an account nobody configured. Each is refused with 422 before anything is written: no
 room B, and the forensic account holds no new snapshot or volume (boto3).

@@ -155,7 +155,7 @@ def test_a_symmetric_key_is_refused(local_aws: LocalAws) -> None:
 
 
 # moto alone would hash a DIGEST again before signing; the local AWS launcher signs it as given, as AWS does
-# (service/local/moto_server.py install_kms_digest), so a holder of the public key can verify it.
+# (service/local/moto_server.py patch_kms_digest), so a holder of the public key can verify it.
 def test_a_kms_signed_statement_verifies_offline(kms_settings: Settings, tmp_path: Path) -> None:
     signer = signer_for(kms_settings, kms_settings.aws_region)
     document = sign_statement(signer, "freeze-manifest", STATEMENT)

@@ -240,7 +240,7 @@ def test_snapshots_are_rehashed_as_full_disk_images(
 
 
 # moto alone would hash a DIGEST again before signing; the local AWS launcher signs it as given, as AWS does
-# (service/local/moto_server.py install_kms_digest), so a holder of the public key can verify it.
+# (service/local/moto_server.py patch_kms_digest), so a holder of the public key can verify it.
 def test_the_public_key_can_be_fetched_from_kms(
     local_aws: LocalAws, bucket: dict[str, Any], tmp_path: Path
 ) -> None:

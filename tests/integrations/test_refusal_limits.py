@@ -1,6 +1,6 @@
 """Attacks on the integration endpoints that are refused: a flood of forged requests is limited per source and
-counted instead of each writing an audit row (security review, issue 19), and a signed command or button
-press cannot make the service POST to a host other than Slack's (response_url SSRF)."""
+counted instead of each writing an audit row (a flood must not fill the audit log), and a signed command or
+button press cannot make the service POST to a host other than Slack's (response_url SSRF)."""
 
 from __future__ import annotations
 

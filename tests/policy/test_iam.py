@@ -460,7 +460,7 @@ def test_attachment_types_exist_in_pulumi_aws() -> None:
         assert hasattr(resource, snake), (token, prop)
 
 
-# ------------------------------------------------ spellings judged by meaning (security review, issue 19)
+# ---------------------------------- spellings judged by meaning (an attacker picks the one a parser misses)
 BREAK_GLASS = {"AWS": "arn:aws:iam::123456789012:role/forensics-break-glass"}
 
 

@@ -14,17 +14,17 @@ from fastapi.testclient import TestClient
 from sqlalchemy import update
 
 from service.access import service as access
-from service.config import PROJECT_ROOT, Settings
 from service.db.session import SessionFactory
 from service.domain_events import StatusChanged
 from service.integrations.notifications import notice_for
 from service.investigations.models import Investigation
 from service.investigations.states import Status
 from service.main import create_app
-from tests.service.conftest import ADMIN, ADMIN_TOKEN, issue, open_ready, wait_operation
+from tests.service.conftest import ADMIN, issue, open_ready, wait_operation
 from tests.support.clock import TestClock
 from tests.support.fakes import FakeExecutor
 from tests.support.people import TEST_PEOPLE
+from tests.support.settings import make_settings
 
 ALICE = "alice@example.com"
 BOB = "bob@example.com"
@@ -39,14 +39,8 @@ def clock() -> TestClock:
 
 @pytest.fixture
 def app(tmp_path: Path, fake: FakeExecutor, clock: TestClock) -> FastAPI:
-    settings = Settings(
-        target="local",
-        data_dir=tmp_path / "data",
-        bootstrap_admin_token=ADMIN_TOKEN,  # type: ignore[arg-type]
-        aws_endpoint_url=None,
-        pulumi_cli_dir=PROJECT_ROOT / ".tools" / "bin",
-        jobs_poll_max_delay=0.1,
-        shutdown_grace_seconds=2.0,
+    settings = make_settings(
+        tmp_path,
         # The schedules run when the test says so, at the test clock's time.
         integrations_periodic_tasks=False,
         person_principals={ALICE: {"principal_arn": ALICE_ARN, "session_name": ALICE}, BOB: BOB_ARN},

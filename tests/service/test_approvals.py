@@ -25,6 +25,7 @@ from tests.service.conftest import ADMIN, issue, open_ready, wait_operation
 from tests.support.clock import TestClock
 from tests.support.fakes import FakeExecutor, block_until
 from tests.support.people import TEST_PEOPLE
+from tests.support.settings import make_settings
 
 ALICE = "alice@example.com"
 ALICE_LAPTOP = "alice-laptop@example.com"
@@ -39,16 +40,9 @@ def clock() -> TestClock:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    from service.config import PROJECT_ROOT
 
-    return Settings(
-        target="local",
-        data_dir=tmp_path / "data",
-        bootstrap_admin_token="test-admin-token",  # type: ignore[arg-type]
-        aws_endpoint_url=None,
-        pulumi_cli_dir=PROJECT_ROOT / ".tools" / "bin",
-        jobs_poll_max_delay=0.1,
-        shutdown_grace_seconds=2.0,
+    return make_settings(
+        tmp_path,
         operation_stale_seconds=10**7,
         # Expiry is driven by the test clock (app.state.jobs.expire_approvals), not the schedule.
         integrations_periodic_tasks=False,

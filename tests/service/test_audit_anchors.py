@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from pydantic import SecretStr
 from sqlalchemy import Engine, select, text
 
 from service.audit import anchors
@@ -24,9 +23,10 @@ from service.db.session import SessionFactory, make_engine, make_session_factory
 from service.local.aws import LocalAws
 from service.local.seed import _ensure_anchor_bucket, _ensure_deploy_role
 from service.main import create_app
-from tests.service.conftest import ADMIN, ADMIN_TOKEN
+from tests.service.conftest import ADMIN
 from tests.support.clock import TestClock
 from tests.support.fakes import FakeExecutor
+from tests.support.settings import make_settings
 
 ACTOR = audit.Actor("alice@example.com", "responder")
 
@@ -67,15 +67,8 @@ class Log:
 @pytest.fixture
 def settings(tmp_path: Path, local_aws: LocalAws) -> Settings:
     """Each test its own database and its own anchor bucket (anchors under COMPLIANCE cannot be cleared)."""
-    settings = Settings(
-        target="local",
-        data_dir=tmp_path / "data",
-        aws_endpoint_url=local_aws.endpoint_url,
-        aws_verify_tls=False,
-        audit_anchor_bucket=f"anchors-test-{uuid.uuid4().hex[:16]}",
-        bootstrap_admin_token=SecretStr(ADMIN_TOKEN),
-        jobs_poll_max_delay=0.1,
-        shutdown_grace_seconds=2.0,
+    settings = make_settings(
+        tmp_path, aws=local_aws, audit_anchor_bucket=f"anchors-test-{uuid.uuid4().hex[:16]}"
     )
     role = settings.accounts[settings.aws_region].deploy_role_arn
     assert role

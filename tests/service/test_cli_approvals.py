@@ -23,13 +23,14 @@ from service.approvals.models import ApprovalStatus
 from service.cli import app as cli
 from service.cli import choices
 from service.cli.client import console, err
-from service.config import PROJECT_ROOT, Settings
+from service.config import Settings
 from service.local.aws import LocalAws
 from service.local.seed import seed
 from service.main import create_app
 from tests.service.conftest import ADMIN, ADMIN_TOKEN, issue, open_ready, wait_operation
 from tests.support.fakes import FakeExecutor, block_until
 from tests.support.people import TEST_PEOPLE
+from tests.support.settings import make_settings
 
 runner = CliRunner()
 ALICE = "alice@example.com"
@@ -49,14 +50,8 @@ def wide_console(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(
-        target="local",
-        data_dir=tmp_path / "data",
-        bootstrap_admin_token=ADMIN_TOKEN,  # type: ignore[arg-type]
-        aws_endpoint_url=None,
-        pulumi_cli_dir=PROJECT_ROOT / ".tools" / "bin",
-        jobs_poll_max_delay=0.1,
-        shutdown_grace_seconds=2.0,
+    return make_settings(
+        tmp_path,
         integrations_periodic_tasks=False,
         # Alice's second token is still Alice; Alice and Bob may be given a clean room's roles.
         person_aliases={**TEST_PEOPLE, ALICE: "alice", ALICE_LAPTOP: "alice"},

@@ -1,4 +1,4 @@
-"""Evidence given at open is refused before anything is written when acquisition would refuse it: the old bare
+"""Evidence given at open is refused before anything is written when acquisition would refuse it: bare
 snapshot ids, another region's rule, an account that is no source, a forensic account (even one the
 operator also lists as a source). The engine test (tests/custody/test_evidence_at_open_engine.py) checks the
 owner in the local AWS and the acquisition that follows."""

@@ -16,6 +16,7 @@ import pytest
 from huey import Huey
 
 from service.config import Settings, production_problems
+from service.errors import Misconfigured
 from service.jobs.queue import SECRET_FILE, make_huey
 from tools.local_servers import RedisServer
 
@@ -120,7 +121,7 @@ def test_real_aws_refuses_an_unsigned_or_open_queue(
 ) -> None:
     settings = Settings(target="aws", data_dir=tmp_path, **overrides)  # type: ignore[arg-type]
     assert any(words in problem for problem in production_problems(settings))
-    with pytest.raises(RuntimeError, match=words):
+    with pytest.raises(Misconfigured, match=words):
         make_huey(settings)  # also a plain huey_consumer, which never builds the app
 
 

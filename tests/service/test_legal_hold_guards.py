@@ -15,6 +15,7 @@ from pydantic import SecretStr
 
 from programs.forensic_env.config import MAX_TTL_HOURS
 from service.config import ForensicAccount, Settings
+from service.errors import Misconfigured
 from service.main import create_app
 from tests.service.conftest import ADMIN, issue, open_ready, wait_operation
 from tests.support.fakes import FakeExecutor, block_until
@@ -105,7 +106,7 @@ def test_extension_past_the_total_ttl_is_refused_and_changes_nothing(client: Tes
 )
 def test_real_aws_refuses_unsafe_settings(tmp_path: Path, overrides: dict[str, object], words: str) -> None:
     settings = Settings(target="aws", data_dir=tmp_path, **overrides)  # type: ignore[arg-type]
-    with pytest.raises(RuntimeError, match=words):
+    with pytest.raises(Misconfigured, match=words):
         create_app(settings)
     safe = settings.model_copy(
         update={

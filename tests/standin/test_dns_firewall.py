@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from service.local.resolver_firewall import install_resolver_firewall
+from service.local.resolver_firewall import patch_resolver_firewall
 
 from .conftest import Clients, Driver
 
@@ -22,7 +22,7 @@ ASSOCIATION = "aws:route53/resolverFirewallRuleGroupAssociation:ResolverFirewall
 
 @pytest.fixture(scope="module", autouse=True)
 def resolver_firewall() -> Iterator[None]:
-    install_resolver_firewall()
+    patch_resolver_firewall()
     yield
 
 

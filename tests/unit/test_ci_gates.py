@@ -1,4 +1,4 @@
-"""CI gates lint and types (issue 8): `make test` runs ruff check, ruff format --check and mypy, then pytest.
+"""CI gates lint and types: `make test` runs ruff check, ruff format --check and mypy, then pytest.
 
 The commands are read from the Makefile as make expands them (``make -n`` prints recipes without running
 them), so this test, .pre-commit-config.yaml and CI cannot drift apart. Each gate is run on a tiny temporary

@@ -1,4 +1,5 @@
-"""The operations guide's commands exist, and the production ones install nothing (issue 21).
+"""The operations guide's commands exist, and the production ones install nothing (a node
+in production runs what was built and reviewed, nothing fetched at start).
 
 Read from README.md's "Operations: several nodes" section: every `make <target>` it names is a target of the
 Makefile, every `python -m <module>` an importable module with a ``main``, every installed command

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from service.config import FORENSICS_POLICY_PACK, Settings
+from service.errors import Misconfigured
 from service.main import create_app
 from service.orchestration import policy_gate
 from service.orchestration.models import OperationKind, OperationRequest
@@ -36,7 +37,7 @@ def test_the_service_refuses_to_start_when_a_pack_cannot_be_loaded(tmp_path: Pat
     assert policy_gate.load_problems(settings) == [
         f"policy pack {tmp_path / 'missing-pack'} has no PulumiPolicy.yaml: it cannot be loaded"
     ]
-    with pytest.raises(RuntimeError, match="refusing to start without the policy gate"):
+    with pytest.raises(Misconfigured, match="refusing to start without the policy gate"):
         create_app(settings)
 
 
@@ -47,5 +48,5 @@ def test_the_service_refuses_to_start_when_the_forensics_pack_is_broken(
         raise ImportError(f"No module named {name!r}")
 
     monkeypatch.setattr(policy_gate.importlib, "import_module", broken)
-    with pytest.raises(RuntimeError, match=r"the forensics policy pack .* cannot be loaded"):
+    with pytest.raises(Misconfigured, match=r"the forensics policy pack .* cannot be loaded"):
         create_app(Settings(data_dir=tmp_path))

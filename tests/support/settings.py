@@ -1,0 +1,38 @@
+"""One way to build a test's Settings: the service as the API tests run it, with a test's own changes.
+
+``make_settings(tmp_path)`` is the local service with its data under ``tmp_path/data``, the bootstrap admin
+token, no AWS (the fake executor stands in for the engine), the project's Pulumi CLI, a job queue polled
+every 0.1 s, a quick shutdown and the test people. ``aws=`` points it at a running local AWS instead;
+``overrides`` replace any of these or set anything else.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pydantic import SecretStr
+
+from service.config import PROJECT_ROOT, Settings
+from tests.support.people import TEST_PEOPLE
+
+if TYPE_CHECKING:
+    from service.local.aws import LocalAws
+
+ADMIN_TOKEN = "test-admin-token"
+
+
+def make_settings(tmp_path: Path, *, aws: LocalAws | None = None, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "target": "local",
+        "data_dir": tmp_path / "data",
+        "bootstrap_admin_token": SecretStr(ADMIN_TOKEN),
+        "aws_endpoint_url": None,
+        "pulumi_cli_dir": PROJECT_ROOT / ".tools" / "bin",
+        "jobs_poll_max_delay": 0.1,
+        "shutdown_grace_seconds": 2.0,
+        "person_aliases": TEST_PEOPLE,
+    }
+    if aws is not None:
+        values |= {"aws_endpoint_url": aws.endpoint_url, "aws_verify_tls": False}
+    return Settings(**(values | overrides))
