@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from enum import Enum
 from typing import Any
 
@@ -32,6 +32,11 @@ class EventCollector:
         self.violations: list[PolicyViolation] = []
         self.errors: list[str] = []
         self.drift: list[dict[str, Any]] = []
+        # The run's step counts (its summary event) and the stack's outputs without secrets (the root
+        # resource's outputs event; None if the run showed none): what the SDK otherwise reads with two more
+        # CLI runs (`stack history`, `stack output`).
+        self.changes: dict[str, int] = {}
+        self.stack_outputs: dict[str, Any] | None = None
         self._expected = 0
 
     def expect(self, steps: int) -> None:
@@ -65,6 +70,8 @@ class EventCollector:
         if event.res_outputs_event is not None:
             meta = event.res_outputs_event.metadata
             if meta.type == "pulumi:pulumi:Stack":
+                if meta.new is not None:
+                    self.stack_outputs = _without_secrets(meta.new.outputs or {})
                 return None
             self._done.add(meta.urn)
             op = op_name(meta.op)
@@ -107,5 +114,20 @@ class EventCollector:
                 self.violations.append(violation)
             return {"type": "policy_violation", **violation.__dict__}
         if event.summary_event is not None:
-            return {"type": "summary", "changes": counts(event.summary_event.resource_changes)}
+            self.changes = counts(event.summary_event.resource_changes)
+            return {"type": "summary", "changes": self.changes}
         return None
+
+
+# Engine events show a secret as this mask (they are written without --show-secrets).
+SECRET_MASK = "[secret]"
+# The signature key of a secret in Pulumi's serialized property values.
+_SECRET_SIGNATURE = "4dabf18193072939515e22adb298388d"
+
+
+def _without_secrets(outputs: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        key: value
+        for key, value in outputs.items()
+        if value != SECRET_MASK and not (isinstance(value, dict) and _SECRET_SIGNATURE in value)
+    }

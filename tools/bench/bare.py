@@ -36,7 +36,7 @@ def main() -> None:
     os.environ.update(engine_environment.engine_process_env(settings))
     engine_environment.prepare_directories(settings)
     from programs.forensic_env.program import forensic_environment
-    from service.orchestration.engine_child import select_stack
+    from service.orchestration.engine_child import operation_config, prepared, with_stack
 
     request = build_request(
         settings,
@@ -51,10 +51,16 @@ def main() -> None:
         ),
     )
     started = time.perf_counter()
-    stack = select_stack(request, forensic_environment, engine_environment.engine_workspace(settings))
-    if job["gated"]:
-        stack.preview(policy_packs=request.policy_packs)
-    stack.up(policy_packs=request.policy_packs)
+    # The engine child's own bookkeeping (stack init, settings file), so that only the gate and the service
+    # differ from the service's figures.
+    stack = prepared(request, forensic_environment, engine_environment.engine_workspace(settings))
+
+    def deploy() -> None:
+        if job["gated"]:
+            stack.preview(policy_packs=request.policy_packs)
+        stack.up(policy_packs=request.policy_packs)
+
+    with_stack(stack, operation_config(request), deploy)
     elapsed = time.perf_counter() - started
     print(json.dumps({"seconds": elapsed, "cpu_seconds": _cpu_seconds()}), flush=True)
     stack.destroy(remove=True)
