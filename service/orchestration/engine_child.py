@@ -106,6 +106,26 @@ class Stack(auto.Stack):
         self.workspace = workspace
         self._mode = StackInitMode.SELECT
 
+    def up_previewing_first(self, **kwargs: Any) -> auto.UpResult:
+        """``up`` as one engine invocation that previews then updates (the CLI's own ``up --yes`` without
+        ``--skip-preview``, which the SDK always adds): the update starts only if the preview passed its
+        policy packs, stack-level ones included."""
+        self._preview_in_up = True
+        try:
+            return self.up(**kwargs)
+        finally:
+            self._preview_in_up = False
+
+    def _run_pulumi_cmd_sync(
+        self,
+        args: list[str],
+        on_output: auto.OnOutput | None = None,
+        on_error: auto.OnOutput | None = None,
+    ) -> auto.CommandResult:
+        if getattr(self, "_preview_in_up", False) and args[:1] == ["up"]:
+            args = [arg for arg in args if arg != "--skip-preview"]
+        return super()._run_pulumi_cmd_sync(args, on_output, on_error)
+
     def outputs(self) -> auto.OutputMap:
         return {}
 
@@ -186,24 +206,20 @@ def run(
     workspace: EngineWorkspace,
     emit: Callable[[dict[str, Any]], None],
 ) -> OperationResult:
-    collector = EventCollector(emit)
+    # An `up` previews first in the same engine run (``Stack.up_previewing_first``): stack-level policies
+    # judge the final state, which an `up` alone would judge only after creating it; the preview is what keeps
+    # a violating stack from ever reaching AWS.
+    collector = EventCollector(emit, plan_first=request.kind is OperationKind.UP)
     policy_packs = request.policy_packs or None
     result = OperationResult(kind=request.kind, stack_name=request.stack_name, succeeded=False)
-    gate: EventCollector | None = None
 
     def operate(stack: Stack) -> None:
-        nonlocal gate
         if request.kind is OperationKind.PREVIEW:
             preview = stack.preview(on_event=collector, policy_packs=policy_packs)
             result.changes = counts(preview.change_summary)
         elif request.kind is OperationKind.UP:
-            # Stack-level policies run on the final state, i.e. after an `up` has already created resources;
-            # a policy-checked preview first is what keeps a violating stack from ever reaching AWS.
-            gate = EventCollector(lambda event: emit(event) if event["type"] == "policy_violation" else None)
-            planned = stack.preview(on_event=gate, policy_packs=policy_packs)
-            collector.expect(sum(n for op, n in counts(planned.change_summary).items() if op != "same"))
             # show_secrets=False: the summary needs no decrypted config (that would cost a key derivation).
-            stack.up(on_event=collector, policy_packs=policy_packs, show_secrets=False)
+            stack.up_previewing_first(on_event=collector, policy_packs=policy_packs, show_secrets=False)
             result.changes = collector.changes
             outputs = collector.stack_outputs
             result.outputs = outputs if outputs is not None else stack.read_outputs()
@@ -220,8 +236,6 @@ def run(
         with_stack(stack, operation_config(request), lambda: operate(stack))
         result.succeeded = True
     except auto.errors.CommandError as exc:
-        if gate is not None and gate.violations:
-            collector = gate
         result.error_code, result.error = classify_command_error(exc, collector)
     except Exception as exc:
         result.error_code, result.error = EngineErrorCode.PROGRAM_ERROR, f"{type(exc).__name__}: {exc}"

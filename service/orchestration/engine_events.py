@@ -25,8 +25,12 @@ def counts(summary: Any) -> dict[str, int]:
 class EventCollector:
     """The ``on_event`` callback: forwards compact events to ``emit``, keeps what the result needs."""
 
-    def __init__(self, emit: Callable[[dict[str, Any]], None]) -> None:
+    def __init__(self, emit: Callable[[dict[str, Any]], None], *, plan_first: bool = False) -> None:
+        """``plan_first``: the run previews before it updates (an ``up`` that is its own policy gate): until
+        the preview's summary, its steps only count towards the total, and only its policy violations are
+        forwarded (its warnings would repeat the update's)."""
         self._emit = emit
+        self._planning = plan_first
         self._started: set[str] = set()
         self._done: set[str] = set()
         self.violations: list[PolicyViolation] = []
@@ -48,12 +52,25 @@ class EventCollector:
         return Progress(done=len(self._done), planned=max(len(self._started), self._expected))
 
     def __call__(self, event: EngineEvent) -> None:
-        compact = self._compact(event)
+        compact = self._plan(event) if self._planning else self._compact(event)
         if compact is not None:
             progress = self.progress
             compact["progress"] = {"done": progress.done, "planned": progress.planned}
             compact["sequence"] = event.sequence
             self._emit(compact)
+
+    def _plan(self, event: EngineEvent) -> dict[str, Any] | None:
+        """An event of the preview that precedes the update in the same run."""
+        if event.summary_event is not None:
+            self._planning = False
+            self.expect(
+                sum(n for op, n in counts(event.summary_event.resource_changes).items() if op != "same")
+            )
+            return None
+        if event.resource_pre_event is not None or event.res_outputs_event is not None:
+            return None
+        compact = self._compact(event)
+        return compact if compact is not None and compact["type"] == "policy_violation" else None
 
     def _compact(self, event: EngineEvent) -> dict[str, Any] | None:
         if event.resource_pre_event is not None:
