@@ -1,8 +1,9 @@
 """``python -m tools.bench.bare``: one bare Automation API deployment in its own process, for the benchmark.
 
 Reads ``{"investigation", "gated"}`` on stdin; the settings come from FORENSICS_* variables.
-Runs the forensic program with the policy packs: ``up`` alone, or (``gated``) a policy-checked ``preview``
-then ``up``, which is what the service's gate does. Prints one JSON line when the stack is up: the seconds
+Runs the forensic program with the policy packs: ``up`` alone, or (``gated``) an ``up`` that previews
+under the packs first in the same engine run, which is what the service's gate does. Prints one JSON line
+when the stack is up: the seconds
 from selecting the stack to the end of ``up``, and this process's CPU seconds so far, its reaped children
 (the CLI, the analyzer, the provider) included. Then destroys the stack, so the next run starts clean.
 """
@@ -57,8 +58,10 @@ def main() -> None:
 
     def deploy() -> None:
         if job["gated"]:
-            stack.preview(policy_packs=request.policy_packs)
-        stack.up(policy_packs=request.policy_packs)
+            # What the gate does: one engine run that previews (under the packs) before it updates.
+            stack.up_previewing_first(policy_packs=request.policy_packs)
+        else:
+            stack.up(policy_packs=request.policy_packs)
 
     with_stack(stack, operation_config(request), deploy)
     elapsed = time.perf_counter() - started
