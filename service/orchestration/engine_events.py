@@ -127,6 +127,9 @@ class EventCollector:
                 urn=pol.resource_urn,
                 enforcement_level=pol.enforcement_level,
             )
+            if violation in self.violations:
+                # The update of an `up` that previewed first judges again what its preview judged.
+                return None
             if pol.enforcement_level != "remediate":
                 self.violations.append(violation)
             return {"type": "policy_violation", **violation.__dict__}

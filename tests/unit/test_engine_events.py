@@ -10,6 +10,15 @@ from service.orchestration.engine_events import EventCollector
 
 STACK_URN = "urn:pulumi:inv-1::forensics::pulumi:pulumi:Stack::forensics-inv-1"
 BUCKET_URN = "urn:pulumi:inv-1::forensics::aws:s3/bucket:Bucket::evidence"
+ADVISORY = {
+    "message": "advisory note",
+    "color": "never",
+    "policyName": "tags-present",
+    "policyPackName": "forensics",
+    "policyPackVersion": "1",
+    "policyPackVersionTag": "1",
+    "enforcementLevel": "advisory",
+}
 
 
 def _event(sequence: int, **body: Any) -> EngineEvent:
@@ -31,17 +40,7 @@ def _run(plan_first: bool) -> tuple[EventCollector, list[dict[str, Any]]]:
         _step("resourcePreEvent", BUCKET_URN, "aws:s3/bucket:Bucket", "create", planning=True),
         _step("resOutputsEvent", BUCKET_URN, "aws:s3/bucket:Bucket", "create", planning=True, outputs={}),
         {"diagnosticEvent": {"message": "a program warning\n", "severity": "warning", "color": "never"}},
-        {
-            "policyEvent": {
-                "message": "advisory note",
-                "color": "never",
-                "policyName": "tags-present",
-                "policyPackName": "forensics",
-                "policyPackVersion": "1",
-                "policyPackVersionTag": "1",
-                "enforcementLevel": "advisory",
-            }
-        },
+        {"policyEvent": ADVISORY},
         _step(
             "resOutputsEvent",
             STACK_URN,
@@ -53,6 +52,8 @@ def _run(plan_first: bool) -> tuple[EventCollector, list[dict[str, Any]]]:
         {"summaryEvent": {"resourceChanges": {"create": 2}}},
         # The update.
         _step("resourcePreEvent", BUCKET_URN, "aws:s3/bucket:Bucket", "create", planning=False),
+        # The update judges again what the preview judged.
+        {"policyEvent": ADVISORY},
         _step("resOutputsEvent", BUCKET_URN, "aws:s3/bucket:Bucket", "create", planning=False, outputs={}),
         {"diagnosticEvent": {"message": "a program warning\n", "severity": "warning", "color": "never"}},
         _step(
@@ -82,6 +83,7 @@ def test_an_up_that_previews_first_forwards_only_the_update_and_the_previews_vio
     ]
     # The total is known from the preview's summary before the update's first step.
     assert emitted[1]["progress"] == {"done": 0, "planned": 2}
+    # Judged twice (preview, update), reported once.
     assert [v.policy_name for v in collector.violations] == ["tags-present"]
     assert collector.changes == {"create": 2}
     # The update's outputs, secrets left out (never the preview's unknowns).
