@@ -105,6 +105,7 @@ class Stack(auto.Stack):
         self.name = name
         self.workspace = workspace
         self._mode = StackInitMode.SELECT
+        self._preview_in_up = False
 
     def up_previewing_first(self, **kwargs: Any) -> auto.UpResult:
         """``up`` as one engine invocation that previews then updates (the CLI's own ``up --yes`` without
@@ -122,7 +123,7 @@ class Stack(auto.Stack):
         on_output: auto.OnOutput | None = None,
         on_error: auto.OnOutput | None = None,
     ) -> auto.CommandResult:
-        if getattr(self, "_preview_in_up", False) and args[:1] == ["up"]:
+        if self._preview_in_up and args[:1] == ["up"]:
             args = [arg for arg in args if arg != "--skip-preview"]
         return super()._run_pulumi_cmd_sync(args, on_output, on_error)
 
@@ -173,8 +174,8 @@ def operation_config(request: OperationRequest) -> dict[str, auto.ConfigValue]:
 
 
 def prepared(request: OperationRequest, program: ProgramFn, workspace: EngineWorkspace) -> Stack:
-    """The stack, created if it is new, with the request's config; one CLI run for a new stack (``stack
-    init``), one if the config holds secrets, none otherwise.
+    """The stack, created first for an `up` (one CLI run, ``stack init``); ``with_stack`` then writes the
+    config (one more CLI run if it holds secrets, none otherwise) and runs the operation.
 
     An `up` is most often a stack's first operation: it creates the stack outright (an existing one answers
     "already exists", which costs what a select would). Other operations find their stack in place, except
