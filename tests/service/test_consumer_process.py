@@ -3,13 +3,15 @@ jobs, is started again if it dies, and ends with the API process, even a killed 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import httpx
 import pytest
@@ -21,6 +23,7 @@ from service.orchestration.stacks import settings_env
 from tests.service.conftest import ADMIN, ADMIN_TOKEN, open_body
 from tests.support.people import TEST_PEOPLE
 
+T = TypeVar("T")
 TERMINAL = {"succeeded", "failed", "cancelled", "timed_out", "interrupted"}
 
 
@@ -49,7 +52,7 @@ def _alive(pid: int) -> bool:
     return state[state.rindex(")") + 2 :].split()[0] != "Z"
 
 
-def _until(check, timeout: float, what: str):  # type: ignore[no-untyped-def]
+def _until(check: Callable[[], T], timeout: float, what: str) -> T:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = check()
@@ -96,18 +99,10 @@ def served(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], httpx.Clie
         api.kill()
         api.wait()
         for pid in leftovers:
-            with _suppress():
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
         client.close()
         log.close()
-
-
-class _suppress:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> bool:
-        return True
 
 
 def test_the_consumer_runs_the_jobs_comes_back_if_it_dies_and_ends_with_a_killed_api(
