@@ -8,8 +8,10 @@ shares its interpreter (and its GIL) with a deployment's event stream.
 
 Tied to the API process both ways:
 - the API stops it with SIGTERM (which drains it: ``service.jobs.drain``) when it shuts down;
-- it reads its stdin, a pipe from the API process, and drains as soon as that closes: the API process is
-  gone, even killed (SIGKILL leaves it no chance to stop its child);
+- it reads its stdin, a pipe from the API process, and dies as soon as that closes: the API process is gone,
+  even killed (SIGKILL leaves it no chance to stop its child). A killed service is a crash of the whole node,
+  as when the consumer ran on the API's threads: the engines it ran keep their own process groups, and the
+  next start's recovery finds them (``service.jobs.recovery``);
 - if it dies, the API process logs it and starts another (its start-up recovery takes over what the dead
   one ran); it is never silently left without a consumer.
 """
@@ -113,16 +115,16 @@ class ConsumerProcess:
                 proc.stdin.close()
 
 
-def _drain_when_the_parent_is_gone() -> None:
-    """Blocks until stdin (the pipe from the API process) closes, then drains this process."""
+def _die_with_the_parent() -> None:
+    """Blocks until stdin (the pipe from the API process) closes, then ends this process at once."""
     with contextlib.suppress(OSError):
         while sys.stdin.buffer.read(4096):
             pass
-    os.kill(os.getpid(), signal.SIGTERM)
+    os.kill(os.getpid(), signal.SIGKILL)
 
 
 def main() -> None:
-    threading.Thread(target=_drain_when_the_parent_is_gone, name="parent-watch", daemon=True).start()
+    threading.Thread(target=_die_with_the_parent, name="parent-watch", daemon=True).start()
     from service.jobs import worker
 
     worker.main()

@@ -127,7 +127,7 @@ def test_the_consumer_runs_the_jobs_comes_back_if_it_dies_and_ends_with_a_killed
     (second,) = _until(lambda: [p for p in _consumers(api.pid) if p != consumer], 60, "a new consumer")
     assert client.get("/healthz").status_code == 200
 
-    # The API process is killed (no chance to stop its child): the consumer sees its pipe close and ends.
+    # The API process is killed (no chance to stop its child): the consumer sees its pipe close and dies.
     api.kill()
     api.wait()
     _until(lambda: not _alive(second), 60, "the consumer to end with the API process")
