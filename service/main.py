@@ -81,12 +81,15 @@ def create_app(
         if settings.run_migrations_on_startup:
             await run_in_threadpool(upgrade, engine)
         child = ConsumerProcess(settings) if settings.embedded_consumer and consumer_process else None
+        if settings.embedded_consumer:
+            # Recovery before the consumer, and before serving (what a client reads first is recovered):
+            # nothing of ours runs yet, so every `running` row is an orphan.
+            await run_in_threadpool(jobs.recover)
         if child is not None:
-            # It recovers at its start, before it consumes (``service.jobs.worker``).
+            # It recovers again at each start (``service.jobs.worker``), which is what a restart after its
+            # crash needs; the first time it finds nothing left.
             child.start()
         elif settings.embedded_consumer:
-            # Recovery before the consumer: nothing of ours runs yet, so every `running` row is an orphan.
-            await run_in_threadpool(jobs.recover)
             jobs.start_consumer()
         app.state.consumer_process = child
         try:
