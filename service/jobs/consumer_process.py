@@ -117,8 +117,10 @@ class ConsumerProcess:
 
 def _die_with_the_parent() -> None:
     """Blocks until stdin (the pipe from the API process) closes, then ends this process at once."""
+    # os.read, not sys.stdin: a daemon thread blocked in a buffered read holds the buffer's lock, and the
+    # interpreter aborts on it when it shuts down after a drain.
     with contextlib.suppress(OSError):
-        while sys.stdin.buffer.read(4096):
+        while os.read(sys.stdin.fileno(), 4096):
             pass
     os.kill(os.getpid(), signal.SIGKILL)
 

@@ -109,10 +109,20 @@ class Service:
         while time.monotonic() < deadline:
             try:
                 if self.request("GET", "/healthz")[0] == 200:
+                    self._settle(deadline)
                     return self
             except OSError:
                 time.sleep(0.2)
         raise SystemExit("the service did not start")
+
+    def _settle(self, deadline: float, idle_cpu: float = 0.3) -> None:
+        """Until the API and its job consumer process are idle: the consumer still imports and recovers after
+        the API answers, and that start-up is no clean room's CPU."""
+        while time.monotonic() < deadline:
+            before = self.cpu_total()
+            time.sleep(1.0)
+            if self.cpu_total() - before < idle_cpu:
+                return
 
     def __exit__(self, *exc: object) -> None:
         if self.proc is not None:
