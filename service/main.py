@@ -1,7 +1,8 @@
 """The app factory: ``create_app(settings) -> FastAPI``; ``app`` for uvicorn (``uvicorn service.main:app``).
 
 The lifespan applies migrations, runs start-up recovery and starts the embedded Huey consumer (unless
-``embedded_consumer`` is off because a separate consumer runs the jobs).
+``embedded_consumer`` is off because a separate consumer runs the jobs): in a child process when serving
+(``consumer_process``), on threads of this process otherwise.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from service.db.session import make_engine, make_session_factory
 from service.errors import Misconfigured
 from service.integrations import wiring as integrations
 from service.investigations.views import router as investigations_router
+from service.jobs.consumer_process import ConsumerProcess
 from service.jobs.executor import OperationExecutor, PulumiExecutor
 from service.jobs.job_context import JobContext
 from service.jobs.tasks import Jobs, install_access_tasks
@@ -49,8 +51,14 @@ def create_app(
     *,
     executor: OperationExecutor | None = None,
     clock: Clock = utcnow,
+    consumer_process: bool = False,
 ) -> FastAPI:
-    """``executor`` defaults to the real engine (PulumiExecutor); API-level tests may pass a fake."""
+    """``executor`` defaults to the real engine (PulumiExecutor); API-level tests may pass a fake.
+
+    ``consumer_process``: the embedded consumer runs in a child process (``service.jobs.consumer_process``)
+    rather than on threads of this one, so request handling never waits on the jobs and their event
+    ingestion; what serves the API (``service.main:app``, ``make run``) asks for it. On threads it shares
+    this process's executor and clock, which is what tests that inject them need."""
     settings = settings or get_settings()
     problems = production_problems(settings)
     if problems:
@@ -73,13 +81,23 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if settings.run_migrations_on_startup:
             await run_in_threadpool(upgrade, engine)
+        child = ConsumerProcess(settings) if settings.embedded_consumer and consumer_process else None
         if settings.embedded_consumer:
-            # Recovery before the consumer: nothing of ours runs yet, so every `running` row is an orphan.
+            # Recovery before the consumer, and before serving (what a client reads first is recovered):
+            # nothing of ours runs yet, so every `running` row is an orphan.
             await run_in_threadpool(jobs.recover)
+        if child is not None:
+            # It recovers again at each start (``service.jobs.worker``), which is what a restart after its
+            # crash needs; the first time it finds nothing left.
+            child.start()
+        elif settings.embedded_consumer:
             jobs.start_consumer()
+        app.state.consumer_process = child
         try:
             yield
         finally:
+            if child is not None:
+                await run_in_threadpool(child.stop)
             await run_in_threadpool(jobs.stop_consumer)
             engine.dispose()
 
@@ -181,7 +199,7 @@ def __getattr__(name: str) -> FastAPI:
     # `uvicorn service.main:app` builds the app from the environment on first access, not at import
     # (so importing create_app in tests never touches the default data folder).
     if name == "app":
-        application = create_app()
+        application = create_app(consumer_process=True)
         globals()["app"] = application
         return application
     raise AttributeError(name)

@@ -90,7 +90,7 @@ def main() -> None:
             seeded = {key: str(value) for key, value in seed(settings).items()}
         from service.main import create_app
 
-        app = create_app(settings)
+        app = create_app(settings, consumer_process=True)
         print(_instructions(settings, token, seeded), flush=True)
         uvicorn.run(app, host=settings.api_host, port=settings.api_port, log_level="info")
 

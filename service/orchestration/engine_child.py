@@ -8,16 +8,18 @@ with the environment ``environment.engine_process_env`` builds and nothing else.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
 import sys
 from collections.abc import Callable
-from pathlib import Path
-from typing import IO, Any
+from datetime import datetime
+from typing import IO, Any, TypeVar
 
 import pulumi.log
 from pulumi import automation as auto
+from pulumi.automation._stack import StackInitMode
 
 from service.orchestration.engine_errors import EngineErrorCode, classify_command_error
 from service.orchestration.engine_events import EventCollector, counts
@@ -29,8 +31,10 @@ from service.orchestration.models import (
     OperationRequest,
     OperationResult,
 )
+from service.orchestration.pulumi_cli import PinnedCommand
 
 ProgramFn = Callable[[], None]
+T = TypeVar("T")
 
 
 def _load_program(name: str) -> ProgramFn:
@@ -51,31 +55,105 @@ def _config_items(values: dict[str, ConfigValue], namespace: str | None) -> dict
 
 
 class _Workspace(auto.LocalWorkspace):
-    """The SDK's workspace, reading the stack's outputs in one CLI run instead of two.
+    """The SDK's workspace, with the stack's bookkeeping done in as few CLI runs as the Automation API allows.
 
-    After every `up` the SDK reads the outputs twice (masked, to learn which are secret, then in plain text),
-    and the plain-text run decrypts with the passphrase (a key derivation, the costliest part of a short CLI
-    run). The service keeps no secret output (``run`` drops them), so the masked read is all it needs: a
-    secret output keeps the mask as its value and is marked secret.
+    Each CLI run is a whole CLI start (0.2-0.4 CPU-seconds): the settings file is written here, not through
+    ``config set-all``, and outputs are read in one run when they must be read at all (``Stack`` below).
     """
 
     def stack_outputs(self, stack_name: str) -> auto.OutputMap:
+        """After every `up` the SDK reads the outputs twice (masked, to learn which are secret, then in plain
+        text), and the plain-text run decrypts with the passphrase (a key derivation, the costliest part of a
+        short CLI run). The service keeps no secret output (``run`` drops them), so the masked read is all it
+        needs: a secret output keeps the mask as its value and is marked secret."""
         masked = self._run_pulumi_cmd_sync(["stack", "output", "--json", "--stack", stack_name])
         values: dict[str, Any] = json.loads(masked.stdout or "{}")
         return {key: auto.OutputValue(value=v, secret=v == SECRET_MASK) for key, v in values.items()}
 
+    def write_config(self, stack_name: str, config: dict[str, auto.ConfigValue]) -> None:
+        """Plain values go straight into the stack's settings file (``Pulumi.<stack>.yaml``, merged with what
+        ``stack init`` wrote there: the encryption salt); only secrets go through the CLI, which encrypts them
+        with the stack's passphrase key exactly as ``config set-all`` always did."""
+        try:
+            settings = self.stack_settings(stack_name)
+        except FileNotFoundError:
+            settings = auto.StackSettings()
+        plain = {key: cv.value for key, cv in config.items() if not cv.secret}
+        settings.config = {**(settings.config or {}), **plain}
+        self.save_stack_settings(stack_name, settings)
+        secrets = {key: cv for key, cv in config.items() if cv.secret}
+        if secrets:
+            self.set_all_config(stack_name, secrets)
 
-# What `pulumi stack output --json` prints in place of a secret's value.
+
+# What `pulumi stack output --json` shows in place of a secret's value.
 SECRET_MASK = "[secret]"
 
 
-def select_stack(request: OperationRequest, program: ProgramFn, workspace: EngineWorkspace) -> auto.Stack:
+class Stack(auto.Stack):
+    """A stack the CLI is not asked to select: every command names it (``--stack``), so ``stack select`` (a
+    CLI run per operation) decides nothing.
+
+    ``up`` and ``destroy`` in the SDK end with two more CLI runs, ``stack output`` and ``stack history``; the
+    run's own events already hold both (the root resource's outputs, the summary's step counts: see
+    ``EventCollector``), so here they cost nothing. ``run`` reads them from its collector, and asks the CLI
+    for the outputs only if the events did not carry them."""
+
+    workspace: _Workspace
+
+    def __init__(self, name: str, workspace: _Workspace) -> None:  # no CLI run, unlike auto.Stack's
+        self.name = name
+        self.workspace = workspace
+        self._mode = StackInitMode.SELECT
+        self._preview_in_up = False
+
+    def up_previewing_first(self, **kwargs: Any) -> auto.UpResult:
+        """``up`` as one engine invocation that previews then updates (the CLI's own ``up --yes`` without
+        ``--skip-preview``, which the SDK always adds): the update starts only if the preview passed its
+        policy packs, stack-level ones included."""
+        self._preview_in_up = True
+        try:
+            return self.up(**kwargs)
+        finally:
+            self._preview_in_up = False
+
+    def _run_pulumi_cmd_sync(
+        self,
+        args: list[str],
+        on_output: auto.OnOutput | None = None,
+        on_error: auto.OnOutput | None = None,
+    ) -> auto.CommandResult:
+        if self._preview_in_up and args[:1] == ["up"]:
+            args = [arg for arg in args if arg != "--skip-preview"]
+        return super()._run_pulumi_cmd_sync(args, on_output, on_error)
+
+    def outputs(self) -> auto.OutputMap:
+        return {}
+
+    def info(self, show_secrets: bool = True) -> auto.UpdateSummary | None:
+        del show_secrets
+        return _FROM_EVENTS
+
+    def read_outputs(self) -> dict[str, Any]:
+        """The outputs from the state (one CLI run), without secrets."""
+        outputs = self.workspace.stack_outputs(self.name)
+        return {key: out.value for key, out in outputs.items() if not out.secret}
+
+
+# What ``Stack.info`` answers in place of the last history entry: nothing in it is read (``run`` takes the
+# counts from the events).
+_FROM_EVENTS = auto.UpdateSummary(
+    kind="", start_time=datetime.min, message="", environment={}, config={}, result="succeeded"
+)
+
+
+def workspace_for(program: ProgramFn, workspace: EngineWorkspace) -> _Workspace:
     # No settings here: the service built this process's whole environment (the CLI and every plugin it
     # starts inherit it) and sent the workspace with the request.
-    ws = _Workspace(
+    return _Workspace(
         pulumi_home=workspace.pulumi_home,
         program=program,
-        pulumi_command=auto.PulumiCommand(root=str(Path(workspace.pulumi_cli_dir).parent)),
+        pulumi_command=PinnedCommand(workspace.pulumi_cli_dir),
         project_settings=auto.ProjectSettings(
             name=PULUMI_PROJECT,
             runtime="python",
@@ -87,12 +165,40 @@ def select_stack(request: OperationRequest, program: ProgramFn, workspace: Engin
         # and a CLI run takes its environment from os.environ as it is at that moment.
         env_vars={k: v for k, v in os.environ.items() if k.startswith("FORENSICS_")},
     )
-    stack = auto.Stack.create_or_select(request.stack_name, ws)
+
+
+def operation_config(request: OperationRequest) -> dict[str, auto.ConfigValue]:
     config = _config_items(request.config, PULUMI_PROJECT)
     config.update(_config_items(request.provider_config, None))
-    if config:
-        stack.set_all_config(config)
+    return config
+
+
+def prepared(request: OperationRequest, program: ProgramFn, workspace: EngineWorkspace) -> Stack:
+    """The stack, created first for an `up` (one CLI run, ``stack init``); ``with_stack`` then writes the
+    config (one more CLI run if it holds secrets, none otherwise) and runs the operation.
+
+    An `up` is most often a stack's first operation: it creates the stack outright (an existing one answers
+    "already exists", which costs what a select would). Other operations find their stack in place, except
+    on a stack that never got created (e.g. a destroy after a failed create): that is created then, as the
+    SDK's ``create_or_select`` would, and the attempt repeated (see ``with_stack``)."""
+    ws = workspace_for(program, workspace)
+    stack = Stack(request.stack_name, ws)
+    if request.kind is OperationKind.UP:
+        with contextlib.suppress(auto.StackAlreadyExistsError):
+            ws.create_stack(request.stack_name)
     return stack
+
+
+def with_stack(stack: Stack, config: dict[str, auto.ConfigValue], operation: Callable[[], T]) -> T:
+    """Writes the config and runs ``operation``; on a stack that does not exist yet, creates it and does
+    both again (nothing ran: the CLI looks the stack up before anything else)."""
+    try:
+        stack.workspace.write_config(stack.name, config)
+        return operation()
+    except auto.StackNotFoundError:
+        stack.workspace.create_stack(stack.name)
+        stack.workspace.write_config(stack.name, config)
+        return operation()
 
 
 def run(
@@ -101,38 +207,36 @@ def run(
     workspace: EngineWorkspace,
     emit: Callable[[dict[str, Any]], None],
 ) -> OperationResult:
-    collector = EventCollector(emit)
+    # An `up` previews first in the same engine run (``Stack.up_previewing_first``): stack-level policies
+    # judge the final state, which an `up` alone would judge only after creating it; the preview is what keeps
+    # a violating stack from ever reaching AWS.
+    collector = EventCollector(emit, plan_first=request.kind is OperationKind.UP)
     policy_packs = request.policy_packs or None
     result = OperationResult(kind=request.kind, stack_name=request.stack_name, succeeded=False)
-    gate: EventCollector | None = None
-    try:
-        stack = select_stack(request, program, workspace)
+
+    def operate(stack: Stack) -> None:
         if request.kind is OperationKind.PREVIEW:
             preview = stack.preview(on_event=collector, policy_packs=policy_packs)
             result.changes = counts(preview.change_summary)
         elif request.kind is OperationKind.UP:
-            # Stack-level policies run on the final state, i.e. after an `up` has already created resources;
-            # a policy-checked preview first is what keeps a violating stack from ever reaching AWS.
-            gate = EventCollector(lambda event: emit(event) if event["type"] == "policy_violation" else None)
-            planned = stack.preview(on_event=gate, policy_packs=policy_packs)
-            collector.expect(sum(n for op, n in counts(planned.change_summary).items() if op != "same"))
             # show_secrets=False: the summary needs no decrypted config (that would cost a key derivation).
-            up = stack.up(on_event=collector, policy_packs=policy_packs, show_secrets=False)
-            result.changes = counts(up.summary.resource_changes)
-            result.outputs = {k: v.value for k, v in up.outputs.items() if not v.secret}
+            stack.up_previewing_first(on_event=collector, policy_packs=policy_packs, show_secrets=False)
+            result.changes = collector.changes
+            outputs = collector.stack_outputs
+            result.outputs = outputs if outputs is not None else stack.read_outputs()
         elif request.kind is OperationKind.REFRESH:
             refresh = stack.preview_refresh(on_event=collector)
             result.changes = counts(refresh.change_summary)
             result.drift = collector.drift
         elif request.kind is OperationKind.DESTROY:
-            destroy = stack.destroy(
-                on_event=collector, remove=request.remove_stack_after_destroy, show_secrets=False
-            )
-            result.changes = counts(destroy.summary.resource_changes)
+            stack.destroy(on_event=collector, remove=request.remove_stack_after_destroy, show_secrets=False)
+            result.changes = collector.changes
+
+    try:
+        stack = prepared(request, program, workspace)
+        with_stack(stack, operation_config(request), lambda: operate(stack))
         result.succeeded = True
     except auto.errors.CommandError as exc:
-        if gate is not None and gate.violations:
-            collector = gate
         result.error_code, result.error = classify_command_error(exc, collector)
     except Exception as exc:
         result.error_code, result.error = EngineErrorCode.PROGRAM_ERROR, f"{type(exc).__name__}: {exc}"

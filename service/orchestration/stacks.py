@@ -30,6 +30,7 @@ from service.config import PROJECT_ROOT, Settings
 from service.orchestration import engine_environment, policy_gate
 from service.orchestration.engine_errors import EngineErrorCode
 from service.orchestration.models import PULUMI_PROJECT, OperationRequest, OperationResult
+from service.orchestration.pulumi_cli import PinnedCommand
 
 EventHandler = Callable[[dict[str, Any]], None]
 DEFAULT_PROGRAM = "programs.forensic_env.program:forensic_environment"
@@ -203,7 +204,7 @@ def _workspace(settings: Settings) -> auto.LocalWorkspace:
     return auto.LocalWorkspace(
         pulumi_home=str(engine_environment.pulumi_home(settings)),
         env_vars=env,
-        pulumi_command=auto.PulumiCommand(root=str(settings.pulumi_cli_dir.parent)),
+        pulumi_command=PinnedCommand(settings.pulumi_cli_dir),
         project_settings=auto.ProjectSettings(
             name=PULUMI_PROJECT, runtime="python", backend=auto.ProjectBackend(url=settings.backend_url)
         ),

@@ -109,10 +109,20 @@ class Service:
         while time.monotonic() < deadline:
             try:
                 if self.request("GET", "/healthz")[0] == 200:
+                    self._settle(deadline)
                     return self
             except OSError:
                 time.sleep(0.2)
         raise SystemExit("the service did not start")
+
+    def _settle(self, deadline: float, idle_cpu: float = 0.3) -> None:
+        """Until the API and its job consumer process are idle: the consumer still imports and recovers after
+        the API answers, and that start-up is no clean room's CPU."""
+        while time.monotonic() < deadline:
+            before = self.cpu_total()
+            time.sleep(1.0)
+            if self.cpu_total() - before < idle_cpu:
+                return
 
     def __exit__(self, *exc: object) -> None:
         if self.proc is not None:
@@ -164,7 +174,8 @@ class Service:
         return details
 
     def cpu_total(self) -> float:
-        return cpu.times(self.pid).total
+        """The API process and every process it started (the job consumer process among them)."""
+        return cpu.tree_total(self.pid)
 
     def destroy(self, inv_ids: list[str]) -> None:
         for inv_id in inv_ids:
@@ -471,28 +482,22 @@ def main() -> None:
     p50, p99 = probe.percentile(0.5), probe.percentile(0.99)
     by_kind, total = rooms["breakdown"][len(rooms["breakdown"]) // 2]
     probe_cpu = rooms["get_cpu"] * len(probe.latencies)
-    print(f"\n== figures ({CORES} cores, medians of {args.runs}) ==")
-    print(
-        f"bare Automation API up:            {b:.1f} s  ({statistics.median(c for _, c in bare):.1f} CPU-s)"
-    )
-    print(
-        f"bare preview + up (the gate):      {g:.1f} s  ({statistics.median(c for _, c in gated):.1f} CPU-s)"
-    )
-    print(f"service create-to-ready:           {s:.1f} s")
-    print(
-        f"ratios: gated/bare {g / b:.2f}, service/gated {s / g:.2f}, service/bare {s / b:.2f}"
-        f" (goal service/bare <= 1.25: {_goal(s / b <= 1.25)})"
-    )
-    # Wall-clock ratios swing when the machine is shared; CPU seconds hardly do, and each of these runs is CPU
-    # bound against the local AWS, so their CPU ratios say the same thing more steadily.
     bare_cpu, gated_cpu = statistics.median(c for _, c in bare), statistics.median(c for _, c in gated)
+    print(f"\n== figures ({CORES} cores, medians of {args.runs}; the goals are issue 24's) ==")
+    print(f"bare Automation API up:            {b:.1f} s, {bare_cpu:.1f} CPU-s")
+    print(f"bare gated up (the policy gate):   {g:.1f} s, {gated_cpu:.1f} CPU-s")
+    print(f"service create-to-ready:           {s:.1f} s, {room_cpu:.1f} CPU-s")
+    # Wall-clock ratios swing when the machine is shared; CPU seconds hardly do, and each of these runs is CPU
+    # bound against the local AWS, so the goals are on the CPU ratios.
+    gate_cost = gated_cpu / bare_cpu
+    print(f"gate cost, gated/bare CPU: {gate_cost:.2f} (goal <= 1.15: {_goal(gate_cost <= 1.15)})")
     print(
-        f"  the same in CPU seconds: gated/bare {gated_cpu / bare_cpu:.2f},"
-        f" service/gated {room_cpu / gated_cpu:.2f}, service/bare {room_cpu / bare_cpu:.2f}"
+        f"service/gated CPU: {room_cpu / gated_cpu:.2f} (goal <= 1.05: {_goal(room_cpu / gated_cpu <= 1.05)})"
     )
+    print(f"  wall-clock ratios: gated/bare {g / b:.2f}, service/gated {s / g:.2f}, service/bare {s / b:.2f}")
     print(
         f"CPU per clean room (all processes, from the OS): {room_cpu:.1f} CPU-s"
-        f" (goal <= 6: {_goal(room_cpu <= 6)})"
+        f" (goal <= 9: {_goal(room_cpu <= 9)})"
     )
     print(f"  by process kind: {cpu.breakdown_line(by_kind, total)}")
     print(
@@ -508,7 +513,7 @@ def main() -> None:
     print(
         f"API GET /v1/investigations/{{id}} at 50 rps during the four: p50 {p50:.1f} ms, p99 {p99:.1f} ms,"
         f" {len(probe.latencies)} requests, {probe.errors} errors"
-        f" (goal p99 <= 50 without errors: {_goal(p99 <= 50 and not probe.errors)})"
+        f" (goal p99 <= 25 without errors: {_goal(p99 <= 25 and not probe.errors)})"
     )
     print(
         f"  the same GET on an idle service: p99 {rooms['idle_p99']:.1f} ms,"

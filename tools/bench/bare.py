@@ -1,8 +1,9 @@
 """``python -m tools.bench.bare``: one bare Automation API deployment in its own process, for the benchmark.
 
 Reads ``{"investigation", "gated"}`` on stdin; the settings come from FORENSICS_* variables.
-Runs the forensic program with the policy packs: ``up`` alone, or (``gated``) a policy-checked ``preview``
-then ``up``, which is what the service's gate does. Prints one JSON line when the stack is up: the seconds
+Runs the forensic program with the policy packs: ``up`` alone, or (``gated``) an ``up`` that previews
+under the packs first in the same engine run, which is what the service's gate does. Prints one JSON line
+when the stack is up: the seconds
 from selecting the stack to the end of ``up``, and this process's CPU seconds so far, its reaped children
 (the CLI, the analyzer, the provider) included. Then destroys the stack, so the next run starts clean.
 """
@@ -36,7 +37,7 @@ def main() -> None:
     os.environ.update(engine_environment.engine_process_env(settings))
     engine_environment.prepare_directories(settings)
     from programs.forensic_env.program import forensic_environment
-    from service.orchestration.engine_child import select_stack
+    from service.orchestration.engine_child import operation_config, prepared, with_stack
 
     request = build_request(
         settings,
@@ -51,10 +52,18 @@ def main() -> None:
         ),
     )
     started = time.perf_counter()
-    stack = select_stack(request, forensic_environment, engine_environment.engine_workspace(settings))
-    if job["gated"]:
-        stack.preview(policy_packs=request.policy_packs)
-    stack.up(policy_packs=request.policy_packs)
+    # The engine child's own bookkeeping (stack init, settings file), so that only the gate and the service
+    # differ from the service's figures.
+    stack = prepared(request, forensic_environment, engine_environment.engine_workspace(settings))
+
+    def deploy() -> None:
+        if job["gated"]:
+            # What the gate does: one engine run that previews (under the packs) before it updates.
+            stack.up_previewing_first(policy_packs=request.policy_packs)
+        else:
+            stack.up(policy_packs=request.policy_packs)
+
+    with_stack(stack, operation_config(request), deploy)
     elapsed = time.perf_counter() - started
     print(json.dumps({"seconds": elapsed, "cpu_seconds": _cpu_seconds()}), flush=True)
     stack.destroy(remove=True)

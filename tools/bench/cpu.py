@@ -23,6 +23,7 @@ PROC = Path("/proc")
 # Process kinds of a deployment, by what their command line runs.
 KINDS = ("engine (pulumi CLI)", "program + Automation API", "policy analyzer", "stand-in provider")
 SERVICE = "service"
+CONSUMER = "job consumer (jobs, event ingestion)"
 LOCAL_AWS = "local AWS (moto)"
 
 
@@ -62,7 +63,32 @@ def _cmdline(pid: int) -> str:
         return ""
 
 
+def tree_total(root: int) -> float:
+    """CPU seconds of ``root`` and all its descendants so far: each live process's own time plus its reaped
+    children's. A long-lived child (the job consumer process) is not reaped while it runs, so ``root``'s
+    ``children`` alone would leave its time, and all it reaped, out."""
+    found: dict[int, tuple[int, Times]] = {}
+    for entry in PROC.iterdir():
+        if entry.name.isdigit():
+            stat = _stat(int(entry.name))
+            if stat is not None:
+                found[int(entry.name)] = stat
+    tree = {root}
+    changed = True
+    while changed:
+        changed = False
+        for pid, (parent, _times) in found.items():
+            if parent in tree and pid not in tree:
+                tree.add(pid)
+                changed = True
+    if root not in found:
+        raise ProcessLookupError(root)
+    return sum(found[pid][1].total for pid in tree if pid in found)
+
+
 def kind_of(cmdline: str) -> str:
+    if "consumer_process" in cmdline:
+        return CONSUMER
     if "engine_child" in cmdline:
         return "program + Automation API"
     if "pulumi.policy" in cmdline or "pulumi-analyzer" in cmdline:
@@ -139,7 +165,7 @@ class Sampler:
 
 
 def breakdown_line(by_kind: dict[str, float], total: float) -> str:
-    order = [*KINDS, LOCAL_AWS, SERVICE]
+    order = [*KINDS, LOCAL_AWS, CONSUMER, SERVICE]
     parts = [f"{kind} {by_kind.get(kind, 0.0):.2f}" for kind in order]
     unattributed = total - sum(by_kind.values())
     parts.append(f"unattributed (after a process's last sample) {unattributed:.2f}")

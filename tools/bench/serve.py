@@ -11,7 +11,9 @@ from service.main import create_app
 
 def main() -> None:
     settings = get_settings()
-    uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port, log_level="warning")
+    # As served: the job consumer in its own process (``service.jobs.consumer_process``).
+    app = create_app(settings, consumer_process=True)
+    uvicorn.run(app, host=settings.api_host, port=settings.api_port, log_level="warning")
 
 
 if __name__ == "__main__":
