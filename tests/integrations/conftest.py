@@ -22,7 +22,7 @@ from service.integrations.integration_context import Integrations
 from service.integrations.signing import sign
 from service.main import create_app
 from service.orchestration.models import OperationRequest, OperationResult
-from tests.service.conftest import ADMIN, ADMIN_TOKEN
+from tests.support.api import ADMIN, ADMIN_TOKEN
 from tests.support.clock import TestClock
 from tests.support.fakes import Behaviour, ScriptedExecutor
 from tests.support.http import RecordingServer

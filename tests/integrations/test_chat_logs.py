@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from service.config import LOCAL_SOURCE_ACCOUNT
 from tests.integrations.conftest import audit_entries, slash
-from tests.service.conftest import open_ready
+from tests.support.api import open_ready
 from tests.support.clock import TestClock
 from tests.support.http import RecordingServer
 

@@ -23,7 +23,7 @@ from service.local.seed import seed
 from service.main import create_app
 from service.teardown import service as teardown
 from tests.integrations.conftest import audit_entries, jira_event, make_settings, signed_webhook, slash
-from tests.service.conftest import ADMIN, wait_operation
+from tests.support.api import ADMIN, wait_operation
 from tests.support.clock import TestClock
 from tests.support.http import RecordingServer
 

@@ -23,7 +23,7 @@ from service.integrations.models import OutboxMessage
 from service.integrations.outbox import Dispatcher
 from service.main import create_app
 from tests.integrations.conftest import make_settings, wait_status
-from tests.service.conftest import ADMIN, open_body
+from tests.support.api import ADMIN, open_body
 from tests.support.clock import TestClock
 from tests.support.fakes import ScriptedExecutor
 from tests.support.http import JiraStandIn

@@ -24,7 +24,7 @@ from service.operations.states import Action
 from service.orchestration.models import OperationKind
 from service.teardown import service as teardown
 from tests.integrations.conftest import audit_entries, jira_event, make_settings, signed_webhook, slash
-from tests.service.conftest import ADMIN, issue, wait_operation
+from tests.support.api import ADMIN, issue, wait_operation
 from tests.support.clock import TestClock
 from tests.support.http import RecordingServer
 

@@ -21,7 +21,7 @@ from service.config import PersonPrincipal
 from service.integrations.integration_context import Integrations
 from service.integrations.models import OutboxMessage
 from tests.integrations.conftest import SLACK_SECRET, audit_entries, slash, wait_status
-from tests.service.conftest import ADMIN, issue, open_body, wait_operation
+from tests.support.api import ADMIN, issue, open_body, wait_operation
 from tests.support.clock import TestClock
 from tests.support.http import RecordingServer
 

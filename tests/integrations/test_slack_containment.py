@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from service.config import LOCAL_SOURCE_ACCOUNT
 from tests.integrations.conftest import TestClock, audit_entries, slash
-from tests.service.conftest import ADMIN, open_ready
+from tests.support.api import ADMIN, open_ready
 from tests.support.http import RecordingServer
 
 COMMANDS = "/v1/integrations/slack/commands"

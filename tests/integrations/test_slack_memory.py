@@ -9,7 +9,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from tests.integrations.conftest import audit_entries, slash
-from tests.service.conftest import ADMIN, open_ready
+from tests.support.api import ADMIN, open_ready
 from tests.support.clock import TestClock
 from tests.support.http import RecordingServer
 

@@ -16,7 +16,7 @@ from tests.integrations.conftest import (
     signed_webhook,
     wait_status,
 )
-from tests.service.conftest import ADMIN
+from tests.support.api import ADMIN
 from tests.support.clock import TestClock
 from tests.support.fakes import ScriptedExecutor
 
