@@ -22,11 +22,11 @@ from service.integrations.integration_context import Integrations
 from service.integrations.models import OutboxMessage
 from service.integrations.outbox import Dispatcher
 from service.main import create_app
-from tests.integrations.conftest import make_settings, wait_status
 from tests.support.api import ADMIN, open_body
 from tests.support.clock import TestClock
 from tests.support.fakes import ScriptedExecutor
 from tests.support.http import JiraStandIn
+from tests.support.integrations import make_settings, wait_status
 
 TICKET = "SEC-301"
 

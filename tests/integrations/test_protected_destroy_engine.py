@@ -23,10 +23,10 @@ from service.main import create_app
 from service.operations.states import Action
 from service.orchestration.models import OperationKind
 from service.teardown import service as teardown
-from tests.integrations.conftest import audit_entries, jira_event, make_settings, signed_webhook, slash
 from tests.support.api import ADMIN, issue, wait_operation
 from tests.support.clock import TestClock
 from tests.support.http import RecordingServer
+from tests.support.integrations import audit_entries, jira_event, make_settings, signed_webhook, slash
 
 pytestmark = pytest.mark.engine
 

@@ -15,11 +15,11 @@ from fastapi.testclient import TestClient
 
 from service.integrations.wiring import DELIVER_PERIODIC, DRIFT_TASK, TEARDOWN_TASK
 from service.main import create_app
-from tests.integrations.conftest import make_settings
 from tests.support.api import ADMIN, open_ready
 from tests.support.clock import TestClock
 from tests.support.fakes import ScriptedExecutor
 from tests.support.http import RecordingServer
+from tests.support.integrations import make_settings
 
 
 @pytest.fixture
