@@ -15,11 +15,11 @@ TYPED_PATHS := service programs policy_packs tools
 # Lint and types are checked first, in this order (ruff check, ruff format --check, mypy), even under -j.
 .NOTPARALLEL: test check
 
-# pytest workers (pytest-xdist). Engine tests mostly wait on the Pulumi CLI, the plugins and moto, so more
-# workers than cores still shortens the run; each worker starts its own local AWS, PostgreSQL and Redis on
-# free ports and works in its own temporary folders (tests/conftest.py). README "Running the tests" has the
-# measurements behind the number. TEST_WORKERS=0 runs in one process.
-TEST_WORKERS ?= 3
+# pytest workers (pytest-xdist), one per core: measured, engine tests are bound by the CPU of the engine's
+# processes and moto more than by waiting, so a third worker on two cores made a subset slower (README,
+# "Tests"). Each worker starts its own local AWS, PostgreSQL and Redis on free ports and works in its own
+# temporary folders (tests/conftest.py). TEST_WORKERS=0 runs in one process.
+TEST_WORKERS ?= 2
 # Tests that share a module-scoped deployment carry @pytest.mark.xdist_group and run on one worker.
 XDIST_ARGS := -n $(TEST_WORKERS) --dist loadgroup
 
