@@ -32,7 +32,12 @@ FAULTS = {
 def _dry_run(*targets: str) -> list[list[str]]:
     """The commands `make <targets>` would run, expanded, one argv each; nothing is executed."""
     out = subprocess.run(
-        ["make", "--no-print-directory", "-n", *targets], cwd=ROOT, capture_output=True, text=True, check=True
+        # PYTEST_ARGS emptied: a caller's own (`make check PYTEST_ARGS=...` running this) would show here.
+        ["make", "--no-print-directory", "-n", *targets, "PYTEST_ARGS="],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     return [shlex.split(line) for line in out.splitlines() if line.strip()]
 
