@@ -10,16 +10,28 @@ STAMP := $(VENV)/.installed
 LINT_PATHS := service programs policy_packs tools tests
 TYPED_PATHS := service programs policy_packs tools
 
-.PHONY: run test test-aws worker serve-api serve-worker local-aws installed setup cli lint typecheck bench clean
+.PHONY: run test check test-aws worker serve-api serve-worker local-aws installed setup cli lint typecheck bench clean
 
 # Lint and types are checked first, in this order (ruff check, ruff format --check, mypy), even under -j.
-.NOTPARALLEL: test
+.NOTPARALLEL: test check
+
+# pytest workers (pytest-xdist), one per core: measured, engine tests are bound by the CPU of the engine's
+# processes and moto more than by waiting, so a third worker on two cores made a subset slower (README,
+# "Tests"). Each worker starts its own local AWS, PostgreSQL and Redis on free ports and works in its own
+# temporary folders (tests/conftest.py). TEST_WORKERS=0 runs in one process.
+TEST_WORKERS ?= 2
+# Tests that share a module-scoped deployment carry @pytest.mark.xdist_group and run on one worker.
+XDIST_ARGS := -n $(TEST_WORKERS) --dist loadgroup
 
 run: setup
 	$(PY) -m service.local.run
 
 test: setup lint typecheck
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest $(XDIST_ARGS) $(PYTEST_ARGS)
+
+# The inner loop: the same gates, then every test but the engine's (deployments through the Pulumi CLI).
+check: setup lint typecheck
+	$(PY) -m pytest $(XDIST_ARGS) -m "not engine" $(PYTEST_ARGS)
 
 # The target-switchable suites against real AWS (real provider, the bootstrap's settings); it lists what is
 # missing and exits non-zero before deploying anything when something is (tools/aws_test_run.py).

@@ -19,7 +19,7 @@ from service.config import Settings
 from service.local.seed import seed
 from service.main import create_app
 from tests.console.browser import attribute, chromium, screenshot, screenshot_dir, serve, text_of, wait_for
-from tests.service.conftest import ADMIN, ADMIN_TOKEN
+from tests.support.api import ADMIN, ADMIN_TOKEN
 
 pytestmark = pytest.mark.engine
 

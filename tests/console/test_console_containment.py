@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from service.config import LOCAL_SOURCE_ACCOUNT
 from tests.console.conftest import bearer_token, sign_in
-from tests.service.conftest import ADMIN, issue, open_ready
+from tests.support.api import ADMIN, issue, open_ready
 
 INSTANCE = "i-0123456789abcdef0"
 

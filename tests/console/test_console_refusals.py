@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 
 from service.config import PersonPrincipal
 from tests.console.conftest import bearer_token, csrf_of, sign_in
-from tests.service.conftest import ADMIN, ADMIN_TOKEN, issue, open_body, open_ready, wait_operation
+from tests.support.api import ADMIN, ADMIN_TOKEN, issue, open_body, open_ready, wait_operation
 from tests.support.clock import TestClock
 from tests.support.fakes import FakeExecutor, block_until
 

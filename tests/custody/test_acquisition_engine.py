@@ -14,7 +14,7 @@ from service.config import LOCAL_SOURCE_ACCOUNT, Settings
 from service.custody import acquisition, disk_image, mounting
 from service.investigations.models import Investigation
 from service.local.aws import LocalAws
-from tests.service.conftest import ADMIN, issue, open_ready, wait_operation
+from tests.support.api import ADMIN, issue, open_ready, wait_operation
 from tests.support.aws import client_as
 from tests.support.disk_images import (
     HOST_FILES,

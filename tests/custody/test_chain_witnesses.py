@@ -25,7 +25,7 @@ from service.custody.models import CustodyEvent, CustodyEventType, SignedStateme
 from service.local.aws import LocalAws
 from service.local.seed import seed
 from service.main import create_app
-from tests.service.conftest import ADMIN, ADMIN_TOKEN, open_ready
+from tests.support.api import ADMIN, ADMIN_TOKEN, open_ready
 from tests.support.fakes import FakeExecutor
 
 

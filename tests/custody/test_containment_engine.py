@@ -20,7 +20,7 @@ from service.containment import state as instance_state
 from service.custody import signing
 from service.custody.models import EvidenceArtifact
 from service.local.aws import LocalAws
-from tests.service.conftest import ADMIN, issue, open_ready, wait_operation
+from tests.support.api import ADMIN, issue, open_ready, wait_operation
 from tests.support.aws import client_as
 from tests.support.disk_images import SOURCE_ADMIN
 

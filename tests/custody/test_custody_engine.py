@@ -23,7 +23,7 @@ from programs.forensic_env.trust import GRANT_SID_PREFIX
 from service.access import service as access
 from service.cli import app as cli
 from service.custody import signing
-from tests.service.conftest import ADMIN, issue, open_ready, wait_operation
+from tests.support.api import ADMIN, issue, open_ready, wait_operation
 from tests.support.root import require_root
 from tests.support.targets import GRANTEE, TARGET, Target
 

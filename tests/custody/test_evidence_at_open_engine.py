@@ -20,7 +20,7 @@ from fastapi.testclient import TestClient
 
 from service.config import LOCAL_SOURCE_ACCOUNT, Settings, SourceAccount
 from service.local.aws import LocalAws
-from tests.service.conftest import ADMIN, open_body, wait_operation
+from tests.support.api import ADMIN, open_body, wait_operation
 from tests.support.aws import client_as
 from tests.support.disk_images import source_evidence
 

@@ -19,7 +19,7 @@ from service.custody import memory_capture, signing
 from service.local.aws import LocalAws
 from service.local.memory_source import write_known_image
 from tests.custody.test_custody_engine import _verify
-from tests.service.conftest import ADMIN, issue, open_ready, wait_operation
+from tests.support.api import ADMIN, issue, open_ready, wait_operation
 from tests.support.aws import client_as
 from tests.support.disk_images import SOURCE_ROLE
 from tests.support.root import require_root

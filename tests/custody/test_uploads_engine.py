@@ -23,7 +23,7 @@ from service.custody import uploads
 from service.investigations.models import Investigation
 from service.local.aws import LocalAws
 from service.operations.models import OperationEvent
-from tests.service.conftest import ADMIN, issue, open_ready, wait_operation
+from tests.support.api import ADMIN, issue, open_ready, wait_operation
 from tests.support.aws import client_as
 
 pytestmark = pytest.mark.engine

@@ -13,7 +13,7 @@ from service.integrations.messages import ALERTS, slack_message, ticket_text
 from service.integrations.notifications import notice_for
 from service.investigations.actions import spec_of
 from service.operations.states import Action
-from tests.service.conftest import open_ready
+from tests.support.api import open_ready
 
 ON_INSTANCE = "a" * 64
 REHASHED = "b" * 64

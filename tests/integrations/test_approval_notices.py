@@ -13,10 +13,10 @@ from sqlalchemy import select
 
 from service.integrations.integration_context import Integrations
 from service.integrations.models import OutboxMessage
-from tests.integrations.conftest import audit_entries, wait_status
-from tests.service.conftest import ADMIN, issue, open_body
+from tests.support.api import ADMIN, issue, open_body
 from tests.support.clock import TestClock
 from tests.support.http import RecordingServer
+from tests.support.integrations import audit_entries, wait_status
 
 ALICE = "alice@example.com"
 BOB = "bob@example.com"

@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.integrations.conftest import TestClock, slash
-from tests.service.conftest import ADMIN, open_ready
+from tests.support.api import ADMIN, open_ready
+from tests.support.clock import TestClock
+from tests.support.integrations import slash
 
 COMMANDS = "/v1/integrations/slack/commands"
 INSTANCE = "i-0123456789abcdef0"

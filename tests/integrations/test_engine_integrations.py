@@ -22,10 +22,10 @@ from service.local.aws import LocalAws
 from service.local.seed import seed
 from service.main import create_app
 from service.teardown import service as teardown
-from tests.integrations.conftest import audit_entries, jira_event, make_settings, signed_webhook, slash
-from tests.service.conftest import ADMIN, wait_operation
+from tests.support.api import ADMIN, wait_operation
 from tests.support.clock import TestClock
 from tests.support.http import RecordingServer
+from tests.support.integrations import audit_entries, integration_settings, jira_event, signed_webhook, slash
 
 pytestmark = pytest.mark.engine
 
@@ -43,7 +43,7 @@ def engine_app(
     chat_server: RecordingServer,
     clock: TestClock,
 ) -> Iterator[tuple[TestClient, Integrations]]:
-    settings = make_settings(
+    settings = integration_settings(
         tmp_path,
         ticket_server.url,
         aws_endpoint_url=local_aws.endpoint_url,

@@ -12,10 +12,10 @@ from sqlalchemy import select
 from service.integrations.integration_context import Integrations
 from service.integrations.models import OutboxMessage
 from service.integrations.outbox import backoff
-from tests.integrations.conftest import wait_status
-from tests.service.conftest import ADMIN, open_body
+from tests.support.api import ADMIN, open_body
 from tests.support.clock import TestClock
 from tests.support.http import RecordingServer
+from tests.support.integrations import wait_status
 
 
 @pytest.fixture

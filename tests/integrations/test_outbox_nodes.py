@@ -22,11 +22,11 @@ from service.integrations.integration_context import Integrations
 from service.integrations.models import OutboxMessage
 from service.integrations.outbox import Dispatcher
 from service.main import create_app
-from tests.integrations.conftest import make_settings, wait_status
-from tests.service.conftest import ADMIN, open_body
+from tests.support.api import ADMIN, open_body
 from tests.support.clock import TestClock
 from tests.support.fakes import ScriptedExecutor
 from tests.support.http import JiraStandIn
+from tests.support.integrations import integration_settings, wait_status
 
 TICKET = "SEC-301"
 
@@ -41,7 +41,7 @@ def jira() -> Iterator[JiraStandIn]:
 @pytest.fixture
 def node_settings(tmp_path: Path, jira: JiraStandIn, stores: dict[str, str | None]) -> Settings:
     # Deliveries are driven by the test (both nodes at once), not after each commit.
-    return make_settings(tmp_path, jira.url, outbox_dispatch_on_commit=False, **stores)
+    return integration_settings(tmp_path, jira.url, outbox_dispatch_on_commit=False, **stores)
 
 
 def _extend_until_done(client: TestClient, investigation_id: str, times: int, done: list[int]) -> None:
@@ -148,7 +148,7 @@ def _write(session_factory: Any, now: datetime, text: str) -> Any:
 def test_on_postgresql_delivery_follows_commit_order_not_id_order(
     tmp_path: Path, postgres_server: Any, jira: JiraStandIn
 ) -> None:
-    settings = make_settings(tmp_path, jira.url, database_url=postgres_server.database())
+    settings = integration_settings(tmp_path, jira.url, database_url=postgres_server.database())
     engine = make_engine(settings)
     upgrade(engine)
     factory = make_session_factory(engine)

@@ -23,10 +23,10 @@ from service.main import create_app
 from service.operations.states import Action
 from service.orchestration.models import OperationKind
 from service.teardown import service as teardown
-from tests.integrations.conftest import audit_entries, jira_event, make_settings, signed_webhook, slash
-from tests.service.conftest import ADMIN, issue, wait_operation
+from tests.support.api import ADMIN, issue, wait_operation
 from tests.support.clock import TestClock
 from tests.support.http import RecordingServer
+from tests.support.integrations import audit_entries, integration_settings, jira_event, signed_webhook, slash
 
 pytestmark = pytest.mark.engine
 
@@ -38,7 +38,7 @@ TICKET = "SEC-880"
 def engine_app(
     tmp_path: Path, local_aws: LocalAws, pulumi_cli: Path, ticket_server: RecordingServer, clock: TestClock
 ) -> Iterator[tuple[TestClient, Integrations]]:
-    settings = make_settings(
+    settings = integration_settings(
         tmp_path,
         ticket_server.url,
         aws_endpoint_url=local_aws.endpoint_url,

@@ -12,10 +12,10 @@ from sqlalchemy import select
 from service.integrations.integration_context import Integrations
 from service.integrations.models import ChatSubscription, OutboxMessage
 from service.observability.metrics import REGISTRY
-from tests.integrations.conftest import audit_entries, jira_event, signed_webhook, slash
 from tests.integrations.test_slack_buttons import press
-from tests.service.conftest import ADMIN
+from tests.support.api import ADMIN
 from tests.support.clock import TestClock
+from tests.support.integrations import audit_entries, jira_event, signed_webhook, slash
 
 WEBHOOK = "/v1/integrations/tickets/webhook"
 COMMANDS = "/v1/integrations/slack/commands"

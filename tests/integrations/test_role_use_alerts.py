@@ -28,11 +28,11 @@ from service.integrations.models import OutboxMessage
 from service.investigations.models import Investigation
 from service.jobs.tasks import ROLE_USE_SCAN_TASK
 from service.main import create_app
-from tests.integrations.conftest import audit_entries, make_settings, wait_status
-from tests.service.conftest import ADMIN, issue, open_body, wait_operation
+from tests.support.api import ADMIN, issue, open_body, wait_operation
 from tests.support.clock import TestClock
 from tests.support.fakes import ScriptedExecutor
 from tests.support.http import RecordingServer
+from tests.support.integrations import audit_entries, integration_settings, wait_status
 
 FORENSIC = "123456789012"
 ALICE = "alice@example.com"
@@ -412,7 +412,7 @@ def test_on_real_aws_the_scan_is_scheduled_and_reads_each_trail_through_the_depl
     """With ``target=aws`` settings the scan is on Huey's schedule (and not locally, where no trail exists);
     the scheduled task itself reads CloudTrail, its calls checked against the API model by the Stubber."""
     deploy_role = f"arn:aws:iam::{FORENSIC}:role/forensics-deploy"
-    aws_settings = make_settings(
+    aws_settings = integration_settings(
         tmp_path,
         None,
         target="aws",
@@ -425,7 +425,7 @@ def test_on_real_aws_the_scan_is_scheduled_and_reads_each_trail_through_the_depl
         jobs_signing_secret="a-job-signing-secret-for-this-test-only",
     )
     local = create_app(
-        make_settings(tmp_path / "local", None, integrations_periodic_tasks=True), executor=executor
+        integration_settings(tmp_path / "local", None, integrations_periodic_tasks=True), executor=executor
     )
     assert ROLE_USE_SCAN_TASK not in {t.name for t in local.state.jobs.huey._registry.periodic_tasks}
     app = create_app(aws_settings, executor=executor, clock=clock)

@@ -15,18 +15,18 @@ from fastapi.testclient import TestClient
 
 from service.integrations.wiring import DELIVER_PERIODIC, DRIFT_TASK, TEARDOWN_TASK
 from service.main import create_app
-from tests.integrations.conftest import make_settings
-from tests.service.conftest import ADMIN, open_ready
+from tests.support.api import ADMIN, open_ready
 from tests.support.clock import TestClock
 from tests.support.fakes import ScriptedExecutor
 from tests.support.http import RecordingServer
+from tests.support.integrations import integration_settings
 
 
 @pytest.fixture
 def scheduled_app(
     tmp_path: Path, ticket_server: RecordingServer, executor: ScriptedExecutor, clock: TestClock
 ) -> Iterator[tuple[FastAPI, TestClient]]:
-    settings = make_settings(
+    settings = integration_settings(
         tmp_path,
         ticket_server.url,
         integrations_periodic_tasks=True,

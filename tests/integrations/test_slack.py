@@ -10,10 +10,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from service.integrations.integration_context import Integrations
-from tests.integrations.conftest import audit_entries, slash, wait_status
-from tests.service.conftest import ADMIN, open_ready
+from tests.support.api import ADMIN, open_ready
 from tests.support.clock import TestClock
 from tests.support.http import RecordingServer
+from tests.support.integrations import audit_entries, slash, wait_status
 
 COMMANDS = "/v1/integrations/slack/commands"
 

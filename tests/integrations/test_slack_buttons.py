@@ -20,10 +20,10 @@ from service.access import service as access
 from service.config import PersonPrincipal
 from service.integrations.integration_context import Integrations
 from service.integrations.models import OutboxMessage
-from tests.integrations.conftest import SLACK_SECRET, audit_entries, slash, wait_status
-from tests.service.conftest import ADMIN, issue, open_body, wait_operation
+from tests.support.api import ADMIN, issue, open_body, wait_operation
 from tests.support.clock import TestClock
 from tests.support.http import RecordingServer
+from tests.support.integrations import SLACK_SECRET, audit_entries, slash, wait_status
 
 ACTIONS = "/v1/integrations/slack/actions"
 COMMANDS = "/v1/integrations/slack/commands"

@@ -10,9 +10,10 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from service.config import LOCAL_SOURCE_ACCOUNT
-from tests.integrations.conftest import TestClock, audit_entries, slash
-from tests.service.conftest import ADMIN, open_ready
+from tests.support.api import ADMIN, open_ready
+from tests.support.clock import TestClock
 from tests.support.http import RecordingServer
+from tests.support.integrations import audit_entries, slash
 
 COMMANDS = "/v1/integrations/slack/commands"
 INSTANCE = "i-0123456789abcdef0"

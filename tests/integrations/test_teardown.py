@@ -16,11 +16,11 @@ from service.investigations import service as investigations_service
 from service.investigations.models import Investigation
 from service.orchestration.models import OperationKind, OperationRequest, OperationResult
 from service.teardown import service as teardown
-from tests.integrations.conftest import audit_entries, held_then_failed, wait_status
-from tests.service.conftest import ADMIN, issue, open_ready, wait_operation
+from tests.support.api import ADMIN, issue, open_ready, wait_operation
 from tests.support.clock import TestClock
 from tests.support.fakes import ScriptedExecutor, fail_with
 from tests.support.http import RecordingServer
+from tests.support.integrations import audit_entries, held_then_failed, wait_status
 
 
 def _events(ctx: Integrations, ticket: str) -> list[str]:

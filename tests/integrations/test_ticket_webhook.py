@@ -9,16 +9,16 @@ from fastapi.testclient import TestClient
 
 from service.integrations.integration_context import Integrations
 from service.orchestration.models import OperationKind
-from tests.integrations.conftest import (
+from tests.support.api import ADMIN
+from tests.support.clock import TestClock
+from tests.support.fakes import ScriptedExecutor
+from tests.support.integrations import (
     audit_entries,
     held_then_failed,
     jira_event,
     signed_webhook,
     wait_status,
 )
-from tests.service.conftest import ADMIN
-from tests.support.clock import TestClock
-from tests.support.fakes import ScriptedExecutor
 
 WEBHOOK = "/v1/integrations/tickets/webhook"
 

@@ -26,9 +26,9 @@ from service.investigations.states import Status
 from service.operations.models import Operation
 from service.operations.states import Action
 from service.unit_of_work import Caller, UnitOfWork
-from tests.integrations.conftest import jira_event, signed_webhook, wait_status
-from tests.service.conftest import open_ready, wait_operation
+from tests.support.api import open_ready, wait_operation
 from tests.support.clock import TestClock
+from tests.support.integrations import jira_event, signed_webhook, wait_status
 
 WEBHOOK = "/v1/integrations/tickets/webhook"
 

@@ -7,7 +7,7 @@ credentials present; without credentials those runs are skipped). The tests them
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -75,18 +75,29 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.aws)
 
 
-@pytest.fixture
-def deploy_target(request: pytest.FixtureRequest, tmp_path: Path, pulumi_cli: Path) -> Iterator[DeployTarget]:
+def _deploy_target(request: pytest.FixtureRequest, folder: Path, pulumi_cli: Path) -> DeployTarget:
     if TARGET == "aws":
-        yield _aws_target(tmp_path, pulumi_cli)
-        return
+        return _aws_target(folder, pulumi_cli)
     local_aws: LocalAws = request.getfixturevalue("local_aws")
     settings = Settings(
         target="local",
-        data_dir=tmp_path / "data",
+        data_dir=folder / "data",
         aws_endpoint_url=local_aws.endpoint_url,
         aws_verify_tls=False,
         pulumi_cli_dir=pulumi_cli.parent,
     )
     seeded = dict(seed(settings))
-    yield DeployTarget(settings, local_aws.client, seeded, settings.aws_account_id)
+    return DeployTarget(settings, local_aws.client, seeded, settings.aws_account_id)
+
+
+@pytest.fixture
+def deploy_target(request: pytest.FixtureRequest, tmp_path: Path, pulumi_cli: Path) -> DeployTarget:
+    return _deploy_target(request, tmp_path, pulumi_cli)
+
+
+@pytest.fixture(scope="module")
+def module_deploy_target(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, pulumi_cli: Path
+) -> DeployTarget:
+    """One target for a module's tests that share a deployment (its own data folder and state backend)."""
+    return _deploy_target(request, tmp_path_factory.mktemp("module-target"), pulumi_cli)

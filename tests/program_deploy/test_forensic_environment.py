@@ -1,8 +1,12 @@
-"""The whole forensic program, with the mandatory policy packs, on the real engine; AWS checked with boto3."""
+"""The whole forensic program, with the mandatory policy packs, on the real engine; AWS checked with boto3.
+
+One room is deployed for the module and each property is a test of its own (the room's tests only read it,
+but for the evidence object the write test puts); the destroy test runs last."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -14,6 +18,11 @@ from service.orchestration.stacks import run_operation
 from tests.program_deploy.conftest import DeployTarget
 
 pytestmark = pytest.mark.engine
+
+# The investigation of the room the tests below share: deployed once for the module, read by one test per
+# property while it stands, destroyed by the last. One xdist group keeps them on one worker, in file order.
+ROOM = "it-full"
+SHARED_ROOM = pytest.mark.xdist_group(name="forensic-environment-room")
 
 
 def _config(target: DeployTarget, investigation: str, **extra: Any) -> dict[str, ConfigValue]:
@@ -81,14 +90,65 @@ def _assert_dns_is_fenced(resolver: Any, vpc_id: str, region: str) -> None:
     assert "*" not in names
 
 
-def test_forensic_environment_lifecycle(deploy_target: DeployTarget) -> None:
-    target = deploy_target
-    up = _run(target, OperationKind.UP, "it-full")
-    assert up.succeeded, (up.error, up.policy_violations)
-    out = up.outputs
-    ec2, s3, iam, kms = (target.client(s) for s in ("ec2", "s3", "iam", "kms"))
+@dataclass
+class Room:
+    """The clean room this module deploys once (investigation ``it-full``) and its stack's outputs."""
 
-    # Isolation: no internet gateway, no default route, no public IPs, endpoints present, flow logs on.
+    target: DeployTarget
+    out: dict[str, Any]
+    destroyed: bool = False
+
+    def client(self, service: str) -> Any:
+        return self.target.client(service)
+
+    @property
+    def role_names(self) -> dict[str, str]:
+        return {
+            role: self.out[f"{role}RoleArn"].rsplit("/", 1)[-1]
+            for role in ("responder", "investigator", "custodian", "analyst")
+        }
+
+
+@pytest.fixture(scope="module")
+def deployed(module_deploy_target: DeployTarget) -> Room:
+    up = _run(module_deploy_target, OperationKind.UP, ROOM)
+    assert up.succeeded, (up.error, up.policy_violations)
+    return Room(module_deploy_target, dict(up.outputs))
+
+
+@pytest.fixture
+def room(deployed: Room) -> Room:
+    """The deployed room for a test that reads it while it stands."""
+    if deployed.destroyed:
+        pytest.fail("the shared room was already destroyed: the destroy test runs last in this module")
+    return deployed
+
+
+@dataclass
+class Destroyed:
+    room: Room
+    result: OperationResult
+    evidence_key: str
+    evidence_version: str
+
+
+@pytest.fixture(scope="module")
+def destroyed(deployed: Room) -> Destroyed:
+    """The room destroyed, after the responder put one evidence object in its bucket."""
+    responder = deployed.target.client_as(deployed.out["responderRoleArn"], "s3")
+    key = "incoming/evidence-artifacts/kept.raw"
+    put = responder.put_object(
+        Bucket=deployed.out["evidenceBucket"], Key=key, Body=b"kept past destroy", ChecksumAlgorithm="SHA256"
+    )
+    deployed.destroyed = True
+    return Destroyed(deployed, _run(deployed.target, OperationKind.DESTROY, ROOM), key, put["VersionId"])
+
+
+@SHARED_ROOM
+def test_the_network_is_isolated(room: Room) -> None:
+    """No internet gateway, NAT or default route, no public IPs, the endpoints present, flow logs on, DNS
+    fenced, nothing inbound and only HTTPS out."""
+    ec2, out = room.client("ec2"), room.out
     vpc_id = out["vpcId"]
     igws = ec2.describe_internet_gateways(Filters=[{"Name": "attachment.vpc-id", "Values": [vpc_id]}])
     assert igws["InternetGateways"] == []
@@ -112,7 +172,7 @@ def test_forensic_environment_lifecycle(deploy_target: DeployTarget) -> None:
     }
     flow_logs = ec2.describe_flow_logs(Filters=[{"Name": "resource-id", "Values": [vpc_id]}])["FlowLogs"]
     assert [f["TrafficType"] for f in flow_logs] == ["ALL"]
-    _assert_dns_is_fenced(target.client("route53resolver"), vpc_id, target.settings.aws_region)
+    _assert_dns_is_fenced(room.client("route53resolver"), vpc_id, room.target.settings.aws_region)
 
     (sg,) = ec2.describe_security_groups(GroupIds=[out["securityGroupId"]])["SecurityGroups"]
     assert sg["IpPermissions"] == []  # nothing inbound
@@ -120,22 +180,32 @@ def test_forensic_environment_lifecycle(deploy_target: DeployTarget) -> None:
         assert (rule["IpProtocol"], rule["FromPort"], rule["ToPort"]) == ("tcp", 443, 443)
         assert all(r["CidrIp"] != "0.0.0.0/0" for r in rule.get("IpRanges", []))
 
-    # The workstation: IMDSv2, no public IP, no key pair, encrypted with the investigation key.
+
+@SHARED_ROOM
+def test_the_workstation_has_imdsv2_no_public_ip_no_key_pair_and_volumes_under_the_room_key(
+    room: Room,
+) -> None:
+    ec2, kms, out = room.client("ec2"), room.client("kms"), room.out
     key_arn = out["kmsKeyArn"]
     (reservation,) = ec2.describe_instances(InstanceIds=[out["instanceId"]])["Reservations"]
     (instance,) = reservation["Instances"]
     assert instance["MetadataOptions"]["HttpTokens"] == "required"
     assert not instance.get("PublicIpAddress")
     assert not instance.get("KeyName")
-    assert instance["ImageId"] == target.seeded["amiId"]
+    assert instance["ImageId"] == room.target.seeded["amiId"]
     volume_ids = [m["Ebs"]["VolumeId"] for m in instance["BlockDeviceMappings"]]
     volumes = ec2.describe_volumes(VolumeIds=volume_ids)["Volumes"]
     assert volumes and all(v["Encrypted"] and v["KmsKeyId"] in (key_arn, out["kmsKeyId"]) for v in volumes)
     assert kms.get_key_rotation_status(KeyId=out["kmsKeyId"])["KeyRotationEnabled"] is True
 
-    # The evidence: a copy of the snapshot, encrypted with the investigation key; the volume is made from
-    # the copy (never from the original) and attached.
-    source = target.seeded["snapshotId"]
+
+@SHARED_ROOM
+def test_the_evidence_is_a_copy_under_the_room_key_and_the_attached_volume_is_made_from_the_copy(
+    room: Room,
+) -> None:
+    ec2, out = room.client("ec2"), room.out
+    key_arn = out["kmsKeyArn"]
+    source = room.target.seeded["snapshotId"]
     (evidence,) = out["evidence"].values()
     assert out["evidence"] == {source: evidence} and evidence["sourceSnapshotId"] == source
     copy_id = evidence["copySnapshotId"]
@@ -151,7 +221,13 @@ def test_forensic_environment_lifecycle(deploy_target: DeployTarget) -> None:
     assert evidence_volume["Encrypted"]
     assert [a["InstanceId"] for a in evidence_volume["Attachments"]] == [out["instanceId"]]
 
-    # The evidence bucket: Object Lock, versioning, SSE-KMS with the key, public access blocked.
+
+@SHARED_ROOM
+def test_the_evidence_bucket_has_object_lock_versioning_sse_kms_no_public_access_and_tls_only(
+    room: Room,
+) -> None:
+    s3, out = room.client("s3"), room.out
+    key_arn = out["kmsKeyArn"]
     bucket = out["evidenceBucket"]
     lock = s3.get_object_lock_configuration(Bucket=bucket)["ObjectLockConfiguration"]
     assert lock["ObjectLockEnabled"] == "Enabled"
@@ -170,35 +246,35 @@ def test_forensic_environment_lifecycle(deploy_target: DeployTarget) -> None:
     keys = {o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", [])}
     assert {"incoming/evidence-artifacts/", "legal-hold/", "active-investigation/reports/"} <= keys
 
-    # Only the evidence roles get at objects: this (admin) principal is refused by the bucket policy.
+
+@SHARED_ROOM
+def test_only_the_evidence_roles_write_and_even_the_custodian_cannot_delete_a_locked_version(
+    room: Room,
+) -> None:
+    s3, out = room.client("s3"), room.out
+    bucket = out["evidenceBucket"]
+    # This (admin) principal is refused by the bucket policy.
     body = b"memory dump of host i-0abc"
     key = "incoming/evidence-artifacts/mem.raw"
     with pytest.raises(ClientError) as refused:
         s3.put_object(Bucket=bucket, Key=key, Body=body, ChecksumAlgorithm="SHA256")
     assert refused.value.response["Error"]["Code"] in ("AccessDenied", "403")
 
-    # The responder acquires evidence; even the custodian cannot delete the locked version.
-    responder = target.client_as(out["responderRoleArn"], "s3")
+    responder = room.target.client_as(out["responderRoleArn"], "s3")
     put = responder.put_object(Bucket=bucket, Key=key, Body=body, ChecksumAlgorithm="SHA256")
-    custodian = target.client_as(out["custodianRoleArn"], "s3")
+    custodian = room.target.client_as(out["custodianRoleArn"], "s3")
     with pytest.raises(ClientError) as denied:
         custodian.delete_object(Bucket=bucket, Key=key, VersionId=put["VersionId"])
     assert denied.value.response["Error"]["Code"] == "AccessDenied"
     head = custodian.head_object(Bucket=bucket, Key=key, VersionId=put["VersionId"])
     assert head["ObjectLockMode"] == "GOVERNANCE" and head["ObjectLockRetainUntilDate"]
 
-    # Least privilege: four roles, no wildcard allows, separation of duties.
-    role_names = {
-        name: arn.rsplit("/", 1)[-1]
-        for name, arn in (
-            ("responder", out["responderRoleArn"]),
-            ("investigator", out["investigatorRoleArn"]),
-            ("custodian", out["custodianRoleArn"]),
-            ("analyst", out["analystRoleArn"]),
-        )
-    }
+
+@SHARED_ROOM
+def test_four_roles_of_least_privilege_with_separated_duties(room: Room) -> None:
+    iam = room.client("iam")
     actions: dict[str, set[str]] = {}
-    for role, name in role_names.items():
+    for role, name in room.role_names.items():
         allows = _allowed(_policy_docs(iam, name))
         assert allows, f"{role} has no permissions"
         for statement in allows:
@@ -210,29 +286,39 @@ def test_forensic_environment_lifecycle(deploy_target: DeployTarget) -> None:
     assert "s3:DeleteObject" not in actions["analyst"] and "s3:PutObject" not in actions["analyst"]
     assert "s3:PutObjectLegalHold" in actions["custodian"]
 
-    # Destroy: everything goes but the retained evidence (bucket and copies outlive the clean room).
-    destroy = _run(target, OperationKind.DESTROY, "it-full")
-    assert destroy.succeeded, destroy.error
+
+@SHARED_ROOM
+def test_destroy_removes_everything_but_the_retained_evidence(destroyed: Destroyed) -> None:
+    """Runs last: the bucket, its objects and the evidence copies outlive the clean room."""
+    assert destroyed.result.succeeded, destroyed.result.error
+    room = destroyed.room
+    ec2, s3, iam, out = room.client("ec2"), room.client("s3"), room.client("iam"), room.out
+    vpc_id = out["vpcId"]
     assert ec2.describe_vpcs(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["Vpcs"] == []
-    resolver = target.client("route53resolver")
+    resolver = room.client("route53resolver")
     assert resolver.list_firewall_rule_group_associations(VpcId=vpc_id)["FirewallRuleGroupAssociations"] == []
     state = ec2.describe_instances(InstanceIds=[out["instanceId"]])["Reservations"][0]["Instances"][0][
         "State"
     ]
     assert state["Name"] == "terminated"
-    for name in role_names.values():
+    for name in room.role_names.values():
         with pytest.raises(ClientError):
             iam.get_role(RoleName=name)
+    bucket = out["evidenceBucket"]
     assert s3.head_bucket(Bucket=bucket)["ResponseMetadata"]["HTTPStatusCode"] == 200
     # The evidence copy is kept with the bucket; the working volume made from it is gone.
+    (evidence,) = out["evidence"].values()
+    copy_id = evidence["copySnapshotId"]
     assert ec2.describe_snapshots(SnapshotIds=[copy_id])["Snapshots"][0]["State"] == "completed"
+    (evidence_volume_id,) = out["evidenceVolumeIds"]
     try:
         states = [v["State"] for v in ec2.describe_volumes(VolumeIds=[evidence_volume_id])["Volumes"]]
     except ClientError as gone:
         assert gone.response["Error"]["Code"] == "InvalidVolume.NotFound"
         states = []
     assert set(states) <= {"deleting", "deleted"}
-    assert s3.list_object_versions(Bucket=bucket, Prefix=key)["Versions"][0]["VersionId"] == put["VersionId"]
+    versions = s3.list_object_versions(Bucket=bucket, Prefix=destroyed.evidence_key)["Versions"]
+    assert versions[0]["VersionId"] == destroyed.evidence_version
 
 
 @pytest.mark.parametrize(

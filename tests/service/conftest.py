@@ -6,10 +6,8 @@ The fake stands in for the engine only in API-level tests; anything that claims 
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -17,11 +15,9 @@ from fastapi.testclient import TestClient
 
 from service.config import PROJECT_ROOT, Settings
 from service.main import create_app
+from tests.support.api import ADMIN_TOKEN
 from tests.support.fakes import FakeExecutor
 from tests.support.people import TEST_PEOPLE
-
-ADMIN_TOKEN = "test-admin-token"
-ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
 
 @pytest.fixture
@@ -59,52 +55,12 @@ def client(app: FastAPI) -> Iterator[TestClient]:
         yield test_client
 
 
-def issue(client: TestClient, role: str, principal: str | None = None) -> dict[str, str]:
-    response = client.post(
-        "/v1/tokens", json={"principal": principal or f"{role}@example.com", "role": role}, headers=ADMIN
-    )
-    assert response.status_code == 201, response.text
-    return {"Authorization": f"Bearer {response.json()['token']}"}
-
-
-def open_body(ticket: str = "SEC-123", **extra: Any) -> dict[str, Any]:
-    return {"ticket": ticket, "title": "Compromised build host", "region": "us-east-1", **extra}
-
-
-def wait_operation(
-    client: TestClient,
-    operation_id: str,
-    *,
-    until: tuple[str, ...] = ("succeeded", "failed", "cancelled", "timed_out", "interrupted"),
-    timeout: float = 15.0,
-) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while True:
-        body = client.get(f"/v1/operations/{operation_id}", headers=ADMIN).json()
-        if body["state"] in until:
-            return body
-        if time.monotonic() > deadline:
-            raise AssertionError(f"operation {operation_id} still {body['state']}")
-        time.sleep(0.05)
-
-
-def open_ready(
-    client: TestClient, ticket: str = "SEC-123", *, timeout: float = 15.0, **extra: Any
-) -> dict[str, Any]:
-    """Opens and waits for ready (pass ``timeout`` for the real engine: an `up` takes many seconds)."""
-    response = client.post("/v1/investigations", json=open_body(ticket, **extra), headers=ADMIN)
-    assert response.status_code == 202, response.text
-    op = wait_operation(client, response.json()["operation"]["id"], timeout=timeout)
-    assert op["state"] == "succeeded", op
-    return client.get(f"/v1/investigations/{response.json()['investigation']['id']}", headers=ADMIN).json()
-
-
 @pytest.fixture
 def engine_client(engine_settings: Settings) -> Iterator[TestClient]:
     """The real thing for lifecycle tests: real engine (PulumiExecutor), seeded local AWS, embedded consumer.
 
     Uses ``engine_settings`` from tests/conftest.py (its own data folder and state backend, the shared moto).
-    Authenticate with ``ADMIN``; wait with ``wait_operation(client, id, timeout=600)``.
+    Authenticate with ``tests.support.api.ADMIN``; wait with ``wait_operation(client, id, timeout=600)``.
     """
     from pydantic import SecretStr
 

@@ -32,7 +32,7 @@ from service.local.moto_server import assume_role_request, current_time_context,
 from service.local.seed import seed
 from service.main import create_app
 from tests.program_deploy.test_roles_enforced import _denied
-from tests.service.conftest import ADMIN, ADMIN_TOKEN, issue, open_ready, wait_operation
+from tests.support.api import ADMIN, ADMIN_TOKEN, issue, open_ready, wait_operation
 from tests.support.clock import TestClock
 from tests.support.people import TEST_PEOPLE
 

@@ -23,7 +23,7 @@ from service.investigations.states import Status
 from service.operations.states import Action
 from service.orchestration.models import OperationKind
 from service.unit_of_work import Caller, UnitOfWork
-from tests.service.conftest import ADMIN, open_ready, wait_operation
+from tests.support.api import ADMIN, open_ready, wait_operation
 from tests.support.fakes import FakeExecutor, fail_with
 
 # What each built-in action means, written out once more by hand: a change to the table must be a change

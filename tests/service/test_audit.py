@@ -4,7 +4,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
-from tests.service.conftest import ADMIN, issue, open_ready
+from tests.support.api import ADMIN, issue, open_ready
 
 
 def test_changes_and_operations_are_audited_and_the_chain_verifies(client: TestClient) -> None:

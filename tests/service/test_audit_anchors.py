@@ -23,7 +23,7 @@ from service.db.session import SessionFactory, make_engine, make_session_factory
 from service.local.aws import LocalAws
 from service.local.seed import _ensure_anchor_bucket, _ensure_deploy_role
 from service.main import create_app
-from tests.service.conftest import ADMIN
+from tests.support.api import ADMIN
 from tests.support.clock import TestClock
 from tests.support.fakes import FakeExecutor
 from tests.support.settings import make_settings

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from tests.service.conftest import ADMIN, issue, open_body, open_ready
+from tests.support.api import ADMIN, issue, open_body, open_ready
 
 
 def test_missing_or_wrong_token_is_401(client: TestClient) -> None:

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from service.config import Settings
 from service.local.aws import LocalAws
 from service.orchestration import stacks
-from tests.service.conftest import ADMIN, open_body, wait_operation
+from tests.support.api import ADMIN, open_body, wait_operation
 
 pytestmark = pytest.mark.engine
 

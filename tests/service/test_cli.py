@@ -15,7 +15,7 @@ from service.config import Settings
 from service.local.aws import LocalAws
 from service.local.seed import seed
 from service.main import create_app
-from tests.service.conftest import ADMIN_TOKEN
+from tests.support.api import ADMIN_TOKEN
 from tests.support.fakes import FakeExecutor
 
 runner = CliRunner()

@@ -27,7 +27,7 @@ from service.config import Settings
 from service.local.aws import LocalAws
 from service.local.seed import seed
 from service.main import create_app
-from tests.service.conftest import ADMIN, ADMIN_TOKEN, issue, open_ready, wait_operation
+from tests.support.api import ADMIN, ADMIN_TOKEN, issue, open_ready, wait_operation
 from tests.support.fakes import FakeExecutor, block_until
 from tests.support.people import TEST_PEOPLE
 from tests.support.settings import make_settings

@@ -20,7 +20,7 @@ from service.config import PROJECT_ROOT, Settings
 from service.jobs.consumer_process import MODULE
 from service.local.aws import free_port
 from service.orchestration.stacks import settings_env
-from tests.service.conftest import ADMIN, ADMIN_TOKEN, open_body
+from tests.support.api import ADMIN, ADMIN_TOKEN, open_body
 from tests.support.people import TEST_PEOPLE
 
 T = TypeVar("T")

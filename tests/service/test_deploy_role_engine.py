@@ -27,7 +27,7 @@ from service.config import ForensicAccount, Settings
 from service.local.aws import LocalAws
 from service.local.seed import seed_account
 from service.main import create_app
-from tests.service.conftest import ADMIN, ADMIN_TOKEN, open_body, wait_operation
+from tests.support.api import ADMIN, ADMIN_TOKEN, open_body, wait_operation
 
 pytestmark = pytest.mark.engine
 

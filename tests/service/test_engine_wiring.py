@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.service.conftest import ADMIN, open_body, wait_operation
+from tests.support.api import ADMIN, open_body, wait_operation
 
 pytestmark = pytest.mark.engine
 

@@ -15,7 +15,7 @@ from service.db.session import make_engine, make_session_factory
 from service.jobs.event_ingestion import EventIngestion
 from service.jobs.job_context import JobContext
 from service.operations.models import Operation, OperationEvent
-from tests.service.conftest import open_ready
+from tests.support.api import open_ready
 from tests.support.fakes import FakeExecutor
 
 

@@ -17,7 +17,7 @@ from service import aws_clients
 from service.config import ForensicAccount, Settings
 from service.local.seed import seed
 from service.main import create_app
-from tests.service.conftest import ADMIN, ADMIN_TOKEN, open_body, wait_operation
+from tests.support.api import ADMIN, ADMIN_TOKEN, open_body, wait_operation
 
 pytestmark = pytest.mark.engine
 

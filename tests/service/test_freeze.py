@@ -14,7 +14,7 @@ from service.custody import signing
 from service.local.aws import LocalAws
 from service.local.seed import seed
 from service.main import create_app
-from tests.service.conftest import ADMIN, issue, open_ready, wait_operation
+from tests.support.api import ADMIN, issue, open_ready, wait_operation
 from tests.support.fakes import FakeExecutor
 
 BUCKET = "evidence-freeze-test"

@@ -7,7 +7,7 @@ from pydantic import SecretStr
 
 from service.config import Settings
 from service.main import create_app
-from tests.service.conftest import ADMIN, open_ready
+from tests.support.api import ADMIN, open_ready
 from tests.support.fakes import FakeExecutor
 
 SCRAPE_TOKEN = "scrape-token-for-tests"

@@ -5,7 +5,7 @@ import threading
 from fastapi.testclient import TestClient
 
 from service.orchestration.models import PolicyViolation
-from tests.service.conftest import ADMIN, issue, open_body, open_ready, wait_operation
+from tests.support.api import ADMIN, issue, open_body, open_ready, wait_operation
 from tests.support.fakes import FakeExecutor, block_until, fail_with
 
 

@@ -17,7 +17,7 @@ from programs.forensic_env.config import MAX_TTL_HOURS
 from service.config import ForensicAccount, Settings
 from service.errors import Misconfigured
 from service.main import create_app
-from tests.service.conftest import ADMIN, issue, open_ready, wait_operation
+from tests.support.api import ADMIN, issue, open_ready, wait_operation
 from tests.support.fakes import FakeExecutor, block_until
 
 

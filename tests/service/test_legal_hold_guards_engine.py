@@ -27,8 +27,8 @@ from service.config import Settings
 from service.local.aws import LocalAws
 from service.local.seed import seed
 from service.main import create_app
-from tests.service.conftest import ADMIN, ADMIN_TOKEN, issue, open_ready, wait_operation
 from tests.service.test_access_engine import _person_role, _sts_as
+from tests.support.api import ADMIN, ADMIN_TOKEN, issue, open_ready, wait_operation
 from tests.support.clock import TestClock
 from tests.support.people import TEST_PEOPLE
 

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from service.config import Settings
 from service.local.aws import LocalAws
 from service.orchestration import stacks
-from tests.service.conftest import ADMIN, open_body, wait_operation
+from tests.support.api import ADMIN, issue, open_body, wait_operation
 from tests.support.aws import client_as
 from tests.support.root import require_root
 
@@ -193,8 +193,6 @@ def test_three_at_once_and_ordered_operations(engine_client: TestClient) -> None
 
 
 def test_release_by_custodian_then_destroy(engine_client: TestClient, local_aws: LocalAws) -> None:
-    from tests.service.conftest import issue
-
     ec2, s3, iam = local_aws.client("ec2"), local_aws.client("s3"), local_aws.client("iam")
     responder = issue(engine_client, "responder")
     custodian = issue(engine_client, "data_custodian")

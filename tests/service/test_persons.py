@@ -17,8 +17,8 @@ from service.errors import Forbidden
 from service.investigations import service as investigations
 from service.investigations.models import Investigation
 from service.investigations.states import Status
-from tests.service.conftest import ADMIN, ADMIN_TOKEN, issue, open_ready
 from tests.service.test_cli_approvals import forensics
+from tests.support.api import ADMIN, ADMIN_TOKEN, issue, open_ready
 
 ALICE = "alice@example.com"  # a configured person (tests/support/people.py)
 ALICE_CHAT = "slack:UALICE2(alice)"  # her chat account, which nobody mapped

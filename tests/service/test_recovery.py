@@ -19,7 +19,7 @@ from service.jobs import recovery
 from service.jobs.recovery import RecoveryReport
 from service.main import create_app
 from service.operations.models import Operation
-from tests.service.conftest import ADMIN, ADMIN_TOKEN, open_body
+from tests.support.api import ADMIN, ADMIN_TOKEN, open_body, wait_operation
 from tests.support.fakes import FakeExecutor
 from tools.local_servers import PostgresServer, RedisServer
 
@@ -118,8 +118,6 @@ def test_recovery_at_start_up_then_the_retry_runs(
     idle_client.__exit__(None, None, None)
 
     with TestClient(create_app(settings, executor=fake)) as client:
-        from tests.service.conftest import wait_operation
-
         detail = client.get(f"/v1/investigations/{opened['investigation']['id']}", headers=ADMIN).json()
         retry = detail["timeline"][-1]
         assert retry["retry_of"] == opened["operation"]["id"]

@@ -17,7 +17,7 @@ from service.config import Settings
 from service.local.aws import LocalAws
 from service.local.seed import seed
 from service.orchestration import stacks
-from tests.service.conftest import ADMIN, open_body
+from tests.support.api import ADMIN, open_body
 from tests.support.processes import ServiceProcess
 
 pytestmark = pytest.mark.engine

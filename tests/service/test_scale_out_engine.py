@@ -30,7 +30,7 @@ from service.local.aws import LocalAws
 from service.local.seed import seed
 from service.operations.models import Operation
 from service.orchestration import stacks
-from tests.service.conftest import open_body
+from tests.support.api import open_body
 from tests.support.processes import ServiceProcess, WorkerProcess
 from tools.local_servers import PostgresServer, RedisServer
 

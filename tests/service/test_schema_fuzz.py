@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, settings
 
 from service.config import PROJECT_ROOT, Settings
 from service.main import create_app
-from tests.service.conftest import ADMIN, ADMIN_TOKEN
+from tests.support.api import ADMIN, ADMIN_TOKEN
 from tests.support.fakes import FakeExecutor
 
 

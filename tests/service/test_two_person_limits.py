@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from tests.service.conftest import ADMIN, issue, open_body, open_ready
+from tests.support.api import ADMIN, issue, open_body, open_ready
 
 
 def _extend(client: TestClient, investigation_id: str, hours: int, headers: dict[str, str]) -> Any:

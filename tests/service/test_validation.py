@@ -6,7 +6,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from tests.service.conftest import ADMIN, open_body
+from tests.support.api import ADMIN, open_body
 
 
 def _fields(response) -> list[str]:  # type: ignore[no-untyped-def]

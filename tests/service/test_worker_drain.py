@@ -20,7 +20,7 @@ from service.jobs.tasks import Jobs
 from service.main import create_app
 from service.orchestration.engine_errors import EngineErrorCode
 from service.orchestration.models import OperationRequest, OperationResult
-from tests.service.conftest import ADMIN, open_body, wait_operation
+from tests.support.api import ADMIN, open_body, wait_operation
 from tests.support.fakes import FakeExecutor
 
 

@@ -37,8 +37,8 @@ from service.local.aws import LocalAws
 from service.local.seed import seed
 from service.operations.models import Operation
 from service.orchestration import stacks
-from tests.service.conftest import open_body
 from tests.service.test_scale_out_engine import _assert_exactly_the_clean_rooms
+from tests.support.api import open_body
 from tests.support.processes import ServiceProcess, WorkerProcess
 
 pytestmark = pytest.mark.engine

@@ -1,6 +1,6 @@
 """Deploy a day-zero program (a directory with its own Pulumi.yaml) through the Automation API into the
-local AWS: a local workspace on the program's directory (its project, so its config namespace), the real CLI,
-the stand-in provider on PATH.
+local AWS: a local workspace on the program's project file (its project, so its config namespace), the real
+CLI, the stand-in provider on PATH.
 
 The program runs inline, as the service runs its programs (the CLI the project builds has no Python language
 host to start `__main__.py` with), and, as in the service, each operation in a process of its own
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator, Mapping
@@ -93,25 +94,28 @@ def program_stack(
     settings: Settings, program_dir: Path, program: str, stack_name: str, config: Mapping[str, Any]
 ) -> Iterator[DayZeroStack]:
     """The stack (``program`` is ``module:function``), configured: the project's keys (JSON when not strings)
-    and the provider's. The stack settings file the workspace writes beside Pulumi.yaml is removed after."""
+    and the provider's.
+
+    The workspace is a folder of this run's own (in the data folder) holding a copy of the program's
+    Pulumi.yaml: the stack settings file the workspace writes beside it then never lands in the checkout,
+    where a parallel worker deploying the same program under the same stack name would overwrite it."""
     prepare_directories(settings)
+    workspace = settings.data_dir / "day-zero" / stack_name
+    workspace.mkdir(parents=True, exist_ok=True)
+    shutil.copy(program_dir / "Pulumi.yaml", workspace / "Pulumi.yaml")
     job = {
-        "program_dir": str(program_dir),
+        "program_dir": str(workspace),
         "program": program,
         "stack": stack_name,
         "env": pulumi_env(settings),
         "cli_root": str(settings.pulumi_cli_dir.parent),
     }
-    stack_file = program_dir / f"Pulumi.{stack_name}.yaml"
-    try:
-        values = {
-            key: auto.ConfigValue(value if isinstance(value, str) else json.dumps(value))
-            for key, value in config.items()
-        }
-        _stack(job).set_all_config({**values, **provider_config(settings)})
-        yield DayZeroStack(settings, job)
-    finally:
-        stack_file.unlink(missing_ok=True)
+    values = {
+        key: auto.ConfigValue(value if isinstance(value, str) else json.dumps(value))
+        for key, value in config.items()
+    }
+    _stack(job).set_all_config({**values, **provider_config(settings)})
+    yield DayZeroStack(settings, job)
 
 
 def main() -> None:

@@ -15,7 +15,7 @@ import httpx
 from service.config import PROJECT_ROOT, Settings
 from service.local.aws import free_port
 from service.orchestration import stacks
-from tests.service.conftest import ADMIN, ADMIN_TOKEN
+from tests.support.api import ADMIN, ADMIN_TOKEN
 
 
 class NodeProcess:

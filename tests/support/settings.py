@@ -19,7 +19,7 @@ from tests.support.people import TEST_PEOPLE
 if TYPE_CHECKING:
     from service.local.aws import LocalAws
 
-ADMIN_TOKEN = "test-admin-token"
+from tests.support.api import ADMIN_TOKEN
 
 
 def make_settings(tmp_path: Path, *, aws: LocalAws | None = None, **overrides: Any) -> Settings:

@@ -32,7 +32,12 @@ FAULTS = {
 def _dry_run(*targets: str) -> list[list[str]]:
     """The commands `make <targets>` would run, expanded, one argv each; nothing is executed."""
     out = subprocess.run(
-        ["make", "--no-print-directory", "-n", *targets], cwd=ROOT, capture_output=True, text=True, check=True
+        # PYTEST_ARGS emptied: a caller's own (`make check PYTEST_ARGS=...` running this) would show here.
+        ["make", "--no-print-directory", "-n", *targets, "PYTEST_ARGS="],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     return [shlex.split(line) for line in out.splitlines() if line.strip()]
 
@@ -64,6 +69,26 @@ def test_make_test_runs_the_gates_in_order_before_pytest(gates: dict[str, list[s
     assert ordered == [*GATES, "pytest"], ordered
     # The same commands as the separate targets, not look-alikes.
     assert _gates(commands) == gates
+
+
+def test_make_check_runs_the_same_gates_then_every_test_but_the_engines(gates: dict[str, list[str]]) -> None:
+    commands = _dry_run("check")
+    names = [_gate_name(argv) or ("pytest" if argv[1:3] == ["-m", "pytest"] else None) for argv in commands]
+    assert [name for name in names if name] == [*GATES, "pytest"], names
+    assert _gates(commands) == gates
+    (pytest_argv,) = [argv for argv in commands if argv[1:3] == ["-m", "pytest"]]
+    marker = pytest_argv[pytest_argv.index("-m", 3) + 1]
+    assert marker == "not engine", pytest_argv
+
+
+def test_make_test_and_check_run_pytest_on_the_same_workers() -> None:
+    def pytest_args(target: str) -> list[str]:
+        (argv,) = [argv for argv in _dry_run(target) if argv[1:3] == ["-m", "pytest"]]
+        return argv[3:]
+
+    full, inner = pytest_args("test"), pytest_args("check")
+    assert "-n" in full and "--dist" in full, full
+    assert inner[: len(full)] == full, (full, inner)
 
 
 def test_mypy_is_strict_over_every_shipped_folder_and_the_standin(gates: dict[str, list[str]]) -> None:
