@@ -276,7 +276,7 @@ class Settings(BaseSettings):
     metrics_token: SecretStr | None = None
     run_migrations_on_startup: bool = True
 
-    # Integrations (service/integrations, service/teardown)
+    # Integrations (service/integrations, service/expiry)
     # Ticket webhooks: HMAC-SHA256 over f"{timestamp}.{body}"; no secret = every webhook is refused.
     ticket_webhook_secret: SecretStr | None = None
     ticket_webhook_tolerance_seconds: int = 300

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
-from service.custody import signing
+from service import statement_signing
 
 Status = Literal["ok", "differs", "error", "skipped", "info"]
 # Makes a boto3 client for a service name ("s3", "ebs", "kms").
@@ -83,13 +83,15 @@ def load_document(path: Path) -> dict[str, Any]:
 
 
 def check_signature(document: dict[str, Any], public_key_pem: str) -> Check:
-    problems = signing.verify_signature(document, public_key_pem)
+    problems = statement_signing.verify_signature(document, public_key_pem)
     subject = signing_key_arn(document) or "unknown key"
     if problems:
         return Check("error", "signature", subject, "; ".join(problems))
     digest = document["signature"]["digest"]
-    fingerprint = signing.public_key_fingerprint(public_key_pem)
-    message = f"{signing.ALGORITHM} signature valid over digest {digest} by key SHA256:{fingerprint}"
+    fingerprint = statement_signing.public_key_fingerprint(public_key_pem)
+    message = (
+        f"{statement_signing.ALGORITHM} signature valid over digest {digest} by key SHA256:{fingerprint}"
+    )
     return Check("ok", "signature", subject, message)
 
 
@@ -275,4 +277,4 @@ def fetch_public_key(document: dict[str, Any], kms: Any) -> str:
     key_arn = signing_key_arn(document)
     if key_arn is None:
         raise ValueError("the document names no signing key (signature.keyId)")
-    return signing.fetch_public_key_pem(kms, key_arn)
+    return statement_signing.fetch_public_key_pem(kms, key_arn)

@@ -38,7 +38,7 @@ from service.auth.service import Principal
 from service.config import Settings
 from service.custody.schemas import LogsRequest
 from service.errors import Forbidden, InvalidInput, NotFound, ServiceError, Unauthorized
-from service.integrations import signing
+from service.integrations import webhook_hmac
 from service.integrations.integration_context import Integrations
 from service.integrations.messages import Notice, slack_message, snapshot, text_message
 from service.integrations.models import ChatSubscription
@@ -177,8 +177,8 @@ def accept_signed(
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
     lowered = {k.lower(): v for k, v in headers.items()}
     try:
-        signature = signing.verify_slack(secret, lowered, body, ctx.clock)
-        signing.remember(session, "slack", signature, ctx.clock())
+        signature = webhook_hmac.verify_slack(secret, lowered, body, ctx.clock)
+        webhook_hmac.remember(session, "slack", signature, ctx.clock())
     except Unauthorized as exc:
         action, path = audited_as
         ctx.reject(session, source, action, f"integrations/slack/{path}", exc, request_id)

@@ -36,7 +36,7 @@ from service.investigations.schemas import (
 )
 from service.investigations.states import Status
 from service.operations.states import Action
-from service.orchestration.models import OperationKind, OperationRequest, OperationResult
+from service.orchestration.messages import OperationKind, OperationRequest, OperationResult
 from service.unit_of_work import UnitOfWork
 
 # A stack may exist in every state but these: actions that change nothing may run there.

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from service.config import Settings
-from service.orchestration.models import OperationRequest, OperationResult
+from service.orchestration.messages import OperationRequest, OperationResult
 
 
 class OperationExecutor(Protocol):

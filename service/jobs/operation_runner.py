@@ -29,7 +29,7 @@ from service.observability import metrics
 from service.operations.models import Operation, OperationEvent
 from service.operations.states import OperationState
 from service.orchestration.engine_errors import EngineErrorCode
-from service.orchestration.models import OperationKind, OperationResult
+from service.orchestration.messages import OperationKind, OperationResult
 
 logger = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ from pulumi import automation as auto
 
 from service.orchestration.engine_errors import EngineErrorCode, classify_command_error
 from service.orchestration.engine_events import EventCollector, counts
-from service.orchestration.models import (
+from service.orchestration.messages import (
     PULUMI_PROJECT,
     ConfigValue,
     EngineWorkspace,

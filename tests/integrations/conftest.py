@@ -19,9 +19,9 @@ from slack_sdk.signature import SignatureVerifier
 
 from service.config import PROJECT_ROOT, Settings
 from service.integrations.integration_context import Integrations
-from service.integrations.signing import sign
+from service.integrations.webhook_hmac import sign
 from service.main import create_app
-from service.orchestration.models import OperationRequest, OperationResult
+from service.orchestration.messages import OperationRequest, OperationResult
 from tests.service.conftest import ADMIN, ADMIN_TOKEN
 from tests.support.clock import TestClock
 from tests.support.fakes import Behaviour, ScriptedExecutor

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from service.integrations.integration_context import Integrations
-from service.orchestration.models import OperationKind
+from service.orchestration.messages import OperationKind
 from tests.integrations.conftest import (
     audit_entries,
     held_then_failed,

@@ -21,7 +21,7 @@ from service.investigations.models import Investigation
 from service.investigations.schemas import NoParams
 from service.investigations.states import Status
 from service.operations.states import Action
-from service.orchestration.models import OperationKind
+from service.orchestration.messages import OperationKind
 from service.unit_of_work import Caller, UnitOfWork
 from tests.service.conftest import ADMIN, open_ready, wait_operation
 from tests.support.fakes import FakeExecutor, fail_with

@@ -4,7 +4,7 @@ import threading
 
 from fastapi.testclient import TestClient
 
-from service.orchestration.models import PolicyViolation
+from service.orchestration.messages import PolicyViolation
 from tests.service.conftest import ADMIN, issue, open_body, open_ready, wait_operation
 from tests.support.fakes import FakeExecutor, block_until, fail_with
 
@@ -78,7 +78,7 @@ def test_preview_and_refresh_report_without_changing_status(client: TestClient, 
     assert preview.json()["operation"]["kind"] == "preview"
     assert wait_operation(client, preview.json()["operation"]["id"])["state"] == "succeeded"
 
-    from service.orchestration.models import OperationResult
+    from service.orchestration.messages import OperationResult
 
     def drifted(request, cancel):  # type: ignore[no-untyped-def]
         return OperationResult(

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from service.config import Settings
-from service.orchestration.models import OperationKind, OperationRequest, OperationResult, PolicyViolation
+from service.orchestration.messages import OperationKind, OperationRequest, OperationResult, PolicyViolation
 
 Behaviour = Callable[[OperationRequest, threading.Event], OperationResult | None]
 

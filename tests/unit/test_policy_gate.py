@@ -9,7 +9,7 @@ import pytest
 from service.config import FORENSICS_POLICY_PACK, Settings
 from service.main import create_app
 from service.orchestration import policy_gate
-from service.orchestration.models import OperationKind, OperationRequest
+from service.orchestration.messages import OperationKind, OperationRequest
 from service.orchestration.stacks import DEFAULT_PROGRAM, build_request
 
 

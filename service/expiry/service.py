@@ -29,6 +29,7 @@ from service.config import Settings
 from service.db.session import session_scope
 from service.domain_events import ExpiryWarned
 from service.errors import ServiceError
+from service.expiry.models import TtlWarning
 from service.integrations.integration_context import Integrations
 from service.investigations import service as investigations
 from service.investigations.actions import spec_of, under_legal_hold
@@ -36,7 +37,6 @@ from service.investigations.models import Investigation
 from service.investigations.states import Status
 from service.operations.models import Operation
 from service.operations.states import Action, OperationState
-from service.teardown.models import TtlWarning
 
 logger = logging.getLogger(__name__)
 
