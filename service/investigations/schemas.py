@@ -8,12 +8,12 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 
 from programs.forensic_env.config import AMI_SSM_PREFIX, MAX_EVIDENCE_SNAPSHOTS, TICKET_PATTERN
 from programs.forensic_env.tags import RESERVED_TAG_KEYS
-from service.api.schemas import StrictModel
 from service.custody.schemas import EvidenceAtOpen
 from service.investigations.models import Investigation
 from service.investigations.states import Status
 from service.operations.models import Operation
 from service.operations.schemas import OperationOut
+from service.schemas import StrictModel
 
 # Every pattern here spells its character classes out in ASCII: pydantic checks patterns with Rust's regex,
 # the program (programs/forensic_env/config.py) with Python's re, and their \w, \d and \s differ outside
