@@ -14,6 +14,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 
+from service import features  # noqa: F401  (registers every feature's actions: the table is complete here)
 from service.access.views import router as access_router
 from service.api import error_handlers, health
 from service.api.middleware import (

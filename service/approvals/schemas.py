@@ -7,7 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from service.approvals.models import ApprovalRequest, ApprovalStatus
 from service.clock import as_utc
-from service.investigations.actions import ACTIONS
+from service.features import ACTIONS
 from service.investigations.schemas import InvestigationOut
 from service.operations.schemas import OperationOut
 from service.schemas import StrictModel

@@ -28,6 +28,7 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from service import features  # noqa: F401  (registers every feature's actions: the table is complete here)
 from service.access import service as access
 from service.access.schemas import AccessRequestCreate
 from service.approvals import service as approval_service

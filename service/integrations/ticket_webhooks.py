@@ -27,6 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from programs.forensic_env.config import TICKET_PATTERN
+from service import features  # noqa: F401  (registers every feature's actions: the table is complete here)
 from service.audit import service as audit
 from service.domain_events import RequestRefused
 from service.errors import InvalidInput, ServiceError, StateConflict, Unauthorized
