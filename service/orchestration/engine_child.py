@@ -19,11 +19,12 @@ from typing import IO, Any
 import pulumi.log
 from pulumi import automation as auto
 
-from service.orchestration.engine_errors import EngineErrorCode, classify_command_error
+from service.orchestration.engine_errors import classify_command_error
 from service.orchestration.engine_events import EventCollector, counts
 from service.orchestration.messages import (
     PULUMI_PROJECT,
     ConfigValue,
+    EngineErrorCode,
     EngineWorkspace,
     OperationKind,
     OperationRequest,

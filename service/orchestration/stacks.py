@@ -28,8 +28,7 @@ from pulumi import automation as auto
 
 from service.config import PROJECT_ROOT, Settings
 from service.orchestration import engine_environment, policy_gate
-from service.orchestration.engine_errors import EngineErrorCode
-from service.orchestration.messages import PULUMI_PROJECT, OperationRequest, OperationResult
+from service.orchestration.messages import PULUMI_PROJECT, EngineErrorCode, OperationRequest, OperationResult
 
 EventHandler = Callable[[dict[str, Any]], None]
 DEFAULT_PROGRAM = "programs.forensic_env.program:forensic_environment"

@@ -18,8 +18,7 @@ from fastapi.testclient import TestClient
 from service.config import Settings
 from service.jobs.tasks import Jobs
 from service.main import create_app
-from service.orchestration.engine_errors import EngineErrorCode
-from service.orchestration.messages import OperationRequest, OperationResult
+from service.orchestration.messages import EngineErrorCode, OperationRequest, OperationResult
 from tests.service.conftest import ADMIN, open_body, wait_operation
 from tests.support.fakes import FakeExecutor
 
