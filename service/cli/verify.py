@@ -58,6 +58,7 @@ def verify_statement(
     """Verify a signed statement offline (exit code 0 only if everything matches).
 
     Its signature, then every object version and snapshot it lists, re-hashed with your AWS credentials."""
+    # Only this command needs botocore and the custody modules: every other command starts without them.
     from botocore.exceptions import BotoCoreError, ClientError
 
     from service import statement_signing

@@ -106,6 +106,7 @@ def _store_report(
     ctx: HookContext, inv: Investigation, s3: Any, bucket: str, prefix: str, *, hold: bool
 ) -> list[str]:
     """The custody report as it stands (PDF and HTML), kept beside the statement it accompanies."""
+    # The report renders PDFs with reportlab, slow to import; only a freeze or a destroy writes one.
     from service.custody import report
     from service.custody.service import build_report
 

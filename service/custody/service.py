@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service import statement_signing
+from service.access.models import AccessRequest
 from service.audit.models import AuditEntry
 from service.config import Settings
 from service.custody import chain_witnesses, ledger
@@ -142,8 +143,6 @@ def _statement_rows(settings: Settings, session: Session, inv: Investigation) ->
 
 def _role_holders(session: Session, investigation_id: str) -> list[dict[str, Any]]:
     """Who was granted which clean-room role, by whom, from when until when (just-in-time access grants)."""
-    from service.access.models import AccessRequest
-
     rows = session.execute(
         select(AccessRequest)
         .where(AccessRequest.investigation_id == investigation_id, AccessRequest.decided_at.is_not(None))

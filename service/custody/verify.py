@@ -101,6 +101,7 @@ def _malformed(category: str, index: int, entry: Any, needs: str) -> Check:
 
 def check_objects(s3: Any, objects: Iterable[Any]) -> list[Check]:
     """Each listed object version, read and hashed (SHA-256, streamed) and compared with its record."""
+    # botocore on first use, as in service.aws_clients: the offline signature check runs without it.
     from botocore.exceptions import BotoCoreError, ClientError
 
     checks = []
@@ -240,6 +241,7 @@ def aws_client_factory(
 
     def client(service: str) -> Any:
         if service not in made:
+            # boto3 on first use, as in service.aws_clients: the offline signature check runs without it.
             import boto3
             from botocore.config import Config
 

@@ -43,6 +43,7 @@ class PulumiExecutor:
         on_started: Callable[[int], None],
         timeout: float | None,
     ) -> OperationResult:
+        # pulumi.automation (under stacks) is slow to import; a process loads it when it runs an operation.
         from service.orchestration import stacks
 
         return stacks.run_operation(
@@ -50,16 +51,19 @@ class PulumiExecutor:
         )
 
     def export_stack(self, settings: Settings, stack_name: str) -> dict[str, Any]:
+        # pulumi.automation (under stacks) is slow to import; a process loads it when it runs an operation.
         from service.orchestration import stacks
 
         return stacks.export_stack(settings, stack_name)
 
     def clear_stack_lock(self, settings: Settings, stack_name: str) -> None:
+        # pulumi.automation (under stacks) is slow to import; a process loads it when it runs an operation.
         from service.orchestration import stacks
 
         stacks.clear_stack_lock(settings, stack_name)
 
     def stop_process_group(self, pid: int) -> None:
+        # pulumi.automation (under stacks) is slow to import; a process loads it when it runs an operation.
         from service.orchestration import stacks
 
         stacks.stop_process_group(pid)
