@@ -10,15 +10,16 @@ STAMP := $(VENV)/.installed
 LINT_PATHS := service programs policy_packs tools tests
 TYPED_PATHS := service programs policy_packs tools
 
-.PHONY: run test test-aws worker serve-api serve-worker local-aws installed setup cli lint typecheck bench clean
+.PHONY: run test test-aws worker serve-api serve-worker local-aws installed setup cli lint typecheck imports bench clean
 
-# Lint and types are checked first, in this order (ruff check, ruff format --check, mypy), even under -j.
+# Lint, types and the layer contracts are checked first, in this order (ruff check, ruff format --check, mypy,
+# lint-imports), even under -j.
 .NOTPARALLEL: test
 
 run: setup
 	$(PY) -m service.local.run
 
-test: setup lint typecheck
+test: setup lint typecheck imports
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # The target-switchable suites against real AWS (real provider, the bootstrap's settings); it lists what is
@@ -73,6 +74,10 @@ lint: setup
 
 typecheck: setup
 	$(VENV)/bin/mypy $(TYPED_PATHS)
+
+# The layers of service/ (.importlinter): no module imports from a layer above its own.
+imports: setup
+	$(VENV)/bin/lint-imports
 
 bench: setup
 	$(PY) -m tools.bench $(BENCH_ARGS)
