@@ -35,11 +35,11 @@ from service.db.migrate import upgrade
 from service.db.session import make_engine, make_session_factory
 from service.integrations import wiring as integrations
 from service.investigations.views import router as investigations_router
-from service.jobs.executor import OperationExecutor, PulumiExecutor
 from service.jobs.job_context import JobContext
 from service.jobs.tasks import Jobs, install_access_tasks
 from service.operations.views import router as operations_router
 from service.orchestration import policy_gate
+from service.orchestration.engine import OperationExecutor, PulumiExecutor
 
 logger = logging.getLogger(__name__)
 

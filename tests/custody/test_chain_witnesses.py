@@ -24,8 +24,8 @@ from service.custody.models import CustodyEvent, CustodyEventType, SignedStateme
 from service.local.aws import LocalAws
 from service.local.seed import seed
 from service.main import create_app
+from service.orchestration.fake_engine import FakeExecutor
 from tests.service.conftest import ADMIN, ADMIN_TOKEN, open_ready
-from tests.support.fakes import FakeExecutor
 
 
 @pytest.fixture

@@ -21,10 +21,10 @@ from service.config import PROJECT_ROOT, Settings
 from service.integrations.integration_context import Integrations
 from service.integrations.webhook_hmac import sign
 from service.main import create_app
+from service.orchestration.fake_engine import Behaviour, ScriptedExecutor
 from service.orchestration.messages import OperationRequest, OperationResult
 from tests.service.conftest import ADMIN, ADMIN_TOKEN
 from tests.support.clock import TestClock
-from tests.support.fakes import Behaviour, ScriptedExecutor
 from tests.support.http import RecordingServer
 from tests.support.people import TEST_PEOPLE
 

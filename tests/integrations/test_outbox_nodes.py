@@ -22,10 +22,10 @@ from service.integrations.integration_context import Integrations
 from service.integrations.models import OutboxMessage
 from service.integrations.outbox import Dispatcher
 from service.main import create_app
+from service.orchestration.fake_engine import ScriptedExecutor
 from tests.integrations.conftest import make_settings, wait_status
 from tests.service.conftest import ADMIN, open_body
 from tests.support.clock import TestClock
-from tests.support.fakes import ScriptedExecutor
 from tests.support.http import JiraStandIn
 
 TICKET = "SEC-301"

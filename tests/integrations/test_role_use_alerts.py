@@ -28,10 +28,10 @@ from service.integrations.models import OutboxMessage
 from service.investigations.models import Investigation
 from service.jobs.tasks import ROLE_USE_SCAN_TASK
 from service.main import create_app
+from service.orchestration.fake_engine import ScriptedExecutor
 from tests.integrations.conftest import audit_entries, make_settings, wait_status
 from tests.service.conftest import ADMIN, issue, open_body, wait_operation
 from tests.support.clock import TestClock
-from tests.support.fakes import ScriptedExecutor
 from tests.support.http import RecordingServer
 
 FORENSIC = "123456789012"

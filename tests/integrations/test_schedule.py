@@ -15,10 +15,10 @@ from fastapi.testclient import TestClient
 
 from service.integrations.wiring import DELIVER_PERIODIC, DRIFT_TASK, TEARDOWN_TASK
 from service.main import create_app
+from service.orchestration.fake_engine import ScriptedExecutor
 from tests.integrations.conftest import make_settings
 from tests.service.conftest import ADMIN, open_ready
 from tests.support.clock import TestClock
-from tests.support.fakes import ScriptedExecutor
 from tests.support.http import RecordingServer
 
 

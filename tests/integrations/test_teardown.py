@@ -15,11 +15,11 @@ from service.integrations.integration_context import Integrations
 from service.integrations.models import OutboxMessage
 from service.investigations import service as investigations_service
 from service.investigations.models import Investigation
+from service.orchestration.fake_engine import ScriptedExecutor, fail_with
 from service.orchestration.messages import OperationKind, OperationRequest, OperationResult
 from tests.integrations.conftest import audit_entries, held_then_failed, wait_status
 from tests.service.conftest import ADMIN, issue, open_ready, wait_operation
 from tests.support.clock import TestClock
-from tests.support.fakes import ScriptedExecutor, fail_with
 from tests.support.http import RecordingServer
 
 

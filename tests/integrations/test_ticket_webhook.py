@@ -8,6 +8,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from service.integrations.integration_context import Integrations
+from service.orchestration.fake_engine import ScriptedExecutor
 from service.orchestration.messages import OperationKind
 from tests.integrations.conftest import (
     audit_entries,
@@ -18,7 +19,6 @@ from tests.integrations.conftest import (
 )
 from tests.service.conftest import ADMIN
 from tests.support.clock import TestClock
-from tests.support.fakes import ScriptedExecutor
 
 WEBHOOK = "/v1/integrations/tickets/webhook"
 

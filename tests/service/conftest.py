@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 
 from service.config import PROJECT_ROOT, Settings
 from service.main import create_app
-from tests.support.fakes import FakeExecutor
+from service.orchestration.fake_engine import FakeExecutor
 from tests.support.people import TEST_PEOPLE
 
 ADMIN_TOKEN = "test-admin-token"

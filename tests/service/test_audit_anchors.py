@@ -23,10 +23,10 @@ from service.db.session import SessionFactory, make_engine, make_session_factory
 from service.local.aws import LocalAws
 from service.local.seed import _ensure_anchor_bucket, _ensure_deploy_role
 from service.main import create_app
+from service.orchestration.fake_engine import FakeExecutor
 from service.statement_signing import LocalKeySigner, sign_statement
 from tests.service.conftest import ADMIN, ADMIN_TOKEN
 from tests.support.clock import TestClock
-from tests.support.fakes import FakeExecutor
 
 ACTOR = audit.Actor("alice@example.com", "responder")
 

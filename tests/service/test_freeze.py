@@ -14,8 +14,8 @@ from service.config import Settings
 from service.local.aws import LocalAws
 from service.local.seed import seed
 from service.main import create_app
+from service.orchestration.fake_engine import FakeExecutor
 from tests.service.conftest import ADMIN, issue, open_ready, wait_operation
-from tests.support.fakes import FakeExecutor
 
 BUCKET = "evidence-freeze-test"
 

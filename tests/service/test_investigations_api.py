@@ -4,9 +4,9 @@ import threading
 
 from fastapi.testclient import TestClient
 
+from service.orchestration.fake_engine import FakeExecutor, block_until, fail_with
 from service.orchestration.messages import PolicyViolation
 from tests.service.conftest import ADMIN, issue, open_body, open_ready, wait_operation
-from tests.support.fakes import FakeExecutor, block_until, fail_with
 
 
 def test_open_answers_202_with_the_investigation_and_its_up(client: TestClient, fake: FakeExecutor) -> None:

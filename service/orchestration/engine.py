@@ -1,5 +1,6 @@
-"""The seam between the job layer and the engine. The default is the real orchestration; API-level tests may
-pass a fake, but anything that claims to deploy uses ``PulumiExecutor``."""
+"""The engine interface: what the job layer asks of the engine (``OperationExecutor``) and the real engine
+behind it (``PulumiExecutor``). API-level tests may pass the fake beside it (``fake_engine.FakeExecutor``);
+anything that claims to deploy uses ``PulumiExecutor``."""
 
 from __future__ import annotations
 
