@@ -29,8 +29,8 @@ from service.console.models import ConsoleSession
 from service.console.rendering import page, redirect, set_cookie, signer
 from service.custody import service as custody
 from service.custody.views import report_response
+from service.features import ACTIONS
 from service.investigations import service as investigations
-from service.investigations.actions import ACTIONS
 from service.investigations.schemas import InvestigationCreate
 from service.investigations.states import Status
 from service.operations import service as operations
