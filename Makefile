@@ -10,9 +10,10 @@ STAMP := $(VENV)/.installed
 LINT_PATHS := service programs policy_packs tools tests
 TYPED_PATHS := service programs policy_packs tools
 
-.PHONY: run test check test-aws worker serve-api serve-worker local-aws installed setup cli lint typecheck bench clean
+.PHONY: run test check test-aws worker serve-api serve-worker local-aws installed setup cli lint typecheck imports bench clean
 
-# Lint and types are checked first, in this order (ruff check, ruff format --check, mypy), even under -j.
+# Lint, types and the layer contracts are checked first, in this order (ruff check, ruff format --check, mypy,
+# lint-imports), even under -j.
 .NOTPARALLEL: test check
 
 # pytest workers (pytest-xdist), one per core: measured, engine tests are bound by the CPU of the engine's
@@ -26,11 +27,11 @@ XDIST_ARGS := -n $(TEST_WORKERS) --dist loadgroup
 run: setup
 	$(PY) -m service.local.run
 
-test: setup lint typecheck
+test: setup lint typecheck imports
 	$(PY) -m pytest $(XDIST_ARGS) $(PYTEST_ARGS)
 
 # The inner loop: the same gates, then every test but the engine's (deployments through the Pulumi CLI).
-check: setup lint typecheck
+check: setup lint typecheck imports
 	$(PY) -m pytest $(XDIST_ARGS) -m "not engine" $(PYTEST_ARGS)
 
 # The target-switchable suites against real AWS (real provider, the bootstrap's settings); it lists what is
@@ -85,6 +86,10 @@ lint: setup
 
 typecheck: setup
 	$(VENV)/bin/mypy $(TYPED_PATHS)
+
+# The layers of service/ (.importlinter): no module imports from a layer above its own.
+imports: setup
+	$(VENV)/bin/lint-imports
 
 bench: setup
 	$(PY) -m tools.bench $(BENCH_ARGS)

@@ -32,6 +32,7 @@ def client(
     role_arn: str | None = None,
     session_name: str = "forensics-service",
 ) -> Any:
+    # On first use: boto3 is slow to import, and not every process that imports this module makes a client.
     import boto3
     from botocore.config import Config
 

@@ -7,6 +7,7 @@ provider plugin; nothing local is started and the stand-in is never on PATH.
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 from functools import lru_cache
 from pathlib import Path
@@ -276,7 +277,7 @@ class Settings(BaseSettings):
     metrics_token: SecretStr | None = None
     run_migrations_on_startup: bool = True
 
-    # Integrations (service/integrations, service/teardown)
+    # Integrations (service/integrations, service/expiry)
     # Ticket webhooks: HMAC-SHA256 over f"{timestamp}.{body}"; no secret = every webhook is refused.
     ticket_webhook_secret: SecretStr | None = None
     ticket_webhook_tolerance_seconds: int = 300
@@ -398,8 +399,6 @@ class Settings(BaseSettings):
             return self.memory_tool_path, self.memory_tool_sha256
         if self.memory_tool_path is not None or self.memory_tool_sha256 is not None or self.target != "local":
             return None
-        import hashlib
-
         standin = PROJECT_ROOT / "service" / "local" / "avml_standin.sh"
         return standin, hashlib.sha256(standin.read_bytes()).hexdigest()
 

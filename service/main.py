@@ -15,6 +15,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 
+from service import features  # noqa: F401  (registers every feature's actions: the table is complete here)
 from service.access.views import router as access_router
 from service.api import error_handlers, health
 from service.api.middleware import (
@@ -37,11 +38,11 @@ from service.errors import Misconfigured
 from service.integrations import wiring as integrations
 from service.investigations.views import router as investigations_router
 from service.jobs.consumer_process import ConsumerProcess
-from service.jobs.executor import OperationExecutor, PulumiExecutor
 from service.jobs.job_context import JobContext
 from service.jobs.tasks import Jobs, install_access_tasks
 from service.operations.views import router as operations_router
 from service.orchestration import policy_gate
+from service.orchestration.engine import OperationExecutor, PulumiExecutor
 
 logger = logging.getLogger(__name__)
 

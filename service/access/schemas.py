@@ -6,8 +6,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from service.access.models import AccessStatus
-from service.api.schemas import StrictModel
 from service.operations.schemas import OperationOut
+from service.schemas import StrictModel
 
 AccessRole = Literal["investigator", "analyst", "custodian", "responder"]
 

@@ -56,7 +56,7 @@ def get_principal(
     clock: ClockDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> auth.Principal:
-    bootstrap = settings.bootstrap_admin_token.get_secret_value() if settings.bootstrap_admin_token else None
+    bootstrap = auth.bootstrap_token(settings)
     principal = auth.authenticate(session, clock, credentials.credentials if credentials else None, bootstrap)
     # The error handler audits refused changes with the caller's name.
     request.state.principal = principal

@@ -4,7 +4,6 @@ the holder of the scrape token)."""
 from __future__ import annotations
 
 import hmac
-import subprocess
 import time
 from typing import Annotated, Any
 
@@ -19,7 +18,7 @@ from service.config import Settings
 from service.db.session import SessionFactory
 from service.errors import NotFound, Unauthorized
 from service.observability import metrics
-from service.orchestration.engine_environment import pulumi_env
+from service.orchestration.engine_readiness import pulumi_cli_problem
 
 router = APIRouter(tags=["health"])
 _CLI_CACHE_SECONDS = 60.0
@@ -32,23 +31,6 @@ def check_database(factory: SessionFactory) -> str | None:
     except Exception as exc:
         return f"database unreachable: {type(exc).__name__}"
     return None
-
-
-def check_pulumi_cli(settings: Settings) -> str | None:
-    cli = settings.pulumi_cli_dir / "pulumi"
-    if not cli.exists():
-        return f"Pulumi CLI not found at {cli}"
-    try:
-        out = subprocess.run(
-            [str(cli), "version"],
-            capture_output=True,
-            text=True,
-            timeout=20,
-            env=pulumi_env(settings),
-        )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        return f"Pulumi CLI does not run: {exc}"
-    return None if out.returncode == 0 else f"Pulumi CLI exited {out.returncode}: {out.stderr.strip()[:200]}"
 
 
 @router.get("/healthz")
@@ -64,7 +46,7 @@ async def readyz(request: Request, settings: SettingsDep) -> Any:
     # `pulumi version` takes ~100 ms; probes come every few seconds, so its answer is cached briefly.
     cached: tuple[float, str | None] | None = getattr(request.app.state, "cli_check", None)
     if cached is None or time.monotonic() - cached[0] > _CLI_CACHE_SECONDS or cached[1] is not None:
-        cached = (time.monotonic(), await run_in_threadpool(check_pulumi_cli, settings))
+        cached = (time.monotonic(), await run_in_threadpool(pulumi_cli_problem, settings))
         request.app.state.cli_check = cached
     checks["pulumi_cli"] = cached[1]
     failed = {name: problem for name, problem in checks.items() if problem}

@@ -1,18 +1,12 @@
-"""Schema pieces shared by every router: the error body, pagination, strict request models."""
+"""Schema pieces shared by every router: the error body and pagination (strict models: service.schemas)."""
 
 from __future__ import annotations
 
 from typing import Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 
 T = TypeVar("T")
-
-
-class StrictModel(BaseModel):
-    """Request bodies: unknown fields are an error (422 naming the field), not silently dropped."""
-
-    model_config = ConfigDict(extra="forbid")
 
 
 class ErrorBody(BaseModel):

@@ -5,12 +5,12 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from service.api.schemas import StrictModel
 from service.approvals.models import ApprovalRequest, ApprovalStatus
 from service.clock import as_utc
-from service.investigations.actions import ACTIONS
+from service.features import ACTIONS
 from service.investigations.schemas import InvestigationOut
 from service.operations.schemas import OperationOut
+from service.schemas import StrictModel
 
 # Break-glass acts alone and at once: the reason is what the people reviewing it later have to go on.
 BREAK_GLASS_REASON_MIN = 20

@@ -23,6 +23,7 @@ from pydantic import ValidationError
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from service import features  # noqa: F401  (registers every feature's actions: the table is complete here)
 from service.approvals.models import ApprovalRequest, ApprovalStatus
 from service.approvals.persons import person_of, require_person
 from service.audit import service as audit

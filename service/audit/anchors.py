@@ -29,9 +29,9 @@ from service.audit.models import AuditEntry, AuditHead
 from service.audit.service import GENESIS_HASH, Verification, verify
 from service.clock import Clock, as_utc
 from service.config import Settings
-from service.custody.signing import Signer, sign_statement, signer_for, verify_signature
 from service.db.session import SessionFactory, session_scope
 from service.errors import AnchorStoreError
+from service.statement_signing import Signer, sign_statement, signer_for, verify_signature
 
 logger = logging.getLogger(__name__)
 

@@ -4,8 +4,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from service.api.schemas import StrictModel
 from service.auth.roles import Role
+from service.schemas import StrictModel
 
 
 class TokenCreate(StrictModel):

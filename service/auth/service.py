@@ -16,6 +16,7 @@ from service.audit import service as audit
 from service.auth.models import ApiToken
 from service.auth.roles import Permission, Role, allows
 from service.clock import Clock
+from service.config import Settings
 from service.errors import Forbidden, NotFound, Unauthorized
 
 TOKEN_PREFIX = "fcr_"
@@ -46,6 +47,11 @@ def hash_token(token: str) -> str:
 
 def generate_token() -> str:
     return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+def bootstrap_token(settings: Settings) -> str | None:
+    """The configured bootstrap admin token in clear (every authentication path checks it), or None."""
+    return settings.bootstrap_admin_token.get_secret_value() if settings.bootstrap_admin_token else None
 
 
 def authenticate(session: Session, clock: Clock, token: str | None, bootstrap_token: str | None) -> Principal:

@@ -16,7 +16,7 @@ from service.bootstrap.programs import PROGRAMS, BootstrapOptions, DayZeroProgra
 from service.config import Settings
 from service.errors import ServiceError
 from service.orchestration import stacks
-from service.orchestration.models import ConfigValue, OperationKind, OperationRequest, OperationResult
+from service.orchestration.messages import ConfigValue, OperationKind, OperationRequest, OperationResult
 
 EventHandler = Callable[[dict[str, Any]], None]
 # The key each engine event handed to ``on_event`` carries: the stack it came from.

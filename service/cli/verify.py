@@ -58,9 +58,11 @@ def verify_statement(
     """Verify a signed statement offline (exit code 0 only if everything matches).
 
     Its signature, then every object version and snapshot it lists, re-hashed with your AWS credentials."""
+    # Only this command needs botocore and the custody modules: every other command starts without them.
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from service.custody import signing, trusted_keys
+    from service import statement_signing
+    from service.custody import trusted_keys
     from service.custody import verify as custody
 
     if public_key is None and not fetch_public_key:
@@ -98,7 +100,7 @@ def verify_statement(
             refused = trusted.problem(key_arn, pem)
             if refused:
                 raise ValueError(refused)
-        fingerprint = trusted_keys.fingerprint_label(signing.public_key_fingerprint(pem))
+        fingerprint = trusted_keys.fingerprint_label(statement_signing.public_key_fingerprint(pem))
         clients = custody.aws_client_factory(region=region, endpoint_url=endpoint_url, verify_tls=verify_tls)
         report = custody.verify_document(document, pem, clients=clients, signature_only=signature_only)
     except (OSError, ValueError, BotoCoreError, ClientError) as exc:

@@ -26,7 +26,7 @@ def console_principal(
 ) -> auth.Principal:
     """401 without an open, unexpired session whose token is still valid."""
     console_session = signer(request).read(session, request.cookies.get(sessions.SESSION_COOKIE), clock)
-    bootstrap = settings.bootstrap_admin_token.get_secret_value() if settings.bootstrap_admin_token else None
+    bootstrap = auth.bootstrap_token(settings)
     principal = auth.authenticate_digest(session, clock, console_session.token_digest, bootstrap)
     # As in the API: the error handler audits refused changes with the caller's name; pages show who it is.
     request.state.principal = principal
@@ -46,7 +46,7 @@ def session_check(request: Request) -> Callable[[], bool]:
     factory: SessionFactory = request.app.state.session_factory
     clock: Clock = request.app.state.clock
     console_signer = signer(request)
-    bootstrap = settings.bootstrap_admin_token.get_secret_value() if settings.bootstrap_admin_token else None
+    bootstrap = auth.bootstrap_token(settings)
 
     def still_open() -> bool:
         with factory() as db:

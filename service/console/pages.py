@@ -26,8 +26,9 @@ from service.config import Settings
 from service.custody import ledger
 from service.custody import service as custody
 from service.custody.report_model import CustodyReport
+from service.features import ACTIONS
 from service.investigations import service as investigations
-from service.investigations.actions import ACTIONS, ActionSpec
+from service.investigations.actions import ActionSpec
 from service.investigations.models import Investigation
 from service.investigations.states import Status
 from service.operations import service as operations

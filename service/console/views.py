@@ -29,8 +29,8 @@ from service.console.models import ConsoleSession
 from service.console.rendering import page, redirect, set_cookie, signer
 from service.custody import service as custody
 from service.custody.views import report_response
+from service.features import ACTIONS
 from service.investigations import service as investigations
-from service.investigations.actions import ACTIONS
 from service.investigations.schemas import InvestigationCreate
 from service.investigations.states import Status
 from service.operations import service as operations
@@ -71,7 +71,7 @@ def login(
 ) -> Response:
     """The API token is checked as the API checks a bearer token (401 with the API's message)."""
     sessions.check_csrf(request.cookies.get(sessions.LOGIN_COOKIE), csrf_token)
-    bootstrap = settings.bootstrap_admin_token.get_secret_value() if settings.bootstrap_admin_token else None
+    bootstrap = auth.bootstrap_token(settings)
     principal = auth.authenticate(session, clock, token.strip() or None, bootstrap)
     cookie = signer(request).open(session, clock, auth.hash_token(token.strip()), principal.name)
     audit.record(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from service.custody.schemas import INSTANCE_ID
+from service.schemas import INSTANCE_ID
 
 
 class _Instance(BaseModel):

@@ -1,5 +1,6 @@
-"""The ``contain`` and ``release-containment`` actions' work steps (task-level functions over boto3, through
-the source account's snapshot role).
+"""The ``contain`` and ``release-containment`` actions: their work steps (task-level functions over boto3,
+through the source account's snapshot role) and their entries in the action table (at the end; loaded with
+every feature by ``service.features``).
 
 Contain, in the order of the AWS guidance and AWS's Automated Forensic Orchestrator: record the instance's
 state as an artifact (hashed, in the custody chain), protect it from termination and stop, detach it from its
@@ -24,14 +25,28 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service import aws_clients
+from service.auth.roles import Permission
+from service.config import Settings
 from service.containment import changes
 from service.containment import state as instance_state
-from service.custody import ledger
+from service.containment.schemas import ContainRequest, ReleaseContainmentRequest
+from service.custody import acquisition, ledger
 from service.custody.custody_step import CustodyStep
 from service.custody.models import ArtifactStatus, CustodyEventType, EvidenceArtifact
-from service.investigations.actions import Params, StepContext, StepFailed, StepRun
+from service.custody.sealing import hash_object_version
+from service.investigations.actions import (
+    ActionSpec,
+    Params,
+    Step,
+    StepContext,
+    StepFailed,
+    StepRun,
+    register,
+)
 from service.investigations.models import Investigation
+from service.investigations.states import Status
 from service.operations.models import OperationEvent
+from service.operations.states import Action
 
 RECORD_PREFIX = "containment/"
 # The artifact's source says whether the containment it records is in force.
@@ -199,8 +214,6 @@ def record_state(ctx: StepContext, inv: Investigation, params: Params, run: Step
         ObjectLockLegalHoldStatus="ON",
     )
     version_id = put.get("VersionId")
-    from service.custody.sealing import hash_object_version
-
     stored = hash_object_version(s3, bucket, key, version_id) if version_id else None
     written = hashlib.sha256(body).hexdigest()
     if stored != written:
@@ -399,3 +412,88 @@ def check_restored(ctx: StepContext, inv: Investigation, params: Params, run: St
     s3, bucket = _evidence_s3(ctx, inv)
     with ctx.unit_of_work() as uow:
         ledger.mirror(uow.session, s3, bucket, inv.id)
+
+
+# Containment of an affected instance in a source account (service/containment holds the work).
+
+
+def _contain_steps(inv: Investigation, _params: Params, settings: Settings) -> list[Step]:
+    return [
+        Step(label="record the instance's state", work=record_state),
+        Step(label="termination and stop protection", work=protect),
+        Step(label="out of its Auto Scaling group and load balancers", work=take_out_of_service),
+        Step(label="isolation security group (and network ACL)", work=isolate_network),
+        Step(label="deny-all instance profile", work=deny_credentials),
+        Step(label="tag", work=tag),
+    ]
+
+
+def _release_containment_steps(inv: Investigation, _params: Params, settings: Settings) -> list[Step]:
+    return [
+        Step(label="read and re-hash the containment record", work=load_record),
+        Step(label="restore what was recorded", work=restore),
+        Step(label="compare with the record", work=check_restored),
+    ]
+
+
+def _check_instance(inv: Investigation, params: Params, settings: Settings) -> None:
+    # The same source rules as an acquisition: the room's region, a configured source account, its own
+    # instance as its snapshot role sees it.
+    acquisition.check_request(inv, params, settings)
+    acquisition.check_source(inv, params, settings)
+
+
+def _release_containment_second_person(_params: Params, _settings: Settings) -> str:
+    return "release-containment puts an affected instance back on its network, with its credentials"
+
+
+_CONTAIN_REFUSALS = {
+    Status.OPENING: "investigation {id} is still opening; contain once its clean room is ready",
+    Status.FROZEN: "investigation {id} is frozen; its custody chain takes no new evidence under legal hold",
+}
+
+register(
+    ActionSpec(
+        name=Action.CONTAIN,
+        summary=(
+            "Contain an instance of an affected account: record its state (an artifact), protect it from "
+            "termination and stop, detach it from its Auto Scaling group, deregister it from its load "
+            "balancers, swap its security groups for an isolation group with no rules (optionally its "
+            "subnets' network ACLs for a deny-all one) and its instance profile for a deny-all one, tag it. "
+            "Nothing is stopped or terminated."
+        ),
+        permission=Permission.CONTAIN,
+        params_model=ContainRequest,
+        sources=frozenset({Status.READY}),
+        running=None,
+        succeeded=None,
+        failed=None,
+        steps=_contain_steps,
+        validate=_check_instance,
+        route="containment",
+        refusals=_CONTAIN_REFUSALS,
+        announce=True,
+    )
+)
+register(
+    ActionSpec(
+        name=Action.RELEASE_CONTAINMENT,
+        summary=(
+            "Undo a containment: restore exactly what its record holds (security groups, instance profile, "
+            "Auto Scaling group, target groups and load balancers, protections, tags, network ACLs), then "
+            "compare the instance with the record. A second person approves."
+        ),
+        permission=Permission.CONTAIN,
+        params_model=ReleaseContainmentRequest,
+        sources=frozenset({Status.READY}),
+        running=None,
+        succeeded=None,
+        failed=None,
+        steps=_release_containment_steps,
+        validate=_check_instance,
+        route="release-containment",
+        refusals=_CONTAIN_REFUSALS,
+        second_person=_release_containment_second_person,
+        announce=True,
+    )
+)

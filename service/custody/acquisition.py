@@ -23,7 +23,7 @@ from sqlalchemy import select
 from service import aws_clients
 from service.clock import Clock
 from service.config import Settings
-from service.custody import ledger, source_keys
+from service.custody import disk_image, ledger, mounting, source_keys
 from service.custody.custody_step import CustodyStep
 from service.custody.models import ArtifactStatus, CustodyEventType, EvidenceArtifact
 from service.errors import DiskImageError, InvalidInput, MountFailed
@@ -205,8 +205,6 @@ def _progress_writer(
 
 
 def _hash(ctx: StepContext, run: StepRun, ebs: Any, snapshot_id: str, artifact_id: str, what: str) -> Any:
-    from service.custody import disk_image
-
     try:
         return disk_image.hash_snapshot(
             ebs,
@@ -549,8 +547,6 @@ def mount(
 ) -> None:
     """Mounts (or, for evidence the boot script mounted, reads the report of) one device; records the
     mount, or flags the artifact and fails the operation with the script's message."""
-    from service.custody import mounting
-
     ssm = aws_clients.client(ctx.settings, "ssm", inv.region, role_arn=inv.assume_role_arn)
     where = {"account": inv.account_id, "region": inv.region, "instance_id": outputs.get("instanceId")}
     try:

@@ -78,7 +78,7 @@ def signed_head_divergence(
 ) -> Divergence | None:
     """The first signed custody head (read from the statement's copy in the bucket, its signature checked
     when the public key is given) that the database's chain does not contain, or None."""
-    from service.custody import signing  # the signing module reads KMS; only needed here
+    from service import statement_signing  # the signing module reads KMS; only needed here
 
     rows = {row.seq: row for row in ledger.events(session, investigation_id)}
     statements = session.execute(
@@ -92,7 +92,7 @@ def signed_head_divergence(
         bucket, _, key = statement.location.removeprefix("s3://").partition("/")
         document = json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
         if public_key_pem is not None:
-            problems = signing.verify_signature(document, public_key_pem)
+            problems = statement_signing.verify_signature(document, public_key_pem)
             if problems:
                 return Divergence(
                     None, f"the signed statement {statement.location} does not verify: {problems[0]}"

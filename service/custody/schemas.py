@@ -7,8 +7,7 @@ from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, RootModel, model_validator
 
-SNAPSHOT_ID = r"^snap-[0-9a-f]{8,17}$"
-INSTANCE_ID = r"^i-[0-9a-f]{8,17}$"
+from service.schemas import INSTANCE_ID, SNAPSHOT_ID
 
 
 class _Source(BaseModel):
@@ -33,30 +32,6 @@ class InstanceSource(_Source):
 
 class MemoryCaptureRequest(InstanceSource):
     """The memory of one running instance of the affected account (through SSM Run Command there)."""
-
-
-class _SourceAtOpen(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    source_account_id: str = Field(pattern=r"^[0-9]{12}$", description="the affected account")
-    description: str | None = Field(default=None, max_length=500)
-
-
-class SnapshotAtOpen(_SourceAtOpen):
-    """One EBS snapshot of the affected account, in the clean room's region."""
-
-    snapshot_id: str = Field(pattern=SNAPSHOT_ID)
-
-
-class InstanceAtOpen(_SourceAtOpen):
-    """Every EBS volume of one instance of the affected account, in the clean room's region."""
-
-    instance_id: str = Field(pattern=INSTANCE_ID)
-
-
-# Evidence given when a clean room is opened: an acquisition's source, in the room's own region (the
-# acquisition runs once the room is ready, with every check an acquisition has).
-EvidenceAtOpen = SnapshotAtOpen | InstanceAtOpen
 
 
 class AcquireRequest(RootModel[SnapshotSource | InstanceSource]):

@@ -11,9 +11,9 @@ from typing import Any
 
 from sqlalchemy import select
 
-from service import aws_clients
+from service import aws_clients, statement_signing
 from service.audit import anchors
-from service.custody import ledger, signing, teardown
+from service.custody import ledger, teardown
 from service.custody.acquisition import record_for_all
 from service.custody.models import (
     ArtifactStatus,
@@ -107,6 +107,7 @@ def _store_report(
     ctx: StepContext, inv: Investigation, s3: Any, bucket: str, prefix: str, *, hold: bool
 ) -> list[str]:
     """The custody report as it stands (PDF and HTML), kept beside the statement it accompanies."""
+    # The report renders PDFs with reportlab, slow to import; only a freeze or a destroy writes one.
     from service.custody import report
     from service.custody.service import build_report
 
@@ -205,7 +206,9 @@ def seal_freeze(
                 "years": retention.get("Years"),
             },
         }
-    document = signing.sign_statement(signing.signer_for(settings, inv.region), FREEZE_MANIFEST, statement)
+    document = statement_signing.sign_statement(
+        statement_signing.signer_for(settings, inv.region), FREEZE_MANIFEST, statement
+    )
     manifest_key = folder + "manifest.signed.json"
     _put_signed(s3, bucket, manifest_key, document, hold=True)
     _keep(ctx, inv, FREEZE_MANIFEST, f"s3://{bucket}/{manifest_key}", document)
@@ -302,8 +305,8 @@ def certify_destroy(
             ],
             "custodyHead": _chain_head(uow.session, inv.id),
         }
-    document = signing.sign_statement(
-        signing.signer_for(settings, inv.region), TEARDOWN_CERTIFICATE, statement
+    document = statement_signing.sign_statement(
+        statement_signing.signer_for(settings, inv.region), TEARDOWN_CERTIFICATE, statement
     )
     key = f"teardown/{_stamp(at)}-certificate.signed.json"
     if bucket:

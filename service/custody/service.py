@@ -9,9 +9,11 @@ from botocore.exceptions import ClientError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from service import statement_signing
+from service.access.models import AccessRequest
 from service.audit.models import AuditEntry
 from service.config import Settings
-from service.custody import chain_witnesses, ledger, signing
+from service.custody import chain_witnesses, ledger
 from service.custody.models import CustodyEvent, EvidenceArtifact, SignedStatement
 from service.custody.report_model import CustodyReport
 from service.investigations import legal_hold
@@ -54,7 +56,7 @@ def witnessed_custody(
         divergence = chain_witnesses.mirror_divergence(session, s3, bucket, inv.id)
         if divergence is None:
             try:
-                public_key: str | None = signing.signer_for(settings, inv.region).public_key_pem()
+                public_key: str | None = statement_signing.signer_for(settings, inv.region).public_key_pem()
             except Exception:  # KMS unreachable: heads are still compared, signatures left to the report
                 public_key = None
             divergence = chain_witnesses.signed_head_divergence(session, s3, inv.id, public_key)
@@ -118,13 +120,15 @@ def _statement_rows(settings: Settings, session: Session, inv: Investigation) ->
     if not rows:
         return []
     try:
-        public_key: str | None = signing.signer_for(settings, inv.region).public_key_pem()
+        public_key: str | None = statement_signing.signer_for(settings, inv.region).public_key_pem()
         unavailable = None
     except Exception as exc:  # KMS unreachable: shown as not verified, never as verified
         public_key, unavailable = None, f"the signing key's public key could not be read: {exc}"
     out = []
     for row in rows:
-        problems = signing.verify_signature(row.document, public_key) if public_key else [str(unavailable)]
+        problems = (
+            statement_signing.verify_signature(row.document, public_key) if public_key else [str(unavailable)]
+        )
         out.append(
             {
                 "kind": row.kind,
@@ -139,8 +143,6 @@ def _statement_rows(settings: Settings, session: Session, inv: Investigation) ->
 
 def _role_holders(session: Session, investigation_id: str) -> list[dict[str, Any]]:
     """Who was granted which clean-room role, by whom, from when until when (just-in-time access grants)."""
-    from service.access.models import AccessRequest
-
     rows = session.execute(
         select(AccessRequest)
         .where(AccessRequest.investigation_id == investigation_id, AccessRequest.decided_at.is_not(None))

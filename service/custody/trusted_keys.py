@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from service.custody import signing
+from service import statement_signing
 
 ENV_VAR = "FORENSICS_TRUSTED_SIGNING_KEYS"
 _KEY_ARN = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$")
@@ -39,7 +39,7 @@ class TrustedKeys:
 
     def problem(self, key_arn: str | None, public_key_pem: str) -> str | None:
         """Why this key is not trusted; None when its ARN or its public key's fingerprint is pinned."""
-        fingerprint = signing.public_key_fingerprint(public_key_pem)
+        fingerprint = statement_signing.public_key_fingerprint(public_key_pem)
         if fingerprint in self.fingerprints or (key_arn is not None and key_arn in self.key_arns):
             return None
         return (

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
-from service.custody import signing
+from service import statement_signing
 
 Status = Literal["ok", "differs", "error", "skipped", "info"]
 # Makes a boto3 client for a service name ("s3", "ebs", "kms").
@@ -83,13 +83,15 @@ def load_document(path: Path) -> dict[str, Any]:
 
 
 def check_signature(document: dict[str, Any], public_key_pem: str) -> Check:
-    problems = signing.verify_signature(document, public_key_pem)
+    problems = statement_signing.verify_signature(document, public_key_pem)
     subject = signing_key_arn(document) or "unknown key"
     if problems:
         return Check("error", "signature", subject, "; ".join(problems))
     digest = document["signature"]["digest"]
-    fingerprint = signing.public_key_fingerprint(public_key_pem)
-    message = f"{signing.ALGORITHM} signature valid over digest {digest} by key SHA256:{fingerprint}"
+    fingerprint = statement_signing.public_key_fingerprint(public_key_pem)
+    message = (
+        f"{statement_signing.ALGORITHM} signature valid over digest {digest} by key SHA256:{fingerprint}"
+    )
     return Check("ok", "signature", subject, message)
 
 
@@ -99,6 +101,7 @@ def _malformed(category: str, index: int, entry: Any, needs: str) -> Check:
 
 def check_objects(s3: Any, objects: Iterable[Any]) -> list[Check]:
     """Each listed object version, read and hashed (SHA-256, streamed) and compared with its record."""
+    # botocore on first use, as in service.aws_clients: the offline signature check runs without it.
     from botocore.exceptions import BotoCoreError, ClientError
 
     checks = []
@@ -238,6 +241,7 @@ def aws_client_factory(
 
     def client(service: str) -> Any:
         if service not in made:
+            # boto3 on first use, as in service.aws_clients: the offline signature check runs without it.
             import boto3
             from botocore.config import Config
 
@@ -275,4 +279,4 @@ def fetch_public_key(document: dict[str, Any], kms: Any) -> str:
     key_arn = signing_key_arn(document)
     if key_arn is None:
         raise ValueError("the document names no signing key (signature.keyId)")
-    return signing.fetch_public_key_pem(kms, key_arn)
+    return statement_signing.fetch_public_key_pem(kms, key_arn)

@@ -13,6 +13,9 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, text
 
+from service.config import get_settings
+from service.db.session import make_engine
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # The advisory lock key every node's upgrade takes (any constant bigint; "forensic" in ASCII).
 MIGRATION_LOCK_KEY = 0x666F72656E736963
@@ -38,9 +41,6 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 def main() -> None:
     """``python -m service.db.migrate``: upgrade the configured database (FORENSICS_DATABASE_URL) to head,
     for deployments that migrate once before rolling the nodes (``run_migrations_on_startup=false``)."""
-    from service.config import get_settings
-    from service.db.session import make_engine
-
     engine = make_engine(get_settings())
     try:
         upgrade(engine)

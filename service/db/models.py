@@ -7,6 +7,7 @@ from service.auth.models import ApiToken
 from service.console.models import ConsoleSession
 from service.custody.models import CustodyEvent, EvidenceArtifact, SignedStatement
 from service.db.base import Base
+from service.expiry.models import TtlWarning
 from service.integrations.models import (
     ChatSubscription,
     OutboxMessage,
@@ -16,7 +17,6 @@ from service.integrations.models import (
 )
 from service.investigations.models import Investigation
 from service.operations.models import Operation, OperationEvent
-from service.teardown.models import TtlWarning
 
 __all__ = [
     "AccessRequest",

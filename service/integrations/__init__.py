@@ -1,7 +1,7 @@
 """Integrations: ticketing webhooks (inbound), status comments to tickets and chat (outbound, through a
 durable outbox), and Slack-compatible slash commands.
 
-    signing.py    HMAC / Slack signature checks, replay protection (nonces)
+    webhook_hmac.py HMAC / Slack signature checks, replay protection (nonces)
     tickets.py    ticket webhook payloads (Jira-shaped, generic) -> open / freeze / destroy
     slack.py      /forensics slash commands -> domain calls, Block Kit replies
     ticketing.py  TicketingClient Protocol + Jira REST and generic JSON clients (httpx; transport injectable)

@@ -28,6 +28,7 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from service import features  # noqa: F401  (registers every feature's actions: the table is complete here)
 from service.access import service as access
 from service.access.schemas import AccessRequestCreate
 from service.approvals import service as approval_service
@@ -38,7 +39,7 @@ from service.auth.service import Principal
 from service.config import Settings
 from service.custody.schemas import LogsRequest
 from service.errors import Forbidden, InvalidInput, NotFound, ServiceError, Unauthorized
-from service.integrations import signing
+from service.integrations import webhook_hmac
 from service.integrations.integration_context import Integrations
 from service.integrations.messages import Notice, slack_message, snapshot, text_message
 from service.integrations.models import ChatSubscription
@@ -177,8 +178,8 @@ def accept_signed(
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
     lowered = {k.lower(): v for k, v in headers.items()}
     try:
-        signature = signing.verify_slack(secret, lowered, body, ctx.clock)
-        signing.remember(session, "slack", signature, ctx.clock())
+        signature = webhook_hmac.verify_slack(secret, lowered, body, ctx.clock)
+        webhook_hmac.remember(session, "slack", signature, ctx.clock())
     except Unauthorized as exc:
         action, path = audited_as
         ctx.reject(session, source, action, f"integrations/slack/{path}", exc, request_id)

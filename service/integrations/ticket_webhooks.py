@@ -27,9 +27,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from programs.forensic_env.config import TICKET_PATTERN
+from service import features  # noqa: F401  (registers every feature's actions: the table is complete here)
 from service.domain_events import RequestRefused
 from service.errors import InvalidInput, ServiceError, StateConflict, Unauthorized
-from service.integrations import signing
+from service.integrations import webhook_hmac
 from service.integrations.integration_context import Integrations
 from service.integrations.models import TicketAction
 from service.investigations import service as investigations
@@ -156,10 +157,10 @@ def handle(
     with ctx.session_factory() as session:
         now = ctx.clock()
         try:
-            signature = signing.verify_ticket_webhook(
+            signature = webhook_hmac.verify_ticket_webhook(
                 secret, headers, body, now, settings.ticket_webhook_tolerance_seconds
             )
-            signing.remember(session, "ticket", signature, now)
+            webhook_hmac.remember(session, "ticket", signature, now)
         except Unauthorized as exc:
             ctx.reject(session, source, "integration.ticket_webhook", WEBHOOK_TARGET, exc, request_id)
             raise

@@ -24,7 +24,9 @@ from service.config import Settings
 from service.db.session import session_scope
 from service.domain_events import DomainEvent
 from service.errors import Misconfigured
-from service.integrations import signing
+from service.expiry import service as teardown
+from service.expiry.views import router as teardown_router
+from service.integrations import webhook_hmac
 from service.integrations.chat import HttpChatClient
 from service.integrations.integration_context import Integrations
 from service.integrations.notifications import NotificationWriter, wrote_outbox
@@ -32,8 +34,6 @@ from service.integrations.outbox import DeliveryReport, Dispatcher
 from service.integrations.ticketing_client import make_ticketing_client
 from service.integrations.views import router as integrations_router
 from service.jobs.tasks import Jobs
-from service.teardown import service as teardown
-from service.teardown.views import router as teardown_router
 
 logger = logging.getLogger(__name__)
 
@@ -98,8 +98,8 @@ def build(jobs: Jobs, *, transport: httpx.BaseTransport | None = None) -> Integr
         # Summaries of refused requests counted in this process (an embedded consumer shares the API's).
         ctx.refusals.flush(settings, ctx.clock, ctx.session_factory)
         with session_scope(ctx.session_factory) as session:
-            keep = 2 * max(settings.ticket_webhook_tolerance_seconds, signing.SLACK_WINDOW_SECONDS) + 60
-            signing.prune(session, ctx.clock(), keep)
+            keep = 2 * max(settings.ticket_webhook_tolerance_seconds, webhook_hmac.SLACK_WINDOW_SECONDS) + 60
+            webhook_hmac.prune(session, ctx.clock(), keep)
 
     def run_teardown() -> None:
         report = teardown.run_teardown(ctx, ctx.clock())

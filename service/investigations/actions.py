@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any, Protocol
 
 from pydantic import BaseModel
@@ -21,8 +22,6 @@ from pydantic import BaseModel
 from service.auth.roles import Permission
 from service.clock import Clock
 from service.config import Settings
-from service.containment.schemas import ContainRequest, ReleaseContainmentRequest
-from service.custody.schemas import AcquireRequest, LogsRequest, MemoryCaptureRequest, RegisterObjectsRequest
 from service.db.session import SessionFactory
 from service.errors import InvalidInput, StateConflict
 from service.errors import StepFailed as StepFailed  # the work steps' refusal, named where they are
@@ -37,7 +36,7 @@ from service.investigations.schemas import (
 )
 from service.investigations.states import Status
 from service.operations.states import Action
-from service.orchestration.models import OperationKind, OperationRequest, OperationResult
+from service.orchestration.messages import OperationKind, OperationRequest, OperationResult
 from service.unit_of_work import UnitOfWork
 
 # A stack may exist in every state but these: actions that change nothing may run there.
@@ -234,6 +233,58 @@ def destroy_refusal(inv: Investigation) -> str | None:
     return None
 
 
+# Work that features do inside the lifecycle's own actions. The table names the slot; the feature that owns
+# the work fills it from its steps module (custody/steps.py), so the table never imports a feature.
+# ``service.features`` loads every feature's registrations and checks that no slot is left empty.
+
+
+class Slot(StrEnum):
+    CHECK_EVIDENCE_MOUNTS = "check the evidence mounts"  # open, when evidence was given at open
+    INVENTORY_FOR_CERTIFICATE = "inventory for the teardown certificate"  # destroy, before the engine's
+    CERTIFY_DESTROY = "certify the destroy"  # destroy, after success
+    SEAL_FREEZE = "seal the freeze"  # freeze, after success
+    RECORD_RELEASE = "record the release"  # release, after success
+
+
+_WORK_SLOTS = frozenset({Slot.CHECK_EVIDENCE_MOUNTS, Slot.INVENTORY_FOR_CERTIFICATE})
+_WORK: dict[Slot, WorkFn] = {}
+_AFTER_SUCCESS: dict[Slot, AfterSuccess] = {}
+
+
+def provide_work(slot: Slot, work: WorkFn) -> None:
+    if slot not in _WORK_SLOTS:
+        raise ValueError(f"slot {slot!r} takes after-success work, not a work step")
+    _WORK[slot] = work
+
+
+def provide_after_success(slot: Slot, work: AfterSuccess) -> None:
+    if slot in _WORK_SLOTS:
+        raise ValueError(f"slot {slot!r} takes a work step, not after-success work")
+    _AFTER_SUCCESS[slot] = work
+
+
+def empty_slots() -> list[Slot]:
+    return [slot for slot in Slot if slot not in _WORK and slot not in _AFTER_SUCCESS]
+
+
+def _provided_work(slot: Slot) -> WorkFn:
+    """The slot's work, looked up when the step runs (the feature registers after this table is built)."""
+
+    def run(ctx: StepContext, inv: Investigation, params: Params, step_run: StepRun) -> None:
+        _WORK[slot](ctx, inv, params, step_run)
+
+    return run
+
+
+def _provided_after_success(slot: Slot) -> AfterSuccess:
+    def run(
+        ctx: StepContext, inv: Investigation, params: Params, result: OperationResult, step_run: StepRun
+    ) -> dict[str, Any]:
+        return _AFTER_SUCCESS[slot](ctx, inv, params, result, step_run)
+
+    return run
+
+
 # Engine steps
 
 
@@ -262,13 +313,11 @@ def fresh_engine_step(kind: OperationKind, label: str, **overrides: Any) -> Step
 
 
 def _open_steps(inv: Investigation, _params: Params, settings: Settings) -> list[Step]:
-    from service.custody import acquisition
-
     up = engine_step(inv, settings, OperationKind.UP, "up")
     if not inv.evidence_snapshot_ids:
         return [up]
     # Ready means the evidence given at open is mounted read-only: the boot script's report decides.
-    return [up, Step(label="check the evidence mounts", work=acquisition.check_boot_mounts)]
+    return [up, Step(label="check the evidence mounts", work=_provided_work(Slot.CHECK_EVIDENCE_MOUNTS))]
 
 
 def _preview(inv: Investigation, _params: Params, settings: Settings) -> list[Step]:
@@ -293,10 +342,10 @@ def _release_steps(inv: Investigation, _params: Params, settings: Settings) -> l
 
 
 def _destroy_steps(inv: Investigation, params: Params, settings: Settings) -> list[Step]:
-    from service.custody import sealing
-
     # What the stack holds right before its destroy: the teardown certificate shows each of them gone.
-    inventory = Step(label="inventory for the teardown certificate", work=sealing.take_inventory)
+    inventory = Step(
+        label="inventory for the teardown certificate", work=_provided_work(Slot.INVENTORY_FOR_CERTIFICATE)
+    )
     if bool(params.get("retain_evidence_bucket", True)):
         return [inventory, engine_step(inv, settings, OperationKind.DESTROY, "destroy")]
     # retain_on_delete is resource state: it must be applied by an up before the destroy honours it.
@@ -306,16 +355,6 @@ def _destroy_steps(inv: Investigation, params: Params, settings: Settings) -> li
         inventory,
         engine_step(inv, settings, OperationKind.DESTROY, "destroy", **unretained),
     ]
-
-
-def _certify_destroy(
-    ctx: StepContext, inv: Investigation, params: Params, _result: OperationResult, run: StepRun
-) -> dict[str, Any]:
-    from service.custody import sealing
-
-    return sealing.certify_destroy(
-        ctx, inv, run, retain_evidence=bool(params.get("retain_evidence_bucket", True))
-    )
 
 
 # Declared state and after-success work
@@ -342,25 +381,18 @@ def _destroyed(inv: Investigation, params: Params) -> None:
     inv.open_ticket = None
 
 
-def _place_legal_hold(
-    ctx: StepContext, inv: Investigation, _params: Params, result: OperationResult, run: StepRun
-) -> dict[str, Any]:
-    from service.custody import sealing
-
-    return sealing.seal_freeze(ctx, inv, run.operation_id, result.outputs)
-
-
 def _lift_legal_holds(
     ctx: StepContext, inv: Investigation, params: Params, result: OperationResult, run: StepRun
 ) -> dict[str, Any]:
-    from service.custody import sealing
-
+    recorded = _AFTER_SUCCESS[Slot.RECORD_RELEASE](ctx, inv, params, result, run)
     bucket = result.outputs.get("evidenceBucket")
-    sealing.record_release(ctx, inv, run.operation_id, bucket)
     if not params.get("remove_legal_holds") or not bucket:
-        return {}
+        return recorded
     s3 = legal_hold.s3_client(ctx.settings, inv.region, inv.assume_role_arn)
-    return {"legal_hold_lifted": {"object_versions": legal_hold.set_legal_hold(s3, bucket, on=False)}}
+    return {
+        **recorded,
+        "legal_hold_lifted": {"object_versions": legal_hold.set_legal_hold(s3, bucket, on=False)},
+    }
 
 
 def _retention(flag: str, when: bool) -> Callable[[Params], frozenset[Permission]]:
@@ -468,7 +500,7 @@ register(
         kind=OperationKind.UP,
         declare_when_ran=_declare_frozen,
         declare_when_succeeded=_frozen_held,
-        after_success=_place_legal_hold,
+        after_success=_provided_after_success(Slot.SEAL_FREEZE),
         # Someone asked to preserve the evidence: another person's cancel waits for a second person, and a
         # cancelled freeze is never left for the reaper to destroy.
         custodial=True,
@@ -514,7 +546,7 @@ register(
         steps=_destroy_steps,
         kind=OperationKind.DESTROY,
         declare_when_succeeded=_destroyed,
-        after_success=_certify_destroy,
+        after_success=_provided_after_success(Slot.CERTIFY_DESTROY),
         second_person=_destroy_second_person,
         custodial=True,
         refusals={
@@ -544,314 +576,5 @@ register(
             Status.DESTROYED: "investigation {id} is destroyed; there is nothing to extend",
         },
         second_person=_extend_second_person,
-    )
-)
-
-
-# Evidence acquisition (service/custody/acquisition.py holds the work; imported when it runs, since it
-# builds on this table's types).
-
-
-def _acquire_steps(inv: Investigation, _params: Params, settings: Settings) -> list[Step]:
-    from service.custody import acquisition
-
-    return [
-        Step(label="acquire (snapshot, share, hash source)", work=acquisition.acquire_source),
-        fresh_engine_step(OperationKind.UP, "up (copy re-encrypted)"),
-        Step(label="hash copy", work=acquisition.verify_copies),
-        fresh_engine_step(OperationKind.UP, "up (attach verified copy)"),
-        Step(label="record attachment", work=acquisition.record_attachments),
-    ]
-
-
-def _check_acquire(inv: Investigation, params: Params, settings: Settings) -> None:
-    from service.custody import acquisition
-
-    acquisition.check_request(inv, params, settings)
-    acquisition.check_source(inv, params, settings)
-
-
-register(
-    ActionSpec(
-        name=Action.ACQUIRE,
-        summary=(
-            "Acquire evidence from an affected account in the same region: snapshot, share, hash the full "
-            "disk image, copy re-encrypted with the investigation key, verify the copy's hash, attach it."
-        ),
-        permission=Permission.ACQUIRE,
-        params_model=AcquireRequest,
-        sources=frozenset({Status.READY}),
-        running=None,
-        succeeded=None,
-        failed=None,
-        steps=_acquire_steps,
-        kind=OperationKind.UP,
-        validate=_check_acquire,
-        route="evidence",
-        refusals={
-            Status.FROZEN: "investigation {id} is frozen; evidence cannot be added under legal hold",
-            Status.OPENING: "investigation {id} is still opening; acquire evidence once it is ready",
-        },
-    )
-)
-
-
-# Files handed in through the evidence bucket (service/custody/uploads.py holds the work).
-
-
-def _register_steps(inv: Investigation, _params: Params, settings: Settings) -> list[Step]:
-    from service.custody import uploads
-
-    return [Step(label="hash and record uploaded objects", work=uploads.register_objects)]
-
-
-def _check_register(inv: Investigation, params: Params, settings: Settings) -> None:
-    from service.custody import uploads
-
-    uploads.check_keys(params.get("keys") or [])
-
-
-register(
-    ActionSpec(
-        name=Action.REGISTER,
-        summary=(
-            "Record files in incoming/evidence-artifacts/ as evidence: stream each object's latest version, "
-            "record its SHA-256 in the custody chain, and check it against the hash declared for an upload."
-        ),
-        permission=Permission.ACQUIRE,
-        params_model=RegisterObjectsRequest,
-        sources=frozenset({Status.READY}),
-        running=None,
-        succeeded=None,
-        failed=None,
-        steps=_register_steps,
-        validate=_check_register,
-        # Each object is recorded in one transaction and recorded objects are skipped: a rerun converges.
-        retry_after_interrupt=True,
-        route="evidence/objects",
-        refusals={
-            Status.FROZEN: "investigation {id} is frozen; evidence cannot be added under legal hold",
-            Status.OPENING: "investigation {id} is still opening; register evidence once it is ready",
-        },
-    )
-)
-
-
-# Memory capture of an instance in a source account (service/custody/memory_capture.py holds the work).
-
-
-def _memory_steps(inv: Investigation, _params: Params, settings: Settings) -> list[Step]:
-    from service.custody import memory_capture
-
-    return [
-        Step(
-            label="capture memory (SSM Run Command), upload, re-hash, record",
-            work=memory_capture.capture_memory,
-        )
-    ]
-
-
-def _check_memory(inv: Investigation, params: Params, settings: Settings) -> None:
-    from service.custody import memory_capture
-
-    memory_capture.check(inv, params, settings)
-
-
-register(
-    ActionSpec(
-        name=Action.MEMORY,
-        summary=(
-            "Capture an instance's memory in an affected account through SSM Run Command (AVML, staged in "
-            "the evidence bucket, its SHA-256 checked on the instance): the image is hashed on the instance, "
-            "uploaded with that hash as S3's checksum, re-hashed by the service and recorded in custody."
-        ),
-        permission=Permission.ACQUIRE,
-        params_model=MemoryCaptureRequest,
-        sources=frozenset({Status.READY}),
-        running=None,
-        succeeded=None,
-        failed=None,
-        steps=_memory_steps,
-        validate=_check_memory,
-        # A second capture is a different image (memory changes): a crash leaves it to a person.
-        retry_after_interrupt=False,
-        announce=True,
-        refusals={
-            Status.FROZEN: "investigation {id} is frozen; evidence cannot be added under legal hold",
-            Status.OPENING: "investigation {id} is still opening; capture memory once it is ready",
-        },
-    )
-)
-
-
-# Just-in-time access grants (service/access holds the work). The approval of the access request is the second
-# person; this action only applies what was decided, so it is queued by the approval or the scheduler.
-
-
-def _grant_steps(inv: Investigation, _params: Params, settings: Settings) -> list[Step]:
-    from service.access import service as access
-
-    return [
-        Step(label="declare the grants in force", work=access.declare_step),
-        fresh_engine_step(OperationKind.UP, "up (access grants)"),
-        Step(label="record the grants applied", work=access.record_applied),
-    ]
-
-
-register(
-    ActionSpec(
-        name="grant",
-        summary=(
-            "Bring the four roles' trust policies in line with the approved, unexpired access grants (an "
-            "`up`; frozen, only the custodian's are in them). Queued by approvals and the expiry schedule."
-        ),
-        permission=Permission.APPROVE_ACCESS,
-        params_model=NoParams,
-        sources=frozenset({Status.READY, Status.FROZEN}),
-        running=None,
-        succeeded=None,
-        failed=None,
-        steps=_grant_steps,
-        kind=OperationKind.UP,
-        # The same declared state deployed again converges.
-        retry_after_interrupt=True,
-        route="access-sync",
-        refusals={
-            Status.OPENING: "investigation {id} is still opening; grant access once it is ready",
-            Status.NEEDS_ATTENTION: "investigation {id} needs attention; grant access once it is settled",
-        },
-    )
-)
-
-
-# Logs about an affected instance for a window (service/custody/log_collection.py holds the work).
-
-
-def _logs_steps(inv: Investigation, _params: Params, settings: Settings) -> list[Step]:
-    from service.custody import log_collection
-
-    return [
-        Step(label="collect logs (CloudTrail, flow logs, Config, findings)", work=log_collection.collect_logs)
-    ]
-
-
-def _check_logs(inv: Investigation, params: Params, settings: Settings) -> None:
-    from service.custody import log_collection
-
-    log_collection.check_request(inv, params, settings)
-
-
-register(
-    ActionSpec(
-        name=Action.LOGS,
-        summary=(
-            "Collect the logs about an affected instance for a window (default: the 24 hours before the "
-            "request): CloudTrail, VPC Flow Logs, AWS Config history, Security Hub and GuardDuty findings, "
-            "one hashed JSON Lines artifact per source in the evidence bucket."
-        ),
-        permission=Permission.ACQUIRE,
-        params_model=LogsRequest,
-        sources=frozenset({Status.READY}),
-        running=None,
-        succeeded=None,
-        failed=None,
-        steps=_logs_steps,
-        validate=_check_logs,
-        announce=True,
-        refusals={
-            Status.FROZEN: "investigation {id} is frozen; evidence cannot be added under legal hold",
-            Status.OPENING: "investigation {id} is still opening; collect logs once it is ready",
-        },
-    )
-)
-
-
-# Containment of an affected instance in a source account (service/containment holds the work).
-
-
-def _contain_steps(inv: Investigation, _params: Params, settings: Settings) -> list[Step]:
-    from service.containment import steps
-
-    return [
-        Step(label="record the instance's state", work=steps.record_state),
-        Step(label="termination and stop protection", work=steps.protect),
-        Step(label="out of its Auto Scaling group and load balancers", work=steps.take_out_of_service),
-        Step(label="isolation security group (and network ACL)", work=steps.isolate_network),
-        Step(label="deny-all instance profile", work=steps.deny_credentials),
-        Step(label="tag", work=steps.tag),
-    ]
-
-
-def _release_containment_steps(inv: Investigation, _params: Params, settings: Settings) -> list[Step]:
-    from service.containment import steps
-
-    return [
-        Step(label="read and re-hash the containment record", work=steps.load_record),
-        Step(label="restore what was recorded", work=steps.restore),
-        Step(label="compare with the record", work=steps.check_restored),
-    ]
-
-
-def _check_instance(inv: Investigation, params: Params, settings: Settings) -> None:
-    from service.custody import acquisition
-
-    # The same source rules as an acquisition: the room's region, a configured source account, its own
-    # instance as its snapshot role sees it.
-    acquisition.check_request(inv, params, settings)
-    acquisition.check_source(inv, params, settings)
-
-
-def _release_containment_second_person(_params: Params, _settings: Settings) -> str:
-    return "release-containment puts an affected instance back on its network, with its credentials"
-
-
-_CONTAIN_REFUSALS = {
-    Status.OPENING: "investigation {id} is still opening; contain once its clean room is ready",
-    Status.FROZEN: "investigation {id} is frozen; its custody chain takes no new evidence under legal hold",
-}
-
-register(
-    ActionSpec(
-        name=Action.CONTAIN,
-        summary=(
-            "Contain an instance of an affected account: record its state (an artifact), protect it from "
-            "termination and stop, detach it from its Auto Scaling group, deregister it from its load "
-            "balancers, swap its security groups for an isolation group with no rules (optionally its "
-            "subnets' network ACLs for a deny-all one) and its instance profile for a deny-all one, tag it. "
-            "Nothing is stopped or terminated."
-        ),
-        permission=Permission.CONTAIN,
-        params_model=ContainRequest,
-        sources=frozenset({Status.READY}),
-        running=None,
-        succeeded=None,
-        failed=None,
-        steps=_contain_steps,
-        validate=_check_instance,
-        route="containment",
-        refusals=_CONTAIN_REFUSALS,
-        announce=True,
-    )
-)
-register(
-    ActionSpec(
-        name=Action.RELEASE_CONTAINMENT,
-        summary=(
-            "Undo a containment: restore exactly what its record holds (security groups, instance profile, "
-            "Auto Scaling group, target groups and load balancers, protections, tags, network ACLs), then "
-            "compare the instance with the record. A second person approves."
-        ),
-        permission=Permission.CONTAIN,
-        params_model=ReleaseContainmentRequest,
-        sources=frozenset({Status.READY}),
-        running=None,
-        succeeded=None,
-        failed=None,
-        steps=_release_containment_steps,
-        validate=_check_instance,
-        route="release-containment",
-        refusals=_CONTAIN_REFUSALS,
-        second_person=_release_containment_second_person,
-        announce=True,
     )
 )

@@ -8,12 +8,11 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 
 from programs.forensic_env.config import AMI_SSM_PREFIX, MAX_EVIDENCE_SNAPSHOTS, TICKET_PATTERN
 from programs.forensic_env.tags import RESERVED_TAG_KEYS
-from service.api.schemas import StrictModel
-from service.custody.schemas import EvidenceAtOpen
 from service.investigations.models import Investigation
 from service.investigations.states import Status
 from service.operations.models import Operation
 from service.operations.schemas import OperationOut
+from service.schemas import INSTANCE_ID, SNAPSHOT_ID, StrictModel
 
 # Every pattern here spells its character classes out in ASCII: pydantic checks patterns with Rust's regex,
 # the program (programs/forensic_env/config.py) with Python's re, and their \w, \d and \s differ outside
@@ -33,6 +32,30 @@ TagKey = Annotated[
     Field(json_schema_extra={"pattern": TAG_KEY_PATTERN}),
 ]
 TagValue = Annotated[str, StringConstraints(max_length=256)]
+
+
+class _SourceAtOpen(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    source_account_id: str = Field(pattern=r"^[0-9]{12}$", description="the affected account")
+    description: str | None = Field(default=None, max_length=500)
+
+
+class SnapshotAtOpen(_SourceAtOpen):
+    """One EBS snapshot of the affected account, in the clean room's region."""
+
+    snapshot_id: str = Field(pattern=SNAPSHOT_ID)
+
+
+class InstanceAtOpen(_SourceAtOpen):
+    """Every EBS volume of one instance of the affected account, in the clean room's region."""
+
+    instance_id: str = Field(pattern=INSTANCE_ID)
+
+
+# Evidence given when a clean room is opened: an acquisition's source, in the room's own region (the
+# acquisition runs once the room is ready, with every check an acquisition has).
+EvidenceAtOpen = SnapshotAtOpen | InstanceAtOpen
 
 
 class GoldenAmi(StrictModel):

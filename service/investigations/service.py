@@ -51,7 +51,7 @@ from service.investigations.schemas import InvestigationCreate
 from service.investigations.states import Status
 from service.operations.models import Operation
 from service.operations.states import Action, OperationState
-from service.orchestration.models import OperationKind, OperationResult
+from service.orchestration.messages import OperationKind, OperationResult
 from service.unit_of_work import Caller, UnitOfWork
 
 logger = logging.getLogger(__name__)

@@ -11,7 +11,7 @@ from service.clock import as_utc
 from service.config import Settings
 from service.errors import InvalidInput
 from service.investigations.models import Investigation
-from service.orchestration.models import ConfigValue
+from service.orchestration.messages import ConfigValue
 
 
 def stack_name(investigation_id: str) -> str:

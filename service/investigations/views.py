@@ -17,8 +17,9 @@ from service.api.deps import CallerDep, ReaderDep, SessionDep
 from service.api.schemas import ERROR_RESPONSES, MAX_OFFSET, Page
 from service.approvals.models import ApprovalRequest
 from service.approvals.schemas import ApprovalPending
+from service.features import ACTIONS
 from service.investigations import service
-from service.investigations.actions import ACTIONS, ActionSpec
+from service.investigations.actions import ActionSpec
 from service.investigations.models import Investigation
 from service.investigations.schemas import (
     Accepted,

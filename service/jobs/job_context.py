@@ -14,7 +14,7 @@ from service.clock import Clock, utcnow
 from service.config import Settings
 from service.db.session import SessionFactory
 from service.jobs.drain import Drain
-from service.jobs.executor import OperationExecutor, PulumiExecutor
+from service.orchestration.engine import OperationExecutor, PulumiExecutor
 from service.unit_of_work import Publisher, UnitOfWork, unit_of_work
 
 # Schedules processing of an investigation's queue after ``delay`` seconds (0: now).

@@ -17,6 +17,7 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
+from service import features  # noqa: F401  (registers every feature's actions: the table is complete here)
 from service.audit import service as audit
 from service.db.session import session_scope
 from service.investigations import service as investigations
@@ -25,7 +26,7 @@ from service.investigations.models import Investigation
 from service.jobs.job_context import JobContext
 from service.operations.models import Operation, OperationEvent
 from service.operations.states import OperationState
-from service.orchestration.engine_errors import EngineErrorCode
+from service.orchestration.messages import EngineErrorCode
 
 logger = logging.getLogger(__name__)
 

@@ -18,6 +18,8 @@ from typing import Any
 
 from huey import Huey, crontab
 
+from service.access import cloudtrail
+from service.access import service as access
 from service.approvals import service as approvals
 from service.audit import anchors
 from service.domain_events import DomainEvent, OperationQueued
@@ -168,9 +170,6 @@ def install_access_tasks(jobs: Jobs) -> list[Any]:
 
     Like the other schedules, they stay off the queue with ``integrations_periodic_tasks=false`` (tests
     call ``expire_grants`` and ``cloudtrail.scan`` with their clock)."""
-    from service.access import cloudtrail
-    from service.access import service as access
-
     settings = jobs.ctx.settings
 
     def expire_access_grants() -> None:

@@ -15,6 +15,7 @@ import threading
 
 from huey import Huey
 
+from service import features  # noqa: F401  (registers every feature's actions: the table is complete here)
 from service.config import get_settings, production_problems
 from service.db.migrate import upgrade
 from service.db.session import make_engine, make_session_factory

@@ -18,7 +18,7 @@ from service.investigations import service as investigations
 from service.investigations.actions import spec_of
 from service.operations.models import Operation, OperationEvent
 from service.operations.states import TERMINAL, OperationState
-from service.orchestration.engine_errors import EngineErrorCode
+from service.orchestration.messages import EngineErrorCode
 from service.unit_of_work import Caller
 
 

@@ -21,11 +21,12 @@ import pulumi.log
 from pulumi import automation as auto
 from pulumi.automation._stack import StackInitMode
 
-from service.orchestration.engine_errors import EngineErrorCode, classify_command_error
+from service.orchestration.engine_errors import classify_command_error
 from service.orchestration.engine_events import EventCollector, counts
-from service.orchestration.models import (
+from service.orchestration.messages import (
     PULUMI_PROJECT,
     ConfigValue,
+    EngineErrorCode,
     EngineWorkspace,
     OperationKind,
     OperationRequest,

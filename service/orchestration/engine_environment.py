@@ -30,7 +30,7 @@ from policy_packs.forensics.rules.aws_access import (
 from policy_packs.forensics.rules.instance_types import ENV_INSTANCE_TYPES
 from service.config import PROJECT_ROOT, Settings
 from service.errors import Misconfigured
-from service.orchestration.models import ConfigValue, EngineWorkspace
+from service.orchestration.messages import ConfigValue, EngineWorkspace
 
 POLICY_SHIM_DIR = PROJECT_ROOT / "tools" / "policy_shim"
 STANDIN_PROVIDER_DIR = PROJECT_ROOT / "tools" / "bin"

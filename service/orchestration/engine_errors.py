@@ -2,28 +2,10 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
-
 from pulumi.automation import errors as auto_errors
 
 from service.orchestration.engine_events import EventCollector
-
-
-class EngineErrorCode(StrEnum):
-    """Why an engine operation failed; stored as ``operations.error_code`` and acted on by the job layer."""
-
-    CONCURRENT_UPDATE = "concurrent_update"
-    POLICY_VIOLATION = "policy_violation"
-    STACK_NOT_FOUND = "stack_not_found"
-    PROTECTED_RESOURCE = "protected_resource"
-    PROGRAM_ERROR = "program_error"
-    ENGINE_ERROR = "engine_error"
-    CANCELLED = "cancelled"
-    TIMED_OUT = "timed_out"
-    INTERRUPTED = "interrupted"
-    # Our own code failed around the engine (after-success work, bookkeeping).
-    INTERNAL_ERROR = "internal_error"
-
+from service.orchestration.messages import EngineErrorCode
 
 _MAX_MESSAGE = 4000
 

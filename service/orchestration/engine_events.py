@@ -8,7 +8,7 @@ from typing import Any
 
 from pulumi.automation import EngineEvent
 
-from service.orchestration.models import PolicyViolation, Progress
+from service.orchestration.messages import PolicyViolation, Progress
 
 # Steps that mean the AWS-side state differs from the stack's during a refresh preview.
 _DRIFT_OPS = {"update", "delete", "read-discard", "discard"}

@@ -28,8 +28,7 @@ from pulumi import automation as auto
 
 from service.config import PROJECT_ROOT, Settings
 from service.orchestration import engine_environment, policy_gate
-from service.orchestration.engine_errors import EngineErrorCode
-from service.orchestration.models import PULUMI_PROJECT, OperationRequest, OperationResult
+from service.orchestration.messages import PULUMI_PROJECT, EngineErrorCode, OperationRequest, OperationResult
 from service.orchestration.pulumi_cli import PinnedCommand
 
 EventHandler = Callable[[dict[str, Any]], None]

@@ -12,9 +12,9 @@ from fastapi.testclient import TestClient
 
 from service.config import Settings
 from service.main import create_app
+from service.orchestration.fake_engine import FakeExecutor
 from tests.service.conftest import engine_client, fake, settings
 from tests.support.clock import TestClock
-from tests.support.fakes import FakeExecutor
 
 __all__ = ["engine_client", "fake", "settings"]
 

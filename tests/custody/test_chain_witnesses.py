@@ -18,15 +18,15 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from service import aws_clients
+from service import aws_clients, statement_signing
 from service.config import Settings
-from service.custody import ledger, signing
+from service.custody import ledger
 from service.custody.models import CustodyEvent, CustodyEventType, SignedStatement
 from service.local.aws import LocalAws
 from service.local.seed import seed
 from service.main import create_app
+from service.orchestration.fake_engine import FakeExecutor
 from tests.support.api import ADMIN, ADMIN_TOKEN, open_ready
-from tests.support.fakes import FakeExecutor
 
 
 @pytest.fixture
@@ -160,8 +160,8 @@ def test_an_edited_and_rechained_event_misses_the_signed_custody_head(
     with app.state.session_factory() as session:
         head = session.execute(select(CustodyEvent).where(CustodyEvent.seq == 3)).scalar_one()
         statement = {"investigationId": inv["id"], "custodyHead": {"seq": head.seq, "hash": head.hash}}
-        document = signing.sign_statement(
-            signing.signer_for(settings, inv["region"]), "freeze-manifest", statement
+        document = statement_signing.sign_statement(
+            statement_signing.signer_for(settings, inv["region"]), "freeze-manifest", statement
         )
         key = "legal-hold/20261206T180000Z/manifest.signed.json"
         _s3(settings).put_object(

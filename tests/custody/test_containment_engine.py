@@ -13,11 +13,11 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from service import statement_signing
 from service.cli import app as cli
 from service.config import LOCAL_SOURCE_ACCOUNT, Settings
 from service.containment import isolation
 from service.containment import state as instance_state
-from service.custody import signing
 from service.custody.models import EvidenceArtifact
 from service.local.aws import LocalAws
 from tests.support.api import ADMIN, issue, open_ready, wait_operation
@@ -258,7 +258,7 @@ def test_an_instance_is_contained_and_released_back_to_exactly_what_was_recorded
     ]
     assert record["id"] in json.dumps(manifest["statement"]["artifacts"])
     key_file = tmp_path / "signing-key.pem"
-    key_file.write_text(signing.signer_for(engine_settings, inv["region"]).public_key_pem())
+    key_file.write_text(statement_signing.signer_for(engine_settings, inv["region"]).public_key_pem())
     manifest_file = tmp_path / "manifest.signed.json"
     manifest_file.write_text(json.dumps(manifest))
     deploy = engine_settings.accounts[inv["region"]].deploy_role_arn or ""

@@ -20,9 +20,9 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from programs.forensic_env.trust import GRANT_SID_PREFIX
+from service import statement_signing
 from service.access import service as access
 from service.cli import app as cli
-from service.custody import signing
 from tests.support.api import ADMIN, issue, open_ready, wait_operation
 from tests.support.root import require_root
 from tests.support.targets import GRANTEE, TARGET, Target
@@ -154,7 +154,7 @@ def test_custody_from_acquisition_to_teardown_certificate(
     ]
     assert statement["postFreezeWrites"]["mode"] == "COMPLIANCE"
 
-    public_key = signing.signer_for(target.settings, region).public_key_pem()
+    public_key = statement_signing.signer_for(target.settings, region).public_key_pem()
     key_file = tmp_path / "signing-key.pem"
     key_file.write_text(public_key)
     manifest_file = tmp_path / "manifest.signed.json"

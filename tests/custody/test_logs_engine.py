@@ -24,9 +24,10 @@ from botocore.stub import Stubber
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from service import statement_signing
 from service.cli import app as cli
 from service.config import LOCAL_SOURCE_ACCOUNT, Settings
-from service.custody import log_collection, signing
+from service.custody import log_collection
 from service.local.aws import LocalAws
 from tests.support import log_records as records
 from tests.support.api import ADMIN, issue, open_ready, wait_operation
@@ -397,7 +398,7 @@ def test_logs_of_a_window_become_one_hashed_artifact_per_source_in_the_manifest(
     assert {a["id"] for a in artifacts.values()} <= in_manifest
 
     key_file = tmp_path / "signing-key.pem"
-    key_file.write_text(signing.signer_for(engine_settings, region).public_key_pem())
+    key_file.write_text(statement_signing.signer_for(engine_settings, region).public_key_pem())
     manifest_file = tmp_path / "manifest.signed.json"
     manifest_file.write_text(json.dumps(manifest, indent=2))
     verified = _verify(engine_settings, local_aws, deploy_role, manifest_file, key_file)

@@ -14,8 +14,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from service import statement_signing
 from service.config import LOCAL_SOURCE_ACCOUNT, Settings
-from service.custody import memory_capture, signing
+from service.custody import memory_capture
 from service.local.aws import LocalAws
 from service.local.memory_source import write_known_image
 from tests.custody.test_custody_engine import _verify
@@ -191,7 +192,7 @@ def test_memory_lands_with_the_instance_hash_equal_to_the_service_rehash_and_the
     (entry,) = [a for a in statement["artifacts"] if a["id"] == artifact["id"]]
     assert entry["sha256Source"] == entry["sha256Copy"] == known
     key_file = tmp_path / "signing-key.pem"
-    key_file.write_text(signing.signer_for(engine_settings, inv["region"]).public_key_pem())
+    key_file.write_text(statement_signing.signer_for(engine_settings, inv["region"]).public_key_pem())
     manifest_file = tmp_path / "manifest.signed.json"
     manifest_file.write_text(json.dumps(manifest))
     verified = _verify(local_target(engine_settings, local_aws), deploy_role, manifest_file, key_file)

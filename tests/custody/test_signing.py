@@ -13,7 +13,10 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 
 from service.config import Settings
-from service.custody.signing import (
+from service.db.base import canonical_json
+from service.local.aws import LocalAws
+from service.local.seed import _ensure_signing_key
+from service.statement_signing import (
     FORMAT,
     KmsSigner,
     LocalKeySigner,
@@ -23,9 +26,6 @@ from service.custody.signing import (
     statement_digest,
     verify_signature,
 )
-from service.db.base import canonical_json
-from service.local.aws import LocalAws
-from service.local.seed import _ensure_signing_key
 
 STATEMENT = {
     "investigationId": "inv-1",

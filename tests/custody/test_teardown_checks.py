@@ -18,7 +18,7 @@ from service.custody.teardown import StackResource
 from service.local.aws import LocalAws
 from service.local.seed import seed
 from service.orchestration import stacks
-from service.orchestration.models import ConfigValue, OperationKind, OperationRequest
+from service.orchestration.messages import ConfigValue, OperationKind, OperationRequest
 
 # Kept by a destroy with retainEvidenceBucket: the bucket with its configuration and objects, the key, and
 # the evidence snapshot copies.

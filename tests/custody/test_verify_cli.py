@@ -14,8 +14,8 @@ import pytest
 from typer.testing import CliRunner
 
 from service.cli import app as cli
-from service.custody.signing import KmsSigner, LocalKeySigner, sign_statement
 from service.local.aws import LocalAws
+from service.statement_signing import KmsSigner, LocalKeySigner, sign_statement
 
 runner = CliRunner()
 REGION = "us-east-1"

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from service.custody.signing import KmsSigner, public_key_fingerprint, sign_statement
 from service.local.aws import LocalAws
+from service.statement_signing import KmsSigner, public_key_fingerprint, sign_statement
 from tests.custody.test_verify_cli import _statement, _verify, _write, bucket
 
 __all__ = ["bucket"]  # the module fixture, shared

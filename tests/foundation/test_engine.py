@@ -12,7 +12,7 @@ import pytest
 from service.config import Settings
 from service.local.aws import LocalAws
 from service.orchestration import engine_environment
-from service.orchestration.models import ConfigValue, OperationKind, OperationRequest, OperationResult
+from service.orchestration.messages import ConfigValue, OperationKind, OperationRequest, OperationResult
 from service.orchestration.stacks import run_operation
 from tools.build_pulumi_cli import pinned_sdk_version
 

@@ -16,7 +16,7 @@ import pytest
 
 from service.local.aws import LocalAws
 from service.orchestration.engine_environment import POLICY_PACK_SETTINGS
-from service.orchestration.models import ConfigValue, OperationKind, OperationRequest
+from service.orchestration.messages import ConfigValue, OperationKind, OperationRequest
 from service.orchestration.stacks import run_operation
 from tests.foundation.test_engine import TEST_PACK
 from tests.unit.test_engine_child_env import ENGINE_SECRETS, leaks, settings_with_sentinels

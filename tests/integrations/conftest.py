@@ -15,8 +15,8 @@ from fastapi.testclient import TestClient
 from service.config import Settings
 from service.integrations.integration_context import Integrations
 from service.main import create_app
+from service.orchestration.fake_engine import ScriptedExecutor
 from tests.support.clock import TestClock
-from tests.support.fakes import ScriptedExecutor
 from tests.support.http import RecordingServer
 from tests.support.integrations import integration_settings
 

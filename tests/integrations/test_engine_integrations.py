@@ -16,12 +16,12 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from service.expiry import service as teardown
 from service.integrations.integration_context import Integrations
 from service.integrations.models import OutboxMessage
 from service.local.aws import LocalAws
 from service.local.seed import seed
 from service.main import create_app
-from service.teardown import service as teardown
 from tests.support.api import ADMIN, wait_operation
 from tests.support.clock import TestClock
 from tests.support.http import RecordingServer

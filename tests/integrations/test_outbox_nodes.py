@@ -22,9 +22,9 @@ from service.integrations.integration_context import Integrations
 from service.integrations.models import OutboxMessage
 from service.integrations.outbox import Dispatcher
 from service.main import create_app
+from service.orchestration.fake_engine import ScriptedExecutor
 from tests.support.api import ADMIN, open_body
 from tests.support.clock import TestClock
-from tests.support.fakes import ScriptedExecutor
 from tests.support.http import JiraStandIn
 from tests.support.integrations import integration_settings, wait_status
 

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from service.expiry import service as teardown
 from service.integrations.integration_context import Integrations
 from service.investigations import actions
 from service.investigations.models import Investigation
@@ -21,8 +22,7 @@ from service.local.aws import LocalAws
 from service.local.seed import seed
 from service.main import create_app
 from service.operations.states import Action
-from service.orchestration.models import OperationKind
-from service.teardown import service as teardown
+from service.orchestration.messages import OperationKind
 from tests.support.api import ADMIN, issue, wait_operation
 from tests.support.clock import TestClock
 from tests.support.http import RecordingServer

@@ -28,9 +28,9 @@ from service.integrations.models import OutboxMessage
 from service.investigations.models import Investigation
 from service.jobs.tasks import ROLE_USE_SCAN_TASK
 from service.main import create_app
+from service.orchestration.fake_engine import ScriptedExecutor
 from tests.support.api import ADMIN, issue, open_body, wait_operation
 from tests.support.clock import TestClock
-from tests.support.fakes import ScriptedExecutor
 from tests.support.http import RecordingServer
 from tests.support.integrations import audit_entries, integration_settings, wait_status
 

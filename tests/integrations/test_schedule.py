@@ -15,9 +15,9 @@ from fastapi.testclient import TestClient
 
 from service.integrations.wiring import DELIVER_PERIODIC, DRIFT_TASK, TEARDOWN_TASK
 from service.main import create_app
+from service.orchestration.fake_engine import ScriptedExecutor
 from tests.support.api import ADMIN, open_ready
 from tests.support.clock import TestClock
-from tests.support.fakes import ScriptedExecutor
 from tests.support.http import RecordingServer
 from tests.support.integrations import integration_settings
 

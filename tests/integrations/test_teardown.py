@@ -10,15 +10,15 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
+from service.expiry import service as teardown
 from service.integrations.integration_context import Integrations
 from service.integrations.models import OutboxMessage
 from service.investigations import service as investigations_service
 from service.investigations.models import Investigation
-from service.orchestration.models import OperationKind, OperationRequest, OperationResult
-from service.teardown import service as teardown
+from service.orchestration.fake_engine import ScriptedExecutor, fail_with
+from service.orchestration.messages import OperationKind, OperationRequest, OperationResult
 from tests.support.api import ADMIN, issue, open_ready, wait_operation
 from tests.support.clock import TestClock
-from tests.support.fakes import ScriptedExecutor, fail_with
 from tests.support.http import RecordingServer
 from tests.support.integrations import audit_entries, held_then_failed, wait_status
 

@@ -8,10 +8,10 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from service.integrations.integration_context import Integrations
-from service.orchestration.models import OperationKind
+from service.orchestration.fake_engine import ScriptedExecutor
+from service.orchestration.messages import OperationKind
 from tests.support.api import ADMIN
 from tests.support.clock import TestClock
-from tests.support.fakes import ScriptedExecutor
 from tests.support.integrations import (
     audit_entries,
     held_then_failed,

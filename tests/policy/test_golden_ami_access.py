@@ -19,7 +19,7 @@ from moto import mock_aws
 from policy_packs.forensics.rules import aws_access
 from service.config import Settings
 from service.orchestration import engine_environment
-from service.orchestration.models import ConfigValue
+from service.orchestration.messages import ConfigValue
 
 from .harness import TAGS, run_resource
 

@@ -13,7 +13,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from service.config import Settings
-from service.orchestration.models import ConfigValue, OperationKind, OperationRequest, OperationResult
+from service.orchestration.messages import ConfigValue, OperationKind, OperationRequest, OperationResult
 from service.orchestration.stacks import run_operation
 from tests.program_deploy.conftest import DeployTarget
 

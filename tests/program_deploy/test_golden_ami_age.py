@@ -9,7 +9,7 @@ import pytest
 
 from service.config import Settings
 from service.orchestration import stacks
-from service.orchestration.models import ConfigValue, OperationKind, OperationRequest
+from service.orchestration.messages import ConfigValue, OperationKind, OperationRequest
 from tests.program_deploy.conftest import DeployTarget
 from tests.program_deploy.test_forensic_environment import _config
 

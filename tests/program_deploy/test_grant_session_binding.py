@@ -25,7 +25,7 @@ from botocore.config import Config
 
 from programs.forensic_env.access import INVESTIGATION_SESSION_TAG
 from programs.forensic_env.config import GRANT_EXPIRY_FORMAT
-from service.orchestration.models import OperationKind
+from service.orchestration.messages import OperationKind
 from tests.program_deploy.conftest import DeployTarget
 from tests.program_deploy.test_forensic_environment import _run
 from tests.program_deploy.test_grants_enforced import enforced_target  # noqa: F401 (fixture)

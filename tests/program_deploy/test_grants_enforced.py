@@ -40,7 +40,7 @@ from service.config import Settings
 from service.local.aws import LocalAws
 from service.local.moto_server import assume_role_request, current_time_context, trust_permits
 from service.local.seed import seed
-from service.orchestration.models import OperationKind, OperationResult
+from service.orchestration.messages import OperationKind, OperationResult
 from tests.program_deploy.conftest import DeployTarget
 from tests.program_deploy.test_forensic_environment import _run
 from tests.program_deploy.test_roles_enforced import _denied

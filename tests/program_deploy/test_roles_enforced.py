@@ -59,7 +59,7 @@ from programs.forensic_env.config import GRANT_EXPIRY_FORMAT
 from service.config import Settings
 from service.local.aws import LocalAws
 from service.local.seed import seed
-from service.orchestration.models import OperationKind
+from service.orchestration.messages import OperationKind
 from tests.program_deploy.conftest import DeployTarget
 from tests.program_deploy.test_forensic_environment import _run
 

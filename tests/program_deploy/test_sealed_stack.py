@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from service.orchestration.models import OperationKind
+from service.orchestration.messages import OperationKind
 from tests.program_deploy.conftest import DeployTarget
 from tests.program_deploy.test_forensic_environment import _run
 

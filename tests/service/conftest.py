@@ -15,8 +15,8 @@ from fastapi.testclient import TestClient
 
 from service.config import PROJECT_ROOT, Settings
 from service.main import create_app
+from service.orchestration.fake_engine import FakeExecutor
 from tests.support.api import ADMIN_TOKEN
-from tests.support.fakes import FakeExecutor
 from tests.support.people import TEST_PEOPLE
 
 

@@ -20,9 +20,9 @@ from service.integrations.notifications import notice_for
 from service.investigations.models import Investigation
 from service.investigations.states import Status
 from service.main import create_app
+from service.orchestration.fake_engine import FakeExecutor
 from tests.support.api import ADMIN, issue, open_ready, wait_operation
 from tests.support.clock import TestClock
-from tests.support.fakes import FakeExecutor
 from tests.support.people import TEST_PEOPLE
 from tests.support.settings import make_settings
 

@@ -21,10 +21,10 @@ from service.investigations.models import Investigation
 from service.investigations.schemas import NoParams
 from service.investigations.states import Status
 from service.operations.states import Action
-from service.orchestration.models import OperationKind
+from service.orchestration.fake_engine import FakeExecutor, fail_with
+from service.orchestration.messages import OperationKind
 from service.unit_of_work import Caller, UnitOfWork
 from tests.support.api import ADMIN, open_ready, wait_operation
-from tests.support.fakes import FakeExecutor, fail_with
 
 # What each built-in action means, written out once more by hand: a change to the table must be a change
 # someone meant, so it has to be made here too.

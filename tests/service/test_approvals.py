@@ -21,9 +21,9 @@ from service.config import Settings
 from service.local.aws import LocalAws
 from service.local.seed import seed
 from service.main import create_app
+from service.orchestration.fake_engine import FakeExecutor, block_until
 from tests.support.api import ADMIN, issue, open_ready, wait_operation
 from tests.support.clock import TestClock
-from tests.support.fakes import FakeExecutor, block_until
 from tests.support.people import TEST_PEOPLE
 from tests.support.settings import make_settings
 

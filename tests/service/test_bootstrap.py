@@ -18,7 +18,7 @@ from service.bootstrap import programs as day_zero
 from service.bootstrap.run import BootstrapFailed, bootstrap, env_file_text
 from service.config import ForensicAccount, Settings, SourceAccount
 from service.errors import InvalidInput
-from service.orchestration.models import OperationRequest, OperationResult
+from service.orchestration.messages import OperationRequest, OperationResult
 
 NAMESPACE = "forensics-forensic-account"
 

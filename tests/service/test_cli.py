@@ -15,8 +15,8 @@ from service.config import Settings
 from service.local.aws import LocalAws
 from service.local.seed import seed
 from service.main import create_app
+from service.orchestration.fake_engine import FakeExecutor
 from tests.support.api import ADMIN_TOKEN
-from tests.support.fakes import FakeExecutor
 
 runner = CliRunner()
 BUCKET = "evidence-cli-test"

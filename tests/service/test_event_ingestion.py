@@ -15,8 +15,8 @@ from service.db.session import make_engine, make_session_factory
 from service.jobs.event_ingestion import EventIngestion
 from service.jobs.job_context import JobContext
 from service.operations.models import Operation, OperationEvent
+from service.orchestration.fake_engine import FakeExecutor
 from tests.support.api import open_ready
-from tests.support.fakes import FakeExecutor
 
 
 def _event(n: int, planned: int) -> dict[str, Any]:

@@ -14,8 +14,8 @@ from service.auth.roles import Permission
 from service.config import LOCAL_SOURCE_ACCOUNT, Settings, SourceAccount
 from service.investigations.actions import spec_of
 from service.operations.states import Action
+from service.orchestration.fake_engine import FakeExecutor
 from tests.support.api import ADMIN, open_body
-from tests.support.fakes import FakeExecutor
 
 SNAPSHOT = "snap-0123456789abcdef0"
 

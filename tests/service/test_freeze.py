@@ -9,13 +9,13 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
+from service import statement_signing
 from service.config import Settings
-from service.custody import signing
 from service.local.aws import LocalAws
 from service.local.seed import seed
 from service.main import create_app
+from service.orchestration.fake_engine import FakeExecutor
 from tests.support.api import ADMIN, issue, open_ready, wait_operation
-from tests.support.fakes import FakeExecutor
 
 BUCKET = "evidence-freeze-test"
 
@@ -100,8 +100,8 @@ def test_freeze_places_legal_hold_and_refuses_destroy(
 
     document = json.loads(s3.get_object(Bucket=BUCKET, Key=manifest_key)["Body"].read())  # type: ignore[attr-defined]
     assert document["kind"] == "freeze-manifest"
-    public_key = signing.signer_for(settings_used(client), "us-east-1").public_key_pem()
-    assert signing.verify_signature(document, public_key) == []
+    public_key = statement_signing.signer_for(settings_used(client), "us-east-1").public_key_pem()
+    assert statement_signing.verify_signature(document, public_key) == []
     manifest = document["statement"]
     # Every object version held, each with the SHA-256 of its content as S3 returns it.
     listed = {(o["key"], o["versionId"]): o["sha256"] for o in manifest["objects"]}

@@ -7,8 +7,8 @@ from pydantic import SecretStr
 
 from service.config import Settings
 from service.main import create_app
+from service.orchestration.fake_engine import FakeExecutor
 from tests.support.api import ADMIN, open_ready
-from tests.support.fakes import FakeExecutor
 
 SCRAPE_TOKEN = "scrape-token-for-tests"
 

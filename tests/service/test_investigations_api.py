@@ -4,9 +4,9 @@ import threading
 
 from fastapi.testclient import TestClient
 
-from service.orchestration.models import PolicyViolation
+from service.orchestration.fake_engine import FakeExecutor, block_until, fail_with
+from service.orchestration.messages import PolicyViolation
 from tests.support.api import ADMIN, issue, open_body, open_ready, wait_operation
-from tests.support.fakes import FakeExecutor, block_until, fail_with
 
 
 def test_open_answers_202_with_the_investigation_and_its_up(client: TestClient, fake: FakeExecutor) -> None:
@@ -78,7 +78,7 @@ def test_preview_and_refresh_report_without_changing_status(client: TestClient, 
     assert preview.json()["operation"]["kind"] == "preview"
     assert wait_operation(client, preview.json()["operation"]["id"])["state"] == "succeeded"
 
-    from service.orchestration.models import OperationResult
+    from service.orchestration.messages import OperationResult
 
     def drifted(request, cancel):  # type: ignore[no-untyped-def]
         return OperationResult(

@@ -17,8 +17,8 @@ from programs.forensic_env.config import MAX_TTL_HOURS
 from service.config import ForensicAccount, Settings
 from service.errors import Misconfigured
 from service.main import create_app
+from service.orchestration.fake_engine import FakeExecutor, block_until
 from tests.support.api import ADMIN, issue, open_ready, wait_operation
-from tests.support.fakes import FakeExecutor, block_until
 
 
 def test_a_responder_cannot_cancel_a_custodians_destroy(client: TestClient, fake: FakeExecutor) -> None:

@@ -5,8 +5,8 @@ import threading
 
 from fastapi.testclient import TestClient
 
+from service.orchestration.fake_engine import FakeExecutor, block_until
 from tests.support.api import ADMIN, issue, open_body, open_ready, wait_operation
-from tests.support.fakes import FakeExecutor, block_until
 
 
 def _sse(client: TestClient, operation_id: str, headers: dict[str, str]) -> list[dict[str, object]]:

@@ -19,8 +19,8 @@ from service.jobs import recovery
 from service.jobs.recovery import RecoveryReport
 from service.main import create_app
 from service.operations.models import Operation
+from service.orchestration.fake_engine import FakeExecutor
 from tests.support.api import ADMIN, ADMIN_TOKEN, open_body, wait_operation
-from tests.support.fakes import FakeExecutor
 from tools.local_servers import PostgresServer, RedisServer
 
 

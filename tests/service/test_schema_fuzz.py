@@ -13,8 +13,8 @@ from hypothesis import HealthCheck, settings
 
 from service.config import PROJECT_ROOT, Settings
 from service.main import create_app
+from service.orchestration.fake_engine import FakeExecutor
 from tests.support.api import ADMIN, ADMIN_TOKEN
-from tests.support.fakes import FakeExecutor
 
 
 @pytest.fixture(scope="module")

@@ -18,10 +18,9 @@ from fastapi.testclient import TestClient
 from service.config import Settings
 from service.jobs.tasks import Jobs
 from service.main import create_app
-from service.orchestration.engine_errors import EngineErrorCode
-from service.orchestration.models import OperationRequest, OperationResult
+from service.orchestration.fake_engine import FakeExecutor
+from service.orchestration.messages import EngineErrorCode, OperationRequest, OperationResult
 from tests.support.api import ADMIN, open_body, wait_operation
-from tests.support.fakes import FakeExecutor
 
 
 def _open(client: TestClient, ticket: str) -> tuple[str, str]:

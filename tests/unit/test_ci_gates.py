@@ -1,11 +1,11 @@
-"""CI gates lint and types: `make test` runs ruff check, ruff format --check and mypy, then pytest.
+"""CI gates: `make test` runs ruff check, ruff format --check, mypy and lint-imports, then pytest.
 
 The commands are read from the Makefile as make expands them (``make -n`` prints recipes without running
-them), so this test, .pre-commit-config.yaml and CI cannot drift apart. Each gate is run on a tiny temporary
-tree twice: clean (exit 0) and with one planted fault (non-zero, naming the fault), so a gate that always
-passes, or fails for another reason, is caught.
+them), so this test, .pre-commit-config.yaml and CI cannot drift apart. Each lint and type gate is run on a
+tiny temporary tree twice: clean (exit 0) and with one planted fault (non-zero, naming the fault), so a gate
+that always passes, or fails for another reason, is caught. The layer contracts get the same proof on the real
+tree in tests/unit/test_import_contracts.py (a contract without one of its exceptions fails).
 """
-
 from __future__ import annotations
 
 import re
@@ -18,7 +18,9 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
-GATES = ("ruff check", "ruff format --check", "mypy")
+GATES = ("ruff check", "ruff format --check", "mypy", "lint-imports")
+# Gates proven on a planted fault here; lint-imports needs the real tree: tests/unit/test_import_contracts.py
+TREE_GATES = GATES[:3]
 
 CLEAN_MODULE = '"""A module every gate accepts."""\n\n\ndef double(n: int) -> int:\n    return n * 2\n'
 # gate -> (module that gate alone rejects, text its output must show)
@@ -44,8 +46,8 @@ def _dry_run(*targets: str) -> list[list[str]]:
 
 def _gate_name(argv: list[str]) -> str | None:
     tool = Path(argv[0]).name
-    if tool == "mypy":
-        return "mypy"
+    if tool in ("mypy", "lint-imports"):
+        return tool
     if tool == "ruff" and len(argv) > 1:
         return f"ruff {argv[1]}" + (" --check" if argv[1] == "format" and "--check" in argv else "")
     return None
@@ -57,8 +59,8 @@ def _gates(commands: list[list[str]]) -> dict[str, list[str]]:
 
 @pytest.fixture(scope="module")
 def gates() -> dict[str, list[str]]:
-    found = _gates(_dry_run("lint", "typecheck"))
-    assert list(found) == list(GATES), f"make lint typecheck should run {GATES}, runs {list(found)}"
+    found = _gates(_dry_run("lint", "typecheck", "imports"))
+    assert list(found) == list(GATES), f"make lint typecheck imports should run {GATES}, runs {list(found)}"
     return found
 
 
@@ -98,7 +100,7 @@ def test_mypy_is_strict_over_every_shipped_folder_and_the_standin(gates: dict[st
     assert not any(pattern.startswith("tools") for pattern in config.get("exclude", []))
 
 
-@pytest.mark.parametrize("gate", GATES)
+@pytest.mark.parametrize("gate", TREE_GATES)
 def test_gate_passes_a_clean_tree_and_fails_a_planted_fault(
     gate: str, gates: dict[str, list[str]], tmp_path: Path
 ) -> None:

@@ -10,7 +10,7 @@ from service.config import FORENSICS_POLICY_PACK, Settings
 from service.errors import Misconfigured
 from service.main import create_app
 from service.orchestration import policy_gate
-from service.orchestration.models import OperationKind, OperationRequest
+from service.orchestration.messages import OperationKind, OperationRequest
 from service.orchestration.stacks import DEFAULT_PROGRAM, build_request
 
 

@@ -18,7 +18,7 @@ import time
 
 from service.config import get_settings
 from service.orchestration import engine_environment
-from service.orchestration.models import ConfigValue, OperationKind, OperationRequest
+from service.orchestration.messages import ConfigValue, OperationKind, OperationRequest
 from service.orchestration.stacks import build_request
 
 

@@ -7,6 +7,7 @@ from logging.config import fileConfig
 from alembic import context
 from sqlalchemy import Connection, create_engine
 
+from service.config import get_settings
 from service.db.models import Base
 
 config = context.config
@@ -20,8 +21,6 @@ def _url() -> str:
     url = config.get_main_option("sqlalchemy.url")
     if url:
         return url
-    from service.config import get_settings
-
     return get_settings().sqlalchemy_url
 
 

@@ -6,8 +6,8 @@ from fastapi import APIRouter
 
 from service.api.deps import ClockDep, ReaderDep, SessionDep, SettingsDep
 from service.api.schemas import ERROR_RESPONSES
-from service.teardown import service
-from service.teardown.schemas import PlanItemOut, TeardownPlan
+from service.expiry import service
+from service.expiry.schemas import PlanItemOut, TeardownPlan
 
 router = APIRouter(tags=["teardown"], responses=ERROR_RESPONSES)
 

@@ -1,6 +1,6 @@
-"""The fake engine: stands in for ``service.jobs.executor.OperationExecutor`` in API-level tests only.
-
-Anything that claims to deploy uses the real engine (``PulumiExecutor``)."""
+"""The fake engine: stands in for ``service.orchestration.engine.OperationExecutor`` in API-level tests only,
+shipped beside the interface it fakes so that the two change together (as httpx ships its mock transport).
+Nothing in the service selects it; whatever claims to deploy uses the real engine (``PulumiExecutor``)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from service.config import Settings
-from service.orchestration.models import OperationKind, OperationRequest, OperationResult, PolicyViolation
+from service.orchestration.messages import OperationKind, OperationRequest, OperationResult, PolicyViolation
 
 Behaviour = Callable[[OperationRequest, threading.Event], OperationResult | None]
 

@@ -101,7 +101,7 @@ class OperationResult:
     policy_violations: list[PolicyViolation] = field(default_factory=list)
     # For refresh: resources whose AWS-side state differs from the stack state.
     drift: list[dict[str, Any]] = field(default_factory=list)
-    error_code: str | None = None  # see service.orchestration.engine_errors
+    error_code: str | None = None  # an EngineErrorCode
     error: str | None = None
 
     def to_json(self) -> dict[str, Any]:
@@ -128,3 +128,19 @@ class Progress:
 
     done: int
     planned: int
+
+
+class EngineErrorCode(StrEnum):
+    """Why an engine operation failed; stored as ``operations.error_code`` and acted on by the job layer."""
+
+    CONCURRENT_UPDATE = "concurrent_update"
+    POLICY_VIOLATION = "policy_violation"
+    STACK_NOT_FOUND = "stack_not_found"
+    PROTECTED_RESOURCE = "protected_resource"
+    PROGRAM_ERROR = "program_error"
+    ENGINE_ERROR = "engine_error"
+    CANCELLED = "cancelled"
+    TIMED_OUT = "timed_out"
+    INTERRUPTED = "interrupted"
+    # Our own code failed around the engine (after-success work, bookkeeping).
+    INTERNAL_ERROR = "internal_error"

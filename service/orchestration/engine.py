@@ -1,5 +1,6 @@
-"""The seam between the job layer and the engine. The default is the real orchestration; API-level tests may
-pass a fake, but anything that claims to deploy uses ``PulumiExecutor``."""
+"""The engine interface: what the job layer asks of the engine (``OperationExecutor``) and the real engine
+behind it (``PulumiExecutor``). API-level tests may pass the fake beside it (``fake_engine.FakeExecutor``);
+anything that claims to deploy uses ``PulumiExecutor``."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from service.config import Settings
-from service.orchestration.models import OperationRequest, OperationResult
+from service.orchestration.messages import OperationRequest, OperationResult
 
 
 class OperationExecutor(Protocol):
@@ -43,6 +44,7 @@ class PulumiExecutor:
         on_started: Callable[[int], None],
         timeout: float | None,
     ) -> OperationResult:
+        # pulumi.automation (under stacks) is slow to import; a process loads it when it runs an operation.
         from service.orchestration import stacks
 
         return stacks.run_operation(
@@ -50,16 +52,19 @@ class PulumiExecutor:
         )
 
     def export_stack(self, settings: Settings, stack_name: str) -> dict[str, Any]:
+        # pulumi.automation (under stacks) is slow to import; a process loads it when it runs an operation.
         from service.orchestration import stacks
 
         return stacks.export_stack(settings, stack_name)
 
     def clear_stack_lock(self, settings: Settings, stack_name: str) -> None:
+        # pulumi.automation (under stacks) is slow to import; a process loads it when it runs an operation.
         from service.orchestration import stacks
 
         stacks.clear_stack_lock(settings, stack_name)
 
     def stop_process_group(self, pid: int) -> None:
+        # pulumi.automation (under stacks) is slow to import; a process loads it when it runs an operation.
         from service.orchestration import stacks
 
         stacks.stop_process_group(pid)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Literal, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, load_only
@@ -24,23 +24,39 @@ from sqlalchemy.orm import Session, load_only
 from service.audit import service as audit
 from service.auth.roles import Role
 from service.auth.service import Principal
-from service.clock import as_utc
+from service.clock import Clock, as_utc
 from service.config import Settings
-from service.db.session import session_scope
+from service.db.session import SessionFactory, session_scope
 from service.domain_events import ExpiryWarned
 from service.errors import ServiceError
-from service.integrations.integration_context import Integrations
+from service.expiry.models import TtlWarning
 from service.investigations import service as investigations
 from service.investigations.actions import spec_of, under_legal_hold
 from service.investigations.models import Investigation
 from service.investigations.states import Status
 from service.operations.models import Operation
 from service.operations.states import Action, OperationState
-from service.teardown.models import TtlWarning
+from service.unit_of_work import Caller
 
 logger = logging.getLogger(__name__)
 
 PlanAction = Literal["warn", "destroy", "skip"]
+
+
+class ScheduledContext(Protocol):
+    """What the reaper and the drift check need from the process that runs them (the integrations context
+    provides it); they act as their configured principals."""
+
+    @property
+    def settings(self) -> Settings: ...
+
+    @property
+    def clock(self) -> Clock: ...
+
+    @property
+    def session_factory(self) -> SessionFactory: ...
+
+    def caller(self, session: Session, principal: Principal, request_id: str | None) -> Caller: ...
 
 
 @dataclass
@@ -132,7 +148,7 @@ def plan(session: Session, settings: Settings, now: datetime) -> list[PlanItem]:
     return items
 
 
-def run_teardown(ctx: Integrations, now: datetime) -> TeardownReport:
+def run_teardown(ctx: ScheduledContext, now: datetime) -> TeardownReport:
     report = TeardownReport()
     with session_scope(ctx.session_factory) as session:
         items = plan(session, ctx.settings, now)
@@ -159,7 +175,7 @@ def teardown_principal(settings: Settings) -> Principal:
     return Principal(settings.teardown_principal, Role(settings.teardown_role))
 
 
-def _warn(ctx: Integrations, item: PlanItem, now: datetime) -> None:
+def _warn(ctx: ScheduledContext, item: PlanItem, now: datetime) -> None:
     with ctx.session_factory() as session:
         caller = ctx.caller(session, teardown_principal(ctx.settings), None)
         inv = investigations.get_investigation(session, item.investigation_id)
@@ -179,7 +195,7 @@ def _warn(ctx: Integrations, item: PlanItem, now: datetime) -> None:
         caller.commit()
 
 
-def _destroy(ctx: Integrations, item: PlanItem, now: datetime) -> None:
+def _destroy(ctx: ScheduledContext, item: PlanItem, now: datetime) -> None:
     with ctx.session_factory() as session:
         caller = ctx.caller(session, teardown_principal(ctx.settings), None)
         params = {"reason": f"TTL expired at {item.expires_at.isoformat()}", "retain_evidence_bucket": True}
@@ -187,7 +203,7 @@ def _destroy(ctx: Integrations, item: PlanItem, now: datetime) -> None:
         caller.commit()
 
 
-def _audit_error(ctx: Integrations, item: PlanItem, exc: Exception, message: str) -> None:
+def _audit_error(ctx: ScheduledContext, item: PlanItem, exc: Exception, message: str) -> None:
     code = exc.code if isinstance(exc, ServiceError) else "internal_error"
     try:
         with session_scope(ctx.session_factory) as session:
@@ -221,7 +237,7 @@ def _last_checked(inv: Investigation) -> datetime:
     return as_utc(inv.created_at)
 
 
-def run_drift_check(ctx: Integrations, now: datetime) -> DriftReport:
+def run_drift_check(ctx: ScheduledContext, now: datetime) -> DriftReport:
     report = DriftReport()
     interval = timedelta(hours=ctx.settings.drift_check_interval_hours)
     with session_scope(ctx.session_factory) as session:
