@@ -12,14 +12,14 @@ from typing import Any
 from urllib.parse import urlencode
 
 from fastapi.testclient import TestClient
-from service.integrations.signing import sign
-from service.orchestration.models import OperationRequest, OperationResult
 from slack_sdk.signature import SignatureVerifier
 
 from service.config import Settings
+from service.integrations.webhook_hmac import sign
+from service.orchestration.fake_engine import Behaviour
+from service.orchestration.messages import OperationRequest, OperationResult
 from tests.support.api import ADMIN
 from tests.support.clock import TestClock
-from tests.support.fakes import Behaviour
 from tests.support.people import TEST_PEOPLE
 from tests.support.settings import make_settings
 

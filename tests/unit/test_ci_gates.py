@@ -6,6 +6,7 @@ tiny temporary tree twice: clean (exit 0) and with one planted fault (non-zero, 
 that always passes, or fails for another reason, is caught. The layer contracts get the same proof on the real
 tree in tests/unit/test_import_contracts.py (a contract without one of its exceptions fails).
 """
+
 from __future__ import annotations
 
 import re
