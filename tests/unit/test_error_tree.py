@@ -43,7 +43,7 @@ BOUNDARY: dict[str, dict[str, str]] = {
     "service/custody/log_sources.py": {"ValueError": "pydantic validator"},
     # Offline tooling shared with the verify CLI (no service around it): the CLI turns ValueError into its
     # refusal message and exit code.
-    "service/custody/signing.py": {"ValueError": "read by the verify CLI and by the signer's callers"},
+    "service/statement_signing.py": {"ValueError": "read by the verify CLI and by the signer's callers"},
     "service/custody/verify.py": {
         "ValueError": "read by the verify CLI",
         "StatementFileError": "the verify CLI's refusal of a file",
