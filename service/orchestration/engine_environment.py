@@ -51,6 +51,8 @@ _LOCAL_ENDPOINT_SERVICES = (
     "cloudtrail",
     "configservice",
     "events",
+    # The log-in alert queue (programs/forensic_account alerts).
+    "sqs",
 )
 
 

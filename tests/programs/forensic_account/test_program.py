@@ -204,6 +204,31 @@ def test_log_ins_alert_the_topic(run: Any) -> None:
     assert target.inputs["arn"] == run.outputs["alertTopicArn"]
 
 
+def test_the_topic_delivers_to_a_queue_only_it_sends_to_and_only_the_service_reads(run: Any) -> None:
+    queue = run.one("aws:sqs/queue:Queue")
+    queue_arn = f"arn:aws:sqs:{REGION}:{ACCOUNT}:forensics-login-alerts"
+    assert queue.inputs["sqsManagedSseEnabled"] is True
+    assert (
+        run.outputs["alertQueueUrl"] == f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/forensics-login-alerts"
+    )
+    subscription = run.one("aws:sns/topicSubscription:TopicSubscription")
+    assert subscription.inputs["topic"] == run.outputs["alertTopicArn"]
+    assert (subscription.inputs["protocol"], subscription.inputs["endpoint"]) == ("sqs", queue_arn)
+    assert subscription.inputs["rawMessageDelivery"] is False  # the service parses SNS's envelope
+    policy = run.one("aws:sqs/queuePolicy:QueuePolicy")
+    assert policy.inputs["queueUrl"] == run.outputs["alertQueueUrl"]
+    statements = _by_sid(policy.inputs["policy"])
+    assert statements["TlsOnly"]["Effect"] == "Deny"
+    assert statements["TlsOnly"]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    sends = statements["AlertTopicSends"]
+    assert sends["Principal"] == {"Service": "sns.amazonaws.com"} and _actions(sends) == ["sqs:SendMessage"]
+    assert sends["Condition"] == {"ArnEquals": {"aws:SourceArn": run.outputs["alertTopicArn"]}}
+    reads = statements["ServiceReads"]
+    assert reads["Principal"] == {"AWS": [SERVICE]} and reads["Resource"] == queue_arn
+    assert sorted(_actions(reads)) == ["sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"]
+    assert {s["Resource"] for s in statements.values()} == {queue_arn}
+
+
 def test_the_golden_image_pipeline_runs_monthly_into_the_parameter(run: Any) -> None:
     pipeline = run.one("aws:imagebuilder/imagePipeline:ImagePipeline")
     assert pipeline.inputs["schedule"]["scheduleExpression"] == "cron(0 4 1 * ? *)"
