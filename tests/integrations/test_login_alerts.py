@@ -22,9 +22,11 @@ from sqlalchemy import select
 from service import aws_clients
 from service.integrations import login_alerts
 from service.integrations.models import LoginAlert, OutboxMessage
+from service.investigations.models import Investigation
 from service.jobs.job_context import JobContext
 from service.local.aws import LocalAws
-from tests.integrations.conftest import make_settings
+from tests.integrations.conftest import make_settings, wait_status
+from tests.service.conftest import ADMIN, open_body
 from tests.support.http import RecordingServer
 
 FORENSIC = "123456789012"  # moto's account
@@ -240,3 +242,37 @@ def test_the_service_reads_the_queue_with_its_own_credentials(
 
     login_alerts.poll(jobs_ctx, client_for)
     assert seen == [local_aws.region]
+
+
+def test_a_role_of_an_investigation_alerts_its_ticket_too(
+    app: FastAPI, client: TestClient, jobs_ctx: JobContext, local_aws: LocalAws, alert_queue: tuple[str, str]
+) -> None:
+    opened = client.post(
+        "/v1/investigations", json=open_body("SEC-921", region=local_aws.region), headers=ADMIN
+    )
+    inv = wait_status(client, opened.json()["investigation"]["id"], "ready")
+    role = f"arn:aws:iam::{FORENSIC}:role/{inv['id']}-analyst"
+    with (
+        jobs_ctx.session_factory() as session
+    ):  # what the stack's `up` reports (the fake engine: a few outputs)
+        row = session.get(Investigation, inv["id"])
+        assert row is not None
+        row.outputs = {**(row.outputs or {}), "analystRoleArn": role}
+        session.commit()
+    event = login_event("AssumeRole", {"roleArn": role, "sourceIdentity": "alice"}, event_id="ev-role-1")
+    local_aws.client("sns").publish(TopicArn=alert_queue[0], Message=json.dumps(event))
+
+    assert login_alerts.poll(jobs_ctx).alerts == ["ev-role-1"]
+
+    with jobs_ctx.session_factory() as session:
+        notices = list(
+            session.execute(select(OutboxMessage).where(OutboxMessage.event == "login_alert")).scalars()
+        )
+    assert sorted((n.channel, n.destination) for n in notices) == [
+        ("chat", "http://127.0.0.1:9/alerts"),
+        ("ticket", "SEC-921"),
+    ]
+    ticket = next(n for n in notices if n.channel == "ticket")
+    assert ticket.investigation_id == inv["id"]
+    assert f"{ALICE_SSO} assumed {role} at 2026-12-07T00:12:03Z" in ticket.payload["text"]
+    assert "source identity: alice" in ticket.payload["text"]

@@ -98,6 +98,12 @@ def test_the_deploy_role_can_never_change_itself_or_the_guardrails(run: Any) -> 
     assert "config:StopConfigurationRecorder" in sids["NeverConfig"]["Action"]
     assert f"arn:aws:s3:::forensics-audit-anchors-{ACCOUNT}" in sids["NeverTheAuditBuckets"]["Resource"]
     assert "kms:ScheduleKeyDeletion" in sids["NeverTheSigningKey"]["Action"]
+    # Nor silence or read away the log-in alerts (the queue is the service's to read).
+    queue = f"arn:aws:sqs:{REGION}:{ACCOUNT}:forensics-login-alerts"
+    assert queue in sids["NeverTheAlerts"]["Resource"]
+    assert {"sqs:PurgeQueue", "sqs:ReceiveMessage", "sns:Unsubscribe"} <= set(
+        sids["NeverTheAlerts"]["Action"]
+    )
 
 
 def test_what_the_clean_room_creates_must_carry_the_investigation_tag(run: Any) -> None:
