@@ -64,11 +64,14 @@ class ForensicAccount(BaseModel):
         default=None, pattern=r"^arn:aws[a-z-]*:iam::[0-9]{12}:policy/[A-Za-z0-9_+=,.@/-]+$"
     )
     # What the bootstrap built there (programs/forensic_account outputs): the account's multi-region trail
-    # and the SNS topic its log-in alerts are published to, for the operator's record; the service does
-    # not read them yet.
+    # and the SNS topic its log-in alerts are published to, for the operator's record; the service reads
+    # the alerts from the SQS queue subscribed to that topic (service/integrations/login_alerts.py).
     trail_name: str | None = Field(default=None, pattern=r"^[A-Za-z0-9._-]{3,128}$")
     alert_topic_arn: str | None = Field(
         default=None, pattern=r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}$"
+    )
+    alert_queue_url: str | None = Field(
+        default=None, pattern=r"^https?://[A-Za-z0-9.:-]+/[0-9]{12}/[A-Za-z0-9_-]{1,80}$"
     )
 
     @model_validator(mode="after")
@@ -78,6 +81,9 @@ class ForensicAccount(BaseModel):
         boundary = self.permissions_boundary_arn
         if boundary and boundary.split(":")[4] != self.account_id:
             raise ValueError(f"permissions_boundary_arn {boundary} is not in account {self.account_id}")
+        queue = self.alert_queue_url
+        if queue and queue.rsplit("/", 2)[1] != self.account_id:
+            raise ValueError(f"alert_queue_url {queue} is not in account {self.account_id}")
         return self
 
 

@@ -167,6 +167,21 @@ class OperationEnded:
     facts: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class LoginAlerted:
+    """Someone signed in to a forensic account: a Session Manager session or a clean-room role assumed, as
+    the account's log-in alert rule published it (service/integrations/login_alerts.py). ``investigation_id``
+    is None when the role or instance belongs to no investigation; ``malformed`` when the message could not
+    be read (``detail`` says what arrived)."""
+
+    investigation_id: str | None
+    event_id: str
+    account_id: str
+    detail: str
+    facts: dict[str, Any] = field(default_factory=dict)
+    malformed: bool = False
+
+
 DomainEvent = (
     InvestigationOpened
     | OperationQueued
@@ -183,4 +198,5 @@ DomainEvent = (
     | AccessChanged
     | RoleUsedWithoutGrant
     | OperationEnded
+    | LoginAlerted
 )

@@ -1,5 +1,7 @@
 """Alerts on log-in: a Session Manager session started, or a clean-room role assumed, in this account is
-published to an SNS topic the service subscribes to (its alert channel and the investigation's ticket)."""
+published to an SNS topic; the topic delivers to an SQS queue the service reads with its own principal
+(service/integrations/login_alerts.py: its alert channel and the investigation's ticket). Raw message delivery
+is off: each message is SNS's envelope around the EventBridge event."""
 
 from __future__ import annotations
 
@@ -9,7 +11,12 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from programs.forensic_account.config import ALERT_TOPIC_NAME, LOGIN_RULE_NAME, AccountConfig
+from programs.forensic_account.config import (
+    ALERT_QUEUE_NAME,
+    ALERT_TOPIC_NAME,
+    LOGIN_RULE_NAME,
+    AccountConfig,
+)
 from programs.forensic_account.permissions import document
 from programs.forensic_account.tags import baseline_tags
 
@@ -54,9 +61,42 @@ def topic_statements(cfg: AccountConfig) -> list[dict[str, Any]]:
     ]
 
 
+QUEUE_READ_ACTIONS = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes")
+
+
+def queue_statements(cfg: AccountConfig) -> list[dict[str, Any]]:
+    """TLS only; only the alert topic sends; only the service's principals read (and delete)."""
+    return [
+        {
+            "Sid": "TlsOnly",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "sqs:*",
+            "Resource": cfg.alert_queue_arn,
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        },
+        {
+            "Sid": "AlertTopicSends",
+            "Effect": "Allow",
+            "Principal": {"Service": "sns.amazonaws.com"},
+            "Action": "sqs:SendMessage",
+            "Resource": cfg.alert_queue_arn,
+            "Condition": {"ArnEquals": {"aws:SourceArn": cfg.alert_topic_arn}},
+        },
+        {
+            "Sid": "ServiceReads",
+            "Effect": "Allow",
+            "Principal": {"AWS": list(cfg.service_principal_arns)},
+            "Action": list(QUEUE_READ_ACTIONS),
+            "Resource": cfg.alert_queue_arn,
+        },
+    ]
+
+
 class LoginAlerts(pulumi.ComponentResource):
     topic: aws.sns.Topic
     rule: aws.cloudwatch.EventRule
+    queue: aws.sqs.Queue
 
     def __init__(self, name: str, cfg: AccountConfig, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("forensics:baseline:LoginAlerts", name, None, opts)
@@ -81,4 +121,27 @@ class LoginAlerts(pulumi.ComponentResource):
             arn=self.topic.arn,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[policy]),
         )
-        self.register_outputs({"topicArn": self.topic.arn})
+        self.queue = aws.sqs.Queue(
+            f"{name}-queue",
+            name=ALERT_QUEUE_NAME,
+            sqs_managed_sse_enabled=True,
+            # Two weeks (SQS's longest): a service that is down for a while still hears every log-in.
+            message_retention_seconds=1209600,
+            tags=baseline_tags("alerts", ALERT_QUEUE_NAME),
+            opts=child,
+        )
+        queue_policy = aws.sqs.QueuePolicy(
+            f"{name}-queue-policy",
+            queue_url=self.queue.url,
+            policy=document(queue_statements(cfg)),
+            opts=child,
+        )
+        aws.sns.TopicSubscription(
+            f"{name}-subscription",
+            topic=self.topic.arn,
+            protocol="sqs",
+            endpoint=self.queue.arn,
+            raw_message_delivery=False,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[queue_policy]),
+        )
+        self.register_outputs({"topicArn": self.topic.arn, "queueUrl": self.queue.url})

@@ -23,6 +23,8 @@ BOUNDARY_POLICY_NAME = "forensics-cleanroom-boundary"
 DEPLOY_POLICY_NAME = "forensics-deploy"
 TRAIL_NAME = "forensics-audit"
 ALERT_TOPIC_NAME = "forensics-login-alerts"
+# The queue the service reads the alerts from (SNS -> SQS, raw delivery off: each body is an SNS envelope).
+ALERT_QUEUE_NAME = "forensics-login-alerts"
 LOGIN_RULE_NAME = "forensics-login"
 CONFIG_RECORDER_NAME = "forensics"
 # Anchors are kept this long under COMPLIANCE retention: nobody, the account root included, deletes one
@@ -116,6 +118,10 @@ class AccountConfig:
     @property
     def alert_topic_arn(self) -> str:
         return self.arn("sns", ALERT_TOPIC_NAME)
+
+    @property
+    def alert_queue_arn(self) -> str:
+        return self.arn("sqs", ALERT_QUEUE_NAME)
 
     @property
     def login_rule_arn(self) -> str:

@@ -353,6 +353,14 @@ GUARDRAIL_ALERT_ACTIONS = (
     "sns:DeleteTopic",
     "sns:SetTopicAttributes",
     "sns:RemovePermission",
+    "sns:Unsubscribe",
+    "sqs:DeleteQueue",
+    "sqs:SetQueueAttributes",
+    "sqs:PurgeQueue",
+    "sqs:RemovePermission",
+    "sqs:AddPermission",
+    "sqs:ReceiveMessage",
+    "sqs:DeleteMessage",
 )
 GUARDRAIL_KEY_ACTIONS = (
     "kms:ScheduleKeyDeletion",
@@ -444,7 +452,11 @@ def guardrail_denies(cfg: AccountConfig) -> list[Statement]:
         _deny("NeverTheTrail", list(GUARDRAIL_TRAIL_ACTIONS), ["*"]),
         _deny("NeverConfig", list(GUARDRAIL_CONFIG_ACTIONS), ["*"]),
         _deny("NeverTheAuditBuckets", list(GUARDRAIL_BUCKET_ACTIONS), buckets),
-        _deny("NeverTheAlerts", list(GUARDRAIL_ALERT_ACTIONS), [cfg.login_rule_arn, cfg.alert_topic_arn]),
+        _deny(
+            "NeverTheAlerts",
+            list(GUARDRAIL_ALERT_ACTIONS),
+            [cfg.login_rule_arn, cfg.alert_topic_arn, cfg.alert_queue_arn],
+        ),
         _deny(
             "NeverTheGoldenImage",
             ["ssm:PutParameter", "ssm:DeleteParameter", "ssm:LabelParameterVersion", "imagebuilder:*"],

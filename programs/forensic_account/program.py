@@ -26,6 +26,7 @@ OUTPUT_NAMES: tuple[str, ...] = (
     "trailName",
     "trailBucket",
     "alertTopicArn",
+    "alertQueueUrl",
 )
 
 
@@ -49,6 +50,7 @@ def build(cfg: AccountConfig) -> dict[str, pulumi.Input[object]]:
         "trailName": trail.trail.name,
         "trailBucket": trail.store.bucket.id,
         "alertTopicArn": alerts.topic.arn,
+        "alertQueueUrl": alerts.queue.url,
     }
 
 

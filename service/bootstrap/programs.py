@@ -115,6 +115,7 @@ def forensic_account_settings(
             permissions_boundary_arn=outputs["permissionsBoundaryArn"],
             trail_name=outputs["trailName"],
             alert_topic_arn=outputs["alertTopicArn"],
+            alert_queue_url=outputs["alertQueueUrl"],
         )
         accounts[outputs["region"]] = account.model_dump(mode="json", exclude_none=True)
         if outputs["region"] == settings.aws_region:

@@ -45,6 +45,8 @@ HEADLINES = {
     "access_lapsed": "Access request lapsed without a decision",
     "access_revoked": "Access revoked",
     "role_use_alert": "ALERT: a clean-room role was used without a live grant",
+    "login_alert": "ALERT: someone signed in to a forensic account",
+    "login_alert_malformed": "ALERT: a log-in alert could not be read",
     "action_done": "Done in the affected account",
     "action_failed": "FAILED in the affected account",
 }
@@ -68,6 +70,8 @@ ALERTS = frozenset(
         "access_lapsed",
         "access_revoked",
         "role_use_alert",
+        "login_alert",
+        "login_alert_malformed",
         "action_failed",
     }
 )

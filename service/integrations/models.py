@@ -91,3 +91,16 @@ class WebhookNonce(Base):
     digest: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256(source + signature)
     source: Mapped[str] = mapped_column(String(16))
     seen_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+
+
+class LoginAlert(Base):
+    """A log-in alert taken from a forensic account's alert queue (service/integrations/login_alerts.py):
+    kept once per event, so a message SQS delivers again is deleted without alerting twice."""
+
+    __tablename__ = "login_alerts"
+
+    event_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    account_id: Mapped[str] = mapped_column(String(12))
+    event_name: Mapped[str] = mapped_column(String(64))
+    investigation_id: Mapped[str | None] = mapped_column(String(41), nullable=True, index=True)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime())

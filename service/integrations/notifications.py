@@ -34,6 +34,7 @@ from service.domain_events import (
     ExpiryExtended,
     ExpiryWarned,
     InvestigationOpened,
+    LoginAlerted,
     OperationEnded,
     OperationQueued,
     RequestRefused,
@@ -90,6 +91,8 @@ def notice_for(session: Session, event: DomainEvent) -> Notice | None:
         return Notice("refused", data, f"{event.action} refused: {event.message}")
     if isinstance(event, OperationQueued):
         return None
+    if isinstance(event, LoginAlerted):
+        return _login_notice(session, event)
     inv = session.get(Investigation, event.investigation_id)
     if inv is None:
         return None
@@ -147,6 +150,16 @@ def notice_for(session: Session, event: DomainEvent) -> Notice | None:
             },
         )
     return _status_notice(session, event, inv, data)
+
+
+def _login_notice(session: Session, event: LoginAlerted) -> Notice:
+    """To the alert channel always; to the investigation's ticket when the role or instance is one's."""
+    inv = session.get(Investigation, event.investigation_id) if event.investigation_id else None
+    data = snapshot(inv) if inv else {"ticket": None, "id": "-", "status": "-"}
+    headline = "login_alert_malformed" if event.malformed else "login_alert"
+    return Notice(
+        headline, data, event.detail, {"event": event.event_id, "account": event.account_id, **event.facts}
+    )
 
 
 _ACCESS_DETAIL = {

@@ -157,6 +157,7 @@ class Jobs:
 
 ACCESS_EXPIRY_TASK = "forensics.access_expiry"
 ROLE_USE_SCAN_TASK = "forensics.role_use_scan"
+LOGIN_ALERTS_TASK = "forensics.login_alerts"
 
 
 def install_access_tasks(jobs: Jobs) -> list[Any]:
@@ -167,6 +168,9 @@ def install_access_tasks(jobs: Jobs) -> list[Any]:
       so a late or failed run leaves a dead statement behind, never access.
     - on real AWS, CloudTrail's AssumeRole events are read and any use of a clean-room role that no live
       grant covered is an alert (``service.access.cloudtrail``).
+
+    - log-in alerts: each forensic account's alert queue is read every minute and each sign-in announced
+      (``service.integrations.login_alerts``), where the bootstrap wrote a queue for it.
 
     Like the other schedules, they stay off the queue with ``integrations_periodic_tasks=false`` (tests
     call ``expire_grants`` and ``cloudtrail.scan`` with their clock)."""
@@ -182,6 +186,17 @@ def install_access_tasks(jobs: Jobs) -> list[Any]:
         if report.alerts or report.errors:
             logger.warning("role use without a grant: %s", report)
 
+    def poll_login_alerts() -> None:
+        from service.integrations import login_alerts
+
+        try:
+            report = login_alerts.poll(jobs.ctx)
+        except Exception:  # an unreachable queue must not take the other schedules with it
+            logger.exception("reading the log-in alert queues failed")
+            return
+        if report.alerts or report.errors:
+            logger.warning("log-in alerts: %s", report)
+
     if not settings.integrations_periodic_tasks:
         return []
     installed = [
@@ -189,6 +204,10 @@ def install_access_tasks(jobs: Jobs) -> list[Any]:
             expire_access_grants
         )
     ]
+    if any(account.alert_queue_url for account in settings.accounts.values()):
+        installed.append(
+            jobs.huey.periodic_task(crontab(minute="*"), name=LOGIN_ALERTS_TASK)(poll_login_alerts)
+        )
     if settings.target == "aws":
         every = crontab(minute=f"*/{settings.cloudtrail_scan_minutes}")
         installed.append(jobs.huey.periodic_task(every, name=ROLE_USE_SCAN_TASK)(scan_role_use))

@@ -52,6 +52,8 @@ _LOCAL_ENDPOINT_SERVICES = (
     "cloudtrail",
     "configservice",
     "events",
+    # The log-in alert queue (programs/forensic_account alerts).
+    "sqs",
 )
 
 

@@ -98,6 +98,7 @@ class FakeEngine:
             "trailName": cfg.trail_name,
             "trailBucket": cfg.trail_bucket_name,
             "alertTopicArn": cfg.alert_topic_arn,
+            "alertQueueUrl": f"https://sqs.{cfg.region}.amazonaws.com/{cfg.account_id}/forensics-login-alerts",
         }
         return OperationResult(request.kind, request.stack_name, True, changes=changes, outputs=outputs)
 
@@ -132,6 +133,7 @@ def test_the_outputs_become_settings_the_service_reads_back() -> None:
         "permissions_boundary_arn": "arn:aws:iam::111111111111:policy/forensics-cleanroom-boundary",
         "trail_name": "forensics-audit",
         "alert_topic_arn": "arn:aws:sns:eu-west-1:111111111111:forensics-login-alerts",
+        "alert_queue_url": "https://sqs.eu-west-1.amazonaws.com/111111111111/forensics-login-alerts",
     }
     assert result.settings["FORENSICS_SIGNING_KEY_ID"] == "alias/forensics-signing"
     # The anchor bucket is the default region's account's.

@@ -150,6 +150,16 @@ def test_bootstrap_builds_the_baseline_and_a_second_run_changes_nothing(
 
     accounts = json.loads(first.settings["FORENSICS_FORENSIC_ACCOUNTS"])
     assert accounts[settings.aws_region]["deploy_role_arn"] == role["Arn"]
+    # The alert topic really delivers to the queue the settings name (SNS's envelope, raw delivery off).
+    queue_url = accounts[settings.aws_region]["alert_queue_url"]
+    assert queue_url == first.stacks[0].outputs["alertQueueUrl"]
+    sqs = empty_aws.client("sqs")
+    sse = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["All"])["Attributes"]
+    assert sse["SqsManagedSseEnabled"] == "true" and "aws:SecureTransport" in sse["Policy"]
+    empty_aws.client("sns").publish(TopicArn=first.stacks[0].outputs["alertTopicArn"], Message='{"id": "x"}')
+    [delivered] = sqs.receive_message(QueueUrl=queue_url)["Messages"]
+    assert json.loads(delivered["Body"])["Message"] == '{"id": "x"}'
+    sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=delivered["ReceiptHandle"])
     assert first.settings["FORENSICS_AUDIT_ANCHOR_BUCKET"] == settings.anchor_bucket
 
     # The source account's evidence role, built in that account through the member-account role: trusted by

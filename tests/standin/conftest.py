@@ -32,6 +32,7 @@ SERVICES = (
     "cloudtrail",
     "configservice",
     "events",
+    "sqs",
 )
 
 

@@ -179,3 +179,51 @@ def test_string_parameter(driver: Driver, aws: Clients) -> None:
     driver.delete("aws:ssm/parameter:Parameter", "param", param_id, updated)
     with pytest.raises(ClientError):
         ssm.get_parameter(Name=name)
+
+
+def test_alert_queue_policy_and_subscription_deliver_the_topic(driver: Driver, aws: Clients) -> None:
+    topic_arn = aws("sns").create_topic(Name="dz-login-alerts")["TopicArn"]
+    url, queue = driver.create(
+        "aws:sqs/queue:Queue",
+        "queue",
+        {"name": "dz-login-alerts", "sqsManagedSseEnabled": True, "tags": TAGS},
+    )
+    assert queue["arn"] == f"arn:aws:sqs:{REGION}:{ACCOUNT}:dz-login-alerts" and queue["url"] == url
+    assert queue["sqsManagedSseEnabled"] is True and queue["tagsAll"] == TAGS
+    sqs = aws("sqs")
+    policy = _doc(
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": "sns.amazonaws.com"},
+            "Action": "sqs:SendMessage",
+            "Resource": queue["arn"],
+            "Condition": {"ArnEquals": {"aws:SourceArn": topic_arn}},
+        }
+    )
+    policy_id, policy_state = driver.create(
+        "aws:sqs/queuePolicy:QueuePolicy", "policy", {"queueUrl": url, "policy": policy}
+    )
+    stored = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"])["Attributes"]["Policy"]
+    assert json.loads(stored) == json.loads(policy) and policy_state["policy"] == policy
+    sub_arn, sub = driver.create(
+        "aws:sns/topicSubscription:TopicSubscription",
+        "subscription",
+        {"topic": topic_arn, "protocol": "sqs", "endpoint": queue["arn"], "rawMessageDelivery": False},
+    )
+    assert (
+        sub["topic"] == topic_arn and sub["endpoint"] == queue["arn"] and sub["rawMessageDelivery"] is False
+    )
+    aws("sns").publish(TopicArn=topic_arn, Message='{"id": "ev"}')
+    [message] = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+    body = json.loads(message["Body"])
+    assert body["Type"] == "Notification" and body["Message"] == '{"id": "ev"}'  # SNS's envelope
+    driver.delete("aws:sns/topicSubscription:TopicSubscription", "subscription", sub_arn, sub)
+    subs = aws("sns").list_subscriptions_by_topic(TopicArn=topic_arn)["Subscriptions"]
+    assert subs == []
+    driver.delete("aws:sqs/queuePolicy:QueuePolicy", "policy", policy_id, policy_state)
+    assert "Policy" not in sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"]).get(
+        "Attributes", {}
+    )
+    driver.delete("aws:sqs/queue:Queue", "queue", url, queue)
+    with pytest.raises(ClientError):
+        sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])

@@ -62,6 +62,9 @@ CONTRACT_RESOURCES = {
     "aws:cloudwatch/eventTarget:EventTarget",
     "aws:sns/topicPolicy:TopicPolicy",
     "aws:ssm/parameter:Parameter",
+    "aws:sqs/queue:Queue",
+    "aws:sqs/queuePolicy:QueuePolicy",
+    "aws:sns/topicSubscription:TopicSubscription",
 }
 # The day-zero programs' (programs/organization): docs/contracts.md lists them apart.
 ORGANIZATION_RESOURCES = {

@@ -30,6 +30,7 @@ ENDPOINT_KEYS: dict[str, tuple[str, ...]] = {
     "cloudtrail": ("cloudtrail",),
     "config": ("configservice", "config"),
     "events": ("events", "cloudwatchevents"),
+    "sqs": ("sqs",),
 }
 
 DEFAULT_ACCOUNT = "123456789012"  # moto's account; used only if STS cannot answer

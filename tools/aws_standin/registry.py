@@ -16,6 +16,7 @@ from . import (
     s3,
     sns,
     sns_policy,
+    sqs,
     ssm,
     ssm_parameter,
 )
@@ -31,6 +32,7 @@ _DAY_ZERO_MODULES = (
     sns_policy,
     ssm_parameter,
     organizations,
+    sqs,
 )
 
 RESOURCES: dict[str, type[ResourceHandler]] = {

@@ -43,6 +43,9 @@ class FakeBaseline(FakeAws):
             state["arn"] = f"arn:aws:kms:{REGION}:{ACCOUNT}:{name}"
         elif args.typ == "aws:cloudtrail/trail:Trail":
             state["arn"] = f"arn:aws:cloudtrail:{REGION}:{ACCOUNT}:trail/{name}"
+        elif args.typ == "aws:sqs/queue:Queue":
+            state["arn"] = f"arn:aws:sqs:{REGION}:{ACCOUNT}:{name}"
+            state["url"] = f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/{name}"
         return rid, state
 
 

@@ -98,6 +98,12 @@ def test_the_deploy_role_can_never_change_itself_or_the_guardrails(run: Any) -> 
     assert "config:StopConfigurationRecorder" in sids["NeverConfig"]["Action"]
     assert f"arn:aws:s3:::forensics-audit-anchors-{ACCOUNT}" in sids["NeverTheAuditBuckets"]["Resource"]
     assert "kms:ScheduleKeyDeletion" in sids["NeverTheSigningKey"]["Action"]
+    # Nor silence or read away the log-in alerts (the queue is the service's to read).
+    queue = f"arn:aws:sqs:{REGION}:{ACCOUNT}:forensics-login-alerts"
+    assert queue in sids["NeverTheAlerts"]["Resource"]
+    assert {"sqs:PurgeQueue", "sqs:ReceiveMessage", "sns:Unsubscribe"} <= set(
+        sids["NeverTheAlerts"]["Action"]
+    )
 
 
 def test_what_the_clean_room_creates_must_carry_the_investigation_tag(run: Any) -> None:
@@ -202,6 +208,31 @@ def test_log_ins_alert_the_topic(run: Any) -> None:
     assert "StartSession" in pattern["$or"][0]["detail"]["eventName"]
     target = run.one("aws:cloudwatch/eventTarget:EventTarget")
     assert target.inputs["arn"] == run.outputs["alertTopicArn"]
+
+
+def test_the_topic_delivers_to_a_queue_only_it_sends_to_and_only_the_service_reads(run: Any) -> None:
+    queue = run.one("aws:sqs/queue:Queue")
+    queue_arn = f"arn:aws:sqs:{REGION}:{ACCOUNT}:forensics-login-alerts"
+    assert queue.inputs["sqsManagedSseEnabled"] is True
+    assert (
+        run.outputs["alertQueueUrl"] == f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/forensics-login-alerts"
+    )
+    subscription = run.one("aws:sns/topicSubscription:TopicSubscription")
+    assert subscription.inputs["topic"] == run.outputs["alertTopicArn"]
+    assert (subscription.inputs["protocol"], subscription.inputs["endpoint"]) == ("sqs", queue_arn)
+    assert subscription.inputs["rawMessageDelivery"] is False  # the service parses SNS's envelope
+    policy = run.one("aws:sqs/queuePolicy:QueuePolicy")
+    assert policy.inputs["queueUrl"] == run.outputs["alertQueueUrl"]
+    statements = _by_sid(policy.inputs["policy"])
+    assert statements["TlsOnly"]["Effect"] == "Deny"
+    assert statements["TlsOnly"]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    sends = statements["AlertTopicSends"]
+    assert sends["Principal"] == {"Service": "sns.amazonaws.com"} and _actions(sends) == ["sqs:SendMessage"]
+    assert sends["Condition"] == {"ArnEquals": {"aws:SourceArn": run.outputs["alertTopicArn"]}}
+    reads = statements["ServiceReads"]
+    assert reads["Principal"] == {"AWS": [SERVICE]} and reads["Resource"] == queue_arn
+    assert sorted(_actions(reads)) == ["sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"]
+    assert {s["Resource"] for s in statements.values()} == {queue_arn}
 
 
 def test_the_golden_image_pipeline_runs_monthly_into_the_parameter(run: Any) -> None:
