@@ -60,6 +60,7 @@ class ConsumerProcess:
         self._supervisor.start()
 
     def _spawn(self) -> None:
+        # The engine runner imports the Pulumi SDK: only an API process that spawns a consumer loads it.
         from service.orchestration.stacks import settings_env
 
         env = {**os.environ, **settings_env(self.settings)}
@@ -127,6 +128,7 @@ def _die_with_the_parent() -> None:
 
 def main() -> None:
     threading.Thread(target=_die_with_the_parent, name="parent-watch", daemon=True).start()
+    # The worker (the engine, every feature) is loaded in the child process only.
     from service.jobs import worker
 
     worker.main()

@@ -23,6 +23,7 @@ from service.access import service as access
 from service.approvals import service as approvals
 from service.audit import anchors
 from service.domain_events import DomainEvent, OperationQueued
+from service.integrations import login_alerts
 from service.jobs import operation_runner, recovery
 from service.jobs.drain import DrainingConsumer
 from service.jobs.job_context import JobContext
@@ -187,8 +188,6 @@ def install_access_tasks(jobs: Jobs) -> list[Any]:
             logger.warning("role use without a grant: %s", report)
 
     def poll_login_alerts() -> None:
-        from service.integrations import login_alerts
-
         try:
             report = login_alerts.poll(jobs.ctx)
         except Exception:  # an unreachable queue must not take the other schedules with it

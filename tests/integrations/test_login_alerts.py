@@ -25,9 +25,9 @@ from service.integrations.models import LoginAlert, OutboxMessage
 from service.investigations.models import Investigation
 from service.jobs.job_context import JobContext
 from service.local.aws import LocalAws
-from tests.integrations.conftest import make_settings, wait_status
-from tests.service.conftest import ADMIN, open_body
+from tests.support.api import ADMIN, open_body
 from tests.support.http import RecordingServer
+from tests.support.integrations import integration_settings, wait_status
 
 FORENSIC = "123456789012"  # moto's account
 REGION = "eu-west-1"
@@ -143,7 +143,7 @@ def jobs_ctx(app: FastAPI, client: TestClient) -> JobContext:
 def settings(
     tmp_path: Path, ticket_server: RecordingServer, local_aws: LocalAws, alert_queue: tuple[str, str]
 ) -> Any:
-    return make_settings(
+    return integration_settings(
         tmp_path,
         ticket_server.url,
         outbox_dispatch_on_commit=False,

@@ -21,7 +21,7 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
 from programs.forensic_env.tags import TAG_INVESTIGATION
-from service.bootstrap.programs import BootstrapOptions
+from service.bootstrap.programs import FORENSIC_ACCOUNT, BootstrapOptions
 from service.bootstrap.run import bootstrap
 from service.config import ForensicAccount, Settings
 from service.local.aws import LocalAws
@@ -62,7 +62,9 @@ def day_zero(enforcing_aws: LocalAws, tmp_path_factory: pytest.TempPathFactory, 
         # The service's identity: the local AWS's administrator user, who is not the deploy role.
         service_principal_arns=[aws.admin_arn],
     )
-    result = bootstrap(base, BootstrapOptions(golden_image_pipeline=False))
+    # The forensic account's program only: this proves its deploy role (the source accounts' row is proven in
+    # test_bootstrap_engine.py, through an organization's member-account role this local AWS does not have).
+    result = bootstrap(base, BootstrapOptions(golden_image_pipeline=False), programs=(FORENSIC_ACCOUNT,))
     # What the world has before day zero (a golden image and its parameter), made by the administrator.
     seed_account(base, base.aws_region, None)
     accounts = {

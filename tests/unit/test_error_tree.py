@@ -67,6 +67,7 @@ BOUNDARY: dict[str, dict[str, str]] = {
     # Private control flow, caught in the same module.
     "service/custody/uploads.py": {"_Unreadable": "caught in the same module"},
     "service/containment/isolation.py": {"NotDenyAll": "caught in the same module"},
+    "service/integrations/login_alerts.py": {"Malformed": "caught in the same module (alerted as malformed)"},
     "service/jobs/queue.py": {"RefusedPayload": "huey's refusal of a payload, caught by the consumer"},
 }
 
