@@ -112,6 +112,17 @@ def test_a_session_and_a_role_assumed_are_read_from_the_sns_envelope() -> None:
         envelope(json.dumps(login_event("DeleteTrail", {}))),
         envelope(json.dumps({**login_event("AssumeRole", {"roleArn": "r"}), "id": None})),
     ],
+    # Fixed ids: the bodies hold random message ids, and parallel workers must collect the same tests.
+    ids=[
+        "not-json",
+        "not-an-object",
+        "subscription-confirmation",
+        "message-not-json",
+        "not-an-eventbridge-event",
+        "assume-role-without-role",
+        "another-event",
+        "event-without-id",
+    ],
 )
 def test_anything_else_is_malformed_and_keyed_by_its_sqs_message_id(body: str) -> None:
     event = login_alerts.parse(body, "msg-7", FORENSIC)
