@@ -306,13 +306,16 @@ def test_flow_logs_from_cloudwatch_logs_and_s3_inside_the_window(
         # AWS accepts: the bucket's root here.
         LogDestination=f"arn:aws:s3:::{bucket}",
     )["FlowLogIds"][0]
-    lines = [
-        _flow_line(eni, inside, 443),
-        _flow_line(other, inside, 80),  # another interface of the subnet
-        _flow_line(eni, before, 8080),
+    records = [
+        (inside, _flow_line(eni, inside, 443)),
+        (inside, _flow_line(other, inside, 80)),  # another interface of the subnet
+        (before, _flow_line(eni, before, 8080)),
     ]
-    body = gzip.compress(("\n".join([log_sources.DEFAULT_FLOW_LOG_FORMAT, *lines]) + "\n").encode())
+    # Each record sits in the file of the day it was captured (AWS delivers a record once), so a window that
+    # crosses midnight UTC reads two days' folders without finding a record twice.
     for day in {before.date(), inside.date()}:
+        lines = [line for at, line in records if at.date() == day]
+        body = gzip.compress(("\n".join([log_sources.DEFAULT_FLOW_LOG_FORMAT, *lines]) + "\n").encode())
         key = (
             f"AWSLogs/{account}/vpcflowlogs/{local_aws.region}/{day:%Y/%m/%d}/"
             f"{account}_vpcflowlogs_{local_aws.region}_{subnet_log}_{day:%Y%m%d}T0000Z_abcd1234.log.gz"
