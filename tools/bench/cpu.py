@@ -86,10 +86,31 @@ def tree_total(root: int) -> float:
     return sum(found[pid][1].total for pid in tree if pid in found)
 
 
+def descendant_kinds(root: int) -> list[str]:
+    """The kinds of the live processes ``root`` started (children and theirs)."""
+    parents: dict[int, int] = {}
+    for entry in PROC.iterdir():
+        if entry.name.isdigit():
+            found = _stat(int(entry.name))
+            if found is not None:
+                parents[int(entry.name)] = found[0]
+    tree = {root}
+    changed = True
+    while changed:
+        changed = False
+        for pid, parent in parents.items():
+            if parent in tree and pid not in tree:
+                tree.add(pid)
+                changed = True
+    return [kind_of(_cmdline(pid)) for pid in tree - {root}]
+
+
 def kind_of(cmdline: str) -> str:
     if "consumer_process" in cmdline:
         return CONSUMER
-    if "engine_child" in cmdline:
+    if "engine_child" in cmdline or "tools.bench.bare" in cmdline:
+        # The bare deployment's process is what the engine child is to the service: the Automation API and
+        # the program (inline), in one interpreter.
         return "program + Automation API"
     if "pulumi.policy" in cmdline or "pulumi-analyzer" in cmdline:
         return "policy analyzer"
