@@ -208,6 +208,9 @@ class Settings(BaseSettings):
     # How much lower than the API's the CPU priority of each deployment is (the engine child, and so the CLI,
     # the program, the policy analyzer and the provider it starts): deploying must not starve the API.
     engine_niceness: int = Field(default=10, ge=0, le=19)
+    # How much lower than the API's the CPU priority of the embedded job consumer process is (its jobs and the
+    # ingestion of their engine events); the engines it starts are ``engine_niceness`` below it in turn.
+    consumer_niceness: int = Field(default=5, ge=0, le=19)
 
     # Auth
     bootstrap_admin_token: SecretStr | None = None

@@ -61,7 +61,7 @@ class ConsumerProcess:
 
     def _spawn(self) -> None:
         # The engine runner imports the Pulumi SDK: only an API process that spawns a consumer loads it.
-        from service.orchestration.stacks import settings_env
+        from service.orchestration.stacks import lower_priority, settings_env
 
         env = {**os.environ, **settings_env(self.settings)}
         # The API process has applied the migrations already.
@@ -74,6 +74,9 @@ class ConsumerProcess:
             # Its own session: a Ctrl-C at the terminal reaches the API process, which drains it once.
             start_new_session=True,
         )
+        # Below the API's priority, so requests are served first while jobs run (and the engines it starts
+        # are lower still): it has started only just, before it runs any job.
+        lower_priority(self._proc.pid, self.settings.consumer_niceness)
         logger.info("job consumer process %s started", self._proc.pid)
 
     def _supervise(self) -> None:

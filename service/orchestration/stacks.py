@@ -104,7 +104,7 @@ def run_operation(
             },
             start_new_session=True,
         )
-    _lower_priority(proc.pid, settings.engine_niceness)
+    lower_priority(proc.pid, settings.engine_niceness)
     if on_started is not None:
         on_started(proc.pid)
     assert proc.stdin and proc.stdout
@@ -146,8 +146,8 @@ def run_operation(
     )
 
 
-def _lower_priority(pid: int, niceness: int) -> None:
-    """Run the engine child ``niceness`` steps below this process's priority; everything it starts inherits
+def lower_priority(pid: int, niceness: int) -> None:
+    """Run the child ``pid`` ``niceness`` steps below this process's priority; everything it starts inherits
     it. Set from here, not with ``preexec_fn`` (unsafe in a threaded service); the child has only just
     started, and a child that is already gone has nothing left to slow down."""
     if niceness <= 0:

@@ -143,3 +143,16 @@ def test_stopping_the_api_stops_its_consumer(served: tuple[subprocess.Popen[byte
     assert api.wait(timeout=90) in (0, -signal.SIGTERM)
     # Stopped by its parent on the way out, not left to find out later.
     assert not _alive(consumer)
+
+
+def test_the_consumer_runs_below_the_api_priority(
+    served: tuple[subprocess.Popen[bytes], httpx.Client],
+) -> None:
+    """Requests are served first while jobs run: the consumer process is ``consumer_niceness`` steps below the
+    API process (and the engines it starts are ``engine_niceness`` below it in turn)."""
+    api, _client = served
+    (consumer,) = _until(lambda: _consumers(api.pid), 60, "the consumer process")
+    steps = Settings.model_fields["consumer_niceness"].default
+    assert steps > 0
+    api_niceness = os.getpriority(os.PRIO_PROCESS, api.pid)
+    assert os.getpriority(os.PRIO_PROCESS, consumer) == min(19, api_niceness + steps)
