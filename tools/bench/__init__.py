@@ -67,7 +67,7 @@ def _settings(root: Path, aws: LocalAws, **overrides: Any) -> Settings:
 
 
 def bare_run(
-    settings: Settings, aws: LocalAws, investigation: str, *, gated: bool
+    settings: Settings, aws: LocalAws, investigation: str, *, gated: bool, parallel: int | None = None
 ) -> tuple[float, float, dict[str, float]]:
     """(seconds, CPU seconds, CPU seconds by process kind) of one bare deployment in its own process
     (``tools.bench.bare``): the breakdown sets it beside the service's, process kind by process kind."""
@@ -83,7 +83,7 @@ def bare_run(
     )
     assert proc.stdin and proc.stdout
     with cpu.Sampler([proc.pid, aws.pid]) as sampler:
-        proc.stdin.write(json.dumps({"investigation": investigation, "gated": gated}))
+        proc.stdin.write(json.dumps({"investigation": investigation, "gated": gated, "parallel": parallel}))
         proc.stdin.close()
         line = proc.stdout.readline()
     moto = cpu.times(aws.pid).own - moto_before

@@ -1,6 +1,7 @@
 """``python -m tools.bench.bare``: one bare Automation API deployment in its own process, for the benchmark.
 
-Reads ``{"investigation", "gated"}`` on stdin; the settings come from FORENSICS_* variables.
+Reads ``{"investigation", "gated"}`` (and optionally ``"parallel"``, the engine's ``--parallel``) on stdin;
+the settings come from FORENSICS_* variables.
 Runs the forensic program with the policy packs: ``up`` alone, or (``gated``) an ``up`` that previews
 under the packs first in the same engine run, which is what the service's gate does. Prints one JSON line
 when the stack is up: the seconds
@@ -56,12 +57,15 @@ def main() -> None:
     # differ from the service's figures.
     stack = prepared(request, forensic_environment, engine_environment.engine_workspace(settings))
 
+    # The engine's resource operations at once (``--parallel``): the SDK's default (None) is unbounded.
+    parallel: int | None = int(job["parallel"]) if job.get("parallel") else None
+
     def deploy() -> None:
         if job["gated"]:
             # What the gate does: one engine run that previews (under the packs) before it updates.
-            stack.up_previewing_first(policy_packs=request.policy_packs)
+            stack.up_previewing_first(policy_packs=request.policy_packs, parallel=parallel)
         else:
-            stack.up(policy_packs=request.policy_packs)
+            stack.up(policy_packs=request.policy_packs, parallel=parallel)
 
     with_stack(stack, operation_config(request), deploy)
     elapsed = time.perf_counter() - started
