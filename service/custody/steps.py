@@ -10,6 +10,7 @@ from service.auth.roles import Permission
 from service.config import Settings
 from service.custody import acquisition, log_collection, memory_capture, sealing, uploads
 from service.custody.schemas import AcquireRequest, LogsRequest, MemoryCaptureRequest, RegisterObjectsRequest
+from service.investigation_states import Status
 from service.investigations.actions import (
     ActionSpec,
     Params,
@@ -23,7 +24,6 @@ from service.investigations.actions import (
     register,
 )
 from service.investigations.models import Investigation
-from service.investigations.states import Status
 from service.operations.states import Action
 from service.orchestration.messages import OperationKind, OperationResult
 

@@ -25,6 +25,7 @@ from service.config import Settings
 from service.db.session import SessionFactory
 from service.errors import InvalidInput, StateConflict
 from service.errors import StepFailed as StepFailed  # the work steps' refusal, named where they are
+from service.investigation_states import Status
 from service.investigations import legal_hold, stack_config
 from service.investigations.models import Investigation
 from service.investigations.schemas import (
@@ -34,7 +35,6 @@ from service.investigations.schemas import (
     NoParams,
     ReleaseRequest,
 )
-from service.investigations.states import Status
 from service.operations.states import Action
 from service.orchestration.messages import OperationKind, OperationRequest, OperationResult
 from service.unit_of_work import UnitOfWork

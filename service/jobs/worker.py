@@ -40,7 +40,7 @@ def build_jobs() -> Jobs:
     jobs = Jobs(JobContext(settings=settings, session_factory=make_session_factory(engine)))
     # The same notifications, delivery and schedules as in the API process (imported here: integrations
     # depend on the job layer, not the other way round).
-    from service.integrations import wiring
+    from service.jobs import integration_tasks as wiring
 
     wiring.build(jobs)
     # Expired access grants leave the trust policies whichever process runs the schedules.

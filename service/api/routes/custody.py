@@ -8,11 +8,11 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Response, status
 
 from service.api.deps import CallerDep, ClockDep, ReaderDep, SessionDep, SettingsDep
+from service.api.routes.investigations import InvestigationId
 from service.api.schemas import ERROR_RESPONSES
 from service.custody import ledger, report, service, uploads
 from service.custody.report_model import CustodyReport
 from service.custody.schemas import ArtifactOut, CustodyEventOut, CustodyOut, UploadOut, UploadRequest
-from service.investigations.views import InvestigationId
 
 router = APIRouter(prefix="/v1/investigations", tags=["custody"], responses=ERROR_RESPONSES)
 

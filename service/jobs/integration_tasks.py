@@ -19,20 +19,20 @@ import httpx
 from fastapi import FastAPI
 from huey import crontab
 
+from service.api.routes.expiry import router as teardown_router
+from service.api.routes.integrations import router as integrations_router
 from service.auth.roles import Role
 from service.config import Settings
 from service.db.session import session_scope
 from service.domain_events import DomainEvent
 from service.errors import Misconfigured
 from service.expiry import service as teardown
-from service.expiry.views import router as teardown_router
 from service.integrations import webhook_hmac
 from service.integrations.chat import HttpChatClient
 from service.integrations.integration_context import Integrations
 from service.integrations.notifications import NotificationWriter, wrote_outbox
 from service.integrations.outbox import DeliveryReport, Dispatcher
 from service.integrations.ticketing_client import make_ticketing_client
-from service.integrations.views import router as integrations_router
 from service.jobs.tasks import Jobs
 
 logger = logging.getLogger(__name__)

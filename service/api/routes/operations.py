@@ -12,10 +12,10 @@ from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from service.api.deps import CallerDep, ReaderDep, SessionDep
 from service.api.schemas import ERROR_RESPONSES, ErrorResponse
-from service.approvals.models import ApprovalRequest
 from service.approvals.schemas import ApprovalPending
 from service.db.session import SessionFactory
-from service.operations import service
+from service.investigations import operation_service as service
+from service.investigations.approval_models import ApprovalRequest
 from service.operations.schemas import OperationOut
 from service.operations.states import TERMINAL, OperationState
 
