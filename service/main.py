@@ -28,6 +28,8 @@ from service.api.routes.approvals import router as approvals_router
 from service.api.routes.audit import router as audit_router
 from service.api.routes.auth import router as tokens_router
 from service.api.routes.custody import router as custody_router
+from service.api.routes.expiry import router as teardown_router
+from service.api.routes.integrations import router as integrations_router
 from service.api.routes.investigations import router as investigations_router
 from service.api.routes.operations import router as operations_router
 from service.auth.persons import SERVICE_PRINCIPAL_PREFIX, people
@@ -134,7 +136,9 @@ def create_app(
     app.include_router(audit_router)
     app.include_router(tokens_router)
     # Ticketing/chat integrations, TTL teardown and drift checks: routers, hooks, Huey tasks.
-    integrations.install(app, jobs)
+    app.state.integrations = integrations.build(jobs)
+    app.include_router(integrations_router)
+    app.include_router(teardown_router)
     install_access_tasks(jobs)
     # The operator console (/console): pages over the same domain functions, after the API's error handlers.
     console.install(app)
