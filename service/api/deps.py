@@ -77,16 +77,16 @@ def require(permission: Permission) -> Callable[[auth.Principal], auth.Principal
 ReaderDep = Annotated[auth.Principal, Depends(require(Permission.READ))]
 
 
-def get_caller(
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    clock: ClockDep,
-    principal: PrincipalDep,
-    request_id: RequestIdDep,
-) -> Caller:
+def request_caller(request: Request, session: Session, principal: auth.Principal) -> Caller:
+    """The caller of one HTTP request, however its principal signed in (an API token here, a session cookie
+    in the console): the app's clock, settings and publisher, the request's id."""
     publisher: Publisher = request.app.state.publisher
-    return Caller(UnitOfWork(session, clock, settings, publisher), principal, request_id)
+    uow = UnitOfWork(session, get_clock(request), get_settings(request), publisher)
+    return Caller(uow, principal, get_request_id(request))
+
+
+def get_caller(request: Request, session: SessionDep, principal: PrincipalDep) -> Caller:
+    return request_caller(request, session, principal)
 
 
 CallerDep = Annotated[Caller, Depends(get_caller)]
