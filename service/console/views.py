@@ -17,8 +17,7 @@ from programs.forensic_env.config import INVESTIGATION_ID_PATTERN
 from service.access import service as access
 from service.access.schemas import AccessDecision
 from service.api.deps import ClockDep, SessionDep, SettingsDep
-from service.api.routes.custody import report_response
-from service.api.routes.operations import stream_events
+from service.api.responses import report_response, stream_events
 from service.approvals import service as approvals
 from service.approvals.schemas import ApproveRequest, DenyRequest
 from service.audit import service as audit
