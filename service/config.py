@@ -224,7 +224,7 @@ class Settings(BaseSettings):
     # Who is the same person: a token's principal name, a chat user id (U123) or a chat principal
     # (slack:U123) -> one person id. The people are these persons (and those of person_principals). The
     # two-person rule compares persons, never tokens: whoever asks for what needs a second person, and whoever
-    # decides it, must map to one of them (service/approvals/persons.py); tokens are minted only for them or
+    # decides it, must map to one of them (service/auth/persons.py); tokens are minted only for them or
     # for service principals (a name starting with "service:").
     person_aliases: dict[str, str] = Field(default_factory=dict)
     # Extensions that take a clean room's time granted without a second person (its opening TTL plus every

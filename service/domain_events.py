@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from service.investigations.states import Status
+from service.investigation_states import Status
 
 
 @dataclass(frozen=True)

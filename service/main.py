@@ -16,7 +16,6 @@ from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 
 from service import features  # noqa: F401  (registers every feature's actions: the table is complete here)
-from service.access.views import router as access_router
 from service.api import error_handlers, health
 from service.api.middleware import (
     BodySizeLimitMiddleware,
@@ -24,23 +23,26 @@ from service.api.middleware import (
     HstsMiddleware,
     RequestIdMiddleware,
 )
-from service.approvals.persons import SERVICE_PRINCIPAL_PREFIX, people
-from service.approvals.views import router as approvals_router
-from service.audit.views import router as audit_router
-from service.auth.views import router as tokens_router
+from service.api.routes.access import router as access_router
+from service.api.routes.approvals import router as approvals_router
+from service.api.routes.audit import router as audit_router
+from service.api.routes.auth import router as tokens_router
+from service.api.routes.custody import router as custody_router
+from service.api.routes.expiry import router as teardown_router
+from service.api.routes.integrations import router as integrations_router
+from service.api.routes.investigations import router as investigations_router
+from service.api.routes.operations import router as operations_router
+from service.auth.persons import SERVICE_PRINCIPAL_PREFIX, people
 from service.clock import Clock, utcnow
 from service.config import Settings, get_settings, production_problems
 from service.console import wiring as console
-from service.custody.views import router as custody_router
 from service.db.migrate import upgrade
 from service.db.session import make_engine, make_session_factory
 from service.errors import Misconfigured
-from service.integrations import wiring as integrations
-from service.investigations.views import router as investigations_router
+from service.jobs import integration_tasks as integrations
 from service.jobs.consumer_process import ConsumerProcess
 from service.jobs.job_context import JobContext
 from service.jobs.tasks import Jobs, install_access_tasks
-from service.operations.views import router as operations_router
 from service.orchestration import policy_gate
 from service.orchestration.engine import OperationExecutor, PulumiExecutor
 
@@ -134,7 +136,9 @@ def create_app(
     app.include_router(audit_router)
     app.include_router(tokens_router)
     # Ticketing/chat integrations, TTL teardown and drift checks: routers, hooks, Huey tasks.
-    integrations.install(app, jobs)
+    app.state.integrations = integrations.build(jobs)
+    app.include_router(integrations_router)
+    app.include_router(teardown_router)
     install_access_tasks(jobs)
     # The operator console (/console): pages over the same domain functions, after the API's error handlers.
     console.install(app)

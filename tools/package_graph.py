@@ -3,7 +3,9 @@
 `python -m tools.package_graph` prints every strongly connected group of two or more packages (a package
 cycle) and exits non-zero when there is one; `--edges` prints the graph as well. Every import counts, also
 those inside functions and under `if TYPE_CHECKING:`: a dependency is a dependency wherever the statement
-sits. A package is a folder of `service/` or a top-level module (`service.config`, `service.main`).
+sits. A package is a folder of `service/` or a top-level module (`service.config`, `service.main`). A folder
+without `__init__.py` (Alembic's migration scripts, which Alembic loads by path) is no part of the package
+around it: it is a node of its own (`service.db.migrations`), so its imports show, under its own name.
 Standard library only, so it runs before the virtualenv exists. The layer contracts that keep the graph
 acyclic are in pyproject.toml (`[tool.importlinter]`, checked by `lint-imports`).
 """
@@ -43,12 +45,30 @@ def _imported(tree: ast.AST, module: str, is_package: bool) -> Iterator[str]:
             yield from (f"{prefix}.{alias.name}" for alias in node.names)
 
 
-def package_of(module: str) -> str | None:
+def package_of(module: str, top: str = TOP) -> str | None:
     """`service.custody.ledger` -> `service.custody`; None outside `service`."""
     parts = module.split(".")
-    if parts[0] != TOP or len(parts) < 2:
+    if parts[0] != top or len(parts) < 2:
         return None
     return ".".join(parts[:2])
+
+
+def _in_package(path: Path, top: Path) -> bool:
+    """Whether every folder from `top` down to the file is a package (has `__init__.py`)."""
+    folder = path.parent
+    while folder != top.parent:
+        if not (folder / "__init__.py").exists():
+            return False
+        folder = folder.parent
+    return True
+
+
+def _script_folder(path: Path, root: Path) -> str:
+    """The outermost folder without `__init__.py` holding the file, dotted (`service.db.migrations`)."""
+    folder = path.parent
+    while not (folder.parent / "__init__.py").exists():
+        folder = folder.parent
+    return ".".join(folder.relative_to(root).parts)
 
 
 def package_graph(root: Path = ROOT, top: str = TOP) -> dict[str, set[str]]:
@@ -56,13 +76,13 @@ def package_graph(root: Path = ROOT, top: str = TOP) -> dict[str, set[str]]:
     graph: dict[str, set[str]] = {}
     for path in sorted((root / top).rglob("*.py")):
         module = _module_name(path, root)
-        source = package_of(module)
+        source = package_of(module, top) if _in_package(path, root / top) else _script_folder(path, root)
         if source is None:
             continue
         tree = ast.parse(path.read_text(), filename=str(path))
         targets = graph.setdefault(source, set())
         for name in _imported(tree, module, path.name == "__init__.py"):
-            target = package_of(name)
+            target = package_of(name, top)
             if target is None or target == source:
                 continue
             folder = root / Path(*target.split("."))

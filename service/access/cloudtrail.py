@@ -33,9 +33,9 @@ from service.audit import service as audit
 from service.clock import as_utc
 from service.config import Settings
 from service.domain_events import RoleUsedWithoutGrant
+from service.investigation_states import Status
 from service.investigations.actions import StepContext
 from service.investigations.models import Investigation
-from service.investigations.states import Status
 
 logger = logging.getLogger(__name__)
 

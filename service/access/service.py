@@ -30,9 +30,9 @@ from programs.forensic_env.config import GRANT_EXPIRY_FORMAT
 from programs.forensic_env.trust import FROZEN_KEEPS_GRANTS_OF, SOURCE_IDENTITY_PATTERN
 from service.access.models import DECLARED, AccessRequest, AccessStatus, suspended_by_freeze
 from service.access.schemas import AccessRequestCreate, AccessRequestOut
-from service.approvals.persons import person_of, require_person
 from service.audit import service as audit
 from service.auth.models import ApiToken
+from service.auth.persons import person_of, require_person
 from service.auth.roles import Permission, Role
 from service.auth.service import BOOTSTRAP_PRINCIPAL, Principal
 from service.clock import as_utc

@@ -6,10 +6,9 @@ from __future__ import annotations
 from service.access import service as access
 from service.auth.roles import Permission
 from service.config import Settings
+from service.investigation_states import Status
 from service.investigations.actions import ActionSpec, Params, Step, fresh_engine_step, register
 from service.investigations.models import Investigation
-from service.investigations.schemas import NoParams
-from service.investigations.states import Status
 from service.orchestration.messages import OperationKind
 
 # Just-in-time access grants (service/access holds the work). The approval of the access request is the second
@@ -32,11 +31,7 @@ register(
             "`up`; frozen, only the custodian's are in them). Queued by approvals and the expiry schedule."
         ),
         permission=Permission.APPROVE_ACCESS,
-        params_model=NoParams,
         sources=frozenset({Status.READY, Status.FROZEN}),
-        running=None,
-        succeeded=None,
-        failed=None,
         steps=_grant_steps,
         kind=OperationKind.UP,
         # The same declared state deployed again converges.

@@ -90,16 +90,19 @@ def require(permission: Permission) -> Callable[[auth.Principal], Coroutine[None
 ReaderDep = Annotated[auth.Principal, Depends(require(Permission.READ))]
 
 
-async def get_caller(
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    clock: ClockDep,
-    principal: PrincipalDep,
-    request_id: RequestIdDep,
-) -> Caller:
+def request_caller(request: Request, session: Session, principal: auth.Principal) -> Caller:
+    """The caller of one HTTP request, however its principal signed in (an API token here, a session cookie
+    in the console): the app's clock, settings and publisher, the request's id. Reads only the app's and the
+    request's state, so it runs wherever its dependency does."""
     publisher: Publisher = request.app.state.publisher
+    settings: Settings = request.app.state.settings
+    clock: Clock = request.app.state.clock
+    request_id: str | None = getattr(request.state, "request_id", None)
     return Caller(UnitOfWork(session, clock, settings, publisher), principal, request_id)
+
+
+async def get_caller(request: Request, session: SessionDep, principal: PrincipalDep) -> Caller:
+    return request_caller(request, session, principal)
 
 
 CallerDep = Annotated[Caller, Depends(get_caller)]

@@ -5,9 +5,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from service.approvals.models import ApprovalRequest, ApprovalStatus
 from service.clock import as_utc
 from service.features import ACTIONS
+from service.investigations.approval_models import ApprovalRequest, ApprovalStatus
 from service.investigations.schemas import InvestigationOut
 from service.operations.schemas import OperationOut
 from service.schemas import StrictModel

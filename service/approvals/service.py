@@ -24,17 +24,17 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from service import features  # noqa: F401  (registers every feature's actions: the table is complete here)
-from service.approvals.models import ApprovalRequest, ApprovalStatus
-from service.approvals.persons import person_of, require_person
 from service.audit import service as audit
 from service.audit.service import Actor
+from service.auth.persons import person_of, require_person
 from service.auth.roles import Permission
 from service.domain_events import ApprovalDecided, ApprovalExpired, BreakGlassUsed
 from service.errors import Forbidden, InvalidInput, NotFound, StateConflict
+from service.investigations import operation_service as operations
 from service.investigations import service as investigations
 from service.investigations.actions import ActionSpec, spec_of
+from service.investigations.approval_models import ApprovalRequest, ApprovalStatus
 from service.investigations.models import Investigation
-from service.operations import service as operations
 from service.operations.models import Operation
 from service.operations.states import Action
 from service.unit_of_work import Caller, UnitOfWork

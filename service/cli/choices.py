@@ -16,7 +16,7 @@ class AccessRole(StrEnum):
 
 
 class ApprovalStatus(StrEnum):
-    """service.approvals.models.ApprovalStatus."""
+    """service.investigations.approval_models.ApprovalStatus."""
 
     PENDING = "pending_approval"
     APPROVED = "approved"

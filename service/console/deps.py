@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
-from service.api.deps import ClockDep, RequestIdDep, SessionDep, SettingsDep
+from service.api.deps import ClockDep, SessionDep, SettingsDep, request_caller
 from service.auth import service as auth
 from service.clock import Clock
 from service.config import Settings
@@ -18,7 +18,7 @@ from service.console.models import ConsoleSession
 from service.console.rendering import signer
 from service.db.session import SessionFactory
 from service.errors import RateLimited, Unauthorized
-from service.unit_of_work import Caller, Publisher, UnitOfWork
+from service.unit_of_work import Caller
 
 
 def console_principal(
@@ -103,16 +103,8 @@ class StreamSlots:
                 self._open.pop(id_hash, None)
 
 
-def console_caller(
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    clock: ClockDep,
-    principal: ConsolePrincipal,
-    request_id: RequestIdDep,
-) -> Caller:
-    publisher: Publisher = request.app.state.publisher
-    return Caller(UnitOfWork(session, clock, settings, publisher), principal, request_id)
+def console_caller(request: Request, session: SessionDep, principal: ConsolePrincipal) -> Caller:
+    return request_caller(request, session, principal)
 
 
 ConsoleCaller = Annotated[Caller, Depends(console_caller)]

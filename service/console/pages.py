@@ -17,8 +17,7 @@ from service.access import service as access
 from service.access.models import AccessRequest
 from service.access.schemas import AccessRequestOut
 from service.approvals import service as approvals
-from service.approvals.models import ApprovalRequest, ApprovalStatus
-from service.approvals.persons import person_of
+from service.auth.persons import person_of
 from service.auth.roles import Permission, allows
 from service.auth.service import Principal
 from service.clock import as_utc
@@ -27,11 +26,12 @@ from service.custody import ledger
 from service.custody import service as custody
 from service.custody.report_model import CustodyReport
 from service.features import ACTIONS
+from service.investigation_states import Status
+from service.investigations import operation_service as operations
 from service.investigations import service as investigations
 from service.investigations.actions import ActionSpec
+from service.investigations.approval_models import ApprovalRequest, ApprovalStatus
 from service.investigations.models import Investigation
-from service.investigations.states import Status
-from service.operations import service as operations
 from service.operations.models import Operation
 from service.operations.states import Action, OperationState
 

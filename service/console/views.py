@@ -17,8 +17,8 @@ from programs.forensic_env.config import INVESTIGATION_ID_PATTERN
 from service.access import service as access
 from service.access.schemas import AccessDecision
 from service.api.deps import ClockDep, SessionDep, SettingsDep
+from service.api.responses import report_response, stream_events
 from service.approvals import service as approvals
-from service.approvals.models import ApprovalRequest
 from service.approvals.schemas import ApproveRequest, DenyRequest
 from service.audit import service as audit
 from service.auth import service as auth
@@ -28,13 +28,12 @@ from service.console.deps import CheckedForm, ConsoleCaller, ConsolePrincipal, S
 from service.console.models import ConsoleSession
 from service.console.rendering import page, redirect, set_cookie, signer
 from service.custody import service as custody
-from service.custody.views import report_response
 from service.features import ACTIONS
+from service.investigation_states import Status
+from service.investigations import operation_service as operations
 from service.investigations import service as investigations
+from service.investigations.approval_models import ApprovalRequest
 from service.investigations.schemas import InvestigationCreate
-from service.investigations.states import Status
-from service.operations import service as operations
-from service.operations.views import stream_events
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 

@@ -34,6 +34,7 @@ from service.custody import acquisition, ledger
 from service.custody.custody_step import CustodyStep
 from service.custody.models import ArtifactStatus, CustodyEventType, EvidenceArtifact
 from service.custody.sealing import hash_object_version
+from service.investigation_states import Status
 from service.investigations.actions import (
     ActionSpec,
     Params,
@@ -44,7 +45,6 @@ from service.investigations.actions import (
     register,
 )
 from service.investigations.models import Investigation
-from service.investigations.states import Status
 from service.operations.models import OperationEvent
 from service.operations.states import Action
 
@@ -464,10 +464,6 @@ register(
         ),
         permission=Permission.CONTAIN,
         params_model=ContainRequest,
-        sources=frozenset({Status.READY}),
-        running=None,
-        succeeded=None,
-        failed=None,
         steps=_contain_steps,
         validate=_check_instance,
         route="containment",
@@ -485,10 +481,6 @@ register(
         ),
         permission=Permission.CONTAIN,
         params_model=ReleaseContainmentRequest,
-        sources=frozenset({Status.READY}),
-        running=None,
-        succeeded=None,
-        failed=None,
         steps=_release_containment_steps,
         validate=_check_instance,
         route="release-containment",

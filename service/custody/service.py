@@ -16,10 +16,10 @@ from service.config import Settings
 from service.custody import chain_witnesses, ledger
 from service.custody.models import CustodyEvent, EvidenceArtifact, SignedStatement
 from service.custody.report_model import CustodyReport
+from service.investigation_states import Status
 from service.investigations import legal_hold
 from service.investigations.models import Investigation
 from service.investigations.service import get_investigation, timeline
-from service.investigations.states import Status
 
 
 def list_evidence(session: Session, investigation_id: str) -> list[EvidenceArtifact]:

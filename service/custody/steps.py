@@ -10,6 +10,7 @@ from service.auth.roles import Permission
 from service.config import Settings
 from service.custody import acquisition, log_collection, memory_capture, sealing, uploads
 from service.custody.schemas import AcquireRequest, LogsRequest, MemoryCaptureRequest, RegisterObjectsRequest
+from service.investigation_states import Status
 from service.investigations.actions import (
     ActionSpec,
     Params,
@@ -23,7 +24,6 @@ from service.investigations.actions import (
     register,
 )
 from service.investigations.models import Investigation
-from service.investigations.states import Status
 from service.operations.states import Action
 from service.orchestration.messages import OperationKind, OperationResult
 
@@ -85,10 +85,6 @@ register(
         ),
         permission=Permission.ACQUIRE,
         params_model=AcquireRequest,
-        sources=frozenset({Status.READY}),
-        running=None,
-        succeeded=None,
-        failed=None,
         steps=_acquire_steps,
         kind=OperationKind.UP,
         validate=_check_acquire,
@@ -121,10 +117,6 @@ register(
         ),
         permission=Permission.ACQUIRE,
         params_model=RegisterObjectsRequest,
-        sources=frozenset({Status.READY}),
-        running=None,
-        succeeded=None,
-        failed=None,
         steps=_register_steps,
         validate=_check_register,
         # Each object is recorded in one transaction and recorded objects are skipped: a rerun converges.
@@ -164,10 +156,6 @@ register(
         ),
         permission=Permission.ACQUIRE,
         params_model=MemoryCaptureRequest,
-        sources=frozenset({Status.READY}),
-        running=None,
-        succeeded=None,
-        failed=None,
         steps=_memory_steps,
         validate=_check_memory,
         # A second capture is a different image (memory changes): a crash leaves it to a person.
@@ -204,10 +192,6 @@ register(
         ),
         permission=Permission.ACQUIRE,
         params_model=LogsRequest,
-        sources=frozenset({Status.READY}),
-        running=None,
-        succeeded=None,
-        failed=None,
         steps=_logs_steps,
         validate=_check_logs,
         announce=True,

@@ -30,10 +30,10 @@ from service.db.session import SessionFactory, session_scope
 from service.domain_events import ExpiryWarned
 from service.errors import ServiceError
 from service.expiry.models import TtlWarning
+from service.investigation_states import Status
 from service.investigations import service as investigations
 from service.investigations.actions import spec_of, under_legal_hold
 from service.investigations.models import Investigation
-from service.investigations.states import Status
 from service.operations.models import Operation
 from service.operations.states import Action, OperationState
 from service.unit_of_work import Caller

@@ -25,9 +25,9 @@ from service.access.cloudtrail import caller_of
 from service.audit import service as audit
 from service.domain_events import LoginAlerted
 from service.integrations.models import LoginAlert
+from service.investigation_states import Status
 from service.investigations.actions import StepContext
 from service.investigations.models import Investigation
-from service.investigations.states import Status
 
 logger = logging.getLogger(__name__)
 

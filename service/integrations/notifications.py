@@ -43,8 +43,8 @@ from service.domain_events import (
 )
 from service.integrations import outbox
 from service.integrations.messages import Notice, snapshot
+from service.investigation_states import Status
 from service.investigations.models import Investigation
-from service.investigations.states import Status
 
 logger = logging.getLogger(__name__)
 

@@ -32,7 +32,6 @@ from service import features  # noqa: F401  (registers every feature's actions: 
 from service.access import service as access
 from service.access.schemas import AccessRequestCreate
 from service.approvals import service as approval_service
-from service.approvals.models import ApprovalRequest, ApprovalStatus
 from service.audit import service as audit
 from service.auth.roles import Permission, Role
 from service.auth.service import Principal
@@ -43,11 +42,12 @@ from service.integrations import webhook_hmac
 from service.integrations.integration_context import Integrations
 from service.integrations.messages import Notice, slack_message, snapshot, text_message
 from service.integrations.models import ChatSubscription
+from service.investigation_states import Status
 from service.investigations import service as investigations
 from service.investigations.actions import spec_of
+from service.investigations.approval_models import ApprovalRequest, ApprovalStatus
 from service.investigations.models import Investigation
 from service.investigations.schemas import InvestigationCreate
-from service.investigations.states import Status
 from service.operations.states import Action
 from service.unit_of_work import Caller
 

@@ -25,6 +25,7 @@ from service.config import Settings
 from service.db.session import SessionFactory
 from service.errors import InvalidInput, StateConflict
 from service.errors import StepFailed as StepFailed  # the work steps' refusal, named where they are
+from service.investigation_states import Status
 from service.investigations import legal_hold, stack_config
 from service.investigations.models import Investigation
 from service.investigations.schemas import (
@@ -34,7 +35,6 @@ from service.investigations.schemas import (
     NoParams,
     ReleaseRequest,
 )
-from service.investigations.states import Status
 from service.operations.states import Action
 from service.orchestration.messages import OperationKind, OperationRequest, OperationResult
 from service.unit_of_work import UnitOfWork
@@ -98,20 +98,24 @@ def nobody_else(_params: Params, _settings: Settings) -> str | None:
     return None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ActionSpec:
+    """One action of the table. A registration states its name, summary and permission, and only where it
+    differs from the defaults: no request body, requested from a ready clean room, moving no status, no
+    engine steps, not retried after a crash, the requester acting alone."""
+
     name: str
     summary: str
     permission: Permission
     # Request body; its fields become the operation's params.
-    params_model: type[BaseModel]
+    params_model: type[BaseModel] = NoParams
     # States the action may be requested from. Open has none: it creates the investigation.
-    sources: frozenset[Status]
+    sources: frozenset[Status] = frozenset({Status.READY})
     # The status while queued and running; None: the action does not move the investigation.
-    running: Status | None
+    running: Status | None = None
     # The status after the engine steps ran and succeeded / failed; None: unchanged.
-    succeeded: Status | None
-    failed: Status | None
+    succeeded: Status | None = None
+    failed: Status | None = None
     # The engine steps, in order (empty for actions that run no engine operation, like extend).
     steps: StepsFn | None = None
     # The engine operation the action is reported as.
@@ -446,7 +450,6 @@ register(
         extra_permissions=lambda params: (
             frozenset({Permission.ACQUIRE}) if params.get("evidence") else frozenset()
         ),
-        params_model=NoParams,
         sources=frozenset(),
         running=Status.OPENING,
         succeeded=Status.READY,
@@ -461,11 +464,7 @@ register(
         name=Action.PREVIEW,
         summary="What would change and whether the policies pass; creates nothing.",
         permission=Permission.PREVIEW,
-        params_model=NoParams,
         sources=STACK_MAY_EXIST,
-        running=None,
-        succeeded=None,
-        failed=None,
         steps=_preview,
         kind=OperationKind.PREVIEW,
         retry_after_interrupt=True,
@@ -476,11 +475,7 @@ register(
         name=Action.REFRESH,
         summary="Drift check (a refresh preview): differences are reported, never fixed.",
         permission=Permission.REFRESH,
-        params_model=NoParams,
         sources=STACK_MAY_EXIST,
-        running=None,
-        succeeded=None,
-        failed=None,
         steps=_refresh,
         kind=OperationKind.REFRESH,
         retry_after_interrupt=True,
@@ -568,9 +563,6 @@ register(
         permission=Permission.EXTEND,
         params_model=ExtendRequest,
         sources=STACK_MAY_EXIST,
-        running=None,
-        succeeded=None,
-        failed=None,
         refusals={
             Status.DESTROYING: "investigation {id} is destroying; there is nothing to extend",
             Status.DESTROYED: "investigation {id} is destroyed; there is nothing to extend",

@@ -7,7 +7,7 @@ from sqlalchemy import JSON, Boolean, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.db.base import Base, EnumText, UtcDateTime
-from service.investigations.states import Status
+from service.investigation_states import Status
 
 
 class Investigation(Base):

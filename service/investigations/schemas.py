@@ -8,8 +8,8 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 
 from programs.forensic_env.config import AMI_SSM_PREFIX, MAX_EVIDENCE_SNAPSHOTS, TICKET_PATTERN
 from programs.forensic_env.tags import RESERVED_TAG_KEYS
+from service.investigation_states import Status
 from service.investigations.models import Investigation
-from service.investigations.states import Status
 from service.operations.models import Operation
 from service.operations.schemas import OperationOut
 from service.schemas import INSTANCE_ID, SNAPSHOT_ID, StrictModel

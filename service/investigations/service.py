@@ -26,12 +26,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from programs.forensic_env.config import MAX_TTL_HOURS
-from service.approvals import pending
-from service.approvals.models import ApprovalRequest
-from service.approvals.persons import person_of
 from service.audit import service as audit
 from service.audit.models import AuditEntry
 from service.audit.service import Actor
+from service.auth.persons import person_of
 from service.clock import as_utc
 from service.config import Settings
 from service.db.base import canonical_json
@@ -44,11 +42,13 @@ from service.domain_events import (
     StatusChanged,
 )
 from service.errors import Forbidden, IdempotencyConflict, InvalidInput, NotFound, StateConflict
+from service.investigation_states import Status
+from service.investigations import pending_approvals as pending
 from service.investigations import stack_config
 from service.investigations.actions import ActionSpec, spec_of
+from service.investigations.approval_models import ApprovalRequest
 from service.investigations.models import Investigation
 from service.investigations.schemas import InvestigationCreate
-from service.investigations.states import Status
 from service.operations.models import Operation
 from service.operations.states import Action, OperationState
 from service.orchestration.messages import OperationKind, OperationResult

@@ -6,10 +6,14 @@ huey_consumer service.jobs.worker.huey -w 4 -k thread   # plain Huey consumer (n
 
 SIGTERM drains the worker (``service.jobs.drain``): it takes no more jobs, gives running operations
 ``shutdown_grace_seconds``, then stops their engines and hands them over to another worker.
+
+Importing this module does no work: the job queue is built (and the database migrated) by ``main`` or at the
+first read of ``huey``, the attribute Huey's own consumer loads.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 
@@ -20,7 +24,7 @@ from service.config import get_settings, production_problems
 from service.db.migrate import upgrade
 from service.db.session import make_engine, make_session_factory
 from service.errors import Misconfigured
-from service.jobs import recovery
+from service.jobs import integration_tasks, recovery
 from service.jobs.job_context import JobContext
 from service.jobs.tasks import Jobs, install_access_tasks
 
@@ -38,21 +42,27 @@ def build_jobs() -> Jobs:
     if settings.run_migrations_on_startup:
         upgrade(engine)
     jobs = Jobs(JobContext(settings=settings, session_factory=make_session_factory(engine)))
-    # The same notifications, delivery and schedules as in the API process (imported here: integrations
-    # depend on the job layer, not the other way round).
-    from service.integrations import wiring
-
-    wiring.build(jobs)
+    # The same notifications, delivery and schedules as in the API process.
+    integration_tasks.build(jobs)
     # Expired access grants leave the trust policies whichever process runs the schedules.
     install_access_tasks(jobs)
     return jobs
 
 
-jobs = build_jobs()
-huey: Huey = jobs.huey
+@functools.cache
+def process_jobs() -> Jobs:
+    """This process's job queue, built once."""
+    return build_jobs()
 
 
-def sweep_forever(stop: threading.Event, every: float = SWEEP_SECONDS) -> None:
+def __getattr__(name: str) -> Huey:
+    """``huey``: the queue ``huey_consumer service.jobs.worker.huey`` loads, built when it is read."""
+    if name == "huey":
+        return process_jobs().huey
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def sweep_forever(jobs: Jobs, stop: threading.Event, every: float = SWEEP_SECONDS) -> None:
     """Recovery on a thread of its own: the periodic sweep task waits for a free consumer thread, and while
     every thread runs a long operation a dead worker's operation would wait as long. Two nodes sweeping at
     once recover each orphan once (``recovery._recover_one``)."""
@@ -65,6 +75,7 @@ def sweep_forever(stop: threading.Event, every: float = SWEEP_SECONDS) -> None:
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    jobs = process_jobs()
     cli = jobs.ctx.settings.pulumi_cli_dir / "pulumi"
     if not cli.is_file():
         # A worker installs nothing (`make serve-worker`): every operation it took would fail on this.
@@ -73,7 +84,7 @@ def main() -> None:
             "(`make cli` builds the pinned one into .tools/bin)"
         )
     jobs.recover()
-    threading.Thread(target=sweep_forever, args=(threading.Event(),), name="sweep", daemon=True).start()
+    threading.Thread(target=sweep_forever, args=(jobs, threading.Event()), name="sweep", daemon=True).start()
     # SIGTERM drains: no new jobs, running ones get the shutdown grace, the rest are handed over.
     jobs.create_consumer().run()
 

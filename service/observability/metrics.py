@@ -6,7 +6,7 @@ from __future__ import annotations
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from sqlalchemy.orm import Session
 
-from service.operations.service import counts_by_state
+from service.investigations.operation_service import counts_by_state
 from service.operations.states import OperationState
 
 REGISTRY = CollectorRegistry(auto_describe=True)

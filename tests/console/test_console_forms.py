@@ -11,8 +11,8 @@ import pytest
 from service.console import forms
 from service.console.pages import remaining
 from service.errors import InvalidInput
+from service.investigation_states import Status
 from service.investigations.schemas import DestroyRequest, ExtendRequest, ReleaseRequest
-from service.investigations.states import Status
 
 
 def test_fields_follow_the_request_model() -> None:

@@ -13,7 +13,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from service.integrations.wiring import DELIVER_PERIODIC, DRIFT_TASK, TEARDOWN_TASK
+from service.jobs.integration_tasks import DELIVER_PERIODIC, DRIFT_TASK, TEARDOWN_TASK
 from service.main import create_app
 from service.orchestration.fake_engine import ScriptedExecutor
 from tests.support.api import ADMIN, open_ready

@@ -20,9 +20,9 @@ from service.domain_events import DomainEvent, OperationQueued, StatusChanged
 from service.integrations import ticket_webhooks
 from service.integrations.integration_context import Integrations
 from service.integrations.models import OutboxMessage, TicketAction
+from service.investigation_states import Status
 from service.investigations import service as investigations
 from service.investigations.models import Investigation
-from service.investigations.states import Status
 from service.operations.models import Operation
 from service.operations.states import Action
 from service.unit_of_work import Caller, UnitOfWork

@@ -17,8 +17,8 @@ from service.access import service as access
 from service.db.session import SessionFactory
 from service.domain_events import StatusChanged
 from service.integrations.notifications import notice_for
+from service.investigation_states import Status
 from service.investigations.models import Investigation
-from service.investigations.states import Status
 from service.main import create_app
 from service.orchestration.fake_engine import FakeExecutor
 from tests.support.api import ADMIN, issue, open_ready, wait_operation

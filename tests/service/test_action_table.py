@@ -15,11 +15,11 @@ from sqlalchemy import update
 from service.auth.roles import ROLE_PERMISSIONS, Permission, Role
 from service.auth.service import Principal
 from service.errors import Forbidden, StateConflict
+from service.investigation_states import Status
 from service.investigations import service
 from service.investigations.actions import ACTIONS, ActionSpec, engine_step, register, unregister
 from service.investigations.models import Investigation
 from service.investigations.schemas import NoParams
-from service.investigations.states import Status
 from service.operations.states import Action
 from service.orchestration.fake_engine import FakeExecutor, fail_with
 from service.orchestration.messages import OperationKind
@@ -302,7 +302,7 @@ def test_status_column_is_the_enum(client: TestClient, app: FastAPI) -> None:
 def test_every_action_name_fits_where_it_is_stored() -> None:
     """PostgreSQL refuses a longer value (SQLite keeps it): an operation or a held request of such an action
     could never be recorded."""
-    from service.approvals.models import ApprovalRequest
+    from service.investigations.approval_models import ApprovalRequest
     from service.operations.models import Operation
 
     for column in (Operation.__table__.c.action, ApprovalRequest.__table__.c.action):

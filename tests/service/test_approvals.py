@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from service.approvals import service as approvals
-from service.approvals.persons import person_of
+from service.auth.persons import person_of
 from service.auth.roles import Role
 from service.auth.service import Principal
 from service.config import Settings
@@ -229,8 +229,8 @@ def test_lifting_legal_holds_is_a_retention_change(client: TestClient, app: Fast
 
 def _freeze_in_db(app: FastAPI, investigation_id: str) -> None:
     """Frozen as a real freeze leaves it, without the local AWS (nothing here runs the release)."""
+    from service.investigation_states import Status
     from service.investigations.models import Investigation
-    from service.investigations.states import Status
 
     with app.state.session_factory() as session:
         inv = session.get(Investigation, investigation_id)

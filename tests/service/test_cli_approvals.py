@@ -19,11 +19,11 @@ from sqlalchemy import text
 from typer.testing import CliRunner
 
 from service.access.schemas import AccessRole
-from service.approvals.models import ApprovalStatus
 from service.cli import app as cli
 from service.cli import choices
 from service.cli.client import console, err
 from service.config import Settings
+from service.investigations.approval_models import ApprovalStatus
 from service.local.aws import LocalAws
 from service.local.seed import seed
 from service.main import create_app

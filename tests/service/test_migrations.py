@@ -8,8 +8,8 @@ from sqlalchemy import inspect, text
 
 from service.config import Settings
 from service.db.migrate import upgrade
-from service.db.models import Base
 from service.db.session import make_engine
+from service.model_registry import Base
 
 
 def test_migrations_create_the_schema_the_models_declare(tmp_path: Path) -> None:

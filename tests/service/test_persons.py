@@ -14,9 +14,9 @@ from service.approvals import service as approvals
 from service.auth.roles import Role
 from service.auth.service import Principal
 from service.errors import Forbidden
+from service.investigation_states import Status
 from service.investigations import service as investigations
 from service.investigations.models import Investigation
-from service.investigations.states import Status
 from tests.service.test_cli_approvals import forensics
 from tests.support.api import ADMIN, ADMIN_TOKEN, issue, open_ready
 

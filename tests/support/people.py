@@ -1,5 +1,5 @@
 """The people the test suite's principals belong to. The service refuses tokens for, and two-person
-decisions by, principals that map to no configured person (service/approvals/persons.py); the test settings
+decisions by, principals that map to no configured person (service/auth/persons.py); the test settings
 map each principal the tests use to a person of its own, so that every test still compares distinct people
 unless it maps two principals to one person itself."""
 

@@ -135,15 +135,9 @@ def test_every_boundary_entry_is_still_needed() -> None:
         assert set(names) <= raised, f"{relative}: {set(names) - raised} is no longer raised there"
 
 
-# Modules whose import starts a process's work: the worker builds its job queue and migrates the database at
-# import (for ``huey_consumer service.jobs.worker.huey``); it defines no error of its own.
-STARTS_AT_IMPORT = ("service/jobs/worker.py",)
-
-
 def _tree() -> list[type[ServiceError]]:
     for path in _domain_modules():
-        if path.relative_to(SERVICE.parent).as_posix() not in STARTS_AT_IMPORT:
-            importlib.import_module(_module_name(path))
+        importlib.import_module(_module_name(path))
     classes: list[type[ServiceError]] = []
     pending = [ServiceError]
     while pending:

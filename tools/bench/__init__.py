@@ -321,8 +321,8 @@ def database_figures(root: Path, aws: LocalAws) -> list[str]:
     from service.audit.models import AuditEntry
     from service.clock import utcnow
     from service.db.session import make_engine
+    from service.investigation_states import Status
     from service.investigations.models import Investigation
-    from service.investigations.states import Status
     from service.main import create_app
 
     settings = _settings(root, aws, embedded_consumer=False)

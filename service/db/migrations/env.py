@@ -8,7 +8,7 @@ from alembic import context
 from sqlalchemy import Connection, create_engine
 
 from service.config import get_settings
-from service.db.models import Base
+from service.model_registry import Base
 
 config = context.config
 target_metadata = Base.metadata

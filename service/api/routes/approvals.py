@@ -7,9 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Path, Query, status
 
 from service.api.deps import CallerDep, ReaderDep, SessionDep
+from service.api.routes.investigations import InvestigationId
 from service.api.schemas import ERROR_RESPONSES, MAX_OFFSET, Page
 from service.approvals import service
-from service.approvals.models import ApprovalStatus
 from service.approvals.schemas import (
     ApprovalDecisionOut,
     ApprovalOut,
@@ -17,8 +17,8 @@ from service.approvals.schemas import (
     BreakGlassRequest,
     DenyRequest,
 )
+from service.investigations.approval_models import ApprovalStatus
 from service.investigations.schemas import InvestigationOut
-from service.investigations.views import InvestigationId
 from service.operations.schemas import OperationOut
 
 router = APIRouter(tags=["approvals"], responses=ERROR_RESPONSES)

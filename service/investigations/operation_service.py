@@ -7,15 +7,15 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from service.approvals import pending
-from service.approvals.models import ApprovalRequest
-from service.approvals.persons import person_of
 from service.audit.service import Actor
+from service.auth.persons import person_of
 from service.auth.roles import Permission
 from service.domain_events import OperationQueued
 from service.errors import NotFound, StateConflict
+from service.investigations import pending_approvals as pending
 from service.investigations import service as investigations
 from service.investigations.actions import spec_of
+from service.investigations.approval_models import ApprovalRequest
 from service.operations.models import Operation, OperationEvent
 from service.operations.states import TERMINAL, OperationState
 from service.orchestration.messages import EngineErrorCode

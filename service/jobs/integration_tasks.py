@@ -1,12 +1,13 @@
-"""``install(app, jobs)``: everything integrations add to an app, in one call from ``create_app``.
+"""``build(jobs)``: everything integrations add to a process's job queue, in one call from ``create_app`` and
+from the worker (the entry points put the returned context on ``app.state.integrations`` and include the
+routers, /v1/integrations/* and /v1/teardown/plan, themselves):
 
-* ``app.state.integrations`` (the Integrations context; tests may swap its ``ticketing``/``chat`` clients);
+* the Integrations context it returns (tests may swap its ``ticketing``/``chat`` clients);
 * the notification writer, subscribed to the domain-event publisher: every unit of work that commits a state
   change writes its notices into the outbox in the same transaction (service.integrations.notifications);
 * Huey tasks on the app's queue: ``forensics.integrations.deliver`` (after each commit that queued
   notifications, and again when the earliest retry is due), and periodic tasks (Huey's own crontab):
   delivery + nonce pruning every minute, ``run_teardown`` and ``run_drift_check`` on their schedules;
-* the routers: /v1/integrations/*, /v1/teardown/plan, /v1/investigations/{id}/extend.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ import time
 from collections.abc import Sequence
 
 import httpx
-from fastapi import FastAPI
 from huey import crontab
 
 from service.auth.roles import Role
@@ -25,14 +25,12 @@ from service.db.session import session_scope
 from service.domain_events import DomainEvent
 from service.errors import Misconfigured
 from service.expiry import service as teardown
-from service.expiry.views import router as teardown_router
 from service.integrations import webhook_hmac
 from service.integrations.chat import HttpChatClient
 from service.integrations.integration_context import Integrations
 from service.integrations.notifications import NotificationWriter, wrote_outbox
 from service.integrations.outbox import DeliveryReport, Dispatcher
 from service.integrations.ticketing_client import make_ticketing_client
-from service.integrations.views import router as integrations_router
 from service.jobs.tasks import Jobs
 
 logger = logging.getLogger(__name__)
@@ -52,14 +50,6 @@ def validate(settings: Settings) -> None:
             Role(role)
         except ValueError:
             raise Misconfigured(f"slack_user_roles[{user!r}]: unknown role {role!r}") from None
-
-
-def install(app: FastAPI, jobs: Jobs, *, transport: httpx.BaseTransport | None = None) -> Integrations:
-    ctx = build(jobs, transport=transport)
-    app.state.integrations = ctx
-    app.include_router(integrations_router)
-    app.include_router(teardown_router)
-    return ctx
 
 
 def build(jobs: Jobs, *, transport: httpx.BaseTransport | None = None) -> Integrations:

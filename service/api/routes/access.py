@@ -10,9 +10,9 @@ from service.access import service
 from service.access.models import AccessRequest
 from service.access.schemas import AccessDecided, AccessDecision, AccessRequestCreate, AccessRequestOut
 from service.api.deps import CallerDep, ReaderDep, SessionDep
+from service.api.routes.investigations import InvestigationId
 from service.api.schemas import ERROR_RESPONSES
 from service.investigations import service as investigations
-from service.investigations.views import InvestigationId
 from service.operations.models import Operation
 from service.operations.schemas import OperationOut
 from service.unit_of_work import Caller

@@ -15,11 +15,12 @@ from pydantic import BaseModel
 from programs.forensic_env.config import INVESTIGATION_ID_PATTERN
 from service.api.deps import CallerDep, ReaderDep, SessionDep
 from service.api.schemas import ERROR_RESPONSES, MAX_OFFSET, Page
-from service.approvals.models import ApprovalRequest
 from service.approvals.schemas import ApprovalPending
 from service.features import ACTIONS
+from service.investigation_states import Status
 from service.investigations import service
 from service.investigations.actions import ActionSpec
+from service.investigations.approval_models import ApprovalRequest
 from service.investigations.models import Investigation
 from service.investigations.schemas import (
     Accepted,
@@ -28,7 +29,6 @@ from service.investigations.schemas import (
     InvestigationDetail,
     InvestigationOut,
 )
-from service.investigations.states import Status
 from service.operations.models import Operation
 from service.operations.schemas import OperationOut
 from service.operations.states import Action

@@ -1,7 +1,6 @@
 """Imports every model so ``Base.metadata`` is complete (Alembic autogenerate and the schema test use it)."""
 
 from service.access.models import AccessRequest, RoleUseAlert
-from service.approvals.models import ApprovalRequest
 from service.audit.models import AuditEntry, AuditHead
 from service.auth.models import ApiToken
 from service.console.models import ConsoleSession
@@ -15,6 +14,7 @@ from service.integrations.models import (
     TicketAction,
     WebhookNonce,
 )
+from service.investigations.approval_models import ApprovalRequest
 from service.investigations.models import Investigation
 from service.operations.models import Operation, OperationEvent
 

@@ -8,8 +8,8 @@ from fastapi import APIRouter, Depends, Path, status
 
 from service.api.deps import ClockDep, RequestIdDep, SessionDep, SettingsDep, require
 from service.api.schemas import ERROR_RESPONSES
-from service.approvals.persons import require_token_principal
 from service.auth import service
+from service.auth.persons import require_token_principal
 from service.auth.roles import Permission
 from service.auth.schemas import IssuedToken, TokenCreate, TokenOut
 from service.auth.service import Principal

@@ -8,11 +8,11 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Response, status
 
 from service.api.deps import CallerDep, ClockDep, ReaderDep, SessionDep, SettingsDep
+from service.api.responses import report_response
+from service.api.routes.investigations import InvestigationId
 from service.api.schemas import ERROR_RESPONSES
-from service.custody import ledger, report, service, uploads
-from service.custody.report_model import CustodyReport
+from service.custody import ledger, service, uploads
 from service.custody.schemas import ArtifactOut, CustodyEventOut, CustodyOut, UploadOut, UploadRequest
-from service.investigations.views import InvestigationId
 
 router = APIRouter(prefix="/v1/investigations", tags=["custody"], responses=ERROR_RESPONSES)
 
@@ -60,28 +60,6 @@ def custody_report(
     statements with their verification, for counsel."""
     content = service.build_report(settings, session, investigation_id, principal.name, clock())
     return report_response(content, as_format)
-
-
-def report_response(content: CustodyReport, as_format: Literal["html", "pdf"]) -> Response:
-    """The report as the API and the console serve it."""
-    if as_format == "pdf":
-        name = content.investigation.get("id")
-        return Response(
-            report.render_pdf(content),
-            media_type="application/pdf",
-            headers={"Content-Disposition": f'attachment; filename="custody-report-{name}.pdf"'},
-        )
-    # The report quotes evidence (file names, tags): should escaping miss something, nothing may run or load.
-    # It may be framed by the console (same origin) and nowhere else.
-    return Response(
-        report.render_html(content),
-        media_type="text/html; charset=utf-8",
-        headers={
-            "Content-Security-Policy": (
-                "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'"
-            )
-        },
-    )
 
 
 @router.post(

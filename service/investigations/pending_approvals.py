@@ -10,9 +10,9 @@ from typing import Any
 
 from sqlalchemy import select
 
-from service.approvals.models import ApprovalRequest, ApprovalStatus
-from service.approvals.persons import require_person
+from service.auth.persons import require_person
 from service.domain_events import ApprovalRequested
+from service.investigations.approval_models import ApprovalRequest, ApprovalStatus
 from service.unit_of_work import Caller
 
 
