@@ -79,7 +79,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from service.local import autoscaling_detach
+from service.local import autoscaling_detach, organization_accounts
 from service.local.resolver_firewall import patch_resolver_firewall
 
 _request_context: contextvars.ContextVar[dict[str, str] | None] = contextvars.ContextVar(
@@ -283,6 +283,7 @@ def install(enforce_iam: bool = False) -> None:
     patch_ssm_agent()
     patch_resolver_firewall()
     autoscaling_detach.install()
+    organization_accounts.install()
     if enforce_iam:
         patch_enforcement()
         from service.local import iam_resources
@@ -424,6 +425,7 @@ def patch_enforcement() -> None:
     """What moto's IAM enforcement needs to judge the clean room as AWS does (the module docstring)."""
     from moto.core.exceptions import JsonRESTError
     from moto.iam.access_control import IAMRequest, IAMRequestBase
+    from moto.iam.exceptions import NotFoundException
     from moto.s3 import responses as s3_responses
 
     from service.local.caller_identity import caller_userid
@@ -433,7 +435,10 @@ def patch_enforcement() -> None:
             s3_responses.ACTION_MAP[resource_type][method].update(actions)
 
     def check_role_trust_relationship(self: Any, role_arn: str) -> bool:
-        role = self.backend.get_role_by_arn(role_arn)
+        try:
+            role = organization_accounts.role_by_arn(role_arn)  # in its own account, not the caller's
+        except NotFoundException:
+            return False
         caller = principal_arn(self._access_key._access_key_id, self.account_id, users=True)
         principals = {caller, str(self._access_key.arn)}
         actions, context = assume_role_request(self._data, caller, self.account_id)
