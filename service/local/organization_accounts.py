@@ -31,8 +31,9 @@ def role_by_arn(role_arn: str) -> Any:
 
 def install() -> None:
     """Patch moto in this process (the launcher calls it; trust is judged only when IAM is enforced)."""
-    from moto.iam.access_control import REQUIRE_RESOURCE_ACCESS_POLICIES_CHECK, IAMRequestBase
+    from moto.iam.access_control import IAMRequestBase
     from moto.iam.models import iam_backends
+    from moto.iam.utils import REQUIRE_RESOURCE_ACCESS_POLICIES_CHECK
     from moto.organizations.models import OrganizationsBackend
 
     create_account = OrganizationsBackend.create_account
