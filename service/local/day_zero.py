@@ -19,6 +19,7 @@ The result is the settings the service runs with: its own keys, not the administ
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import time
 from collections.abc import Callable
@@ -53,8 +54,15 @@ class LocalDayZero:
     ami_id: str
     sample: SampleHost
     seconds: float = 0.0
+    # CPU of this process and the engine processes it ran (the local AWS's own is not counted).
+    cpu_seconds: float = 0.0
     # FORENSICS_* settings another node needs to run as this service (the bootstrap's and the identity's).
     env: dict[str, str] = field(default_factory=dict)
+
+
+def _cpu() -> float:
+    times = os.times()
+    return times.user + times.system + times.children_user + times.children_system
 
 
 def _organization(operator: Settings) -> tuple[str, str]:
@@ -89,7 +97,7 @@ def _service_user(operator: Settings) -> tuple[str, dict[str, Any]]:
 def build(operator: Settings, progress: Progress = print) -> LocalDayZero:
     """Day zero of a local AWS whose administrator's keys ``operator`` holds (it enforces IAM: every later
     call of the service is judged against what the bootstrap granted)."""
-    started = time.monotonic()
+    started, cpu_started = time.monotonic(), _cpu()
     organization_id, source_account = _organization(operator)
     progress(f"day zero: organization {organization_id}, affected account {source_account}")
     service_arn, key = _service_user(operator)
@@ -148,8 +156,8 @@ def build(operator: Settings, progress: Progress = print) -> LocalDayZero:
         "FORENSICS_AWS_ACCESS_KEY_ID": key["AccessKeyId"],
         "FORENSICS_AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"],
     }
-    seconds = time.monotonic() - started
-    progress(f"day zero: done in {seconds:.0f} s")
+    seconds, cpu_seconds = time.monotonic() - started, _cpu() - cpu_started
+    progress(f"day zero: done in {seconds:.0f} s ({cpu_seconds:.0f} s CPU with the engines it ran)")
     return LocalDayZero(
         settings=service,
         operator=planned,
@@ -160,5 +168,6 @@ def build(operator: Settings, progress: Progress = print) -> LocalDayZero:
         ami_id=ami_id,
         sample=sample,
         seconds=seconds,
+        cpu_seconds=cpu_seconds,
         env=env,
     )

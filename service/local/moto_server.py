@@ -171,15 +171,15 @@ def principal_arn(access_key_id: str | None, account_id: str = "123456789012", *
     from moto.sts.models import sts_backends
 
     if access_key_id:
-        for account_backends in sts_backends.values():
-            for backend in account_backends.values():
+        for account_backends in list(sts_backends.values()):  # other request threads add accounts
+            for backend in list(account_backends.values()):
                 role = backend.get_assumed_role_from_access_key(access_key_id)
                 if role is not None:
                     return str(role.role_arn)
         if users:
-            for iam_account in iam_backends.values():
-                for iam in iam_account.values():
-                    for user in iam.users.values():
+            for iam_account in list(iam_backends.values()):
+                for iam in list(iam_account.values()):
+                    for user in list(iam.users.values()):
                         if any(key.access_key_id == access_key_id for key in user.access_keys):
                             return str(user.arn)
     return f"arn:aws:iam::{account_id}:root"
