@@ -424,27 +424,6 @@ def _sns_topic(request: Request) -> list[Target]:
     return [Target(arn or "*")]
 
 
-def _sqs_queue(request: Request) -> list[Target]:
-    """A queue's requests name it by URL (``.../<account>/<name>``); its ARN is in that account."""
-    url = request.param("QueueUrl")
-    if url is None:
-        return [Target("*")]
-    owner, name = url.rstrip("/").rsplit("/", 2)[1:]
-    return [Target(f"arn:aws:sqs:{request.region}:{owner}:{name}")]
-
-
-# The queue-level SQS requests (each names its queue by QueueUrl).
-SQS_QUEUE_ACTIONS = (
-    "sqs:ReceiveMessage",
-    "sqs:DeleteMessage",
-    "sqs:GetQueueAttributes",
-    "sqs:SetQueueAttributes",
-    "sqs:SendMessage",
-    "sqs:PurgeQueue",
-    "sqs:DeleteQueue",
-)
-
-
 def _log_groups(request: Request) -> list[Target]:
     """DescribeLogGroups is authorized on every log group of the account and region."""
     return [Target(f"arn:aws:logs:{request.region}:{request.account}:log-group:*")]
@@ -567,7 +546,6 @@ RESOURCES: dict[str, Deriver] = {
     ),
     "logs:DescribeLogGroups": _log_groups,
     **dict.fromkeys(RESOLVER_ACTIONS, _resolver),
-    **dict.fromkeys(SQS_QUEUE_ACTIONS, _sqs_queue),
 }
 # Services whose every action moto already authorizes on the resource AWS does.
 JUDGED_BY_MOTO = ("s3:",)
