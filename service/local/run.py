@@ -108,7 +108,9 @@ def main() -> None:
         os.environ["FORENSICS_BOOTSTRAP_ADMIN_TOKEN"] = token
         seeded: dict[str, str] | None = None
         if aws is not None:
-            logging.getLogger(__name__).info("day zero: bootstrapping the local AWS (a line per stack; 40 s to 2 min)")
+            logging.getLogger(__name__).info(
+                "day zero: bootstrapping the local AWS (a line per stack; 40 s to 2 min)"
+            )
             done = run_day_zero(aws, lambda line: print(line, flush=True))
             seeded = {
                 "serviceArn": done.service_arn,
