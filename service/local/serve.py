@@ -42,6 +42,9 @@ def node_settings(aws: LocalAws, state_bucket: str) -> dict[str, str]:
 
 def write_env_file(path: Path, values: dict[str, str]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
+    # Owner-only before anything is written: it holds the service identity's secret key.
+    path.touch(mode=0o600, exist_ok=True)
+    path.chmod(0o600)
     # Quoted for the shell (the state backend URL holds "&"); pydantic-settings reads the same file.
     path.write_text("".join(f"{name}={shlex.quote(value)}\n" for name, value in values.items()))
 
