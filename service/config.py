@@ -160,7 +160,8 @@ class Settings(BaseSettings):
     # AWS's own (``service.local.tls``), or a proxy's. The engine's processes get it as AWS_CA_BUNDLE.
     aws_ca_bundle: Path | None = None
     # The service's own AWS identity (role ARN). Freeze places legal holds and writes exports in the evidence
-    # bucket, whose policy denies everyone else. Local mode: the account root (moto's default credentials).
+    # bucket, whose policy denies everyone else. `make run`: the IAM user forensics-service day zero makes
+    # (service.local.day_zero); the suite's unenforced local AWS: empty (the account root's test keys).
     service_principal_arns: list[str] = Field(default_factory=list)
     # Region -> its forensic account (and the deploy role assumed there). Callers choose a region, never an
     # account: evidence is examined in its own region, in the account set up for it. Empty (local default):

@@ -23,14 +23,14 @@ def caller_userid(access_key_id: str | None, account_id: str) -> str:
     from moto.sts.models import sts_backends
 
     if access_key_id:
-        for account_backends in sts_backends.values():
-            for backend in account_backends.values():
+        for account_backends in list(sts_backends.values()):  # other request threads add accounts
+            for backend in list(account_backends.values()):
                 session = backend.get_assumed_role_from_access_key(access_key_id)
                 if session is not None:
                     return str(session.user_id)
-        for iam_account in iam_backends.values():
-            for iam in iam_account.values():
-                for user in iam.users.values():
+        for iam_account in list(iam_backends.values()):
+            for iam in list(iam_account.values()):
+                for user in list(iam.users.values()):
                     if any(key.access_key_id == access_key_id for key in user.access_keys):
                         return str(user.id)
     return account_id

@@ -276,11 +276,11 @@ def _iam_named(request: Request) -> list[Target]:
     iam = iam_backends[request.account]["aws"]
     path = request.param("Path") or "/"
     if (profile := request.param("InstanceProfileName")) is not None:
-        found = next((p for p in iam.instance_profiles.values() if p.name == profile), None)
+        found = next((p for p in list(iam.instance_profiles.values()) if p.name == profile), None)
         arn = found.arn if found else f"arn:aws:iam::{request.account}:instance-profile{path}{profile}"
         return [Target(arn, _resource_tag_context(_iam_tags(found)) if found else {})]
     if (role_name := request.param("RoleName")) is not None:
-        role = next((r for r in iam.roles.values() if r.name == role_name), None)
+        role = next((r for r in list(iam.roles.values()) if r.name == role_name), None)
         arn = role.arn if role else f"arn:aws:iam::{request.account}:role{path}{role_name}"
         return [Target(arn, _resource_tag_context(_iam_tags(role)) if role else {})]
     if (policy_arn := request.param("PolicyArn")) is not None:

@@ -1,8 +1,11 @@
 """``python -m service.local.run`` (what ``make run`` calls): the service on its embedded default.
 
-Starts the local AWS (moto, unless FORENSICS_AWS_ENDPOINT_URL already points at one), seeds it (golden AMI,
-SSM parameter, sample evidence snapshot), makes sure there is a bootstrap admin token (generated and printed
-if not configured), then serves the API with uvicorn on settings.api_host:api_port.
+Starts the local AWS enforcing IAM (moto, unless FORENSICS_AWS_ENDPOINT_URL already points at one, which
+``make local-aws`` built the same way), runs day zero in it as its administrator (``service.local.day_zero``:
+the bootstrap's programs build the forensic account, the source account and the organization; only the
+golden image and a sample compromised host are seeded by hand), makes sure there is a bootstrap admin token
+(generated and printed if not configured), then serves the API with uvicorn on settings.api_host:api_port,
+as the service's own identity (``forensics-service``), never the administrator.
 """
 
 from __future__ import annotations
@@ -14,21 +17,43 @@ import shlex
 from collections.abc import Iterator
 
 import uvicorn
+from pydantic import SecretStr
 
 from service.auth.service import generate_token
 from service.config import Settings, get_settings
 from service.local.aws import LocalAws
+from service.local.day_zero import LocalDayZero, Progress, build
 
 
 @contextlib.contextmanager
-def local_aws_endpoint(settings: Settings) -> Iterator[str | None]:
+def local_aws(settings: Settings) -> Iterator[LocalAws | None]:
+    """The local AWS this run starts (enforcing IAM), or None when there is one already or the target is
+    real AWS."""
     if settings.target != "local" or settings.aws_endpoint_url:
-        yield settings.aws_endpoint_url
+        yield None
     else:
-        with LocalAws(region=settings.aws_region) as aws:
+        with LocalAws(region=settings.aws_region, enforce_iam=True) as aws:
             # The local endpoint's certificate is its own CA: verified with it, never unchecked.
             os.environ["FORENSICS_AWS_CA_BUNDLE"] = str(aws.ca_file)
-            yield aws.endpoint_url
+            os.environ["FORENSICS_AWS_ENDPOINT_URL"] = aws.endpoint_url
+            yield aws
+
+
+def run_day_zero(aws: LocalAws, progress: Progress = print) -> LocalDayZero:
+    """Day zero as the local AWS's administrator, then the environment switched to the service's own
+    identity and the bootstrap's settings (environment, not just Settings: the engine's child processes read
+    their settings from it too)."""
+    get_settings.cache_clear()
+    operator = get_settings().model_copy(
+        update={
+            "aws_access_key_id": aws.access_key_id,
+            "aws_secret_access_key": SecretStr(aws.secret_access_key),
+        }
+    )
+    done = build(operator, progress)
+    os.environ.update(done.env)
+    get_settings.cache_clear()
+    return done
 
 
 def _instructions(settings: Settings, token: str, seeded: dict[str, str] | None) -> str:
@@ -46,10 +71,12 @@ def _instructions(settings: Settings, token: str, seeded: dict[str, str] | None)
         f"  admin token:    {token}",
     ]
     if seeded:
-        lines.append(
-            f"  seeded:         AMI {seeded['amiId']} (SSM {seeded['ssmParameter']}),"
-            f" snapshot {seeded['snapshotId']}"
-        )
+        lines += [
+            f"  service runs as {seeded['serviceArn']} (day zero took {seeded['seconds']} s)",
+            f"  seeded:         AMI {seeded['amiId']} (SSM {settings.golden_ami_ssm_parameter}),"
+            f" affected account {seeded['sourceAccount']}: instance {seeded['instanceId']},"
+            f" snapshot {seeded['snapshotId']}",
+        ]
     lines += [
         "",
         "Open an investigation:",
@@ -62,7 +89,8 @@ def _instructions(settings: Settings, token: str, seeded: dict[str, str] | None)
         f"  FORENSICS_URL={base} FORENSICS_TOKEN=$FORENSICS_TOKEN forensics create SEC-123"
         " --title 'Compromised build host'",
         "Evidence from an affected account (FORENSICS_SOURCE_ACCOUNTS), acquired once the room is ready:",
-        "  ... --evidence <source account>:snap-…  (or POST /v1/investigations/<id>/evidence)",
+        f"  ... --evidence {seeded['sourceAccount'] if seeded else '<source account>'}:"
+        f"{seeded['snapshotId'] if seeded else 'snap-…'}  (or POST /v1/investigations/<id>/evidence)",
         "",
     ]
     return "\n".join(lines)
@@ -76,18 +104,24 @@ def main() -> None:
         if settings.bootstrap_admin_token
         else generate_token()
     )
-    with local_aws_endpoint(settings) as endpoint:
-        # Environment, not just Settings: the engine's child processes read their settings from it too.
-        if endpoint:
-            os.environ["FORENSICS_AWS_ENDPOINT_URL"] = endpoint
+    with local_aws(settings) as aws:
         os.environ["FORENSICS_BOOTSTRAP_ADMIN_TOKEN"] = token
+        seeded: dict[str, str] | None = None
+        if aws is not None:
+            logging.getLogger(__name__).info(
+                "day zero: bootstrapping the local AWS (a line per stack; 40 s to 2 min)"
+            )
+            done = run_day_zero(aws, lambda line: print(line, flush=True))
+            seeded = {
+                "serviceArn": done.service_arn,
+                "seconds": f"{done.seconds:.0f}",
+                "amiId": done.ami_id,
+                "sourceAccount": done.source_account_id,
+                "instanceId": done.sample["instanceId"],
+                "snapshotId": done.sample["snapshotId"],
+            }
         get_settings.cache_clear()
         settings = get_settings()
-        seeded: dict[str, str] | None = None
-        if settings.target == "local":
-            from service.local.seed import seed
-
-            seeded = {key: str(value) for key, value in seed(settings).items()}
         from service.main import create_app
 
         app = create_app(settings, consumer_process=True)

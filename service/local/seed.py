@@ -1,8 +1,13 @@
-"""Seed the local AWS with what a real forensics account has before an incident.
+"""Seed the local AWS with what the world has before an incident.
 
-A golden AMI (tagged, and published in the SSM parameter the program reads by default) and a sample evidence
-snapshot holding a small ext4 disk image (``sample_disk``), so a newcomer can open an investigation against
-moto straight away and see the evidence mounted.
+What ``make run`` seeds by hand (``service.local.day_zero``, after the bootstrap built the accounts): the
+golden AMI (tagged, and published in the SSM parameter the program reads by default: the golden-image
+pipeline's output, which needs Image Builder) and, in the source account, a sample compromised host whose
+disk holds a small ext4 image (``sample_disk``), with a snapshot of it.
+
+``seed``/``seed_account`` are the suite's fixtures: they also hand-make what the day-zero programs build
+(a deploy role with AdministratorAccess, the evidence role, the signing key, the anchor bucket), on a local
+AWS that tests use without the bootstrap. ``make run`` never calls them.
 """
 
 from __future__ import annotations
@@ -49,11 +54,71 @@ def seed(settings: Settings) -> SeedResult:
 
 
 def seed_account(settings: Settings, region: str, deploy_role_arn: str | None) -> SeedResult:
+    """The suite's hand-made forensic account (``make run`` builds its accounts with the bootstrap instead:
+    ``service.local.day_zero``): the deploy role and signing key, the golden image and a sample snapshot."""
     if deploy_role_arn:
         _ensure_deploy_role(settings, region, deploy_role_arn)
     _ensure_signing_key(settings, region, deploy_role_arn)
-    ec2 = aws_clients.client(settings, "ec2", region, role_arn=deploy_role_arn)
-    ssm = aws_clients.client(settings, "ssm", region, role_arn=deploy_role_arn)
+    ami_id = seed_golden_image(settings, region, deploy_role_arn)
+    snapshot_id = _sample_snapshot(settings, region, deploy_role_arn)
+    return {"amiId": ami_id, "ssmParameter": settings.golden_ami_ssm_parameter, "snapshotId": snapshot_id}
+
+
+class SampleHost(TypedDict):
+    instanceId: str
+    volumeId: str
+    snapshotId: str
+
+
+def seed_sample_host(settings: Settings, region: str, role_arn: str | None) -> SampleHost:
+    """An affected account's compromised host, as the world has it before any investigation: an instance
+    with a data volume holding a small ext4 file system, and a snapshot of that disk (the evidence a
+    responder names). Idempotent (found by its tags); made through ``role_arn`` (the operator's way into the
+    account: on day zero, the organization's member-account role)."""
+    ec2 = aws_clients.client(settings, "ec2", region, role_arn=role_arn)
+    snapshot_id = _sample_snapshot(settings, region, role_arn)
+    host = {"Name": "tag:forensics:sample-host", "Values": ["true"]}
+    running = [
+        instance
+        for reservation in ec2.describe_instances(Filters=[host])["Reservations"]
+        for instance in reservation["Instances"]
+        if instance["State"]["Name"] != "terminated"
+    ]
+    volumes = ec2.describe_volumes(Filters=[host])["Volumes"]
+    if running and volumes:
+        return {
+            "instanceId": running[0]["InstanceId"],
+            "volumeId": volumes[0]["VolumeId"],
+            "snapshotId": snapshot_id,
+        }
+    zone = f"{region}a"
+    tags = [
+        {"Key": "forensics:sample-host", "Value": "true"},
+        {"Key": "Name", "Value": "sample-compromised-host"},
+    ]
+    image = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+    instance = ec2.run_instances(
+        ImageId=image,
+        InstanceType="t3.micro",
+        MinCount=1,
+        MaxCount=1,
+        Placement={"AvailabilityZone": zone},
+        TagSpecifications=[{"ResourceType": "instance", "Tags": tags}],
+    )["Instances"][0]
+    volume = ec2.create_volume(
+        AvailabilityZone=zone,
+        SnapshotId=snapshot_id,
+        TagSpecifications=[{"ResourceType": "volume", "Tags": tags}],
+    )
+    ec2.attach_volume(VolumeId=volume["VolumeId"], InstanceId=instance["InstanceId"], Device="/dev/sdf")
+    return {"instanceId": instance["InstanceId"], "volumeId": volume["VolumeId"], "snapshotId": snapshot_id}
+
+
+def seed_golden_image(settings: Settings, region: str, role_arn: str | None) -> str:
+    """The approved golden workstation image, tagged, and the SSM parameter the clean room reads it from
+    (the golden-image pipeline's output, which the local AWS cannot build: it has no Image Builder)."""
+    ec2 = aws_clients.client(settings, "ec2", region, role_arn=role_arn)
+    ssm = aws_clients.client(settings, "ssm", region, role_arn=role_arn)
     zone = f"{region}a"
 
     images = ec2.describe_images(
@@ -87,7 +152,12 @@ def seed_account(settings: Settings, region: str, deploy_role_arn: str | None) -
         Overwrite=True,
         Description="Current golden forensic workstation AMI",
     )
+    return str(ami_id)
 
+
+def _sample_snapshot(settings: Settings, region: str, role_arn: str | None) -> str:
+    """A snapshot of a compromised host's disk (a small ext4 file system), found again by its tag."""
+    ec2 = aws_clients.client(settings, "ec2", region, role_arn=role_arn)
     snapshots = ec2.describe_snapshots(
         OwnerIds=["self"], Filters=[{"Name": "tag:forensics:sample-evidence", "Values": ["true"]}]
     )["Snapshots"]
@@ -95,7 +165,7 @@ def seed_account(settings: Settings, region: str, deploy_role_arn: str | None) -
         snapshot_id = snapshots[0]["SnapshotId"]
     else:
         # A disk with a file system on it, written through the EBS direct APIs as an image would be.
-        ebs = aws_clients.client(settings, "ebs", region, role_arn=deploy_role_arn)
+        ebs = aws_clients.client(settings, "ebs", region, role_arn=role_arn)
         with sample_image() as image:
             snapshot_id = disk_image.write_image(
                 ebs,
@@ -103,7 +173,7 @@ def seed_account(settings: Settings, region: str, deploy_role_arn: str | None) -
                 description="Sample evidence: disk image of a compromised host",
                 tags={"forensics:sample-evidence": "true", "Name": "sample-compromised-host-disk"},
             )
-    return {"amiId": ami_id, "ssmParameter": settings.golden_ami_ssm_parameter, "snapshotId": snapshot_id}
+    return str(snapshot_id)
 
 
 def _ensure_deploy_role(settings: Settings, region: str, role_arn: str) -> None:

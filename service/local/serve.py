@@ -1,10 +1,12 @@
-"""``python -m service.local.serve`` (``make local-aws``): the local AWS alone, seeded, for a rehearsal of
-several nodes (README, "Operations: several nodes"), with no service of its own.
+"""``python -m service.local.serve`` (``make local-aws``): the local AWS alone, bootstrapped, for a
+rehearsal of several nodes (README, "Operations: several nodes"), with no service of its own.
 
-It starts moto (``LocalAws``) on a fixed port, writes its TLS certificate as a CA file, makes a bucket for the
-Pulumi state, seeds what a forensic account has before an incident (``service.local.seed``), then prints the
-settings every node needs and writes them to an env file (``<data_dir>/local-aws.env`` unless told
-otherwise) that the nodes source. It runs until SIGTERM or SIGINT; what was created lives as long as it does.
+It starts moto (``LocalAws``, enforcing IAM) on a fixed port, writes its TLS certificate as a CA file, makes a
+bucket for the Pulumi state, runs day zero as the local AWS's administrator (``service.local.day_zero``: the
+bootstrap's programs, then the golden image and a sample compromised host), then prints the settings every
+node needs (the service's own identity's keys among them, never the administrator's) and writes them to an
+env file (``<data_dir>/local-aws.env`` unless told otherwise) that the nodes source. It runs until SIGTERM or
+SIGINT; what was created lives as long as it does.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from pathlib import Path
 
 from service.config import get_settings
 from service.local.aws import LocalAws
-from service.local.seed import seed
+from service.local.run import run_day_zero
 
 DEFAULT_PORT = 4566
 DEFAULT_STATE_BUCKET = "forensics-state"
@@ -27,7 +29,8 @@ ENV_FILE = "local-aws.env"
 
 
 def node_settings(aws: LocalAws, state_bucket: str) -> dict[str, str]:
-    """The settings that point a node at this local AWS (the rest is the nodes' own: database, queue...)."""
+    """The settings that point a node at this local AWS (day zero adds the service's identity and the
+    bootstrap's settings; the rest is the nodes' own: database, queue...)."""
     return {
         "FORENSICS_TARGET": "local",
         "FORENSICS_AWS_REGION": aws.region,
@@ -39,6 +42,9 @@ def node_settings(aws: LocalAws, state_bucket: str) -> dict[str, str]:
 
 def write_env_file(path: Path, values: dict[str, str]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
+    # Owner-only before anything is written: it holds the service identity's secret key.
+    path.touch(mode=0o600, exist_ok=True)
+    path.chmod(0o600)
     # Quoted for the shell (the state backend URL holds "&"); pydantic-settings reads the same file.
     path.write_text("".join(f"{name}={shlex.quote(value)}\n" for name, value in values.items()))
 
@@ -60,17 +66,21 @@ def main(argv: list[str] | None = None) -> None:
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda _signum, _frame: stop.set())
     env_file = args.env_file or settings.data_dir / ENV_FILE
-    with LocalAws(port=args.port, region=settings.aws_region, tls_dir=settings.data_dir / "local-aws") as aws:
+    with LocalAws(
+        port=args.port, region=settings.aws_region, tls_dir=settings.data_dir / "local-aws", enforce_iam=True
+    ) as aws:
         values = node_settings(aws, args.state_bucket)
-        # The seed reaches the local AWS the way the nodes will: by the endpoint, verified with the CA file.
+        # Day zero reaches the local AWS the way the nodes will: by the endpoint, verified with the CA file.
+        # The bootstrap's stacks keep their state in the shared backend too (a re-run from any node finds it).
         os.environ.update(values)
-        get_settings.cache_clear()
-        seeded = seed(get_settings())
+        done = run_day_zero(aws, lambda line: print(line, flush=True))
+        values.update(done.env)
         write_env_file(env_file, values)
         lines = [
             "",
-            f"Local AWS on {aws.endpoint_url}"
-            f" (seeded: AMI {seeded['amiId']}, snapshot {seeded['snapshotId']})",
+            f"Local AWS on {aws.endpoint_url}, bootstrapped in {done.seconds:.0f} s; the service runs as"
+            f" {done.service_arn} (seeded: AMI {done.ami_id}; affected account {done.source_account_id},"
+            f" snapshot {done.sample['snapshotId']})",
             f"Settings for every node, also in {env_file} (`set -a; . {env_file}; set +a`):",
             *(f"  {name}={shlex.quote(value)}" for name, value in values.items()),
             "Stop with Ctrl-C or SIGTERM (everything in it is forgotten).",

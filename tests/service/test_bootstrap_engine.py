@@ -8,9 +8,7 @@ import json
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
-import boto3
 import pytest
 
 from programs.organization import scps
@@ -19,6 +17,7 @@ from service.bootstrap.programs import BootstrapOptions
 from service.bootstrap.run import bootstrap
 from service.config import LOCAL_SOURCE_ACCOUNT, Settings, SourceAccount
 from service.local.aws import LocalAws
+from tests.support.iam_audit import documents, in_account
 
 pytestmark = pytest.mark.engine
 
@@ -54,43 +53,6 @@ def settings(tmp_path: Path, empty_aws: LocalAws, pulumi_cli: Path) -> Settings:
     )
 
 
-def _in_account(aws: LocalAws, account_id: str, service: str) -> Any:
-    """A client acting in another account of the local AWS, as the local AWS keeps accounts apart."""
-    sts = aws.client("sts")
-    credentials = sts.assume_role(
-        RoleArn=f"arn:aws:iam::{account_id}:role/OrganizationAccountAccessRole", RoleSessionName="check"
-    )["Credentials"]
-    return boto3.client(
-        service,
-        endpoint_url=aws.endpoint_url,
-        region_name="us-east-1",
-        aws_access_key_id=credentials["AccessKeyId"],
-        aws_secret_access_key=credentials["SecretAccessKey"],
-        aws_session_token=credentials["SessionToken"],
-        verify=False,
-    )
-
-
-def _documents(iam: Any) -> list[tuple[str, Any]]:
-    """Every role's inline and attached policy documents, and every customer managed policy's."""
-    found: list[tuple[str, Any]] = []
-    for role in iam.list_roles()["Roles"]:
-        name = role["RoleName"]
-        for policy_name in iam.list_role_policies(RoleName=name)["PolicyNames"]:
-            found.append(
-                (
-                    f"{name}/{policy_name}",
-                    iam.get_role_policy(RoleName=name, PolicyName=policy_name)["PolicyDocument"],
-                )
-            )
-        for attached in iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"]:
-            found.append((f"{name} attaches", attached["PolicyArn"]))
-    for policy in iam.list_policies(Scope="Local")["Policies"]:
-        version = iam.get_policy_version(PolicyArn=policy["Arn"], VersionId=policy["DefaultVersionId"])
-        found.append((policy["PolicyName"], version["PolicyVersion"]["Document"]))
-    return found
-
-
 def test_bootstrap_builds_the_baseline_and_a_second_run_changes_nothing(
     settings: Settings, empty_aws: LocalAws
 ) -> None:
@@ -121,7 +83,7 @@ def test_bootstrap_builds_the_baseline_and_a_second_run_changes_nothing(
     assert bounded["Condition"] == {"StringEquals": {"iam:PermissionsBoundary": boundary_arn}}
     assert iam.get_policy(PolicyArn=boundary_arn)["Policy"]["PolicyName"] == "forensics-cleanroom-boundary"
     # No administrator anywhere in the account the bootstrap built.
-    for where, document in _documents(iam):
+    for _owner, where, document in documents(iam):
         text = document if isinstance(document, str) else json.dumps(document)
         assert "AdministratorAccess" not in text and '"*:*"' not in text, where
         if not isinstance(document, str):
@@ -164,7 +126,7 @@ def test_bootstrap_builds_the_baseline_and_a_second_run_changes_nothing(
 
     # The source account's evidence role, built in that account through the member-account role: trusted by
     # the service only with the external id, holding exactly the one document of permissions.py.
-    source_iam = _in_account(empty_aws, LOCAL_SOURCE_ACCOUNT, "iam")
+    source_iam = in_account(empty_aws, LOCAL_SOURCE_ACCOUNT, "iam")
     evidence = source_iam.get_role(RoleName="forensics-evidence-reader")["Role"]
     assert evidence["Arn"] == f"arn:aws:iam::{LOCAL_SOURCE_ACCOUNT}:role/forensics-evidence-reader"
     evidence_trust = evidence["AssumeRolePolicyDocument"]

@@ -286,3 +286,27 @@ def test_every_action_of_the_deploy_role_s_arn_scoped_statements_is_mapped() -> 
         }
     )
     assert not unmapped, f"the local AWS would judge these on '*', never matching their ARNs: {unmapped}"
+
+
+def test_sqs_queue_requests_are_judged_on_the_queue_s_arn(enforcing_aws: LocalAws) -> None:
+    # What the service's own identity reads its login alerts with (service/bootstrap/service_identity.py);
+    # moto judges SQS on the queue's ARN itself.
+    sqs = enforcing_aws.client("sqs")
+    mine = sqs.create_queue(QueueName="judged-alerts")["QueueUrl"]
+    other = sqs.create_queue(QueueName="judged-other")["QueueUrl"]
+    sqs.send_message(QueueUrl=mine, MessageBody="x")
+    reader = _role_with(
+        enforcing_aws,
+        [
+            {
+                "Effect": "Allow",
+                "Action": ["sqs:ReceiveMessage", "sqs:DeleteMessage"],
+                "Resource": f"arn:aws:sqs:{enforcing_aws.region}:{ACCOUNT}:judged-alerts",
+            }
+        ],
+    )("sqs")
+    (message,) = reader.receive_message(QueueUrl=mine)["Messages"]
+    reader.delete_message(QueueUrl=mine, ReceiptHandle=message["ReceiptHandle"])
+    message = _denied(reader.receive_message, QueueUrl=other)
+    assert "judged-other" in message
+    _denied(reader.purge_queue, QueueUrl=mine)
