@@ -35,7 +35,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # packs (FORENSICS_POLICY_PACKS), never leave this one out.
 FORENSICS_POLICY_PACK = PROJECT_ROOT / "policy_packs" / "forensics"
 
-# The role the service deploys through in the local AWS's default account (service.local.seed creates it),
+# The role the service deploys through in the local AWS's default account (tools.local_aws.seed creates it),
 # named as programs/forensic_account names it on AWS.
 LOCAL_DEPLOY_ROLE = DEPLOY_ROLE_NAME
 # Good for the embedded local mode only: with target=aws the service refuses to start on it.
@@ -157,7 +157,7 @@ class Settings(BaseSettings):
     # can be given; the local AWS writes its certificate to a file: give it as aws_ca_bundle instead.
     aws_verify_tls: bool = True
     # A CA bundle (PEM) the AWS endpoints' certificates are verified with instead of the system's: the local
-    # AWS's own (``service.local.tls``), or a proxy's. The engine's processes get it as AWS_CA_BUNDLE.
+    # AWS's own (``tools.local_aws.tls``), or a proxy's. The engine's processes get it as AWS_CA_BUNDLE.
     aws_ca_bundle: Path | None = None
     # The service's own AWS identity (role ARN). Freeze places legal holds and writes exports in the evidence
     # bucket, whose policy denies everyone else. Local mode: the account root (moto's default credentials).
@@ -405,7 +405,7 @@ class Settings(BaseSettings):
             return self.memory_tool_path, self.memory_tool_sha256
         if self.memory_tool_path is not None or self.memory_tool_sha256 is not None or self.target != "local":
             return None
-        standin = PROJECT_ROOT / "service" / "local" / "avml_standin.sh"
+        standin = PROJECT_ROOT / "tools" / "local_aws" / "avml_standin.sh"
         return standin, hashlib.sha256(standin.read_bytes()).hexdigest()
 
     @property

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from service.config import PROJECT_ROOT, Settings
-from service.local.aws import LocalAws
 from tests.support.people import TEST_PEOPLE
+from tools.local_aws.aws import LocalAws
 from tools.local_servers import PostgresServer, RedisServer
 
 # The two deployments the service and API suites run on: the embedded default (SQLite, SqliteHuey) and the

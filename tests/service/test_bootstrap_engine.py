@@ -18,7 +18,7 @@ from programs.source_account import permissions
 from service.bootstrap.programs import BootstrapOptions
 from service.bootstrap.run import bootstrap
 from service.config import LOCAL_SOURCE_ACCOUNT, Settings, SourceAccount
-from service.local.aws import LocalAws
+from tools.local_aws.aws import LocalAws
 
 pytestmark = pytest.mark.engine
 

@@ -20,7 +20,7 @@ SERVICE = Path(__file__).resolve().parents[2] / "service"
 
 # Not domain code: the local AWS (moto launcher and its patches, development tooling) raises what moto and a
 # failed launch raise; the migrations are alembic scripts, run only by alembic.
-NOT_DOMAIN = ("service/local/", "service/db/migrations/")
+NOT_DOMAIN = ("tools/local_aws/", "service/db/migrations/")
 
 
 def _domain_modules() -> list[Path]:

@@ -1,6 +1,6 @@
 """Imports sit at the top of a module. One inside a function hides a dependency from the reader and from the
 layer contracts' graph, so each needs a comment saying why (an optional, heavy or process-specific import), on
-its line or above a block of them; this test counts them and fails on an uncommented one. service/local (the
+its line or above a block of them; this test counts them and fails on an uncommented one. tools/local_aws (the
 moto launcher, which imports moto's internals where it patches them) is dev tooling bound to leave the package
 and is not counted.
 """

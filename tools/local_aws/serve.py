@@ -1,8 +1,8 @@
-"""``python -m service.local.serve`` (``make local-aws``): the local AWS alone, seeded, for a rehearsal of
+"""``python -m tools.local_aws.serve`` (``make local-aws``): the local AWS alone, seeded, for a rehearsal of
 several nodes (README, "Operations: several nodes"), with no service of its own.
 
 It starts moto (``LocalAws``) on a fixed port, writes its TLS certificate as a CA file, makes a bucket for the
-Pulumi state, seeds what a forensic account has before an incident (``service.local.seed``), then prints the
+Pulumi state, seeds what a forensic account has before an incident (``tools.local_aws.seed``), then prints the
 settings every node needs and writes them to an env file (``<data_dir>/local-aws.env`` unless told
 otherwise) that the nodes source. It runs until SIGTERM or SIGINT; what was created lives as long as it does.
 """
@@ -18,8 +18,8 @@ import threading
 from pathlib import Path
 
 from service.config import get_settings
-from service.local.aws import LocalAws
-from service.local.seed import seed
+from tools.local_aws.aws import LocalAws
+from tools.local_aws.seed import seed
 
 DEFAULT_PORT = 4566
 DEFAULT_STATE_BUCKET = "forensics-state"
@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> None:
 
     settings = get_settings()
     if settings.target != "local":
-        raise SystemExit("service.local.serve starts the local AWS: FORENSICS_TARGET must be local")
+        raise SystemExit("tools.local_aws.serve starts the local AWS: FORENSICS_TARGET must be local")
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda _signum, _frame: stop.set())

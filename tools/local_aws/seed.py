@@ -17,7 +17,7 @@ from service import aws_clients
 from service.config import Settings
 from service.containment import isolation
 from service.custody import disk_image
-from service.local.sample_disk import sample_image
+from tools.local_aws.sample_disk import sample_image
 
 logger = logging.getLogger(__name__)
 

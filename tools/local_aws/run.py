@@ -1,4 +1,4 @@
-"""``python -m service.local.run`` (what ``make run`` calls): the service on its embedded default.
+"""``python -m tools.local_aws.run`` (what ``make run`` calls): the service on its embedded default.
 
 Starts the local AWS (moto, unless FORENSICS_AWS_ENDPOINT_URL already points at one), seeds it (golden AMI,
 SSM parameter, sample evidence snapshot), makes sure there is a bootstrap admin token (generated and printed
@@ -17,7 +17,7 @@ import uvicorn
 
 from service.auth.service import generate_token
 from service.config import Settings, get_settings
-from service.local.aws import LocalAws
+from tools.local_aws.aws import LocalAws
 
 
 @contextlib.contextmanager
@@ -85,7 +85,7 @@ def main() -> None:
         settings = get_settings()
         seeded: dict[str, str] | None = None
         if settings.target == "local":
-            from service.local.seed import seed
+            from tools.local_aws.seed import seed
 
             seeded = {key: str(value) for key, value in seed(settings).items()}
         from service.main import create_app
