@@ -7,7 +7,6 @@ provider plugin; nothing local is started and the stand-in is never on PATH.
 
 from __future__ import annotations
 
-import hashlib
 import ipaddress
 from functools import lru_cache
 from pathlib import Path
@@ -189,7 +188,8 @@ class Settings(BaseSettings):
     # Memory capture (service/custody/memory_capture.py): the SSM document day zero creates in every source
     # account (programs/source_account/response.py), and the capture tool the service stages for it: an AVML
     # static binary the operator downloaded, with the SHA-256 it is pinned to (the instance runs it only if
-    # it hashes to this). Locally, when unset: the local AWS's stand-in tool.
+    # it hashes to this). None configured: memory capture is refused. The local tooling (`make run`, the
+    # tests) configures the local AWS's stand-in here (tools/local_aws/memory_tool.py).
     memory_document_name: str = Field(default=MEMORY_DOCUMENT_NAME, pattern=r"^[A-Za-z0-9_.-]{3,128}$")
     memory_tool_path: Path | None = None
     memory_tool_sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
@@ -399,14 +399,10 @@ class Settings(BaseSettings):
 
     @property
     def memory_tool(self) -> tuple[Path, str] | None:
-        """The capture tool to stage and the SHA-256 it is pinned to; locally (when none is configured) the
-        local AWS's stand-in, pinned to its own hash."""
+        """The capture tool to stage and the SHA-256 it is pinned to; None unless both are configured."""
         if self.memory_tool_path is not None and self.memory_tool_sha256 is not None:
             return self.memory_tool_path, self.memory_tool_sha256
-        if self.memory_tool_path is not None or self.memory_tool_sha256 is not None or self.target != "local":
-            return None
-        standin = PROJECT_ROOT / "tools" / "local_aws" / "avml_standin.sh"
-        return standin, hashlib.sha256(standin.read_bytes()).hexdigest()
+        return None
 
     @property
     def anchor_bucket(self) -> str | None:

@@ -2,7 +2,8 @@
 stand-in provider (tools/aws_standin) is in it, it depends on moto only through the ``local`` extra (which
 ``dev`` includes), and its console scripts start the service. The product's own modules import neither moto
 nor the local AWS (the "local_aws" contract in .importlinter says the same of the import graph; this reads the
-source, so it also sees an import a graph tool would resolve elsewhere).
+source, so it also sees an import a graph tool would resolve elsewhere), and name no file of the dev tooling
+to read at run time (absent from an installed wheel).
 
 The wheel is built once per module (about 3 s), offline and without build isolation (setuptools and wheel come
 with the dev extra), from a copy of the checkout's files, so a stale build/ or egg-info folder cannot add
@@ -122,4 +123,32 @@ def test_the_product_imports_neither_moto_nor_the_local_aws() -> None:
         for module in _imported_modules(path)
         if _forbidden(module)
     ]
+    assert found == []
+
+
+def _names_dev_tooling(node: ast.AST) -> bool:
+    return (
+        isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and any(part in node.value for part in ("local_aws", "aws_standin", "avml_standin"))
+    )
+
+
+def test_the_product_reads_no_file_of_the_dev_tooling() -> None:
+    found = []
+    for package in PRODUCT:
+        for path in sorted((ROOT / package).rglob("*.py")):
+            tree = ast.parse(path.read_text(), filename=str(path))
+            docstrings = {
+                id(node.body[0].value)
+                for node in ast.walk(tree)
+                if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
+                and node.body
+                and isinstance(node.body[0], ast.Expr)
+            }
+            found += [
+                f"{path.relative_to(ROOT)}:{node.lineno}: {node.value!r}"  # type: ignore[attr-defined]
+                for node in ast.walk(tree)
+                if _names_dev_tooling(node) and id(node) not in docstrings
+            ]
     assert found == []

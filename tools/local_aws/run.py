@@ -17,6 +17,7 @@ import uvicorn
 
 from service.auth.service import generate_token
 from service.config import Settings, get_settings
+from tools.local_aws import memory_tool
 from tools.local_aws.aws import LocalAws
 
 
@@ -81,6 +82,9 @@ def main() -> None:
         if endpoint:
             os.environ["FORENSICS_AWS_ENDPOINT_URL"] = endpoint
         os.environ["FORENSICS_BOOTSTRAP_ADMIN_TOKEN"] = token
+        if settings.target == "local":
+            # The memory capture tool is configuration: locally, the local AWS's stand-in for AVML.
+            os.environ.update(memory_tool.configure(os.environ))
         get_settings.cache_clear()
         settings = get_settings()
         seeded: dict[str, str] | None = None

@@ -18,6 +18,7 @@ import threading
 from pathlib import Path
 
 from service.config import get_settings
+from tools.local_aws import memory_tool
 from tools.local_aws.aws import LocalAws
 from tools.local_aws.seed import seed
 
@@ -34,6 +35,8 @@ def node_settings(aws: LocalAws, state_bucket: str) -> dict[str, str]:
         "FORENSICS_AWS_ENDPOINT_URL": aws.endpoint_url,
         "FORENSICS_AWS_CA_BUNDLE": str(aws.ca_file),
         "FORENSICS_PULUMI_BACKEND_URL": aws.state_backend_url(state_bucket),
+        # The memory capture tool, unless one is configured: the local AWS's stand-in for AVML.
+        **memory_tool.configure(os.environ),
     }
 
 
