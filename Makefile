@@ -64,6 +64,8 @@ local-aws: setup
 
 setup: $(STAMP) cli system
 
+# The dev extra includes the local extra: moto, which the local AWS (tools/local_aws) of `make run`,
+# `make local-aws` and the tests runs; the service itself does not depend on it.
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
