@@ -72,8 +72,6 @@ def test_the_wheel_holds_the_product_and_not_the_local_aws_nor_the_standin(wheel
     assert any(name.startswith("service/") for name in names)
     assert "service/main.py" in names and "programs/forensic_env/__main__.py" in names
     assert [name for name in names if name.startswith(DEV_TOOLING)] == []
-    # The local AWS's old place inside the product stays empty too.
-    assert [name for name in names if name.startswith("service/local/")] == []
 
 
 def test_the_wheel_depends_on_moto_only_through_the_local_extra(wheel: zipfile.ZipFile) -> None:
