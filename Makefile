@@ -25,7 +25,7 @@ TEST_WORKERS ?= 2
 XDIST_ARGS := -n $(TEST_WORKERS) --dist loadgroup
 
 run: setup
-	$(PY) -m service.local.run
+	$(PY) -m tools.local_aws.run
 
 test: setup lint typecheck imports
 	$(PY) -m pytest $(XDIST_ARGS) $(PYTEST_ARGS)
@@ -60,10 +60,12 @@ installed:
 # The local AWS alone, seeded, for a rehearsal of several nodes: prints the settings the nodes need and
 # writes them to <data_dir>/local-aws.env (LOCAL_AWS_ARGS: --port, --state-bucket, --env-file).
 local-aws: setup
-	$(PY) -m service.local.serve $(LOCAL_AWS_ARGS)
+	$(PY) -m tools.local_aws.serve $(LOCAL_AWS_ARGS)
 
 setup: $(STAMP) cli system
 
+# The dev extra includes the local extra: moto, which the local AWS (tools/local_aws) of `make run`,
+# `make local-aws` and the tests runs; the service itself does not depend on it.
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip

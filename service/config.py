@@ -7,7 +7,6 @@ provider plugin; nothing local is started and the stand-in is never on PATH.
 
 from __future__ import annotations
 
-import hashlib
 import ipaddress
 from functools import lru_cache
 from pathlib import Path
@@ -35,7 +34,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # packs (FORENSICS_POLICY_PACKS), never leave this one out.
 FORENSICS_POLICY_PACK = PROJECT_ROOT / "policy_packs" / "forensics"
 
-# The role the service deploys through in the local AWS's default account (service.local.seed creates it),
+# The role the service deploys through in the local AWS's default account (tools.local_aws.seed creates it),
 # named as programs/forensic_account names it on AWS.
 LOCAL_DEPLOY_ROLE = DEPLOY_ROLE_NAME
 # Good for the embedded local mode only: with target=aws the service refuses to start on it.
@@ -157,11 +156,11 @@ class Settings(BaseSettings):
     # can be given; the local AWS writes its certificate to a file: give it as aws_ca_bundle instead.
     aws_verify_tls: bool = True
     # A CA bundle (PEM) the AWS endpoints' certificates are verified with instead of the system's: the local
-    # AWS's own (``service.local.tls``), or a proxy's. The engine's processes get it as AWS_CA_BUNDLE.
+    # AWS's own (``tools.local_aws.tls``), or a proxy's. The engine's processes get it as AWS_CA_BUNDLE.
     aws_ca_bundle: Path | None = None
     # The service's own AWS identity (role ARN). Freeze places legal holds and writes exports in the evidence
     # bucket, whose policy denies everyone else. `make run`: the IAM user forensics-service day zero makes
-    # (service.local.day_zero); the suite's unenforced local AWS: empty (the account root's test keys).
+    # (tools.local_aws.day_zero); the suite's unenforced local AWS: empty (the account root's test keys).
     service_principal_arns: list[str] = Field(default_factory=list)
     # Region -> its forensic account (and the deploy role assumed there). Callers choose a region, never an
     # account: evidence is examined in its own region, in the account set up for it. Empty (local default):
@@ -190,7 +189,8 @@ class Settings(BaseSettings):
     # Memory capture (service/custody/memory_capture.py): the SSM document day zero creates in every source
     # account (programs/source_account/response.py), and the capture tool the service stages for it: an AVML
     # static binary the operator downloaded, with the SHA-256 it is pinned to (the instance runs it only if
-    # it hashes to this). Locally, when unset: the local AWS's stand-in tool.
+    # it hashes to this). None configured: memory capture is refused. The local tooling (`make run`, the
+    # tests) configures the local AWS's stand-in here (tools/local_aws/memory_tool.py).
     memory_document_name: str = Field(default=MEMORY_DOCUMENT_NAME, pattern=r"^[A-Za-z0-9_.-]{3,128}$")
     memory_tool_path: Path | None = None
     memory_tool_sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
@@ -403,14 +403,10 @@ class Settings(BaseSettings):
 
     @property
     def memory_tool(self) -> tuple[Path, str] | None:
-        """The capture tool to stage and the SHA-256 it is pinned to; locally (when none is configured) the
-        local AWS's stand-in, pinned to its own hash."""
+        """The capture tool to stage and the SHA-256 it is pinned to; None unless both are configured."""
         if self.memory_tool_path is not None and self.memory_tool_sha256 is not None:
             return self.memory_tool_path, self.memory_tool_sha256
-        if self.memory_tool_path is not None or self.memory_tool_sha256 is not None or self.target != "local":
-            return None
-        standin = PROJECT_ROOT / "service" / "local" / "avml_standin.sh"
-        return standin, hashlib.sha256(standin.read_bytes()).hexdigest()
+        return None
 
     @property
     def anchor_bucket(self) -> str | None:

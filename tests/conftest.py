@@ -12,13 +12,21 @@ from pathlib import Path
 import pytest
 
 from service.config import PROJECT_ROOT, Settings
-from service.local.aws import LocalAws
 from tests.support.people import TEST_PEOPLE
+from tests.support.targets import TARGET
+from tools.local_aws import memory_tool
+from tools.local_aws.aws import LocalAws
 from tools.local_servers import PostgresServer, RedisServer
 
 # The two deployments the service and API suites run on: the embedded default (SQLite, SqliteHuey) and the
 # scale-out one (PostgreSQL, Huey on Redis).
 STORES = ("sqlite", "postgresql+redis")
+
+# The service stages the memory capture tool it is configured with. Against the local AWS the suite, like
+# `make run`, configures the local AWS's stand-in for AVML, in the environment, so that every Settings a test
+# builds and every process it starts (nodes, engine children) reads it.
+if TARGET == "local":
+    os.environ.update(memory_tool.configure(os.environ))
 
 
 @pytest.fixture(scope="session")

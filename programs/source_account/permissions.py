@@ -1,7 +1,7 @@
 """What the service may do in a source (affected) account: the evidence role's permissions, defined here only.
 
 The program (``role.py``) puts this document on the role it builds, and the local AWS's hand-made sample
-source account (``service.local.seed``) uses the same lists, so there is one answer to "what can the service
+source account (``tools.local_aws.seed``) uses the same lists, so there is one answer to "what can the service
 do to an account evidence comes from". Add an action here when an acquisition step needs it (containment,
 memory, logs), with the statement that scopes it; nothing else grants the role anything.
 

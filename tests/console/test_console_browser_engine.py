@@ -16,10 +16,10 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 
 from service.config import Settings
-from service.local.seed import seed
 from service.main import create_app
 from tests.console.browser import attribute, chromium, screenshot, screenshot_dir, serve, text_of, wait_for
 from tests.support.api import ADMIN, ADMIN_TOKEN
+from tools.local_aws.seed import seed
 
 pytestmark = pytest.mark.engine
 

@@ -13,7 +13,6 @@ from fastapi.testclient import TestClient
 from service.config import LOCAL_SOURCE_ACCOUNT, Settings
 from service.custody import acquisition, disk_image, mounting
 from service.investigations.models import Investigation
-from service.local.aws import LocalAws
 from tests.support.api import ADMIN, issue, open_ready, wait_operation
 from tests.support.aws import client_as
 from tests.support.disk_images import (
@@ -27,6 +26,7 @@ from tests.support.disk_images import (
     xfs_image,
 )
 from tests.support.root import require_root
+from tools.local_aws.aws import LocalAws
 
 pytestmark = pytest.mark.engine
 

@@ -22,11 +22,11 @@ from service import aws_clients, statement_signing
 from service.config import Settings
 from service.custody import ledger
 from service.custody.models import CustodyEvent, CustodyEventType, SignedStatement
-from service.local.aws import LocalAws
-from service.local.seed import seed
 from service.main import create_app
 from service.orchestration.fake_engine import FakeExecutor
 from tests.support.api import ADMIN, ADMIN_TOKEN, open_ready
+from tools.local_aws.aws import LocalAws
+from tools.local_aws.seed import seed
 
 
 @pytest.fixture

@@ -19,10 +19,10 @@ from service.config import LOCAL_SOURCE_ACCOUNT, Settings
 from service.containment import isolation
 from service.containment import state as instance_state
 from service.custody.models import EvidenceArtifact
-from service.local.aws import LocalAws
 from tests.support.api import ADMIN, issue, open_ready, wait_operation
 from tests.support.aws import client_as
 from tests.support.disk_images import SOURCE_ADMIN
+from tools.local_aws.aws import LocalAws
 
 pytestmark = pytest.mark.engine
 

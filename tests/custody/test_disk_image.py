@@ -27,8 +27,8 @@ from service.custody.disk_image import (
     hash_snapshot,
     write_image,
 )
-from service.local.aws import LocalAws
 from tests.support.aws import client_as
+from tools.local_aws.aws import LocalAws
 
 EVIDENCE_ACCOUNT = "210987654321"
 EVIDENCE_READER = f"arn:aws:iam::{EVIDENCE_ACCOUNT}:role/forensics-evidence-reader"

@@ -19,10 +19,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from service.config import LOCAL_SOURCE_ACCOUNT, Settings, SourceAccount
-from service.local.aws import LocalAws
 from tests.support.api import ADMIN, open_body, wait_operation
 from tests.support.aws import client_as
 from tests.support.disk_images import source_evidence
+from tools.local_aws.aws import LocalAws
 
 pytestmark = pytest.mark.engine
 

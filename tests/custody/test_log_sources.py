@@ -24,8 +24,8 @@ from service.custody import log_collection, log_sources
 from service.custody.log_sources import Target, Window
 from service.custody.schemas import LogsRequest
 from service.investigations.actions import StepFailed
-from service.local.aws import LocalAws
 from tests.support import log_records
+from tools.local_aws.aws import LocalAws
 
 REGION = "eu-central-1"
 ACCOUNT = "111122223333"

@@ -28,12 +28,12 @@ from service import statement_signing
 from service.cli import app as cli
 from service.config import LOCAL_SOURCE_ACCOUNT, Settings
 from service.custody import log_collection
-from service.local.aws import LocalAws
 from tests.support import log_records as records
 from tests.support.api import ADMIN, issue, open_ready, wait_operation
 from tests.support.aws import client_as
 from tests.support.disk_images import SOURCE_ROLE
 from tests.support.targets import local_target
+from tools.local_aws.aws import LocalAws
 
 pytestmark = pytest.mark.engine
 

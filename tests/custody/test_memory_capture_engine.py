@@ -17,14 +17,14 @@ from fastapi.testclient import TestClient
 from service import statement_signing
 from service.config import LOCAL_SOURCE_ACCOUNT, Settings
 from service.custody import memory_capture
-from service.local.aws import LocalAws
-from service.local.memory_source import write_known_image
 from tests.custody.test_custody_engine import _verify
 from tests.support.api import ADMIN, issue, open_ready, wait_operation
 from tests.support.aws import client_as
 from tests.support.disk_images import SOURCE_ROLE
 from tests.support.root import require_root
 from tests.support.targets import local_target
+from tools.local_aws.aws import LocalAws
+from tools.local_aws.memory_source import write_known_image
 
 pytestmark = pytest.mark.engine
 

@@ -14,8 +14,6 @@ from cryptography.hazmat.primitives import serialization
 
 from service.config import Settings
 from service.db.base import canonical_json
-from service.local.aws import LocalAws
-from service.local.seed import _ensure_signing_key
 from service.statement_signing import (
     FORMAT,
     KmsSigner,
@@ -26,6 +24,8 @@ from service.statement_signing import (
     statement_digest,
     verify_signature,
 )
+from tools.local_aws.aws import LocalAws
+from tools.local_aws.seed import _ensure_signing_key
 
 STATEMENT = {
     "investigationId": "inv-1",
@@ -121,7 +121,7 @@ def kms_settings(local_aws: LocalAws, tmp_path_factory: pytest.TempPathFactory) 
         aws_verify_tls=False,
     )
     # Only what signing needs of the seed: the deploy role and the key (idempotent; twice on purpose).
-    from service.local.seed import _ensure_deploy_role
+    from tools.local_aws.seed import _ensure_deploy_role
 
     account = settings.accounts[settings.aws_region]
     assert account.deploy_role_arn
@@ -155,7 +155,7 @@ def test_a_symmetric_key_is_refused(local_aws: LocalAws) -> None:
 
 
 # moto alone would hash a DIGEST again before signing; the local AWS launcher signs it as given, as AWS does
-# (service/local/moto_server.py patch_kms_digest), so a holder of the public key can verify it.
+# (tools/local_aws/moto_server.py patch_kms_digest), so a holder of the public key can verify it.
 def test_a_kms_signed_statement_verifies_offline(kms_settings: Settings, tmp_path: Path) -> None:
     signer = signer_for(kms_settings, kms_settings.aws_region)
     document = sign_statement(signer, "freeze-manifest", STATEMENT)

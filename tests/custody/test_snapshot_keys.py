@@ -10,8 +10,8 @@ import pytest
 from botocore.exceptions import ClientError
 
 from service.config import DEFAULT_ACCOUNT_ID, LOCAL_SOURCE_ACCOUNT
-from service.local.aws import LocalAws
 from tests.support.aws import client_as
+from tools.local_aws.aws import LocalAws
 
 # An administrator of the affected account (not the service's snapshot role): it made the account's disks.
 SOURCE_ADMIN = f"arn:aws:iam::{LOCAL_SOURCE_ACCOUNT}:role/source-account-admin"

@@ -15,10 +15,10 @@ from service import aws_clients
 from service.config import Settings
 from service.custody import teardown
 from service.custody.teardown import StackResource
-from service.local.aws import LocalAws
-from service.local.seed import seed
 from service.orchestration import stacks
 from service.orchestration.messages import ConfigValue, OperationKind, OperationRequest
+from tools.local_aws.aws import LocalAws
+from tools.local_aws.seed import seed
 
 # Kept by a destroy with retainEvidenceBucket: the bucket with its configuration and objects, the key, and
 # the evidence snapshot copies.

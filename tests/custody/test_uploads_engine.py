@@ -21,10 +21,10 @@ from programs.forensic_env.access import INCOMING as PROGRAM_INCOMING
 from service.config import Settings
 from service.custody import uploads
 from service.investigations.models import Investigation
-from service.local.aws import LocalAws
 from service.operations.models import OperationEvent
 from tests.support.api import ADMIN, issue, open_ready, wait_operation
 from tests.support.aws import client_as
+from tools.local_aws.aws import LocalAws
 
 pytestmark = pytest.mark.engine
 

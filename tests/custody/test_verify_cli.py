@@ -14,8 +14,8 @@ import pytest
 from typer.testing import CliRunner
 
 from service.cli import app as cli
-from service.local.aws import LocalAws
 from service.statement_signing import KmsSigner, LocalKeySigner, sign_statement
+from tools.local_aws.aws import LocalAws
 
 runner = CliRunner()
 REGION = "us-east-1"
@@ -240,7 +240,7 @@ def test_snapshots_are_rehashed_as_full_disk_images(
 
 
 # moto alone would hash a DIGEST again before signing; the local AWS launcher signs it as given, as AWS does
-# (service/local/moto_server.py patch_kms_digest), so a holder of the public key can verify it.
+# (tools/local_aws/moto_server.py patch_kms_digest), so a holder of the public key can verify it.
 def test_the_public_key_can_be_fetched_from_kms(
     local_aws: LocalAws, bucket: dict[str, Any], tmp_path: Path
 ) -> None:

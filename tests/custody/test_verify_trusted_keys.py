@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from service.local.aws import LocalAws
 from service.statement_signing import KmsSigner, public_key_fingerprint, sign_statement
 from tests.custody.test_verify_cli import _statement, _verify, _write, bucket
+from tools.local_aws.aws import LocalAws
 
 __all__ = ["bucket"]  # the module fixture, shared
 

@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 
 from service.config import Settings
-from service.local.aws import LocalAws
 from service.orchestration import engine_environment
 from service.orchestration.messages import ConfigValue, OperationKind, OperationRequest, OperationResult
 from service.orchestration.stacks import run_operation
 from tools.build_pulumi_cli import pinned_sdk_version
+from tools.local_aws.aws import LocalAws
 
 pytestmark = pytest.mark.engine
 

@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from service.local.aws import LocalAws
 from service.orchestration.engine_environment import POLICY_PACK_SETTINGS
 from service.orchestration.messages import ConfigValue, OperationKind, OperationRequest
 from service.orchestration.stacks import run_operation
 from tests.foundation.test_engine import TEST_PACK
 from tests.unit.test_engine_child_env import ENGINE_SECRETS, leaks, settings_with_sentinels
+from tools.local_aws.aws import LocalAws
 
 pytestmark = pytest.mark.engine
 

@@ -19,13 +19,13 @@ from sqlalchemy import select
 from service.expiry import service as teardown
 from service.integrations.integration_context import Integrations
 from service.integrations.models import OutboxMessage
-from service.local.aws import LocalAws
-from service.local.seed import seed
 from service.main import create_app
 from tests.support.api import ADMIN, wait_operation
 from tests.support.clock import TestClock
 from tests.support.http import RecordingServer
 from tests.support.integrations import audit_entries, integration_settings, jira_event, signed_webhook, slash
+from tools.local_aws.aws import LocalAws
+from tools.local_aws.seed import seed
 
 pytestmark = pytest.mark.engine
 

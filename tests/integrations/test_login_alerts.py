@@ -24,10 +24,10 @@ from service.integrations import login_alerts
 from service.integrations.models import LoginAlert, OutboxMessage
 from service.investigations.models import Investigation
 from service.jobs.job_context import JobContext
-from service.local.aws import LocalAws
 from tests.support.api import ADMIN, open_body
 from tests.support.http import RecordingServer
 from tests.support.integrations import integration_settings, wait_status
+from tools.local_aws.aws import LocalAws
 
 FORENSIC = "123456789012"  # moto's account
 REGION = "eu-west-1"

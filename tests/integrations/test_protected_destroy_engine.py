@@ -18,8 +18,6 @@ from service.expiry import service as teardown
 from service.integrations.integration_context import Integrations
 from service.investigations import actions
 from service.investigations.models import Investigation
-from service.local.aws import LocalAws
-from service.local.seed import seed
 from service.main import create_app
 from service.operations.states import Action
 from service.orchestration.messages import OperationKind
@@ -27,6 +25,8 @@ from tests.support.api import ADMIN, issue, wait_operation
 from tests.support.clock import TestClock
 from tests.support.http import RecordingServer
 from tests.support.integrations import audit_entries, integration_settings, jira_event, signed_webhook, slash
+from tools.local_aws.aws import LocalAws
+from tools.local_aws.seed import seed
 
 pytestmark = pytest.mark.engine
 

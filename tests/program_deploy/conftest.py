@@ -16,8 +16,8 @@ import boto3
 import pytest
 
 from service.config import Settings
-from service.local.aws import LocalAws
-from service.local.seed import seed
+from tools.local_aws.aws import LocalAws
+from tools.local_aws.seed import seed
 
 TARGET = os.environ.get("FORENSICS_TEST_TARGET", "local")
 

@@ -7,7 +7,7 @@ names Alice only by source identity lets Bob in as "alice" (shown first, with a 
 the attack is real on the local STS). The grant as the service now declares it also requires
 ``aws:userid`` = ``<role id>:alice``: Bob's session is refused, Alice's admitted.
 
-The launcher puts ``aws:userid`` in the trust-judging context (``service.local.caller_identity``); that moto
+The launcher puts ``aws:userid`` in the trust-judging context (``tools.local_aws.caller_identity``); that moto
 gives the role an ``AROA`` id and the session ``<role id>:<session name>`` is checked here with
 GetCallerIdentity, as AWS reports it.
 """

@@ -1,5 +1,5 @@
 """Just-in-time grants, enforced by AWS itself: the program deployed through the real engine and policy pack
-into a local AWS that enforces IAM and judges trust as STS does (``service.local.moto_server``), then
+into a local AWS that enforces IAM and judges trust as STS does (``tools.local_aws.moto_server``), then
 assumed the way a person would.
 
 The people are roles made in the local AWS (what an SSO permission set gives each person): ``alice`` is
@@ -37,13 +37,13 @@ from programs.forensic_env.access import INVESTIGATION_SESSION_TAG
 from programs.forensic_env.config import GRANT_EXPIRY_FORMAT
 from programs.forensic_env.trust import GRANT_SID_PREFIX
 from service.config import Settings
-from service.local.aws import LocalAws
-from service.local.moto_server import assume_role_request, current_time_context, trust_permits
-from service.local.seed import seed
 from service.orchestration.messages import OperationKind, OperationResult
 from tests.program_deploy.conftest import DeployTarget
 from tests.program_deploy.test_forensic_environment import _run
 from tests.program_deploy.test_roles_enforced import _denied
+from tools.local_aws.aws import LocalAws
+from tools.local_aws.moto_server import assume_role_request, current_time_context, trust_permits
+from tools.local_aws.seed import seed
 
 pytestmark = pytest.mark.engine
 

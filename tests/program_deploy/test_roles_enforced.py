@@ -10,7 +10,7 @@ and the ``forensics-investigation`` session tag. Every "denied" below is an Acce
 AWS to that role's session; every denial has a counterpart the same call shape is allowed for (another role,
 another prefix, or before the freeze), so none passes because the call itself cannot work.
 
-What the local AWS judges, and what not (``service.local.aws.LocalAws``, ``service.local.moto_server``):
+What the local AWS judges, and what not (``tools.local_aws.aws.LocalAws``, ``tools.local_aws.moto_server``):
 
 - Identity policies: Action and Resource of every inline policy, and explicit Denies (the freeze's deny-all)
   on each request, live sessions included. Conditions in identity policies are not judged (moto has no
@@ -57,11 +57,11 @@ from programs.forensic_env.access import (
 )
 from programs.forensic_env.config import GRANT_EXPIRY_FORMAT
 from service.config import Settings
-from service.local.aws import LocalAws
-from service.local.seed import seed
 from service.orchestration.messages import OperationKind
 from tests.program_deploy.conftest import DeployTarget
 from tests.program_deploy.test_forensic_environment import _run
+from tools.local_aws.aws import LocalAws
+from tools.local_aws.seed import seed
 
 pytestmark = pytest.mark.engine
 

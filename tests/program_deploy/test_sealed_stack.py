@@ -23,7 +23,7 @@ def _evaluate(document: dict[str, Any] | str, action: str, resource: str, princi
     """PERMITTED, DENIED or NEUTRAL for one request, as IAM's evaluation logic decides from this document."""
     from moto.iam.access_control import IAMPolicy
 
-    from service.local import moto_server
+    from tools.local_aws import moto_server
 
     moto_server.install()  # condition operators (StringNotLike, ArnLike, Bool...) as the local AWS has them
     text = document if isinstance(document, str) else json.dumps(document)

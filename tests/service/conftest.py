@@ -64,7 +64,7 @@ def engine_client(engine_settings: Settings) -> Iterator[TestClient]:
     """
     from pydantic import SecretStr
 
-    from service.local.seed import seed
+    from tools.local_aws.seed import seed
 
     settings = engine_settings.model_copy(
         update={

@@ -27,14 +27,14 @@ from programs.forensic_env.access import INVESTIGATION_SESSION_TAG
 from programs.forensic_env.trust import GRANT_SID_PREFIX
 from service.access import service as access
 from service.config import Settings
-from service.local.aws import LocalAws
-from service.local.moto_server import assume_role_request, current_time_context, trust_permits
-from service.local.seed import seed
 from service.main import create_app
 from tests.program_deploy.test_roles_enforced import _denied
 from tests.support.api import ADMIN, ADMIN_TOKEN, issue, open_ready, wait_operation
 from tests.support.clock import TestClock
 from tests.support.people import TEST_PEOPLE
+from tools.local_aws.aws import LocalAws
+from tools.local_aws.moto_server import assume_role_request, current_time_context, trust_permits
+from tools.local_aws.seed import seed
 
 pytestmark = pytest.mark.engine
 

@@ -18,14 +18,14 @@ from service.auth.persons import person_of
 from service.auth.roles import Role
 from service.auth.service import Principal
 from service.config import Settings
-from service.local.aws import LocalAws
-from service.local.seed import seed
 from service.main import create_app
 from service.orchestration.fake_engine import FakeExecutor, block_until
 from tests.support.api import ADMIN, issue, open_ready, wait_operation
 from tests.support.clock import TestClock
 from tests.support.people import TEST_PEOPLE
 from tests.support.settings import make_settings
+from tools.local_aws.aws import LocalAws
+from tools.local_aws.seed import seed
 
 ALICE = "alice@example.com"
 ALICE_LAPTOP = "alice-laptop@example.com"

@@ -19,14 +19,14 @@ from service.audit.models import AuditEntry, AuditHead
 from service.config import Settings
 from service.db.migrate import upgrade
 from service.db.session import SessionFactory, make_engine, make_session_factory, session_scope
-from service.local.aws import LocalAws
-from service.local.seed import _ensure_anchor_bucket, _ensure_deploy_role
 from service.main import create_app
 from service.orchestration.fake_engine import FakeExecutor
 from service.statement_signing import LocalKeySigner, sign_statement
 from tests.support.api import ADMIN
 from tests.support.clock import TestClock
 from tests.support.settings import make_settings
+from tools.local_aws.aws import LocalAws
+from tools.local_aws.seed import _ensure_anchor_bucket, _ensure_deploy_role
 
 ACTOR = audit.Actor("alice@example.com", "responder")
 

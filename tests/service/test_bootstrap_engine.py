@@ -16,8 +16,8 @@ from programs.source_account import permissions
 from service.bootstrap.programs import BootstrapOptions
 from service.bootstrap.run import bootstrap
 from service.config import LOCAL_SOURCE_ACCOUNT, Settings, SourceAccount
-from service.local.aws import LocalAws
 from tests.support.iam_audit import documents, in_account
+from tools.local_aws.aws import LocalAws
 
 pytestmark = pytest.mark.engine
 

@@ -11,9 +11,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from service.config import Settings
-from service.local.aws import LocalAws
 from service.orchestration import stacks
 from tests.support.api import ADMIN, open_body, wait_operation
+from tools.local_aws.aws import LocalAws
 
 pytestmark = pytest.mark.engine
 

@@ -12,11 +12,11 @@ from typer.testing import CliRunner
 
 from service.cli import app as cli
 from service.config import Settings
-from service.local.aws import LocalAws
-from service.local.seed import seed
 from service.main import create_app
 from service.orchestration.fake_engine import FakeExecutor
 from tests.support.api import ADMIN_TOKEN
+from tools.local_aws.aws import LocalAws
+from tools.local_aws.seed import seed
 
 runner = CliRunner()
 BUCKET = "evidence-cli-test"

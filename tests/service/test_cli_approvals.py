@@ -24,13 +24,13 @@ from service.cli import choices
 from service.cli.client import console, err
 from service.config import Settings
 from service.investigations.approval_models import ApprovalStatus
-from service.local.aws import LocalAws
-from service.local.seed import seed
 from service.main import create_app
 from service.orchestration.fake_engine import FakeExecutor, block_until
 from tests.support.api import ADMIN, ADMIN_TOKEN, issue, open_ready, wait_operation
 from tests.support.people import TEST_PEOPLE
 from tests.support.settings import make_settings
+from tools.local_aws.aws import LocalAws
+from tools.local_aws.seed import seed
 
 runner = CliRunner()
 ALICE = "alice@example.com"

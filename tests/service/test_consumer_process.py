@@ -18,10 +18,10 @@ import pytest
 
 from service.config import PROJECT_ROOT, Settings
 from service.jobs.consumer_process import MODULE
-from service.local.aws import free_port
 from service.orchestration.stacks import settings_env
 from tests.support.api import ADMIN, ADMIN_TOKEN, open_body
 from tests.support.people import TEST_PEOPLE
+from tools.local_aws.aws import free_port
 
 T = TypeVar("T")
 TERMINAL = {"succeeded", "failed", "cancelled", "timed_out", "interrupted"}

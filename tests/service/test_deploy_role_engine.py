@@ -1,6 +1,6 @@
 """The scoped deploy role, proven with IAM enforced: `forensics bootstrap` builds the forensic account
 (programs/forensic_account) in a local AWS that enforces IAM and judges resource ARNs and tag/boundary
-conditions (service/local/iam_resources.py); the service then opens a clean room (programs/forensic_env on
+conditions (tools/local_aws/iam_resources.py); the service then opens a clean room (programs/forensic_env on
 the real engine) through THAT deploy role and freezes it, and opens and destroys another, no administrator
 involved. Removing one action the clean room needs from the role's policy makes the deployment fail with
 AccessDenied, and the role cannot make a role without the clean-room boundary."""
@@ -24,10 +24,10 @@ from programs.forensic_env.tags import TAG_INVESTIGATION
 from service.bootstrap.programs import FORENSIC_ACCOUNT, BootstrapOptions
 from service.bootstrap.run import bootstrap
 from service.config import ForensicAccount, Settings
-from service.local.aws import LocalAws
-from service.local.seed import seed_account
 from service.main import create_app
 from tests.support.api import ADMIN, ADMIN_TOKEN, open_body, wait_operation
+from tools.local_aws.aws import LocalAws
+from tools.local_aws.seed import seed_account
 
 pytestmark = pytest.mark.engine
 

@@ -12,7 +12,7 @@ from pydantic import SecretStr
 
 from service import aws_clients
 from service.config import ForensicAccount, Settings, SourceAccount
-from service.local.aws import LocalAws
+from tools.local_aws.aws import LocalAws
 
 pytestmark = pytest.mark.engine
 

@@ -15,9 +15,9 @@ from pydantic import SecretStr
 
 from service import aws_clients
 from service.config import ForensicAccount, Settings
-from service.local.seed import seed
 from service.main import create_app
 from tests.support.api import ADMIN, ADMIN_TOKEN, open_body, wait_operation
+from tools.local_aws.seed import seed
 
 pytestmark = pytest.mark.engine
 

@@ -11,11 +11,11 @@ from fastapi.testclient import TestClient
 
 from service import statement_signing
 from service.config import Settings
-from service.local.aws import LocalAws
-from service.local.seed import seed
 from service.main import create_app
 from service.orchestration.fake_engine import FakeExecutor
 from tests.support.api import ADMIN, issue, open_ready, wait_operation
+from tools.local_aws.aws import LocalAws
+from tools.local_aws.seed import seed
 
 BUCKET = "evidence-freeze-test"
 

@@ -1,5 +1,5 @@
 """The local AWS judges identity policies on the resource ARNs and condition keys AWS authorizes a request on
-(service/local/iam_resources.py): checked with boto3 against a local AWS that enforces IAM, through roles
+(tools/local_aws/iam_resources.py): checked with boto3 against a local AWS that enforces IAM, through roles
 whose only permissions are the statement under test."""
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from botocore.exceptions import ClientError
 
 from programs.forensic_account.config import AccountConfig
 from programs.forensic_account.permissions import deploy_statements
-from service.local.aws import LocalAws
-from service.local.iam_resources import is_mapped
+from tools.local_aws.aws import LocalAws
+from tools.local_aws.iam_resources import is_mapped
 
 ACCOUNT = "123456789012"
 _names = itertools.count()

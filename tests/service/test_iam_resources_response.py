@@ -1,14 +1,14 @@
 """The resources the local AWS's IAM judge derives for a source account's response calls
-(service/local/iam_resources_response.py), named as the Service Authorization Reference names them; the
+(tools/local_aws/iam_resources_response.py), named as the Service Authorization Reference names them; the
 enforced containment test (tests/unit/test_containment_role_enforced.py) proves them end to end."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from service.local.iam_resources import RESOURCES
-from service.local.iam_resources import Request as JudgedRequest
-from service.local.iam_resources_response import RESPONSE_RESOURCES, register
+from tools.local_aws.iam_resources import RESOURCES
+from tools.local_aws.iam_resources import Request as JudgedRequest
+from tools.local_aws.iam_resources_response import RESPONSE_RESOURCES, register
 
 ACCOUNT = "210987654321"
 REGION = "eu-west-1"

@@ -24,13 +24,13 @@ from pydantic import SecretStr
 from programs.forensic_env.access import INVESTIGATION_SESSION_TAG
 from service import aws_clients
 from service.config import Settings
-from service.local.aws import LocalAws
-from service.local.seed import seed
 from service.main import create_app
 from tests.service.test_access_engine import _person_role, _sts_as
 from tests.support.api import ADMIN, ADMIN_TOKEN, issue, open_ready, wait_operation
 from tests.support.clock import TestClock
 from tests.support.people import TEST_PEOPLE
+from tools.local_aws.aws import LocalAws
+from tools.local_aws.seed import seed
 
 pytestmark = pytest.mark.engine
 

@@ -11,11 +11,11 @@ from botocore.exceptions import ClientError
 from fastapi.testclient import TestClient
 
 from service.config import Settings
-from service.local.aws import LocalAws
 from service.orchestration import stacks
 from tests.support.api import ADMIN, issue, open_body, wait_operation
 from tests.support.aws import client_as
 from tests.support.root import require_root
+from tools.local_aws.aws import LocalAws
 
 pytestmark = pytest.mark.engine
 

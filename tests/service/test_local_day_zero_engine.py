@@ -1,5 +1,5 @@
 """`make run`'s day zero, on the real engine, in a local AWS that enforces IAM from its first call: the
-module's one setup is ``service.local.run.run_day_zero`` (what `make run` and `make local-aws` call), as the
+module's one setup is ``tools.local_aws.run.run_day_zero`` (what `make run` and `make local-aws` call), as the
 local AWS's administrator. The bootstrap's programs build the forensic account, the source account (through
 the organization's member-account role) and the organization; a second bootstrap changes nothing. The
 service then runs with its own identity (``forensics-service``, only allowed to assume the bootstrap's
@@ -28,15 +28,15 @@ from programs.forensic_env.tags import TAG_INVESTIGATION
 from service.bootstrap.run import bootstrap
 from service.bootstrap.service_identity import POLICY_NAME, service_policy
 from service.config import Settings, get_settings
-from service.local.aws import LocalAws
-from service.local.day_zero import SERVICE_USER, LocalDayZero
-from service.local.organization_accounts import ADMINISTRATOR_ACCESS, MEMBER_ROLE_NAME
-from service.local.run import run_day_zero
 from service.main import create_app
 from tests.support.api import ADMIN, ADMIN_TOKEN, issue, open_body, wait_operation
 from tests.support.iam_audit import administrator_grants, in_account
 from tests.support.people import TEST_PEOPLE
 from tests.support.root import require_root
+from tools.local_aws.aws import LocalAws
+from tools.local_aws.day_zero import SERVICE_USER, LocalDayZero
+from tools.local_aws.organization_accounts import ADMINISTRATOR_ACCESS, MEMBER_ROLE_NAME
+from tools.local_aws.run import run_day_zero
 
 pytestmark = [pytest.mark.engine, pytest.mark.xdist_group("local-day-zero")]
 
@@ -54,7 +54,7 @@ class DayZero:
 @pytest.fixture(scope="module")
 def day_zero(enforcing_aws: LocalAws, tmp_path_factory: pytest.TempPathFactory, pulumi_cli: Path) -> DayZero:
     aws = enforcing_aws
-    # What `make run` has in its environment when the local AWS is up (service.local.run.local_aws).
+    # What `make run` has in its environment when the local AWS is up (tools.local_aws.run.local_aws).
     environment = {
         "FORENSICS_TARGET": "local",
         "FORENSICS_DATA_DIR": str(tmp_path_factory.mktemp("local-day-zero") / "data"),

@@ -1,4 +1,4 @@
-"""The local AWS's member accounts as AWS Organizations makes them (service/local/organization_accounts.py):
+"""The local AWS's member accounts as AWS Organizations makes them (tools/local_aws/organization_accounts.py):
 CreateAccount gives the account OrganizationAccountAccessRole with AdministratorAccess, trusting the
 management account; a role in another account is assumed only as its trust allows, and one that does not
 exist not at all. Checked with boto3 against a local AWS that enforces IAM."""
@@ -12,8 +12,8 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from service.local.aws import LocalAws
-from service.local.organization_accounts import ADMINISTRATOR_ACCESS, MEMBER_ROLE_NAME
+from tools.local_aws.aws import LocalAws
+from tools.local_aws.organization_accounts import ADMINISTRATOR_ACCESS, MEMBER_ROLE_NAME
 
 
 def _as(aws: LocalAws, credentials: dict[str, str], service: str) -> Any:

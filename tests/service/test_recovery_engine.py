@@ -14,11 +14,11 @@ import httpx
 import pytest
 
 from service.config import Settings
-from service.local.aws import LocalAws
-from service.local.seed import seed
 from service.orchestration import stacks
 from tests.support.api import ADMIN, open_body
 from tests.support.processes import ServiceProcess
+from tools.local_aws.aws import LocalAws
+from tools.local_aws.seed import seed
 
 pytestmark = pytest.mark.engine
 

@@ -26,12 +26,12 @@ from sqlalchemy import create_engine, select
 
 from service.audit.models import AuditEntry
 from service.config import Settings
-from service.local.aws import LocalAws
-from service.local.seed import seed
 from service.operations.models import Operation
 from service.orchestration import stacks
 from tests.support.api import open_body
 from tests.support.processes import ServiceProcess, WorkerProcess
+from tools.local_aws.aws import LocalAws
+from tools.local_aws.seed import seed
 from tools.local_servers import PostgresServer, RedisServer
 
 pytestmark = pytest.mark.engine

@@ -33,13 +33,13 @@ from sqlalchemy import create_engine, select
 from service.audit.models import AuditEntry
 from service.config import Settings
 from service.jobs.drain import HANDOVER_SECONDS
-from service.local.aws import LocalAws
-from service.local.seed import seed
 from service.operations.models import Operation
 from service.orchestration import stacks
 from tests.service.test_scale_out_engine import _assert_exactly_the_clean_rooms
 from tests.support.api import open_body
 from tests.support.processes import ServiceProcess, WorkerProcess
+from tools.local_aws.aws import LocalAws
+from tools.local_aws.seed import seed
 
 pytestmark = pytest.mark.engine
 

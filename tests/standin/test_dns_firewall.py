@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from service.local.resolver_firewall import patch_resolver_firewall
+from tools.local_aws.resolver_firewall import patch_resolver_firewall
 
 from .conftest import Clients, Driver
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import boto3
 
-from service.local.aws import LocalAws
+from tools.local_aws.aws import LocalAws
 
 
 def client_as(local_aws: LocalAws, role_arn: str, service: str, **assume: Any) -> Any:

@@ -11,8 +11,8 @@ from typing import Literal
 
 from service.config import LOCAL_SOURCE_ACCOUNT
 from service.custody import disk_image
-from service.local.aws import LocalAws
 from tests.support.aws import client_as
+from tools.local_aws.aws import LocalAws
 
 # The seeded snapshot role of the local AWS's sample affected account.
 SOURCE_ROLE = f"arn:aws:iam::{LOCAL_SOURCE_ACCOUNT}:role/forensics-evidence-reader"

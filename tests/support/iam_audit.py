@@ -8,8 +8,8 @@ from typing import Any
 
 import boto3
 
-from service.local.aws import LocalAws
-from service.local.organization_accounts import ADMINISTRATOR_ACCESS, MEMBER_ROLE_NAME
+from tools.local_aws.aws import LocalAws
+from tools.local_aws.organization_accounts import ADMINISTRATOR_ACCESS, MEMBER_ROLE_NAME
 
 
 def in_account(aws: LocalAws, account_id: str, service: str, role_name: str = MEMBER_ROLE_NAME) -> Any:

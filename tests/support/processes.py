@@ -13,9 +13,9 @@ from typing import Any
 import httpx
 
 from service.config import PROJECT_ROOT, Settings
-from service.local.aws import free_port
 from service.orchestration import stacks
 from tests.support.api import ADMIN, ADMIN_TOKEN
+from tools.local_aws.aws import free_port
 
 
 class NodeProcess:

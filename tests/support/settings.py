@@ -17,7 +17,7 @@ from service.config import PROJECT_ROOT, Settings
 from tests.support.people import TEST_PEOPLE
 
 if TYPE_CHECKING:
-    from service.local.aws import LocalAws
+    from tools.local_aws.aws import LocalAws
 
 from tests.support.api import ADMIN_TOKEN
 

@@ -14,7 +14,7 @@ from botocore.exceptions import ClientError
 from programs.source_account.permissions import evidence_policy
 from service.containment import changes, isolation
 from service.containment import state as instance_state
-from service.local.aws import LocalAws
+from tools.local_aws.aws import LocalAws
 
 ROLE = "forensics-evidence-reader"
 

@@ -18,13 +18,12 @@ from service.errors import MountFailed, RateLimited, ServiceError, StepFailed
 
 SERVICE = Path(__file__).resolve().parents[2] / "service"
 
-# Not domain code: the local AWS (moto launcher and its patches, development tooling) raises what moto and a
-# failed launch raise; the migrations are alembic scripts, run only by alembic.
-NOT_DOMAIN = ("service/local/", "service/db/migrations/")
+# Not domain code: the migrations are alembic scripts, run only by alembic.
+NOT_DOMAIN = ("service/db/migrations/",)
 
 
 def _domain_modules() -> list[Path]:
-    """Every module of service/ but the local AWS and ``__main__`` entry points (importing one runs it)."""
+    """Every module of service/ but the migrations and ``__main__`` entry points (importing one runs it)."""
     return [
         path
         for path in sorted(SERVICE.rglob("*.py"))

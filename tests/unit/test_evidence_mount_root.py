@@ -26,8 +26,8 @@ from typing import Any
 import pytest
 
 from programs.forensic_env.workstation import MOUNT_SCRIPT
-from service.local import ssm_agent
 from tests.support.root import require_root
+from tools.local_aws import ssm_agent
 
 TOOLS = (
     "bash",
@@ -440,7 +440,7 @@ def test_partitions_are_mounted_one_by_one_and_empty_ones_skipped(
 def test_an_ebs_nvme_device_is_found_by_its_attachment_name(tmp_path: Path, evidence_image: Path) -> None:
     """On Nitro instances EBS volumes are NVMe devices; ebsnvme-id tells which one was attached as /dev/sdf.
     The script runs where /dev has no sd/xvd name for it, only two NVMe devices (the local AWS's workstation
-    namespace, service/local/ssm_agent.py), and a stand-in ebsnvme-id that names them."""
+    namespace, tools/local_aws/ssm_agent.py), and a stand-in ebsnvme-id that names them."""
     other = tmp_path / "other.img"
     with other.open("wb") as f:
         f.truncate(IMAGE_MIB << 20)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from service.local.aws import LocalAws
+from tools.local_aws.aws import LocalAws
 
 
 def _targets(elbv2: Any, arn: str) -> set[str]:

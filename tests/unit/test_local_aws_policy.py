@@ -9,7 +9,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from service.local.aws import LocalAws
+from tools.local_aws.aws import LocalAws
 
 BUCKET = "policy-judged"
 ROLE = "arn:aws:iam::123456789012:role/evidence-reader"

@@ -1,5 +1,5 @@
-"""The local AWS's certificate is a CA file clients verify with (``service.local.tls``), not a reason to turn
-checks off: boto3 given the file connects, boto3 with the system's CAs is refused, the service's clients
+"""The local AWS's certificate is a CA file clients verify with (``tools.local_aws.tls``), not a reason to
+turn checks off: boto3 given the file connects, boto3 with the system's CAs is refused, the service's clients
 verify with ``FORENSICS_AWS_CA_BUNDLE``, and the engine's processes get it as ``AWS_CA_BUNDLE``. The env file
 ``make local-aws`` writes is read back whole by a shell and by the settings."""
 
@@ -15,10 +15,10 @@ from botocore.exceptions import SSLError
 
 from service import aws_clients
 from service.config import Settings, tls_verify
-from service.local import tls
-from service.local.aws import LocalAws
-from service.local.serve import node_settings, write_env_file
 from service.orchestration.engine_environment import engine_process_env
+from tools.local_aws import tls
+from tools.local_aws.aws import LocalAws
+from tools.local_aws.serve import node_settings, write_env_file
 
 
 def _sts(local_aws: LocalAws, verify: bool | str) -> object:

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from service.custody import memory_capture
-from service.local import memory_source
-from service.local.ssm_agent import check_parameters
 from tests.support.root import require_root
+from tools.local_aws import memory_source
+from tools.local_aws.ssm_agent import check_parameters
 
 STANDIN = Path(memory_source.__file__).with_name("avml_standin.sh")
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from service.local.aws import LocalAws
+from tools.local_aws.aws import LocalAws
 
 
 @pytest.fixture

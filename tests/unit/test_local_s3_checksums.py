@@ -16,8 +16,8 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from service.local.aws import LocalAws
-from service.local.moto_server import chunked_trailers
+from tools.local_aws.aws import LocalAws
+from tools.local_aws.moto_server import chunked_trailers
 
 BODY = b"evidence bytes " * 4096
 OTHER = b"other bytes " * 4096

@@ -10,7 +10,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from service.local.aws import LocalAws
+from tools.local_aws.aws import LocalAws
 
 
 def test_a_bodyless_ebs_call_is_judged_by_its_signature(enforcing_aws: LocalAws) -> None:

@@ -1,6 +1,7 @@
-"""The local AWS's SSM agent stand-in (service/local/ssm_agent.py) runs the program's evidence-mount document
-itself, as root, on loop devices holding the attached volumes' bytes: the answer is the script's, never the
-launcher's. Through the service's own client (``service.custody.mounting.run``) where the path allows."""
+"""The local AWS's SSM agent stand-in (tools/local_aws/ssm_agent.py) runs the program's evidence-mount
+document itself, as root, on loop devices holding the attached volumes' bytes: the answer is the script's,
+never the launcher's. Through the service's own client (``service.custody.mounting.run``) where the path
+allows."""
 
 from __future__ import annotations
 
@@ -17,8 +18,6 @@ import pytest
 from programs.forensic_env.config import validate_config
 from programs.forensic_env.workstation import mount_command, mount_script, user_data
 from service.custody import disk_image, mounting
-from service.local import ssm_agent
-from service.local.aws import LocalAws
 from tests.support.disk_images import (
     HOST_FILES,
     blank_image,
@@ -29,6 +28,8 @@ from tests.support.disk_images import (
     xfs_image,
 )
 from tests.support.root import require_root
+from tools.local_aws import ssm_agent
+from tools.local_aws.aws import LocalAws
 
 SNAPSHOT = "snap-0123456789abcdef0"
 

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from service.local.aws import LocalAws
-from service.local.moto_server import (
+from tools.local_aws.aws import LocalAws
+from tools.local_aws.moto_server import (
     assume_role_request,
     conditions_hold,
     current_time_context,

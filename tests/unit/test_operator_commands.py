@@ -49,11 +49,16 @@ def test_every_make_target_the_guide_names_exists() -> None:
 
 def test_every_module_the_guide_runs_exists_and_has_a_main() -> None:
     modules = set(re.findall(r"python -m ([a-z_][a-z_.]*)", _guide()))
-    assert {"service.jobs.worker", "service.api_node", "service.local.serve", "service.db.migrate"} <= modules
+    assert {
+        "service.jobs.worker",
+        "service.api_node",
+        "tools.local_aws.serve",
+        "service.db.migrate",
+    } <= modules
     for name in sorted(modules):
         assert importlib.util.find_spec(name) is not None, name
     # Importing them starts nothing (the worker builds its queue in main or when its queue is read).
-    for name in ("service.api_node", "service.local.serve", "service.jobs.worker"):
+    for name in ("service.api_node", "tools.local_aws.serve", "service.jobs.worker"):
         assert callable(importlib.import_module(name).main), name
 
 

@@ -39,11 +39,11 @@ from pydantic import SecretStr
 
 from service.config import PROJECT_ROOT, Settings
 from service.custody.disk_image import BLOCK_SIZE, GIB, hash_snapshot, write_image
-from service.local.aws import LocalAws, free_port
-from service.local.seed import seed
 from service.orchestration.stacks import settings_env
 from tools.bench import bootstrap as day_zero
 from tools.bench import cpu, throughput
+from tools.local_aws.aws import LocalAws, free_port
+from tools.local_aws.seed import seed
 
 TOKEN = "bench-admin-token"
 HEADERS = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
@@ -407,7 +407,7 @@ STARTUPS = (
     ),
     ("policy analyzer", "pulumi.policy, policy_packs.forensics.pack"),
     ("stand-in provider", "tools.aws_standin.__main__"),
-    ("local AWS", "service.local.moto_server, moto.server"),
+    ("local AWS", "tools.local_aws.moto_server, moto.server"),
 )
 
 

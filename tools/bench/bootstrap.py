@@ -11,7 +11,7 @@ from pathlib import Path
 from service.bootstrap.programs import FORENSIC_ACCOUNT, BootstrapOptions
 from service.bootstrap.run import bootstrap
 from service.config import PROJECT_ROOT, Settings
-from service.local.aws import LocalAws
+from tools.local_aws.aws import LocalAws
 
 SERVICE = "arn:aws:iam::123456789012:role/forensics-service"
 

@@ -11,9 +11,9 @@ import uuid
 from pathlib import Path
 
 from service.config import PROJECT_ROOT
-from service.local.aws import LocalAws
-from service.local.seed import seed
 from service.orchestration.stacks import settings_env
+from tools.local_aws.aws import LocalAws
+from tools.local_aws.seed import seed
 from tools.local_servers import PostgresServer, RedisServer
 
 

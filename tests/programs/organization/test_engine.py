@@ -14,8 +14,8 @@ from botocore.exceptions import ClientError
 
 from programs.organization import scps
 from service.config import PROJECT_ROOT, Settings
-from service.local.aws import LocalAws
 from tests.support.day_zero import program_stack
+from tools.local_aws.aws import LocalAws
 
 pytestmark = pytest.mark.engine
 

@@ -25,8 +25,8 @@ from programs.source_account.permissions import (
 )
 from service.config import PROJECT_ROOT, Settings
 from service.containment import isolation
-from service.local.aws import LocalAws
 from tests.support.day_zero import program_stack
+from tools.local_aws.aws import LocalAws
 
 pytestmark = pytest.mark.engine
 

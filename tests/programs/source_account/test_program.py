@@ -203,7 +203,7 @@ def test_the_policy_passes_the_forensics_pack() -> None:
 def test_the_seed_uses_the_same_document() -> None:
     import inspect
 
-    from service.local import seed
+    from tools.local_aws import seed
 
     source = inspect.getsource(seed)
     assert "evidence_policy(" in source and "SNAPSHOT_ROLE_ACTIONS" not in source

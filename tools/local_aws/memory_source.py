@@ -26,7 +26,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from service.local.ssm_agent import CANNOT_RUN, OUTPUT_LIMIT, CannotRun, Outcome
+from tools.local_aws.ssm_agent import CANNOT_RUN, OUTPUT_LIMIT, CannotRun, Outcome
 
 DOCUMENT = (
     Path(__file__).resolve().parents[2] / "programs" / "source_account" / "documents" / "capture-memory.json"
@@ -96,7 +96,7 @@ def document_script(content: str, parameters: dict[str, str]) -> tuple[str, int]
 def run(instance_id: str, folder: Path, content: str, parameters: dict[str, str]) -> Outcome:
     """Run the memory document on the instance whose state is kept in ``folder`` (its /var/tmp, its root's
     home, its memory)."""
-    from service.local.ssm_agent import loop_devices_unavailable
+    from tools.local_aws.ssm_agent import loop_devices_unavailable
 
     script, timeout = document_script(content, parameters)
     if not hasattr(os, "geteuid") or os.geteuid() != 0:

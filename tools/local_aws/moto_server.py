@@ -1,4 +1,4 @@
-"""moto's server, made to judge S3 bucket policies the way S3 does: ``python -m service.local.moto_server``.
+"""moto's server, made to judge S3 bucket policies the way S3 does: ``python -m tools.local_aws.moto_server``.
 
 Plain moto ignores every policy condition operator except StringEquals and never sees the request's context,
 so a Deny with a condition (``aws:SecureTransport = false``, ``aws:PrincipalArn`` not like …) denies every
@@ -28,7 +28,7 @@ It also makes EBS snapshots behave as AWS's where evidence-disk hashing depends 
   CreateVolume accept a snapshot shared with the caller too.
 
 ``--enforce-iam`` (only with moto's own switch, ``INITIAL_NO_AUTH_ACTION_COUNT``, which makes moto check every
-signed request against the caller's IAM identity policies: ``service.local.aws.LocalAws(enforce_iam=True)``)
+signed request against the caller's IAM identity policies: ``tools.local_aws.aws.LocalAws(enforce_iam=True)``)
 adds what that check needs to judge our clean room the way AWS does (``patch_enforcement``):
 
 - role trust at ``sts:AssumeRole`` is judged with the request's context: the session tags
@@ -43,7 +43,7 @@ adds what that check needs to judge our clean room the way AWS does (``patch_enf
   and negated operators excepted), ``Null`` is evaluated, and an operator the launcher cannot judge never
   grants (moto skips unknown operators and treats absent keys as matching, so every conditional trust
   policy would admit anyone it names);
-- the caller's ``aws:userid`` joins that context (``service.local.caller_identity``; moto has none), so a
+- the caller's ``aws:userid`` joins that context (``tools.local_aws.caller_identity``; moto has none), so a
   grant bound to one session of a shared role is judged;
 - S3 sub-resources are checked as the IAM actions S3 uses for them (``s3:PutObjectLegalHold``,
   ``s3:PutObjectRetention``, ``s3:PutBucketObjectLockConfiguration``, ...; moto checks them as
@@ -52,9 +52,9 @@ adds what that check needs to judge our clean room the way AWS does (``patch_enf
 - JSON-protocol services (KMS, SSM, Logs) refuse with ``AccessDeniedException`` in JSON, as AWS does (moto
   answers them in XML, which their clients cannot parse);
 - identity policies are judged on the resource ARNs and condition keys AWS uses
-  (``service.local.iam_resources``).
+  (``tools.local_aws.iam_resources``).
 
-Always (``patch_ssm_agent``, ``service/local/ssm_agent.py``): SSM SendCommand checks the parameters
+Always (``patch_ssm_agent``, ``tools/local_aws/ssm_agent.py``): SSM SendCommand checks the parameters
 against the document's rules and runs the program's evidence-mount document, as root, against loop devices
 holding the attached volumes' bytes; any other document fails, saying the local AWS cannot run it.
 
@@ -79,8 +79,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from service.local import autoscaling_detach, organization_accounts
-from service.local.resolver_firewall import patch_resolver_firewall
+from tools.local_aws import autoscaling_detach, organization_accounts
+from tools.local_aws.resolver_firewall import patch_resolver_firewall
 
 _request_context: contextvars.ContextVar[dict[str, str] | None] = contextvars.ContextVar(
     "moto_request_context", default=None
@@ -275,7 +275,7 @@ def install(enforce_iam: bool = False) -> None:
         put_object_lock_configuration
     )
     patch_ebs()
-    from service.local import snapshot_keys
+    from tools.local_aws import snapshot_keys
 
     snapshot_keys.install()  # after patch_ebs: it judges the keys of the snapshots that one serves
     patch_kms_digest()
@@ -286,7 +286,7 @@ def install(enforce_iam: bool = False) -> None:
     organization_accounts.install()
     if enforce_iam:
         patch_enforcement()
-        from service.local import iam_resources
+        from tools.local_aws import iam_resources
 
         iam_resources.install()  # identity policies judged on resource ARNs and the request's context
 
@@ -428,7 +428,7 @@ def patch_enforcement() -> None:
     from moto.iam.exceptions import NotFoundException
     from moto.s3 import responses as s3_responses
 
-    from service.local.caller_identity import caller_userid
+    from tools.local_aws.caller_identity import caller_userid
 
     for resource_type, methods in S3_SUBRESOURCE_ACTIONS.items():
         for method, actions in methods.items():
@@ -1087,7 +1087,7 @@ def patch_s3_checksums() -> None:
 
 # --- SSM Run Command: a stand-in for the workstation's agent -----------------------------------------------
 def patch_ssm_agent() -> None:
-    from service.local import ssm_agent
+    from tools.local_aws import ssm_agent
 
     ssm_agent.install()
 
@@ -1107,7 +1107,7 @@ def main() -> None:
         default=None,
         help="also serve plain HTTP on 127.0.0.1 at this port (the Pulumi S3 state backend's way in)",
     )
-    parser.add_argument("--ssl-cert", default=None, help="the HTTPS certificate (service.local.tls)")
+    parser.add_argument("--ssl-cert", default=None, help="the HTTPS certificate (tools.local_aws.tls)")
     parser.add_argument("--ssl-key", default=None, help="its private key")
     args = parser.parse_args()
     install(enforce_iam=args.enforce_iam)

@@ -1,8 +1,8 @@
-"""``python -m service.local.serve`` (``make local-aws``): the local AWS alone, bootstrapped, for a
+"""``python -m tools.local_aws.serve`` (``make local-aws``): the local AWS alone, bootstrapped, for a
 rehearsal of several nodes (README, "Operations: several nodes"), with no service of its own.
 
 It starts moto (``LocalAws``, enforcing IAM) on a fixed port, writes its TLS certificate as a CA file, makes a
-bucket for the Pulumi state, runs day zero as the local AWS's administrator (``service.local.day_zero``: the
+bucket for the Pulumi state, runs day zero as the local AWS's administrator (``tools.local_aws.day_zero``: the
 bootstrap's programs, then the golden image and a sample compromised host), then prints the settings every
 node needs (the service's own identity's keys among them, never the administrator's) and writes them to an
 env file (``<data_dir>/local-aws.env`` unless told otherwise) that the nodes source. It runs until SIGTERM or
@@ -20,8 +20,9 @@ import threading
 from pathlib import Path
 
 from service.config import get_settings
-from service.local.aws import LocalAws
-from service.local.run import run_day_zero
+from tools.local_aws import memory_tool
+from tools.local_aws.aws import LocalAws
+from tools.local_aws.run import run_day_zero
 
 DEFAULT_PORT = 4566
 DEFAULT_STATE_BUCKET = "forensics-state"
@@ -37,6 +38,8 @@ def node_settings(aws: LocalAws, state_bucket: str) -> dict[str, str]:
         "FORENSICS_AWS_ENDPOINT_URL": aws.endpoint_url,
         "FORENSICS_AWS_CA_BUNDLE": str(aws.ca_file),
         "FORENSICS_PULUMI_BACKEND_URL": aws.state_backend_url(state_bucket),
+        # The memory capture tool, unless one is configured: the local AWS's stand-in for AVML.
+        **memory_tool.configure(os.environ),
     }
 
 
@@ -61,7 +64,7 @@ def main(argv: list[str] | None = None) -> None:
 
     settings = get_settings()
     if settings.target != "local":
-        raise SystemExit("service.local.serve starts the local AWS: FORENSICS_TARGET must be local")
+        raise SystemExit("tools.local_aws.serve starts the local AWS: FORENSICS_TARGET must be local")
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda _signum, _frame: stop.set())

@@ -1,9 +1,9 @@
-"""``python -m service.local.run`` (what ``make run`` calls): the service on its embedded default.
+"""``python -m tools.local_aws.run`` (what ``make run`` calls): the service on its embedded default.
 
 Starts the local AWS enforcing IAM (moto, unless FORENSICS_AWS_ENDPOINT_URL already points at one, which
-``make local-aws`` built the same way), runs day zero in it as its administrator (``service.local.day_zero``:
-the bootstrap's programs build the forensic account, the source account and the organization; only the
-golden image and a sample compromised host are seeded by hand), makes sure there is a bootstrap admin token
+``make local-aws`` built the same way), runs day zero in it as its administrator
+(``tools.local_aws.day_zero``: the bootstrap's programs build the forensic account, the source account and
+the organization; only the golden image and a sample compromised host are seeded by hand), makes sure there is a bootstrap admin token
 (generated and printed if not configured), then serves the API with uvicorn on settings.api_host:api_port,
 as the service's own identity (``forensics-service``), never the administrator.
 """
@@ -21,8 +21,9 @@ from pydantic import SecretStr
 
 from service.auth.service import generate_token
 from service.config import Settings, get_settings
-from service.local.aws import LocalAws
-from service.local.day_zero import LocalDayZero, Progress, build
+from tools.local_aws import memory_tool
+from tools.local_aws.aws import LocalAws
+from tools.local_aws.day_zero import LocalDayZero, Progress, build
 
 
 @contextlib.contextmanager
@@ -120,6 +121,9 @@ def main() -> None:
                 "instanceId": done.sample["instanceId"],
                 "snapshotId": done.sample["snapshotId"],
             }
+        if settings.target == "local":
+            # The memory capture tool is configuration: locally, the local AWS's stand-in for AVML.
+            os.environ.update(memory_tool.configure(os.environ))
         get_settings.cache_clear()
         settings = get_settings()
         from service.main import create_app

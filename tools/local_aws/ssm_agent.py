@@ -22,7 +22,7 @@ line), each invocation really runs the document's script:
 
 There is no hotplug here: what is attached when a command starts is all there will be, so the script is told
 not to wait for devices (``EVIDENCE_DEVICE_TIMEOUT=0``, a setting the script documents). The project's
-memory-capture document runs its own script too (``service/local/memory_source.py``). Any other document,
+memory-capture document runs its own script too (``tools/local_aws/memory_source.py``). Any other document,
 a document that is not the program's, or a machine where loop devices cannot be attached (not root, no
 ``/dev/loop-control``) gets a ``Failed`` invocation saying the local AWS cannot run it here: never a
 success for work not done.
@@ -123,7 +123,7 @@ def volume_blocks(ec2: Any, volume: Any) -> tuple[int, dict[int, bytes]]:
     """(block size, block index -> data) of a volume: its snapshot's EBS blocks, none for a blank one."""
     from moto.ebs.models import ebs_backends
 
-    from service.local.moto_server import EBS_BLOCK_SIZE, find_snapshot
+    from tools.local_aws.moto_server import EBS_BLOCK_SIZE, find_snapshot
 
     snapshot_id = getattr(volume, "snapshot_id", None)
     if not snapshot_id:
@@ -263,7 +263,7 @@ class Agent:
             return self._instances.setdefault(instance_id, threading.Lock())
 
     def invoke(self, ec2: Any, instance: Any, content: str, parameters: dict[str, str]) -> Outcome:
-        from service.local import memory_source
+        from tools.local_aws import memory_source
 
         try:
             if memory_source.is_memory_document(content):

@@ -1,5 +1,5 @@
 """The resources AWS authorizes a source account's response calls on, for the local AWS's IAM judge
-(``service.local.iam_resources``): what the evidence role's ARN-scoped statements
+(``tools.local_aws.iam_resources``): what the evidence role's ARN-scoped statements
 (programs/source_account/permissions.py) are matched against when IAM is enforced.
 
 Without these the judge keeps moto's resource ``"*"`` for the calls, so an evidence role scoped to its
@@ -28,7 +28,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from service.local.iam_resources import (
+from tools.local_aws.iam_resources import (
     RESOURCES,
     Request,
     Target,

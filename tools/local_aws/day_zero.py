@@ -2,7 +2,7 @@
 the local AWS's administrator (the user an enforcing ``LocalAws`` creates: what a human runs day zero with).
 
 1. The organization and a member account for evidence (``CreateAccount``: the account comes with AWS's
-   ``OrganizationAccountAccessRole``, service/local/organization_accounts.py), as the world has them.
+   ``OrganizationAccountAccessRole``, tools/local_aws/organization_accounts.py), as the world has them.
 2. The service's own identity: the IAM user ``forensics-service`` in the service's (management) account,
    created without permissions, because the day-zero trust policies name it.
 3. ``bootstrap`` (service/bootstrap): the forensic account, the source account (through the member-account
@@ -33,8 +33,8 @@ from service.bootstrap.programs import BootstrapOptions, DayZeroProgram, StackPl
 from service.bootstrap.run import BootstrapResult, bootstrap
 from service.bootstrap.service_identity import POLICY_NAME, service_policy
 from service.config import LOCAL_SNAPSHOT_ROLE, ForensicAccount, Settings, SourceAccount
-from service.local.organization_accounts import MEMBER_ROLE_NAME
-from service.local.seed import SampleHost, seed_golden_image, seed_sample_host
+from tools.local_aws.organization_accounts import MEMBER_ROLE_NAME
+from tools.local_aws.seed import SampleHost, seed_golden_image, seed_sample_host
 
 SERVICE_USER = "forensics-service"
 SOURCE_ACCOUNT_NAME = "forensics-sample-affected"

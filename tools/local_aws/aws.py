@@ -2,9 +2,9 @@
 
 A separate process (not a thread) so that AWS-side state survives the service or a test worker being killed,
 and so moto never competes with the service for one interpreter. It speaks HTTPS with a self-signed
-certificate made for this launch and written to ``ca_file`` (``service.local.tls``): a client given that file
-(``FORENSICS_AWS_CA_BUNDLE``, boto3's ``verify=``) verifies the endpoint; the launcher's own set-up calls and
-the suite's shared fixtures still connect with checks off.
+certificate made for this launch and written to ``ca_file`` (``tools.local_aws.tls``): a client given that
+file (``FORENSICS_AWS_CA_BUNDLE``, boto3's ``verify=``) verifies the endpoint; the launcher's own set-up
+calls and the suite's shared fixtures still connect with checks off.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from typing import Any
 import boto3
 from urllib3.exceptions import InsecureRequestWarning
 
-from service.local import tls
+from tools.local_aws import tls
 
 # The local endpoint's certificate is self-signed by design; the warning would only be noise.
 warnings.filterwarnings("ignore", category=InsecureRequestWarning)
@@ -66,7 +66,7 @@ class LocalAws:
       identity policies (an IAM user's inline, attached and group policies; an assumed role's inline and
       attached policies): an explicit Deny refuses, otherwise an Allow whose Action and Resource match is
       needed. ``sts:AssumeRole`` also needs the target role's trust policy, judged by the launcher with the
-      request's context (session tags, source identity, the caller's ARN: ``service.local.moto_server``).
+      request's context (session tags, source identity, the caller's ARN: ``tools.local_aws.moto_server``).
       S3 checks the object or bucket ARN, as the IAM action S3 uses for the request (the launcher maps legal
       hold, retention, lock and encryption sub-resources to their own actions); bucket policies are judged
       as without enforcement (object requests only).
@@ -116,7 +116,7 @@ class LocalAws:
         command = [
             sys.executable,
             "-m",
-            "service.local.moto_server",
+            "tools.local_aws.moto_server",
             "--host",
             "127.0.0.1",
             "--port",

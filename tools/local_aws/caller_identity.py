@@ -9,8 +9,8 @@ AWS puts the caller's unique id in every request's context (IAM's global conditi
 - the account root (moto's default credentials belong to no IAM user): the account id.
 
 moto puts no ``aws:userid`` in the context, so a trust policy that binds a grant to one person's session of
-a shared role (an SSO permission-set role) could not be judged; ``service.local.moto_server`` adds it when it
-judges a trust policy at sts:AssumeRole. Not modelled: federated users (``<account>:<name>``) and web
+a shared role (an SSO permission-set role) could not be judged; ``tools.local_aws.moto_server`` adds it when
+it judges a trust policy at sts:AssumeRole. Not modelled: federated users (``<account>:<name>``) and web
 identity / SAML callers, which the clean room's roles never trust.
 """
 

@@ -1,6 +1,6 @@
 """Seed the local AWS with what the world has before an incident.
 
-What ``make run`` seeds by hand (``service.local.day_zero``, after the bootstrap built the accounts): the
+What ``make run`` seeds by hand (``tools.local_aws.day_zero``, after the bootstrap built the accounts): the
 golden AMI (tagged, and published in the SSM parameter the program reads by default: the golden-image
 pipeline's output, which needs Image Builder) and, in the source account, a sample compromised host whose
 disk holds a small ext4 image (``sample_disk``), with a snapshot of it.
@@ -22,7 +22,7 @@ from service import aws_clients
 from service.config import Settings
 from service.containment import isolation
 from service.custody import disk_image
-from service.local.sample_disk import sample_image
+from tools.local_aws.sample_disk import sample_image
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +55,7 @@ def seed(settings: Settings) -> SeedResult:
 
 def seed_account(settings: Settings, region: str, deploy_role_arn: str | None) -> SeedResult:
     """The suite's hand-made forensic account (``make run`` builds its accounts with the bootstrap instead:
-    ``service.local.day_zero``): the deploy role and signing key, the golden image and a sample snapshot."""
+    ``tools.local_aws.day_zero``): the deploy role and signing key, the golden image and a sample snapshot."""
     if deploy_role_arn:
         _ensure_deploy_role(settings, region, deploy_role_arn)
     _ensure_signing_key(settings, region, deploy_role_arn)

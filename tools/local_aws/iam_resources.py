@@ -47,7 +47,7 @@ from fnmatch import fnmatchcase
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
-from service.local.moto_server import OPERATORS, _instant, _values, current_time_context, principal_arn
+from tools.local_aws.moto_server import OPERATORS, _instant, _values, current_time_context, principal_arn
 
 ContextValue = str | list[str]
 
@@ -779,8 +779,8 @@ def install() -> None:
     """Judge every signed request on its derived resources and its request context (module docstring)."""
     from moto.iam.access_control import IAMPolicy, IAMRequestBase
 
-    from service.local import iam_resources_response
-    from service.local.caller_identity import caller_userid
+    from tools.local_aws import iam_resources_response
+    from tools.local_aws.caller_identity import caller_userid
 
     iam_resources_response.register()  # the source account's response calls (Auto Scaling, ELB, logs...)
     if getattr(IAMRequestBase, "_judges_resources", False):

@@ -31,7 +31,7 @@ import json
 import re
 from typing import Any, cast
 
-from service.local.moto_server import (
+from tools.local_aws.moto_server import (
     _ACCESS_KEY,
     current_time_context,
     ebs_error,
@@ -236,7 +236,7 @@ def install() -> None:
         kms_key_id: str | None,
         encrypted: bool = False,
     ) -> Any:
-        from service.local.moto_server import find_snapshot
+        from tools.local_aws.moto_server import find_snapshot
 
         source = find_snapshot(source_snapshot_id, source_region)
         if source is not None and source.owner_id != self.account_id:
@@ -254,7 +254,7 @@ def install() -> None:
     def create_volume_checking_key(
         self: Any, size: int | None, zone_name: str, snapshot_id: str | None = None, **options: Any
     ) -> Any:
-        from service.local.moto_server import find_snapshot
+        from tools.local_aws.moto_server import find_snapshot
 
         if snapshot_id and snapshot_id not in self.snapshots:
             shared = find_snapshot(snapshot_id, self.region_name)

@@ -1,1 +1,0 @@
-"""Local mode: moto's server as the AWS endpoint, seeded with a golden AMI and a sample evidence snapshot."""
