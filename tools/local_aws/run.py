@@ -2,10 +2,10 @@
 
 Starts the local AWS enforcing IAM (moto, unless FORENSICS_AWS_ENDPOINT_URL already points at one, which
 ``make local-aws`` built the same way), runs day zero in it as its administrator
-(``tools.local_aws.day_zero``: the bootstrap's programs build the forensic account, the source account and
-the organization; only the golden image and a sample compromised host are seeded by hand), makes sure there is a bootstrap admin token
-(generated and printed if not configured), then serves the API with uvicorn on settings.api_host:api_port,
-as the service's own identity (``forensics-service``), never the administrator.
+(``tools.local_aws.day_zero``: the bootstrap's programs build the forensic account, the source account and the
+organization; only the golden image and a sample compromised host are seeded by hand), makes sure there is a
+bootstrap admin token (generated and printed if not configured), then serves the API with uvicorn on
+settings.api_host:api_port, as the service's own identity (``forensics-service``), never the administrator.
 """
 
 from __future__ import annotations
