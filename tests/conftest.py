@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,12 +14,28 @@ import pytest
 
 from service.config import PROJECT_ROOT, Settings
 from service.local.aws import LocalAws
+from tests.support.engine_runs import EngineRunCounter, wrapper_cli
 from tests.support.people import TEST_PEOPLE
 from tools.local_servers import PostgresServer, RedisServer
 
 # The two deployments the service and API suites run on: the embedded default (SQLite, SqliteHuey) and the
 # scale-out one (PostgreSQL, Huey on Redis).
 STORES = ("sqlite", "postgresql+redis")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--engine-runs",
+        action="store_true",
+        help="count each test's deployments (pulumi up and destroy) and list them at the end",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if config.getoption("--engine-runs"):
+        config.pluginmanager.register(
+            EngineRunCounter(Path(tempfile.mkdtemp(prefix="engine-runs-"))), "engine-runs"
+        )
 
 
 @pytest.fixture(scope="session")
@@ -37,11 +54,15 @@ def enforcing_aws() -> Iterator[LocalAws]:
 
 
 @pytest.fixture(scope="session")
-def pulumi_cli() -> Path:
-    """The pinned CLI that `make test` builds; tests that deploy need it and never fake it."""
+def pulumi_cli(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The pinned CLI that `make test` builds; tests that deploy need it and never fake it. Under
+    `--engine-runs` a wrapper that counts deployments and then runs it (tests/support/engine_runs.py)."""
     cli = PROJECT_ROOT / ".tools" / "bin" / "pulumi"
     if not cli.exists():
         pytest.fail("the Pulumi CLI is missing: run the README's test command (make test), which builds it")
+    counter = request.config.pluginmanager.get_plugin("engine-runs")
+    if isinstance(counter, EngineRunCounter):
+        return wrapper_cli(cli.resolve(), tmp_path_factory.mktemp("counted-cli"), counter.log)
     return cli
 
 
