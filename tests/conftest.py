@@ -16,6 +16,7 @@ from service.config import PROJECT_ROOT, Settings
 from service.local.aws import LocalAws
 from tests.support.engine_runs import EngineRunCounter, wrapper_cli
 from tests.support.people import TEST_PEOPLE
+from tests.support.scheduling import longest_first
 from tools.local_servers import PostgresServer, RedisServer
 
 # The two deployments the service and API suites run on: the embedded default (SQLite, SqliteHuey) and the
@@ -36,6 +37,10 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(
             EngineRunCounter(Path(tempfile.mkdtemp(prefix="engine-runs-"))), "engine-runs"
         )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    longest_first(items)
 
 
 @pytest.fixture(scope="session")
@@ -66,22 +71,36 @@ def pulumi_cli(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPath
     return cli
 
 
-@pytest.fixture
-def engine_settings(tmp_path: Path, local_aws: LocalAws, pulumi_cli: Path) -> Iterator[Settings]:
-    """Settings for one test: its own state backend and data folder, the shared local AWS."""
-    settings = Settings(
+def _engine_settings(folder: Path, local_aws: LocalAws, pulumi_cli: Path) -> Settings:
+    return Settings(
         target="local",
-        data_dir=tmp_path / "data",
+        data_dir=folder / "data",
         aws_endpoint_url=local_aws.endpoint_url,
         aws_verify_tls=False,
         pulumi_cli_dir=pulumi_cli.parent,
-        # One audit log per test, so one anchor bucket each: another test's anchors would read as entries
-        # cut from this log.
+        # One audit log per test (or module), so one anchor bucket each: another's anchors would read as
+        # entries cut from this log.
         audit_anchor_bucket=f"forensics-audit-anchors-{uuid.uuid4().hex[:16]}",
         person_aliases=TEST_PEOPLE,
     )
-    yield settings
+
+
+@pytest.fixture
+def engine_settings(tmp_path: Path, local_aws: LocalAws, pulumi_cli: Path) -> Iterator[Settings]:
+    """Settings for one test: its own state backend and data folder, the shared local AWS."""
+    yield _engine_settings(tmp_path, local_aws, pulumi_cli)
     shutil.rmtree(tmp_path / "data", ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def module_engine_settings(
+    tmp_path_factory: pytest.TempPathFactory, local_aws: LocalAws, pulumi_cli: Path
+) -> Iterator[Settings]:
+    """Settings for a module whose tests share one deployment (mark the module with xdist_group, so that
+    `--dist loadgroup` keeps its tests on the worker that holds the deployment)."""
+    folder = tmp_path_factory.mktemp("module-engine")
+    yield _engine_settings(folder, local_aws, pulumi_cli)
+    shutil.rmtree(folder / "data", ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
