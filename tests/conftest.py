@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,7 +13,9 @@ from pathlib import Path
 import pytest
 
 from service.config import PROJECT_ROOT, Settings
+from tests.support.engine_runs import EngineRunCounter, wrapper_cli
 from tests.support.people import TEST_PEOPLE
+from tests.support.scheduling import longest_first
 from tests.support.targets import TARGET
 from tools.local_aws import memory_tool
 from tools.local_aws.aws import LocalAws
@@ -27,6 +30,25 @@ STORES = ("sqlite", "postgresql+redis")
 # builds and every process it starts (nodes, engine children) reads it.
 if TARGET == "local":
     os.environ.update(memory_tool.configure(os.environ))
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--engine-runs",
+        action="store_true",
+        help="count each test's deployments (pulumi up and destroy) and list them at the end",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if config.getoption("--engine-runs"):
+        config.pluginmanager.register(
+            EngineRunCounter(Path(tempfile.mkdtemp(prefix="engine-runs-"))), "engine-runs"
+        )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    longest_first(items)
 
 
 @pytest.fixture(scope="session")
@@ -45,30 +67,48 @@ def enforcing_aws() -> Iterator[LocalAws]:
 
 
 @pytest.fixture(scope="session")
-def pulumi_cli() -> Path:
-    """The pinned CLI that `make test` builds; tests that deploy need it and never fake it."""
+def pulumi_cli(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The pinned CLI that `make test` builds; tests that deploy need it and never fake it. Under
+    `--engine-runs` a wrapper that counts deployments and then runs it (tests/support/engine_runs.py)."""
     cli = PROJECT_ROOT / ".tools" / "bin" / "pulumi"
     if not cli.exists():
         pytest.fail("the Pulumi CLI is missing: run the README's test command (make test), which builds it")
+    counter = request.config.pluginmanager.get_plugin("engine-runs")
+    if isinstance(counter, EngineRunCounter):
+        return wrapper_cli(cli.resolve(), tmp_path_factory.mktemp("counted-cli"), counter.log)
     return cli
+
+
+def _engine_settings(folder: Path, local_aws: LocalAws, pulumi_cli: Path) -> Settings:
+    return Settings(
+        target="local",
+        data_dir=folder / "data",
+        aws_endpoint_url=local_aws.endpoint_url,
+        aws_verify_tls=False,
+        pulumi_cli_dir=pulumi_cli.parent,
+        # One audit log per test (or module), so one anchor bucket each: another's anchors would read as
+        # entries cut from this log.
+        audit_anchor_bucket=f"forensics-audit-anchors-{uuid.uuid4().hex[:16]}",
+        person_aliases=TEST_PEOPLE,
+    )
 
 
 @pytest.fixture
 def engine_settings(tmp_path: Path, local_aws: LocalAws, pulumi_cli: Path) -> Iterator[Settings]:
     """Settings for one test: its own state backend and data folder, the shared local AWS."""
-    settings = Settings(
-        target="local",
-        data_dir=tmp_path / "data",
-        aws_endpoint_url=local_aws.endpoint_url,
-        aws_verify_tls=False,
-        pulumi_cli_dir=pulumi_cli.parent,
-        # One audit log per test, so one anchor bucket each: another test's anchors would read as entries
-        # cut from this log.
-        audit_anchor_bucket=f"forensics-audit-anchors-{uuid.uuid4().hex[:16]}",
-        person_aliases=TEST_PEOPLE,
-    )
-    yield settings
+    yield _engine_settings(tmp_path, local_aws, pulumi_cli)
     shutil.rmtree(tmp_path / "data", ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def module_engine_settings(
+    tmp_path_factory: pytest.TempPathFactory, local_aws: LocalAws, pulumi_cli: Path
+) -> Iterator[Settings]:
+    """Settings for a module whose tests share one deployment (mark the module with xdist_group, so that
+    `--dist loadgroup` keeps its tests on the worker that holds the deployment)."""
+    folder = tmp_path_factory.mktemp("module-engine")
+    yield _engine_settings(folder, local_aws, pulumi_cli)
+    shutil.rmtree(folder / "data", ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

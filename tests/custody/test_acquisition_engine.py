@@ -1,6 +1,12 @@
 """Evidence acquisition end to end: a disk image made here (ext4 or XFS), in a source account of the local
 AWS, acquired into a clean room on the real engine. Hashes are checked against `sha256sum` of the image file,
-and what the forensic account holds (copy, volume, key, attachment) is checked with boto3."""
+and what the forensic account holds (copy, volume, key, attachment) is checked with boto3.
+
+Every test acquires its own evidence into ONE clean room the module opens (`room`): what a test checks is the
+artifacts and custody events of its own evidence, so the others' do not change its outcome, and acquiring
+into a room that already holds evidence (a flagged copy among it) is part of what is proven. The tests run
+in file order on one worker (`xdist_group`); the one that detaches a volume behind the stack's back is
+last."""
 
 from __future__ import annotations
 
@@ -28,7 +34,9 @@ from tests.support.disk_images import (
 from tests.support.root import require_root
 from tools.local_aws.aws import LocalAws
 
-pytestmark = pytest.mark.engine
+pytestmark = [pytest.mark.engine, pytest.mark.xdist_group(name="acquisition-room")]
+
+TIMEOUT = 900
 
 
 @pytest.fixture(autouse=True)
@@ -36,40 +44,60 @@ def _mounts_need_root() -> None:
     require_root()  # the local AWS mounts the evidence on loop devices, as the workstation would
 
 
-TIMEOUT = 900
+@pytest.fixture(scope="module")
+def room(module_engine_client: TestClient) -> dict[str, Any]:
+    """The module's clean room, open and ready, which every test acquires its own evidence into."""
+    require_root()  # before deploying anything, for a skip that costs nothing
+    return open_ready(module_engine_client, "SEC-1001", timeout=TIMEOUT)
 
 
 def _acquire(client: TestClient, inv_id: str, headers: dict[str, str], **body: Any) -> Any:
     return client.post(f"/v1/investigations/{inv_id}/evidence", json=body, headers=headers)
 
 
+def _evidence_from(client: TestClient, inv_id: str, *snapshot_ids: str) -> list[dict[str, Any]]:
+    """The room's artifacts acquired from these source snapshots (the room holds other tests' too)."""
+    artifacts = client.get(f"/v1/investigations/{inv_id}/evidence", headers=ADMIN).json()
+    return [a for a in artifacts if a["source"]["snapshot_id"] in snapshot_ids]
+
+
+def _events_of(custody: dict[str, Any], *artifact_ids: str) -> list[dict[str, Any]]:
+    return [e for e in custody["events"] if e["artifact_id"] in artifact_ids]
+
+
 def test_acquired_evidence_is_hashed_copied_verified_and_attached_read_only(
-    engine_client: TestClient, engine_settings: Settings, local_aws: LocalAws, tmp_path: Path
+    module_engine_client: TestClient,
+    module_engine_settings: Settings,
+    room: dict[str, Any],
+    local_aws: LocalAws,
+    tmp_path: Path,
 ) -> None:
     snapshot_id, expected = source_evidence(local_aws, tmp_path)
-    inv = open_ready(engine_client, "SEC-1001", timeout=TIMEOUT)
-    responder = issue(engine_client, "responder", "rita@example.com")
+    inv = room
+    responder = issue(module_engine_client, "responder", "rita@example.com")
     source = {"source_account_id": LOCAL_SOURCE_ACCOUNT, "region": inv["region"], "snapshot_id": snapshot_id}
 
     # Refused before anything runs: another region, an unknown account, a role without the permission.
     ec2_source = client_as(local_aws, SOURCE_ROLE, "ec2")
-    other_region = _acquire(engine_client, inv["id"], responder, **{**source, "region": "eu-west-1"})
+    other_region = _acquire(module_engine_client, inv["id"], responder, **{**source, "region": "eu-west-1"})
     assert other_region.status_code == 422 and "does not leave its region" in other_region.text
-    unknown = _acquire(engine_client, inv["id"], responder, **{**source, "source_account_id": "999999999999"})
+    unknown = _acquire(
+        module_engine_client, inv["id"], responder, **{**source, "source_account_id": "999999999999"}
+    )
     assert unknown.status_code == 422 and "not a configured evidence source" in unknown.text
-    analyst = _acquire(engine_client, inv["id"], issue(engine_client, "analyst"), **source)
+    analyst = _acquire(module_engine_client, inv["id"], issue(module_engine_client, "analyst"), **source)
     assert analyst.status_code == 403
     attribute = ec2_source.describe_snapshot_attribute(
         SnapshotId=snapshot_id, Attribute="createVolumePermission"
     )
     assert attribute["CreateVolumePermissions"] == []  # nothing was shared by the refused requests
 
-    accepted = _acquire(engine_client, inv["id"], responder, **source)
+    accepted = _acquire(module_engine_client, inv["id"], responder, **source)
     assert accepted.status_code == 202, accepted.text
-    op = wait_operation(engine_client, accepted.json()["operation"]["id"], timeout=TIMEOUT)
+    op = wait_operation(module_engine_client, accepted.json()["operation"]["id"], timeout=TIMEOUT)
     assert op["state"] == "succeeded", op["error"]
 
-    (artifact,) = engine_client.get(f"/v1/investigations/{inv['id']}/evidence", headers=ADMIN).json()
+    (artifact,) = _evidence_from(module_engine_client, inv["id"], snapshot_id)
     assert artifact["status"] == "verified"
     assert artifact["sha256_source"] == expected == artifact["sha256_copy"]
     assert artifact["size_bytes"] == 1024**3
@@ -78,9 +106,9 @@ def test_acquired_evidence_is_hashed_copied_verified_and_attached_read_only(
 
     # In the forensic account: the copy is encrypted with the investigation's key, the attached volume is made
     # from the copy, and no volume anywhere is made from the original.
-    detail = engine_client.get(f"/v1/investigations/{inv['id']}", headers=ADMIN).json()
+    detail = module_engine_client.get(f"/v1/investigations/{inv['id']}", headers=ADMIN).json()
     outputs = detail["outputs"]
-    deploy_role = engine_settings.accounts[inv["region"]].deploy_role_arn
+    deploy_role = module_engine_settings.accounts[inv["region"]].deploy_role_arn
     assert deploy_role
     ec2 = client_as(local_aws, deploy_role, "ec2")
     (copy,) = ec2.describe_snapshots(SnapshotIds=[artifact["copy_snapshot_id"]])["Snapshots"]
@@ -95,7 +123,7 @@ def test_acquired_evidence_is_hashed_copied_verified_and_attached_read_only(
         assert snapshot_id not in made_from
 
     # The custody chain, in order, intact, and mirrored under legal hold in the evidence bucket.
-    custody = engine_client.get(f"/v1/investigations/{inv['id']}/custody", headers=ADMIN).json()
+    custody = module_engine_client.get(f"/v1/investigations/{inv['id']}/custody", headers=ADMIN).json()
     assert custody["chain_ok"] is True
     events = [
         (e["event"], e["hashes"].get("of")) for e in custody["events"] if e["artifact_id"] == artifact["id"]
@@ -109,7 +137,7 @@ def test_acquired_evidence_is_hashed_copied_verified_and_attached_read_only(
         ("attached", None),
         ("mounted", None),
     ]
-    hashed = [e for e in custody["events"] if e["event"] == "hashed"]
+    hashed = [e for e in _events_of(custody, artifact["id"]) if e["event"] == "hashed"]
     assert {e["hashes"]["sha256"] for e in hashed} == {expected}
     s3 = client_as(local_aws, deploy_role, "s3")
     for event in custody["events"]:
@@ -119,12 +147,12 @@ def test_acquired_evidence_is_hashed_copied_verified_and_attached_read_only(
 
 
 def test_a_copy_that_differs_from_its_source_is_flagged_and_never_attached(
-    engine_client: TestClient, engine_settings: Settings, local_aws: LocalAws, tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    module_engine_client: TestClient, module_engine_settings: Settings, room: dict[str, Any],
+    local_aws: LocalAws, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:  # fmt: skip
     snapshot_id, expected = source_evidence(local_aws, tmp_path)
-    inv = open_ready(engine_client, "SEC-1002", timeout=TIMEOUT)
-    deploy_role = engine_settings.accounts[inv["region"]].deploy_role_arn
+    inv = room
+    deploy_role = module_engine_settings.accounts[inv["region"]].deploy_role_arn
     assert deploy_role
     # A faulty or hostile copy path: after the source was hashed, what gets copied is the source with one
     # block changed (a child snapshot in the source account, written through the EBS direct APIs). The
@@ -144,20 +172,23 @@ def test_a_copy_that_differs_from_its_source_is_flagged_and_never_attached(
         real_acquire(ctx, inv_row, params, run)
         client_as(local_aws, SOURCE_ROLE, "ec2").modify_snapshot_attribute(
             SnapshotId=altered, Attribute="createVolumePermission", OperationType="add",
-            UserIds=[engine_settings.accounts[inv["region"]].account_id],
+            UserIds=[module_engine_settings.accounts[inv["region"]].account_id],
         )  # fmt: skip
         with ctx.unit_of_work() as uow:
             row = uow.session.get(Investigation, inv_row.id)
-            row.evidence = [{**e, "snapshotId": altered} for e in row.evidence]
+            # Only this acquisition's entry: the room's other evidence stays as it was.
+            row.evidence = [
+                {**e, "snapshotId": altered} if e["snapshotId"] == snapshot_id else e for e in row.evidence
+            ]
 
     monkeypatch.setattr(acquisition, "acquire_source", acquire_then_swap)
     body = {"source_account_id": LOCAL_SOURCE_ACCOUNT, "region": inv["region"], "snapshot_id": snapshot_id}
-    accepted = _acquire(engine_client, inv["id"], ADMIN, **body)
+    accepted = _acquire(module_engine_client, inv["id"], ADMIN, **body)
     assert accepted.status_code == 202, accepted.text
-    op = wait_operation(engine_client, accepted.json()["operation"]["id"], timeout=TIMEOUT)
+    op = wait_operation(module_engine_client, accepted.json()["operation"]["id"], timeout=TIMEOUT)
     assert op["state"] == "failed" and op["error"]["code"] == "evidence_mismatch", op["error"]
 
-    (artifact,) = engine_client.get(f"/v1/investigations/{inv['id']}/evidence", headers=ADMIN).json()
+    (artifact,) = _evidence_from(module_engine_client, inv["id"], snapshot_id)
     assert artifact["status"] == "mismatch"
     assert artifact["sha256_source"] == expected != artifact["sha256_copy"]
     assert artifact["volume_id"] is None
@@ -165,15 +196,21 @@ def test_a_copy_that_differs_from_its_source_is_flagged_and_never_attached(
     assert artifact["copy_snapshot_id"] in op["error"]["message"]
     made_from = {v.get("SnapshotId") for v in ec2.describe_volumes()["Volumes"]}
     assert artifact["copy_snapshot_id"] not in made_from and snapshot_id not in made_from
-    custody = engine_client.get(f"/v1/investigations/{inv['id']}/custody", headers=ADMIN).json()
-    flagged = [e for e in custody["events"] if e["event"] == "flagged"]
+    custody = module_engine_client.get(f"/v1/investigations/{inv['id']}/custody", headers=ADMIN).json()
+    flagged = [e for e in _events_of(custody, artifact["id"]) if e["event"] == "flagged"]
     assert len(flagged) == 1 and flagged[0]["hashes"] == {"source": expected, "copy": artifact["sha256_copy"]}
     # The clean room itself is still usable.
-    assert engine_client.get(f"/v1/investigations/{inv['id']}", headers=ADMIN).json()["status"] == "ready"
+    assert (
+        module_engine_client.get(f"/v1/investigations/{inv['id']}", headers=ADMIN).json()["status"] == "ready"
+    )
 
 
 def test_an_instance_is_acquired_volume_by_volume(
-    engine_client: TestClient, engine_settings: Settings, local_aws: LocalAws, tmp_path: Path
+    module_engine_client: TestClient,
+    module_engine_settings: Settings,
+    room: dict[str, Any],
+    local_aws: LocalAws,
+    tmp_path: Path,
 ) -> None:
     # A compromised host in the affected account with two disks, each made from a disk image with a file
     # system: an ext4 root disk and an XFS data disk. Each is snapshotted now, and each becomes its own
@@ -191,18 +228,22 @@ def test_an_instance_is_acquired_volume_by_volume(
             {"DeviceName": "/dev/sdb", "Ebs": {"VolumeSize": 1, "SnapshotId": data_disk}},
         ],
     )["Instances"][0]  # fmt: skip
-    inv = open_ready(engine_client, "SEC-1003", timeout=TIMEOUT)
+    inv = room
     body = {
         "source_account_id": LOCAL_SOURCE_ACCOUNT,
         "region": inv["region"],
         "instance_id": instance["InstanceId"],
     }
-    accepted = _acquire(engine_client, inv["id"], ADMIN, **body)
+    accepted = _acquire(module_engine_client, inv["id"], ADMIN, **body)
     assert accepted.status_code == 202, accepted.text
-    op = wait_operation(engine_client, accepted.json()["operation"]["id"], timeout=TIMEOUT)
+    op = wait_operation(module_engine_client, accepted.json()["operation"]["id"], timeout=TIMEOUT)
     assert op["state"] == "succeeded", op["error"]
 
-    artifacts = engine_client.get(f"/v1/investigations/{inv['id']}/evidence", headers=ADMIN).json()
+    artifacts = [
+        a
+        for a in module_engine_client.get(f"/v1/investigations/{inv['id']}/evidence", headers=ADMIN).json()
+        if a["source"].get("instance_id") == instance["InstanceId"]
+    ]
     mappings = ec2_source.describe_instances(InstanceIds=[instance["InstanceId"]])["Reservations"][0][
         "Instances"
     ][0]["BlockDeviceMappings"]
@@ -222,8 +263,12 @@ def test_an_instance_is_acquired_volume_by_volume(
         tags = {t["Key"]: t["Value"] for t in snapshot.get("Tags", [])}
         assert tags["forensics:investigation"] == inv["id"]
     assert len({a["device"] for a in artifacts}) == 2
-    custody = engine_client.get(f"/v1/investigations/{inv['id']}/custody", headers=ADMIN).json()
-    mounted = {e["artifact_id"]: e["details"] for e in custody["events"] if e["event"] == "mounted"}
+    custody = module_engine_client.get(f"/v1/investigations/{inv['id']}/custody", headers=ADMIN).json()
+    mounted = {
+        e["artifact_id"]: e["details"]
+        for e in _events_of(custody, *(a["id"] for a in artifacts))
+        if e["event"] == "mounted"
+    }
     assert sorted(mounted) == sorted(a["id"] for a in artifacts)
     for artifact in artifacts:
         _, fstype = expected[artifact["source"]["volume_id"]]
@@ -231,94 +276,66 @@ def test_an_instance_is_acquired_volume_by_volume(
 
 
 def test_a_disk_without_a_file_system_is_not_mounted_and_fails_the_acquisition(
-    engine_client: TestClient, engine_settings: Settings, local_aws: LocalAws, tmp_path: Path
+    module_engine_client: TestClient,
+    module_engine_settings: Settings,
+    room: dict[str, Any],
+    local_aws: LocalAws,
+    tmp_path: Path,
 ) -> None:
     # A blank 1 GiB disk: it hashes and copies like any other, but the workstation's mount script finds no
     # file system on it, and the service says so instead of recording it mounted.
     snapshot_id = evidence_snapshot(local_aws, blank_image(tmp_path), "blank disk")
-    inv = open_ready(engine_client, "SEC-1005", timeout=TIMEOUT)
+    inv = room
     body = {"source_account_id": LOCAL_SOURCE_ACCOUNT, "region": inv["region"], "snapshot_id": snapshot_id}
-    accepted = _acquire(engine_client, inv["id"], ADMIN, **body)
+    accepted = _acquire(module_engine_client, inv["id"], ADMIN, **body)
     assert accepted.status_code == 202, accepted.text
-    op = wait_operation(engine_client, accepted.json()["operation"]["id"], timeout=TIMEOUT)
+    op = wait_operation(module_engine_client, accepted.json()["operation"]["id"], timeout=TIMEOUT)
     assert op["state"] == "failed" and op["error"]["code"] == "evidence_mount_failed", op["error"]
     assert "no filesystem found (blkid reports no TYPE) and no partitions" in op["error"]["message"]
-    (artifact,) = engine_client.get(f"/v1/investigations/{inv['id']}/evidence", headers=ADMIN).json()
+    (artifact,) = _evidence_from(module_engine_client, inv["id"], snapshot_id)
     assert artifact["status"] == "verified" and artifact["flag_reason"]
     assert "no filesystem found" in artifact["flag_reason"]
-    custody = engine_client.get(f"/v1/investigations/{inv['id']}/custody", headers=ADMIN).json()
+    custody = module_engine_client.get(f"/v1/investigations/{inv['id']}/custody", headers=ADMIN).json()
     events = [e for e in custody["events"] if e["artifact_id"] == artifact["id"]]
     assert [e["event"] for e in events][-2:] == ["attached", "flagged"]
     assert "mounted" not in [e["event"] for e in events]
 
 
-def test_evidence_that_cannot_be_mounted_read_only_fails_the_acquisition(
-    engine_client: TestClient, engine_settings: Settings, local_aws: LocalAws, tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:  # fmt: skip
-    # The device is gone by the time the mount command runs on the workstation: the mount script's report
-    # (through SSM) says so, and the operation fails with its message instead of declaring the evidence ready.
-    snapshot_id, _ = source_evidence(local_aws, tmp_path)
-    inv = open_ready(engine_client, "SEC-1004", timeout=TIMEOUT)
-    deploy_role = engine_settings.accounts[inv["region"]].deploy_role_arn
-    assert deploy_role
-    ec2 = client_as(local_aws, deploy_role, "ec2")
-    real_run = mounting.run
-
-    def detach_then_mount(ssm: Any, document: str, instance_id: str, **kwargs: Any) -> Any:
-        device = f"/dev/sd{kwargs['letter']}"
-        for volume in ec2.describe_volumes(
-            Filters=[{"Name": "attachment.instance-id", "Values": [instance_id]}]
-        )["Volumes"]:
-            if any(a["Device"] == device for a in volume["Attachments"]):
-                ec2.detach_volume(
-                    VolumeId=volume["VolumeId"], InstanceId=instance_id, Device=device, Force=True
-                )
-        return real_run(ssm, document, instance_id, **kwargs)
-
-    monkeypatch.setattr(mounting, "run", detach_then_mount)
-    body = {"source_account_id": LOCAL_SOURCE_ACCOUNT, "region": inv["region"], "snapshot_id": snapshot_id}
-    accepted = _acquire(engine_client, inv["id"], ADMIN, **body)
-    assert accepted.status_code == 202, accepted.text
-    op = wait_operation(engine_client, accepted.json()["operation"]["id"], timeout=TIMEOUT)
-    assert op["state"] == "failed" and op["error"]["code"] == "evidence_mount_failed", op["error"]
-    assert "did not appear" in op["error"]["message"] and snapshot_id in op["error"]["message"]
-    (artifact,) = engine_client.get(f"/v1/investigations/{inv['id']}/evidence", headers=ADMIN).json()
-    assert artifact["flag_reason"] and "not mounted" in artifact["flag_reason"]
-    custody = engine_client.get(f"/v1/investigations/{inv['id']}/custody", headers=ADMIN).json()
-    assert [e["event"] for e in custody["events"]][-2:] == ["attached", "flagged"]
-
-
 def test_encrypted_evidence_is_acquired_as_aws_allows_it(
-    engine_client: TestClient, engine_settings: Settings, local_aws: LocalAws, tmp_path: Path
+    module_engine_client: TestClient,
+    module_engine_settings: Settings,
+    room: dict[str, Any],
+    local_aws: LocalAws,
+    tmp_path: Path,
 ) -> None:
     """A customer-key source is shared with a grant on its key; an aws/ebs source (which AWS never shares)
     is first copied in its account under a key made for the purpose. Both end verified, hashes equal to
     ``sha256sum`` of the image, and the custody chain says each step."""
     customer, customer_hash, customer_key = encrypted_source_evidence(local_aws, tmp_path / "c", "customer")
     managed, managed_hash, managed_key = encrypted_source_evidence(local_aws, tmp_path / "m", "aws/ebs")
-    inv = open_ready(engine_client, "SEC-1005", timeout=TIMEOUT)
-    responder = issue(engine_client, "responder", "rita@example.com")
-    forensic_account = engine_settings.accounts[inv["region"]].account_id
+    inv = room
+    responder = issue(module_engine_client, "responder", "rita@example.com")
+    forensic_account = module_engine_settings.accounts[inv["region"]].account_id
     for snapshot_id in (customer, managed):
         source = {
             "source_account_id": LOCAL_SOURCE_ACCOUNT,
             "region": inv["region"],
             "snapshot_id": snapshot_id,
         }
-        accepted = _acquire(engine_client, inv["id"], responder, **source)
+        accepted = _acquire(module_engine_client, inv["id"], responder, **source)
         assert accepted.status_code == 202, accepted.text
-        op = wait_operation(engine_client, accepted.json()["operation"]["id"], timeout=TIMEOUT)
+        op = wait_operation(module_engine_client, accepted.json()["operation"]["id"], timeout=TIMEOUT)
         assert op["state"] == "succeeded", op["error"]
 
-    artifacts = engine_client.get(f"/v1/investigations/{inv['id']}/evidence", headers=ADMIN).json()
+    artifacts = _evidence_from(module_engine_client, inv["id"], customer, managed)
+    assert len(artifacts) == 2
     by_source = {a["source"]["snapshot_id"]: a for a in artifacts}
     for snapshot_id, expected in ((customer, customer_hash), (managed, managed_hash)):
         artifact = by_source[snapshot_id]
         assert artifact["status"] == "verified"
         assert artifact["sha256_source"] == expected == artifact["sha256_copy"]
 
-    custody = engine_client.get(f"/v1/investigations/{inv['id']}/custody", headers=ADMIN).json()
+    custody = module_engine_client.get(f"/v1/investigations/{inv['id']}/custody", headers=ADMIN).json()
     assert custody["chain_ok"] is True
 
     def steps(artifact_id: str) -> list[tuple[str, str | None]]:
@@ -364,5 +381,44 @@ def test_encrypted_evidence_is_acquired_as_aws_allows_it(
     (copy,) = ec2_source.describe_snapshots(SnapshotIds=[reencrypted])["Snapshots"]
     assert copy["Encrypted"] is True and copy["KmsKeyId"] == by_source[managed]["source"]["kms_key_id"]
     assert kms_source.describe_key(KeyId=copy["KmsKeyId"])["KeyMetadata"]["KeyManager"] == "CUSTOMER"
-    hashed = [e for e in custody["events"] if e["event"] == "hashed"]
+    hashed = [e for e in _events_of(custody, *(a["id"] for a in artifacts)) if e["event"] == "hashed"]
     assert {e["hashes"]["sha256"] for e in hashed} == {customer_hash, managed_hash}
+
+
+def test_evidence_that_cannot_be_mounted_read_only_fails_the_acquisition(
+    module_engine_client: TestClient, module_engine_settings: Settings, room: dict[str, Any],
+    local_aws: LocalAws, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    # Last in the module: it force-detaches its volume from the shared room's workstation behind the
+    # stack's back. The device is gone by the time the mount command runs on the workstation: the mount
+    # script's report (through SSM) says so, and the operation fails with its message instead of declaring
+    # the evidence ready.
+    snapshot_id, _ = source_evidence(local_aws, tmp_path)
+    inv = room
+    deploy_role = module_engine_settings.accounts[inv["region"]].deploy_role_arn
+    assert deploy_role
+    ec2 = client_as(local_aws, deploy_role, "ec2")
+    real_run = mounting.run
+
+    def detach_then_mount(ssm: Any, document: str, instance_id: str, **kwargs: Any) -> Any:
+        device = f"/dev/sd{kwargs['letter']}"
+        for volume in ec2.describe_volumes(
+            Filters=[{"Name": "attachment.instance-id", "Values": [instance_id]}]
+        )["Volumes"]:
+            if any(a["Device"] == device for a in volume["Attachments"]):
+                ec2.detach_volume(
+                    VolumeId=volume["VolumeId"], InstanceId=instance_id, Device=device, Force=True
+                )
+        return real_run(ssm, document, instance_id, **kwargs)
+
+    monkeypatch.setattr(mounting, "run", detach_then_mount)
+    body = {"source_account_id": LOCAL_SOURCE_ACCOUNT, "region": inv["region"], "snapshot_id": snapshot_id}
+    accepted = _acquire(module_engine_client, inv["id"], ADMIN, **body)
+    assert accepted.status_code == 202, accepted.text
+    op = wait_operation(module_engine_client, accepted.json()["operation"]["id"], timeout=TIMEOUT)
+    assert op["state"] == "failed" and op["error"]["code"] == "evidence_mount_failed", op["error"]
+    assert "did not appear" in op["error"]["message"] and snapshot_id in op["error"]["message"]
+    (artifact,) = _evidence_from(module_engine_client, inv["id"], snapshot_id)
+    assert artifact["flag_reason"] and "not mounted" in artifact["flag_reason"]
+    custody = module_engine_client.get(f"/v1/investigations/{inv['id']}/custody", headers=ADMIN).json()
+    assert [e["event"] for e in _events_of(custody, artifact["id"])][-2:] == ["attached", "flagged"]

@@ -55,13 +55,7 @@ def client(app: FastAPI) -> Iterator[TestClient]:
         yield test_client
 
 
-@pytest.fixture
-def engine_client(engine_settings: Settings) -> Iterator[TestClient]:
-    """The real thing for lifecycle tests: real engine (PulumiExecutor), seeded local AWS, embedded consumer.
-
-    Uses ``engine_settings`` from tests/conftest.py (its own data folder and state backend, the shared moto).
-    Authenticate with ``tests.support.api.ADMIN``; wait with ``wait_operation(client, id, timeout=600)``.
-    """
+def _engine_client(engine_settings: Settings) -> Iterator[TestClient]:
     from pydantic import SecretStr
 
     from tools.local_aws.seed import seed
@@ -76,3 +70,19 @@ def engine_client(engine_settings: Settings) -> Iterator[TestClient]:
     seed(settings)
     with TestClient(create_app(settings)) as client:
         yield client
+
+
+@pytest.fixture
+def engine_client(engine_settings: Settings) -> Iterator[TestClient]:
+    """The real thing for lifecycle tests: real engine (PulumiExecutor), seeded local AWS, embedded consumer.
+
+    Uses ``engine_settings`` from tests/conftest.py (its own data folder and state backend, the shared moto).
+    Authenticate with ``tests.support.api.ADMIN``; wait with ``wait_operation(client, id, timeout=600)``.
+    """
+    yield from _engine_client(engine_settings)
+
+
+@pytest.fixture(scope="module")
+def module_engine_client(module_engine_settings: Settings) -> Iterator[TestClient]:
+    """``engine_client`` for a module whose tests share one deployed room (``module_engine_settings``)."""
+    yield from _engine_client(module_engine_settings)

@@ -9,12 +9,12 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
 
 from programs.forensic_account.config import AccountConfig
 from programs.forensic_account.permissions import deploy_statements
+from tests.support.aws import role_session
 from tools.local_aws.aws import LocalAws
 from tools.local_aws.iam_resources import is_mapped
 
@@ -36,20 +36,7 @@ def _role_with(aws: LocalAws, statements: list[dict[str, Any]]) -> Any:
         PolicyName="only",
         PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": statements}),
     )
-    creds = aws.client("sts").assume_role(RoleArn=arn, RoleSessionName="judged")["Credentials"]
-
-    def client(service: str) -> Any:
-        return boto3.client(
-            service,
-            endpoint_url=aws.endpoint_url,
-            region_name=aws.region,
-            aws_access_key_id=creds["AccessKeyId"],
-            aws_secret_access_key=creds["SecretAccessKey"],
-            aws_session_token=creds["SessionToken"],
-            verify=False,
-        )
-
-    return client
+    return role_session(aws, arn, "judged")
 
 
 def _denied(call: Any, **kwargs: Any) -> str:

@@ -48,7 +48,9 @@ def _act(client: TestClient, inv_id: str, action: str, body: dict[str, Any] | No
     return dict(op)
 
 
-def test_full_lifecycle_freeze_and_destroy(engine_client: TestClient, local_aws: LocalAws) -> None:
+def test_full_lifecycle_freeze_then_destroy_is_refused(
+    engine_client: TestClient, local_aws: LocalAws
+) -> None:
     require_root()  # the evidence given at open is mounted at boot, on loop devices in the local AWS
     ec2, s3, iam = local_aws.client("ec2"), local_aws.client("s3"), local_aws.client("iam")
 
@@ -117,25 +119,6 @@ def test_full_lifecycle_freeze_and_destroy(engine_client: TestClient, local_aws:
     assert refused.status_code == 409
     assert "frozen" in refused.json()["error"]["message"]
 
-    # a second investigation: open -> destroy; nothing of its clean room is left, its evidence bucket is
-    second = _ready(engine_client, _open(engine_client, "SEC-901"))
-    out2 = second["outputs"]
-    _act(engine_client, second["id"], "destroy", {"reason": "closed"})
-    gone = engine_client.get(f"/v1/investigations/{second['id']}", headers=ADMIN).json()
-    assert gone["status"] == "destroyed"
-    assert ec2.describe_vpcs(Filters=[{"Name": "vpc-id", "Values": [out2["vpcId"]]}])["Vpcs"] == []
-    left = ec2.describe_instances(
-        Filters=[{"Name": "tag:forensics:investigation-id", "Values": [out2["investigationId"]]}]
-    )["Reservations"]
-    assert all(i["State"]["Name"] == "terminated" for r in left for i in r["Instances"])
-    assert (
-        ec2.describe_volumes(
-            Filters=[{"Name": "tag:forensics:investigation-id", "Values": [out2["investigationId"]]}]
-        )["Volumes"]
-        == []
-    )
-    s3.head_bucket(Bucket=out2["evidenceBucket"])  # evidence outlives the clean room
-
     # the whole story is on the record, and the record is intact
     verify = engine_client.get("/v1/audit/verify", headers=ADMIN).json()
     assert verify["ok"] is True, verify
@@ -146,23 +129,50 @@ def test_full_lifecycle_freeze_and_destroy(engine_client: TestClient, local_aws:
     assert {
         "investigation.open",
         "investigation.freeze",
-        "investigation.destroy",
         "operation.start",
         "operation.end",
     } <= actions
 
 
-def test_same_create_twice_gives_one_stack(engine_client: TestClient, engine_settings: Settings) -> None:
+def test_same_create_twice_gives_one_stack_and_destroy_leaves_nothing_of_it(
+    engine_client: TestClient, engine_settings: Settings, local_aws: LocalAws
+) -> None:
+    ec2, s3 = local_aws.client("ec2"), local_aws.client("s3")
     first = _open(engine_client, "SEC-910", headers={"Idempotency-Key": "key-910"})
     again = _open(engine_client, "SEC-910", headers={"Idempotency-Key": "key-910"})
     assert again["investigation"]["id"] == first["investigation"]["id"]
-    _ready(engine_client, first)
+    inv = _ready(engine_client, first)
     listed = engine_client.get("/v1/investigations", params={"ticket": "SEC-910"}, headers=ADMIN).json()
     assert len(listed["items"]) == 1
     assert [
         s for s in stacks.stack_names(engine_settings) if s.endswith(first["investigation"]["stack_name"])
     ] != []
     assert len(stacks.stack_names(engine_settings)) == 1
+
+    # open -> destroy (the room is not frozen): nothing of its clean room is left but its evidence bucket
+    out = inv["outputs"]
+    _act(engine_client, inv["id"], "destroy", {"reason": "closed"})
+    gone = engine_client.get(f"/v1/investigations/{inv['id']}", headers=ADMIN).json()
+    assert gone["status"] == "destroyed"
+    assert ec2.describe_vpcs(Filters=[{"Name": "vpc-id", "Values": [out["vpcId"]]}])["Vpcs"] == []
+    left = ec2.describe_instances(
+        Filters=[{"Name": "tag:forensics:investigation-id", "Values": [out["investigationId"]]}]
+    )["Reservations"]
+    assert all(i["State"]["Name"] == "terminated" for r in left for i in r["Instances"])
+    assert (
+        ec2.describe_volumes(
+            Filters=[{"Name": "tag:forensics:investigation-id", "Values": [out["investigationId"]]}]
+        )["Volumes"]
+        == []
+    )
+    s3.head_bucket(Bucket=out["evidenceBucket"])  # evidence outlives the clean room
+    verify = engine_client.get("/v1/audit/verify", headers=ADMIN).json()
+    assert verify["ok"] is True, verify
+    actions = {
+        e["action"]
+        for e in engine_client.get("/v1/audit", params={"limit": 500}, headers=ADMIN).json()["items"]
+    }
+    assert {"investigation.open", "investigation.destroy", "operation.start", "operation.end"} <= actions
 
 
 def test_three_at_once_and_ordered_operations(engine_client: TestClient) -> None:
@@ -188,8 +198,12 @@ def test_three_at_once_and_ordered_operations(engine_client: TestClient) -> None
     assert len({i["outputs"]["vpcId"] for i in invs}) == 3
     first = wait_operation(engine_client, opened[0]["operation"]["id"])
     second = wait_operation(engine_client, preview.json()["operation"]["id"], timeout=DEPLOY_TIMEOUT)
-    assert second["state"] == "succeeded", second
+    assert second["state"] == "succeeded", second["error"]
     assert first["finished_at"] <= second["started_at"]
+    # The preview ran the forensic program under the policy packs in an engine process of its own.
+    assert second["pid"] is not None and second["pid"] != first["pid"]
+    assert second["progress"]["planned"] > 0, second
+    assert second["result"]["policy_violations"] == []
 
 
 def test_release_by_custodian_then_destroy(engine_client: TestClient, local_aws: LocalAws) -> None:

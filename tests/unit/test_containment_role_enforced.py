@@ -7,32 +7,20 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
 
 from programs.source_account.permissions import evidence_policy
 from service.containment import changes, isolation
 from service.containment import state as instance_state
+from tests.support.aws import role_session
 from tools.local_aws.aws import LocalAws
 
 ROLE = "forensics-evidence-reader"
 
 
 def _as_role(aws: LocalAws, role_arn: str) -> instance_state.SourceClients:
-    creds = aws.client("sts").assume_role(RoleArn=role_arn, RoleSessionName="containment")["Credentials"]
-
-    def make(service: str) -> Any:
-        return boto3.client(
-            service,
-            endpoint_url=aws.endpoint_url,
-            region_name=aws.region,
-            aws_access_key_id=creds["AccessKeyId"],
-            aws_secret_access_key=creds["SecretAccessKey"],
-            aws_session_token=creds["SessionToken"],
-            verify=False,
-        )
-
+    make = role_session(aws, role_arn, "containment")
     return instance_state.SourceClients(
         ec2=make("ec2"),
         autoscaling=make("autoscaling"),
