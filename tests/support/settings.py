@@ -8,6 +8,7 @@ every 0.1 s, a quick shutdown and the test people. ``aws=`` points it at a runni
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,4 +36,9 @@ def make_settings(tmp_path: Path, *, aws: LocalAws | None = None, **overrides: A
     }
     if aws is not None:
         values |= {"aws_endpoint_url": aws.endpoint_url, "aws_verify_tls": False}
-    return Settings(**(values | overrides))
+    values |= overrides
+    if values.get("aws_endpoint_url") and "audit_anchor_bucket" not in values:
+        # A test's own anchor bucket: the local AWS is shared by every test of a worker, and the default one
+        # (one per account) would hold another test's anchors, ahead of this test's fresh audit log.
+        values["audit_anchor_bucket"] = f"forensics-audit-anchors-{uuid.uuid4().hex[:16]}"
+    return Settings(**values)
