@@ -6,26 +6,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import boto3
-
+from tests.support.aws import role_session
 from tools.local_aws.aws import LocalAws
 from tools.local_aws.organization_accounts import ADMINISTRATOR_ACCESS, MEMBER_ROLE_NAME
 
 
 def in_account(aws: LocalAws, account_id: str, service: str, role_name: str = MEMBER_ROLE_NAME) -> Any:
     """A client acting in another account of the local AWS (as its administrator, through ``role_name``)."""
-    credentials = aws.client("sts").assume_role(
-        RoleArn=f"arn:aws:iam::{account_id}:role/{role_name}", RoleSessionName="check"
-    )["Credentials"]
-    return boto3.client(
-        service,
-        endpoint_url=aws.endpoint_url,
-        region_name=aws.region,
-        aws_access_key_id=credentials["AccessKeyId"],
-        aws_secret_access_key=credentials["SecretAccessKey"],
-        aws_session_token=credentials["SessionToken"],
-        verify=False,
-    )
+    return role_session(aws, f"arn:aws:iam::{account_id}:role/{role_name}", "check")(service)
 
 
 def _parsed(document: Any) -> Any:
