@@ -34,7 +34,7 @@ from service.audit import service as audit
 from service.auth.models import ApiToken
 from service.auth.persons import person_of, require_person
 from service.auth.roles import Permission, Role
-from service.auth.service import BOOTSTRAP_PRINCIPAL, Principal
+from service.auth.service import BOOTSTRAP_PRINCIPAL, Principal, bootstrap_enabled
 from service.clock import as_utc
 from service.config import Settings
 from service.domain_events import AccessChanged
@@ -373,7 +373,7 @@ def requester_signed_in(settings: Settings, session: Session, name: str, now: da
         user = name.removeprefix("slack:").split("(", 1)[0]
         return user in settings.slack_user_roles
     if name == BOOTSTRAP_PRINCIPAL:
-        return settings.bootstrap_admin_token is not None
+        return bootstrap_enabled(settings)
     valid = session.execute(
         select(ApiToken.id)
         .where(

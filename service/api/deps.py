@@ -69,8 +69,7 @@ def get_principal(
     clock: ClockDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> auth.Principal:
-    bootstrap = auth.bootstrap_token(settings)
-    principal = auth.authenticate(session, clock, credentials.credentials if credentials else None, bootstrap)
+    principal = auth.authenticate(session, clock, settings, credentials.credentials if credentials else None)
     # The error handler audits refused changes with the caller's name.
     request.state.principal = principal
     return principal

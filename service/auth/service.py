@@ -49,23 +49,36 @@ def generate_token() -> str:
     return TOKEN_PREFIX + secrets.token_urlsafe(32)
 
 
-def bootstrap_token(settings: Settings) -> str | None:
-    """The configured bootstrap admin token in clear (every authentication path checks it), or None."""
-    return settings.bootstrap_admin_token.get_secret_value() if settings.bootstrap_admin_token else None
+def _configured_bootstrap_token(settings: Settings) -> str:
+    """The bootstrap admin token in clear, "" when unset."""
+    return settings.bootstrap_admin_token.get_secret_value() if settings.bootstrap_admin_token else ""
 
 
-def authenticate(session: Session, clock: Clock, token: str | None, bootstrap_token: str | None) -> Principal:
+def bootstrap_enabled(settings: Settings) -> bool:
+    """Whether the bootstrap admin may act at all: only while a non-empty token is configured."""
+    return bool(_configured_bootstrap_token(settings))
+
+
+def is_bootstrap_token(settings: Settings, digest: str) -> bool:
+    """Whether a token, known by its SHA-256, is the configured bootstrap admin token. The one place that
+    decides it for every entry point (API bearer, console sign-in, console session): never while the setting
+    is unset or empty, and compared in constant time so the answer's timing tells nothing of the token."""
+    configured = _configured_bootstrap_token(settings)
+    if not configured:
+        return False
+    return hmac.compare_digest(digest.encode(), hash_token(configured).encode())
+
+
+def authenticate(session: Session, clock: Clock, settings: Settings, token: str | None) -> Principal:
     if not token:
         raise Unauthorized("a bearer token is required")
-    return authenticate_digest(session, clock, hash_token(token), bootstrap_token)
+    return authenticate_digest(session, clock, settings, hash_token(token))
 
 
-def authenticate_digest(
-    session: Session, clock: Clock, digest: str, bootstrap_token: str | None
-) -> Principal:
+def authenticate_digest(session: Session, clock: Clock, settings: Settings, digest: str) -> Principal:
     """``authenticate`` for a token known by its SHA-256 (the console's session keeps the digest, never the
     token): checked against the token table on every request, so a revoked or expired token ends it."""
-    if bootstrap_token and hmac.compare_digest(digest, hash_token(bootstrap_token)):
+    if is_bootstrap_token(settings, digest):
         return Principal(BOOTSTRAP_PRINCIPAL, Role.ADMIN)
     row = session.execute(select(ApiToken).where(ApiToken.token_hash == digest)).scalar_one_or_none()
     now = clock()

@@ -26,8 +26,7 @@ def console_principal(
 ) -> auth.Principal:
     """401 without an open, unexpired session whose token is still valid."""
     console_session = signer(request).read(session, request.cookies.get(sessions.SESSION_COOKIE), clock)
-    bootstrap = auth.bootstrap_token(settings)
-    principal = auth.authenticate_digest(session, clock, console_session.token_digest, bootstrap)
+    principal = auth.authenticate_digest(session, clock, settings, console_session.token_digest)
     # As in the API: the error handler audits refused changes with the caller's name; pages show who it is.
     request.state.principal = principal
     request.state.console_csrf = console_session.csrf_token
@@ -46,7 +45,6 @@ def session_check(request: Request) -> Callable[[], bool]:
     factory: SessionFactory = request.app.state.session_factory
     clock: Clock = request.app.state.clock
     console_signer = signer(request)
-    bootstrap = auth.bootstrap_token(settings)
 
     def still_open() -> bool:
         with factory() as db:
@@ -54,7 +52,7 @@ def session_check(request: Request) -> Callable[[], bool]:
             if row is None or not console_signer.still_open(db, id_hash, clock):
                 return False
             try:
-                auth.authenticate_digest(db, clock, row.token_digest, bootstrap)
+                auth.authenticate_digest(db, clock, settings, row.token_digest)
             except Unauthorized:
                 return False
             return True

@@ -70,8 +70,7 @@ def login(
 ) -> Response:
     """The API token is checked as the API checks a bearer token (401 with the API's message)."""
     sessions.check_csrf(request.cookies.get(sessions.LOGIN_COOKIE), csrf_token)
-    bootstrap = auth.bootstrap_token(settings)
-    principal = auth.authenticate(session, clock, token.strip() or None, bootstrap)
+    principal = auth.authenticate(session, clock, settings, token.strip() or None)
     cookie = signer(request).open(session, clock, auth.hash_token(token.strip()), principal.name)
     audit.record(
         session,

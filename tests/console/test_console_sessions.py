@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from itsdangerous import URLSafeSerializer
+from pydantic import SecretStr
 from sqlalchemy import select
 
 from service.auth.models import ApiToken
@@ -195,3 +196,26 @@ def test_a_session_holds_at_most_the_configured_number_of_streams(
             follower.join(timeout=10)
     # Streams that ended give their slots back.
     assert reader.get(url).status_code == 200
+
+
+def test_a_wrong_bootstrap_token_cannot_sign_in(client: TestClient) -> None:
+    form = client.get("/console/login")
+    for wrong in (ADMIN_TOKEN[:-1], ADMIN_TOKEN + "x", ""):
+        answer = client.post(
+            "/console/login", data={"token": wrong, "csrf_token": csrf_of(form.text)}, follow_redirects=False
+        )
+        assert answer.status_code == 401, wrong
+    assert SESSION not in client.cookies
+    assert client.get("/console").status_code == 401
+
+
+def test_a_bootstrap_session_ends_when_the_bootstrap_token_changes(app: FastAPI, client: TestClient) -> None:
+    """The session keeps the digest of the token it was opened with; each request checks it again against
+    the configured bootstrap token, so changing or unsetting the setting ends the session."""
+    configured = app.state.settings
+    for replaced in (SecretStr(ADMIN_TOKEN + "-rotated"), None):
+        app.state.settings = configured
+        sign_in(client, ADMIN_TOKEN)
+        assert client.get("/console").status_code == 200
+        app.state.settings = configured.model_copy(update={"bootstrap_admin_token": replaced})
+        assert client.get("/console").status_code == 401, replaced
