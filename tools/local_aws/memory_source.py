@@ -21,39 +21,31 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import signal
-import subprocess
-import tempfile
 from pathlib import Path
 
-from tools.local_aws.ssm_agent import CANNOT_RUN, OUTPUT_LIMIT, CannotRun, Outcome
+from tools.local_aws.private_dev import PRIVATE_DEV, SYSTEM_PATH, Outcome, run_in_private_namespace
+from tools.local_aws.ssm_agent import CANNOT_RUN, CannotRun
 
 DOCUMENT = (
     Path(__file__).resolve().parents[2] / "programs" / "source_account" / "documents" / "capture-memory.json"
 )
 # Small enough to capture in a test in a second, large enough to span many read and hash chunks.
 KNOWN_IMAGE_BYTES = 4 * 1024 * 1024 + 4099
-_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
-_SETUP = r"""
+_SETUP = (
+    r"""
 set -eu
 home=$1 var_tmp=$2 memory=$3 script=$4
-mount --make-rprivate /
-mount -t tmpfs -o mode=0755 forensics-dev /dev
-mknod -m 666 /dev/null c 1 3
-mknod -m 666 /dev/zero c 1 5
-mknod -m 666 /dev/urandom c 1 9
-ln -s /proc/self/fd /dev/fd
-ln -s /proc/self/fd/0 /dev/stdin
-ln -s /proc/self/fd/1 /dev/stdout
-ln -s /proc/self/fd/2 /dev/stderr
-: > /dev/crash
+"""
+    + PRIVATE_DEV
+    + r""": > /dev/crash
 mount --bind "$memory" /dev/crash
 mount -o remount,ro,bind /dev/crash
 mount --bind "$var_tmp" /var/tmp
 export HOME="$home"
 exec sh -c "$script"
 """
+)
 
 
 def known_image(instance_id: str, size: int = KNOWN_IMAGE_BYTES) -> bytes:
@@ -112,24 +104,10 @@ def run(instance_id: str, folder: Path, content: str, parameters: dict[str, str]
     memory = folder / "memory"
     if not memory.exists():
         write_known_image(instance_id, memory)
-    with tempfile.TemporaryDirectory(prefix="forensics-ssm-command-") as scratch:
-        path = Path(scratch) / "_script.sh"
-        path.write_text(script, encoding="utf-8")
-        path.chmod(0o700)
-        argv = ["unshare", "--mount", "--propagation", "private", "--", "bash", "-c", _SETUP, "setup"]
-        process = subprocess.Popen(
-            [*argv, str(home), str(var_tmp), str(memory), str(path)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env={"PATH": _PATH, "LANG": "C.UTF-8"},
-            start_new_session=True,
-        )
-        try:
-            stdout, stderr = process.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            stdout, stderr = process.communicate()
-            return Outcome("TimedOut", -1, stdout[-OUTPUT_LIMIT:], stderr[-OUTPUT_LIMIT:])
-    status = "Success" if process.returncode == 0 else "Failed"
-    return Outcome(status, process.returncode, stdout[-OUTPUT_LIMIT:], stderr[-OUTPUT_LIMIT:])
+    return run_in_private_namespace(
+        _SETUP,
+        script,
+        lambda path: [str(home), str(var_tmp), str(memory), str(path)],
+        env={"PATH": SYSTEM_PATH, "LANG": "C.UTF-8"},
+        timeout=timeout,
+    )

@@ -34,41 +34,37 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from tools.local_aws.private_dev import (
+    PRIVATE_DEV,
+    SYSTEM_PATH,
+    Outcome,
+    run_in_private_namespace,
+)
+
 CANNOT_RUN = "the local AWS cannot run this document here"
-# GetCommandInvocation returns at most this much of each stream (the rest only goes to S3).
-OUTPUT_LIMIT = 24000
-_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 _PARAMETER = re.compile(r"\{\{\s*([A-Za-z0-9_]+)\s*\}\}")
 _BOOT_MOUNT = re.compile(r"^mount_evidence [f-p] snap-[0-9a-f]{8,17}$")
 _TOOLS = ("losetup", "unshare", "mount", "mknod", "blockdev", "blkid", "findmnt", "lsblk", "bash")
 
 # The namespace's set-up, run by bash as root inside `unshare --mount`: $1 the instance's log folder, $2 the
 # script to run, then pairs of (attachment name, loop device).
-_SETUP = r"""
+_SETUP = (
+    r"""
 set -eu
 log_dir=$1 script=$2
 shift 2
-mount --make-rprivate /
-mount -t tmpfs -o mode=0755 forensics-dev /dev
-mknod -m 666 /dev/null c 1 3
-mknod -m 666 /dev/zero c 1 5
-mknod -m 666 /dev/urandom c 1 9
-ln -s /proc/self/fd /dev/fd
-ln -s /proc/self/fd/0 /dev/stdin
-ln -s /proc/self/fd/1 /dev/stdout
-ln -s /proc/self/fd/2 /dev/stderr
-while [ $# -ge 2 ]; do
+"""
+    + PRIVATE_DEV
+    + r"""while [ $# -ge 2 ]; do
   name=$1 loop=$2
   shift 2
   for sys in /sys/class/block/"${loop#/dev/}" /sys/class/block/"${loop#/dev/}"p*; do
@@ -83,18 +79,11 @@ mount -t tmpfs -o mode=0755 forensics-run /run
 mount --bind "$log_dir" /var/log
 exec sh -c "$script"
 """
+)
 
 
 class CannotRun(Exception):
     """The document cannot be run here (the message says why); the invocation fails with it."""
-
-
-@dataclass(frozen=True)
-class Outcome:
-    status: str  # Success, Failed, TimedOut
-    code: int
-    stdout: str
-    stderr: str
 
 
 def loop_devices_unavailable() -> str | None:
@@ -103,7 +92,7 @@ def loop_devices_unavailable() -> str | None:
         return "it needs root to attach loop devices"
     if not os.path.exists("/dev/loop-control"):
         return "there is no /dev/loop-control"
-    missing = [tool for tool in _TOOLS if shutil.which(tool, path=_PATH) is None]
+    missing = [tool for tool in _TOOLS if shutil.which(tool, path=SYSTEM_PATH) is None]
     if missing:
         return f"missing {', '.join(missing)}"
     return None
@@ -111,7 +100,7 @@ def loop_devices_unavailable() -> str | None:
 
 def _run(*argv: str, timeout: float = 120) -> str:
     done = subprocess.run(
-        list(argv), capture_output=True, text=True, timeout=timeout, check=False, env={"PATH": _PATH}
+        list(argv), capture_output=True, text=True, timeout=timeout, check=False, env={"PATH": SYSTEM_PATH}
     )
     if done.returncode != 0:
         raise CannotRun(f"{' '.join(argv)} exited {done.returncode}: {done.stderr.strip()}")
@@ -155,7 +144,9 @@ def loop_device(image: Path) -> Iterator[str]:
         _run("blockdev", "--setrw", device)
         yield device
     finally:
-        subprocess.run(["blockdev", "--setrw", device], capture_output=True, check=False, env={"PATH": _PATH})
+        subprocess.run(
+            ["blockdev", "--setrw", device], capture_output=True, check=False, env={"PATH": SYSTEM_PATH}
+        )
         _run("losetup", "--detach", device)
 
 
@@ -165,33 +156,10 @@ def run_on_workstation(
     """Run ``script`` (a shell script, its first line may name the interpreter) as root in a private mount
     namespace laid out as the workstation (module docstring): ``devices`` maps attachment names (/dev/sdf)
     to loop devices; ``log_dir`` is its /var/log."""
-    with tempfile.TemporaryDirectory(prefix="forensics-ssm-command-") as folder:
-        path = Path(folder) / "_script.sh"
-        path.write_text(script, encoding="utf-8")
-        path.chmod(0o700)
-        pairs = [item for name, loop in sorted(devices.items()) for item in (name, loop)]
-        argv = ["unshare", "--mount", "--propagation", "private", "--", "bash", "-c", _SETUP, "setup"]
-        environment = {"PATH": _PATH, "HOME": "/root", "LANG": "C.UTF-8", **(env or {})}
-        process = subprocess.Popen(
-            [*argv, str(log_dir), str(path), *pairs],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=environment,
-            start_new_session=True,
-        )
-        try:
-            stdout, stderr = process.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            # The whole session: whatever the script started must let go of the namespace and its mounts.
-            os.killpg(process.pid, signal.SIGKILL)
-            stdout, stderr = process.communicate()
-            return Outcome("TimedOut", -1, stdout[-OUTPUT_LIMIT:], stderr[-OUTPUT_LIMIT:])
-    return Outcome(
-        "Success" if process.returncode == 0 else "Failed",
-        process.returncode,
-        stdout[-OUTPUT_LIMIT:],
-        stderr[-OUTPUT_LIMIT:],
+    pairs = [item for name, loop in sorted(devices.items()) for item in (name, loop)]
+    environment = {"PATH": SYSTEM_PATH, "HOME": "/root", "LANG": "C.UTF-8", **(env or {})}
+    return run_in_private_namespace(
+        _SETUP, script, lambda path: [str(log_dir), str(path), *pairs], env=environment, timeout=timeout
     )
 
 
