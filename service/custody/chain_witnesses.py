@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from service import statement_signing
 from service.custody import ledger
 from service.custody.models import CustodyEvent, SignedStatement
 
@@ -78,8 +79,6 @@ def signed_head_divergence(
 ) -> Divergence | None:
     """The first signed custody head (read from the statement's copy in the bucket, its signature checked
     when the public key is given) that the database's chain does not contain, or None."""
-    from service import statement_signing  # the signing module reads KMS; only needed here
-
     rows = {row.seq: row for row in ledger.events(session, investigation_id)}
     statements = session.execute(
         select(SignedStatement)

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from service import statement_signing
+from service.custody.disk_image import hash_snapshot
 
 Status = Literal["ok", "differs", "error", "skipped", "info"]
 # Makes a boto3 client for a service name ("s3", "ebs", "kms").
@@ -158,9 +159,6 @@ def check_snapshots(
             checks.append(Check("skipped", "snapshot", subject, "not hashed when the statement was signed"))
             continue
         if hasher is None:
-            # Imported only now: verifying objects alone must not need the disk-image module.
-            from service.custody.disk_image import hash_snapshot
-
             hasher = hash_snapshot
         try:
             actual = str(hasher(ebs, entry["snapshotId"], workers=workers).sha256)
