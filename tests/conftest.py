@@ -21,6 +21,9 @@ from tools.local_aws import memory_tool
 from tools.local_aws.aws import LocalAws
 from tools.local_servers import PostgresServer, RedisServer
 
+# The app, client and engine-client fixtures every suite of the service's packages uses.
+pytest_plugins = ["tests.support.service_fixtures"]
+
 # The two deployments the service and API suites run on: the embedded default (SQLite, SqliteHuey) and the
 # scale-out one (PostgreSQL, Huey on Redis).
 STORES = ("sqlite", "postgresql+redis")

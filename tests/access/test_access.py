@@ -189,7 +189,7 @@ def test_frozen_clean_rooms_take_custodian_grants_only(
     approved = client.post(f"/v1/access-requests/{investigator['id']}/approve", headers=approver).json()
     assert wait_operation(client, approved["operation"]["id"])["state"] == "succeeded"
 
-    # The freeze's own effect on the declared state (tests/service/test_freeze.py runs it for real).
+    # The freeze's own effect on the declared state (tests/investigations/test_freeze.py runs it for real).
     with app.state.session_factory() as session:
         session.execute(
             update(Investigation).where(Investigation.id == inv["id"]).values(status="frozen", frozen=True)

@@ -13,7 +13,7 @@ from sqlalchemy import update
 
 from service.access import service as access
 from service.access.models import AccessRequest, AccessStatus
-from tests.service.test_access import ALICE, BOB, _ask, _inv, app, client, clock
+from tests.access.test_access import ALICE, BOB, _ask, _inv, app, client, clock
 from tests.support.api import ADMIN, issue, open_ready
 
 __all__ = ["app", "client", "clock"]

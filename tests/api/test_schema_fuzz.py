@@ -54,7 +54,7 @@ def test_no_server_errors(case: schemathesis.Case) -> None:
     body = case.body if isinstance(case.body, dict) else {}
     if case.method == "POST" and case.path == "/v1/investigations" and body.get("evidence"):
         # Well-formed evidence may still come from an account the operator never set up as a source: refused
-        # with 422 like any acquisition (tests/service/test_evidence_at_open.py), whatever the schema says.
+        # with 422 like any acquisition (tests/custody/test_evidence_at_open.py), whatever the schema says.
         excluded.append(schemathesis.checks.positive_data_acceptance)
     if case.method == "POST" and case.path.endswith("/logs") and body.get("since") and body.get("until"):
         # A window's order and span (since before until, at most 90 days) are beyond JSON Schema: a window

@@ -17,7 +17,7 @@ from service.errors import Forbidden
 from service.investigation_states import Status
 from service.investigations import service as investigations
 from service.investigations.models import Investigation
-from tests.service.test_cli_approvals import forensics
+from tests.cli.test_cli_approvals import forensics
 from tests.support.api import ADMIN, ADMIN_TOKEN, issue, open_ready
 
 ALICE = "alice@example.com"  # a configured person (tests/support/people.py)

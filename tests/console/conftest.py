@@ -13,10 +13,7 @@ from fastapi.testclient import TestClient
 from service.config import Settings
 from service.main import create_app
 from service.orchestration.fake_engine import FakeExecutor
-from tests.service.conftest import engine_client, fake, settings
 from tests.support.clock import TestClock
-
-__all__ = ["engine_client", "fake", "settings"]
 
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 

@@ -11,12 +11,9 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
 from service.main import create_app
-from tests.service.conftest import engine_client, module_engine_client
 from tests.support.api import ADMIN_TOKEN
 from tests.support.targets import TARGET, Target, aws_missing, aws_target, local_target
 from tools.local_aws.seed import seed
-
-__all__ = ["engine_client", "module_engine_client", "scenario", "scenario_client"]
 
 
 @pytest.fixture

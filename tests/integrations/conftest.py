@@ -1,6 +1,6 @@
 """Fixtures for integration tests: a test clock, real local HTTP servers standing in for the ticketing system
-and Slack's response_url, and an app (fake executor, as in tests/service) wired to them (its settings and the
-signing helpers: tests/support/integrations.py)."""
+and Slack's response_url, and an app (fake executor, as in the service tests) wired to them (its settings and
+the signing helpers: tests/support/integrations.py)."""
 
 from __future__ import annotations
 

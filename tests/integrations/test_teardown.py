@@ -32,7 +32,8 @@ def _events(ctx: Integrations, ticket: str) -> list[str]:
 
 
 def _force_frozen(ctx: Integrations, investigation_id: str) -> None:
-    """The freeze itself is core's (tests/service/test_freeze.py); here only its resulting state matters."""
+    """The freeze itself is core's (tests/investigations/test_freeze.py); here only its resulting state
+    matters."""
     with ctx.session_factory() as session:
         session.execute(
             update(Investigation)

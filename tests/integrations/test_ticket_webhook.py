@@ -123,8 +123,8 @@ def test_legal_hold_freezes_and_done_is_refused_while_frozen(
     opened = _post(client, *signed_webhook(jira_event("SEC-104", labels=["forensics"]), clock)).json()
     investigation_id = opened["results"][0]["investigation_id"]
     inv = wait_status(client, investigation_id, "ready")
-    # The freeze itself (engine + S3 legal hold) is core's, tested in tests/service/test_freeze.py; here it is
-    # held in progress, which protects the clean room from destroy exactly like `frozen`.
+    # The freeze itself (engine + S3 legal hold) is core's, tested in tests/investigations/test_freeze.py;
+    # here it is held in progress, which protects the clean room from destroy exactly like `frozen`.
     release = threading.Event()
     executor.when(inv["stack_name"], OperationKind.UP, held_then_failed(release))
 

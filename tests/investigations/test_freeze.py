@@ -153,7 +153,7 @@ def test_freeze_places_legal_hold_and_refuses_destroy(
         f"/v1/investigations/{inv['id']}/release", json={"reason": "court order 42"}, headers=custodian
     )
     assert released.status_code == 202
-    # Lifting a legal hold waits for a second custodian (tests/service/test_approvals.py).
+    # Lifting a legal hold waits for a second custodian (tests/approvals/test_approvals.py).
     approval = released.json()["approval"]["id"]
     second = issue(client, "data_custodian", "second@example.com")
     approved = client.post(f"/v1/approvals/{approval}/approve", headers=second)

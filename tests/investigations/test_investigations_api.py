@@ -183,7 +183,7 @@ def test_destroy_with_bucket_deletion_needs_a_custodian_and_applies_an_up_first(
         headers=custodian,
     )
     assert response.status_code == 202, response.text
-    # Deleting evidence waits for a second custodian (tests/service/test_approvals.py).
+    # Deleting evidence waits for a second custodian (tests/approvals/test_approvals.py).
     second = issue(client, "data_custodian", "second@example.com")
     response = client.post(f"/v1/approvals/{response.json()['approval']['id']}/approve", headers=second)
     assert response.status_code == 200, response.text

@@ -25,7 +25,7 @@ from programs.forensic_env.access import INVESTIGATION_SESSION_TAG
 from service import aws_clients
 from service.config import Settings
 from service.main import create_app
-from tests.service.test_access_engine import _person_role, _sts_as
+from tests.access.test_access_engine import _person_role, _sts_as
 from tests.support.api import ADMIN, ADMIN_TOKEN, issue, open_ready, wait_operation
 from tests.support.clock import TestClock
 from tests.support.people import TEST_PEOPLE

@@ -3,7 +3,7 @@ job is taken, a running operation finishes within ``shutdown_grace_seconds`` or 
 stopped, its stack's lock cleared, a retry queued for another worker), never both.
 
 Each branch is taken on purpose here with the fake engine; the real one is stopped mid-`up` with SIGTERM in
-tests/service/test_worker_drain_engine.py.
+tests/jobs/test_worker_drain_engine.py.
 """
 
 from __future__ import annotations

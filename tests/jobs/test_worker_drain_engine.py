@@ -12,7 +12,7 @@ investigation.
 A second test gives the grace room (15 minutes): the worker finishes its `up` itself, exits, and leaves a
 clean room opened after the signal queued for the next worker.
 
-The unit twin (tests/service/test_worker_drain.py) takes each branch on purpose with the fake engine.
+The unit twin (tests/jobs/test_worker_drain.py) takes each branch on purpose with the fake engine.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from service.config import Settings
 from service.jobs.drain import HANDOVER_SECONDS
 from service.operations.models import Operation
 from service.orchestration import stacks
-from tests.service.test_scale_out_engine import _assert_exactly_the_clean_rooms
+from tests.jobs.test_scale_out_engine import _assert_exactly_the_clean_rooms
 from tests.support.api import open_body
 from tests.support.processes import ServiceProcess, WorkerProcess
 from tools.local_aws.aws import LocalAws

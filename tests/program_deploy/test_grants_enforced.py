@@ -17,7 +17,7 @@ session tag, as the grant requires.
   still works.
 
 That the service removes an expired grant from the declared state (scheduler, test clock) is
-tests/service/test_access.py; here the program, the pack and AWS's own refusal.
+tests/access/test_access.py; here the program, the pack and AWS's own refusal.
 """
 
 from __future__ import annotations

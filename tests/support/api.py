@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-# The bootstrap administrator token every test app is configured with (tests/service/conftest.py).
+# The bootstrap administrator token every test app is configured with (tests/support/service_fixtures.py).
 ADMIN_TOKEN = "test-admin-token"
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 

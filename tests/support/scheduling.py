@@ -15,18 +15,18 @@ import pytest
 # A module missing here still runs early among the engine tests; this list only orders the longest.
 LONGEST_MODULES = (
     "tests/custody/test_acquisition_engine.py",
-    "tests/service/test_lifecycle_engine.py",
-    "tests/service/test_scale_out_engine.py",
+    "tests/investigations/test_lifecycle_engine.py",
+    "tests/jobs/test_scale_out_engine.py",
     "tests/custody/test_custody_engine.py",
-    "tests/service/test_recovery_engine.py",
-    "tests/service/test_legal_hold_guards_engine.py",
+    "tests/jobs/test_recovery_engine.py",
+    "tests/investigations/test_legal_hold_guards_engine.py",
     "tests/console/test_console_browser_engine.py",
     "tests/integrations/test_protected_destroy_engine.py",
     "tests/program_deploy/test_grants_enforced.py",
     "tests/custody/test_evidence_at_open_engine.py",
     "tests/program_deploy/test_sealed_stack.py",
-    "tests/service/test_forensic_accounts_engine.py",
-    "tests/service/test_bootstrap_engine.py",
+    "tests/orchestration/test_forensic_accounts_engine.py",
+    "tests/bootstrap/test_bootstrap_engine.py",
     "tests/program_deploy/test_roles_enforced.py",
 )
 

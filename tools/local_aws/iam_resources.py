@@ -34,7 +34,7 @@ Not modelled: permissions boundaries and session policies of the caller (only it
 judged), resource-based policies beyond what moto does, the implicit ``ec2:CreateTags`` authorization of
 tag-on-create (with ``ec2:CreateAction``), ``iam:PassRole`` (moto never asks for it), service-specific keys
 other than the above (``kms:ViaService``, ``iam:PassedToService``, ...: absent, so an Allow on them does not
-apply). tests/service/test_iam_resources.py catches a divergence on the modelled parts.
+apply). tests/local_aws/test_iam_resources.py catches a divergence on the modelled parts.
 """
 
 from __future__ import annotations

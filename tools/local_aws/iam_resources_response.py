@@ -20,7 +20,7 @@ Each deriver names the resource as the Service Authorization Reference does:
 
 Not modelled: ``config:DescribeConfigurationRecorderStatus`` (its ARN needs the recorder's id, which moto does
 not keep): it stays judged on ``"*"``, so an ARN-scoped grant of it is refused locally (a clear AccessDenied,
-never a silent pass). tests/service/test_iam_resources_response.py checks each ARN.
+never a silent pass). tests/local_aws/test_iam_resources_response.py checks each ARN.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@
   policy allows the action got into any account). A role that does not exist is refused, as STS does.
 
 The role is AWS's, not the project's: the service's identity may not assume it (its identity policy names
-only the day-zero roles; tests/service/test_local_day_zero_engine.py checks the refusal).
+only the day-zero roles; tests/bootstrap/test_local_day_zero_engine.py checks the refusal).
 """
 
 from __future__ import annotations
