@@ -13,6 +13,11 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from service.access import service as access
+from service.approvals import service as approvals
+from service.expiry import service as expiry
+from service.integrations.outbox import Dispatcher
+from service.jobs import recovery
 from service.jobs.integration_tasks import DELIVER_PERIODIC, DRIFT_TASK, TEARDOWN_TASK
 from service.main import create_app
 from service.orchestration.fake_engine import ScriptedExecutor
@@ -68,3 +73,52 @@ def test_the_scheduled_reaper_destroys_an_expired_clean_room(
     assert detail["status"] in ("destroying", "destroyed")
     assert [op["action"] for op in detail["timeline"]] == ["open", "destroy"]
     assert detail["timeline"][-1]["requested_by"] == app.state.settings.teardown_principal
+
+
+def test_one_failing_scheduled_item_does_not_stop_the_others(
+    tmp_path: Path,
+    ticket_server: RecordingServer,
+    executor: ScriptedExecutor,
+    clock: TestClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The consumer's scheduler enqueues each due item as a job of its own and a worker runs each: every item
+    of the schedule is run although each of the others raises (here all but the outbox delivery fail)."""
+    ran: list[str] = []
+
+    def failing(name: str) -> Any:
+        def run(*_args: Any, **_kwargs: Any) -> Any:
+            ran.append(name)
+            raise RuntimeError(f"{name} is down")
+
+        return run
+
+    monkeypatch.setattr(recovery, "recover", failing("sweep"))
+    monkeypatch.setattr(approvals, "expire_due", failing("expire_approvals"))
+    monkeypatch.setattr(expiry, "run_teardown", failing("teardown"))
+    monkeypatch.setattr(expiry, "run_drift_check", failing("drift_check"))
+    monkeypatch.setattr(access, "expire_grants", failing("access_expiry"))
+    delivered = Dispatcher.deliver_due
+
+    def deliver_due(self: Dispatcher) -> Any:
+        ran.append("deliver")
+        return delivered(self)
+
+    monkeypatch.setattr(Dispatcher, "deliver_due", deliver_due)
+    settings = integration_settings(
+        tmp_path,
+        ticket_server.url,
+        integrations_periodic_tasks=True,
+        teardown_cron_minute="*",
+        drift_check_cron_minute="*",
+        access_expiry_cron_minute="*",
+    )
+    app = create_app(settings, executor=executor, clock=clock)
+    huey = app.state.jobs.huey
+    due = huey.read_periodic(datetime(2026, 11, 23, 9, 0))
+    assert {task.name for task in due} >= {DELIVER_PERIODIC, TEARDOWN_TASK, DRIFT_TASK}
+    for task in due:
+        huey.execute(task)  # what a worker does with each job the scheduler enqueued
+    assert sorted(ran) == sorted(
+        ["sweep", "expire_approvals", "teardown", "drift_check", "access_expiry", "deliver"]
+    )
