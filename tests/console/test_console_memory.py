@@ -7,8 +7,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from service.config import LOCAL_SOURCE_ACCOUNT
-from tests.console.conftest import bearer_token, sign_in
 from tests.support.api import ADMIN, issue, open_ready
+from tests.support.console import bearer_token, sign_in
 
 INSTANCE = "i-0123456789abcdef0"
 

@@ -14,9 +14,9 @@ from fastapi.testclient import TestClient
 
 from service.config import PersonPrincipal
 from service.orchestration.fake_engine import FakeExecutor, block_until
-from tests.console.conftest import bearer_token, csrf_of, sign_in
 from tests.support.api import ADMIN, ADMIN_TOKEN, issue, open_body, open_ready, wait_operation
 from tests.support.clock import TestClock
+from tests.support.console import bearer_token, csrf_of, sign_in
 
 ERROR_CODE = re.compile(r"<code data-error-code>([^<]+)</code>")
 ERROR_MESSAGE = re.compile(r'<p class="message" data-error-message>([^<]*)</p>')

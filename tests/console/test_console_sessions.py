@@ -18,8 +18,8 @@ from service.auth.models import ApiToken
 from service.auth.service import hash_token
 from service.console.models import ConsoleSession
 from service.orchestration.fake_engine import FakeExecutor, block_until
-from tests.console.conftest import bearer_token, csrf_of, sign_in
 from tests.support.api import ADMIN, ADMIN_TOKEN, issue, open_body, open_ready, wait_operation
+from tests.support.console import bearer_token, csrf_of, sign_in
 
 SESSION = "fcr_console"
 
