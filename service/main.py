@@ -42,7 +42,7 @@ from service.errors import Misconfigured
 from service.jobs import integration_tasks as integrations
 from service.jobs.consumer_process import ConsumerProcess
 from service.jobs.job_context import JobContext
-from service.jobs.tasks import Jobs, install_access_tasks
+from service.jobs.tasks import Jobs, install_schedule
 from service.orchestration import policy_gate
 from service.orchestration.engine import OperationExecutor, PulumiExecutor
 
@@ -139,7 +139,7 @@ def create_app(
     app.state.integrations = integrations.build(jobs)
     app.include_router(integrations_router)
     app.include_router(teardown_router)
-    install_access_tasks(jobs)
+    install_schedule(jobs)
     # The operator console (/console): pages over the same domain functions, after the API's error handlers.
     console.install(app)
     _advertise_settings(app, settings)

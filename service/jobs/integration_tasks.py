@@ -6,8 +6,9 @@ routers, /v1/integrations/* and /v1/teardown/plan, themselves):
 * the notification writer, subscribed to the domain-event publisher: every unit of work that commits a state
   change writes its notices into the outbox in the same transaction (service.integrations.notifications);
 * Huey tasks on the app's queue: ``forensics.integrations.deliver`` (after each commit that queued
-  notifications, and again when the earliest retry is due), and periodic tasks (Huey's own crontab):
-  delivery + nonce pruning every minute, ``run_teardown`` and ``run_drift_check`` on their schedules;
+  notifications, and again when the earliest retry is due), and a periodic task (Huey's own crontab):
+  delivery + nonce pruning every minute (the reaper and the drift check are expiry's scheduled work:
+  ``service.expiry.scheduled``);
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ from service.config import Settings
 from service.db.session import session_scope
 from service.domain_events import DomainEvent
 from service.errors import Misconfigured
-from service.expiry import service as teardown
 from service.integrations import webhook_hmac
 from service.integrations.chat import HttpChatClient
 from service.integrations.integration_context import Integrations
@@ -37,8 +37,6 @@ logger = logging.getLogger(__name__)
 
 DELIVER_TASK = "forensics.integrations.deliver"
 DELIVER_PERIODIC = "forensics.integrations.deliver_periodic"
-TEARDOWN_TASK = "forensics.teardown"
-DRIFT_TASK = "forensics.drift_check"
 
 
 def validate(settings: Settings) -> None:
@@ -91,21 +89,9 @@ def build(jobs: Jobs, *, transport: httpx.BaseTransport | None = None) -> Integr
             keep = 2 * max(settings.ticket_webhook_tolerance_seconds, webhook_hmac.SLACK_WINDOW_SECONDS) + 60
             webhook_hmac.prune(session, ctx.clock(), keep)
 
-    def run_teardown() -> None:
-        report = teardown.run_teardown(ctx, ctx.clock())
-        if report.warned or report.destroying or report.errors:
-            logger.info("teardown: %s", report)
-
-    def run_drift_check() -> None:
-        report = teardown.run_drift_check(ctx, ctx.clock())
-        if report.checked or report.errors:
-            logger.info("drift check: %s", report)
-
     deliver_task = huey.task(name=DELIVER_TASK)(deliver)
     if settings.integrations_periodic_tasks:
         huey.periodic_task(crontab(minute="*"), name=DELIVER_PERIODIC)(deliver_periodic)
-        huey.periodic_task(crontab(minute=settings.teardown_cron_minute), name=TEARDOWN_TASK)(run_teardown)
-        huey.periodic_task(crontab(minute=settings.drift_check_cron_minute), name=DRIFT_TASK)(run_drift_check)
 
     ctx.publisher.subscribe_in_transaction(NotificationWriter(settings, clock))
     if settings.outbox_dispatch_on_commit:

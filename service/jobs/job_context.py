@@ -10,12 +10,15 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy.orm import Session
+
+from service.auth.service import Principal
 from service.clock import Clock, utcnow
 from service.config import Settings
 from service.db.session import SessionFactory
 from service.jobs.drain import Drain
 from service.orchestration.engine import OperationExecutor, PulumiExecutor
-from service.unit_of_work import Publisher, UnitOfWork, unit_of_work
+from service.unit_of_work import Caller, Publisher, UnitOfWork, unit_of_work
 
 # Schedules processing of an investigation's queue after ``delay`` seconds (0: now).
 Requeue = Callable[[str, float], None]
@@ -38,3 +41,7 @@ class JobContext:
 
     def export_stack(self, stack_name: str) -> dict[str, Any]:
         return self.executor.export_stack(self.settings, stack_name)
+
+    def caller(self, session: Session, principal: Principal, request_id: str | None) -> Caller:
+        """A caller acting as ``principal`` (scheduled work acts as its configured principal)."""
+        return Caller(UnitOfWork(session, self.clock, self.settings, self.publisher), principal, request_id)

@@ -5,25 +5,27 @@ per-investigation lock (``runner``). Tasks carry ids only. Different investigati
 number of consumer workers (``max_parallel_operations``); each Pulumi operation runs in its own child process,
 so worker threads only wait. A periodic sweep re-dispatches queued work and recovers stale operations, so a
 lost task or a dead worker on another host never leaves an operation stuck. Another periodic task signs an
-audit anchor when one is due (``service.audit.anchors``), when an anchor bucket is configured; another marks
-requests that waited too long for a second person as expired (``service.approvals``).
+audit anchor when one is due (``service.audit.anchors``), when an anchor bucket is configured. The features'
+scheduled work (``service.investigations.schedule``: expiry of approvals and access grants, the reaper, the
+drift check, CloudTrail's scan, log-in alerts) is installed by ``install_schedule``, each item a periodic task
+of its own.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from huey import Huey, crontab
 
-from service.access import cloudtrail
-from service.access import service as access
-from service.approvals import service as approvals
+from service import features  # noqa: F401  (fills the schedule with the features' scheduled work)
+from service.approvals import scheduled as approvals_scheduled
 from service.audit import anchors
 from service.domain_events import DomainEvent, OperationQueued
-from service.integrations import login_alerts
+from service.integrations import scheduled as integrations_scheduled  # noqa: F401  (its scheduled work)
+from service.investigations.schedule import SCHEDULE, ScheduledWork
 from service.jobs import operation_runner, recovery
 from service.jobs.drain import DrainingConsumer
 from service.jobs.job_context import JobContext
@@ -34,7 +36,6 @@ logger = logging.getLogger(__name__)
 PROCESS_TASK = "forensics.process_investigation"
 SWEEP_TASK = "forensics.sweep"
 ANCHOR_TASK = "forensics.audit_anchor"
-EXPIRE_APPROVALS_TASK = "forensics.expire_approvals"
 
 
 class _EmbeddedConsumer(DrainingConsumer):
@@ -63,12 +64,6 @@ class Jobs:
         )
         self.sweep_task = self.huey.periodic_task(crontab(minute="*"), name=SWEEP_TASK)(sweep)
 
-        def expire_approvals() -> None:
-            self.expire_approvals()
-
-        # Off with the other schedules (integrations_periodic_tasks=false): tests expire with their own clock.
-        if ctx.settings.integrations_periodic_tasks:
-            self.huey.periodic_task(crontab(minute="*"), name=EXPIRE_APPROVALS_TASK)(expire_approvals)
         self.anchor_schedule: anchors.AnchorSchedule | None = None
         if anchors.anchors_enabled(ctx.settings):
             # Checked every minute; the schedule itself writes only when the interval has passed.
@@ -101,9 +96,8 @@ class Jobs:
             self.process_task.schedule(args=(investigation_id,), delay=delay)
 
     def expire_approvals(self) -> list[str]:
-        """Expired approvals are audited and announced in the same transaction (the job's unit of work)."""
-        with self.ctx.unit_of_work() as uow:
-            return approvals.expire_due(uow)
+        """The scheduled expiry of approvals, run now (tests drive it with their clock)."""
+        return approvals_scheduled.expire_approvals(self.ctx)
 
     def recover(self) -> recovery.RecoveryReport:
         return recovery.recover(self.ctx, self.dispatch, at_startup=True)
@@ -156,58 +150,27 @@ class Jobs:
             consumer.stop(graceful=True)
 
 
-ACCESS_EXPIRY_TASK = "forensics.access_expiry"
-ROLE_USE_SCAN_TASK = "forensics.role_use_scan"
-LOGIN_ALERTS_TASK = "forensics.login_alerts"
-
-
-def install_access_tasks(jobs: Jobs) -> list[Any]:
-    """The schedules of just-in-time access (``service.access``):
-
-    - expired grants leave the declared state, and an `up` takes them out of the trust policies; requests
-      nobody decided lapse. AWS has refused an expired grant since its expiry already (the trust condition),
-      so a late or failed run leaves a dead statement behind, never access.
-    - on real AWS, CloudTrail's AssumeRole events are read and any use of a clean-room role that no live
-      grant covered is an alert (``service.access.cloudtrail``).
-
-    - log-in alerts: each forensic account's alert queue is read every minute and each sign-in announced
-      (``service.integrations.login_alerts``), where the bootstrap wrote a queue for it.
-
-    Like the other schedules, they stay off the queue with ``integrations_periodic_tasks=false`` (tests
-    call ``expire_grants`` and ``cloudtrail.scan`` with their clock)."""
+def install_schedule(jobs: Jobs) -> list[Any]:
+    """Every item of the schedule (``service.investigations.schedule``) this deployment wants, as a Huey
+    periodic task of its own: the consumer's scheduler enqueues each due item as a separate job, and an item
+    that raises is logged and ends there, so one item's failure never holds up another's. All stay off the
+    queue with ``integrations_periodic_tasks=false`` (tests run the work with their own clock)."""
     settings = jobs.ctx.settings
-
-    def expire_access_grants() -> None:
-        report = access.expire_grants(jobs.ctx, jobs.ctx.clock())
-        if report.expired or report.lapsed or report.errors:
-            logger.info("access grants: %s", report)
-
-    def scan_role_use() -> None:
-        report = cloudtrail.scan(jobs.ctx, jobs.ctx.clock())
-        if report.alerts or report.errors:
-            logger.warning("role use without a grant: %s", report)
-
-    def poll_login_alerts() -> None:
-        try:
-            report = login_alerts.poll(jobs.ctx)
-        except Exception:  # an unreachable queue must not take the other schedules with it
-            logger.exception("reading the log-in alert queues failed")
-            return
-        if report.alerts or report.errors:
-            logger.warning("log-in alerts: %s", report)
-
     if not settings.integrations_periodic_tasks:
         return []
-    installed = [
-        jobs.huey.periodic_task(crontab(minute=settings.access_expiry_cron_minute), name=ACCESS_EXPIRY_TASK)(
-            expire_access_grants
-        )
+    return [
+        jobs.huey.periodic_task(crontab(minute=work.minute(settings)), name=work.name)(_isolated(work, jobs))
+        for work in SCHEDULE.values()
+        if work.wanted(settings)
     ]
-    if any(account.alert_queue_url for account in settings.accounts.values()):
-        installed.append(
-            jobs.huey.periodic_task(crontab(minute="*"), name=LOGIN_ALERTS_TASK)(poll_login_alerts)
-        )
-    if settings.target == "aws":
-        every = crontab(minute=f"*/{settings.cloudtrail_scan_minutes}")
-        installed.append(jobs.huey.periodic_task(every, name=ROLE_USE_SCAN_TASK)(scan_role_use))
-    return installed
+
+
+def _isolated(work: ScheduledWork, jobs: Jobs) -> Callable[[], None]:
+    def run() -> None:
+        try:
+            work.run(jobs.ctx)
+        except Exception:  # logged here: the next run of this item, and every other item, still happen
+            logger.exception("scheduled work %s failed", work.name)
+
+    run.__name__ = work.name.replace(".", "_")
+    return run

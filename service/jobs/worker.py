@@ -26,7 +26,7 @@ from service.db.session import make_engine, make_session_factory
 from service.errors import Misconfigured
 from service.jobs import integration_tasks, recovery
 from service.jobs.job_context import JobContext
-from service.jobs.tasks import Jobs, install_access_tasks
+from service.jobs.tasks import Jobs, install_schedule
 
 logger = logging.getLogger(__name__)
 # How often the worker's own sweep looks for orphaned operations (besides Huey's periodic sweep task).
@@ -44,8 +44,8 @@ def build_jobs() -> Jobs:
     jobs = Jobs(JobContext(settings=settings, session_factory=make_session_factory(engine)))
     # The same notifications, delivery and schedules as in the API process.
     integration_tasks.build(jobs)
-    # Expired access grants leave the trust policies whichever process runs the schedules.
-    install_access_tasks(jobs)
+    # The features' scheduled work, whichever process runs the schedules.
+    install_schedule(jobs)
     return jobs
 
 

@@ -22,11 +22,11 @@ from sqlalchemy import select
 
 from service.access import cloudtrail
 from service.access.models import RoleUseAlert
+from service.access.scheduled import ROLE_USE_SCAN_TASK
 from service.db.session import SessionFactory
 from service.integrations.integration_context import Integrations
 from service.integrations.models import OutboxMessage
 from service.investigations.models import Investigation
-from service.jobs.tasks import ROLE_USE_SCAN_TASK
 from service.main import create_app
 from service.orchestration.fake_engine import ScriptedExecutor
 from tests.support.api import ADMIN, issue, open_body, wait_operation

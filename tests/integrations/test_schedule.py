@@ -16,9 +16,10 @@ from fastapi.testclient import TestClient
 from service.access import service as access
 from service.approvals import service as approvals
 from service.expiry import service as expiry
+from service.expiry.scheduled import DRIFT_TASK, TEARDOWN_TASK
 from service.integrations.outbox import Dispatcher
 from service.jobs import recovery
-from service.jobs.integration_tasks import DELIVER_PERIODIC, DRIFT_TASK, TEARDOWN_TASK
+from service.jobs.integration_tasks import DELIVER_PERIODIC
 from service.main import create_app
 from service.orchestration.fake_engine import ScriptedExecutor
 from tests.support.api import ADMIN, open_ready
