@@ -18,6 +18,7 @@ LONGEST_MODULES = (
     "tests/service/test_lifecycle_engine.py",
     "tests/service/test_scale_out_engine.py",
     "tests/custody/test_custody_engine.py",
+    "tests/service/test_local_day_zero_engine.py",
     "tests/service/test_recovery_engine.py",
     "tests/service/test_legal_hold_guards_engine.py",
     "tests/console/test_console_browser_engine.py",
