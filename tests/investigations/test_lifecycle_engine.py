@@ -14,7 +14,6 @@ from service.config import Settings
 from service.orchestration import stacks
 from tests.support.api import ADMIN, issue, open_body, wait_operation
 from tests.support.aws import client_as
-from tests.support.root import require_root
 from tools.local_aws.aws import LocalAws
 
 pytestmark = pytest.mark.engine
@@ -48,15 +47,42 @@ def _act(client: TestClient, inv_id: str, action: str, body: dict[str, Any] | No
     return dict(op)
 
 
-def test_full_lifecycle_freeze_then_destroy_is_refused(
-    engine_client: TestClient, local_aws: LocalAws
-) -> None:
-    require_root()  # the evidence given at open is mounted at boot, on loop devices in the local AWS
-    ec2, s3, iam = local_aws.client("ec2"), local_aws.client("s3"), local_aws.client("iam")
+# One room, opened once for the module: the first test reads it as opened, the fixture `frozen_room` freezes
+# it for the next, which reads it frozen, and the last releases and destroys it. One xdist group keeps these
+# on one worker, in file order; each also runs alone (the fixtures bring the room to the state it reads).
+SHARED_ROOM = pytest.mark.xdist_group(name="lifecycle-room")
+EVIDENCE_KEY = "incoming/evidence-artifacts/disk.001"
 
-    # open -> ready: the outputs are what moto holds (evidence given at open: test_evidence_at_open_engine)
-    inv = _ready(engine_client, _open(engine_client, "SEC-900"))
-    out = inv["outputs"]
+
+@pytest.fixture(scope="module")
+def room(module_engine_client: TestClient) -> dict[str, Any]:
+    """The module's room, open and ready (its outputs as the API reports them)."""
+    return _ready(module_engine_client, _open(module_engine_client, "SEC-900"))
+
+
+@pytest.fixture(scope="module")
+def frozen_room(
+    module_engine_client: TestClient, room: dict[str, Any], local_aws: LocalAws
+) -> dict[str, Any]:
+    """The room after the responder handed in evidence and froze it (a responder may freeze)."""
+    client_as(local_aws, room["outputs"]["responderRoleArn"], "s3").put_object(
+        Bucket=room["outputs"]["evidenceBucket"], Key=EVIDENCE_KEY, Body=b"disk image chunk",
+        ChecksumAlgorithm="SHA256",
+    )  # fmt: skip
+    responder = issue(module_engine_client, "responder")
+    freeze = module_engine_client.post(f"/v1/investigations/{room['id']}/freeze", json={}, headers=responder)
+    assert freeze.status_code == 202, freeze.text
+    op = wait_operation(module_engine_client, freeze.json()["operation"]["id"], timeout=DEPLOY_TIMEOUT)
+    assert op["state"] == "succeeded", op
+    return room
+
+
+@SHARED_ROOM
+def test_an_opened_room_is_what_aws_holds_and_passed_the_gate(
+    module_engine_client: TestClient, room: dict[str, Any], local_aws: LocalAws
+) -> None:
+    ec2, s3 = local_aws.client("ec2"), local_aws.client("s3")
+    inv, out = room, room["outputs"]
     (vpc,) = ec2.describe_vpcs(VpcIds=[out["vpcId"]])["Vpcs"]
     assert {t["Key"]: t["Value"] for t in vpc["Tags"]}["forensics:ticket"] == "SEC-900"
     instance = ec2.describe_instances(InstanceIds=[out["instanceId"]])["Reservations"][0]["Instances"][0]
@@ -67,21 +93,20 @@ def test_full_lifecycle_freeze_then_destroy_is_refused(
     assert inv["policy_results"]["action"] == "open" and inv["policy_results"]["passed"] is True
     assert inv["policy_results"]["violations"] == []
     assert inv["policy_results"]["operation_id"] == inv["timeline"][0]["id"]
-
-    # evidence arrives (the responder hands it in; the account's own admin may not touch it), then the
-    # investigation is frozen
-    bucket = out["evidenceBucket"]
-    body = b"disk image chunk"
-    evidence = {
-        "Bucket": bucket,
-        "Key": "incoming/evidence-artifacts/disk.001",
-        "ChecksumAlgorithm": "SHA256",
-    }
+    # Evidence is for the responder to hand in: the account's own admin may not write it.
     with pytest.raises(ClientError) as denied:
-        s3.put_object(Body=body, **evidence)
+        s3.put_object(Bucket=out["evidenceBucket"], Key=EVIDENCE_KEY, Body=b"x", ChecksumAlgorithm="SHA256")
     assert denied.value.response["Error"]["Code"] in ("AccessDenied", "403")
-    client_as(local_aws, out["responderRoleArn"], "s3").put_object(Body=body, **evidence)
-    _act(engine_client, inv["id"], "freeze", {"reason": "litigation expected"})
+
+
+@SHARED_ROOM
+def test_a_frozen_room_is_stopped_snapshotted_denied_held_and_cannot_be_destroyed(
+    module_engine_client: TestClient, frozen_room: dict[str, Any], local_aws: LocalAws
+) -> None:
+    engine_client = module_engine_client
+    ec2, s3, iam = local_aws.client("ec2"), local_aws.client("s3"), local_aws.client("iam")
+    inv, out = frozen_room, frozen_room["outputs"]
+    bucket = out["evidenceBucket"]
     frozen = engine_client.get(f"/v1/investigations/{inv['id']}", headers=ADMIN).json()
     assert frozen["status"] == "frozen" and frozen["frozen"] is True
 
@@ -108,7 +133,7 @@ def test_full_lifecycle_freeze_then_destroy_is_refused(
     (sg,) = ec2.describe_security_groups(GroupIds=[out["securityGroupId"]])["SecurityGroups"]
     assert sg["IpPermissions"] == [] and sg["IpPermissionsEgress"] == []
     custodian_s3 = client_as(local_aws, out["custodianRoleArn"], "s3")
-    hold = custodian_s3.get_object_legal_hold(Bucket=bucket, Key="incoming/evidence-artifacts/disk.001")
+    hold = custodian_s3.get_object_legal_hold(Bucket=bucket, Key=EVIDENCE_KEY)
     assert hold["LegalHold"]["Status"] == "ON"
     held = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix="legal-hold/").get("Contents", [])]
     assert any(k.endswith("stack-export.json") for k in held) and any(
@@ -206,18 +231,15 @@ def test_three_at_once_and_ordered_operations(engine_client: TestClient) -> None
     assert second["result"]["policy_violations"] == []
 
 
-def test_release_by_custodian_then_destroy(engine_client: TestClient, local_aws: LocalAws) -> None:
+@SHARED_ROOM
+def test_release_by_custodian_then_destroy(
+    module_engine_client: TestClient, frozen_room: dict[str, Any], local_aws: LocalAws
+) -> None:
+    engine_client = module_engine_client
     ec2, s3, iam = local_aws.client("ec2"), local_aws.client("s3"), local_aws.client("iam")
     responder = issue(engine_client, "responder")
     custodian = issue(engine_client, "data_custodian")
-    inv = _ready(engine_client, _open(engine_client, "SEC-930"))
-    out = inv["outputs"]
-    freeze = engine_client.post(f"/v1/investigations/{inv['id']}/freeze", json={}, headers=responder)
-    assert freeze.status_code == 202, freeze.text
-    assert (
-        wait_operation(engine_client, freeze.json()["operation"]["id"], timeout=DEPLOY_TIMEOUT)["state"]
-        == "succeeded"
-    )
+    inv, out = frozen_room, frozen_room["outputs"]
     frozen_snapshots = {
         s["SnapshotId"]
         for s in ec2.describe_snapshots(

@@ -18,6 +18,7 @@ LONGEST_MODULES = (
     "tests/investigations/test_lifecycle_engine.py",
     "tests/jobs/test_scale_out_engine.py",
     "tests/custody/test_custody_engine.py",
+    "tests/bootstrap/test_local_day_zero_engine.py",
     "tests/jobs/test_recovery_engine.py",
     "tests/investigations/test_legal_hold_guards_engine.py",
     "tests/console/test_console_browser_engine.py",
