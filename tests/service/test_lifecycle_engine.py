@@ -17,7 +17,12 @@ from tests.support.aws import client_as
 from tests.support.root import require_root
 from tools.local_aws.aws import LocalAws
 
-pytestmark = pytest.mark.engine
+pytestmark = [
+    pytest.mark.engine,
+    pytest.mark.open_local_aws(
+        "acts as a clean-room person role (responder, custodian) without a grant: the rooms' trust needs MFA"
+    ),
+]
 
 DEPLOY_TIMEOUT = 900
 
