@@ -95,7 +95,7 @@ def enforcing_aws() -> Iterator[LocalAws]:
     """A local AWS of the module's own that enforces IAM and judges role trust as STS does."""
     if os.environ.get("FORENSICS_TEST_TARGET", "local") == "aws":
         pytest.skip("proves the local AWS's IAM enforcement; real AWS always enforces")
-    with LocalAws(enforce_iam=True) as aws:
+    with LocalAws(enforce_iam=True, member_accounts=(LOCAL_SOURCE_ACCOUNT,)) as aws:
         yield aws
 
 

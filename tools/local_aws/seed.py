@@ -20,9 +20,11 @@ account through the member-account role an operator enters it by (``Organization
 not make the signing key's alias, the golden-image parameter or the anchor bucket (its guardrails deny them),
 as on AWS, where the program makes them.
 
-One difference from the program, on purpose: the suite gives every test its own audit-anchor bucket (a shared
-one would hold other tests' anchors), so the seeded policy names the anchor buckets by their prefix
-(``forensics-audit-anchors-*``) where the program names its one bucket.
+Two differences from the program, on purpose, both wider in name only: the suite gives every test its own
+audit-anchor bucket (a shared one would hold other tests' anchors), so the seeded policy names the anchor
+buckets by their prefix (``forensics-audit-anchors-*``) where the program names its one bucket; and one role
+serves every region the worker's tests map to an account (IAM names are global; the program makes one stack
+per account and region), so its ARNs name any region (``*``) where the program's name its own.
 """
 
 from __future__ import annotations
@@ -245,10 +247,12 @@ def deploy_role_config(settings: Settings, region: str, deploy_role_arn: str) ->
             "goldenImagePipeline": False,
         }
     )
-    return dataclasses.replace(cfg, anchor_bucket_name=SUITE_ANCHOR_BUCKETS)
+    # IAM is global: one role serves every region a worker's tests map to this account (the program's stack
+    # is one per account and region), so its ARNs name any region; and every test has its own anchor bucket.
+    return dataclasses.replace(cfg, region="*", anchor_bucket_name=SUITE_ANCHOR_BUCKETS)
 
 
-def _ensure_deploy_role(settings: Settings, region: str, role_arn: str, operator: str | None) -> None:
+def _ensure_deploy_role(settings: Settings, region: str, role_arn: str, operator: str | None = None) -> None:
     """The forensic account's deploy role and the boundary of the roles it makes, from the program's own
     documents (``programs.forensic_account.permissions``); its policy is put again on every seed, so a
     changed program takes effect."""
