@@ -24,7 +24,12 @@ from tests.support.aws import client_as
 from tests.support.disk_images import source_evidence
 from tools.local_aws.aws import LocalAws
 
-pytestmark = pytest.mark.engine
+pytestmark = [
+    pytest.mark.engine,
+    pytest.mark.open_local_aws(
+        "not yet run under the enforcing local AWS (issue 21): run it, then drop this"
+    ),
+]
 
 TIMEOUT = 900
 # An account nobody configured, whose snapshot is public.

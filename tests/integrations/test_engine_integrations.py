@@ -27,7 +27,12 @@ from tests.support.integrations import audit_entries, integration_settings, jira
 from tools.local_aws.aws import LocalAws
 from tools.local_aws.seed import seed
 
-pytestmark = pytest.mark.engine
+pytestmark = [
+    pytest.mark.engine,
+    pytest.mark.open_local_aws(
+        "not yet run under the enforcing local AWS (issue 21): run it, then drop this"
+    ),
+]
 
 DEPLOY_TIMEOUT = 900
 WEBHOOK = "/v1/integrations/tickets/webhook"

@@ -14,7 +14,12 @@ from service.orchestration.messages import OperationKind
 from tests.program_deploy.conftest import DeployTarget
 from tests.program_deploy.test_forensic_environment import _run
 
-pytestmark = pytest.mark.engine
+pytestmark = [
+    pytest.mark.engine,
+    pytest.mark.open_local_aws(
+        "not yet run under the enforcing local AWS (issue 21): run it, then drop this"
+    ),
+]
 
 INVESTIGATION = "it-seal"
 
