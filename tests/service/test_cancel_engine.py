@@ -15,12 +15,7 @@ from service.orchestration import stacks
 from tests.support.api import ADMIN, open_body, wait_operation
 from tools.local_aws.aws import LocalAws
 
-pytestmark = [
-    pytest.mark.engine,
-    pytest.mark.open_local_aws(
-        "not yet run under the enforcing local AWS (issue 21): run it, then drop this"
-    ),
-]
+pytestmark = pytest.mark.engine
 
 
 def _halfway(client: TestClient, operation_id: str, timeout: float = 900) -> dict[str, Any]:
