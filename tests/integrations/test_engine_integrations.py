@@ -27,12 +27,7 @@ from tests.support.integrations import audit_entries, integration_settings, jira
 from tools.local_aws.aws import LocalAws
 from tools.local_aws.seed import seed
 
-pytestmark = [
-    pytest.mark.engine,
-    pytest.mark.open_local_aws(
-        "not yet run under the enforcing local AWS (issue 21): run it, then drop this"
-    ),
-]
+pytestmark = pytest.mark.engine
 
 DEPLOY_TIMEOUT = 900
 WEBHOOK = "/v1/integrations/tickets/webhook"

@@ -13,12 +13,7 @@ from service.orchestration.messages import ConfigValue, OperationKind, Operation
 from tests.program_deploy.conftest import DeployTarget
 from tests.program_deploy.test_forensic_environment import _config
 
-pytestmark = [
-    pytest.mark.engine,
-    pytest.mark.open_local_aws(
-        "not yet run under the enforcing local AWS (issue 21): run it, then drop this"
-    ),
-]
+pytestmark = pytest.mark.engine
 
 
 def _request(target: DeployTarget, kind: OperationKind, investigation: str) -> OperationRequest:

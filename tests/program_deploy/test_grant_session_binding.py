@@ -31,12 +31,7 @@ from tests.program_deploy.test_forensic_environment import _run
 from tests.program_deploy.test_grants_enforced import enforced_target  # noqa: F401 (fixture)
 from tests.program_deploy.test_roles_enforced import _denied
 
-pytestmark = [
-    pytest.mark.engine,
-    pytest.mark.open_local_aws(
-        "not yet run under the enforcing local AWS (issue 21): run it, then drop this"
-    ),
-]
+pytestmark = pytest.mark.engine
 
 INVESTIGATION = "it-sessions"
 
