@@ -27,7 +27,7 @@ from tools.local_aws.aws import LocalAws
 pytestmark = [
     pytest.mark.engine,
     pytest.mark.open_local_aws(
-        "not yet run under the enforcing local AWS (issue 21): run it, then drop this"
+        "acts in a stranger's account through a role that does not exist there (enforced: AssumeRole refused)"
     ),
 ]
 

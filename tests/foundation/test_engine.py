@@ -16,12 +16,7 @@ from service.orchestration.stacks import run_operation
 from tools.build_pulumi_cli import pinned_sdk_version
 from tools.local_aws.aws import LocalAws
 
-pytestmark = [
-    pytest.mark.engine,
-    pytest.mark.open_local_aws(
-        "not yet run under the enforcing local AWS (issue 21): run it, then drop this"
-    ),
-]
+pytestmark = pytest.mark.engine
 
 PROGRAM = "tests.foundation.programs:network_and_bucket"
 TEST_PACK = str(Path(__file__).parent / "policy_pack")
