@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from programs.forensic_account.config import DEFAULT_SIGNING_KEY_ALIAS, DEPLOY_ROLE_NAME
+from programs.forensic_account.config import BOUNDARY_POLICY_NAME, DEFAULT_SIGNING_KEY_ALIAS, DEPLOY_ROLE_NAME
 from programs.forensic_env.config import (
     DEFAULT_ACCOUNT_ID,
     DEFAULT_ALLOWED_INSTANCE_TYPES,
@@ -37,6 +37,7 @@ FORENSICS_POLICY_PACK = PROJECT_ROOT / "policy_packs" / "forensics"
 # The role the service deploys through in the local AWS's default account (tools.local_aws.seed creates it),
 # named as programs/forensic_account names it on AWS.
 LOCAL_DEPLOY_ROLE = DEPLOY_ROLE_NAME
+LOCAL_BOUNDARY_POLICY = BOUNDARY_POLICY_NAME
 # Good for the embedded local mode only: with target=aws the service refuses to start on it.
 LOCAL_PASSPHRASE = "local-clean-room-passphrase"
 
@@ -378,7 +379,12 @@ class Settings(BaseSettings):
             region: account
             if account.deploy_role_arn
             else account.model_copy(
-                update={"deploy_role_arn": f"arn:aws:iam::{account.account_id}:role/{LOCAL_DEPLOY_ROLE}"}
+                update={
+                    "deploy_role_arn": f"arn:aws:iam::{account.account_id}:role/{LOCAL_DEPLOY_ROLE}",
+                    # The seed's deploy role, like the bootstrap's, creates no role without this boundary.
+                    "permissions_boundary_arn": account.permissions_boundary_arn
+                    or f"arn:aws:iam::{account.account_id}:policy/{LOCAL_BOUNDARY_POLICY}",
+                }
             )
             for region, account in configured.items()
         }

@@ -9,10 +9,11 @@ import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from unittest import mock
 
 import pytest
 
-from service.config import PROJECT_ROOT, Settings
+from service.config import LOCAL_SOURCE_ACCOUNT, PROJECT_ROOT, Settings
 from tests.support.engine_runs import EngineRunCounter, wrapper_cli
 from tests.support.people import TEST_PEOPLE
 from tests.support.scheduling import longest_first
@@ -54,9 +55,41 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     longest_first(items)
 
 
+# What the suite's own Settings act as against the shared local AWS: the service's base identity.
+_IDENTITY_ENV = ("FORENSICS_AWS_ACCESS_KEY_ID", "FORENSICS_AWS_SECRET_ACCESS_KEY")
+# A module that still needs a local AWS judging nothing says so, with the reason (README, "Tests"):
+# ``pytestmark = pytest.mark.open_local_aws("acts as a clean-room person role without a grant")``.
+OPEN_MARK = "open_local_aws"
+
+
 @pytest.fixture(scope="session")
-def local_aws() -> Iterator[LocalAws]:
+def enforcing_local_aws() -> Iterator[LocalAws]:
+    """The worker's shared local AWS. It enforces IAM: every clean room, acquisition, freeze, release and
+    destroy goes through the deploy and evidence roles ``tools.local_aws.seed`` makes from the day-zero
+    programs' documents, so a permission they lack fails the test. The test process is its administrator
+    (the human operator); the sample affected account (``LOCAL_SOURCE_ACCOUNT``, also the second forensic
+    account) is entered through its member-account role."""
+    with LocalAws(enforce_iam=True, member_accounts=(LOCAL_SOURCE_ACCOUNT,)) as aws:
+        yield aws
+
+
+@pytest.fixture(scope="session")
+def open_local_aws() -> Iterator[LocalAws]:
+    """A local AWS that judges no IAM, started only for modules marked ``open_local_aws``."""
     with LocalAws() as aws:
+        yield aws
+
+
+@pytest.fixture(scope="module")
+def local_aws(request: pytest.FixtureRequest) -> Iterator[LocalAws]:
+    """The module's local AWS: the worker's enforcing one, unless the module is marked ``open_local_aws``.
+    Its administrator's keys are the base credentials of every Settings built meanwhile (``FORENSICS_AWS_*``
+    in the environment, inherited by the nodes a test starts): ``local_aws.client`` and the service act as
+    the operator, and the service assumes the seeded roles with those keys."""
+    opened = request.node.get_closest_marker(OPEN_MARK) is not None
+    aws: LocalAws = request.getfixturevalue("open_local_aws" if opened else "enforcing_local_aws")
+    keys = dict(zip(_IDENTITY_ENV, (aws.access_key_id, aws.secret_access_key), strict=True))
+    with mock.patch.dict(os.environ, keys):
         yield aws
 
 
@@ -65,7 +98,7 @@ def enforcing_aws() -> Iterator[LocalAws]:
     """A local AWS of the module's own that enforces IAM and judges role trust as STS does."""
     if os.environ.get("FORENSICS_TEST_TARGET", "local") == "aws":
         pytest.skip("proves the local AWS's IAM enforcement; real AWS always enforces")
-    with LocalAws(enforce_iam=True) as aws:
+    with LocalAws(enforce_iam=True, member_accounts=(LOCAL_SOURCE_ACCOUNT,)) as aws:
         yield aws
 
 

@@ -108,7 +108,7 @@ def test_a_person_is_one_person_across_tokens_and_chat_accounts(settings: Settin
 
 @pytest.fixture
 def bucket(local_aws: LocalAws) -> Iterator[str]:
-    name = f"evidence-approvals-{uuid.uuid4().hex[:12]}"
+    name = f"forensics-approvals-{uuid.uuid4().hex[:12]}-evidence"  # a clean room's evidence bucket name
     s3 = local_aws.client("s3")
     s3.create_bucket(Bucket=name, ObjectLockEnabledForBucket=True)
     s3.put_object(Bucket=name, Key="disk.img", Body=b"evidence", ChecksumAlgorithm="SHA256")

@@ -68,7 +68,7 @@ class Log:
 def settings(tmp_path: Path, local_aws: LocalAws) -> Settings:
     """Each test its own database and its own anchor bucket (anchors under COMPLIANCE cannot be cleared)."""
     settings = make_settings(
-        tmp_path, aws=local_aws, audit_anchor_bucket=f"anchors-test-{uuid.uuid4().hex[:16]}"
+        tmp_path, aws=local_aws, audit_anchor_bucket=f"forensics-audit-anchors-test-{uuid.uuid4().hex[:16]}"
     )
     role = settings.accounts[settings.aws_region].deploy_role_arn
     assert role
@@ -95,8 +95,10 @@ def log(settings: Settings) -> Iterator[Log]:
     engine.dispose()
 
 
-def test_the_anchor_bucket_is_locked_for_good(log: Log) -> None:
-    config = log.s3.get_object_lock_configuration(Bucket=log.bucket)["ObjectLockConfiguration"]
+def test_the_anchor_bucket_is_locked_for_good(log: Log, local_aws: LocalAws) -> None:
+    # Checked as the account's administrator: the service's deploy role may only write and read anchors.
+    admin = local_aws.client("s3")
+    config = admin.get_object_lock_configuration(Bucket=log.bucket)["ObjectLockConfiguration"]
     assert config["ObjectLockEnabled"] == "Enabled"
     assert config["Rule"]["DefaultRetention"]["Mode"] == "COMPLIANCE"
     assert config["Rule"]["DefaultRetention"]["Days"] == 3650
@@ -107,9 +109,9 @@ def test_the_anchor_bucket_is_locked_for_good(log: Log) -> None:
     assert key.startswith("anchors/000000000002-")
     head = log.s3.head_object(Bucket=log.bucket, Key=key)
     assert head["ObjectLockMode"] == "COMPLIANCE"
-    versions = log.s3.list_object_versions(Bucket=log.bucket, Prefix=key)["Versions"]
-    with pytest.raises(log.s3.exceptions.ClientError):
-        log.s3.delete_object(Bucket=log.bucket, Key=key, VersionId=versions[0]["VersionId"])
+    versions = admin.list_object_versions(Bucket=log.bucket, Prefix=key)["Versions"]
+    with pytest.raises(admin.exceptions.ClientError):
+        admin.delete_object(Bucket=log.bucket, Key=key, VersionId=versions[0]["VersionId"])
     assert document["kind"] == "audit-anchor"
     assert set(document["statement"]) == {"lastId", "lastHash", "time", "reason"}
     assert anchors.load_anchors(log.s3, log.bucket) == [document]

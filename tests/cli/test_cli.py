@@ -19,7 +19,8 @@ from tools.local_aws.aws import LocalAws
 from tools.local_aws.seed import seed
 
 runner = CliRunner()
-BUCKET = "evidence-cli-test"
+# Named as a clean room names its evidence bucket (the deploy role the service acts through holds no other).
+BUCKET = "forensics-cli-test-evidence"
 
 
 @pytest.fixture

@@ -68,7 +68,7 @@ def app(settings: Settings, fake: FakeExecutor) -> FastAPI:
 @pytest.fixture
 def aws_client(settings: Settings, fake: FakeExecutor, local_aws: LocalAws) -> Iterator[TestClient]:
     """The fake engine, with freeze's and release's legal holds really placed in the local AWS."""
-    bucket = f"evidence-cli-{uuid.uuid4().hex[:12]}"
+    bucket = f"forensics-cli-{uuid.uuid4().hex[:12]}-evidence"  # a clean room's evidence bucket name
     local_aws.client("s3").create_bucket(Bucket=bucket, ObjectLockEnabledForBucket=True)
     fake.bucket = bucket
     local = settings.model_copy(

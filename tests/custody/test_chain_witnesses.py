@@ -67,7 +67,7 @@ def _s3(settings: Settings) -> Any:
 
 def _evidence_bucket(settings: Settings, fake: FakeExecutor) -> str:
     """An Object Lock bucket (versioned, locked) as the program makes it, named in the room's outputs."""
-    bucket = f"evidence-chain-{uuid.uuid4().hex[:12]}"
+    bucket = f"forensics-chain-{uuid.uuid4().hex[:12]}-evidence"
     _s3(settings).create_bucket(Bucket=bucket, ObjectLockEnabledForBucket=True)
     fake.bucket = bucket
     return bucket

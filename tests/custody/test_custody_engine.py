@@ -27,7 +27,13 @@ from tests.support.api import ADMIN, issue, open_ready, wait_operation
 from tests.support.root import require_root
 from tests.support.targets import GRANTEE, TARGET, Target
 
-pytestmark = [pytest.mark.engine, *([pytest.mark.aws] if TARGET == "aws" else [])]
+pytestmark = [
+    pytest.mark.engine,
+    pytest.mark.open_local_aws(
+        "acts as a clean-room person role (responder, custodian) without a grant: the rooms' trust needs MFA"
+    ),
+    *([pytest.mark.aws] if TARGET == "aws" else []),
+]
 
 TIMEOUT = 900
 runner = CliRunner()

@@ -29,9 +29,11 @@ from service.custody.disk_image import (
 )
 from tests.support.aws import client_as
 from tools.local_aws.aws import LocalAws
+from tools.local_aws.organization_accounts import MEMBER_ROLE_NAME
 
 EVIDENCE_ACCOUNT = "210987654321"
-EVIDENCE_READER = f"arn:aws:iam::{EVIDENCE_ACCOUNT}:role/forensics-evidence-reader"
+# The evidence account's administrator (its member-account role in the suite's local AWS).
+EVIDENCE_READER = f"arn:aws:iam::{EVIDENCE_ACCOUNT}:role/{MEMBER_ROLE_NAME}"
 # sha256sum of 1 GiB of zeros: a blank 1 GiB volume's raw disk.
 ZERO_DISK_SHA256 = "49bc20df15e412a64472421e13fe86ff1c5165e18b2afccf160d4dc19fe68a14"
 _SBIN_PATH = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/sbin"])

@@ -24,7 +24,12 @@ from tests.support.aws import client_as
 from tests.support.disk_images import source_evidence
 from tools.local_aws.aws import LocalAws
 
-pytestmark = pytest.mark.engine
+pytestmark = [
+    pytest.mark.engine,
+    pytest.mark.open_local_aws(
+        "acts in a stranger's account through a role that does not exist there (enforced: AssumeRole refused)"
+    ),
+]
 
 TIMEOUT = 900
 # An account nobody configured, whose snapshot is public.

@@ -35,7 +35,12 @@ from tests.support.disk_images import SOURCE_ROLE
 from tests.support.targets import local_target
 from tools.local_aws.aws import LocalAws
 
-pytestmark = pytest.mark.engine
+pytestmark = [
+    pytest.mark.engine,
+    pytest.mark.open_local_aws(
+        "not yet run under the enforcing local AWS (issue 21): run it, then drop this"
+    ),
+]
 
 TIMEOUT = 900
 runner = CliRunner()

@@ -120,14 +120,15 @@ def kms_settings(local_aws: LocalAws, tmp_path_factory: pytest.TempPathFactory) 
         aws_endpoint_url=local_aws.endpoint_url,
         aws_verify_tls=False,
     )
-    # Only what signing needs of the seed: the deploy role and the key (idempotent; twice on purpose).
+    # Only what signing needs of the seed: the deploy role and the key, which the operator makes (idempotent;
+    # twice on purpose).
     from tools.local_aws.seed import _ensure_deploy_role
 
     account = settings.accounts[settings.aws_region]
     assert account.deploy_role_arn
     _ensure_deploy_role(settings, settings.aws_region, account.deploy_role_arn)
-    _ensure_signing_key(settings, settings.aws_region, account.deploy_role_arn)
-    _ensure_signing_key(settings, settings.aws_region, account.deploy_role_arn)
+    _ensure_signing_key(settings, settings.aws_region, None)
+    _ensure_signing_key(settings, settings.aws_region, None)
     return settings
 
 

@@ -11,11 +11,8 @@ from botocore.exceptions import ClientError
 
 from service.config import DEFAULT_ACCOUNT_ID, LOCAL_SOURCE_ACCOUNT
 from tests.support.aws import client_as
+from tests.support.disk_images import SOURCE_ADMIN
 from tools.local_aws.aws import LocalAws
-
-# An administrator of the affected account (not the service's snapshot role): it made the account's disks.
-SOURCE_ADMIN = f"arn:aws:iam::{LOCAL_SOURCE_ACCOUNT}:role/source-account-admin"
-FORENSIC_ROLE = f"arn:aws:iam::{DEFAULT_ACCOUNT_ID}:role/forensics-deploy"
 
 
 def _encrypted_snapshot(ec2: Any, key_id: str | None) -> str:
@@ -55,7 +52,7 @@ def test_a_customer_key_snapshot_is_usable_by_another_account_only_with_its_key(
         OperationType="add",
         UserIds=[DEFAULT_ACCOUNT_ID],
     )
-    forensic = client_as(local_aws, FORENSIC_ROLE, "ec2")
+    forensic = local_aws.client("ec2")  # the forensic account's administrator
     # Shared, so visible; but its key is not shared: no copy, no volume.
     assert forensic.describe_snapshots(SnapshotIds=[snapshot_id])["Snapshots"][0]["Encrypted"] is True
     with pytest.raises(ClientError) as copy_refused:

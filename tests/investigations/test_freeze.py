@@ -17,7 +17,8 @@ from tests.support.api import ADMIN, issue, open_ready, wait_operation
 from tools.local_aws.aws import LocalAws
 from tools.local_aws.seed import seed
 
-BUCKET = "evidence-freeze-test"
+# Named as a clean room names its evidence bucket: the deploy role the service acts through may hold no other.
+BUCKET = "forensics-freeze-test-evidence"
 
 
 @pytest.fixture

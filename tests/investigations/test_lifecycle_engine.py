@@ -16,7 +16,12 @@ from tests.support.api import ADMIN, issue, open_body, wait_operation
 from tests.support.aws import client_as
 from tools.local_aws.aws import LocalAws
 
-pytestmark = pytest.mark.engine
+pytestmark = [
+    pytest.mark.engine,
+    pytest.mark.open_local_aws(
+        "acts as a clean-room person role (responder, custodian) without a grant: the rooms' trust needs MFA"
+    ),
+]
 
 DEPLOY_TIMEOUT = 900
 

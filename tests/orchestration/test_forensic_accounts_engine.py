@@ -25,6 +25,8 @@ HOME = "us-east-1"
 AWAY = "eu-west-1"
 AWAY_ACCOUNT = "210987654321"
 DEPLOY_ROLE = f"arn:aws:iam::{AWAY_ACCOUNT}:role/forensics-deploy"
+# The seed makes the deploy role's boundary there too; the clean room's roles are created under it.
+BOUNDARY = f"arn:aws:iam::{AWAY_ACCOUNT}:policy/forensics-cleanroom-boundary"
 
 
 @pytest.fixture
@@ -36,7 +38,9 @@ def two_accounts(engine_settings: Settings) -> Iterator[tuple[TestClient, Settin
             "shutdown_grace_seconds": 5.0,
             "forensic_accounts": {
                 HOME: ForensicAccount(account_id=engine_settings.aws_account_id),
-                AWAY: ForensicAccount(account_id=AWAY_ACCOUNT, deploy_role_arn=DEPLOY_ROLE),
+                AWAY: ForensicAccount(
+                    account_id=AWAY_ACCOUNT, deploy_role_arn=DEPLOY_ROLE, permissions_boundary_arn=BOUNDARY
+                ),
             },
         }
     )

@@ -17,7 +17,12 @@ from service.orchestration.messages import ConfigValue, OperationKind, Operation
 from service.orchestration.stacks import run_operation
 from tests.program_deploy.conftest import DeployTarget
 
-pytestmark = pytest.mark.engine
+pytestmark = [
+    pytest.mark.engine,
+    pytest.mark.open_local_aws(
+        "acts as a clean-room person role (responder, custodian) without a grant: the rooms' trust needs MFA"
+    ),
+]
 
 # The investigation of the room the tests below share: deployed once for the module, read by one test per
 # property while it stands, destroyed by the last. One xdist group keeps them on one worker, in file order.

@@ -13,9 +13,11 @@ from service.config import LOCAL_SOURCE_ACCOUNT
 from service.custody import disk_image
 from tests.support.aws import client_as
 from tools.local_aws.aws import LocalAws
+from tools.local_aws.organization_accounts import MEMBER_ROLE_NAME
 
-# The seeded snapshot role of the local AWS's sample affected account.
-SOURCE_ROLE = f"arn:aws:iam::{LOCAL_SOURCE_ACCOUNT}:role/forensics-evidence-reader"
+# An administrator of the local AWS's sample affected account (its member-account role, which the suite's
+# local AWS gives the operator): it made the account's hosts, disks and keys, and checks them after.
+SOURCE_ROLE = f"arn:aws:iam::{LOCAL_SOURCE_ACCOUNT}:role/{MEMBER_ROLE_NAME}"
 # What a compromised host's disk might hold.
 HOST_FILES = {
     "etc/passwd": b"root:x:0:0:root:/root:/bin/bash\nbackdoor:x:0:0::/tmp:/bin/sh\n",
@@ -136,9 +138,8 @@ def evidence_snapshot(local_aws: LocalAws, image: Path, description: str = "evid
     return disk_image.write_image(ebs, image, description=description)
 
 
-# An administrator of the sample affected account (not the service's snapshot role): it made the account's
-# disks and keys.
-SOURCE_ADMIN = f"arn:aws:iam::{LOCAL_SOURCE_ACCOUNT}:role/source-account-admin"
+# The same administrator (not the service's evidence role), by the name the key tests use.
+SOURCE_ADMIN = SOURCE_ROLE
 
 
 def encrypted_source_evidence(

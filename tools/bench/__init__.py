@@ -37,7 +37,7 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from service.config import PROJECT_ROOT, Settings
+from service.config import LOCAL_SOURCE_ACCOUNT, PROJECT_ROOT, Settings
 from service.custody.disk_image import BLOCK_SIZE, GIB, hash_snapshot, write_image
 from service.orchestration.stacks import settings_env
 from tools.bench import bootstrap as day_zero
@@ -50,12 +50,21 @@ HEADERS = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json
 CORES = os.cpu_count() or 1
 
 
+def _local_aws() -> LocalAws:
+    """The benchmark's local AWS enforces IAM, as the suite's does: the clean rooms are built through the
+    seed's scoped deploy role (tools.local_aws.seed), the sample affected account entered as its operator."""
+    return LocalAws(enforce_iam=True, member_accounts=(LOCAL_SOURCE_ACCOUNT,))
+
+
 def _settings(root: Path, aws: LocalAws, **overrides: Any) -> Settings:
     return Settings(
         target="local",
         data_dir=root,
         aws_endpoint_url=aws.endpoint_url,
         aws_verify_tls=False,
+        # The local AWS's administrator (the operator): the service assumes the seeded roles with its keys.
+        aws_access_key_id=aws.access_key_id,
+        aws_secret_access_key=SecretStr(aws.secret_access_key),
         pulumi_cli_dir=PROJECT_ROOT / ".tools" / "bin",
         bootstrap_admin_token=SecretStr(TOKEN),
         jobs_poll_max_delay=0.1,
@@ -479,12 +488,12 @@ def main() -> None:
             print(day_zero.figures(Path(tmp)))
         return
     if args.throughput_only:
-        with LocalAws() as aws, tempfile.TemporaryDirectory() as tmp:
+        with _local_aws() as aws, tempfile.TemporaryDirectory() as tmp:
             print(throughput.line(args.rooms, throughput.per_minute(Path(tmp), aws, args.rooms)))
         return
     bare: list[tuple[float, float, dict[str, float]]] = []
     gated: list[tuple[float, float, dict[str, float]]] = []
-    with LocalAws() as aws, tempfile.TemporaryDirectory() as tmp:
+    with _local_aws() as aws, tempfile.TemporaryDirectory() as tmp:
         settings = _settings(Path(tmp) / "deploy", aws, api_port=free_port())
         seed(settings)
         for run in range(args.runs):

@@ -9,6 +9,7 @@ calls and the suite's shared fixtures still connect with checks off.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -45,6 +46,9 @@ ADMIN_POLICY_ARN = "arn:aws:iam::aws:policy/AdministratorAccess"
 # The unauthenticated calls of that bootstrap (CreateUser, AttachUserPolicy, CreateAccessKey): moto lets
 # exactly this many actions through before it checks anything (it counts actions across the whole server).
 _BOOTSTRAP_ACTIONS = 3
+# And per member account the administrator is given a way into (AssumeRole into the account, CreateRole,
+# AttachRolePolicy): the member-account role AWS Organizations makes in an account it creates.
+_MEMBER_ACCOUNT_ACTIONS = 3
 
 
 class LocalAws:
@@ -52,8 +56,8 @@ class LocalAws:
     ``aws.access_key_id`` / ``aws.secret_access_key`` the credentials to use (moto's ``testing`` keys unless
     IAM is enforced).
 
-    ``enforce_iam=True``: a local AWS that checks IAM, for tests that must see real AccessDenied errors (the
-    shared one never does). How it works and what it does not judge:
+    ``enforce_iam=True``: a local AWS that checks IAM, as ``make run``'s and the suite's shared one do (a
+    permission a role lacks fails as AccessDenied). How it works and what it does not judge:
 
     - The server starts with ``INITIAL_NO_AUTH_ACTION_COUNT=3`` (moto's switch: after that many actions,
       counted across the whole server, every request is authenticated and authorized). Those three are
@@ -62,6 +66,12 @@ class LocalAws:
       now get ``InvalidClientTokenId``). Everything afterwards, seeding and deployments included, must use
       ``access_key_id`` / ``secret_access_key`` (``client`` does). ``reset`` opens the same three-action
       window again (``/moto-api/reset-auth``) and recreates the user, with new keys.
+    - ``member_accounts``: other accounts the administrator can enter, as an operator enters the member
+      accounts of an organization: each gets ``OrganizationAccountAccessRole`` (``AdministratorAccess``,
+      trusting the administrator's account), as Organizations' ``CreateAccount`` makes it
+      (``tools.local_aws.organization_accounts``), made in the same unauthenticated window (three actions
+      each). For accounts whose id is fixed (the suite's sample affected account); ``CreateAccount``
+      chooses ids.
     - Every signed request is checked: the SigV4 signature against the caller's secret, then the caller's
       identity policies (an IAM user's inline, attached and group policies; an assumed role's inline and
       attached policies): an explicit Deny refuses, otherwise an Allow whose Action and Resource match is
@@ -88,6 +98,7 @@ class LocalAws:
         region: str = "us-east-1",
         enforce_iam: bool = False,
         tls_dir: Path | None = None,
+        member_accounts: tuple[str, ...] = (),
     ) -> None:
         self.port = port or free_port()
         # The certificate's folder: given (it outlives the launcher), or a private one removed at stop.
@@ -96,6 +107,7 @@ class LocalAws:
         self.ca_file = self.tls_dir / tls.CERT_FILE
         self.region = region
         self.enforce_iam = enforce_iam
+        self.member_accounts = member_accounts
         self.endpoint_url = f"https://127.0.0.1:{self.port}"
         # The same AWS over plain HTTP on loopback, for the Pulumi CLI's S3 state backend.
         self.plain_port = free_port()
@@ -127,7 +139,7 @@ class LocalAws:
         certificate = tls.write_self_signed(self.tls_dir)
         command += ["--ssl-cert", str(certificate.cert), "--ssl-key", str(certificate.key)]
         if self.enforce_iam:
-            env["INITIAL_NO_AUTH_ACTION_COUNT"] = str(_BOOTSTRAP_ACTIONS)
+            env["INITIAL_NO_AUTH_ACTION_COUNT"] = str(self._open_actions)
             command.append("--enforce-iam")
         self._proc = subprocess.Popen(
             command,
@@ -156,8 +168,13 @@ class LocalAws:
         self.stop()
         raise RuntimeError(f"moto server did not answer on {self.endpoint_url} within {timeout}s")
 
+    @property
+    def _open_actions(self) -> int:
+        return _BOOTSTRAP_ACTIONS + _MEMBER_ACCOUNT_ACTIONS * len(self.member_accounts)
+
     def _bootstrap_admin(self) -> None:
-        """The enforcing server's first (and only unauthenticated) actions: the service's administrator."""
+        """The enforcing server's first (and only unauthenticated) actions: the service's administrator,
+        and its way into each member account."""
         from botocore.exceptions import ClientError
 
         iam = self._client("iam", "testing", "testing")
@@ -165,6 +182,8 @@ class LocalAws:
         iam.attach_user_policy(UserName=ADMIN_USER, PolicyArn=ADMIN_POLICY_ARN)
         key = iam.create_access_key(UserName=ADMIN_USER)["AccessKey"]
         self.access_key_id, self.secret_access_key = key["AccessKeyId"], key["SecretAccessKey"]
+        for account_id in self.member_accounts:
+            self._member_account_role(account_id, self.admin_arn.split(":")[4])
         try:
             iam.get_user(UserName=ADMIN_USER)
         except ClientError as exc:
@@ -175,6 +194,43 @@ class LocalAws:
         caller = self.client("sts").get_caller_identity()["Arn"]
         if caller != self.admin_arn:
             raise RuntimeError(f"the local AWS administrator is {caller}, expected {self.admin_arn}")
+
+    def _member_account_role(self, account_id: str, management_account: str) -> None:
+        """``OrganizationAccountAccessRole`` in ``account_id``, trusting ``management_account`` (moto's
+        credentials for a role ARN act in that role's account; the window does not judge them)."""
+        from tools.local_aws.organization_accounts import ADMINISTRATOR_ACCESS, MEMBER_ROLE_NAME
+
+        role_arn = f"arn:aws:iam::{account_id}:role/{MEMBER_ROLE_NAME}"
+        creds = self._client("sts", "testing", "testing").assume_role(
+            RoleArn=role_arn, RoleSessionName="member-account-setup"
+        )["Credentials"]
+        iam = boto3.client(
+            "iam",
+            endpoint_url=self.endpoint_url,
+            region_name=self.region,
+            aws_access_key_id=creds["AccessKeyId"],
+            aws_secret_access_key=creds["SecretAccessKey"],
+            aws_session_token=creds["SessionToken"],
+            verify=False,
+        )
+        trust = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"AWS": f"arn:aws:iam::{management_account}:root"},
+                    "Action": "sts:AssumeRole",
+                }
+            ],
+        }
+        iam.create_role(RoleName=MEMBER_ROLE_NAME, AssumeRolePolicyDocument=json.dumps(trust))
+        iam.attach_role_policy(RoleName=MEMBER_ROLE_NAME, PolicyArn=ADMINISTRATOR_ACCESS)
+
+    def member_role_arn(self, account_id: str) -> str:
+        """The administrator's way into a member account (``member_accounts``)."""
+        from tools.local_aws.organization_accounts import MEMBER_ROLE_NAME
+
+        return f"arn:aws:iam::{account_id}:role/{MEMBER_ROLE_NAME}"
 
     def stop(self) -> None:
         if self._proc is not None and self._proc.poll() is None:
@@ -197,7 +253,7 @@ class LocalAws:
         if self.enforce_iam:
             req = urllib.request.Request(
                 f"{self.endpoint_url}/moto-api/reset-auth",
-                data=str(_BOOTSTRAP_ACTIONS).encode(),
+                data=str(self._open_actions).encode(),
                 headers={"Content-Type": "text/plain"},
                 method="POST",
             )

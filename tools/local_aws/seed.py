@@ -5,29 +5,60 @@ golden AMI (tagged, and published in the SSM parameter the program reads by defa
 pipeline's output, which needs Image Builder) and, in the source account, a sample compromised host whose
 disk holds a small ext4 image (``sample_disk``), with a snapshot of it.
 
-``seed``/``seed_account`` are the suite's fixtures: they also hand-make what the day-zero programs build
-(a deploy role with AdministratorAccess, the evidence role, the signing key, the anchor bucket), on a local
-AWS that tests use without the bootstrap. ``make run`` never calls them.
+``seed``/``seed_account`` are the suite's fixtures: they also make what the day-zero programs build, on a
+local AWS that tests use without the bootstrap (``make run`` never calls them), FROM THE PROGRAMS' OWN
+DOCUMENTS: the deploy role with the policy, boundary and trust ``programs/forensic_account/permissions.py``
+decides (no administrator rights), the evidence role with ``programs/source_account/permissions.py``'s
+policy, the signing key and the anchor bucket. Running the three programs on every test worker would cost
+day zero's ~100 s each; the programs themselves are proven on the engine by
+tests/service/test_local_day_zero_engine.py and test_deploy_role_engine.py, and ``seed`` only restates
+their documents, so a permission the clean room needs and the program lacks fails the suite here too.
+
+Everything is made by the operator: with the caller's own credentials in their own account, and in another
+account through the member-account role an operator enters it by (``OrganizationAccountAccessRole``:
+``LocalAws(member_accounts=...)`` makes it where Organizations' CreateAccount did not). The deploy role could
+not make the signing key's alias, the golden-image parameter or the anchor bucket (its guardrails deny them),
+as on AWS, where the program makes them.
+
+Two differences from the program, on purpose, both wider in name only: the suite gives every test its own
+audit-anchor bucket (a shared one would hold other tests' anchors), so the seeded policy names the anchor
+buckets by their prefix (``forensics-audit-anchors-*``) where the program names its one bucket; and one role
+serves every region the worker's tests map to an account (IAM names are global; the program makes one stack
+per account and region), so its ARNs name any region (``*``) where the program's name its own.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
-import logging
-from typing import TypedDict
+from typing import Any, TypedDict
 
-from programs.forensic_account.config import ANCHOR_RETENTION_DAYS
-from programs.source_account.permissions import EVIDENCE_POLICY_NAME, evidence_policy
+from programs.forensic_account.config import (
+    ANCHOR_RETENTION_DAYS,
+    BOUNDARY_POLICY_NAME,
+    DEFAULT_SIGNING_KEY_ALIAS,
+    DEPLOY_POLICY_NAME,
+    AccountConfig,
+    validate_config,
+)
+from programs.forensic_account.permissions import (
+    boundary_statements,
+    deploy_statements,
+    deploy_trust_statements,
+    document,
+)
+from programs.source_account.permissions import EVIDENCE_POLICY_NAME, evidence_policy, evidence_trust
 from service import aws_clients
 from service.config import Settings
 from service.containment import isolation
 from service.custody import disk_image
+from tools.local_aws.organization_accounts import MEMBER_ROLE_NAME
 from tools.local_aws.sample_disk import sample_image
-
-logger = logging.getLogger(__name__)
 
 GOLDEN_AMI_NAME = "forensics-golden-workstation"
 GOLDEN_AMI_TAG = ("forensics:golden-ami", "true")
+# Every test's own anchor bucket is named under this prefix (tests/support/settings.py, tests/conftest.py).
+SUITE_ANCHOR_BUCKETS = "forensics-audit-anchors-*"
 
 
 class SeedResult(TypedDict):
@@ -48,19 +79,22 @@ def seed(settings: Settings) -> SeedResult:
         _ensure_snapshot_role(settings, source.snapshot_role_arn)
         for region in settings.accounts:
             _ensure_memory_document(settings, region, source.snapshot_role_arn)
-    # After the accounts: the bucket is made through the default region's deploy role.
     _ensure_anchor_bucket(settings)
     return results.get(settings.aws_region) or next(iter(results.values()))
 
 
 def seed_account(settings: Settings, region: str, deploy_role_arn: str | None) -> SeedResult:
-    """The suite's hand-made forensic account (``make run`` builds its accounts with the bootstrap instead:
-    ``tools.local_aws.day_zero``): the deploy role and signing key, the golden image and a sample snapshot."""
+    """The suite's forensic account (``make run`` builds its accounts with the bootstrap instead:
+    ``tools.local_aws.day_zero``): the deploy role and signing key, the golden image and a sample snapshot,
+    made by the operator (``deploy_role_arn`` None: no deploy role, as when the bootstrap made it)."""
+    account = settings.account_for(region)
+    account_id = deploy_role_arn.split(":")[4] if deploy_role_arn else None
+    operator = operator_role(settings, account_id or (account.account_id if account else None))
     if deploy_role_arn:
-        _ensure_deploy_role(settings, region, deploy_role_arn)
-    _ensure_signing_key(settings, region, deploy_role_arn)
-    ami_id = seed_golden_image(settings, region, deploy_role_arn)
-    snapshot_id = _sample_snapshot(settings, region, deploy_role_arn)
+        _ensure_deploy_role(settings, region, deploy_role_arn, operator)
+    _ensure_signing_key(settings, region, operator)
+    ami_id = seed_golden_image(settings, region, operator)
+    snapshot_id = _sample_snapshot(settings, region, operator)
     return {"amiId": ami_id, "ssmParameter": settings.golden_ami_ssm_parameter, "snapshotId": snapshot_id}
 
 
@@ -176,56 +210,96 @@ def _sample_snapshot(settings: Settings, region: str, role_arn: str | None) -> s
     return str(snapshot_id)
 
 
-def _ensure_deploy_role(settings: Settings, region: str, role_arn: str) -> None:
-    """The forensic account's deploy role, trusted by the service's own account (what an operator sets up
-    once per account; here in the local AWS, acting in that account through the role itself)."""
-    # In the service's own account the role is made with the service's credentials (and trusts exactly
-    # that identity); in another account the local AWS lets the role be assumed before it exists.
-    caller = aws_clients.client(settings, "sts", region).get_caller_identity()
-    own_account = role_arn.split(":")[4] == caller["Account"]
-    iam = aws_clients.client(settings, "iam", region, role_arn=None if own_account else role_arn)
+def operator_role(settings: Settings, account_id: str | None) -> str | None:
+    """How the operator acts in ``account_id``: with the settings' own credentials in their own account
+    (None), else through the account's member-account role."""
+    own = aws_clients.client(settings, "sts").get_caller_identity()["Account"]
+    if account_id is None or account_id == own:
+        return None
+    return f"arn:aws:iam::{account_id}:role/{MEMBER_ROLE_NAME}"
+
+
+def service_principal(settings: Settings) -> str:
+    """The IAM principal the settings' credentials are, as a trust policy names it: an assumed role's role,
+    and moto's placeholder caller (a local AWS that judges nothing) its account's root."""
+    identity = aws_clients.client(settings, "sts").get_caller_identity()
+    arn, account = str(identity["Arn"]), str(identity["Account"])
+    if ":assumed-role/" in arn:
+        return f"arn:aws:iam::{account}:role/{arn.split(':assumed-role/', 1)[1].split('/', 1)[0]}"
+    return arn if arn.startswith("arn:aws:iam::") else f"arn:aws:iam::{account}:root"
+
+
+def deploy_role_config(settings: Settings, region: str, deploy_role_arn: str) -> AccountConfig:
+    """The forensic account program's settings for this account, as the bootstrap would pass them: the
+    service's identity (the settings' credentials) is the principal its deploy role trusts."""
+    caller = service_principal(settings)
+    account_id = deploy_role_arn.split(":")[4]
+    configured = next((a for a in settings.accounts.values() if a.deploy_role_arn == deploy_role_arn), None)
+    alias = settings.signing_key_id if settings.signing_key_id.startswith("alias/forensics-") else None
+    cfg = validate_config(
+        {
+            "accountId": account_id,
+            "region": region,
+            "servicePrincipalArns": [*settings.service_principals, caller],
+            "externalId": (configured.external_id if configured else None) or "",
+            "signingKeyAlias": alias or DEFAULT_SIGNING_KEY_ALIAS,
+            "goldenAmiSsmParameter": settings.golden_ami_ssm_parameter,
+            "goldenImagePipeline": False,
+        }
+    )
+    # IAM is global: one role serves every region a worker's tests map to this account (the program's stack
+    # is one per account and region), so its ARNs name any region; and every test has its own anchor bucket.
+    return dataclasses.replace(cfg, region="*", anchor_bucket_name=SUITE_ANCHOR_BUCKETS)
+
+
+def _ensure_deploy_role(settings: Settings, region: str, role_arn: str, operator: str | None = None) -> None:
+    """The forensic account's deploy role and the boundary of the roles it makes, from the program's own
+    documents (``programs.forensic_account.permissions``); its policy is put again on every seed, so a
+    changed program takes effect."""
+    cfg = deploy_role_config(settings, region, role_arn)
+    iam = aws_clients.client(settings, "iam", region, role_arn=operator)
     name = role_arn.rsplit("/", 1)[1]
     try:
-        iam.get_role(RoleName=name)
+        iam.get_policy(PolicyArn=cfg.boundary_policy_arn)
     except iam.exceptions.NoSuchEntityException:
-        trust = {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Principal": {"AWS": caller["Arn"]},
-                    "Action": "sts:AssumeRole",
-                }
-            ],
-        }
-        iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))
-        iam.attach_role_policy(RoleName=name, PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
+        iam.create_policy(PolicyName=BOUNDARY_POLICY_NAME, PolicyDocument=document(boundary_statements(cfg)))
+    trust = document(deploy_trust_statements(cfg))
+    try:
+        iam.get_role(RoleName=name)
+        iam.update_assume_role_policy(RoleName=name, PolicyDocument=trust)
+    except iam.exceptions.NoSuchEntityException:
+        iam.create_role(RoleName=name, AssumeRolePolicyDocument=trust, MaxSessionDuration=3600)
+    iam.put_role_policy(
+        RoleName=name, PolicyName=DEPLOY_POLICY_NAME, PolicyDocument=document(deploy_statements(cfg))
+    )
 
 
 def _ensure_snapshot_role(settings: Settings, role_arn: str) -> None:
-    """The snapshot role of a source (affected) account, trusted by the service's identity: what an operator
-    sets up once per account that evidence may come from (here, in the local AWS, through the role itself)."""
-    caller = aws_clients.client(settings, "sts").get_caller_identity()
+    """The evidence role of a source (affected) account, with the source-account program's policy
+    (programs/source_account/permissions.py) and trust, made by the operator through the account's
+    member-account role."""
+    account_id = role_arn.split(":")[4]
+    iam = aws_clients.client(settings, "iam", role_arn=operator_role(settings, account_id))
+    principals = list(dict.fromkeys([*settings.service_principals, service_principal(settings)]))
+    source = settings.sources.get(account_id)
+    external_id = source.external_id if source else None
+    trust: dict[str, Any] = (
+        evidence_trust(principals, external_id)
+        if external_id
+        else {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Principal": {"AWS": principals}, "Action": "sts:AssumeRole"}],
+        }
+    )
     name = role_arn.rsplit("/", 1)[1]
     try:
-        iam = aws_clients.client(settings, "iam", role_arn=role_arn)
         iam.get_role(RoleName=name)
-        isolation.make_deny_all_profile(iam)
-        return
-    except Exception as exc:  # botocore's errors
-        if getattr(exc, "response", {}).get("Error", {}).get("Code") != "NoSuchEntity":
-            # A local AWS that enforces IAM lets nobody into an account through a role that does not exist
-            # yet (as AWS does): such a run has no sample source account, and acquisitions from it fail.
-            logger.warning("sample source account not prepared: %s cannot be used (%s)", role_arn, exc)
-            return
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Principal": {"AWS": caller["Arn"]}, "Action": "sts:AssumeRole"}],
-    }
-    iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))
+        iam.update_assume_role_policy(RoleName=name, PolicyDocument=json.dumps(trust))
+    except iam.exceptions.NoSuchEntityException:
+        iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))
     # The permissions are the source-account program's (programs/source_account/permissions.py), one list.
     policy = evidence_policy(
-        role_arn.split(":")[4],
+        account_id,
         (account.account_id for account in settings.accounts.values()),
         settings.memory_document_name,
     )
@@ -237,31 +311,28 @@ def _ensure_snapshot_role(settings: Settings, role_arn: str) -> None:
 
 def _ensure_memory_document(settings: Settings, region: str, role_arn: str) -> None:
     """The project's memory-capture document in a source account (on AWS the day-zero programs create it:
-    the evidence role may run it, never write it); here through the role itself, as the role is made."""
+    the evidence role may run it, never write it), made by the operator."""
     from service.custody import memory_capture
 
     name = settings.memory_document_name
+    ssm = aws_clients.client(
+        settings, "ssm", region, role_arn=operator_role(settings, role_arn.split(":")[4])
+    )
     try:
-        ssm = aws_clients.client(settings, "ssm", region, role_arn=role_arn)
-        try:
-            current = ssm.get_document(Name=name)["Content"]
-        except ssm.exceptions.InvalidDocument:
-            current = None
-        if current is None:
-            ssm.create_document(
-                Name=name,
-                Content=memory_capture.document_content(),
-                DocumentType="Command",
-                DocumentFormat="JSON",
-            )
-    except Exception as exc:  # botocore's errors: an enforcing local AWS has no way into the account yet
-        logger.warning("memory document not created in %s (%s): %s", role_arn, region, exc)
+        ssm.get_document(Name=name)
+    except ssm.exceptions.InvalidDocument:
+        ssm.create_document(
+            Name=name,
+            Content=memory_capture.document_content(),
+            DocumentType="Command",
+            DocumentFormat="JSON",
+        )
 
 
-def _ensure_signing_key(settings: Settings, region: str, deploy_role_arn: str | None) -> None:
+def _ensure_signing_key(settings: Settings, region: str, operator: str | None) -> None:
     """The account's statement-signing key (ECC_NIST_P256, SIGN_VERIFY) under the configured alias. A key id
     or ARN cannot be created on demand (KMS chooses ids): such a key must already exist."""
-    kms = aws_clients.client(settings, "kms", region, role_arn=deploy_role_arn)
+    kms = aws_clients.client(settings, "kms", region, role_arn=operator)
     key_id = settings.signing_key_id
     try:
         kms.describe_key(KeyId=key_id)
@@ -287,7 +358,9 @@ def _ensure_anchor_bucket(settings: Settings) -> None:
         return
     region = settings.aws_region
     account = settings.account_for(region)
-    s3 = aws_clients.client(settings, "s3", region, role_arn=account.deploy_role_arn if account else None)
+    s3 = aws_clients.client(
+        settings, "s3", region, role_arn=operator_role(settings, account.account_id if account else None)
+    )
     try:
         s3.head_bucket(Bucket=bucket)
     except s3.exceptions.ClientError as exc:
