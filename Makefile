@@ -16,6 +16,11 @@ TYPED_PATHS := service programs policy_packs tools
 # lint-imports), even under -j.
 .NOTPARALLEL: test check
 
+# Python's bytecode caches, and pytest's caches of the modules it rewrites (the test modules and the pytest
+# plugins), are kept between runs: where the environment turns them off (PYTHONDONTWRITEBYTECODE), each pytest
+# process compiled and rewrote them all again, several seconds of CPU each (README, "Tests").
+unexport PYTHONDONTWRITEBYTECODE
+
 # pytest workers (pytest-xdist), one per core: measured, engine tests are bound by the CPU of the engine's
 # processes and moto more than by waiting, so a third worker on two cores made a subset slower (README,
 # "Tests"). Each worker starts its own local AWS, PostgreSQL and Redis on free ports and works in its own

@@ -14,6 +14,7 @@ from unittest import mock
 import pytest
 
 from service.config import LOCAL_SOURCE_ACCOUNT, PROJECT_ROOT, Settings
+from tests.support.databases import migrated_postgres
 from tests.support.engine_runs import EngineRunCounter, wrapper_cli
 from tests.support.people import TEST_PEOPLE
 from tests.support.scheduling import longest_first
@@ -162,9 +163,10 @@ def redis_server() -> Iterator[RedisServer]:
 @pytest.fixture(params=STORES)
 def stores(request: pytest.FixtureRequest) -> dict[str, str | None]:
     """Settings overrides for where the service keeps its data and its job queue: nothing (SQLite files in
-    the data folder) or a fresh PostgreSQL database and Redis database on the session's servers."""
+    the data folder) or a fresh PostgreSQL database, already migrated (tests/support/databases.py), and a
+    Redis database on the session's servers."""
     if request.param == "sqlite":
         return {}
     postgres: PostgresServer = request.getfixturevalue("postgres_server")
     redis: RedisServer = request.getfixturevalue("redis_server")
-    return {"database_url": postgres.database(), "jobs_url": redis.url()}
+    return {"database_url": migrated_postgres(postgres), "jobs_url": redis.url()}

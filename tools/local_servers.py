@@ -92,14 +92,19 @@ class PostgresServer:
     def url(self, database: str = "postgres") -> str:
         return f"postgresql+psycopg://{self.user}@127.0.0.1:{self.port}/{database}"
 
-    def database(self) -> str:
-        """A new empty database; returns its SQLAlchemy URL."""
+    def database(self, template: str | None = None) -> str:
+        """A new database, empty or a copy of the database named ``template`` (which nobody may be
+        connected to); returns its SQLAlchemy URL."""
         import psycopg
+        from psycopg import sql
 
         name = f"t_{uuid.uuid4().hex[:16]}"
+        create = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+        if template is not None:
+            create = sql.SQL("{} TEMPLATE {}").format(create, sql.Identifier(template))
         with psycopg.connect(f"host=127.0.0.1 port={self.port} user={self.user} dbname=postgres") as conn:
             conn.autocommit = True
-            conn.execute(f'CREATE DATABASE "{name}"')
+            conn.execute(create)
         return self.url(name)
 
     def stop(self) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -164,6 +165,17 @@ class RecordingMonitor(MockMonitor):
         return super().RegisterResource(request)
 
 
+def _ensure_event_loop() -> None:
+    """Pulumi's runtime makes its futures on the thread's current event loop. An ``asyncio.run`` earlier in
+    the same process (the stand-in's tests call its provider that way) leaves the main thread without one,
+    so a program run must not depend on which tests its worker ran before."""
+    policy = asyncio.get_event_loop_policy()
+    try:
+        policy.get_event_loop()
+    except RuntimeError:
+        policy.set_event_loop(policy.new_event_loop())
+
+
 def run_under_mocks(
     program: Callable[[], None],
     flat_config: dict[str, str],
@@ -176,6 +188,7 @@ def run_under_mocks(
     """Run ``program`` once on a fresh Pulumi runtime under ``mocks`` with ``flat_config`` (namespaced keys);
     return its stack outputs. The runtime's config and root resource are reset afterwards, also when the
     program raises, so the next run starts clean."""
+    _ensure_event_loop()
     runtime_settings.ROOT.set(None)
     pulumi.runtime.set_all_config(flat_config, [])
     pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False, monitor=monitor)

@@ -32,18 +32,36 @@ LONGEST_MODULES = (
 )
 
 
+# The other modules with a test of many seconds (one test, or a module-scoped fixture, that no second worker
+# can share), longest first, from `make check`'s durations: under `make check` (no engine test) they go first,
+# so that neither worker ends the run alone on one of them.
+LONGEST_OTHER_MODULES = (
+    "tests/service/test_schema_fuzz.py",
+    "tests/custody/test_report.py",
+    "tests/standin/test_compute.py",
+    "tests/custody/test_disk_image.py",
+    "tests/unit/test_worker_import.py",
+    "tests/service/test_consumer_process.py",
+)
+
+
 def longest_first(items: list[pytest.Item]) -> None:
     """Reorders `items` in place: the modules of LONGEST_MODULES in its order, the other engine tests, the
-    rest, each in the order collected (a stable sort keyed on the module alone keeps a module's tests
-    together and in file order)."""
+    modules of LONGEST_OTHER_MODULES in its order, the rest, each in the order collected (a stable sort keyed
+    on the module alone keeps a module's tests together and in file order)."""
     rank = {module: place for place, module in enumerate(LONGEST_MODULES)}
+    other_rank = {module: place for place, module in enumerate(LONGEST_OTHER_MODULES)}
     engine_modules = {_module(item) for item in items if item.get_closest_marker("engine") is not None}
 
     def key(item: pytest.Item) -> int:
         module = _module(item)
         if module in rank:
             return rank[module]
-        return len(rank) if module in engine_modules else len(rank) + 1
+        if module in engine_modules:
+            return len(rank)
+        if module in other_rank:
+            return len(rank) + 1 + other_rank[module]
+        return len(rank) + 1 + len(other_rank)
 
     items.sort(key=key)
 

@@ -13,30 +13,18 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from service.config import PROJECT_ROOT, Settings
+from service.config import Settings
 from service.main import create_app
 from service.orchestration.fake_engine import FakeExecutor
 from tests.support.api import ADMIN_TOKEN
-from tests.support.people import TEST_PEOPLE
+from tests.support.settings import make_settings
 
 
 @pytest.fixture
 def settings(tmp_path: Path, stores: dict[str, str | None]) -> Settings:
     """Parametrised by ``stores`` (tests/conftest.py): every API test runs on SQLite and on PostgreSQL with
     Huey on Redis."""
-    return Settings(
-        **stores,  # type: ignore[arg-type]
-        target="local",
-        data_dir=tmp_path / "data",
-        bootstrap_admin_token=ADMIN_TOKEN,  # type: ignore[arg-type]
-        aws_endpoint_url=None,
-        pulumi_cli_dir=PROJECT_ROOT / ".tools" / "bin",
-        jobs_poll_max_delay=0.1,
-        concurrent_update_retry_seconds=0.2,
-        max_body_bytes=64 * 1024,
-        shutdown_grace_seconds=2.0,
-        person_aliases=TEST_PEOPLE,
-    )
+    return make_settings(tmp_path, **stores, concurrent_update_retry_seconds=0.2, max_body_bytes=64 * 1024)
 
 
 @pytest.fixture

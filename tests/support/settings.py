@@ -1,6 +1,7 @@
 """One way to build a test's Settings: the service as the API tests run it, with a test's own changes.
 
-``make_settings(tmp_path)`` is the local service with its data under ``tmp_path/data``, the bootstrap admin
+``make_settings(tmp_path)`` is the local service with its data under ``tmp_path/data`` (its SQLite database
+already migrated, tests/support/databases.py, unless ``database_url`` names another), the bootstrap admin
 token, no AWS (the fake executor stands in for the engine), the project's Pulumi CLI, a job queue polled
 every 0.1 s, a quick shutdown and the test people. ``aws=`` points it at a running local AWS instead;
 ``overrides`` replace any of these or set anything else.
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from tools.local_aws.aws import LocalAws
 
 from tests.support.api import ADMIN_TOKEN
+from tests.support.databases import migrated_sqlite
 
 
 def make_settings(tmp_path: Path, *, aws: LocalAws | None = None, **overrides: Any) -> Settings:
@@ -37,6 +39,9 @@ def make_settings(tmp_path: Path, *, aws: LocalAws | None = None, **overrides: A
     if aws is not None:
         values |= {"aws_endpoint_url": aws.endpoint_url, "aws_verify_tls": False}
     values |= overrides
+    if not values.get("database_url"):
+        # Where the service keeps SQLite by default, already migrated (tests/support/databases.py).
+        values["database_url"] = migrated_sqlite(Path(values["data_dir"]) / "service.db")
     if values.get("aws_endpoint_url") and "audit_anchor_bucket" not in values:
         # A test's own anchor bucket: the local AWS is shared by every test of a worker, and the default one
         # (one per account) would hold another test's anchors, ahead of this test's fresh audit log.

@@ -49,8 +49,29 @@ def test_known_long_modules_go_first_then_engine_tests_then_the_rest_each_module
     ]
 
 
+def test_long_modules_without_the_engine_go_first_among_the_tests_without_it() -> None:
+    longest, second = scheduling.LONGEST_OTHER_MODULES[:2]
+    items = [
+        _Item("tests/unit/test_a.py::test_1"),
+        _Item(f"{second}::test_1"),
+        _Item(f"{longest}::test_b"),
+        _Item("tests/unit/test_a.py::test_2"),
+        _Item(f"{longest}::test_a"),
+    ]
+    ordered = cast(list[pytest.Item], list(items))
+    scheduling.longest_first(ordered)
+    assert [i.nodeid for i in ordered] == [
+        f"{longest}::test_b",
+        f"{longest}::test_a",
+        f"{second}::test_1",
+        "tests/unit/test_a.py::test_1",
+        "tests/unit/test_a.py::test_2",
+    ]
+
+
 def test_every_listed_long_module_exists() -> None:
-    missing = [m for m in scheduling.LONGEST_MODULES if not (ROOT / m).is_file()]
+    listed = scheduling.LONGEST_MODULES + scheduling.LONGEST_OTHER_MODULES
+    missing = [m for m in listed if not (ROOT / m).is_file()]
     assert missing == [], "moved or renamed: update tests/support/scheduling.py"
 
 
