@@ -4,7 +4,7 @@ Running every migration for each test's fresh database was the largest part of s
 test process migrates one template per kind of database, with the service's own ``upgrade``, and each test
 gets a copy: SQLite's file copied, PostgreSQL's ``CREATE DATABASE ... TEMPLATE``. The service still runs
 ``upgrade`` at start-up and finds the copy at head, as a restarted node does. The migrations themselves, on a
-fresh database of each kind and through the app's start-up, are proven in tests/service/test_migrations.py.
+fresh database of each kind and through the app's start-up, are proven in tests/db/test_migrations.py.
 """
 
 from __future__ import annotations

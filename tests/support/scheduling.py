@@ -36,12 +36,12 @@ LONGEST_MODULES = (
 # can share), longest first, from `make check`'s durations: under `make check` (no engine test) they go first,
 # so that neither worker ends the run alone on one of them.
 LONGEST_OTHER_MODULES = (
-    "tests/service/test_schema_fuzz.py",
+    "tests/api/test_schema_fuzz.py",
     "tests/custody/test_report.py",
     "tests/standin/test_compute.py",
     "tests/custody/test_disk_image.py",
     "tests/unit/test_worker_import.py",
-    "tests/service/test_consumer_process.py",
+    "tests/jobs/test_consumer_process.py",
 )
 
 

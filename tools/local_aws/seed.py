@@ -11,7 +11,7 @@ DOCUMENTS: the deploy role with the policy, boundary and trust ``programs/forens
 decides (no administrator rights), the evidence role with ``programs/source_account/permissions.py``'s
 policy, the signing key and the anchor bucket. Running the three programs on every test worker would cost
 day zero's ~100 s each; the programs themselves are proven on the engine by
-tests/service/test_local_day_zero_engine.py and test_deploy_role_engine.py, and ``seed`` only restates
+tests/bootstrap/test_local_day_zero_engine.py and test_deploy_role_engine.py, and ``seed`` only restates
 their documents, so a permission the clean room needs and the program lacks fails the suite here too.
 
 Everything is made by the operator: with the caller's own credentials in their own account, and in another
