@@ -240,9 +240,8 @@ class LatencyProbe:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        assert self._proc is not None and self._proc.stdin is not None
-        self._proc.stdin.close()
-        out, _ = self._proc.communicate(timeout=120)
+        assert self._proc is not None
+        out, _ = self._proc.communicate(timeout=120)  # closes its stdin: the probe stops and reports
         figures = json.loads(out)
         self.latencies, self.errors = figures["latencies"], figures["errors"]
 
@@ -513,6 +512,7 @@ def main() -> None:
         with LocalAws() as aws, tempfile.TemporaryDirectory() as tmp:
             print(throughput.line(args.rooms, throughput.per_minute(Path(tmp), aws, args.rooms)))
         return
+    load_before = os.getloadavg()
     bare: list[tuple[float, float, dict[str, float]]] = []
     gated: list[tuple[float, float, dict[str, float]]] = []
     with LocalAws() as aws, tempfile.TemporaryDirectory() as tmp:
@@ -548,6 +548,12 @@ def main() -> None:
     gated_cpu = statistics.median(c for _, c, _ in gated)
     gated_by_kind = sorted(gated, key=lambda run: run[1])[len(gated) // 2][2]
     print(f"\n== figures ({CORES} cores, medians of {args.runs}; the goals are issue 24's) ==")
+    print(
+        "load average (1, 5, 15 min) at the start {:.1f} {:.1f} {:.1f}, at the end {:.1f} {:.1f} {:.1f}"
+        " (the machine is shared: above ~2 other users' CPU slows every wall time here)".format(
+            *load_before, *os.getloadavg()
+        )
+    )
     print(f"{local_aws_priority} (the bench only: it stands in for AWS, no part of the service's host)")
     print(f"bare Automation API up:            {b:.1f} s, {bare_cpu:.1f} CPU-s")
     print(f"bare gated up (the policy gate):   {g:.1f} s, {gated_cpu:.1f} CPU-s")
