@@ -237,6 +237,11 @@ class LatencyProbe:
             cwd=PROJECT_ROOT,
             env={**os.environ, "BENCH_TOKEN": TOKEN},
         )
+        # Its start-up is no part of the window: under load it took seconds, and an idle window of 3 s
+        # then held a single GET (the CPU per GET was the window's noise divided by one).
+        assert self._proc.stdout is not None
+        if self._proc.stdout.readline().strip() != "ready":
+            raise SystemExit("the latency probe did not start")
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -1,7 +1,8 @@
 """``python -m tools.bench.probe HOST PORT PATH RATE``: the latency probe in a process of its own.
 
 GETs PATH at RATE requests/s on one keep-alive connection (bearer token from ``BENCH_TOKEN``) until its stdin
-closes, then prints one JSON line: the latencies in ms and the error count. A process of its own, at the
+closes; prints "ready" once connected, then at the end one JSON line: the latencies in ms and the error
+count. A process of its own, at the
 benchmark's priority, so that nothing else of the benchmark shares its interpreter: in the benchmark's
 process, a thread that held the GIL (the CPU sampler runs at the lowest priority) delayed the response's
 reading and counted as the API's latency.
@@ -32,6 +33,9 @@ def main() -> None:
     errors = 0
     period = 1.0 / rate
     conn = http.client.HTTPConnection(host, port, timeout=30)
+    conn.connect()
+    # Started and connected: the benchmark times its window from here, not from this process's start-up.
+    print("ready", flush=True)
     next_at = time.perf_counter()
     while not stop.is_set():
         started = time.perf_counter()
