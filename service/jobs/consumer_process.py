@@ -71,8 +71,9 @@ class ConsumerProcess:
             stdin=subprocess.PIPE,
             cwd=PROJECT_ROOT,
             env=env,
-            # Its own session: a Ctrl-C at the terminal reaches the API process, which drains it once.
-            start_new_session=True,
+            # Its own process group: a Ctrl-C at the terminal reaches the API process, which drains it once.
+            # Not its own session: its niceness must count against the API's (``lower_priority``).
+            process_group=0,
         )
         # Below the API's priority, so requests are served first while jobs run (and the engines it starts
         # are lower still): it has started only just, before it runs any job.

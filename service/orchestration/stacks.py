@@ -102,7 +102,10 @@ def run_operation(
                 **engine_environment.engine_process_env(settings, full.provider_config),
                 **engine_environment.policy_env(full.policy_env),
             },
-            start_new_session=True,
+            # Its own process group (cancelling kills the group), not its own session: where Linux groups
+            # processes by session for CPU time (autogroup), a new session would get a share equal to the
+            # API's, whatever its niceness.
+            process_group=0,
         )
     lower_priority(proc.pid, settings.engine_niceness)
     if on_started is not None:
@@ -149,7 +152,11 @@ def run_operation(
 def lower_priority(pid: int, niceness: int) -> None:
     """Run the child ``pid`` ``niceness`` steps below this process's priority; everything it starts inherits
     it. Set from here, not with ``preexec_fn`` (unsafe in a threaded service); the child has only just
-    started, and a child that is already gone has nothing left to slow down."""
+    started, and a child that is already gone has nothing left to slow down.
+
+    Niceness weighs processes within one scheduling group: with the kernel's autogroup (on by default on
+    desktop-style kernels, ``/proc/sys/kernel/sched_autogroup_enabled``) that is one session, so the child
+    must stay in this process's session (a process group of its own, not ``start_new_session``)."""
     if niceness <= 0:
         return
     with contextlib.suppress(ProcessLookupError):

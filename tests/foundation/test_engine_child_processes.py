@@ -53,6 +53,7 @@ class ProcessTree:
     root: int
     environments: dict[tuple[int, str], dict[str, str]] = field(default_factory=dict)
     niceness: dict[tuple[int, str], int] = field(default_factory=dict)
+    sessions: dict[tuple[int, str], int] = field(default_factory=dict)
 
     def scan(self) -> None:
         parents = {int(p.name): _parent_pid(int(p.name)) for p in PROC.iterdir() if p.name.isdigit()}
@@ -68,7 +69,9 @@ class ProcessTree:
             self.environments[pid, command] = {name: value for name, _, value in pairs}
             stat = _read(PROC / str(pid) / "stat")
             if stat is not None:  # field 19 of /proc/<pid>/stat, the 17th after the command name
-                self.niceness[pid, command] = int(stat[stat.rindex(b")") + 2 :].split()[16])
+                fields = stat[stat.rindex(b")") + 2 :].split()
+                self.niceness[pid, command] = int(fields[16])
+                self.sessions[pid, command] = int(fields[3])  # field 6, the session id
 
     def find(self, marker: str) -> list[dict[str, str]]:
         return [env for (_, command), env in self.environments.items() if marker in command]
@@ -137,3 +140,7 @@ def test_engine_processes_get_no_secret_and_run_at_a_lower_priority(
         tree.niceness
         and {command: nice for (_, command), nice in tree.niceness.items() if nice != wanted} == {}
     )
+    # And in the service's session: where the kernel shares CPU time between sessions first (autogroup), an
+    # engine in a session of its own would get as much as the API whatever its niceness.
+    own_session = os.getsid(0)
+    assert tree.sessions and {c: s for (_, c), s in tree.sessions.items() if s != own_session} == {}

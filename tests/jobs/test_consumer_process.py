@@ -149,10 +149,15 @@ def test_the_consumer_runs_below_the_api_priority(
     served: tuple[subprocess.Popen[bytes], httpx.Client],
 ) -> None:
     """Requests are served first while jobs run: the consumer process is ``consumer_niceness`` steps below the
-    API process (and the engines it starts are ``engine_niceness`` below it in turn)."""
+    API process (and the engines it starts are ``engine_niceness`` below it in turn). In the API's session:
+    where the kernel shares CPU time between sessions first (autogroup), a consumer in a session of its own
+    would get as much as the API whatever its niceness."""
     api, _client = served
     (consumer,) = _until(lambda: _consumers(api.pid), 60, "the consumer process")
     steps = Settings.model_fields["consumer_niceness"].default
     assert steps > 0
     api_niceness = os.getpriority(os.PRIO_PROCESS, api.pid)
     assert os.getpriority(os.PRIO_PROCESS, consumer) == min(19, api_niceness + steps)
+    assert os.getsid(consumer) == os.getsid(api.pid)
+    # A process group of its own all the same: a Ctrl-C at the terminal reaches the API process alone.
+    assert os.getpgid(consumer) == consumer != os.getpgid(api.pid)

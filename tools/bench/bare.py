@@ -1,6 +1,7 @@
 """``python -m tools.bench.bare``: one bare Automation API deployment in its own process, for the benchmark.
 
-Reads ``{"investigation", "gated"}`` (and optionally ``"parallel"``, the engine's ``--parallel``) on stdin;
+Reads ``{"investigation", "gated"}`` (and optionally ``"parallel"``, the engine's ``--parallel``, and
+``"empty"``: a program without resources and no policy pack, the fixed cost of an engine run) on stdin;
 the settings come from FORENSICS_* variables.
 Runs the forensic program with the policy packs: ``up`` alone, or (``gated``) an ``up`` that previews
 under the packs first in the same engine run, which is what the service's gate does. Prints one JSON line
@@ -38,6 +39,11 @@ def main() -> None:
     os.environ.update(engine_environment.engine_process_env(settings))
     engine_environment.prepare_directories(settings)
     from programs.forensic_env.program import forensic_environment
+
+    def empty_program() -> None:
+        """No resource: what an engine run costs before it deploys anything (no provider starts)."""
+
+    empty = bool(job.get("empty"))
     from service.orchestration.engine_child import operation_config, prepared, with_stack
 
     request = build_request(
@@ -55,13 +61,16 @@ def main() -> None:
     started = time.perf_counter()
     # The engine child's own bookkeeping (stack init, settings file), so that only the gate and the service
     # differ from the service's figures.
-    stack = prepared(request, forensic_environment, engine_environment.engine_workspace(settings))
+    program = empty_program if empty else forensic_environment
+    stack = prepared(request, program, engine_environment.engine_workspace(settings))
 
     # The engine's resource operations at once (``--parallel``): the SDK's default (None) is unbounded.
     parallel: int | None = int(job["parallel"]) if job.get("parallel") else None
 
     def deploy() -> None:
-        if job["gated"]:
+        if empty:
+            stack.up(parallel=parallel)
+        elif job["gated"]:
             # What the gate does: one engine run that previews (under the packs) before it updates.
             stack.up_previewing_first(policy_packs=request.policy_packs, parallel=parallel)
         else:

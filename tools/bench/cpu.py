@@ -21,7 +21,8 @@ TICK = float(os.sysconf("SC_CLK_TCK"))
 PROC = Path("/proc")
 
 # Process kinds of a deployment, by what their command line runs.
-KINDS = ("engine (pulumi CLI)", "program + Automation API", "policy analyzer", "stand-in provider")
+STANDIN = "stand-in provider"
+KINDS = ("engine (pulumi CLI)", "program + Automation API", "policy analyzer", STANDIN)
 SERVICE = "service"
 CONSUMER = "job consumer (jobs, event ingestion)"
 LOCAL_AWS = "local AWS (moto)"
@@ -115,7 +116,7 @@ def kind_of(cmdline: str) -> str:
     if "pulumi.policy" in cmdline or "pulumi-analyzer" in cmdline:
         return "policy analyzer"
     if "aws_standin" in cmdline or "pulumi-resource-aws" in cmdline:
-        return "stand-in provider"
+        return STANDIN
     if "moto_server" in cmdline:
         return LOCAL_AWS
     first = cmdline.split(" ", 1)[0]
