@@ -234,8 +234,11 @@ def _client(clients: ClientFactory | None, service: str) -> Any:
 def aws_client_factory(
     *, region: str | None = None, endpoint_url: str | None = None, verify_tls: bool = True
 ) -> ClientFactory:
-    """boto3 clients on the default credential chain (the verifier's own identity), one per service."""
+    """boto3 clients on the default credential chain (the verifier's own identity), one per service, all
+    from one session of this factory's own: boto3's process-wide default session keeps the credentials it
+    resolved first, so a verifier run later in the same process would act as whoever came first."""
     made: dict[str, Any] = {}
+    sessions: list[Any] = []
 
     def client(service: str) -> Any:
         if service not in made:
@@ -243,9 +246,11 @@ def aws_client_factory(
             import boto3
             from botocore.config import Config
 
+            if not sessions:
+                sessions.append(boto3.session.Session())
             # A local endpoint is an address, not a domain: buckets must be in the path.
             config = Config(s3={"addressing_style": "path"}) if service == "s3" and endpoint_url else None
-            made[service] = boto3.client(
+            made[service] = sessions[0].client(
                 service, region_name=region, endpoint_url=endpoint_url, verify=verify_tls, config=config
             )
         return made[service]

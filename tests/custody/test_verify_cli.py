@@ -10,6 +10,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 from typer.testing import CliRunner
 
@@ -253,3 +254,25 @@ def test_the_public_key_can_be_fetched_from_kms(
     result = _verify(local_aws, statement, "--fetch-public-key", "--trusted-key", signer.key_id)
     assert f"signing key {signer.key_id} (SHA256:" in result.output
     assert result.exit_code == 0, result.output
+
+
+def test_the_verifier_acts_as_the_identity_of_its_own_run(
+    local_aws: LocalAws, bucket: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """boto3's process-wide default session keeps the first credentials it resolved; a verifier run later
+    in the same process (a notebook, a service) acts as the identity its own run is given, not as that."""
+    kms = local_aws.client("kms")
+    key_id = kms.create_key(KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY")["KeyMetadata"]["KeyId"]
+    signer = KmsSigner(kms, key_id)
+    statement, _ = _write(
+        tmp_path, sign_statement(signer, "freeze-manifest", _statement(bucket)), signer.public_key_pem()
+    )
+    # Whoever used boto3 first in this process, with keys this local AWS does not know.
+    monkeypatch.setattr(
+        boto3,
+        "DEFAULT_SESSION",
+        boto3.session.Session(aws_access_key_id="AKIAEARLIER", aws_secret_access_key="x"),
+    )
+    result = _verify(local_aws, statement, "--fetch-public-key", "--trusted-key", signer.key_id)
+    assert result.exit_code == 0, result.output
+    assert f"signing key {signer.key_id} (SHA256:" in result.output
