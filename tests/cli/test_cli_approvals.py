@@ -61,11 +61,6 @@ def settings(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-def app(settings: Settings, fake: FakeExecutor) -> FastAPI:
-    return create_app(settings, executor=fake)
-
-
-@pytest.fixture
 def aws_client(settings: Settings, fake: FakeExecutor, local_aws: LocalAws) -> Iterator[TestClient]:
     """The fake engine, with freeze's and release's legal holds really placed in the local AWS."""
     bucket = f"forensics-cli-{uuid.uuid4().hex[:12]}-evidence"  # a clean room's evidence bucket name

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +21,6 @@ from service import aws_clients, statement_signing
 from service.config import Settings
 from service.custody import ledger
 from service.custody.models import CustodyEvent, CustodyEventType, SignedStatement
-from service.main import create_app
 from service.orchestration.fake_engine import FakeExecutor
 from tests.support.api import ADMIN, ADMIN_TOKEN, open_ready
 from tools.local_aws.aws import LocalAws
@@ -43,22 +41,6 @@ def settings(tmp_path: Path, local_aws: LocalAws) -> Settings:
     )
     seed(settings)
     return settings
-
-
-@pytest.fixture
-def fake() -> FakeExecutor:
-    return FakeExecutor()
-
-
-@pytest.fixture
-def app(settings: Settings, fake: FakeExecutor) -> FastAPI:
-    return create_app(settings, executor=fake)
-
-
-@pytest.fixture
-def client(app: FastAPI) -> Iterator[TestClient]:
-    with TestClient(app) as test_client:
-        yield test_client
 
 
 def _s3(settings: Settings) -> Any:
