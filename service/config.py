@@ -29,6 +29,8 @@ from programs.forensic_env.config import (
 from programs.source_account.response import MEMORY_DOCUMENT_NAME
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# The embedded default database: a SQLite file of this name in the data folder.
+SQLITE_FILE = "service.db"
 
 # The mandatory policy pack: every deployment of the forensic program is judged by it; configuration may add
 # packs (FORENSICS_POLICY_PACKS), never leave this one out.
@@ -437,7 +439,7 @@ class Settings(BaseSettings):
 
     @property
     def sqlalchemy_url(self) -> str:
-        return self.database_url or f"sqlite:///{self.data_dir / 'service.db'}"
+        return self.database_url or f"sqlite:///{self.data_dir / SQLITE_FILE}"
 
 
 def tls_verify(settings: Settings) -> bool | str:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from service.config import Settings
+from service.config import SQLITE_FILE, Settings
 from service.db.migrate import upgrade
 from service.db.session import make_engine
 from tools.local_servers import PostgresServer
@@ -38,7 +38,7 @@ def _migrated_sqlite_template() -> Path:
                 connection.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
         finally:
             engine.dispose()
-        _sqlite_template = folder / "service.db"
+        _sqlite_template = folder / SQLITE_FILE
     return _sqlite_template
 
 

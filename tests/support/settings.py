@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import SecretStr
 
-from service.config import PROJECT_ROOT, Settings
+from service.config import PROJECT_ROOT, SQLITE_FILE, Settings
 from tests.support.people import TEST_PEOPLE
 
 if TYPE_CHECKING:
@@ -41,7 +41,7 @@ def make_settings(tmp_path: Path, *, aws: LocalAws | None = None, **overrides: A
     values |= overrides
     if not values.get("database_url"):
         # Where the service keeps SQLite by default, already migrated (tests/support/databases.py).
-        values["database_url"] = migrated_sqlite(Path(values["data_dir"]) / "service.db")
+        values["database_url"] = migrated_sqlite(Path(values["data_dir"]) / SQLITE_FILE)
     if values.get("aws_endpoint_url") and "audit_anchor_bucket" not in values:
         # A test's own anchor bucket: the local AWS is shared by every test of a worker, and the default one
         # (one per account) would hold another test's anchors, ahead of this test's fresh audit log.
