@@ -20,10 +20,6 @@ from service.orchestration.messages import ConfigValue, OperationKind, Operation
 from tools.local_aws.aws import LocalAws
 from tools.local_aws.seed import seed
 
-pytestmark = pytest.mark.open_local_aws(
-    "not yet run under the enforcing local AWS (issue 21): run it, then drop this"
-)
-
 # Kept by a destroy with retainEvidenceBucket: the bucket with its configuration and objects, the key, and
 # the evidence snapshot copies.
 RETAINED_TYPES = {
