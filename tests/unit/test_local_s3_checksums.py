@@ -1,27 +1,30 @@
 """The local AWS checks upload checksums as S3 does: a PutObject or UploadPart whose x-amz-checksum-<algo>
 (header, presigned URL, or aws-chunked trailer) does not match the data is refused with 400 BadDigest and
-nothing is stored; a matching one is stored and returned with ChecksumMode ENABLED."""
+nothing is stored; a matching one is stored and returned with ChecksumMode ENABLED. The suite's local AWS
+enforces IAM: a presigned URL is authenticated by its query string as S3 does (a URL that does not fit its
+signature, expired, or malformed is refused with S3's 4xx, never a 500), an anonymous request is denied."""
 
 from __future__ import annotations
 
 import base64
 import binascii
 import hashlib
+import json
+import time
 import uuid
 from typing import Any
 
 import boto3
 import httpx
 import pytest
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
 from botocore.config import Config
+from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
 from tools.local_aws.aws import LocalAws
 from tools.local_aws.moto_server import chunked_trailers
-
-# Under IAM enforcement the launcher answers 500 (not S3's 400 BadDigest) to a presigned PUT whose body does
-# not match its signed checksum and to a chunked upload with a wrong trailer: to be fixed in the launcher.
-pytestmark = pytest.mark.open_local_aws("enforcing launcher answers 500 to a bad presigned or chunked upload")
 
 BODY = b"evidence bytes " * 4096
 OTHER = b"other bytes " * 4096
@@ -98,9 +101,9 @@ def test_crc32_and_sha1_are_checked_too_and_a_malformed_value_is_invalid(
     assert s3.head_object(Bucket=bucket, Key="sdk", ChecksumMode="ENABLED")["ChecksumSHA256"] == SHA256
 
 
-def test_a_presigned_put_checks_the_signed_checksum_header(local_aws: LocalAws, bucket: str) -> None:
-    """What an uploader with only a URL does: the checksum is a signed header, not an SDK parameter."""
-    presigner = boto3.client(
+def _presigner(local_aws: LocalAws) -> Any:
+    """An S3 client that presigns with SigV4, as the service's uploads do."""
+    return boto3.client(
         "s3",
         endpoint_url=local_aws.endpoint_url,
         region_name=local_aws.region,
@@ -109,9 +112,27 @@ def test_a_presigned_put_checks_the_signed_checksum_header(local_aws: LocalAws, 
         verify=False,
         config=Config(signature_version="s3v4", s3={"addressing_style": "path"}),
     )
-    url = presigner.generate_presigned_url(
-        "put_object", Params={"Bucket": bucket, "Key": "upload", "ChecksumSHA256": SHA256}, ExpiresIn=900
+
+
+def _presigned_put(local_aws: LocalAws, bucket: str, key: str, expires: int = 900) -> str:
+    return str(
+        _presigner(local_aws).generate_presigned_url(
+            "put_object", Params={"Bucket": bucket, "Key": key, "ChecksumSHA256": SHA256}, ExpiresIn=expires
+        )
     )
+
+
+def _s3_error(response: httpx.Response) -> tuple[int, str, str]:
+    """(status, S3 error code, message) of a refused request: an S3 error document, never an HTML page."""
+    assert response.headers["content-type"].startswith("application/xml"), response.text
+    code = response.text.split("<Code>", 1)[1].split("</Code>", 1)[0]
+    message = response.text.split("<Message>", 1)[1].split("</Message>", 1)[0]
+    return response.status_code, code, message
+
+
+def test_a_presigned_put_checks_the_signed_checksum_header(local_aws: LocalAws, bucket: str) -> None:
+    """What an uploader with only a URL does: the checksum is a signed header, not an SDK parameter."""
+    url = _presigned_put(local_aws, bucket, "upload")
     assert "x-amz-checksum-sha256" in httpx.URL(url).params["X-Amz-SignedHeaders"].split(";")
     headers = {"x-amz-checksum-sha256": SHA256}
 
@@ -125,6 +146,99 @@ def test_a_presigned_put_checks_the_signed_checksum_header(local_aws: LocalAws, 
     assert stored.status_code == 200, stored.text
     head = s3.head_object(Bucket=bucket, Key="upload", ChecksumMode="ENABLED")
     assert head["ChecksumSHA256"] == SHA256 and head["VersionId"] == stored.headers["x-amz-version-id"]
+
+
+def test_a_presigned_upload_that_does_not_fit_its_signature_is_refused_as_s3_refuses_it(
+    local_aws: LocalAws, bucket: str
+) -> None:
+    """The enforcing local AWS authenticates a presigned URL by its query string: what the URL's holder
+    changes (the signed checksum header, the key, the validity) fails the signature with 403; a URL past
+    its validity is 403 AccessDenied; a malformed one 400; an unsigned request is denied. Nothing is
+    stored."""
+    url = _presigned_put(local_aws, bucket, "upload")
+    other_sha256 = _b64(hashlib.sha256(OTHER).digest())
+    forged = httpx.put(url, content=OTHER, headers={"x-amz-checksum-sha256": other_sha256}, verify=False)
+    assert _s3_error(forged)[:2] == (403, "SignatureDoesNotMatch")
+    elsewhere = httpx.put(
+        url.replace("/upload?", "/elsewhere?"),
+        content=BODY,
+        headers={"x-amz-checksum-sha256": SHA256},
+        verify=False,
+    )
+    assert _s3_error(elsewhere)[:2] == (403, "SignatureDoesNotMatch")
+    longer = url.replace("X-Amz-Expires=900", "X-Amz-Expires=3600")
+    assert longer != url
+    extended = httpx.put(longer, content=BODY, headers={"x-amz-checksum-sha256": SHA256}, verify=False)
+    assert _s3_error(extended)[:2] == (403, "SignatureDoesNotMatch")
+
+    expired_url = _presigned_put(local_aws, bucket, "late", expires=1)
+    time.sleep(2.5)
+    expired = httpx.put(expired_url, content=BODY, headers={"x-amz-checksum-sha256": SHA256}, verify=False)
+    assert _s3_error(expired) == (403, "AccessDenied", "Request has expired")
+
+    over_a_week = httpx.put(
+        url.replace("X-Amz-Expires=900", "X-Amz-Expires=604801"),
+        content=BODY,
+        headers={"x-amz-checksum-sha256": SHA256},
+        verify=False,
+    )
+    assert _s3_error(over_a_week)[:2] == (400, "AuthorizationQueryParametersError")
+    unsigned = url.split("?", 1)[0]
+    anonymous = httpx.put(unsigned, content=BODY, headers={"x-amz-checksum-sha256": SHA256}, verify=False)
+    assert _s3_error(anonymous)[:2] == (403, "AccessDenied")
+
+    s3 = local_aws.client("s3")
+    for key in ("upload", "elsewhere", "late"):
+        assert _versions(s3, bucket, key) == []
+    # The same URL, used as signed, still stores the data.
+    stored = httpx.put(url, content=BODY, headers={"x-amz-checksum-sha256": SHA256}, verify=False)
+    assert stored.status_code == 200, stored.text
+
+
+def test_a_presigned_get_reads_as_its_signer_and_only_what_the_signer_may_read(
+    local_aws: LocalAws, bucket: str
+) -> None:
+    """A presigned GET acts as its signer: its identity policies decide, as for a signed request."""
+    s3 = local_aws.client("s3")
+    key = "dir/a name+with spaces.bin"
+    s3.put_object(Bucket=bucket, Key=key, Body=BODY, ChecksumSHA256=SHA256)
+    url = _presigner(local_aws).generate_presigned_url(
+        "get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=60
+    )
+    got = httpx.get(url, verify=False)
+    assert got.status_code == 200 and got.content == BODY
+
+    iam = local_aws.client("iam")
+    reader = f"presigned-reader-{uuid.uuid4().hex[:8]}"
+    iam.create_user(UserName=reader)
+    iam.put_user_policy(
+        UserName=reader,
+        PolicyName="other-keys-only",
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Action": "s3:GetObject",
+                        "Resource": f"arn:aws:s3:::{bucket}/other/*",
+                    }
+                ],
+            }
+        ),
+    )
+    keys = iam.create_access_key(UserName=reader)["AccessKey"]
+    their_presigner = boto3.client(
+        "s3",
+        endpoint_url=local_aws.endpoint_url,
+        region_name=local_aws.region,
+        aws_access_key_id=keys["AccessKeyId"],
+        aws_secret_access_key=keys["SecretAccessKey"],
+        verify=False,
+        config=Config(signature_version="s3v4", s3={"addressing_style": "path"}),
+    )
+    theirs = their_presigner.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": key})
+    assert _s3_error(httpx.get(theirs, verify=False))[:2] == (403, "AccessDenied")
 
 
 def test_a_chunked_upload_with_a_wrong_trailer_is_refused(local_aws: LocalAws, bucket: str) -> None:
@@ -148,10 +262,19 @@ def test_a_chunked_upload_with_a_wrong_trailer_is_refused(local_aws: LocalAws, b
         "content-encoding": "aws-chunked",
     }
     url = f"{local_aws.endpoint_url}/{bucket}/trailer"
+
+    def signed(body: bytes) -> dict[str, str]:
+        """The headers with the SDK's SigV4 over them (the payload itself is unsigned: its trailer is the
+        integrity check)."""
+        request = AWSRequest(method="PUT", url=url, data=body, headers=headers)
+        credentials = Credentials(local_aws.access_key_id, local_aws.secret_access_key)
+        SigV4Auth(credentials, "s3", local_aws.region).add_auth(request)
+        return dict(request.headers.items())
+
     wrong = _b64(hashlib.sha256(OTHER).digest())
-    refused = httpx.put(url, content=chunked(wrong), headers=headers, verify=False)
+    refused = httpx.put(url, content=chunked(wrong), headers=signed(chunked(wrong)), verify=False)
     assert refused.status_code == 400 and "<Code>BadDigest</Code>" in refused.text
-    stored = httpx.put(url, content=chunked(SHA256), headers=headers, verify=False)
+    stored = httpx.put(url, content=chunked(SHA256), headers=signed(chunked(SHA256)), verify=False)
     assert stored.status_code == 200, stored.text
     s3 = local_aws.client("s3")
     assert s3.get_object(Bucket=bucket, Key="trailer")["Body"].read() == BODY

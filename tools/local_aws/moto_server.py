@@ -286,9 +286,10 @@ def install(enforce_iam: bool = False) -> None:
     organization_accounts.install()
     if enforce_iam:
         patch_enforcement()
-        from tools.local_aws import iam_resources
+        from tools.local_aws import iam_resources, s3_query_auth
 
         iam_resources.install()  # identity policies judged on resource ARNs and the request's context
+        s3_query_auth.install()  # presigned (query-signed) and anonymous S3 requests
 
 
 # S3 sub-resource (query string) -> the IAM action S3 authorizes it as, where moto falls back to the method's
