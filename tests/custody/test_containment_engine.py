@@ -24,12 +24,7 @@ from tests.support.aws import client_as
 from tests.support.disk_images import SOURCE_ADMIN
 from tools.local_aws.aws import LocalAws
 
-pytestmark = [
-    pytest.mark.engine,
-    pytest.mark.open_local_aws(
-        "not yet run under the enforcing local AWS (issue 21): run it, then drop this"
-    ),
-]
+pytestmark = pytest.mark.engine
 
 TIMEOUT = 600
 
