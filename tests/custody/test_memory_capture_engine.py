@@ -26,12 +26,7 @@ from tests.support.targets import local_target
 from tools.local_aws.aws import LocalAws
 from tools.local_aws.memory_source import write_known_image
 
-pytestmark = [
-    pytest.mark.engine,
-    pytest.mark.open_local_aws(
-        "not yet run under the enforcing local AWS (issue 21): run it, then drop this"
-    ),
-]
+pytestmark = pytest.mark.engine
 
 TIMEOUT = 600
 
