@@ -35,12 +35,7 @@ from tests.support.disk_images import SOURCE_ROLE
 from tests.support.targets import local_target
 from tools.local_aws.aws import LocalAws
 
-pytestmark = [
-    pytest.mark.engine,
-    pytest.mark.open_local_aws(
-        "not yet run under the enforcing local AWS (issue 21): run it, then drop this"
-    ),
-]
+pytestmark = pytest.mark.engine
 
 TIMEOUT = 900
 runner = CliRunner()
