@@ -35,6 +35,7 @@ def _b64(digest: bytes) -> str:
 
 
 SHA256 = _b64(hashlib.sha256(BODY).digest())
+MD5 = _b64(hashlib.md5(BODY, usedforsecurity=False).digest())
 
 
 @pytest.fixture
@@ -278,6 +279,78 @@ def test_a_chunked_upload_with_a_wrong_trailer_is_refused(local_aws: LocalAws, b
     assert stored.status_code == 200, stored.text
     s3 = local_aws.client("s3")
     assert s3.get_object(Bucket=bucket, Key="trailer")["Body"].read() == BODY
+
+
+def _signed_chunked_put(local_aws: LocalAws, url: str, body: bytes, **headers: str) -> httpx.Response:
+    """A PUT of an aws-chunked body, its headers signed as an SDK signs them (the payload is not)."""
+    request = AWSRequest(
+        method="PUT", url=url, data=body, headers={"content-encoding": "aws-chunked", **headers}
+    )
+    credentials = Credentials(local_aws.access_key_id, local_aws.secret_access_key)
+    SigV4Auth(credentials, "s3", local_aws.region).add_auth(request)
+    return httpx.put(url, content=body, headers=dict(request.headers.items()), verify=False)
+
+
+@pytest.mark.parametrize(
+    ("body", "declared", "message"),
+    [
+        (b"zz\r\n" + BODY + b"\r\n0\r\n\r\n", len(BODY), "The request body terminated unexpectedly"),
+        (f"{len(BODY):x}\r\n".encode() + BODY[:-10], len(BODY), "The request body terminated unexpectedly"),
+        (
+            f"{len(BODY):x}\r\n".encode() + BODY + b"\r\n",
+            len(BODY),
+            "The request body terminated unexpectedly",
+        ),
+        (
+            f"{len(BODY):x}\r\n".encode() + BODY + b"\r\n0\r\n\r\n",
+            len(BODY) + 1,
+            "You did not provide the number of bytes specified by the Content-Length HTTP header",
+        ),
+    ],
+    ids=["size-not-hex", "chunk-cut-short", "no-last-chunk", "declared-length-differs"],
+)
+def test_a_malformed_aws_chunked_upload_is_incomplete_body_and_nothing_is_stored(
+    local_aws: LocalAws, bucket: str, body: bytes, declared: int, message: str
+) -> None:
+    """S3 answers 400 IncompleteBody to an aws-chunked body it cannot decode as declared (moto answered 500,
+    or stored the data cut short); nothing is stored."""
+    url = f"{local_aws.endpoint_url}/{bucket}/chunked"
+    refused = _signed_chunked_put(
+        local_aws,
+        url,
+        body,
+        **{
+            "x-amz-content-sha256": "STREAMING-UNSIGNED-PAYLOAD-TRAILER",
+            "x-amz-decoded-content-length": str(declared),
+            "content-md5": MD5,  # what the Object Lock bucket needs: nothing else is wrong
+        },
+    )
+    assert _s3_error(refused) == (400, "IncompleteBody", message)
+    assert _versions(local_aws.client("s3"), bucket, "chunked") == []
+
+
+def test_a_signed_stream_without_its_decoded_length_is_refused(local_aws: LocalAws, bucket: str) -> None:
+    url = f"{local_aws.endpoint_url}/{bucket}/signed-stream"
+    body = f"{len(BODY):x};chunk-signature={'0' * 64}\r\n".encode() + BODY + b"\r\n"
+    body += f"0;chunk-signature={'0' * 64}\r\n\r\n".encode()
+    refused = _signed_chunked_put(
+        local_aws, url, body, **{"x-amz-content-sha256": "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"}
+    )
+    assert _s3_error(refused)[:2] == (400, "IncompleteBody")
+    assert _versions(local_aws.client("s3"), bucket, "signed-stream") == []
+    # With it, the same body is decoded and stored (a GOVERNANCE bucket takes it with the SDK's Content-MD5).
+    stored = _signed_chunked_put(
+        local_aws,
+        url,
+        body,
+        **{
+            "x-amz-content-sha256": "STREAMING-AWS4-HMAC-SHA256-PAYLOAD",
+            "x-amz-decoded-content-length": str(len(BODY)),
+            "content-md5": MD5,
+        },
+    )
+    assert stored.status_code == 200, stored.text
+    assert local_aws.client("s3").get_object(Bucket=bucket, Key="signed-stream")["Body"].read() == BODY
 
 
 def test_a_part_whose_checksum_does_not_match_is_refused(local_aws: LocalAws, bucket: str) -> None:

@@ -79,7 +79,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from tools.local_aws import autoscaling_detach, organization_accounts
+from tools.local_aws import autoscaling_detach, organization_accounts, s3_aws_chunked
 from tools.local_aws.resolver_firewall import patch_resolver_firewall
 
 _request_context: contextvars.ContextVar[dict[str, str] | None] = contextvars.ContextVar(
@@ -280,6 +280,7 @@ def install(enforce_iam: bool = False) -> None:
     snapshot_keys.install()  # after patch_ebs: it judges the keys of the snapshots that one serves
     patch_kms_digest()
     patch_s3_checksums()
+    s3_aws_chunked.install()  # a malformed aws-chunked upload is S3's 400 IncompleteBody
     patch_ssm_agent()
     patch_resolver_firewall()
     autoscaling_detach.install()
