@@ -53,6 +53,8 @@ adds what that check needs to judge our clean room the way AWS does (``patch_enf
   answers them in XML, which their clients cannot parse);
 - identity policies are judged on the resource ARNs and condition keys AWS uses
   (``tools.local_aws.iam_resources``).
+- S3 presigned URLs are authenticated by their query string, anonymous requests denied
+  (``tools.local_aws.s3_query_auth``; moto answered both with a 500).
 
 Always (``patch_ssm_agent``, ``tools/local_aws/ssm_agent.py``): SSM SendCommand checks the parameters
 against the document's rules and runs the program's evidence-mount document, as root, against loop devices
@@ -62,6 +64,7 @@ Always (``patch_kms_digest``): KMS ``Sign``/``Verify`` with ``MessageType=DIGEST
 as AWS does; moto hashes it again, so its signatures fail any standard verification.
 Always (``patch_s3_checksums``): a PutObject/UploadPart whose ``x-amz-checksum-<sha256|sha1|crc32>``
 (header, presigned URL or trailer) does not match the data is refused with 400 BadDigest, as S3 does.
+Always (``tools.local_aws.s3_aws_chunked``): a malformed aws-chunked upload body is 400 IncompleteBody.
 """
 
 from __future__ import annotations
