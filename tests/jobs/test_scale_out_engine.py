@@ -34,12 +34,7 @@ from tools.local_aws.aws import LocalAws
 from tools.local_aws.seed import seed
 from tools.local_servers import PostgresServer, RedisServer
 
-pytestmark = [
-    pytest.mark.engine,
-    pytest.mark.open_local_aws(
-        "not yet run under the enforcing local AWS (issue 21): run it, then drop this"
-    ),
-]
+pytestmark = pytest.mark.engine
 
 CLEAN_ROOMS = 6
 ENDED = ("succeeded", "failed", "cancelled", "timed_out", "interrupted")
