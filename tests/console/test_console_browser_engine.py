@@ -21,12 +21,7 @@ from tests.console.browser import attribute, chromium, screenshot, screenshot_di
 from tests.support.api import ADMIN, ADMIN_TOKEN
 from tools.local_aws.seed import seed
 
-pytestmark = [
-    pytest.mark.engine,
-    pytest.mark.open_local_aws(
-        "not yet run under the enforcing local AWS (issue 21): run it, then drop this"
-    ),
-]
+pytestmark = pytest.mark.engine
 
 # Each `up` into the local AWS takes seconds to minutes on a loaded machine.
 ENGINE_TIMEOUT = 600.0

@@ -8,10 +8,16 @@ retries it. Expected: all six ready, every operation ended exactly once, the loc
 clean rooms (no orphans, no duplicates). Two operations never run on one stack at once: the retry's update
 began after the interrupted one ended (the stack's own update history in S3), and two refreshes of one
 investigation sent through both APIs at once ran one after the other (the operation timeline).
+
+On the suite's enforcing local AWS: the nodes act as the local administrator (the module's
+``FORENSICS_AWS_*``, inherited), deploy through the seeded deploy role (checked in each stack's provider),
+verify the endpoint with the launcher's CA file, and the Pulumi CLI reaches the S3 state bucket with the
+administrator's keys.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import time
 import uuid
@@ -34,12 +40,7 @@ from tools.local_aws.aws import LocalAws
 from tools.local_aws.seed import seed
 from tools.local_servers import PostgresServer, RedisServer
 
-pytestmark = [
-    pytest.mark.engine,
-    pytest.mark.open_local_aws(
-        "not yet run under the enforcing local AWS (issue 21): run it, then drop this"
-    ),
-]
+pytestmark = pytest.mark.engine
 
 CLEAN_ROOMS = 6
 ENDED = ("succeeded", "failed", "cancelled", "timed_out", "interrupted")
@@ -60,6 +61,9 @@ def scale_out_settings(
             "embedded_consumer": False,  # the API nodes only queue; the workers run
             "max_parallel_operations": 3,  # six clean rooms build at once across the two workers
             "integrations_periodic_tasks": False,
+            # Every node, and every engine process, verifies the local AWS's certificate with its CA file.
+            "aws_verify_tls": True,
+            "aws_ca_bundle": local_aws.ca_file,
         }
     )
     seed(settings)
@@ -74,6 +78,20 @@ def _wait(what: str, check: Any, timeout: float, every: float = 1.0) -> Any:
             return got
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
         time.sleep(every)
+
+
+class Phases:
+    """When each phase of a test ended, in seconds from its start (printed: where a run's time went)."""
+
+    def __init__(self) -> None:
+        self.start = time.monotonic()
+        self.marks: list[tuple[str, float]] = []
+
+    def mark(self, phase: str) -> None:
+        self.marks.append((phase, time.monotonic() - self.start))
+
+    def __str__(self) -> str:
+        return "phases: " + ", ".join(f"{phase} {at:.1f} s" for phase, at in self.marks)
 
 
 def _running_up(db: Any) -> Operation | None:
@@ -94,12 +112,14 @@ def test_two_api_and_two_worker_nodes_share_the_work_and_survive_a_dead_worker(
     apis = [ServiceProcess(settings), ServiceProcess(settings)]
     workers = [WorkerProcess(settings, "worker-a"), WorkerProcess(settings, "worker-b")]
     nodes = [*apis, *workers]
+    phases = Phases()
     try:
         # All four start at once: one of them migrates the empty database, the others wait for it.
         for node in workers:
             node.start()
         with ThreadPoolExecutor(2) as pool:
             list(pool.map(lambda api: api.start(), apis))
+        phases.mark("nodes started")
 
         with ThreadPoolExecutor(CLEAN_ROOMS) as pool:
             opened = list(
@@ -116,6 +136,7 @@ def test_two_api_and_two_worker_nodes_share_the_work_and_survive_a_dead_worker(
         victim = next(w for w in workers if w.pid == victim_op.runner_pid)
         survivor = next(w for w in workers if w is not victim)
         victim.kill()
+        phases.mark("worker killed mid-up")
 
         def all_settled() -> list[dict[str, Any]] | None:
             found = [apis[0].get(f"/v1/investigations/{i}") for i in investigation_ids]
@@ -123,6 +144,7 @@ def test_two_api_and_two_worker_nodes_share_the_work_and_survive_a_dead_worker(
             return None if busy else found
 
         settled = _wait("six clean rooms", all_settled, timeout=1800, every=2.0)
+        phases.mark("six ready")
         assert [inv["status"] for inv in settled] == ["ready"] * CLEAN_ROOMS, [
             (inv["id"], inv["status"], inv.get("attention_reason")) for inv in settled
         ]
@@ -153,6 +175,7 @@ def test_two_api_and_two_worker_nodes_share_the_work_and_survive_a_dead_worker(
         assert started_by == {w.pid for w in workers}, "both workers took work"
 
         _assert_exactly_the_clean_rooms(local_aws, settings, settled)
+        phases.mark("AWS side checked")
 
         # Two refreshes of one investigation through both APIs at once: the second waits for the first.
         target = settled[0]
@@ -166,6 +189,7 @@ def test_two_api_and_two_worker_nodes_share_the_work_and_survive_a_dead_worker(
             return ops if all(op["state"] in ENDED for op in ops) else None
 
         refreshes = _wait("both refreshes", refreshes_done, timeout=900)
+        phases.mark("two refreshes")
         assert [op["state"] for op in refreshes] == ["succeeded", "succeeded"], refreshes
         first, second = sorted(refreshes, key=lambda op: op["started_at"])
         assert second["started_at"] >= first["finished_at"], refreshes
@@ -177,16 +201,23 @@ def test_two_api_and_two_worker_nodes_share_the_work_and_survive_a_dead_worker(
         updates = sorted((h.start_time, h.end_time, h.result) for h in history if h.kind == "update")
         assert len(updates) == 2 and updates[-1][2] == "succeeded", updates
         assert updates[1][0] >= updates[0][1], f"two updates of one stack overlapped: {updates}"
+        phases.mark("stack history checked")
     finally:
         for node in nodes:
             node.stop()
         db.dispose()
+        phases.mark("nodes stopped")
+        print(phases)
 
 
 def _assert_exactly_the_clean_rooms(
     local_aws: LocalAws, settings: Settings, settled: list[dict[str, Any]]
 ) -> None:
-    """One VPC, one live instance and exactly the stack's roles per clean room; none for anyone else."""
+    """One VPC, one live instance and exactly the stack's roles per clean room; none for anyone else. Each
+    was deployed through the forensic account's deploy role (the provider assumes it), not as the nodes'
+    own identity (in the suite, the local administrator)."""
+    account = settings.account_for(settings.aws_region)
+    assert account is not None and account.deploy_role_arn
     ec2 = local_aws.client("ec2")
     iam = local_aws.client("iam")
     ids = [inv["outputs"]["investigationId"] for inv in settled]
@@ -206,6 +237,8 @@ def _assert_exactly_the_clean_rooms(
         investigation = inv["outputs"]["investigationId"]
         exported = stacks.export_stack(settings, inv["stack_name"])["deployment"]["resources"]
         in_state = {r["id"] for r in exported if r["type"] == "aws:iam/role:Role"}
+        providers = [r for r in exported if r["type"] == "pulumi:providers:aws"]
+        assert providers and all(account.deploy_role_arn in json.dumps(p["inputs"]) for p in providers)
         assert in_state and {r for r in roles if investigation in r} == in_state
 
 

@@ -41,12 +41,7 @@ from tests.support.processes import ServiceProcess, WorkerProcess
 from tools.local_aws.aws import LocalAws
 from tools.local_aws.seed import seed
 
-pytestmark = [
-    pytest.mark.engine,
-    pytest.mark.open_local_aws(
-        "not yet run under the enforcing local AWS (issue 21): run it, then drop this"
-    ),
-]
+pytestmark = pytest.mark.engine
 
 GRACE_SECONDS = 1.0
 # Longer than any `up` of the test program takes on a loaded machine.
