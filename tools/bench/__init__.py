@@ -82,6 +82,7 @@ def bare_run(
     gated: bool,
     parallel: int | None = None,
     empty: bool = False,
+    preview: bool = False,
 ) -> tuple[float, float, dict[str, float]]:
     """(seconds, CPU seconds, CPU seconds by process kind) of one bare deployment in its own process
     (``tools.bench.bare``): the breakdown sets it beside the service's, process kind by process kind."""
@@ -97,14 +98,21 @@ def bare_run(
     )
     assert proc.stdin and proc.stdout
     with cpu.Sampler([proc.pid, aws.pid]) as sampler:
-        job = {"investigation": investigation, "gated": gated, "parallel": parallel, "empty": empty}
+        job = {
+            "investigation": investigation,
+            "gated": gated,
+            "parallel": parallel,
+            "empty": empty,
+            "preview": preview,
+        }
         proc.stdin.write(json.dumps(job))
         proc.stdin.close()
         line = proc.stdout.readline()
     moto = cpu.times(aws.pid).own - moto_before
     proc.wait()
     if not line:
-        raise SystemExit(f"the bare {'gated ' if gated else ''}up of {investigation} failed")
+        what = "preview" if preview else f"{'gated ' if gated else ''}up"
+        raise SystemExit(f"the bare {what} of {investigation} failed")
     figures = json.loads(line)
     return float(figures["seconds"]), float(figures["cpu_seconds"]) + moto, sampler.by_kind()
 
@@ -506,6 +514,28 @@ def local_aws_at_consumer_priority(pid: int, niceness: int) -> str:
     return done + " (its session's autogroup left as it was: the kernel kept refusing the write)"
 
 
+def preview_pass_line(
+    preview_run: tuple[float, float, dict[str, float]],
+    gated_by_kind: dict[str, float],
+    gated_cpu: float,
+    bare_by_kind: dict[str, float],
+    bare_cpu: float,
+) -> str:
+    """What the gate's preview pass costs, by process kind, two ways: a bare ``preview`` under the packs on
+    its own (its own CLI start included, which the gated ``up`` shares with its update), and the gated ``up``
+    less the bare ``up`` (the same processes' second start and second pass; run-to-run noise included)."""
+    seconds, preview_cpu, by_kind = preview_run
+    kinds = [*cpu.KINDS, cpu.LOCAL_AWS]
+    extra = ", ".join(
+        f"{kind} {gated_by_kind.get(kind, 0.0) - bare_by_kind.get(kind, 0.0):+.2f}" for kind in kinds
+    )
+    return (
+        f"the gate's preview pass: a bare `preview` under the packs alone {seconds:.1f} s, {preview_cpu:.2f}"
+        f" CPU-s: {cpu.breakdown_line(by_kind, preview_cpu)}\n"
+        f"  the gated up less the bare up: {gated_cpu - bare_cpu:+.2f} CPU-s: {extra}"
+    )
+
+
 def _goal(ok: bool) -> str:
     return "met" if ok else "MISSED"
 
@@ -538,6 +568,8 @@ def main() -> None:
             bare.append(bare_run(settings, aws, f"bench-bare-{run}", gated=False))
             gated.append(bare_run(settings, aws, f"bench-gated-{run}", gated=True))
             print(f"  bare up {bare[-1][0]:.1f} s, bare gated up {gated[-1][0]:.1f} s", flush=True)
+        # The gate's first pass alone: a `preview` under the packs (it creates nothing).
+        preview_run = bare_run(settings, aws, "bench-preview", gated=False, preview=True)
         # The fixed cost of one engine run: an `up` of a program without resources, no policy pack.
         empty_run = bare_run(settings, aws, "bench-empty", gated=False, empty=True)
         rooms = clean_rooms(settings, aws, args.runs)
@@ -625,6 +657,7 @@ def main() -> None:
     bare_by_kind = sorted(bare, key=lambda run: run[1])[len(bare) // 2][2]
     bare_fixtures = sum(bare_by_kind.get(kind, 0.0) for kind in fixtures)
     empty_seconds, empty_cpu, empty_by_kind = empty_run
+    print(preview_pass_line(preview_run, gated_by_kind, gated_cpu, bare_by_kind, bare_cpu))
     print(
         f"one engine run's fixed cost (an `up` of a program without resources, no policy pack):"
         f" {empty_seconds:.1f} s, {empty_cpu:.2f} CPU-s: {cpu.breakdown_line(empty_by_kind, empty_cpu)}"

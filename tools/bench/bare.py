@@ -1,11 +1,12 @@
 """``python -m tools.bench.bare``: one bare Automation API deployment in its own process, for the benchmark.
 
-Reads ``{"investigation", "gated"}`` (and optionally ``"parallel"``, the engine's ``--parallel``, and
-``"empty"``: a program without resources and no policy pack, the fixed cost of an engine run) on stdin;
+Reads ``{"investigation", "gated"}`` (and optionally ``"parallel"``, the engine's ``--parallel``,
+``"empty"``: a program without resources and no policy pack, the fixed cost of an engine run, and
+``"preview"``: a ``preview`` under the packs alone, what the gate's first pass costs) on stdin;
 the settings come from FORENSICS_* variables.
 Runs the forensic program with the policy packs: ``up`` alone, or (``gated``) an ``up`` that previews
 under the packs first in the same engine run, which is what the service's gate does. Prints one JSON line
-when the stack is up: the seconds
+when the stack is up (or previewed): the seconds
 from selecting the stack to the end of ``up``, and this process's CPU seconds so far, its reaped children
 (the CLI, the analyzer, the provider) included. Then destroys the stack, so the next run starts clean.
 """
@@ -44,6 +45,7 @@ def main() -> None:
         """No resource: what an engine run costs before it deploys anything (no provider starts)."""
 
     empty = bool(job.get("empty"))
+    preview_only = bool(job.get("preview"))
     from service.orchestration.engine_child import operation_config, prepared, with_stack
 
     request = build_request(
@@ -70,6 +72,10 @@ def main() -> None:
     def deploy() -> None:
         if empty:
             stack.up(parallel=parallel)
+        elif preview_only:
+            # The gate's first pass on its own: the same packs judge every resource and the stack, nothing
+            # is created (one CLI start, the program, the analyzer and the provider, as in the gated up).
+            stack.preview(policy_packs=request.policy_packs, parallel=parallel)
         elif job["gated"]:
             # What the gate does: one engine run that previews (under the packs) before it updates.
             stack.up_previewing_first(policy_packs=request.policy_packs, parallel=parallel)
