@@ -4,17 +4,20 @@ bound to their own AWS principal, never through the service's or the administrat
 A room's standing trust statements need MFA, which no session of the local AWS ever has
 (``tools.local_aws.aws``), so a person gets in only by a grant (``programs/forensic_env/trust.py``):
 
-- ``make_person``: the person's own AWS principal, a role of their own (what their sign-in gives them),
-  trusted by the operator (who signs in as them here) and allowed by its identity policy to assume the
-  forensic account's ``forensics-*`` roles with session tags and a source identity, so that only the room's
-  trust policy decides who gets in. ``Person.settings_entry`` binds the person to it in the service's
-  settings (``person_principals``), where the service takes a grant's principal from.
-- ``grant``: the service's way: the person asks for the role (``POST .../access-requests``), another person
-  approves, and the grant's `up` writes it into the role's trust policy.
+- ``make_person`` (``local_people`` for several in the local AWS): the person's own AWS principal, a role
+  of their own (what their sign-in gives them), trusted by the operator (who signs in as them here) and
+  allowed by its identity policy to assume the forensic account's ``forensics-*`` roles with session tags
+  and a source identity, so that only the room's trust policy decides who gets in. ``with_people`` binds
+  each person to it in the service's settings (``person_principals``), where the service takes a grant's
+  principal from.
+- ``grant`` (``grants`` for several at once): the service's way: the person asks for the role
+  (``POST .../access-requests``), another person approves, and the grant's `up` writes it into the role's
+  trust policy.
 - ``declared_grant``: the grant as an approval declares it in the stack's config, for tests that run the
   program without the service.
-- ``Person.session``: AssumeRole of the room's role as the person's principal, with their name as the session
-  name and source identity and the investigation's session tag, as the grant requires.
+- ``Person.session`` (``client``, ``assume``): AssumeRole of the room's role as the person's principal,
+  with their name as the session name and source identity and the investigation's session tag, as the
+  grant requires.
 """
 
 from __future__ import annotations
