@@ -29,11 +29,13 @@ EVIDENCE_VARIABLES = {
     "FORENSICS_TEST_SOURCE_SNAPSHOT_ID": "the test evidence snapshot in that account (the scenario's region)",
     "FORENSICS_TEST_SOURCE_SHA256": "the SHA-256 of that snapshot's full disk image",
 }
-# The scenario grants a clean-room role just in time to a test person: their own AWS principal.
+# The scenario grants clean-room roles just in time to a test person and acts in them as that person: their
+# own AWS principal, which the operator's credentials assume as the person's sign-in would.
 PERSON_VARIABLE = "FORENSICS_TEST_PERSON_PRINCIPAL_ARN"
 PERSON_NEED = (
-    f"{PERSON_VARIABLE}: an IAM role or user (not an SSO permission-set role) in the organisation, the AWS "
-    "principal the scenario's just-in-time grant is bound to"
+    f"{PERSON_VARIABLE}: an IAM role (not an SSO permission-set role) in the forensic account that these AWS "
+    "credentials may assume and that may assume its forensics-* roles (sts:AssumeRole, sts:TagSession, "
+    "sts:SetSourceIdentity): the person the scenario's just-in-time grants are bound to, and acts as"
 )
 
 

@@ -16,9 +16,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
@@ -32,6 +30,7 @@ from tests.program_deploy.test_roles_enforced import _denied
 from tests.support.api import ADMIN, ADMIN_TOKEN, issue, open_ready, wait_operation
 from tests.support.clock import TestClock
 from tests.support.people import TEST_PEOPLE
+from tests.support.persons import local_people, with_people
 from tools.local_aws.aws import LocalAws
 from tools.local_aws.moto_server import assume_role_request, current_time_context, trust_permits
 from tools.local_aws.seed import seed
@@ -42,60 +41,8 @@ ALICE = "alice"
 BOB = "bob"
 
 
-def _admin(aws: LocalAws, service: str) -> Any:
-    return boto3.client(
-        service,
-        endpoint_url=aws.endpoint_url,
-        region_name="us-east-1",
-        aws_access_key_id=aws.access_key_id,
-        aws_secret_access_key=aws.secret_access_key,
-        verify=False,
-        config=Config(retries={"max_attempts": 1}),
-    )
-
-
-def _person_role(aws: LocalAws, name: str) -> str:
-    """What an SSO permission set gives a person: a role of their own that may assume (with tags and a
-    source identity) any clean room's roles, so only the clean room's trust policy decides."""
-    iam = _admin(aws, "iam")
-    admin = _admin(aws, "sts").get_caller_identity()["Arn"]
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Principal": {"AWS": admin}, "Action": "sts:AssumeRole"}],
-    }
-    role = f"person-{name}-{uuid.uuid4().hex[:6]}"
-    arn = str(iam.create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"])
-    account = arn.split(":")[4]
-    allowed = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Action": ["sts:AssumeRole", "sts:TagSession", "sts:SetSourceIdentity"],
-                "Resource": f"arn:aws:iam::{account}:role/forensics-*",
-            }
-        ],
-    }
-    iam.put_role_policy(RoleName=role, PolicyName="assume", PolicyDocument=json.dumps(allowed))
-    return arn
-
-
-def _sts_as(aws: LocalAws, role_arn: str, session: str) -> Any:
-    credentials = _admin(aws, "sts").assume_role(RoleArn=role_arn, RoleSessionName=session)["Credentials"]
-    return boto3.client(
-        "sts",
-        endpoint_url=aws.endpoint_url,
-        region_name="us-east-1",
-        aws_access_key_id=credentials["AccessKeyId"],
-        aws_secret_access_key=credentials["SecretAccessKey"],
-        aws_session_token=credentials["SessionToken"],
-        verify=False,
-        config=Config(retries={"max_attempts": 1}),
-    )
-
-
 def _grant_statements(aws: LocalAws, role_arn: str) -> list[dict[str, Any]]:
-    doc = _admin(aws, "iam").get_role(RoleName=role_arn.rsplit("/", 1)[1])["Role"]["AssumeRolePolicyDocument"]
+    doc = aws.client("iam").get_role(RoleName=role_arn.rsplit("/", 1)[1])["Role"]["AssumeRolePolicyDocument"]
     parsed = json.loads(doc) if isinstance(doc, str) else doc
     statements = parsed["Statement"] if isinstance(parsed["Statement"], list) else [parsed["Statement"]]
     return [s for s in statements if str(s.get("Sid", "")).startswith(GRANT_SID_PREFIX)]
@@ -105,7 +52,6 @@ def test_a_grant_opens_the_role_until_the_local_aws_and_the_scheduler_close_it(
     tmp_path: Path, pulumi_cli: Path, enforcing_aws: LocalAws
 ) -> None:
     aws = enforcing_aws
-    alice_arn = _person_role(aws, ALICE)
     settings = Settings(
         target="local",
         data_dir=tmp_path / "data",
@@ -119,38 +65,35 @@ def test_a_grant_opens_the_role_until_the_local_aws_and_the_scheduler_close_it(
         shutdown_grace_seconds=5.0,
         integrations_periodic_tasks=False,
         audit_anchor_bucket=f"forensics-audit-anchors-{uuid.uuid4().hex[:16]}",
-        person_principals={ALICE: alice_arn},
         person_aliases=TEST_PEOPLE,
     )
+    alice = local_people(aws, ALICE)[ALICE]
+    settings = with_people(settings, alice)
     seed(settings)
     clock = TestClock()
     app: FastAPI = create_app(settings, clock=clock)
     with TestClient(app) as client:
         inv = open_ready(client, "SEC-950", timeout=900)
         investigator = inv["outputs"]["investigatorRoleArn"]
-        alice_sts = _sts_as(aws, alice_arn, ALICE)
 
         def assume(person: str = ALICE) -> Any:
-            return alice_sts.assume_role(
-                RoleArn=investigator,
-                RoleSessionName=person,
-                SourceIdentity=person,
-                Tags=[{"Key": INVESTIGATION_SESSION_TAG, "Value": inv["id"]}],
-            )
+            return alice.assume(investigator, inv["id"], as_person=person)
 
         # No grant: STS refuses her.
-        assert alice_arn.rsplit("/", 1)[1] in _denied(assume)
+        assert alice.principal_arn.rsplit("/", 1)[1] in _denied(assume)
 
-        alice = issue(client, "investigator", ALICE)
+        alice_token = issue(client, "investigator", ALICE)
         bob = issue(client, "data_custodian", BOB)
         asked = client.post(
             f"/v1/investigations/{inv['id']}/access-requests",
             json={"role": "investigator", "hours": 1, "reason": "memory triage"},
-            headers=alice,
+            headers=alice_token,
         )
         assert asked.status_code == 201, asked.text
         request_id = asked.json()["id"]
-        assert client.post(f"/v1/access-requests/{request_id}/approve", headers=alice).status_code == 403
+        assert (
+            client.post(f"/v1/access-requests/{request_id}/approve", headers=alice_token).status_code == 403
+        )
         approved = client.post(f"/v1/access-requests/{request_id}/approve", headers=bob)
         assert approved.status_code == 202, approved.text
         op = wait_operation(client, approved.json()["operation"]["id"], timeout=900)
@@ -165,19 +108,19 @@ def test_a_grant_opens_the_role_until_the_local_aws_and_the_scheduler_close_it(
         expires = datetime.fromisoformat(
             client.get(f"/v1/access-requests/{request_id}", headers=ADMIN).json()["expires_at"]
         )
-        account = alice_arn.split(":")[4]
+        account = alice.principal_arn.split(":")[4]
         request = {
             "RoleSessionName": [ALICE],
             "SourceIdentity": [ALICE],
             "Tags.member.1.Key": [INVESTIGATION_SESSION_TAG],
             "Tags.member.1.Value": [inv["id"]],
         }
-        actions, context = assume_role_request(request, alice_arn, account)
+        actions, context = assume_role_request(request, alice.principal_arn, account)
         doc = {"Version": "2012-10-17", "Statement": [statement]}
 
         def judged(at: datetime) -> bool:
             at_that_time = {**context, **current_time_context(at)}
-            return all(trust_permits(doc, a, {alice_arn}, account, at_that_time) for a in actions)
+            return all(trust_permits(doc, a, {alice.principal_arn}, account, at_that_time) for a in actions)
 
         assert judged(expires - timedelta(seconds=1)) is True
         assert judged(expires) is False

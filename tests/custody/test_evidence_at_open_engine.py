@@ -6,16 +6,20 @@ acquisition runs (owner and region checked, hashed at source and copy, custody l
 is attached. Then room B is opened the ways an attacker would use A's evidence copy (its id is in A's
 outputs and evidence list): by bare ``evidence_snapshot_ids``, as evidence "from" the forensic
 account (also when the operator lists that account as a source), "from" the source account, and with a
-public snapshot of an account nobody configured. Each is refused with 422 before anything is written: no
-room B, and the forensic account holds no new snapshot or volume (boto3).
+public snapshot of an account nobody configured (a real account of the organization, made as
+Organizations' CreateAccount makes one, so the refusal is the service's and not a missing role's). Each is
+refused with 422 before anything is written: no room B, and the forensic account holds no new snapshot or
+volume (boto3).
 """
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 from fastapi.testclient import TestClient
 
 from service.config import LOCAL_SOURCE_ACCOUNT, Settings, SourceAccount
@@ -24,21 +28,28 @@ from tests.support.aws import client_as
 from tests.support.disk_images import source_evidence
 from tools.local_aws.aws import LocalAws
 
-pytestmark = [
-    pytest.mark.engine,
-    pytest.mark.open_local_aws(
-        "acts in a stranger's account through a role that does not exist there (enforced: AssumeRole refused)"
-    ),
-]
+pytestmark = pytest.mark.engine
 
 TIMEOUT = 900
-# An account nobody configured, whose snapshot is public.
-STRANGER = "333333333333"
 
 
-def _public_snapshot(local_aws: LocalAws) -> str:
-    """A snapshot of an unconfigured account, shared with everyone (createVolumePermission group all)."""
-    ec2 = client_as(local_aws, f"arn:aws:iam::{STRANGER}:role/anyone", "ec2")
+def _stranger(local_aws: LocalAws) -> str:
+    """An account of the organization that nobody configured as a source: made by CreateAccount (in the
+    organization, made if there is none yet), with the member-account role its administrator enters by."""
+    organizations = local_aws.client("organizations")
+    try:
+        organizations.create_organization(FeatureSet="ALL")
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "AlreadyInOrganizationException":
+            raise
+    name = f"stranger-{uuid.uuid4().hex[:8]}"
+    status = organizations.create_account(AccountName=name, Email=f"{name}@example.com")
+    return str(status["CreateAccountStatus"]["AccountId"])
+
+
+def _public_snapshot(local_aws: LocalAws, account_id: str) -> str:
+    """A snapshot of ``account_id``, shared with everyone (createVolumePermission group all)."""
+    ec2 = client_as(local_aws, local_aws.member_role_arn(account_id), "ec2")
     volume = ec2.create_volume(Size=1, AvailabilityZone=f"{local_aws.region}a")
     snapshot = ec2.create_snapshot(VolumeId=volume["VolumeId"], Description="public disk")["SnapshotId"]
     ec2.modify_snapshot_attribute(
@@ -95,7 +106,9 @@ def test_evidence_given_at_open_is_acquired_and_another_rooms_copy_is_refused(
     (copy,) = ec2.describe_snapshots(SnapshotIds=[a_copy])["Snapshots"]
     assert copy["OwnerId"] == forensic.account_id
     before = _forensic_inventory(ec2)
-    public = _public_snapshot(local_aws)
+    stranger = _stranger(local_aws)
+    assert stranger not in {LOCAL_SOURCE_ACCOUNT, forensic.account_id, *engine_settings.sources}
+    public = _public_snapshot(local_aws, stranger)
 
     def open_b(**body: Any) -> Any:
         return engine_client.post("/v1/investigations", json=open_body("SEC-1102", **body), headers=ADMIN)
@@ -107,8 +120,8 @@ def test_evidence_given_at_open_is_acquired_and_another_rooms_copy_is_refused(
     from_source = open_b(evidence=[{**source, "snapshot_id": a_copy}])
     assert from_source.status_code == 422 and "cannot be read in source account" in from_source.text
     shared_public = open_b(evidence=[{**source, "snapshot_id": public}])
-    assert shared_public.status_code == 422 and f"belongs to {STRANGER}" in shared_public.text
-    unlisted = open_b(evidence=[{"source_account_id": STRANGER, "snapshot_id": public}])
+    assert shared_public.status_code == 422 and f"belongs to {stranger}" in shared_public.text
+    unlisted = open_b(evidence=[{"source_account_id": stranger, "snapshot_id": public}])
     assert unlisted.status_code == 422 and "not a configured evidence source" in unlisted.text
     # Listing the forensic account as a source as well changes nothing: its snapshots are clean rooms'.
     settings = engine_client.app.state.settings  # type: ignore[attr-defined]

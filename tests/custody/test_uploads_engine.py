@@ -24,16 +24,31 @@ from service.investigations.models import Investigation
 from service.operations.models import OperationEvent
 from tests.support.api import ADMIN, issue, open_ready, wait_operation
 from tests.support.aws import client_as
+from tests.support.persons import Person, grant, local_people, with_people
 from tools.local_aws.aws import LocalAws
 
 pytestmark = [
     pytest.mark.engine,
-    pytest.mark.open_local_aws(
-        "acts as a clean-room person role (responder, custodian) without a grant: the rooms' trust needs MFA"
-    ),
+    # Its people act through grants already (below); what keeps it open is the launcher: moto's IAM check
+    # reads the Authorization header, which a presigned (query-signed) request has none of, so the enforcing
+    # local AWS answers 500 to every presigned PUT, the declared bytes included.
+    pytest.mark.open_local_aws("enforcing launcher answers 500 to any presigned upload (no Authorization)"),
 ]
 
 TIMEOUT = 300
+# The responder who hands files in through the room's responder role, by a grant bound to her own role.
+RESPONDER = "rita@example.com"
+
+
+@pytest.fixture(scope="module")
+def people(local_aws: LocalAws) -> dict[str, Person]:
+    return local_people(local_aws, RESPONDER)
+
+
+@pytest.fixture
+def engine_settings(engine_settings: Settings, people: dict[str, Person]) -> Settings:
+    """The test's settings, binding the responder to her own role (where her grant points)."""
+    return with_people(engine_settings, *people.values())
 
 
 def _upload_url(client: TestClient, inv_id: str, headers: dict[str, str], **body: Any) -> httpx.Response:
@@ -64,17 +79,20 @@ def test_uploaded_and_handed_in_files_get_their_sha256_recorded(
     engine_client: TestClient,
     engine_settings: Settings,
     local_aws: LocalAws,
+    people: dict[str, Person],
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     assert uploads.INCOMING == PROGRAM_INCOMING
     # Progress events are for large objects; a 3 MiB file stands in for one.
     monkeypatch.setattr(uploads, "PROGRESS_FROM_BYTES", 1 << 20)
-    inv = open_ready(engine_client, "SEC-1201", timeout=TIMEOUT)
-    inv_id = inv["id"]
+    inv_id = open_ready(engine_client, "SEC-1201", timeout=TIMEOUT)["id"]
+    responder = issue(engine_client, "responder", RESPONDER)
+    # Her grant of the responder role (its `up` is the last engine step the room sees here).
+    grant(engine_client, inv_id, "responder", responder, ADMIN, timeout=TIMEOUT)
+    inv = engine_client.get(f"/v1/investigations/{inv_id}", headers=ADMIN).json()
     outputs = inv["outputs"]
     bucket = outputs["evidenceBucket"]
-    responder = issue(engine_client, "responder", "rita@example.com")
     analyst = issue(engine_client, "analyst", "ann@example.com")
     deploy_role = engine_settings.accounts[inv["region"]].deploy_role_arn
     assert deploy_role
@@ -144,7 +162,7 @@ def test_uploaded_and_handed_in_files_get_their_sha256_recorded(
     version_id = stored.headers["x-amz-version-id"]
 
     # Handed in directly by the responder role: one with a claim of who it was, one without.
-    responder_s3 = client_as(local_aws, outputs["responderRoleArn"], "s3")
+    responder_s3 = people[RESPONDER].client(outputs["responderRoleArn"], inv_id, "s3")
     notes_key, log_key = f"{PROGRAM_INCOMING}triage/notes.txt", f"{PROGRAM_INCOMING}triage/auth.log"
     notes, log = b"triage notes\n" * 1000, b"sshd accepted publickey\n" * 500
     responder_s3.put_object(

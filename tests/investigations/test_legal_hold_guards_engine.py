@@ -14,21 +14,18 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
-from programs.forensic_env.access import INVESTIGATION_SESSION_TAG
 from service import aws_clients
 from service.config import Settings
 from service.main import create_app
-from tests.access.test_access_engine import _person_role, _sts_as
 from tests.support.api import ADMIN, ADMIN_TOKEN, issue, open_ready, wait_operation
 from tests.support.clock import TestClock
 from tests.support.people import TEST_PEOPLE
+from tests.support.persons import grant, local_people, with_people
 from tools.local_aws.aws import LocalAws
 from tools.local_aws.seed import seed
 
@@ -49,24 +46,10 @@ def _holds(s3: Any, bucket: str) -> dict[tuple[str, str], str]:
     return found
 
 
-def _s3_as(aws: LocalAws, credentials: dict[str, str]) -> Any:
-    return boto3.client(
-        "s3",
-        endpoint_url=aws.endpoint_url,
-        region_name="us-east-1",
-        aws_access_key_id=credentials["AccessKeyId"],
-        aws_secret_access_key=credentials["SecretAccessKey"],
-        aws_session_token=credentials["SessionToken"],
-        verify=False,
-        config=Config(retries={"max_attempts": 1}),
-    )
-
-
 def test_legal_holds_on_a_frozen_room_are_lifted_only_with_a_second_person(
     tmp_path: Path, pulumi_cli: Path, enforcing_aws: LocalAws
 ) -> None:
     aws = enforcing_aws
-    alice_arn = _person_role(aws, ALICE)
     settings = Settings(
         target="local",
         data_dir=tmp_path / "data",
@@ -80,25 +63,18 @@ def test_legal_holds_on_a_frozen_room_are_lifted_only_with_a_second_person(
         shutdown_grace_seconds=5.0,
         integrations_periodic_tasks=False,
         audit_anchor_bucket=f"forensics-audit-anchors-{uuid.uuid4().hex[:16]}",
-        # Alice's own AWS role, which her just-in-time grants name.
-        person_principals={ALICE: alice_arn},
         person_aliases=TEST_PEOPLE,
     )
+    # Alice's own AWS role, which her just-in-time grants name.
+    alice_person = local_people(aws, ALICE)[ALICE]
+    settings = with_people(settings, alice_person)
     seed(settings)
     with TestClient(create_app(settings, clock=TestClock())) as client:
         inv = open_ready(client, "SEC-960", timeout=900)
         # Her AWS role becomes the custodian's through a just-in-time grant (standing access needs MFA, which
         # never exists locally); a freeze keeps the custodian's grants.
         alice = issue(client, "data_custodian", ALICE)
-        asked = client.post(
-            f"/v1/investigations/{inv['id']}/access-requests",
-            json={"role": "custodian", "hours": 4, "reason": "custody of the frozen evidence"},
-            headers=alice,
-        )
-        assert asked.status_code == 201, asked.text
-        approved = client.post(f"/v1/access-requests/{asked.json()['id']}/approve", headers=ADMIN)
-        assert approved.status_code == 202, approved.text
-        assert wait_operation(client, approved.json()["operation"]["id"], timeout=900)["state"] == "succeeded"
+        grant(client, inv["id"], "custodian", alice, ADMIN, hours=4, reason="custody of the frozen evidence")
         frozen = client.post(
             f"/v1/investigations/{inv['id']}/freeze", json={"reason": "litigation hold"}, headers=ADMIN
         )
@@ -123,13 +99,7 @@ def test_legal_holds_on_a_frozen_room_are_lifted_only_with_a_second_person(
         assert client.get(f"/v1/investigations/{inv['id']}", headers=ADMIN).json()["status"] == "frozen"
 
         # The custodian's own AWS role: AccessDenied, and the hold is still on.
-        credentials = _sts_as(aws, alice_arn, ALICE).assume_role(
-            RoleArn=custodian_role,
-            RoleSessionName=ALICE,
-            SourceIdentity=ALICE,
-            Tags=[{"Key": INVESTIGATION_SESSION_TAG, "Value": inv["id"]}],
-        )["Credentials"]
-        as_custodian = _s3_as(aws, credentials)
+        as_custodian = alice_person.client(custodian_role, inv["id"], "s3")
         (key, version), _status = next(iter(held.items()))
         # Her role reads the hold (custody), but cannot lift it.
         status = as_custodian.get_object_legal_hold(Bucket=bucket, Key=key, VersionId=version)

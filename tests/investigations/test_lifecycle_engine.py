@@ -13,15 +13,10 @@ from fastapi.testclient import TestClient
 from service.config import Settings
 from service.orchestration import stacks
 from tests.support.api import ADMIN, issue, open_body, wait_operation
-from tests.support.aws import client_as
+from tests.support.persons import Person, grants, local_people, with_people
 from tools.local_aws.aws import LocalAws
 
-pytestmark = [
-    pytest.mark.engine,
-    pytest.mark.open_local_aws(
-        "acts as a clean-room person role (responder, custodian) without a grant: the rooms' trust needs MFA"
-    ),
-]
+pytestmark = pytest.mark.engine
 
 DEPLOY_TIMEOUT = 900
 
@@ -57,6 +52,20 @@ def _act(client: TestClient, inv_id: str, action: str, body: dict[str, Any] | No
 # on one worker, in file order; each also runs alone (the fixtures bring the room to the state it reads).
 SHARED_ROOM = pytest.mark.xdist_group(name="lifecycle-room")
 EVIDENCE_KEY = "incoming/evidence-artifacts/disk.001"
+# The people who act in the room's AWS roles, each through a grant bound to their own role (their tokens'
+# principals, tests.support.api.issue).
+RESPONDER, CUSTODIAN = "responder@example.com", "data_custodian@example.com"
+
+
+@pytest.fixture(scope="module")
+def people(local_aws: LocalAws) -> dict[str, Person]:
+    return local_people(local_aws, RESPONDER, CUSTODIAN)
+
+
+@pytest.fixture(scope="module")
+def module_engine_settings(module_engine_settings: Settings, people: dict[str, Person]) -> Settings:
+    """The module's settings, binding its people to their own roles (where their grants point)."""
+    return with_people(module_engine_settings, *people.values())
 
 
 @pytest.fixture(scope="module")
@@ -67,14 +76,17 @@ def room(module_engine_client: TestClient) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def frozen_room(
-    module_engine_client: TestClient, room: dict[str, Any], local_aws: LocalAws
+    module_engine_client: TestClient, room: dict[str, Any], people: dict[str, Person]
 ) -> dict[str, Any]:
-    """The room after the responder handed in evidence and froze it (a responder may freeze)."""
-    client_as(local_aws, room["outputs"]["responderRoleArn"], "s3").put_object(
+    """The room after the responder, granted their role (and the custodian theirs, which a freeze keeps),
+    handed in evidence through it and froze the room (a responder may freeze)."""
+    responder = issue(module_engine_client, "responder")
+    custodian = issue(module_engine_client, "data_custodian")
+    grants(module_engine_client, room["id"], [("responder", responder), ("custodian", custodian)], ADMIN)
+    people[RESPONDER].client(room["outputs"]["responderRoleArn"], room["id"], "s3").put_object(
         Bucket=room["outputs"]["evidenceBucket"], Key=EVIDENCE_KEY, Body=b"disk image chunk",
         ChecksumAlgorithm="SHA256",
     )  # fmt: skip
-    responder = issue(module_engine_client, "responder")
     freeze = module_engine_client.post(f"/v1/investigations/{room['id']}/freeze", json={}, headers=responder)
     assert freeze.status_code == 202, freeze.text
     op = wait_operation(module_engine_client, freeze.json()["operation"]["id"], timeout=DEPLOY_TIMEOUT)
@@ -106,7 +118,10 @@ def test_an_opened_room_is_what_aws_holds_and_passed_the_gate(
 
 @SHARED_ROOM
 def test_a_frozen_room_is_stopped_snapshotted_denied_held_and_cannot_be_destroyed(
-    module_engine_client: TestClient, frozen_room: dict[str, Any], local_aws: LocalAws
+    module_engine_client: TestClient,
+    frozen_room: dict[str, Any],
+    local_aws: LocalAws,
+    people: dict[str, Person],
 ) -> None:
     engine_client = module_engine_client
     ec2, s3, iam = local_aws.client("ec2"), local_aws.client("s3"), local_aws.client("iam")
@@ -137,7 +152,7 @@ def test_a_frozen_room_is_stopped_snapshotted_denied_held_and_cannot_be_destroye
         ), role
     (sg,) = ec2.describe_security_groups(GroupIds=[out["securityGroupId"]])["SecurityGroups"]
     assert sg["IpPermissions"] == [] and sg["IpPermissionsEgress"] == []
-    custodian_s3 = client_as(local_aws, out["custodianRoleArn"], "s3")
+    custodian_s3 = people[CUSTODIAN].client(out["custodianRoleArn"], inv["id"], "s3")
     hold = custodian_s3.get_object_legal_hold(Bucket=bucket, Key=EVIDENCE_KEY)
     assert hold["LegalHold"]["Status"] == "ON"
     held = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix="legal-hold/").get("Contents", [])]

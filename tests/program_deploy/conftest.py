@@ -29,21 +29,6 @@ class DeployTarget:
     seeded: dict[str, str]
     account_id: str
 
-    def client_as(self, role_arn: str, service: str) -> Any:
-        """A client acting as one of the investigation's roles (what a responder's tooling would hold)."""
-        creds = self.client("sts").assume_role(RoleArn=role_arn, RoleSessionName="integration-test")[
-            "Credentials"
-        ]
-        return boto3.client(
-            service,
-            endpoint_url=self.settings.aws_endpoint_url,
-            region_name=self.settings.aws_region,
-            aws_access_key_id=creds["AccessKeyId"],
-            aws_secret_access_key=creds["SecretAccessKey"],
-            aws_session_token=creds["SessionToken"],
-            verify=self.settings.aws_verify_tls,
-        )
-
 
 def _aws_target(tmp_path: Path, pulumi_cli: Path) -> DeployTarget:
     session = boto3.Session()

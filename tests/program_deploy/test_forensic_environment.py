@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -16,18 +17,17 @@ from service.config import Settings
 from service.orchestration.messages import ConfigValue, OperationKind, OperationRequest, OperationResult
 from service.orchestration.stacks import run_operation
 from tests.program_deploy.conftest import DeployTarget
+from tests.support.persons import Endpoint, Person, declared_grant, make_person
 
-pytestmark = [
-    pytest.mark.engine,
-    pytest.mark.open_local_aws(
-        "acts as a clean-room person role (responder, custodian) without a grant: the rooms' trust needs MFA"
-    ),
-]
+pytestmark = pytest.mark.engine
 
 # The investigation of the room the tests below share: deployed once for the module, read by one test per
 # property while it stands, destroyed by the last. One xdist group keeps them on one worker, in file order.
 ROOM = "it-full"
 SHARED_ROOM = pytest.mark.xdist_group(name="forensic-environment-room")
+# The people who act in the room's roles, each through a grant the room is deployed with (as an approval
+# declares it), bound to their own role.
+RESPONDER, CUSTODIAN = "rita", "carl"
 
 
 def _config(target: DeployTarget, investigation: str, **extra: Any) -> dict[str, ConfigValue]:
@@ -97,14 +97,20 @@ def _assert_dns_is_fenced(resolver: Any, vpc_id: str, region: str) -> None:
 
 @dataclass
 class Room:
-    """The clean room this module deploys once (investigation ``it-full``) and its stack's outputs."""
+    """The clean room this module deploys once (investigation ``it-full``), its stack's outputs and the
+    people granted its roles."""
 
     target: DeployTarget
     out: dict[str, Any]
+    people: dict[str, Person]
     destroyed: bool = False
 
     def client(self, service: str) -> Any:
         return self.target.client(service)
+
+    def client_as(self, person: str, role: str, service: str) -> Any:
+        """A client of ``person``'s session of the room's ``role`` (what their tooling would hold)."""
+        return self.people[person].client(self.out[f"{role}RoleArn"], ROOM, service)
 
     @property
     def role_names(self) -> dict[str, str]:
@@ -116,9 +122,17 @@ class Room:
 
 @pytest.fixture(scope="module")
 def deployed(module_deploy_target: DeployTarget) -> Room:
-    up = _run(module_deploy_target, OperationKind.UP, ROOM)
+    target = module_deploy_target
+    endpoint = Endpoint.of(target.settings)
+    people = {name: make_person(target.client, endpoint, name) for name in (RESPONDER, CUSTODIAN)}
+    until = datetime.now(UTC) + timedelta(hours=2)
+    granted = [
+        declared_grant("responder", people[RESPONDER], until),
+        declared_grant("custodian", people[CUSTODIAN], until),
+    ]
+    up = _run(target, OperationKind.UP, ROOM, grants=granted)
     assert up.succeeded, (up.error, up.policy_violations)
-    return Room(module_deploy_target, dict(up.outputs))
+    return Room(target, dict(up.outputs), people)
 
 
 @pytest.fixture
@@ -140,7 +154,7 @@ class Destroyed:
 @pytest.fixture(scope="module")
 def destroyed(deployed: Room) -> Destroyed:
     """The room destroyed, after the responder put one evidence object in its bucket."""
-    responder = deployed.target.client_as(deployed.out["responderRoleArn"], "s3")
+    responder = deployed.client_as(RESPONDER, "responder", "s3")
     key = "incoming/evidence-artifacts/kept.raw"
     put = responder.put_object(
         Bucket=deployed.out["evidenceBucket"], Key=key, Body=b"kept past destroy", ChecksumAlgorithm="SHA256"
@@ -265,9 +279,9 @@ def test_only_the_evidence_roles_write_and_even_the_custodian_cannot_delete_a_lo
         s3.put_object(Bucket=bucket, Key=key, Body=body, ChecksumAlgorithm="SHA256")
     assert refused.value.response["Error"]["Code"] in ("AccessDenied", "403")
 
-    responder = room.target.client_as(out["responderRoleArn"], "s3")
+    responder = room.client_as(RESPONDER, "responder", "s3")
     put = responder.put_object(Bucket=bucket, Key=key, Body=body, ChecksumAlgorithm="SHA256")
-    custodian = room.target.client_as(out["custodianRoleArn"], "s3")
+    custodian = room.client_as(CUSTODIAN, "custodian", "s3")
     with pytest.raises(ClientError) as denied:
         custodian.delete_object(Bucket=bucket, Key=key, VersionId=put["VersionId"])
     assert denied.value.response["Error"]["Code"] == "AccessDenied"

@@ -28,9 +28,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 from pydantic import SecretStr
 
 from programs.forensic_env.access import INVESTIGATION_SESSION_TAG
@@ -41,6 +39,7 @@ from service.orchestration.messages import OperationKind, OperationResult
 from tests.program_deploy.conftest import DeployTarget
 from tests.program_deploy.test_forensic_environment import _run
 from tests.program_deploy.test_roles_enforced import _denied
+from tests.support.persons import Endpoint, Person, declared_grant, make_person
 from tools.local_aws.aws import LocalAws
 from tools.local_aws.moto_server import assume_role_request, current_time_context, trust_permits
 from tools.local_aws.seed import seed
@@ -70,57 +69,10 @@ def _role_arn(target: DeployTarget, role: str) -> str:
     return f"arn:aws:iam::{target.account_id}:role/forensics-{INVESTIGATION}-{role}"
 
 
-def _people(target: DeployTarget) -> dict[str, str]:
-    """One role per person, trusted by the administrator, allowed to assume (with tags and a source
-    identity) this investigation's four roles: only the trust policies decide who gets in."""
-    iam = target.client("iam")
-    admin = target.client("sts").get_caller_identity()["Arn"]
-    clean_room = [_role_arn(target, role) for role in ("responder", "investigator", "custodian", "analyst")]
-    arns = {}
-    for person in PEOPLE:
-        trust = {
-            "Version": "2012-10-17",
-            "Statement": [{"Effect": "Allow", "Principal": {"AWS": admin}, "Action": "sts:AssumeRole"}],
-        }
-        name = f"forensics-person-{person}"
-        arns[person] = str(
-            iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
-        )
-        permissions = {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Action": ["sts:AssumeRole", "sts:TagSession", "sts:SetSourceIdentity"],
-                    "Resource": clean_room,
-                }
-            ],
-        }
-        iam.put_role_policy(RoleName=name, PolicyName="assume", PolicyDocument=json.dumps(permissions))
-    return arns
-
-
-def _sts_as(target: DeployTarget, role_arn: str, session: str) -> Any:
-    credentials = target.client("sts").assume_role(RoleArn=role_arn, RoleSessionName=session)["Credentials"]
-    return boto3.client(
-        "sts",
-        endpoint_url=target.settings.aws_endpoint_url,
-        region_name=target.settings.aws_region,
-        aws_access_key_id=credentials["AccessKeyId"],
-        aws_secret_access_key=credentials["SecretAccessKey"],
-        aws_session_token=credentials["SessionToken"],
-        verify=False,
-        config=Config(retries={"max_attempts": 1}),
-    )
-
-
-def _grant(role: str, principal: str, person: str, expires: datetime) -> dict[str, str]:
-    return {
-        "role": role,
-        "principalArn": principal,
-        "person": person,
-        "expiresAt": expires.strftime(GRANT_EXPIRY_FORMAT),
-    }
+def _people(target: DeployTarget) -> dict[str, Person]:
+    """One role of their own per person (tests/support/persons.py): only the trust policies decide who gets
+    into the clean room's roles."""
+    return {name: make_person(target.client, Endpoint.of(target.settings), name) for name in PEOPLE}
 
 
 def _trust(target: DeployTarget, role: str) -> dict[str, Any]:
@@ -145,25 +97,19 @@ def _up(target: DeployTarget, **config: Any) -> OperationResult:
 def test_grants_are_enforced_by_the_local_aws(enforced_target: DeployTarget) -> None:
     target = enforced_target
     people = _people(target)
-    alice, bob, mallory = (_sts_as(target, people[p], p) for p in PEOPLE)
-    this_case = [{"Key": INVESTIGATION_SESSION_TAG, "Value": INVESTIGATION}]
+    alice, bob, mallory = (people[p] for p in PEOPLE)
     investigator, custodian = _role_arn(target, "investigator"), _role_arn(target, "custodian")
 
     def assume(
-        sts: Any, role_arn: str, person: str, tags: list[dict[str, str]] | None = None
+        person: Person, role_arn: str, as_person: str | None = None, tag: str | None = None
     ) -> Callable[[], Any]:
-        return lambda: sts.assume_role(
-            RoleArn=role_arn,
-            RoleSessionName=person,
-            SourceIdentity=person,
-            Tags=this_case if tags is None else tags,
-        )
+        return lambda: person.assume(role_arn, INVESTIGATION, as_person=as_person, tag=tag)
 
     _up(target)
     try:
         # No grant: the trust policy names only break-glass.
-        message = _denied(assume(alice, investigator, "alice"))
-        assert "forensics-person-alice" in message
+        message = _denied(assume(alice, investigator))
+        assert alice.principal_arn.rsplit("/", 1)[1] in message
 
         # A one-hour grant, as an approval declares it.
         now = datetime.now(UTC)
@@ -171,30 +117,28 @@ def test_grants_are_enforced_by_the_local_aws(enforced_target: DeployTarget) -> 
         _up(
             target,
             grants=[
-                _grant("investigator", people["alice"], "alice", in_an_hour),
-                _grant("custodian", people["bob"], "bob", in_an_hour),
+                declared_grant("investigator", alice, in_an_hour),
+                declared_grant("custodian", bob, in_an_hour),
             ],
         )
-        session = assume(alice, investigator, "alice")()
+        session = assume(alice, investigator)()
         assert session["AssumedRoleUser"]["Arn"].endswith(
             f":assumed-role/forensics-{INVESTIGATION}-investigator/alice"
         )
         # Only as herself, only for this investigation; nobody else through her grant.
         _denied(assume(alice, investigator, "mallory"))
-        _denied(
-            assume(alice, investigator, "alice", tags=[{"Key": INVESTIGATION_SESSION_TAG, "Value": "other"}])
-        )
-        _denied(assume(mallory, investigator, "mallory"))
+        _denied(assume(alice, investigator, tag="other"))
+        _denied(assume(mallory, investigator))
         _denied(assume(mallory, investigator, "alice"))
         # A grant is for one role: alice's does not open the custodian's.
-        _denied(assume(alice, custodian, "alice"))
-        assert assume(bob, custodian, "bob")()["Credentials"]["AccessKeyId"]
+        _denied(assume(alice, custodian))
+        assert assume(bob, custodian)()["Credentials"]["AccessKeyId"]
 
         # The deployed condition alone refuses her once the time passed (the statement judged as STS would
         # at the expiry plus a minute): nothing needs to remove it for AWS to say no.
         deployed = _trust(target, "investigator")
         (statement,) = _grant_statements(deployed)
-        assert statement["Principal"] == {"AWS": people["alice"]}
+        assert statement["Principal"] == {"AWS": alice.principal_arn}
         assert statement["Condition"]["DateLessThan"] == {
             "aws:CurrentTime": in_an_hour.strftime(GRANT_EXPIRY_FORMAT)
         }
@@ -204,12 +148,12 @@ def test_grants_are_enforced_by_the_local_aws(enforced_target: DeployTarget) -> 
             "Tags.member.1.Key": [INVESTIGATION_SESSION_TAG],
             "Tags.member.1.Value": [INVESTIGATION],
         }
-        actions, context = assume_role_request(request, people["alice"], target.account_id)
+        actions, context = assume_role_request(request, alice.principal_arn, target.account_id)
 
         def judged(at: datetime) -> bool:
             at_that_time = {**context, **current_time_context(at)}
             return all(
-                trust_permits(deployed, a, {people["alice"]}, target.account_id, at_that_time)
+                trust_permits(deployed, a, {alice.principal_arn}, target.account_id, at_that_time)
                 for a in actions
             )
 
@@ -223,31 +167,31 @@ def test_grants_are_enforced_by_the_local_aws(enforced_target: DeployTarget) -> 
         _up(
             target,
             grants=[
-                _grant("investigator", people["alice"], "alice", a_minute_ago),
-                _grant("custodian", people["bob"], "bob", in_an_hour),
+                declared_grant("investigator", alice, a_minute_ago),
+                declared_grant("custodian", bob, in_an_hour),
             ],
         )
         (expired,) = _grant_statements(_trust(target, "investigator"))
         assert expired["Condition"]["DateLessThan"] == {
             "aws:CurrentTime": a_minute_ago.strftime(GRANT_EXPIRY_FORMAT)
         }
-        _denied(assume(alice, investigator, "alice"))
+        _denied(assume(alice, investigator))
 
         # Frozen: every grant but the custodian's leaves the trust policies, even one still valid.
         _up(
             target,
             frozen=True,
             grants=[
-                _grant("investigator", people["alice"], "alice", in_an_hour),
-                _grant("custodian", people["bob"], "bob", in_an_hour),
+                declared_grant("investigator", alice, in_an_hour),
+                declared_grant("custodian", bob, in_an_hour),
             ],
         )
         assert _grant_statements(_trust(target, "investigator")) == []
         (kept,) = _grant_statements(_trust(target, "custodian"))
-        assert kept["Principal"] == {"AWS": people["bob"]}
+        assert kept["Principal"] == {"AWS": bob.principal_arn}
         assert kept["Condition"]["StringEquals"]["sts:SourceIdentity"] == "bob"
-        _denied(assume(alice, investigator, "alice"))
-        assert assume(bob, custodian, "bob")()["Credentials"]["AccessKeyId"]
+        _denied(assume(alice, investigator))
+        assert assume(bob, custodian)()["Credentials"]["AccessKeyId"]
     finally:
         released = _run(target, OperationKind.UP, INVESTIGATION, frozen=True, unprotect=True)
         destroyed = _run(target, OperationKind.DESTROY, INVESTIGATION)

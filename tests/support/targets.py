@@ -5,15 +5,15 @@ A scenario test is written once against a ``Target``: its service settings, clie
 evidence it acquires, and how a verifier outside the service reaches AWS. The local target makes the evidence
 (``tests.support.disk_images.source_evidence``, the one place evidence disks are made); on real AWS it is a
 snapshot prepared in a source account, named by the environment. Likewise the AWS principal of the person the
-scenario grants a role to (``GRANTEE``): locally a role made for them, on real AWS one named by the
-environment; either way the target's settings bind the person to it (``person_principals``).
+scenario grants roles to (``GRANTEE``): locally a role made for them, on real AWS one named by the
+environment (a role the operator's credentials may assume, as their sign-in would); either way the target's
+settings bind the person to it (``person_principals``), and the scenario acts in a clean-room role as that
+person (``tests.support.persons``).
 """
 
 from __future__ import annotations
 
-import json
 import os
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,8 +21,9 @@ from typing import Any
 
 import boto3
 
-from service.config import LOCAL_SOURCE_ACCOUNT, PersonPrincipal, Settings
+from service.config import LOCAL_SOURCE_ACCOUNT, Settings
 from tests.support.people import TEST_PEOPLE
+from tests.support.persons import Endpoint, Person, make_person, with_people
 from tools.aws_test_run import EVIDENCE_VARIABLES, PERSON_VARIABLE
 
 TARGET = os.environ.get("FORENSICS_TEST_TARGET", "local")
@@ -44,8 +45,12 @@ class Target:
     # A boto3 client of the service's own identity (service name -> client).
     client: Callable[[str], Any]
     evidence: Callable[[Path], Evidence]
-    # GRANTEE's own AWS principal (an IAM role or user): what their grants are bound to.
-    grantee_arn: str
+    # GRANTEE, with their own AWS principal: what their grants are bound to.
+    grantee: Person
+
+    @property
+    def grantee_arn(self) -> str:
+        return self.grantee.principal_arn
 
     def credentials_for(self, role_arn: str) -> dict[str, str]:
         creds = self.client("sts").assume_role(RoleArn=role_arn, RoleSessionName="scenario")["Credentials"]
@@ -80,35 +85,10 @@ def local_target(settings: Settings, local_aws: Any) -> Target:
         snapshot_id, sha256 = source_evidence(local_aws, folder)
         return Evidence(LOCAL_SOURCE_ACCOUNT, snapshot_id, sha256)
 
-    grantee = _person_role(local_aws.client("iam"), local_aws.client("sts"))
-    settings = settings.model_copy(
-        update={
-            "person_principals": {
-                **settings.person_principals,
-                GRANTEE: PersonPrincipal(principal_arn=grantee),
-            }
-        }
-    )
-    return Target("local", settings, local_aws.client, evidence, grantee)
-
-
-def _person_role(iam: Any, sts: Any) -> str:
-    """GRANTEE's own role in the local AWS (as a person's IAM role would be): the grant names a principal that
-    exists, as real IAM requires of a trust policy (whether or not the local AWS checks it)."""
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"AWS": sts.get_caller_identity()["Arn"]},
-                "Action": "sts:AssumeRole",
-            }
-        ],
-    }
-    role = iam.create_role(
-        RoleName=f"person-ivan-{uuid.uuid4().hex[:8]}", AssumeRolePolicyDocument=json.dumps(trust)
-    )
-    return str(role["Role"]["Arn"])
+    # GRANTEE's own role in the local AWS: the grant names a principal that exists, as real IAM requires of
+    # a trust policy, and the scenario signs in as them through it.
+    grantee = make_person(local_aws.client, Endpoint.of(settings), GRANTEE)
+    return Target("local", with_people(settings, grantee), local_aws.client, evidence, grantee)
 
 
 def aws_missing() -> list[str]:
@@ -119,14 +99,15 @@ def aws_target(data_dir: Path) -> Target:
     """Real AWS with the settings `forensics bootstrap` wrote (FORENSICS_* in the environment or .env), and
     the test people: their tokens map to persons, and GRANTEE to the principal the environment names."""
     configured = Settings(target="aws", data_dir=data_dir)
-    grantee = os.environ[PERSON_VARIABLE]
     settings = Settings(
         target="aws",
         data_dir=data_dir,
         person_aliases={**TEST_PEOPLE, **configured.person_aliases},
-        person_principals={**configured.person_principals, GRANTEE: PersonPrincipal(principal_arn=grantee)},
+        person_principals=configured.person_principals,
     )
     session = boto3.Session(region_name=settings.aws_region)
+    grantee = Person(GRANTEE, os.environ[PERSON_VARIABLE], session.client, Endpoint.of(settings))
+    settings = with_people(settings, grantee)
 
     def evidence(folder: Path) -> Evidence:
         return Evidence(
