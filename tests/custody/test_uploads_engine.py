@@ -27,13 +27,7 @@ from tests.support.aws import client_as
 from tests.support.persons import Person, grant, local_people, with_people
 from tools.local_aws.aws import LocalAws
 
-pytestmark = [
-    pytest.mark.engine,
-    # Its people act through grants already (below); what keeps it open is the launcher: moto's IAM check
-    # reads the Authorization header, which a presigned (query-signed) request has none of, so the enforcing
-    # local AWS answers 500 to every presigned PUT, the declared bytes included.
-    pytest.mark.open_local_aws("enforcing launcher answers 500 to any presigned upload (no Authorization)"),
-]
+pytestmark = pytest.mark.engine
 
 TIMEOUT = 300
 # The responder who hands files in through the room's responder role, by a grant bound to her own role.
