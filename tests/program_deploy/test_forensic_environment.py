@@ -15,7 +15,7 @@ from botocore.exceptions import ClientError
 from service.config import Settings
 from service.orchestration.messages import ConfigValue, OperationKind, OperationRequest, OperationResult
 from service.orchestration.stacks import run_operation
-from tests.program_deploy.conftest import DeployTarget
+from tests.support.deploy_targets import DeployTarget
 
 pytestmark = [
     pytest.mark.engine,
