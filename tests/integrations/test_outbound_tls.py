@@ -5,7 +5,6 @@ CA signed, and sends nothing to it."""
 from __future__ import annotations
 
 import ssl
-import threading
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -15,6 +14,7 @@ import pytest
 from service.errors import DeliveryError
 from service.integrations.chat import HttpChatClient
 from service.integrations.ticketing_client import GenericTicketingClient, JiraTicketingClient
+from tests.support.http import serve_in_background
 from tools.local_aws.tls import write_self_signed
 
 
@@ -39,8 +39,7 @@ def self_signed_server(tmp_path: Path) -> Iterator[tuple[str, list[str]]]:
     context.load_cert_chain(files.cert, files.key)
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.socket = context.wrap_socket(server.socket, server_side=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    serve_in_background(server)
     try:
         yield f"https://127.0.0.1:{server.server_address[1]}", received
     finally:

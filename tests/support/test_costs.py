@@ -3,10 +3,11 @@
 On a machine other runs share, wall time is noise; CPU seconds are not, and a test whose wall time is far
 above its CPU is waiting (a sleep, a polling interval, a timeout, a process starting). With the option, each
 test phase (setup, call, teardown) is measured in the process that runs it: its own CPU (every thread's,
-user + sys) and that of the child processes it waited for, and the wall time. Servers a session starts (the
-local AWS, PostgreSQL, Redis) are children reaped only at the end, so their CPU is in no test's figure; it is
-in the per-worker totals. Fixtures are charged to the test whose phase ran them: a module-scoped fixture to
-the module's first test, a session's to the worker's first test that asks for it.
+user + sys), that of the child processes reaped meanwhile, and the wall time. Fixtures are charged to the
+test whose phase ran them: a module-scoped fixture to the module's first test (set-up) and last (teardown), a
+session's to the worker's first test that asks for it and its last test. A server a fixture starts (the
+local AWS, PostgreSQL, Redis) is a child reaped when it stops, so all its CPU shows as "children" in the
+teardown that stopped it: for the session's servers, the teardown of the worker's last test.
 
 The end of the run lists the 20 tests that cost the most CPU, the 20 that waited longest (wall - CPU), and
 each worker's start-up (interpreter, imports and collection, before its first test) and total. Under
@@ -75,42 +76,41 @@ class TestCostMeter:
         self.output = output
         self.per_test: dict[str, Cost] = {}
         self.workers: dict[str, dict[str, float]] = {}
-        self._started: tuple[float, float, float] = (0.0, 0.0, 0.0)
+        self._phase: dict[str, object] | None = None
         self._ready: dict[str, float] = {}
 
     # In the process that runs the tests (a worker, or the only one).
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_setup(self) -> Iterator[None]:
-        self._started = (time.perf_counter(), *cpu_seconds())
-        yield
+        yield from self._measured("setup")
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_call(self) -> Iterator[None]:
-        self._started = (time.perf_counter(), *cpu_seconds())
-        yield
+        yield from self._measured("call")
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_teardown(self) -> Iterator[None]:
-        self._started = (time.perf_counter(), *cpu_seconds())
+        yield from self._measured("teardown")
+
+    def _measured(self, phase: str) -> Iterator[None]:
+        wall, cpu, children = time.perf_counter(), *cpu_seconds()
         yield
+        ended_cpu, ended_children = cpu_seconds()
+        self._phase = {
+            "phase": phase,
+            "wall": time.perf_counter() - wall,
+            "cpu": ended_cpu - cpu,
+            "children": ended_children - children,
+        }
 
     @pytest.hookimpl(hookwrapper=True)
-    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
-        wall, cpu, children = time.perf_counter(), *cpu_seconds()
-        started_wall, started_cpu, started_children = self._started
+    def pytest_runtest_makereport(self, item: pytest.Item) -> Iterator[None]:
+        # Once per phase, after it ran: the reports of subtests, made while the call runs, carry nothing.
         # The phases' reports share this list, so teardown's report carries all three.
-        item.user_properties.append(
-            (
-                USER_PROPERTY,
-                {
-                    "phase": call.when,
-                    "wall": wall - started_wall,
-                    "cpu": cpu - started_cpu,
-                    "children": children - started_children,
-                },
-            )
-        )
+        if self._phase is not None:
+            item.user_properties.append((USER_PROPERTY, self._phase))
+            self._phase = None
         yield
 
     def pytest_collection_finish(self) -> None:
@@ -157,18 +157,25 @@ class TestCostMeter:
             f"{len(costs)} tests: {sum(c.spent for c in costs.values()):.1f} CPU-s in tests, "
             f"{sum(c.wall for c in costs.values()):.1f} wall-s"
         )
-        write(f"top {SHOWN} by CPU (setup/call/teardown CPU):")
+        write(f"top {SHOWN} by CPU: total (own, reaped children; setup/call/teardown), wall:")
         for nodeid, cost in sorted(costs.items(), key=lambda kv: -kv[1].spent)[:SHOWN]:
             phases = "/".join(f"{cost.phases.get(p, 0.0):.2f}" for p in ("setup", "call", "teardown"))
-            write(f"  {cost.spent:7.2f} cpu {cost.wall:7.2f} wall ({phases}) {nodeid}")
+            write(
+                f"  {cost.spent:7.2f} cpu ({cost.cpu:.2f}, {cost.children:.2f}; {phases}) "
+                f"{cost.wall:7.2f} wall {nodeid}"
+            )
         write(f"top {SHOWN} by waiting (wall - CPU):")
         for nodeid, cost in sorted(costs.items(), key=lambda kv: -kv[1].waited)[:SHOWN]:
             write(f"  {cost.waited:7.2f} waited {cost.wall:7.2f} wall {cost.spent:7.2f} cpu {nodeid}")
         for worker, figures in sorted(self.workers.items()):
+            total = f"{figures['total_cpu']:.1f} CPU-s {figures['total_wall']:.1f} wall-s"
+            if worker == "all":
+                write(f"the whole run (controller and workers): {total}")
+                continue
             write(
-                f"worker {worker}: start-up {figures.get('startup_cpu', 0.0):.1f} CPU-s "
-                f"{figures.get('startup_wall', 0.0):.1f} wall-s; in all {figures['total_cpu']:.1f} CPU-s "
-                f"{figures['total_wall']:.1f} wall-s (servers it started included once reaped)"
+                f"worker {worker}: start-up (imports and collection) "
+                f"{figures.get('startup_cpu', 0.0):.1f} CPU-s "
+                f"{figures.get('startup_wall', 0.0):.1f} wall-s; in all {total}"
             )
         if self.output is not None:
             rows = {nodeid: {**asdict(cost), "spent": cost.spent} for nodeid, cost in costs.items()}
