@@ -262,7 +262,8 @@ class Settings(BaseSettings):
     jobs_signing_secret: SecretStr | None = None
     # Run the Huey consumer inside the API process; turn off when a separate `huey_consumer` runs the jobs.
     embedded_consumer: bool = True
-    # Longest idle wait between queue polls of a worker thread.
+    # Longest idle wait between queue polls of a worker thread (on Redis: its blocking read's timeout, so
+    # also how long stopping a consumer can wait for an idle thread).
     jobs_poll_max_delay: float = 2.0
     # A concurrent update (stack locked elsewhere) is re-queued this many times, this far apart.
     concurrent_update_retries: int = 5

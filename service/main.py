@@ -32,6 +32,7 @@ from service.api.routes.expiry import router as teardown_router
 from service.api.routes.integrations import router as integrations_router
 from service.api.routes.investigations import router as investigations_router
 from service.api.routes.operations import router as operations_router
+from service.api.schemas import document_error_schemas
 from service.auth.persons import SERVICE_PRINCIPAL_PREFIX, people
 from service.clock import Clock, utcnow
 from service.config import Settings, get_settings, production_problems
@@ -158,6 +159,7 @@ def _advertise_settings(app: FastAPI, settings: Settings) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             schema = build()
+            document_error_schemas(schema)
             models = schema.get("components", {}).get("schemas", {})
             create = models.get("InvestigationCreate")
             if create is not None:

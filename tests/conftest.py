@@ -19,6 +19,7 @@ from tests.support.engine_runs import EngineRunCounter, wrapper_cli
 from tests.support.people import TEST_PEOPLE
 from tests.support.scheduling import longest_first
 from tests.support.targets import TARGET
+from tests.support.test_costs import TestCostMeter
 from tools.local_aws import memory_tool
 from tools.local_aws.aws import LocalAws
 from tools.local_servers import PostgresServer, RedisServer
@@ -43,6 +44,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="store_true",
         help="count each test's deployments (pulumi up and destroy) and list them at the end",
     )
+    parser.addoption(
+        "--test-costs",
+        nargs="?",
+        const="",
+        default=None,
+        metavar="FILE",
+        help="measure each test's CPU and wall time, list the costliest and the longest waits at the end "
+        "(and write them all to FILE as JSON)",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -50,6 +60,9 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(
             EngineRunCounter(Path(tempfile.mkdtemp(prefix="engine-runs-"))), "engine-runs"
         )
+    costs = config.getoption("--test-costs")
+    if costs is not None:
+        config.pluginmanager.register(TestCostMeter(Path(costs) if costs else None), "test-costs")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

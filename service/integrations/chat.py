@@ -7,7 +7,7 @@ from typing import Any, Protocol
 
 import httpx
 
-from service.integrations.ticketing_client import post_json
+from service.integrations.ticketing_client import post_json, verified_tls
 
 
 class ChatClient(Protocol):
@@ -18,7 +18,7 @@ class ChatClient(Protocol):
 
 class HttpChatClient:
     def __init__(self, *, timeout: float = 10.0, transport: httpx.BaseTransport | None = None) -> None:
-        self._http = httpx.Client(timeout=timeout, transport=transport)
+        self._http = httpx.Client(timeout=timeout, transport=transport, verify=verified_tls())
 
     def post_message(self, url: str, message: dict[str, Any], *, idempotency_key: str | None = None) -> None:
         post_json(self._http, url, message, idempotency_key, "chat message")

@@ -9,6 +9,8 @@ it up before the outbox posts a message that may have arrived already.
 
 from __future__ import annotations
 
+import ssl
+from functools import cache
 from typing import Any, Protocol
 from urllib.parse import quote
 
@@ -19,6 +21,14 @@ from service.errors import DeliveryError, Misconfigured
 
 # Statuses that will not get better by retrying the same request (the message is dead-lettered).
 PERMANENT_STATUSES = frozenset({400, 404, 405, 410, 413, 422})
+
+
+@cache
+def verified_tls() -> ssl.SSLContext:
+    """The TLS settings of every outbound client: httpx's default (certifi's CAs, or SSL_CERT_FILE /
+    SSL_CERT_DIR), made once per process. httpx builds a new one for each client otherwise, loading the CA
+    bundle again (about 10 ms of CPU), twice for every app the service starts."""
+    return httpx.create_ssl_context()
 
 
 def raise_for_delivery(response: httpx.Response, what: str) -> None:
@@ -87,7 +97,9 @@ class JiraTicketingClient:
         elif token:
             headers["Authorization"] = f"Bearer {token}"
         self._base = base_url.rstrip("/")
-        self._http = httpx.Client(timeout=timeout, transport=transport, auth=auth, headers=headers)
+        self._http = httpx.Client(
+            timeout=timeout, transport=transport, auth=auth, headers=headers, verify=verified_tls()
+        )
 
     def _comments_url(self, ticket: str) -> str:
         return f"{self._base}/rest/api/2/issue/{quote(ticket, safe='')}/comment"
@@ -146,7 +158,9 @@ class GenericTicketingClient:
     ) -> None:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         self._url = url
-        self._http = httpx.Client(timeout=timeout, transport=transport, headers=headers)
+        self._http = httpx.Client(
+            timeout=timeout, transport=transport, headers=headers, verify=verified_tls()
+        )
 
     def post_comment(self, ticket: str, text: str, *, idempotency_key: str | None = None) -> str | None:
         body: dict[str, object] = {"ticket": ticket, "text": text}

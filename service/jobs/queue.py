@@ -88,8 +88,18 @@ def make_huey(settings: Settings) -> Huey:
     if url and url.startswith(REDIS_SCHEMES):
         from huey import RedisHuey  # needs the `redis` package
 
-        # redis-py reads the password, ACL user and TLS (rediss://, ssl_* query parameters) from the URL.
-        return RedisHuey(HUEY_NAME, url=url, results=False, utc=True, serializer=serializer)
+        # redis-py reads the password, ACL user and TLS (rediss://, ssl_* query parameters) from the URL. A
+        # worker thread waits for a job in a blocking read, as long as jobs_poll_max_delay: it returns at once
+        # when a job comes, and it is how long stopping the consumer waits for the thread (huey's own 1 s made
+        # every stop of an app on Redis wait about a second).
+        return RedisHuey(
+            HUEY_NAME,
+            url=url,
+            results=False,
+            utc=True,
+            serializer=serializer,
+            read_timeout=settings.jobs_poll_max_delay,
+        )
     if url and url.startswith("sqlite:///"):
         path = Path(url.removeprefix("sqlite:///"))
     elif url:

@@ -110,6 +110,29 @@ def test_openapi_is_served(client: TestClient) -> None:
     assert "/v1/operations/{operation_id}/events" in spec["paths"]
 
 
+def test_every_api_route_documents_the_error_body(client: TestClient) -> None:
+    """Each route under /v1 documents its refusals (401, 403, 404, 409, 413, 422) as JSON of the error shape,
+    whose schema the document holds (service/api/schemas.py names it by reference)."""
+    spec = client.get("/openapi.json").json()
+    schemas = spec["components"]["schemas"]
+
+    def resolved(schema: dict[str, object]) -> dict[str, object]:
+        ref = schema.get("$ref")
+        if isinstance(ref, str):
+            return dict(schemas[ref.rsplit("/", 1)[1]])
+        return schema
+
+    routes = [
+        (path, op) for path, ops in spec["paths"].items() if path.startswith("/v1/") for op in ops.values()
+    ]
+    assert len(routes) > 30
+    for path, op in routes:
+        for code in ("401", "403", "404", "409", "413", "422"):
+            documented = op["responses"][code]["content"]["application/json"]["schema"]
+            error = resolved(documented)["properties"]["error"]  # type: ignore[index]
+            assert set(resolved(error)["properties"]) == {"code", "message", "details"}, (path, code)  # type: ignore[call-overload]
+
+
 def test_stack_config_is_checked_by_the_program_validator(client: TestClient) -> None:
     pytest.importorskip("programs.forensic_env.config")
     from service.investigations import stack_config

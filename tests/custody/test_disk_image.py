@@ -36,6 +36,9 @@ EVIDENCE_ACCOUNT = "210987654321"
 EVIDENCE_READER = f"arn:aws:iam::{EVIDENCE_ACCOUNT}:role/{MEMBER_ROLE_NAME}"
 # sha256sum of 1 GiB of zeros: a blank 1 GiB volume's raw disk.
 ZERO_DISK_SHA256 = "49bc20df15e412a64472421e13fe86ff1c5165e18b2afccf160d4dc19fe68a14"
+# One worker runs the whole module: two of its tests use the 1 GiB ext4 image and its hash (module fixtures),
+# and `--dist loadgroup` would otherwise hand them to both workers, each making the image again.
+pytestmark = pytest.mark.xdist_group(name="disk-images")
 _SBIN_PATH = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/sbin"])
 
 

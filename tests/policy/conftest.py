@@ -1,77 +1,13 @@
-"""golden-ami-fresh asks EC2 about every image; here EC2 is a stub, so rule tests need no AWS.
-
-By default every image exists, belongs to the harness's account and was created an hour ago, so the other
-rules' tests see a fresh golden AMI; tests of the rule itself register images, or an error, on the stub.
-"""
+"""Fixtures for the policy pack's tests: EC2 stubbed for golden-ami-fresh (tests/support/stub_ec2.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from typing import Any
-
 import pytest
-from botocore.exceptions import ClientError
 
-from policy_packs.forensics.rules import aws_access
-
-from .harness import ACCOUNT
-
-REGION = "us-east-1"
-
-
-def creation_date(age: timedelta) -> str:
-    """An image CreationDate as EC2 writes it, `age` ago."""
-    return (datetime.now(UTC) - age).strftime("%Y-%m-%dT%H:%M:%S.000Z")
-
-
-def client_error(code: str, message: str = "refused") -> ClientError:
-    return ClientError({"Error": {"Code": code, "Message": message}}, "DescribeImages")
-
-
-@dataclass
-class StubEc2:
-    """DescribeImages by id, as EC2 answers it."""
-
-    images: dict[str, dict[str, Any]] = field(default_factory=dict)
-    every_image_fresh: bool = True
-    error: Exception | None = None
-    calls: list[list[str]] = field(default_factory=list)
-
-    def add(self, image_id: str, age: timedelta, owner: str = ACCOUNT) -> str:
-        created = creation_date(age)
-        self.images[image_id] = {"ImageId": image_id, "OwnerId": owner, "CreationDate": created}
-        return created
-
-    def describe_images(self, *, ImageIds: list[str]) -> dict[str, Any]:
-        self.calls.append(list(ImageIds))
-        if self.error is not None:
-            raise self.error
-        found = []
-        for image_id in ImageIds:
-            if image_id in self.images:
-                found.append(self.images[image_id])
-            elif self.every_image_fresh:
-                found.append(
-                    {
-                        "ImageId": image_id,
-                        "OwnerId": ACCOUNT,
-                        "CreationDate": creation_date(timedelta(hours=1)),
-                    }
-                )
-            else:
-                raise client_error("InvalidAMIID.NotFound", f"The image id '[{image_id}]' does not exist")
-        return {"Images": found}
+from tests.support.stub_ec2 import StubEc2, stub_ec2
 
 
 @pytest.fixture(autouse=True)
-def ec2(monkeypatch: pytest.MonkeyPatch) -> Iterator[StubEc2]:
-    stub = StubEc2()
-
-    def connect(target: aws_access.Target | None = None) -> aws_access.Connection:
-        return aws_access.Connection(ec2=stub, region=REGION, account_id=ACCOUNT)
-
-    monkeypatch.setattr(aws_access, "connect", connect)
-    monkeypatch.delenv("FORENSICS_POLICY_AMI_OWNERS", raising=False)
-    yield stub
+def ec2(monkeypatch: pytest.MonkeyPatch) -> StubEc2:
+    """Every policy test sees a fresh golden AMI unless it registers images or an error on the stub."""
+    return stub_ec2(monkeypatch)

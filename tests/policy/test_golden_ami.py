@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from policy_packs.forensics.rules import aws_access
+from tests.support.stub_ec2 import StubEc2, client_error
 
-from .conftest import StubEc2, client_error
 from .harness import ACCOUNT, TAGS, U_OBJ, U_STR, run_resource
 
 POLICY = "golden-ami-fresh"

@@ -16,7 +16,7 @@ from botocore.exceptions import ClientError
 from service.config import Settings
 from service.orchestration.messages import ConfigValue, OperationKind, OperationRequest, OperationResult
 from service.orchestration.stacks import run_operation
-from tests.program_deploy.conftest import DeployTarget
+from tests.support.deploy_targets import DeployTarget
 from tests.support.persons import Endpoint, Person, declared_grant, make_person
 
 pytestmark = pytest.mark.engine

@@ -10,8 +10,8 @@ import pytest
 from service.config import Settings
 from service.orchestration import stacks
 from service.orchestration.messages import ConfigValue, OperationKind, OperationRequest
-from tests.program_deploy.conftest import DeployTarget
 from tests.program_deploy.test_forensic_environment import _config
+from tests.support.deploy_targets import DeployTarget
 
 pytestmark = pytest.mark.engine
 

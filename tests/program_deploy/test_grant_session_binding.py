@@ -26,10 +26,10 @@ from botocore.config import Config
 from programs.forensic_env.access import INVESTIGATION_SESSION_TAG
 from programs.forensic_env.config import GRANT_EXPIRY_FORMAT
 from service.orchestration.messages import OperationKind
-from tests.program_deploy.conftest import DeployTarget
 from tests.program_deploy.test_forensic_environment import _run
 from tests.program_deploy.test_grants_enforced import enforced_target  # noqa: F401 (fixture)
 from tests.program_deploy.test_roles_enforced import _denied
+from tests.support.deploy_targets import DeployTarget
 
 pytestmark = pytest.mark.engine
 

@@ -36,9 +36,9 @@ from programs.forensic_env.config import GRANT_EXPIRY_FORMAT
 from programs.forensic_env.trust import GRANT_SID_PREFIX
 from service.config import Settings
 from service.orchestration.messages import OperationKind, OperationResult
-from tests.program_deploy.conftest import DeployTarget
 from tests.program_deploy.test_forensic_environment import _run
 from tests.program_deploy.test_roles_enforced import _denied
+from tests.support.deploy_targets import DeployTarget
 from tests.support.persons import Endpoint, Person, declared_grant, make_person
 from tools.local_aws.aws import LocalAws
 from tools.local_aws.moto_server import assume_role_request, current_time_context, trust_permits

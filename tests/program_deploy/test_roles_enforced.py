@@ -58,8 +58,8 @@ from programs.forensic_env.access import (
 from programs.forensic_env.config import GRANT_EXPIRY_FORMAT
 from service.config import Settings
 from service.orchestration.messages import OperationKind
-from tests.program_deploy.conftest import DeployTarget
 from tests.program_deploy.test_forensic_environment import _run
+from tests.support.deploy_targets import DeployTarget
 from tools.local_aws.aws import LocalAws
 from tools.local_aws.seed import seed
 

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from service.orchestration.messages import OperationKind
-from tests.program_deploy.conftest import DeployTarget
 from tests.program_deploy.test_forensic_environment import _run
+from tests.support.deploy_targets import DeployTarget
 
 pytestmark = pytest.mark.engine
 

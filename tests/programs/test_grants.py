@@ -8,13 +8,11 @@ from typing import Any
 
 import pytest
 
-from policy_packs.forensics.rules import aws_access
 from programs.forensic_env.config import ConfigError, validate_config
 from programs.forensic_env.trust import GRANT_SID_PREFIX, TRUST_POLICY_MAX_CHARS
-from tests.policy.conftest import REGION as EC2_REGION
-from tests.policy.conftest import StubEc2
 from tests.policy.harness import run_everything
 from tests.programs.harness import ACCOUNT, ProgramRun, policy_resources, run_program
+from tests.support.stub_ec2 import stub_ec2
 
 ALICE_ARN = (
     f"arn:aws:iam::{ACCOUNT}:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Forensics_0a1b2c3d4e5f"
@@ -123,13 +121,7 @@ def test_grants_of_one_role_get_distinct_sids() -> None:
 @pytest.fixture
 def fresh_images(monkeypatch: pytest.MonkeyPatch) -> None:
     """golden-ami-fresh asks EC2 about the workstation's image: a stub that knows it as fresh."""
-    stub = StubEc2()
-
-    def connect(target: aws_access.Target | None = None) -> aws_access.Connection:
-        return aws_access.Connection(ec2=stub, region=EC2_REGION, account_id=ACCOUNT)
-
-    monkeypatch.setattr(aws_access, "connect", connect)
-    monkeypatch.delenv("FORENSICS_POLICY_AMI_OWNERS", raising=False)
+    stub_ec2(monkeypatch, account_id=ACCOUNT)
 
 
 @pytest.mark.usefixtures("fresh_images")

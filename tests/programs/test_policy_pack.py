@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from tests.policy.conftest import ec2
 from tests.policy.harness import Res, run_everything
 from tests.programs.harness import SNAPSHOTS, ProgramRun, policy_resources, run_program
+from tests.support.stub_ec2 import stub_ec2
 
-# golden-ami-fresh asks EC2 about the image: the policy tests' stub answers (a fresh golden AMI).
-pytestmark = pytest.mark.usefixtures(ec2.__name__)
+
+@pytest.fixture(autouse=True)
+def _fresh_images(monkeypatch: pytest.MonkeyPatch) -> None:
+    """golden-ami-fresh asks EC2 about the image: the policy tests' stub answers (a fresh golden AMI)."""
+    stub_ec2(monkeypatch)
+
 
 COPY = "aws:ebs/snapshotCopy:SnapshotCopy"
 

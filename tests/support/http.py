@@ -10,6 +10,15 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+# How often a server's loop looks for a stop request: shutdown() waits for that look, so stopping a server
+# takes up to this long (the library's default of 0.5 s made every test with one of these servers wait).
+POLL_SECONDS = 0.02
+
+
+def serve_in_background(server: ThreadingHTTPServer) -> None:
+    """Runs ``server`` on a daemon thread until ``server.shutdown()``."""
+    threading.Thread(target=server.serve_forever, args=(POLL_SECONDS,), daemon=True).start()
+
 
 @dataclass
 class Received:
@@ -67,7 +76,7 @@ class RecordingServer:
                 return None
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        serve_in_background(self._server)
         return self
 
     @property
@@ -182,7 +191,7 @@ class JiraStandIn:
                 return None
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        serve_in_background(self._server)
         return self
 
     @property

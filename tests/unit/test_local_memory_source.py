@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import http.server
 import json
-import threading
 from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
@@ -14,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from service.custody import memory_capture
+from tests.support.http import serve_in_background
 from tests.support.root import require_root
 from tools.local_aws import memory_source
 from tools.local_aws.ssm_agent import check_parameters
@@ -29,7 +29,7 @@ def served(tmp_path: Path) -> Iterator[str]:
     (folder / "avml").write_bytes(STANDIN.read_bytes())
     handler = partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    serve_in_background(server)
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}/avml"
     finally:

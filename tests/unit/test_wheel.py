@@ -22,6 +22,8 @@ from pathlib import Path
 
 import pytest
 
+# One worker runs the module, so the wheel (a module fixture) is built once, not once per worker.
+pytestmark = pytest.mark.xdist_group(name="wheel")
 ROOT = Path(__file__).resolve().parents[2]
 PRODUCT = ("service", "programs", "policy_packs")
 DEV_TOOLING = ("tools/local_aws/", "tools/aws_standin/")
