@@ -19,8 +19,9 @@ from tests.support.engine_runs import EngineRunCounter, wrapper_cli
 from tests.support.people import TEST_PEOPLE
 from tests.support.scheduling import longest_first
 from tests.support.targets import TARGET
-from tools.local_aws import memory_tool
+from tools.local_aws import memory_tool, service_user
 from tools.local_aws.aws import LocalAws
+from tools.local_aws.service_user import ServiceUser
 from tools.local_servers import PostgresServer, RedisServer
 
 # The app, client and engine-client fixtures every suite of the service's packages uses.
@@ -56,7 +57,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     longest_first(items)
 
 
-# What the suite's own Settings act as against the shared local AWS: the service's base identity.
+# What the suite's own Settings act as against the shared local AWS: the service's own identity.
 _IDENTITY_ENV = ("FORENSICS_AWS_ACCESS_KEY_ID", "FORENSICS_AWS_SECRET_ACCESS_KEY")
 # A module that still needs a local AWS judging nothing says so, with the reason (README, "Tests"):
 # ``pytestmark = pytest.mark.open_local_aws("acts as a clean-room person role without a grant")``.
@@ -81,15 +82,34 @@ def open_local_aws() -> Iterator[LocalAws]:
         yield aws
 
 
+@pytest.fixture(scope="session")
+def suite_service_user(enforcing_local_aws: LocalAws) -> ServiceUser:
+    """The service's own identity in the worker's shared local AWS, as day zero makes it: the IAM user
+    ``forensics-service``, made by the operator without permissions; ``tools.local_aws.seed`` grants it
+    exactly ``service_identity.service_policy`` over the roles it seeds."""
+    user = service_user.ensure_user(enforcing_local_aws.client("iam"))
+    enforcing_local_aws.service_credentials = (user.access_key_id, user.secret_access_key)
+    return user
+
+
 @pytest.fixture(scope="module")
 def local_aws(request: pytest.FixtureRequest) -> Iterator[LocalAws]:
     """The module's local AWS: the worker's enforcing one, unless the module is marked ``open_local_aws``.
-    Its administrator's keys are the base credentials of every Settings built meanwhile (``FORENSICS_AWS_*``
-    in the environment, inherited by the nodes a test starts): ``local_aws.client`` and the service act as
-    the operator, and the service assumes the seeded roles with those keys."""
+
+    The service acts as itself there: the service user's keys are the base credentials of every Settings
+    built meanwhile (``FORENSICS_AWS_*`` in the environment, inherited by the nodes and engine children a
+    test starts), so whatever the service does as itself rather than through a seeded role is judged
+    against its own policy. The operator is ``local_aws`` itself: ``local_aws.client`` (AWS-side checks,
+    the sample world), ``tools.local_aws.seed`` (``operator_settings``). On an open local AWS, which judges
+    nothing, both are its administrator, as before."""
     opened = request.node.get_closest_marker(OPEN_MARK) is not None
     aws: LocalAws = request.getfixturevalue("open_local_aws" if opened else "enforcing_local_aws")
-    keys = dict(zip(_IDENTITY_ENV, (aws.access_key_id, aws.secret_access_key), strict=True))
+    if opened:
+        credentials = (aws.access_key_id, aws.secret_access_key)
+    else:
+        user: ServiceUser = request.getfixturevalue("suite_service_user")
+        credentials = (user.access_key_id, user.secret_access_key)
+    keys = dict(zip(_IDENTITY_ENV, credentials, strict=True))
     with mock.patch.dict(os.environ, keys):
         yield aws
 
