@@ -88,7 +88,7 @@ def seed(settings: Settings) -> SeedResult:
         for region in settings.accounts:
             _ensure_memory_document(settings, region, source.snapshot_role_arn)
     _ensure_anchor_bucket(settings)
-    _grant_service(settings)
+    grant_service(settings)
     return results.get(settings.aws_region) or next(iter(results.values()))
 
 
@@ -111,9 +111,10 @@ def _operator_client(settings: Settings, service: str, region: str | None = None
     return aws_clients.client(operator_settings(settings), service, region, **options)
 
 
-def _grant_service(settings: Settings) -> None:
-    """When ``settings`` act as the service user (the suite's shared local AWS), it is granted exactly what
-    ``service_identity.service_policy`` says over what was just seeded, by the operator."""
+def grant_service(settings: Settings) -> None:
+    """When ``settings`` act as the service user (the suite's shared local AWS), the operator grants it what
+    ``service_identity.service_policy`` says for them (the seeded roles, and the alert queues and state
+    bucket they configure); settings acting as anyone else are left as they are."""
     caller = str(aws_clients.client(settings, "sts").get_caller_identity()["Arn"])
     if service_user.is_service_user(caller):
         service_user.grant(operator_settings(settings), settings)
