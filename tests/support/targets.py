@@ -22,6 +22,7 @@ from typing import Any
 import boto3
 
 from service.config import LOCAL_SOURCE_ACCOUNT, PersonPrincipal, Settings
+from tests.support.aws import assuming_keys
 from tests.support.people import TEST_PEOPLE
 from tools.aws_test_run import EVIDENCE_VARIABLES, PERSON_VARIABLE
 
@@ -46,9 +47,13 @@ class Target:
     evidence: Callable[[Path], Evidence]
     # GRANTEE's own AWS principal (an IAM role or user): what their grants are bound to.
     grantee_arn: str
+    # The STS client that assumes a given role (default: ``client``'s): locally the service's roles are
+    # assumed with the service's keys (tests/support/aws.py).
+    sts_for: Callable[[str], Any] | None = None
 
     def credentials_for(self, role_arn: str) -> dict[str, str]:
-        creds = self.client("sts").assume_role(RoleArn=role_arn, RoleSessionName="scenario")["Credentials"]
+        sts = self.sts_for(role_arn) if self.sts_for else self.client("sts")
+        creds = sts.assume_role(RoleArn=role_arn, RoleSessionName="scenario")["Credentials"]
         return {
             "aws_access_key_id": creds["AccessKeyId"],
             "aws_secret_access_key": creds["SecretAccessKey"],
@@ -89,7 +94,10 @@ def local_target(settings: Settings, local_aws: Any) -> Target:
             }
         }
     )
-    return Target("local", settings, local_aws.client, evidence, grantee)
+    def sts_for(role_arn: str) -> Any:
+        return local_aws._client("sts", *assuming_keys(local_aws, role_arn))
+
+    return Target("local", settings, local_aws.client, evidence, grantee, sts_for)
 
 
 def _person_role(iam: Any, sts: Any) -> str:

@@ -14,7 +14,7 @@ from botocore.exceptions import ClientError
 
 from service import aws_clients
 from service.bootstrap.service_identity import POLICY_NAME, service_policy
-from service.config import LOCAL_SOURCE_ACCOUNT, Settings
+from service.config import LOCAL_SOURCE_ACCOUNT, ForensicAccount, Settings
 from tests.support.settings import make_settings
 from tools.local_aws.aws import LocalAws
 from tools.local_aws.organization_accounts import MEMBER_ROLE_NAME
@@ -89,3 +89,23 @@ def test_the_enforcing_local_aws_refuses_the_service_what_its_policy_does_not_gr
     # Nor enter an account of the organization the way the operator does.
     member = f"arn:aws:iam::{LOCAL_SOURCE_ACCOUNT}:role/{MEMBER_ROLE_NAME}"
     assert _denied(lambda: aws_clients.client(seeded, "sts", role_arn=member)) == "AccessDenied"
+
+
+def test_a_grant_adds_another_settings_roles_without_widening_a_statement(tmp_path: Path) -> None:
+    home = make_settings(tmp_path / "home", aws_endpoint_url="https://127.0.0.1:1")
+    away = home.model_copy(
+        update={
+            "forensic_accounts": {"eu-west-1": ForensicAccount(account_id=LOCAL_SOURCE_ACCOUNT)},
+            "pulumi_backend_url": "s3://shared-state?region=us-east-1",
+        }
+    )
+    merged = merged_policy(service_policy(home), service_policy(away))
+    by_sid = {s["Sid"]: s for s in merged["Statement"]}
+    assert set(by_sid) == {"AssumeDayZeroRoles", "StateObjects", "StateBucket"}
+    assert by_sid["AssumeDayZeroRoles"]["Action"] == "sts:AssumeRole"
+    assert set(by_sid["AssumeDayZeroRoles"]["Resource"]) == set(
+        service_policy(home)["Statement"][0]["Resource"] + service_policy(away)["Statement"][0]["Resource"]
+    )
+    assert by_sid["StateBucket"]["Resource"] == ["arn:aws:s3:::shared-state"]
+    # Granting the same settings again changes nothing.
+    assert merged_policy(merged, service_policy(away)) == merged

@@ -49,15 +49,13 @@ def _listed(value: Any) -> list[Any]:
 
 def merged_policy(held: dict[str, Any] | None, granted: dict[str, Any]) -> dict[str, Any]:
     """``granted`` added to ``held``: a statement of the same Sid (same effect and actions, by
-    ``service_policy``'s construction) gets the union of both resource lists."""
-    statements = {str(s["Sid"]): dict(s) for s in (held or {}).get("Statement", [])}
-    for statement in granted["Statement"]:
+    ``service_policy``'s construction) gets the union of both resource lists (each a sorted list, so a
+    second grant of the same settings changes nothing)."""
+    statements: dict[str, dict[str, Any]] = {}
+    for statement in [*(held or {}).get("Statement", []), *granted["Statement"]]:
         sid = str(statement["Sid"])
-        if sid in statements:
-            resources = _listed(statements[sid]["Resource"]) + _listed(statement["Resource"])
-            statements[sid]["Resource"] = sorted(set(resources))
-        else:
-            statements[sid] = dict(statement)
+        merged = statements.setdefault(sid, {**statement, "Resource": []})
+        merged["Resource"] = sorted(set(merged["Resource"]) | set(_listed(statement["Resource"])))
     return {"Version": "2012-10-17", "Statement": list(statements.values())}
 
 
