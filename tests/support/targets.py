@@ -94,6 +94,7 @@ def local_target(settings: Settings, local_aws: Any) -> Target:
             }
         }
     )
+
     def sts_for(role_arn: str) -> Any:
         return local_aws._client("sts", *assuming_keys(local_aws, role_arn))
 

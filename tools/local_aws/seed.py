@@ -352,9 +352,7 @@ def _ensure_memory_document(settings: Settings, region: str, role_arn: str) -> N
     from service.custody import memory_capture
 
     name = settings.memory_document_name
-    ssm = _operator_client(
-        settings, "ssm", region, role_arn=operator_role(settings, role_arn.split(":")[4])
-    )
+    ssm = _operator_client(settings, "ssm", region, role_arn=operator_role(settings, role_arn.split(":")[4]))
     try:
         ssm.get_document(Name=name)
     except ssm.exceptions.InvalidDocument:
