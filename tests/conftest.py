@@ -20,8 +20,9 @@ from tests.support.people import TEST_PEOPLE
 from tests.support.scheduling import longest_first
 from tests.support.targets import TARGET
 from tests.support.test_costs import TestCostMeter
-from tools.local_aws import memory_tool
+from tools.local_aws import memory_tool, service_user
 from tools.local_aws.aws import LocalAws
+from tools.local_aws.service_user import ServiceUser
 from tools.local_servers import PostgresServer, RedisServer
 
 # The app, client and engine-client fixtures every suite of the service's packages uses.
@@ -69,11 +70,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     longest_first(items)
 
 
-# What the suite's own Settings act as against the shared local AWS: the service's base identity.
+# What the suite's own Settings act as against the shared local AWS: the service's own identity.
 _IDENTITY_ENV = ("FORENSICS_AWS_ACCESS_KEY_ID", "FORENSICS_AWS_SECRET_ACCESS_KEY")
-# A module that still needs a local AWS judging nothing says so, with the reason (README, "Tests"):
-# ``pytestmark = pytest.mark.open_local_aws("acts as a clean-room person role without a grant")``.
-OPEN_MARK = "open_local_aws"
 
 
 @pytest.fixture(scope="session")
@@ -88,23 +86,29 @@ def enforcing_local_aws() -> Iterator[LocalAws]:
 
 
 @pytest.fixture(scope="session")
-def open_local_aws() -> Iterator[LocalAws]:
-    """A local AWS that judges no IAM, started only for modules marked ``open_local_aws``."""
-    with LocalAws() as aws:
-        yield aws
+def suite_service_user(enforcing_local_aws: LocalAws) -> ServiceUser:
+    """The service's own identity in the worker's shared local AWS, as day zero makes it: the IAM user
+    ``forensics-service``, made by the operator without permissions; ``tools.local_aws.seed`` grants it
+    exactly ``service_identity.service_policy`` over the roles it seeds."""
+    user = service_user.ensure_user(enforcing_local_aws.client("iam"))
+    enforcing_local_aws.service_credentials = (user.access_key_id, user.secret_access_key)
+    return user
 
 
 @pytest.fixture(scope="module")
-def local_aws(request: pytest.FixtureRequest) -> Iterator[LocalAws]:
-    """The module's local AWS: the worker's enforcing one, unless the module is marked ``open_local_aws``.
-    Its administrator's keys are the base credentials of every Settings built meanwhile (``FORENSICS_AWS_*``
-    in the environment, inherited by the nodes a test starts): ``local_aws.client`` and the service act as
-    the operator, and the service assumes the seeded roles with those keys."""
-    opened = request.node.get_closest_marker(OPEN_MARK) is not None
-    aws: LocalAws = request.getfixturevalue("open_local_aws" if opened else "enforcing_local_aws")
-    keys = dict(zip(_IDENTITY_ENV, (aws.access_key_id, aws.secret_access_key), strict=True))
+def local_aws(enforcing_local_aws: LocalAws, suite_service_user: ServiceUser) -> Iterator[LocalAws]:
+    """The module's local AWS: the worker's enforcing one (there is no module that runs on a local AWS judging
+    nothing: README, "Tests").
+
+    The service acts as itself there: the service user's keys are the base credentials of every Settings
+    built meanwhile (``FORENSICS_AWS_*`` in the environment, inherited by the nodes and engine children a
+    test starts), so whatever the service does as itself rather than through a seeded role is judged
+    against its own policy. The operator is ``local_aws`` itself: ``local_aws.client`` (AWS-side checks,
+    the sample world), ``tools.local_aws.seed`` (``operator_settings``)."""
+    credentials = (suite_service_user.access_key_id, suite_service_user.secret_access_key)
+    keys = dict(zip(_IDENTITY_ENV, credentials, strict=True))
     with mock.patch.dict(os.environ, keys):
-        yield aws
+        yield enforcing_local_aws
 
 
 @pytest.fixture(scope="module")

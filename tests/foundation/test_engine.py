@@ -15,6 +15,7 @@ from service.orchestration.messages import ConfigValue, OperationKind, Operation
 from service.orchestration.stacks import run_operation
 from tools.build_pulumi_cli import pinned_sdk_version
 from tools.local_aws.aws import LocalAws
+from tools.local_aws.seed import operator_settings
 
 pytestmark = pytest.mark.engine
 
@@ -36,7 +37,10 @@ def _run(
         config={"name": ConfigValue(name), **{k: ConfigValue(v) for k, v in config.items()}},
         policy_packs=[TEST_PACK],
     )
-    return run_operation(settings, request, events.append if events is not None else None, program=PROGRAM)
+    # The engine's plumbing, with a program of the tests' own and no role to assume: deployed as the
+    # operator (the service deploys only through a forensic account's deploy role, nothing as itself).
+    operator = operator_settings(settings)
+    return run_operation(operator, request, events.append if events is not None else None, program=PROGRAM)
 
 
 def _vpcs_tagged(aws: LocalAws, name: str) -> list[dict[str, Any]]:

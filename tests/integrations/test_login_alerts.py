@@ -28,6 +28,7 @@ from tests.support.api import ADMIN, open_body
 from tests.support.http import RecordingServer
 from tests.support.integrations import integration_settings, wait_status
 from tools.local_aws.aws import LocalAws
+from tools.local_aws.seed import grant_service
 
 FORENSIC = "123456789012"  # moto's account
 REGION = "eu-west-1"
@@ -154,7 +155,7 @@ def jobs_ctx(app: FastAPI, client: TestClient) -> JobContext:
 def settings(
     tmp_path: Path, ticket_server: RecordingServer, local_aws: LocalAws, alert_queue: tuple[str, str]
 ) -> Any:
-    return integration_settings(
+    settings = integration_settings(
         tmp_path,
         ticket_server.url,
         outbox_dispatch_on_commit=False,
@@ -163,6 +164,9 @@ def settings(
         aws_verify_tls=False,
         forensic_accounts={local_aws.region: {"account_id": FORENSIC, "alert_queue_url": alert_queue[1]}},
     )
+    # The service reads (and deletes) the alerts as itself: day zero grants it this account's queue.
+    grant_service(settings)
+    return settings
 
 
 def _queued(local_aws: LocalAws, url: str) -> int:

@@ -17,7 +17,7 @@ from service import aws_clients
 from service.config import ForensicAccount, Settings
 from service.main import create_app
 from tests.support.api import ADMIN, ADMIN_TOKEN, open_body, wait_operation
-from tools.local_aws.seed import seed
+from tools.local_aws.seed import operator_settings, seed
 
 pytestmark = pytest.mark.engine
 
@@ -60,7 +60,9 @@ def _open(client: TestClient, ticket: str, region: str) -> dict[str, Any]:
 
 
 def _vpcs(settings: Settings, region: str, role: str | None, vpc_id: str) -> list[str]:
-    ec2 = aws_clients.client(settings, "ec2", region, role_arn=role)
+    """The VPC's owner as seen through ``role`` (the service's deploy role), or by the operator in its own
+    account (None)."""
+    ec2 = aws_clients.client(settings if role else operator_settings(settings), "ec2", region, role_arn=role)
     found = ec2.describe_vpcs(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["Vpcs"]
     return [v["OwnerId"] for v in found]
 
@@ -76,7 +78,7 @@ def test_each_region_deploys_into_its_own_forensic_account(two_accounts: tuple[T
     nowhere = client.post("/v1/investigations", json=open_body("SEC-501", region="ap-south-1"), headers=ADMIN)
     assert nowhere.status_code == 422 and "no forensic account" in nowhere.json()["error"]["message"]
     assert client.get("/v1/investigations", headers=ADMIN).json()["total"] == 0
-    ec2_nowhere = aws_clients.client(settings, "ec2", "ap-south-1")
+    ec2_nowhere = aws_clients.client(operator_settings(settings), "ec2", "ap-south-1")
     assert [v for v in ec2_nowhere.describe_vpcs()["Vpcs"] if not v.get("IsDefault")] == []
 
     home = _open(client, "SEC-502", HOME)

@@ -25,6 +25,7 @@ from pulumi import automation as auto
 
 from service.config import PROJECT_ROOT, Settings
 from service.orchestration.engine_environment import prepare_directories, pulumi_env
+from tools.local_aws.seed import operator_settings
 
 # Services the day-zero programs call, each given the local endpoint.
 LOCAL_SERVICES = ("iam", "sts", "ec2", "kms", "ssm", "organizations")
@@ -98,7 +99,11 @@ def program_stack(
 
     The workspace is a folder of this run's own (in the data folder) holding a copy of the program's
     Pulumi.yaml: the stack settings file the workspace writes beside it then never lands in the checkout,
-    where a parallel worker deploying the same program under the same stack name would overwrite it."""
+    where a parallel worker deploying the same program under the same stack name would overwrite it.
+
+    Day zero is the operator's act: the stack's provider acts with the operator's keys of the local AWS the
+    settings point at (``operator_settings``), not the service's."""
+    settings = operator_settings(settings)
     prepare_directories(settings)
     workspace = settings.data_dir / "day-zero" / stack_name
     workspace.mkdir(parents=True, exist_ok=True)

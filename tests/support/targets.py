@@ -22,6 +22,7 @@ from typing import Any
 import boto3
 
 from service.config import LOCAL_SOURCE_ACCOUNT, Settings
+from tests.support.aws import assuming_keys
 from tests.support.people import TEST_PEOPLE
 from tests.support.persons import Endpoint, Person, make_person, with_people
 from tools.aws_test_run import EVIDENCE_VARIABLES, PERSON_VARIABLE
@@ -47,13 +48,17 @@ class Target:
     evidence: Callable[[Path], Evidence]
     # GRANTEE, with their own AWS principal: what their grants are bound to.
     grantee: Person
+    # The STS client that assumes a given role (default: ``client``'s): locally the service's roles are
+    # assumed with the service's keys (tests/support/aws.py).
+    sts_for: Callable[[str], Any] | None = None
 
     @property
     def grantee_arn(self) -> str:
         return self.grantee.principal_arn
 
     def credentials_for(self, role_arn: str) -> dict[str, str]:
-        creds = self.client("sts").assume_role(RoleArn=role_arn, RoleSessionName="scenario")["Credentials"]
+        sts = self.sts_for(role_arn) if self.sts_for else self.client("sts")
+        creds = sts.assume_role(RoleArn=role_arn, RoleSessionName="scenario")["Credentials"]
         return {
             "aws_access_key_id": creds["AccessKeyId"],
             "aws_secret_access_key": creds["SecretAccessKey"],
@@ -88,7 +93,11 @@ def local_target(settings: Settings, local_aws: Any) -> Target:
     # GRANTEE's own role in the local AWS: the grant names a principal that exists, as real IAM requires of
     # a trust policy, and the scenario signs in as them through it.
     grantee = make_person(local_aws.client, Endpoint.of(settings), GRANTEE)
-    return Target("local", with_people(settings, grantee), local_aws.client, evidence, grantee)
+
+    def sts_for(role_arn: str) -> Any:
+        return local_aws._client("sts", *assuming_keys(local_aws, role_arn))
+
+    return Target("local", with_people(settings, grantee), local_aws.client, evidence, grantee, sts_for)
 
 
 def aws_missing() -> list[str]:

@@ -51,8 +51,9 @@ def test_the_shared_local_aws_refuses_unknown_keys_and_the_deploy_role_beyond_it
         "InvalidClientTokenId",
         "AccessDenied",
     )
-    # The settings a test builds act as the local AWS's administrator (the operator), not as moto's root.
-    assert seeded.aws_access_key_id == local_aws.access_key_id
+    # The settings a test builds act as the service's own identity, neither the operator nor moto's root
+    # (tests/unit/test_suite_service_identity.py).
+    assert seeded.aws_access_key_id not in (local_aws.access_key_id, "testing")
     deploy = role_session(local_aws, _deploy_role(seeded), "enforced")
     # Within its policy: reads it is granted.
     deploy("ec2").describe_vpcs()

@@ -49,6 +49,9 @@ _BOOTSTRAP_ACTIONS = 3
 # And per member account the administrator is given a way into (AssumeRole into the account, CreateRole,
 # AttachRolePolicy): the member-account role AWS Organizations makes in an account it creates.
 _MEMBER_ACCOUNT_ACTIONS = 3
+# The local AWSs this process started, by endpoint: an operator's step given only a service's settings (the
+# suite's seed) finds the administrator of the local AWS they point at here (``LocalAws.started_at``).
+_STARTED: dict[str, LocalAws] = {}
 
 
 class LocalAws:
@@ -115,6 +118,9 @@ class LocalAws:
         self.access_key_id = "testing"
         self.secret_access_key = "testing"
         self.admin_arn: str | None = None
+        # The keys of the service's own identity, once one is made here (``tools.local_aws.service_user``):
+        # what the suite's service acts as, and assumes the service's roles with.
+        self.service_credentials: tuple[str, str] | None = None
         self._proc: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 60.0) -> LocalAws:
@@ -164,6 +170,7 @@ class LocalAws:
                 except BaseException:
                     self.stop()
                     raise
+            _STARTED[self.endpoint_url] = self
             return self
         self.stop()
         raise RuntimeError(f"moto server did not answer on {self.endpoint_url} within {timeout}s")
@@ -232,7 +239,13 @@ class LocalAws:
 
         return f"arn:aws:iam::{account_id}:role/{MEMBER_ROLE_NAME}"
 
+    @staticmethod
+    def started_at(endpoint_url: str | None) -> LocalAws | None:
+        """The running local AWS this process started at ``endpoint_url``, if any."""
+        return _STARTED.get(endpoint_url or "")
+
     def stop(self) -> None:
+        _STARTED.pop(self.endpoint_url, None)
         if self._proc is not None and self._proc.poll() is None:
             self._proc.terminate()
             try:

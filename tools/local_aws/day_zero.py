@@ -4,7 +4,8 @@ the local AWS's administrator (the user an enforcing ``LocalAws`` creates: what 
 1. The organization and a member account for evidence (``CreateAccount``: the account comes with AWS's
    ``OrganizationAccountAccessRole``, tools/local_aws/organization_accounts.py), as the world has them.
 2. The service's own identity: the IAM user ``forensics-service`` in the service's (management) account,
-   created without permissions, because the day-zero trust policies name it.
+   created without permissions, because the day-zero trust policies name it (``service_user``, as the
+   suite's shared local AWS has it too).
 3. ``bootstrap`` (service/bootstrap): the forensic account, the source account (through the member-account
    role) and the organization's OU and SCPs, built by the programs.
 4. The service user gets exactly ``service_identity.service_policy`` (assume the bootstrap's roles, read the
@@ -24,19 +25,18 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from pydantic import SecretStr
 
 from service import aws_clients
 from service.bootstrap.programs import BootstrapOptions, DayZeroProgram, StackPlan
 from service.bootstrap.run import BootstrapResult, bootstrap
-from service.bootstrap.service_identity import POLICY_NAME, service_policy
 from service.config import LOCAL_SNAPSHOT_ROLE, ForensicAccount, Settings, SourceAccount
+from tools.local_aws import service_user
 from tools.local_aws.organization_accounts import MEMBER_ROLE_NAME
 from tools.local_aws.seed import SampleHost, seed_golden_image, seed_sample_host
 
-SERVICE_USER = "forensics-service"
+SERVICE_USER = service_user.SERVICE_USER
 SOURCE_ACCOUNT_NAME = "forensics-sample-affected"
 SOURCE_ACCOUNT_EMAIL = "affected@example.com"
 
@@ -80,27 +80,14 @@ def _organization(operator: Settings) -> tuple[str, str]:
     return str(organization_id), str(status["CreateAccountStatus"]["AccountId"])
 
 
-def _service_user(operator: Settings) -> tuple[str, dict[str, Any]]:
-    """The service's IAM user, with a new access key (the previous ones are removed: only the running
-    service holds a key)."""
-    iam = aws_clients.client(operator, "iam")
-    try:
-        arn = iam.get_user(UserName=SERVICE_USER)["User"]["Arn"]
-    except iam.exceptions.NoSuchEntityException:
-        arn = iam.create_user(UserName=SERVICE_USER)["User"]["Arn"]
-    for key in iam.list_access_keys(UserName=SERVICE_USER)["AccessKeyMetadata"]:
-        iam.delete_access_key(UserName=SERVICE_USER, AccessKeyId=key["AccessKeyId"])
-    key = iam.create_access_key(UserName=SERVICE_USER)["AccessKey"]
-    return str(arn), dict(key)
-
-
 def build(operator: Settings, progress: Progress = print) -> LocalDayZero:
     """Day zero of a local AWS whose administrator's keys ``operator`` holds (it enforces IAM: every later
     call of the service is judged against what the bootstrap granted)."""
     started, cpu_started = time.monotonic(), _cpu()
     organization_id, source_account = _organization(operator)
     progress(f"day zero: organization {organization_id}, affected account {source_account}")
-    service_arn, key = _service_user(operator)
+    user = service_user.ensure_user(aws_clients.client(operator, "iam"))
+    service_arn = user.arn
     progress(f"day zero: the service's identity is {service_arn}")
     external_id = secrets.token_hex(16)
     planned = operator.model_copy(
@@ -137,14 +124,11 @@ def build(operator: Settings, progress: Progress = print) -> LocalDayZero:
             "source_accounts": sources,
             "signing_key_id": written["FORENSICS_SIGNING_KEY_ID"],
             "audit_anchor_bucket": written.get("FORENSICS_AUDIT_ANCHOR_BUCKET", operator.anchor_bucket),
-            "aws_access_key_id": key["AccessKeyId"],
-            "aws_secret_access_key": SecretStr(key["SecretAccessKey"]),
+            "aws_access_key_id": user.access_key_id,
+            "aws_secret_access_key": SecretStr(user.secret_access_key),
         }
     )
-    iam = aws_clients.client(operator, "iam")
-    iam.put_user_policy(
-        UserName=SERVICE_USER, PolicyName=POLICY_NAME, PolicyDocument=json.dumps(service_policy(service))
-    )
+    service_user.grant(operator, service)
     progress("day zero: seeding what exists before it (golden image, a compromised host)")
     region = operator.aws_region
     ami_id = seed_golden_image(operator, region, None)
@@ -153,8 +137,8 @@ def build(operator: Settings, progress: Progress = print) -> LocalDayZero:
     env = {
         **written,
         "FORENSICS_SERVICE_PRINCIPAL_ARNS": json.dumps([service_arn]),
-        "FORENSICS_AWS_ACCESS_KEY_ID": key["AccessKeyId"],
-        "FORENSICS_AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"],
+        "FORENSICS_AWS_ACCESS_KEY_ID": user.access_key_id,
+        "FORENSICS_AWS_SECRET_ACCESS_KEY": user.secret_access_key,
     }
     seconds, cpu_seconds = time.monotonic() - started, _cpu() - cpu_started
     progress(f"day zero: done in {seconds:.0f} s ({cpu_seconds:.0f} s CPU with the engines it ran)")

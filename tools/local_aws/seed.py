@@ -14,9 +14,13 @@ day zero's ~100 s each; the programs themselves are proven on the engine by
 tests/bootstrap/test_local_day_zero_engine.py and test_deploy_role_engine.py, and ``seed`` only restates
 their documents, so a permission the clean room needs and the program lacks fails the suite here too.
 
-Everything is made by the operator: with the caller's own credentials in their own account, and in another
+Everything is made by the operator: with the operator's own credentials in their own account, and in another
 account through the member-account role an operator enters it by (``OrganizationAccountAccessRole``:
-``LocalAws(member_accounts=...)`` makes it where Organizations' CreateAccount did not). The deploy role could
+``LocalAws(member_accounts=...)`` makes it where Organizations' CreateAccount did not). The settings given
+are the service's: the roles trust the identity they act as, and when that is the service user
+(``tools.local_aws.service_user``, the suite's shared local AWS) the seed then grants it
+``service_identity.service_policy`` over what it made; the operator is the administrator of the local AWS
+the settings point at (``operator_settings``). The deploy role could
 not make the signing key's alias, the golden-image parameter or the anchor bucket (its guardrails deny them),
 as on AWS, where the program makes them.
 
@@ -32,6 +36,8 @@ from __future__ import annotations
 import dataclasses
 import json
 from typing import Any, TypedDict
+
+from pydantic import SecretStr
 
 from programs.forensic_account.config import (
     ANCHOR_RETENTION_DAYS,
@@ -52,6 +58,8 @@ from service import aws_clients
 from service.config import Settings
 from service.containment import isolation
 from service.custody import disk_image
+from tools.local_aws import service_user
+from tools.local_aws.aws import LocalAws
 from tools.local_aws.organization_accounts import MEMBER_ROLE_NAME
 from tools.local_aws.sample_disk import sample_image
 
@@ -80,7 +88,36 @@ def seed(settings: Settings) -> SeedResult:
         for region in settings.accounts:
             _ensure_memory_document(settings, region, source.snapshot_role_arn)
     _ensure_anchor_bucket(settings)
+    grant_service(settings)
     return results.get(settings.aws_region) or next(iter(results.values()))
+
+
+def operator_settings(settings: Settings) -> Settings:
+    """``settings`` acting as the operator: with the administrator's keys of the local AWS they point at
+    when this process started it (the suite's: its settings act as the service user), else as they are
+    (``make run``'s day zero hands the operator's own settings)."""
+    aws = LocalAws.started_at(settings.aws_endpoint_url)
+    if aws is None or aws.access_key_id == settings.aws_access_key_id:
+        return settings
+    return settings.model_copy(
+        update={
+            "aws_access_key_id": aws.access_key_id,
+            "aws_secret_access_key": SecretStr(aws.secret_access_key),
+        }
+    )
+
+
+def _operator_client(settings: Settings, service: str, region: str | None = None, **options: Any) -> Any:
+    return aws_clients.client(operator_settings(settings), service, region, **options)
+
+
+def grant_service(settings: Settings) -> None:
+    """When ``settings`` act as the service user (the suite's shared local AWS), the operator grants it what
+    ``service_identity.service_policy`` says for them (the seeded roles, and the alert queues and state
+    bucket they configure); settings acting as anyone else are left as they are."""
+    caller = str(aws_clients.client(settings, "sts").get_caller_identity()["Arn"])
+    if service_user.is_service_user(caller):
+        service_user.grant(operator_settings(settings), settings)
 
 
 def seed_account(settings: Settings, region: str, deploy_role_arn: str | None) -> SeedResult:
@@ -109,7 +146,7 @@ def seed_sample_host(settings: Settings, region: str, role_arn: str | None) -> S
     with a data volume holding a small ext4 file system, and a snapshot of that disk (the evidence a
     responder names). Idempotent (found by its tags); made through ``role_arn`` (the operator's way into the
     account: on day zero, the organization's member-account role)."""
-    ec2 = aws_clients.client(settings, "ec2", region, role_arn=role_arn)
+    ec2 = _operator_client(settings, "ec2", region, role_arn=role_arn)
     snapshot_id = _sample_snapshot(settings, region, role_arn)
     host = {"Name": "tag:forensics:sample-host", "Values": ["true"]}
     running = [
@@ -151,8 +188,8 @@ def seed_sample_host(settings: Settings, region: str, role_arn: str | None) -> S
 def seed_golden_image(settings: Settings, region: str, role_arn: str | None) -> str:
     """The approved golden workstation image, tagged, and the SSM parameter the clean room reads it from
     (the golden-image pipeline's output, which the local AWS cannot build: it has no Image Builder)."""
-    ec2 = aws_clients.client(settings, "ec2", region, role_arn=role_arn)
-    ssm = aws_clients.client(settings, "ssm", region, role_arn=role_arn)
+    ec2 = _operator_client(settings, "ec2", region, role_arn=role_arn)
+    ssm = _operator_client(settings, "ssm", region, role_arn=role_arn)
     zone = f"{region}a"
 
     images = ec2.describe_images(
@@ -191,7 +228,7 @@ def seed_golden_image(settings: Settings, region: str, role_arn: str | None) -> 
 
 def _sample_snapshot(settings: Settings, region: str, role_arn: str | None) -> str:
     """A snapshot of a compromised host's disk (a small ext4 file system), found again by its tag."""
-    ec2 = aws_clients.client(settings, "ec2", region, role_arn=role_arn)
+    ec2 = _operator_client(settings, "ec2", region, role_arn=role_arn)
     snapshots = ec2.describe_snapshots(
         OwnerIds=["self"], Filters=[{"Name": "tag:forensics:sample-evidence", "Values": ["true"]}]
     )["Snapshots"]
@@ -199,7 +236,7 @@ def _sample_snapshot(settings: Settings, region: str, role_arn: str | None) -> s
         snapshot_id = snapshots[0]["SnapshotId"]
     else:
         # A disk with a file system on it, written through the EBS direct APIs as an image would be.
-        ebs = aws_clients.client(settings, "ebs", region, role_arn=role_arn)
+        ebs = _operator_client(settings, "ebs", region, role_arn=role_arn)
         with sample_image() as image:
             snapshot_id = disk_image.write_image(
                 ebs,
@@ -213,7 +250,7 @@ def _sample_snapshot(settings: Settings, region: str, role_arn: str | None) -> s
 def operator_role(settings: Settings, account_id: str | None) -> str | None:
     """How the operator acts in ``account_id``: with the settings' own credentials in their own account
     (None), else through the account's member-account role."""
-    own = aws_clients.client(settings, "sts").get_caller_identity()["Account"]
+    own = _operator_client(settings, "sts").get_caller_identity()["Account"]
     if account_id is None or account_id == own:
         return None
     return f"arn:aws:iam::{account_id}:role/{MEMBER_ROLE_NAME}"
@@ -257,7 +294,7 @@ def _ensure_deploy_role(settings: Settings, region: str, role_arn: str, operator
     documents (``programs.forensic_account.permissions``); its policy is put again on every seed, so a
     changed program takes effect."""
     cfg = deploy_role_config(settings, region, role_arn)
-    iam = aws_clients.client(settings, "iam", region, role_arn=operator)
+    iam = _operator_client(settings, "iam", region, role_arn=operator)
     name = role_arn.rsplit("/", 1)[1]
     try:
         iam.get_policy(PolicyArn=cfg.boundary_policy_arn)
@@ -279,7 +316,7 @@ def _ensure_snapshot_role(settings: Settings, role_arn: str) -> None:
     (programs/source_account/permissions.py) and trust, made by the operator through the account's
     member-account role."""
     account_id = role_arn.split(":")[4]
-    iam = aws_clients.client(settings, "iam", role_arn=operator_role(settings, account_id))
+    iam = _operator_client(settings, "iam", role_arn=operator_role(settings, account_id))
     principals = list(dict.fromkeys([*settings.service_principals, service_principal(settings)]))
     source = settings.sources.get(account_id)
     external_id = source.external_id if source else None
@@ -315,9 +352,7 @@ def _ensure_memory_document(settings: Settings, region: str, role_arn: str) -> N
     from service.custody import memory_capture
 
     name = settings.memory_document_name
-    ssm = aws_clients.client(
-        settings, "ssm", region, role_arn=operator_role(settings, role_arn.split(":")[4])
-    )
+    ssm = _operator_client(settings, "ssm", region, role_arn=operator_role(settings, role_arn.split(":")[4]))
     try:
         ssm.get_document(Name=name)
     except ssm.exceptions.InvalidDocument:
@@ -332,7 +367,7 @@ def _ensure_memory_document(settings: Settings, region: str, role_arn: str) -> N
 def _ensure_signing_key(settings: Settings, region: str, operator: str | None) -> None:
     """The account's statement-signing key (ECC_NIST_P256, SIGN_VERIFY) under the configured alias. A key id
     or ARN cannot be created on demand (KMS chooses ids): such a key must already exist."""
-    kms = aws_clients.client(settings, "kms", region, role_arn=operator)
+    kms = _operator_client(settings, "kms", region, role_arn=operator)
     key_id = settings.signing_key_id
     try:
         kms.describe_key(KeyId=key_id)
@@ -358,7 +393,7 @@ def _ensure_anchor_bucket(settings: Settings) -> None:
         return
     region = settings.aws_region
     account = settings.account_for(region)
-    s3 = aws_clients.client(
+    s3 = _operator_client(
         settings, "s3", region, role_arn=operator_role(settings, account.account_id if account else None)
     )
     try:
