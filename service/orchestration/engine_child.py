@@ -15,9 +15,11 @@ import signal
 import sys
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 from typing import IO, Any, TypeVar
 
 import pulumi.log
+import yaml
 from pulumi import automation as auto
 from pulumi.automation._stack import StackInitMode
 
@@ -36,6 +38,17 @@ from service.orchestration.pulumi_cli import PinnedCommand
 
 ProgramFn = Callable[[], None]
 T = TypeVar("T")
+
+
+class _QuotedStrings(yaml.SafeDumper):
+    """Writes every string double-quoted. The CLI reads the settings file as YAML 1.2, PyYAML writes 1.1: a
+    string that is no 1.1 number stays unquoted even where 1.2 reads one (``014123500286``, an AWS account
+    id with a leading zero, came back as ``14123500286``; ``1e3`` as ``1000``; ``0o17`` as ``15``)."""
+
+
+_QuotedStrings.add_representer(
+    str, lambda dumper, text: dumper.represent_scalar("tag:yaml.org,2002:str", text, style='"')
+)
 
 
 def _load_program(name: str) -> ProgramFn:
@@ -85,6 +98,13 @@ class _Workspace(auto.LocalWorkspace):
         secrets = {key: cv for key, cv in config.items() if cv.secret}
         if secrets:
             self.set_all_config(stack_name, secrets)
+
+    def save_stack_settings(self, stack_name: str, settings: auto.StackSettings) -> None:
+        """The SDK's, with every string quoted (``_QuotedStrings``). ``stack init`` wrote the file as
+        ``Pulumi.<stack>.yaml``, so that is the one written (the SDK also looks for .yml and .json)."""
+        path = Path(self.work_dir) / f"Pulumi.{stack_name.rsplit('/', 1)[-1]}.yaml"
+        serialized = settings._serialize()  # type: ignore[no-untyped-call]  # the SDK's own, untyped
+        path.write_text(yaml.dump(serialized, Dumper=_QuotedStrings), encoding="utf-8")
 
 
 # What `pulumi stack output --json` shows in place of a secret's value.
