@@ -216,7 +216,9 @@ def test_the_cli_refuses_one_forensic_account_for_two_regions_without_a_tracebac
     outcome = CliRunner().invoke(app, ["bootstrap", "--base-image-id", "ami-0123456789abcdef0"])
     assert outcome.exit_code == 1, outcome.output
     assert "bootstrap failed" in outcome.output
-    assert "111111111111" in outcome.output and "one forensic account per region" in outcome.output
+    printed = " ".join(outcome.output.split())  # as read, whatever the terminal's width
+    assert "forensic account 111111111111 is mapped to eu-west-1 and us-east-1" in printed
+    assert "one forensic account per region" in printed
     assert "Traceback" not in outcome.output
     assert engine.requests == []
 
@@ -397,7 +399,7 @@ def test_the_break_glass_role_defaults_to_the_home_accounts() -> None:
                 }
             },
             {},
-            r"111111111111 serves eu-west-1 and us-east-1",
+            r"forensic account 111111111111 is mapped to eu-west-1 and us-east-1",
         ),
         ({}, {"organization_parent_id": "not-an-ou"}, r"organization: forensics-organization:parentId"),
         ({"break_glass_role_arn": "arn:aws:iam::1:user/x"}, {}, r"breakGlassRoleArn"),
