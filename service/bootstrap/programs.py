@@ -90,9 +90,9 @@ def forensic_account_regions(settings: Settings) -> dict[str, str]:
         )
         raise InvalidInput(
             f"{listed} in FORENSICS_FORENSIC_ACCOUNTS: the bootstrap builds one forensic account per region, "
-            "as the AWS guidance advises (its deploy role and boundary are account-wide IAM names, its trail "
-            "is multi-region, and the organization's SCPs keep each forensic account to its one region); give "
-            "each region its own account"
+            "as the AWS guidance advises (its deploy role and boundary are account-wide IAM names, its "
+            "trail is multi-region, and the organization's SCPs keep each forensic account to its one "
+            "region); give each region its own account"
         )
     return {account: served[0] for account, served in regions.items()}
 
