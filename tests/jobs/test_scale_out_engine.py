@@ -37,7 +37,7 @@ from service.orchestration import stacks
 from tests.support.api import open_body
 from tests.support.processes import ServiceProcess, WorkerProcess
 from tools.local_aws.aws import LocalAws
-from tools.local_aws.seed import seed
+from tools.local_aws.seed import grant_service, seed
 from tools.local_servers import PostgresServer, RedisServer
 
 pytestmark = pytest.mark.engine
@@ -249,6 +249,9 @@ def test_a_dead_engines_stack_lock_in_s3_blocks_updates_until_recovery_clears_it
     every other node's update of the stack; ``clear_stack_lock`` (what recovery runs) removes it."""
     bucket = f"forensics-state-{uuid.uuid4().hex[:12]}"
     settings = engine_settings.model_copy(update={"pulumi_backend_url": local_aws.state_backend_url(bucket)})
+    # The service (the suite's forensics-service user) keeps state in this new bucket: granted as day zero
+    # grants it (service_identity's StateObjects/StateBucket), or the CLI is refused its first read.
+    grant_service(settings)
     stack_name = "inv-lock-test"
     workspace = stacks._workspace(settings)
     workspace.create_stack(stack_name)
