@@ -72,7 +72,33 @@ def service_principals(settings: Settings) -> list[str]:
     )
 
 
+def forensic_account_regions(settings: Settings) -> dict[str, str]:
+    """Each forensic account's one region (account id -> region). The AWS guidance is one forensic account
+    per region, and the forensic-account program holds to it: its IAM names (deploy role, boundary) are
+    account-wide and its trail multi-region, so a second region's stack in the same account would fail
+    half-way in AWS, and the organization's region lock keeps each account to one region. A plan mapping two
+    regions to one account is refused here, before any stack runs. (Only the bootstrap asks this: the
+    service itself may be configured with one account for several regions.)"""
+    regions: dict[str, list[str]] = {}
+    for region, account in sorted(settings.accounts.items()):
+        regions.setdefault(account.account_id, []).append(region)
+    shared = {account: served for account, served in regions.items() if len(served) > 1}
+    if shared:
+        listed = "; ".join(
+            f"forensic account {account} is mapped to {' and '.join(served)}"
+            for account, served in sorted(shared.items())
+        )
+        raise InvalidInput(
+            f"{listed} in FORENSICS_FORENSIC_ACCOUNTS: the bootstrap builds one forensic account per region, "
+            "as the AWS guidance advises (its deploy role and boundary are account-wide IAM names, its "
+            "trail is multi-region, and the organization's SCPs keep each forensic account to its one "
+            "region); give each region its own account"
+        )
+    return {account: served[0] for account, served in regions.items()}
+
+
 def forensic_account_plans(settings: Settings, options: BootstrapOptions) -> list[StackPlan]:
+    forensic_account_regions(settings)
     alias = settings.signing_key_id
     if not alias.startswith("alias/"):
         raise InvalidInput(
@@ -202,13 +228,7 @@ def organization_plans(settings: Settings, options: BootstrapOptions) -> list[St
     none (the signing key then trusts no organization either)."""
     if not options.organization_id:
         return []
-    regions: dict[str, str] = {}
-    for region, account in sorted(settings.accounts.items()):
-        if regions.setdefault(account.account_id, region) != region:
-            raise InvalidInput(
-                f"forensic account {account.account_id} serves {regions[account.account_id]} and {region}: "
-                "the organization's SCPs keep each forensic account to one region (give each its own account)"
-            )
+    regions = forensic_account_regions(settings)
     break_glass = settings.break_glass_role_arn or (
         f"arn:aws:iam::{settings.aws_account_id}:role/{BREAK_GLASS_ROLE_NAME}"
     )

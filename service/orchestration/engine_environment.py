@@ -73,8 +73,10 @@ PROCESS_BASICS: tuple[str, ...] = (
     "TMP",
 )
 # The ambient AWS identity and network path, copied when the engine talks to real AWS (the real provider
-# reads them like every AWS SDK) or keeps its state in S3 (the CLI reads them). In local mode the stand-in
-# gets moto's credentials from provider config instead, so none of these is passed.
+# reads them like every AWS SDK, and so does the CLI for an S3 state backend). In local mode none of these is
+# passed: the stand-in gets the local AWS's credentials from provider config, and an S3 state backend is a
+# bucket of the local AWS, reached with the settings' keys (``pulumi_env``); the host's own AWS session (a
+# profile, a session token) would make the CLI fail on an unknown profile or sign as someone else.
 AMBIENT_AWS_ACCESS: tuple[str, ...] = (
     "AWS_ACCESS_KEY_ID",
     "AWS_SECRET_ACCESS_KEY",
@@ -223,11 +225,11 @@ def engine_process_env(
 
     Pulumi's variables (``pulumi_env``), the process basics, PYTHONPATH for the runner and the plugins, the
     policy pack's settings and AWS access for the operation's stack (``policy_pack_aws_env``) and, for real
-    AWS or an S3 backend, the ambient AWS access. Of the service's secrets only the Pulumi passphrase is
-    here: the CLI needs it to read and write the stack's secrets.
+    AWS, the ambient AWS access. Of the service's secrets only the Pulumi passphrase is here (and, locally
+    with an S3 state backend, the settings' keys of the local AWS): the CLI needs it to read and write the
+    stack's secrets.
     """
-    ambient = settings.target == "aws" or settings.backend_url.startswith("s3://")
-    copied = PROCESS_BASICS + (AMBIENT_AWS_ACCESS if ambient else ())
+    copied = PROCESS_BASICS + (AMBIENT_AWS_ACCESS if settings.target == "aws" else ())
     env = {name: os.environ[name] for name in copied if name in os.environ}
     pythonpath = [str(PROJECT_ROOT), os.environ.get("PYTHONPATH", "")]
     env["PYTHONPATH"] = os.pathsep.join(filter(None, pythonpath))

@@ -170,6 +170,59 @@ def test_without_service_principals_nothing_runs() -> None:
     assert engine.requests == []
 
 
+ONE_ACCOUNT_TWO_REGIONS = {
+    "eu-west-1": ForensicAccount(account_id="111111111111"),
+    "us-east-1": ForensicAccount(account_id="111111111111"),
+    "eu-central-1": ForensicAccount(account_id="333333333333"),
+}
+
+
+def test_one_forensic_account_for_two_regions_is_refused_before_any_stack_runs() -> None:
+    """The program's IAM names are global and its trail multi-region: a second region's stack in the same
+    account would fail half-way in AWS. Refused, with or without an organization, naming the account, its
+    regions and the guidance."""
+    for organization_id in ("", ORGANIZATION):
+        engine = FakeEngine()
+        with pytest.raises(InvalidInput) as refused:
+            bootstrap(
+                _settings(forensic_accounts=ONE_ACCOUNT_TWO_REGIONS),
+                day_zero.BootstrapOptions(
+                    base_image_id="ami-0123456789abcdef0", organization_id=organization_id
+                ),
+                runner=engine,
+            )
+        assert engine.requests == []
+        message = refused.value.message
+        assert "111111111111" in message and "eu-west-1" in message and "us-east-1" in message
+        assert "333333333333" not in message
+        assert "one forensic account per region" in message
+
+
+def test_the_cli_refuses_one_forensic_account_for_two_regions_without_a_traceback(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from service.cli import bootstrap as cli_bootstrap
+    from service.cli.main import app
+
+    engine = FakeEngine()
+
+    def through_the_fake_engine(settings: Settings, options: Any, **kwargs: Any) -> Any:
+        return bootstrap(settings, options, **kwargs, runner=engine)
+
+    monkeypatch.setattr(
+        cli_bootstrap, "get_settings", lambda: _settings(forensic_accounts=ONE_ACCOUNT_TWO_REGIONS)
+    )
+    monkeypatch.setattr(cli_bootstrap, "run_bootstrap", through_the_fake_engine)
+    outcome = CliRunner().invoke(app, ["bootstrap", "--base-image-id", "ami-0123456789abcdef0"])
+    assert outcome.exit_code == 1, outcome.output
+    assert "bootstrap failed" in outcome.output
+    printed = " ".join(outcome.output.split())  # as read, whatever the terminal's width
+    assert "forensic account 111111111111 is mapped to eu-west-1 and us-east-1" in printed
+    assert "one forensic account per region" in printed
+    assert "Traceback" not in outcome.output
+    assert engine.requests == []
+
+
 def test_bad_options_are_refused_before_any_stack_runs() -> None:
     engine = FakeEngine()
     with pytest.raises(InvalidInput, match="baseImageId"):
@@ -346,7 +399,7 @@ def test_the_break_glass_role_defaults_to_the_home_accounts() -> None:
                 }
             },
             {},
-            r"111111111111 serves eu-west-1 and us-east-1",
+            r"forensic account 111111111111 is mapped to eu-west-1 and us-east-1",
         ),
         ({}, {"organization_parent_id": "not-an-ou"}, r"organization: forensics-organization:parentId"),
         ({"break_glass_role_arn": "arn:aws:iam::1:user/x"}, {}, r"breakGlassRoleArn"),

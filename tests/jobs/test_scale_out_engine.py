@@ -249,7 +249,9 @@ def test_a_dead_engines_stack_lock_in_s3_blocks_updates_until_recovery_clears_it
     every other node's update of the stack; ``clear_stack_lock`` (what recovery runs) removes it."""
     bucket = f"forensics-state-{uuid.uuid4().hex[:12]}"
     settings = engine_settings.model_copy(update={"pulumi_backend_url": local_aws.state_backend_url(bucket)})
-    grant_service(settings)  # the service's own policy names its state bucket, as day zero grants it
+    # The service (the suite's forensics-service user) keeps state in this new bucket: granted as day zero
+    # grants it (service_identity's StateObjects/StateBucket), or the CLI is refused its first read.
+    grant_service(settings)
     stack_name = "inv-lock-test"
     workspace = stacks._workspace(settings)
     workspace.create_stack(stack_name)

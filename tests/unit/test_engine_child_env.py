@@ -130,3 +130,36 @@ def test_the_child_env_carries_what_the_engine_and_the_policy_pack_read(
     assert env["PYTHONPATH"].split(":")[-1] == "/extra"
     (variable,) = POLICY_PACK_SETTINGS
     assert env[variable] == "9"
+
+
+def test_a_local_s3_state_backend_uses_the_settings_identity_never_the_hosts(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Locally an S3 state backend is a bucket of the local AWS (``make local-aws``): the CLI reaches it with
+    the settings' keys and region alone. A node's shell may hold the operator's real-AWS session; a profile
+    or session token of it would make the CLI fail (an unknown profile) or sign as someone else."""
+    ambient = {
+        "AWS_PROFILE": "operator-real-aws",
+        "AWS_SESSION_TOKEN": "operator-session",
+        "AWS_ACCESS_KEY_ID": "AKIAOPERATOR",
+        "AWS_SECRET_ACCESS_KEY": "operator-secret",
+        "AWS_DEFAULT_REGION": "eu-central-1",
+        "AWS_CONFIG_FILE": "/home/operator/.aws/config",
+    }
+    for name, value in ambient.items():
+        monkeypatch.setenv(name, value)
+    settings = Settings(
+        target="local",
+        data_dir=tmp_path,
+        aws_region="us-east-1",
+        aws_endpoint_url="https://127.0.0.1:1",
+        aws_access_key_id="AKIASERVICE",
+        aws_secret_access_key=SecretStr("service-secret"),
+        pulumi_backend_url="s3://forensics-state?endpoint=127.0.0.1:2&disableSSL=true&region=us-east-1",
+    )
+    env = engine_environment.engine_process_env(settings)
+
+    assert env["AWS_ACCESS_KEY_ID"] == "AKIASERVICE"
+    assert env["AWS_SECRET_ACCESS_KEY"] == "service-secret"
+    assert env["AWS_REGION"] == "us-east-1"
+    assert not {"AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_DEFAULT_REGION", "AWS_CONFIG_FILE"} & set(env)
