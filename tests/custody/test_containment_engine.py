@@ -20,7 +20,7 @@ from service.containment import isolation
 from service.containment import state as instance_state
 from service.custody.models import EvidenceArtifact
 from tests.support.api import ADMIN, issue, open_ready, wait_operation
-from tests.support.aws import client_as
+from tests.support.aws import assuming_keys, client_as
 from tests.support.disk_images import SOURCE_ADMIN
 from tools.local_aws.aws import LocalAws
 
@@ -262,7 +262,9 @@ def test_an_instance_is_contained_and_released_back_to_exactly_what_was_recorded
     manifest_file = tmp_path / "manifest.signed.json"
     manifest_file.write_text(json.dumps(manifest))
     deploy = engine_settings.accounts[inv["region"]].deploy_role_arn or ""
-    creds = local_aws.client("sts").assume_role(RoleArn=deploy, RoleSessionName="verifier")["Credentials"]
+    # The deploy role trusts only the service: the verifier here holds a session of it as the service does.
+    sts = local_aws._client("sts", *assuming_keys(local_aws, deploy))
+    creds = sts.assume_role(RoleArn=deploy, RoleSessionName="verifier")["Credentials"]
     verified = CliRunner().invoke(
         cli,
         ["verify", str(manifest_file), "--public-key", str(key_file),

@@ -18,7 +18,7 @@ from service.custody.teardown import StackResource
 from service.orchestration import stacks
 from service.orchestration.messages import ConfigValue, OperationKind, OperationRequest
 from tools.local_aws.aws import LocalAws
-from tools.local_aws.seed import seed
+from tools.local_aws.seed import operator_settings, seed
 
 # Kept by a destroy with retainEvidenceBucket: the bucket with its configuration and objects, the key, and
 # the evidence snapshot copies.
@@ -41,7 +41,8 @@ def _run(settings: Settings, kind: OperationKind, config: dict[str, Any]) -> Non
         stack_name=f"inv-{config['investigationId']}",
         config={k: ConfigValue(v) for k, v in config.items()},
     )
-    result = stacks.run_operation(settings, request)
+    # The program deployed as the operator, as a program test does; the checks below act as the deploy role.
+    result = stacks.run_operation(operator_settings(settings), request)
     assert result.succeeded, (kind, result.error, result.policy_violations)
 
 

@@ -18,6 +18,7 @@ from service.orchestration.messages import ConfigValue, OperationKind, Operation
 from service.orchestration.stacks import run_operation
 from tests.support.deploy_targets import DeployTarget
 from tests.support.persons import Endpoint, Person, declared_grant, make_person
+from tools.local_aws.seed import operator_settings
 
 pytestmark = pytest.mark.engine
 
@@ -48,9 +49,12 @@ def _run(
     request = OperationRequest(
         kind=kind, stack_name=f"inv-{investigation}", config=_config(target, investigation, **extra)
     )
+    # The program deployed as the operator, not through the service (which assumes the deploy role with the
+    # investigation's provider config: tests/program_deploy/test_golden_ami_age.py deploys so).
+    settings = operator_settings(target.settings)
     if program:
-        return run_operation(target.settings, request, program=program)
-    return run_operation(target.settings, request)
+        return run_operation(settings, request, program=program)
+    return run_operation(settings, request)
 
 
 def _policy_docs(iam: Any, role_name: str) -> list[dict[str, Any]]:
@@ -370,7 +374,8 @@ def test_the_forensics_pack_cannot_be_configured_away(
     """``FORENSICS_POLICY_PACKS='[]'`` adds no pack and drops none: a violating program is still stopped
     before anything reaches AWS."""
     monkeypatch.setenv("FORENSICS_POLICY_PACKS", "[]")
-    settings = Settings.model_validate(deploy_target.settings.model_dump(exclude={"policy_packs"}))
+    operator = operator_settings(deploy_target.settings)
+    settings = Settings.model_validate(operator.model_dump(exclude={"policy_packs"}))
     investigation = "it-bad-nopacks"
     request = OperationRequest(
         kind=OperationKind.UP, stack_name=f"inv-{investigation}", config=_config(deploy_target, investigation)
