@@ -17,6 +17,7 @@ from service.db.session import SessionFactory
 from service.investigations import operation_service
 from service.operations.states import TERMINAL, OperationState
 
+
 def report_response(content: CustodyReport, as_format: Literal["html", "pdf"]) -> Response:
     """The report as the API and the console serve it."""
     if as_format == "pdf":
