@@ -275,6 +275,9 @@ class Settings(BaseSettings):
     # and hands them over to another worker (service/jobs/drain.py).
     shutdown_grace_seconds: float = 10.0
     max_body_bytes: int = 1_048_576
+    # How often an operation's event stream (the API's and the console's server-sent events) reads the
+    # database for new events: the most a watcher lags behind, and one query per open stream each time.
+    event_stream_poll_seconds: float = Field(default=0.5, gt=0, le=10)
     # Proxies/load balancers (addresses or networks) whose X-Forwarded-For and X-Forwarded-Proto are
     # believed (service/api/forwarded.py); from any other peer those headers are ignored.
     trusted_proxies: list[str] = Field(default_factory=list)

@@ -33,6 +33,7 @@ from service.api.routes.integrations import router as integrations_router
 from service.api.routes.investigations import router as investigations_router
 from service.api.routes.operations import router as operations_router
 from service.api.schemas import document_error_schemas
+from service.api.shared_routes import add_routes
 from service.auth.persons import SERVICE_PRINCIPAL_PREFIX, people
 from service.clock import Clock, utcnow
 from service.config import Settings, get_settings, production_problems
@@ -128,18 +129,19 @@ def create_app(
     app.add_middleware(HstsMiddleware, settings=settings)
     app.add_middleware(RequestIdMiddleware)
 
-    app.include_router(health.router)
-    app.include_router(investigations_router)
-    app.include_router(custody_router)
-    app.include_router(operations_router)
-    app.include_router(approvals_router)
-    app.include_router(access_router)
-    app.include_router(audit_router)
-    app.include_router(tokens_router)
+    # Every app of the process shares the routers' routes, built once (service/api/shared_routes.py).
+    add_routes(app, health.router)
+    add_routes(app, investigations_router)
+    add_routes(app, custody_router)
+    add_routes(app, operations_router)
+    add_routes(app, approvals_router)
+    add_routes(app, access_router)
+    add_routes(app, audit_router)
+    add_routes(app, tokens_router)
     # Ticketing/chat integrations, TTL teardown and drift checks: routers, hooks, Huey tasks.
     app.state.integrations = integrations.build(jobs)
-    app.include_router(integrations_router)
-    app.include_router(teardown_router)
+    add_routes(app, integrations_router)
+    add_routes(app, teardown_router)
     install_schedule(jobs)
     # The operator console (/console): pages over the same domain functions, after the API's error handlers.
     console.install(app)

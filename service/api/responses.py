@@ -17,8 +17,6 @@ from service.db.session import SessionFactory
 from service.investigations import operation_service
 from service.operations.states import TERMINAL, OperationState
 
-POLL_SECONDS = 0.5
-
 
 def report_response(content: CustodyReport, as_format: Literal["html", "pdf"]) -> Response:
     """The report as the API and the console serve it."""
@@ -57,6 +55,7 @@ async def stream_events(
     """The operation's events after ``after``, polled until it ends or the client leaves; ``still_allowed``
     (a blocking check, run before every poll) ends the stream as soon as it answers False."""
     factory: SessionFactory = request.app.state.session_factory
+    poll_seconds: float = request.app.state.settings.event_stream_poll_seconds
     while True:
         if still_allowed is not None and not await run_in_threadpool(still_allowed):
             return
@@ -67,4 +66,4 @@ async def stream_events(
             return
         if await request.is_disconnected():
             return
-        await anyio.sleep(POLL_SECONDS)
+        await anyio.sleep(poll_seconds)

@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from service.api.error_handlers import audit_refusal
+from service.api.shared_routes import add_routes
 from service.console import sessions
 from service.console.deps import StreamSlots
 from service.console.rendering import STATIC_DIR, error_page, service_error_page
@@ -34,7 +35,7 @@ def _in_console(request: Request) -> bool:
 def install(app: FastAPI) -> None:
     app.state.console_signer = sessions.SessionSigner(app.state.settings)
     app.state.console_streams = StreamSlots()
-    app.include_router(router)
+    add_routes(app, router)
     app.mount("/console/static", StaticFiles(directory=STATIC_DIR), name="console-static")
 
     api_service_error: Handler = app.exception_handlers[ServiceError]  # type: ignore[assignment]

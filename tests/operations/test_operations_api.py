@@ -2,11 +2,19 @@ from __future__ import annotations
 
 import json
 import threading
+from pathlib import Path
 
+import anyio
+import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from pydantic import ValidationError
 
+from service.api import responses
+from service.config import Settings
 from service.orchestration.fake_engine import FakeExecutor, block_until
 from tests.support.api import ADMIN, issue, open_body, open_ready, wait_operation
+from tests.support.settings import make_settings
 
 
 def _sse(client: TestClient, operation_id: str, headers: dict[str, str]) -> list[dict[str, object]]:
@@ -48,6 +56,41 @@ def test_events_stream_live_until_the_operation_ends(client: TestClient, fake: F
     ) as response:
         rest = [line for line in response.iter_lines() if line.startswith("event:")]
     assert rest == ["event: operation_finished"]
+
+
+def test_the_stream_reads_the_database_as_often_as_configured(
+    app: FastAPI, client: TestClient, fake: FakeExecutor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    waits: list[float] = []
+    real_sleep = anyio.sleep
+
+    async def recorded_sleep(seconds: float) -> None:
+        waits.append(seconds)
+        await real_sleep(seconds)
+
+    monkeypatch.setattr(responses.anyio, "sleep", recorded_sleep)
+    app.state.settings.event_stream_poll_seconds = 0.03
+    release = threading.Event()
+    fake.script.append(block_until(release))
+    op = client.post("/v1/investigations", json=open_body(), headers=ADMIN).json()["operation"]
+    wait_operation(client, op["id"], until=("running",))
+    threading.Timer(0.3, release.set).start()
+    kinds = [e["event"] for e in _sse(client, op["id"], ADMIN)]
+    assert kinds[0] == "operation_started" and kinds[-1] == "operation_finished"
+    # It polled while the operation ran, each time after the configured pause.
+    assert waits.count(0.03) >= 2, waits
+
+
+def test_the_stream_poll_interval_is_a_setting_with_bounds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FORENSICS_EVENT_STREAM_POLL_SECONDS", "2")
+    assert Settings(data_dir=tmp_path).event_stream_poll_seconds == 2.0
+    monkeypatch.delenv("FORENSICS_EVENT_STREAM_POLL_SECONDS")
+    assert Settings(data_dir=tmp_path).event_stream_poll_seconds == 0.5
+    for refused in (0, -1, 60):
+        with pytest.raises(ValidationError, match="event_stream_poll_seconds"):
+            make_settings(tmp_path, event_stream_poll_seconds=refused)
 
 
 def test_cancel_a_queued_operation_restores_the_state(client: TestClient, fake: FakeExecutor) -> None:

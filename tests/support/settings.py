@@ -3,8 +3,8 @@
 ``make_settings(tmp_path)`` is the local service with its data under ``tmp_path/data`` (its SQLite database
 already migrated, tests/support/databases.py, unless ``database_url`` names another), the bootstrap admin
 token, no AWS (the fake executor stands in for the engine), the project's Pulumi CLI, a job queue polled
-every 0.1 s, a quick shutdown and the test people. ``aws=`` points it at a running local AWS instead;
-``overrides`` replace any of these or set anything else.
+every 0.1 s, event streams that read the database every 0.05 s, a quick shutdown and the test people.
+``aws=`` points it at a running local AWS instead; ``overrides`` replace any of these or set anything else.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ def make_settings(tmp_path: Path, *, aws: LocalAws | None = None, **overrides: A
         "aws_endpoint_url": None,
         "pulumi_cli_dir": PROJECT_ROOT / ".tools" / "bin",
         "jobs_poll_max_delay": 0.1,
+        "event_stream_poll_seconds": 0.05,
         "shutdown_grace_seconds": 2.0,
         "person_aliases": TEST_PEOPLE,
     }
