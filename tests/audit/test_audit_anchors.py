@@ -26,7 +26,7 @@ from tests.support.api import ADMIN
 from tests.support.clock import TestClock
 from tests.support.settings import make_settings
 from tools.local_aws.aws import LocalAws
-from tools.local_aws.seed import _ensure_anchor_bucket, _ensure_deploy_role
+from tools.local_aws.seed import _ensure_anchor_bucket, _ensure_deploy_role, grant_service
 
 ACTOR = audit.Actor("alice@example.com", "responder")
 
@@ -73,6 +73,7 @@ def settings(tmp_path: Path, local_aws: LocalAws) -> Settings:
     role = settings.accounts[settings.aws_region].deploy_role_arn
     assert role
     _ensure_deploy_role(settings, settings.aws_region, role)
+    grant_service(settings)  # the service may assume that role, as day zero grants it
     _ensure_anchor_bucket(settings)
     _ensure_anchor_bucket(settings)  # idempotent
     return settings

@@ -122,11 +122,12 @@ def kms_settings(local_aws: LocalAws, tmp_path_factory: pytest.TempPathFactory) 
     )
     # Only what signing needs of the seed: the deploy role and the key, which the operator makes (idempotent;
     # twice on purpose).
-    from tools.local_aws.seed import _ensure_deploy_role
+    from tools.local_aws.seed import _ensure_deploy_role, grant_service
 
     account = settings.accounts[settings.aws_region]
     assert account.deploy_role_arn
     _ensure_deploy_role(settings, settings.aws_region, account.deploy_role_arn)
+    grant_service(settings)  # the service may assume that role, as day zero grants it
     _ensure_signing_key(settings, settings.aws_region, None)
     _ensure_signing_key(settings, settings.aws_region, None)
     return settings
