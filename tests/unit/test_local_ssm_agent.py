@@ -59,6 +59,7 @@ class Workstation:
         self.instance_id = instance["InstanceId"]
         self.zone = instance["Placement"]["AvailabilityZone"]
         self.document = f"mount-evidence-{uuid.uuid4().hex[:8]}"
+        self.volumes: list[str] = []
         content = mount_command(validate_config({"investigationId": "inv-agent", "ticket": "T-1"}))
         self.ssm.create_document(
             Name=self.document, Content=json.dumps(content), DocumentType="Command", DocumentFormat="JSON"
@@ -70,6 +71,7 @@ class Workstation:
     def attach(self, snapshot_id: str, device: str = "/dev/sdf") -> str:
         volume = self.ec2.create_volume(AvailabilityZone=self.zone, SnapshotId=snapshot_id)["VolumeId"]
         self.ec2.attach_volume(VolumeId=volume, InstanceId=self.instance_id, Device=device)
+        self.volumes.append(str(volume))
         return str(volume)
 
     def mount(self, snapshot_id: str, letter: str = "f", action: str = "mount") -> mounting.MountReport:
@@ -87,11 +89,13 @@ class Workstation:
 
 @pytest.fixture
 def workstation(local_aws: LocalAws) -> Iterator[Workstation]:
-    before = _loop_devices()
-    yield Workstation(local_aws)
-    # Nothing is left behind: no loop device of the agent's, no mount of evidence. Loop devices are
-    # machine-wide: another test process may release its own meanwhile, so only new ones count.
-    assert not (_loop_devices() - before) and not _agent_mounts()
+    workstation = Workstation(local_aws)
+    yield workstation
+    # Nothing is left behind: no loop device of the agent's for this workstation's volumes, no mount of
+    # evidence. Loop devices are machine-wide: another test process attaches and releases its own meanwhile,
+    # so only those backed by this workstation's volumes count.
+    left = {device for device in _loop_devices() if any(volume in device for volume in workstation.volumes)}
+    assert not left and not _agent_mounts()
 
 
 def test_a_blank_volume_fails_with_the_scripts_own_message(
