@@ -7,6 +7,8 @@ from collections.abc import Callable
 from typing import Any
 
 import boto3
+import pytest
+from botocore.exceptions import ClientError
 
 from service.config import LOCAL_DEPLOY_ROLE, LOCAL_SNAPSHOT_ROLE
 from tools.local_aws.aws import LocalAws
@@ -47,3 +49,11 @@ def role_session(
 
 def client_as(local_aws: LocalAws, role_arn: str, service: str, **assume: Any) -> Any:
     return role_session(local_aws, role_arn, **assume)(service)
+
+
+def denied(call: Callable[[], Any]) -> str:
+    """The error code ``call`` is refused with, the JSON protocols' ``AccessDeniedException`` read as
+    ``AccessDenied``; a call that is not refused fails the test."""
+    with pytest.raises(ClientError) as refused:
+        call()
+    return str(refused.value.response["Error"]["Code"]).removesuffix("Exception")

@@ -5,17 +5,14 @@ does not grant, and its policy is the program's document, not a copy."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
 
 from programs.forensic_account.config import BOUNDARY_POLICY_NAME, DEPLOY_POLICY_NAME
 from programs.forensic_account.permissions import boundary_statements, deploy_statements
 from service.config import LOCAL_SOURCE_ACCOUNT, Settings
-from tests.support.aws import role_session
+from tests.support.aws import denied, role_session
 from tests.support.iam_audit import administrator_grants, in_account
 from tests.support.settings import make_settings
 from tools.local_aws.aws import LocalAws
@@ -30,13 +27,6 @@ def seeded(local_aws: LocalAws, tmp_path_factory: pytest.TempPathFactory) -> Set
     return settings
 
 
-def _denied(call: Callable[[], Any]) -> str:
-    """The error code, with the JSON protocols' ``AccessDeniedException`` read as ``AccessDenied``."""
-    with pytest.raises(ClientError) as refused:
-        call()
-    return str(refused.value.response["Error"]["Code"]).removesuffix("Exception")
-
-
 def _deploy_role(settings: Settings) -> str:
     role = settings.accounts[settings.aws_region].deploy_role_arn
     assert role is not None
@@ -47,7 +37,7 @@ def test_the_shared_local_aws_refuses_unknown_keys_and_the_deploy_role_beyond_it
     local_aws: LocalAws, seeded: Settings
 ) -> None:
     # moto's placeholder keys belong to nobody once the server enforces IAM.
-    assert _denied(lambda: local_aws._client("sts", "testing", "testing").get_caller_identity()) in (
+    assert denied(lambda: local_aws._client("sts", "testing", "testing").get_caller_identity()) in (
         "InvalidClientTokenId",
         "AccessDenied",
     )
@@ -59,10 +49,10 @@ def test_the_shared_local_aws_refuses_unknown_keys_and_the_deploy_role_beyond_it
     deploy("ec2").describe_vpcs()
     # Beyond it: IAM users, buckets outside the clean room's names, the golden image's parameter (a guardrail
     # deny), the role's own policy.
-    assert _denied(lambda: deploy("iam").create_user(UserName="intruder")) == "AccessDenied"
-    assert _denied(lambda: deploy("s3").create_bucket(Bucket="not-a-clean-room-bucket")) == "AccessDenied"
+    assert denied(lambda: deploy("iam").create_user(UserName="intruder")) == "AccessDenied"
+    assert denied(lambda: deploy("s3").create_bucket(Bucket="not-a-clean-room-bucket")) == "AccessDenied"
     assert (
-        _denied(
+        denied(
             lambda: deploy("ssm").put_parameter(
                 Name=seeded.golden_ami_ssm_parameter, Value="ami-12345678", Type="String", Overwrite=True
             )
@@ -71,7 +61,7 @@ def test_the_shared_local_aws_refuses_unknown_keys_and_the_deploy_role_beyond_it
     )
     role_name = _deploy_role(seeded).rsplit("/", 1)[1]
     assert (
-        _denied(
+        denied(
             lambda: deploy("iam").put_role_policy(
                 RoleName=role_name, PolicyName="more", PolicyDocument=json.dumps({"Statement": []})
             )

@@ -5,16 +5,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
 
 from service import aws_clients
 from service.bootstrap.service_identity import POLICY_NAME, service_policy
 from service.config import LOCAL_SOURCE_ACCOUNT, ForensicAccount, Settings
+from tests.support.aws import denied
 from tests.support.settings import make_settings
 from tools.local_aws.aws import LocalAws
 from tools.local_aws.organization_accounts import MEMBER_ROLE_NAME
@@ -27,12 +25,6 @@ def seeded(local_aws: LocalAws, tmp_path_factory: pytest.TempPathFactory) -> Set
     settings = make_settings(tmp_path_factory.mktemp("identity"), aws=local_aws)
     seed(settings)
     return settings
-
-
-def _denied(call: Callable[[], Any]) -> str:
-    with pytest.raises(ClientError) as refused:
-        call()
-    return str(refused.value.response["Error"]["Code"]).removesuffix("Exception")
 
 
 def test_the_suite_s_service_is_forensics_service_not_the_operator(
@@ -76,19 +68,19 @@ def test_the_enforcing_local_aws_refuses_the_service_what_its_policy_does_not_gr
     aws_clients.client(seeded, "ec2", role_arn=account.deploy_role_arn).describe_vpcs()
     # ...as itself, it can do nothing there: no bucket, no user, no reading the world.
     s3 = aws_clients.client(seeded, "s3")
-    assert _denied(lambda: s3.create_bucket(Bucket=f"not-through-a-role-{tmp_path.name[-8:].lower()}")) == (
+    assert denied(lambda: s3.create_bucket(Bucket=f"not-through-a-role-{tmp_path.name[-8:].lower()}")) == (
         "AccessDenied"
     )
     assert (
-        _denied(lambda: aws_clients.client(seeded, "iam").create_user(UserName="intruder")) == "AccessDenied"
+        denied(lambda: aws_clients.client(seeded, "iam").create_user(UserName="intruder")) == "AccessDenied"
     )
-    assert _denied(lambda: aws_clients.client(seeded, "ec2").describe_vpcs()) in (
+    assert denied(lambda: aws_clients.client(seeded, "ec2").describe_vpcs()) in (
         "AccessDenied",
         "UnauthorizedOperation",
     )
     # Nor enter an account of the organization the way the operator does.
     member = f"arn:aws:iam::{LOCAL_SOURCE_ACCOUNT}:role/{MEMBER_ROLE_NAME}"
-    assert _denied(lambda: aws_clients.client(seeded, "sts", role_arn=member)) == "AccessDenied"
+    assert denied(lambda: aws_clients.client(seeded, "sts", role_arn=member)) == "AccessDenied"
 
 
 def test_a_grant_adds_another_settings_roles_without_widening_a_statement(tmp_path: Path) -> None:
