@@ -97,18 +97,23 @@ def test_interrupted_open_is_stopped_unlocked_and_retried(
 
 
 # An engine process group as recovery meets it: it notes each SIGINT it gets in its file, then either ends
-# (a CLI that cancels cleanly) or keeps running (one still finishing its resource operations).
+# shortly after (a CLI that cancels cleanly; a second SIGINT meanwhile is noted too) or keeps running (one
+# still finishing its resource operations).
 _ENGINE = """
 import pathlib, signal, sys, time
 mark = pathlib.Path(sys.argv[1])
+ends_at = None
 def interrupted(*_):
+    global ends_at
     with mark.open("a") as f:
         f.write("SIGINT\\n")
-    if sys.argv[2] == "ends":
-        sys.exit(0)
+    if sys.argv[2] == "ends" and ends_at is None:
+        ends_at = time.monotonic() + 0.3
 signal.signal(signal.SIGINT, interrupted)
 pathlib.Path(sys.argv[1] + ".ready").touch()
-time.sleep(120)
+gives_up_at = time.monotonic() + 120
+while time.monotonic() < (gives_up_at if ends_at is None else min(ends_at, gives_up_at)):
+    time.sleep(0.02)
 """
 
 
@@ -284,3 +289,50 @@ class SlowUnlock(FakeExecutor):
     def clear_stack_lock(self, settings: Settings, stack_name: str) -> None:
         time.sleep(1.0)
         super().clear_stack_lock(settings, stack_name)
+
+
+def test_two_nodes_sweeping_at_once_interrupt_a_local_orphans_engine_once(
+    tmp_path: Path, postgres_server: PostgresServer, redis_server: RedisServer
+) -> None:
+    """PostgreSQL: the sweeps of two nodes on the engine's host find the same orphan at once. Its engine
+    gets one SIGINT (a second would make the CLI terminate rather than cancel): the engine is stopped only
+    under the operation's row lock, and the second sweep finds the operation no longer running."""
+    shared = {"database_url": postgres_server.database(), "jobs_url": redis_server.url()}
+    settings = Settings(
+        target="local",
+        data_dir=tmp_path / "data",
+        bootstrap_admin_token=ADMIN_TOKEN,  # type: ignore[arg-type]
+        embedded_consumer=False,
+        **shared,  # type: ignore[arg-type]
+    )
+
+    class SlowUnlockRealStops(RealStops):
+        def clear_stack_lock(self, settings: Settings, stack_name: str) -> None:
+            time.sleep(1.0)
+            super().clear_stack_lock(settings, stack_name)
+
+    executor = SlowUnlockRealStops()
+    one = create_app(settings, executor=executor)
+    two = create_app(settings, executor=executor)
+    with TestClient(one) as client, TestClient(two):
+        opened = client.post("/v1/investigations", json=open_body(), headers=ADMIN).json()
+        op_id = opened["operation"]["id"]
+        engine, mark = _engine_group(tmp_path, "engine", ends_on_interrupt=True)
+        _pretend_running(one, op_id, engine.pid)
+
+        def sweep(app: FastAPI) -> RecoveryReport:
+            return recovery.recover(app.state.jobs.ctx, lambda _: None, at_startup=False)
+
+        with ThreadPoolExecutor(2) as pool:
+            reports = list(pool.map(sweep, [one, two]))
+
+        assert engine.wait(timeout=10) == 0
+        assert mark.read_text() == "SIGINT\n"
+        assert sorted(len(r.interrupted) for r in reports) == [0, 1]
+        assert executor.stopped == [engine.pid]
+        assert executor.cleared == [opened["investigation"]["stack_name"]]
+        detail = client.get(f"/v1/investigations/{opened['investigation']['id']}", headers=ADMIN).json()
+        assert [(op["state"], op["retry_of"]) for op in detail["timeline"]] == [
+            ("interrupted", None),
+            ("queued", op_id),
+        ]
