@@ -136,10 +136,6 @@ def _engine_group(
 class RealStops(FakeExecutor):
     """The fake engine, but process groups are stopped as the real executor stops them."""
 
-    def stop_process_group(self, pid: int) -> None:
-        self.stopped.append(pid)
-        PulumiExecutor().stop_process_group(pid)
-
     def stop_process_groups(self, pids: list[int]) -> None:
         self.stopped.extend(pids)
         PulumiExecutor().stop_process_groups(pids)
