@@ -65,7 +65,7 @@ def __getattr__(name: str) -> Huey:
 def sweep_forever(jobs: Jobs, stop: threading.Event, every: float = SWEEP_SECONDS) -> None:
     """Recovery on a thread of its own: the periodic sweep task waits for a free consumer thread, and while
     every thread runs a long operation a dead worker's operation would wait as long. Two nodes sweeping at
-    once recover each orphan once (``recovery._recover_one``)."""
+    once recover each orphan once (``recovery._recover``)."""
     while not stop.wait(every):
         try:
             recovery.recover(jobs.ctx, jobs.dispatch, at_startup=False)

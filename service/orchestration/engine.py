@@ -5,7 +5,7 @@ anything that claims to deploy uses ``PulumiExecutor``."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from service.config import Settings
@@ -28,7 +28,10 @@ class OperationExecutor(Protocol):
 
     def clear_stack_lock(self, settings: Settings, stack_name: str) -> None: ...
 
-    def stop_process_group(self, pid: int) -> None: ...
+    def stop_process_groups(self, pids: Sequence[int]) -> None:
+        """Stop these engines' process groups together: SIGINT to each, one shared grace, SIGKILL to what
+        is left (``stacks.stop_process_groups``)."""
+        ...
 
 
 class PulumiExecutor:
@@ -63,8 +66,8 @@ class PulumiExecutor:
 
         stacks.clear_stack_lock(settings, stack_name)
 
-    def stop_process_group(self, pid: int) -> None:
+    def stop_process_groups(self, pids: Sequence[int]) -> None:
         # pulumi.automation (under stacks) is slow to import; a process loads it when it runs an operation.
         from service.orchestration import stacks
 
-        stacks.stop_process_group(pid)
+        stacks.stop_process_groups(pids)

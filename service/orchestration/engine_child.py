@@ -16,7 +16,7 @@ import sys
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any, TypeVar
+from typing import IO, Any, NoReturn, TypeVar
 
 import pulumi.log
 import yaml
@@ -332,5 +332,17 @@ def main(stdin: IO[str] = sys.stdin) -> int:
     return 0
 
 
+def _end_now(code: int) -> NoReturn:
+    """Ends this process once its result is out, without finalizing the interpreter. Finalizing collects the
+    whole heap (the SDK, the program, the gRPC servers and, after a cancel, the program's unfinished work):
+    1.3 to 8.8 s measured for orphaned `up`s stopped together on the shared 2-core machine (4 to 9 s with
+    three at once), the child at its lowered priority, while recovery waited for the process group to end.
+    Nothing is left to do by then: the protocol stream is flushed line by line, the CLI has exited (its
+    state is written), and what is still buffered for the log is flushed here."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    _end_now(main())

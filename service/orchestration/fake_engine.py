@@ -9,7 +9,7 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -135,10 +135,11 @@ class FakeExecutor:
     def clear_stack_lock(self, settings: Settings, stack_name: str) -> None:
         self.cleared.append(stack_name)
 
-    def stop_process_group(self, pid: int) -> None:
-        self.stopped.append(pid)
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(pid, signal.SIGKILL)
+    def stop_process_groups(self, pids: Sequence[int]) -> None:
+        self.stopped.extend(pids)
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pid, signal.SIGKILL)
 
 
 def fail_with(

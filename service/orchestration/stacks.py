@@ -20,7 +20,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -186,19 +186,81 @@ def _watch(proc: subprocess.Popen[str], cancel: threading.Event | None, timeout:
     stop_process_group(proc.pid)
 
 
-def stop_process_group(pid: int, grace: float = CANCEL_GRACE_SECONDS) -> None:
+def stop_process_group(pid: int) -> None:
     """SIGINT lets the CLI cancel and save state; SIGKILL if it does not finish in time."""
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(pid, signal.SIGINT)
-    end = time.monotonic() + grace
-    while time.monotonic() < end:
+    stop_process_groups([pid])
+
+
+def stop_process_groups(pids: Iterable[int], grace: float | None = None) -> None:
+    """Several engines stopped at once: every group gets its SIGINT first, then all get one shared grace
+    (``CANCEL_GRACE_SECONDS``) to cancel cleanly, and only the groups still there after it get SIGKILL,
+    with the plugins their CLI started in groups of their own.
+    Stopped one after the other, N orphans found by one recovery sweep would cost up to N graces.
+
+    Each group is signalled once, however often it is named: a second SIGINT makes the CLI terminate at once
+    rather than cancel (its state may then miss resources being created). A group already gone is skipped.
+    """
+    waiting = list(dict.fromkeys(pids))
+    for pid in list(waiting):
         try:
-            os.killpg(pid, 0)
+            os.killpg(pid, signal.SIGINT)
         except ProcessLookupError:
-            return
+            waiting.remove(pid)
+    end = time.monotonic() + (CANCEL_GRACE_SECONDS if grace is None else grace)
+    while True:
+        waiting = [pid for pid in waiting if _group_exists(pid)]
+        if not waiting or time.monotonic() >= end:
+            break
         time.sleep(0.2)
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(pid, signal.SIGKILL)
+    if not waiting:
+        return
+    # Found before the kill: once the CLI is gone its plugins belong to init, and nothing links them to it.
+    plugins = _groups_started_by(waiting)
+    for pid in waiting:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pid, signal.SIGKILL)
+    for pgid in plugins:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pgid, signal.SIGKILL)
+
+
+def _group_exists(pid: int) -> bool:
+    try:
+        os.killpg(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def _groups_started_by(pgids: list[int]) -> list[int]:
+    """The process groups of the descendants of these groups' processes that lead groups of their own: the
+    Pulumi CLI starts each plugin (the provider, the policy analyzer) so, out of reach of a signal to the
+    engine's group, and stops them itself only if it gets to end. Read from /proc (Linux; none elsewhere)."""
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return []
+    processes: dict[int, tuple[int, int]] = {}  # pid: (parent pid, process group)
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            # After the command name (in parentheses, which it may itself contain): state, ppid, pgrp, ...
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # ended meanwhile
+        processes[int(entry.name)] = (int(fields[1]), int(fields[2]))
+    children: dict[int, list[int]] = {}
+    for pid, (parent, _) in processes.items():
+        children.setdefault(parent, []).append(pid)
+    engines = set(pgids)
+    pending = [pid for pid, (_, group) in processes.items() if group in engines]
+    found: set[int] = set()
+    while pending:
+        for child in children.get(pending.pop(), []):
+            if child not in found:
+                found.add(child)
+                pending.append(child)
+    return sorted({processes[pid][1] for pid in found} - engines)
 
 
 # Stack housekeeping. These run CLI commands only (no inline program), so they are safe in-process.

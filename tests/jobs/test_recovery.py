@@ -1,7 +1,11 @@
 from __future__ import annotations
 
+import os
+import signal
 import socket
 import subprocess
+import sys
+import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -19,6 +23,8 @@ from service.jobs import recovery
 from service.jobs.recovery import RecoveryReport
 from service.main import create_app
 from service.operations.models import Operation
+from service.orchestration import stacks
+from service.orchestration.engine import PulumiExecutor
 from service.orchestration.fake_engine import FakeExecutor
 from tests.support.api import ADMIN, ADMIN_TOKEN, open_body, wait_operation
 from tools.local_servers import PostgresServer, RedisServer
@@ -88,6 +94,95 @@ def test_interrupted_open_is_stopped_unlocked_and_retried(
     )
     assert detail["status"] == "opening" and detail["active_operation_id"] is None
     assert report.dispatched == [opened["investigation"]["id"]]
+
+
+# An engine process group as recovery meets it: it notes each SIGINT it gets in its file, then either ends
+# shortly after (a CLI that cancels cleanly; a second SIGINT meanwhile is noted too) or keeps running (one
+# still finishing its resource operations).
+_ENGINE = """
+import pathlib, signal, sys, time
+mark = pathlib.Path(sys.argv[1])
+ends_at = None
+def interrupted(*_):
+    global ends_at
+    with mark.open("a") as f:
+        f.write("SIGINT\\n")
+    if sys.argv[2] == "ends" and ends_at is None:
+        ends_at = time.monotonic() + 0.3
+signal.signal(signal.SIGINT, interrupted)
+pathlib.Path(sys.argv[1] + ".ready").touch()
+gives_up_at = time.monotonic() + 120
+while time.monotonic() < (gives_up_at if ends_at is None else min(ends_at, gives_up_at)):
+    time.sleep(0.02)
+"""
+
+
+def _engine_group(
+    folder: Path, name: str, *, ends_on_interrupt: bool
+) -> tuple[subprocess.Popen[bytes], Path]:
+    mark = folder / name
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _ENGINE, str(mark), "ends" if ends_on_interrupt else "stays"], process_group=0
+    )
+    # Reaped as soon as it ends, as an orphan's engine is by init: a zombie would still count as running.
+    threading.Thread(target=proc.wait, daemon=True).start()
+    deadline = time.monotonic() + 30
+    while not (folder / f"{name}.ready").exists():
+        assert proc.poll() is None and time.monotonic() < deadline, "the stand-in engine did not start"
+        time.sleep(0.05)
+    return proc, mark
+
+
+class RealStops(FakeExecutor):
+    """The fake engine, but process groups are stopped as the real executor stops them."""
+
+    def stop_process_groups(self, pids: list[int]) -> None:
+        self.stopped.extend(pids)
+        PulumiExecutor().stop_process_groups(pids)
+
+
+def test_a_sweeps_orphaned_engines_are_all_interrupted_before_any_is_killed(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Three orphans of one dead worker: every engine group gets its SIGINT before recovery waits for any
+    (one shared grace, not one after the other), the one that ends on it is left alone, the two still running
+    when the grace is over are killed, and each operation is interrupted and retried once."""
+    monkeypatch.setattr(stacks, "CANCEL_GRACE_SECONDS", 1.0)
+    signals: list[tuple[int, int]] = []
+    killpg = os.killpg
+
+    def recorded_killpg(pgid: int, sig: int) -> None:
+        if sig != 0:
+            signals.append((pgid, sig))
+        killpg(pgid, sig)
+
+    monkeypatch.setattr(os, "killpg", recorded_killpg)
+    executor = RealStops()
+    app = create_app(settings.model_copy(update={"embedded_consumer": False}), executor=executor)
+    with TestClient(app) as client:
+        opened = [
+            client.post("/v1/investigations", json=open_body(f"SEC-7{i}"), headers=ADMIN).json()
+            for i in range(3)
+        ]
+        engines = [_engine_group(tmp_path, f"engine-{i}", ends_on_interrupt=i == 1) for i in range(3)]
+        for inv, (engine, _) in zip(opened, engines, strict=True):
+            _pretend_running(app, inv["operation"]["id"], engine.pid)
+
+        report = app.state.jobs.recover()
+
+        pids = [engine.pid for engine, _ in engines]
+        interrupts = [pid for pid, sig in signals if sig == signal.SIGINT]
+        kills = [pid for pid, sig in signals if sig == signal.SIGKILL]
+        assert sorted(interrupts) == sorted(pids), signals  # each group interrupted exactly once
+        first_kill = signals.index((kills[0], signal.SIGKILL)) if kills else len(signals)
+        assert sorted(pid for pid, _ in signals[:first_kill]) == sorted(pids), signals
+        assert sorted(kills) == sorted([pids[0], pids[2]]), signals  # only the two still running
+        returncodes = [engine.wait(timeout=10) for engine, _ in engines]
+        assert returncodes == [-signal.SIGKILL, 0, -signal.SIGKILL]
+        assert [mark.read_text() for _, mark in engines] == ["SIGINT\n"] * 3  # the signal really got there
+        assert sorted(report.interrupted) == sorted(inv["operation"]["id"] for inv in opened)
+        assert len(report.retried) == 3
+        assert sorted(executor.cleared) == sorted(inv["investigation"]["stack_name"] for inv in opened)
 
 
 def test_interrupted_freeze_needs_attention(idle_app: FastAPI, idle_client: TestClient) -> None:
@@ -190,3 +285,50 @@ class SlowUnlock(FakeExecutor):
     def clear_stack_lock(self, settings: Settings, stack_name: str) -> None:
         time.sleep(1.0)
         super().clear_stack_lock(settings, stack_name)
+
+
+def test_two_nodes_sweeping_at_once_interrupt_a_local_orphans_engine_once(
+    tmp_path: Path, postgres_server: PostgresServer, redis_server: RedisServer
+) -> None:
+    """PostgreSQL: the sweeps of two nodes on the engine's host find the same orphan at once. Its engine
+    gets one SIGINT (a second would make the CLI terminate rather than cancel): the engine is stopped only
+    under the operation's row lock, and the second sweep finds the operation no longer running."""
+    shared = {"database_url": postgres_server.database(), "jobs_url": redis_server.url()}
+    settings = Settings(
+        target="local",
+        data_dir=tmp_path / "data",
+        bootstrap_admin_token=ADMIN_TOKEN,  # type: ignore[arg-type]
+        embedded_consumer=False,
+        **shared,  # type: ignore[arg-type]
+    )
+
+    class SlowUnlockRealStops(RealStops):
+        def clear_stack_lock(self, settings: Settings, stack_name: str) -> None:
+            time.sleep(1.0)
+            super().clear_stack_lock(settings, stack_name)
+
+    executor = SlowUnlockRealStops()
+    one = create_app(settings, executor=executor)
+    two = create_app(settings, executor=executor)
+    with TestClient(one) as client, TestClient(two):
+        opened = client.post("/v1/investigations", json=open_body(), headers=ADMIN).json()
+        op_id = opened["operation"]["id"]
+        engine, mark = _engine_group(tmp_path, "engine", ends_on_interrupt=True)
+        _pretend_running(one, op_id, engine.pid)
+
+        def sweep(app: FastAPI) -> RecoveryReport:
+            return recovery.recover(app.state.jobs.ctx, lambda _: None, at_startup=False)
+
+        with ThreadPoolExecutor(2) as pool:
+            reports = list(pool.map(sweep, [one, two]))
+
+        assert engine.wait(timeout=10) == 0
+        assert mark.read_text() == "SIGINT\n"
+        assert sorted(len(r.interrupted) for r in reports) == [0, 1]
+        assert executor.stopped == [engine.pid]
+        assert executor.cleared == [opened["investigation"]["stack_name"]]
+        detail = client.get(f"/v1/investigations/{opened['investigation']['id']}", headers=ADMIN).json()
+        assert [(op["state"], op["retry_of"]) for op in detail["timeline"]] == [
+            ("interrupted", None),
+            ("queued", op_id),
+        ]

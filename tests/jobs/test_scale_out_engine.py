@@ -166,6 +166,12 @@ def test_two_api_and_two_worker_nodes_share_the_work_and_survive_a_dead_worker(
             ).scalars()
             ended = Counter(ends)
         retries = [op for op in operations if op.retry_of == victim_op.id]
+        # Where the sweep's time went: from its start (the orphans' end) to its last retry queued.
+        orphans = [op for op in operations if op.state == "interrupted"]
+        recovered = max(op.created_at for op in operations if op.retry_of) - min(
+            op.finished_at for op in orphans
+        )
+        print(f"recovery: {len(orphans)} orphans in {recovered.total_seconds():.1f} s")
         assert len(retries) == 1 and retries[0].state == "succeeded"
         # Every operation ran to one end, recorded once.
         assert {op.state for op in operations} <= {"succeeded", "interrupted"}
