@@ -10,7 +10,6 @@ and its `up` leaves the trust policy without her (boto3), and STS refuses her ag
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -20,13 +19,13 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from programs.forensic_env.access import INVESTIGATION_SESSION_TAG
-from programs.forensic_env.trust import GRANT_SID_PREFIX
 from service.access import service as access
 from service.main import create_app
 from tests.support.api import ADMIN, issue, open_ready, wait_operation
 from tests.support.aws import denied, refusal
 from tests.support.clock import TestClock
 from tests.support.persons import local_people, with_people
+from tests.support.policy_documents import grant_statements, trust_statements
 from tests.support.settings import make_engine_settings
 from tools.local_aws.aws import LocalAws
 from tools.local_aws.moto_server import assume_role_request, current_time_context, trust_permits
@@ -36,13 +35,6 @@ pytestmark = pytest.mark.engine
 
 ALICE = "alice"
 BOB = "bob"
-
-
-def _grant_statements(aws: LocalAws, role_arn: str) -> list[dict[str, Any]]:
-    doc = aws.client("iam").get_role(RoleName=role_arn.rsplit("/", 1)[1])["Role"]["AssumeRolePolicyDocument"]
-    parsed = json.loads(doc) if isinstance(doc, str) else doc
-    statements = parsed["Statement"] if isinstance(parsed["Statement"], list) else [parsed["Statement"]]
-    return [s for s in statements if str(s.get("Sid", "")).startswith(GRANT_SID_PREFIX)]
 
 
 def test_a_grant_opens_the_role_until_the_local_aws_and_the_scheduler_close_it(
@@ -92,7 +84,7 @@ def test_a_grant_opens_the_role_until_the_local_aws_and_the_scheduler_close_it(
         assert denied(lambda: assume("mallory")) == "AccessDenied"  # her grant is for her alone
 
         # The deployed condition alone refuses her from the expiry on.
-        (statement,) = _grant_statements(aws, investigator)
+        (statement,) = grant_statements(trust_statements(aws.client("iam"), investigator))
         expires = datetime.fromisoformat(
             client.get(f"/v1/access-requests/{request_id}", headers=ADMIN).json()["expires_at"]
         )
@@ -120,6 +112,6 @@ def test_a_grant_opens_the_role_until_the_local_aws_and_the_scheduler_close_it(
         sync = report.synced[inv["id"]]
         assert sync is not None
         assert wait_operation(client, sync, timeout=900)["state"] == "succeeded"
-        assert _grant_statements(aws, investigator) == []
+        assert grant_statements(trust_statements(aws.client("iam"), investigator)) == []
         assert denied(assume) == "AccessDenied"
         assert client.get(f"/v1/access-requests/{request_id}", headers=ADMIN).json()["status"] == "expired"

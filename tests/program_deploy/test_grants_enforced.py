@@ -22,7 +22,6 @@ tests/access/test_access.py; here the program, the pack and AWS's own refusal.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -31,12 +30,12 @@ import pytest
 
 from programs.forensic_env.access import INVESTIGATION_SESSION_TAG
 from programs.forensic_env.config import GRANT_EXPIRY_FORMAT
-from programs.forensic_env.trust import GRANT_SID_PREFIX
 from service.orchestration.messages import OperationKind, OperationResult
 from tests.program_deploy.test_forensic_environment import _run
 from tests.support.aws import denied, refusal
 from tests.support.deploy_targets import DeployTarget
 from tests.support.persons import Endpoint, Person, declared_grant, make_person
+from tests.support.policy_documents import grant_statements, parsed, statements_of
 from tools.local_aws.moto_server import assume_role_request, current_time_context, trust_permits
 
 pytestmark = pytest.mark.engine
@@ -56,16 +55,8 @@ def _people(target: DeployTarget) -> dict[str, Person]:
 
 
 def _trust(target: DeployTarget, role: str) -> dict[str, Any]:
-    doc = target.client("iam").get_role(RoleName=_role_arn(target, role).rsplit("/", 1)[1])["Role"][
-        "AssumeRolePolicyDocument"
-    ]
-    parsed: dict[str, Any] = json.loads(doc) if isinstance(doc, str) else doc
-    return parsed
-
-
-def _grant_statements(doc: dict[str, Any]) -> list[dict[str, Any]]:
-    statements = doc["Statement"] if isinstance(doc["Statement"], list) else [doc["Statement"]]
-    return [s for s in statements if str(s.get("Sid", "")).startswith(GRANT_SID_PREFIX)]
+    role_name = _role_arn(target, role).rsplit("/", 1)[1]
+    return parsed(target.client("iam").get_role(RoleName=role_name)["Role"]["AssumeRolePolicyDocument"])
 
 
 def _up(target: DeployTarget, **config: Any) -> OperationResult:
@@ -119,7 +110,7 @@ def test_grants_are_enforced_by_the_local_aws(enforced_target: DeployTarget) -> 
         # The deployed condition alone refuses her once the time passed (the statement judged as STS would
         # at the expiry plus a minute): nothing needs to remove it for AWS to say no.
         deployed = _trust(target, "investigator")
-        (statement,) = _grant_statements(deployed)
+        (statement,) = grant_statements(statements_of(deployed))
         assert statement["Principal"] == {"AWS": alice.principal_arn}
         assert statement["Condition"]["DateLessThan"] == {
             "aws:CurrentTime": in_an_hour.strftime(GRANT_EXPIRY_FORMAT)
@@ -153,7 +144,7 @@ def test_grants_are_enforced_by_the_local_aws(enforced_target: DeployTarget) -> 
                 declared_grant("custodian", bob, in_an_hour),
             ],
         )
-        (expired,) = _grant_statements(_trust(target, "investigator"))
+        (expired,) = grant_statements(statements_of(_trust(target, "investigator")))
         assert expired["Condition"]["DateLessThan"] == {
             "aws:CurrentTime": a_minute_ago.strftime(GRANT_EXPIRY_FORMAT)
         }
@@ -168,8 +159,8 @@ def test_grants_are_enforced_by_the_local_aws(enforced_target: DeployTarget) -> 
                 declared_grant("custodian", bob, in_an_hour),
             ],
         )
-        assert _grant_statements(_trust(target, "investigator")) == []
-        (kept,) = _grant_statements(_trust(target, "custodian"))
+        assert grant_statements(statements_of(_trust(target, "investigator"))) == []
+        (kept,) = grant_statements(statements_of(_trust(target, "custodian")))
         assert kept["Principal"] == {"AWS": bob.principal_arn}
         assert kept["Condition"]["StringEquals"]["sts:SourceIdentity"] == "bob"
         assert denied(assume(alice, investigator)) == "AccessDenied"
