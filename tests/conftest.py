@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from unittest import mock
@@ -16,8 +15,8 @@ import pytest
 from service.config import LOCAL_SOURCE_ACCOUNT, PROJECT_ROOT, Settings
 from tests.support.databases import migrated_postgres
 from tests.support.engine_runs import EngineRunCounter, wrapper_cli
-from tests.support.people import TEST_PEOPLE
 from tests.support.scheduling import longest_first
+from tests.support.settings import make_engine_settings
 from tests.support.targets import TARGET
 from tests.support.test_costs import TestCostMeter
 from tools.local_aws import memory_tool, service_user
@@ -133,24 +132,10 @@ def pulumi_cli(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPath
     return cli
 
 
-def _engine_settings(folder: Path, local_aws: LocalAws, pulumi_cli: Path) -> Settings:
-    return Settings(
-        target="local",
-        data_dir=folder / "data",
-        aws_endpoint_url=local_aws.endpoint_url,
-        aws_verify_tls=False,
-        pulumi_cli_dir=pulumi_cli.parent,
-        # One audit log per test (or module), so one anchor bucket each: another's anchors would read as
-        # entries cut from this log.
-        audit_anchor_bucket=f"forensics-audit-anchors-{uuid.uuid4().hex[:16]}",
-        person_aliases=TEST_PEOPLE,
-    )
-
-
 @pytest.fixture
 def engine_settings(tmp_path: Path, local_aws: LocalAws, pulumi_cli: Path) -> Iterator[Settings]:
     """Settings for one test: its own state backend and data folder, the shared local AWS."""
-    yield _engine_settings(tmp_path, local_aws, pulumi_cli)
+    yield make_engine_settings(tmp_path, local_aws, pulumi_cli)
     shutil.rmtree(tmp_path / "data", ignore_errors=True)
 
 
@@ -161,7 +146,7 @@ def module_engine_settings(
     """Settings for a module whose tests share one deployment (mark the module with xdist_group, so that
     `--dist loadgroup` keeps its tests on the worker that holds the deployment)."""
     folder = tmp_path_factory.mktemp("module-engine")
-    yield _engine_settings(folder, local_aws, pulumi_cli)
+    yield make_engine_settings(folder, local_aws, pulumi_cli)
     shutil.rmtree(folder / "data", ignore_errors=True)
 
 

@@ -10,8 +10,6 @@ and its `up` leaves the trust policy without her (boto3), and STS refuses her ag
 
 from __future__ import annotations
 
-import json
-import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,18 +17,16 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from pydantic import SecretStr
 
 from programs.forensic_env.access import INVESTIGATION_SESSION_TAG
-from programs.forensic_env.trust import GRANT_SID_PREFIX
 from service.access import service as access
-from service.config import Settings
 from service.main import create_app
-from tests.program_deploy.test_roles_enforced import _denied
-from tests.support.api import ADMIN, ADMIN_TOKEN, issue, open_ready, wait_operation
+from tests.support.api import ADMIN, issue, open_ready, wait_operation
+from tests.support.aws import denied, refusal
 from tests.support.clock import TestClock
-from tests.support.people import TEST_PEOPLE
 from tests.support.persons import local_people, with_people
+from tests.support.policy_documents import grant_statements, trust_statements
+from tests.support.settings import make_engine_settings
 from tools.local_aws.aws import LocalAws
 from tools.local_aws.moto_server import assume_role_request, current_time_context, trust_permits
 from tools.local_aws.seed import seed
@@ -41,31 +37,12 @@ ALICE = "alice"
 BOB = "bob"
 
 
-def _grant_statements(aws: LocalAws, role_arn: str) -> list[dict[str, Any]]:
-    doc = aws.client("iam").get_role(RoleName=role_arn.rsplit("/", 1)[1])["Role"]["AssumeRolePolicyDocument"]
-    parsed = json.loads(doc) if isinstance(doc, str) else doc
-    statements = parsed["Statement"] if isinstance(parsed["Statement"], list) else [parsed["Statement"]]
-    return [s for s in statements if str(s.get("Sid", "")).startswith(GRANT_SID_PREFIX)]
-
-
 def test_a_grant_opens_the_role_until_the_local_aws_and_the_scheduler_close_it(
     tmp_path: Path, pulumi_cli: Path, enforcing_aws: LocalAws
 ) -> None:
     aws = enforcing_aws
-    settings = Settings(
-        target="local",
-        data_dir=tmp_path / "data",
-        aws_endpoint_url=aws.endpoint_url,
-        aws_verify_tls=False,
-        pulumi_cli_dir=pulumi_cli.parent,
-        aws_access_key_id=aws.access_key_id,
-        aws_secret_access_key=SecretStr(aws.secret_access_key),
-        bootstrap_admin_token=SecretStr(ADMIN_TOKEN),
-        jobs_poll_max_delay=0.2,
-        shutdown_grace_seconds=5.0,
-        integrations_periodic_tasks=False,
-        audit_anchor_bucket=f"forensics-audit-anchors-{uuid.uuid4().hex[:16]}",
-        person_aliases=TEST_PEOPLE,
+    settings = make_engine_settings(
+        tmp_path, aws, pulumi_cli, as_administrator=True, integrations_periodic_tasks=False
     )
     alice = local_people(aws, ALICE)[ALICE]
     settings = with_people(settings, alice)
@@ -80,7 +57,10 @@ def test_a_grant_opens_the_role_until_the_local_aws_and_the_scheduler_close_it(
             return alice.assume(investigator, inv["id"], as_person=person)
 
         # No grant: STS refuses her.
-        assert alice.principal_arn.rsplit("/", 1)[1] in _denied(assume)
+        refused = refusal(assume)
+        assert refused.code == "AccessDenied" and alice.principal_arn.rsplit("/", 1)[1] in refused.message, (
+            refused
+        )
 
         alice_token = issue(client, "investigator", ALICE)
         bob = issue(client, "data_custodian", BOB)
@@ -101,10 +81,10 @@ def test_a_grant_opens_the_role_until_the_local_aws_and_the_scheduler_close_it(
 
         session = assume()
         assert session["AssumedRoleUser"]["Arn"].endswith(f"/{ALICE}")
-        _denied(lambda: assume("mallory"))  # her grant is for her alone
+        assert denied(lambda: assume("mallory")) == "AccessDenied"  # her grant is for her alone
 
         # The deployed condition alone refuses her from the expiry on.
-        (statement,) = _grant_statements(aws, investigator)
+        (statement,) = grant_statements(trust_statements(aws.client("iam"), investigator))
         expires = datetime.fromisoformat(
             client.get(f"/v1/access-requests/{request_id}", headers=ADMIN).json()["expires_at"]
         )
@@ -132,6 +112,6 @@ def test_a_grant_opens_the_role_until_the_local_aws_and_the_scheduler_close_it(
         sync = report.synced[inv["id"]]
         assert sync is not None
         assert wait_operation(client, sync, timeout=900)["state"] == "succeeded"
-        assert _grant_statements(aws, investigator) == []
-        _denied(assume)
+        assert grant_statements(trust_statements(aws.client("iam"), investigator)) == []
+        assert denied(assume) == "AccessDenied"
         assert client.get(f"/v1/access-requests/{request_id}", headers=ADMIN).json()["status"] == "expired"

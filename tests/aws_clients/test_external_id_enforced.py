@@ -5,13 +5,14 @@ id, and refused with none or another."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
-from botocore.exceptions import ClientError
-from pydantic import SecretStr
 
 from service import aws_clients
 from service.config import ForensicAccount, Settings, SourceAccount
+from tests.support.aws import denied
+from tests.support.settings import make_settings
 from tools.local_aws.aws import LocalAws
 
 pytestmark = pytest.mark.engine
@@ -42,15 +43,13 @@ def _role_requiring(aws: LocalAws, name: str, external_id: str) -> str:
 
 
 def _settings(
-    aws: LocalAws, deploy: str, deploy_id: str | None, evidence: str, evidence_id: str | None
+    tmp_path: Path, aws: LocalAws, deploy: str, deploy_id: str | None, evidence: str, evidence_id: str | None
 ) -> Settings:
     account = deploy.split(":")[4]
-    return Settings(
-        target="local",
-        aws_endpoint_url=aws.endpoint_url,
-        aws_verify_tls=False,
-        aws_access_key_id=aws.access_key_id,
-        aws_secret_access_key=SecretStr(aws.secret_access_key),
+    return make_settings(
+        tmp_path,
+        aws=aws,
+        as_administrator=True,
         forensic_accounts={
             "us-east-1": ForensicAccount(account_id=account, deploy_role_arn=deploy, external_id=deploy_id)
         },
@@ -58,20 +57,20 @@ def _settings(
     )
 
 
-def test_roles_requiring_an_external_id_are_assumed_with_it_only(enforcing_aws: LocalAws) -> None:
+def test_roles_requiring_an_external_id_are_assumed_with_it_only(
+    tmp_path: Path, enforcing_aws: LocalAws
+) -> None:
     deploy = _role_requiring(enforcing_aws, "xid-deploy", "deploy-ext-1")
     evidence = _role_requiring(enforcing_aws, "xid-evidence", "evidence-ext-1")
 
-    good = _settings(enforcing_aws, deploy, "deploy-ext-1", evidence, "evidence-ext-1")
+    good = _settings(tmp_path, enforcing_aws, deploy, "deploy-ext-1", evidence, "evidence-ext-1")
     for role in (deploy, evidence):
         caller = aws_clients.client(good, "sts", role_arn=role).get_caller_identity()["Arn"]
         assert ":assumed-role/" in caller and role.rsplit("/", 1)[1] in caller
 
     for wrong in (
-        _settings(enforcing_aws, deploy, None, evidence, None),
-        _settings(enforcing_aws, deploy, "evidence-ext-1", evidence, "deploy-ext-1"),
+        _settings(tmp_path, enforcing_aws, deploy, None, evidence, None),
+        _settings(tmp_path, enforcing_aws, deploy, "evidence-ext-1", evidence, "deploy-ext-1"),
     ):
         for role in (deploy, evidence):
-            with pytest.raises(ClientError) as refused:
-                aws_clients.client(wrong, "sts", role_arn=role)
-            assert refused.value.response["Error"]["Code"] == "AccessDenied"
+            assert denied(aws_clients.client, wrong, "sts", role_arn=role) == "AccessDenied"

@@ -5,7 +5,6 @@ nothing."""
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from service.bootstrap.programs import BootstrapOptions
 from service.bootstrap.run import bootstrap
 from service.config import LOCAL_SOURCE_ACCOUNT, Settings, SourceAccount
 from tests.support.iam_audit import documents, in_account
+from tests.support.settings import make_settings
 from tools.local_aws.aws import LocalAws
 
 pytestmark = pytest.mark.engine
@@ -34,13 +34,10 @@ def empty_aws() -> Iterator[LocalAws]:
 
 @pytest.fixture
 def settings(tmp_path: Path, empty_aws: LocalAws, pulumi_cli: Path) -> Settings:
-    return Settings(
-        target="local",
-        data_dir=tmp_path / "data",
-        aws_endpoint_url=empty_aws.endpoint_url,
-        aws_verify_tls=False,
-        pulumi_cli_dir=pulumi_cli.parent,
-        audit_anchor_bucket=f"forensics-audit-anchors-{uuid.uuid4().hex[:16]}",
+    return make_settings(
+        tmp_path,
+        aws=empty_aws,
+        pulumi_cli=pulumi_cli,
         # A named role, as in production: the pack refuses a deploy role that trusts an account root.
         service_principal_arns=[SERVICE],
         # The source account evidence comes from, with the external id its trust will require.

@@ -8,24 +8,23 @@ AccessDenied, and the role cannot make a role without the clean-room boundary.""
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
 from fastapi.testclient import TestClient
-from pydantic import SecretStr
 
 from programs.forensic_env.tags import TAG_INVESTIGATION
 from service.bootstrap.programs import FORENSIC_ACCOUNT, BootstrapOptions
 from service.bootstrap.run import bootstrap
 from service.config import ForensicAccount, Settings
 from service.main import create_app
-from tests.support.api import ADMIN, ADMIN_TOKEN, open_body, wait_operation
+from tests.support.api import ADMIN, open_body, wait_operation
+from tests.support.aws import role_session
+from tests.support.settings import make_engine_settings
 from tools.local_aws.aws import LocalAws
 from tools.local_aws.seed import seed_account
 
@@ -46,19 +45,12 @@ class DayZero:
 @pytest.fixture(scope="module")
 def day_zero(enforcing_aws: LocalAws, tmp_path_factory: pytest.TempPathFactory, pulumi_cli: Path) -> DayZero:
     aws = enforcing_aws
-    base = Settings(
-        target="local",
-        data_dir=tmp_path_factory.mktemp("deploy-role") / "data",
-        aws_endpoint_url=aws.endpoint_url,
-        aws_verify_tls=False,
-        pulumi_cli_dir=pulumi_cli.parent,
-        aws_access_key_id=aws.access_key_id,
-        aws_secret_access_key=SecretStr(aws.secret_access_key),
-        bootstrap_admin_token=SecretStr(ADMIN_TOKEN),
-        jobs_poll_max_delay=0.2,
-        shutdown_grace_seconds=5.0,
+    base = make_engine_settings(
+        tmp_path_factory.mktemp("deploy-role"),
+        aws,
+        pulumi_cli,
+        as_administrator=True,
         integrations_periodic_tasks=False,
-        audit_anchor_bucket=f"forensics-audit-anchors-{uuid.uuid4().hex[:16]}",
         # The service's identity: the local AWS's administrator user, who is not the deploy role.
         service_principal_arns=[aws.admin_arn],
     )
@@ -114,18 +106,7 @@ def _open(
 
 def _as_deploy_role(day_zero: DayZero, service: str) -> Any:
     extra = {"ExternalId": day_zero.external_id} if day_zero.external_id else {}
-    creds = day_zero.aws.client("sts").assume_role(
-        RoleArn=day_zero.deploy_role_arn, RoleSessionName="deploy-role-test", **extra
-    )["Credentials"]
-    return boto3.client(
-        service,
-        endpoint_url=day_zero.aws.endpoint_url,
-        region_name=day_zero.aws.region,
-        aws_access_key_id=creds["AccessKeyId"],
-        aws_secret_access_key=creds["SecretAccessKey"],
-        aws_session_token=creds["SessionToken"],
-        verify=False,
-    )
+    return role_session(day_zero.aws, day_zero.deploy_role_arn, "deploy-role-test", **extra)(service)
 
 
 def test_a_clean_room_opens_and_freezes_through_the_bootstrap_s_scoped_deploy_role(

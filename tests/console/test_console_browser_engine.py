@@ -11,14 +11,13 @@ from typing import Any
 
 import httpx
 import pytest
-from pydantic import SecretStr
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 
 from service.config import Settings
 from service.main import create_app
 from tests.console.browser import attribute, chromium, screenshot, screenshot_dir, serve, text_of, wait_for
-from tests.support.api import ADMIN, ADMIN_TOKEN
+from tests.support.api import ADMIN
 from tools.local_aws.seed import seed
 
 pytestmark = pytest.mark.engine
@@ -29,15 +28,8 @@ ENGINE_TIMEOUT = 600.0
 
 @pytest.fixture
 def console_url(engine_settings: Settings) -> Iterator[str]:
-    settings = engine_settings.model_copy(
-        update={
-            "bootstrap_admin_token": SecretStr(ADMIN_TOKEN),
-            "jobs_poll_max_delay": 0.2,
-            "shutdown_grace_seconds": 5.0,
-        }
-    )
-    seed(settings)
-    with serve(create_app(settings)) as url:
+    seed(engine_settings)
+    with serve(create_app(engine_settings)) as url:
         yield url
 
 

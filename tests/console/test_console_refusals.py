@@ -17,6 +17,7 @@ from service.orchestration.fake_engine import FakeExecutor, block_until
 from tests.support.api import ADMIN, ADMIN_TOKEN, issue, open_body, open_ready, wait_operation
 from tests.support.clock import TestClock
 from tests.support.console import bearer_token, csrf_of, sign_in
+from tests.support.integrations import audit_entries
 
 ERROR_CODE = re.compile(r"<code data-error-code>([^<]+)</code>")
 ERROR_MESSAGE = re.compile(r'<p class="message" data-error-message>([^<]*)</p>')
@@ -40,12 +41,6 @@ def _api_error(response: Any) -> tuple[int, str, str]:
 def _state(client: TestClient, investigation_id: str) -> tuple[str, list[str], str]:
     detail = client.get(f"/v1/investigations/{investigation_id}", headers=ADMIN).json()
     return detail["status"], [op["id"] for op in detail["timeline"]], detail["expires_at"]
-
-
-def _audit(client: TestClient, **query: str) -> list[dict[str, Any]]:
-    response = client.get("/v1/audit", params={"limit": 200, **query}, headers=ADMIN)
-    assert response.status_code == 200, response.text
-    return list(response.json()["items"])
 
 
 def test_sign_in_sets_a_strict_http_only_session_and_a_wrong_token_gets_the_apis_401(
@@ -133,7 +128,7 @@ def test_forms_without_this_sessions_csrf_token_are_refused_and_change_nothing(
             "the form's CSRF token is not this session's; reload the page and submit it again",
         )
     assert _state(client, inv["id"]) == before
-    refusals = _audit(client, actor="rita@example.com")
+    refusals = audit_entries(client, actor="rita@example.com")
     assert [e["outcome"] for e in refusals if e["action"] == f"POST {url}"] == ["refused:forbidden"] * 3
 
 
@@ -156,7 +151,9 @@ def test_an_analyst_freezing_gets_the_apis_403_and_nothing_changes(app: FastAPI,
     api = client.post(f"/v1/investigations/{inv['id']}/freeze", json={"reason": "x"}, headers=headers)
     assert _error(console) == _api_error(api) == (403, "forbidden", "role analyst may not freeze")
     assert _state(client, inv["id"]) == before
-    refusals = [e for e in _audit(client, actor="ann@example.com") if e["outcome"] == "refused:forbidden"]
+    refusals = [
+        e for e in audit_entries(client, actor="ann@example.com") if e["outcome"] == "refused:forbidden"
+    ]
     assert {e["action"] for e in refusals} == {
         f"POST /console/investigations/{inv['id']}/freeze",
         f"POST /v1/investigations/{inv['id']}/freeze",
@@ -311,7 +308,9 @@ def test_a_responder_is_offered_logs_and_an_analyst_is_refused_them(app: FastAPI
     api = client.post(f"/v1/investigations/{inv['id']}/logs", json=body, headers=headers)
     assert _error(console) == _api_error(api) == (403, "forbidden", "role analyst may not acquire")
     assert _state(client, inv["id"]) == before
-    refusals = [e for e in _audit(client, actor="ann@example.com") if e["outcome"] == "refused:forbidden"]
+    refusals = [
+        e for e in audit_entries(client, actor="ann@example.com") if e["outcome"] == "refused:forbidden"
+    ]
     assert {e["action"] for e in refusals} == {
         f"POST /console/investigations/{inv['id']}/logs",
         f"POST /v1/investigations/{inv['id']}/logs",

@@ -22,23 +22,15 @@ from service.config import Settings
 from service.custody import ledger
 from service.custody.models import CustodyEvent, CustodyEventType, SignedStatement
 from service.orchestration.fake_engine import FakeExecutor
-from tests.support.api import ADMIN, ADMIN_TOKEN, open_ready
+from tests.support.api import ADMIN, open_ready
+from tests.support.settings import make_settings
 from tools.local_aws.aws import LocalAws
 from tools.local_aws.seed import seed
 
 
 @pytest.fixture
 def settings(tmp_path: Path, local_aws: LocalAws) -> Settings:
-    settings = Settings(
-        target="local",
-        data_dir=tmp_path / "data",
-        aws_endpoint_url=local_aws.endpoint_url,
-        aws_verify_tls=False,
-        bootstrap_admin_token=ADMIN_TOKEN,  # type: ignore[arg-type]
-        audit_anchor_bucket=f"forensics-audit-anchors-{uuid.uuid4().hex[:16]}",
-        jobs_poll_max_delay=0.1,
-        shutdown_grace_seconds=2.0,
-    )
+    settings = make_settings(tmp_path, aws=local_aws)
     seed(settings)
     return settings
 

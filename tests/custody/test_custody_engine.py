@@ -19,12 +19,12 @@ from botocore.exceptions import ClientError
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from programs.forensic_env.trust import GRANT_SID_PREFIX
 from service import statement_signing
 from service.access import service as access
 from service.cli import app as cli
 from tests.support import persons
 from tests.support.api import ADMIN, issue, open_ready, wait_operation
+from tests.support.policy_documents import grant_statements, trust_statements
 from tests.support.root import require_root
 from tests.support.targets import GRANTEE, TARGET, Target
 
@@ -50,14 +50,6 @@ def _act(client: TestClient, inv_id: str, path: str, headers: dict[str, str], bo
 def _s3_object(s3: Any, location: str) -> dict[str, Any]:
     bucket, key = location.removeprefix("s3://").split("/", 1)
     return dict(json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read()))
-
-
-def _grant_statements(iam: Any, role_arn: str) -> list[dict[str, Any]]:
-    """The just-in-time grant statements of a role's trust policy, as IAM holds it."""
-    document = iam.get_role(RoleName=role_arn.rsplit("/", 1)[1])["Role"]["AssumeRolePolicyDocument"]
-    parsed = json.loads(document) if isinstance(document, str) else document
-    statements = parsed["Statement"] if isinstance(parsed["Statement"], list) else [parsed["Statement"]]
-    return [s for s in statements if str(s.get("Sid", "")).startswith(GRANT_SID_PREFIX)]
 
 
 def _verify(target: Target, role_arn: str, statement: Path, key: Path) -> Any:
@@ -130,7 +122,7 @@ def test_custody_from_acquisition_to_teardown_certificate(
     expires = datetime.fromisoformat(
         engine_client.get(f"/v1/access-requests/{request_id}", headers=ADMIN).json()["expires_at"]
     )
-    (grant,) = _grant_statements(iam, investigator_role)
+    (grant,) = grant_statements(trust_statements(iam, investigator_role))
     assert grant["Effect"] == "Allow" and grant["Principal"] == {"AWS": target.grantee_arn}
     assert grant["Condition"]["StringEquals"]["sts:SourceIdentity"] == GRANTEE
     assert datetime.fromisoformat(grant["Condition"]["DateLessThan"]["aws:CurrentTime"]) == expires
@@ -142,7 +134,7 @@ def test_custody_from_acquisition_to_teardown_certificate(
     assert expiry_sync is not None
     expired = wait_operation(engine_client, expiry_sync, timeout=TIMEOUT)
     assert expired["state"] == "succeeded", expired["error"]
-    assert _grant_statements(iam, investigator_role) == []
+    assert grant_statements(trust_statements(iam, investigator_role)) == []
     assert engine_client.get(f"/v1/access-requests/{request_id}", headers=ADMIN).json()["status"] == "expired"
 
     # Freeze: a signed manifest listing every held version (re-hashed) and the evidence copy with its hash.

@@ -24,6 +24,7 @@ from service.statement_signing import (
     statement_digest,
     verify_signature,
 )
+from tests.support.settings import make_settings
 from tools.local_aws.aws import LocalAws
 from tools.local_aws.seed import _ensure_signing_key
 
@@ -114,12 +115,7 @@ def test_the_digest_is_signed_as_is() -> None:
 
 @pytest.fixture(scope="module")
 def kms_settings(local_aws: LocalAws, tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    settings = Settings(
-        target="local",
-        data_dir=tmp_path_factory.mktemp("signing"),
-        aws_endpoint_url=local_aws.endpoint_url,
-        aws_verify_tls=False,
-    )
+    settings = make_settings(tmp_path_factory.mktemp("signing"), aws=local_aws)
     # Only what signing needs of the seed: the deploy role and the key, which the operator makes (idempotent;
     # twice on purpose).
     from tools.local_aws.seed import _ensure_deploy_role, grant_service

@@ -13,10 +13,10 @@ from sqlalchemy import select
 
 from service.integrations.integration_context import Integrations
 from service.integrations.models import OutboxMessage
-from tests.support.api import ADMIN, issue, open_body
+from tests.support.api import issue, open_ready
 from tests.support.clock import TestClock
 from tests.support.http import RecordingServer
-from tests.support.integrations import audit_entries, wait_status
+from tests.support.integrations import audit_entries
 
 ALICE = "alice@example.com"
 BOB = "bob@example.com"
@@ -27,12 +27,6 @@ OFFICER = "oncall-officer@example.com"
 def settings_overrides(chat_server: RecordingServer) -> dict[str, Any]:
     # Delivery is driven by the test; alerts go to the chat notification channel (an incoming webhook).
     return {"outbox_dispatch_on_commit": False, "slack_notify_url": f"{chat_server.url}/alerts"}
-
-
-def _open(client: TestClient, ticket: str) -> dict[str, Any]:
-    opened = client.post("/v1/investigations", json=open_body(ticket), headers=ADMIN)
-    assert opened.status_code == 202, opened.text
-    return wait_status(client, opened.json()["investigation"]["id"], "ready")
 
 
 def _rows(ctx: Integrations, event: str) -> list[tuple[str, str]]:
@@ -65,7 +59,7 @@ def test_requests_and_decisions_reach_the_ticket_and_chat(
     ticket_server: RecordingServer,
     chat_server: RecordingServer,
 ) -> None:
-    inv = _open(client, "SEC-501")
+    inv = open_ready(client, "SEC-501")
     alice, bob = issue(client, "data_custodian", ALICE), issue(client, "data_custodian", BOB)
 
     denied = _hold_destroy(client, inv["id"], alice)
@@ -127,7 +121,7 @@ def test_break_glass_is_one_loud_notice_on_the_ticket_and_in_chat(
     ticket_server: RecordingServer,
     chat_server: RecordingServer,
 ) -> None:
-    inv = _open(client, "SEC-502")
+    inv = open_ready(client, "SEC-502")
     officer = issue(client, "break_glass_officer", OFFICER)
     reason = "incident runs over the weekend, no custodian reachable to approve"
     response = client.post(

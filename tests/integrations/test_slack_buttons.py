@@ -20,7 +20,7 @@ from service.access import service as access
 from service.config import PersonPrincipal
 from service.integrations.integration_context import Integrations
 from service.integrations.models import OutboxMessage
-from tests.support.api import ADMIN, issue, open_body, wait_operation
+from tests.support.api import ADMIN, issue, open_ready, wait_operation
 from tests.support.clock import TestClock
 from tests.support.http import RecordingServer
 from tests.support.integrations import SLACK_SECRET, audit_entries, slash, wait_status
@@ -94,12 +94,6 @@ def send(client: TestClient, signed: tuple[bytes, dict[str, str]], path: str = A
     return client.post(path, content=body, headers=headers)
 
 
-def _open(client: TestClient, ticket: str) -> dict[str, Any]:
-    opened = client.post("/v1/investigations", json=open_body(ticket), headers=ADMIN)
-    assert opened.status_code == 202, opened.text
-    return wait_status(client, opened.json()["investigation"]["id"], "ready")
-
-
 def _messages(ctx: Integrations, event: str) -> list[OutboxMessage]:
     with ctx.session_factory() as session:
         rows = session.execute(
@@ -120,7 +114,7 @@ def _approval(client: TestClient, approval_id: str) -> dict[str, Any]:
 def test_a_mapped_approver_pressing_approve_decides_and_nothing_else_does(
     client: TestClient, ctx: Integrations, clock: TestClock, chat_server: RecordingServer
 ) -> None:
-    inv = _open(client, "SEC-701")
+    inv = open_ready(client, "SEC-701")
     alice = issue(client, "data_custodian", ALICE)
     held = client.post(
         f"/v1/investigations/{inv['id']}/destroy",
@@ -178,7 +172,7 @@ def test_a_mapped_approver_pressing_approve_decides_and_nothing_else_does(
 def test_access_asked_for_in_chat_and_approved_with_a_button_every_step_announced(
     client: TestClient, app: FastAPI, ctx: Integrations, clock: TestClock
 ) -> None:
-    inv = _open(client, "SEC-702")
+    inv = open_ready(client, "SEC-702")
     asked = send(
         client, slash(f"access {inv['id']} investigator 1 triage the host", clock, user="UINV"), COMMANDS
     )
@@ -231,7 +225,7 @@ def test_a_token_and_a_chat_account_of_one_person_are_one_person_for_access(
     ctx.settings.person_principals[ALICE] = PersonPrincipal(
         principal_arn="arn:aws:iam::123456789012:role/alice-sso"
     )
-    inv = _open(client, "SEC-703")
+    inv = open_ready(client, "SEC-703")
     alice = issue(client, "data_custodian", ALICE)
     asked = client.post(
         f"/v1/investigations/{inv['id']}/access-requests",

@@ -10,22 +10,19 @@ the holds (through the deployment, once the release has thawed the bucket).
 
 from __future__ import annotations
 
-import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 from fastapi.testclient import TestClient
-from pydantic import SecretStr
 
 from service import aws_clients
-from service.config import Settings
 from service.main import create_app
-from tests.support.api import ADMIN, ADMIN_TOKEN, issue, open_ready, wait_operation
+from tests.support.api import ADMIN, issue, open_ready, wait_operation
 from tests.support.clock import TestClock
-from tests.support.people import TEST_PEOPLE
 from tests.support.persons import grant, local_people, with_people
+from tests.support.settings import make_engine_settings
 from tools.local_aws.aws import LocalAws
 from tools.local_aws.seed import seed
 
@@ -50,20 +47,8 @@ def test_legal_holds_on_a_frozen_room_are_lifted_only_with_a_second_person(
     tmp_path: Path, pulumi_cli: Path, enforcing_aws: LocalAws
 ) -> None:
     aws = enforcing_aws
-    settings = Settings(
-        target="local",
-        data_dir=tmp_path / "data",
-        aws_endpoint_url=aws.endpoint_url,
-        aws_verify_tls=False,
-        pulumi_cli_dir=pulumi_cli.parent,
-        aws_access_key_id=aws.access_key_id,
-        aws_secret_access_key=SecretStr(aws.secret_access_key),
-        bootstrap_admin_token=SecretStr(ADMIN_TOKEN),
-        jobs_poll_max_delay=0.2,
-        shutdown_grace_seconds=5.0,
-        integrations_periodic_tasks=False,
-        audit_anchor_bucket=f"forensics-audit-anchors-{uuid.uuid4().hex[:16]}",
-        person_aliases=TEST_PEOPLE,
+    settings = make_engine_settings(
+        tmp_path, aws, pulumi_cli, as_administrator=True, integrations_periodic_tasks=False
     )
     # Alice's own AWS role, which her just-in-time grants name.
     alice_person = local_people(aws, ALICE)[ALICE]

@@ -19,8 +19,8 @@ import pytest
 from service.config import PROJECT_ROOT, Settings
 from service.jobs.consumer_process import MODULE
 from service.orchestration.stacks import settings_env
-from tests.support.api import ADMIN, ADMIN_TOKEN, open_body
-from tests.support.people import TEST_PEOPLE
+from tests.support.api import ADMIN, open_body
+from tests.support.settings import make_settings
 from tools.local_aws.aws import free_port
 
 T = TypeVar("T")
@@ -64,16 +64,7 @@ def _until(check: Callable[[], T], timeout: float, what: str) -> T:
 
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], httpx.Client]]:
-    settings = Settings(
-        target="local",
-        data_dir=tmp_path / "data",
-        bootstrap_admin_token=ADMIN_TOKEN,  # type: ignore[arg-type]
-        aws_endpoint_url=None,
-        pulumi_cli_dir=PROJECT_ROOT / ".tools" / "bin",
-        jobs_poll_max_delay=0.1,
-        shutdown_grace_seconds=2.0,
-        person_aliases=TEST_PEOPLE,
-    )
+    settings = make_settings(tmp_path)
     port = free_port()
     log = (tmp_path / "api.log").open("wb")
     api = subprocess.Popen(

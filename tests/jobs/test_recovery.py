@@ -26,7 +26,8 @@ from service.operations.models import Operation
 from service.orchestration import stacks
 from service.orchestration.engine import PulumiExecutor
 from service.orchestration.fake_engine import FakeExecutor
-from tests.support.api import ADMIN, ADMIN_TOKEN, open_body, wait_operation
+from tests.support.api import ADMIN, open_body, wait_operation
+from tests.support.settings import make_settings
 from tools.local_servers import PostgresServer, RedisServer
 
 
@@ -229,14 +230,7 @@ def test_a_silent_worker_on_another_host_is_recovered_once_though_two_nodes_swee
     """PostgreSQL: two nodes' sweeps find the same orphan at once (a worker on another host whose heartbeat
     stopped); one of them recovers it: one lock cleared, one interruption, one retry."""
     shared = {"database_url": postgres_server.database(), "jobs_url": redis_server.url()}
-    settings = Settings(
-        target="local",
-        data_dir=tmp_path / "data",
-        bootstrap_admin_token=ADMIN_TOKEN,  # type: ignore[arg-type]
-        embedded_consumer=False,
-        operation_stale_seconds=60,
-        **shared,  # type: ignore[arg-type]
-    )
+    settings = make_settings(tmp_path, embedded_consumer=False, operation_stale_seconds=60, **shared)
     slow = SlowUnlock()
     one = create_app(settings, executor=slow)
     two = create_app(settings, executor=slow)

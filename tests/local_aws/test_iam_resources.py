@@ -10,11 +10,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
 
 from programs.forensic_account.config import AccountConfig
 from programs.forensic_account.permissions import deploy_statements
-from tests.support.aws import role_session
+from tests.support.aws import denied, refusal, role_session
 from tools.local_aws.aws import LocalAws
 from tools.local_aws.iam_resources import is_mapped
 
@@ -37,14 +36,6 @@ def _role_with(aws: LocalAws, statements: list[dict[str, Any]]) -> Any:
         PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": statements}),
     )
     return role_session(aws, arn, "judged")
-
-
-def _denied(call: Any, **kwargs: Any) -> str:
-    with pytest.raises(ClientError) as refused:
-        call(**kwargs)
-    error = refused.value.response["Error"]
-    assert error["Code"] in ("AccessDenied", "AccessDeniedException"), error
-    return str(error.get("Message", ""))
 
 
 @pytest.fixture(scope="module")
@@ -76,8 +67,8 @@ def test_a_statement_on_one_volume_arn_allows_that_volume_only(
     snapshot = ec2.create_snapshot(VolumeId=allowed)["SnapshotId"]
     owner = enforcing_aws.client("ec2").describe_snapshots(SnapshotIds=[snapshot])["Snapshots"][0]
     assert owner["VolumeId"] == allowed
-    message = _denied(ec2.create_snapshot, VolumeId=other)
-    assert "ec2:CreateSnapshot" in message
+    refused = refusal(ec2.create_snapshot, VolumeId=other)
+    assert refused.code == "AccessDenied" and "ec2:CreateSnapshot" in refused.message, refused
     assert not [
         s
         for s in enforcing_aws.client("ec2").describe_snapshots(OwnerIds=["self"])["Snapshots"]
@@ -100,7 +91,7 @@ def test_every_resource_of_the_call_must_be_allowed(
             }
         ],
     )("ec2")
-    _denied(ec2.create_snapshot, VolumeId=allowed)
+    assert denied(ec2.create_snapshot, VolumeId=allowed) == "AccessDenied"
 
 
 def test_resource_tag_conditions_read_the_resource_s_tags(enforcing_aws: LocalAws) -> None:
@@ -128,8 +119,8 @@ def test_resource_tag_conditions_read_the_resource_s_tags(enforcing_aws: LocalAw
             }
         ],
     )("ec2")
-    _denied(ec2.delete_volume, VolumeId=other)
-    _denied(ec2.delete_volume, VolumeId=untagged)
+    assert denied(ec2.delete_volume, VolumeId=other) == "AccessDenied"
+    assert denied(ec2.delete_volume, VolumeId=untagged) == "AccessDenied"
     ec2.delete_volume(VolumeId=tagged)
     left = {v["VolumeId"] for v in admin.describe_volumes()["Volumes"]}
     assert tagged not in left and {other, untagged} <= left
@@ -155,15 +146,24 @@ def test_request_tag_conditions_read_the_call_s_tags(enforcing_aws: LocalAws) ->
     def tags(*pairs: tuple[str, str]) -> list[dict[str, Any]]:
         return [{"ResourceType": "volume", "Tags": [{"Key": k, "Value": v} for k, v in pairs]}]
 
-    _denied(ec2.create_volume, AvailabilityZone=zone, Size=1)
-    _denied(
-        ec2.create_volume, AvailabilityZone=zone, Size=1, TagSpecifications=tags(("investigation", "inv-2"))
+    assert denied(ec2.create_volume, AvailabilityZone=zone, Size=1) == "AccessDenied"
+    assert (
+        denied(
+            ec2.create_volume,
+            AvailabilityZone=zone,
+            Size=1,
+            TagSpecifications=tags(("investigation", "inv-2")),
+        )
+        == "AccessDenied"
     )
-    _denied(
-        ec2.create_volume,
-        AvailabilityZone=zone,
-        Size=1,
-        TagSpecifications=tags(("investigation", "inv-1"), ("owner", "someone")),
+    assert (
+        denied(
+            ec2.create_volume,
+            AvailabilityZone=zone,
+            Size=1,
+            TagSpecifications=tags(("investigation", "inv-1"), ("owner", "someone")),
+        )
+        == "AccessDenied"
     )
     made = ec2.create_volume(
         AvailabilityZone=zone, Size=1, TagSpecifications=tags(("investigation", "inv-1"), ("Name", "copy"))
@@ -193,17 +193,26 @@ def test_create_role_is_judged_on_its_permissions_boundary(enforcing_aws: LocalA
             ],
         }
     )
-    message = _denied(iam.create_role, RoleName="forensics-unbound", AssumeRolePolicyDocument=trust)
-    assert "iam:CreateRole" in message
-    _denied(
-        iam.create_role,
-        RoleName="forensics-other-bound",
-        AssumeRolePolicyDocument=trust,
-        PermissionsBoundary=f"arn:aws:iam::{ACCOUNT}:policy/other",
+    refused = refusal(iam.create_role, RoleName="forensics-unbound", AssumeRolePolicyDocument=trust)
+    assert refused.code == "AccessDenied" and "iam:CreateRole" in refused.message, refused
+    assert (
+        denied(
+            iam.create_role,
+            RoleName="forensics-other-bound",
+            AssumeRolePolicyDocument=trust,
+            PermissionsBoundary=f"arn:aws:iam::{ACCOUNT}:policy/other",
+        )
+        == "AccessDenied"
     )
     # The right boundary, outside the role names the statement allows.
-    _denied(
-        iam.create_role, RoleName="admin-like", AssumeRolePolicyDocument=trust, PermissionsBoundary=boundary
+    assert (
+        denied(
+            iam.create_role,
+            RoleName="admin-like",
+            AssumeRolePolicyDocument=trust,
+            PermissionsBoundary=boundary,
+        )
+        == "AccessDenied"
     )
     made = iam.create_role(
         RoleName="forensics-bound", AssumeRolePolicyDocument=trust, PermissionsBoundary=boundary
@@ -229,7 +238,7 @@ def test_an_explicit_deny_on_the_resource_wins(enforcing_aws: LocalAws, volumes:
         ],
     )("ec2")
     ec2.create_snapshot(VolumeId=allowed)
-    _denied(ec2.create_snapshot, VolumeId=other)
+    assert denied(ec2.create_snapshot, VolumeId=other) == "AccessDenied"
 
 
 def test_an_unmapped_action_under_an_arn_scoped_statement_is_refused(enforcing_aws: LocalAws) -> None:
@@ -246,7 +255,7 @@ def test_an_unmapped_action_under_an_arn_scoped_statement_is_refused(enforcing_a
             }
         ],
     )("ec2")
-    _denied(ec2.describe_regions)
+    assert denied(ec2.describe_regions) == "AccessDenied"
 
 
 def test_every_action_of_the_deploy_role_s_arn_scoped_statements_is_mapped() -> None:
@@ -294,6 +303,6 @@ def test_sqs_queue_requests_are_judged_on_the_queue_s_arn(enforcing_aws: LocalAw
     )("sqs")
     (message,) = reader.receive_message(QueueUrl=mine)["Messages"]
     reader.delete_message(QueueUrl=mine, ReceiptHandle=message["ReceiptHandle"])
-    message = _denied(reader.receive_message, QueueUrl=other)
-    assert "judged-other" in message
-    _denied(reader.purge_queue, QueueUrl=mine)
+    refused = refusal(reader.receive_message, QueueUrl=other)
+    assert refused.code == "AccessDenied" and "judged-other" in refused.message, refused
+    assert denied(reader.purge_queue, QueueUrl=mine) == "AccessDenied"

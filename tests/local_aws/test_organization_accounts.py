@@ -8,24 +8,16 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.support.aws import clients_with
 from tools.local_aws.aws import LocalAws
 from tools.local_aws.organization_accounts import ADMINISTRATOR_ACCESS, MEMBER_ROLE_NAME
 
 
 def _as(aws: LocalAws, credentials: dict[str, str], service: str) -> Any:
-    return boto3.client(
-        service,
-        endpoint_url=aws.endpoint_url,
-        region_name=aws.region,
-        aws_access_key_id=credentials["AccessKeyId"],
-        aws_secret_access_key=credentials["SecretAccessKey"],
-        aws_session_token=credentials.get("SessionToken"),
-        verify=False,
-    )
+    return clients_with(credentials, endpoint_url=aws.endpoint_url, region=aws.region)(service)
 
 
 @pytest.fixture(scope="module")

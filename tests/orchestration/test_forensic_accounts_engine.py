@@ -11,12 +11,11 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from pydantic import SecretStr
 
 from service import aws_clients
 from service.config import ForensicAccount, Settings
 from service.main import create_app
-from tests.support.api import ADMIN, ADMIN_TOKEN, open_body, wait_operation
+from tests.support.api import ADMIN, open_body, wait_operation
 from tools.local_aws.seed import operator_settings, seed
 
 pytestmark = pytest.mark.engine
@@ -33,9 +32,6 @@ BOUNDARY = f"arn:aws:iam::{AWAY_ACCOUNT}:policy/forensics-cleanroom-boundary"
 def two_accounts(engine_settings: Settings) -> Iterator[tuple[TestClient, Settings]]:
     settings = engine_settings.model_copy(
         update={
-            "bootstrap_admin_token": SecretStr(ADMIN_TOKEN),
-            "jobs_poll_max_delay": 0.2,
-            "shutdown_grace_seconds": 5.0,
             "forensic_accounts": {
                 HOME: ForensicAccount(account_id=engine_settings.aws_account_id),
                 AWAY: ForensicAccount(

@@ -415,6 +415,11 @@ def clean_room() -> list[Res]:
     ]
 
 
+def blocked(*extra: Res, base: list[Res] | None = None) -> dict[str, list[Violation]]:
+    """Policy name -> violations, for the compliant clean room (or ``base``) plus ``extra``."""
+    return run_everything([*(clean_room() if base is None else base), *extra])
+
+
 DNS_LIST = "aws:route53/resolverFirewallDomainList:ResolverFirewallDomainList"
 DNS_GROUP = "aws:route53/resolverFirewallRuleGroup:ResolverFirewallRuleGroup"
 DNS_RULE = "aws:route53/resolverFirewallRule:ResolverFirewallRule"

@@ -20,6 +20,8 @@ from policy_packs.forensics.rules import aws_access
 from service.config import Settings
 from service.orchestration import engine_environment
 from service.orchestration.messages import ConfigValue
+from tests.support.aws import clients_with
+from tests.support.settings import make_settings
 
 from .harness import TAGS, run_resource
 
@@ -50,13 +52,7 @@ def _golden_image() -> str:
     """An image registered in the forensic account's region, as the deploy role."""
     sts = boto3.client("sts", region_name=REGION)
     creds = sts.assume_role(RoleArn=ROLE, RoleSessionName="seed")["Credentials"]
-    ec2 = boto3.client(
-        "ec2",
-        region_name=REGION,
-        aws_access_key_id=creds["AccessKeyId"],
-        aws_secret_access_key=creds["SecretAccessKey"],
-        aws_session_token=creds["SessionToken"],
-    )
+    ec2 = clients_with(creds, endpoint_url=None, region=REGION, verify=True)("ec2")
     return str(ec2.register_image(Name="golden", RootDeviceName="/dev/xvda")["ImageId"])
 
 
@@ -156,8 +152,8 @@ def test_the_target_is_read_from_the_environment_only() -> None:
 
 
 def test_the_service_passes_the_operations_region_role_and_account(tmp_path: Path) -> None:
-    settings = Settings(
-        data_dir=tmp_path,
+    settings = make_settings(
+        tmp_path,
         aws_endpoint_url="https://127.0.0.1:4566",
         aws_verify_tls=False,
         golden_ami_owner_accounts=["self", "222222222222"],

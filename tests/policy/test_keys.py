@@ -13,9 +13,9 @@ from .harness import (
     KEY_ARN,
     U_STR,
     Res,
+    blocked,
     clean_room,
     replace,
-    run_everything,
     run_resource,
     run_stack,
 )
@@ -34,10 +34,6 @@ AWS_MANAGED = [
     f"arn:aws:kms:us-east-1:{ACCOUNT}:alias/aws/ebs",
     f"arn:aws-us-gov:kms:us-gov-west-1:{ACCOUNT}:alias/aws/ebs",
 ]
-
-
-def blocked(*extra: Res, base: list[Res] | None = None) -> dict[str, list[Any]]:
-    return run_everything([*(clean_room() if base is None else base), *extra])
 
 
 # ------------------------------------------------------------------------------- AWS managed aliases

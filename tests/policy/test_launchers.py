@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from .harness import KEY_ARN, U_STR, Res, clean_room, run_everything, run_resource, run_stack
+from .harness import KEY_ARN, U_STR, Res, blocked, run_resource, run_stack
 
 INSTANCE = "aws:ec2/instance:Instance"
 SPOT = "aws:ec2/spotInstanceRequest:SpotInstanceRequest"
@@ -20,10 +20,6 @@ ASG = "aws:autoscaling/group:Group"
 
 IMDSV2 = {"httpTokens": "required", "httpEndpoint": "enabled"}
 CMK = {"encrypted": True, "kmsKeyId": KEY_ARN}
-
-
-def blocked(*extra: Res) -> dict[str, list[Any]]:
-    return run_everything([*clean_room(), *extra])
 
 
 # ----------------------------------------------------------------------------------- imdsv2-required

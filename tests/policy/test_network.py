@@ -16,9 +16,9 @@ from .harness import (
     U_BOOL,
     U_STR,
     Res,
+    blocked,
     clean_room,
     replace,
-    run_everything,
     run_resource,
     run_stack,
     without,
@@ -26,11 +26,6 @@ from .harness import (
 
 # Every public /8 (0, 10, 127 and 224-255 are not the internet): together they are the IPv4 internet.
 PUBLIC_SLASH_8S = [f"{n}.0.0.0/8" for n in range(1, 224) if n not in (10, 127)]
-
-
-def blocked(*extra: Res, base: list[Res] | None = None) -> dict[str, list[Any]]:
-    """Policy name -> violations, for the compliant clean room plus `extra`."""
-    return run_everything([*(clean_room() if base is None else base), *extra])
 
 
 # ------------------------------------------------------------------------------ no-internet-gateway

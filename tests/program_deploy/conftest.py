@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.deploy_targets import DeployTarget, deploy_target
+from tests.support.deploy_targets import DeployTarget, deploy_target, enforced_target
 from tests.support.targets import TARGET
+from tools.local_aws.aws import LocalAws
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -32,3 +33,10 @@ def module_deploy_target(
 ) -> DeployTarget:
     """One target for a module's tests that share a deployment (its own data folder and state backend)."""
     return deploy_target(request, tmp_path_factory.mktemp("module-target"), pulumi_cli)
+
+
+@pytest.fixture(name="enforced_target")
+def enforced_target_fixture(tmp_path: Path, pulumi_cli: Path, enforcing_aws: LocalAws) -> DeployTarget:
+    """The target of the tests that prove the local AWS enforces what the program deploys: a local AWS of
+    the module's own that enforces IAM, seeded and deployed to as its administrator."""
+    return enforced_target(tmp_path, enforcing_aws, pulumi_cli)

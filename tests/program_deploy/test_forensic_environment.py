@@ -18,6 +18,7 @@ from service.orchestration.messages import ConfigValue, OperationKind, Operation
 from service.orchestration.stacks import run_operation
 from tests.support.deploy_targets import DeployTarget
 from tests.support.persons import Endpoint, Person, declared_grant, make_person
+from tests.support.policy_documents import as_list, parsed, statements_of
 from tools.local_aws.seed import operator_settings
 
 pytestmark = pytest.mark.engine
@@ -61,20 +62,15 @@ def _policy_docs(iam: Any, role_name: str) -> list[dict[str, Any]]:
     docs = []
     for name in iam.list_role_policies(RoleName=role_name)["PolicyNames"]:
         doc = iam.get_role_policy(RoleName=role_name, PolicyName=name)["PolicyDocument"]
-        docs.append(json.loads(doc) if isinstance(doc, str) else doc)
+        docs.append(parsed(doc))
     return docs
 
 
 def _allowed(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     out = []
     for doc in docs:
-        statements = doc["Statement"] if isinstance(doc["Statement"], list) else [doc["Statement"]]
-        out += [s for s in statements if s["Effect"] == "Allow"]
+        out += [s for s in statements_of(doc) if s["Effect"] == "Allow"]
     return out
-
-
-def _as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
 
 
 def _assert_dns_is_fenced(resolver: Any, vpc_id: str, region: str) -> None:
@@ -301,9 +297,9 @@ def test_four_roles_of_least_privilege_with_separated_duties(room: Room) -> None
         allows = _allowed(_policy_docs(iam, name))
         assert allows, f"{role} has no permissions"
         for statement in allows:
-            assert "*" not in _as_list(statement["Action"])
-            assert "*" not in _as_list(statement["Resource"])
-        actions[role] = {a for s in allows for a in _as_list(s["Action"])}
+            assert "*" not in as_list(statement["Action"])
+            assert "*" not in as_list(statement["Resource"])
+        actions[role] = {a for s in allows for a in as_list(s["Action"])}
         assert iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"] == []
     assert "s3:DeleteObject" not in actions["investigator"]
     assert "s3:DeleteObject" not in actions["analyst"] and "s3:PutObject" not in actions["analyst"]

@@ -19,7 +19,6 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import boto3
 import pytest
 from botocore.config import Config
 
@@ -27,8 +26,7 @@ from programs.forensic_env.access import INVESTIGATION_SESSION_TAG
 from programs.forensic_env.config import GRANT_EXPIRY_FORMAT
 from service.orchestration.messages import OperationKind
 from tests.program_deploy.test_forensic_environment import _run
-from tests.program_deploy.test_grants_enforced import enforced_target  # noqa: F401 (fixture)
-from tests.program_deploy.test_roles_enforced import _denied
+from tests.support.aws import clients_with, denied, refusal
 from tests.support.deploy_targets import DeployTarget
 
 pytestmark = pytest.mark.engine
@@ -66,20 +64,16 @@ def _shared_permission_set_role(target: DeployTarget) -> tuple[str, str]:
 def _signed_in(target: DeployTarget, role_arn: str, session: str) -> Any:
     """A person's session of the permission-set role, named by their sign-in (as Identity Center names it)."""
     credentials = target.client("sts").assume_role(RoleArn=role_arn, RoleSessionName=session)["Credentials"]
-    return boto3.client(
-        "sts",
+    return clients_with(
+        credentials,
         endpoint_url=target.settings.aws_endpoint_url,
-        region_name=target.settings.aws_region,
-        aws_access_key_id=credentials["AccessKeyId"],
-        aws_secret_access_key=credentials["SecretAccessKey"],
-        aws_session_token=credentials["SessionToken"],
-        verify=False,
+        region=target.settings.aws_region,
         config=Config(retries={"max_attempts": 1}),
-    )
+    )("sts")
 
 
 def test_a_second_person_of_the_same_permission_set_cannot_use_anothers_grant(
-    enforced_target: DeployTarget,  # noqa: F811
+    enforced_target: DeployTarget,
 ) -> None:
     target = enforced_target
     shared, role_id = _shared_permission_set_role(target)
@@ -122,12 +116,16 @@ def test_a_second_person_of_the_same_permission_set_cannot_use_anothers_grant(
         (grant,) = [s for s in deployed["Statement"] if s["Sid"].startswith("AccessGrant")]
         assert grant["Condition"]["StringLike"] == {"aws:userid": "*:alice"}
 
-        message = _denied(lambda: as_alice(bob))
-        assert "bob" in message
-        _denied(
-            lambda: bob.assume_role(
-                RoleArn=investigator, RoleSessionName="bob", SourceIdentity="bob", Tags=this_case
+        refused = refusal(lambda: as_alice(bob))
+
+        assert refused.code == "AccessDenied" and "bob" in refused.message, refused
+        assert (
+            denied(
+                lambda: bob.assume_role(
+                    RoleArn=investigator, RoleSessionName="bob", SourceIdentity="bob", Tags=this_case
+                )
             )
+            == "AccessDenied"
         )
         session = as_alice(alice)
         assert session["AssumedRoleUser"]["Arn"].endswith("/alice")

@@ -22,47 +22,26 @@ tests/access/test_access.py; here the program, the pack and AWS's own refusal.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
-from pydantic import SecretStr
 
 from programs.forensic_env.access import INVESTIGATION_SESSION_TAG
 from programs.forensic_env.config import GRANT_EXPIRY_FORMAT
-from programs.forensic_env.trust import GRANT_SID_PREFIX
-from service.config import Settings
 from service.orchestration.messages import OperationKind, OperationResult
 from tests.program_deploy.test_forensic_environment import _run
-from tests.program_deploy.test_roles_enforced import _denied
+from tests.support.aws import denied, refusal
 from tests.support.deploy_targets import DeployTarget
 from tests.support.persons import Endpoint, Person, declared_grant, make_person
-from tools.local_aws.aws import LocalAws
+from tests.support.policy_documents import grant_statements, parsed, statements_of
 from tools.local_aws.moto_server import assume_role_request, current_time_context, trust_permits
-from tools.local_aws.seed import seed
 
 pytestmark = pytest.mark.engine
 
 INVESTIGATION = "it-grants"
 PEOPLE = ("alice", "bob", "mallory")
-
-
-@pytest.fixture
-def enforced_target(tmp_path: Path, pulumi_cli: Path, enforcing_aws: LocalAws) -> DeployTarget:
-    settings = Settings(
-        target="local",
-        data_dir=tmp_path / "data",
-        aws_endpoint_url=enforcing_aws.endpoint_url,
-        aws_verify_tls=False,
-        pulumi_cli_dir=pulumi_cli.parent,
-        aws_access_key_id=enforcing_aws.access_key_id,
-        aws_secret_access_key=SecretStr(enforcing_aws.secret_access_key),
-    )
-    seeded = {key: str(value) for key, value in seed(settings).items()}
-    return DeployTarget(settings, enforcing_aws.client, seeded, settings.aws_account_id)
 
 
 def _role_arn(target: DeployTarget, role: str) -> str:
@@ -76,16 +55,8 @@ def _people(target: DeployTarget) -> dict[str, Person]:
 
 
 def _trust(target: DeployTarget, role: str) -> dict[str, Any]:
-    doc = target.client("iam").get_role(RoleName=_role_arn(target, role).rsplit("/", 1)[1])["Role"][
-        "AssumeRolePolicyDocument"
-    ]
-    parsed: dict[str, Any] = json.loads(doc) if isinstance(doc, str) else doc
-    return parsed
-
-
-def _grant_statements(doc: dict[str, Any]) -> list[dict[str, Any]]:
-    statements = doc["Statement"] if isinstance(doc["Statement"], list) else [doc["Statement"]]
-    return [s for s in statements if str(s.get("Sid", "")).startswith(GRANT_SID_PREFIX)]
+    role_name = _role_arn(target, role).rsplit("/", 1)[1]
+    return parsed(target.client("iam").get_role(RoleName=role_name)["Role"]["AssumeRolePolicyDocument"])
 
 
 def _up(target: DeployTarget, **config: Any) -> OperationResult:
@@ -108,8 +79,10 @@ def test_grants_are_enforced_by_the_local_aws(enforced_target: DeployTarget) -> 
     _up(target)
     try:
         # No grant: the trust policy names only break-glass.
-        message = _denied(assume(alice, investigator))
-        assert alice.principal_arn.rsplit("/", 1)[1] in message
+        refused = refusal(assume(alice, investigator))
+        assert refused.code == "AccessDenied" and alice.principal_arn.rsplit("/", 1)[1] in refused.message, (
+            refused
+        )
 
         # A one-hour grant, as an approval declares it.
         now = datetime.now(UTC)
@@ -126,18 +99,18 @@ def test_grants_are_enforced_by_the_local_aws(enforced_target: DeployTarget) -> 
             f":assumed-role/forensics-{INVESTIGATION}-investigator/alice"
         )
         # Only as herself, only for this investigation; nobody else through her grant.
-        _denied(assume(alice, investigator, "mallory"))
-        _denied(assume(alice, investigator, tag="other"))
-        _denied(assume(mallory, investigator))
-        _denied(assume(mallory, investigator, "alice"))
+        assert denied(assume(alice, investigator, "mallory")) == "AccessDenied"
+        assert denied(assume(alice, investigator, tag="other")) == "AccessDenied"
+        assert denied(assume(mallory, investigator)) == "AccessDenied"
+        assert denied(assume(mallory, investigator, "alice")) == "AccessDenied"
         # A grant is for one role: alice's does not open the custodian's.
-        _denied(assume(alice, custodian))
+        assert denied(assume(alice, custodian)) == "AccessDenied"
         assert assume(bob, custodian)()["Credentials"]["AccessKeyId"]
 
         # The deployed condition alone refuses her once the time passed (the statement judged as STS would
         # at the expiry plus a minute): nothing needs to remove it for AWS to say no.
         deployed = _trust(target, "investigator")
-        (statement,) = _grant_statements(deployed)
+        (statement,) = grant_statements(statements_of(deployed))
         assert statement["Principal"] == {"AWS": alice.principal_arn}
         assert statement["Condition"]["DateLessThan"] == {
             "aws:CurrentTime": in_an_hour.strftime(GRANT_EXPIRY_FORMAT)
@@ -171,11 +144,11 @@ def test_grants_are_enforced_by_the_local_aws(enforced_target: DeployTarget) -> 
                 declared_grant("custodian", bob, in_an_hour),
             ],
         )
-        (expired,) = _grant_statements(_trust(target, "investigator"))
+        (expired,) = grant_statements(statements_of(_trust(target, "investigator")))
         assert expired["Condition"]["DateLessThan"] == {
             "aws:CurrentTime": a_minute_ago.strftime(GRANT_EXPIRY_FORMAT)
         }
-        _denied(assume(alice, investigator))
+        assert denied(assume(alice, investigator)) == "AccessDenied"
 
         # Frozen: every grant but the custodian's leaves the trust policies, even one still valid.
         _up(
@@ -186,11 +159,11 @@ def test_grants_are_enforced_by_the_local_aws(enforced_target: DeployTarget) -> 
                 declared_grant("custodian", bob, in_an_hour),
             ],
         )
-        assert _grant_statements(_trust(target, "investigator")) == []
-        (kept,) = _grant_statements(_trust(target, "custodian"))
+        assert grant_statements(statements_of(_trust(target, "investigator"))) == []
+        (kept,) = grant_statements(statements_of(_trust(target, "custodian")))
         assert kept["Principal"] == {"AWS": bob.principal_arn}
         assert kept["Condition"]["StringEquals"]["sts:SourceIdentity"] == "bob"
-        _denied(assume(alice, investigator))
+        assert denied(assume(alice, investigator)) == "AccessDenied"
         assert assume(bob, custodian)()["Credentials"]["AccessKeyId"]
     finally:
         released = _run(target, OperationKind.UP, INVESTIGATION, frozen=True, unprotect=True)

@@ -38,14 +38,11 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 from botocore.config import Config
-from botocore.exceptions import ClientError
-from pydantic import SecretStr
 
 from programs.forensic_env.access import (
     FROZEN_DENY_POLICY,
@@ -56,12 +53,11 @@ from programs.forensic_env.access import (
     REPORTS,
 )
 from programs.forensic_env.config import GRANT_EXPIRY_FORMAT
-from service.config import Settings
 from service.orchestration.messages import OperationKind
 from tests.program_deploy.test_forensic_environment import _run
+from tests.support.aws import Clients, clients_with, denied, refusal
 from tests.support.deploy_targets import DeployTarget
 from tools.local_aws.aws import LocalAws
-from tools.local_aws.seed import seed
 
 pytestmark = pytest.mark.engine
 
@@ -70,45 +66,13 @@ ROLES = ("responder", "investigator", "custodian", "analyst")
 BREAK_GLASS = "forensics-break-glass"
 
 
-@pytest.fixture
-def enforced_target(tmp_path: Path, pulumi_cli: Path, enforcing_aws: LocalAws) -> DeployTarget:
-    """Seeded and deployed to as the enforcing local AWS's administrator (moto's testing keys are refused)."""
-    settings = Settings(
-        target="local",
-        data_dir=tmp_path / "data",
-        aws_endpoint_url=enforcing_aws.endpoint_url,
-        aws_verify_tls=False,
-        pulumi_cli_dir=pulumi_cli.parent,
-        aws_access_key_id=enforcing_aws.access_key_id,
-        aws_secret_access_key=SecretStr(enforcing_aws.secret_access_key),
+def _clients(target: DeployTarget, credentials: dict[str, Any]) -> Clients:
+    return clients_with(
+        credentials,
+        endpoint_url=target.settings.aws_endpoint_url,
+        region=target.settings.aws_region,
+        config=Config(s3={"addressing_style": "path"}),
     )
-    seeded = {key: str(value) for key, value in seed(settings).items()}
-    return DeployTarget(settings, enforcing_aws.client, seeded, settings.aws_account_id)
-
-
-def _clients(target: DeployTarget, credentials: dict[str, Any]) -> Callable[[str], Any]:
-    def client(service: str) -> Any:
-        return boto3.client(
-            service,
-            endpoint_url=target.settings.aws_endpoint_url,
-            region_name=target.settings.aws_region,
-            aws_access_key_id=credentials["AccessKeyId"],
-            aws_secret_access_key=credentials["SecretAccessKey"],
-            aws_session_token=credentials["SessionToken"],
-            verify=False,
-            config=Config(s3={"addressing_style": "path"}),
-        )
-
-    return client
-
-
-def _denied(call: Callable[[], Any], code: str = "AccessDenied") -> str:
-    """The call is refused by the local AWS with ``code``; returns the message."""
-    with pytest.raises(ClientError) as refused:
-        call()
-    error = refused.value.response["Error"]
-    assert error["Code"] == code, error
-    return str(error.get("Message", ""))
 
 
 def _break_glass(target: DeployTarget, role_arns: dict[str, str]) -> str:
@@ -158,7 +122,7 @@ def test_roles_are_enforced_by_the_local_aws(enforced_target: DeployTarget, enfo
         aws_secret_access_key="testing",
         verify=False,
     )
-    _denied(anonymous.get_caller_identity, "InvalidClientTokenId")
+    assert denied(anonymous.get_caller_identity) == "InvalidClientTokenId"
 
     # The standing statements admit break-glass with MFA only (never present locally), so each person below
     # is a just-in-time grant to break-glass, for that person as source identity.
@@ -194,24 +158,32 @@ def test_roles_are_enforced_by_the_local_aws(enforced_target: DeployTarget, enfo
         # Trust: the same call as `person`, short of one requirement, is refused by the trust policy (the
         # break-glass identity policy allows all of them).
         responder_arn = role_arns["responder"]
-        _denied(lambda: glass.assume_role(RoleArn=responder_arn, RoleSessionName="ann", SourceIdentity="ann"))
-        _denied(
-            lambda: glass.assume_role(
+        assert (
+            denied(glass.assume_role, RoleArn=responder_arn, RoleSessionName="ann", SourceIdentity="ann")
+            == "AccessDenied"
+        )
+        assert (
+            denied(
+                glass.assume_role,
                 RoleArn=responder_arn,
                 RoleSessionName="ann",
                 SourceIdentity="ann",
                 Tags=[{"Key": INVESTIGATION_SESSION_TAG, "Value": "another-case"}],
             )
+            == "AccessDenied"
         )
-        _denied(lambda: glass.assume_role(RoleArn=responder_arn, RoleSessionName="ann", Tags=this_case))
+        assert (
+            denied(glass.assume_role, RoleArn=responder_arn, RoleSessionName="ann", Tags=this_case)
+            == "AccessDenied"
+        )
         # A principal the trust policy does not name: the administrator (AdministratorAccess, so its own
         # policies allow sts:AssumeRole on any role).
-        message = _denied(
+        refused = refusal(
             lambda: target.client("sts").assume_role(
                 RoleArn=responder_arn, RoleSessionName="ann", SourceIdentity="ann", Tags=this_case
             )
         )
-        assert "forensics-local-admin" in message
+        assert refused.code == "AccessDenied" and "forensics-local-admin" in refused.message, refused
 
         responder, investigator, custodian, analyst = (person(role, f"{role}-1") for role in ROLES)
         investigator_name = role_arns["investigator"].rsplit("/", 1)[1]
@@ -225,9 +197,11 @@ def test_roles_are_enforced_by_the_local_aws(enforced_target: DeployTarget, enfo
         put = r_s3.put_object(Bucket=bucket, Key=evidence, Body=body, ChecksumAlgorithm="SHA256")
         assert put["ServerSideEncryption"] == "aws:kms"
         assert put["SSEKMSKeyId"] in (out["kmsKeyArn"], out["kmsKeyId"])
-        _denied(lambda: r_s3.get_object(Bucket=bucket, Key=evidence))
-        _denied(lambda: r_s3.put_object(Bucket=bucket, Key=f"{NOTES}responder.txt", Body=b"x"))
-        _denied(lambda: r_s3.delete_object(Bucket=bucket, Key=evidence))
+        assert denied(r_s3.get_object, Bucket=bucket, Key=evidence) == "AccessDenied"
+        assert (
+            denied(r_s3.put_object, Bucket=bucket, Key=f"{NOTES}responder.txt", Body=b"x") == "AccessDenied"
+        )
+        assert denied(r_s3.delete_object, Bucket=bucket, Key=evidence) == "AccessDenied"
 
         # Investigator: reads evidence, writes notes and reports; never deletes, never touches the guard rails
         # or the legal hold.
@@ -236,18 +210,26 @@ def test_roles_are_enforced_by_the_local_aws(enforced_target: DeployTarget, enfo
         i_s3.put_object(Bucket=bucket, Key=notes, Body=b"02:14 first beacon")
         report = f"{REPORTS}summary.md"
         i_s3.put_object(Bucket=bucket, Key=report, Body=b"root cause: leaked CI token")
-        _denied(lambda: i_s3.put_object(Bucket=bucket, Key=f"{INCOMING}planted.raw", Body=b"x"))
-        _denied(lambda: i_s3.delete_object(Bucket=bucket, Key=evidence))
-        _denied(lambda: i_s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps({"Version": "2012-10-17"})))
+        assert (
+            denied(i_s3.put_object, Bucket=bucket, Key=f"{INCOMING}planted.raw", Body=b"x") == "AccessDenied"
+        )
+        assert denied(i_s3.delete_object, Bucket=bucket, Key=evidence) == "AccessDenied"
+        assert (
+            denied(i_s3.put_bucket_policy, Bucket=bucket, Policy=json.dumps({"Version": "2012-10-17"}))
+            == "AccessDenied"
+        )
         # A legal hold is custody, even on the investigator's own notes (where s3:PutObject is allowed).
-        _denied(lambda: i_s3.put_object_legal_hold(Bucket=bucket, Key=notes, LegalHold={"Status": "ON"}))
+        assert (
+            denied(i_s3.put_object_legal_hold, Bucket=bucket, Key=notes, LegalHold={"Status": "ON"})
+            == "AccessDenied"
+        )
 
         # Analyst: reads finished reports only.
         assert a_s3.get_object(Bucket=bucket, Key=report)["Body"].read() == b"root cause: leaked CI token"
-        _denied(lambda: a_s3.get_object(Bucket=bucket, Key=evidence))
-        _denied(lambda: a_s3.get_object(Bucket=bucket, Key=notes))
-        _denied(lambda: a_s3.put_object(Bucket=bucket, Key=f"{REPORTS}analyst.md", Body=b"x"))
-        _denied(lambda: a_s3.delete_object(Bucket=bucket, Key=report))
+        assert denied(a_s3.get_object, Bucket=bucket, Key=evidence) == "AccessDenied"
+        assert denied(a_s3.get_object, Bucket=bucket, Key=notes) == "AccessDenied"
+        assert denied(a_s3.put_object, Bucket=bucket, Key=f"{REPORTS}analyst.md", Body=b"x") == "AccessDenied"
+        assert denied(a_s3.delete_object, Bucket=bucket, Key=report) == "AccessDenied"
 
         # Custodian: the chain of custody (legal hold, lock state, reading, delete markers), no workstation
         # session and no say over the bucket's guard rails.
@@ -257,11 +239,12 @@ def test_roles_are_enforced_by_the_local_aws(enforced_target: DeployTarget, enfo
         assert (head["ObjectLockMode"], head["ObjectLockLegalHoldStatus"]) == ("GOVERNANCE", "ON")
         assert c_s3.get_object(Bucket=bucket, Key=evidence)["Body"].read() == body
         c_s3.delete_object(Bucket=bucket, Key=notes)  # a delete marker: the locked version stays
-        _denied(lambda: c_s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps({"Version": "2012-10-17"})))
-        _denied(
-            lambda: custodian("ssm").start_session(Target=out["instanceId"]),
-            "AccessDeniedException",
+        assert (
+            denied(c_s3.put_bucket_policy, Bucket=bucket, Policy=json.dumps({"Version": "2012-10-17"}))
+            == "AccessDenied"
         )
+        # SSM speaks JSON: AccessDeniedException, read as AccessDenied.
+        assert denied(custodian("ssm").start_session, Target=out["instanceId"]) == "AccessDenied"
 
         # Frozen: investigator and analyst lose everything at once, live sessions included; the responder
         # still hands evidence in and the custodian keeps custody.
@@ -271,11 +254,13 @@ def test_roles_are_enforced_by_the_local_aws(enforced_target: DeployTarget, enfo
         for role in FROZEN_ROLES:
             name = role_arns[role].rsplit("/", 1)[1]
             assert FROZEN_DENY_POLICY in iam.list_role_policies(RoleName=name)["PolicyNames"], role
-        _denied(lambda: i_s3.get_object(Bucket=bucket, Key=evidence))
-        _denied(lambda: i_s3.put_object(Bucket=bucket, Key=f"{NOTES}after-freeze.md", Body=b"x"))
-        _denied(lambda: a_s3.get_object(Bucket=bucket, Key=report))
+        assert denied(i_s3.get_object, Bucket=bucket, Key=evidence) == "AccessDenied"
+        assert (
+            denied(i_s3.put_object, Bucket=bucket, Key=f"{NOTES}after-freeze.md", Body=b"x") == "AccessDenied"
+        )
+        assert denied(a_s3.get_object, Bucket=bucket, Key=report) == "AccessDenied"
         # The investigator's grant is left out of the frozen trust policy: no new session either.
-        _denied(lambda: person("investigator", "investigator-1"))
+        assert denied(lambda: person("investigator", "investigator-1")) == "AccessDenied"
         r_s3.put_object(Bucket=bucket, Key=f"{INCOMING}late.raw", Body=b"late evidence")
         assert c_s3.get_object(Bucket=bucket, Key=evidence)["Body"].read() == body
     finally:

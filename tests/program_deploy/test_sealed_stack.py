@@ -13,6 +13,7 @@ import pytest
 from service.orchestration.messages import OperationKind
 from tests.program_deploy.test_forensic_environment import _run
 from tests.support.deploy_targets import DeployTarget
+from tests.support.policy_documents import as_list, statements_of
 
 pytestmark = pytest.mark.engine
 
@@ -35,15 +36,6 @@ def _evaluate(document: dict[str, Any] | str, action: str, resource: str, princi
     return str(result.name)
 
 
-def _statements(document: dict[str, Any]) -> list[dict[str, Any]]:
-    found = document["Statement"]
-    return found if isinstance(found, list) else [found]
-
-
-def _as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
-
-
 def test_deployed_policies_seal_the_clean_room(deploy_target: DeployTarget) -> None:
     target = deploy_target
     account = target.account_id
@@ -58,8 +50,8 @@ def test_deployed_policies_seal_the_clean_room(deploy_target: DeployTarget) -> N
         # The key: no kms:* for anyone, nothing for the account root, deletion by break-glass alone.
         kms = target.client("kms")
         key_policy = json.loads(kms.get_key_policy(KeyId=out["kmsKeyArn"], PolicyName="default")["Policy"])
-        statements = _statements(key_policy)
-        assert not [s for s in statements if {"kms:*", "*"} & set(_as_list(s["Action"]))]
+        statements = statements_of(key_policy)
+        assert not [s for s in statements if {"kms:*", "*"} & set(as_list(s["Action"]))]
         assert root not in json.dumps([s.get("Principal") for s in statements])
         for who in (role["custodian"], role["investigator"], root):
             assert _evaluate(key_policy, "kms:ScheduleKeyDeletion", "*", who) == "DENIED", who
@@ -86,7 +78,7 @@ def test_deployed_policies_seal_the_clean_room(deploy_target: DeployTarget) -> N
             trust = iam.get_role(RoleName=arn.rsplit("/", 1)[1])["Role"]["AssumeRolePolicyDocument"]
             trust = json.loads(trust) if isinstance(trust, str) else trust
             assert root not in json.dumps(trust), name
-            for s in _statements(trust):
+            for s in statements_of(trust):
                 assert s["Condition"]["StringEquals"] == {
                     "aws:RequestTag/forensics-investigation": INVESTIGATION
                 }

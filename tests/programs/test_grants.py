@@ -9,9 +9,10 @@ from typing import Any
 import pytest
 
 from programs.forensic_env.config import ConfigError, validate_config
-from programs.forensic_env.trust import GRANT_SID_PREFIX, TRUST_POLICY_MAX_CHARS
+from programs.forensic_env.trust import TRUST_POLICY_MAX_CHARS
 from tests.policy.harness import run_everything
 from tests.programs.harness import ACCOUNT, ProgramRun, policy_resources, run_program
+from tests.support.policy_documents import grant_statements, statements_of
 from tests.support.stub_ec2 import stub_ec2
 
 ALICE_ARN = (
@@ -35,13 +36,7 @@ TAG = "aws:RequestTag/forensics-investigation"
 
 
 def _trust(run: ProgramRun, role: str) -> list[dict[str, Any]]:
-    doc = json.loads(run.one("aws:iam/role:Role", f"-{role}").inputs["assumeRolePolicy"])
-    statements = doc["Statement"]
-    return statements if isinstance(statements, list) else [statements]
-
-
-def _grants(statements: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [s for s in statements if s.get("Sid", "").startswith(GRANT_SID_PREFIX)]
+    return statements_of(run.one("aws:iam/role:Role", f"-{role}").inputs["assumeRolePolicy"])
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +50,7 @@ def granted_frozen() -> ProgramRun:
 
 
 def test_a_grant_is_one_statement_on_its_role(granted: ProgramRun) -> None:
-    (statement,) = _grants(_trust(granted, "investigator"))
+    (statement,) = grant_statements(_trust(granted, "investigator"))
     assert statement["Effect"] == "Allow"
     assert statement["Principal"] == {"AWS": ALICE_ARN}
     assert statement["Action"] == ["sts:AssumeRole", "sts:TagSession", "sts:SetSourceIdentity"]
@@ -67,24 +62,24 @@ def test_a_grant_is_one_statement_on_its_role(granted: ProgramRun) -> None:
     # The standing statement (MFA only) is untouched, and comes first.
     standing = _trust(granted, "investigator")[:1]
     assert [s["Sid"] for s in standing] == ["AssumeWithMfaForThisInvestigation"]
-    (custodian,) = _grants(_trust(granted, "custodian"))
+    (custodian,) = grant_statements(_trust(granted, "custodian"))
     assert custodian["Principal"] == {"AWS": BOB_ARN}
     assert custodian["Condition"]["StringEquals"]["sts:SourceIdentity"] == "bob"
     # Nobody else's role names either of them.
     for role in ("responder", "analyst"):
-        assert _grants(_trust(granted, role)) == []
+        assert grant_statements(_trust(granted, role)) == []
         assert len(_trust(granted, role)) == 1
 
 
 def test_without_grants_the_trust_policies_are_the_standing_ones() -> None:
     run = run_program()
     for role in ("responder", "investigator", "custodian", "analyst"):
-        assert _grants(_trust(run, role)) == []
+        assert grant_statements(_trust(run, role)) == []
 
 
 def test_freeze_revokes_every_grant_but_the_custodians(granted_frozen: ProgramRun) -> None:
-    assert _grants(_trust(granted_frozen, "investigator")) == []
-    (custodian,) = _grants(_trust(granted_frozen, "custodian"))
+    assert grant_statements(_trust(granted_frozen, "investigator")) == []
+    (custodian,) = grant_statements(_trust(granted_frozen, "custodian"))
     assert custodian["Principal"] == {"AWS": BOB_ARN}
     # Every grant is still declared: a release puts the remaining ones back.
     cfg = validate_config(
@@ -97,8 +92,8 @@ def test_freeze_revokes_every_grant_but_the_custodians(granted_frozen: ProgramRu
 def test_the_frozen_responder_keeps_standing_access_but_loses_a_grant() -> None:
     grant = {**INVESTIGATOR_GRANT, "role": "responder"}
     running, frozen = run_program(grants=[grant]), run_program(grants=[grant], frozen=True)
-    assert len(_grants(_trust(running, "responder"))) == 1
-    assert _grants(_trust(frozen, "responder")) == []
+    assert len(grant_statements(_trust(running, "responder"))) == 1
+    assert grant_statements(_trust(frozen, "responder")) == []
     assert len(_trust(frozen, "responder")) == 1  # the standing statement
 
 
@@ -106,7 +101,7 @@ def test_an_expired_grant_is_still_declared() -> None:
     """The trust condition refuses it; the service removes it on its own schedule, and an `up` queued
     before the expiry must not fail because of it."""
     run = run_program(grants=[{**INVESTIGATOR_GRANT, "expiresAt": "2001-01-01T00:00:00Z"}])
-    (statement,) = _grants(_trust(run, "investigator"))
+    (statement,) = grant_statements(_trust(run, "investigator"))
     assert statement["Condition"]["DateLessThan"] == {"aws:CurrentTime": "2001-01-01T00:00:00Z"}
 
 
@@ -114,7 +109,7 @@ def test_grants_of_one_role_get_distinct_sids() -> None:
     later = {**INVESTIGATOR_GRANT, "expiresAt": "2031-05-05T13:00:00Z"}
     other = {**INVESTIGATOR_GRANT, "person": "carol", "principalArn": BOB_ARN}
     run = run_program(grants=[INVESTIGATOR_GRANT, later, other])
-    sids = [s["Sid"] for s in _grants(_trust(run, "investigator"))]
+    sids = [s["Sid"] for s in grant_statements(_trust(run, "investigator"))]
     assert len(set(sids)) == 3 and all(sid.isalnum() for sid in sids)
 
 
@@ -137,7 +132,7 @@ def test_a_grant_stripped_of_its_expiry_is_refused_by_the_policy_pack(granted: P
     resources = policy_resources(granted)
     role = next(r for r in resources if r.rtype == "aws:iam/role:Role" and r.name.endswith("-investigator"))
     doc = json.loads(role.props["assumeRolePolicy"])
-    for statement in _grants(doc["Statement"]):
+    for statement in grant_statements(doc["Statement"]):
         del statement["Condition"]["DateLessThan"]
     role.props["assumeRolePolicy"] = json.dumps(doc)
     found = run_everything(resources)
@@ -203,12 +198,14 @@ def test_a_grant_to_a_shared_role_admits_only_the_persons_own_session() -> None:
     own session of it (aws:userid is <role id>:<session name>), not just the source identity any caller
     may claim."""
     run = run_program(grants=[{**INVESTIGATOR_GRANT, "sessionName": "alice@example.com"}])
-    (statement,) = _grants(_trust(run, "investigator"))
+    (statement,) = grant_statements(_trust(run, "investigator"))
     assert statement["Principal"] == {"AWS": ALICE_ARN}
     assert statement["Condition"]["StringLike"] == {"aws:userid": "*:alice@example.com"}
     assert statement["Condition"]["StringEquals"]["sts:SourceIdentity"] == "alice@example.com"
     # The standing statements admit no one by a source identity they chose.
-    standing = [s for s in _trust(run, "investigator") if s not in _grants(_trust(run, "investigator"))]
+    standing = [
+        s for s in _trust(run, "investigator") if s not in grant_statements(_trust(run, "investigator"))
+    ]
     assert all("sts:SourceIdentity" not in json.dumps(s) for s in standing)
 
 

@@ -25,6 +25,7 @@ from tests.programs.harness import (
     ProgramRun,
     run_program,
 )
+from tests.support.policy_documents import as_list, statements_of
 
 KEY_ARN = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 BUCKET = "forensics-inv-test-01-evidence"
@@ -55,15 +56,6 @@ def frozen() -> ProgramRun:
     return run_program(evidenceSnapshotIds=SNAPSHOTS, frozen=True)
 
 
-def _statements(doc: dict[str, Any]) -> list[dict[str, Any]]:
-    statements = doc["Statement"]
-    return statements if isinstance(statements, list) else [statements]
-
-
-def _as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
-
-
 def _role_policy(run: ProgramRun, role: str, policy_name: str | None = None) -> dict[str, Any]:
     role_name = f"forensics-inv-test-01-{role}"
     matches = [
@@ -76,7 +68,7 @@ def _role_policy(run: ProgramRun, role: str, policy_name: str | None = None) -> 
 
 
 def _allowed_actions(doc: dict[str, Any]) -> set[str]:
-    return {a for s in _statements(doc) if s["Effect"] == "Allow" for a in _as_list(s["Action"])}
+    return {a for s in statements_of(doc) if s["Effect"] == "Allow" for a in as_list(s["Action"])}
 
 
 # --- the graph ---
@@ -209,9 +201,9 @@ def test_flow_logs(env: ProgramRun) -> None:
     assert env.outputs["flowLogGroup"] == group["name"]
     role = env.one("aws:iam/role:Role", "flow-logs").inputs
     trust = json.loads(role["assumeRolePolicy"])
-    assert _statements(trust)[0]["Principal"] == {"Service": "vpc-flow-logs.amazonaws.com"}
+    assert statements_of(trust)[0]["Principal"] == {"Service": "vpc-flow-logs.amazonaws.com"}
     policy = json.loads(env.one("aws:iam/rolePolicy:RolePolicy", "flow-logs").inputs["policy"])
-    (statement,) = _statements(policy)
+    (statement,) = statements_of(policy)
     group_arn = flow["logDestination"]
     assert statement["Resource"] == [group_arn, f"{group_arn}:*"]
 
@@ -284,7 +276,7 @@ def test_session_logging(env: ProgramRun) -> None:
 
 def test_workstation_role(env: ProgramRun) -> None:
     role = env.one("aws:iam/role:Role", "workstation").inputs
-    assert _statements(json.loads(role["assumeRolePolicy"]))[0]["Principal"] == {
+    assert statements_of(json.loads(role["assumeRolePolicy"]))[0]["Principal"] == {
         "Service": "ec2.amazonaws.com"
     }
     profile = env.one("aws:iam/instanceProfile:InstanceProfile").inputs
@@ -384,7 +376,7 @@ def test_object_lock_from_config() -> None:
 
 def test_bucket_policy(env: ProgramRun) -> None:
     policy = env.policy("aws:s3/bucketPolicy:BucketPolicy", "")
-    statements = _statements(policy)
+    statements = statements_of(policy)
     assert all(s["Effect"] == "Deny" for s in statements)
     guardians = {f"arn:aws:iam::{ACCOUNT}:role/forensics-break-glass"}
     (rails,) = [s for s in statements if s["Sid"] == "DenyGuardRailChangesExceptBreakGlassAndDeployment"]
@@ -444,12 +436,12 @@ def test_kms_key(env: ProgramRun) -> None:
     assert key["enableKeyRotation"] is True
     assert 7 <= key["deletionWindowInDays"] <= 30
     assert env.one("aws:kms/alias:Alias").inputs["name"] == "alias/forensics-inv-test-01"
-    statements = _statements(json.loads(key["policy"]))
+    statements = statements_of(json.loads(key["policy"]))
     # No kms:* for anyone, and nothing at all for the account root.
-    assert not [s for s in statements if {"kms:*", "*"} & set(_as_list(s["Action"]))]
+    assert not [s for s in statements if {"kms:*", "*"} & set(as_list(s["Action"]))]
     assert ":root" not in json.dumps([s.get("Principal") for s in statements])
     allows = [s for s in statements if s["Effect"] == "Allow"]
-    who_deletes = [s for s in allows if "kms:ScheduleKeyDeletion" in _as_list(s["Action"])]
+    who_deletes = [s for s in allows if "kms:ScheduleKeyDeletion" in as_list(s["Action"])]
     assert [s["Principal"] for s in who_deletes] == [
         {"AWS": f"arn:aws:iam::{ACCOUNT}:role/forensics-break-glass"}
     ]
@@ -474,7 +466,7 @@ def test_roles_trust_the_configured_principals() -> None:
     principals = ["arn:aws:iam::210987654321:role/IncidentResponse"]
     run = run_program(trustedPrincipals=principals)
     for role in ("responder", "investigator", "custodian", "analyst"):
-        trust = _statements(json.loads(run.one("aws:iam/role:Role", f"-{role}").inputs["assumeRolePolicy"]))
+        trust = statements_of(json.loads(run.one("aws:iam/role:Role", f"-{role}").inputs["assumeRolePolicy"]))
         assert [s["Principal"] for s in trust] == [{"AWS": principals}]
         # The standing way in needs MFA and this investigation's session tag; never just a source identity
         # (the caller chooses it): a named person comes in through a grant bound to their own identity.
@@ -487,7 +479,7 @@ def test_roles_trust_the_configured_principals() -> None:
 
 def test_default_trust_is_break_glass_never_the_account_root(env: ProgramRun) -> None:
     trust = json.loads(env.one("aws:iam/role:Role", "-analyst").inputs["assumeRolePolicy"])
-    assert {json.dumps(s["Principal"]) for s in _statements(trust)} == {
+    assert {json.dumps(s["Principal"]) for s in statements_of(trust)} == {
         json.dumps({"AWS": [f"arn:aws:iam::{ACCOUNT}:role/forensics-break-glass"]})
     }
     with pytest.raises(Exception, match="root is refused"):
@@ -496,11 +488,11 @@ def test_default_trust_is_break_glass_never_the_account_root(env: ProgramRun) ->
 
 def test_least_privilege(env: ProgramRun) -> None:
     for r in env.of_type("aws:iam/rolePolicy:RolePolicy"):
-        for s in _statements(json.loads(r.inputs["policy"])):
+        for s in statements_of(json.loads(r.inputs["policy"])):
             if s["Effect"] == "Deny":
                 continue
-            assert "*" not in _as_list(s["Action"]), (r.name, s)
-            assert "*" not in _as_list(s["Resource"]), (r.name, s)
+            assert "*" not in as_list(s["Action"]), (r.name, s)
+            assert "*" not in as_list(s["Resource"]), (r.name, s)
     roles = ("responder", "investigator", "custodian", "analyst")
     docs = {role: _role_policy(env, role) for role in roles}
     actions = {role: _allowed_actions(doc) for role, doc in docs.items()}
@@ -513,9 +505,9 @@ def test_least_privilege(env: ProgramRun) -> None:
     def resources(role: str, action: str) -> set[str]:
         return {
             res
-            for s in _statements(docs[role])
-            if action in _as_list(s["Action"])
-            for res in _as_list(s["Resource"])
+            for s in statements_of(docs[role])
+            if action in as_list(s["Action"])
+            for res in as_list(s["Resource"])
         }
 
     assert resources("responder", "s3:PutObject") == {f"{BUCKET_ARN}/incoming/evidence-artifacts/*"}
@@ -529,10 +521,10 @@ def test_least_privilege(env: ProgramRun) -> None:
     assert f"arn:aws:ssm:{REGION}:{ACCOUNT}:document/forensics-inv-test-01-session-prefs" in start
     # Sessions only through the logged document: the access check is required, the default shell denied.
     (session,) = [
-        s for s in _statements(docs["investigator"]) if s["Sid"] == "StartLoggedSessionOnWorkstationOnly"
+        s for s in statements_of(docs["investigator"]) if s["Sid"] == "StartLoggedSessionOnWorkstationOnly"
     ]
     assert session["Condition"] == {"Bool": {"ssm:SessionDocumentAccessCheck": "true"}}
-    (shell,) = [s for s in _statements(docs["investigator"]) if s["Sid"] == "NoUnloggedShell"]
+    (shell,) = [s for s in statements_of(docs["investigator"]) if s["Sid"] == "NoUnloggedShell"]
     assert shell["Effect"] == "Deny"
     assert shell["Resource"] == [f"arn:aws:ssm:{REGION}::document/SSM-SessionManagerRunShell"]
     assert "kms:Decrypt" in actions["investigator"] and "kms:Decrypt" in actions["analyst"]
@@ -583,7 +575,7 @@ def test_frozen_bucket_retention_is_compliance(frozen: ProgramRun, env: ProgramR
 def test_frozen_denies_examiners(frozen: ProgramRun) -> None:
     for role in ("investigator", "analyst"):
         doc = _role_policy(frozen, role, "deny-all-frozen")
-        assert _statements(doc) == [
+        assert statements_of(doc) == [
             {"Sid": "FrozenDenyAll", "Effect": "Deny", "Action": "*", "Resource": "*"}
         ]
     for role in ("responder", "custodian", "workstation"):
@@ -602,7 +594,7 @@ def test_frozen_legal_holds_are_changed_only_by_the_deployment_and_break_glass(
     but the deployment and break-glass, and the custodian's own policy denies it too."""
     name = "DenyLegalHoldChangesWhileFrozenExceptBreakGlassAndDeployment"
     (deny,) = [
-        s for s in _statements(frozen.policy("aws:s3/bucketPolicy:BucketPolicy", "")) if s["Sid"] == name
+        s for s in statements_of(frozen.policy("aws:s3/bucketPolicy:BucketPolicy", "")) if s["Sid"] == name
     ]
     assert (
         deny["Effect"] == "Deny" and deny["Principal"] == "*" and deny["Action"] == ["s3:PutObjectLegalHold"]
@@ -610,12 +602,12 @@ def test_frozen_legal_holds_are_changed_only_by_the_deployment_and_break_glass(
     assert deny["Resource"] == [f"{BUCKET_ARN}/*"]
     guardians = set(deny["Condition"]["StringNotLike"]["aws:PrincipalArn"])
     assert guardians == {f"arn:aws:iam::{ACCOUNT}:role/forensics-break-glass"}
-    custodian = _statements(_role_policy(frozen, "custodian", "forensics-custodian"))
+    custodian = statements_of(_role_policy(frozen, "custodian", "forensics-custodian"))
     assert [s["Action"] for s in custodian if s["Effect"] == "Deny"] == [["s3:PutObjectLegalHold"]]
     # Not frozen: neither.
-    assert name not in {s["Sid"] for s in _statements(env.policy("aws:s3/bucketPolicy:BucketPolicy", ""))}
+    assert name not in {s["Sid"] for s in statements_of(env.policy("aws:s3/bucketPolicy:BucketPolicy", ""))}
     assert all(
-        s["Effect"] == "Allow" for s in _statements(_role_policy(env, "custodian", "forensics-custodian"))
+        s["Effect"] == "Allow" for s in statements_of(_role_policy(env, "custodian", "forensics-custodian"))
     )
 
 

@@ -7,7 +7,7 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
-from .conftest import Clients, Driver
+from tests.support.standin import Clients, Driver
 
 TAGS = {"forensics:investigation-id": "inv2", "managed-by": "forensic-cleanroom"}
 INSTANCE = "aws:ec2/instance:Instance"

@@ -8,7 +8,7 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
-from .conftest import REGION, Clients, Driver
+from tests.support.standin import REGION, Clients, Driver
 
 TAGS = {"forensics:baseline": "test", "managed-by": "forensic-cleanroom"}
 ACCOUNT = "123456789012"

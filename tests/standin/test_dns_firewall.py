@@ -9,9 +9,8 @@ from typing import Any
 
 import pytest
 
+from tests.support.standin import Clients, Driver
 from tools.local_aws.resolver_firewall import patch_resolver_firewall
-
-from .conftest import Clients, Driver
 
 TAGS = {"forensics:investigation-id": "inv1", "managed-by": "forensic-cleanroom"}
 LIST = "aws:route53/resolverFirewallDomainList:ResolverFirewallDomainList"

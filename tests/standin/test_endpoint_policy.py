@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .conftest import Clients, Driver
+from tests.support.standin import Clients, Driver
 
 VPC = "aws:ec2/vpc:Vpc"
 RT = "aws:ec2/routeTable:RouteTable"

@@ -7,7 +7,7 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
-from .conftest import Clients, Driver
+from tests.support.standin import Clients, Driver
 
 TAGS = {"forensics:investigation-id": "inv1", "managed-by": "forensic-cleanroom"}
 VPC, SUBNET, SG = "aws:ec2/vpc:Vpc", "aws:ec2/subnet:Subnet", "aws:ec2/securityGroup:SecurityGroup"

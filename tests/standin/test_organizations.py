@@ -8,7 +8,7 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
-from .conftest import Clients, Driver
+from tests.support.standin import Clients, Driver
 
 OU = "aws:organizations/organizationalUnit:OrganizationalUnit"
 POLICY = "aws:organizations/policy:Policy"

@@ -8,11 +8,10 @@ import socket
 import pytest
 from pulumi.provider.experimental import provider as p
 
+from tests.support.standin import Driver, provider_config
 from tools.aws_standin.clients import AwsConfig
 from tools.aws_standin.provider import StandinProvider
 from tools.aws_standin.values import UNKNOWN, props_from_plain, props_to_plain
-
-from .conftest import Driver, provider_config
 
 
 @pytest.fixture

@@ -10,10 +10,9 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.support.standin import REGION, Clients, Driver
 from tools.aws_standin.base import StandinError
 from tools.aws_standin.values import UNKNOWN
-
-from .conftest import REGION, Clients, Driver
 
 COPY = "aws:ebs/snapshotCopy:SnapshotCopy"
 VOLUME = "aws:ebs/volume:Volume"

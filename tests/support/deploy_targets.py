@@ -16,6 +16,7 @@ import boto3
 import pytest
 
 from service.config import Settings
+from tests.support.settings import make_settings
 from tests.support.targets import TARGET
 from tools.local_aws.aws import LocalAws
 from tools.local_aws.seed import seed
@@ -35,12 +36,12 @@ def _aws_target(folder: Path, pulumi_cli: Path) -> DeployTarget:
         account = session.client("sts").get_caller_identity()["Account"]
     except Exception as exc:
         pytest.skip(f"real AWS target selected but no usable credentials: {exc}")
-    settings = Settings(
+    settings = make_settings(
+        folder,
         target="aws",
-        data_dir=folder / "data",
+        pulumi_cli=pulumi_cli,
         aws_region=session.region_name or "us-east-1",
         aws_account_id=account,
-        pulumi_cli_dir=pulumi_cli.parent,
     )
     ami = os.environ.get("FORENSICS_TEST_AMI_ID", "")
     snapshot = os.environ.get("FORENSICS_TEST_SNAPSHOT_ID", "")
@@ -55,12 +56,14 @@ def deploy_target(request: pytest.FixtureRequest, folder: Path, pulumi_cli: Path
     if TARGET == "aws":
         return _aws_target(folder, pulumi_cli)
     local_aws: LocalAws = request.getfixturevalue("local_aws")
-    settings = Settings(
-        target="local",
-        data_dir=folder / "data",
-        aws_endpoint_url=local_aws.endpoint_url,
-        aws_verify_tls=False,
-        pulumi_cli_dir=pulumi_cli.parent,
-    )
+    settings = make_settings(folder, aws=local_aws, pulumi_cli=pulumi_cli)
     seeded = dict(seed(settings))
     return DeployTarget(settings, local_aws.client, seeded, settings.aws_account_id)
+
+
+def enforced_target(folder: Path, aws: LocalAws, pulumi_cli: Path) -> DeployTarget:
+    """A local AWS of the module's own that enforces IAM (``enforcing_aws``), seeded and deployed to as its
+    administrator (moto's testing keys are refused there)."""
+    settings = make_settings(folder, aws=aws, as_administrator=True, pulumi_cli=pulumi_cli)
+    seeded = {key: str(value) for key, value in seed(settings).items()}
+    return DeployTarget(settings, aws.client, seeded, settings.aws_account_id)

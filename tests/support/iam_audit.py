@@ -3,10 +3,10 @@ role's and customer managed policy's documents, judged for administrator rights.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from tests.support.aws import role_session
+from tests.support.policy_documents import as_list, parsed, statements_of
 from tools.local_aws.aws import LocalAws
 from tools.local_aws.organization_accounts import ADMINISTRATOR_ACCESS, MEMBER_ROLE_NAME
 
@@ -14,10 +14,6 @@ from tools.local_aws.organization_accounts import ADMINISTRATOR_ACCESS, MEMBER_R
 def in_account(aws: LocalAws, account_id: str, service: str, role_name: str = MEMBER_ROLE_NAME) -> Any:
     """A client acting in another account of the local AWS (as its administrator, through ``role_name``)."""
     return role_session(aws, f"arn:aws:iam::{account_id}:role/{role_name}", "check")(service)
-
-
-def _parsed(document: Any) -> Any:
-    return json.loads(document) if isinstance(document, str) else document
 
 
 def documents(iam: Any) -> list[tuple[str, str, Any]]:
@@ -28,19 +24,15 @@ def documents(iam: Any) -> list[tuple[str, str, Any]]:
         name = role["RoleName"]
         for policy_name in iam.list_role_policies(RoleName=name)["PolicyNames"]:
             document = iam.get_role_policy(RoleName=name, PolicyName=policy_name)["PolicyDocument"]
-            found.append((name, f"{name}/{policy_name}", _parsed(document)))
+            found.append((name, f"{name}/{policy_name}", parsed(document)))
         for attached in iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"]:
             found.append((name, f"{name} attaches", attached["PolicyArn"]))
     for policy in iam.list_policies(Scope="Local")["Policies"]:
         version = iam.get_policy_version(PolicyArn=policy["Arn"], VersionId=policy["DefaultVersionId"])
         found.append(
-            (policy["PolicyName"], policy["PolicyName"], _parsed(version["PolicyVersion"]["Document"]))
+            (policy["PolicyName"], policy["PolicyName"], parsed(version["PolicyVersion"]["Document"]))
         )
     return found
-
-
-def _listed(value: Any) -> list[str]:
-    return [str(v) for v in (value if isinstance(value, list) else [value])]
 
 
 def administrator_grants(iam: Any) -> list[str]:
@@ -52,11 +44,10 @@ def administrator_grants(iam: Any) -> list[str]:
             if document == ADMINISTRATOR_ACCESS:
                 found.append(where)
             continue
-        statements = document["Statement"]
-        for statement in statements if isinstance(statements, list) else [statements]:
+        for statement in statements_of(document):
             if statement.get("Effect") != "Allow" or "Action" not in statement:
                 continue
-            every_action = {"*", "*:*"} & set(_listed(statement["Action"]))
-            if every_action and "*" in _listed(statement.get("Resource", [])):
+            every_action = {"*", "*:*"} & {str(v) for v in as_list(statement["Action"])}
+            if every_action and "*" in {str(v) for v in as_list(statement.get("Resource", []))}:
                 found.append(where)
     return found

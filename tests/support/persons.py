@@ -25,12 +25,11 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import boto3
 from botocore.config import Config
 from fastapi.testclient import TestClient
 
@@ -38,6 +37,7 @@ from programs.forensic_env.config import GRANT_EXPIRY_FORMAT
 from programs.forensic_env.trust import GRANT_ACTIONS, INVESTIGATION_SESSION_TAG
 from service.config import PersonPrincipal, Settings
 from tests.support.api import ADMIN, wait_operation
+from tests.support.aws import Clients, clients_with
 from tools.local_aws.aws import LocalAws
 
 # What a person's own role may assume: the forensic account's roles (the rooms' and the deploy role, whose
@@ -46,8 +46,6 @@ ASSUMABLE_ROLES = "forensics-*"
 GRANT_TIMEOUT = 900.0
 # A denied AssumeRole answers at once: no retries that would only repeat the refusal.
 _ONE_ATTEMPT = Config(retries={"max_attempts": 1})
-
-Clients = Callable[[str], Any]
 
 
 @dataclass(frozen=True)
@@ -83,19 +81,13 @@ class Person:
         return {self.name: PersonPrincipal(principal_arn=self.principal_arn)}
 
     def _clients(self, credentials: Mapping[str, Any], config: Config | None = None) -> Clients:
-        def client(service: str) -> Any:
-            return boto3.client(
-                service,
-                endpoint_url=self.endpoint.url,
-                region_name=self.endpoint.region,
-                aws_access_key_id=credentials["AccessKeyId"],
-                aws_secret_access_key=credentials["SecretAccessKey"],
-                aws_session_token=credentials["SessionToken"],
-                verify=self.endpoint.verify,
-                config=config,
-            )
-
-        return client
+        return clients_with(
+            credentials,
+            endpoint_url=self.endpoint.url,
+            region=self.endpoint.region,
+            verify=self.endpoint.verify,
+            config=config,
+        )
 
     def sts(self) -> Any:
         """STS as the person's own principal (signed in as them)."""

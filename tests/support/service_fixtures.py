@@ -16,7 +16,6 @@ from fastapi.testclient import TestClient
 from service.config import Settings
 from service.main import create_app
 from service.orchestration.fake_engine import FakeExecutor
-from tests.support.api import ADMIN_TOKEN
 from tests.support.settings import make_settings
 
 
@@ -44,19 +43,10 @@ def client(app: FastAPI) -> Iterator[TestClient]:
 
 
 def _engine_client(engine_settings: Settings) -> Iterator[TestClient]:
-    from pydantic import SecretStr
-
     from tools.local_aws.seed import seed
 
-    settings = engine_settings.model_copy(
-        update={
-            "bootstrap_admin_token": SecretStr(ADMIN_TOKEN),
-            "jobs_poll_max_delay": 0.2,
-            "shutdown_grace_seconds": 5.0,
-        }
-    )
-    seed(settings)
-    with TestClient(create_app(settings)) as client:
+    seed(engine_settings)
+    with TestClient(create_app(engine_settings)) as client:
         yield client
 
 

@@ -22,7 +22,7 @@ from typing import Any
 import boto3
 
 from service.config import LOCAL_SOURCE_ACCOUNT, Settings
-from tests.support.aws import assuming_keys
+from tests.support.aws import assuming_keys, clients_with
 from tests.support.people import TEST_PEOPLE
 from tests.support.persons import Endpoint, Person, make_person, with_people
 from tools.aws_test_run import EVIDENCE_VARIABLES, PERSON_VARIABLE
@@ -56,9 +56,17 @@ class Target:
     def grantee_arn(self) -> str:
         return self.grantee.principal_arn
 
-    def credentials_for(self, role_arn: str) -> dict[str, str]:
+    def _assumed(self, role_arn: str) -> dict[str, Any]:
         sts = self.sts_for(role_arn) if self.sts_for else self.client("sts")
-        creds = sts.assume_role(RoleArn=role_arn, RoleSessionName="scenario")["Credentials"]
+        credentials: dict[str, Any] = sts.assume_role(RoleArn=role_arn, RoleSessionName="scenario")[
+            "Credentials"
+        ]
+        return credentials
+
+    def credentials_for(self, role_arn: str) -> dict[str, str]:
+        """A session of ``role_arn`` as boto3's keyword arguments (for the environment of a tool run as
+        it)."""
+        creds = self._assumed(role_arn)
         return {
             "aws_access_key_id": creds["AccessKeyId"],
             "aws_secret_access_key": creds["SecretAccessKey"],
@@ -67,13 +75,12 @@ class Target:
 
     def client_as(self, role_arn: str, service: str) -> Any:
         """A client acting as one of the clean room's roles (what a person's tooling would hold)."""
-        return boto3.client(
-            service,
+        return clients_with(
+            self._assumed(role_arn),
             endpoint_url=self.settings.aws_endpoint_url,
-            region_name=self.settings.aws_region,
+            region=self.settings.aws_region,
             verify=self.settings.aws_verify_tls,
-            **self.credentials_for(role_arn),
-        )
+        )(service)
 
     def verifier_arguments(self) -> list[str]:
         """What `forensics verify` needs to reach this AWS besides credentials."""
@@ -108,12 +115,7 @@ def aws_target(data_dir: Path) -> Target:
     """Real AWS with the settings `forensics bootstrap` wrote (FORENSICS_* in the environment or .env), and
     the test people: their tokens map to persons, and GRANTEE to the principal the environment names."""
     configured = Settings(target="aws", data_dir=data_dir)
-    settings = Settings(
-        target="aws",
-        data_dir=data_dir,
-        person_aliases={**TEST_PEOPLE, **configured.person_aliases},
-        person_principals=configured.person_principals,
-    )
+    settings = configured.model_copy(update={"person_aliases": {**TEST_PEOPLE, **configured.person_aliases}})
     session = boto3.Session(region_name=settings.aws_region)
     grantee = Person(GRANTEE, os.environ[PERSON_VARIABLE], session.client, Endpoint.of(settings))
     settings = with_people(settings, grantee)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.support.aws import clients_with
 from tools.local_aws.aws import LocalAws
 
 BUCKET = "policy-judged"
@@ -45,15 +45,7 @@ def aws() -> Iterator[LocalAws]:
 
 def _as_role(aws: LocalAws, endpoint: str | None = None) -> object:
     creds = aws.client("sts").assume_role(RoleArn=ROLE, RoleSessionName="unit")["Credentials"]
-    return boto3.client(
-        "s3",
-        endpoint_url=endpoint or aws.endpoint_url,
-        region_name="us-east-1",
-        verify=False,
-        aws_access_key_id=creds["AccessKeyId"],
-        aws_secret_access_key=creds["SecretAccessKey"],
-        aws_session_token=creds["SessionToken"],
-    )
+    return clients_with(creds, endpoint_url=endpoint or aws.endpoint_url, region="us-east-1")("s3")
 
 
 def test_the_named_role_over_tls_is_let_in(aws: LocalAws) -> None:

@@ -14,6 +14,7 @@ from programs.forensic_account.config import (
     validate_config,
 )
 from programs.forensic_account.program import OUTPUT_NAMES
+from tests.support.policy_documents import statements_of
 
 from .harness import ACCOUNT, BASE_IMAGE, REGION, SERVICE, run_account
 
@@ -22,14 +23,8 @@ BOUNDARY = f"arn:aws:iam::{ACCOUNT}:policy/forensics-cleanroom-boundary"
 DEPLOY_ROLE = f"arn:aws:iam::{ACCOUNT}:role/forensics-deploy"
 
 
-def _statements(document: Any) -> list[dict[str, Any]]:
-    doc = json.loads(document) if isinstance(document, str) else document
-    statements: list[dict[str, Any]] = doc["Statement"]
-    return statements
-
-
 def _by_sid(document: Any) -> dict[str, dict[str, Any]]:
-    return {s["Sid"]: s for s in _statements(document) if "Sid" in s}
+    return {s["Sid"]: s for s in statements_of(document) if "Sid" in s}
 
 
 def _actions(statement: dict[str, Any]) -> list[str]:
@@ -53,7 +48,7 @@ def test_exports_the_contract_outputs(run: Any) -> None:
 
 
 def test_only_the_service_assumes_the_deploy_role_with_the_external_id(run: Any) -> None:
-    trust = _statements(run.one(ROLE, "deploy-role").inputs["assumeRolePolicy"])
+    trust = statements_of(run.one(ROLE, "deploy-role").inputs["assumeRolePolicy"])
     assert trust == [
         {
             "Sid": "ServiceOnly",
@@ -66,7 +61,7 @@ def test_only_the_service_assumes_the_deploy_role_with_the_external_id(run: Any)
 
 
 def test_without_an_external_id_the_trust_has_no_condition() -> None:
-    trust = _statements(run_account(externalId=None).one(ROLE, "deploy-role").inputs["assumeRolePolicy"])
+    trust = statements_of(run_account(externalId=None).one(ROLE, "deploy-role").inputs["assumeRolePolicy"])
     assert "Condition" not in trust[0]
 
 
@@ -135,7 +130,7 @@ def test_no_policy_allows_every_action_or_every_resource(run: Any) -> None:
         if isinstance(r.inputs.get(prop), str) and r.inputs[prop].startswith("{")
     ]
     for document in documents:
-        for statement in _statements(document):
+        for statement in statements_of(document):
             if statement["Effect"] != "Allow":
                 continue
             assert "*" not in _actions(statement) and "*:*" not in _actions(statement), statement
@@ -151,7 +146,7 @@ def test_no_policy_allows_every_action_or_every_resource(run: Any) -> None:
 def test_the_boundary_is_a_managed_policy_without_iam(run: Any) -> None:
     boundary = run.one("aws:iam/policy:Policy", "deploy-boundary")
     assert boundary.inputs["name"] == "forensics-cleanroom-boundary"
-    actions = {a for s in _statements(boundary.inputs["policy"]) for a in _actions(s)}
+    actions = {a for s in statements_of(boundary.inputs["policy"]) for a in _actions(s)}
     assert not {a for a in actions if a.startswith(("iam:", "organizations:", "cloudtrail:", "config:"))}
     assert "ssm:StartSession" in actions
 
@@ -161,14 +156,14 @@ def test_the_signing_key_signs_only_for_the_service(run: Any) -> None:
     assert key.inputs["customerMasterKeySpec"] == "ECC_NIST_P256"
     assert key.inputs["keyUsage"] == "SIGN_VERIFY"
     assert key.protect
-    statements = _statements(key.inputs["policy"])
+    statements = statements_of(key.inputs["policy"])
     signers = [s for s in statements if "kms:Sign" in _actions(s)]
     assert [s["Principal"] for s in signers] == [{"AWS": DEPLOY_ROLE}]
     readers = next(s for s in statements if s["Sid"] == "OrganizationVerifies")
     assert set(_actions(readers)) == {"kms:GetPublicKey", "kms:DescribeKey"}
     assert readers["Condition"] == {"StringEquals": {"aws:PrincipalAccount": ACCOUNT}}
     with_org = run_account(organizationId="o-abcdefghij").one("aws:kms/key:Key", "signing-key")
-    readers = next(s for s in _statements(with_org.inputs["policy"]) if s["Sid"] == "OrganizationVerifies")
+    readers = next(s for s in statements_of(with_org.inputs["policy"]) if s["Sid"] == "OrganizationVerifies")
     assert readers["Condition"] == {"StringEquals": {"aws:PrincipalOrgID": "o-abcdefghij"}}
 
 

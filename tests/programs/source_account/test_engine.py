@@ -7,14 +7,9 @@ deleting a snapshot, IAM) is refused by the local AWS. A second run changes noth
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
-import boto3
 import pytest
-from botocore.exceptions import ClientError
-from pydantic import SecretStr
 
 from programs.source_account import response
 from programs.source_account.permissions import (
@@ -23,9 +18,11 @@ from programs.source_account.permissions import (
     evidence_policy,
     evidence_trust,
 )
-from service.config import PROJECT_ROOT, Settings
+from service.config import PROJECT_ROOT
 from service.containment import isolation
+from tests.support.aws import clients_with, denied
 from tests.support.day_zero import program_stack
+from tests.support.settings import make_settings
 from tools.local_aws.aws import LocalAws
 
 pytestmark = pytest.mark.engine
@@ -36,33 +33,15 @@ FORENSIC_ACCOUNT = "111122223333"
 EXTERNAL_ID = "test-external-id-7f3a9c21d4e8"
 
 
-def _client(aws: LocalAws, service: str, credentials: dict[str, str]) -> Any:
-    return boto3.client(
-        service, endpoint_url=aws.endpoint_url, region_name=aws.region, verify=False, **credentials
-    )
-
-
-def _refused(call: Callable[[], Any]) -> str:
-    with pytest.raises(ClientError) as refused:
-        call()
-    code = str(refused.value.response["Error"]["Code"])
-    assert code in ("AccessDenied", "AccessDeniedException", "UnauthorizedOperation"), refused.value.response
-    return code
+# How the local AWS refuses a call (query protocols: UnauthorizedOperation for EC2).
+REFUSED = ("AccessDenied", "UnauthorizedOperation")
 
 
 def test_the_evidence_role_is_what_permissions_py_says_and_no_more(
     tmp_path: Path, pulumi_cli: Path, enforcing_aws: LocalAws
 ) -> None:
     aws = enforcing_aws
-    settings = Settings(
-        target="local",
-        data_dir=tmp_path / "data",
-        aws_endpoint_url=aws.endpoint_url,
-        aws_verify_tls=False,
-        pulumi_cli_dir=pulumi_cli.parent,
-        aws_access_key_id=aws.access_key_id,
-        aws_secret_access_key=SecretStr(aws.secret_access_key),
-    )
+    settings = make_settings(tmp_path, aws=aws, as_administrator=True, pulumi_cli=pulumi_cli)
     assert aws.admin_arn
     service_principal = aws.admin_arn
     config = {
@@ -89,10 +68,9 @@ def test_the_evidence_role_is_what_permissions_py_says_and_no_more(
 
         # Trust: without the external id, or with another, the service itself is refused.
         sts = aws.client("sts")
-        _refused(lambda: sts.assume_role(RoleArn=role_arn, RoleSessionName="no-external-id"))
-        _refused(
-            lambda: sts.assume_role(RoleArn=role_arn, RoleSessionName="wrong", ExternalId="x" + EXTERNAL_ID)
-        )
+        assert denied(lambda: sts.assume_role(RoleArn=role_arn, RoleSessionName="no-external-id")) in REFUSED
+        wrong = {"RoleSessionName": "wrong", "ExternalId": "x" + EXTERNAL_ID}
+        assert denied(sts.assume_role, RoleArn=role_arn, **wrong) in REFUSED
         # Another identity of the account, allowed sts:AssumeRole by its own policy and holding the external
         # id, is refused too: the trust names the service's principals only.
         iam.create_user(UserName="outsider")
@@ -107,50 +85,36 @@ def test_the_evidence_role_is_what_permissions_py_says_and_no_more(
             ),
         )
         key = iam.create_access_key(UserName="outsider")["AccessKey"]
-        outsider = _client(
-            aws,
-            "sts",
-            {"aws_access_key_id": key["AccessKeyId"], "aws_secret_access_key": key["SecretAccessKey"]},
-        )
-        _refused(
-            lambda: outsider.assume_role(RoleArn=role_arn, RoleSessionName="outsider", ExternalId=EXTERNAL_ID)
-        )
+        outsider = clients_with(key, endpoint_url=aws.endpoint_url, region=aws.region)("sts")
+        as_outsider = {"RoleSessionName": "outsider", "ExternalId": EXTERNAL_ID}
+        assert denied(outsider.assume_role, RoleArn=role_arn, **as_outsider) in REFUSED
 
         assumed = sts.assume_role(RoleArn=role_arn, RoleSessionName="acquisition", ExternalId=EXTERNAL_ID)
-        creds = assumed["Credentials"]
-        as_role = {
-            "aws_access_key_id": creds["AccessKeyId"],
-            "aws_secret_access_key": creds["SecretAccessKey"],
-            "aws_session_token": creds["SessionToken"],
-        }
-        ec2 = _client(aws, "ec2", as_role)
+        as_role = clients_with(assumed["Credentials"], endpoint_url=aws.endpoint_url, region=aws.region)
+        ec2 = as_role("ec2")
         # What acquisition needs is allowed ...
         ec2.describe_volumes()
         ec2.describe_snapshots(OwnerIds=["self"])
         # ... and what it does not is refused by the local AWS.
-        _refused(lambda: ec2.terminate_instances(InstanceIds=["i-0123456789abcdef0"]))
-        _refused(lambda: ec2.delete_snapshot(SnapshotId="snap-0123456789abcdef0"))
-        _refused(lambda: ec2.delete_volume(VolumeId="vol-0123456789abcdef0"))
-        _refused(lambda: _client(aws, "iam", as_role).list_roles())
+        assert denied(lambda: ec2.terminate_instances(InstanceIds=["i-0123456789abcdef0"])) in REFUSED
+        assert denied(lambda: ec2.delete_snapshot(SnapshotId="snap-0123456789abcdef0")) in REFUSED
+        assert denied(lambda: ec2.delete_volume(VolumeId="vol-0123456789abcdef0")) in REFUSED
+        assert denied(lambda: as_role("iam").list_roles()) in REFUSED
 
         # The response baseline: the deny-all profile containment checks and swaps in (read through the role,
         # which may not write it), and the memory document it may only run, exactly the project's file.
-        role_iam = _client(aws, "iam", as_role)
+        role_iam = as_role("iam")
         profile_arn = isolation.deny_all_profile(role_iam)
         assert profile_arn == f"arn:aws:iam::{ACCOUNT}:instance-profile/{response.DENY_ALL_PROFILE}"
-        _refused(
-            lambda: role_iam.put_role_policy(
-                RoleName=response.DENY_ALL_PROFILE, PolicyName="allow", PolicyDocument="{}"
-            )
-        )
+        allow = {"PolicyName": "allow", "PolicyDocument": "{}"}
+        assert denied(role_iam.put_role_policy, RoleName=response.DENY_ALL_PROFILE, **allow) in REFUSED
         ssm = aws.client("ssm")
         memory_document = ssm.get_document(Name=response.MEMORY_DOCUMENT_NAME)
         assert json.loads(memory_document["Content"]) == json.loads(response.memory_document_content())
         assert memory_document["DocumentType"] == "Command"
-        _refused(
-            lambda: _client(aws, "ssm", as_role).update_document(
-                Name=response.MEMORY_DOCUMENT_NAME, Content="{}", DocumentVersion="$LATEST"
-            )
+        emptied = {"Content": "{}", "DocumentVersion": "$LATEST"}
+        assert (
+            denied(as_role("ssm").update_document, Name=response.MEMORY_DOCUMENT_NAME, **emptied) in REFUSED
         )
 
         # Re-running changes nothing.
