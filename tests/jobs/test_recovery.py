@@ -288,13 +288,7 @@ def test_two_nodes_sweeping_at_once_interrupt_a_local_orphans_engine_once(
     gets one SIGINT (a second would make the CLI terminate rather than cancel): the engine is stopped only
     under the operation's row lock, and the second sweep finds the operation no longer running."""
     shared = {"database_url": postgres_server.database(), "jobs_url": redis_server.url()}
-    settings = Settings(
-        target="local",
-        data_dir=tmp_path / "data",
-        bootstrap_admin_token=ADMIN_TOKEN,  # type: ignore[arg-type]
-        embedded_consumer=False,
-        **shared,  # type: ignore[arg-type]
-    )
+    settings = make_settings(tmp_path, embedded_consumer=False, **shared)
 
     class SlowUnlockRealStops(RealStops):
         def clear_stack_lock(self, settings: Settings, stack_name: str) -> None:
