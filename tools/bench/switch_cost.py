@@ -1,16 +1,14 @@
 """What a hand-off between processes costs in CPU on this machine, alone and with other work on the cores.
 
 A clean room's processes (the CLI, the program, the analyzer, the provider, the local AWS) spend their time
-handing requests to one another: a little work, then a wait for the next message. ``python -m
-tools.bench.switch_cost pair N K`` is that pattern without Pulumi: two processes pass a byte back and forth
-``N`` times over a socket pair, each reading ``K`` random entries of its own dictionary (a working set, as an
-interpreter's heap is) after every message; ``python -m tools.bench.switch_cost loop N K`` does the same reads
-in one process without any hand-off. Each prints its CPU seconds (``{"cpu": ...}``, the pair's both
-processes). ``line()`` runs each alone and then four at once, and says how much dearer the same work got.
-
-Where pure computation costs the same four at once as alone and the hand-offs do not, what four clean rooms
-lose is the resuming after each wake-up on a core that other processes' data has passed through (caches and
-address translations refilled), not anything they do while they wait.
+handing requests to one another: a little work, then a wait for the next message. ``python
+tools/bench/switch_cost.py pair N K`` is that pattern without Pulumi: two processes pass a byte back and
+forth ``N`` times over a socket pair, each reading ``K`` random entries of its own dictionary (a working set,
+as an interpreter's heap is) after every message; ``python tools/bench/switch_cost.py loop N K`` does the
+same reads in one process without any hand-off. Each prints its CPU seconds (``{"cpu": ...}``, the pair's
+both processes). ``line()`` runs each alone and then four at once, and says how much dearer the same work
+got: the pair against the loop is what a wake-up adds to the work after it (its data left the core's caches
+meanwhile), and four at once against alone is what sharing the cores adds to each.
 """
 
 from __future__ import annotations
@@ -24,8 +22,9 @@ import statistics
 import subprocess
 import sys
 
-from service.config import PROJECT_ROOT
-
+# Each copy runs this file by its path, not ``-m tools.bench.switch_cost``: the package's ``__init__`` (the
+# whole benchmark, the service's settings) has no business in a process that measures a hand-off.
+_THIS_FILE = os.path.abspath(__file__)
 HANDOFFS = 4000
 READS = 1000  # per hand-off
 ENTRIES = 100_000  # the dictionary each process reads from (~15 MB of objects)
@@ -82,10 +81,9 @@ def _run(kind: str, at_once: int) -> float:
     """The median CPU seconds of ``at_once`` copies of ``kind`` run together."""
     procs = [
         subprocess.Popen(
-            [sys.executable, "-m", "tools.bench.switch_cost", kind, str(HANDOFFS), str(READS)],
+            [sys.executable, _THIS_FILE, kind, str(HANDOFFS), str(READS)],
             stdout=subprocess.PIPE,
             text=True,
-            cwd=PROJECT_ROOT,
         )
         for _ in range(at_once)
     ]
