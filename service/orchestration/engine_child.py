@@ -283,24 +283,6 @@ def _drop_sdk_debug_log() -> None:
     pulumi.log.debug = debug
 
 
-def run_as_batch_work() -> None:
-    """Schedules this process, and so every thread and process it starts (the CLI, the analyzer, the
-    provider), as batch work (Linux ``SCHED_BATCH``, at the same niceness): a wake-up of one of them does not
-    preempt whatever runs on the CPU, it waits for that slice to end.
-
-    A deployment is a chain of small hand-offs between its processes (a request, a little work, a wait for
-    the answer). When several share the cores, each wake-up used to preempt another process, and every
-    switch costs more than the switching itself: the process resumes on a core whose caches the others'
-    data has since gone through. Fewer, longer slices cost less CPU for the same work (README,
-    "Performance"). Nothing else changes: the API, at normal policy and a higher priority, still preempts
-    them as before. Where the policy does not exist (not Linux) or is refused, the process runs as it was."""
-    policy = getattr(os, "SCHED_BATCH", None)
-    if policy is None:
-        return
-    with contextlib.suppress(OSError):
-        os.sched_setscheduler(0, policy, os.sched_param(0))
-
-
 def _leave_interrupts_to_the_cli() -> None:
     """A stop (cancel, or recovery stopping an orphaned engine) is SIGINT to this process group. The CLI
     answers it by cancelling cleanly: resource operations in flight finish and are written to the state.
@@ -329,7 +311,6 @@ def main(stdin: IO[str] = sys.stdin) -> int:
         except OSError:
             parent_gone = True
 
-    run_as_batch_work()
     _drop_sdk_debug_log()
     _leave_interrupts_to_the_cli()
     payload = json.load(stdin)

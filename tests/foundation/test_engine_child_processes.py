@@ -1,5 +1,5 @@
 """No secret of the service reaches the engine's processes, and they run at a lower CPU priority than the
-service, as batch work: read from /proc while a real preview runs.
+service: read from /proc while a real preview runs.
 
 The unit twin (tests/unit/test_engine_child_env.py) checks the environment the service builds; this one
 reads what the runner, the Pulumi CLI, the provider plugin and the policy analyzer actually started with.
@@ -54,7 +54,6 @@ class ProcessTree:
     environments: dict[tuple[int, str], dict[str, str]] = field(default_factory=dict)
     niceness: dict[tuple[int, str], int] = field(default_factory=dict)
     sessions: dict[tuple[int, str], int] = field(default_factory=dict)
-    policies: dict[tuple[int, str], int] = field(default_factory=dict)
 
     def scan(self) -> None:
         parents = {int(p.name): _parent_pid(int(p.name)) for p in PROC.iterdir() if p.name.isdigit()}
@@ -73,7 +72,6 @@ class ProcessTree:
                 fields = stat[stat.rindex(b")") + 2 :].split()
                 self.niceness[pid, command] = int(fields[16])
                 self.sessions[pid, command] = int(fields[3])  # field 6, the session id
-                self.policies[pid, command] = int(fields[38])  # field 41, the scheduling policy
 
     def find(self, marker: str) -> list[dict[str, str]]:
         return [env for (_, command), env in self.environments.items() if marker in command]
@@ -146,6 +144,3 @@ def test_engine_processes_get_no_secret_and_run_at_a_lower_priority(
     # engine in a session of its own would get as much as the API whatever its niceness.
     own_session = os.getsid(0)
     assert tree.sessions and {c: s for (_, c), s in tree.sessions.items() if s != own_session} == {}
-    # As batch work (SCHED_BATCH, engine_child.run_as_batch_work): a wake-up of one of them does not preempt
-    # whatever runs; four deployments at once cost less CPU that way (README, "Performance").
-    assert tree.policies and {c: p for (_, c), p in tree.policies.items() if p != os.SCHED_BATCH} == {}

@@ -34,10 +34,6 @@ def _cpu_seconds() -> float:
 
 
 def main() -> None:
-    # Scheduled as the engine child schedules itself (and so its CLI and plugins).
-    from service.orchestration.engine_child import run_as_batch_work
-
-    run_as_batch_work()
     job = json.load(sys.stdin)
     settings = get_settings()
     # The engine sees this process's environment, exactly what the service's engine child would get.
