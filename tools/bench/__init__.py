@@ -8,7 +8,9 @@ Deployments (the forensic program with the policy packs, same moto, ``--runs`` e
   (engine child, CLI, analyzer, stand-in provider; reaped children count in their parent) plus the local
   AWS's delta, with a breakdown by process kind sampled from the live process tree;
 - four clean rooms opened at once: wall time, against one and against the CPU floor
-  (4 x CPU per clean room / cores);
+  (4 x CPU per clean room / cores); per process kind, the times its threads were put on a CPU (slices) and
+  the CPU per slice, alone and in the four, and what a hand-off between processes costs on this machine
+  alone and four at once (``tools.bench.switch_cost``): where the four's extra CPU goes;
 - the API's p50/p99 for GET /v1/investigations/{id} at 50 requests/s while those four deploy.
 Database: the teardown plan over 1,000 investigations; list and audit pages at 1,000 and 10,000 rows.
 Evidence: disk hashing through the EBS direct APIs (MB/s and memory peak, ``ebs_hash_figures``).
@@ -40,7 +42,7 @@ from service.config import LOCAL_SOURCE_ACCOUNT, PROJECT_ROOT, Settings
 from service.custody.disk_image import BLOCK_SIZE, GIB, hash_snapshot, write_image
 from service.orchestration.stacks import settings_env
 from tools.bench import bootstrap as day_zero
-from tools.bench import cpu, throughput
+from tools.bench import cpu, switch_cost, throughput
 from tools.local_aws.aws import LocalAws, free_port
 from tools.local_aws.seed import seed
 
@@ -275,7 +277,7 @@ class LatencyProbe:
 def clean_rooms(settings: Settings, aws: LocalAws, runs: int) -> dict[str, Any]:
     """Service create-to-ready (alone, ``runs`` times) with its CPU and breakdown; then four at once under
     the latency probe."""
-    figures: dict[str, Any] = {"single": [], "cpu": [], "breakdown": []}
+    figures: dict[str, Any] = {"single": [], "cpu": [], "breakdown": [], "switches": []}
     polls: list[int] = []  # wait_for's GETs during each single run
     with Service(settings) as service:
         opened: list[str] = []
@@ -293,6 +295,7 @@ def clean_rooms(settings: Settings, aws: LocalAws, runs: int) -> dict[str, Any]:
             figures["single"].append(elapsed)
             figures["cpu"].append(spent)
             figures["breakdown"].append((sampler.by_kind(), spent))
+            figures["switches"].append(sampler.switches_by_kind())
             polls.append(service.polls - polls_before)
             print(f"  service create-to-ready {elapsed:.1f} s, {spent:.1f} CPU-s (gross)", flush=True)
 
@@ -335,6 +338,7 @@ def clean_rooms(settings: Settings, aws: LocalAws, runs: int) -> dict[str, Any]:
         )
         figures["four_ok"] = sum(1 for d in details.values() if d["status"] == "ready")
         figures["four_breakdown"] = sampler.by_kind()
+        figures["four_switches"] = sampler.switches_by_kind()
         figures["probe"] = probe
         service.destroy(opened + four)
     return figures
@@ -575,6 +579,7 @@ def main() -> None:
         rooms = clean_rooms(settings, aws, args.runs)
         db_lines = database_figures(Path(tmp) / "db", aws)
         startups = startup_figures()
+        handoffs = switch_cost.line()
         disk_hashing = None if args.skip_hashing else ebs_hash_figures(aws)
         scale_out = throughput.line(args.rooms, throughput.per_minute(Path(tmp), aws, args.rooms))
     with tempfile.TemporaryDirectory() as tmp:
@@ -639,6 +644,12 @@ def main() -> None:
     )
     four_by_kind = {kind: seconds / 4 for kind, seconds in rooms["four_breakdown"].items()}
     print(f"  by process kind, per clean room: {cpu.breakdown_line(four_by_kind, rooms['four_cpu'] / 4)}")
+    alone_switches = rooms["switches"][len(rooms["switches"]) // 2]
+    print(
+        "  where the four's extra CPU goes, per clean room alone -> in the four (slices: times a thread of"
+        " the kind was put on a CPU, after a wake-up or a preemption): "
+        + cpu.switches_line((by_kind, alone_switches), (rooms["four_breakdown"], rooms["four_switches"]))
+    )
     print(
         f"API GET /v1/investigations/{{id}} at 50 rps during the four: p50 {p50:.1f} ms, p95 {p95:.1f} ms,"
         f" p99 {p99:.1f} ms,"
@@ -650,6 +661,7 @@ def main() -> None:
         f" p99 {idle_p99:.1f} ms, {1000 * rooms['get_cpu']:.1f} ms of service CPU per request"
     )
     print(startups)
+    print(handoffs)
     # Where a clean room's CPU goes and what of it this machine cannot take lower.
     fixtures = (cpu.STANDIN, cpu.LOCAL_AWS)
     room_fixtures = sum(by_kind.get(kind, 0.0) for kind in fixtures)

@@ -7,6 +7,11 @@ operation settles), and the local AWS (a separate long-lived process) is added a
 
 The breakdown samples the live process tree (``Sampler``): each process's time is known while it lives, so
 what a process spends after the last sample is missing from its kind and shows as "unattributed".
+
+With it the sampler counts, per process kind, how many times the kernel put one of the process's threads on a
+CPU (``Switches.slices``: each follows a wake-up or a preemption) and how long its threads waited runnable for
+one (``Switches.waited``), from ``/proc/<pid>/task/<tid>/schedstat``: CPU per slice is what a wake-up and the
+work after it cost, which is where four clean rooms at once lose CPU against one (README, "Performance").
 """
 
 from __future__ import annotations
@@ -48,6 +53,30 @@ def _stat(pid: int) -> tuple[int, Times] | None:
     fields = text[text.rindex(")") + 2 :].split()
     utime, stime, cutime, cstime = (int(v) / TICK for v in fields[11:15])
     return int(fields[1]), Times(utime + stime, cutime + cstime)
+
+
+@dataclass(frozen=True)
+class Switches:
+    slices: int  # times the kernel put one of its threads on a CPU
+    waited: float  # seconds its threads spent runnable, waiting for a CPU
+
+
+def switches(pid: int) -> Switches | None:
+    """Summed over the live threads of ``pid`` (``/proc/<pid>/task/<tid>/schedstat``: on-CPU ns, run-queue
+    ns, slices); None if the process is gone."""
+    slices, waited_ns = 0, 0
+    try:
+        tasks = list((PROC / str(pid) / "task").iterdir())
+    except OSError:
+        return None
+    for task in tasks:
+        try:
+            _on_cpu, waited, count = (task / "schedstat").read_text().split()[:3]
+        except (OSError, ValueError):
+            continue  # a thread that ended meanwhile
+        slices += int(count)
+        waited_ns += int(waited)
+    return Switches(slices, waited_ns / 1e9)
 
 
 def times(pid: int) -> Times:
@@ -134,27 +163,29 @@ class Sampler:
         self._last: dict[int, float] = {}  # pid -> own seconds at the last sample
         self._base: dict[int, float] = {}
         self._kinds: dict[int, str] = {}
+        self._switches: dict[int, Switches] = {}  # pid -> at the last sample (max over samples)
+        self._switches_base: dict[int, Switches] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="cpu-sampler", daemon=True)
 
     def __enter__(self) -> Sampler:
-        self._sample(self._base)
+        self._sample(self._base, self._switches_base)
         self._thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join()
-        self._sample(self._last)
+        self._sample(self._last, self._switches)
 
     def _run(self) -> None:
         # Scanning /proc costs CPU: at the lowest priority (of this thread alone) it takes none from what is
         # measured, the API's latency included.
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
         while not self._stop.wait(self.interval):
-            self._sample(self._last)
+            self._sample(self._last, self._switches)
 
-    def _sample(self, into: dict[int, float]) -> None:
+    def _sample(self, into: dict[int, float], switches_into: dict[int, Switches]) -> None:
         parents: dict[int, int] = {}
         own: dict[int, float] = {}
         for entry in PROC.iterdir():
@@ -174,6 +205,11 @@ class Sampler:
         for pid in wanted & own.keys():
             # Keyed by pid alone: a launcher script that execs Python keeps its pid and its CPU counter.
             into[pid] = max(into.get(pid, 0.0), own[pid])
+            now = switches(pid)
+            if now is not None:
+                # A thread that ended takes its counts along: keep the highest seen.
+                seen = switches_into.get(pid, now)
+                switches_into[pid] = Switches(max(seen.slices, now.slices), max(seen.waited, now.waited))
             # An exited process not yet reaped (a zombie) has no command line left: keep what it ran.
             command = _cmdline(pid)
             if command or pid not in self._kinds:
@@ -184,6 +220,43 @@ class Sampler:
         for pid, seconds in self._last.items():
             spent[self._kinds[pid]] += seconds - self._base.get(pid, 0.0)
         return dict(spent)
+
+    def switches_by_kind(self) -> dict[str, Switches]:
+        """Per process kind, the slices and run-queue wait of the sampled window (a process that started
+        within it counts from zero; what it did after its last sample is missing, as for CPU)."""
+        slices: dict[str, int] = defaultdict(int)
+        waited: dict[str, float] = defaultdict(float)
+        zero = Switches(0, 0.0)
+        for pid, last in self._switches.items():
+            base = self._switches_base.get(pid, zero)
+            slices[self._kinds[pid]] += last.slices - base.slices
+            waited[self._kinds[pid]] += last.waited - base.waited
+        return {kind: Switches(slices[kind], waited[kind]) for kind in slices}
+
+
+def switches_line(
+    alone: tuple[dict[str, float], dict[str, Switches]],
+    four: tuple[dict[str, float], dict[str, Switches]],
+    rooms: int = 4,
+) -> str:
+    """Per process kind, per clean room: slices (wake-ups and preemptions) and CPU per slice alone and in the
+    four, and the seconds spent waiting for a CPU. Few more slices but dearer ones is the cost of resuming
+    after other processes ran (caches refilled), not of waiting."""
+    parts = []
+    for kind in [*KINDS, LOCAL_AWS]:
+        (cpu_a, sw_a), (cpu_f, sw_f) = (
+            (alone[0].get(kind, 0.0), alone[1].get(kind)),
+            (four[0].get(kind, 0.0) / rooms, four[1].get(kind)),
+        )
+        if sw_a is None or sw_f is None or not sw_a.slices or not sw_f.slices:
+            continue
+        slices_f = sw_f.slices / rooms
+        parts.append(
+            f"{kind} {sw_a.slices:.0f} -> {slices_f:.0f} slices,"
+            f" {1e6 * cpu_a / sw_a.slices:.0f} -> {1e6 * cpu_f / slices_f:.0f} us CPU each,"
+            f" waited for a CPU {sw_a.waited:.1f} -> {sw_f.waited / rooms:.1f} s"
+        )
+    return "; ".join(parts)
 
 
 def breakdown_line(by_kind: dict[str, float], total: float) -> str:

@@ -1,0 +1,36 @@
+"""The benchmark's CPU figures (tools/bench/cpu.py) count what the OS says: here, the slices (times a thread
+was put on a CPU) of a process that wakes up a known number of times."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+from tools.bench import cpu
+
+
+def test_the_sampler_counts_every_wake_up_of_a_process_it_watches() -> None:
+    wakeups = 40
+    script = f"import time\nfor _ in range({wakeups}):\n    time.sleep(0.01)\nimport sys; sys.stdin.read()"
+    proc = subprocess.Popen([sys.executable, "-c", script], stdin=subprocess.PIPE)
+    try:
+        # Counted from the sampler's start: the process's sleeps fall inside the window.
+        with cpu.Sampler([proc.pid], interval=0.05) as sampler:
+            time.sleep(1.0 + wakeups * 0.01)
+        by_kind = sampler.switches_by_kind()
+    finally:
+        assert proc.stdin is not None
+        proc.stdin.close()
+        proc.wait(timeout=30)
+    (counted,) = by_kind.values()
+    assert counted.slices >= wakeups
+    assert counted.waited >= 0.0
+
+
+def test_the_switches_line_sets_each_kind_alone_beside_its_share_of_the_four() -> None:
+    kind = cpu.STANDIN
+    alone = ({kind: 2.0}, {kind: cpu.Switches(10_000, 1.0)})
+    four = ({kind: 10.0}, {kind: cpu.Switches(44_000, 20.0)})
+    line = cpu.switches_line(alone, four)
+    assert line == (f"{kind} 10000 -> 11000 slices, 200 -> 227 us CPU each, waited for a CPU 1.0 -> 5.0 s")
