@@ -1,11 +1,8 @@
 from __future__ import annotations
 
-import os
 import signal
 import socket
 import subprocess
-import sys
-import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -27,6 +24,7 @@ from service.orchestration import stacks
 from service.orchestration.engine import PulumiExecutor
 from service.orchestration.fake_engine import FakeExecutor
 from tests.support.api import ADMIN, open_body, wait_operation
+from tests.support.process_groups import record_signals, start_engine_group
 from tests.support.settings import make_settings
 from tools.local_servers import PostgresServer, RedisServer
 
@@ -100,40 +98,6 @@ def test_interrupted_open_is_stopped_unlocked_and_retried(
 # An engine process group as recovery meets it: it notes each SIGINT it gets in its file, then either ends
 # shortly after (a CLI that cancels cleanly; a second SIGINT meanwhile is noted too) or keeps running (one
 # still finishing its resource operations).
-_ENGINE = """
-import pathlib, signal, sys, time
-mark = pathlib.Path(sys.argv[1])
-ends_at = None
-def interrupted(*_):
-    global ends_at
-    with mark.open("a") as f:
-        f.write("SIGINT\\n")
-    if sys.argv[2] == "ends" and ends_at is None:
-        ends_at = time.monotonic() + 0.3
-signal.signal(signal.SIGINT, interrupted)
-pathlib.Path(sys.argv[1] + ".ready").touch()
-gives_up_at = time.monotonic() + 120
-while time.monotonic() < (gives_up_at if ends_at is None else min(ends_at, gives_up_at)):
-    time.sleep(0.02)
-"""
-
-
-def _engine_group(
-    folder: Path, name: str, *, ends_on_interrupt: bool
-) -> tuple[subprocess.Popen[bytes], Path]:
-    mark = folder / name
-    proc = subprocess.Popen(
-        [sys.executable, "-c", _ENGINE, str(mark), "ends" if ends_on_interrupt else "stays"], process_group=0
-    )
-    # Reaped as soon as it ends, as an orphan's engine is by init: a zombie would still count as running.
-    threading.Thread(target=proc.wait, daemon=True).start()
-    deadline = time.monotonic() + 30
-    while not (folder / f"{name}.ready").exists():
-        assert proc.poll() is None and time.monotonic() < deadline, "the stand-in engine did not start"
-        time.sleep(0.05)
-    return proc, mark
-
-
 class RealStops(FakeExecutor):
     """The fake engine, but process groups are stopped as the real executor stops them."""
 
@@ -149,15 +113,7 @@ def test_a_sweeps_orphaned_engines_are_all_interrupted_before_any_is_killed(
     (one shared grace, not one after the other), the one that ends on it is left alone, the two still running
     when the grace is over are killed, and each operation is interrupted and retried once."""
     monkeypatch.setattr(stacks, "CANCEL_GRACE_SECONDS", 1.0)
-    signals: list[tuple[int, int]] = []
-    killpg = os.killpg
-
-    def recorded_killpg(pgid: int, sig: int) -> None:
-        if sig != 0:
-            signals.append((pgid, sig))
-        killpg(pgid, sig)
-
-    monkeypatch.setattr(os, "killpg", recorded_killpg)
+    signals = record_signals(monkeypatch)
     executor = RealStops()
     app = create_app(settings.model_copy(update={"embedded_consumer": False}), executor=executor)
     with TestClient(app) as client:
@@ -165,7 +121,7 @@ def test_a_sweeps_orphaned_engines_are_all_interrupted_before_any_is_killed(
             client.post("/v1/investigations", json=open_body(f"SEC-7{i}"), headers=ADMIN).json()
             for i in range(3)
         ]
-        engines = [_engine_group(tmp_path, f"engine-{i}", ends_on_interrupt=i == 1) for i in range(3)]
+        engines = [start_engine_group(tmp_path, f"engine-{i}", ends_on_interrupt=i == 1) for i in range(3)]
         for inv, (engine, _) in zip(opened, engines, strict=True):
             _pretend_running(app, inv["operation"]["id"], engine.pid)
 
@@ -301,7 +257,7 @@ def test_two_nodes_sweeping_at_once_interrupt_a_local_orphans_engine_once(
     with TestClient(one) as client, TestClient(two):
         opened = client.post("/v1/investigations", json=open_body(), headers=ADMIN).json()
         op_id = opened["operation"]["id"]
-        engine, mark = _engine_group(tmp_path, "engine", ends_on_interrupt=True)
+        engine, mark = start_engine_group(tmp_path, "engine", ends_on_interrupt=True)
         _pretend_running(one, op_id, engine.pid)
 
         def sweep(app: FastAPI) -> RecoveryReport:

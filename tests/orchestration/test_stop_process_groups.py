@@ -14,47 +14,15 @@ from pathlib import Path
 import pytest
 
 from service.orchestration import stacks
-
-# Notes each SIGINT in its file; ends on it ("ends") or keeps running ("stays").
-_GROUP = """
-import pathlib, signal, sys, time
-mark = pathlib.Path(sys.argv[1])
-def interrupted(*_):
-    with mark.open("a") as f:
-        f.write("SIGINT\\n")
-    if sys.argv[2] == "ends":
-        sys.exit(0)
-signal.signal(signal.SIGINT, interrupted)
-pathlib.Path(sys.argv[1] + ".ready").touch()
-time.sleep(120)
-"""
-
-
-def _group(folder: Path, name: str, how: str) -> tuple[subprocess.Popen[bytes], Path]:
-    mark = folder / name
-    proc = subprocess.Popen([sys.executable, "-c", _GROUP, str(mark), how], process_group=0)
-    threading.Thread(target=proc.wait, daemon=True).start()  # reaped at once, as init reaps an orphan
-    deadline = time.monotonic() + 30
-    while not (folder / f"{name}.ready").exists():
-        assert proc.poll() is None and time.monotonic() < deadline, "the process did not start"
-        time.sleep(0.05)
-    return proc, mark
+from tests.support.process_groups import record_signals, start_engine_group
 
 
 def test_every_group_is_interrupted_once_before_the_wait_and_only_survivors_are_killed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    signals: list[tuple[int, int]] = []
-    killpg = os.killpg
-
-    def recorded_killpg(pgid: int, sig: int) -> None:
-        if sig != 0:
-            signals.append((pgid, sig))
-        killpg(pgid, sig)
-
-    monkeypatch.setattr(os, "killpg", recorded_killpg)
-    stays, stays_mark = _group(tmp_path, "stays", "stays")
-    ends, ends_mark = _group(tmp_path, "ends", "ends")
+    signals = record_signals(monkeypatch)
+    stays, stays_mark = start_engine_group(tmp_path, "stays", ends_on_interrupt=False)
+    ends, ends_mark = start_engine_group(tmp_path, "ends", ends_on_interrupt=True)
     gone = subprocess.Popen(["true"], process_group=0)
     gone.wait()
 
