@@ -37,7 +37,7 @@ STANDIN_PROVIDER_DIR = PROJECT_ROOT / "tools" / "bin"
 
 # Services the programs touch (the forensic program, and the day-zero ones: Organizations); each gets the
 # local endpoint in local mode.
-_LOCAL_ENDPOINT_SERVICES = (
+LOCAL_ENDPOINT_SERVICES = (
     "ec2",
     "s3",
     "iam",
@@ -269,7 +269,7 @@ def provider_config(settings: Settings) -> dict[str, ConfigValue]:
                 "aws:skipMetadataApiCheck": ConfigValue(True),
                 "aws:s3UsePathStyle": ConfigValue(True),
                 "aws:insecure": ConfigValue(not settings.aws_verify_tls),
-                "aws:endpoints": ConfigValue([dict.fromkeys(_LOCAL_ENDPOINT_SERVICES, endpoint)]),
+                "aws:endpoints": ConfigValue([dict.fromkeys(LOCAL_ENDPOINT_SERVICES, endpoint)]),
             }
         )
     return config

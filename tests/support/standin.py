@@ -12,27 +12,13 @@ import boto3
 from botocore.config import Config
 from pulumi.provider.experimental import provider as p
 
+from service.orchestration.engine_environment import LOCAL_ENDPOINT_SERVICES
 from tools.aws_standin.provider import StandinProvider
 from tools.aws_standin.values import props_from_plain, props_to_plain
 
 REGION = "us-east-1"
-# As the orchestration sets them (service/orchestration/engine_environment.py _LOCAL_ENDPOINT_SERVICES).
-SERVICES = (
-    "ec2",
-    "s3",
-    "iam",
-    "kms",
-    "sts",
-    "ssm",
-    "sns",
-    "cloudwatchlogs",
-    "route53resolver",
-    "organizations",
-    "cloudtrail",
-    "configservice",
-    "events",
-    "sqs",
-)
+# The services the orchestration points at the local endpoint.
+SERVICES = LOCAL_ENDPOINT_SERVICES
 
 
 def provider_config(url: str) -> dict[str, Any]:
