@@ -15,6 +15,7 @@ import pytest
 from service.config import LOCAL_SOURCE_ACCOUNT, PROJECT_ROOT, Settings
 from tests.support.databases import migrated_postgres
 from tests.support.engine_runs import EngineRunCounter, wrapper_cli
+from tests.support.local_day_zero import DayZero, deploy_day_zero
 from tests.support.scheduling import longest_first
 from tests.support.settings import make_engine_settings
 from tests.support.targets import TARGET
@@ -117,6 +118,18 @@ def enforcing_aws() -> Iterator[LocalAws]:
         pytest.skip("proves the local AWS's IAM enforcement; real AWS always enforces")
     with LocalAws(enforce_iam=True, member_accounts=(LOCAL_SOURCE_ACCOUNT,)) as aws:
         yield aws
+
+
+@pytest.fixture(scope="session")
+def local_day_zero(tmp_path_factory: pytest.TempPathFactory, pulumi_cli: Path) -> Iterator[DayZero]:
+    """`make run`'s day zero, deployed once in a local AWS of its own that enforces IAM
+    (tests/support/local_day_zero.py). The modules that judge it (the bootstrap's, the day-zero programs')
+    read it, and the tests that change it put back what they change; every module that uses it is marked
+    ``xdist_group(DAY_ZERO_GROUP)`` so that `--dist loadgroup` runs them all on the worker that holds it."""
+    if os.environ.get("FORENSICS_TEST_TARGET", "local") == "aws":
+        pytest.skip("day zero in the local AWS: proves what `make run` builds")
+    with LocalAws(enforce_iam=True, member_accounts=(LOCAL_SOURCE_ACCOUNT,)) as aws:
+        yield deploy_day_zero(aws, tmp_path_factory.mktemp("local-day-zero"), pulumi_cli)
 
 
 @pytest.fixture(scope="session")

@@ -1,40 +1,37 @@
-"""The scoped deploy role, proven with IAM enforced: `forensics bootstrap` builds the forensic account
-(programs/forensic_account) in a local AWS that enforces IAM and judges resource ARNs and tag/boundary
-conditions (tools/local_aws/iam_resources.py); the service then opens a clean room (programs/forensic_env on
-the real engine) through THAT deploy role and freezes it, and opens and destroys another, no administrator
-involved. Removing one action the clean room needs from the role's policy makes the deployment fail with
-AccessDenied, and the role cannot make a role without the clean-room boundary."""
+"""The scoped deploy role, proven with IAM enforced, on the session's day zero (``local_day_zero``,
+tests/conftest.py: the bootstrap built the forensic account in a local AWS that enforces IAM and judges
+resource ARNs and tag/boundary conditions, tools/local_aws/iam_resources.py). A clean room opened, frozen
+and destroyed through THAT deploy role, no administrator involved, is proven by
+test_local_day_zero_engine.py's room. Here: removing one action the clean room needs from the role's policy
+makes the deployment fail with AccessDenied, and the role cannot make a role without the clean-room
+boundary."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 from fastapi.testclient import TestClient
 
-from programs.forensic_env.tags import TAG_INVESTIGATION
-from service.bootstrap.programs import FORENSIC_ACCOUNT, BootstrapOptions
-from service.bootstrap.run import bootstrap
-from service.config import ForensicAccount, Settings
+from service.config import Settings
 from service.main import create_app
 from tests.support.api import ADMIN, open_body, wait_operation
-from tests.support.aws import role_session
-from tests.support.settings import make_engine_settings
+from tests.support.aws import clients_with
+from tests.support.local_day_zero import DAY_ZERO_GROUP, DayZero
 from tools.local_aws.aws import LocalAws
-from tools.local_aws.seed import seed_account
 
-pytestmark = pytest.mark.engine
+pytestmark = [pytest.mark.engine, pytest.mark.xdist_group(DAY_ZERO_GROUP)]
 
 DEPLOY_POLICY = "forensics-deploy"
 
 
 @dataclass(frozen=True)
-class DayZero:
+class DeployRole:
+    day_zero: DayZero
     aws: LocalAws
     settings: Settings  # the service's: every clean room through the bootstrap's deploy role
     deploy_role_arn: str
@@ -42,138 +39,75 @@ class DayZero:
     external_id: str | None
 
 
-@pytest.fixture(scope="module")
-def day_zero(enforcing_aws: LocalAws, tmp_path_factory: pytest.TempPathFactory, pulumi_cli: Path) -> DayZero:
-    aws = enforcing_aws
-    base = make_engine_settings(
-        tmp_path_factory.mktemp("deploy-role"),
-        aws,
-        pulumi_cli,
-        as_administrator=True,
-        integrations_periodic_tasks=False,
-        # The service's identity: the local AWS's administrator user, who is not the deploy role.
-        service_principal_arns=[aws.admin_arn],
-    )
-    # The forensic account's program only: this proves its deploy role (the source accounts' row is proven in
-    # test_bootstrap_engine.py, through an organization's member-account role this local AWS does not have).
-    result = bootstrap(base, BootstrapOptions(golden_image_pipeline=False), programs=(FORENSIC_ACCOUNT,))
-    # What the world has before day zero (a golden image and its parameter), made by the administrator.
-    seed_account(base, base.aws_region, None)
-    accounts = {
-        region: ForensicAccount(**account)
-        for region, account in json.loads(result.settings["FORENSICS_FORENSIC_ACCOUNTS"]).items()
-    }
-    home = accounts[base.aws_region]
+@pytest.fixture
+def deploy_role(local_day_zero: DayZero) -> DeployRole:
+    """The day zero's deploy role, as the service's settings name it."""
+    settings = local_day_zero.settings
+    home = settings.accounts[settings.aws_region]
     assert home.deploy_role_arn and home.deploy_role_arn.endswith(":role/forensics-deploy")
-    return DayZero(
-        aws=aws,
-        settings=base.model_copy(update={"forensic_accounts": accounts}),
+    return DeployRole(
+        day_zero=local_day_zero,
+        aws=local_day_zero.aws,
+        settings=settings,
         deploy_role_arn=home.deploy_role_arn,
-        boundary_arn=f"arn:aws:iam::{base.aws_account_id}:policy/forensics-cleanroom-boundary",
+        boundary_arn=f"arn:aws:iam::{home.account_id}:policy/forensics-cleanroom-boundary",
         external_id=home.external_id,
     )
 
 
 @pytest.fixture
-def deploy_policy(day_zero: DayZero) -> Iterator[dict[str, Any]]:
+def deploy_policy(deploy_role: DeployRole) -> Iterator[dict[str, Any]]:
     """The deploy role's policy as the bootstrap made it, put back after the test."""
-    iam = day_zero.aws.client("iam")
-    role = day_zero.deploy_role_arn.rsplit("/", 1)[1]
+    iam = deploy_role.aws.client("iam")
+    role = deploy_role.deploy_role_arn.rsplit("/", 1)[1]
     document = iam.get_role_policy(RoleName=role, PolicyName=DEPLOY_POLICY)["PolicyDocument"]
     document = json.loads(document) if isinstance(document, str) else document
     yield document
     iam.put_role_policy(RoleName=role, PolicyName=DEPLOY_POLICY, PolicyDocument=json.dumps(document))
 
 
-def _open(
-    day_zero: DayZero, ticket: str, *, then: str | None = None
-) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any] | None]:
-    """Open a clean room through the service (then freeze or destroy it): the operations and the
-    investigation."""
-    after = None
-    with TestClient(create_app(day_zero.settings)) as client:
+def _open(deploy_role: DeployRole, ticket: str) -> dict[str, Any]:
+    """Open a clean room through the service: the operation."""
+    with TestClient(create_app(deploy_role.settings)) as client:
         response = client.post("/v1/investigations", json=open_body(ticket), headers=ADMIN)
         assert response.status_code == 202, response.text
-        op = wait_operation(client, response.json()["operation"]["id"], timeout=900)
-        inv_id = response.json()["investigation"]["id"]
-        if then and op["state"] == "succeeded":
-            next_step = client.post(f"/v1/investigations/{inv_id}/{then}", headers=ADMIN)
-            assert next_step.status_code == 202, next_step.text
-            after = wait_operation(client, next_step.json()["operation"]["id"], timeout=900)
-        inv = client.get(f"/v1/investigations/{inv_id}", headers=ADMIN).json()
-    return op, inv, after
+        return dict(wait_operation(client, response.json()["operation"]["id"], timeout=900))
 
 
-def _as_deploy_role(day_zero: DayZero, service: str) -> Any:
-    extra = {"ExternalId": day_zero.external_id} if day_zero.external_id else {}
-    return role_session(day_zero.aws, day_zero.deploy_role_arn, "deploy-role-test", **extra)(service)
-
-
-def test_a_clean_room_opens_and_freezes_through_the_bootstrap_s_scoped_deploy_role(
-    day_zero: DayZero, deploy_policy: dict[str, Any]
-) -> None:
-    # The role the service deploys through holds no administrator and no wildcard action.
-    iam = day_zero.aws.client("iam")
-    role = day_zero.deploy_role_arn.rsplit("/", 1)[1]
-    assert iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"] == []
-    for statement in deploy_policy["Statement"]:
-        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
-        assert statement["Effect"] == "Deny" or not [a for a in actions if "*" in a], statement
-
-    op, inv, frozen = _open(day_zero, "SEC-960", then="freeze")
-    assert op["state"] == "succeeded", op
-    assert frozen is not None and frozen["state"] == "succeeded", frozen
-    assert inv["status"] == "frozen", inv
-    assert inv["assume_role_arn"] == day_zero.deploy_role_arn
-    outputs = inv["outputs"]
-    ec2 = day_zero.aws.client("ec2")
-    vpc = ec2.describe_vpcs(VpcIds=[outputs["vpcId"]])["Vpcs"][0]
-    assert {"Key": TAG_INVESTIGATION, "Value": inv["id"]} in vpc.get("Tags", []), vpc
-    # Every role the clean room made carries the boundary (the deploy role could not make it otherwise).
-    made = [r for r in iam.list_roles()["Roles"] if r["RoleName"].startswith(f"forensics-{inv['id']}")]
-    assert made
-    for cleanroom_role in made:
-        got = iam.get_role(RoleName=cleanroom_role["RoleName"])["Role"]
-        assert got["PermissionsBoundary"]["PermissionsBoundaryArn"] == day_zero.boundary_arn, got
-
-
-def test_a_clean_room_is_destroyed_through_the_deploy_role(day_zero: DayZero) -> None:
-    op, inv, destroyed = _open(day_zero, "SEC-962", then="destroy")
-    assert op["state"] == "succeeded", op
-    assert destroyed is not None and destroyed["state"] == "succeeded", destroyed
-    ec2 = day_zero.aws.client("ec2")
-    tagged = [{"Name": f"tag:{TAG_INVESTIGATION}", "Values": [inv["id"]]}]
-    assert ec2.describe_vpcs(Filters=tagged)["Vpcs"] == []
-    assert [
-        i
-        for r in ec2.describe_instances(Filters=tagged)["Reservations"]
-        for i in r["Instances"]
-        if i["State"]["Name"] != "terminated"
-    ] == []
+def _as_deploy_role(deploy_role: DeployRole, service: str) -> Any:
+    """A client acting as the deploy role, assumed as the service (the only principal its trust names)."""
+    extra = {"ExternalId": deploy_role.external_id} if deploy_role.external_id else {}
+    sts = deploy_role.day_zero.as_service("sts")
+    credentials = sts.assume_role(
+        RoleArn=deploy_role.deploy_role_arn, RoleSessionName="deploy-role-test", **extra
+    )
+    return clients_with(
+        credentials["Credentials"], endpoint_url=deploy_role.aws.endpoint_url, region=deploy_role.aws.region
+    )(service)
 
 
 def test_one_action_taken_from_the_deploy_role_fails_the_clean_room_with_access_denied(
-    day_zero: DayZero, deploy_policy: dict[str, Any]
+    deploy_role: DeployRole, deploy_policy: dict[str, Any]
 ) -> None:
     weakened = json.loads(json.dumps(deploy_policy))
     for statement in weakened["Statement"]:
         if statement["Effect"] == "Allow" and "ec2:CreateSecurityGroup" in statement["Action"]:
             statement["Action"].remove("ec2:CreateSecurityGroup")
-    iam = day_zero.aws.client("iam")
+    iam = deploy_role.aws.client("iam")
     iam.put_role_policy(
-        RoleName=day_zero.deploy_role_arn.rsplit("/", 1)[1],
+        RoleName=deploy_role.deploy_role_arn.rsplit("/", 1)[1],
         PolicyName=DEPLOY_POLICY,
         PolicyDocument=json.dumps(weakened),
     )
-    op, _, _ = _open(day_zero, "SEC-961")
+    op = _open(deploy_role, "SEC-961")
     assert op["state"] == "failed", op
     error = op["error"]["message"]
     assert "AccessDenied" in error and "ec2:CreateSecurityGroup" in error, error
-    assert day_zero.deploy_role_arn.split(":")[4] in error
+    assert deploy_role.deploy_role_arn.split(":")[4] in error
 
 
-def test_the_deploy_role_cannot_make_a_role_without_the_clean_room_boundary(day_zero: DayZero) -> None:
-    iam = _as_deploy_role(day_zero, "iam")
+def test_the_deploy_role_cannot_make_a_role_without_the_clean_room_boundary(deploy_role: DeployRole) -> None:
+    iam = _as_deploy_role(deploy_role, "iam")
     trust = json.dumps(
         {
             "Version": "2012-10-17",
@@ -185,7 +119,10 @@ def test_the_deploy_role_cannot_make_a_role_without_the_clean_room_boundary(day_
     refused = []
     for name, boundary in (
         ("forensics-unbounded", None),
-        ("forensics-other-bound", f"arn:aws:iam::{day_zero.settings.aws_account_id}:policy/forensics-deploy"),
+        (
+            "forensics-other-bound",
+            f"arn:aws:iam::{deploy_role.settings.aws_account_id}:policy/forensics-deploy",
+        ),
     ):
         extra = {"PermissionsBoundary": boundary} if boundary else {}
         with pytest.raises(ClientError) as denied:
@@ -193,12 +130,12 @@ def test_the_deploy_role_cannot_make_a_role_without_the_clean_room_boundary(day_
         assert denied.value.response["Error"]["Code"] == "AccessDenied"
         assert "iam:CreateRole" in denied.value.response["Error"]["Message"]
         refused.append(name)
-    names = {r["RoleName"] for r in day_zero.aws.client("iam").list_roles()["Roles"]}
+    names = {r["RoleName"] for r in deploy_role.aws.client("iam").list_roles()["Roles"]}
     assert not set(refused) & names
     bounded = iam.create_role(
         RoleName="forensics-bounded",
         AssumeRolePolicyDocument=trust,
-        PermissionsBoundary=day_zero.boundary_arn,
+        PermissionsBoundary=deploy_role.boundary_arn,
     )
-    assert bounded["Role"]["PermissionsBoundary"]["PermissionsBoundaryArn"] == day_zero.boundary_arn
+    assert bounded["Role"]["PermissionsBoundary"]["PermissionsBoundaryArn"] == deploy_role.boundary_arn
     iam.delete_role(RoleName="forensics-bounded")

@@ -1,25 +1,21 @@
 """`make run`'s day zero, on the real engine, in a local AWS that enforces IAM from its first call: the
-module's one setup is ``tools.local_aws.run.run_day_zero`` (what `make run` and `make local-aws` call), as the
-local AWS's administrator. The bootstrap's programs build the forensic account, the source account (through
-the organization's member-account role) and the organization; a second bootstrap changes nothing. The
-service then runs with its own identity (``forensics-service``, only allowed to assume the bootstrap's
-roles): a clean room opens with evidence acquired from the source account through the evidence role,
-freezes, is released and destroyed. Finally no role or customer policy in any account holds administrator
-rights, AWS's own OrganizationAccountAccessRole excepted (the operator's way into a member account, which the
-service cannot assume)."""
+session's day zero (``local_day_zero``, tests/conftest.py: ``tools.local_aws.run.run_day_zero``, what
+`make run` and `make local-aws` call, as the local AWS's administrator). The bootstrap's programs build the
+forensic account, the source account (through the organization's member-account role) and the
+organization; a second bootstrap changes nothing. The service then runs with its own identity
+(``forensics-service``, only allowed to assume the bootstrap's roles): a clean room opens with evidence
+acquired from the source account through the evidence role, deployed through the bootstrap's scoped deploy
+role (no wildcard action; every role the room makes carries the clean-room boundary), freezes, is released
+and destroyed. Finally no role or customer policy in any account holds administrator rights, AWS's own
+OrganizationAccountAccessRole excepted (the operator's way into a member account, which the service cannot
+assume)."""
 
 from __future__ import annotations
 
 import json
 import os
-import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
-from unittest import mock
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
 from fastapi.testclient import TestClient
@@ -27,67 +23,23 @@ from fastapi.testclient import TestClient
 from programs.forensic_env.tags import TAG_INVESTIGATION
 from service.bootstrap.run import bootstrap
 from service.bootstrap.service_identity import POLICY_NAME, service_policy
-from service.config import Settings, get_settings
 from service.main import create_app
-from tests.support.api import ADMIN, ADMIN_TOKEN, issue, open_body, wait_operation
+from tests.support.api import ADMIN, issue, open_body, wait_operation
 from tests.support.iam_audit import administrator_grants, in_account
-from tests.support.people import TEST_PEOPLE
+from tests.support.local_day_zero import DAY_ZERO_GROUP, DayZero
 from tests.support.root import require_root
-from tools.local_aws.aws import LocalAws
-from tools.local_aws.day_zero import SERVICE_USER, LocalDayZero
+from tools.local_aws.day_zero import SERVICE_USER
 from tools.local_aws.organization_accounts import ADMINISTRATOR_ACCESS, MEMBER_ROLE_NAME
-from tools.local_aws.run import run_day_zero
 
-pytestmark = [pytest.mark.engine, pytest.mark.xdist_group("local-day-zero")]
+pytestmark = [pytest.mark.engine, pytest.mark.xdist_group(DAY_ZERO_GROUP)]
 
 TIMEOUT = 900
+DEPLOY_POLICY = "forensics-deploy"
 
 
-@dataclass(frozen=True)
-class DayZero:
-    aws: LocalAws
-    done: LocalDayZero
-    settings: Settings  # the service's, as `make run` serves with them
-    progress: list[str]
-
-
-@pytest.fixture(scope="module")
-def day_zero(enforcing_aws: LocalAws, tmp_path_factory: pytest.TempPathFactory, pulumi_cli: Path) -> DayZero:
-    aws = enforcing_aws
-    # What `make run` has in its environment when the local AWS is up (tools.local_aws.run.local_aws).
-    environment = {
-        "FORENSICS_TARGET": "local",
-        "FORENSICS_DATA_DIR": str(tmp_path_factory.mktemp("local-day-zero") / "data"),
-        "FORENSICS_AWS_ENDPOINT_URL": aws.endpoint_url,
-        "FORENSICS_AWS_CA_BUNDLE": str(aws.ca_file),
-        "FORENSICS_PULUMI_CLI_DIR": str(pulumi_cli.parent),
-        "FORENSICS_AUDIT_ANCHOR_BUCKET": f"forensics-audit-anchors-{uuid.uuid4().hex[:16]}",
-        "FORENSICS_BOOTSTRAP_ADMIN_TOKEN": ADMIN_TOKEN,
-        "FORENSICS_INTEGRATIONS_PERIODIC_TASKS": "false",
-    }
-    progress: list[str] = []
-    with mock.patch.dict(os.environ, environment):
-        get_settings.cache_clear()
-        try:
-            done = run_day_zero(aws, progress.append)
-            served = get_settings()
-        finally:
-            get_settings.cache_clear()
-    settings = served.model_copy(
-        update={"jobs_poll_max_delay": 0.2, "shutdown_grace_seconds": 5.0, "person_aliases": TEST_PEOPLE}
-    )
-    return DayZero(aws=aws, done=done, settings=settings, progress=progress)
-
-
-def _as_service(day_zero: DayZero, service: str) -> Any:
-    return boto3.client(
-        service,
-        endpoint_url=day_zero.aws.endpoint_url,
-        region_name=day_zero.aws.region,
-        aws_access_key_id=day_zero.settings.aws_access_key_id,
-        aws_secret_access_key=day_zero.settings.aws_secret_access_key.get_secret_value(),
-        verify=str(day_zero.aws.ca_file),
-    )
+@pytest.fixture
+def day_zero(local_day_zero: DayZero) -> DayZero:
+    return local_day_zero
 
 
 def test_day_zero_bootstraps_every_account_and_a_second_run_changes_nothing(day_zero: DayZero) -> None:
@@ -130,7 +82,7 @@ def test_the_service_runs_as_its_own_identity_that_can_only_assume_the_bootstrap
 ) -> None:
     settings = day_zero.settings
     assert settings.aws_access_key_id != day_zero.aws.access_key_id
-    caller = _as_service(day_zero, "sts").get_caller_identity()["Arn"]
+    caller = day_zero.as_service("sts").get_caller_identity()["Arn"]
     assert caller == day_zero.done.service_arn and caller.endswith(f":user/{SERVICE_USER}")
     assert settings.service_principal_arns == [caller]
     iam = day_zero.aws.client("iam")
@@ -140,7 +92,7 @@ def test_the_service_runs_as_its_own_identity_that_can_only_assume_the_bootstrap
     held = json.loads(held) if isinstance(held, str) else held
     assert held == service_policy(settings)
 
-    sts = _as_service(day_zero, "sts")
+    sts = day_zero.as_service("sts")
     home = settings.accounts[settings.aws_region]
     assert home.deploy_role_arn
     sts.assume_role(RoleArn=home.deploy_role_arn, RoleSessionName="allowed")
@@ -157,8 +109,8 @@ def test_the_service_runs_as_its_own_identity_that_can_only_assume_the_bootstrap
         "evidence role without its external id": lambda: sts.assume_role(
             RoleArn=source.snapshot_role_arn, RoleSessionName="refused"
         ),
-        "iam": lambda: _as_service(day_zero, "iam").list_roles(),
-        "ec2": lambda: _as_service(day_zero, "ec2").describe_instances(),
+        "iam": lambda: day_zero.as_service("iam").list_roles(),
+        "ec2": lambda: day_zero.as_service("ec2").describe_instances(),
     }
     for what, call in refused.items():
         with pytest.raises(ClientError) as denied:
@@ -191,14 +143,31 @@ def test_a_clean_room_opens_with_evidence_freezes_is_released_and_destroyed_as_t
         assert artifact["source"]["snapshot_id"] == done.sample["snapshotId"]
         inv = client.get(f"/v1/investigations/{inv_id}", headers=ADMIN).json()
         home = day_zero.settings.accounts[inv["region"]]
-        assert inv["assume_role_arn"] == home.deploy_role_arn
+        assert home.deploy_role_arn and inv["assume_role_arn"] == home.deploy_role_arn
+        # The role the room was deployed through holds no administrator and no wildcard action, and every
+        # role the room made carries the clean-room boundary (the deploy role could not make it otherwise).
+        iam = aws.client("iam")
+        deploy_role = home.deploy_role_arn.rsplit("/", 1)[1]
+        assert iam.list_attached_role_policies(RoleName=deploy_role)["AttachedPolicies"] == []
+        deploy_policy = iam.get_role_policy(RoleName=deploy_role, PolicyName=DEPLOY_POLICY)["PolicyDocument"]
+        deploy_policy = json.loads(deploy_policy) if isinstance(deploy_policy, str) else deploy_policy
+        for statement in deploy_policy["Statement"]:
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            assert statement["Effect"] == "Deny" or not [a for a in actions if "*" in a], statement
+        boundary_arn = f"arn:aws:iam::{home.account_id}:policy/forensics-cleanroom-boundary"
+        made = [r for r in iam.list_roles()["Roles"] if r["RoleName"].startswith(f"forensics-{inv_id}")]
+        assert made
+        for cleanroom_role in made:
+            got = iam.get_role(RoleName=cleanroom_role["RoleName"])["Role"]
+            assert got["PermissionsBoundary"]["PermissionsBoundaryArn"] == boundary_arn, got
         # AWS-side: the verified copy is the forensic account's, attached to the room's workstation.
         (copy,) = ec2.describe_snapshots(SnapshotIds=[artifact["copy_snapshot_id"]])["Snapshots"]
         assert copy["OwnerId"] == home.account_id and copy["Encrypted"]
         (volume,) = ec2.describe_volumes(VolumeIds=[artifact["volume_id"]])["Volumes"]
         assert [a["InstanceId"] for a in volume["Attachments"]] == [inv["outputs"]["instanceId"]]
         vpc_id = inv["outputs"]["vpcId"]
-        assert ec2.describe_vpcs(VpcIds=[vpc_id])["Vpcs"]
+        (vpc,) = ec2.describe_vpcs(VpcIds=[vpc_id])["Vpcs"]
+        assert {"Key": TAG_INVESTIGATION, "Value": inv_id} in vpc.get("Tags", []), vpc
 
         frozen = client.post(f"/v1/investigations/{inv_id}/freeze", json={}, headers=ADMIN)
         assert frozen.status_code == 202, frozen.text
@@ -234,6 +203,7 @@ def test_a_clean_room_opens_with_evidence_freezes_is_released_and_destroyed_as_t
         destroyed = wait_operation(client, destroy.json()["operation"]["id"], timeout=TIMEOUT)
         assert destroyed["state"] == "succeeded", destroyed
     assert ec2.describe_vpcs(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["Vpcs"] == []
+    assert ec2.describe_vpcs(Filters=tagged)["Vpcs"] == []
     assert [
         i
         for r in ec2.describe_instances(Filters=tagged)["Reservations"]

@@ -27,7 +27,6 @@ LONGEST_MODULES = (
     "tests/custody/test_evidence_at_open_engine.py",
     "tests/program_deploy/test_sealed_stack.py",
     "tests/orchestration/test_forensic_accounts_engine.py",
-    "tests/bootstrap/test_bootstrap_engine.py",
     "tests/program_deploy/test_roles_enforced.py",
 )
 
