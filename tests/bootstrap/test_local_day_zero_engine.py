@@ -39,6 +39,7 @@ DEPLOY_POLICY = "forensics-deploy"
 
 @pytest.fixture
 def day_zero(local_day_zero: DayZero) -> DayZero:
+    """The session's day zero (tests/conftest.py)."""
     return local_day_zero
 
 
