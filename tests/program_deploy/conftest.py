@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from service.config import LOCAL_SOURCE_ACCOUNT
 from tests.support.deploy_targets import DeployTarget, deploy_target, enforced_target
 from tests.support.enforced_room import EnforcedRoom, Stage, in_stage_order, new_room
 from tests.support.targets import TARGET
@@ -43,24 +42,17 @@ def module_deploy_target(
 
 
 @pytest.fixture(scope="session")
-def room_aws() -> Iterator[LocalAws]:
-    """The enforced room's local AWS: its own, enforcing IAM and judging role trust as STS does, so that the
-    principals the room's grants name are the only ones (break-glass among them)."""
-    with LocalAws(enforce_iam=True, member_accounts=(LOCAL_SOURCE_ACCOUNT,)) as aws:
-        yield aws
-
-
-@pytest.fixture(scope="session")
 def enforced_room(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, pulumi_cli: Path
 ) -> Iterator[EnforcedRoom]:
     """The room the tests of tests/support/enforced_room.py share, before its first deployment: locally in
-    ``room_aws`` as its administrator, with people and grants; on real AWS with neither."""
+    the worker's local AWS (``enforcing_local_aws``: it enforces IAM and judges role trust as STS does) as
+    its administrator, with people and grants; on real AWS with neither."""
     folder = tmp_path_factory.mktemp("enforced-room")
     if TARGET == "aws":
         room = new_room(deploy_target(request, folder, pulumi_cli), with_people=False)
     else:
-        aws: LocalAws = request.getfixturevalue("room_aws")
+        aws: LocalAws = request.getfixturevalue("enforcing_local_aws")
         room = new_room(enforced_target(folder, aws, pulumi_cli), with_people=True)
     yield room
     room.close()

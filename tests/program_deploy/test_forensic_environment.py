@@ -16,6 +16,7 @@ from botocore.exceptions import ClientError
 from service.config import Settings
 from service.orchestration.messages import OperationKind, OperationRequest, OperationResult
 from service.orchestration.stacks import run_operation
+from tests.program_deploy.bad_variants import ROGUE_RESOURCES
 from tests.support.deploy_targets import DeployTarget
 from tests.support.persons import Endpoint, Person, declared_grant, make_person
 from tests.support.policy_documents import as_list, parsed, statements_of
@@ -28,6 +29,8 @@ pytestmark = pytest.mark.engine
 # property while it stands, destroyed by the last. One xdist group keeps them on one worker, in file order.
 ROOM = "it-full"
 SHARED_ROOM = pytest.mark.xdist_group(name="forensic-environment-room")
+# The bad variant tests read one `up` of the program with every bad addition: one worker makes it.
+BAD_VARIANTS = pytest.mark.xdist_group(name="forensic-environment-bad-variants")
 # The people who act in the room's roles, each through a grant the room is deployed with (as an approval
 # declares it), bound to their own role.
 RESPONDER, CUSTODIAN = "rita", "carl"
@@ -317,25 +320,31 @@ def test_destroy_removes_everything_but_the_retained_evidence(destroyed: Destroy
     assert versions[0]["VersionId"] == destroyed.evidence_version
 
 
-@pytest.mark.parametrize(
-    ("variant", "policy"),
-    [
-        ("with_internet_gateway", "no-internet-gateway"),
-        ("with_unencrypted_volume", "ebs-encrypted-with-cmk"),
-        ("with_unencrypted_snapshot_copy", "ebs-encrypted-with-cmk"),
-    ],
-)
-def test_bad_variant_is_stopped_before_aws(deploy_target: DeployTarget, variant: str, policy: str) -> None:
-    investigation = f"it-bad-{variant.rsplit('_', 1)[-1]}"
-    result = run_program(
-        deploy_target, OperationKind.UP, investigation, program=f"tests.program_deploy.bad_variants:{variant}"
+@pytest.fixture(scope="module")
+def every_rogue_resource(module_deploy_target: DeployTarget) -> OperationResult:
+    """One `up` of the program with every bad addition (tests/program_deploy/bad_variants.py)."""
+    return run_program(
+        module_deploy_target,
+        OperationKind.UP,
+        "it-bad-every",
+        program="tests.program_deploy.bad_variants:with_every_rogue_resource",
     )
+
+
+@BAD_VARIANTS
+@pytest.mark.parametrize("addition", sorted(ROGUE_RESOURCES))
+def test_bad_variant_is_stopped_before_aws(
+    every_rogue_resource: OperationResult, module_deploy_target: DeployTarget, addition: str
+) -> None:
+    resource, policy = ROGUE_RESOURCES[addition]
+    result = every_rogue_resource
     assert not result.succeeded
     assert result.error_code == "policy_violation"
-    assert policy in {v.policy_name for v in result.policy_violations}
-    ec2 = deploy_target.client("ec2")
+    stopped = [v for v in result.policy_violations if (v.urn or "").endswith(f"::{resource}")]
+    assert policy in {v.policy_name for v in stopped}, result.policy_violations
+    ec2 = module_deploy_target.client("ec2")
     tagged = ec2.describe_vpcs(
-        Filters=[{"Name": "tag:forensics:investigation-id", "Values": [investigation]}]
+        Filters=[{"Name": "tag:forensics:investigation-id", "Values": ["it-bad-every"]}]
     )
     assert tagged["Vpcs"] == []
     assert ec2.describe_vpcs(Filters=[{"Name": "cidr", "Values": ["10.99.0.0/16"]}])["Vpcs"] == []

@@ -1,14 +1,15 @@
 """The four people of a clean room, proven with real calls against a local AWS that enforces IAM.
 
-The shared local AWS checks nothing: any credentials may do anything the bucket policy does not deny. Here
-a private one runs with moto's IAM enforcement on (``LocalAws(enforce_iam=True)``: every signed request is
+The local AWS runs with moto's IAM enforcement on (``LocalAws(enforce_iam=True)``: every signed request is
 checked against the caller's identity policies, ``sts:AssumeRole`` against the role's trust policy too). The
 forensic program is deployed through the real engine and policy pack, as the local AWS's administrator
 (``forensics-local-admin``, ``AdministratorAccess``), then each role is assumed the way a person would, from
 the break-glass role (granted each role just in time, as one person per role), with a source identity
-and the ``forensics-investigation`` session tag. Every "denied" below is an AccessDenied answered by the local
-AWS to that role's session; every denial has a counterpart the same call shape is allowed for (another role,
-another prefix, or before the freeze), so none passes because the call itself cannot work.
+and the ``forensics-investigation`` session tag. The room is the enforced room
+(tests/support/enforced_room.py): its four people sign in when it opens, and read it open and frozen.
+Every "denied" below is an AccessDenied answered by the local AWS to that role's session; every denial has
+a counterpart the same call shape is allowed for (another role, another prefix, or before the freeze), so
+none passes because the call itself cannot work.
 
 What the local AWS judges, and what not (``tools.local_aws.aws.LocalAws``, ``tools.local_aws.moto_server``):
 

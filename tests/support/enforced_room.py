@@ -1,6 +1,6 @@
 """One clean room for the program deployment tests that read what AWS enforces in it
 (tests/program_deploy: roles, grants, grant session binding, the sealed stack), deployed through the real
-engine and policy pack into a local AWS of its own that enforces IAM and judges role trust as STS does.
+engine and policy pack into the worker's local AWS, which enforces IAM and judges role trust as STS does.
 
 Each deployment of the forensic program costs many CPU-seconds, and these tests only read the room between
 the few changes their properties need, so the room goes once through its stages, each a deployment that
