@@ -175,6 +175,8 @@ class EnforcedRoom:
     # Written before the freeze (FROZEN): the responder's evidence (key, body) and the investigator's report.
     before_freeze: tuple[str, bytes, str] = ("", b"", "")
     before_freeze_reads: dict[str, bytes] = field(default_factory=dict)
+    # The stage whose deployment failed: the tests after it fail at once rather than deploy again.
+    broken: str = ""
 
     def client(self, service: str) -> Any:
         return self.target.client(service)
@@ -231,10 +233,17 @@ class EnforcedRoom:
 
     def at(self, stage: Stage) -> EnforcedRoom:
         """The room at ``stage``: each stage not yet reached deployed in turn."""
+        if self.broken:
+            pytest.fail(f"the room did not reach {self.broken} (see the first test that asked for it)")
         if stage < self.stage:
             pytest.fail(f"the room is at {self.stage.name}, past {stage.name}: its tests run in stage order")
         while self.stage < stage:
-            self._enter(Stage(self.stage + 1))
+            following = Stage(self.stage + 1)
+            try:
+                self._enter(following)
+            except BaseException:
+                self.broken = following.name
+                raise
         return self
 
     def _up(self, name: str, stage: Stage, **config: Any) -> OperationResult:
@@ -282,7 +291,7 @@ class EnforcedRoom:
 
     def close(self) -> None:
         """Destroys what a failed or partial run left standing (the ENDED stage's results are the test's)."""
-        if self.stage in (Stage.NEW, Stage.ENDED):
+        if self.stage == Stage.ENDED or (self.stage == Stage.NEW and not self.broken):
             return
         run_program(self.target, OperationKind.UP, INVESTIGATION, frozen=True, unprotect=True)
         run_program(self.target, OperationKind.DESTROY, INVESTIGATION)
