@@ -14,11 +14,13 @@ import pytest
 from botocore.exceptions import ClientError
 
 from service.config import Settings
-from service.orchestration.messages import ConfigValue, OperationKind, OperationRequest, OperationResult
+from service.orchestration.messages import OperationKind, OperationRequest, OperationResult
 from service.orchestration.stacks import run_operation
+from tests.program_deploy.bad_variants import ROGUE_RESOURCES
 from tests.support.deploy_targets import DeployTarget
 from tests.support.persons import Endpoint, Person, declared_grant, make_person
 from tests.support.policy_documents import as_list, parsed, statements_of
+from tests.support.program_runs import program_config, run_program
 from tools.local_aws.seed import operator_settings
 
 pytestmark = pytest.mark.engine
@@ -27,35 +29,11 @@ pytestmark = pytest.mark.engine
 # property while it stands, destroyed by the last. One xdist group keeps them on one worker, in file order.
 ROOM = "it-full"
 SHARED_ROOM = pytest.mark.xdist_group(name="forensic-environment-room")
+# The bad variant tests read one `up` of the program with every bad addition: one worker makes it.
+BAD_VARIANTS = pytest.mark.xdist_group(name="forensic-environment-bad-variants")
 # The people who act in the room's roles, each through a grant the room is deployed with (as an approval
 # declares it), bound to their own role.
 RESPONDER, CUSTODIAN = "rita", "carl"
-
-
-def _config(target: DeployTarget, investigation: str, **extra: Any) -> dict[str, ConfigValue]:
-    values: dict[str, Any] = {
-        "investigationId": investigation,
-        "ticket": f"SEC-{investigation}",
-        "accountId": target.account_id,
-        "amiId": target.seeded["amiId"],
-        "evidenceSnapshotIds": [target.seeded["snapshotId"]] if target.seeded.get("snapshotId") else [],
-        **extra,
-    }
-    return {k: ConfigValue(v) for k, v in values.items()}
-
-
-def _run(
-    target: DeployTarget, kind: OperationKind, investigation: str, program: str | None = None, **extra: Any
-) -> OperationResult:
-    request = OperationRequest(
-        kind=kind, stack_name=f"inv-{investigation}", config=_config(target, investigation, **extra)
-    )
-    # The program deployed as the operator, not through the service (which assumes the deploy role with the
-    # investigation's provider config: tests/program_deploy/test_golden_ami_age.py deploys so).
-    settings = operator_settings(target.settings)
-    if program:
-        return run_operation(settings, request, program=program)
-    return run_operation(settings, request)
 
 
 def _policy_docs(iam: Any, role_name: str) -> list[dict[str, Any]]:
@@ -130,7 +108,7 @@ def deployed(module_deploy_target: DeployTarget) -> Room:
         declared_grant("responder", people[RESPONDER], until),
         declared_grant("custodian", people[CUSTODIAN], until),
     ]
-    up = _run(target, OperationKind.UP, ROOM, grants=granted)
+    up = run_program(target, OperationKind.UP, ROOM, grants=granted)
     assert up.succeeded, (up.error, up.policy_violations)
     return Room(target, dict(up.outputs), people)
 
@@ -160,7 +138,9 @@ def destroyed(deployed: Room) -> Destroyed:
         Bucket=deployed.out["evidenceBucket"], Key=key, Body=b"kept past destroy", ChecksumAlgorithm="SHA256"
     )
     deployed.destroyed = True
-    return Destroyed(deployed, _run(deployed.target, OperationKind.DESTROY, ROOM), key, put["VersionId"])
+    return Destroyed(
+        deployed, run_program(deployed.target, OperationKind.DESTROY, ROOM), key, put["VersionId"]
+    )
 
 
 @SHARED_ROOM
@@ -340,25 +320,31 @@ def test_destroy_removes_everything_but_the_retained_evidence(destroyed: Destroy
     assert versions[0]["VersionId"] == destroyed.evidence_version
 
 
-@pytest.mark.parametrize(
-    ("variant", "policy"),
-    [
-        ("with_internet_gateway", "no-internet-gateway"),
-        ("with_unencrypted_volume", "ebs-encrypted-with-cmk"),
-        ("with_unencrypted_snapshot_copy", "ebs-encrypted-with-cmk"),
-    ],
-)
-def test_bad_variant_is_stopped_before_aws(deploy_target: DeployTarget, variant: str, policy: str) -> None:
-    investigation = f"it-bad-{variant.rsplit('_', 1)[-1]}"
-    result = _run(
-        deploy_target, OperationKind.UP, investigation, program=f"tests.program_deploy.bad_variants:{variant}"
+@pytest.fixture(scope="module")
+def every_rogue_resource(module_deploy_target: DeployTarget) -> OperationResult:
+    """One `up` of the program with every bad addition (tests/program_deploy/bad_variants.py)."""
+    return run_program(
+        module_deploy_target,
+        OperationKind.UP,
+        "it-bad-every",
+        program="tests.program_deploy.bad_variants:with_every_rogue_resource",
     )
+
+
+@BAD_VARIANTS
+@pytest.mark.parametrize("addition", sorted(ROGUE_RESOURCES))
+def test_bad_variant_is_stopped_before_aws(
+    every_rogue_resource: OperationResult, module_deploy_target: DeployTarget, addition: str
+) -> None:
+    resource, policy = ROGUE_RESOURCES[addition]
+    result = every_rogue_resource
     assert not result.succeeded
     assert result.error_code == "policy_violation"
-    assert policy in {v.policy_name for v in result.policy_violations}
-    ec2 = deploy_target.client("ec2")
+    stopped = [v for v in result.policy_violations if (v.urn or "").endswith(f"::{resource}")]
+    assert policy in {v.policy_name for v in stopped}, result.policy_violations
+    ec2 = module_deploy_target.client("ec2")
     tagged = ec2.describe_vpcs(
-        Filters=[{"Name": "tag:forensics:investigation-id", "Values": [investigation]}]
+        Filters=[{"Name": "tag:forensics:investigation-id", "Values": ["it-bad-every"]}]
     )
     assert tagged["Vpcs"] == []
     assert ec2.describe_vpcs(Filters=[{"Name": "cidr", "Values": ["10.99.0.0/16"]}])["Vpcs"] == []
@@ -374,7 +360,9 @@ def test_the_forensics_pack_cannot_be_configured_away(
     settings = Settings.model_validate(operator.model_dump(exclude={"policy_packs"}))
     investigation = "it-bad-nopacks"
     request = OperationRequest(
-        kind=OperationKind.UP, stack_name=f"inv-{investigation}", config=_config(deploy_target, investigation)
+        kind=OperationKind.UP,
+        stack_name=f"inv-{investigation}",
+        config=program_config(deploy_target, investigation),
     )
     result = run_operation(
         settings, request, program="tests.program_deploy.bad_variants:with_internet_gateway"

@@ -10,8 +10,8 @@ import pytest
 from service.config import Settings
 from service.orchestration import stacks
 from service.orchestration.messages import ConfigValue, OperationKind, OperationRequest
-from tests.program_deploy.test_forensic_environment import _config
 from tests.support.deploy_targets import DeployTarget
+from tests.support.program_runs import program_config
 
 pytestmark = pytest.mark.engine
 
@@ -27,7 +27,7 @@ def _request(target: DeployTarget, kind: OperationKind, investigation: str) -> O
     return OperationRequest(
         kind=kind,
         stack_name=f"inv-{investigation}",
-        config=_config(target, investigation),
+        config=program_config(target, investigation),
         provider_config=provider,
     )
 

@@ -62,8 +62,8 @@ def deploy_target(request: pytest.FixtureRequest, folder: Path, pulumi_cli: Path
 
 
 def enforced_target(folder: Path, aws: LocalAws, pulumi_cli: Path) -> DeployTarget:
-    """A local AWS of the module's own that enforces IAM (``enforcing_aws``), seeded and deployed to as its
-    administrator (moto's testing keys are refused there)."""
+    """A local AWS that enforces IAM, seeded and deployed to as its administrator (moto's testing keys are
+    refused there)."""
     settings = make_settings(folder, aws=aws, as_administrator=True, pulumi_cli=pulumi_cli)
     seeded = {key: str(value) for key, value in seed(settings).items()}
     return DeployTarget(settings, aws.client, seeded, settings.aws_account_id)
