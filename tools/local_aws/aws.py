@@ -27,6 +27,7 @@ from typing import Any
 import boto3
 from urllib3.exceptions import InsecureRequestWarning
 
+from tools.aws_standin.zygote import StandinZygote
 from tools.local_aws import tls
 
 # The local endpoint's certificate is self-signed by design; the warning would only be noise.
@@ -52,6 +53,8 @@ _MEMBER_ACCOUNT_ACTIONS = 3
 # The local AWSs this process started, by endpoint: an operator's step given only a service's settings (the
 # suite's seed) finds the administrator of the local AWS they point at here (``LocalAws.started_at``).
 _STARTED: dict[str, LocalAws] = {}
+# The stand-in zygote's socket, in the local AWS's own folder.
+ZYGOTE_SOCKET = "standin-zygote.sock"
 
 
 class LocalAws:
@@ -102,6 +105,7 @@ class LocalAws:
         enforce_iam: bool = False,
         tls_dir: Path | None = None,
         member_accounts: tuple[str, ...] = (),
+        standin_zygote: bool = False,
     ) -> None:
         self.port = port or free_port()
         # The certificate's folder: given (it outlives the launcher), or a private one removed at stop.
@@ -122,6 +126,11 @@ class LocalAws:
         # what the suite's service acts as, and assumes the service's roles with.
         self.service_credentials: tuple[str, str] | None = None
         self._proc: subprocess.Popen[bytes] | None = None
+        # The stand-in provider's zygote for the engines deploying here (``tools.aws_standin.zygote``), when
+        # asked for: its socket is ``standin_zygote`` (a setting of the service, ``standin_zygote``).
+        self._want_zygote = standin_zygote
+        self._zygote: StandinZygote | None = None
+        self.standin_zygote: Path | None = None
 
     def start(self, timeout: float = 60.0) -> LocalAws:
         env = {
@@ -167,6 +176,12 @@ class LocalAws:
             if self.enforce_iam:
                 try:
                     self._bootstrap_admin()
+                except BaseException:
+                    self.stop()
+                    raise
+            if self._want_zygote:
+                try:
+                    self._start_zygote()
                 except BaseException:
                     self.stop()
                     raise
@@ -244,8 +259,23 @@ class LocalAws:
         """The running local AWS this process started at ``endpoint_url``, if any."""
         return _STARTED.get(endpoint_url or "")
 
+    def _start_zygote(self) -> None:
+        path = self.tls_dir / ZYGOTE_SOCKET
+        self._zygote = StandinZygote(path).start()
+        self.standin_zygote = path
+
+    @property
+    def zygote_pid(self) -> int | None:
+        """The stand-in zygote's process id, if one runs (the benchmark reads its CPU time: every engine
+        pass's provider is its child)."""
+        return self._zygote.pid if self._zygote is not None else None
+
     def stop(self) -> None:
         _STARTED.pop(self.endpoint_url, None)
+        if self._zygote is not None:
+            self._zygote.stop()
+            self._zygote = None
+            self.standin_zygote = None
         if self._proc is not None and self._proc.poll() is None:
             self._proc.terminate()
             try:
