@@ -10,6 +10,7 @@ calls and the suite's shared fixtures still connect with checks off.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import socket
@@ -61,6 +62,10 @@ class LocalAws:
     """Start with ``with LocalAws() as aws:``; ``aws.endpoint_url`` is what Settings needs, and
     ``aws.access_key_id`` / ``aws.secret_access_key`` the credentials to use (moto's ``testing`` keys unless
     IAM is enforced).
+
+    ``standin_zygote=True`` (``make run``, ``make local-aws``, the benchmark): the stand-in provider's zygote
+    starts beside it (``tools.aws_standin.zygote``), its socket ``aws.standin_zygote`` (the service's setting
+    of that name), so the engines deploying here fork their provider rather than start it afresh.
 
     ``enforce_iam=True``: a local AWS that checks IAM, as ``make run``'s and the suite's shared one do (a
     permission a role lacks fails as AccessDenied). How it works and what it does not judge:
@@ -180,11 +185,7 @@ class LocalAws:
                     self.stop()
                     raise
             if self._want_zygote:
-                try:
-                    self._start_zygote()
-                except BaseException:
-                    self.stop()
-                    raise
+                self._start_zygote()
             _STARTED[self.endpoint_url] = self
             return self
         self.stop()
@@ -260,8 +261,14 @@ class LocalAws:
         return _STARTED.get(endpoint_url or "")
 
     def _start_zygote(self) -> None:
+        """The stand-in zygote beside this local AWS. One that cannot start (a socket path too long for
+        AF_UNIX, say) costs speed, never a deployment: the engine's launcher starts the stand-in itself."""
         path = self.tls_dir / ZYGOTE_SOCKET
-        self._zygote = StandinZygote(path).start()
+        try:
+            self._zygote = StandinZygote(path).start()
+        except (OSError, RuntimeError) as exc:
+            logging.getLogger(__name__).warning("no stand-in zygote (%s): providers start afresh", exc)
+            return
         self.standin_zygote = path
 
     @property

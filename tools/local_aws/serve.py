@@ -1,11 +1,12 @@
 """``python -m tools.local_aws.serve`` (``make local-aws``): the local AWS alone, bootstrapped, for a
 rehearsal of several nodes (README, "Operations: several nodes"), with no service of its own.
 
-It starts moto (``LocalAws``, enforcing IAM) on a fixed port, writes its TLS certificate as a CA file, makes a
-bucket for the Pulumi state, runs day zero as the local AWS's administrator (``tools.local_aws.day_zero``: the
-bootstrap's programs, then the golden image and a sample compromised host), then prints the settings every
-node needs (the service's own identity's keys among them, never the administrator's) and writes them to an
-env file (``<data_dir>/local-aws.env`` unless told otherwise) that the nodes source. It runs until SIGTERM or
+It starts moto (``LocalAws``, enforcing IAM, with the stand-in provider's zygote beside it for the nodes of
+this machine) on a fixed port, writes its TLS certificate as a CA file, makes a bucket for the Pulumi state,
+runs day zero as the local AWS's administrator (``tools.local_aws.day_zero``: the bootstrap's programs, then
+the golden image and a sample compromised host), then prints the settings every node needs (the service's own
+identity's keys among them, never the administrator's) and writes them to an env file
+(``<data_dir>/local-aws.env`` unless told otherwise) that the nodes source. It runs until SIGTERM or
 SIGINT; what was created lives as long as it does.
 """
 
