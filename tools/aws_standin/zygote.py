@@ -53,23 +53,6 @@ MAX_REQUEST = 4 << 20
 # A connected launcher sends its request at once; one that does not is dropped rather than stall the zygote.
 REQUEST_TIMEOUT = 10.0
 PR_SET_PDEATHSIG = 1
-# The botocore models the stand-in's clients load (tools.aws_standin.clients, organizations.py).
-PRELOADED_SERVICES = (
-    "ec2",
-    "s3",
-    "iam",
-    "kms",
-    "sts",
-    "ssm",
-    "sns",
-    "logs",
-    "route53resolver",
-    "cloudtrail",
-    "config",
-    "events",
-    "sqs",
-    "organizations",
-)
 
 
 @dataclass(frozen=True)
@@ -95,7 +78,8 @@ def preload() -> None:
     from tools.aws_standin import clients, registry  # noqa: F401
 
     session = clients.boto3_session()
-    for service in PRELOADED_SERVICES:
+    # The services the stand-in's handlers build clients for: those with endpoint keys, and Organizations.
+    for service in (*clients.ENDPOINT_KEYS, "organizations"):
         # Building a client reads its service model, endpoint rules and the shared endpoint/retry data;
         # no request is sent.
         session.client(
