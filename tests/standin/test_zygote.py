@@ -1,12 +1,14 @@
 """The stand-in zygote (tools.aws_standin.zygote) as the engine uses it, through the plugin executable: each
 start gets a provider process of its own, forked from the zygote; signals to the launcher reach it, a killed
-launcher takes it along, and without a zygote the launcher runs the stand-in itself."""
+launcher takes it along, and without a zygote the launcher runs the stand-in itself. A zygote whose starter
+is killed ends, its providers with it."""
 
 from __future__ import annotations
 
 import os
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -178,3 +180,41 @@ def test_without_a_zygote_the_launcher_runs_the_stand_in_itself(tmp_path: Path) 
         assert started.launcher.wait(timeout=30) == 0
     finally:
         started.close()
+
+
+_STARTER = """
+import sys
+from pathlib import Path
+from tools.aws_standin.zygote import StandinZygote
+zygote = StandinZygote(Path(sys.argv[1])).start()
+print(zygote.pid, flush=True)
+sys.stdin.read()
+"""
+
+
+def test_a_zygote_whose_starter_is_killed_ends_and_its_providers_with_it(tmp_path: Path) -> None:
+    socket_path = tmp_path / "standin.sock"
+    starter = subprocess.Popen(
+        [sys.executable, "-c", _STARTER, str(socket_path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        cwd=ROOT,
+    )
+    try:
+        assert starter.stdout is not None
+        zygote_pid = int(starter.stdout.readline())
+        started = _start(socket_path, zygote_pid)
+        try:
+            starter.kill()  # no chance to stop the zygote
+            starter.wait(timeout=10)
+            _wait_gone(zygote_pid)
+            _wait_gone(started.provider)
+        finally:
+            started.close()
+    finally:
+        if starter.poll() is None:
+            starter.kill()
+        starter.wait(timeout=10)
+        for pipe in (starter.stdin, starter.stdout):
+            if pipe is not None:
+                pipe.close()

@@ -128,6 +128,7 @@ class Zygote:
             signal.signal(signum, self._stop)
         self.selector.register(wake_read, selectors.EVENT_READ, lambda: os.read(wake_read, 512))
         self._wake = (wake_read, wake_write)
+        self.selector.register(0, selectors.EVENT_READ, self._from_starter)
         sys.stdout.write("ready\n")
         sys.stdout.flush()
         try:
@@ -144,6 +145,12 @@ class Zygote:
 
     def _stop(self, signum: int, frame: object) -> None:
         self.stopping = True
+
+    def _from_starter(self) -> None:
+        """The zygote's stdin is a pipe its starter holds open (``StandinZygote``): at its end the starter is
+        gone (killed, say, with no chance to stop it), and so the zygote goes, its children with it."""
+        if not os.read(0, 512):
+            self.stopping = True
 
     def _accept(self) -> None:
         conn, _ = self.listener.accept()
@@ -297,7 +304,8 @@ class StandinZygote:
             [sys.executable, "-m", "tools.aws_standin.zygote", str(self.path)],
             env=env,
             cwd=root,
-            stdin=subprocess.DEVNULL,
+            # Held open while this handle runs: the zygote ends when it closes, even if the starter is killed.
+            stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             # Its own process group (a Ctrl-C to the terminal's is not for it), in the starter's session.
             process_group=0,
@@ -336,8 +344,9 @@ class StandinZygote:
             except subprocess.TimeoutExpired:
                 self._proc.kill()
                 self._proc.wait()
-        if self._proc.stdout is not None:
-            self._proc.stdout.close()
+        for pipe in (self._proc.stdin, self._proc.stdout):
+            if pipe is not None:
+                pipe.close()
         self._proc = None
 
     def __enter__(self) -> StandinZygote:
