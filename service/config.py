@@ -161,6 +161,10 @@ class Settings(BaseSettings):
     # A CA bundle (PEM) the AWS endpoints' certificates are verified with instead of the system's: the local
     # AWS's own (``tools.local_aws.tls``), or a proxy's. The engine's processes get it as AWS_CA_BUNDLE.
     aws_ca_bundle: Path | None = None
+    # Local target only: the Unix socket of the local AWS's stand-in provider zygote
+    # (tools.aws_standin.zygote), which forks each engine pass's provider from one already-imported process
+    # instead of starting the stand-in afresh. Unset, or not answering: each pass starts its own.
+    standin_zygote: Path | None = None
     # The service's own AWS identity (role ARN). Freeze places legal holds and writes exports in the evidence
     # bucket, whose policy denies everyone else. `make run`: the IAM user forensics-service day zero makes
     # (tools.local_aws.day_zero); the suite's unenforced local AWS: empty (the account root's test keys).

@@ -20,6 +20,7 @@ from tests.support.scheduling import longest_first
 from tests.support.settings import make_engine_settings
 from tests.support.targets import TARGET
 from tests.support.test_costs import TestCostMeter
+from tools.aws_standin.zygote import StandinZygote
 from tools.local_aws import memory_tool, service_user
 from tools.local_aws.aws import LocalAws
 from tools.local_aws.service_user import ServiceUser
@@ -133,9 +134,31 @@ def local_day_zero(tmp_path_factory: pytest.TempPathFactory, pulumi_cli: Path) -
 
 
 @pytest.fixture(scope="session")
-def pulumi_cli(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def standin_zygote() -> Iterator[StandinZygote | None]:
+    """The worker's stand-in provider zygote (tools.aws_standin.zygote): every engine pass forks its provider
+    from it rather than start the stand-in afresh. Its socket is in the environment, so every Settings a test
+    builds and every process it starts (nodes, engine children) reads it. Real AWS needs none."""
+    if TARGET != "local":
+        yield None
+        return
+    folder = Path(tempfile.mkdtemp(prefix="forensics-zygote-"))
+    with (
+        StandinZygote(folder / "standin.sock") as zygote,
+        mock.patch.dict(os.environ, {"FORENSICS_STANDIN_ZYGOTE": str(zygote.path)}),
+    ):
+        yield zygote
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def pulumi_cli(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    standin_zygote: StandinZygote | None,
+) -> Path:
     """The pinned CLI that `make test` builds; tests that deploy need it and never fake it. Under
-    `--engine-runs` a wrapper that counts deployments and then runs it (tests/support/engine_runs.py)."""
+    `--engine-runs` a wrapper that counts deployments and then runs it (tests/support/engine_runs.py). The
+    engine passes it runs fork their stand-in provider from the worker's zygote (``standin_zygote``)."""
     cli = PROJECT_ROOT / ".tools" / "bin" / "pulumi"
     if not cli.exists():
         pytest.fail("the Pulumi CLI is missing: run the README's test command (make test), which builds it")

@@ -158,6 +158,9 @@ def pulumi_env(settings: Settings) -> dict[str, str]:
         # The shim and the stand-in run on the service's own interpreter.
         "FORENSICS_PYTHON": sys.executable,
     }
+    if settings.target == "local" and settings.standin_zygote is not None:
+        # The stand-in's launcher asks this zygote for its provider process (tools.aws_standin.launcher).
+        env["FORENSICS_STANDIN_ZYGOTE"] = str(settings.standin_zygote)
     if settings.target == "local" and settings.backend_url.startswith("s3://"):
         # Locally an S3 state backend is a bucket of the local AWS: the CLI signs with its credentials.
         env["AWS_ACCESS_KEY_ID"] = settings.aws_access_key_id

@@ -3,6 +3,9 @@ service: read from /proc while a real preview runs.
 
 The unit twin (tests/unit/test_engine_child_env.py) checks the environment the service builds; this one
 reads what the runner, the Pulumi CLI, the provider plugin and the policy analyzer actually started with.
+Locally the provider plugin is the stand-in's launcher, and the provider it serves is a child of the
+stand-in zygote (tools.aws_standin.zygote), outside the engine's tree: it is read there too. Its environment
+in /proc is the zygote's (the one it was forked with; the launcher's replaces it inside the process).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from service.orchestration.messages import ConfigValue, OperationKind, Operation
 from service.orchestration.stacks import run_operation
 from tests.foundation.test_engine import TEST_PACK
 from tests.unit.test_engine_child_env import ENGINE_SECRETS, leaks, settings_with_sentinels
+from tools.aws_standin.zygote import StandinZygote
 from tools.local_aws.aws import LocalAws
 
 pytestmark = pytest.mark.engine
@@ -73,12 +77,27 @@ class ProcessTree:
                 self.niceness[pid, command] = int(fields[16])
                 self.sessions[pid, command] = int(fields[3])  # field 6, the session id
 
+    def without_root(self) -> ProcessTree:
+        """The descendants alone (the zygote itself is no engine process: only its children are)."""
+        tree = ProcessTree(self.root)
+        for table, kept in (
+            (self.environments, tree.environments),
+            (self.niceness, tree.niceness),
+            (self.sessions, tree.sessions),
+        ):
+            kept.update({key: value for key, value in table.items() if key[0] != self.root})
+        return tree
+
     def find(self, marker: str) -> list[dict[str, str]]:
         return [env for (_, command), env in self.environments.items() if marker in command]
 
 
 def test_engine_processes_get_no_secret_and_run_at_a_lower_priority(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, local_aws: LocalAws, pulumi_cli: Path
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    local_aws: LocalAws,
+    pulumi_cli: Path,
+    standin_zygote: StandinZygote | None,
 ) -> None:
     settings = settings_with_sentinels(
         monkeypatch,
@@ -91,12 +110,15 @@ def test_engine_processes_get_no_secret_and_run_at_a_lower_priority(
     )
     trees: list[ProcessTree] = []
     done = threading.Event()
+    zygote = ProcessTree(standin_zygote.pid) if standin_zygote is not None else None
 
     def watch(pid: int) -> None:
         tree = ProcessTree(pid)
         trees.append(tree)
         while not done.wait(0.02):
             tree.scan()
+            if zygote is not None:
+                zygote.scan()
 
     request = OperationRequest(
         kind=OperationKind.PREVIEW,
@@ -120,11 +142,16 @@ def test_engine_processes_get_no_secret_and_run_at_a_lower_priority(
 
     (tree,) = trees
     seen = sorted(command for _, command in tree.environments)
-    # The runner itself (where the inline program runs), the CLI, the provider and the policy analyzer.
-    for marker in ("service.orchestration.engine_child", "bin/pulumi ", "tools.aws_standin", "pulumi.policy"):
+    # The runner itself (where the inline program runs), the CLI, the provider (locally the stand-in, or its
+    # launcher) and the policy analyzer.
+    for marker in ("service.orchestration.engine_child", "bin/pulumi ", "aws_standin", "pulumi.policy"):
         assert tree.find(marker), f"never saw a process running {marker!r}: {seen}"
+    # The provider the launcher had the zygote fork.
+    forked = zygote.without_root() if zygote is not None else ProcessTree(0)
+    assert zygote is None or forked.find("tools.aws_standin.zygote"), "never saw the zygote fork a provider"
 
-    assert leaks((f"{pid} {command}", env) for (pid, command), env in tree.environments.items()) == []
+    everyone = {**tree.environments, **forked.environments}
+    assert leaks((f"{pid} {command}", env) for (pid, command), env in everyone.items()) == []
     (variable,) = POLICY_PACK_SETTINGS
     assert all(env[variable] == "11" for env in tree.find("pulumi.policy"))
     # The passphrase is where the CLI reads it, in every process (the CLI hands its environment on).
@@ -136,11 +163,10 @@ def test_engine_processes_get_no_secret_and_run_at_a_lower_priority(
     own = os.getpriority(os.PRIO_PROCESS, 0)
     wanted = min(19, own + settings.engine_niceness)
     assert settings.engine_niceness > 0
-    assert (
-        tree.niceness
-        and {command: nice for (_, command), nice in tree.niceness.items() if nice != wanted} == {}
-    )
+    niceness = {**tree.niceness, **forked.niceness}
+    assert niceness and {command: nice for (_, command), nice in niceness.items() if nice != wanted} == {}
     # And in the service's session: where the kernel shares CPU time between sessions first (autogroup), an
     # engine in a session of its own would get as much as the API whatever its niceness.
     own_session = os.getsid(0)
-    assert tree.sessions and {c: s for (_, c), s in tree.sessions.items() if s != own_session} == {}
+    sessions = {**tree.sessions, **forked.sessions}
+    assert sessions and {c: s for (_, c), s in sessions.items() if s != own_session} == {}

@@ -1,5 +1,5 @@
 """The benchmark's CPU figures (tools/bench/cpu.py) count what the OS says: here, the slices (times a thread
-was put on a CPU) of a process that wakes up a known number of times."""
+was put on a CPU) of a process that wakes up a known number of times, and the kind each process counts as."""
 
 from __future__ import annotations
 
@@ -34,3 +34,16 @@ def test_the_switches_line_sets_each_kind_alone_beside_its_share_of_the_four() -
     four = ({kind: 10.0}, {kind: cpu.Switches(44_000, 20.0)})
     line = cpu.switches_line(alone, four)
     assert line == (f"{kind} 10000 -> 11000 slices, 200 -> 227 us CPU each, waited for a CPU 1.0 -> 5.0 s")
+
+
+def test_the_stand_in_is_one_kind_however_it_is_hosted() -> None:
+    """A provider forked from the zygote keeps the zygote's command line; the launcher the engine starts
+    names its script: all of it is the stand-in's CPU, as the stand-in started afresh is."""
+    python = "/repo/.venv/bin/python"
+    for command in (
+        "bash /repo/tools/bin/pulumi-resource-aws 127.0.0.1:1",
+        f"{python} -u -m tools.aws_standin 127.0.0.1:1",
+        f"{python} -I -S /repo/tools/aws_standin/launcher.py 127.0.0.1:1",
+        f"{python} -m tools.aws_standin.zygote /tmp/forensics-zygote-x/standin.sock",
+    ):
+        assert cpu.kind_of(command) == cpu.STANDIN, command

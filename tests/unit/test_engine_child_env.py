@@ -107,6 +107,8 @@ def test_the_child_env_holds_no_secret_but_the_passphrase(
     assert {"FORENSICS_PYTHON", *POLICY_PACK_SETTINGS} <= forensics
     assert forensics <= {
         "FORENSICS_PYTHON",
+        # The stand-in zygote's socket (local target, when one runs: the suite's does).
+        "FORENSICS_STANDIN_ZYGOTE",
         *POLICY_PACK_SETTINGS,
         *POLICY_PACK_LIST_SETTINGS,
         *POLICY_PACK_AWS_VARIABLES,
@@ -163,3 +165,21 @@ def test_a_local_s3_state_backend_uses_the_settings_identity_never_the_hosts(
     assert env["AWS_SECRET_ACCESS_KEY"] == "service-secret"
     assert env["AWS_REGION"] == "us-east-1"
     assert not {"AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_DEFAULT_REGION", "AWS_CONFIG_FILE"} & set(env)
+
+
+@pytest.mark.parametrize("target", ["local", "aws"])
+def test_the_standin_zygote_is_named_to_the_engine_only_locally(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, target: str
+) -> None:
+    """The stand-in's launcher finds the zygote it forks the provider from in the engine's environment; real
+    AWS runs the real provider, which is told nothing of it. Unset, nothing names one."""
+    monkeypatch.delenv("FORENSICS_STANDIN_ZYGOTE", raising=False)
+    zygote = tmp_path / "standin.sock"
+    named = Settings(
+        target=target, data_dir=tmp_path, aws_endpoint_url="https://127.0.0.1:1", standin_zygote=zygote
+    )
+    unnamed = Settings(target=target, data_dir=tmp_path, aws_endpoint_url="https://127.0.0.1:1")
+
+    env = engine_environment.engine_process_env(named)
+    assert env.get("FORENSICS_STANDIN_ZYGOTE") == (str(zygote) if target == "local" else None)
+    assert "FORENSICS_STANDIN_ZYGOTE" not in engine_environment.engine_process_env(unnamed)

@@ -10,7 +10,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
+import botocore.session
 from botocore.config import Config
+from botocore.loaders import Loader, create_loader
 from urllib3.exceptions import InsecureRequestWarning
 
 # With `insecure` set the warning would repeat on every call; the choice was made explicitly in config.
@@ -117,6 +119,27 @@ class AwsConfig:
         return env or None
 
 
+# One botocore loader per data path for every session of the process: its cache of parsed service models
+# (JSON, a large share of a client's cost) is filled once per process, and in the zygote before it forks.
+_LOADERS: dict[str | None, Loader] = {}
+_SESSION_LOCK = threading.Lock()
+
+
+def boto3_session(profile: str | None = None) -> boto3.Session:
+    """A boto3 session, as ``boto3.Session(profile_name=profile)``, reading models with the shared loader."""
+    with _SESSION_LOCK:
+        core = botocore.session.Session()
+        data_path = core.get_config_variable("data_path")
+        if data_path not in _LOADERS:
+            _LOADERS[data_path] = create_loader(data_path)
+        loader = _LOADERS[data_path]
+        core.register_component("data_loader", loader)
+        session = boto3.Session(botocore_session=core, profile_name=profile)
+        # boto3 adds its own data folder to the loader with every session: once is enough.
+        loader.search_paths[:] = list(dict.fromkeys(loader.search_paths))
+        return session
+
+
 class Aws:
     """Lazily built, cached boto3 clients (clients are thread-safe; building them is not)."""
 
@@ -136,7 +159,7 @@ class Aws:
         with self._lock:
             if service not in self._clients:
                 if self._session is None:
-                    self._session = boto3.Session(profile_name=self.config.profile)
+                    self._session = boto3_session(self.config.profile)
                 cfg = self.config
                 endpoint = cfg.endpoint_for(service)
                 access, secret, token = self._credentials()

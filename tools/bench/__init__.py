@@ -51,10 +51,26 @@ HEADERS = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json
 CORES = os.cpu_count() or 1
 
 
-def _local_aws() -> LocalAws:
+def _local_aws(standin_zygote: bool = True) -> LocalAws:
     """The benchmark's local AWS enforces IAM, as the suite's does: the clean rooms are built through the
-    seed's scoped deploy role (tools.local_aws.seed), the sample affected account entered as its operator."""
-    return LocalAws(enforce_iam=True, member_accounts=(LOCAL_SOURCE_ACCOUNT,))
+    seed's scoped deploy role (tools.local_aws.seed), the sample affected account entered as its operator.
+    With the stand-in zygote, as the suite and ``make run`` start it (each engine pass forks its provider)."""
+    return LocalAws(enforce_iam=True, member_accounts=(LOCAL_SOURCE_ACCOUNT,), standin_zygote=standin_zygote)
+
+
+def outside_cpu(aws: LocalAws) -> float:
+    """CPU seconds so far of what runs outside the service's process tree: the local AWS (moto) and the
+    stand-in zygote with every provider it forked (reaped ones included)."""
+    spent = cpu.times(aws.pid).own
+    if aws.zygote_pid is not None:
+        spent += cpu.tree_total(aws.zygote_pid)
+    return spent
+
+
+def outside_roots(aws: LocalAws) -> list[int]:
+    """The processes to sample besides the service's tree: moto, and the zygote whose children serve the
+    engine passes as their provider."""
+    return [aws.pid] + ([aws.zygote_pid] if aws.zygote_pid is not None else [])
 
 
 def _settings(root: Path, aws: LocalAws, **overrides: Any) -> Settings:
@@ -67,6 +83,7 @@ def _settings(root: Path, aws: LocalAws, **overrides: Any) -> Settings:
         aws_access_key_id=aws.access_key_id,
         aws_secret_access_key=SecretStr(aws.secret_access_key),
         pulumi_cli_dir=PROJECT_ROOT / ".tools" / "bin",
+        standin_zygote=aws.standin_zygote,
         bootstrap_admin_token=SecretStr(TOKEN),
         jobs_poll_max_delay=0.1,
         **overrides,
@@ -88,7 +105,7 @@ def bare_run(
 ) -> tuple[float, float, dict[str, float]]:
     """(seconds, CPU seconds, CPU seconds by process kind) of one bare deployment in its own process
     (``tools.bench.bare``): the breakdown sets it beside the service's, process kind by process kind."""
-    moto_before = cpu.times(aws.pid).own
+    moto_before = outside_cpu(aws)
     proc = subprocess.Popen(
         [sys.executable, "-m", "tools.bench.bare"],
         stdin=subprocess.PIPE,
@@ -99,7 +116,7 @@ def bare_run(
         env={**os.environ, **settings_env(settings)},
     )
     assert proc.stdin and proc.stdout
-    with cpu.Sampler([proc.pid, aws.pid]) as sampler:
+    with cpu.Sampler([proc.pid, *outside_roots(aws)]) as sampler:
         job = {
             "investigation": investigation,
             "gated": gated,
@@ -110,8 +127,8 @@ def bare_run(
         proc.stdin.write(json.dumps(job))
         proc.stdin.close()
         line = proc.stdout.readline()
-    moto = cpu.times(aws.pid).own - moto_before
     proc.wait()
+    moto = outside_cpu(aws) - moto_before
     if not line:
         what = "preview" if preview else f"{'gated ' if gated else ''}up"
         raise SystemExit(f"the bare {what} of {investigation} failed")
@@ -283,12 +300,12 @@ def clean_rooms(settings: Settings, aws: LocalAws, runs: int) -> dict[str, Any]:
         opened: list[str] = []
         for _ in range(runs):
             polls_before = service.polls
-            svc_before, moto_before = service.cpu_total(), cpu.times(aws.pid).own
-            with cpu.Sampler([service.pid, aws.pid]) as sampler:
+            svc_before, moto_before = service.cpu_total(), outside_cpu(aws)
+            with cpu.Sampler([service.pid, *outside_roots(aws)]) as sampler:
                 inv_id = service.open(f"BENCH-{uuid.uuid4().hex[:8].upper()}")
                 detail = service.wait_for([inv_id], {"ready", "failed", "needs_attention"})[inv_id]
                 status, elapsed = detail["status"], ready_seconds(detail)
-            spent = service.cpu_total() - svc_before + cpu.times(aws.pid).own - moto_before
+            spent = service.cpu_total() - svc_before + outside_cpu(aws) - moto_before
             if status != "ready":
                 raise SystemExit(f"investigation {inv_id} ended {status}")
             opened.append(inv_id)
@@ -322,8 +339,11 @@ def clean_rooms(settings: Settings, aws: LocalAws, runs: int) -> dict[str, Any]:
         figures["poll_gets"] = statistics.median(polls) if polls else 0
 
         polls_before = service.polls
-        svc_before, moto_before = service.cpu_total(), cpu.times(aws.pid).own
-        with LatencyProbe(service, opened[0]) as probe, cpu.Sampler([service.pid, aws.pid]) as sampler:
+        svc_before, moto_before = service.cpu_total(), outside_cpu(aws)
+        with (
+            LatencyProbe(service, opened[0]) as probe,
+            cpu.Sampler([service.pid, *outside_roots(aws)]) as sampler,
+        ):
             four = [service.open(f"BENCH-{uuid.uuid4().hex[:8].upper()}") for _ in range(4)]
             details = service.wait_for(four, {"ready", "failed", "needs_attention"})
             # From the first POST to the last one ready.
@@ -333,9 +353,7 @@ def clean_rooms(settings: Settings, aws: LocalAws, runs: int) -> dict[str, Any]:
                 for d in details.values()
             )
         four_polls = (service.polls - polls_before) * figures["get_cpu"]
-        figures["four_cpu"] = (
-            service.cpu_total() - svc_before + cpu.times(aws.pid).own - moto_before - four_polls
-        )
+        figures["four_cpu"] = service.cpu_total() - svc_before + outside_cpu(aws) - moto_before - four_polls
         figures["four_ok"] = sum(1 for d in details.values() if d["status"] == "ready")
         figures["four_breakdown"] = sampler.by_kind()
         figures["four_switches"] = sampler.switches_by_kind()
@@ -551,19 +569,24 @@ def main() -> None:
     parser.add_argument("--rooms", type=int, default=4, help="clean rooms per throughput run")
     parser.add_argument("--throughput-only", action="store_true", help="only the 1 vs 2 workers figure")
     parser.add_argument("--bootstrap-only", action="store_true", help="only the day-zero bootstrap figure")
+    parser.add_argument(
+        "--no-standin-zygote",
+        action="store_true",
+        help="start the stand-in provider afresh for every engine pass (no zygote), for a before/after",
+    )
     args = parser.parse_args()
     if args.bootstrap_only:
         with tempfile.TemporaryDirectory() as tmp:
             print(day_zero.figures(Path(tmp)))
         return
     if args.throughput_only:
-        with _local_aws() as aws, tempfile.TemporaryDirectory() as tmp:
+        with _local_aws(not args.no_standin_zygote) as aws, tempfile.TemporaryDirectory() as tmp:
             print(throughput.line(args.rooms, throughput.per_minute(Path(tmp), aws, args.rooms)))
         return
     load_before = os.getloadavg()
     bare: list[tuple[float, float, dict[str, float]]] = []
     gated: list[tuple[float, float, dict[str, float]]] = []
-    with _local_aws() as aws, tempfile.TemporaryDirectory() as tmp:
+    with _local_aws(not args.no_standin_zygote) as aws, tempfile.TemporaryDirectory() as tmp:
         settings = _settings(Path(tmp) / "deploy", aws, api_port=free_port())
         local_aws_priority = local_aws_at_consumer_priority(aws.pid, settings.consumer_niceness)
         print(f"  {local_aws_priority}", flush=True)

@@ -10,6 +10,7 @@ calls and the suite's shared fixtures still connect with checks off.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import socket
@@ -27,6 +28,7 @@ from typing import Any
 import boto3
 from urllib3.exceptions import InsecureRequestWarning
 
+from tools.aws_standin.zygote import StandinZygote
 from tools.local_aws import tls
 
 # The local endpoint's certificate is self-signed by design; the warning would only be noise.
@@ -52,12 +54,18 @@ _MEMBER_ACCOUNT_ACTIONS = 3
 # The local AWSs this process started, by endpoint: an operator's step given only a service's settings (the
 # suite's seed) finds the administrator of the local AWS they point at here (``LocalAws.started_at``).
 _STARTED: dict[str, LocalAws] = {}
+# The stand-in zygote's socket, in the local AWS's own folder.
+ZYGOTE_SOCKET = "standin-zygote.sock"
 
 
 class LocalAws:
     """Start with ``with LocalAws() as aws:``; ``aws.endpoint_url`` is what Settings needs, and
     ``aws.access_key_id`` / ``aws.secret_access_key`` the credentials to use (moto's ``testing`` keys unless
     IAM is enforced).
+
+    ``standin_zygote=True`` (``make run``, ``make local-aws``, the benchmark): the stand-in provider's zygote
+    starts beside it (``tools.aws_standin.zygote``), its socket ``aws.standin_zygote`` (the service's setting
+    of that name), so the engines deploying here fork their provider rather than start it afresh.
 
     ``enforce_iam=True``: a local AWS that checks IAM, as ``make run``'s and the suite's shared one do (a
     permission a role lacks fails as AccessDenied). How it works and what it does not judge:
@@ -102,6 +110,7 @@ class LocalAws:
         enforce_iam: bool = False,
         tls_dir: Path | None = None,
         member_accounts: tuple[str, ...] = (),
+        standin_zygote: bool = False,
     ) -> None:
         self.port = port or free_port()
         # The certificate's folder: given (it outlives the launcher), or a private one removed at stop.
@@ -122,6 +131,11 @@ class LocalAws:
         # what the suite's service acts as, and assumes the service's roles with.
         self.service_credentials: tuple[str, str] | None = None
         self._proc: subprocess.Popen[bytes] | None = None
+        # The stand-in provider's zygote for the engines deploying here (``tools.aws_standin.zygote``), when
+        # asked for: its socket is ``standin_zygote`` (a setting of the service, ``standin_zygote``).
+        self._want_zygote = standin_zygote
+        self._zygote: StandinZygote | None = None
+        self.standin_zygote: Path | None = None
 
     def start(self, timeout: float = 60.0) -> LocalAws:
         env = {
@@ -170,6 +184,8 @@ class LocalAws:
                 except BaseException:
                     self.stop()
                     raise
+            if self._want_zygote:
+                self._start_zygote()
             _STARTED[self.endpoint_url] = self
             return self
         self.stop()
@@ -244,8 +260,29 @@ class LocalAws:
         """The running local AWS this process started at ``endpoint_url``, if any."""
         return _STARTED.get(endpoint_url or "")
 
+    def _start_zygote(self) -> None:
+        """The stand-in zygote beside this local AWS. One that cannot start (a socket path too long for
+        AF_UNIX, say) costs speed, never a deployment: the engine's launcher starts the stand-in itself."""
+        path = self.tls_dir / ZYGOTE_SOCKET
+        try:
+            self._zygote = StandinZygote(path).start()
+        except (OSError, RuntimeError) as exc:
+            logging.getLogger(__name__).warning("no stand-in zygote (%s): providers start afresh", exc)
+            return
+        self.standin_zygote = path
+
+    @property
+    def zygote_pid(self) -> int | None:
+        """The stand-in zygote's process id, if one runs (the benchmark reads its CPU time: every engine
+        pass's provider is its child)."""
+        return self._zygote.pid if self._zygote is not None else None
+
     def stop(self) -> None:
         _STARTED.pop(self.endpoint_url, None)
+        if self._zygote is not None:
+            self._zygote.stop()
+            self._zygote = None
+            self.standin_zygote = None
         if self._proc is not None and self._proc.poll() is None:
             self._proc.terminate()
             try:

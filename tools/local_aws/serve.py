@@ -1,11 +1,12 @@
 """``python -m tools.local_aws.serve`` (``make local-aws``): the local AWS alone, bootstrapped, for a
 rehearsal of several nodes (README, "Operations: several nodes"), with no service of its own.
 
-It starts moto (``LocalAws``, enforcing IAM) on a fixed port, writes its TLS certificate as a CA file, makes a
-bucket for the Pulumi state, runs day zero as the local AWS's administrator (``tools.local_aws.day_zero``: the
-bootstrap's programs, then the golden image and a sample compromised host), then prints the settings every
-node needs (the service's own identity's keys among them, never the administrator's) and writes them to an
-env file (``<data_dir>/local-aws.env`` unless told otherwise) that the nodes source. It runs until SIGTERM or
+It starts moto (``LocalAws``, enforcing IAM, with the stand-in provider's zygote beside it for the nodes of
+this machine) on a fixed port, writes its TLS certificate as a CA file, makes a bucket for the Pulumi state,
+runs day zero as the local AWS's administrator (``tools.local_aws.day_zero``: the bootstrap's programs, then
+the golden image and a sample compromised host), then prints the settings every node needs (the service's own
+identity's keys among them, never the administrator's) and writes them to an env file
+(``<data_dir>/local-aws.env`` unless told otherwise) that the nodes source. It runs until SIGTERM or
 SIGINT; what was created lives as long as it does.
 """
 
@@ -37,6 +38,8 @@ def node_settings(aws: LocalAws, state_bucket: str) -> dict[str, str]:
         "FORENSICS_AWS_REGION": aws.region,
         "FORENSICS_AWS_ENDPOINT_URL": aws.endpoint_url,
         "FORENSICS_AWS_CA_BUNDLE": str(aws.ca_file),
+        # The stand-in provider's zygote: the nodes on this machine fork their engines' providers from it.
+        **({"FORENSICS_STANDIN_ZYGOTE": str(aws.standin_zygote)} if aws.standin_zygote else {}),
         "FORENSICS_PULUMI_BACKEND_URL": aws.state_backend_url(state_bucket),
         # The memory capture tool, unless one is configured: the local AWS's stand-in for AVML.
         **memory_tool.configure(os.environ),
@@ -70,7 +73,11 @@ def main(argv: list[str] | None = None) -> None:
         signal.signal(signum, lambda _signum, _frame: stop.set())
     env_file = args.env_file or settings.data_dir / ENV_FILE
     with LocalAws(
-        port=args.port, region=settings.aws_region, tls_dir=settings.data_dir / "local-aws", enforce_iam=True
+        port=args.port,
+        region=settings.aws_region,
+        tls_dir=settings.data_dir / "local-aws",
+        enforce_iam=True,
+        standin_zygote=True,
     ) as aws:
         values = node_settings(aws, args.state_bucket)
         # Day zero reaches the local AWS the way the nodes will: by the endpoint, verified with the CA file.
