@@ -13,7 +13,10 @@ when hashing with more workers than that.
 from __future__ import annotations
 
 import base64
+import errno
 import hashlib
+import io
+import os
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -186,6 +189,24 @@ def _read_block(stream: BinaryIO) -> bytes:
     return chunk
 
 
+def _data_from(stream: BinaryIO, position: int, end: int) -> int:
+    """Where the next byte at or after ``position`` that is not in a hole of a sparse file is (``end`` when
+    only holes follow): holes read as zeros, so the blocks wholly inside one need no reading. ``position``
+    itself where the stream cannot tell (not a file, or a file system without SEEK_DATA)."""
+    try:
+        descriptor = stream.fileno()
+    except (AttributeError, io.UnsupportedOperation):
+        return position
+    # The stream's own idea of its offset is left as it was: it is put back after the look.
+    here = os.lseek(descriptor, 0, os.SEEK_CUR)
+    try:
+        return min(os.lseek(descriptor, position, os.SEEK_DATA), end)
+    except OSError as error:
+        return end if error.errno == errno.ENXIO else position
+    finally:
+        os.lseek(descriptor, here, os.SEEK_SET)
+
+
 def write_image(
     ebs: Any,
     image: Path | BinaryIO,
@@ -220,7 +241,17 @@ def write_image(
     zeros = bytes(BLOCK_SIZE)
     written = 0
     index = 0
-    while chunk := _read_block(image):
+    end = start + image_bytes
+    while True:
+        block_start = start + index * BLOCK_SIZE
+        data = _data_from(image, block_start, end)
+        if data >= block_start + BLOCK_SIZE:
+            index = (data - start) // BLOCK_SIZE
+            block_start = start + index * BLOCK_SIZE
+        image.seek(block_start)
+        chunk = _read_block(image)
+        if not chunk:
+            break
         if len(chunk) < BLOCK_SIZE:
             chunk += bytes(BLOCK_SIZE - len(chunk))
         if chunk != zeros:

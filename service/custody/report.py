@@ -648,6 +648,8 @@ _MAX_CELL_HEIGHT = 300.0
 _CELL_PADDING = 8.0
 # Beyond this many characters nothing is laid out at all; the HTML report has the full text.
 _HARD_CAP = 20_000
+# The first prefix the search for the longest that fits a cell lays out: a few lines of a narrow column.
+_FIRST_PROBE = 256
 
 
 def _pdf_text(text: str) -> str:
@@ -674,6 +676,16 @@ def _shortened(text: str, keep: int) -> str:
     return f"{text[:keep]}… [{len(text) - keep:,} more characters; the HTML report has them all]"
 
 
+def _before_line_break(text: str, end: int, count: int) -> int:
+    """Where the ``count``-th line break of ``text[:end]`` is (the longest prefix with fewer), or ``end``."""
+    at = -1
+    for _ in range(count):
+        at = text.find("\n", at + 1, end)
+        if at < 0:
+            return end
+    return at
+
+
 def _para(
     text: str,
     style: str = "cell",
@@ -693,17 +705,33 @@ def _para(
         return Paragraph(markup, _STYLES[style])
 
     keep = min(len(full), limit)
-    paragraph = build(keep)
     if width is None:
-        return paragraph
+        return build(keep)
     room = width - _CELL_PADDING
-    if paragraph.wrap(room, 1e9)[1] <= max_height:
-        return paragraph
-    # The longest prefix that still fits, found by measuring rather than guessing at glyph widths.
-    low, high = 0, keep - 1
+
+    def fits(length: int) -> bool:
+        return bool(build(length).wrap(room, 1e9)[1] <= max_height)
+
+    # Every line break starts a line of the style's leading, so no prefix longer than this fits: the search
+    # measures only prefixes that might, not thousands of lines that cannot.
+    longest = _before_line_break(full, keep, int(max_height // _STYLES[style].leading) + 1)
+    if longest == keep:
+        paragraph = build(keep)
+        if paragraph.wrap(room, 1e9)[1] <= max_height:
+            return paragraph
+    # The longest prefix that still fits, found by measuring rather than guessing at glyph widths. Laying
+    # out a prefix costs in proportion to its length and what fits a cell is short, so the search first
+    # doubles a short prefix until it no longer fits, then halves the last step.
+    low, high = 0, min(keep - 1, longest)
+    probe = _FIRST_PROBE
+    while probe < high:
+        if not fits(probe):
+            high = probe - 1
+            break
+        low, probe = probe, 2 * probe
     while low < high:
         middle = (low + high + 1) // 2
-        if build(middle).wrap(room, 1e9)[1] <= max_height:
+        if fits(middle):
             low = middle
         else:
             high = middle - 1

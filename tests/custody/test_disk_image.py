@@ -441,3 +441,43 @@ def test_listing_is_paged_and_hashing_holds_at_most_two_blocks_per_worker(
     # Reads ran ahead of the stalled hash (more blocks than fetches in flight), but never past the bound.
     assert workers < counting.max_held <= 2 * workers
     assert counting.max_in_flight >= 2
+
+
+class _RecordingEbs:
+    """Takes a snapshot's writes and keeps the blocks."""
+
+    def __init__(self) -> None:
+        self.blocks: dict[int, bytes] = {}
+        self.changed = -1
+
+    def start_snapshot(self, **_: Any) -> dict[str, str]:
+        return {"SnapshotId": "snap-0recorded"}
+
+    def put_snapshot_block(self, *, BlockIndex: int, BlockData: bytes, **_: Any) -> None:
+        self.blocks[BlockIndex] = BlockData
+
+    def complete_snapshot(self, *, ChangedBlocksCount: int, **_: Any) -> None:
+        self.changed = ChangedBlocksCount
+
+
+def test_a_sparse_file_is_written_as_its_bytes_read_from_any_offset(tmp_path: Path) -> None:
+    # Data at a block's start, across a block boundary and in the last partial block; holes between.
+    image = _sparse_file(tmp_path / "sparse.img", 9 * BLOCK_SIZE + 1000)
+    with image.open("r+b") as out:
+        for offset, size in ((0, 10), (3 * BLOCK_SIZE - 5, 10), (9 * BLOCK_SIZE + 999, 1)):
+            out.seek(offset)
+            out.write(os.urandom(size) + b"\1")
+    content = image.read_bytes()
+
+    for start in (0, 7, BLOCK_SIZE + 3):
+        expected = content[start:] + bytes(-len(content[start:]) % BLOCK_SIZE)
+        blocks = {
+            i: expected[i * BLOCK_SIZE : (i + 1) * BLOCK_SIZE]
+            for i in range(len(expected) // BLOCK_SIZE)
+            if expected[i * BLOCK_SIZE : (i + 1) * BLOCK_SIZE] != bytes(BLOCK_SIZE)
+        }
+        recorded = _RecordingEbs()
+        with image.open("rb") as stream:
+            stream.seek(start)
+            write_image(recorded, stream)
+        assert recorded.blocks == blocks and recorded.changed == len(blocks) > 0, start

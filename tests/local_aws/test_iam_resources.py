@@ -17,6 +17,9 @@ from tests.support.aws import denied, refusal, role_session
 from tools.local_aws.aws import LocalAws
 from tools.local_aws.iam_resources import is_mapped
 
+# One worker runs the module, so its own local AWS (`enforcing_aws`, a module fixture, about 4 CPU-s to start
+# and stop) is started once, not once per worker that gets one of its tests.
+pytestmark = pytest.mark.xdist_group(name="iam-resources")
 ACCOUNT = "123456789012"
 _names = itertools.count()
 

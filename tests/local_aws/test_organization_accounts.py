@@ -15,6 +15,10 @@ from tests.support.aws import clients_with
 from tools.local_aws.aws import LocalAws
 from tools.local_aws.organization_accounts import ADMINISTRATOR_ACCESS, MEMBER_ROLE_NAME
 
+# One worker runs the module, so its own local AWS (`enforcing_aws`, a module fixture, about 5 CPU-s to start
+# and stop) is started once, not once per worker that gets one of its tests.
+pytestmark = pytest.mark.xdist_group(name="organization-accounts")
+
 
 def _as(aws: LocalAws, credentials: dict[str, str], service: str) -> Any:
     return clients_with(credentials, endpoint_url=aws.endpoint_url, region=aws.region)(service)

@@ -11,6 +11,9 @@ from botocore.exceptions import ClientError
 from tests.support.aws import clients_with
 from tools.local_aws.aws import LocalAws
 
+# One worker runs the module, so its own local AWS (the `aws` module fixture, about 2.4 CPU-s to start and
+# stop) is started once, not once per worker that gets one of its tests.
+pytestmark = pytest.mark.xdist_group(name="local-aws-policy")
 BUCKET = "policy-judged"
 ROLE = "arn:aws:iam::123456789012:role/evidence-reader"
 

@@ -18,6 +18,9 @@ from tests.support.policy_documents import statements_of
 
 from .harness import ACCOUNT, BASE_IMAGE, REGION, SERVICE, run_account
 
+# One worker runs the module, so the program run (the `run` module fixture, about a CPU-s) is made once, not
+# once per worker that gets one of its tests.
+pytestmark = pytest.mark.xdist_group(name="forensic-account-program")
 ROLE = "aws:iam/role:Role"
 BOUNDARY = f"arn:aws:iam::{ACCOUNT}:policy/forensics-cleanroom-boundary"
 DEPLOY_ROLE = f"arn:aws:iam::{ACCOUNT}:role/forensics-deploy"
