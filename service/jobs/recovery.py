@@ -10,14 +10,16 @@ converge or change nothing); freeze/release/destroy are left for a human: the in
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 
-from service import features  # noqa: F401  (registers every feature's actions: the table is complete here)
+from service import (
+    features,  # noqa: F401  (registers every feature's actions: the table is complete here)
+    processes,
+)
 from service.audit import service as audit
 from service.db.session import session_scope
 from service.investigations import service as investigations
@@ -40,29 +42,19 @@ class RecoveryReport:
     dispatched: list[str] = field(default_factory=list)
 
 
-def process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def _group_alive(pid: int) -> bool:
+    """A group of this host that is ours and still running (one we may not signal we cannot stop either)."""
     try:
-        os.killpg(pid, 0)
-    except (ProcessLookupError, PermissionError):
+        return processes.group_alive(pid)
+    except PermissionError:
         return False
-    return True
 
 
 def is_orphaned(ctx: JobContext, op: Operation, *, at_startup: bool) -> bool:
     """At start-up nothing of ours runs yet, so any running operation of this host is an orphan whose worker
     is dead or is us under a recycled pid. Later, only dead workers and silent heartbeats count."""
     if op.runner_host == ctx.host:
-        if op.runner_pid is None or not process_alive(op.runner_pid):
+        if op.runner_pid is None or not processes.process_alive(op.runner_pid):
             return True
         if at_startup and op.runner_pid == ctx.pid:
             return True

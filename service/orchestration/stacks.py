@@ -26,6 +26,7 @@ from typing import Any
 
 from pulumi import automation as auto
 
+from service import processes
 from service.config import PROJECT_ROOT, Settings
 from service.orchestration import engine_environment, policy_gate
 from service.orchestration.messages import PULUMI_PROJECT, EngineErrorCode, OperationRequest, OperationResult
@@ -208,7 +209,7 @@ def stop_process_groups(pids: Iterable[int], grace: float | None = None) -> None
             waiting.remove(pid)
     end = time.monotonic() + (CANCEL_GRACE_SECONDS if grace is None else grace)
     while True:
-        waiting = [pid for pid in waiting if _group_exists(pid)]
+        waiting = [pid for pid in waiting if processes.group_alive(pid)]
         if not waiting or time.monotonic() >= end:
             break
         time.sleep(0.2)
@@ -222,14 +223,6 @@ def stop_process_groups(pids: Iterable[int], grace: float | None = None) -> None
     for pgid in plugins:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(pgid, signal.SIGKILL)
-
-
-def _group_exists(pid: int) -> bool:
-    try:
-        os.killpg(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
 
 
 def _groups_started_by(pgids: list[int]) -> list[int]:

@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
+from service import processes
 from service.config import Settings
 from service.investigations.models import Investigation
 from service.jobs import recovery
@@ -276,3 +277,52 @@ def test_two_nodes_sweeping_at_once_interrupt_a_local_orphans_engine_once(
             ("interrupted", None),
             ("queued", op_id),
         ]
+
+
+def _zombie(*, new_group: bool = False) -> subprocess.Popen[bytes]:
+    """A process that has ended but that nobody reaped yet: what an orphan is until pid 1 reaps it."""
+    proc = subprocess.Popen(["true"], start_new_session=new_group)
+    deadline = time.monotonic() + 10
+    while Path(f"/proc/{proc.pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":
+        assert time.monotonic() < deadline, "the child never ended"
+        time.sleep(0.01)
+    return proc
+
+
+def test_a_runner_that_ended_but_was_not_reaped_is_an_orphan_at_start_up(
+    idle_app: FastAPI, idle_client: TestClient, fake: FakeExecutor
+) -> None:
+    # A killed API process's consumer ends at once, but pid 1 reaps it when it gets to it: the next start's
+    # recovery must not take the zombie for a worker still running its operation (its heartbeat is fresh).
+    opened = idle_client.post("/v1/investigations", json=open_body(), headers=ADMIN).json()
+    op_id = opened["operation"]["id"]
+    _pretend_running(idle_app, op_id, None)
+    runner = _zombie()
+    try:
+        with idle_app.state.session_factory.begin() as session:
+            session.execute(
+                update(Operation)
+                .where(Operation.id == op_id)
+                .values(runner_pid=runner.pid, heartbeat_at=datetime.now(UTC))
+            )
+
+        report = idle_app.state.jobs.recover()
+
+        assert report.interrupted == [op_id]
+        assert idle_client.get(f"/v1/operations/{op_id}", headers=ADMIN).json()["state"] == "interrupted"
+    finally:
+        runner.wait()
+
+
+def test_an_ended_process_or_group_is_not_alive_before_it_is_reaped() -> None:
+    alone, leader = _zombie(), _zombie(new_group=True)
+    running = subprocess.Popen(["sleep", "30"], start_new_session=True)
+    try:
+        assert not processes.process_alive(alone.pid)
+        assert not processes.group_alive(leader.pid)
+        assert processes.process_alive(running.pid) and processes.group_alive(running.pid)
+    finally:
+        running.kill()
+        for proc in (alone, leader, running):
+            proc.wait()
+    assert not processes.process_alive(running.pid) and not processes.group_alive(running.pid)
