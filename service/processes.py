@@ -10,6 +10,7 @@ operation running until the heartbeat went stale. Both checks here read the proc
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 PROC = Path("/proc")
@@ -17,12 +18,38 @@ PROC = Path("/proc")
 _ENDED = frozenset("ZX")
 
 
-def _stat_fields(pid: int) -> list[str] | None:
-    """The fields after the command name (which may itself hold ")"): state, ppid, pgrp, ..."""
+@dataclass(frozen=True)
+class ProcessStat:
+    """What /proc/<pid>/stat says of a process: its state letter, parent and process group."""
+
+    state: str
+    parent: int
+    group: int
+
+    @property
+    def ended(self) -> bool:
+        return self.state in _ENDED
+
+
+def stat(pid: int) -> ProcessStat | None:
+    """The process's stat, or None when it is gone (or there is no /proc)."""
     try:
-        return (PROC / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()
-    except (OSError, IndexError):
+        # After the command name (in parentheses, which it may itself contain): state, ppid, pgrp, ...
+        fields = (PROC / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()
+        return ProcessStat(fields[0], int(fields[1]), int(fields[2]))
+    except (OSError, IndexError, ValueError):
         return None
+
+
+def table() -> dict[int, ProcessStat]:
+    """Every process of this host, by pid (empty without /proc)."""
+    if not PROC.is_dir():
+        return {}
+    found: dict[int, ProcessStat] = {}
+    for entry in PROC.iterdir():
+        if entry.name.isdigit() and (entry_stat := stat(int(entry.name))) is not None:
+            found[int(entry.name)] = entry_stat
+    return found
 
 
 def process_alive(pid: int) -> bool:
@@ -33,11 +60,11 @@ def process_alive(pid: int) -> bool:
         return False
     except PermissionError:
         pass
-    fields = _stat_fields(pid)
-    if fields is None:
+    found = stat(pid)
+    if found is None:
         # Ended between the signal and the read, or no /proc to ask (then the signal's answer stands).
         return not PROC.is_dir()
-    return fields[0] not in _ENDED
+    return not found.ended
 
 
 def group_alive(pgid: int) -> bool:
@@ -48,10 +75,4 @@ def group_alive(pgid: int) -> bool:
         return False
     if not PROC.is_dir():
         return True
-    for entry in PROC.iterdir():
-        if not entry.name.isdigit():
-            continue
-        fields = _stat_fields(int(entry.name))
-        if fields is not None and fields[2] == str(pgid) and fields[0] not in _ENDED:
-            return True
-    return False
+    return any(p.group == pgid and not p.ended for p in table().values())

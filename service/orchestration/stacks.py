@@ -26,7 +26,7 @@ from typing import Any
 
 from pulumi import automation as auto
 
-from service import processes
+from service import processes as host_processes
 from service.config import PROJECT_ROOT, Settings
 from service.orchestration import engine_environment, policy_gate
 from service.orchestration.messages import PULUMI_PROJECT, EngineErrorCode, OperationRequest, OperationResult
@@ -209,7 +209,7 @@ def stop_process_groups(pids: Iterable[int], grace: float | None = None) -> None
             waiting.remove(pid)
     end = time.monotonic() + (CANCEL_GRACE_SECONDS if grace is None else grace)
     while True:
-        waiting = [pid for pid in waiting if processes.group_alive(pid)]
+        waiting = [pid for pid in waiting if host_processes.group_alive(pid)]
         if not waiting or time.monotonic() >= end:
             break
         time.sleep(0.2)
@@ -229,31 +229,19 @@ def _groups_started_by(pgids: list[int]) -> list[int]:
     """The process groups of the descendants of these groups' processes that lead groups of their own: the
     Pulumi CLI starts each plugin (the provider, the policy analyzer) so, out of reach of a signal to the
     engine's group, and stops them itself only if it gets to end. Read from /proc (Linux; none elsewhere)."""
-    proc = Path("/proc")
-    if not proc.is_dir():
-        return []
-    processes: dict[int, tuple[int, int]] = {}  # pid: (parent pid, process group)
-    for entry in proc.iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            # After the command name (in parentheses, which it may itself contain): state, ppid, pgrp, ...
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue  # ended meanwhile
-        processes[int(entry.name)] = (int(fields[1]), int(fields[2]))
+    processes = host_processes.table()
     children: dict[int, list[int]] = {}
-    for pid, (parent, _) in processes.items():
-        children.setdefault(parent, []).append(pid)
+    for pid, process in processes.items():
+        children.setdefault(process.parent, []).append(pid)
     engines = set(pgids)
-    pending = [pid for pid, (_, group) in processes.items() if group in engines]
+    pending = [pid for pid, process in processes.items() if process.group in engines]
     found: set[int] = set()
     while pending:
         for child in children.get(pending.pop(), []):
             if child not in found:
                 found.add(child)
                 pending.append(child)
-    return sorted({processes[pid][1] for pid in found} - engines)
+    return sorted({processes[pid].group for pid in found} - engines)
 
 
 # Stack housekeeping. These run CLI commands only (no inline program), so they are safe in-process.

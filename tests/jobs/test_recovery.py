@@ -283,7 +283,7 @@ def _zombie(*, new_group: bool = False) -> subprocess.Popen[bytes]:
     """A process that has ended but that nobody reaped yet: what an orphan is until pid 1 reaps it."""
     proc = subprocess.Popen(["true"], start_new_session=new_group)
     deadline = time.monotonic() + 10
-    while Path(f"/proc/{proc.pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":
+    while (found := processes.stat(proc.pid)) is None or found.state != "Z":
         assert time.monotonic() < deadline, "the child never ended"
         time.sleep(0.01)
     return proc
