@@ -71,10 +71,15 @@ setup: $(STAMP) cli system
 
 # The dev extra includes the local extra: moto, which the local AWS (tools/local_aws) of `make run`,
 # `make local-aws` and the tests runs; the service itself does not depend on it.
+# uv installs the packages: the same requirements from the same index as pip, resolved and installed in
+# ~10 s from its cache (~/.cache/uv) where pip took ~55 s here, downloading every wheel on every new
+# virtualenv (measured, README "Tests"). A production node needs neither: `pip install` works as well.
+UV := $(VENV)/bin/uv
+UV_REQUIREMENT := uv==0.13.10
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet '$(UV_REQUIREMENT)'
+	$(UV) pip install --quiet --python $(PY) -e '.[dev]'
 	touch $(STAMP)
 
 cli: $(STAMP)
@@ -91,6 +96,10 @@ lint: setup
 	$(VENV)/bin/ruff check $(LINT_PATHS)
 	$(VENV)/bin/ruff format --check $(LINT_PATHS)
 
+# mypy keeps its cache per user, not per checkout: a new clone or worktree checks only what differs from
+# the last run anywhere (a cold run takes ~1 min here, a warm one ~5 s). mypy validates each cached module
+# against its source's hash, so a cache left by another checkout is reused only where the code is the same.
+typecheck: export MYPY_CACHE_DIR := $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/forensic-cleanroom/mypy
 typecheck: setup
 	$(VENV)/bin/mypy $(TYPED_PATHS)
 
