@@ -275,6 +275,9 @@ class Settings(BaseSettings):
     # Running operations write a heartbeat; one silent for longer is treated as orphaned by recovery.
     operation_heartbeat_seconds: float = 5.0
     operation_stale_seconds: float = 120.0
+    # How often a worker process (``python -m service.jobs.worker``) sweeps for orphaned operations on a
+    # thread of its own: the longest an operation of a worker that died on this host waits to be recovered.
+    recovery_sweep_seconds: float = Field(default=60.0, gt=0, le=3600)
     # On shutdown (SIGTERM), how long running operations get to finish before the process stops their engines
     # and hands them over to another worker (service/jobs/drain.py).
     shutdown_grace_seconds: float = 10.0

@@ -29,8 +29,6 @@ from service.jobs.job_context import JobContext
 from service.jobs.tasks import Jobs, install_schedule
 
 logger = logging.getLogger(__name__)
-# How often the worker's own sweep looks for orphaned operations (besides Huey's periodic sweep task).
-SWEEP_SECONDS = 60.0
 
 
 def build_jobs() -> Jobs:
@@ -62,11 +60,12 @@ def __getattr__(name: str) -> Huey:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def sweep_forever(jobs: Jobs, stop: threading.Event, every: float = SWEEP_SECONDS) -> None:
-    """Recovery on a thread of its own: the periodic sweep task waits for a free consumer thread, and while
-    every thread runs a long operation a dead worker's operation would wait as long. Two nodes sweeping at
-    once recover each orphan once (``recovery._recover``)."""
-    while not stop.wait(every):
+def sweep_forever(jobs: Jobs, stop: threading.Event) -> None:
+    """Recovery every ``recovery_sweep_seconds`` on a thread of its own, besides Huey's periodic sweep task:
+    that task waits for a free consumer thread, and while every thread runs a long operation a dead worker's
+    operation would wait as long. Two nodes sweeping at once recover each orphan once
+    (``recovery._recover``)."""
+    while not stop.wait(jobs.ctx.settings.recovery_sweep_seconds):
         try:
             recovery.recover(jobs.ctx, jobs.dispatch, at_startup=False)
         except Exception:  # a database hiccup must not end the sweeps

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import itertools
 import signal
 import socket
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -12,12 +14,13 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from pydantic import ValidationError
 from sqlalchemy import update
 
 from service import processes
 from service.config import Settings
 from service.investigations.models import Investigation
-from service.jobs import recovery
+from service.jobs import recovery, worker
 from service.jobs.recovery import RecoveryReport
 from service.main import create_app
 from service.operations.models import Operation
@@ -326,3 +329,43 @@ def test_an_ended_process_or_group_is_not_alive_before_it_is_reaped() -> None:
         for proc in (alone, leader, running):
             proc.wait()
     assert not processes.process_alive(running.pid) and not processes.group_alive(running.pid)
+
+
+def test_a_worker_process_sweeps_at_the_configured_interval(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The worker's own sweep thread recovers every ``recovery_sweep_seconds``, the first time one interval
+    after it starts (start-up recovery has just run), each time as a sweep (only live workers' operations
+    with a fresh heartbeat are left alone), not as start-up recovery."""
+    settings = make_settings(tmp_path, recovery_sweep_seconds=0.05)
+    jobs = create_app(settings, executor=FakeExecutor()).state.jobs
+    stop = threading.Event()
+    swept: list[tuple[float, bool]] = []
+
+    def recover(ctx: object, dispatch: object, *, at_startup: bool = True) -> RecoveryReport:
+        assert ctx is jobs.ctx and dispatch == jobs.dispatch
+        swept.append((time.monotonic(), at_startup))
+        if len(swept) == 3:
+            stop.set()
+        return RecoveryReport()
+
+    monkeypatch.setattr(recovery, "recover", recover)
+    started = time.monotonic()
+    sweeper = threading.Thread(target=worker.sweep_forever, args=(jobs, stop))
+    sweeper.start()
+    sweeper.join(timeout=30)
+    assert not sweeper.is_alive() and len(swept) == 3
+    assert [at_startup for _, at_startup in swept] == [False, False, False]
+    moments = [started, *(at for at, _ in swept)]
+    assert all(later - earlier >= 0.05 for earlier, later in itertools.pairwise(moments))
+
+
+def test_the_recovery_sweep_interval_is_a_setting_with_bounds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert Settings(data_dir=tmp_path).recovery_sweep_seconds == 60.0
+    monkeypatch.setenv("FORENSICS_RECOVERY_SWEEP_SECONDS", "5")
+    assert Settings(data_dir=tmp_path).recovery_sweep_seconds == 5.0
+    for refused in (0, -1, 3601):
+        with pytest.raises(ValidationError, match="recovery_sweep_seconds"):
+            make_settings(tmp_path, recovery_sweep_seconds=refused)

@@ -24,6 +24,7 @@ import uuid
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -136,6 +137,7 @@ def test_two_api_and_two_worker_nodes_share_the_work_and_survive_a_dead_worker(
         victim = next(w for w in workers if w.pid == victim_op.runner_pid)
         survivor = next(w for w in workers if w is not victim)
         victim.kill()
+        killed_at = datetime.now(UTC)
         phases.mark("worker killed mid-up")
 
         def all_settled() -> list[dict[str, Any]] | None:
@@ -171,6 +173,9 @@ def test_two_api_and_two_worker_nodes_share_the_work_and_survive_a_dead_worker(
         recovered = max(op.created_at for op in operations if op.retry_of) - min(
             op.finished_at for op in orphans
         )
+        # And before it, from the kill to the orphans' end: the survivor's sweep interval, then their stop.
+        found = min(op.finished_at for op in orphans) - killed_at
+        print(f"recovery: ended {len(orphans)} orphans {found.total_seconds():.1f} s after the kill")
         print(f"recovery: {len(orphans)} orphans in {recovered.total_seconds():.1f} s")
         assert len(retries) == 1 and retries[0].state == "succeeded"
         # Every operation ran to one end, recorded once.

@@ -27,9 +27,10 @@ from tests.support.people import TEST_PEOPLE
 if TYPE_CHECKING:
     from tools.local_aws.aws import LocalAws
 
-# What the apps of the engine tests run with: a job worker that waits at most 0.2 s for the next job, and a
-# stop that gives a running deployment 5 s to finish before it is handed over.
-ENGINE_APP = {"jobs_poll_max_delay": 0.2, "shutdown_grace_seconds": 5.0}
+# What the apps of the engine tests run with: a job worker that waits at most 0.2 s for the next job, a stop
+# that gives a running deployment 5 s to finish before it is handed over, and worker processes that sweep for
+# a dead worker's operations every second (a SELECT or two on the database each time).
+ENGINE_APP = {"jobs_poll_max_delay": 0.2, "shutdown_grace_seconds": 5.0, "recovery_sweep_seconds": 1.0}
 
 
 def make_settings(
