@@ -23,6 +23,7 @@ import pytest
 
 from service.config import LOCAL_SOURCE_ACCOUNT
 from tests.support.databases import postgres_template
+from tests.support.targets import TARGET
 from tools.local_aws.aws import LocalAws
 from tools.local_servers import PostgresServer, RedisServer
 
@@ -83,9 +84,9 @@ SERVERS = EarlyServers()
 
 def start_needed(items: list[pytest.Item], postgres_stores: object) -> None:
     """Starts, in the background, each session server some collected test uses: the shared local AWS
-    (``enforcing_local_aws``), PostgreSQL and Redis (their fixtures, or ``stores`` set to
-    ``postgres_stores``: then with the migrated template those tests copy)."""
-    if needed(items, "enforcing_local_aws"):
+    (``enforcing_local_aws``; against the local AWS only), PostgreSQL and Redis (their fixtures, or
+    ``stores`` set to ``postgres_stores``: then with the migrated template those tests copy)."""
+    if TARGET == "local" and needed(items, "enforcing_local_aws"):
         SERVERS.begin("local-aws", suite_local_aws)
     on_postgres = needs_param(items, "stores", postgres_stores)
     if on_postgres or needed(items, "postgres_server"):
