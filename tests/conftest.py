@@ -14,6 +14,7 @@ import pytest
 
 from service.config import LOCAL_SOURCE_ACCOUNT, PROJECT_ROOT, Settings
 from tests.support.databases import migrated_postgres
+from tests.support.early_servers import SERVERS, start_needed, suite_local_aws
 from tests.support.engine_runs import EngineRunCounter, wrapper_cli
 from tests.support.local_day_zero import DayZero, deploy_day_zero
 from tests.support.scheduling import longest_first
@@ -71,6 +72,16 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     longest_first(items)
 
 
+def pytest_collection_finish(session: pytest.Session) -> None:
+    # The session's servers start while the first tests run (tests/support/early_servers.py).
+    if not session.config.option.collectonly:
+        start_needed(session.items, postgres_stores=STORES[1])
+
+
+def pytest_sessionfinish() -> None:
+    SERVERS.stop_untaken()
+
+
 # What the suite's own Settings act as against the shared local AWS: the service's own identity.
 _IDENTITY_ENV = ("FORENSICS_AWS_ACCESS_KEY_ID", "FORENSICS_AWS_SECRET_ACCESS_KEY")
 
@@ -82,7 +93,7 @@ def enforcing_local_aws() -> Iterator[LocalAws]:
     programs' documents, so a permission they lack fails the test. The test process is its administrator
     (the human operator); the sample affected account (``LOCAL_SOURCE_ACCOUNT``, also the second forensic
     account) is entered through its member-account role."""
-    with LocalAws(enforce_iam=True, member_accounts=(LOCAL_SOURCE_ACCOUNT,)) as aws:
+    with SERVERS.serve("local-aws", suite_local_aws) as aws:
         yield aws
 
 
@@ -188,13 +199,13 @@ def module_engine_settings(
 
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[PostgresServer]:
-    with PostgresServer() as server:
+    with SERVERS.serve("postgres", PostgresServer().start) as server:
         yield server
 
 
 @pytest.fixture(scope="session")
 def redis_server() -> Iterator[RedisServer]:
-    with RedisServer() as server:
+    with SERVERS.serve("redis", RedisServer().start) as server:
         yield server
 
 

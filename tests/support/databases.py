@@ -53,6 +53,11 @@ def migrated_sqlite(path: Path) -> str:
 
 def migrated_postgres(server: PostgresServer) -> str:
     """A new PostgreSQL database at head on ``server``; returns its SQLAlchemy URL."""
+    return server.database(template=postgres_template(server))
+
+
+def postgres_template(server: PostgresServer) -> str:
+    """The name of the database at head on ``server`` that ``migrated_postgres`` copies, made at first."""
     template = _postgres_templates.get(server.port)
     if template is None:
         url = server.database()
@@ -63,4 +68,4 @@ def migrated_postgres(server: PostgresServer) -> str:
             # A template must have no connections while it is copied.
             engine.dispose()
         template = _postgres_templates[server.port] = url.rsplit("/", 1)[1]
-    return server.database(template=template)
+    return template

@@ -31,16 +31,23 @@ LONGEST_MODULES = (
 )
 
 
-# The other modules with a test of many seconds (one test, or a module-scoped fixture, that no second worker
-# can share), longest first, from `make check`'s durations: under `make check` (no engine test) they go first,
-# so that neither worker ends the run alone on one of them.
+# The other modules with a test of many seconds (one test, or an xdist group, that no second worker can
+# share), costliest first: the CPU of that test or group under `make check` (`--test-costs`, the group's
+# module-scoped local AWS included). They go first among the tests without the engine, so that neither
+# worker ends the run alone on one of them.
 LONGEST_OTHER_MODULES = (
     "tests/api/test_schema_fuzz.py",
-    "tests/custody/test_report.py",
-    "tests/standin/test_compute.py",
     "tests/custody/test_disk_image.py",
-    "tests/unit/test_worker_import.py",
+    "tests/local_aws/test_iam_resources.py",
+    "tests/policy/test_golden_ami_access.py",
+    "tests/unit/test_containment_role_enforced.py",
+    "tests/standin/test_compute.py",
+    "tests/local_aws/test_organization_accounts.py",
+    "tests/unit/test_local_signatures.py",
     "tests/jobs/test_consumer_process.py",
+    "tests/unit/test_wheel.py",
+    "tests/unit/test_worker_import.py",
+    "tests/custody/test_report.py",
 )
 
 

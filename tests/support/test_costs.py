@@ -10,7 +10,9 @@ local AWS, PostgreSQL, Redis) is a child reaped when it stops, so all its CPU sh
 teardown that stopped it: for the session's servers, the teardown of the worker's last test.
 
 The end of the run lists the 20 tests that cost the most CPU, the 20 that waited longest (wall - CPU), and
-each worker's start-up (interpreter, imports and collection, before its first test) and total. Under
+each worker's start-up (interpreter, imports and collection, before its first test) and total, and each
+worker's timeline: when its first test began and its last ended, the time it spent in tests, and how long it
+idled at the end while the other still ran (each test's row records when it began and on which worker). Under
 pytest-xdist each worker measures its own tests and the controller gathers what they send: the phases'
 figures ride on the reports (``user_properties``), the workers' on ``workeroutput``. ``--test-costs=FILE``
 also writes every test's figures to FILE as JSON.
@@ -57,6 +59,10 @@ class Cost:
     cpu: float = 0.0
     children: float = 0.0
     phases: dict[str, float] = field(default_factory=dict)
+    # When its set-up began (seconds since the epoch) and on which xdist worker ("main" without xdist): the
+    # workers' timelines, where one idles while the other still runs.
+    started: float = 0.0
+    worker: str = "main"
 
     @property
     def spent(self) -> float:
@@ -94,7 +100,7 @@ class TestCostMeter:
         yield from self._measured("teardown")
 
     def _measured(self, phase: str) -> Iterator[None]:
-        wall, cpu, children = time.perf_counter(), *cpu_seconds()
+        started, wall, cpu, children = time.time(), time.perf_counter(), *cpu_seconds()
         yield
         ended_cpu, ended_children = cpu_seconds()
         self._phase = {
@@ -102,6 +108,8 @@ class TestCostMeter:
             "wall": time.perf_counter() - wall,
             "cpu": ended_cpu - cpu,
             "children": ended_children - children,
+            "started": started,
+            "worker": os.environ.get("PYTEST_XDIST_WORKER", "main"),
         }
 
     @pytest.hookimpl(hookwrapper=True)
@@ -142,6 +150,9 @@ class TestCostMeter:
             cost.cpu += value["cpu"]
             cost.children += value["children"]
             cost.phases[value["phase"]] = value["cpu"] + value["children"]
+            if value["phase"] == "setup":
+                cost.started = value.get("started", 0.0)
+                cost.worker = value.get("worker", "main")
         self.per_test[report.nodeid] = cost
 
     def pytest_testnodedown(self, node: Any) -> None:
@@ -177,7 +188,31 @@ class TestCostMeter:
                 f"{figures.get('startup_cpu', 0.0):.1f} CPU-s "
                 f"{figures.get('startup_wall', 0.0):.1f} wall-s; in all {total}"
             )
+        self._write_timelines(write)
         if self.output is not None:
             rows = {nodeid: {**asdict(cost), "spent": cost.spent} for nodeid, cost in costs.items()}
             self.output.write_text(json.dumps({"tests": rows, "workers": self.workers}, indent=1))
             write(f"every test's figures: {self.output}")
+
+    def _write_timelines(self, write: Any) -> None:
+        """Per worker, when its first test began and its last ended (seconds from the run's first test) and
+        how much of that it spent in tests: what is left is time between tests (fixtures charged to no
+        test, the scheduler), and the gap to the last worker's end is its idle tail."""
+        timed = [cost for cost in self.per_test.values() if cost.started]
+        if not timed:
+            return
+        origin = min(cost.started for cost in timed)
+        spans: dict[str, tuple[float, float, float]] = {}
+        for cost in timed:
+            first, last, busy = spans.get(cost.worker, (cost.started, cost.started, 0.0))
+            spans[cost.worker] = (
+                min(first, cost.started),
+                max(last, cost.started + cost.wall),
+                busy + cost.wall,
+            )
+        end = max(last for _, last, _ in spans.values())
+        for worker, (first, last, busy) in sorted(spans.items()):
+            write(
+                f"worker {worker}: tests from {first - origin:.1f} to {last - origin:.1f} s, {busy:.1f} s in "
+                f"tests, idle at the end {end - last:.1f} s"
+            )
