@@ -69,6 +69,11 @@ def in_stage_order(items: list[pytest.Item]) -> None:
         items[place] = item
 
 
+def last_of_room(items: list[pytest.Item]) -> pytest.Item | None:
+    """The last of ``items`` that reads the room."""
+    return next((item for item in reversed(items) if _stage_of(item) is not None), None)
+
+
 def _stage_of(item: pytest.Item) -> Stage | None:
     stages = [STAGE_FIXTURES[name] for name in getattr(item, "fixturenames", ()) if name in STAGE_FIXTURES]
     return max(stages) if stages else None
@@ -200,4 +205,5 @@ class CustodyRoom:
     def close(self) -> None:
         """Stops the service; the room stays in the worker's local AWS, which ends with the session."""
         if self.client is not None:
-            self.client.__exit__(None, None, None)
+            client, self.client = self.client, None
+            client.__exit__(None, None, None)
