@@ -13,7 +13,7 @@ from pydantic import SecretStr
 
 from service.main import create_app
 from tests.support.api import ADMIN_TOKEN
-from tests.support.custody_room import CustodyRoom, Stage, in_stage_order, last_of_room
+from tests.support.custody_room import CustodyRoom, Stage, in_stage_order
 from tests.support.targets import TARGET, Target, aws_missing, aws_target, local_target
 from tools.local_aws.aws import LocalAws
 from tools.local_aws.seed import seed
@@ -68,7 +68,7 @@ def open_custody_room(
     request: pytest.FixtureRequest, custody_room: CustodyRoom, local_aws: LocalAws
 ) -> Iterator[CustodyRoom]:
     yield custody_room.at(Stage.OPEN, local_aws)
-    _stop_after_the_last(request, custody_room)
+    custody_room.stop_after(request)
 
 
 @pytest.fixture
@@ -77,11 +77,4 @@ def custody_room_to_freeze(
 ) -> Iterator[CustodyRoom]:
     """The room, open: the test runs its feature's flow if none has, then freezes it (``frozen``)."""
     yield custody_room.at(Stage.OPEN, local_aws) if custody_room.stage < Stage.OPEN else custody_room
-    _stop_after_the_last(request, custody_room)
-
-
-def _stop_after_the_last(request: pytest.FixtureRequest, room: CustodyRoom) -> None:
-    """The room's service stops after the last test of the room this process runs (the room's xdist group
-    keeps them on one worker), rather than poll its queue through every later test."""
-    if last_of_room(request.session.items) is request.node:
-        room.close()
+    custody_room.stop_after(request)

@@ -202,6 +202,12 @@ class CustodyRoom:
                 wait_operation(client, operation["id"], timeout=TIMEOUT)
         self.inv = client.get(f"/v1/investigations/{investigation_id}", headers=ADMIN).json()
 
+    def stop_after(self, request: pytest.FixtureRequest) -> None:
+        """Stops the room's service after the last test of the room this process runs (the room's xdist
+        group keeps them on one worker), rather than let it poll its queue through every later test."""
+        if last_of_room(request.session.items) is request.node:
+            self.close()
+
     def close(self) -> None:
         """Stops the service; the room stays in the worker's local AWS, which ends with the session."""
         if self.client is not None:
