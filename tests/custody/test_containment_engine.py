@@ -1,6 +1,8 @@
 """Containment end to end on the real engine and the local AWS: a sample affected instance in an Auto Scaling
 group, behind a target group, with an instance profile, contained through REST and released (with a second
-person's approval) back to exactly what was recorded, each checked with boto3 in the source account."""
+person's approval) back to exactly what was recorded, each checked with boto3 in the source account; the
+record is then in the signed manifest of the frozen room. The room is the custody features' shared one
+(tests/support/custody_room.py)."""
 
 from __future__ import annotations
 
@@ -10,21 +12,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from service import statement_signing
 from service.cli import app as cli
-from service.config import LOCAL_SOURCE_ACCOUNT, Settings
+from service.config import LOCAL_SOURCE_ACCOUNT
 from service.containment import isolation
 from service.containment import state as instance_state
 from service.custody.models import EvidenceArtifact
-from tests.support.api import ADMIN, issue, open_ready, wait_operation
+from tests.support.api import ADMIN, issue, wait_operation
 from tests.support.aws import assuming_keys, client_as
+from tests.support.custody_room import CUSTODY_ROOM_GROUP, RESPONDER, CustodyRoom
 from tests.support.disk_images import SOURCE_ADMIN
 from tools.local_aws.aws import LocalAws
 
-pytestmark = pytest.mark.engine
+pytestmark = [pytest.mark.engine, pytest.mark.xdist_group(name=CUSTODY_ROOM_GROUP)]
 
 TIMEOUT = 600
 
@@ -90,18 +92,18 @@ def _now(local_aws: LocalAws, instance_id: str) -> dict[str, Any]:
     return instance_state.read(clients, instance_id, with_subnet_acls=True)
 
 
-def test_an_instance_is_contained_and_released_back_to_exactly_what_was_recorded(
-    engine_client: TestClient, engine_settings: Settings, local_aws: LocalAws, tmp_path: Path
-) -> None:
+def _contain_and_release(room: CustodyRoom, local_aws: LocalAws) -> dict[str, Any]:
+    """The containment of a sample instance and its release, checked on the way; returns its record (the
+    evidence artifact holding the state before)."""
     sample = _sample_instance(local_aws)
     instance_id = sample["instance_id"]
     before = _now(local_aws, instance_id)
     assert before["autoScaling"] == {"group": "web", "lifecycleState": "InService"}
     assert len(before["targetGroups"]) == 2 and before["instanceProfile"]["arn"] == sample["profile"]
 
-    inv = open_ready(engine_client, "SEC-2301", timeout=TIMEOUT)
+    engine_client, engine_settings, inv = room.service, room.service_settings, room.inv
     inv_id = inv["id"]
-    responder = issue(engine_client, "responder", "rita@example.com")
+    responder = issue(engine_client, "responder", RESPONDER)
     colleague = issue(engine_client, "responder", "ron@example.com")
     analyst = issue(engine_client, "analyst", "ann@example.com")
     body = {"source_account_id": LOCAL_SOURCE_ACCOUNT, "region": inv["region"], "instance_id": instance_id}
@@ -238,13 +240,25 @@ def test_an_instance_is_contained_and_released_back_to_exactly_what_was_recorded
     restored = [e["details"].get("step") for e in chain["events"] if e["event"] == "restored"]
     assert restored == ["restored", "verified"]
 
+    return record
+
+
+def test_an_instance_is_contained_and_released_back_to_exactly_what_was_recorded(
+    open_custody_room: CustodyRoom, local_aws: LocalAws
+) -> None:
+    open_custody_room.flow("containment", lambda: _contain_and_release(open_custody_room, local_aws))
+
+
+def test_the_containment_record_is_in_the_signed_manifest_of_the_frozen_room(
+    custody_room_to_freeze: CustodyRoom, local_aws: LocalAws, tmp_path: Path
+) -> None:
+    room = custody_room_to_freeze
+    record = room.flow("containment", lambda: _contain_and_release(room, local_aws))
+    engine_settings, inv = room.service_settings, room.inv
+    s3 = client_as(local_aws, engine_settings.accounts[inv["region"]].deploy_role_arn or "", "s3")
+
     # Frozen: the record is in the signed manifest with its hash, and `forensics verify` re-hashes it.
-    frozen = engine_client.post(
-        f"/v1/investigations/{inv_id}/freeze", json={"reason": "hold"}, headers=responder
-    )
-    assert frozen.status_code == 202, frozen.text
-    frozen_op = wait_operation(engine_client, frozen.json()["operation"]["id"], timeout=TIMEOUT)
-    assert frozen_op["state"] == "succeeded", frozen_op["error"]
+    frozen_op = room.frozen(local_aws)
     bucket, key = frozen_op["result"]["legal_hold"]["manifest"].removeprefix("s3://").split("/", 1)
     manifest = json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
     held = [o for o in manifest["statement"]["objects"] if o["key"] == record["source"]["key"]]

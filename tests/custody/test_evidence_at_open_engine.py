@@ -1,34 +1,32 @@
 """Evidence given when a clean room is opened goes through acquisition, and another room's evidence is
 never evidence (it would let one room read another's copy).
 
-Room A is opened with a snapshot of the affected account: once the opening `up` succeeded, the normal
-acquisition runs (owner and region checked, hashed at source and copy, custody ledger), and its verified copy
-is attached. Then room B is opened the ways an attacker would use A's evidence copy (its id is in A's
-outputs and evidence list): by bare ``evidence_snapshot_ids``, as evidence "from" the forensic
-account (also when the operator lists that account as a source), "from" the source account, and with a
-public snapshot of an account nobody configured (a real account of the organization, made as
-Organizations' CreateAccount makes one, so the refusal is the service's and not a missing role's). Each is
-refused with 422 before anything is written: no room B, and the forensic account holds no new snapshot or
-volume (boto3).
+Room A (the custody features' shared room, tests/support/custody_room.py) is opened with a snapshot of the
+affected account: once the opening `up` succeeded, the normal acquisition runs (owner and region checked,
+hashed at source and copy, custody ledger), and its verified copy is attached. Then room B is opened the ways
+an attacker would use A's evidence copy (its id is in A's outputs and evidence list): by bare
+``evidence_snapshot_ids``, as evidence "from" the forensic account (also when the operator lists that account
+as a source), "from" the source account, and with a public snapshot of an account nobody configured (a real
+account of the organization, made as Organizations' CreateAccount makes one, so the refusal is the service's
+and not a missing role's). Each is refused with 422 before anything is written: no room B, and the forensic
+account holds no new snapshot or volume (boto3).
 """
 
 from __future__ import annotations
 
 import uuid
-from pathlib import Path
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from fastapi.testclient import TestClient
 
-from service.config import LOCAL_SOURCE_ACCOUNT, Settings, SourceAccount
+from service.config import LOCAL_SOURCE_ACCOUNT, SourceAccount
 from tests.support.api import ADMIN, open_body, wait_operation
 from tests.support.aws import client_as
-from tests.support.disk_images import source_evidence
+from tests.support.custody_room import CUSTODY_ROOM_GROUP, CustodyRoom
 from tools.local_aws.aws import LocalAws
 
-pytestmark = pytest.mark.engine
+pytestmark = [pytest.mark.engine, pytest.mark.xdist_group(name=CUSTODY_ROOM_GROUP)]
 
 TIMEOUT = 900
 
@@ -65,32 +63,28 @@ def _forensic_inventory(ec2: Any) -> tuple[set[str], set[str]]:
 
 
 def test_evidence_given_at_open_is_acquired_and_another_rooms_copy_is_refused(
-    engine_client: TestClient,
-    engine_settings: Settings,
-    local_aws: LocalAws,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    open_custody_room: CustodyRoom, local_aws: LocalAws, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    snapshot_id, expected = source_evidence(local_aws, tmp_path)
-    source = {"source_account_id": LOCAL_SOURCE_ACCOUNT, "snapshot_id": snapshot_id}
+    room = open_custody_room
+    engine_client, engine_settings = room.service, room.service_settings
+    source, expected = room.evidence, room.expected_sha256
 
-    # Room A: the opening `up`, then the acquisition queued behind it.
-    opened = engine_client.post(
-        "/v1/investigations", json=open_body("SEC-1101", evidence=[source]), headers=ADMIN
-    )
-    assert opened.status_code == 202, opened.text
-    inv_id = opened.json()["investigation"]["id"]
-    assert opened.json()["operation"]["params"] == {"evidence": [source]}
-    assert (
-        wait_operation(engine_client, opened.json()["operation"]["id"], timeout=TIMEOUT)["state"]
-        == "succeeded"
-    )
+    # Room A (the custody room): the opening `up`, then the acquisition queued behind it.
+    inv_id = room.opened["investigation"]["id"]
+    assert room.opened["operation"]["params"] == {"evidence": [source]}
+    assert room.open_operation["state"] == "succeeded"
     timeline = engine_client.get(f"/v1/investigations/{inv_id}", headers=ADMIN).json()["timeline"]
-    (acquire,) = [op for op in timeline if op["action"] == "acquire"]
+    (acquire,) = [
+        op
+        for op in timeline
+        if op["action"] == "acquire" and op["params"].get("snapshot_id") == source["snapshot_id"]
+    ]
     assert acquire["params"] == {**source, "region": "us-east-1"}
     done = wait_operation(engine_client, acquire["id"], timeout=TIMEOUT)
     assert done["state"] == "succeeded", done["error"]
-    (artifact,) = engine_client.get(f"/v1/investigations/{inv_id}/evidence", headers=ADMIN).json()
+    # The room's other features add evidence of their own: this is the one acquired from the snapshot.
+    listed = engine_client.get(f"/v1/investigations/{inv_id}/evidence", headers=ADMIN).json()
+    (artifact,) = [a for a in listed if a["source"].get("snapshot_id") == source["snapshot_id"]]
     assert artifact["status"] == "verified"
     assert artifact["sha256_source"] == expected == artifact["sha256_copy"]
     custody = engine_client.get(f"/v1/investigations/{inv_id}/custody", headers=ADMIN).json()

@@ -2,7 +2,8 @@
 (with an instance profile, its interface covered by a VPC flow log) has records seeded inside and outside a
 window; collecting that window writes one JSON Lines artifact per source holding exactly the records inside
 it, each hashed, in the custody chain, in the freeze manifest, and re-hashed by `forensics verify`. An
-analyst is refused (403, audited).
+analyst is refused (403, audited). The room is the custody features' shared one
+(tests/support/custody_room.py): the freeze is its last stage.
 
 Flow logs come from the local AWS (DescribeFlowLogs, CloudWatch Logs), the instance profile's role from its
 IAM. CloudTrail's event history, Config history, Security Hub and GuardDuty findings are not served by the
@@ -21,7 +22,6 @@ from typing import Any
 import boto3
 import pytest
 from botocore.stub import Stubber
-from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from service import statement_signing
@@ -29,15 +29,18 @@ from service.cli import app as cli
 from service.config import LOCAL_SOURCE_ACCOUNT, Settings
 from service.custody import log_collection
 from tests.support import log_records as records
-from tests.support.api import ADMIN, issue, open_ready, wait_operation
+from tests.support.api import ADMIN, issue, wait_operation
 from tests.support.aws import client_as
+from tests.support.custody_room import CUSTODY_ROOM_GROUP, RESPONDER, CustodyRoom
 from tests.support.disk_images import SOURCE_ROLE
 from tests.support.targets import local_target
 from tools.local_aws.aws import LocalAws
 
-pytestmark = pytest.mark.engine
+pytestmark = [pytest.mark.engine, pytest.mark.xdist_group(name=CUSTODY_ROOM_GROUP)]
 
 TIMEOUT = 900
+# This module's analyst: the audit entries of the refusal it looks for are its own.
+ANALYST = "analyst@example.com"
 runner = CliRunner()
 
 
@@ -252,14 +255,12 @@ def _verify(settings: Settings, local_aws: LocalAws, role_arn: str, statement: P
     )
 
 
-def test_logs_of_a_window_become_one_hashed_artifact_per_source_in_the_manifest(
-    engine_client: TestClient,
-    engine_settings: Settings,
-    local_aws: LocalAws,
-    monkeypatch: pytest.MonkeyPatch,
-    tmp_path: Path,
-) -> None:
-    inv = open_ready(engine_client, "SEC-2301", timeout=TIMEOUT)
+def _collect(
+    room: CustodyRoom, local_aws: LocalAws, monkeypatch: pytest.MonkeyPatch
+) -> dict[str, dict[str, Any]]:
+    """Two windows of a sample instance's logs collected (the second with sources off or refusing), and an
+    analyst refused, checked on the way; returns the log artifacts of both windows."""
+    engine_client, engine_settings, inv = room.service, room.service_settings, room.inv
     inv_id, region = inv["id"], inv["region"]
     sample = _sample_instance(local_aws)
     now = datetime.now(UTC).replace(microsecond=0)
@@ -288,10 +289,10 @@ def test_logs_of_a_window_become_one_hashed_artifact_per_source_in_the_manifest(
     }
 
     # An analyst may not: 403, audited, nothing queued.
-    analyst = issue(engine_client, "analyst", "ann@example.com")
+    analyst = issue(engine_client, "analyst", ANALYST)
     refused = engine_client.post(f"/v1/investigations/{inv_id}/logs", json=body, headers=analyst)
     assert refused.status_code == 403, refused.text
-    audited = engine_client.get("/v1/audit?actor=ann@example.com", headers=ADMIN).json()["items"]
+    audited = engine_client.get(f"/v1/audit?actor={ANALYST}", headers=ADMIN).json()["items"]
     assert [(e["action"], e["outcome"]) for e in audited] == [
         (f"POST /v1/investigations/{inv_id}/logs", "refused:forbidden")
     ]
@@ -300,7 +301,7 @@ def test_logs_of_a_window_become_one_hashed_artifact_per_source_in_the_manifest(
     bad = engine_client.post(f"/v1/investigations/{inv_id}/logs", json=backwards, headers=ADMIN)
     assert bad.status_code == 422 and "since must be before until" in bad.text
 
-    responder = issue(engine_client, "responder", "rita@example.com")
+    responder = issue(engine_client, "responder", RESPONDER)
     accepted = engine_client.post(f"/v1/investigations/{inv_id}/logs", json=body, headers=responder)
     assert accepted.status_code == 202, accepted.text
     op = wait_operation(engine_client, accepted.json()["operation"]["id"], timeout=TIMEOUT)
@@ -381,13 +382,31 @@ def test_logs_of_a_window_become_one_hashed_artifact_per_source_in_the_manifest(
     assert "AccessDenied" in absent["config"]["error"]
     artifacts.update({f"{a['source']['log_source']}-2": a for a in now_held})
 
+    return artifacts
+
+
+def test_logs_of_a_window_become_one_hashed_artifact_per_source(
+    open_custody_room: CustodyRoom, local_aws: LocalAws, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    room = open_custody_room
+    room.flow("logs", lambda: _collect(room, local_aws, monkeypatch))
+
+
+def test_the_log_artifacts_are_in_the_signed_manifest_of_the_frozen_room(
+    custody_room_to_freeze: CustodyRoom,
+    local_aws: LocalAws,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    room = custody_room_to_freeze
+    artifacts = room.flow("logs", lambda: _collect(room, local_aws, monkeypatch))
+    engine_settings, region = room.service_settings, room.inv["region"]
+    deploy_role = engine_settings.accounts[region].deploy_role_arn
+    assert deploy_role
+    s3 = client_as(local_aws, deploy_role, "s3")
+
     # Frozen: the manifest lists each log object with its hash; `forensics verify` re-hashes them.
-    frozen_response = engine_client.post(
-        f"/v1/investigations/{inv_id}/freeze", json={"reason": "litigation"}, headers=responder
-    )
-    assert frozen_response.status_code == 202, frozen_response.text
-    frozen = wait_operation(engine_client, frozen_response.json()["operation"]["id"], timeout=TIMEOUT)
-    assert frozen["state"] == "succeeded", frozen["error"]
+    frozen = room.frozen(local_aws)
     bucket, key = frozen["result"]["legal_hold"]["manifest"].removeprefix("s3://").split("/", 1)
     manifest = json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
     listed = {(o["key"], o["versionId"]): o["sha256"] for o in manifest["statement"]["objects"]}

@@ -2,7 +2,9 @@
 script on an instance of the sample affected account (the local SSM agent stand-in; the instance's memory is a
 known image, the only simulated part), the image lands in the evidence bucket with the instance's SHA-256
 equal to the service's re-hash and to the known image's; an image altered after it was hashed is refused by
-S3's checksum, the operation fails and nothing is evidence; an analyst is refused (403, audited)."""
+S3's checksum, the operation fails and nothing is evidence; an analyst is refused (403, audited). The frozen
+room's signed manifest lists the image. The room is the custody features' shared one
+(tests/support/custody_room.py)."""
 
 from __future__ import annotations
 
@@ -18,17 +20,20 @@ from service import statement_signing
 from service.config import LOCAL_SOURCE_ACCOUNT, Settings
 from service.custody import memory_capture
 from tests.custody.test_custody_engine import _verify
-from tests.support.api import ADMIN, issue, open_ready, wait_operation
+from tests.support.api import ADMIN, issue, wait_operation
 from tests.support.aws import client_as
+from tests.support.custody_room import CUSTODY_ROOM_GROUP, RESPONDER, CustodyRoom
 from tests.support.disk_images import SOURCE_ROLE
 from tests.support.root import require_root
 from tests.support.targets import local_target
 from tools.local_aws.aws import LocalAws
 from tools.local_aws.memory_source import write_known_image
 
-pytestmark = pytest.mark.engine
+pytestmark = [pytest.mark.engine, pytest.mark.xdist_group(name=CUSTODY_ROOM_GROUP)]
 
 TIMEOUT = 600
+# This module's analyst: the audit entry of the refusal it looks for is its own.
+ANALYST = "ana@example.com"
 
 
 @pytest.fixture(autouse=True)
@@ -56,39 +61,40 @@ def _on_instance(instance_id: str, capture_id: str) -> Path:
     return found
 
 
-def test_memory_lands_with_the_instance_hash_equal_to_the_service_rehash_and_the_known_image(
-    engine_client: TestClient,
-    engine_settings: Settings,
-    local_aws: LocalAws,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def _evidence(client: TestClient, inv_id: str) -> list[dict[str, Any]]:
+    return client.get(f"/v1/investigations/{inv_id}/evidence", headers=ADMIN).json()  # type: ignore[no-any-return]
+
+
+def _capture_and_refuse(
+    room: CustodyRoom, local_aws: LocalAws, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> dict[str, Any]:
+    """The capture of a sample instance's memory, and the refusals (an analyst, an altered image, a tool that
+    does not hash to its pin), checked on the way; returns the artifact and the known image's SHA-256."""
     ec2_source = client_as(local_aws, SOURCE_ROLE, "ec2")
     image = ec2_source.describe_images(Owners=["amazon"])["Images"][0]
     instance_id = ec2_source.run_instances(ImageId=image["ImageId"], MinCount=1, MaxCount=1)["Instances"][0][
         "InstanceId"
     ]
     known = _file_sha256(write_known_image(instance_id, tmp_path / "memory.raw"))
-    inv = open_ready(engine_client, "SEC-2301", timeout=TIMEOUT)
+    engine_client, engine_settings, inv = room.service, room.service_settings, room.inv
     inv_id = inv["id"]
     bucket = inv["outputs"]["evidenceBucket"]
     body = {"source_account_id": LOCAL_SOURCE_ACCOUNT, "region": inv["region"], "instance_id": instance_id}
-    responder = issue(engine_client, "responder", "rita@example.com")
+    responder = issue(engine_client, "responder", RESPONDER)
 
     # An analyst may not: 403, audited, nothing runs.
-    analyst = _capture(engine_client, inv_id, issue(engine_client, "analyst", "ann@example.com"), **body)
+    analyst = _capture(engine_client, inv_id, issue(engine_client, "analyst", ANALYST), **body)
     assert analyst.status_code == 403, analyst.text
-    refused = engine_client.get("/v1/audit", params={"limit": 200}, headers=ADMIN).json()["items"]
-    assert any(e["actor"].startswith("ann@example.com") and "forbidden" in e["outcome"] for e in refused), (
-        refused
-    )
+    refused = engine_client.get("/v1/audit", params={"actor": ANALYST}, headers=ADMIN).json()["items"]
+    assert any(e["actor"].startswith(ANALYST) and "forbidden" in e["outcome"] for e in refused), refused
 
     accepted = _capture(engine_client, inv_id, responder, **body)
     assert accepted.status_code == 202, accepted.text
     op = wait_operation(engine_client, accepted.json()["operation"]["id"], timeout=TIMEOUT)
     assert op["state"] == "succeeded", op["error"]
 
-    (artifact,) = engine_client.get(f"/v1/investigations/{inv_id}/evidence", headers=ADMIN).json()
+    # The room's other features add evidence of their own: the memory artifacts are this flow's.
+    (artifact,) = [a for a in _evidence(engine_client, inv_id) if a["kind"] == "memory"]
     assert artifact["kind"] == "memory" and artifact["status"] == "verified"
     assert artifact["sha256_source"] == artifact["sha256_copy"] == known  # instance == service == the image
     assert artifact["acquired_by"] == "rita@example.com"
@@ -146,6 +152,7 @@ def test_memory_lands_with_the_instance_hash_equal_to_the_service_rehash_and_the
             on_disk.write_bytes(bytes(data))
         return send(ssm, document, target, parameters, what)
 
+    before = [a["id"] for a in _evidence(engine_client, inv_id)]
     monkeypatch.setattr(memory_capture, "_run_command", corrupt_before_upload)
     again = _capture(engine_client, inv_id, responder, **body)
     assert again.status_code == 202, again.text
@@ -154,8 +161,9 @@ def test_memory_lands_with_the_instance_hash_equal_to_the_service_rehash_and_the
     assert failed["error"]["code"] == "memory_capture_failed", failed["error"]
     message = failed["error"]["message"]
     assert "S3 refused the upload (HTTP 400 BadDigest)" in message and "nothing was recorded" in message
-    listed = engine_client.get(f"/v1/investigations/{inv_id}/evidence", headers=ADMIN).json()
-    assert [a["id"] for a in listed] == [artifact["id"]]
+    listed = _evidence(engine_client, inv_id)
+    assert [a["id"] for a in listed if a["kind"] == "memory"] == [artifact["id"]]
+    assert [a["id"] for a in listed] == before
     keys = [
         o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix="incoming/memory/").get("Contents", [])
     ]
@@ -176,14 +184,31 @@ def test_memory_lands_with_the_instance_hash_equal_to_the_service_rehash_and_the
     assert len(ssm_source.list_commands()["Commands"]) == sent
     monkeypatch.undo()
 
+    return {"artifact": artifact, "known": known}
+
+
+def test_memory_lands_with_the_instance_hash_equal_to_the_service_rehash_and_the_known_image(
+    open_custody_room: CustodyRoom, local_aws: LocalAws, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    room = open_custody_room
+    room.flow("memory", lambda: _capture_and_refuse(room, local_aws, tmp_path, monkeypatch))
+
+
+def test_the_memory_image_is_in_the_signed_manifest_of_the_frozen_room(
+    custody_room_to_freeze: CustodyRoom, local_aws: LocalAws, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    room = custody_room_to_freeze
+    captured = room.flow("memory", lambda: _capture_and_refuse(room, local_aws, tmp_path, monkeypatch))
+    artifact, known, source = captured["artifact"], captured["known"], captured["artifact"]["source"]
+    engine_settings, inv = room.service_settings, room.inv
+    bucket = inv["outputs"]["evidenceBucket"]
+    deploy_role = engine_settings.accounts[inv["region"]].deploy_role_arn
+    assert deploy_role
+    s3 = client_as(local_aws, deploy_role, "s3")
+
     # Frozen: the signed manifest lists the image's version with its hash and the artifact with both hashes,
     # and `forensics verify` re-hashes it from S3.
-    frozen = engine_client.post(
-        f"/v1/investigations/{inv_id}/freeze", json={"reason": "hold"}, headers=responder
-    )
-    assert frozen.status_code == 202, frozen.text
-    done = wait_operation(engine_client, frozen.json()["operation"]["id"], timeout=TIMEOUT)
-    assert done["state"] == "succeeded", done["error"]
+    done = room.frozen(local_aws)
     manifest_at = done["result"]["legal_hold"]["manifest"].removeprefix("s3://").split("/", 1)[1]
     manifest = json.loads(s3.get_object(Bucket=bucket, Key=manifest_at)["Body"].read())
     statement = manifest["statement"]

@@ -1,6 +1,8 @@
 """Files handed in as evidence, on the real engine and the local AWS: a presigned upload that S3 refuses for
 any bytes but the declared ones, and registering what is in incoming/evidence-artifacts/, which records each
-object's SHA-256 (checked against `sha256sum` of the file) in the custody chain."""
+object's SHA-256 (checked against `sha256sum` of the file) in the custody chain. The room is the custody
+features' shared one (tests/support/custody_room.py), whose responder hands files in through the room's
+responder role, by a grant bound to her own role."""
 
 from __future__ import annotations
 
@@ -18,31 +20,18 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from programs.forensic_env.access import INCOMING as PROGRAM_INCOMING
-from service.config import Settings
 from service.custody import uploads
 from service.investigations.models import Investigation
 from service.operations.models import OperationEvent
-from tests.support.api import ADMIN, issue, open_ready, wait_operation
+from tests.support.api import ADMIN, issue, wait_operation
 from tests.support.aws import client_as
-from tests.support.persons import Person, grant, local_people, with_people
+from tests.support.custody_room import CUSTODY_ROOM_GROUP, RESPONDER, CustodyRoom
+from tests.support.persons import grant
 from tools.local_aws.aws import LocalAws
 
-pytestmark = pytest.mark.engine
+pytestmark = [pytest.mark.engine, pytest.mark.xdist_group(name=CUSTODY_ROOM_GROUP)]
 
 TIMEOUT = 300
-# The responder who hands files in through the room's responder role, by a grant bound to her own role.
-RESPONDER = "rita@example.com"
-
-
-@pytest.fixture(scope="module")
-def people(local_aws: LocalAws) -> dict[str, Person]:
-    return local_people(local_aws, RESPONDER)
-
-
-@pytest.fixture
-def engine_settings(engine_settings: Settings, people: dict[str, Person]) -> Settings:
-    """The test's settings, binding the responder to her own role (where her grant points)."""
-    return with_people(engine_settings, *people.values())
 
 
 def _upload_url(client: TestClient, inv_id: str, headers: dict[str, str], **body: Any) -> httpx.Response:
@@ -61,7 +50,8 @@ def _registered(client: TestClient, inv_id: str, keys: list[str], headers: dict[
 
 def _evidence(client: TestClient, inv_id: str) -> dict[str, dict[str, Any]]:
     listed = client.get(f"/v1/investigations/{inv_id}/evidence", headers=ADMIN).json()
-    return {a["source"]["key"]: a for a in listed}
+    # By key, the room's artifacts that are not objects (a snapshot's) by id.
+    return {a["source"].get("key", a["id"]): a for a in listed}
 
 
 def _sha256sum(path: Path) -> str:
@@ -70,17 +60,14 @@ def _sha256sum(path: Path) -> str:
 
 
 def test_uploaded_and_handed_in_files_get_their_sha256_recorded(
-    engine_client: TestClient,
-    engine_settings: Settings,
-    local_aws: LocalAws,
-    people: dict[str, Person],
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    open_custody_room: CustodyRoom, local_aws: LocalAws, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    room = open_custody_room
+    engine_client, engine_settings, people = room.service, room.service_settings, room.people
     assert uploads.INCOMING == PROGRAM_INCOMING
     # Progress events are for large objects; a 3 MiB file stands in for one.
     monkeypatch.setattr(uploads, "PROGRESS_FROM_BYTES", 1 << 20)
-    inv_id = open_ready(engine_client, "SEC-1201", timeout=TIMEOUT)["id"]
+    inv_id = room.id
     responder = issue(engine_client, "responder", RESPONDER)
     # Her grant of the responder role (its `up` is the last engine step the room sees here).
     grant(engine_client, inv_id, "responder", responder, ADMIN, timeout=TIMEOUT)
@@ -88,6 +75,8 @@ def test_uploaded_and_handed_in_files_get_their_sha256_recorded(
     outputs = inv["outputs"]
     bucket = outputs["evidenceBucket"]
     analyst = issue(engine_client, "analyst", "ann@example.com")
+    # The room's other features add evidence of their own: whatever is refused adds nothing to it.
+    before = _evidence(engine_client, inv_id)
     deploy_role = engine_settings.accounts[inv["region"]].deploy_role_arn
     assert deploy_role
     s3 = client_as(local_aws, deploy_role, "s3")
@@ -108,7 +97,7 @@ def test_uploaded_and_handed_in_files_get_their_sha256_recorded(
         assert refused.status_code == 422, (name, refused.text)
     short_hash = _upload_url(engine_client, inv_id, responder, **{**declared, "sha256": "ab" * 31})
     assert short_hash.status_code == 422
-    assert _evidence(engine_client, inv_id) == {}
+    assert _evidence(engine_client, inv_id) == before
 
     # While an operation holds the investigation (and writes its custody chain), no upload is issued.
     session_factory = engine_client.app.state.session_factory  # type: ignore[attr-defined]
