@@ -165,6 +165,10 @@ class Settings(BaseSettings):
     # (tools.aws_standin.zygote), which forks each engine pass's provider from one already-imported process
     # instead of starting the stand-in afresh. Unset, or not answering: each pass starts its own.
     standin_zygote: Path | None = None
+    # Local target only: the Unix socket of the policy analyzer's zygote (tools.policy_shim.analyzer), which
+    # forks each engine pass's analyzer from one already-imported process. Unset, or not answering: each
+    # pass starts its own, as production always does.
+    analyzer_zygote: Path | None = None
     # The service's own AWS identity (role ARN). Freeze places legal holds and writes exports in the evidence
     # bucket, whose policy denies everyone else. `make run`: the IAM user forensics-service day zero makes
     # (tools.local_aws.day_zero); the suite's unenforced local AWS: empty (the account root's test keys).

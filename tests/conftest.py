@@ -26,6 +26,7 @@ from tools.local_aws import memory_tool, service_user
 from tools.local_aws.aws import LocalAws
 from tools.local_aws.service_user import ServiceUser
 from tools.local_servers import PostgresServer, RedisServer
+from tools.policy_shim.analyzer import AnalyzerZygote
 
 # The app, client and engine-client fixtures every suite of the service's packages uses.
 pytest_plugins = ["tests.support.service_fixtures"]
@@ -162,14 +163,33 @@ def standin_zygote() -> Iterator[StandinZygote | None]:
 
 
 @pytest.fixture(scope="session")
+def analyzer_zygote() -> Iterator[AnalyzerZygote | None]:
+    """The worker's policy analyzer zygote (tools.policy_shim.analyzer): every engine pass under the policy
+    packs forks its analyzer from it rather than start one afresh; its socket is in the environment, as the
+    stand-in zygote's is. Real AWS needs none (production starts the analyzer afresh)."""
+    if TARGET != "local":
+        yield None
+        return
+    folder = Path(tempfile.mkdtemp(prefix="forensics-zygote-"))
+    with (
+        AnalyzerZygote(folder / "analyzer.sock") as zygote,
+        mock.patch.dict(os.environ, {"FORENSICS_ANALYZER_ZYGOTE": str(zygote.path)}),
+    ):
+        yield zygote
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
 def pulumi_cli(
     request: pytest.FixtureRequest,
     tmp_path_factory: pytest.TempPathFactory,
     standin_zygote: StandinZygote | None,
+    analyzer_zygote: AnalyzerZygote | None,
 ) -> Path:
     """The pinned CLI that `make test` builds; tests that deploy need it and never fake it. Under
     `--engine-runs` a wrapper that counts deployments and then runs it (tests/support/engine_runs.py). The
-    engine passes it runs fork their stand-in provider from the worker's zygote (``standin_zygote``)."""
+    engine passes it runs fork their stand-in provider and policy analyzer from the worker's zygotes
+    (``standin_zygote``, ``analyzer_zygote``)."""
     cli = PROJECT_ROOT / ".tools" / "bin" / "pulumi"
     if not cli.exists():
         pytest.fail("the Pulumi CLI is missing: run the README's test command (make test), which builds it")

@@ -161,6 +161,9 @@ def pulumi_env(settings: Settings) -> dict[str, str]:
     if settings.target == "local" and settings.standin_zygote is not None:
         # The stand-in's launcher asks this zygote for its provider process (tools.aws_standin.launcher).
         env["FORENSICS_STANDIN_ZYGOTE"] = str(settings.standin_zygote)
+    if settings.target == "local" and settings.analyzer_zygote is not None:
+        # The policy shim's launcher asks this zygote for its analyzer process (tools.policy_shim.analyzer).
+        env["FORENSICS_ANALYZER_ZYGOTE"] = str(settings.analyzer_zygote)
     if settings.target == "local" and settings.backend_url.startswith("s3://"):
         # Locally an S3 state backend is a bucket of the local AWS: the CLI signs with its credentials.
         env["AWS_ACCESS_KEY_ID"] = settings.aws_access_key_id

@@ -4,8 +4,10 @@ service: read from /proc while a real preview runs.
 The unit twin (tests/unit/test_engine_child_env.py) checks the environment the service builds; this one
 reads what the runner, the Pulumi CLI, the provider plugin and the policy analyzer actually started with.
 Locally the provider plugin is the stand-in's launcher, and the provider it serves is a child of the
-stand-in zygote (tools.aws_standin.zygote), outside the engine's tree: it is read there too. Its environment
-in /proc is the zygote's (the one it was forked with; the launcher's replaces it inside the process).
+stand-in zygote (tools.aws_standin.zygote), outside the engine's tree: it is read there too; so is the
+policy analyzer, a child of the analyzer zygote (tools.policy_shim.analyzer) served to the shim's launcher.
+Their environment in /proc is the zygote's (the one they were forked with; the launcher's replaces it inside
+the process).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from tests.foundation.test_engine import TEST_PACK
 from tests.unit.test_engine_child_env import ENGINE_SECRETS, leaks, settings_with_sentinels
 from tools.aws_standin.zygote import StandinZygote
 from tools.local_aws.aws import LocalAws
+from tools.policy_shim.analyzer import AnalyzerZygote
 
 pytestmark = pytest.mark.engine
 
@@ -98,6 +101,7 @@ def test_engine_processes_get_no_secret_and_run_at_a_lower_priority(
     local_aws: LocalAws,
     pulumi_cli: Path,
     standin_zygote: StandinZygote | None,
+    analyzer_zygote: AnalyzerZygote | None,
 ) -> None:
     settings = settings_with_sentinels(
         monkeypatch,
@@ -110,14 +114,14 @@ def test_engine_processes_get_no_secret_and_run_at_a_lower_priority(
     )
     trees: list[ProcessTree] = []
     done = threading.Event()
-    zygote = ProcessTree(standin_zygote.pid) if standin_zygote is not None else None
+    zygotes = [ProcessTree(z.pid) for z in (standin_zygote, analyzer_zygote) if z is not None]
 
     def watch(pid: int) -> None:
         tree = ProcessTree(pid)
         trees.append(tree)
         while not done.wait(0.02):
             tree.scan()
-            if zygote is not None:
+            for zygote in zygotes:
                 zygote.scan()
 
     request = OperationRequest(
@@ -146,9 +150,20 @@ def test_engine_processes_get_no_secret_and_run_at_a_lower_priority(
     # launcher) and the policy analyzer.
     for marker in ("service.orchestration.engine_child", "bin/pulumi ", "aws_standin", "pulumi.policy"):
         assert tree.find(marker), f"never saw a process running {marker!r}: {seen}"
-    # The provider the launcher had the zygote fork.
-    forked = zygote.without_root() if zygote is not None else ProcessTree(0)
-    assert zygote is None or forked.find("tools.aws_standin.zygote"), "never saw the zygote fork a provider"
+    # The provider and the analyzer the launchers had the zygotes fork.
+    forked = ProcessTree(0)
+    for zygote in zygotes:
+        children = zygote.without_root()
+        for table, kept in (
+            (children.environments, forked.environments),
+            (children.niceness, forked.niceness),
+            (children.sessions, forked.sessions),
+        ):
+            kept.update(table)
+    if standin_zygote is not None:
+        assert forked.find("tools.aws_standin.zygote"), "never saw the stand-in zygote fork a provider"
+    if analyzer_zygote is not None:
+        assert forked.find("tools.policy_shim.analyzer"), "never saw the analyzer zygote fork an analyzer"
 
     everyone = {**tree.environments, **forked.environments}
     assert leaks((f"{pid} {command}", env) for (pid, command), env in everyone.items()) == []

@@ -9,7 +9,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +18,7 @@ import pytest
 from google.protobuf import struct_pb2
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
+from tests.support.zygotes import children, gone, wait_gone, wait_reaped
 from tools.aws_standin.zygote import StandinZygote
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -30,28 +30,6 @@ VPC = "urn:pulumi:s::forensics::aws:ec2/vpc:Vpc::net-vpc"
 def zygote(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StandinZygote]:
     with StandinZygote(tmp_path_factory.mktemp("zygote") / "standin.sock") as started:
         yield started
-
-
-def _children(pid: int) -> set[int]:
-    found: set[int] = set()
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        found |= {int(child) for child in (task / "children").read_text().split()}
-    return found
-
-
-def _gone(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except FileNotFoundError:
-        return True
-    return state == "Z"
-
-
-def _wait_gone(pid: int) -> None:
-    deadline = time.monotonic() + 10
-    while not _gone(pid):
-        assert time.monotonic() < deadline, f"process {pid} is still running"
-        time.sleep(0.05)
 
 
 @dataclass
@@ -74,7 +52,7 @@ class Pass:
 
 
 def _start(socket_path: Path, zygote_pid: int | None) -> Pass:
-    before = _children(zygote_pid) if zygote_pid is not None else set()
+    before = children(zygote_pid) if zygote_pid is not None else set()
     env = {**os.environ, "FORENSICS_STANDIN_ZYGOTE": str(socket_path)}
     launcher = subprocess.Popen(
         [str(PLUGIN), "127.0.0.1:1"],
@@ -88,7 +66,7 @@ def _start(socket_path: Path, zygote_pid: int | None) -> Pass:
     if zygote_pid is None:
         provider = launcher.pid
     else:
-        (provider,) = _children(zygote_pid) - before
+        (provider,) = children(zygote_pid) - before
     channel = grpc.insecure_channel(f"127.0.0.1:{port}")
     return Pass(launcher, provider, provider_pb2_grpc.ResourceProviderStub(channel), channel)
 
@@ -123,7 +101,7 @@ def test_each_start_is_a_fresh_process_forked_from_the_zygote(zygote: StandinZyg
         try:
             # Another process, the zygote's child (not the launcher), with none of the first one's state.
             assert second.provider != first.provider
-            assert {first.provider, second.provider} <= _children(zygote.pid)
+            assert {first.provider, second.provider} <= children(zygote.pid)
             assert {first.provider, second.provider}.isdisjoint({first.launcher.pid, second.launcher.pid})
             assert _previewed_tags(second.stub) == {"Name": "net"}
         finally:
@@ -138,7 +116,7 @@ def test_an_interrupt_to_the_launcher_stops_the_provider_gracefully(zygote: Stan
         started.launcher.send_signal(signal.SIGINT)
         # The provider's own graceful stop ends it with 0, and the launcher with it.
         assert started.launcher.wait(timeout=30) == 0
-        _wait_gone(started.provider)
+        wait_gone(started.provider)
     finally:
         started.close()
 
@@ -149,7 +127,7 @@ def test_a_terminated_launcher_ends_as_its_provider_does(zygote: StandinZygote) 
         started.launcher.send_signal(signal.SIGTERM)
         # The provider died of the SIGTERM passed on to it, and the launcher reports the same death.
         assert started.launcher.wait(timeout=30) == -signal.SIGTERM
-        _wait_gone(started.provider)
+        wait_gone(started.provider)
     finally:
         started.close()
 
@@ -157,15 +135,12 @@ def test_a_terminated_launcher_ends_as_its_provider_does(zygote: StandinZygote) 
 def test_a_killed_launcher_leaves_no_provider_behind(zygote: StandinZygote) -> None:
     started = _start(zygote.path, zygote.pid)
     try:
-        assert not _gone(started.provider)
+        assert not gone(started.provider)
         started.launcher.kill()
         assert started.launcher.wait(timeout=10) == -signal.SIGKILL
-        _wait_gone(started.provider)
+        wait_gone(started.provider)
         # And reaped by the zygote (a zombie until then).
-        deadline = time.monotonic() + 10
-        while started.provider in _children(zygote.pid):
-            assert time.monotonic() < deadline, "the zygote never reaped the killed launcher's provider"
-            time.sleep(0.05)
+        wait_reaped(zygote.pid, started.provider)
     finally:
         started.close()
 
@@ -185,6 +160,7 @@ def test_without_a_zygote_the_launcher_runs_the_stand_in_itself(tmp_path: Path) 
 _STARTER = """
 import sys
 from pathlib import Path
+from tests.support.zygotes import children, gone, wait_gone, wait_reaped
 from tools.aws_standin.zygote import StandinZygote
 zygote = StandinZygote(Path(sys.argv[1])).start()
 print(zygote.pid, flush=True)
@@ -207,8 +183,8 @@ def test_a_zygote_whose_starter_is_killed_ends_and_its_providers_with_it(tmp_pat
         try:
             starter.kill()  # no chance to stop the zygote
             starter.wait(timeout=10)
-            _wait_gone(zygote_pid)
-            _wait_gone(started.provider)
+            wait_gone(zygote_pid)
+            wait_gone(started.provider)
         finally:
             started.close()
     finally:

@@ -39,11 +39,24 @@ def test_the_switches_line_sets_each_kind_alone_beside_its_share_of_the_four() -
 def test_the_stand_in_is_one_kind_however_it_is_hosted() -> None:
     """A provider forked from the zygote keeps the zygote's command line; the launcher the engine starts
     names its script: all of it is the stand-in's CPU, as the stand-in started afresh is."""
-    python = "/repo/.venv/bin/python"
+    python, launcher = "/repo/.venv/bin/python", "/repo/tools/zygote/launcher.py"
     for command in (
         "bash /repo/tools/bin/pulumi-resource-aws 127.0.0.1:1",
         f"{python} -u -m tools.aws_standin 127.0.0.1:1",
-        f"{python} -I -S /repo/tools/aws_standin/launcher.py 127.0.0.1:1",
-        f"{python} -m tools.aws_standin.zygote /tmp/forensics-zygote-x/standin.sock",
+        f"{python} -I -S {launcher} FORENSICS_STANDIN_ZYGOTE tools.aws_standin 127.0.0.1:1",
+        f"{python} -m tools.zygote.server tools.aws_standin.zygote /tmp/forensics-zygote-x/standin.sock",
     ):
         assert cpu.kind_of(command) == cpu.STANDIN, command
+
+
+def test_the_policy_analyzer_is_one_kind_however_it_is_hosted() -> None:
+    """An analyzer forked from its zygote keeps the zygote's command line; the launcher the shim starts
+    names the module it stands for: all of it is the analyzer's CPU, as the analyzer started afresh is."""
+    python, launcher = "/repo/.venv/bin/python", "/repo/tools/zygote/launcher.py"
+    for command in (
+        "bash /repo/tools/policy_shim/pulumi-analyzer-policy-python 127.0.0.1:1 .",
+        f"{python} -u -m pulumi.policy 127.0.0.1:1 .",
+        f"{python} -I -S {launcher} FORENSICS_ANALYZER_ZYGOTE pulumi.policy 127.0.0.1:1 .",
+        f"{python} -m tools.zygote.server tools.policy_shim.analyzer /tmp/forensics-zygote-x/analyzer.sock",
+    ):
+        assert cpu.kind_of(command) == "policy analyzer", command

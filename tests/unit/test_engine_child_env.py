@@ -109,6 +109,8 @@ def test_the_child_env_holds_no_secret_but_the_passphrase(
         "FORENSICS_PYTHON",
         # The stand-in zygote's socket (local target, when one runs: the suite's does).
         "FORENSICS_STANDIN_ZYGOTE",
+        # The policy analyzer zygote's socket (likewise).
+        "FORENSICS_ANALYZER_ZYGOTE",
         *POLICY_PACK_SETTINGS,
         *POLICY_PACK_LIST_SETTINGS,
         *POLICY_PACK_AWS_VARIABLES,
@@ -183,3 +185,21 @@ def test_the_standin_zygote_is_named_to_the_engine_only_locally(
     env = engine_environment.engine_process_env(named)
     assert env.get("FORENSICS_STANDIN_ZYGOTE") == (str(zygote) if target == "local" else None)
     assert "FORENSICS_STANDIN_ZYGOTE" not in engine_environment.engine_process_env(unnamed)
+
+
+@pytest.mark.parametrize("target", ["local", "aws"])
+def test_the_analyzer_zygote_is_named_to_the_engine_only_locally(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, target: str
+) -> None:
+    """The policy shim's launcher finds the zygote it forks the analyzer from in the engine's environment;
+    for real AWS the shim starts the analyzer afresh, as without a zygote. Unset, nothing names one."""
+    monkeypatch.delenv("FORENSICS_ANALYZER_ZYGOTE", raising=False)
+    zygote = tmp_path / "analyzer.sock"
+    named = Settings(
+        target=target, data_dir=tmp_path, aws_endpoint_url="https://127.0.0.1:1", analyzer_zygote=zygote
+    )
+    unnamed = Settings(target=target, data_dir=tmp_path, aws_endpoint_url="https://127.0.0.1:1")
+
+    env = engine_environment.engine_process_env(named)
+    assert env.get("FORENSICS_ANALYZER_ZYGOTE") == (str(zygote) if target == "local" else None)
+    assert "FORENSICS_ANALYZER_ZYGOTE" not in engine_environment.engine_process_env(unnamed)

@@ -51,26 +51,32 @@ HEADERS = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json
 CORES = os.cpu_count() or 1
 
 
-def _local_aws(standin_zygote: bool = True) -> LocalAws:
+def _local_aws(standin_zygote: bool = True, analyzer_zygote: bool = True) -> LocalAws:
     """The benchmark's local AWS enforces IAM, as the suite's does: the clean rooms are built through the
     seed's scoped deploy role (tools.local_aws.seed), the sample affected account entered as its operator.
-    With the stand-in zygote, as the suite and ``make run`` start it (each engine pass forks its provider)."""
-    return LocalAws(enforce_iam=True, member_accounts=(LOCAL_SOURCE_ACCOUNT,), standin_zygote=standin_zygote)
+    With the stand-in and analyzer zygotes, as the suite and ``make run`` start them (each engine pass forks
+    its provider and its policy analyzer)."""
+    return LocalAws(
+        enforce_iam=True,
+        member_accounts=(LOCAL_SOURCE_ACCOUNT,),
+        standin_zygote=standin_zygote,
+        analyzer_zygote=analyzer_zygote,
+    )
 
 
 def outside_cpu(aws: LocalAws) -> float:
     """CPU seconds so far of what runs outside the service's process tree: the local AWS (moto) and the
-    stand-in zygote with every provider it forked (reaped ones included)."""
+    zygotes with every provider and analyzer they forked (reaped ones included)."""
     spent = cpu.times(aws.pid).own
-    if aws.zygote_pid is not None:
-        spent += cpu.tree_total(aws.zygote_pid)
+    for pid in aws.zygote_pids:
+        spent += cpu.tree_total(pid)
     return spent
 
 
 def outside_roots(aws: LocalAws) -> list[int]:
-    """The processes to sample besides the service's tree: moto, and the zygote whose children serve the
-    engine passes as their provider."""
-    return [aws.pid] + ([aws.zygote_pid] if aws.zygote_pid is not None else [])
+    """The processes to sample besides the service's tree: moto, and the zygotes whose children serve the
+    engine passes as their provider and analyzer."""
+    return [aws.pid, *aws.zygote_pids]
 
 
 def _settings(root: Path, aws: LocalAws, **overrides: Any) -> Settings:
@@ -84,6 +90,7 @@ def _settings(root: Path, aws: LocalAws, **overrides: Any) -> Settings:
         aws_secret_access_key=SecretStr(aws.secret_access_key),
         pulumi_cli_dir=PROJECT_ROOT / ".tools" / "bin",
         standin_zygote=aws.standin_zygote,
+        analyzer_zygote=aws.analyzer_zygote,
         bootstrap_admin_token=SecretStr(TOKEN),
         jobs_poll_max_delay=0.1,
         **overrides,
@@ -574,19 +581,30 @@ def main() -> None:
         action="store_true",
         help="start the stand-in provider afresh for every engine pass (no zygote), for a before/after",
     )
+    parser.add_argument(
+        "--no-analyzer-zygote",
+        action="store_true",
+        help="start the policy analyzer afresh for every engine pass (no zygote), for a before/after",
+    )
     args = parser.parse_args()
     if args.bootstrap_only:
         with tempfile.TemporaryDirectory() as tmp:
             print(day_zero.figures(Path(tmp)))
         return
     if args.throughput_only:
-        with _local_aws(not args.no_standin_zygote) as aws, tempfile.TemporaryDirectory() as tmp:
+        with (
+            _local_aws(not args.no_standin_zygote, not args.no_analyzer_zygote) as aws,
+            tempfile.TemporaryDirectory() as tmp,
+        ):
             print(throughput.line(args.rooms, throughput.per_minute(Path(tmp), aws, args.rooms)))
         return
     load_before = os.getloadavg()
     bare: list[tuple[float, float, dict[str, float]]] = []
     gated: list[tuple[float, float, dict[str, float]]] = []
-    with _local_aws(not args.no_standin_zygote) as aws, tempfile.TemporaryDirectory() as tmp:
+    with (
+        _local_aws(not args.no_standin_zygote, not args.no_analyzer_zygote) as aws,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
         settings = _settings(Path(tmp) / "deploy", aws, api_port=free_port())
         local_aws_priority = local_aws_at_consumer_priority(aws.pid, settings.consumer_niceness)
         print(f"  {local_aws_priority}", flush=True)

@@ -142,7 +142,8 @@ def kind_of(cmdline: str) -> str:
         # The bare deployment's process is what the engine child is to the service: the Automation API and
         # the program (inline), in one interpreter.
         return "program + Automation API"
-    if "pulumi.policy" in cmdline or "pulumi-analyzer" in cmdline:
+    # The analyzer as the shim starts it, its launcher, or a child of its zygote (tools.policy_shim.analyzer).
+    if "pulumi.policy" in cmdline or "pulumi-analyzer" in cmdline or "policy_shim" in cmdline:
         return "policy analyzer"
     if "aws_standin" in cmdline or "pulumi-resource-aws" in cmdline:
         return STANDIN

@@ -30,6 +30,7 @@ from urllib3.exceptions import InsecureRequestWarning
 
 from tools.aws_standin.zygote import StandinZygote
 from tools.local_aws import tls
+from tools.policy_shim.analyzer import AnalyzerZygote
 
 # The local endpoint's certificate is self-signed by design; the warning would only be noise.
 warnings.filterwarnings("ignore", category=InsecureRequestWarning)
@@ -54,8 +55,9 @@ _MEMBER_ACCOUNT_ACTIONS = 3
 # The local AWSs this process started, by endpoint: an operator's step given only a service's settings (the
 # suite's seed) finds the administrator of the local AWS they point at here (``LocalAws.started_at``).
 _STARTED: dict[str, LocalAws] = {}
-# The stand-in zygote's socket, in the local AWS's own folder.
+# The zygotes' sockets, in the local AWS's own folder.
 ZYGOTE_SOCKET = "standin-zygote.sock"
+ANALYZER_ZYGOTE_SOCKET = "analyzer-zygote.sock"
 
 
 class LocalAws:
@@ -66,6 +68,8 @@ class LocalAws:
     ``standin_zygote=True`` (``make run``, ``make local-aws``, the benchmark): the stand-in provider's zygote
     starts beside it (``tools.aws_standin.zygote``), its socket ``aws.standin_zygote`` (the service's setting
     of that name), so the engines deploying here fork their provider rather than start it afresh.
+    ``analyzer_zygote=True`` likewise starts the policy analyzer's zygote (``tools.policy_shim.analyzer``),
+    its socket ``aws.analyzer_zygote`` (the service's setting of that name).
 
     ``enforce_iam=True``: a local AWS that checks IAM, as ``make run``'s and the suite's shared one do (a
     permission a role lacks fails as AccessDenied). How it works and what it does not judge:
@@ -111,6 +115,7 @@ class LocalAws:
         tls_dir: Path | None = None,
         member_accounts: tuple[str, ...] = (),
         standin_zygote: bool = False,
+        analyzer_zygote: bool = False,
     ) -> None:
         self.port = port or free_port()
         # The certificate's folder: given (it outlives the launcher), or a private one removed at stop.
@@ -136,6 +141,10 @@ class LocalAws:
         self._want_zygote = standin_zygote
         self._zygote: StandinZygote | None = None
         self.standin_zygote: Path | None = None
+        # The policy analyzer's zygote likewise (``tools.policy_shim.analyzer``, setting analyzer_zygote).
+        self._want_analyzer_zygote = analyzer_zygote
+        self._analyzer_zygote: AnalyzerZygote | None = None
+        self.analyzer_zygote: Path | None = None
 
     def start(self, timeout: float = 60.0) -> LocalAws:
         env = {
@@ -186,6 +195,8 @@ class LocalAws:
                     raise
             if self._want_zygote:
                 self._start_zygote()
+            if self._want_analyzer_zygote:
+                self._start_analyzer_zygote()
             _STARTED[self.endpoint_url] = self
             return self
         self.stop()
@@ -271,6 +282,23 @@ class LocalAws:
             return
         self.standin_zygote = path
 
+    def _start_analyzer_zygote(self) -> None:
+        """The policy analyzer's zygote beside this local AWS; one that cannot start costs speed only: the
+        policy shim's launcher starts the analyzer itself."""
+        path = self.tls_dir / ANALYZER_ZYGOTE_SOCKET
+        try:
+            self._analyzer_zygote = AnalyzerZygote(path).start()
+        except (OSError, RuntimeError) as exc:
+            logging.getLogger(__name__).warning("no analyzer zygote (%s): analyzers start afresh", exc)
+            return
+        self.analyzer_zygote = path
+
+    @property
+    def zygote_pids(self) -> list[int]:
+        """The zygotes' process ids (the benchmark reads their CPU time: every engine pass's provider and
+        analyzer is a child of one)."""
+        return [z.pid for z in (self._zygote, self._analyzer_zygote) if z is not None]
+
     @property
     def zygote_pid(self) -> int | None:
         """The stand-in zygote's process id, if one runs (the benchmark reads its CPU time: every engine
@@ -283,6 +311,10 @@ class LocalAws:
             self._zygote.stop()
             self._zygote = None
             self.standin_zygote = None
+        if self._analyzer_zygote is not None:
+            self._analyzer_zygote.stop()
+            self._analyzer_zygote = None
+            self.analyzer_zygote = None
         if self._proc is not None and self._proc.poll() is None:
             self._proc.terminate()
             try:

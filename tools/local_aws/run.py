@@ -33,12 +33,17 @@ def local_aws(settings: Settings) -> Iterator[LocalAws | None]:
     if settings.target != "local" or settings.aws_endpoint_url:
         yield None
     else:
-        with LocalAws(region=settings.aws_region, enforce_iam=True, standin_zygote=True) as aws:
+        with LocalAws(
+            region=settings.aws_region, enforce_iam=True, standin_zygote=True, analyzer_zygote=True
+        ) as aws:
             # The local endpoint's certificate is its own CA: verified with it, never unchecked.
             os.environ["FORENSICS_AWS_CA_BUNDLE"] = str(aws.ca_file)
             os.environ["FORENSICS_AWS_ENDPOINT_URL"] = aws.endpoint_url
             # Engine passes fork their stand-in provider from the local AWS's zygote.
             os.environ["FORENSICS_STANDIN_ZYGOTE"] = str(aws.standin_zygote)
+            # And their policy analyzer from its own.
+            if aws.analyzer_zygote is not None:
+                os.environ["FORENSICS_ANALYZER_ZYGOTE"] = str(aws.analyzer_zygote)
             yield aws
 
 

@@ -40,6 +40,8 @@ def node_settings(aws: LocalAws, state_bucket: str) -> dict[str, str]:
         "FORENSICS_AWS_CA_BUNDLE": str(aws.ca_file),
         # The stand-in provider's zygote: the nodes on this machine fork their engines' providers from it.
         **({"FORENSICS_STANDIN_ZYGOTE": str(aws.standin_zygote)} if aws.standin_zygote else {}),
+        # And the policy analyzer's zygote: their engines' analyzers fork from it.
+        **({"FORENSICS_ANALYZER_ZYGOTE": str(aws.analyzer_zygote)} if aws.analyzer_zygote else {}),
         "FORENSICS_PULUMI_BACKEND_URL": aws.state_backend_url(state_bucket),
         # The memory capture tool, unless one is configured: the local AWS's stand-in for AVML.
         **memory_tool.configure(os.environ),
@@ -78,6 +80,7 @@ def main(argv: list[str] | None = None) -> None:
         tls_dir=settings.data_dir / "local-aws",
         enforce_iam=True,
         standin_zygote=True,
+        analyzer_zygote=True,
     ) as aws:
         values = node_settings(aws, args.state_bucket)
         # Day zero reaches the local AWS the way the nodes will: by the endpoint, verified with the CA file.

@@ -1,13 +1,14 @@
-"""The ``aws`` provider plugin the engine starts when a stand-in zygote serves (``tools.aws_standin.zygote``).
+"""The plugin process the engine starts when a zygote serves its kind (``tools.zygote.server``).
 
-Run as ``python -I -S launcher.py <engine address> [flags]`` by ``tools/bin/pulumi-resource-aws`` (standard
-library only, no site: it stays cheap). It connects to the zygote's socket (``FORENSICS_STANDIN_ZYGOTE``,
-set by the service for the local target only), hands over its arguments, environment, working folder,
-niceness and standard streams, and waits: the forked child prints the port on the engine's pipe and logs
-where the engine reads. SIGINT, SIGTERM, SIGHUP and SIGQUIT to the launcher go on to the child; the child's
-exit becomes the launcher's (the same code, or death by the same signal). If the launcher dies, even by
-SIGKILL, the zygote sees its connection close and kills the child. With no zygote reachable it becomes the
-stand-in itself (``python -u -m tools.aws_standin``), as without a zygote.
+Run as ``python -I -S launcher.py <socket variable> <module> [args]`` by a plugin executable
+(``tools/bin/pulumi-resource-aws``, ``tools/policy_shim/pulumi-analyzer-policy-python``; standard library
+only, no site: it stays cheap). It connects to the zygote's socket, named by the environment variable
+``<socket variable>`` (set by the service for the local target only), hands over its arguments, environment,
+working folder, niceness and standard streams, and waits: the forked child prints its port on the engine's
+pipe and logs where the engine reads. SIGINT, SIGTERM, SIGHUP and SIGQUIT to the launcher go on to the child;
+the child's exit becomes the launcher's (the same code, or death by the same signal). If the launcher dies,
+even by SIGKILL, the zygote sees its connection close and kills the child. With no zygote reachable it
+becomes the process itself (``python -u -m <module> [args]``), as without a zygote.
 """
 
 from __future__ import annotations
@@ -19,8 +20,7 @@ import socket
 import struct
 import sys
 
-ZYGOTE_VARIABLE = "FORENSICS_STANDIN_ZYGOTE"
-# The request's header: the payload's length (tools.aws_standin.zygote reads it).
+# The request's header: the payload's length (tools.zygote.server reads it).
 HEADER = struct.Struct("!I")
 RELAYED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
 
@@ -30,10 +30,10 @@ def encode_request(cwd: str, niceness: int, argv: list[str], env: dict[str, str]
     return b"\0".join(os.fsencode(f) for f in fields)
 
 
-def run_standin(argv: list[str]) -> None:
-    """Become the stand-in itself, as the plugin script runs it without a zygote."""
+def run_unserved(module: str, argv: list[str]) -> None:
+    """Become the process itself, as the plugin script runs it without a zygote."""
     python = sys.executable
-    os.execv(python, [python, "-u", "-m", "tools.aws_standin", *argv])
+    os.execv(python, [python, "-u", "-m", module, *argv])
 
 
 def connect(path: str) -> socket.socket | None:
@@ -47,7 +47,7 @@ def connect(path: str) -> socket.socket | None:
 
 
 def serve_through(sock: socket.socket, argv: list[str]) -> int:
-    """Have the zygote fork the stand-in with this process's streams; its exit status, as a wait status
+    """Have the zygote fork its process with this process's streams; its exit status, as a wait status
     (negative: the signal it died of)."""
     payload = encode_request(os.getcwd(), os.getpriority(os.PRIO_PROCESS, 0), argv, dict(os.environ))
     socket.send_fds(sock, [HEADER.pack(len(payload))], [0, 1, 2])
@@ -64,7 +64,7 @@ def serve_through(sock: socket.socket, argv: list[str]) -> int:
     while True:
         chunk = sock.recv(256)
         if not chunk:
-            sys.stderr.write("aws stand-in: the zygote went away before the provider ended\n")
+            sys.stderr.write("zygote launcher: the zygote went away before its child ended\n")
             return 1
         received += chunk
         for line in received.split(b"\n")[:-1]:
@@ -77,12 +77,15 @@ def serve_through(sock: socket.socket, argv: list[str]) -> int:
 
 
 def main(argv: list[str]) -> None:
-    path = os.environ.get(ZYGOTE_VARIABLE)
+    if len(argv) < 2:
+        raise SystemExit("usage: launcher.py <socket variable> <module> [args]")
+    variable, module, args = argv[0], argv[1], argv[2:]
+    path = os.environ.get(variable)
     sock = connect(path) if path else None
     if sock is None:
-        run_standin(argv)
+        run_unserved(module, args)
         return
-    status = serve_through(sock, argv)
+    status = serve_through(sock, args)
     if status < 0:
         signal.signal(-status, signal.SIG_DFL)
         os.kill(os.getpid(), -status)

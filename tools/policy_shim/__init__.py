@@ -1,0 +1,1 @@
+"""The policy analyzer plugin the engine starts (``pulumi-analyzer-policy-python``) and its zygote entry."""
