@@ -31,6 +31,7 @@ from fastapi.testclient import TestClient
 
 from service.config import LOCAL_SOURCE_ACCOUNT, Settings
 from service.main import create_app
+from tests.support import room_stages
 from tests.support.api import ADMIN, open_body, wait_operation
 from tests.support.disk_images import source_evidence
 from tests.support.persons import Person, local_people, with_people
@@ -61,22 +62,15 @@ STAGE_FIXTURES = {"open_custody_room": Stage.OPEN, "custody_room_to_freeze": Sta
 
 
 def in_stage_order(items: list[pytest.Item]) -> None:
-    """Reorders, in place, the tests that read the room by the stage they read (stable: in collection order
-    within a stage), in the places those tests already hold; every other test keeps its place."""
-    places = [n for n, item in enumerate(items) if _stage_of(item) is not None]
-    ordered = sorted((items[n] for n in places), key=lambda item: _stage_of(item) or Stage.NEW)
-    for place, item in zip(places, ordered, strict=True):
-        items[place] = item
+    """Reorders, in place, the tests that read this room by the stage they read (room_stages)."""
+    room_stages.in_stage_order(items, STAGE_FIXTURES)
 
 
 def last_of_room(items: list[pytest.Item]) -> pytest.Item | None:
     """The last of ``items`` that reads the room."""
-    return next((item for item in reversed(items) if _stage_of(item) is not None), None)
-
-
-def _stage_of(item: pytest.Item) -> Stage | None:
-    stages = [STAGE_FIXTURES[name] for name in getattr(item, "fixturenames", ()) if name in STAGE_FIXTURES]
-    return max(stages) if stages else None
+    return next(
+        (item for item in reversed(items) if room_stages.stage_of(item, STAGE_FIXTURES) is not None), None
+    )
 
 
 @dataclass

@@ -39,6 +39,7 @@ from programs.forensic_env.access import INCOMING, INVESTIGATION_SESSION_TAG, RE
 from programs.forensic_env.config import GRANT_EXPIRY_FORMAT
 from programs.forensic_env.trust import PERSON_ROLES
 from service.orchestration.messages import OperationKind, OperationResult
+from tests.support import room_stages
 from tests.support.aws import Clients, clients_with
 from tests.support.deploy_targets import DeployTarget
 from tests.support.persons import Endpoint, Person, declared_grant, make_person
@@ -66,17 +67,8 @@ STAGE_FIXTURES["ended_room"] = Stage.ENDED
 
 
 def in_stage_order(items: list[pytest.Item]) -> None:
-    """Reorders, in place, the tests that read the room by the stage they read (stable: in collection order
-    within a stage), in the places those tests already hold; every other test keeps its place."""
-    places = [n for n, item in enumerate(items) if _stage_of(item) is not None]
-    ordered = sorted((items[n] for n in places), key=lambda item: _stage_of(item) or Stage.NEW)
-    for place, item in zip(places, ordered, strict=True):
-        items[place] = item
-
-
-def _stage_of(item: pytest.Item) -> Stage | None:
-    stages = [STAGE_FIXTURES[name] for name in getattr(item, "fixturenames", ()) if name in STAGE_FIXTURES]
-    return max(stages) if stages else None
+    """Reorders, in place, the tests that read this room by the stage they read (room_stages)."""
+    room_stages.in_stage_order(items, STAGE_FIXTURES)
 
 
 def role_clients(target: DeployTarget, credentials: dict[str, Any]) -> Clients:
