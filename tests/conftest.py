@@ -13,6 +13,7 @@ from unittest import mock
 import pytest
 
 from service.config import LOCAL_SOURCE_ACCOUNT, PROJECT_ROOT, Settings
+from tests.support import zygotes
 from tests.support.databases import migrated_postgres
 from tests.support.early_servers import SERVERS, start_needed, suite_local_aws
 from tests.support.engine_runs import EngineRunCounter, wrapper_cli
@@ -153,13 +154,8 @@ def standin_zygote() -> Iterator[StandinZygote | None]:
     if TARGET != "local":
         yield None
         return
-    folder = Path(tempfile.mkdtemp(prefix="forensics-zygote-"))
-    with (
-        StandinZygote(folder / "standin.sock") as zygote,
-        mock.patch.dict(os.environ, {"FORENSICS_STANDIN_ZYGOTE": str(zygote.path)}),
-    ):
+    with zygotes.serving(StandinZygote, "standin.sock", "FORENSICS_STANDIN_ZYGOTE") as zygote:
         yield zygote
-    shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
@@ -170,13 +166,8 @@ def analyzer_zygote() -> Iterator[AnalyzerZygote | None]:
     if TARGET != "local":
         yield None
         return
-    folder = Path(tempfile.mkdtemp(prefix="forensics-zygote-"))
-    with (
-        AnalyzerZygote(folder / "analyzer.sock") as zygote,
-        mock.patch.dict(os.environ, {"FORENSICS_ANALYZER_ZYGOTE": str(zygote.path)}),
-    ):
+    with zygotes.serving(AnalyzerZygote, "analyzer.sock", "FORENSICS_ANALYZER_ZYGOTE") as zygote:
         yield zygote
-    shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -1,10 +1,38 @@
-"""What the zygote tests (tests/standin/test_zygote.py, tests/foundation/test_analyzer_zygote.py) read of
-the processes a zygote forks: its children, and whether one has ended."""
+"""A worker's zygote as the session fixtures serve it (tests/conftest.py), and what the zygote tests
+(tests/standin/test_zygote.py, tests/foundation/test_analyzer_zygote.py) read of the processes a zygote forks:
+its children, and whether one has ended."""
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
+from unittest import mock
+
+from tools.zygote.server import ZygoteProcess
+
+Z = TypeVar("Z", bound=ZygoteProcess)
+
+
+@contextmanager
+def serving(zygote: Callable[[Path], Z], socket_name: str, variable: str) -> Iterator[Z]:
+    """``zygote`` started on a socket in a folder of its own, the socket's path in the environment as
+    ``variable``, so every Settings a test builds and every process it starts (nodes, engine children) reads
+    it; stopped and its folder removed on exit."""
+    folder = Path(tempfile.mkdtemp(prefix="forensics-zygote-"))
+    try:
+        with (
+            zygote(folder / socket_name) as started,
+            mock.patch.dict(os.environ, {variable: str(started.path)}),
+        ):
+            yield started
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def children(pid: int) -> set[int]:
