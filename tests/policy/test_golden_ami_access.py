@@ -42,6 +42,10 @@ def moto(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    # The tests ask EC2 about the golden image they register. moto would otherwise build its catalogue of
+    # Amazon's public images in every region backend a test touches (half a CPU-second a test), images no
+    # test here names and the rule never sees.
+    monkeypatch.setenv("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
     monkeypatch.setattr(aws_access, "connect", REAL_CONNECT)
     monkeypatch.setattr(aws_access, "_connections", {})
     with mock_aws():
