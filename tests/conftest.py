@@ -18,6 +18,7 @@ from tests.support.databases import migrated_postgres
 from tests.support.early_servers import SERVERS, start_needed, suite_local_aws
 from tests.support.engine_runs import EngineRunCounter, wrapper_cli
 from tests.support.local_day_zero import DayZero, deploy_day_zero
+from tests.support.postgres_clusters import migrated_postgres_server
 from tests.support.scheduling import longest_first
 from tests.support.settings import make_engine_settings
 from tests.support.targets import TARGET
@@ -210,7 +211,7 @@ def module_engine_settings(
 
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[PostgresServer]:
-    with SERVERS.serve("postgres", PostgresServer().start) as server:
+    with SERVERS.serve("postgres", migrated_postgres_server) as server:
         yield server
 
 

@@ -28,6 +28,8 @@ from tools.system_packages import install_hint, locate
 # The unprivileged account PostgreSQL runs as when we are root (created by Debian's postgresql-common).
 POSTGRES_ACCOUNT = "postgres"
 _START_TIMEOUT = 60.0
+# How ``initdb`` makes a cluster: a kept copy of one (tests/support/postgres_clusters.py) is keyed on these.
+INITDB_OPTIONS = ("--auth=trust", "-E", "UTF8", "--no-sync")
 
 
 def free_port() -> int:
@@ -57,14 +59,17 @@ def _wait_for_port(port: int, process: subprocess.Popen[bytes] | None, what: str
 
 
 class PostgresServer:
-    """``initdb`` + ``pg_ctl start`` in a temporary folder; ``database()`` hands out fresh databases."""
+    """``initdb`` + ``pg_ctl start`` in a temporary folder; ``database()`` hands out fresh databases. Given a
+    ``cluster`` (the data folder of a cluster ``save_cluster`` kept), it starts on a copy of that instead of a
+    new one."""
 
     user = "forensics"
 
-    def __init__(self) -> None:
+    def __init__(self, cluster: Path | None = None) -> None:
         self.port = free_port()
         self.folder = Path(tempfile.mkdtemp(prefix="forensics-pg-"))
         self.data = self.folder / "data"
+        self.cluster = cluster
         self._as: list[str] = []
 
     def _run(self, *args: str) -> subprocess.CompletedProcess[str]:
@@ -75,11 +80,18 @@ class PostgresServer:
 
     def start(self) -> PostgresServer:
         initdb, pg_ctl = _require("initdb"), _require("pg_ctl")
+        owner: pwd.struct_passwd | None = None
         if os.geteuid() == 0:
-            account = pwd.getpwnam(POSTGRES_ACCOUNT)
-            os.chown(self.folder, account.pw_uid, account.pw_gid)
+            owner = pwd.getpwnam(POSTGRES_ACCOUNT)
+            os.chown(self.folder, owner.pw_uid, owner.pw_gid)
             self._as = ["runuser", "-u", POSTGRES_ACCOUNT, "--"]
-        self._run(initdb, "-D", str(self.data), "-U", self.user, "--auth=trust", "-E", "UTF8", "--no-sync")
+        if self.cluster is None:
+            self._run(initdb, "-D", str(self.data), "-U", self.user, *INITDB_OPTIONS)
+        else:
+            shutil.copytree(self.cluster, self.data, symlinks=True)
+            if owner is not None:
+                _chown_tree(self.data, owner)
+            self.data.chmod(0o700)  # the server refuses a data folder others can read
         options = (
             f"-c listen_addresses=127.0.0.1 -c port={self.port} -c unix_socket_directories='' "
             "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300"
@@ -107,6 +119,12 @@ class PostgresServer:
             conn.execute(create)
         return self.url(name)
 
+    def save_cluster(self, target: Path) -> None:
+        """Stops the server with a checkpoint (a copy then starts without recovery) and moves its data folder
+        to ``target``, for servers started with ``cluster=target``."""
+        self._run(_require("pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop")
+        shutil.move(self.data, target)
+
     def stop(self) -> None:
         pg_ctl = locate("pg_ctl")
         if pg_ctl is not None and self.data.exists():
@@ -126,6 +144,13 @@ class PostgresServer:
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.stop()
+
+
+def _chown_tree(root: Path, owner: pwd.struct_passwd) -> None:
+    os.chown(root, owner.pw_uid, owner.pw_gid)
+    for folder, folders, files in os.walk(root):
+        for name in (*folders, *files):
+            os.chown(os.path.join(folder, name), owner.pw_uid, owner.pw_gid, follow_symlinks=False)
 
 
 class RedisServer:

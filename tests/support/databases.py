@@ -56,6 +56,12 @@ def migrated_postgres(server: PostgresServer) -> str:
     return server.database(template=postgres_template(server))
 
 
+def adopt_postgres_template(server: PostgresServer, name: str) -> None:
+    """Records that the database ``name`` on ``server`` is already at head (its cluster was copied with it:
+    tests/support/postgres_clusters.py), for ``migrated_postgres`` to copy."""
+    _postgres_templates[server.port] = name
+
+
 def postgres_template(server: PostgresServer) -> str:
     """The name of the database at head on ``server`` that ``migrated_postgres`` copies, made at first."""
     template = _postgres_templates.get(server.port)

@@ -22,10 +22,10 @@ from typing import Any, Protocol, TypeVar
 import pytest
 
 from service.config import LOCAL_SOURCE_ACCOUNT
-from tests.support.databases import postgres_template
+from tests.support.postgres_clusters import migrated_postgres_server
 from tests.support.targets import TARGET
 from tools.local_aws.aws import LocalAws
-from tools.local_servers import PostgresServer, RedisServer
+from tools.local_servers import RedisServer
 
 
 class Server(Protocol):
@@ -84,13 +84,14 @@ SERVERS = EarlyServers()
 
 def start_needed(items: list[pytest.Item], postgres_stores: object) -> None:
     """Starts, in the background, each session server some collected test uses: the shared local AWS
-    (``enforcing_local_aws``; against the local AWS only), PostgreSQL and Redis (their fixtures, or
-    ``stores`` set to ``postgres_stores``: then with the migrated template those tests copy)."""
+    (``enforcing_local_aws``; against the local AWS only), PostgreSQL (on a copy of the user's cached cluster,
+    with the migrated template the ``stores`` tests copy: tests/support/postgres_clusters.py) and Redis (their
+    fixtures, or ``stores`` set to ``postgres_stores``)."""
     if TARGET == "local" and needed(items, "enforcing_local_aws"):
         SERVERS.begin("local-aws", suite_local_aws)
     on_postgres = needs_param(items, "stores", postgres_stores)
     if on_postgres or needed(items, "postgres_server"):
-        SERVERS.begin("postgres", lambda: postgres(with_template=on_postgres))
+        SERVERS.begin("postgres", migrated_postgres_server)
     if on_postgres or needed(items, "redis_server"):
         SERVERS.begin("redis", RedisServer().start)
 
@@ -98,14 +99,6 @@ def start_needed(items: list[pytest.Item], postgres_stores: object) -> None:
 def suite_local_aws() -> LocalAws:
     """The worker's shared local AWS (``enforcing_local_aws``), started."""
     return LocalAws(enforce_iam=True, member_accounts=(LOCAL_SOURCE_ACCOUNT,)).start()
-
-
-def postgres(with_template: bool = False) -> PostgresServer:
-    """A PostgreSQL server, started, with the migrated template ``migrated_postgres`` copies if asked."""
-    server = PostgresServer().start()
-    if with_template:
-        postgres_template(server)
-    return server
 
 
 def needed(items: list[pytest.Item], fixture: str) -> bool:
