@@ -8,6 +8,7 @@ import bisect
 import hashlib
 import io
 import os
+import random
 import shutil
 import subprocess
 import threading
@@ -28,6 +29,7 @@ from service.custody.disk_image import (
     write_image,
 )
 from tests.support.aws import client_as
+from tests.support.kept_images import kept_image
 from tools.local_aws.aws import LocalAws
 from tools.local_aws.organization_accounts import MEMBER_ROLE_NAME
 
@@ -50,7 +52,7 @@ def _tool(name: str) -> str:
 
 
 def sha256sum(path: Path) -> str:
-    """The real coreutils tool, so the reference is not our own hashing (slow: ~5 s a GiB, once a module)."""
+    """The real coreutils tool, so the reference is not our own hashing (~5 CPU-s a GiB: once an image)."""
     out = subprocess.run([_tool("sha256sum"), str(path)], check=True, capture_output=True, text=True).stdout
     return out.split()[0]
 
@@ -86,25 +88,50 @@ def _error_code(exc: pytest.ExceptionInfo[ClientError]) -> str:
     return str(exc.value.response["Error"]["Code"])
 
 
+# The "evidence disk"'s files: what they hold does not matter, only that they are known (the memory dump's
+# bytes are pseudo-random, so they do not compress, and fixed, so the kept image is made from known files).
+EXT4_FILES = {
+    "evidence/notes.txt": b"suspect logged in at 02:14 from 198.51.100.7\n",
+    "evidence/memory.bin": random.Random(7).randbytes(3 * 1024 * 1024 + 123),
+    "etc/hostname": b"web-7\n",
+}
+
+
 @pytest.fixture(scope="module")
-def ext4_image(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A 1 GiB (sparse) ext4 file system holding a few known files: the "evidence disk"."""
-    root = tmp_path_factory.mktemp("ext4")
-    files = root / "files"
-    (files / "evidence").mkdir(parents=True)
-    (files / "evidence" / "notes.txt").write_text("suspect logged in at 02:14 from 198.51.100.7\n")
-    (files / "evidence" / "memory.bin").write_bytes(os.urandom(3 * 1024 * 1024 + 123))
-    (files / "etc").mkdir()
-    (files / "etc" / "hostname").write_text("web-7\n")
-    image = _sparse_file(root / "disk.img", GIB)
+def ext4_disk(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """A 1 GiB (sparse) ext4 file system holding ``EXT4_FILES``, and ``sha256sum``'s hash of it: made and
+    hashed once, then kept between runs (tests/support/kept_images.py)."""
+    mkfs = _tool("mkfs.ext4")
+    version = subprocess.run([mkfs, "-V"], capture_output=True, text=True, check=True)
     # -d populates the file system from a directory without root or a mount.
-    subprocess.run([_tool("mkfs.ext4"), "-q", "-F", "-d", str(files), str(image)], check=True)
-    return image
+    options = ["-q", "-F", "-d"]
+
+    def make(work: Path) -> Path:
+        files = work / "files"
+        for relative, data in EXT4_FILES.items():
+            (files / relative).parent.mkdir(parents=True, exist_ok=True)
+            (files / relative).write_bytes(data)
+        image = _sparse_file(work / "disk.img", GIB)
+        subprocess.run([mkfs, *options, str(files), str(image)], check=True)
+        return image
+
+    made_from = [
+        (version.stdout + version.stderr).encode(),
+        " ".join(options).encode(),
+        str(GIB).encode(),
+        *(name.encode() + b"\0" + data for name, data in sorted(EXT4_FILES.items())),
+    ]
+    return kept_image(tmp_path_factory.mktemp("ext4"), made_from, make, sha256sum)
 
 
 @pytest.fixture(scope="module")
-def ext4_sha256(ext4_image: Path) -> str:
-    return sha256sum(ext4_image)
+def ext4_image(ext4_disk: tuple[Path, str]) -> Path:
+    return ext4_disk[0]
+
+
+@pytest.fixture(scope="module")
+def ext4_sha256(ext4_disk: tuple[Path, str]) -> str:
+    return ext4_disk[1]
 
 
 @pytest.fixture

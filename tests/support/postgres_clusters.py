@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import os
 import shutil
 import subprocess
 import tempfile
@@ -24,6 +23,7 @@ from pathlib import Path
 
 from service.config import PROJECT_ROOT
 from tests.support.databases import adopt_postgres_template, postgres_template
+from tests.support.user_cache import user_cache
 from tools.local_servers import INITDB_OPTIONS, PostgresServer
 from tools.system_packages import locate
 
@@ -33,8 +33,7 @@ TEMPLATE_NAME_FILE = "template"
 
 
 def cache_root() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "forensic-cleanroom" / "postgres-template"
+    return user_cache("postgres-template")
 
 
 def cache_key(sources: Path = MIGRATION_SOURCES) -> str:
