@@ -16,6 +16,7 @@ afresh, itself the group's leader.
 
 from __future__ import annotations
 
+import importlib
 import sys
 from pathlib import Path
 
@@ -23,16 +24,37 @@ from tools.zygote.server import ZygoteProcess
 
 ENTRY = "tools.engine_zygote"
 JOINS_LAUNCHER_GROUP = True
+# The modules of the ``aws`` provider SDK the forensic program's resources come from (``aws.ec2.Vpc``...).
+# The SDK loads each on first use, while the program runs: in every operation that runs it, afresh, about as
+# much importing again as the rest of the child's start-up. One missing here costs speed only.
+PROGRAM_AWS_MODULES = (
+    "cloudwatch",
+    "ebs",
+    "ec2",
+    "ec2transitgateway",
+    "iam",
+    "kms",
+    "route53",
+    "s3",
+    "sns",
+    "ssm",
+)
 
 
 def preload() -> None:
     """Import what every operation runs: the SDK and its Automation API (and, through them, grpc and the
     protobuf modules), the engine child with its orchestration modules and yaml, and the forensic program's
-    modules. Nothing runs: no workspace, no gRPC object, no program (each child makes its own)."""
+    modules with the provider SDK's it uses. Nothing runs: no workspace, no gRPC object, no program (each
+    child makes its own)."""
     from pulumi import automation  # noqa: F401
 
     import programs.forensic_env.program  # noqa: F401
     from service.orchestration import engine_child  # noqa: F401
+
+    aws = importlib.import_module("pulumi_aws")
+    for name in PROGRAM_AWS_MODULES:
+        # A lazily loaded module loads on its first attribute that is not its name, file or spec.
+        getattr(getattr(aws, name), "__all__", None)
 
 
 def run(argv: list[str], cwd: str) -> None:

@@ -11,7 +11,8 @@ local target's setting ``engine_zygote``), is the same process to the service: r
   second SIGINT makes the CLI terminate rather than cancel), then kills them all;
 - its protocol (the result line on stdout) and its log (stderr to the operation's log file) are unchanged;
 - a zygote gone, or one asked from another session (it can serve only its own: a process joins a group of
-  its own session only), leaves the launcher to start the child afresh, in its place.
+  its own session only), leaves the launcher to start the child afresh, in its place;
+- the zygote itself holds no thread, no service settings and no secret, and has not run the program.
 
 The engine tests (cancel, recovery, drain, tests/foundation/test_engine_child_processes.py) run the forked
 child through real deployments: the worker's engine zygote serves every operation.
@@ -40,6 +41,7 @@ from tests.orchestration.child_probe import MARK
 from tests.support.process_groups import record_signals
 from tests.support.zygotes import children, wait_gone, wait_reaped
 from tools.engine_zygote import EngineZygote
+from tools.zygote.server import PROCESS_BASICS
 
 PROBE = "tests.orchestration.child_probe:not_there"
 WAITING_PROBE = "tests.orchestration.child_probe_waits:not_there"
@@ -231,3 +233,53 @@ def test_stopping_the_recorded_group_interrupts_the_child_and_its_cli_once_then_
     assert result.error_code == EngineErrorCode.ENGINE_ERROR
     if mode == "forked":
         wait_reaped(zygote.pid, facts["pid"])
+
+
+_PRELOADED = """
+import json, os, sys
+from tools.engine_zygote import preload
+preload()
+from pulumi.runtime import config, settings
+from service.config import get_settings
+print(json.dumps({
+    "threads": len(os.listdir("/proc/self/task")),
+    "project": settings.get_project(),
+    "stack": settings.get_stack(),
+    "monitor": settings.SETTINGS.monitor is not None,
+    "config": config.CONFIG.get(),
+    "settings_read": get_settings.cache_info().currsize,
+    "program_loaded": "programs.forensic_env.program" in sys.modules,
+}))
+"""
+
+
+def test_the_zygote_holds_no_thread_no_settings_and_no_secret(own_engine_zygote: EngineZygote) -> None:
+    """What every forked child inherits: one thread (no gRPC object, no pool), the SDK's empty runtime
+    settings and config, no service settings read, the program imported but never run; and the zygote's
+    environment is the process basics alone, so no secret either."""
+    ran = subprocess.run(
+        [sys.executable, "-c", _PRELOADED],
+        cwd=PROJECT_ROOT,
+        env={
+            **os.environ,
+            "PULUMI_CONFIG": '{"forensics:x": "y"}',
+            "PULUMI_PROJECT": "p",
+            "PULUMI_STACK": "s",
+        },
+        capture_output=True,
+        check=True,
+        text=True,
+    )
+    assert json.loads(ran.stdout) == {
+        "threads": 1,
+        "project": "project",
+        "stack": "stack",
+        "monitor": False,
+        "config": {},
+        "settings_read": 0,
+        "program_loaded": True,
+    }
+    environ = Path(f"/proc/{own_engine_zygote.pid}/environ").read_bytes().split(b"\0")
+    names = {entry.split(b"=", 1)[0].decode() for entry in environ if entry}
+    assert names <= {*PROCESS_BASICS, "PYTHONPATH"}, names
+    assert len(os.listdir(f"/proc/{own_engine_zygote.pid}/task")) == 1
