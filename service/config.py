@@ -169,6 +169,11 @@ class Settings(BaseSettings):
     # forks each engine pass's analyzer from one already-imported process. Unset, or not answering: each
     # pass starts its own, as production always does.
     analyzer_zygote: Path | None = None
+    # Local target only: the Unix socket of the engine child's zygote (tools.engine_zygote), which forks each
+    # stack operation's engine child from one process that imported the SDK and the forensic program already.
+    # It serves a service of its own session only. Unset, not answering, or of another session: each
+    # operation starts its child afresh, as production always does.
+    engine_zygote: Path | None = None
     # The service's own AWS identity (role ARN). Freeze places legal holds and writes exports in the evidence
     # bucket, whose policy denies everyone else. `make run`: the IAM user forensics-service day zero makes
     # (tools.local_aws.day_zero); the suite's unenforced local AWS: empty (the account root's test keys).

@@ -24,6 +24,7 @@ from tests.support.settings import make_engine_settings
 from tests.support.targets import TARGET
 from tests.support.test_costs import TestCostMeter
 from tools.aws_standin.zygote import StandinZygote
+from tools.engine_zygote import EngineZygote
 from tools.local_aws import memory_tool, service_user
 from tools.local_aws.aws import LocalAws
 from tools.local_aws.service_user import ServiceUser
@@ -172,15 +173,30 @@ def analyzer_zygote() -> Iterator[AnalyzerZygote | None]:
 
 
 @pytest.fixture(scope="session")
+def engine_zygote() -> Iterator[EngineZygote | None]:
+    """The worker's engine child zygote (tools.engine_zygote): every stack operation a test runs, in this
+    process or in a node it starts (both of the worker's session, which the zygote requires), forks its
+    engine child from it rather than start one afresh; its socket is in the environment, as the other
+    zygotes' are. Real AWS needs none (production starts the child afresh)."""
+    if TARGET != "local":
+        yield None
+        return
+    with zygotes.serving(EngineZygote, "engine.sock", "FORENSICS_ENGINE_ZYGOTE") as zygote:
+        yield zygote
+
+
+@pytest.fixture(scope="session")
 def pulumi_cli(
     request: pytest.FixtureRequest,
     tmp_path_factory: pytest.TempPathFactory,
     standin_zygote: StandinZygote | None,
     analyzer_zygote: AnalyzerZygote | None,
+    engine_zygote: EngineZygote | None,
 ) -> Path:
     """The pinned CLI that `make test` builds; tests that deploy need it and never fake it. Under
     `--engine-runs` a wrapper that counts deployments and then runs it (tests/support/engine_runs.py). The
-    engine passes it runs fork their stand-in provider and policy analyzer from the worker's zygotes
+    operations run on it fork their engine child from the worker's engine zygote (``engine_zygote``), and
+    the engine passes fork their stand-in provider and policy analyzer from the worker's zygotes
     (``standin_zygote``, ``analyzer_zygote``)."""
     cli = PROJECT_ROOT / ".tools" / "bin" / "pulumi"
     if not cli.exists():

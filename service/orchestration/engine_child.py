@@ -3,7 +3,7 @@
 Reads an ``OperationRequest`` and its ``EngineWorkspace`` (JSON) on stdin; writes JSON lines to the original
 stdout: ``{"event": ...}`` per engine event and a final ``{"result": ...}``. Anything the program or SDK
 prints goes to stderr so the protocol stream stays clean. Started only by ``service.orchestration.stacks``,
-with the environment ``environment.engine_process_env`` builds and nothing else.
+with the environment ``environment.engine_process_env`` builds and nothing else (``serve``).
 """
 
 from __future__ import annotations
@@ -344,5 +344,12 @@ def _end_now(code: int) -> NoReturn:
     os._exit(code)
 
 
+def serve(stdin: IO[str]) -> NoReturn:
+    """The whole life of an engine child: one operation read from ``stdin``, then the end (``_end_now``).
+    Started afresh (``python -u -m service.orchestration.engine_child``) or forked from its zygote in local
+    mode (``tools.engine_zygote``), the child runs this."""
+    _end_now(main(stdin))
+
+
 if __name__ == "__main__":
-    _end_now(main())
+    serve(sys.stdin)

@@ -16,6 +16,7 @@ import json
 import os
 import sys
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,11 @@ from service.orchestration.messages import ConfigValue, EngineWorkspace
 
 POLICY_SHIM_DIR = PROJECT_ROOT / "tools" / "policy_shim"
 STANDIN_PROVIDER_DIR = PROJECT_ROOT / "tools" / "bin"
+ENGINE_CHILD_MODULE = "service.orchestration.engine_child"
+# Local mode with an engine zygote: the launcher (standard library only, run by path, never imported) that has
+# the zygote fork the engine child, and the variable that names the zygote's socket to it alone.
+ZYGOTE_LAUNCHER = PROJECT_ROOT / "tools" / "zygote" / "launcher.py"
+ENGINE_ZYGOTE_VARIABLE = "FORENSICS_ENGINE_ZYGOTE"
 
 # Services the programs touch (the forensic program, and the day-zero ones: Organizations); each gets the
 # local endpoint in local mode.
@@ -248,6 +254,31 @@ def engine_process_env(
         # Read by every AWS SDK the engine's processes use: the provider, the pack, the stand-in.
         env["AWS_CA_BUNDLE"] = str(settings.aws_ca_bundle)
     return env
+
+
+@dataclass(frozen=True)
+class EngineChildStart:
+    """How the service starts an engine child: the command, and what the starter's environment holds besides
+    the child's (``engine_process_env``) for the launcher alone, which drops it before the child starts."""
+
+    command: list[str]
+    launcher_env: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def through_zygote(self) -> bool:
+        return bool(self.launcher_env)
+
+
+def engine_child_start(settings: Settings) -> EngineChildStart:
+    """Afresh (``python -u -m service.orchestration.engine_child``), or locally with an engine zygote
+    (``engine_zygote``, tools.engine_zygote) the zygote's launcher in the child's place: the child is forked
+    from the zygote with the launcher's streams, environment, working folder and niceness, in the launcher's
+    process group. A zygote gone, not answering, or of another session: the launcher becomes the child,
+    started afresh."""
+    if settings.target != "local" or settings.engine_zygote is None:
+        return EngineChildStart([sys.executable, "-u", "-m", ENGINE_CHILD_MODULE])
+    launcher = [sys.executable, "-I", "-S", str(ZYGOTE_LAUNCHER), ENGINE_ZYGOTE_VARIABLE, ENGINE_CHILD_MODULE]
+    return EngineChildStart(launcher, {ENGINE_ZYGOTE_VARIABLE: str(settings.engine_zygote)})
 
 
 def engine_workspace(settings: Settings) -> EngineWorkspace:

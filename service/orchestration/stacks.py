@@ -17,7 +17,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -82,16 +81,25 @@ def run_operation(
     """Run one operation in a child process and wait for it; never raises for engine failures.
 
     ``on_started`` receives the child's pid (it leads its own process group) so callers can record it;
-    ``cancel`` asks the engine to stop (SIGINT, then SIGKILL after a grace period).
+    ``cancel`` asks the engine to stop (SIGINT, then SIGKILL after a grace period). Forked from the engine
+    zygote (``engine_environment.engine_child_start``), the recorded pid is its launcher's, which leads the
+    group the child joins and ends as the child does.
     """
     full = build_request(settings, request, program)
     engine_environment.prepare_directories(settings)
     workspace = engine_environment.engine_workspace(settings)
     # The engine's log goes to a file, not a pipe: it outlives a crashed service and stays for the record.
     log_path = operation_log_path(settings, full.stack_name)
+    start = engine_environment.engine_child_start(settings)
+    command = start.command
+    if start.through_zygote and settings.engine_niceness > 0:
+        # The launcher hands its niceness to the zygote for the child as soon as it runs, before
+        # ``lower_priority`` could reach it: it starts lowered already instead (nice adds to this thread's
+        # niceness, up to 19, as ``lower_priority`` does).
+        command = ["nice", "-n", str(settings.engine_niceness), *command]
     with log_path.open("ab") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-u", "-m", "service.orchestration.engine_child"],
+            command,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=log,
@@ -102,13 +110,15 @@ def run_operation(
             env={
                 **engine_environment.engine_process_env(settings, full.provider_config),
                 **engine_environment.policy_env(full.policy_env),
+                **start.launcher_env,
             },
             # Its own process group (cancelling kills the group), not its own session: where Linux groups
             # processes by session for CPU time (autogroup), a new session would get a share equal to the
             # API's, whatever its niceness.
             process_group=0,
         )
-    lower_priority(proc.pid, settings.engine_niceness)
+    if not start.through_zygote:
+        lower_priority(proc.pid, settings.engine_niceness)
     if on_started is not None:
         on_started(proc.pid)
     assert proc.stdin and proc.stdout

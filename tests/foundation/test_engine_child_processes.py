@@ -7,7 +7,10 @@ Locally the provider plugin is the stand-in's launcher, and the provider it serv
 stand-in zygote (tools.aws_standin.zygote), outside the engine's tree: it is read there too; so is the
 policy analyzer, a child of the analyzer zygote (tools.policy_shim.analyzer) served to the shim's launcher.
 Their environment in /proc is the zygote's (the one they were forked with; the launcher's replaces it inside
-the process).
+the process). So is the engine child's, forked from the engine zygote (tools.engine_zygote) for the launcher
+the service starts in its place: the CLI and the plugins it starts are that child's descendants, read in the
+engine zygote's tree (tests/orchestration/test_engine_child_start.py reads the child's own environment from
+inside it).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from service.orchestration.stacks import run_operation
 from tests.foundation.test_engine import TEST_PACK
 from tests.unit.test_engine_child_env import ENGINE_SECRETS, leaks, settings_with_sentinels
 from tools.aws_standin.zygote import StandinZygote
+from tools.engine_zygote import EngineZygote
 from tools.local_aws.aws import LocalAws
 from tools.policy_shim.analyzer import AnalyzerZygote
 
@@ -102,6 +106,7 @@ def test_engine_processes_get_no_secret_and_run_at_a_lower_priority(
     pulumi_cli: Path,
     standin_zygote: StandinZygote | None,
     analyzer_zygote: AnalyzerZygote | None,
+    engine_zygote: EngineZygote | None,
 ) -> None:
     settings = settings_with_sentinels(
         monkeypatch,
@@ -114,7 +119,8 @@ def test_engine_processes_get_no_secret_and_run_at_a_lower_priority(
     )
     trees: list[ProcessTree] = []
     done = threading.Event()
-    zygotes = [ProcessTree(z.pid) for z in (standin_zygote, analyzer_zygote) if z is not None]
+    served = (standin_zygote, analyzer_zygote, engine_zygote)
+    zygotes = [ProcessTree(z.pid) for z in served if z is not None]
 
     def watch(pid: int) -> None:
         tree = ProcessTree(pid)
@@ -145,12 +151,8 @@ def test_engine_processes_get_no_secret_and_run_at_a_lower_priority(
     assert result.succeeded, result.error
 
     (tree,) = trees
-    seen = sorted(command for _, command in tree.environments)
-    # The runner itself (where the inline program runs), the CLI, the provider (locally the stand-in, or its
-    # launcher) and the policy analyzer.
-    for marker in ("service.orchestration.engine_child", "bin/pulumi ", "aws_standin", "pulumi.policy"):
-        assert tree.find(marker), f"never saw a process running {marker!r}: {seen}"
-    # The provider and the analyzer the launchers had the zygotes fork.
+    # The provider and the analyzer the launchers had the zygotes fork; and the engine child with all it
+    # started (the CLI, the plugins' launchers).
     forked = ProcessTree(0)
     for zygote in zygotes:
         children = zygote.without_root()
@@ -160,19 +162,29 @@ def test_engine_processes_get_no_secret_and_run_at_a_lower_priority(
             (children.sessions, forked.sessions),
         ):
             kept.update(table)
+    # Every process of the operation, however started.
+    engine = ProcessTree(0, environments={**tree.environments, **forked.environments})
+    seen = sorted(command for _, command in engine.environments)
+    # The runner itself (where the inline program runs; forked, its launcher names it), the CLI, the provider
+    # (locally the stand-in, or its launcher) and the policy analyzer.
+    for marker in ("service.orchestration.engine_child", "bin/pulumi ", "aws_standin", "pulumi.policy"):
+        assert engine.find(marker), f"never saw a process running {marker!r}: {seen}"
+    if engine_zygote is not None:
+        assert forked.find("tools.engine_zygote"), "never saw the engine zygote fork the engine child"
     if standin_zygote is not None:
         assert forked.find("tools.aws_standin.zygote"), "never saw the stand-in zygote fork a provider"
     if analyzer_zygote is not None:
         assert forked.find("tools.policy_shim.analyzer"), "never saw the analyzer zygote fork an analyzer"
 
-    everyone = {**tree.environments, **forked.environments}
-    assert leaks((f"{pid} {command}", env) for (pid, command), env in everyone.items()) == []
+    assert leaks((f"{pid} {command}", env) for (pid, command), env in engine.environments.items()) == []
     (variable,) = POLICY_PACK_SETTINGS
-    assert all(env[variable] == "11" for env in tree.find("pulumi.policy"))
-    # The passphrase is where the CLI reads it, in every process (the CLI hands its environment on).
+    assert all(env[variable] == "11" for env in engine.find("pulumi.policy"))
+    # The passphrase is where the CLI reads it, in every process (the CLI hands its environment on) but
+    # those forked from a zygote, which show the zygote's.
     passphrase = ENGINE_SECRETS["pulumi_passphrase"][0]
     expected = settings.pulumi_passphrase.get_secret_value()
-    assert all(env[passphrase] == expected for env in tree.environments.values())
+    started = {key: env for key, env in engine.environments.items() if "tools.zygote.server" not in key[1]}
+    assert started and all(env[passphrase] == expected for env in started.values())
 
     # Deploying must not starve the API: every engine process runs `engine_niceness` below the service.
     own = os.getpriority(os.PRIO_PROCESS, 0)

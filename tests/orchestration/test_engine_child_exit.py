@@ -11,11 +11,19 @@ import subprocess
 import sys
 from pathlib import Path
 
-from service.config import PROJECT_ROOT
+import pytest
+
+from service.config import PROJECT_ROOT, Settings
+from service.orchestration.engine_environment import engine_child_start
 from service.orchestration.messages import EngineWorkspace, OperationKind, OperationRequest
+from tests.support.zygotes import children
+from tools.engine_zygote import EngineZygote
 
 
-def test_the_engine_child_reports_then_ends_without_finalizing(tmp_path: Path) -> None:
+@pytest.mark.parametrize("mode", ["afresh", "forked"])
+def test_the_engine_child_reports_then_ends_without_finalizing(
+    tmp_path: Path, own_engine_zygote: EngineZygote, mode: str
+) -> None:
     request = OperationRequest(kind=OperationKind.PREVIEW, stack_name="inv-exit")
     workspace = EngineWorkspace(
         pulumi_home=str(tmp_path), backend_url="file://" + str(tmp_path), pulumi_cli_dir=""
@@ -28,16 +36,24 @@ def test_the_engine_child_reports_then_ends_without_finalizing(tmp_path: Path) -
     }
     probe = tmp_path / "finalized"
     log = tmp_path / "engine.log"
-    with log.open("wb") as stderr:
+    env = {**os.environ, "EXIT_PROBE_FILE": str(probe)}
+    if mode == "afresh":
         # Without -u (the service passes it): the fast exit must flush what is still buffered.
+        command = [sys.executable, "-m", "service.orchestration.engine_child"]
+    else:
+        # The launcher the service starts in the child's place, the zygote named to it.
+        start = engine_child_start(Settings(target="local", engine_zygote=own_engine_zygote.path))
+        command = start.command
+        env.update(start.launcher_env)
+    with log.open("wb") as stderr:
         done = subprocess.run(
-            [sys.executable, "-m", "service.orchestration.engine_child"],
+            command,
             input=json.dumps(payload),
             stdout=subprocess.PIPE,
             stderr=stderr,
             text=True,
             cwd=PROJECT_ROOT,
-            env={**os.environ, "EXIT_PROBE_FILE": str(probe)},
+            env=env,
             timeout=120,
         )
 
@@ -48,3 +64,8 @@ def test_the_engine_child_reports_then_ends_without_finalizing(tmp_path: Path) -
     assert "not_there" in lines[0]["result"]["error"]
     assert "exit probe loaded" in log.read_text()
     assert not probe.exists(), "the interpreter was finalized"
+    # Forked, the child was the zygote's, and is reaped by now: the launcher ends as its child has.
+    (loaded,) = [line for line in log.read_text().splitlines() if line.startswith("exit probe loaded")]
+    child, parent = (int(word) for word in loaded.split()[-3::2])
+    assert parent == (os.getpid() if mode == "afresh" else own_engine_zygote.pid)
+    assert child not in children(own_engine_zygote.pid)

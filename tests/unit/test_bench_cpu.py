@@ -60,3 +60,15 @@ def test_the_policy_analyzer_is_one_kind_however_it_is_hosted() -> None:
         f"{python} -m tools.zygote.server tools.policy_shim.analyzer /tmp/forensics-zygote-x/analyzer.sock",
     ):
         assert cpu.kind_of(command) == "policy analyzer", command
+
+
+def test_the_engine_child_is_one_kind_however_it_is_hosted() -> None:
+    """An engine child forked from its zygote keeps the zygote's command line; the launcher the service
+    starts in its place names the child's module: all of it is the program's and Automation API's CPU."""
+    python, launcher = "/repo/.venv/bin/python", "/repo/tools/zygote/launcher.py"
+    for command in (
+        f"{python} -u -m service.orchestration.engine_child",
+        f"{python} -I -S {launcher} FORENSICS_ENGINE_ZYGOTE service.orchestration.engine_child",
+        f"{python} -m tools.zygote.server tools.engine_zygote /tmp/forensics-zygote-x/engine.sock",
+    ):
+        assert cpu.kind_of(command) == "program + Automation API", command

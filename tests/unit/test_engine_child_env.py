@@ -8,6 +8,7 @@ tests/foundation/test_engine_child_processes.py, reads the real environment of t
 
 from __future__ import annotations
 
+import sys
 import types
 import typing
 from collections.abc import Iterable, Mapping
@@ -203,3 +204,37 @@ def test_the_analyzer_zygote_is_named_to_the_engine_only_locally(
     env = engine_environment.engine_process_env(named)
     assert env.get("FORENSICS_ANALYZER_ZYGOTE") == (str(zygote) if target == "local" else None)
     assert "FORENSICS_ANALYZER_ZYGOTE" not in engine_environment.engine_process_env(unnamed)
+
+
+@pytest.mark.parametrize("target", ["local", "aws"])
+def test_the_engine_zygote_starts_the_child_only_locally_and_is_named_to_its_launcher_alone(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, target: str
+) -> None:
+    """Locally with an engine zygote the service starts the zygote's launcher in the child's place, and only
+    the launcher is told the zygote's socket (it drops the variable before the child starts); for real AWS,
+    or with none, the child starts afresh exactly as it always did, and nothing names a zygote."""
+    monkeypatch.delenv("FORENSICS_ENGINE_ZYGOTE", raising=False)
+    zygote = tmp_path / "engine.sock"
+    named = Settings(
+        target=target, data_dir=tmp_path, aws_endpoint_url="https://127.0.0.1:1", engine_zygote=zygote
+    )
+    unnamed = Settings(target=target, data_dir=tmp_path, aws_endpoint_url="https://127.0.0.1:1")
+    afresh = [sys.executable, "-u", "-m", "service.orchestration.engine_child"]
+
+    start = engine_environment.engine_child_start(named)
+    if target == "local":
+        assert start.command == [
+            sys.executable,
+            "-I",
+            "-S",
+            str(engine_environment.ZYGOTE_LAUNCHER),
+            "FORENSICS_ENGINE_ZYGOTE",
+            "service.orchestration.engine_child",
+        ]
+        assert start.launcher_env == {"FORENSICS_ENGINE_ZYGOTE": str(zygote)}
+    else:
+        assert (start.command, start.launcher_env) == (afresh, {})
+    unserved = engine_environment.engine_child_start(unnamed)
+    assert (unserved.command, unserved.launcher_env) == (afresh, {})
+    for settings in (named, unnamed):
+        assert "FORENSICS_ENGINE_ZYGOTE" not in engine_environment.engine_process_env(settings)

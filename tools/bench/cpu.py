@@ -138,9 +138,10 @@ def descendant_kinds(root: int) -> list[str]:
 def kind_of(cmdline: str) -> str:
     if "consumer_process" in cmdline:
         return CONSUMER
-    if "engine_child" in cmdline or "tools.bench.bare" in cmdline:
+    if "engine_child" in cmdline or "tools.engine_zygote" in cmdline or "tools.bench.bare" in cmdline:
         # The bare deployment's process is what the engine child is to the service: the Automation API and
-        # the program (inline), in one interpreter.
+        # the program (inline), in one interpreter. Forked from its zygote (tools.engine_zygote) the child
+        # keeps the zygote's command line; its launcher names the child's module.
         return "program + Automation API"
     # The analyzer as the shim starts it, its launcher, or a child of its zygote (tools.policy_shim.analyzer).
     if "pulumi.policy" in cmdline or "pulumi-analyzer" in cmdline or "policy_shim" in cmdline:

@@ -6,6 +6,8 @@ Starts the local AWS enforcing IAM (moto, unless FORENSICS_AWS_ENDPOINT_URL alre
 organization; only the golden image and a sample compromised host are seeded by hand), makes sure there is a
 bootstrap admin token (generated and printed if not configured), then serves the API with uvicorn on
 settings.api_host:api_port, as the service's own identity (``forensics-service``), never the administrator.
+Every stack operation's engine child, day zero's included, is forked from the engine zygote it starts
+(``engine_zygote``).
 """
 
 from __future__ import annotations
@@ -14,13 +16,17 @@ import contextlib
 import logging
 import os
 import shlex
+import shutil
+import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 
 import uvicorn
 from pydantic import SecretStr
 
 from service.auth.service import generate_token
 from service.config import Settings, get_settings
+from tools.engine_zygote import EngineZygote
 from tools.local_aws import memory_tool
 from tools.local_aws.aws import LocalAws
 from tools.local_aws.day_zero import LocalDayZero, Progress, build
@@ -45,6 +51,31 @@ def local_aws(settings: Settings) -> Iterator[LocalAws | None]:
             if aws.analyzer_zygote is not None:
                 os.environ["FORENSICS_ANALYZER_ZYGOTE"] = str(aws.analyzer_zygote)
             yield aws
+
+
+@contextlib.contextmanager
+def engine_zygote(settings: Settings) -> Iterator[None]:
+    """The engine child's zygote for this run's operations (tools.engine_zygote, setting engine_zygote),
+    day zero's included: the service runs in this process, so in the zygote's session, which the zygote
+    requires. Locally only; one that cannot start costs speed only: the children start afresh."""
+    if settings.target != "local" or settings.engine_zygote is not None:
+        yield
+        return
+    folder = Path(tempfile.mkdtemp(prefix="forensics-engine-zygote-"))
+    try:
+        try:
+            zygote = EngineZygote(folder / "engine.sock").start()
+        except (OSError, RuntimeError) as exc:
+            logging.getLogger(__name__).warning("no engine zygote (%s): engine children start afresh", exc)
+            yield
+            return
+        os.environ["FORENSICS_ENGINE_ZYGOTE"] = str(zygote.path)
+        try:
+            yield
+        finally:
+            zygote.stop()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def run_day_zero(aws: LocalAws, progress: Progress = print) -> LocalDayZero:
@@ -112,7 +143,7 @@ def main() -> None:
         if settings.bootstrap_admin_token
         else generate_token()
     )
-    with local_aws(settings) as aws:
+    with local_aws(settings) as aws, engine_zygote(settings):
         os.environ["FORENSICS_BOOTSTRAP_ADMIN_TOKEN"] = token
         seeded: dict[str, str] | None = None
         if aws is not None:

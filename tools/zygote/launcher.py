@@ -7,8 +7,11 @@ only, no site: it stays cheap). It connects to the zygote's socket, named by the
 working folder, niceness and standard streams, and waits: the forked child prints its port on the engine's
 pipe and logs where the engine reads. SIGINT, SIGTERM, SIGHUP and SIGQUIT to the launcher go on to the child;
 the child's exit becomes the launcher's (the same code, or death by the same signal). If the launcher dies,
-even by SIGKILL, the zygote sees its connection close and kills the child. With no zygote reachable it
-becomes the process itself (``python -u -m <module> [args]``), as without a zygote.
+even by SIGKILL, the zygote sees its connection close and kills the child. With no zygote reachable, or one
+that refuses to serve it (``tools.zygote.server``: a child that must join the launcher's process group, asked
+from another session), it becomes the process itself (``python -u -m <module> [args]``), as without a
+zygote. Either way its process gets the launcher's environment without ``<socket variable>``: that names the
+zygote to the launcher, and is nothing of the process's.
 """
 
 from __future__ import annotations
@@ -30,10 +33,10 @@ def encode_request(cwd: str, niceness: int, argv: list[str], env: dict[str, str]
     return b"\0".join(os.fsencode(f) for f in fields)
 
 
-def run_unserved(module: str, argv: list[str]) -> None:
+def run_unserved(module: str, argv: list[str], env: dict[str, str]) -> None:
     """Become the process itself, as the plugin script runs it without a zygote."""
     python = sys.executable
-    os.execv(python, [python, "-u", "-m", module, *argv])
+    os.execve(python, [python, "-u", "-m", module, *argv], env)
 
 
 def connect(path: str) -> socket.socket | None:
@@ -46,10 +49,10 @@ def connect(path: str) -> socket.socket | None:
     return sock
 
 
-def serve_through(sock: socket.socket, argv: list[str]) -> int:
+def serve_through(sock: socket.socket, argv: list[str], env: dict[str, str]) -> int | None:
     """Have the zygote fork its process with this process's streams; its exit status, as a wait status
-    (negative: the signal it died of)."""
-    payload = encode_request(os.getcwd(), os.getpriority(os.PRIO_PROCESS, 0), argv, dict(os.environ))
+    (negative: the signal it died of), or None if the zygote refused before forking it."""
+    payload = encode_request(os.getcwd(), os.getpriority(os.PRIO_PROCESS, 0), argv, env)
     socket.send_fds(sock, [HEADER.pack(len(payload))], [0, 1, 2])
     sock.sendall(payload)
 
@@ -73,6 +76,9 @@ def serve_through(sock: socket.socket, argv: list[str]) -> int:
                 return int(value)
             if kind == "signal":
                 return -int(value)
+            if kind == "refused":
+                sys.stderr.write(f"zygote launcher: the zygote refused ({value}): starting afresh\n")
+                return None
         received = received[received.rfind(b"\n") + 1 :]
 
 
@@ -80,12 +86,13 @@ def main(argv: list[str]) -> None:
     if len(argv) < 2:
         raise SystemExit("usage: launcher.py <socket variable> <module> [args]")
     variable, module, args = argv[0], argv[1], argv[2:]
-    path = os.environ.get(variable)
+    env = dict(os.environ)
+    path = env.pop(variable, None)
     sock = connect(path) if path else None
-    if sock is None:
-        run_unserved(module, args)
+    status = serve_through(sock, args, env) if sock is not None else None
+    if status is None:
+        run_unserved(module, args, env)
         return
-    status = serve_through(sock, args)
     if status < 0:
         signal.signal(-status, signal.SIG_DFL)
         os.kill(os.getpid(), -status)

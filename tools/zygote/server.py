@@ -14,11 +14,16 @@ fork copies only the forking thread): it checks it is single-threaded before eve
 
 Per launcher connection, both ways, one message per line or byte:
 - zygote -> launcher: ``pid <n>`` once forked, then ``exit <code>`` or ``signal <number>`` when the child
-  ends;
+  ends; or, instead of all these, ``refused <reason>`` (nothing was forked: the launcher starts its process
+  afresh);
 - launcher -> zygote: one byte per signal the launcher got (SIGINT, SIGTERM, SIGHUP, SIGQUIT), delivered to
   the child; the connection closing (the launcher gone, even by SIGKILL) kills the child.
 The child dies with the zygote (PR_SET_PDEATHSIG), leads a process group of its own, as a plugin the
-engine starts does, and takes its launcher's niceness.
+engine starts does, and takes its launcher's niceness. An entry whose module sets ``JOINS_LAUNCHER_GROUP``
+(the engine child's, ``tools.engine_zygote``) has its children join the launcher's process group instead, so
+that a signal to that group (a cancel, recovery's SIGKILL) reaches the child and all it starts as it would
+reach a process started in the launcher's place. A process may only join a group of its own session: the
+zygote refuses a launcher of another session (the launcher then starts its process afresh).
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ import os
 import selectors
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import time
@@ -56,6 +62,12 @@ MAX_REQUEST = 4 << 20
 # A connected launcher sends its request at once; one that does not is dropped rather than stall the zygote.
 REQUEST_TIMEOUT = 10.0
 PR_SET_PDEATHSIG = 1
+# SO_PEERCRED's answer: the connecting process's pid, uid and gid.
+PEER_CREDENTIALS = struct.Struct("3i")
+
+
+class Refused(Exception):
+    """The zygote will not serve this launcher (its reason); nothing was forked."""
 
 
 @dataclass(frozen=True)
@@ -76,7 +88,8 @@ def decode_request(payload: bytes) -> Request:
 
 class Entry(Protocol):
     """What an entry module gives its zygote: ``preload()`` in the zygote, ``run(argv, cwd)`` in each child
-    (it may raise SystemExit; returning is exit code 0)."""
+    (it may raise SystemExit; returning is exit code 0). It may also set ``JOINS_LAUNCHER_GROUP = True``
+    (``joins_launcher_group``)."""
 
     def preload(self) -> None: ...
 
@@ -86,6 +99,26 @@ class Entry(Protocol):
 def load_entry(name: str) -> Entry:
     module: ModuleType = importlib.import_module(name)
     return cast(Entry, module)
+
+
+def joins_launcher_group(entry: Entry) -> bool:
+    """Whether the entry's children join their launcher's process group rather than lead their own."""
+    return bool(getattr(entry, "JOINS_LAUNCHER_GROUP", False))
+
+
+def launcher_group(conn: socket.socket) -> int:
+    """The process group of the launcher on ``conn``, for a child to join; Refused unless the launcher is of
+    the zygote's session (a process cannot join a group of another session)."""
+    pid, _, _ = PEER_CREDENTIALS.unpack(
+        conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, PEER_CREDENTIALS.size)
+    )
+    try:
+        session, group = os.getsid(pid), os.getpgid(pid)
+    except ProcessLookupError:
+        raise Refused("the launcher is gone") from None
+    if session != os.getsid(0):
+        raise Refused(f"the launcher is of session {session}, the zygote of {os.getsid(0)}")
+    return group
 
 
 def thread_count() -> int:
@@ -104,6 +137,7 @@ class Zygote:
         self.path = path
         self.entry = entry
         self.name = name
+        self.joins_launcher_group = joins_launcher_group(entry)
         self.selector = selectors.DefaultSelector()
         self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.children: dict[int, Child] = {}
@@ -172,7 +206,12 @@ class Zygote:
                     raise ValueError("request cut short")
                 payload += chunk
             request = decode_request(bytes(payload))
-            self._fork(conn, request, fds)
+            group = launcher_group(conn) if self.joins_launcher_group else None
+            self._fork(conn, request, fds, group)
+        except Refused as exc:
+            with contextlib.suppress(OSError):
+                conn.sendall(f"refused {exc}\n".encode())
+            conn.close()
         except (OSError, ValueError) as exc:
             sys.stderr.write(f"{self.name} zygote: dropped a request: {exc}\n")
             conn.close()
@@ -180,7 +219,7 @@ class Zygote:
             for fd in fds:
                 os.close(fd)
 
-    def _fork(self, conn: socket.socket, request: Request, fds: list[int]) -> None:
+    def _fork(self, conn: socket.socket, request: Request, fds: list[int], group: int | None) -> None:
         if thread_count() != 1:
             raise OSError("the zygote is not single-threaded: forking it would copy a broken process")
         sys.stdout.flush()
@@ -188,7 +227,7 @@ class Zygote:
         parent = os.getpid()
         pid = os.fork()
         if pid == 0:
-            self._run_child(conn, request, fds, parent)
+            self._run_child(conn, request, fds, parent, group)
         conn.settimeout(None)
         pidfd = os.pidfd_open(pid)
         child = Child(pid, pidfd, conn)
@@ -232,8 +271,11 @@ class Zygote:
         self.selector.unregister(child.conn)
         child.conn.close()
 
-    def _run_child(self, conn: socket.socket, request: Request, fds: list[int], parent: int) -> None:
-        """In the forked child: become the launcher's process, run the entry, never return."""
+    def _run_child(
+        self, conn: socket.socket, request: Request, fds: list[int], parent: int, group: int | None
+    ) -> None:
+        """In the forked child: become the launcher's process, run the entry, never return. ``group``: the
+        launcher's process group to join (``joins_launcher_group``); None leads a group of its own."""
         code = 1
         try:
             ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
@@ -243,9 +285,10 @@ class Zygote:
             # A fresh interpreter's handlers: SIGINT raises KeyboardInterrupt, SIGTERM ends the process.
             signal.signal(signal.SIGINT, signal.default_int_handler)
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
-            # A process group of its own, as the engine starts a plugin; in the zygote's session (the
-            # service's, so the kernel shares CPU with the service as for the engine's own processes).
-            os.setpgid(0, 0)
+            # A process group of its own, as the engine starts a plugin, or its launcher's; in the zygote's
+            # session (the service's, so the kernel shares CPU with the service as for the engine's own
+            # processes).
+            os.setpgid(0, 0 if group is None else group)
             with contextlib.suppress(OSError):
                 os.setpriority(os.PRIO_PROCESS, 0, request.niceness)
             for target, fd in enumerate(fds):
