@@ -65,8 +65,10 @@ as AWS does; moto hashes it again, so its signatures fail any standard verificat
 Always (``patch_s3_checksums``): a PutObject/UploadPart whose ``x-amz-checksum-<sha256|sha1|crc32>``
 (header, presigned URL or trailer) does not match the data is refused with 400 BadDigest, as S3 does.
 Always (``tools.local_aws.s3_aws_chunked``): a malformed aws-chunked upload body is 400 IncompleteBody.
-Both listeners keep a client's connection open between requests (``tools.local_aws.keep_alive``), as AWS's
-endpoints do; werkzeug's own handler closed it after every request.
+Two lookups moto repeats for every request (is the action a method, which backend serves the host) are
+answered without redoing fixed work (``tools.local_aws.request_routing``). Both listeners keep a client's
+connection open between requests (``tools.local_aws.keep_alive``), as AWS's endpoints do; werkzeug's own
+handler closed it after every request.
 """
 
 from __future__ import annotations
@@ -199,6 +201,9 @@ def install(enforce_iam: bool = False) -> None:
     from moto.s3 import responses as s3_responses
 
     policy_conditions.CONDITION_OPERATIONS.update(OPERATORS)
+    from tools.local_aws import request_routing
+
+    request_routing.install()  # two per-request lookups whose answers are fixed, not recomputed
 
     # A statement whose condition does not hold does not apply (moto answers DENIED, which turns every
     # conditional Deny into a deny-all).
