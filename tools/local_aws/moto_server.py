@@ -65,6 +65,10 @@ as AWS does; moto hashes it again, so its signatures fail any standard verificat
 Always (``patch_s3_checksums``): a PutObject/UploadPart whose ``x-amz-checksum-<sha256|sha1|crc32>``
 (header, presigned URL or trailer) does not match the data is refused with 400 BadDigest, as S3 does.
 Always (``tools.local_aws.s3_aws_chunked``): a malformed aws-chunked upload body is 400 IncompleteBody.
+Two lookups moto repeats for every request (is the action a method, which backend serves the host) are
+answered without redoing fixed work (``tools.local_aws.request_routing``). Both listeners keep a client's
+connection open between requests (``tools.local_aws.keep_alive``), as AWS's endpoints do; werkzeug's own
+handler closed it after every request.
 """
 
 from __future__ import annotations
@@ -197,6 +201,9 @@ def install(enforce_iam: bool = False) -> None:
     from moto.s3 import responses as s3_responses
 
     policy_conditions.CONDITION_OPERATIONS.update(OPERATORS)
+    from tools.local_aws import request_routing
+
+    request_routing.install()  # two per-request lookups whose answers are fixed, not recomputed
 
     # A statement whose condition does not hold does not apply (moto answers DENIED, which turns every
     # conditional Deny into a deny-all).
@@ -1118,6 +1125,10 @@ def main() -> None:
     install(enforce_iam=args.enforce_iam)
     from moto.server import main as moto_main
 
+    from tools.local_aws import keep_alive
+
+    keep_alive.install()  # one connection per client, not per request
+
     if args.plain_http_port:
         serve_plain_http(args.plain_http_port)
     tls = ["--ssl-cert", args.ssl_cert, "--ssl-key", args.ssl_key] if args.ssl_cert else ["--ssl"]
@@ -1133,19 +1144,17 @@ def serve_plain_http(port: int) -> None:
     reachable from another host, and ``aws:SecureTransport`` is false on it, as it would be on AWS."""
     import threading
 
-    from moto.moto_server.werkzeug_app import (
-        DomainDispatcherApplication,
-        MotoRequestHandler,
-        create_backend_app,
-    )
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
     from werkzeug.serving import make_server
+
+    from tools.local_aws.keep_alive import KeepAliveRequestHandler
 
     server = make_server(
         "127.0.0.1",
         port,
         DomainDispatcherApplication(create_backend_app),
         threaded=True,
-        request_handler=MotoRequestHandler,
+        request_handler=KeepAliveRequestHandler,
     )
     threading.Thread(target=server.serve_forever, name="plain-http", daemon=True).start()
 
