@@ -11,15 +11,13 @@ same files differ: the kept hash is of the kept image, the one every run copies.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import shutil
 import subprocess
-import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from tests.support.user_cache import user_cache
+from tests.support.user_cache import kept_entry, user_cache
 
 IMAGE_FILE = "image"
 HASH_FILE = "sha256"
@@ -34,20 +32,15 @@ def kept_image(
     for part in made_from:
         digest.update(hashlib.sha256(part).digest())
     entry = user_cache("disk-images") / digest.hexdigest()[:32]
-    if not (entry / HASH_FILE).is_file():
-        entry.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{entry.name}-", dir=entry.parent))
-        try:
-            work = staging / "work"
-            work.mkdir()
-            make(work).rename(staging / IMAGE_FILE)
-            shutil.rmtree(work)
-            (staging / HASH_FILE).write_text(reference(staging / IMAGE_FILE))
-            # Another process may have moved its entry there first: it holds its own image and its hash.
-            with contextlib.suppress(OSError):
-                staging.rename(entry)
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
+
+    def make_entry(staging: Path) -> None:
+        work = staging / "work"
+        work.mkdir()
+        make(work).rename(staging / IMAGE_FILE)
+        shutil.rmtree(work)
+        (staging / HASH_FILE).write_text(reference(staging / IMAGE_FILE))
+
+    kept_entry(entry, HASH_FILE, make_entry)
     copy = folder / "disk.img"
     subprocess.run(["cp", "--sparse=always", str(entry / IMAGE_FILE), str(copy)], check=True)
     return copy, (entry / HASH_FILE).read_text()

@@ -14,16 +14,13 @@ tests/db/test_migrations.py, on a database that does not come from this cache.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import shutil
 import subprocess
-import tempfile
 from pathlib import Path
 
 from service.config import PROJECT_ROOT
 from tests.support.databases import adopt_postgres_template, postgres_template
-from tests.support.user_cache import user_cache
+from tests.support.user_cache import kept_entry, user_cache
 from tools.local_servers import INITDB_OPTIONS, PostgresServer
 from tools.system_packages import locate
 
@@ -57,26 +54,17 @@ def migrated_postgres_server() -> PostgresServer:
     """A started server on a copy of the cached cluster (made first if there is none), whose migrated
     template ``tests.support.databases.migrated_postgres`` copies."""
     entry = cache_root() / cache_key()
-    if not (entry / TEMPLATE_NAME_FILE).is_file():
-        _make(entry)
+    kept_entry(entry, TEMPLATE_NAME_FILE, _make)
     server = PostgresServer(cluster=entry / "data").start()
     adopt_postgres_template(server, (entry / TEMPLATE_NAME_FILE).read_text())
     return server
 
 
-def _make(entry: Path) -> None:
-    entry.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{entry.name}-", dir=entry.parent))
+def _make(staging: Path) -> None:
+    server = PostgresServer().start()
     try:
-        server = PostgresServer().start()
-        try:
-            template = postgres_template(server)
-            server.save_cluster(staging / "data")
-        finally:
-            server.stop()
-        (staging / TEMPLATE_NAME_FILE).write_text(template)
-        # Another process may have moved its entry there first: made from the same sources, it is the same.
-        with contextlib.suppress(OSError):
-            staging.rename(entry)
+        template = postgres_template(server)
+        server.save_cluster(staging / "data")
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        server.stop()
+    (staging / TEMPLATE_NAME_FILE).write_text(template)

@@ -5,7 +5,11 @@ complete or not at all, and a fresh machine makes it on first use."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -13,3 +17,20 @@ def user_cache(name: str) -> Path:
     """The folder of the suite's cache named ``name`` (not created)."""
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "forensic-cleanroom" / name
+
+
+def kept_entry(entry: Path, last_file: str, make: Callable[[Path], None]) -> Path:
+    """``entry``, made first if its ``last_file`` is not there: ``make`` fills a staging folder beside it,
+    which is then moved into place whole. Another process may have moved its own there first; made from the
+    same key, it is the same, and the staging folder is dropped."""
+    if (entry / last_file).is_file():
+        return entry
+    entry.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{entry.name}-", dir=entry.parent))
+    try:
+        make(staging)
+        with contextlib.suppress(OSError):
+            staging.rename(entry)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return entry
