@@ -6,11 +6,9 @@ That the engine's passes use it is read in tests/foundation/test_engine_child_pr
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,7 +21,7 @@ from pulumi.runtime.proto import analyzer_pb2_grpc
 
 from policy_packs.forensics.pack import PACK_NAME
 from service.config import FORENSICS_POLICY_PACK, PROJECT_ROOT
-from tests.support.zygotes import children, gone, wait_gone, wait_reaped
+from tests.support.zygotes import children, gone, preloaded_state, wait_gone, wait_reaped
 from tools.policy_shim.analyzer import AnalyzerZygote
 
 SHIM = PROJECT_ROOT / "tools" / "policy_shim" / "pulumi-analyzer-policy-python"
@@ -175,20 +173,7 @@ print(json.dumps({
 def test_the_preloaded_zygote_holds_no_thread_and_no_pulumi_runtime_state() -> None:
     """What every child inherits from the zygote: one thread (no gRPC server, channel or pool runs), the
     SDK's empty runtime settings and config (each pass's child configures its own from its environment)."""
-    ran = subprocess.run(
-        [sys.executable, "-c", _PRELOADED],
-        cwd=PROJECT_ROOT,
-        env={
-            **os.environ,
-            "PULUMI_CONFIG": '{"forensics:x": "y"}',
-            "PULUMI_PROJECT": "p",
-            "PULUMI_STACK": "s",
-        },
-        capture_output=True,
-        check=True,
-        text=True,
-    )
-    assert json.loads(ran.stdout) == {
+    assert preloaded_state(_PRELOADED) == {
         "threads": 1,
         "project": "project",
         "stack": "stack",

@@ -39,7 +39,7 @@ from service.orchestration import engine_environment, stacks
 from service.orchestration.messages import EngineErrorCode, OperationKind, OperationRequest, OperationResult
 from tests.orchestration.child_probe import MARK
 from tests.support.process_groups import record_signals
-from tests.support.zygotes import children, wait_gone, wait_reaped
+from tests.support.zygotes import children, preloaded_state, wait_gone, wait_reaped
 from tools.engine_zygote import EngineZygote
 from tools.zygote.server import PROCESS_BASICS
 
@@ -257,20 +257,7 @@ def test_the_zygote_holds_no_thread_no_settings_and_no_secret(own_engine_zygote:
     """What every forked child inherits: one thread (no gRPC object, no pool), the SDK's empty runtime
     settings and config, no service settings read, the program imported but never run; and the zygote's
     environment is the process basics alone, so no secret either."""
-    ran = subprocess.run(
-        [sys.executable, "-c", _PRELOADED],
-        cwd=PROJECT_ROOT,
-        env={
-            **os.environ,
-            "PULUMI_CONFIG": '{"forensics:x": "y"}',
-            "PULUMI_PROJECT": "p",
-            "PULUMI_STACK": "s",
-        },
-        capture_output=True,
-        check=True,
-        text=True,
-    )
-    assert json.loads(ran.stdout) == {
+    assert preloaded_state(_PRELOADED) == {
         "threads": 1,
         "project": "project",
         "stack": "stack",

@@ -4,16 +4,20 @@ its children, and whether one has ended."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 from unittest import mock
 
+from service.config import PROJECT_ROOT
 from tools.zygote.server import ZygoteProcess
 
 Z = TypeVar("Z", bound=ZygoteProcess)
@@ -63,3 +67,23 @@ def wait_reaped(zygote: int, pid: int) -> None:
     while pid in children(zygote):
         assert time.monotonic() < deadline, f"the zygote never reaped its ended child {pid}"
         time.sleep(0.05)
+
+
+def preloaded_state(probe: str) -> dict[str, Any]:
+    """What ``probe`` (a script that preloads an entry module, then prints its findings as JSON) finds in a
+    fresh interpreter whose environment carries a pass's Pulumi variables: a preload must not read them."""
+    ran = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=PROJECT_ROOT,
+        env={
+            **os.environ,
+            "PULUMI_CONFIG": '{"forensics:x": "y"}',
+            "PULUMI_PROJECT": "p",
+            "PULUMI_STACK": "s",
+        },
+        capture_output=True,
+        check=True,
+        text=True,
+    )
+    found: dict[str, Any] = json.loads(ran.stdout)
+    return found
