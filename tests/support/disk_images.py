@@ -12,6 +12,7 @@ from typing import Literal
 from service.config import LOCAL_SOURCE_ACCOUNT
 from service.custody import disk_image
 from tests.support.aws import client_as
+from tests.support.kept_images import kept_image
 from tools.local_aws.aws import LocalAws
 from tools.local_aws.organization_accounts import MEMBER_ROLE_NAME
 
@@ -26,6 +27,9 @@ HOST_FILES = {
 }
 
 FS_UUID = "3f1c2a77-7a51-4c8e-9d7e-0b5c1e2d4f60"
+# Fixed UUID and hash seed, no lazy init: the same files give the same file system, written at once.
+EXT4_OPTIONS = ("-q", "-F", "-U", FS_UUID, "-E", f"hash_seed={FS_UUID}")
+MKFS_ENV = {"PATH": "/usr/sbin:/sbin:/usr/bin:/bin", "E2FSPROGS_FAKE_TIME": "1700000000"}
 
 
 def ext4_image(folder: Path, files: dict[str, bytes], size: str = "1G", name: str = "disk.img") -> Path:
@@ -38,16 +42,8 @@ def ext4_image(folder: Path, files: dict[str, bytes], size: str = "1G", name: st
         path.write_bytes(data)
     image = folder / name
     subprocess.run(["truncate", "-s", size, str(image)], check=True)
-    # Fixed UUID and hash seed, no lazy init: the same files give the same image, written at once.
-    subprocess.run(
-        [
-            "mkfs.ext4", "-q", "-F", "-d", str(content),
-            "-U", FS_UUID, "-E", f"hash_seed={FS_UUID}",
-            str(image),
-        ],
-        check=True,
-        env={"PATH": "/usr/sbin:/sbin:/usr/bin:/bin", "E2FSPROGS_FAKE_TIME": "1700000000"},
-    )  # fmt: skip
+    command = ["mkfs.ext4", *EXT4_OPTIONS, "-d", str(content), str(image)]
+    subprocess.run(command, check=True, env=MKFS_ENV)
     return image
 
 
@@ -58,11 +54,35 @@ def sha256sum(path: Path) -> str:
     ).stdout.split()[0]
 
 
-def source_evidence(local_aws: LocalAws, folder: Path) -> tuple[str, str]:
-    """A snapshot in the sample affected account holding an ext4 image of ``HOST_FILES``, written through
-    the EBS direct APIs; and the image's ``sha256sum``."""
-    image = ext4_image(folder, HOST_FILES)
-    return evidence_snapshot(local_aws, image, "compromised host root disk"), sha256sum(image)
+HOST_DISK_SIZE = "1G"
+
+
+def host_disk(folder: Path, files: dict[str, bytes] = HOST_FILES) -> tuple[Path, str]:
+    """A copy in ``folder`` of the 1 GiB ext4 image of ``files``, and ``sha256sum``'s hash of it.
+
+    The image is made and hashed by the tools once per user and kept (tests/support/kept_images.py): mkfs
+    copies the files' change times into the image, so each fresh image differed and each cost ``sha256sum``
+    a gigabyte read (~4 CPU-s), about twenty times a run. The hash stays the reference tool's, of the bytes
+    the test writes as evidence."""
+    folder.mkdir(parents=True, exist_ok=True)
+    mkfs = subprocess.run(["mkfs.ext4", "-V"], capture_output=True, text=True, check=True, env=MKFS_ENV)
+    made_from = [
+        (mkfs.stdout + mkfs.stderr).encode(),
+        " ".join(EXT4_OPTIONS).encode(),
+        MKFS_ENV["E2FSPROGS_FAKE_TIME"].encode(),
+        HOST_DISK_SIZE.encode(),
+        *(name.encode() + b"\0" + data for name, data in sorted(files.items())),
+    ]
+    return kept_image(folder, made_from, lambda work: ext4_image(work, files, HOST_DISK_SIZE), sha256sum)
+
+
+def source_evidence(
+    local_aws: LocalAws, folder: Path, files: dict[str, bytes] = HOST_FILES
+) -> tuple[str, str]:
+    """A snapshot in the sample affected account holding the ext4 image of ``files`` (``host_disk``),
+    written through the EBS direct APIs; and the image's ``sha256sum``."""
+    image, expected = host_disk(folder, files)
+    return evidence_snapshot(local_aws, image, "compromised host root disk"), expected
 
 
 def blank_image(folder: Path, size: str = "1G", name: str = "blank.img") -> Path:
@@ -147,8 +167,10 @@ def encrypted_source_evidence(
 ) -> tuple[str, str, str]:
     """``source_evidence``, encrypted as the affected account keeps it: under a customer managed key of its
     own, or under its AWS managed ``aws/ebs`` key (EBS encryption by default). Returns the encrypted
-    snapshot, its image's ``sha256sum`` and the key's ARN."""
-    plain, expected = source_evidence(local_aws, folder)
+    snapshot, its image's ``sha256sum`` and the key's ARN. Each key's disk holds a file naming it, so two
+    such disks never hash the same: a test that acquires both tells their hashes apart."""
+    files = {**HOST_FILES, "etc/disk-key": key.encode()}
+    plain, expected = source_evidence(local_aws, folder, files)
     ec2 = client_as(local_aws, SOURCE_ADMIN, "ec2")
     options: dict[str, str] = {}
     if key == "customer":

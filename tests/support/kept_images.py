@@ -17,7 +17,7 @@ import subprocess
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from tests.support.user_cache import kept_entry, user_cache
+from tools.user_cache import kept_entry, user_cache
 
 IMAGE_FILE = "image"
 HASH_FILE = "sha256"

@@ -20,9 +20,9 @@ from pathlib import Path
 
 from service.config import PROJECT_ROOT
 from tests.support.databases import adopt_postgres_template, postgres_template
-from tests.support.user_cache import kept_entry, user_cache
 from tools.local_servers import INITDB_OPTIONS, PostgresServer
 from tools.system_packages import locate
+from tools.user_cache import kept_entry, user_cache
 
 # What the migrated template is made from: the migrations and the column types they import.
 MIGRATION_SOURCES = PROJECT_ROOT / "service" / "db"
