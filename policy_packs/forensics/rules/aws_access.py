@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -160,28 +161,32 @@ def describe_error(error: Exception) -> str:
 # region or endpoint. Parsing them is most of what a session and its first clients cost; an analyzer forked
 # from a zygote that filled this (``warm_models``) gets them parsed.
 _loaders: dict[str | None, Any] = {}
+# The rules run on the analyzer's gRPC threads; sessions are made one at a time (botocore's are not made
+# thread-safely, and the shared loader's search path is set here).
+_session_lock = threading.Lock()
 # The services the pack asks (``_open``).
 SERVICES = ("sts", "ec2")
 
 
 def new_session() -> Any:
-    """A boto3 session as ``boto3.Session()`` makes it (configuration and credentials read now, from this
-    process's environment and files), reading botocore's data through the process's shared loader."""
+    """A boto3 session as ``boto3.Session()`` makes it (its configuration and credentials its own, read from
+    this process's environment and files), reading botocore's data through the process's shared loader."""
     import boto3
     import botocore.session
     from botocore.loaders import create_loader
 
-    core = botocore.session.Session()
-    data_path = core.get_config_variable("data_path")
-    loader = _loaders.get(data_path)
-    if loader is None:
-        loader = _loaders[data_path] = create_loader(data_path)
-    core.register_component("data_loader", loader)
-    session = boto3.Session(botocore_session=core)
-    # Each boto3 session adds boto3's own data folder to its loader's search path: a shared loader needs it
-    # once.
-    loader.search_paths[:] = list(dict.fromkeys(loader.search_paths))
-    return session
+    with _session_lock:
+        core = botocore.session.Session()
+        data_path = core.get_config_variable("data_path")
+        loader = _loaders.get(data_path)
+        if loader is None:
+            loader = _loaders[data_path] = create_loader(data_path)
+        core.register_component("data_loader", loader)
+        session = boto3.Session(botocore_session=core)
+        # Each boto3 session adds boto3's own data folder to its loader's search path: a shared loader needs
+        # it once.
+        loader.search_paths[:] = list(dict.fromkeys(loader.search_paths))
+        return session
 
 
 def warm_models() -> None:
