@@ -20,6 +20,7 @@ from google.protobuf import empty_pb2
 from pulumi.runtime.proto import analyzer_pb2_grpc
 
 from policy_packs.forensics.pack import PACK_NAME
+from policy_packs.forensics.rules import aws_access
 from service.config import FORENSICS_POLICY_PACK, PROJECT_ROOT
 from tests.support.zygotes import children, gone, preloaded_state, wait_gone, wait_reaped
 from tools.policy_shim.analyzer import AnalyzerZygote
@@ -160,23 +161,35 @@ import json, os
 from tools.policy_shim.analyzer import preload
 preload()
 from pulumi.runtime import config, settings
+from policy_packs.forensics.rules import aws_access
 print(json.dumps({
     "threads": len(os.listdir("/proc/self/task")),
     "project": settings.get_project(),
     "stack": settings.get_stack(),
     "monitor": settings.SETTINGS.monitor is not None,
     "config": config.CONFIG.get(),
+    "connections": len(aws_access._connections),
+    "parsed models": sorted(
+        key[1]
+        for loader in aws_access._loaders.values()
+        for key in loader._cache
+        if key[:3] == ("load_service_model", key[1], "service-2")
+    ),
 }))
 """
 
 
 def test_the_preloaded_zygote_holds_no_thread_and_no_pulumi_runtime_state() -> None:
     """What every child inherits from the zygote: one thread (no gRPC server, channel or pool runs), the
-    SDK's empty runtime settings and config (each pass's child configures its own from its environment)."""
+    SDK's empty runtime settings and config (each pass's child configures its own from its environment), no
+    AWS connection (each pass's child makes its own, as its environment says), and botocore's models of the
+    services the pack asks, parsed."""
     assert preloaded_state(_PRELOADED) == {
         "threads": 1,
         "project": "project",
         "stack": "stack",
         "monitor": False,
         "config": {},
+        "connections": 0,
+        "parsed models": sorted(aws_access.SERVICES),
     }

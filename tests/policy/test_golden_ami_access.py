@@ -184,3 +184,20 @@ def test_the_service_passes_the_operations_region_role_and_account(tmp_path: Pat
     # Real AWS: no endpoint, the ambient credentials.
     env = engine_environment.policy_pack_aws_env(Settings(target="aws", data_dir=tmp_path), provider)
     assert aws_access.ENV_ENDPOINT_URL not in env and env[aws_access.ENV_VERIFY_TLS] == "true"
+
+
+def test_sessions_share_parsed_models_and_each_reads_its_own_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The pack's sessions share botocore's parsed data (a zygote parses it once for every analyzer it
+    forks), never their configuration or credentials: each reads the environment it is used in."""
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secret")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "first-key")
+    first = aws_access.new_session()
+    assert first.get_credentials().access_key == "first-key"
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "second-key")
+    second = aws_access.new_session()
+    assert second.get_credentials().access_key == "second-key"
+    loader = first._session.get_component("data_loader")
+    assert second._session.get_component("data_loader") is loader
+    assert loader.search_paths == list(dict.fromkeys(loader.search_paths))

@@ -23,8 +23,9 @@ MODULE = "pulumi.policy"
 
 
 def preload() -> None:
-    """Import what the analyzer runs: the SDKs and the forensic pack with its rules (their AWS clients are
-    made per pass, in the child, with the pass's environment)."""
+    """Import what the analyzer runs: the SDKs and the forensic pack with its rules, and parse the botocore
+    data its AWS clients read (their sessions and clients are made per pass, in the child, with the pass's
+    environment)."""
     import boto3  # noqa: F401  (the golden-AMI rule asks AWS)
     import botocore.session  # noqa: F401
     import pulumi
@@ -33,6 +34,9 @@ def preload() -> None:
     import pulumi_policy  # noqa: F401
 
     from policy_packs.forensics import pack  # noqa: F401
+    from policy_packs.forensics.rules import aws_access
+
+    aws_access.warm_models()
 
 
 def run(argv: list[str], cwd: str) -> None:

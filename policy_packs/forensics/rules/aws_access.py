@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -155,8 +156,54 @@ def describe_error(error: Exception) -> str:
     return f"{type(error).__name__}: {error}"
 
 
-def _open(target: Target) -> Connection:
+# botocore's parsed data files (service models, endpoint rules, partitions) per data folder, shared by every
+# session the process makes: they depend on botocore's version and AWS_DATA_PATH only, never on credentials,
+# region or endpoint. Parsing them is most of what a session and its first clients cost; an analyzer forked
+# from a zygote that filled this (``warm_models``) gets them parsed.
+_loaders: dict[str | None, Any] = {}
+# The rules run on the analyzer's gRPC threads; sessions are made one at a time (botocore's are not made
+# thread-safely, and the shared loader's search path is set here).
+_session_lock = threading.Lock()
+# The services the pack asks (``_open``).
+SERVICES = ("sts", "ec2")
+
+
+def new_session() -> Any:
+    """A boto3 session as ``boto3.Session()`` makes it (its configuration and credentials its own, read from
+    this process's environment and files), reading botocore's data through the process's shared loader."""
     import boto3
+    import botocore.session
+    from botocore.loaders import create_loader
+
+    with _session_lock:
+        core = botocore.session.Session()
+        data_path = core.get_config_variable("data_path")
+        loader = _loaders.get(data_path)
+        if loader is None:
+            loader = _loaders[data_path] = create_loader(data_path)
+        core.register_component("data_loader", loader)
+        session = boto3.Session(botocore_session=core)
+        # Each boto3 session adds boto3's own data folder to its loader's search path: a shared loader needs
+        # it once.
+        loader.search_paths[:] = list(dict.fromkeys(loader.search_paths))
+        return session
+
+
+def warm_models() -> None:
+    """Parse the data the pack's clients read (``SERVICES``) into the shared loader: builds the clients
+    against an unreachable endpoint with placeholder keys and sends nothing."""
+    session = new_session()
+    for service in SERVICES:
+        session.client(
+            service,
+            region_name="us-east-1",
+            endpoint_url="https://127.0.0.1:1",
+            aws_access_key_id="warm",
+            aws_secret_access_key="warm",
+        )
+
+
+def _open(target: Target) -> Connection:
     from botocore.config import Config
     from botocore.exceptions import BotoCoreError, ClientError
 
@@ -174,7 +221,7 @@ def _open(target: Target) -> Connection:
         "config": config,
     }
     credentials = _base_credentials(target)
-    session = boto3.Session()
+    session = new_session()
     if not credentials and session.get_credentials() is None:
         raise AwsAccessError("no AWS credentials in the analyzer's environment")
     acting = "the base credentials"
