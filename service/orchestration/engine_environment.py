@@ -135,10 +135,33 @@ def pulumi_home(settings: Settings) -> Path:
     return settings.data_dir / "pulumi-home"
 
 
+# Where the CLI would write its own debug log of every run (one file per command under PULUMI_HOME/logs,
+# kept for `pulumi logs share`). A plain file in its place keeps the CLI from writing them
+# (``prepare_directories``).
+CLI_LOGS_NAME = "logs"
+CLI_LOGS_NOTE = (
+    "A file, not a folder, on purpose: the Pulumi CLI cannot make its logs folder here and so writes\n"
+    "no debug log of its runs (service/orchestration/engine_environment.py prepare_directories).\n"
+)
+
+
 def prepare_directories(settings: Settings) -> None:
-    """The DIY backend refuses a state folder that does not exist yet."""
+    """The DIY backend refuses a state folder that does not exist yet.
+
+    PULUMI_HOME gets a plain file where the CLI keeps its per-run debug logs. The CLI writes such a log of
+    every run at debug level, with no setting to turn it off; when it cannot make the folder it runs on
+    without one. Nothing of the service reads those logs (each operation's own log and events are kept by
+    the service), the ones written before the stack's secrets are known are only gzipped, not encrypted,
+    and they hold property values unredacted; and formatting them is about a tenth of the CLI's CPU in an
+    `up` (every property (un)marshalling logs a line). Engine output asked for with -v/--logtostderr is
+    unaffected.
+    """
     settings.state_dir.mkdir(parents=True, exist_ok=True)
-    pulumi_home(settings).mkdir(parents=True, exist_ok=True)
+    home = pulumi_home(settings)
+    home.mkdir(parents=True, exist_ok=True)
+    logs = home / CLI_LOGS_NAME
+    if not logs.exists() and not logs.is_symlink():
+        logs.write_text(CLI_LOGS_NOTE)
 
 
 def plugin_path(settings: Settings) -> list[Path]:
