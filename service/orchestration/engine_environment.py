@@ -131,6 +131,10 @@ POLICY_PACK_AWS_VARIABLES: tuple[str, ...] = (
 )
 
 
+# The Go garbage collector's target for the CLI in local mode (``pulumi_env``).
+LOCAL_CLI_GOGC = "200"
+
+
 def pulumi_home(settings: Settings) -> Path:
     return settings.data_dir / "pulumi-home"
 
@@ -187,6 +191,13 @@ def pulumi_env(settings: Settings) -> dict[str, str]:
         # The shim and the stand-in run on the service's own interpreter.
         "FORENSICS_PYTHON": sys.executable,
     }
+    if settings.target == "local":
+        # The Go runtime of the CLI collects garbage when its heap has grown by GOGC percent (100 by default):
+        # at 200 it collects half as often, ~8% less CLI CPU for a larger peak (an `up` of the forensic
+        # environment: ~166 MB against ~140 MB; 400 saved ~11% but peaked at ~225 MB). Local mode runs many
+        # short-lived CLIs side by side on a developer's or CI machine, where CPU is what bounds a run;
+        # production keeps the runtime's default.
+        env["GOGC"] = LOCAL_CLI_GOGC
     if settings.target == "local" and settings.standin_zygote is not None:
         # The stand-in's launcher asks this zygote for its provider process (tools.aws_standin.launcher).
         env["FORENSICS_STANDIN_ZYGOTE"] = str(settings.standin_zygote)
