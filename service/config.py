@@ -212,7 +212,7 @@ class Settings(BaseSettings):
     memory_tool_sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
 
     # Pulumi
-    pulumi_backend_url: str | None = None  # default: file://<data_dir>/state
+    pulumi_backend_url: str | None = None  # default: file://<data_dir>/state?metadata=skip (``backend_url``)
     pulumi_passphrase: SecretStr = SecretStr(LOCAL_PASSPHRASE)
     pulumi_cli_dir: Path = PROJECT_ROOT / ".tools" / "bin"
     # Packs applied to every deployment: the forensics pack always first, then any configured here.
@@ -455,7 +455,12 @@ class Settings(BaseSettings):
 
     @property
     def backend_url(self) -> str:
-        return self.pulumi_backend_url or f"file://{self.state_dir}"
+        """The Pulumi state backend. The default folder is opened with ``metadata=skip``: the file bucket the
+        CLI writes through otherwise keeps a ``.attrs`` file beside every object (content type and an MD5 of
+        it) that Pulumi never reads, written and renamed into place, with one more hash of the checkpoint,
+        on each of the CLI's saves (one per resource step) and each ``.bak`` copy. The checkpoint itself is
+        written the same way with or without them (to a temporary file, then renamed over the old one)."""
+        return self.pulumi_backend_url or f"file://{self.state_dir}?metadata=skip"
 
     @property
     def sqlalchemy_url(self) -> str:

@@ -189,6 +189,17 @@ def test_the_standin_zygote_is_named_to_the_engine_only_locally(
 
 
 @pytest.mark.parametrize("target", ["local", "aws"])
+def test_the_cli_collects_garbage_less_often_only_locally(tmp_path: Path, target: str) -> None:
+    """Locally the CLI's Go runtime trades a larger heap for less collection CPU; against real AWS it keeps
+    the runtime's default (no GOGC in its environment)."""
+    settings = Settings(target=target, data_dir=tmp_path, aws_endpoint_url="https://127.0.0.1:1")
+
+    env = engine_environment.engine_process_env(settings)
+
+    assert env.get("GOGC") == ("200" if target == "local" else None)
+
+
+@pytest.mark.parametrize("target", ["local", "aws"])
 def test_the_analyzer_zygote_is_named_to_the_engine_only_locally(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, target: str
 ) -> None:
