@@ -242,6 +242,16 @@ def stores(request: pytest.FixtureRequest) -> dict[str, str | None]:
     """Settings overrides for where the service keeps its data and its job queue: nothing (SQLite files in
     the data folder) or a fresh PostgreSQL database, already migrated (tests/support/databases.py), and a
     Redis database on the session's servers."""
+    return _store_overrides(request)
+
+
+@pytest.fixture(scope="module", params=STORES)
+def module_stores(request: pytest.FixtureRequest) -> dict[str, str | None]:
+    """``stores`` for a module-scoped app that its tests only read (none of them writes through it)."""
+    return _store_overrides(request)
+
+
+def _store_overrides(request: pytest.FixtureRequest) -> dict[str, str | None]:
     if request.param == "sqlite":
         return {}
     postgres: PostgresServer = request.getfixturevalue("postgres_server")
