@@ -14,13 +14,13 @@ import pytest
 
 from service.config import LOCAL_SOURCE_ACCOUNT, PROJECT_ROOT, Settings
 from tests.support import zygotes
-from tests.support.databases import migrated_postgres
 from tests.support.early_servers import SERVERS, start_needed, suite_local_aws
 from tests.support.engine_runs import EngineRunCounter, wrapper_cli
 from tests.support.local_day_zero import DayZero, deploy_day_zero
 from tests.support.postgres_clusters import migrated_postgres_server
 from tests.support.scheduling import longest_first
 from tests.support.settings import make_engine_settings
+from tests.support.stores import store_overrides
 from tests.support.targets import TARGET
 from tests.support.test_costs import TestCostMeter
 from tools.aws_standin.zygote import StandinZygote
@@ -242,8 +242,10 @@ def stores(request: pytest.FixtureRequest) -> dict[str, str | None]:
     """Settings overrides for where the service keeps its data and its job queue: nothing (SQLite files in
     the data folder) or a fresh PostgreSQL database, already migrated (tests/support/databases.py), and a
     Redis database on the session's servers."""
-    if request.param == "sqlite":
-        return {}
-    postgres: PostgresServer = request.getfixturevalue("postgres_server")
-    redis: RedisServer = request.getfixturevalue("redis_server")
-    return {"database_url": migrated_postgres(postgres), "jobs_url": redis.url()}
+    return store_overrides(request)
+
+
+@pytest.fixture(scope="module", params=STORES)
+def module_stores(request: pytest.FixtureRequest) -> dict[str, str | None]:
+    """``stores`` for a module-scoped app that its tests only read (none of them writes through it)."""
+    return store_overrides(request)

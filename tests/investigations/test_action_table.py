@@ -20,11 +20,13 @@ from service.investigations import service
 from service.investigations.actions import ACTIONS, ActionSpec, engine_step, register, unregister
 from service.investigations.models import Investigation
 from service.investigations.schemas import NoParams
+from service.main import create_app
 from service.operations.states import Action
 from service.orchestration.fake_engine import FakeExecutor, fail_with
 from service.orchestration.messages import OperationKind
 from service.unit_of_work import Caller, UnitOfWork
 from tests.support.api import ADMIN, open_ready, wait_operation
+from tests.support.settings import make_settings
 
 # What each built-in action means, written out once more by hand: a change to the table must be a change
 # someone meant, so it has to be made here too.
@@ -207,11 +209,24 @@ def test_a_frozen_stack_refuses_destroy_whatever_the_status_says(status: Status)
     assert refusal is not None and "frozen under legal hold" in refusal
 
 
+@pytest.fixture(scope="module")
+def reading_app(
+    module_stores: dict[str, str | None], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[FastAPI]:
+    """One running app per store for the module's tests that only build a caller on it and write nothing:
+    each action and role against the table, without starting an app for each of them."""
+    settings = make_settings(tmp_path_factory.mktemp("action-table"), **module_stores)
+    app = create_app(settings, executor=FakeExecutor())
+    with TestClient(app):
+        yield app
+
+
 @pytest.mark.parametrize("name", sorted(ACTIONS))
 @pytest.mark.parametrize("role", list(Role))
-def test_permission_comes_from_the_table(name: str, role: Role, client: TestClient, app: FastAPI) -> None:
+def test_permission_comes_from_the_table(name: str, role: Role, reading_app: FastAPI) -> None:
     spec = ACTIONS[name]
     allowed = spec.permission in ROLE_PERMISSIONS[role]
+    app = reading_app
     with app.state.session_factory() as session:
         caller = Caller(
             UnitOfWork(session, app.state.clock, app.state.settings, app.state.publisher),

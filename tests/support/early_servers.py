@@ -86,10 +86,10 @@ def start_needed(items: list[pytest.Item], postgres_stores: object) -> None:
     """Starts, in the background, each session server some collected test uses: the shared local AWS
     (``enforcing_local_aws``; against the local AWS only), PostgreSQL (on a copy of the user's cached cluster,
     with the migrated template the ``stores`` tests copy: tests/support/postgres_clusters.py) and Redis (their
-    fixtures, or ``stores`` set to ``postgres_stores``)."""
+    fixtures, or ``stores`` or ``module_stores`` set to ``postgres_stores``)."""
     if TARGET == "local" and needed(items, "enforcing_local_aws"):
         SERVERS.begin("local-aws", suite_local_aws)
-    on_postgres = needs_param(items, "stores", postgres_stores)
+    on_postgres = any(needs_param(items, name, postgres_stores) for name in ("stores", "module_stores"))
     if on_postgres or needed(items, "postgres_server"):
         SERVERS.begin("postgres", migrated_postgres_server)
     if on_postgres or needed(items, "redis_server"):
