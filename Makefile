@@ -21,24 +21,26 @@ TYPED_PATHS := service programs policy_packs tools
 # process compiled and rewrote them all again, several seconds of CPU each (README, "Tests").
 unexport PYTHONDONTWRITEBYTECODE
 
-# pytest workers (pytest-xdist): three on this 2-core machine, measured. With two, the cores were ~72% busy
-# (the engine tests wait on the engine's processes, each other's cores and the local AWS); a third fills that:
-# make test 14 min 8 s -> 12 min 13 s, make check 4 min 7 s -> 3 min 44 s, the same hour (README, "Tests").
+# pytest workers (pytest-xdist) on this 2-core machine, measured on a quiet one (README, "Tests"). make test:
+# three; with two the cores were ~72% busy (the engine tests wait on the engine's processes, each other's cores
+# and the local AWS), with three ~86%. make check: four; its processes keep the cores 79% busy on three and 86%
+# on four (3 min 39 s and 3 min 26 s, the same hour), each worker costing its own start-up and servers.
 # Each worker starts its own local AWS, PostgreSQL and Redis on free ports and works in its own temporary
-# folders (tests/conftest.py). TEST_WORKERS=0 runs in one process.
+# folders (tests/conftest.py). TEST_WORKERS=0 (CHECK_WORKERS=0) runs in one process.
 TEST_WORKERS ?= 3
+CHECK_WORKERS ?= 4
 # Tests that share a module-scoped deployment carry @pytest.mark.xdist_group and run on one worker.
-XDIST_ARGS := -n $(TEST_WORKERS) --dist loadgroup
+XDIST_ARGS := --dist loadgroup
 
 run: setup
 	$(PY) -m tools.local_aws.run
 
 test: setup lint typecheck imports
-	$(PY) -m pytest $(XDIST_ARGS) $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) $(XDIST_ARGS) $(PYTEST_ARGS)
 
 # The inner loop: the same gates, then every test but the engine's (deployments through the Pulumi CLI).
 check: setup lint typecheck imports
-	$(PY) -m pytest $(XDIST_ARGS) -m "not engine" $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(CHECK_WORKERS) $(XDIST_ARGS) -m "not engine" $(PYTEST_ARGS)
 
 # The target-switchable suites against real AWS (real provider, the bootstrap's settings); it lists what is
 # missing and exits non-zero before deploying anything when something is (tools/aws_test_run.py).

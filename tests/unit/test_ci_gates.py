@@ -84,14 +84,23 @@ def test_make_check_runs_the_same_gates_then_every_test_but_the_engines(gates: d
     assert marker == "not engine", pytest_argv
 
 
-def test_make_test_and_check_run_pytest_on_the_same_workers() -> None:
+def test_make_test_and_check_run_pytest_alike_on_their_own_worker_counts() -> None:
+    """Both on pytest-xdist workers with the same distribution (``loadgroup`` keeps a shared room's tests on
+    one worker); each has its own worker count (TEST_WORKERS, CHECK_WORKERS), the rest of the arguments are
+    the same."""
+
     def pytest_args(target: str) -> list[str]:
         (argv,) = [argv for argv in _dry_run(target) if argv[1:3] == ["-m", "pytest"]]
         return argv[3:]
 
+    def without_workers(args: list[str]) -> list[str]:
+        at = args.index("-n")
+        assert int(args[at + 1]) >= 1, args
+        return args[:at] + args[at + 2 :]
+
     full, inner = pytest_args("test"), pytest_args("check")
-    assert "-n" in full and "--dist" in full, full
-    assert inner[: len(full)] == full, (full, inner)
+    assert "--dist" in full and full[full.index("--dist") + 1] == "loadgroup", full
+    assert without_workers(inner)[: len(full) - 2] == without_workers(full), (full, inner)
 
 
 def test_mypy_is_strict_over_every_shipped_folder_and_the_standin(gates: dict[str, list[str]]) -> None:
