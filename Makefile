@@ -23,8 +23,9 @@ unexport PYTHONDONTWRITEBYTECODE
 
 # pytest workers (pytest-xdist) on this 2-core machine, measured on a quiet one (README, "Tests"). make test:
 # three; with two the cores were ~72% busy (the engine tests wait on the engine's processes, each other's cores
-# and the local AWS), with three ~86%. make check: four; its processes keep the cores 79% busy on three and 86%
-# on four (3 min 39 s and 3 min 26 s, the same hour), each worker costing its own start-up and servers.
+# and the local AWS), with three ~86%. make check: four, a small gain within this machine's run-to-run spread
+# (gates warm: 3 min 26 s and 3 min 39 s on four, 3 min 39 s on three; 3 min 34 s and 3 min 44 s a stop
+# before), each worker costing its own start-up and servers.
 # Each worker starts its own local AWS, PostgreSQL and Redis on free ports and works in its own temporary
 # folders (tests/conftest.py). TEST_WORKERS=0 (CHECK_WORKERS=0) runs in one process.
 TEST_WORKERS ?= 3
