@@ -39,7 +39,13 @@ from service.orchestration import engine_environment, stacks
 from service.orchestration.messages import EngineErrorCode, OperationKind, OperationRequest, OperationResult
 from tests.orchestration.child_probe import MARK
 from tests.support.process_groups import record_signals
-from tests.support.zygotes import children, preloaded_state, wait_gone, wait_reaped
+from tests.support.zygotes import (
+    UNTOUCHED_PULUMI_STATE,
+    children,
+    preloaded_state,
+    wait_gone,
+    wait_reaped,
+)
 from tools.engine_zygote import EngineZygote
 from tools.zygote.server import PROCESS_BASICS
 
@@ -235,34 +241,24 @@ def test_stopping_the_recorded_group_interrupts_the_child_and_its_cli_once_then_
         wait_reaped(zygote.pid, facts["pid"])
 
 
-_PRELOADED = """
-import json, os, sys
+_PRELOAD = """
+import sys
 from tools.engine_zygote import preload
 preload()
-from pulumi.runtime import config, settings
 from service.config import get_settings
-print(json.dumps({
-    "threads": len(os.listdir("/proc/self/task")),
-    "project": settings.get_project(),
-    "stack": settings.get_stack(),
-    "monitor": settings.SETTINGS.monitor is not None,
-    "config": config.CONFIG.get(),
+"""
+_FINDINGS = """{
     "settings_read": get_settings.cache_info().currsize,
     "program_loaded": "programs.forensic_env.program" in sys.modules,
-}))
-"""
+}"""
 
 
 def test_the_zygote_holds_no_thread_no_settings_and_no_secret(own_engine_zygote: EngineZygote) -> None:
     """What every forked child inherits: one thread (no gRPC object, no pool), the SDK's empty runtime
     settings and config, no service settings read, the program imported but never run; and the zygote's
     environment is the process basics alone, so no secret either."""
-    assert preloaded_state(_PRELOADED) == {
-        "threads": 1,
-        "project": "project",
-        "stack": "stack",
-        "monitor": False,
-        "config": {},
+    assert preloaded_state(_PRELOAD, _FINDINGS) == {
+        **UNTOUCHED_PULUMI_STATE,
         "settings_read": 0,
         "program_loaded": True,
     }

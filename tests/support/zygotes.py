@@ -69,11 +69,40 @@ def wait_reaped(zygote: int, pid: int) -> None:
         time.sleep(0.05)
 
 
-def preloaded_state(probe: str) -> dict[str, Any]:
-    """What ``probe`` (a script that preloads an entry module, then prints its findings as JSON) finds in a
-    fresh interpreter whose environment carries a pass's Pulumi variables: a preload must not read them."""
+# The probe ``preloaded_state`` runs: the entry's preload (``setup``), then what the Pulumi SDK holds that a
+# forked pass's child would inherit, then the entry's own findings (``extra``, a dict expression).
+_PROBE = """
+import json, os
+{setup}
+from pulumi.runtime import config, settings
+found = {{
+    "threads": len(os.listdir("/proc/self/task")),
+    "project": settings.get_project(),
+    "stack": settings.get_stack(),
+    "monitor": settings.SETTINGS.monitor is not None,
+    "config": config.CONFIG.get(),
+}}
+found.update({extra})
+print(json.dumps(found))
+"""
+
+# What a preload leaves of the SDK's state: one thread (no gRPC server, channel or pool runs), the SDK's
+# empty runtime settings and config (each pass's child configures its own from its environment).
+UNTOUCHED_PULUMI_STATE: dict[str, Any] = {
+    "threads": 1,
+    "project": "project",
+    "stack": "stack",
+    "monitor": False,
+    "config": {},
+}
+
+
+def preloaded_state(setup: str, extra: str = "{}") -> dict[str, Any]:
+    """What a fresh interpreter holds after ``setup`` (which preloads an entry module and imports what
+    ``extra`` reads), its environment carrying a pass's Pulumi variables, which a preload must not read: the
+    SDK's state (``UNTOUCHED_PULUMI_STATE`` when untouched) and ``extra``'s findings."""
     ran = subprocess.run(
-        [sys.executable, "-c", probe],
+        [sys.executable, "-c", _PROBE.format(setup=setup, extra=extra)],
         cwd=PROJECT_ROOT,
         env={
             **os.environ,
