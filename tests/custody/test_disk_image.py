@@ -29,7 +29,7 @@ from service.custody.disk_image import (
     write_image,
 )
 from tests.support.aws import client_as
-from tests.support.kept_images import kept_image
+from tests.support.disk_images import host_disk
 from tools.local_aws.aws import LocalAws
 from tools.local_aws.organization_accounts import MEMBER_ROLE_NAME
 
@@ -100,28 +100,8 @@ EXT4_FILES = {
 @pytest.fixture(scope="module")
 def ext4_disk(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     """A 1 GiB (sparse) ext4 file system holding ``EXT4_FILES``, and ``sha256sum``'s hash of it: made and
-    hashed once, then kept between runs (tests/support/kept_images.py)."""
-    mkfs = _tool("mkfs.ext4")
-    version = subprocess.run([mkfs, "-V"], capture_output=True, text=True, check=True)
-    # -d populates the file system from a directory without root or a mount.
-    options = ["-q", "-F", "-d"]
-
-    def make(work: Path) -> Path:
-        files = work / "files"
-        for relative, data in EXT4_FILES.items():
-            (files / relative).parent.mkdir(parents=True, exist_ok=True)
-            (files / relative).write_bytes(data)
-        image = _sparse_file(work / "disk.img", GIB)
-        subprocess.run([mkfs, *options, str(files), str(image)], check=True)
-        return image
-
-    made_from = [
-        (version.stdout + version.stderr).encode(),
-        " ".join(options).encode(),
-        str(GIB).encode(),
-        *(name.encode() + b"\0" + data for name, data in sorted(EXT4_FILES.items())),
-    ]
-    return kept_image(tmp_path_factory.mktemp("ext4"), made_from, make, sha256sum)
+    hashed once, then kept between runs (``tests.support.disk_images.host_disk``)."""
+    return host_disk(tmp_path_factory.mktemp("ext4"), EXT4_FILES)
 
 
 @pytest.fixture(scope="module")

@@ -58,7 +58,8 @@ HOST_DISK_SIZE = "1G"
 
 
 def host_disk(folder: Path, files: dict[str, bytes] = HOST_FILES) -> tuple[Path, str]:
-    """A copy in ``folder`` of the 1 GiB ext4 image of ``files``, and ``sha256sum``'s hash of it.
+    """A copy in ``folder`` of the 1 GiB ext4 image of ``files`` (the sample host's by default), and
+    ``sha256sum``'s hash of it.
 
     The image is made and hashed by the tools once per user and kept (tests/support/kept_images.py): mkfs
     copies the files' change times into the image, so each fresh image differed and each cost ``sha256sum``
