@@ -23,6 +23,7 @@ import yaml
 from pulumi import automation as auto
 from pulumi.automation._stack import StackInitMode
 
+from service.orchestration import workspace_folders
 from service.orchestration.engine_errors import classify_command_error
 from service.orchestration.engine_events import EventCollector, counts
 from service.orchestration.messages import (
@@ -168,10 +169,12 @@ _FROM_EVENTS = auto.UpdateSummary(
 )
 
 
-def workspace_for(program: ProgramFn, workspace: EngineWorkspace) -> _Workspace:
+def workspace_for(program: ProgramFn, workspace: EngineWorkspace, work_dir: str) -> _Workspace:
     # No settings here: the service built this process's whole environment (the CLI and every plugin it
-    # starts inherit it) and sent the workspace with the request.
+    # starts inherit it) and sent the workspace with the request. ``work_dir``: where the project and stack
+    # settings files are written (``workspace_folders``).
     return _Workspace(
+        work_dir=work_dir,
         pulumi_home=workspace.pulumi_home,
         program=program,
         pulumi_command=PinnedCommand(workspace.pulumi_cli_dir),
@@ -194,7 +197,9 @@ def operation_config(request: OperationRequest) -> dict[str, auto.ConfigValue]:
     return config
 
 
-def prepared(request: OperationRequest, program: ProgramFn, workspace: EngineWorkspace) -> Stack:
+def prepared(
+    request: OperationRequest, program: ProgramFn, workspace: EngineWorkspace, work_dir: str
+) -> Stack:
     """The stack, created first for an `up` (one CLI run, ``stack init``); ``with_stack`` then writes the
     config (one more CLI run if it holds secrets, none otherwise) and runs the operation.
 
@@ -202,7 +207,7 @@ def prepared(request: OperationRequest, program: ProgramFn, workspace: EngineWor
     "already exists", which costs what a select would). Other operations find their stack in place, except
     on a stack that never got created (e.g. a destroy after a failed create): that is created then, as the
     SDK's ``create_or_select`` would, and the attempt repeated (see ``with_stack``)."""
-    ws = workspace_for(program, workspace)
+    ws = workspace_for(program, workspace, work_dir)
     stack = Stack(request.stack_name, ws)
     if request.kind is OperationKind.UP:
         with contextlib.suppress(auto.StackAlreadyExistsError):
@@ -254,8 +259,9 @@ def run(
             result.changes = collector.changes
 
     try:
-        stack = prepared(request, program, workspace)
-        with_stack(stack, operation_config(request), lambda: operate(stack))
+        with workspace_folders.workspace_folder(workspace.pulumi_home) as work_dir:
+            stack = prepared(request, program, workspace, work_dir)
+            with_stack(stack, operation_config(request), lambda: operate(stack))
         result.succeeded = True
     except auto.errors.CommandError as exc:
         result.error_code, result.error = classify_command_error(exc, collector)

@@ -31,6 +31,7 @@ from policy_packs.forensics.rules.aws_access import (
 from policy_packs.forensics.rules.instance_types import ENV_INSTANCE_TYPES
 from service.config import PROJECT_ROOT, Settings
 from service.errors import Misconfigured
+from service.orchestration import workspace_folders
 from service.orchestration.messages import ConfigValue, EngineWorkspace
 
 POLICY_SHIM_DIR = PROJECT_ROOT / "tools" / "policy_shim"
@@ -159,6 +160,8 @@ def prepare_directories(settings: Settings) -> None:
     and they hold property values unredacted; and formatting them is about a tenth of the CLI's CPU in an
     `up` (every property (un)marshalling logs a line). Engine output asked for with -v/--logtostderr is
     unaffected.
+
+    Workspace folders left under the home by killed processes are removed (``workspace_folders``).
     """
     settings.state_dir.mkdir(parents=True, exist_ok=True)
     home = pulumi_home(settings)
@@ -166,6 +169,7 @@ def prepare_directories(settings: Settings) -> None:
     logs = home / CLI_LOGS_NAME
     if not logs.exists() and not logs.is_symlink():
         logs.write_text(CLI_LOGS_NOTE)
+    workspace_folders.remove_left_over(home)
 
 
 def plugin_path(settings: Settings) -> list[Path]:

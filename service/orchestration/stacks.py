@@ -19,7 +19,7 @@ import signal
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,7 @@ from pulumi import automation as auto
 
 from service import processes as host_processes
 from service.config import PROJECT_ROOT, Settings
-from service.orchestration import engine_environment, policy_gate
+from service.orchestration import engine_environment, policy_gate, workspace_folders
 from service.orchestration.messages import PULUMI_PROJECT, EngineErrorCode, OperationRequest, OperationResult
 from service.orchestration.pulumi_cli import PinnedCommand
 
@@ -257,22 +257,27 @@ def _groups_started_by(pgids: list[int]) -> list[int]:
 # Stack housekeeping. These run CLI commands only (no inline program), so they are safe in-process.
 
 
-def _workspace(settings: Settings) -> auto.LocalWorkspace:
+@contextlib.contextmanager
+def _workspace(settings: Settings) -> Iterator[auto.LocalWorkspace]:
     engine_environment.prepare_directories(settings)
     env = engine_environment.pulumi_env(settings)
-    return auto.LocalWorkspace(
-        pulumi_home=str(engine_environment.pulumi_home(settings)),
-        env_vars=env,
-        pulumi_command=PinnedCommand(settings.pulumi_cli_dir),
-        project_settings=auto.ProjectSettings(
-            name=PULUMI_PROJECT, runtime="python", backend=auto.ProjectBackend(url=settings.backend_url)
-        ),
-        secrets_provider="passphrase",
-    )
+    home = engine_environment.pulumi_home(settings)
+    with workspace_folders.workspace_folder(home) as work_dir:
+        yield auto.LocalWorkspace(
+            work_dir=work_dir,
+            pulumi_home=str(home),
+            env_vars=env,
+            pulumi_command=PinnedCommand(settings.pulumi_cli_dir),
+            project_settings=auto.ProjectSettings(
+                name=PULUMI_PROJECT, runtime="python", backend=auto.ProjectBackend(url=settings.backend_url)
+            ),
+            secrets_provider="passphrase",
+        )
 
 
 def stack_names(settings: Settings) -> list[str]:
-    return [s.name for s in _workspace(settings).list_stacks()]
+    with _workspace(settings) as ws:
+        return [s.name for s in ws.list_stacks()]
 
 
 def stack_exists(settings: Settings, stack_name: str) -> bool:
@@ -283,15 +288,22 @@ def clear_stack_lock(settings: Settings, stack_name: str) -> None:
     """After a crash: remove the stack's lock so the next operation can run (``pulumi cancel``)."""
     if not stack_exists(settings, stack_name):
         return
-    ws = _workspace(settings)
-    ws._run_pulumi_cmd_sync(["cancel", "--yes", "--stack", stack_name])
+    with _workspace(settings) as ws:
+        ws._run_pulumi_cmd_sync(["cancel", "--yes", "--stack", stack_name])
 
 
 def export_stack(settings: Settings, stack_name: str) -> dict[str, Any]:
-    deployment = _workspace(settings).export_stack(stack_name)
+    with _workspace(settings) as ws:
+        deployment = ws.export_stack(stack_name)
     return {"version": deployment.version, "deployment": deployment.deployment}
 
 
+def update_history(settings: Settings, stack_name: str) -> list[auto.UpdateSummary]:
+    """The stack's updates, refreshes and destroys as Pulumi recorded them in the state, newest first."""
+    with _workspace(settings) as ws:
+        return auto.Stack.select(stack_name, ws).history()
+
+
 def stack_outputs(settings: Settings, stack_name: str) -> dict[str, Any]:
-    ws = _workspace(settings)
-    return {k: v.value for k, v in ws.stack_outputs(stack_name).items() if not v.secret}
+    with _workspace(settings) as ws:
+        return {k: v.value for k, v in ws.stack_outputs(stack_name).items() if not v.secret}

@@ -208,7 +208,7 @@ def test_two_api_and_two_worker_nodes_share_the_work_and_survive_a_dead_worker(
         # The dead worker's `up` and its retry on the same stack, as Pulumi recorded them in the shared state:
         # the retry began after the interrupted update had ended (stopped by recovery, its lock cleared).
         victim_stack = next(inv["stack_name"] for inv in settled if inv["id"] == victim_op.investigation_id)
-        history = auto.Stack.select(victim_stack, stacks._workspace(settings)).history()
+        history = stacks.update_history(settings, victim_stack)
         updates = sorted((h.start_time, h.end_time, h.result) for h in history if h.kind == "update")
         assert len(updates) == 2 and updates[-1][2] == "succeeded", updates
         assert updates[1][0] >= updates[0][1], f"two updates of one stack overlapped: {updates}"
@@ -264,21 +264,21 @@ def test_a_dead_engines_stack_lock_in_s3_blocks_updates_until_recovery_clears_it
     # grants it (service_identity's StateObjects/StateBucket), or the CLI is refused its first read.
     grant_service(settings)
     stack_name = "inv-lock-test"
-    workspace = stacks._workspace(settings)
-    workspace.create_stack(stack_name)
     s3 = local_aws.client("s3")
     lock_key = f".pulumi/locks/organization/forensics/{stack_name}/{uuid.uuid4()}.json"
     left_behind = (
         '{"pid": 4242, "username": "worker", "hostname": "dead-node", "timestamp": "2026-01-01T00:00:00Z"}'
     )
-    s3.put_object(Bucket=bucket, Key=lock_key, Body=left_behind.encode())
+    with stacks._workspace(settings) as workspace:
+        workspace.create_stack(stack_name)
+        s3.put_object(Bucket=bucket, Key=lock_key, Body=left_behind.encode())
 
-    stack = auto.Stack.select(stack_name, stacks._workspace(settings))
-    with pytest.raises(auto.errors.CommandError, match="locked"):
-        stack.refresh()
+        stack = auto.Stack.select(stack_name, workspace)
+        with pytest.raises(auto.errors.CommandError, match="locked"):
+            stack.refresh()
 
-    stacks.clear_stack_lock(settings, stack_name)
+        stacks.clear_stack_lock(settings, stack_name)
 
-    listed = s3.list_objects_v2(Bucket=bucket, Prefix=".pulumi/locks/").get("Contents", [])
-    assert listed == []
-    assert stack.refresh().summary.result == "succeeded"
+        listed = s3.list_objects_v2(Bucket=bucket, Prefix=".pulumi/locks/").get("Contents", [])
+        assert listed == []
+        assert stack.refresh().summary.result == "succeeded"

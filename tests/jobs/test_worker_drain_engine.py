@@ -27,7 +27,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pulumi import automation as auto
 from sqlalchemy import create_engine, select
 
 from service.audit.models import AuditEntry
@@ -179,7 +178,7 @@ def test_a_worker_stopped_with_sigterm_mid_up_hands_its_operation_over(
         assert ends == Counter({f"operation/{op.id}": 1 for op in operations})
 
         # Never two engines on one stack: the retry's update began after the handed-over one had ended.
-        history = auto.Stack.select(inv["stack_name"], stacks._workspace(settings)).history()
+        history = stacks.update_history(settings, inv["stack_name"])
         updates = sorted((h.start_time, h.end_time, h.result) for h in history if h.kind == "update")
         assert len(updates) == (2 if handed_over else 1) and updates[-1][2] == "succeeded", updates
         assert all(a[1] is not None and b[0] >= a[1] for a, b in itertools.pairwise(updates)), (

@@ -48,7 +48,7 @@ def test_plain_config_reaches_the_cli_exactly_as_written(
         backend_url=f"file://{tmp_path / 'state'}",
         pulumi_cli_dir=str(cli.parent),
     )
-    ws = workspace_for(lambda: None, workspace)
+    ws = workspace_for(lambda: None, workspace, str(tmp_path))
     ws.create_stack("settings-file")
     sent = {f"forensics:value{i}": auto.ConfigValue(value) for i, value in enumerate(AMBIGUOUS)}
     ws.write_config("settings-file", sent)

@@ -20,7 +20,7 @@ import sys
 import time
 
 from service.config import get_settings
-from service.orchestration import engine_environment
+from service.orchestration import engine_environment, workspace_folders
 from service.orchestration.messages import ConfigValue, OperationKind, OperationRequest
 from service.orchestration.stacks import build_request
 
@@ -63,29 +63,30 @@ def main() -> None:
     started = time.perf_counter()
     # The engine child's own bookkeeping (stack init, settings file), so that only the gate and the service
     # differ from the service's figures.
-    program = empty_program if empty else forensic_environment
-    stack = prepared(request, program, engine_environment.engine_workspace(settings))
+    with workspace_folders.workspace_folder(engine_environment.pulumi_home(settings)) as work_dir:
+        program = empty_program if empty else forensic_environment
+        stack = prepared(request, program, engine_environment.engine_workspace(settings), work_dir)
 
-    # The engine's resource operations at once (``--parallel``): the SDK's default (None) is unbounded.
-    parallel: int | None = int(job["parallel"]) if job.get("parallel") else None
+        # The engine's resource operations at once (``--parallel``): the SDK's default (None) is unbounded.
+        parallel: int | None = int(job["parallel"]) if job.get("parallel") else None
 
-    def deploy() -> None:
-        if empty:
-            stack.up(parallel=parallel)
-        elif preview_only:
-            # The gate's first pass on its own: the same packs judge every resource and the stack, nothing
-            # is created (one CLI start, the program, the analyzer and the provider, as in the gated up).
-            stack.preview(policy_packs=request.policy_packs, parallel=parallel)
-        elif job["gated"]:
-            # What the gate does: one engine run that previews (under the packs) before it updates.
-            stack.up_previewing_first(policy_packs=request.policy_packs, parallel=parallel)
-        else:
-            stack.up(policy_packs=request.policy_packs, parallel=parallel)
+        def deploy() -> None:
+            if empty:
+                stack.up(parallel=parallel)
+            elif preview_only:
+                # The gate's first pass on its own: the same packs judge every resource and the stack, nothing
+                # is created (one CLI start, the program, the analyzer and the provider, as in the gated up).
+                stack.preview(policy_packs=request.policy_packs, parallel=parallel)
+            elif job["gated"]:
+                # What the gate does: one engine run that previews (under the packs) before it updates.
+                stack.up_previewing_first(policy_packs=request.policy_packs, parallel=parallel)
+            else:
+                stack.up(policy_packs=request.policy_packs, parallel=parallel)
 
-    with_stack(stack, operation_config(request), deploy)
-    elapsed = time.perf_counter() - started
-    print(json.dumps({"seconds": elapsed, "cpu_seconds": _cpu_seconds()}), flush=True)
-    stack.destroy(remove=True)
+        with_stack(stack, operation_config(request), deploy)
+        elapsed = time.perf_counter() - started
+        print(json.dumps({"seconds": elapsed, "cpu_seconds": _cpu_seconds()}), flush=True)
+        stack.destroy(remove=True)
 
 
 if __name__ == "__main__":
