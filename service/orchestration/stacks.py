@@ -258,7 +258,9 @@ def _groups_started_by(pgids: list[int]) -> list[int]:
 
 
 @contextlib.contextmanager
-def _workspace(settings: Settings) -> Iterator[auto.LocalWorkspace]:
+def workspace(settings: Settings) -> Iterator[auto.LocalWorkspace]:
+    """A workspace for CLI runs on the service's stacks (no program), in a folder of its own removed at the
+    end (``workspace_folders``)."""
     engine_environment.prepare_directories(settings)
     env = engine_environment.pulumi_env(settings)
     home = engine_environment.pulumi_home(settings)
@@ -276,7 +278,7 @@ def _workspace(settings: Settings) -> Iterator[auto.LocalWorkspace]:
 
 
 def stack_names(settings: Settings) -> list[str]:
-    with _workspace(settings) as ws:
+    with workspace(settings) as ws:
         return [s.name for s in ws.list_stacks()]
 
 
@@ -288,22 +290,16 @@ def clear_stack_lock(settings: Settings, stack_name: str) -> None:
     """After a crash: remove the stack's lock so the next operation can run (``pulumi cancel``)."""
     if not stack_exists(settings, stack_name):
         return
-    with _workspace(settings) as ws:
+    with workspace(settings) as ws:
         ws._run_pulumi_cmd_sync(["cancel", "--yes", "--stack", stack_name])
 
 
 def export_stack(settings: Settings, stack_name: str) -> dict[str, Any]:
-    with _workspace(settings) as ws:
+    with workspace(settings) as ws:
         deployment = ws.export_stack(stack_name)
     return {"version": deployment.version, "deployment": deployment.deployment}
 
 
-def update_history(settings: Settings, stack_name: str) -> list[auto.UpdateSummary]:
-    """The stack's updates, refreshes and destroys as Pulumi recorded them in the state, newest first."""
-    with _workspace(settings) as ws:
-        return auto.Stack.select(stack_name, ws).history()
-
-
 def stack_outputs(settings: Settings, stack_name: str) -> dict[str, Any]:
-    with _workspace(settings) as ws:
+    with workspace(settings) as ws:
         return {k: v.value for k, v in ws.stack_outputs(stack_name).items() if not v.secret}

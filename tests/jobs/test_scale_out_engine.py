@@ -35,6 +35,7 @@ from service.audit.models import AuditEntry
 from service.config import Settings
 from service.operations.models import Operation
 from service.orchestration import stacks
+from tests.support import stack_history
 from tests.support.api import open_body
 from tests.support.processes import ServiceProcess, WorkerProcess
 from tools.local_aws.aws import LocalAws
@@ -208,7 +209,7 @@ def test_two_api_and_two_worker_nodes_share_the_work_and_survive_a_dead_worker(
         # The dead worker's `up` and its retry on the same stack, as Pulumi recorded them in the shared state:
         # the retry began after the interrupted update had ended (stopped by recovery, its lock cleared).
         victim_stack = next(inv["stack_name"] for inv in settled if inv["id"] == victim_op.investigation_id)
-        history = stacks.update_history(settings, victim_stack)
+        history = stack_history.updates(settings, victim_stack)
         updates = sorted((h.start_time, h.end_time, h.result) for h in history if h.kind == "update")
         assert len(updates) == 2 and updates[-1][2] == "succeeded", updates
         assert updates[1][0] >= updates[0][1], f"two updates of one stack overlapped: {updates}"
@@ -269,7 +270,7 @@ def test_a_dead_engines_stack_lock_in_s3_blocks_updates_until_recovery_clears_it
     left_behind = (
         '{"pid": 4242, "username": "worker", "hostname": "dead-node", "timestamp": "2026-01-01T00:00:00Z"}'
     )
-    with stacks._workspace(settings) as workspace:
+    with stacks.workspace(settings) as workspace:
         workspace.create_stack(stack_name)
         s3.put_object(Bucket=bucket, Key=lock_key, Body=left_behind.encode())
 

@@ -33,8 +33,8 @@ from service.audit.models import AuditEntry
 from service.config import Settings
 from service.jobs.drain import HANDOVER_SECONDS
 from service.operations.models import Operation
-from service.orchestration import stacks
 from tests.jobs.test_scale_out_engine import _assert_exactly_the_clean_rooms
+from tests.support import stack_history
 from tests.support.api import open_body
 from tests.support.processes import ServiceProcess, WorkerProcess
 from tools.local_aws.aws import LocalAws
@@ -178,7 +178,7 @@ def test_a_worker_stopped_with_sigterm_mid_up_hands_its_operation_over(
         assert ends == Counter({f"operation/{op.id}": 1 for op in operations})
 
         # Never two engines on one stack: the retry's update began after the handed-over one had ended.
-        history = stacks.update_history(settings, inv["stack_name"])
+        history = stack_history.updates(settings, inv["stack_name"])
         updates = sorted((h.start_time, h.end_time, h.result) for h in history if h.kind == "update")
         assert len(updates) == (2 if handed_over else 1) and updates[-1][2] == "succeeded", updates
         assert all(a[1] is not None and b[0] >= a[1] for a, b in itertools.pairwise(updates)), (
