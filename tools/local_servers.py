@@ -158,11 +158,14 @@ class RedisServer:
 
     def __init__(self) -> None:
         self.port = free_port()
-        self.folder = Path(tempfile.mkdtemp(prefix="forensics-redis-"))
+        # Made by ``start``, so that a server made only to be passed along unstarted leaves no folder (the
+        # suite's ``redis_server`` fixture makes one as its fallback when an early one is running).
+        self.folder: Path | None = None
         self._process: subprocess.Popen[bytes] | None = None
         self._databases = 0
 
     def start(self) -> RedisServer:
+        self.folder = folder = Path(tempfile.mkdtemp(prefix="forensics-redis-"))
         self._process = subprocess.Popen(
             [
                 _require("redis-server"),
@@ -175,11 +178,11 @@ class RedisServer:
                 "--appendonly",
                 "no",
                 "--dir",
-                str(self.folder),
+                str(folder),
                 "--databases",
                 "1000",
             ],
-            stdout=(self.folder / "server.log").open("wb"),
+            stdout=(folder / "server.log").open("wb"),
             stderr=subprocess.STDOUT,
         )
         _wait_for_port(self.port, self._process, "redis-server")
@@ -203,7 +206,8 @@ class RedisServer:
             except subprocess.TimeoutExpired:
                 self._process.kill()
                 self._process.wait()
-        shutil.rmtree(self.folder, ignore_errors=True)
+        if self.folder is not None:
+            shutil.rmtree(self.folder, ignore_errors=True)
 
     def __enter__(self) -> Self:
         self.start()
