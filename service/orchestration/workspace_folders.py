@@ -25,6 +25,8 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from service import processes
+
 FOLDER_NAME = "work"
 
 # Where the CLI keeps, per project file, the stack that file's workspace last selected (``stack init``
@@ -67,18 +69,8 @@ def remove_left_over(pulumi_home: str | Path) -> list[str]:
     for folder in parent.iterdir():
         pid, _, rest = folder.name.partition("_")
         host, _, _ = rest.partition("_")
-        if pid.isdigit() and host == socket.gethostname() and not _running(int(pid)):
+        if pid.isdigit() and host == socket.gethostname() and not processes.process_alive(int(pid)):
             shutil.rmtree(folder, ignore_errors=True)
             _forget_selection(Path(pulumi_home), str(folder))
             removed.append(folder.name)
     return removed
-
-
-def _running(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
