@@ -202,7 +202,9 @@ def install(enforce_iam: bool = False) -> None:
     from moto.s3 import responses as s3_responses
 
     policy_conditions.CONDITION_OPERATIONS.update(OPERATORS)
-    from tools.local_aws import request_routing
+    from tools.local_aws import managed_policies, request_routing
+
+    managed_policies.install()  # parsed once per process, not once per account
 
     request_routing.install()  # two per-request lookups whose answers are fixed, not recomputed
 
