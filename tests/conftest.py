@@ -16,6 +16,7 @@ from service.config import LOCAL_SOURCE_ACCOUNT, PROJECT_ROOT, Settings
 from tests.support import zygotes
 from tests.support.early_servers import SERVERS, start_needed, suite_local_aws
 from tests.support.engine_runs import EngineRunCounter, wrapper_cli
+from tests.support.final_collections import settle_before_pytests_own_collections
 from tests.support.local_day_zero import DayZero, deploy_day_zero
 from tests.support.postgres_clusters import migrated_postgres_server
 from tests.support.scheduling import longest_first
@@ -23,6 +24,7 @@ from tests.support.settings import make_engine_settings
 from tests.support.stores import store_overrides
 from tests.support.targets import TARGET
 from tests.support.test_costs import TestCostMeter
+from tools import garbage
 from tools.aws_standin.zygote import StandinZygote
 from tools.engine_zygote import EngineZygote
 from tools.local_aws import memory_tool, service_user
@@ -30,6 +32,9 @@ from tools.local_aws.aws import LocalAws
 from tools.local_aws.service_user import ServiceUser
 from tools.local_servers import PostgresServer, RedisServer
 from tools.policy_shim.analyzer import AnalyzerZygote
+
+# Before the tests' modules are imported: collection allocates as much as the tests (tools/garbage.py).
+garbage.tune()
 
 # The app, client and engine-client fixtures every suite of the service's packages uses.
 pytest_plugins = ["tests.support.service_fixtures"]
@@ -62,7 +67,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+@pytest.hookimpl(trylast=True)  # after pytest's own plugins added their cleanups: ours runs before theirs
 def pytest_configure(config: pytest.Config) -> None:
+    config.add_cleanup(lambda: settle_before_pytests_own_collections(config))
     if config.getoption("--engine-runs"):
         config.pluginmanager.register(
             EngineRunCounter(Path(tempfile.mkdtemp(prefix="engine-runs-"))), "engine-runs"
@@ -77,6 +84,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
+    # What lives now (modules, the collected tests) lives to the end: full collections no longer scan it.
+    garbage.freeze_survivors()
     # The session's servers start while the first tests run (tests/support/early_servers.py).
     if not session.config.option.collectonly:
         start_needed(session.items, postgres_stores=STORES[1])

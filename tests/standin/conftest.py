@@ -11,12 +11,15 @@ import pytest
 
 from tests.support.standin import Clients, Driver, provider_config
 from tools.aws_standin.provider import StandinProvider
+from tools.local_aws import managed_policies
 
 
 @pytest.fixture(scope="session")
 def moto_url() -> Iterator[str]:
     os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"  # read when the IAM backend is first built
     from moto.server import ThreadedMotoServer
+
+    managed_policies.install()  # as the local AWS does: parsed once, not per account
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)

@@ -86,6 +86,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from tools import garbage
 from tools.local_aws import autoscaling_detach, organization_accounts, s3_aws_chunked
 from tools.local_aws.resolver_firewall import patch_resolver_firewall
 
@@ -201,7 +202,9 @@ def install(enforce_iam: bool = False) -> None:
     from moto.s3 import responses as s3_responses
 
     policy_conditions.CONDITION_OPERATIONS.update(OPERATORS)
-    from tools.local_aws import request_routing
+    from tools.local_aws import managed_policies, request_routing
+
+    managed_policies.install()  # parsed once per process, not once per account
 
     request_routing.install()  # two per-request lookups whose answers are fixed, not recomputed
 
@@ -1122,12 +1125,14 @@ def main() -> None:
     parser.add_argument("--ssl-cert", default=None, help="the HTTPS certificate (tools.local_aws.tls)")
     parser.add_argument("--ssl-key", default=None, help="its private key")
     args = parser.parse_args()
+    garbage.tune()  # moto's backends allocate heavily per request and per account (tools/garbage.py)
     install(enforce_iam=args.enforce_iam)
     from moto.server import main as moto_main
 
     from tools.local_aws import keep_alive
 
     keep_alive.install()  # one connection per client, not per request
+    garbage.freeze_survivors()  # moto's modules and the patches, loaded for good
 
     if args.plain_http_port:
         serve_plain_http(args.plain_http_port)
