@@ -33,8 +33,9 @@ def tune() -> None:
 
 
 def freeze_survivors() -> None:
-    """Collect once, then freeze what survived: it is never scanned again (nor freed: it lives to the
-    process's end anyway)."""
+    """Collect once, then freeze what survived: the collector never scans it again. A frozen object is
+    still freed when its last reference goes; only a cycle among frozen objects stays (what lives after
+    set-up lives to the process's end anyway)."""
     gc.collect()
     gc.freeze()
 
